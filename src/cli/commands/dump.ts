@@ -1,0 +1,252 @@
+import type { Command } from 'commander';
+import { dump, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
+import { UsageError } from '../../format/errors.js';
+import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
+import { Output, toJson } from '../output.js';
+import { batchJson, kafkaBatchLine, kafkaRecordLine, recordJson } from '../render.js';
+import { DECODER_HELP, nonNegative, intArg } from '../options.js';
+import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
+import { exitFor } from '../main.js';
+
+type Format = 'text' | 'kafka' | 'kafka4' | 'json' | 'ndjson';
+
+interface DumpFlags {
+  format?: string;
+  json?: boolean;
+  ndjson?: boolean;
+  batches?: boolean;
+  index?: boolean;
+  timeindex?: boolean;
+  txnindex?: boolean;
+  snapshot?: boolean;
+  fromOffset?: number;
+  toOffset?: number;
+  maxBytes?: number;
+  decoder?: string;
+  keyDecoder?: string;
+  valueDecoder?: string;
+  headerDecoder?: string;
+  printData?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dump')
+    .description('print the records (default), batches or index entries of partition directories or single files')
+    .argument('<path...>', 'partition directory or .log/.index/.timeindex/.txnindex/.snapshot/checkpoint file')
+    .option('--format <fmt>', 'text | kafka (kafka-dump-log.sh 3.x text) | kafka4 (the 2026 Java tool) | json | ndjson', 'text')
+    .option('--json', 'one JSON array (same objects as --ndjson)')
+    .option('--ndjson', 'one JSON object per line')
+    .option('--batches', 'one line per batch instead of per record')
+    .option('--index', 'for a directory: dump every segment\'s .index')
+    .option('--timeindex', 'for a directory: dump every segment\'s .timeindex')
+    .option('--txnindex', 'for a directory: dump every segment\'s .txnindex')
+    .option('--snapshot', 'for a directory: dump the producer .snapshot files')
+    .option('--from-offset <n>', 'first offset to print (segments below it are not read)', nonNegative('--from-offset'))
+    .option('--to-offset <n>', 'last offset to print, inclusive', intArg('--to-offset'))
+    .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
+    .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
+    .option('--key-decoder <d>', DECODER_HELP)
+    .option('--value-decoder <d>', DECODER_HELP)
+    .option('--header-decoder <d>', DECODER_HELP)
+    .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
+    .addHelpText('after', `
+Examples:
+  kseg dump /var/lib/kafka/orders-3                       records of every segment
+  kseg dump orders-3 --batches --ndjson                   batch headers as NDJSON
+  kseg dump orders-3/00000000000000368769.log --format kafka
+  kseg dump orders-3 --from-offset 368770 --to-offset 368790 --decoder hex
+  kseg dump orders-3/00000000000000368769.index --ndjson`)
+    .action(async (paths: string[], flags: DumpFlags) => {
+      process.exitCode = await runDump(paths, flags);
+    });
+}
+
+function pickFormat(f: DumpFlags): Format {
+  if (f.json && f.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+  if (f.json) return 'json';
+  if (f.ndjson) return 'ndjson';
+  const fmt = f.format ?? 'text';
+  if (!['text', 'kafka', 'kafka4', 'json', 'ndjson'].includes(fmt)) throw new UsageError(`--format: unknown format '${fmt}' (text, kafka, kafka4, json, ndjson)`);
+  return fmt as Format;
+}
+
+async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
+  const format = pickFormat(flags);
+  const decoders = resolveDecoders(flags);
+  const parts: DirPart[] = [];
+  if (flags.index) parts.push('index');
+  if (flags.timeindex) parts.push('timeindex');
+  if (flags.txnindex) parts.push('txnindex');
+  if (flags.snapshot) parts.push('snapshot');
+  const opts: DumpOptions = {
+    records: !flags.batches,
+    fromOffset: flags.fromOffset,
+    toOffset: flags.toOffset,
+    maxBytes: flags.maxBytes,
+    parts: parts.length > 0 ? parts : undefined,
+  };
+  const out = new Output();
+  const json = format === 'json' || format === 'ndjson';
+  let first = true;
+  let errors = 0;
+  const emit = (o: unknown): void => {
+    if (format === 'json') {
+      out.line((first ? '[' : ',') + toJson(o));
+      first = false;
+    } else out.line(toJson(o));
+  };
+  const renderer = json ? jsonRenderer(emit, decoders, opts) : format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
+  try {
+    for (const ev of dump(paths, opts)) {
+      if (ev.type === 'error') {
+        errors++;
+        await out.flush();
+        exitFor(ev.error, json);
+        continue;
+      }
+      renderer(ev);
+      if (out.full) await out.flush();
+    }
+  } finally {
+    if (format === 'json') out.line(first ? '[]' : ']');
+    await out.flush();
+  }
+  if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
+  return errors > 0 ? 3 : 0;
+}
+
+function trailingNote(ev: Extract<DumpEvent, { type: 'log-end' }>): void {
+  const s = ev.stop;
+  if (s.reason === 'eof' || s.reason === 'max-bytes' || s.reason === 'corrupt-size' || s.trailingBytes === 0) return;
+  const why = s.reason === 'short-tail' ? `${s.trailingBytes} bytes are too few for a batch header` : `the batch there declares ${s.sizeField} bytes but only ${s.trailingBytes} remain (a torn append)`;
+  process.stderr.write(`kseg: note: ${ev.name}: data ends at byte ${s.position}; ${why}. Kafka reads this as the end of the log.\n`);
+}
+
+function jsonRenderer(emit: (o: unknown) => void, d: Decoders, opts: DumpOptions): (ev: DumpEvent) => void {
+  return (ev) => {
+    switch (ev.type) {
+      case 'batch':
+        if (!opts.records) emit(batchJson(ev.batch));
+        break;
+      case 'record':
+        emit(recordJson(ev.record, ev.batch, d));
+        break;
+      case 'index-entry':
+        emit({ file: ev.name, offset: ev.entry.offset, position: ev.entry.position });
+        break;
+      case 'timeindex-entry':
+        emit({ file: ev.name, timestamp: ev.entry.timestamp, offset: ev.entry.offset });
+        break;
+      case 'txnindex-entry':
+        emit({ file: ev.name, producerId: ev.entry.producerId, firstOffset: ev.entry.firstOffset, lastOffset: ev.entry.lastOffset, lastStableOffset: ev.entry.lastStableOffset });
+        break;
+      case 'zero-tail':
+        emit({ file: ev.name, zeroTailEntries: ev.entries });
+        break;
+      case 'snapshot':
+        emit({ file: ev.name, ...ev.snapshot });
+        break;
+      case 'checkpoint':
+        emit({ file: ev.name, kind: ev.kind, data: ev.data });
+        break;
+      case 'log-end':
+        trailingNote(ev);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
+  return (ev) => {
+    switch (ev.type) {
+      case 'file':
+        out.line(humanFileHeader(ev));
+        break;
+      case 'batch':
+        out.line(humanBatchLine(ev.batch));
+        break;
+      case 'record':
+        out.line(humanRecordLine(ev.record, d));
+        break;
+      case 'index-entry':
+        out.line(`  offset ${ev.entry.offset}  position ${ev.entry.position}`);
+        break;
+      case 'timeindex-entry':
+        out.line(`  timestamp ${ev.entry.timestamp} (${isoTime(ev.entry.timestamp)})  offset ${ev.entry.offset}`);
+        break;
+      case 'txnindex-entry':
+        out.line(`  aborted txn  producerId ${ev.entry.producerId}  offsets ${ev.entry.firstOffset}..${ev.entry.lastOffset}  lastStableOffset ${ev.entry.lastStableOffset}`);
+        break;
+      case 'zero-tail':
+        out.line(`  (${ev.entries} zero-filled slots follow: a preallocated, untrimmed tail)`);
+        break;
+      case 'snapshot': {
+        const s = ev.snapshot;
+        out.line(`  version ${s.version}  crc ${s.crc} ${s.crcValid ? 'ok' : `MISMATCH (computed ${s.computedCrc})`}  producers ${s.count}`);
+        for (const p of s.producers) {
+          out.line(`  producerId ${p.producerId} epoch ${p.producerEpoch} lastSequence ${p.lastSequence} lastOffset ${p.lastOffset} offsetDelta ${p.offsetDelta} timestamp ${p.timestamp} coordinatorEpoch ${p.coordinatorEpoch} currentTxnFirstOffset ${p.currentTxnFirstOffset}`);
+        }
+        break;
+      }
+      case 'checkpoint':
+        out.line(`  ${JSON.stringify(ev.data)}`);
+        break;
+      case 'log-end':
+        trailingNote(ev);
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+export function isoTime(ts: number): string {
+  if (ts < 0 || ts > 8.64e15) return '-';
+  return new Date(ts).toISOString();
+}
+
+/** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */
+function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions): (ev: DumpEvent) => void {
+  const textOpts = { printData: flags.printData !== false, legacyBrace: format === 'kafka' };
+  let baseOfFile = 0;
+  return (ev) => {
+    switch (ev.type) {
+      case 'file':
+        out.line(`Dumping ${ev.path}`);
+        baseOfFile = ev.baseOffset ?? 0;
+        if (ev.kind === 'log') out.line(`Log starting offset: ${baseOfFile}`);
+        else if (ev.kind === 'index' && ev.size < 8) out.line(`${ev.path} is empty.`);
+        break;
+      case 'batch':
+        out.line(kafkaBatchLine(ev.batch));
+        break;
+      case 'record':
+        out.line(kafkaRecordLine(ev.record, ev.batch, textOpts));
+        break;
+      case 'index-entry':
+        out.line(`offset: ${ev.entry.offset} position: ${ev.entry.position}`);
+        break;
+      case 'timeindex-entry':
+        out.line(`timestamp: ${ev.entry.timestamp} offset: ${ev.entry.offset}`);
+        break;
+      case 'txnindex-entry':
+        out.line(`version: ${ev.entry.version} producerId: ${ev.entry.producerId} firstOffset: ${ev.entry.firstOffset} lastOffset: ${ev.entry.lastOffset} lastStableOffset: ${ev.entry.lastStableOffset}`);
+        break;
+      case 'snapshot':
+        for (const p of ev.snapshot.producers) {
+          let s = `producerId: ${p.producerId} producerEpoch: ${p.producerEpoch} coordinatorEpoch: ${p.coordinatorEpoch} currentTxnFirstOffset: ${p.currentTxnFirstOffset < 0 ? 'OptionalLong.empty' : `OptionalLong[${p.currentTxnFirstOffset}]`} lastTimestamp: ${p.timestamp}`;
+          if (p.lastOffset >= 0) s += ` firstSequence: ${p.lastSequence - p.offsetDelta} lastSequence: ${p.lastSequence} lastOffset: ${p.lastOffset} offsetDelta: ${p.offsetDelta} timestamp: ${p.timestamp}`;
+          out.line(s);
+        }
+        break;
+      case 'log-end':
+        if (opts.maxBytes === undefined && ev.stop.reason !== 'corrupt-size' && ev.size - ev.validBytes > 0) out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
+        break;
+      default:
+        break;
+    }
+  };
+}

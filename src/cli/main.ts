@@ -1,0 +1,82 @@
+import { Command, CommanderError } from 'commander';
+import { KsegError } from '../format/errors.js';
+import { SimulatedCrash } from '../storage/atomic.js';
+import { toJson } from './output.js';
+import { setColor } from './theme.js';
+
+/**
+ * The entry: maps command names to lazily imported modules, so `kseg --help` and `kseg lookup`
+ * load only what they use. Only this file turns errors into exit codes (OUTPUT.md).
+ */
+interface CommandSpec {
+  name: string;
+  summary: string;
+  load: () => Promise<{ register(program: Command): void }>;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'dump', summary: 'print records, batches or index entries of a partition or file', load: () => import('./commands/dump.js') },
+  { name: 'lookup', summary: 'find the record at an offset or timestamp the way a broker does', load: () => import('./commands/lookup.js') },
+  { name: 'info', summary: 'one row per segment: offsets, batches, records, bytes, indexes, codecs', load: () => import('./commands/info.js') },
+];
+
+export const VERSION = '0.1.0';
+
+function commandName(argv: string[]): string | undefined {
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith('-'));
+  if (first === 'help') return args[args.indexOf('help') + 1];
+  return first;
+}
+
+export async function run(argv: string[] = process.argv): Promise<void> {
+  const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
+  const program = new Command('kseg')
+    .description('Read, verify, repair and generate Apache Kafka partition directories on disk.')
+    .version(VERSION, '-V, --version')
+    .option('--no-color', 'disable colours (also NO_COLOR=1)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
+  program.hook('preAction', (cmd) => setColor(cmd.optsWithGlobals().color as boolean | undefined));
+
+  const name = commandName(argv);
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (spec) {
+    (await spec.load()).register(program);
+  } else {
+    for (const c of COMMANDS) program.command(c.name).description(c.summary);
+  }
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    process.exitCode = exitFor(e, wantsJson);
+  }
+}
+
+export function exitFor(e: unknown, wantsJson: boolean): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+    if (wantsJson) process.stderr.write(toJson({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } }) + '\n');
+    return 2;
+  }
+  if (e instanceof KsegError) {
+    const where = e.file !== undefined ? ` (${e.file}${e.position !== undefined ? ` at byte ${e.position}` : ''})` : '';
+    process.stderr.write(`kseg: ${e.message}${where}\n`);
+    if (wantsJson) {
+      const err: Record<string, unknown> = { code: e.code, message: e.message };
+      if (e.file !== undefined) err.file = e.file;
+      if (e.position !== undefined) err.position = e.position;
+      process.stderr.write(toJson({ error: err }) + '\n');
+    }
+    return e.exitCode;
+  }
+  if (e instanceof SimulatedCrash) {
+    process.stderr.write(`kseg: ${e.message}\n`);
+    return 75;
+  }
+  const err = e as Error;
+  process.stderr.write(`kseg: internal error (a bug): ${err?.stack ?? String(e)}\nPlease report it with the command line and, if you can, the file that triggered it.\n`);
+  return 70;
+}

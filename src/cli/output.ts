@@ -1,0 +1,50 @@
+/**
+ * Buffered stdout with backpressure: lines collect into a chunk that is written when large; the
+ * caller awaits `flushIfFull()` so memory stays flat however much is dumped. A closed pipe (e.g.
+ * `kseg dump … | head`) ends the run quietly.
+ */
+export class Output {
+  private parts: string[] = [];
+  private pending = 0;
+  private closed = false;
+  constructor(
+    private readonly stream: NodeJS.WritableStream = process.stdout,
+    private readonly threshold = 1 << 16,
+  ) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') {
+        this.closed = true;
+        process.exit(0);
+      }
+    });
+  }
+
+  line(s: string): void {
+    this.parts.push(s, '\n');
+    this.pending += s.length + 1;
+  }
+
+  get full(): boolean {
+    return this.pending >= this.threshold;
+  }
+
+  /** Write the collected chunk; resolves when the stream can take more. */
+  async flush(): Promise<void> {
+    if (this.pending === 0 || this.closed) return;
+    const chunk = this.parts.join('');
+    this.parts = [];
+    this.pending = 0;
+    if (!this.stream.write(chunk)) {
+      await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    }
+  }
+
+  async flushIfFull(): Promise<void> {
+    if (this.pending >= this.threshold) await this.flush();
+  }
+}
+
+/** JSON.stringify that writes int64 values beyond 2^53 as strings (OUTPUT.md). */
+export function toJson(value: unknown, space?: number): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v).toString() : typeof v === 'bigint' ? v.toString() : v), space);
+}

@@ -1,0 +1,127 @@
+import type { Batch, KafkaRecord } from '../format/batch.js';
+import { batchLastSequence } from '../format/batch.js';
+import { decodeBytes, utf8, type Decoders } from './decoders.js';
+
+/** The JSON object of one record (OUTPUT.md, `dump --ndjson`). */
+export function recordJson(r: KafkaRecord, b: Batch, d: Decoders): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    offset: r.offset,
+    timestamp: r.timestamp,
+    timestampType: r.timestampType,
+  };
+  const key = decodeBytes(r.key, d.key);
+  if (key !== undefined) o.key = key;
+  const value = decodeBytes(r.value, d.value);
+  if (value !== undefined) o.value = value;
+  o.headers = r.headers.map((h) => {
+    const hv = decodeBytes(h.value, d.header);
+    return hv === undefined ? { key: utf8(h.key) } : { key: utf8(h.key), value: hv };
+  });
+  if (r.control) {
+    const c = r.control;
+    const control: Record<string, unknown> = { type: c.type, typeId: c.typeId, version: c.version };
+    if (c.coordinatorEpoch !== undefined) control.coordinatorEpoch = c.coordinatorEpoch;
+    if (c.data !== undefined) control.data = c.data;
+    if (c.error !== undefined) control.error = c.error;
+    o.control = control;
+  }
+  if (r.magic < 2) {
+    o.crc = r.crc;
+    o.crcValid = r.crcValid;
+  } else if (r.sequence >= 0) {
+    o.sequence = r.sequence;
+  }
+  o.batch = {
+    file: b.file,
+    position: b.position,
+    baseOffset: b.baseOffset,
+    lastOffset: b.lastOffset,
+    magic: b.magic,
+    compression: b.compression,
+    isTransactional: b.isTransactional,
+    isControl: b.isControl,
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    partitionLeaderEpoch: b.partitionLeaderEpoch,
+    crcValid: b.crcValid,
+  };
+  return o;
+}
+
+/** The JSON object of one batch (OUTPUT.md, `dump --batches --ndjson`). */
+export function batchJson(b: Batch): Record<string, unknown> {
+  return {
+    file: b.file,
+    position: b.position,
+    baseOffset: b.baseOffset,
+    lastOffset: b.lastOffset,
+    size: b.size,
+    magic: b.magic,
+    compression: b.compression,
+    isControl: b.isControl,
+    isTransactional: b.isTransactional,
+    producerId: b.producerId,
+    recordCount: b.recordCount,
+    maxTimestamp: b.maxTimestamp,
+    crcValid: b.crcValid,
+    timestampType: b.timestampType,
+    partitionLeaderEpoch: b.partitionLeaderEpoch,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    lastSequence: batchLastSequence(b),
+    baseTimestamp: b.baseTimestamp,
+    deleteHorizonMs: b.deleteHorizonMs,
+    attributes: b.attributes,
+    crc: b.crc,
+    computedCrc: b.computedCrc,
+  };
+}
+
+// ---------------------------------------------------------------- kafka-dump-log.sh text (format doc 5)
+
+const optionalLong = (v: number | null): string => (v === null ? 'OptionalLong.empty' : `OptionalLong[${v}]`);
+
+export function kafkaBatchLine(b: Batch): string {
+  const ts = `${b.timestampType}: ${b.maxTimestamp}`;
+  if (b.magic >= 2) {
+    return (
+      `baseOffset: ${b.baseOffset} lastOffset: ${b.lastOffset} count: ${b.recordCount} baseSequence: ${b.baseSequence} ` +
+      `lastSequence: ${batchLastSequence(b)} producerId: ${b.producerId} producerEpoch: ${b.producerEpoch} ` +
+      `partitionLeaderEpoch: ${b.partitionLeaderEpoch} isTransactional: ${b.isTransactional} isControl: ${b.isControl} ` +
+      `deleteHorizonMs: ${optionalLong(b.deleteHorizonMs)} position: ${b.position} ${ts} size: ${b.size} magic: ${b.magic} ` +
+      `compresscodec: ${b.compression} crc: ${b.crc} isvalid: ${b.crcValid}`
+    );
+  }
+  return `offset: ${b.lastOffset} position: ${b.position} ${ts} size: ${b.size} magic: ${b.magic} compresscodec: ${b.compression} crc: ${b.crc} isvalid: ${b.crcValid}`;
+}
+
+export interface KafkaTextOptions {
+  printData: boolean;
+  /** Print the 3.x Scala tool's stray `}` after legacy record crcs. */
+  legacyBrace: boolean;
+}
+
+export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions): string {
+  let s = `| offset: ${r.offset} ${r.timestampType}: ${r.timestamp} keySize: ${r.key ? r.key.length : -1} valueSize: ${r.value ? r.value.length : -1}`;
+  if (b.magic >= 2) {
+    s += ` sequence: ${r.sequence} headerKeys: [${r.headers.map((h) => h.key.toString('utf8')).join(',')}]`;
+  } else {
+    s += ` isValid: ${r.crcValid} crc: ${r.crc}${opts.legacyBrace ? '}' : ''}`;
+  }
+  if (b.isControl && r.control) {
+    const c = r.control;
+    if (c.type === 'COMMIT' || c.type === 'ABORT') s += ` endTxnMarker: ${c.type} coordinatorEpoch: ${c.coordinatorEpoch}`;
+    else if (c.type === 'LEADER_CHANGE' && c.data) s += ` LeaderChange: ${JSON.stringify(c.data)}`;
+    else if (c.type === 'SNAPSHOT_HEADER' && c.data) s += ` SnapshotHeader ${JSON.stringify(c.data)}`;
+    else if (c.type === 'SNAPSHOT_FOOTER' && c.data) s += ` SnapshotFooter ${JSON.stringify(c.data)}`;
+    else if (c.type === 'KRAFT_VERSION' && c.data) s += ` KRaftVersion ${JSON.stringify(c.data)}`;
+    else s += ` controlType: ${c.type}(${c.typeId})`;
+    return s;
+  }
+  if (opts.printData) {
+    if (r.key) s += ` key: ${r.key.toString('utf8')}`;
+    if (r.value) s += ` payload: ${r.value.toString('utf8')}`;
+  }
+  return s;
+}

@@ -1,0 +1,262 @@
+import zlib from 'node:zlib';
+import { CorruptDataError } from './errors.js';
+import type { CompressionWriteName } from './compression.js';
+import { optionalNative, requireModule } from './native.js';
+
+/**
+ * Codec payloads as Kafka stores them. Libraries do the compression; the framing Kafka adds or
+ * tolerates is ours: xerial snappy framing (and raw snappy beside it), the LZ4 frame with Kafka's
+ * magic-0 header-checksum quirk. Modules load on first use so `kseg --help` loads none of them.
+ */
+
+// ---------------------------------------------------------------- snappy
+interface SnappyModule {
+  uncompressSync(data: Uint8Array, opts: { asBuffer: true }): Buffer;
+  compressSync(data: Uint8Array): Buffer;
+}
+let snappyMod: SnappyModule | null = null;
+const snappy = (): SnappyModule => (snappyMod ??= requireModule<SnappyModule>('snappy'));
+
+/** "\x82SNAPPY\0" — only these 8 bytes are checked; version fields vary (Redpanda writes them LE). */
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_HEADER = 16;
+const XERIAL_BLOCK = 32 * 1024;
+
+export function isXerial(data: Uint8Array): boolean {
+  if (data.length < XERIAL_HEADER) return false;
+  for (let i = 0; i < 8; i++) if (data[i] !== XERIAL_MAGIC[i]) return false;
+  return true;
+}
+
+function snappyRaw(data: Uint8Array): Buffer {
+  try {
+    return snappy().uncompressSync(data, { asBuffer: true });
+  } catch (e) {
+    throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy: ${(e as Error).message}`);
+  }
+}
+
+export function snappyDecompress(data: Uint8Array): Buffer {
+  if (data.length === 0) throw new CorruptDataError('DECOMPRESSION_ERROR', 'snappy: empty compressed payload');
+  if (!isXerial(data)) return snappyRaw(data);
+  const parts: Buffer[] = [];
+  let pos = XERIAL_HEADER;
+  while (pos < data.length) {
+    if (pos + 4 > data.length) throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy (xerial): truncated block length at payload byte ${pos}`);
+    const len = ((data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!) >>> 0;
+    pos += 4;
+    if (len > data.length - pos) throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy (xerial): block of ${len} bytes at payload byte ${pos - 4} runs past the payload end`);
+    parts.push(snappyRaw(data.subarray(pos, pos + len)));
+    pos += len;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+export function snappyCompress(data: Uint8Array, xerial: boolean): Buffer {
+  if (!xerial) return snappy().compressSync(data);
+  const parts: Buffer[] = [Buffer.from([...XERIAL_MAGIC, 0, 0, 0, 1, 0, 0, 0, 1])];
+  for (let off = 0; off < data.length || off === 0; off += XERIAL_BLOCK) {
+    const block = snappy().compressSync(data.subarray(off, Math.min(data.length, off + XERIAL_BLOCK)));
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(block.length);
+    parts.push(len, block);
+    if (data.length === 0) break;
+  }
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------- lz4
+interface Lz4Module {
+  uncompressSync(data: Uint8Array): Buffer;
+  compressSync(data: Buffer): Buffer;
+}
+interface XxhModule {
+  xxh32(data: Uint8Array, seed?: number): number;
+}
+let lz4Mod: Lz4Module | null = null;
+let xxhMod: XxhModule | null = null;
+const lz4 = (): Lz4Module => (lz4Mod ??= requireModule<Lz4Module>('lz4-napi'));
+const xxh = (): XxhModule => (xxhMod ??= requireModule<XxhModule>('@node-rs/xxhash'));
+
+const LZ4_MAGIC = 0x184d2204;
+const LZ4_BLOCK_UNCOMPRESSED = 0x80000000;
+
+function lz4Error(msg: string): CorruptDataError {
+  return new CorruptDataError('DECOMPRESSION_ERROR', `lz4: ${msg}`);
+}
+
+/**
+ * Decode an LZ4 frame with Kafka's reader rules (KafkaLZ4BlockInputStream): version 01,
+ * independent blocks, block size code 4..7, reserved bits 0. For magic 0 the header checksum is
+ * not checked (old Kafka computed it over the magic bytes too); for magic >= 1 it must match.
+ * Block checksums are verified when present; the content checksum is skipped, as Kafka does.
+ */
+export function lz4Decompress(data: Uint8Array, magic: number): Buffer {
+  const n = data.length;
+  if (n < 7) throw lz4Error('Stream ended prematurely (frame header)');
+  const magicLE = (data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0;
+  if (magicLE !== LZ4_MAGIC) throw lz4Error(`Invalid frame magic 0x${magicLE.toString(16).padStart(8, '0')}`);
+  const flg = data[4]!;
+  const bd = data[5]!;
+  const version = (flg >> 6) & 3;
+  if (version !== 1) throw lz4Error(`Frame version ${version} unsupported`);
+  if ((flg & 0x02) !== 0 || (flg & 0x01) !== 0) throw lz4Error('Reserved bits in FLG set');
+  if ((flg & 0x20) === 0) throw lz4Error('Dependent block stream is unsupported');
+  const blockChecksum = (flg & 0x10) !== 0;
+  const contentSize = (flg & 0x08) !== 0;
+  const contentChecksum = (flg & 0x04) !== 0;
+  if ((bd & 0x80) !== 0 || (bd & 0x0f) !== 0) throw lz4Error('Reserved bits in BD set');
+  const sizeCode = (bd >> 4) & 7;
+  if (sizeCode < 4) throw lz4Error(`Invalid block size code ${sizeCode}`);
+  const maxBlock = 1 << (2 * sizeCode + 8);
+  let pos = 6;
+  if (contentSize) pos += 8;
+  if (pos >= n) throw lz4Error('Stream ended prematurely (frame header)');
+  const hc = data[pos]!;
+  if (magic >= 1) {
+    const expect = (xxh().xxh32(data.subarray(4, pos), 0) >>> 8) & 0xff;
+    if (hc !== expect) throw lz4Error(`Stream frame descriptor corrupted (header checksum 0x${hc.toString(16)}, expected 0x${expect.toString(16)})`);
+  }
+  pos++;
+  const parts: Buffer[] = [];
+  let prefix: Buffer | null = null;
+  for (;;) {
+    if (pos + 4 > n) throw lz4Error('Stream ended prematurely (block size)');
+    const word = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
+    pos += 4;
+    if (word === 0) break;
+    const stored = (word & LZ4_BLOCK_UNCOMPRESSED) !== 0;
+    const size = word & 0x7fffffff;
+    if (size > maxBlock) throw lz4Error(`Block size ${size} exceeded max: ${maxBlock}`);
+    if (pos + size > n) throw lz4Error('Stream ended prematurely (block data)');
+    const block = data.subarray(pos, pos + size);
+    pos += size;
+    if (blockChecksum) {
+      if (pos + 4 > n) throw lz4Error('Stream ended prematurely (block checksum)');
+      const stored32 = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
+      pos += 4;
+      if ((xxh().xxh32(block, 0) >>> 0) !== stored32) throw lz4Error('Block checksum mismatch');
+    }
+    if (stored) {
+      parts.push(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+    } else {
+      // lz4-napi takes a block prefixed with its (maximum) decompressed size, little-endian.
+      if (prefix === null || prefix.length < size + 4) prefix = Buffer.allocUnsafe(Math.max(size + 4, 4096));
+      prefix.writeUInt32LE(maxBlock, 0);
+      prefix.set(block, 4);
+      try {
+        parts.push(lz4().uncompressSync(prefix.subarray(0, size + 4)));
+      } catch (e) {
+        throw lz4Error(`corrupt block: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (contentChecksum) {
+    if (pos + 4 > n) throw lz4Error('Stream ended prematurely (content checksum)');
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** Encode an LZ4 frame exactly as Kafka's Java producer frames it: FLG 0x60, BD 0x40 (64 KiB blocks). */
+export function lz4Compress(data: Uint8Array, magic: number): Buffer {
+  const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0]);
+  // magic 0: Kafka 0.8-0.9 hashed the magic bytes too (the "broken" checksum it still writes for v0).
+  header[6] = (xxh().xxh32(magic === 0 ? header.subarray(0, 6) : header.subarray(4, 6), 0) >>> 8) & 0xff;
+  const parts: Buffer[] = [header];
+  const BLOCK = 64 * 1024;
+  const src = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  for (let off = 0; off < src.length; off += BLOCK) {
+    const chunk = src.subarray(off, Math.min(src.length, off + BLOCK));
+    const compressed = lz4().compressSync(chunk).subarray(4);
+    const size = Buffer.alloc(4);
+    if (compressed.length >= chunk.length) {
+      size.writeUInt32LE((chunk.length | LZ4_BLOCK_UNCOMPRESSED) >>> 0);
+      parts.push(size, chunk);
+    } else {
+      size.writeUInt32LE(compressed.length);
+      parts.push(size, compressed);
+    }
+  }
+  parts.push(Buffer.alloc(4));
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------- zstd
+interface ZstdNapi {
+  compress(data: Uint8Array, params?: Record<string, unknown>): Buffer;
+  decompress(data: Uint8Array): Buffer;
+}
+let zstdNative: ZstdNapi | null | undefined;
+const zstdNapi = (): ZstdNapi | null => (zstdNative === undefined ? (zstdNative = optionalNative<ZstdNapi>('zstd-napi')) : zstdNative);
+
+export function zstdDecompress(data: Uint8Array): Buffer {
+  try {
+    const z = zstdNapi();
+    if (z) return z.decompress(data);
+    const f = requireModule<{ decompress(d: Uint8Array): Uint8Array }>('fzstd');
+    const out = f.decompress(data);
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  } catch (e) {
+    if (e instanceof CorruptDataError) throw e;
+    throw new CorruptDataError('DECOMPRESSION_ERROR', `zstd: ${(e as Error).message}`);
+  }
+}
+
+export async function zstdCompress(data: Uint8Array): Promise<Buffer> {
+  const z = zstdNapi();
+  if (z) return z.compress(data);
+  const m = requireModule<{ compress(b: Buffer, level?: number): Promise<Buffer> }>('@mongodb-js/zstd');
+  return m.compress(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 3);
+}
+
+// ---------------------------------------------------------------- dispatch
+/**
+ * Decompress a batch payload (v2: bytes 61..end; v0/v1: the wrapper's value). `magic` selects the
+ * LZ4 header-checksum rule. Throws CorruptDataError (code DECOMPRESSION_ERROR) on bad input.
+ */
+export function decompress(codecId: number, data: Uint8Array, magic: number): Buffer {
+  switch (codecId) {
+    case 1:
+      try {
+        return zlib.gunzipSync(data);
+      } catch (e) {
+        throw new CorruptDataError('DECOMPRESSION_ERROR', `gzip: ${(e as Error).message}`);
+      }
+    case 2:
+      return snappyDecompress(data);
+    case 3:
+      return lz4Decompress(data, magic);
+    case 4:
+      if (magic < 2) throw new CorruptDataError('DECOMPRESSION_ERROR', `zstd is not allowed in message format v${magic}`);
+      return zstdDecompress(data);
+    default:
+      throw new CorruptDataError('UNKNOWN_COMPRESSION', `Unknown compression type id: ${codecId}`);
+  }
+}
+
+export async function compress(codec: CompressionWriteName, data: Uint8Array, magic: number): Promise<Buffer> {
+  switch (codec) {
+    case 'none':
+      return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    case 'gzip':
+      return zlib.gzipSync(data);
+    case 'snappy':
+      return snappyCompress(data, false);
+    case 'snappy-xerial':
+      return snappyCompress(data, true);
+    case 'lz4':
+      return lz4Compress(data, magic);
+    case 'zstd':
+      return zstdCompress(data);
+  }
+}
+
+/** Which codec implementations are in use (for diagnostics). */
+export function codecImplementations(): Record<string, string> {
+  return {
+    gzip: 'zlib',
+    snappy: 'snappy (napi) + kseg xerial framing',
+    lz4: 'lz4-napi blocks + kseg LZ4 frame',
+    zstd: zstdNapi() ? 'zstd-napi' : 'fzstd (decompress) / @mongodb-js/zstd (compress)',
+  };
+}

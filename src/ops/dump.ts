@@ -1,0 +1,210 @@
+import path from 'node:path';
+import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
+import { CorruptDataError, KsegError, UsageError } from '../format/errors.js';
+import { lookupOffsetSlot, parseOffsetIndex, parseTimeIndex, parseTxnIndex, slotCount, OFFSET_INDEX_ENTRY_SIZE, type AbortedTxn, type OffsetIndexEntry, type TimeIndexEntry } from '../format/indexes.js';
+import { parseProducerSnapshot, type ProducerSnapshot } from '../format/snapshot.js';
+import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
+import { logEntries, type StopInfo } from '../storage/log-reader.js';
+import { openSource, readWholeFile } from '../storage/source.js';
+import { resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
+
+/** What to dump of a partition directory (single files are dumped by their kind). */
+export type DirPart = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
+
+export interface DumpOptions {
+  /** Records (deep iteration) or only batch headers. */
+  records: boolean;
+  fromOffset?: number;
+  toOffset?: number;
+  /** Only batches that end within the first N bytes of each .log file. */
+  maxBytes?: number;
+  /** For directories: which files to dump (default: the .log files). */
+  parts?: DirPart[];
+}
+
+export type DumpEvent =
+  | { type: 'file'; path: string; name: string; kind: FileKind; baseOffset?: number; size: number }
+  | { type: 'batch'; batch: Batch }
+  | { type: 'record'; record: KafkaRecord; batch: Batch }
+  | { type: 'log-end'; path: string; name: string; size: number; stop: StopInfo; validBytes: number }
+  | { type: 'index-entry'; name: string; entry: OffsetIndexEntry; slot: number }
+  | { type: 'timeindex-entry'; name: string; entry: TimeIndexEntry; slot: number }
+  | { type: 'txnindex-entry'; name: string; entry: AbortedTxn }
+  | { type: 'zero-tail'; name: string; entries: number }
+  | { type: 'snapshot'; name: string; snapshot: ProducerSnapshot }
+  | { type: 'checkpoint'; name: string; kind: FileKind; data: unknown }
+  /** A problem that stops reading this file (the dump goes on with the next file). */
+  | { type: 'error'; error: KsegError };
+
+/** Dump every input in order. Never throws for corrupt data: it yields an 'error' event instead. */
+export function* dump(paths: string[], opts: DumpOptions): Generator<DumpEvent> {
+  if (opts.fromOffset !== undefined && opts.toOffset !== undefined && opts.toOffset < opts.fromOffset) {
+    throw new UsageError(`--to-offset ${opts.toOffset} is below --from-offset ${opts.fromOffset}`);
+  }
+  for (const input of resolveInputs(paths)) yield* dumpInput(input, opts);
+}
+
+function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
+  if (input.type === 'file') {
+    yield* dumpFile(input.file.path, input.file.kind, input.file.baseOffset, opts);
+    return;
+  }
+  const { partition } = input;
+  const parts = opts.parts ?? ['log'];
+  const segs = partition.segments;
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const next = segs[i + 1];
+    // Segments entirely below --from-offset or above --to-offset are not opened.
+    if (opts.fromOffset !== undefined && next && next.baseOffset <= opts.fromOffset) continue;
+    if (opts.toOffset !== undefined && seg.baseOffset > opts.toOffset) break;
+    for (const part of parts) {
+      if (part === 'snapshot') continue;
+      const name = part === 'log' ? seg.log : seg[part];
+      if (!name) continue;
+      yield* dumpFile(path.join(partition.dir, name), part, seg.baseOffset, opts);
+    }
+  }
+  if (parts.includes('snapshot')) {
+    for (const s of partition.snapshots) yield* dumpFile(path.join(partition.dir, s.file), 'snapshot', s.offset, opts);
+  }
+}
+
+export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefined, opts: DumpOptions): Generator<DumpEvent> {
+  const name = path.basename(p);
+  try {
+    switch (kind) {
+      case 'log':
+        yield* dumpLog(p, name, baseOffset ?? 0, opts);
+        return;
+      case 'index':
+      case 'timeindex':
+      case 'txnindex':
+      case 'snapshot': {
+        const buf = readWholeFile(p, { pattern: 'sequential' });
+        yield { type: 'file', path: p, name, kind, baseOffset, size: buf.length };
+        yield* dumpSideFile(buf, name, kind, baseOffset ?? 0);
+        return;
+      }
+      case 'leader-epoch-checkpoint':
+      case 'checkpoint':
+      case 'partition.metadata': {
+        const buf = readWholeFile(p);
+        yield { type: 'file', path: p, name, kind, size: buf.length };
+        const text = buf.toString('utf8');
+        const data = kind === 'leader-epoch-checkpoint' ? parseLeaderEpochCheckpoint(text, name) : kind === 'partition.metadata' ? parsePartitionMetadata(text, name) : parseLogDirOrGeneric(text, name);
+        yield { type: 'checkpoint', name, kind, data };
+        return;
+      }
+      default:
+        throw new UsageError(`${name}: not a Kafka partition file (expected a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if (e instanceof KsegError) {
+      yield { type: 'error', error: e.at({ file: name }) };
+      return;
+    }
+    throw e;
+  }
+}
+
+function parseLogDirOrGeneric(text: string, name: string): unknown {
+  try {
+    return parseLogDirCheckpoint(text, name);
+  } catch {
+    return parseCheckpoint(text, name);
+  }
+}
+
+function* dumpSideFile(buf: Buffer, name: string, kind: FileKind, baseOffset: number): Generator<DumpEvent> {
+  if (kind === 'index') {
+    const { entries, zeroTailEntries } = parseOffsetIndex(buf, baseOffset);
+    for (let i = 0; i < entries.length; i++) yield { type: 'index-entry', name, entry: entries[i]!, slot: i };
+    if (zeroTailEntries > 0) yield { type: 'zero-tail', name, entries: zeroTailEntries };
+  } else if (kind === 'timeindex') {
+    const { entries, zeroTailEntries } = parseTimeIndex(buf, baseOffset);
+    for (let i = 0; i < entries.length; i++) yield { type: 'timeindex-entry', name, entry: entries[i]!, slot: i };
+    if (zeroTailEntries > 0) yield { type: 'zero-tail', name, entries: zeroTailEntries };
+  } else if (kind === 'txnindex') {
+    for (const entry of parseTxnIndex(buf, name).entries) yield { type: 'txnindex-entry', name, entry };
+  } else if (kind === 'snapshot') {
+    yield { type: 'snapshot', name, snapshot: parseProducerSnapshot(buf, name) };
+  }
+}
+
+/** Start position for --from-offset: floor lookup in the segment's .index, when it has one. */
+function seekPosition(p: string, baseOffset: number, from: number | undefined, logSize: number): number {
+  if (from === undefined || from <= baseOffset) return 0;
+  const indexPath = path.join(path.dirname(p), segmentFileName(baseOffset, 'index'));
+  let buf: Buffer;
+  try {
+    buf = readWholeFile(indexPath, { pattern: 'random' });
+  } catch {
+    return 0;
+  }
+  const count = slotCount(buf.length, OFFSET_INDEX_ENTRY_SIZE);
+  // Only trust the index as far as its entries increase and point inside the file.
+  const slot = lookupOffsetSlot(buf, validPrefix(buf, count, logSize), baseOffset, from);
+  return slot < 0 ? 0 : buf.readInt32BE(slot * 8 + 4);
+}
+
+function validPrefix(buf: Buffer, count: number, logSize: number): number {
+  let prevRel = -1;
+  let prevPos = -1;
+  for (let i = 0; i < count; i++) {
+    const rel = buf.readInt32BE(i * 8);
+    const pos = buf.readInt32BE(i * 8 + 4);
+    if ((i > 0 && rel <= prevRel) || pos < 0 || pos >= logSize || pos < prevPos) return i;
+    prevRel = rel;
+    prevPos = pos;
+  }
+  return count;
+}
+
+function* dumpLog(p: string, name: string, baseOffset: number, opts: DumpOptions): Generator<DumpEvent> {
+  const src = openSource(p, { pattern: 'sequential' });
+  try {
+    yield { type: 'file', path: p, name, kind: 'log', baseOffset, size: src.size };
+    const start = seekPosition(p, baseOffset, opts.fromOffset, src.size);
+    const gen = logEntries(src, { file: name, start, maxBytes: opts.maxBytes });
+    const { fromOffset, toOffset } = opts;
+    for (;;) {
+      const n = gen.next();
+      if (n.done) {
+        const stop = n.value;
+        yield { type: 'log-end', path: p, name, size: src.size, stop, validBytes: stop.position };
+        if (stop.reason === 'corrupt-size') {
+          const zero = stop.zeroTail ? ` (the rest of the file, ${stop.trailingBytes} bytes, is zeros: a preallocated tail)` : '';
+          yield { type: 'error', error: new CorruptDataError(stop.zeroTail ? 'ZERO_TAIL' : 'SIZE_TOO_SMALL', `Found record size ${stop.sizeField} smaller than minimum record overhead (14)${zero}`, { file: name, position: stop.position }) };
+        }
+        return;
+      }
+      const item = n.value;
+      if (item.kind === 'bad-entry') {
+        yield { type: 'error', error: item.error };
+        continue;
+      }
+      const batch = item.batch;
+      if (fromOffset !== undefined && batch.lastOffset < fromOffset) continue;
+      if (toOffset !== undefined && batch.baseOffset > toOffset) {
+        yield { type: 'log-end', path: p, name, size: src.size, stop: { reason: 'max-bytes', position: batch.position, trailingBytes: src.size - batch.position }, validBytes: batch.position };
+        return;
+      }
+      yield { type: 'batch', batch };
+      if (!opts.records) continue;
+      try {
+        for (const record of batchRecords(batch)) {
+          if (fromOffset !== undefined && record.offset < fromOffset) continue;
+          if (toOffset !== undefined && record.offset > toOffset) break;
+          yield { type: 'record', record, batch };
+        }
+      } catch (e) {
+        if (!(e instanceof KsegError)) throw e;
+        yield { type: 'error', error: e.at({ file: name, position: batch.position }) };
+      }
+    }
+  } finally {
+    src.close();
+  }
+}

@@ -1,0 +1,168 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { IoError, ioError, UsageError } from '../format/errors.js';
+
+/** Suffixes of segment files; `.snapshot` shares the 20-digit naming but is not part of a segment. */
+export type SegmentFileKind = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
+export type Leftover = 'deleted' | 'cleaned' | 'swap';
+
+export type FileKind =
+  | SegmentFileKind
+  | 'leader-epoch-checkpoint'
+  | 'partition.metadata'
+  | 'checkpoint' // recovery-point-offset-checkpoint and friends (log-dir level)
+  | 'kraft-checkpoint' // KRaft snapshot <offset>-<epoch>.checkpoint
+  | 'unknown';
+
+const SEGMENT_RE = /^(\d{20})\.(log|index|timeindex|txnindex|snapshot)(?:\.(deleted|cleaned|swap))?$/;
+const LOOSE_RE = /^(\d+)\.(log|index|timeindex|txnindex|snapshot)(?:\.(deleted|cleaned|swap))?$/;
+
+export interface ParsedName {
+  baseOffset: number;
+  kind: SegmentFileKind;
+  leftover?: Leftover;
+  /** The offset part is not exactly 20 digits (Kafka still parses it, but did not write it). */
+  irregular: boolean;
+}
+
+/** Parse `<20-digit offset>.<suffix>[.deleted|.cleaned|.swap]`. */
+export function parseSegmentName(name: string): ParsedName | null {
+  const m = SEGMENT_RE.exec(name) ?? LOOSE_RE.exec(name);
+  if (!m) return null;
+  const baseOffset = Number(m[1]);
+  if (!Number.isSafeInteger(baseOffset)) return null;
+  return { baseOffset, kind: m[2] as SegmentFileKind, leftover: m[3] as Leftover | undefined, irregular: m[1]!.length !== 20 };
+}
+
+export function classifyFile(name: string): FileKind {
+  const p = parseSegmentName(name);
+  if (p && !p.leftover) return p.kind;
+  if (name === 'leader-epoch-checkpoint') return 'leader-epoch-checkpoint';
+  if (name === 'partition.metadata') return 'partition.metadata';
+  if (/^\d{20}-\d{10}\.checkpoint$/.test(name) || name === 'bootstrap.checkpoint') return 'kraft-checkpoint';
+  if (/-checkpoint$/.test(name)) return 'checkpoint';
+  return 'unknown';
+}
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return `${String(baseOffset).padStart(20, '0')}.${suffix}`;
+}
+
+export interface Segment {
+  baseOffset: number;
+  /** 20-digit name prefix as found on disk. */
+  name: string;
+  log: string; // file name (within dir)
+  logSize: number;
+  index?: string;
+  indexSize?: number;
+  timeindex?: string;
+  timeindexSize?: number;
+  txnindex?: string;
+  txnindexSize?: number;
+}
+
+export interface PartitionDir {
+  dir: string;
+  /** Segments with a .log file, in base-offset order. */
+  segments: Segment[];
+  snapshots: { offset: number; file: string; size: number }[];
+  /** Index files with no .log beside them (Kafka deletes them at startup). */
+  orphans: string[];
+  /** Files with .deleted / .cleaned / .swap suffixes (unfinished deletes and cleaner/split work). */
+  leftovers: { file: string; kind: Leftover; baseOffset: number; fileKind: SegmentFileKind }[];
+  /** Segment-like names that are not 20 digits. */
+  irregular: string[];
+  leaderEpochCheckpoint?: string;
+  partitionMetadata?: string;
+  other: string[];
+}
+
+/** List a partition directory (does not open any file). */
+export function scanPartitionDir(dir: string): PartitionDir {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  const out: PartitionDir = { dir, segments: [], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] };
+  const byBase = new Map<string, Partial<Segment> & { baseOffset: number; name: string }>();
+  const size = (f: string): number => {
+    try {
+      return fs.statSync(path.join(dir, f)).size;
+    } catch (e) {
+      throw ioError(e, path.join(dir, f));
+    }
+  };
+  for (const ent of entries) {
+    const name = ent.name;
+    if (!ent.isFile()) {
+      if (!ent.isDirectory()) out.other.push(name);
+      continue;
+    }
+    const p = parseSegmentName(name);
+    if (p) {
+      if (p.irregular) out.irregular.push(name);
+      if (p.leftover) {
+        out.leftovers.push({ file: name, kind: p.leftover, baseOffset: p.baseOffset, fileKind: p.kind });
+        continue;
+      }
+      if (p.kind === 'snapshot') {
+        out.snapshots.push({ offset: p.baseOffset, file: name, size: size(name) });
+        continue;
+      }
+      const prefix = name.slice(0, name.indexOf('.'));
+      let seg = byBase.get(prefix);
+      if (!seg) byBase.set(prefix, (seg = { baseOffset: p.baseOffset, name: prefix }));
+      seg[p.kind] = name;
+      seg[`${p.kind}Size`] = size(name);
+      continue;
+    }
+    if (name === 'leader-epoch-checkpoint') out.leaderEpochCheckpoint = name;
+    else if (name === 'partition.metadata') out.partitionMetadata = name;
+    else out.other.push(name);
+  }
+  for (const seg of byBase.values()) {
+    if (seg.log === undefined) {
+      for (const k of ['index', 'timeindex', 'txnindex'] as const) if (seg[k]) out.orphans.push(seg[k]!);
+      continue;
+    }
+    out.segments.push(seg as Segment);
+  }
+  out.segments.sort((a, b) => a.baseOffset - b.baseOffset || a.name.localeCompare(b.name));
+  out.snapshots.sort((a, b) => a.offset - b.offset);
+  out.leftovers.sort((a, b) => a.baseOffset - b.baseOffset || a.file.localeCompare(b.file));
+  out.orphans.sort();
+  out.other.sort();
+  return out;
+}
+
+export interface InputFile {
+  path: string;
+  /** Name within its directory. */
+  name: string;
+  kind: FileKind;
+  /** Base offset parsed from the 20-digit name, when it has one. */
+  baseOffset?: number;
+}
+
+export type Input = { type: 'dir'; path: string; partition: PartitionDir } | { type: 'file'; file: InputFile };
+
+/** Resolve command-line paths: each is a partition directory or a single file. */
+export function resolveInputs(paths: string[]): Input[] {
+  if (paths.length === 0) throw new UsageError('no PATH given (a partition directory or a segment/index/checkpoint file)');
+  return paths.map((p) => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(p);
+    } catch (e) {
+      throw ioError(e, p);
+    }
+    if (st.isDirectory()) return { type: 'dir', path: p, partition: scanPartitionDir(p) };
+    if (!st.isFile()) throw new IoError('ENOTFILE', 'not a regular file or directory', { file: p });
+    const name = path.basename(p);
+    const parsed = parseSegmentName(name);
+    return { type: 'file', file: { path: p, name, kind: classifyFile(name), baseOffset: parsed?.baseOffset } };
+  });
+}

@@ -1,0 +1,215 @@
+import fs from 'node:fs';
+import { IoError, ioError } from '../format/errors.js';
+import { optionalNative } from '../format/native.js';
+
+/**
+ * Read-only byte access to one file. `read` returns a view that stays valid for as long as the
+ * caller holds it (buffers are never reused), so batches and records can point into it without
+ * copies. Two implementations: memory-mapped windows (mmap-io fork, optional native module) and
+ * positional reads into fresh chunks (always available). Nothing here ever writes to the file.
+ */
+export interface ByteSource {
+  readonly path: string;
+  readonly size: number;
+  readonly kind: 'mmap' | 'pread';
+  /** Bytes [pos, pos + len). Throws if the range is outside the file. */
+  read(pos: number, len: number): Buffer;
+  /** Bytes handed out so far (each `read` counts its length). */
+  readonly bytesRequested: number;
+  close(): void;
+}
+
+interface MmapModule {
+  PROT_READ: number;
+  MAP_SHARED: number;
+  MADV_SEQUENTIAL: number;
+  MADV_RANDOM: number;
+  PAGESIZE: number;
+  map(size: number, prot: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
+}
+
+export type AccessPattern = 'sequential' | 'random';
+
+export interface OpenOptions {
+  /** Force a reader: 'pread' never maps; 'auto' maps when possible. */
+  reader?: 'auto' | 'pread';
+  pattern?: AccessPattern;
+  /** Window and chunk sizes (tests use tiny ones to exercise boundaries). */
+  mmapWindow?: number;
+  chunkSize?: number;
+}
+
+/** One map is limited to 2 GiB - 4 KiB by the module's 32-bit size argument. */
+const MAX_MAP = 2 ** 31 - 4096;
+const DEFAULT_WINDOW = 256 * 1024 * 1024;
+const DEFAULT_CHUNK = 1024 * 1024;
+
+export function mmapModule(): MmapModule | null {
+  return optionalNative<MmapModule>('@riaskov/mmap-io');
+}
+
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (!v) return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
+export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    throw ioError(e, path);
+  }
+  let size: number;
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = st.size;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw ioError(e, path);
+  }
+  const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' ? null : mmapModule();
+  if (mm && size > 0) {
+    try {
+      return new MappedSource(path, fd, size, mm, opts.mmapWindow ?? envInt('KSEG_MMAP_WINDOW') ?? DEFAULT_WINDOW, opts.pattern ?? 'sequential');
+    } catch {
+      // fall through to positional reads
+    }
+  }
+  return new PositionalSource(path, fd, size, opts.chunkSize ?? envInt('KSEG_CHUNK_SIZE') ?? DEFAULT_CHUNK);
+}
+
+function checkRange(src: ByteSource, pos: number, len: number): void {
+  if (pos < 0 || len < 0 || pos + len > src.size) {
+    throw new IoError('EOF', `read of ${len} bytes at ${pos} is outside the file (${src.size} bytes)`, { file: src.path, position: pos });
+  }
+}
+
+function preadFully(fd: number, path: string, buf: Buffer, pos: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, done, buf.length - done, pos + done);
+    } catch (e) {
+      throw ioError(e, path);
+    }
+    if (n === 0) throw new IoError('EOF', `file shrank while reading (expected ${buf.length} bytes at ${pos})`, { file: path, position: pos + done });
+    done += n;
+  }
+}
+
+class PositionalSource implements ByteSource {
+  readonly kind = 'pread' as const;
+  bytesRequested = 0;
+  private chunk: Buffer = Buffer.alloc(0);
+  private chunkPos = 0;
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly fd: number,
+    readonly size: number,
+    private readonly chunkSize: number,
+  ) {}
+
+  read(pos: number, len: number): Buffer {
+    checkRange(this, pos, len);
+    this.bytesRequested += len;
+    if (pos >= this.chunkPos && pos + len <= this.chunkPos + this.chunk.length) {
+      return this.chunk.subarray(pos - this.chunkPos, pos - this.chunkPos + len);
+    }
+    const want = Math.min(Math.max(this.chunkSize, len), this.size - pos);
+    const buf = Buffer.allocUnsafe(want);
+    preadFully(this.fd, this.path, buf, pos);
+    this.chunk = buf;
+    this.chunkPos = pos;
+    return buf.subarray(0, len);
+  }
+
+  close(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+class MappedSource implements ByteSource {
+  readonly kind = 'mmap' as const;
+  bytesRequested = 0;
+  private win: Buffer;
+  private winPos = 0;
+  private closed = false;
+  private readonly page: number;
+
+  constructor(
+    readonly path: string,
+    private readonly fd: number,
+    readonly size: number,
+    private readonly mm: MmapModule,
+    private readonly window: number,
+    private readonly pattern: AccessPattern,
+  ) {
+    this.page = mm.PAGESIZE || 4096;
+    this.win = this.map(0, Math.min(size, this.window));
+  }
+
+  private map(pos: number, len: number): Buffer {
+    const advise = this.pattern === 'random' ? this.mm.MADV_RANDOM : this.mm.MADV_SEQUENTIAL;
+    return this.mm.map(len, this.mm.PROT_READ, this.mm.MAP_SHARED, this.fd, pos, advise);
+  }
+
+  read(pos: number, len: number): Buffer {
+    checkRange(this, pos, len);
+    this.bytesRequested += len;
+    if (pos >= this.winPos && pos + len <= this.winPos + this.win.length) {
+      return this.win.subarray(pos - this.winPos, pos - this.winPos + len);
+    }
+    const base = Math.floor(pos / this.page) * this.page;
+    const need = pos + len - base;
+    if (need > MAX_MAP) {
+      // A single read larger than one map allows: copy it out with positional reads.
+      const buf = Buffer.allocUnsafe(len);
+      preadFully(this.fd, this.path, buf, pos);
+      return buf;
+    }
+    const winLen = Math.min(Math.max(this.window, need), this.size - base, MAX_MAP);
+    try {
+      this.win = this.map(base, winLen);
+    } catch (e) {
+      const buf = Buffer.allocUnsafe(len);
+      preadFully(this.fd, this.path, buf, pos);
+      void e;
+      return buf;
+    }
+    this.winPos = base;
+    return this.win.subarray(pos - base, pos - base + len);
+  }
+
+  close(): void {
+    // Mappings are released by the garbage collector when no view refers to them.
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+/** Read a whole (small) file: index, checkpoint, snapshot files. */
+export function readWholeFile(path: string, opts: OpenOptions = {}): Buffer {
+  const src = openSource(path, { ...opts, pattern: opts.pattern ?? 'sequential' });
+  try {
+    return src.size === 0 ? Buffer.alloc(0) : src.read(0, src.size);
+  } finally {
+    src.close();
+  }
+}
+
+export function readerKind(): string {
+  if (process.env.KSEG_READER === 'pread') return 'positional reads (KSEG_READER=pread)';
+  return mmapModule() ? 'mmap (@riaskov/mmap-io) with positional-read fallback' : 'positional reads (mmap module not available)';
+}

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, healthyCases, kseg, ndjsonLines, readNdjson } from './helpers.js';
+
+const pickRecord = (r: any) => ({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+
+describe.each(healthyCases())('fixture %s', (c) => {
+  const dir = path.join(FIXTURES, c, 'topic-0');
+  const exp = (f: string) => readNdjson(path.join(FIXTURES, c, 'expected', f));
+
+  it('records match expected/records.ndjson (kseg dump --ndjson --decoder base64)', () => {
+    const r = kseg(['dump', dir, '--ndjson', '--decoder', 'base64']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const got = ndjsonLines(r.stdout).map(pickRecord);
+    expect(got).toEqual(exp('records.ndjson'));
+  });
+
+  it('batches match expected/batches.ndjson', () => {
+    const r = kseg(['dump', dir, '--batches', '--ndjson']);
+    expect(r.status).toBe(0);
+    const expected = exp('batches.ndjson');
+    const got = ndjsonLines(r.stdout).map((b, i) => Object.fromEntries(Object.keys(expected[i] ?? b).map((k) => [k, b[k]])));
+    expect(got).toEqual(expected);
+  });
+
+  it('index, time index and txn index dumps match expected/', () => {
+    const idx = ndjsonLines(kseg(['dump', dir, '--index', '--ndjson']).stdout);
+    expect(idx).toEqual(exp('index.ndjson'));
+    const tidx = ndjsonLines(kseg(['dump', dir, '--timeindex', '--ndjson']).stdout);
+    expect(tidx).toEqual(exp('timeindex.ndjson'));
+    const txn = ndjsonLines(kseg(['dump', dir, '--txnindex', '--ndjson']).stdout);
+    expect(txn).toEqual(exp('txnindex.ndjson'));
+  });
+});

@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const FIXTURES = path.join(ROOT, 'fixtures');
+/** Real broker/client data, read in place (never copied into the repo). */
+export const REAL = path.resolve(ROOT, '..', 'shared', 'real');
+export const HAVE_REAL = fs.existsSync(path.join(REAL, 'MANIFEST.tsv'));
+
+export function readNdjson(p: string): any[] {
+  if (!fs.existsSync(p)) return [];
+  return fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}
+
+export function fixtureCases(): string[] {
+  return fs.readdirSync(FIXTURES).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'topic-0'))).sort();
+}
+
+export function healthyCases(): string[] {
+  return fixtureCases().filter((c) => fs.existsSync(path.join(FIXTURES, c, 'expected', 'records.ndjson')));
+}
+
+export function corruptCases(): string[] {
+  return fixtureCases().filter((c) => fs.existsSync(path.join(FIXTURES, c, 'expected', 'verify.json')));
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the built CLI (dist/) as a user would. */
+export function kseg(args: string[], opts: { env?: Record<string, string>; input?: string; cwd?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    input: opts.input,
+    cwd: opts.cwd,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tmpDir(prefix = 'kseg-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Copy a fixture partition into a fresh temp dir (for tests that corrupt or change files). */
+export function copyPartition(src: string): string {
+  const dst = path.join(tmpDir(), path.basename(src));
+  fs.cpSync(src, dst, { recursive: true });
+  for (const f of fs.readdirSync(dst)) fs.chmodSync(path.join(dst, f), 0o644);
+  return dst;
+}
+
+export function ndjsonLines(s: string): any[] {
+  return s.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+}

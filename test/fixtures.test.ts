@@ -1,5 +1,7 @@
 import path from 'node:path';
+import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { info } from '../src/ops/info.js';
 import { FIXTURES, healthyCases, kseg, ndjsonLines, readNdjson } from './helpers.js';
 
 const pickRecord = (r: any) => ({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
@@ -31,5 +33,19 @@ describe.each(healthyCases())('fixture %s', (c) => {
     expect(tidx).toEqual(exp('timeindex.ndjson'));
     const txn = ndjsonLines(kseg(['dump', dir, '--txnindex', '--ndjson']).stdout);
     expect(txn).toEqual(exp('txnindex.ndjson'));
+  });
+});
+
+describe.each(healthyCases())('fixture %s: info agrees with expected/summary.json', (c) => {
+  it('log bounds and per-segment counts', () => {
+    const exp = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
+    const [p] = info([path.join(FIXTURES, c, 'topic-0')]);
+    expect(p!.logStartOffset).toBe(exp.logStartOffset);
+    expect(p!.logEndOffset).toBe(exp.logEndOffset);
+    expect(p!.records).toBe(exp.records);
+    expect(p!.batches).toBe(exp.batches);
+    expect(p!.topicId).toBe(exp.topicId);
+    const pick = (s: any) => ({ baseOffset: s.baseOffset, file: s.file, batches: s.batches, records: s.records, firstOffset: s.firstOffset, lastOffset: s.lastOffset, maxTimestamp: s.maxTimestamp ?? -1, indexEntries: s.indexEntries, timeIndexEntries: s.timeIndexEntries, txnIndexEntries: s.txnIndexEntries });
+    expect(p!.segments.map((s) => pick({ ...s, size: s.bytes, txnIndexEntries: s.txnIndexEntries ?? 0 }))).toEqual(exp.segments.map(pick));
   });
 });

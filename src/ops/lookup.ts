@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
+import { batchRecords, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
 import { NotFoundError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
@@ -120,6 +120,23 @@ function scanForOffset(src: ByteSource, seg: Segment, start: number, target: num
   }
 }
 
+/** First offset of the entry at `position` when it is known from its header alone (v2, or an uncompressed v0/v1 message). */
+function firstOffsetAt(src: ByteSource, position: number): number | null {
+  if (position + HEADER_SIZE_UP_TO_MAGIC + 1 > src.size) return null;
+  const h = src.read(position, HEADER_SIZE_UP_TO_MAGIC + 1);
+  const magic = (h[MAGIC_OFFSET]! << 24) >> 24;
+  if (magic >= 2) return readInt64(h, 0);
+  if (magic >= 0 && (h[MAGIC_OFFSET + 1]! & 0x07) === 0) return readInt64(h, 0);
+  // A compressed v0/v1 wrapper carries its last offset; its first needs the (one) wrapper decoded.
+  const size = 12 + readInt32(h, 8);
+  if (magic < 0 || size < 26 || position + size > src.size) return null;
+  try {
+    return decodeBatch(src.read(position, size), 0, size, position).baseOffset;
+  } catch {
+    return null;
+  }
+}
+
 function logEndOffset(dir: string, part: PartitionDir): number {
   const last = part.segments[part.segments.length - 1]!;
   const src = openLog(dir, last);
@@ -162,6 +179,22 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
         start = e.position;
         steps.push(`${seg.index}: ${idx.count} entries; floor lookup for ${target} -> entry #${slot} (offset ${e.offset}, position ${e.position})`);
       } else steps.push(`${seg.index}: no entry <= ${target}; scanning from the segment start`);
+      // Beyond Kafka: the next entry's batch may already start at or below the target (the target
+      // sits inside that batch, or inside that follower append); one header read tells.
+      if (slot + 1 < idx.count) {
+        const next = offsetIndexEntry(idx.buf, slot + 1, seg.baseOffset);
+        const src = openLog(dir, seg);
+        try {
+          const base = firstOffsetAt(src, next.position);
+          if (base !== null && base <= target) {
+            steps.push(`next entry #${slot + 1} (offset ${next.offset}) points at a batch starting at offset ${base} <= ${target}: scanning from its position ${next.position} instead`);
+            indexEntry = { offset: next.offset, position: next.position };
+            start = next.position;
+          }
+        } finally {
+          src.close();
+        }
+      }
     } else if (!idx) steps.push(`${seg.log} has no .index; scanning from the segment start`);
     else if (target <= seg.baseOffset) steps.push(`target is at or below the segment base; scanning from position 0`);
     else steps.push(`${seg.index} is empty; scanning from position 0`);
@@ -182,6 +215,7 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
 function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
   const dir = part.dir;
   const steps: string[] = [];
+  const logStart = part.segments[0]!.baseOffset;
   for (const seg of part.segments) {
     const tidx = loadTimeIndex(dir, seg);
     let largest = -1;
@@ -239,7 +273,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
         const b = n.value.batch;
         if (b.maxTimestamp < target) continue;
         for (const r of batchRecords(b)) {
-          if (r.timestamp >= target && r.offset >= startOffset) {
+          if (r.timestamp >= target && r.offset >= logStart) {
             steps.push(`scanned ${batches} batch(es), ${b.position + b.size - start} bytes from position ${start}: first record with timestamp >= ${target} is offset ${r.offset} (timestamp ${r.timestamp})`);
             return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, timeIndexEntry: timeIndexEntryFound, batch: b, record: r, bytesScanned: b.position + b.size - start, steps };
           }
@@ -248,7 +282,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     } finally {
       src.close();
     }
-    steps.push(`${seg.log}: no record with timestamp >= ${target} after offset ${startOffset}`);
+    steps.push(`${seg.log}: no record with timestamp >= ${target} from position ${start}`);
   }
   throw new NotFoundError('TIMESTAMP_NOT_FOUND', `no record has a timestamp >= ${target}`, { file: dir });
 }

@@ -75,7 +75,7 @@ export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefi
   try {
     switch (kind) {
       case 'log':
-        yield* dumpLog(p, name, baseOffset ?? 0, opts);
+        yield* dumpLog(p, name, baseOffset, opts);
         return;
       case 'index':
       case 'timeindex':
@@ -162,10 +162,11 @@ function validPrefix(buf: Buffer, count: number, logSize: number): number {
   return count;
 }
 
-function* dumpLog(p: string, name: string, baseOffset: number, opts: DumpOptions): Generator<DumpEvent> {
+function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts: DumpOptions): Generator<DumpEvent> {
   const src = openSource(p, { pattern: 'sequential' });
   try {
-    yield { type: 'file', path: p, name, kind: 'log', baseOffset, size: src.size };
+    const baseOffset = nameOffset ?? 0;
+    yield { type: 'file', path: p, name, kind: 'log', baseOffset: nameOffset, size: src.size };
     const start = seekPosition(p, baseOffset, opts.fromOffset, src.size);
     const gen = logEntries(src, { file: name, start, maxBytes: opts.maxBytes });
     const { fromOffset, toOffset } = opts;

@@ -37,6 +37,9 @@ export function parseSegmentName(name: string): ParsedName | null {
 export function classifyFile(name: string): FileKind {
   const p = parseSegmentName(name);
   if (p && !p.leftover) return p.kind;
+  // A renamed copy (e.g. `suspect.log`) is still read by its suffix, as kafka-dump-log.sh does.
+  const suffix = /\.(log|index|timeindex|txnindex|snapshot)$/.exec(name);
+  if (suffix) return suffix[1] as SegmentFileKind;
   if (name === 'leader-epoch-checkpoint') return 'leader-epoch-checkpoint';
   if (name === 'partition.metadata') return 'partition.metadata';
   if (/^\d{20}-\d{10}\.checkpoint$/.test(name) || name === 'bootstrap.checkpoint') return 'kraft-checkpoint';

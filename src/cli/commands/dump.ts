@@ -105,6 +105,9 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
         exitFor(ev.error, json);
         continue;
       }
+      if (ev.type === 'file' && ev.baseOffset === undefined && (ev.kind === 'index' || ev.kind === 'timeindex' || ev.kind === 'log')) {
+        process.stderr.write(`kseg: note: ${ev.name} has no 20-digit base-offset name; offsets relative to the segment are shown as if its base offset were 0\n`);
+      }
       renderer(ev);
       if (out.full) await out.flush();
     }

@@ -38,7 +38,7 @@ describe('bad input', () => {
     const p = withFile('00000000000000000000.log', Buffer.concat([LOG_BYTES.subarray(0, FIRST), Buffer.alloc(40, 0xff)]));
     const r = kseg(['dump', p, '--ndjson']);
     expect(r.status).toBe(3);
-    expect(r.stderr).toMatch(/^kseg: Found record size \d+ smaller than minimum record overhead \(14\) \(00000000000000000000.log at byte 136\)$/m);
+    expect(r.stderr).toContain(`kseg: Found record size -1 smaller than minimum record overhead (14) (00000000000000000000.log at byte ${FIRST})\n`);
     noStack(r.stderr);
   });
 

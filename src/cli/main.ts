@@ -41,6 +41,10 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
   program.hook('preAction', (cmd) => setColor(cmd.optsWithGlobals().color as boolean | undefined));
 
+  if ((argv.includes('--version') || argv.includes('-V')) && argv.includes('--verbose')) {
+    process.stdout.write(await versionDetails());
+    return;
+  }
   const name = commandName(argv);
   const spec = COMMANDS.find((c) => c.name === name);
   if (spec) {
@@ -79,4 +83,23 @@ export function exitFor(e: unknown, wantsJson: boolean): number {
   const err = e as Error;
   process.stderr.write(`kseg: internal error (a bug): ${err?.stack ?? String(e)}\nPlease report it with the command line and, if you can, the file that triggered it.\n`);
   return 70;
+}
+
+/** `kseg --version --verbose`: which native fast paths and fallbacks this install loaded. */
+async function versionDetails(): Promise<string> {
+  const { crcImplementations } = await import('../format/crc.js');
+  const { codecImplementations } = await import('../format/codecs.js');
+  const { readerKind } = await import('../storage/source.js');
+  const { nativeDisabled } = await import('../format/native.js');
+  const crc = crcImplementations();
+  const codecs = codecImplementations();
+  return [
+    `kseg ${VERSION}`,
+    `node ${process.version} (${process.platform}-${process.arch})`,
+    `reader: ${readerKind()}`,
+    `crc32c: ${crc.crc32c}`,
+    `crc32: ${crc.crc32}`,
+    ...Object.entries(codecs).map(([k, v]) => `${k}: ${v}`),
+    nativeDisabled() ? 'KSEG_NO_NATIVE is set: optional native modules are not loaded' : '',
+  ].filter(Boolean).join('\n') + '\n';
 }

@@ -24,7 +24,9 @@ interface MmapModule {
   MAP_SHARED: number;
   MADV_SEQUENTIAL: number;
   MADV_RANDOM: number;
+  MADV_DONTNEED: number;
   PAGESIZE: number;
+  advise(buf: Buffer, advice: number): void;
   map(size: number, prot: number, flags: number, fd: number, offset?: number, advise?: number): Buffer;
 }
 
@@ -41,7 +43,7 @@ export interface OpenOptions {
 
 /** One map is limited to 2 GiB - 4 KiB by the module's 32-bit size argument. */
 const MAX_MAP = 2 ** 31 - 4096;
-const DEFAULT_WINDOW = 256 * 1024 * 1024;
+const DEFAULT_WINDOW = 64 * 1024 * 1024;
 const DEFAULT_CHUNK = 1024 * 1024;
 
 export function mmapModule(): MmapModule | null {
@@ -178,6 +180,14 @@ class MappedSource implements ByteSource {
       return buf;
     }
     const winLen = Math.min(Math.max(this.window, need), this.size - base, MAX_MAP);
+    // The module cannot unmap; dropping the old window's pages keeps resident memory to about one
+    // window however large the file (a shared file mapping refaults from the page cache if a view
+    // into it is still read later, so handed-out views stay valid).
+    try {
+      this.mm.advise(this.win, this.mm.MADV_DONTNEED);
+    } catch {
+      /* advisory only */
+    }
     try {
       this.win = this.map(base, winLen);
     } catch (e) {

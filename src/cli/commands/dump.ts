@@ -3,7 +3,7 @@ import { dump, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/
 import { UsageError } from '../../format/errors.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
-import { batchJson, kafkaBatchLine, kafkaRecordLine, recordJson } from '../render.js';
+import { batchJson, kafkaBatchLine, kafkaRecordLine, recordNdjson } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { exitFor } from '../main.js';
@@ -90,11 +90,12 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   const json = format === 'json' || format === 'ndjson';
   let first = true;
   let errors = 0;
-  const emit = (o: unknown): void => {
+  const emit = (o: unknown): void => emitLine(typeof o === 'string' ? o : toJson(o));
+  const emitLine = (line: string): void => {
     if (format === 'json') {
-      out.line((first ? '[' : ',') + toJson(o));
+      out.line((first ? '[' : ',') + line);
       first = false;
-    } else out.line(toJson(o));
+    } else out.line(line);
   };
   const renderer = json ? jsonRenderer(emit, decoders, opts) : format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
   try {
@@ -133,7 +134,7 @@ function jsonRenderer(emit: (o: unknown) => void, d: Decoders, opts: DumpOptions
         if (!opts.records) emit(batchJson(ev.batch));
         break;
       case 'record':
-        emit(recordJson(ev.record, ev.batch, d));
+        emit(recordNdjson(ev.record, ev.batch, d));
         break;
       case 'index-entry':
         emit({ file: ev.name, offset: ev.entry.offset, position: ev.entry.position });

@@ -90,7 +90,7 @@ export interface Batch {
   entryOffset: number;
   crc: number;
   crcValid: boolean;
-  /** Computed CRC, for messages ("expected 0x…, found 0x…"). */
+  /** Computed CRC, for messages ("expected 0x…, found 0x…"); -1 when decoded without a CRC check (see checkBatchCrc). */
   computedCrc: number;
   attributes: number;
   compressionId: number;
@@ -159,14 +159,24 @@ function corrupt(code: string, message: string, batch: Pick<Batch, 'file' | 'pos
  * Does not throw for CRC mismatches (crcValid says so); throws CorruptDataError for entries too
  * small for their magic or with undecodable legacy wrappers.
  */
-export function decodeBatch(bytes: Buffer, start: number, size: number, position: number, file?: string): Batch {
+export function decodeBatch(bytes: Buffer, start: number, size: number, position: number, file?: string, checkCrc = true): Batch {
   const magic = (bytes[start + MAGIC_OFFSET]! << 24) >> 24;
   const entryOffset = readInt64(bytes, start);
-  if (magic >= 2) return decodeV2Header(bytes, start, size, position, file, magic, entryOffset);
-  return decodeLegacyHeader(bytes, start, size, position, file, magic, entryOffset);
+  if (magic >= 2) return decodeV2Header(bytes, start, size, position, file, magic, entryOffset, checkCrc);
+  return decodeLegacyHeader(bytes, start, size, position, file, magic, entryOffset, checkCrc);
 }
 
-function decodeV2Header(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, magic: number, baseOffset: number): Batch {
+/** Fill in crcValid/computedCrc for a batch decoded with checkCrc = false. */
+export function checkBatchCrc(batch: Batch): Batch {
+  if (batch.computedCrc === -1) {
+    const { bytes, start, size } = batch;
+    batch.computedCrc = batch.magic >= 2 ? crc32c(bytes, start + ATTRIBUTES_OFFSET, start + size) : crc32(bytes, start + LEGACY_MAGIC_OFFSET, start + size);
+    batch.crcValid = batch.crc === batch.computedCrc;
+  }
+  return batch;
+}
+
+function decodeV2Header(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, magic: number, baseOffset: number, checkCrc: boolean): Batch {
   if (size < RECORD_BATCH_OVERHEAD) {
     throw new CorruptDataError('SIZE_TOO_SMALL', `Record batch is corrupt (the size ${size} is smaller than the minimum allowed overhead ${RECORD_BATCH_OVERHEAD})`, { file, position });
   }
@@ -174,7 +184,7 @@ function decodeV2Header(bytes: Buffer, start: number, size: number, position: nu
   const lastOffsetDelta = readInt32(bytes, start + LAST_OFFSET_DELTA_OFFSET);
   const baseTimestamp = readInt64(bytes, start + BASE_TIMESTAMP_OFFSET);
   const crc = readUInt32(bytes, start + CRC_OFFSET);
-  const computedCrc = crc32c(bytes, start + ATTRIBUTES_OFFSET, start + size);
+  const computedCrc = checkCrc ? crc32c(bytes, start + ATTRIBUTES_OFFSET, start + size) : -1;
   const compressionId = attributes & ATTR_COMPRESSION_MASK;
   return {
     file,
@@ -207,11 +217,11 @@ function decodeV2Header(bytes: Buffer, start: number, size: number, position: nu
   };
 }
 
-function decodeLegacyHeader(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, magic: number, entryOffset: number): Batch {
+function decodeLegacyHeader(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, magic: number, entryOffset: number, checkCrc: boolean): Batch {
   const attributes = bytes[start + LEGACY_ATTRIBUTES_OFFSET]!;
   const compressionId = attributes & ATTR_COMPRESSION_MASK;
   const crc = readUInt32(bytes, start + LEGACY_CRC_OFFSET);
-  const computedCrc = crc32(bytes, start + LEGACY_MAGIC_OFFSET, start + size);
+  const computedCrc = checkCrc ? crc32(bytes, start + LEGACY_MAGIC_OFFSET, start + size) : -1;
   const hasTimestamp = magic === 1;
   if (hasTimestamp && size < LOG_OVERHEAD + RECORD_OVERHEAD_V1) {
     throw new CorruptDataError('SIZE_TOO_SMALL', `v1 message of ${size - LOG_OVERHEAD} bytes is smaller than the minimum ${RECORD_OVERHEAD_V1}`, { file, position });

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { batchRecords, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
+import { batchRecords, checkBatchCrc, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
 import { NotFoundError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
@@ -97,7 +97,7 @@ function openLog(dir: string, seg: Segment): ByteSource {
 
 /** Scan from `start` for the first batch with lastOffset >= target; returns it with the record. */
 function scanForOffset(src: ByteSource, seg: Segment, start: number, target: number, steps: string[]): { batch: Batch; record: KafkaRecord; scanned: number } | null {
-  const gen = logEntries(src, { start, file: seg.log });
+  const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
   let batches = 0;
   for (;;) {
     const n = gen.next();
@@ -112,6 +112,7 @@ function scanForOffset(src: ByteSource, seg: Segment, start: number, target: num
     if (b.lastOffset < target) continue;
     for (const r of batchRecords(b)) {
       if (r.offset >= target) {
+        checkBatchCrc(b);
         steps.push(`scanned ${batches} batch(es), ${b.position + b.size - start} bytes, from position ${start}: batch at position ${b.position} holds offsets ${b.baseOffset}..${b.lastOffset}`);
         if (r.offset !== target) steps.push(`offset ${target} is not in the log (removed by compaction); the next record is at offset ${r.offset}, as a fetch would return`);
         return { batch: b, record: r, scanned: b.position + b.size - start };
@@ -142,7 +143,7 @@ function logEndOffset(dir: string, part: PartitionDir): number {
   const src = openLog(dir, last);
   try {
     let end = last.baseOffset;
-    const gen = logEntries(src, { file: last.log });
+    const gen = logEntries(src, { file: last.log, checkCrc: false });
     for (;;) {
       const n = gen.next();
       if (n.done) break;
@@ -224,7 +225,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
       // No time index entries: the segment's largest timestamp comes from its batch headers.
       const src = openLog(dir, seg);
       try {
-        const gen = logEntries(src, { file: seg.log });
+        const gen = logEntries(src, { file: seg.log, checkCrc: false });
         for (;;) {
           const n = gen.next();
           if (n.done) break;
@@ -263,7 +264,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     }
     const src = openLog(dir, seg);
     try {
-      const gen = logEntries(src, { start, file: seg.log });
+      const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
       let batches = 0;
       for (;;) {
         const n = gen.next();
@@ -274,6 +275,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
         if (b.maxTimestamp < target) continue;
         for (const r of batchRecords(b)) {
           if (r.timestamp >= target && r.offset >= logStart) {
+            checkBatchCrc(b);
             steps.push(`scanned ${batches} batch(es), ${b.position + b.size - start} bytes from position ${start}: first record with timestamp >= ${target} is offset ${r.offset} (timestamp ${r.timestamp})`);
             return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, timeIndexEntry: timeIndexEntryFound, batch: b, record: r, bytesScanned: b.position + b.size - start, steps };
           }

@@ -33,6 +33,8 @@ export interface LogReadOptions {
   /** Only entries that end within the first `maxBytes` bytes of the file (dump --max-bytes). */
   maxBytes?: number;
   file?: string;
+  /** Compute batch CRCs (default true). Skipping scans (lookup) turn it off and check the batch they return. */
+  checkCrc?: boolean;
 }
 
 /**
@@ -55,7 +57,7 @@ export function* logEntries(src: ByteSource, opts: LogReadOptions = {}): Generat
     if (pos + frame.size > end) return { reason: 'max-bytes', position: pos, trailingBytes: src.size - pos };
     const bytes = src.read(pos, frame.size);
     try {
-      yield { kind: 'batch', batch: decodeBatch(bytes, 0, frame.size, pos, file) };
+      yield { kind: 'batch', batch: decodeBatch(bytes, 0, frame.size, pos, file, opts.checkCrc ?? true) };
     } catch (e) {
       if (!(e instanceof CorruptDataError)) throw e;
       yield { kind: 'bad-entry', position: pos, size: frame.size, error: e.at({ file, position: pos }) };

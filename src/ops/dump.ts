@@ -33,6 +33,8 @@ export type DumpEvent =
   | { type: 'zero-tail'; name: string; entries: number }
   | { type: 'snapshot'; name: string; snapshot: ProducerSnapshot }
   | { type: 'checkpoint'; name: string; kind: FileKind; data: unknown }
+  /** Something an operator should know that is not an error (leftover files, orphan indexes). */
+  | { type: 'note'; message: string }
   /** A problem that stops reading this file (the dump goes on with the next file). */
   | { type: 'error'; error: KsegError };
 
@@ -50,6 +52,9 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
     return;
   }
   const { partition } = input;
+  if (partition.leftovers.length) yield { type: 'note', message: `${input.path}: unfinished delete/clean/swap files are not dumped (\`kseg recover\` resolves them as a broker would): ${partition.leftovers.map((l) => l.file).join(', ')}` };
+  if (partition.orphans.length) yield { type: 'note', message: `${input.path}: index files without a .log (a broker deletes them at startup): ${partition.orphans.join(', ')}` };
+  if (partition.irregular.length) yield { type: 'note', message: `${input.path}: segment files whose names are not 20 digits (not written by Kafka): ${partition.irregular.join(', ')}` };
   const parts = opts.parts ?? ['log'];
   const segs = partition.segments;
   for (let i = 0; i < segs.length; i++) {

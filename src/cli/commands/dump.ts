@@ -100,6 +100,10 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   const renderer = json ? jsonRenderer(emit, decoders, opts) : format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
   try {
     for (const ev of dump(paths, opts)) {
+      if (ev.type === 'note') {
+        process.stderr.write(`kseg: note: ${ev.message}\n`);
+        continue;
+      }
       if (ev.type === 'error') {
         errors++;
         await out.flush();

@@ -81,6 +81,14 @@ export interface PartitionDir {
   other: string[];
 }
 
+/** One directory entry: a regular file with its size, a sub-directory, or something else. */
+export interface DirEntry {
+  name: string;
+  type: 'file' | 'dir' | 'other';
+  /** Size in bytes (files only; read lazily by `scanPartitionDir`). */
+  size?: number;
+}
+
 /** List a partition directory (does not open any file). */
 export function scanPartitionDir(dir: string): PartitionDir {
   let entries: fs.Dirent[];
@@ -89,9 +97,20 @@ export function scanPartitionDir(dir: string): PartitionDir {
   } catch (e) {
     throw ioError(e, dir);
   }
+  return partitionFromEntries(dir, entries.map((e) => ({ name: e.name, type: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other' })));
+}
+
+/**
+ * Classify a listing of a partition directory (real or planned, e.g. a recovery plan's "after"
+ * view). Sizes missing from `entries` are read with stat.
+ */
+export function partitionFromEntries(dir: string, entries: DirEntry[]): PartitionDir {
   const out: PartitionDir = { dir, segments: [], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] };
   const byBase = new Map<string, Partial<Segment> & { baseOffset: number; name: string }>();
+  const sizes = new Map(entries.map((e) => [e.name, e.size]));
   const size = (f: string): number => {
+    const known = sizes.get(f);
+    if (known !== undefined) return known;
     try {
       return fs.statSync(path.join(dir, f)).size;
     } catch (e) {
@@ -100,8 +119,8 @@ export function scanPartitionDir(dir: string): PartitionDir {
   };
   for (const ent of entries) {
     const name = ent.name;
-    if (!ent.isFile()) {
-      if (!ent.isDirectory()) out.other.push(name);
+    if (ent.type !== 'file') {
+      if (ent.type !== 'dir') out.other.push(name);
       continue;
     }
     const p = parseSegmentName(name);

@@ -1,0 +1,205 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
+import { OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
+import { readInt32, readInt64 } from '../format/int64.js';
+import { assertNotLocked, writeFileAtomic } from '../storage/atomic.js';
+import { classifyFile, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
+import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
+
+/**
+ * Rebuild .index / .timeindex / .txnindex files the way Kafka's segment recovery writes them
+ * (format doc 3.3 and 3.4): IndexBuilder over every batch, transaction state replayed from the
+ * first segment so an aborted transaction's firstOffset can come from an earlier segment.
+ */
+export const DEFAULT_INDEX_INTERVAL_BYTES = 4096;
+
+export type IndexKind = 'index' | 'timeindex' | 'txnindex';
+
+const ENTRY_SIZE: Record<IndexKind, number> = { index: OFFSET_INDEX_ENTRY_SIZE, timeindex: TIME_INDEX_ENTRY_SIZE, txnindex: TXN_INDEX_ENTRY_SIZE };
+
+export interface IndexFileComparison {
+  file: string;
+  kind: IndexKind;
+  /** same: identical entries; differs; missing: no file on disk but entries (or a required file) rebuilt. */
+  status: 'same' | 'differs' | 'missing';
+  entriesOnDisk: number | null;
+  entriesRebuilt: number;
+  /** Preallocated all-zero slots of the active segment, ignored in the comparison. */
+  zeroTailSlots?: number;
+  firstDifference?: { entry: number; position: number; disk: Record<string, number> | null; rebuilt: Record<string, number> | null };
+}
+
+export interface IndexSummary {
+  segments: number;
+  batches: number;
+  records: number;
+  bytes: number;
+  indexEntries: number;
+  timeIndexEntries: number;
+  txnIndexEntries: number;
+}
+
+export interface RebuildOptions {
+  indexIntervalBytes?: number;
+  /** Compare only; never write. */
+  check?: boolean;
+  /** Plan only; never write. */
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+export interface RebuildResult {
+  dir: string;
+  indexIntervalBytes: number;
+  files: IndexFileComparison[];
+  /** Files that differ from (or are missing next to) the rebuilt ones. */
+  differences: number;
+  /** Files written (or, with dryRun/check, that would be written). */
+  changed: string[];
+  removed: string[];
+  before: IndexSummary;
+  after: IndexSummary;
+  applied: boolean;
+}
+
+function decodeEntry(kind: IndexKind, buf: Buffer, i: number, base: number): Record<string, number> {
+  const p = i * ENTRY_SIZE[kind];
+  if (kind === 'index') return { offset: base + readInt32(buf, p), position: readInt32(buf, p + 4) };
+  if (kind === 'timeindex') return { timestamp: readInt64(buf, p), offset: base + readInt32(buf, p + 8) };
+  return { producerId: readInt64(buf, p + 2), firstOffset: readInt64(buf, p + 10), lastOffset: readInt64(buf, p + 18), lastStableOffset: readInt64(buf, p + 26) };
+}
+
+/** Compare the rebuilt bytes of one side file with the file on disk. */
+export function compareIndexFile(kind: IndexKind, name: string, disk: Buffer | undefined, rebuilt: Buffer, base: number, zeroTailSlots = 0): IndexFileComparison {
+  const size = ENTRY_SIZE[kind];
+  const entriesRebuilt = rebuilt.length / size;
+  if (disk === undefined) {
+    // Kafka needs .index and .timeindex; a missing .txnindex simply means "no aborted transactions".
+    const status = kind === 'txnindex' && entriesRebuilt === 0 ? 'same' : 'missing';
+    return { file: name, kind, status, entriesOnDisk: null, entriesRebuilt };
+  }
+  const slots = Math.floor(disk.length / size);
+  const comparable = zeroTailSlots > 0 && disk.length % size === 0 ? disk.subarray(0, (slots - zeroTailSlots) * size) : disk;
+  const entriesOnDisk = Math.floor(comparable.length / size);
+  const out: IndexFileComparison = { file: name, kind, status: 'same', entriesOnDisk, entriesRebuilt };
+  if (zeroTailSlots > 0) out.zeroTailSlots = zeroTailSlots;
+  if (comparable.equals(rebuilt)) return out;
+  out.status = 'differs';
+  const n = Math.max(entriesOnDisk, entriesRebuilt);
+  let i = 0;
+  for (; i < n; i++) {
+    const a = i < entriesOnDisk ? comparable.subarray(i * size, i * size + size) : null;
+    const b = i < entriesRebuilt ? rebuilt.subarray(i * size, i * size + size) : null;
+    if (!a || !b || !a.equals(b)) break;
+  }
+  if (i === n) i = entriesOnDisk; // only a trailing partial entry differs
+  out.firstDifference = {
+    entry: i,
+    position: i * size,
+    disk: i < entriesOnDisk ? decodeEntry(kind, comparable, i, base) : null,
+    rebuilt: i < entriesRebuilt ? decodeEntry(kind, rebuilt, i, base) : null,
+  };
+  return out;
+}
+
+/** Which segments PATH names: all of a directory, or the segment of one .log/.index/.timeindex/.txnindex file. */
+export function resolveSegmentTarget(p: string): { dir: string; partition: PartitionDir; target: number | null } {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    throw ioError(e, p);
+  }
+  if (st.isDirectory()) return { dir: p, partition: scanPartitionDir(p), target: null };
+  const name = path.basename(p);
+  const kind = classifyFile(name);
+  if (kind !== 'log' && kind !== 'index' && kind !== 'timeindex' && kind !== 'txnindex') {
+    throw new UsageError(`${name}: expected a partition directory or a segment's .log/.index/.timeindex/.txnindex file`);
+  }
+  const dir = path.dirname(p);
+  const partition = scanPartitionDir(dir);
+  const prefix = name.slice(0, name.indexOf('.'));
+  const seg = partition.segments.find((s) => s.name === prefix);
+  if (!seg) throw new CorruptDataError('LOG_MISSING', `${prefix}.log does not exist, so ${name} cannot be rebuilt`, { file: name });
+  return { dir, partition, target: seg.baseOffset };
+}
+
+/** Refuse to index a log that Kafka's recovery would cut: the indexes would describe bytes that are about to go. */
+export function assertRecoverable(scan: PartitionScan, upTo: number | null): void {
+  for (const s of scan.segments) {
+    if (upTo !== null && s.segment.baseOffset > upTo) break;
+    if (s.cut) {
+      throw new CorruptDataError(s.cut.code, `the log is invalid here (${s.cut.code}): Kafka's recovery would truncate it, so its indexes cannot be rebuilt as they are; run \`kseg recover\` first`, { file: s.segment.log, position: s.cut.position });
+    }
+    if (s.overflow) {
+      throw new CorruptDataError('OFFSET_OVERFLOW', `offsets more than 2^31-1 above the segment base cannot be indexed (Kafka splits such a segment)`, { file: s.segment.log });
+    }
+  }
+}
+
+export function indexSummary(segs: SegmentScan[], which: 'disk' | 'rebuilt'): IndexSummary {
+  const out: IndexSummary = { segments: segs.length, batches: 0, records: 0, bytes: 0, indexEntries: 0, timeIndexEntries: 0, txnIndexEntries: 0 };
+  for (const s of segs) {
+    out.batches += s.batches;
+    out.records += s.records;
+    out.bytes += s.logSize;
+    if (which === 'rebuilt' && s.rebuilt) {
+      out.indexEntries += s.rebuilt.indexEntries;
+      out.timeIndexEntries += s.rebuilt.timeIndexEntries;
+      out.txnIndexEntries += s.rebuilt.txnIndexEntries;
+    } else {
+      out.indexEntries += s.disk.index ? Math.floor(s.disk.index.length / OFFSET_INDEX_ENTRY_SIZE) - s.zeroTailSlots.index : 0;
+      out.timeIndexEntries += s.disk.timeindex ? Math.floor(s.disk.timeindex.length / TIME_INDEX_ENTRY_SIZE) - s.zeroTailSlots.timeindex : 0;
+      out.txnIndexEntries += s.disk.txnindex ? Math.floor(s.disk.txnindex.length / TXN_INDEX_ENTRY_SIZE) : 0;
+    }
+  }
+  return out;
+}
+
+/** The comparisons of one scanned segment's three side files. */
+export function compareSegment(s: SegmentScan): IndexFileComparison[] {
+  const r = s.rebuilt!;
+  const base = s.segment.baseOffset;
+  const name = s.segment.name;
+  return [
+    compareIndexFile('index', s.segment.index ?? `${name}.index`, s.disk.index, r.index, base, s.zeroTailSlots.index),
+    compareIndexFile('timeindex', s.segment.timeindex ?? `${name}.timeindex`, s.disk.timeindex, r.timeindex, base, s.zeroTailSlots.timeindex),
+    compareIndexFile('txnindex', s.segment.txnindex ?? `${name}.txnindex`, s.disk.txnindex, r.txnindex, base),
+  ];
+}
+
+/** Rebuild (or with check/dryRun compare) the indexes of a partition directory or of one segment. */
+export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResult {
+  const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
+  if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 0) throw new UsageError(`--index-interval-bytes must be a non-negative integer (got ${indexIntervalBytes})`);
+  const { dir, partition, target } = resolveSegmentTarget(p);
+  const writing = !opts.check && !opts.dryRun;
+  if (writing) assertNotLocked(dir, opts.force ?? false);
+  // Transaction state needs every earlier segment; later ones are not read.
+  const through = target === null ? undefined : new Set(partition.segments.filter((s) => s.baseOffset <= target).map((s) => s.baseOffset));
+  const scan = scanPartition(viewOf(partition), { buildIndexes: { indexIntervalBytes }, segments: through, maxIssues: 0 });
+  assertRecoverable(scan, target);
+  const targets = scan.segments.filter((s) => target === null || s.segment.baseOffset === target);
+  const files: IndexFileComparison[] = [];
+  const changed: string[] = [];
+  for (const s of targets) {
+    for (const c of compareSegment(s)) {
+      files.push(c);
+      if (c.status === 'same') continue;
+      changed.push(c.file);
+      if (writing) writeFileAtomic(dir, c.file, s.rebuilt![c.kind]);
+    }
+  }
+  return {
+    dir,
+    indexIntervalBytes,
+    files,
+    differences: files.filter((f) => f.status !== 'same').length,
+    changed,
+    removed: [],
+    before: indexSummary(targets, 'disk'),
+    after: indexSummary(targets, 'rebuilt'),
+    applied: writing,
+  };
+}

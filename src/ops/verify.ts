@@ -719,8 +719,6 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
     }
 
     const count = b.recordCount;
-    out.batches++;
-    if (count > 0) out.records += count;
     const goodMagic = b.magic >= 0 && b.magic <= 2;
     if (!goodMagic) rep.add('BAD_MAGIC', file, pos, b.baseOffset, `magic byte is ${b.magic} (expected 0, 1 or 2, found ${b.magic})`);
     if (!b.crcValid) {
@@ -729,6 +727,8 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       setCut(pos, 'CRC_MISMATCH', b.baseOffset);
     }
     const kafkaValid = b.crcValid;
+    out.batches++;
+    if (count > 0) out.records += count;
     if (out.cut !== null && count > 0) out.recordsFromCut += count;
 
     // offsets

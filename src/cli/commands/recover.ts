@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { recover, type RecoverAction, type RecoverResult } from '../../ops/recover.js';
+import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
+import { nonNegative } from '../options.js';
+import { toJson } from '../output.js';
+import { theme } from '../theme.js';
+
+interface RecoverFlags {
+  dryRun?: boolean;
+  json?: boolean;
+  backup?: string;
+  force?: boolean;
+  indexIntervalBytes?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('recover')
+    .description("Kafka's startup recovery, offline and crash-safe: finish leftovers, cut at the first invalid batch, delete later segments, rebuild indexes")
+    .argument('<dir>', 'partition directory')
+    .option('--dry-run', 'print the plan (what is cut, how many records and bytes, which files) and change nothing')
+    .option('--json', 'JSON result: {changed, removed, before, after, actions, cut, remaining}')
+    .option('--backup <dir>', 'first copy every removed file, cut byte range and replaced file into a new sub-directory of DIR (with manifest.json)')
+    .option('--force', 'run even if a broker holds the log directory lock')
+    .option('--index-interval-bytes <n>', `index.interval.bytes for rebuilt indexes (the topic's setting; Kafka's default is ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
+    .addHelpText('after', `
+Steps, in this order (a crash at any point leaves a partition the next run finishes):
+  1. .deleted files are deleted; .cleaned files (and .swap files at or above them) are discarded;
+     remaining .swap segments replace the files they cover
+  2. kseg temp files and index files without a .log are deleted
+  3. the first segment with an invalid entry (bad size or CRC, torn or zero-filled tail) is cut
+     there; every later segment is deleted first (highest base offset first), then the segment's
+     rebuilt .index/.timeindex/.txnindex are written, then its .log is truncated. Segments whose
+     indexes are missing or invalid get rebuilt indexes.
+  4. leader-epoch-checkpoint entries starting beyond the new log end are dropped
+  5. producer snapshots beyond the new log end, or corrupt, are deleted
+Batches with a valid CRC are kept even if verify finds other problems in them (as Kafka does);
+they are listed as "remaining". Exit 4 if a running broker holds the directory (see --force).
+
+Examples:
+  kseg recover /var/lib/kafka/orders-3 --dry-run
+  kseg recover orders-3 --backup /srv/kseg-backups --index-interval-bytes 4096`)
+    .action((dir: string, flags: RecoverFlags) => {
+      const r = recover(dir, { dryRun: flags.dryRun, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes });
+      process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : render(r, !!flags.dryRun));
+    });
+}
+
+export function actionJson(a: RecoverAction): Record<string, unknown> {
+  switch (a.type) {
+    case 'delete':
+      return { type: 'delete', file: a.file, bytes: a.bytes, reason: a.reason };
+    case 'rename':
+      return { type: 'rename', from: a.from, to: a.to, reason: a.reason };
+    case 'truncate':
+      return { type: 'truncate', file: a.file, position: a.size, bytes: a.fromSize - a.size, records: a.records, reason: a.reason };
+    case 'write':
+      return { type: 'write', file: a.file, bytes: a.data.length, created: !a.existed, reason: a.reason };
+  }
+}
+
+function resultJson(r: RecoverResult, dryRun: boolean): Record<string, unknown> {
+  return {
+    changed: r.changed,
+    removed: r.removed,
+    before: r.before,
+    after: r.after,
+    dryRun,
+    applied: r.applied,
+    actions: r.actions.map(actionJson),
+    cut: r.cut,
+    backup: r.backupDir,
+    remaining: r.remaining,
+  };
+}
+
+function actionLine(a: RecoverAction): string {
+  switch (a.type) {
+    case 'delete':
+      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${a.bytes} bytes) ${theme.dim('— ' + a.reason)}`;
+    case 'rename':
+      return `${theme.warn('rename  ')} ${theme.file(a.from)} -> ${theme.file(a.to)} ${theme.dim('— ' + a.reason)}`;
+    case 'truncate':
+      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${a.fromSize - a.size} bytes, ${a.records} records) ${theme.dim('— ' + a.reason)}`;
+    case 'write':
+      return `${theme.good('write   ')} ${theme.file(a.file)} (${a.data.length} bytes) ${theme.dim('— ' + a.reason)}`;
+  }
+}
+
+function summary(s: RecoverResult['before']): string {
+  return `${s.segments} segments, ${s.batches} batches, ${s.records} records, ${s.bytes} bytes, log end offset ${s.logEndOffset ?? '-'}`;
+}
+
+function render(r: RecoverResult, dryRun: boolean): string {
+  const out: string[] = [];
+  if (r.actions.length === 0) {
+    out.push(`${theme.good('nothing to recover')} in ${theme.file(r.dir)}: ${summary(r.before)}`);
+  } else {
+    out.push(`${dryRun ? 'plan for' : 'recovered'} ${theme.file(r.dir)}:`);
+    for (const a of r.actions) out.push('  ' + actionLine(a));
+    if (r.cut) {
+      const c = r.cut;
+      out.push(`  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${c.records} records and ${c.bytes} bytes removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}`);
+    }
+    out.push(`  before: ${summary(r.before)}`);
+    out.push(`  after:  ${summary(r.after)}`);
+    if (r.backupDir) out.push(`  backup: ${r.backupDir} (manifest.json lists every piece)`);
+  }
+  if (r.remaining.length) {
+    out.push(theme.warn(`  ${r.remaining.length} problem(s) Kafka's recovery keeps (run kseg verify for details):`));
+    for (const i of r.remaining.slice(0, 20)) out.push(`    ${i.code} ${i.file}${i.position !== null ? `@${i.position}` : ''}: ${i.message}`);
+  }
+  if (dryRun && r.actions.length) out.push(theme.dim('dry run: nothing was changed'));
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { ISSUE_CODES, verify, type PartitionReport, type Recoverable, type VerifyIssue, type VerifyReport } from '../../ops/verify.js';
+import { nonNegative } from '../options.js';
+import { toJson } from '../output.js';
+import { theme } from '../theme.js';
+
+interface VerifyFlags {
+  json?: boolean;
+  strict?: boolean;
+  recordSet?: boolean;
+  maxIssues?: number;
+  codes?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify')
+    .description('check every batch, index, snapshot and checkpoint; report each problem with its file, byte position and offset')
+    .argument('[path...]', 'partition directory, log directory (all its partitions) or single file')
+    .option('--json', 'JSON report (README, "JSON contract")')
+    .option('--strict', 'treat warnings as errors')
+    .option('--record-set', '.log files are record sets cut from fetch responses: a partial last batch is normal (auto-detected for directories holding only .log files)')
+    .option('--no-record-set', 'treat .log files as broker segments even when no index files are present')
+    .option('--max-issues <n>', 'list at most N issues (all are counted)', nonNegative('--max-issues'), 10000)
+    .option('--codes', 'print the table of issue codes with their severity and exit')
+    .addHelpText('after', `
+Every issue has a stable code, a severity (error, warning, info), the file name within its partition
+directory, the byte position in that file (for index problems: of the entry) and the offset when known.
+Facts that are normal in real clusters (follower index layout, time-index entries inside a batch,
+compacted segments above their base offset, offset gaps, the active segment's preallocated index tail,
+empty segments) are never reported. "recoverable" says what Kafka's startup recovery (kseg recover)
+would cut. Run "kseg verify --codes" for the list of codes.
+
+Exit codes: 0 no errors (warnings allowed unless --strict), 1 errors found, 2 usage, 4 I/O error.
+
+Examples:
+  kseg verify /var/lib/kafka/orders-3
+  kseg verify /var/lib/kafka --json | jq '.partitions[] | select(.ok == false)'
+  kseg verify orders-3/00000000000000368769.index
+  kseg verify capture/topic-0 --record-set`)
+    .action((paths: string[], flags: VerifyFlags) => {
+      if (flags.codes) {
+        process.stdout.write(flags.json ? toJson(ISSUE_CODES) + '\n' : renderCodes());
+        return;
+      }
+      const report = verify(paths, { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues });
+      process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report));
+      if (report.errors > 0) process.exitCode = 1;
+    });
+}
+
+export function renderCodes(): string {
+  const w = Math.max(...ISSUE_CODES.map((c) => c.code.length));
+  return ISSUE_CODES.map((c) => `${sev(c.severity)}${' '.repeat(8 - c.severity.length)}${c.code.padEnd(w)}  ${c.meaning}`).join('\n') + '\n';
+}
+
+function sev(s: VerifyIssue['severity']): string {
+  return s === 'error' ? theme.bad('error') : s === 'warning' ? theme.warn('warning') : theme.dim('info');
+}
+
+function where(i: VerifyIssue): string {
+  return `${i.file}${i.position !== null ? `@${i.position}` : ''}`;
+}
+
+function recoverLine(r: Recoverable): string {
+  const lost = `${r.recordsLostEstimated ? 'about ' : ''}${r.recordsLost} record${r.recordsLost === 1 ? '' : 's'}`;
+  return `  ${theme.warn('recovery')} would truncate ${theme.file(r.file)} at byte ${r.truncateAtPosition} (later segments deleted): ${lost} lost (kseg recover)`;
+}
+
+function summaryLine(p: { summary: VerifyReport['summary'] }): string {
+  const s = p.summary;
+  return theme.dim(`${s.segments} segment${s.segments === 1 ? '' : 's'}, ${s.batches} batches, ${s.records} records, ${s.bytes} bytes`);
+}
+
+/** Readable report: one block per partition, one line per issue. */
+export function renderReport(r: VerifyReport): string {
+  const out: string[] = [];
+  const parts: (PartitionReport | null)[] = r.partitions ?? [null];
+  const codeW = Math.min(32, Math.max(0, ...r.issues.map((i) => i.code.length)));
+  const whereW = Math.min(44, Math.max(0, ...r.issues.map((i) => where(i).length)));
+  for (const p of parts) {
+    const issues = p ? r.issues.filter((i) => i.partition === p.partition) : r.issues;
+    if (p) {
+      const status = p.ok ? (p.warnings ? theme.warn('ok') : theme.good('ok')) : theme.bad('FAILED');
+      out.push(`${theme.file(p.partition)}  ${status}  ${summaryLine(p)}${p.mode === 'record-set' ? theme.dim('  (record set)') : ''}`);
+    }
+    for (const i of issues) {
+      const off = i.offset !== null ? theme.offset(`offset ${i.offset}`) + ' ' : '';
+      const line = `  ${sev(i.severity)}${' '.repeat(Math.max(1, 8 - i.severity.length))}${i.code.padEnd(codeW)}  ${where(i).padEnd(whereW)}  ${off}${i.message}`;
+      out.push(i.severity === 'info' ? theme.dim(line) : line);
+    }
+    const rec = p ? p.recoverable : r.recoverable;
+    if (rec) out.push(recoverLine(rec));
+  }
+  if (r.issuesOmitted) out.push(theme.dim(`  … ${r.issuesOmitted} more issues not listed (--max-issues)`));
+  const infos = r.issues.filter((i) => i.severity === 'info').length;
+  const counts = `${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}${infos ? `, ${infos} note${infos === 1 ? '' : 's'}` : ''}`;
+  out.push(`${r.ok ? theme.good('✓ ok') : theme.bad('✗ errors found')}: ${counts}  ${summaryLine(r)}`);
+  return out.join('\n') + '\n';
+}

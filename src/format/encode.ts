@@ -301,3 +301,15 @@ export async function encodeLegacyWrapper(w: LegacyWrapperInput): Promise<Buffer
     attributes: compressionId(w.compression) | tsBit,
   });
 }
+
+/**
+ * What a broker does in place to a v1 entry (an uncompressed message or a compressed wrapper) of a
+ * LogAppendTime topic: set attributes bit 3, overwrite the timestamp with the append time and
+ * recompute the CRC. Inner messages of a wrapper keep their own attributes and create times.
+ */
+export function setLegacyLogAppendTime(entry: Buffer, appendTime: number): void {
+  if (entry[LEGACY_MAGIC_OFFSET] !== 1) throw new Error('only message format v1 carries a LogAppendTime timestamp');
+  entry[LEGACY_MAGIC_OFFSET + 1] = entry[LEGACY_MAGIC_OFFSET + 1]! | ATTR_TIMESTAMP_TYPE;
+  writeInt64(entry, LEGACY_MAGIC_OFFSET + 2, appendTime);
+  entry.writeUInt32BE(crc32(entry, LEGACY_MAGIC_OFFSET, entry.length), LEGACY_CRC_OFFSET);
+}

@@ -21,6 +21,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'verify', summary: 'check batches, indexes, snapshots and checkpoints; every problem with file, byte position and offset', load: () => import('./commands/verify.js') },
   { name: 'recover', summary: "Kafka's startup recovery offline: cut at the first invalid batch, delete later segments, rebuild indexes", load: () => import('./commands/recover.js') },
   { name: 'rebuild-index', summary: 'rebuild .index/.timeindex/.txnindex as Kafka recovery writes them (--check compares)', load: () => import('./commands/rebuild-index.js') },
+  { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 
 export const VERSION = '0.1.0';

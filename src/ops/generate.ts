@@ -1,0 +1,178 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { encodePartitionMetadata, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { IoError, UsageError, ioError } from '../format/errors.js';
+import { assertNotLocked, TEMP_SUFFIX } from '../storage/atomic.js';
+import { parseSegmentName } from '../storage/segments.js';
+import { applyCorruption, type CorruptionReport } from './generate/corrupt.js';
+import { resolveGenerateOptions, type GenerateOptions } from './generate/options.js';
+import { Prng } from './generate/prng.js';
+import { Workload } from './generate/workload.js';
+import { PartitionWriter, type AppendInfo, type SegmentSummary } from './generate/writer.js';
+
+export { CORRUPT_KINDS, GENERATE_CODECS, GENERATE_DEFAULTS, resolveGenerateOptions, type CorruptKind, type GenerateOptions } from './generate/options.js';
+export type { CorruptionReport } from './generate/corrupt.js';
+export type { AppendInfo, SegmentSummary } from './generate/writer.js';
+
+/**
+ * `kseg generate OUT_DIR`: write a partition directory the way a broker would — clients'
+ * batches (workload.ts), the broker's segment/index/producer-state bookkeeping (writer.ts), then
+ * optionally one injected fault (corrupt.ts). Same options and seed give byte-identical files.
+ */
+export interface GenerateHooks {
+  /** Called after every append with where its batches went (tests, tools). */
+  onAppend?: (a: AppendInfo) => void;
+  /** Called every few appends and at the end. */
+  onProgress?: (p: GenerateProgress) => void;
+}
+
+export interface GenerateProgress {
+  dataRecords: number;
+  bytes: number;
+  /** Budget: data records asked for, and bytes when --bytes was given. */
+  targetRecords: number;
+  targetBytes: number | null;
+  done: boolean;
+}
+
+export interface GenerateSummary {
+  /** The verify summary fields (OUTPUT.md): counts over the generated .log files. */
+  segments: number;
+  batches: number;
+  /** Records including control records (transaction markers). */
+  records: number;
+  bytes: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  dataRecords: number;
+  controlRecords: number;
+  transactions: { committed: number; aborted: number };
+  producers: number;
+  /** The leader-epoch-checkpoint entries (v2), else null. */
+  leaderEpochs: LeaderEpochEntry[] | null;
+  topicId: string;
+  snapshots: string[];
+  segmentList: SegmentSummary[];
+  config: Omit<GenerateOptions, 'force' | 'fsync' | 'corrupt'>;
+  /** Partition files that were in OUT_DIR and were replaced (--force). */
+  replacedFiles: string[];
+  corruption?: CorruptionReport;
+}
+
+export async function generate(outDir: string, input: Partial<GenerateOptions> = {}, hooks: GenerateHooks = {}): Promise<GenerateSummary> {
+  const o = resolveGenerateOptions(input);
+  const { createdDir, replacedFiles } = prepareDir(outDir, o.force);
+  const topicId = o.topicId ?? topicIdFromSeed(o.seed);
+  const writer = new PartitionWriter({
+    dir: outDir,
+    startOffset: o.startOffset,
+    segmentBytes: o.segmentBytes,
+    indexIntervalBytes: o.indexIntervalBytes,
+    layout: o.layout,
+    magic: o.magic,
+    fsync: o.fsync,
+    onAppend: hooks.onAppend,
+  });
+  try {
+    writer.writeSideFile('partition.metadata', encodePartitionMetadata(topicId));
+    const workload = new Workload(o);
+    const progress = (done: boolean): void =>
+      hooks.onProgress?.({ dataRecords: workload.dataRecordsWritten, bytes: writer.logBytes, targetRecords: o.records, targetBytes: o.bytes, done });
+    let appends = 0;
+    let lastYield = performance.now();
+    for (;;) {
+      const stop = o.bytes !== null && writer.logBytes >= o.bytes;
+      const a = await workload.next(stop);
+      if (!a) break;
+      writer.append(a.entries);
+      if (++appends % 64 === 0) {
+        progress(false);
+        // Let timers (the progress bar) run during long runs.
+        if (performance.now() - lastYield > 100) {
+          await new Promise((r) => setImmediate(r));
+          lastYield = performance.now();
+        }
+      }
+    }
+    const w = writer.finish();
+    progress(true);
+    const { force: _f, fsync: _s, corrupt: _c, ...config } = o;
+    const summary: GenerateSummary = {
+      segments: w.segments.length,
+      batches: w.batches,
+      records: w.records,
+      bytes: w.bytes,
+      logStartOffset: w.logStartOffset,
+      logEndOffset: w.logEndOffset,
+      dataRecords: w.records - w.controlRecords,
+      controlRecords: w.controlRecords,
+      transactions: { committed: workload.transactionsCommitted, aborted: workload.transactionsAborted },
+      producers: w.producers,
+      leaderEpochs: o.magic >= 2 ? w.leaderEpochs : null,
+      topicId,
+      snapshots: w.snapshots,
+      segmentList: w.segments,
+      config: { ...config, topicId },
+      replacedFiles,
+    };
+    if (o.corrupt) summary.corruption = applyCorruption(outDir, o, w);
+    return summary;
+  } catch (e) {
+    writer.abort();
+    if (createdDir) fs.rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Files Kafka keeps in a partition directory (what --force replaces); anything else is left alone. */
+function isPartitionFile(name: string): boolean {
+  return parseSegmentName(name) !== null || name === 'leader-epoch-checkpoint' || name === 'partition.metadata' || name.endsWith(TEMP_SUFFIX);
+}
+
+function prepareDir(dir: string, force: boolean): { createdDir: boolean; replacedFiles: string[] } {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, dir);
+  }
+  if (!st) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw ioError(e, dir);
+    }
+    return { createdDir: true, replacedFiles: [] };
+  }
+  if (!st.isDirectory()) throw new IoError('ENOTDIR', 'OUT_DIR exists and is not a directory', { file: dir });
+  assertNotLocked(dir, false);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).sort();
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  if (names.length === 0) return { createdDir: false, replacedFiles: [] };
+  if (!force) throw new UsageError(`${dir} is not empty (${names.length} entr${names.length === 1 ? 'y' : 'ies'}); pass --force to replace the partition files in it`);
+  const replaced = names.filter(isPartitionFile);
+  for (const name of replaced) {
+    try {
+      fs.rmSync(path.join(dir, name), { force: true });
+    } catch (e) {
+      throw ioError(e, path.join(dir, name));
+    }
+  }
+  return { createdDir: false, replacedFiles: replaced };
+}
+
+/** A topic id as Kafka's Uuid.randomUuid makes them (not zero, not the metadata id, no leading '-'), from the seed. */
+export function topicIdFromSeed(seed: number): string {
+  const rng = new Prng(seed, 'topic-id');
+  const bytes = Buffer.alloc(16);
+  for (;;) {
+    rng.fill(bytes);
+    const id = bytes.toString('base64url');
+    const zeroOrOne = bytes.subarray(0, 15).every((b) => b === 0) && bytes[15]! <= 1;
+    if (!zeroOrOne && !id.startsWith('-')) return id;
+  }
+}

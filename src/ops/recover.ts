@@ -26,9 +26,9 @@ import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionV
  *   5. snapshots  delete producer snapshots beyond the new log end and corrupt ones
  *
  * Each phase only plans (against a virtual listing of the directory); the whole plan is backed up
- * (`--backup`) and then executed action by action. A phase that completes another tool's
- * interrupted operation (e.g. an intent file left by truncate/compact) slots in before `log` in
- * RECOVERY_PHASES.
+ * (`--backup`) and then executed action by action. A phase that finishes another tool's
+ * interrupted operation in place (e.g. an intent record left by truncate/compact) implements
+ * `complete` instead: those run first, in RECOVERY_PHASES order, before anything is planned.
  */
 
 export type RecoverAction =
@@ -58,6 +58,8 @@ export interface RecoveryPlan {
   after: RecoverSummary;
   /** Problems recover does not change (Kafka's recovery keeps these batches). */
   remaining: VerifyIssue[];
+  /** What `complete` phases did (or, in a dry run, would do) before planning. */
+  completed: string[];
 }
 
 export interface RecoverResult extends RecoveryPlan {
@@ -87,7 +89,13 @@ export interface PlanState {
 
 export interface RecoveryPhase {
   name: string;
-  plan(state: PlanState): void;
+  /** Plan actions against the virtual listing in `state` (and update it). */
+  plan?(state: PlanState): void;
+  /**
+   * Finish an interrupted operation of another command in place, before any phase plans; return
+   * one line per thing done (with dryRun: that would be done, changing nothing).
+   */
+  complete?(dir: string, opts: { dryRun: boolean; force: boolean }): string[];
 }
 
 function listing(state: PlanState): PartitionDir {
@@ -158,8 +166,10 @@ const leftoversPhase: RecoveryPhase = {
         .sort((a, b) => b.p!.baseOffset - a.p!.baseOffset || (a.p!.kind === 'log' ? -1 : b.p!.kind === 'log' ? 1 : a.name.localeCompare(b.name)));
       for (const o of old) planDelete(state, o.name, `replaced by the swapped-in segment(s) covering offsets [${min}, ${max})`);
     }
-    // Index swaps first, the .log last: the segment appears with its indexes in place.
-    const order = [...swaps].sort((a, b) => (a.fileKind === 'log' ? 1 : 0) - (b.fileKind === 'log' ? 1 : 0) || a.baseOffset - b.baseOffset);
+    // The .log swaps first: once they are renamed, a crash leaves only index swaps, which the next
+    // run renames without deleting anything (with the .log swap still pending, the next run would
+    // delete already renamed indexes as files of the replaced range).
+    const order = [...swaps].sort((a, b) => (a.fileKind === 'log' ? 0 : 1) - (b.fileKind === 'log' ? 0 : 1) || a.baseOffset - b.baseOffset);
     for (const s of order) {
       const to = s.file.slice(0, -'.swap'.length);
       const f = state.files.get(s.file)!;
@@ -338,7 +348,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   if (!st.isDirectory()) throw new UsageError(`${dir}: recover takes a partition directory`);
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   const state: PlanState = { dir, opts: { indexIntervalBytes }, files: dirEntries(dir), actions: [], cut: null, logEndOffset: null };
-  for (const phase of RECOVERY_PHASES) phase.plan(state);
+  for (const phase of RECOVERY_PHASES) phase.plan?.(state);
   const scan = state.scan!;
   // "before" describes the directory as it is: it differs from the log phase's view only when
   // completing a swap renamed or replaced segments.
@@ -361,7 +371,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
     const limit = kept.get(i.file);
     return limit !== undefined && (i.position === null || i.position < limit);
   });
-  return { dir, actions: state.actions, cut: state.cut, before, after, remaining };
+  return { dir, actions: state.actions, cut: state.cut, before, after, remaining, completed: [] };
 }
 
 // ------------------------------------------------------------------ backup and execution
@@ -453,7 +463,11 @@ function execute(plan: RecoveryPlan): void {
 
 /** Recover a partition directory (or only plan it with dryRun). */
 export function recover(dir: string, opts: RecoverOptions = {}): RecoverResult {
+  const completing = RECOVERY_PHASES.filter((p) => p.complete);
+  if (completing.length && !opts.dryRun) assertNotLocked(dir, opts.force ?? false);
+  const completed = completing.flatMap((p) => p.complete!(dir, { dryRun: !!opts.dryRun, force: !!opts.force }));
   const plan = planRecovery(dir, opts);
+  plan.completed = completed;
   const changed: string[] = [];
   const removed: string[] = [];
   for (const a of plan.actions) {
@@ -464,6 +478,7 @@ export function recover(dir: string, opts: RecoverOptions = {}): RecoverResult {
     } else changed.push(a.file);
   }
   const result: RecoverResult = { ...plan, applied: false, changed: [...new Set(changed)], removed: [...new Set(removed)], backupDir: null };
+  result.applied = completed.length > 0 && !opts.dryRun;
   if (opts.dryRun || plan.actions.length === 0) return result;
   assertNotLocked(dir, opts.force ?? false);
   if (opts.backup) result.backupDir = backupPlan(plan, opts.backup);

@@ -550,23 +550,31 @@ function kafkaEntryValid(bytes: Buffer, size: number): boolean {
   return size >= LOG_OVERHEAD + RECORD_OVERHEAD_V0 && readUInt32(bytes, LEGACY_CRC_OFFSET) === crc32(bytes, LEGACY_MAGIC_OFFSET, size);
 }
 
-/** Records in an entry that cannot be framed, from its v2 header when that is readable and plausible. */
-function headerRecordCount(src: ByteSource, pos: number): number | null {
-  if (src.size - pos < RECORD_BATCH_OVERHEAD) {
-    if (src.size - pos >= HEADER_SIZE_UP_TO_MAGIC + 1) {
-      const h = src.read(pos, HEADER_SIZE_UP_TO_MAGIC + 1);
-      const magic = h[MAGIC_OFFSET]!;
-      if ((magic === 0 || magic === 1) && (h[LEGACY_ATTRIBUTES_OFFSET]! & ATTR_COMPRESSION_MASK) === 0) return 1;
+/**
+ * Records in an entry that cannot be framed, from its v2 header when that is readable and
+ * plausible. With only the first 27 bytes of a v2 header, lastOffsetDelta + 1 (exact unless the
+ * batch was compacted) is returned as an estimate.
+ */
+function headerRecordCount(src: ByteSource, pos: number): { count: number; estimated: boolean } | null {
+  const avail = src.size - pos;
+  if (avail < RECORD_BATCH_OVERHEAD) {
+    if (avail < HEADER_SIZE_UP_TO_MAGIC + 1) return null;
+    const h = src.read(pos, Math.min(avail, LAST_OFFSET_DELTA_OFFSET + 4));
+    const magic = h[MAGIC_OFFSET]!;
+    if ((magic === 0 || magic === 1) && (h[LEGACY_ATTRIBUTES_OFFSET]! & ATTR_COMPRESSION_MASK) === 0) return { count: 1, estimated: false };
+    if (magic === 2 && h.length >= LAST_OFFSET_DELTA_OFFSET + 4) {
+      const delta = readInt32(h, LAST_OFFSET_DELTA_OFFSET);
+      if (delta >= 0 && delta < INT32_MAX) return { count: delta + 1, estimated: true };
     }
     return null;
   }
   const h = src.read(pos, RECORD_BATCH_OVERHEAD);
   const magic = h[MAGIC_OFFSET]!;
-  if (magic === 0 || magic === 1) return (h[LEGACY_ATTRIBUTES_OFFSET]! & ATTR_COMPRESSION_MASK) === 0 ? 1 : null;
+  if (magic === 0 || magic === 1) return (h[LEGACY_ATTRIBUTES_OFFSET]! & ATTR_COMPRESSION_MASK) === 0 ? { count: 1, estimated: false } : null;
   if (magic !== 2) return null;
   const delta = readInt32(h, LAST_OFFSET_DELTA_OFFSET);
   const count = readInt32(h, RECORDS_COUNT_OFFSET);
-  return delta >= 0 && count >= 0 && count <= delta + 1 ? count : null;
+  return delta >= 0 && count >= 0 && count <= delta + 1 ? { count, estimated: false } : null;
 }
 
 /**
@@ -637,10 +645,10 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
   const tailCode = (): string => (mode === 'record-set' ? 'RECORD_SET_PARTIAL_TAIL' : 'PARTIAL_TAIL');
 
   /** After an unframeable entry at `at`: find the next valid entry or stop. */
-  const skipTo = (at: number, records: number | null): number | null => {
+  const skipTo = (at: number, records: { count: number; estimated: boolean } | null): number | null => {
     const lower = (prevLast ?? seg.baseOffset - 1) + 1;
     const q = resync(src, at + 1, Math.max(lower, 0), maxOffset);
-    if (records !== null) countUndecoded(records, false);
+    if (records !== null) countUndecoded(records.count, records.estimated);
     else if (q !== null) countUndecoded(Math.max(0, readInt64(src.read(q, LOG_OVERHEAD), 0) - lower), true);
     else if (nextBase !== null) countUndecoded(Math.max(0, nextBase - lower), true);
     return q;
@@ -712,7 +720,8 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       }
       if (!valid) setCut(pos, e.code === 'SIZE_TOO_SMALL' ? 'SIZE_TOO_SMALL' : 'CRC_MISMATCH', offsetHere);
       else if (magic < 2) hooks.onRawLegacy(pos, entrySize, offsetHere, magic === 1 ? readInt64(bytes, LEGACY_TIMESTAMP_OFFSET) : -1);
-      countUndecoded(magic < 2 && (bytes[LEGACY_ATTRIBUTES_OFFSET]! & ATTR_COMPRESSION_MASK) === 0 ? 1 : (headerRecordCount(src, pos) ?? 0), false);
+      const h = headerRecordCount(src, pos);
+      countUndecoded(h?.count ?? 0, h?.estimated ?? false);
       idx?.onOpaque(pos, entrySize);
       pos += entrySize;
       continue;

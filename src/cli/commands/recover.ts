@@ -71,6 +71,7 @@ function resultJson(r: RecoverResult, dryRun: boolean): Record<string, unknown> 
     cut: r.cut,
     backup: r.backupDir,
     remaining: r.remaining,
+    completed: r.completed,
   };
 }
 
@@ -93,6 +94,7 @@ function summary(s: RecoverResult['before']): string {
 
 function render(r: RecoverResult, dryRun: boolean): string {
   const out: string[] = [];
+  for (const c of r.completed) out.push(`${dryRun ? 'would complete' : 'completed'}: ${c}`);
   if (r.actions.length === 0) {
     out.push(`${theme.good('nothing to recover')} in ${theme.file(r.dir)}: ${summary(r.before)}`);
   } else {

@@ -8,6 +8,7 @@ import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, Si
 import { openSource, readWholeFile } from '../storage/source.js';
 import { parseSegmentName, partitionFromEntries, scanPartitionDir, type DirEntry, type PartitionDir } from '../storage/segments.js';
 import { compareSegment, DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
+import { intentRecoveryPhase } from './intent.js';
 import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionView, type VerifyIssue, type VerifySummary } from './verify.js';
 
 /**
@@ -289,7 +290,8 @@ const snapshotsPhase: RecoveryPhase = {
 };
 
 /** The recovery phases in order. Each plans against the state the previous ones leave. */
-export const RECOVERY_PHASES: RecoveryPhase[] = [leftoversPhase, straysPhase, logPhase, epochsPhase, snapshotsPhase];
+// intentRecoveryPhase (ops/intent.ts) completes an interrupted `kseg truncate` from its intent record.
+export const RECOVERY_PHASES: RecoveryPhase[] = [intentRecoveryPhase, leftoversPhase, straysPhase, logPhase, epochsPhase, snapshotsPhase];
 
 /** Codes whose problem recover removes (rebuilt, deleted or cut). */
 const FIXED_CODES = new Set([

@@ -512,6 +512,7 @@ describe('faults in snapshots, checkpoints and the directory', () => {
       fs.copyFileSync(path.join(d, seg(0, 'index')), path.join(d, seg(7000, 'index')));
       fs.writeFileSync(path.join(d, seg(0, 'index.kseg-tmp')), 'x');
       fs.writeFileSync(path.join(d, 'notes.txt'), 'x');
+      fs.writeFileSync(path.join(d, 'kseg-intent.json'), '{}');
     });
     const got = r.issues.map((i) => `${i.severity} ${i.code} ${i.file}`).sort();
     expect(got).toEqual(
@@ -522,9 +523,30 @@ describe('faults in snapshots, checkpoints and the directory', () => {
         `warning ORPHAN_INDEX ${seg(7000, 'index')}`,
         `warning LEFTOVER_TEMP ${seg(0, 'index.kseg-tmp')}`,
         'info UNKNOWN_FILE notes.txt',
+        'warning INTENT_PENDING kseg-intent.json',
       ].sort(),
     );
     expect(r.errors).toBe(0);
+  });
+
+  it('a leftover .log.swap given alone is verified as a standalone log', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, seg(0, 'log.swap'));
+    fs.copyFileSync(path.join(FIXTURES, 'v2-none', 'topic-0', seg(0, 'log')), f);
+    expectClean(verify([f]));
+    const b = batchesOf('v2-none')[20];
+    fs.truncateSync(f, b.position + 100);
+    const r = verify([f]);
+    expectIssue(r, 'PARTIAL_TAIL', seg(0, 'log.swap'), b.position, b.baseOffset);
+    expect(r.issues).toHaveLength(1);
+  });
+
+  it.skipIf(!HAVE_REAL)('KRaft bootstrap snapshot, log-dir checkpoints and a producer snapshot given alone', () => {
+    const d = path.join(REAL, 'ldi-poc', 'kafka-logs');
+    const r = verify([path.join(d, 'bootstrap.checkpoint'), path.join(d, 'recovery-point-offset-checkpoint'), path.join(d, '__consumer_offsets-6', seg(13, 'snapshot'))]);
+    expectClean(r);
+    expect(r.partitions).toHaveLength(3);
+    expect(r.summary.batches).toBe(3);
   });
 
   it('checkpoint files given alone', () => {

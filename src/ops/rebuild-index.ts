@@ -111,7 +111,13 @@ export function resolveSegmentTarget(p: string): { dir: string; partition: Parti
   } catch (e) {
     throw ioError(e, p);
   }
-  if (st.isDirectory()) return { dir: p, partition: scanPartitionDir(p), target: null };
+  if (st.isDirectory()) {
+    const partition = scanPartitionDir(p);
+    if (partition.segments.length === 0 && fs.readdirSync(p, { withFileTypes: true }).some((d) => d.isDirectory() && /-\d+$/.test(d.name))) {
+      throw new UsageError(`${p} is a log directory; give one partition directory`);
+    }
+    return { dir: p, partition, target: null };
+  }
   const name = path.basename(p);
   const kind = classifyFile(name);
   if (kind !== 'log' && kind !== 'index' && kind !== 'timeindex' && kind !== 'txnindex') {

@@ -300,6 +300,7 @@ const FIXED_CODES = new Set([
   'LEFTOVER_CLEANED',
   'LEFTOVER_SWAP',
   'LEFTOVER_TEMP',
+  'INTENT_PENDING',
   'ORPHAN_INDEX',
   'SNAPSHOT_CRC_MISMATCH',
   'SNAPSHOT_TRUNCATED',
@@ -339,6 +340,16 @@ function summaryOf(scan: PartitionScan): RecoverSummary {
   return { ...scan.summary, logEndOffset: scan.logEndOffset };
 }
 
+/** Refuse a broker log directory (partition sub-directories, no segments): recover works on one partition. */
+export function assertPartitionDir(dir: string): void {
+  const part = scanPartitionDir(dir);
+  if (part.segments.length > 0 || part.leftovers.length > 0) return;
+  const subdirs = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && /-\d+$/.test(d.name));
+  if (subdirs.length > 0) {
+    throw new UsageError(`${dir} is a log directory (${subdirs.length} partition directories in it); give one partition directory, e.g. ${path.join(dir, subdirs[0]!.name)}`);
+  }
+}
+
 /** Plan Kafka's recovery of a partition directory without changing anything. */
 export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPlan {
   let st: fs.Stats;
@@ -348,6 +359,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
     throw ioError(e, dir);
   }
   if (!st.isDirectory()) throw new UsageError(`${dir}: recover takes a partition directory`);
+  assertPartitionDir(dir);
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   const state: PlanState = { dir, opts: { indexIntervalBytes }, files: dirEntries(dir), actions: [], cut: null, logEndOffset: null };
   for (const phase of RECOVERY_PHASES) phase.plan?.(state);

@@ -34,6 +34,7 @@ import { isZero } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { classifyFile, parseSegmentName, scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
+import { INTENT_FILE } from './intent.js';
 
 // ================================================================== issue codes
 
@@ -121,6 +122,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'LEFTOVER_CLEANED', severity: 'warning', kind: 'directory', meaning: '.cleaned file of an unfinished clean or split (discarded by recovery)' },
   { code: 'LEFTOVER_SWAP', severity: 'warning', kind: 'directory', meaning: '.swap file of an unfinished clean or split (completed by recovery)' },
   { code: 'LEFTOVER_TEMP', severity: 'warning', kind: 'directory', meaning: 'temporary file of an interrupted kseg write (recover deletes it)' },
+  { code: 'INTENT_PENDING', severity: 'warning', kind: 'directory', meaning: 'intent record of an interrupted kseg truncate/compact: the partition is mid-change until kseg recover completes it' },
   { code: 'ORPHAN_INDEX', severity: 'warning', kind: 'directory', meaning: 'index file without a .log (Kafka deletes it at startup)' },
   { code: 'LOG_MISSING', severity: 'info', kind: 'directory', meaning: 'an index file was given but its .log is absent, so only its own structure was checked' },
   { code: 'UNKNOWN_FILE', severity: 'info', kind: 'directory', meaning: 'a file Kafka does not use in a partition directory' },
@@ -261,6 +263,8 @@ export interface ScanOptions {
   files?: Set<string>;
   /** Scan only the segments with these base offsets (default: all). */
   segments?: Set<number>;
+  /** A log-format file checked on its own (KRaft snapshot, .log.swap): no side files are expected. */
+  standalone?: boolean;
   maxIssues?: number;
 }
 
@@ -425,6 +429,7 @@ function directoryIssues(part: PartitionDir, rep: Reporter): void {
   }
   for (const o of part.other) {
     if (o.endsWith(TEMP_SUFFIX)) rep.add('LEFTOVER_TEMP', o, null, null, `${o} is a temporary file of an interrupted kseg write (recover deletes it)`);
+    else if (o === INTENT_FILE) rep.add('INTENT_PENDING', o, null, null, `${o}: a kseg truncate or compact was interrupted; the partition is between its old and new state until kseg recover completes the change`);
     else if (!KNOWN_PARTITION_FILES.has(o) && classifyFile(o) !== 'kraft-checkpoint') rep.add('UNKNOWN_FILE', o, null, null, `${o} is not a file Kafka keeps in a partition directory`);
   }
 }
@@ -483,7 +488,7 @@ function scanSegment(
   };
   try {
     if (src.size > INT32_MAX) rep.add('LOG_TOO_LARGE', seg.log, null, null, `segment is ${src.size} bytes (expected at most ${INT32_MAX})`);
-    if (mode === 'partition' && src.size > 0) {
+    if (mode === 'partition' && src.size > 0 && !opts.standalone) {
       if (!seg.index) rep.add('INDEX_MISSING', `${seg.name}.index`, null, null, `${seg.name}.index is missing (Kafka rebuilds it when it loads the segment)`);
       if (!seg.timeindex) rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, null, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
     }
@@ -1405,7 +1410,7 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
           checkLogDirCheckpointFile(p, name, rep);
           return { rep, mode: 'partition', summary: empty, recoverable: null };
         case 'kraft-checkpoint':
-          return kraftSnapshotUnit(p, name, maxIssues);
+          return standaloneLogUnit(p, name, 0, maxIssues);
         case 'log':
         case 'index':
         case 'timeindex':
@@ -1434,18 +1439,25 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
           const recoverable = kind === 'log' && mine.cut ? { file: name, truncateAtPosition: mine.cut.position, recordsLost: mine.recordsFromCut } : null;
           return { rep: s.reporter, mode: s.mode, summary, recoverable };
         }
-        default:
+        default: {
+          // A segment left by an unfinished delete, clean or split: verify its batches before recovery decides.
+          const left = parseSegmentName(name);
+          if (left?.leftover && left.kind === 'log') return standaloneLogUnit(p, name, left.baseOffset, maxIssues);
           throw new UsageError(`${name}: not a Kafka partition file (expected a partition or log directory, a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
+        }
       }
     },
   };
 }
 
-/** A KRaft snapshot (`<offset>-<epoch>.checkpoint`, `bootstrap.checkpoint`) is a record set in log format. */
-function kraftSnapshotUnit(p: string, name: string, maxIssues: number): ReturnType<Unit['run']> {
-  const seg: Segment = { baseOffset: 0, name, log: name, logSize: 0 };
+/**
+ * One file in log format verified on its own: a KRaft snapshot (`<offset>-<epoch>.checkpoint`,
+ * `bootstrap.checkpoint`) or a `.log.swap` / `.log.cleaned` / `.log.deleted` segment.
+ */
+function standaloneLogUnit(p: string, name: string, baseOffset: number, maxIssues: number): ReturnType<Unit['run']> {
+  const seg: Segment = { baseOffset, name, log: name, logSize: 0 };
   const part: PartitionDir = { dir: path.dirname(p), segments: [seg], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] };
-  const s = scanPartition({ dir: part.dir, partition: part, pathOf: () => p }, { recordSet: false, maxIssues });
+  const s = scanPartition({ dir: part.dir, partition: part, pathOf: () => p }, { recordSet: false, standalone: true, maxIssues });
   return { rep: s.reporter, mode: 'partition', summary: s.summary, recoverable: s.recoverable };
 }
 

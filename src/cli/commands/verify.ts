@@ -44,7 +44,7 @@ Examples:
         return;
       }
       const report = verify(paths, { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues });
-      process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report));
+      process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report, paths.join(' ')));
       if (report.errors > 0) process.exitCode = 1;
     });
 }
@@ -73,8 +73,9 @@ function summaryLine(p: { summary: VerifyReport['summary'] }): string {
 }
 
 /** Readable report: one block per partition, one line per issue. */
-export function renderReport(r: VerifyReport): string {
+export function renderReport(r: VerifyReport, label?: string): string {
   const out: string[] = [];
+  if (!r.partitions && label) out.push(theme.file(label));
   const parts: (PartitionReport | null)[] = r.partitions ?? [null];
   const codeW = Math.min(32, Math.max(0, ...r.issues.map((i) => i.code.length)));
   const whereW = Math.min(44, Math.max(0, ...r.issues.map((i) => where(i).length)));

@@ -28,7 +28,9 @@ export type Spec =
     }
   | { kind: 'marker'; producerId: number; commit: boolean }
   /** Start a new segment before the next batch. */
-  | { kind: 'roll' };
+  | { kind: 'roll' }
+  /** Leave an offset gap (as compaction leaves when it removes a segment's last batches). */
+  | { kind: 'skip'; offsets: number };
 
 export interface BuildOptions {
   segmentBytes?: number;
@@ -81,6 +83,10 @@ export async function buildPartition(dir: string, specs: Spec[], opts: BuildOpti
   for (const s of specs) {
     if (s.kind === 'roll') {
       forceRoll = true;
+      continue;
+    }
+    if (s.kind === 'skip') {
+      offset += s.offsets;
       continue;
     }
     const epoch = opts.epochEvery ? Math.floor(batchNo / opts.epochEvery) : 0;

@@ -1,0 +1,404 @@
+import { batchRecords, MAX_TIMESTAMP_OFFSET, type Batch, type KafkaRecord } from '../../format/batch.js';
+import { encodeLegacyWrapper, encodeV2Batch } from '../../format/encode.js';
+import { CorruptDataError } from '../../format/errors.js';
+import { readInt64 } from '../../format/int64.js';
+import { logEntries, type StopInfo } from '../../storage/log-reader.js';
+import { openSource } from '../../storage/source.js';
+import { assertCleanFraming, type SegmentInfo } from './partition.js';
+import type { OffsetMap } from './offset-map.js';
+import type { LastRecord } from './producers.js';
+import { emptyBatchOf, rebuildCodec, rebuildV2, RecordWalk } from './records.js';
+import { AbortedTxnSource, CleanedTransactionMetadata } from './txn.js';
+import type { CleanedSegmentWriter } from './writer.js';
+
+/**
+ * Kafka's Cleaner (format doc 7.2-7.7) over one partition: buildOffsetMap over the dirty range,
+ * then cleanInto for every segment below the map's end, batch by batch (MemoryRecords.filterTo).
+ * Memory: the offset map, one batch (decompressed when compressed) and per-record typed arrays
+ * sized to the largest batch.
+ */
+
+export interface SegmentCleanStats {
+  file: string;
+  baseOffset: number;
+  batchesIn: number;
+  recordsIn: number;
+  bytesIn: number;
+  batchesOut: number;
+  recordsOut: number;
+  bytesOut: number;
+  /** Records removed because a later record has the same key. */
+  supersededRemoved: number;
+  /** Tombstones removed (their delete horizon had passed). */
+  tombstonesRemoved: number;
+  /** Tombstones kept (latest for their key, horizon not reached or just set). */
+  tombstonesRetained: number;
+  /** Records of aborted transactions removed. */
+  abortedRemoved: number;
+  /** Transaction markers removed. */
+  markersRemoved: number;
+  /** Records without a key removed (Kafka counts them as invalid). */
+  unkeyedRemoved: number;
+  /** Batches rebuilt with a delete horizon for the first time. */
+  horizonsSet: number;
+  /** Batches kept with no records (producer state, or the round's last offset). */
+  emptyBatchesKept: number;
+}
+
+export function newStats(seg: SegmentInfo): SegmentCleanStats {
+  return {
+    file: seg.log,
+    baseOffset: seg.baseOffset,
+    batchesIn: 0,
+    recordsIn: 0,
+    bytesIn: seg.logSize,
+    batchesOut: 0,
+    recordsOut: 0,
+    bytesOut: 0,
+    supersededRemoved: 0,
+    tombstonesRemoved: 0,
+    tombstonesRetained: 0,
+    abortedRemoved: 0,
+    markersRemoved: 0,
+    unkeyedRemoved: 0,
+    horizonsSet: 0,
+    emptyBatchesKept: 0,
+  };
+}
+
+function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Generator<Batch> {
+  assertCleanFraming(seg, what);
+  const src = openSource(seg.path, { pattern: 'sequential' });
+  try {
+    const gen = logEntries(src, { file: seg.log, checkCrc });
+    for (;;) {
+      const n = gen.next();
+      if (n.done) {
+        const stop: StopInfo = n.value;
+        if (stop.reason !== 'eof') throw new CorruptDataError('NEEDS_RECOVERY', `${what}: ${seg.log} changed while being read (framing stopped: ${stop.reason})`, { file: seg.log, position: stop.position });
+        return;
+      }
+      const item = n.value;
+      if (item.kind === 'bad-entry') throw new CorruptDataError(item.error.code, `${what}: ${item.error.message}; run \`kseg recover\` first`, { file: seg.log, position: item.position });
+      yield item.batch;
+    }
+  } finally {
+    src.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------ offset map
+
+/**
+ * buildOffsetMap: key -> latest offset over [start, end) of the dirty segments. Skips control
+ * batches, batches of aborted transactions, records without keys and records below `start`. Stops
+ * (possibly mid-batch) when the map holds maxDesiredSize keys; returns whether it filled.
+ */
+export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number, map: OffsetMap, txns: AbortedTxnSource, walk: RecordWalk): { full: boolean; recordsMapped: number } {
+  map.clear();
+  const txn = new CleanedTransactionMetadata();
+  txn.addAbortedTransactions(txns.collect(start, end));
+  const maxDesired = map.maxDesiredSize;
+  let mapped = 0;
+  for (let i = 0; i < dirty.length; i++) {
+    const seg = dirty[i]!;
+    const nextSegmentStart = i + 1 < dirty.length ? dirty[i + 1]!.baseOffset : end;
+    for (const batch of segmentBatches(seg, false, 'compact')) {
+      if (batch.isControl) txn.onControlBatchRead(batch);
+      else if (!txn.onBatchRead(batch)) {
+        if (batch.magic >= 2) {
+          walk.walk(batch);
+          const base = batch.baseOffset;
+          for (let r = 0; r < walk.count; r++) {
+            const kl = walk.keyLen[r]!;
+            const offset = base + walk.offsetDelta[r]!;
+            if (kl < 0 || offset < start) continue;
+            if (map.size >= maxDesired) {
+              // Full: put may still update a key already present, but Kafka stops here.
+              return { full: true, recordsMapped: mapped };
+            }
+            const ks = walk.keyStart[r]!;
+            map.put(walk.buf, ks, ks + kl, offset);
+            mapped++;
+          }
+        } else {
+          for (const r of batchRecords(batch)) {
+            if (r.key === null || r.offset < start) continue;
+            if (map.size >= maxDesired) return { full: true, recordsMapped: mapped };
+            map.put(r.key, 0, r.key.length, r.offset);
+            mapped++;
+          }
+        }
+      }
+      if (batch.lastOffset >= start) map.updateLatestOffset(batch.lastOffset);
+    }
+    // Offset gaps between segments: fast forward to the last offset this segment could hold.
+    map.updateLatestOffset(nextSegmentStart - 1);
+  }
+  return { full: false, recordsMapped: mapped };
+}
+
+// ------------------------------------------------------------------------------------ cleaning
+
+export interface CleanContext {
+  map: OffsetMap;
+  now: number;
+  deleteRetentionMs: number;
+  /** Cleaner.doClean's legacyDeleteHorizonMs (v0/v1 tombstones). */
+  legacyDeleteHorizonMs: number;
+  activeProducers: Map<number, LastRecord>;
+  /** First uncleanable offset: a batch ending just below it is kept even if empty. */
+  upperBoundOffsetOfCleaningRound: number;
+  txn: CleanedTransactionMetadata;
+  txns: AbortedTxnSource;
+  walk: RecordWalk;
+}
+
+export interface GroupOutput {
+  stats: SegmentCleanStats[];
+  /** Sizes and counts of what was (or would be) written. */
+  bytes: number;
+  batches: number;
+  records: number;
+  nextOffset: number;
+  /** Retained aborted-transaction entries (the new .txnindex). */
+  txnEntries: number;
+}
+
+/** Where a cleaned batch goes: a writer, or nowhere (dry run, counting only). */
+export interface BatchSink {
+  append(bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number): void;
+}
+
+/**
+ * Clean a group of segments into one new segment (Cleaner.cleanSegments): per source segment,
+ * collect its aborted transactions, then filter its batches into `sink`. `onLastBatch` receives the
+ * substitute Kafka's loader needs to cover a segment (see compact.ts) for the segment named by
+ * `coverCandidate`.
+ */
+export async function cleanGroup(
+  group: SegmentInfo[],
+  ctx: CleanContext,
+  sink: BatchSink,
+  writer: CleanedSegmentWriter | null,
+  coverCandidate: SegmentInfo | null,
+): Promise<GroupOutput & { cover: { bytes: Buffer; lastOffset: number; maxTimestamp: number; records: number } | null }> {
+  const out: GroupOutput = { stats: [], bytes: 0, batches: 0, records: 0, nextOffset: group[0]!.baseOffset, txnEntries: 0 };
+  let cover: { bytes: Buffer; lastOffset: number; maxTimestamp: number; records: number } | null = null;
+  ctx.txn.cleanedIndex = (t) => {
+    out.txnEntries++;
+    writer?.appendAbortedTxn(t);
+  };
+  const emit = (bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number, st: SegmentCleanStats) => {
+    sink.append(bytes, lastOffset, maxTimestamp, records);
+    out.bytes += bytes.length;
+    out.batches++;
+    out.records += records;
+    out.nextOffset = lastOffset + 1;
+    st.batchesOut++;
+    st.recordsOut += records;
+    st.bytesOut += bytes.length;
+  };
+  for (let i = 0; i < group.length; i++) {
+    const seg = group[i]!;
+    const next = group[i + 1];
+    const upper = next ? next.baseOffset : seg.stats.nextOffset;
+    ctx.txn.addAbortedTransactions(ctx.txns.collect(seg.baseOffset, upper));
+    const retainLegacyDeletes = seg.mtimeMs > ctx.legacyDeleteHorizonMs;
+    const st = newStats(seg);
+    out.stats.push(st);
+    let lastOfSegment: Batch | null = null;
+    for (const batch of segmentBatches(seg, true, 'compact')) {
+      if (!batch.crcValid) {
+        throw new CorruptDataError('CRC_MISMATCH', `compact: batch at offset ${batch.baseOffset} fails its CRC (stored ${batch.crc}, computed ${batch.computedCrc}); cleaning would hide the corruption — run \`kseg verify\` / \`kseg recover\` first`, { file: seg.log, position: batch.position });
+      }
+      st.batchesIn++;
+      st.recordsIn += batch.recordCount;
+      lastOfSegment = batch;
+      const r = await filterBatch(batch, ctx, retainLegacyDeletes, st);
+      if (r) emit(r.bytes, r.lastOffset, r.maxTimestamp, r.records, st);
+    }
+    if (coverCandidate === seg && lastOfSegment) {
+      const b = lastOfSegment;
+      cover = b.magic >= 2
+        ? { bytes: emptyBatchOf(b), lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: 0 }
+        : { bytes: Buffer.from(b.bytes.subarray(b.start, b.start + b.size)), lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: b.recordCount };
+    }
+  }
+  ctx.txn.cleanedIndex = null;
+  return { ...out, cover };
+}
+
+interface Filtered {
+  bytes: Uint8Array;
+  lastOffset: number;
+  maxTimestamp: number;
+  records: number;
+}
+
+const enum Retention {
+  DELETE,
+  DELETE_EMPTY,
+  RETAIN_EMPTY,
+}
+
+let keep = new Uint8Array(64);
+
+/** MemoryRecords.filterTo with the cleaner's RecordFilter, for one batch. */
+async function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boolean, st: SegmentCleanStats): Promise<Filtered | null> {
+  const now = ctx.now;
+  const canDiscardBatch = batch.isControl ? ctx.txn.onControlBatchRead(batch) : ctx.txn.onBatchRead(batch);
+  const discardBatchRecords = batch.isControl ? canDiscardBatch && batch.deleteHorizonMs !== null && batch.deleteHorizonMs <= now : canDiscardBatch;
+  let isLastOfProducer = false;
+  if (batch.producerId >= 0 && batch.magic >= 2) {
+    const last = ctx.activeProducers.get(batch.producerId);
+    if (last) isLastOfProducer = last.lastDataOffset !== null ? batch.lastOffset === last.lastDataOffset : batch.isControl && batch.producerEpoch === last.producerEpoch;
+  }
+  const retention = isLastOfProducer
+    ? Retention.RETAIN_EMPTY
+    : batch.lastOffset + 1 === ctx.upperBoundOffsetOfCleaningRound
+      ? Retention.RETAIN_EMPTY
+      : discardBatchRecords
+        ? Retention.DELETE
+        : Retention.DELETE_EMPTY;
+  const containsMarkerForEmptyTxn = canDiscardBatch && batch.isControl;
+
+  if (retention === Retention.DELETE) {
+    if (batch.isControl) st.markersRemoved += batch.recordCount;
+    else st.abortedRemoved += batch.recordCount;
+    return null;
+  }
+  if (batch.magic < 2) return filterLegacy(batch, ctx, retainLegacyDeletes, retention, st);
+
+  const w = ctx.walk;
+  w.walk(batch);
+  const n = w.count;
+  if (keep.length < n) keep = new Uint8Array(Math.max(n, keep.length * 2));
+  const map = ctx.map;
+  const latest = map.latestOffset;
+  const horizon = batch.deleteHorizonMs;
+  const retainDeletes = horizon === null || now < horizon;
+  let retained = 0;
+  let containsTombstones = false;
+  for (let i = 0; i < n; i++) {
+    let k = false;
+    const tomb = w.valueNull[i] === 1;
+    if (discardBatchRecords) {
+      if (batch.isControl) st.markersRemoved++;
+      else st.abortedRemoved++;
+    } else if (batch.isControl) {
+      k = true;
+    } else {
+      const offset = batch.baseOffset + w.offsetDelta[i]!;
+      if (offset > latest) k = true;
+      else if (w.keyLen[i]! < 0) st.unkeyedRemoved++;
+      else {
+        const ks = w.keyStart[i]!;
+        const found = map.get(w.buf, ks, ks + w.keyLen[i]!);
+        if (offset < found) st.supersededRemoved++;
+        else if (tomb && !retainDeletes) st.tombstonesRemoved++;
+        else k = true;
+      }
+    }
+    keep[i] = k ? 1 : 0;
+    if (k) {
+      retained++;
+      if (tomb) {
+        containsTombstones = true;
+        st.tombstonesRetained++;
+      }
+    }
+  }
+  if (retained > 0) {
+    const needHorizon = (containsTombstones || containsMarkerForEmptyTxn) && horizon === null;
+    if (retained === n && !needHorizon) {
+      return { bytes: batch.bytes.subarray(batch.start, batch.start + batch.size), lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, records: n };
+    }
+    const newHorizon = needHorizon ? now + ctx.deleteRetentionMs : horizon;
+    if (needHorizon) st.horizonsSet++;
+    const bytes = w.canonical ? await rebuildV2(batch, w, keep, newHorizon) : await reencodeV2(batch, keep, newHorizon);
+    return { bytes, lastOffset: batch.lastOffset, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP_OFFSET), records: retained };
+  }
+  if (retention === Retention.RETAIN_EMPTY) {
+    st.emptyBatchesKept++;
+    return { bytes: emptyBatchOf(batch), lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, records: 0 };
+  }
+  return null;
+}
+
+/** Rare path: a batch whose records use non-minimal varints is re-encoded field by field, as Kafka's builder does. */
+async function reencodeV2(batch: Batch, keepMask: Uint8Array, deleteHorizonMs: number | null): Promise<Buffer> {
+  const recs: KafkaRecord[] = [];
+  let i = 0;
+  for (const r of batchRecords(batch)) if (keepMask[i++]) recs.push(r);
+  return encodeV2Batch({
+    baseOffset: batch.baseOffset,
+    records: recs.map((r) => ({ offsetDelta: r.offsetDelta, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers, attributes: 0 })),
+    compression: rebuildCodec(batch.compressionId),
+    timestampType: batch.timestampType === 'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
+    isTransactional: batch.isTransactional,
+    isControl: batch.isControl,
+    deleteHorizonMs,
+    partitionLeaderEpoch: batch.partitionLeaderEpoch,
+    producerId: batch.producerId,
+    producerEpoch: batch.producerEpoch,
+    baseSequence: batch.baseSequence,
+    lastOffsetDelta: batch.lastOffsetDelta,
+    maxTimestamp: batch.timestampType === 'LogAppendTime' ? batch.maxTimestamp : undefined,
+  });
+}
+
+/**
+ * v0/v1 entries: an uncompressed message is kept or dropped; a compressed wrapper whose records
+ * change is re-wrapped (first kept offset as base, wrapper offset = last kept offset, v1 inner
+ * offsets relative again), which also repairs inner messages whose magic differs (KAFKA-4298).
+ * Tombstones follow the legacy rule: kept while the segment is newer than legacyDeleteHorizonMs.
+ */
+async function filterLegacy(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boolean, retention: Retention, st: SegmentCleanStats): Promise<Filtered | null> {
+  const recs = [...batchRecords(batch)];
+  const kept: KafkaRecord[] = [];
+  let magicOk = true;
+  let superseded = 0;
+  let tombstones = 0;
+  let unkeyed = 0;
+  const latest = ctx.map.latestOffset;
+  for (const r of recs) {
+    let k = false;
+    if (r.offset > latest) k = true;
+    else if (r.key === null) unkeyed++;
+    else {
+      const found = ctx.map.get(r.key, 0, r.key.length);
+      if (r.offset < found) superseded++;
+      else if (r.value === null && !retainLegacyDeletes) tombstones++;
+      else k = true;
+    }
+    if (k) {
+      kept.push(r);
+      if (r.magic !== batch.magic) magicOk = false;
+    }
+  }
+  const original = (): Filtered => {
+    st.tombstonesRetained += recs.filter((r) => r.value === null).length;
+    return { bytes: batch.bytes.subarray(batch.start, batch.start + batch.size), lastOffset: batch.lastOffset, maxTimestamp: batch.maxTimestamp, records: recs.length };
+  };
+  // Kafka cannot write an empty v0/v1 batch (its cleaner fails on such a partition): when the
+  // batch must be retained and nothing in it survives, it is kept as it is.
+  if ((kept.length === recs.length && magicOk) || (kept.length === 0 && retention === Retention.RETAIN_EMPTY)) return original();
+  st.supersededRemoved += superseded;
+  st.tombstonesRemoved += tombstones;
+  st.unkeyedRemoved += unkeyed;
+  st.tombstonesRetained += kept.filter((r) => r.value === null).length;
+  if (kept.length === 0) return null;
+  const logAppend = batch.timestampType === 'LogAppendTime';
+  const bytes = await encodeLegacyWrapper({
+    magic: batch.magic as 0 | 1,
+    compression: rebuildCodec(batch.compressionId) as 'gzip' | 'snappy-xerial' | 'lz4',
+    messages: kept.map((r) => ({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value })),
+    timestampType: logAppend ? 'LogAppendTime' : 'CreateTime',
+    wrapperTimestamp: logAppend ? batch.maxTimestamp : undefined,
+  });
+  const last = kept[kept.length - 1]!;
+  const maxTimestamp = batch.magic === 0 ? -1 : readInt64(bytes, 18);
+  return { bytes, lastOffset: last.offset, maxTimestamp, records: kept.length };
+}
+

@@ -1,0 +1,303 @@
+import {
+  ATTR_CONTROL,
+  ATTR_DELETE_HORIZON,
+  ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  CRC_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  SIZE_OFFSET,
+  type Batch,
+} from '../../format/batch.js';
+import { compress, decompress } from '../../format/codecs.js';
+import type { CompressionWriteName } from '../../format/compression.js';
+import { crc32c } from '../../format/crc.js';
+import { CorruptDataError } from '../../format/errors.js';
+import { writeInt64 } from '../../format/int64.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../format/varint.js';
+
+/**
+ * The cleaner's view of a v2 batch's records: one walk over the (decompressed) records that keeps,
+ * per record, only positions and numbers in reusable typed arrays — no record objects. The walk
+ * validates the structure as strictly as the reader does. A retained record is re-encoded as
+ * Kafka's MemoryRecordsBuilder writes it: length, attributes 0, the timestamp delta against the new
+ * base timestamp, then the rest of the record (offset delta, key, value, headers) byte for byte —
+ * which is exactly what the builder writes for canonically encoded varints (`canonical` says
+ * whether every copied varint was; otherwise the caller re-encodes the records field by field).
+ */
+export class RecordWalk {
+  count = 0;
+  buf: Buffer = Buffer.alloc(0);
+  /** Every copied varint (offset delta, lengths, header count) was minimally encoded. */
+  canonical = true;
+  offsetDelta = new Int32Array(64);
+  timestamp = new Float64Array(64);
+  keyStart = new Int32Array(64);
+  /** -1 for a null key. */
+  keyLen = new Int32Array(64);
+  valueNull = new Uint8Array(64);
+  /** Byte position of the offset delta (the part copied verbatim) and the record end. */
+  tailStart = new Int32Array(64);
+  recEnd = new Int32Array(64);
+  private pos = 0;
+  private end = 0;
+  private batch: Batch | null = null;
+
+  private grow(n: number): void {
+    if (n <= this.offsetDelta.length) return;
+    let cap = this.offsetDelta.length;
+    while (cap < n) cap *= 2;
+    const g = <T extends Int32Array | Float64Array | Uint8Array>(a: T, C: new (n: number) => T): T => {
+      const b = new C(cap);
+      b.set(a);
+      return b;
+    };
+    this.offsetDelta = g(this.offsetDelta, Int32Array);
+    this.timestamp = g(this.timestamp, Float64Array);
+    this.keyStart = g(this.keyStart, Int32Array);
+    this.keyLen = g(this.keyLen, Int32Array);
+    this.valueNull = g(this.valueNull, Uint8Array);
+    this.tailStart = g(this.tailStart, Int32Array);
+    this.recEnd = g(this.recEnd, Int32Array);
+  }
+
+  private fail(message: string): never {
+    const b = this.batch!;
+    throw new CorruptDataError('RECORD_DECODE_ERROR', message, { file: b.file, position: b.position });
+  }
+
+  private varint(limit: number): number {
+    let raw = 0;
+    let shift = 0;
+    const buf = this.buf;
+    const start = this.pos;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= limit) this.fail('Found invalid record structure (a varint runs past the end of its record)');
+      const b = buf[this.pos++]!;
+      raw |= (b & 0x7f) << shift;
+      if ((b & 0x80) === 0) {
+        const v = (raw >>> 1) ^ -(raw & 1);
+        if (this.pos - start !== sizeOfVarint(v)) this.canonical = false;
+        return v;
+      }
+      shift += 7;
+    }
+    this.fail('Found invalid record structure (a varint longer than 5 bytes)');
+  }
+
+  private varlong(limit: number): number {
+    const buf = this.buf;
+    let raw = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= limit) this.fail('Found invalid record structure (a varlong runs past the end of its record)');
+      const b = buf[this.pos++]!;
+      raw += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) {
+        if (raw <= Number.MAX_SAFE_INTEGER) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+        let big = 0n;
+        for (let j = 0; j <= i; j++) big |= BigInt(buf[this.pos - 1 - i + j]! & 0x7f) << BigInt(7 * j);
+        big = BigInt.asUintN(64, big);
+        return Number(BigInt.asIntN(64, (big >> 1n) ^ -(big & 1n)));
+      }
+      mul *= 128;
+    }
+    this.fail('Found invalid record structure (a varlong longer than 10 bytes)');
+  }
+
+  private skipBytes(limit: number, what: string): number {
+    const n = this.varint(limit);
+    if (n < 0) return -1;
+    if (n > limit - this.pos) this.fail(`Invalid ${what} size ${n} is larger than the remaining size of the buffer`);
+    this.pos += n;
+    return n;
+  }
+
+  /**
+   * Walk every record of a v2 batch. Timestamps are what a consumer sees (the batch's append time
+   * for LogAppendTime).
+   */
+  walk(batch: Batch): void {
+    this.batch = batch;
+    this.canonical = true;
+    const count = batch.recordCount;
+    if (count < 0) this.fail(`Found invalid record count ${count} in magic v2 batch`);
+    this.count = 0;
+    if (count === 0) return;
+    if (batch.compressionId === 0) {
+      this.buf = batch.bytes;
+      this.pos = batch.start + RECORDS_OFFSET;
+      this.end = batch.start + batch.size;
+    } else {
+      try {
+        this.buf = decompress(batch.compressionId, batch.bytes.subarray(batch.start + RECORDS_OFFSET, batch.start + batch.size), batch.magic);
+      } catch (e) {
+        if (e instanceof CorruptDataError) throw new CorruptDataError(e.code, e.message, { file: batch.file, position: batch.position });
+        throw e;
+      }
+      this.pos = 0;
+      this.end = this.buf.length;
+    }
+    if (count > this.end - this.pos) this.fail(`Found invalid record count ${count} in magic v2 batch: more than its ${this.end - this.pos} payload bytes allow`);
+    this.grow(count);
+    const logAppend = (batch.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
+    const buf = this.buf;
+    for (let i = 0; i < count; i++) {
+      if (this.pos >= this.end) this.fail('Incorrect declared batch size, premature EOF reached');
+      const length = this.varint(this.end);
+      const bodyStart = this.pos;
+      if (length < 1 || length > this.end - bodyStart) this.fail(`Invalid record size: expected ${length} bytes in record payload, but ${this.end - bodyStart} remain`);
+      const bodyEnd = bodyStart + length;
+      this.pos++; // attributes (unused; Kafka writes 0)
+      const tsDelta = this.varlong(bodyEnd);
+      this.tailStart[i] = this.pos;
+      this.offsetDelta[i] = this.varint(bodyEnd);
+      const kl = this.varint(bodyEnd);
+      if (kl >= 0) {
+        if (kl > bodyEnd - this.pos) this.fail(`Invalid key size ${kl} is larger than the remaining size of the buffer`);
+        this.keyStart[i] = this.pos;
+        this.pos += kl;
+      }
+      this.keyLen[i] = kl < 0 ? -1 : kl;
+      this.valueNull[i] = this.skipBytes(bodyEnd, 'value') < 0 ? 1 : 0;
+      const headers = this.varint(bodyEnd);
+      if (headers < 0 || headers > bodyEnd - this.pos) this.fail(`Found invalid number of record headers ${headers}`);
+      for (let h = 0; h < headers; h++) {
+        const hk = this.varint(bodyEnd);
+        if (hk < 0) this.fail(`Invalid negative header key size ${hk}`);
+        if (hk > bodyEnd - this.pos) this.fail(`Invalid header key size ${hk} is larger than the remaining size of the buffer`);
+        this.pos += hk;
+        this.skipBytes(bodyEnd, 'header value');
+      }
+      if (this.pos !== bodyEnd) this.fail(`Invalid record size: expected to read ${length} bytes in record payload, but instead read ${this.pos - bodyStart}`);
+      if (buf[bodyStart] !== 0) this.canonical = false;
+      this.recEnd[i] = bodyEnd;
+      this.timestamp[i] = logAppend ? batch.maxTimestamp : batch.baseTimestamp + tsDelta;
+    }
+    if (this.pos !== this.end) this.fail('Incorrect declared batch size, records still remaining in file');
+    this.count = count;
+  }
+}
+
+export interface RebuildHeader {
+  baseOffset: number;
+  partitionLeaderEpoch: number;
+  /** Attributes of the new batch (codec, timestamp type, transactional, control, horizon bits). */
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  count: number;
+}
+
+// v2 header: baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
+// attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 | producerId int64 |
+// producerEpoch int16 | baseSequence int32 | recordsCount int32
+export function writeV2Header(out: Buffer, h: RebuildHeader): void {
+  writeInt64(out, 0, h.baseOffset);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, SIZE_OFFSET);
+  out.writeInt32BE(h.partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET);
+  out[MAGIC_OFFSET] = 2;
+  out.writeInt16BE(h.attributes, ATTRIBUTES_OFFSET);
+  out.writeInt32BE(h.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
+  writeInt64(out, BASE_TIMESTAMP_OFFSET, h.baseTimestamp);
+  writeInt64(out, MAX_TIMESTAMP_OFFSET, h.maxTimestamp);
+  writeInt64(out, PRODUCER_ID_OFFSET, h.producerId);
+  out.writeInt16BE(h.producerEpoch, PRODUCER_EPOCH_OFFSET);
+  out.writeInt32BE(h.baseSequence, BASE_SEQUENCE_OFFSET);
+  out.writeInt32BE(h.count, RECORDS_COUNT_OFFSET);
+  out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET, out.length), CRC_OFFSET);
+}
+
+/** The codec Kafka's builder writes for a batch's compression id (snappy: the Java client's xerial framing). */
+export function rebuildCodec(compressionId: number): CompressionWriteName {
+  return (['none', 'gzip', 'snappy-xerial', 'lz4', 'zstd'] as const)[compressionId]!;
+}
+
+/**
+ * Kafka's buildRetainedRecordsInto for a v2 batch: same baseOffset, lastOffsetDelta, producer
+ * fields, leader epoch, timestamp type and codec; base timestamp = the delete horizon when one is
+ * set, else the first kept record's timestamp; max timestamp = the largest kept timestamp
+ * (CreateTime) or the batch's append time. `keep[i]` selects records of the last `walk`.
+ */
+export async function rebuildV2(batch: Batch, w: RecordWalk, keep: Uint8Array, deleteHorizonMs: number | null): Promise<Buffer> {
+  let first = -1;
+  let n = 0;
+  let maxTs = -1;
+  for (let i = 0; i < w.count; i++) {
+    if (!keep[i]) continue;
+    if (first < 0) first = i;
+    n++;
+    if (w.timestamp[i]! > maxTs) maxTs = w.timestamp[i]!;
+  }
+  const logAppend = (batch.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
+  const baseTimestamp = deleteHorizonMs !== null ? deleteHorizonMs : first >= 0 ? w.timestamp[first]! : -1;
+  let size = 0;
+  for (let i = 0; i < w.count; i++) {
+    if (!keep[i]) continue;
+    const body = 1 + sizeOfVarlong(w.timestamp[i]! - baseTimestamp) + (w.recEnd[i]! - w.tailStart[i]!);
+    size += sizeOfVarint(body) + body;
+  }
+  const raw = Buffer.allocUnsafe(size);
+  let p = 0;
+  for (let i = 0; i < w.count; i++) {
+    if (!keep[i]) continue;
+    const delta = w.timestamp[i]! - baseTimestamp;
+    const tail = w.recEnd[i]! - w.tailStart[i]!;
+    p = writeVarint(raw, p, 1 + sizeOfVarlong(delta) + tail);
+    raw[p++] = 0;
+    p = writeVarlong(raw, p, delta);
+    w.buf.copy(raw, p, w.tailStart[i]!, w.recEnd[i]!);
+    p += tail;
+  }
+  const codecId = batch.compressionId;
+  const payload = codecId === 0 ? raw : await compress(rebuildCodec(codecId), raw, 2);
+  const out = Buffer.allocUnsafe(RECORDS_OFFSET + payload.length);
+  payload.copy(out, RECORDS_OFFSET);
+  let attributes = codecId | (batch.attributes & (ATTR_TIMESTAMP_TYPE | ATTR_TRANSACTIONAL | ATTR_CONTROL));
+  if (deleteHorizonMs !== null) attributes |= ATTR_DELETE_HORIZON;
+  writeV2Header(out, {
+    baseOffset: batch.baseOffset,
+    partitionLeaderEpoch: batch.partitionLeaderEpoch,
+    attributes,
+    lastOffsetDelta: batch.lastOffsetDelta,
+    baseTimestamp,
+    maxTimestamp: logAppend ? batch.maxTimestamp : maxTs,
+    producerId: batch.producerId,
+    producerEpoch: batch.producerEpoch,
+    baseSequence: batch.baseSequence,
+    count: n,
+  });
+  return out;
+}
+
+/** DefaultRecordBatch.writeEmptyHeader: what the cleaner keeps of a batch whose records all went. */
+export function emptyBatchOf(batch: Batch): Buffer {
+  const out = Buffer.allocUnsafe(RECORDS_OFFSET);
+  writeV2Header(out, {
+    baseOffset: batch.baseOffset,
+    partitionLeaderEpoch: batch.partitionLeaderEpoch,
+    attributes: batch.attributes & (ATTR_TIMESTAMP_TYPE | ATTR_TRANSACTIONAL | ATTR_CONTROL),
+    lastOffsetDelta: batch.lastOffsetDelta,
+    baseTimestamp: -1,
+    maxTimestamp: batch.maxTimestamp,
+    producerId: batch.producerId,
+    producerEpoch: batch.producerEpoch,
+    baseSequence: batch.baseSequence,
+    count: 0,
+  });
+  return out;
+}

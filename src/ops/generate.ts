@@ -22,6 +22,11 @@ export type { AppendInfo, SegmentSummary } from './generate/writer.js';
 export interface GenerateHooks {
   /** Called after every append with where its batches went (tests, tools). */
   onAppend?: (a: AppendInfo) => void;
+  /**
+   * CRCs and .log writes on a helper thread: 'auto' (default) for runs expected to write 32 MiB
+   * or more (the thread costs tens of milliseconds to start), or always / never.
+   */
+  ioWorker?: 'auto' | boolean;
   /** Called every few appends and at the end. */
   onProgress?: (p: GenerateProgress) => void;
 }
@@ -71,11 +76,13 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
     layout: o.layout,
     magic: o.magic,
     fsync: o.fsync,
+    ioWorker: hooks.ioWorker === undefined || hooks.ioWorker === 'auto' ? expectedBytes(o) >= IO_WORKER_MIN_BYTES : hooks.ioWorker,
     onAppend: hooks.onAppend,
   });
   try {
     writer.writeSideFile('partition.metadata', encodePartitionMetadata(topicId));
     const workload = new Workload(o);
+    workload.reserve = (bytes) => writer.reserve(bytes);
     const progress = (done: boolean): void =>
       hooks.onProgress?.({ dataRecords: workload.dataRecordsWritten, bytes: writer.logBytes, targetRecords: o.records, targetBytes: o.bytes, done });
     let appends = 0;
@@ -85,6 +92,7 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
       const a = await workload.next(stop);
       if (!a) break;
       writer.append(a.entries);
+      if (writer.backlogged) await writer.drain();
       if (++appends % 64 === 0) {
         progress(false);
         // Let timers (the progress bar) run during long runs.
@@ -94,7 +102,7 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
         }
       }
     }
-    const w = writer.finish();
+    const w = await writer.finish();
     progress(true);
     const { force: _f, fsync: _s, corrupt: _c, ...config } = o;
     const summary: GenerateSummary = {
@@ -118,10 +126,19 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
     if (o.corrupt) summary.corruption = applyCorruption(outDir, o, w);
     return summary;
   } catch (e) {
-    writer.abort();
+    await writer.abort();
     if (createdDir) fs.rmSync(outDir, { recursive: true, force: true });
     throw e;
   }
+}
+
+const IO_WORKER_MIN_BYTES = 32 * 1024 * 1024;
+
+/** About how many .log bytes these options produce (for choosing the write path only). */
+function expectedBytes(o: GenerateOptions): number {
+  const perRecord = 20 + (o.valueSize.min + o.valueSize.max) / 2 + (o.keySpace > 0 ? 11 : 0) + o.headers * 15;
+  const byRecords = o.records * perRecord;
+  return o.bytes !== null ? Math.min(o.bytes, byRecords) : byRecords;
 }
 
 /** Files Kafka keeps in a partition directory (what --force replaces); anything else is left alone. */

@@ -193,7 +193,7 @@ class ProgressBar {
         { stream: process.stderr, format: `generating [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(byBytes ? p.targetBytes! : p.targetRecords, 0, { done: '', total_h: '', rate: '' });
+      this.bar.start(byBytes ? p.targetBytes! : p.targetRecords, 0, { done: byBytes ? humanBytes(0) : '0 records', total_h: byBytes ? humanBytes(p.targetBytes!) : String(p.targetRecords), rate: '' });
     }
     const value = byBytes ? Math.min(p.bytes, p.targetBytes!) : p.dataRecords;
     const secs = (performance.now() - this.started) / 1000;

@@ -6,10 +6,12 @@ import {
   encodeV2Batch,
   encodeV2BatchSync,
   setLegacyLogAppendTime,
+  V2_RECORD_OVERHEAD,
+  V2BatchWriter,
   type V2BatchInput,
 } from '../../format/encode.js';
-import { ATTR_TIMESTAMP_TYPE } from '../../format/batch.js';
-import { RecordContent, type GenRecord } from './content.js';
+import { ATTR_TIMESTAMP_TYPE, RECORDS_OFFSET } from '../../format/batch.js';
+import { freshDraw, MAX_HEADER_BYTES, RecordContent, type GenRecord } from './content.js';
 import type { GenerateOptions } from './options.js';
 import { Prng } from './prng.js';
 
@@ -35,6 +37,8 @@ export interface Entry {
   isTransactional: boolean;
   /** COMMIT/ABORT markers only. */
   marker: { type: 'COMMIT' | 'ABORT'; coordinatorEpoch: number } | null;
+  /** A v2 batch whose CRC field is still 0: the broker side fills it in (PartitionWriter's io worker). */
+  crcDeferred?: boolean;
   partitionLeaderEpoch: number;
   compression: CompressionWriteName;
 }
@@ -59,7 +63,10 @@ interface Producer {
 interface DataPlan {
   kind: 'data';
   baseOffset: number;
-  records: GenRecord[];
+  count: number;
+  /** Drawn records (generic path), or the batch already streamed into the arena (fast path). */
+  records: GenRecord[] | null;
+  stream: { writer: V2BatchWriter; baseTimestamp: number; maxCreate: number } | null;
   producerId: number;
   producerEpoch: number;
   baseSequence: number;
@@ -78,6 +85,8 @@ interface MarkerPlan {
 }
 
 const INT32_MAX = 2147483647;
+/** Appends whose uncompressed v2 batches could need more than this are encoded the generic way. */
+const MAX_ARENA = 256 * 1024 * 1024;
 
 export class Workload {
   private readonly structure: Prng;
@@ -91,6 +100,12 @@ export class Workload {
   private dataWritten = 0;
   private leaderEpoch = 0;
   private brokerClock = 0;
+  /** Reused per append: uncompressed v2 batches are written here record by record (the writer copies them out). */
+  private arena = Buffer.allocUnsafe(1 << 20);
+  private readonly drawn = freshDraw();
+  private readonly maxRecordBytes: number;
+  /** Room in the broker's write buffer for an append, when the broker offers it (PartitionWriter.reserve). */
+  reserve: ((bytes: number) => { buf: Buffer; at: number; deferCrc: boolean } | null) | null = null;
   transactionsCommitted = 0;
   transactionsAborted = 0;
 
@@ -99,6 +114,7 @@ export class Workload {
     this.codecs = new Prng(o.seed, 'codecs');
     this.content = new RecordContent(o);
     this.nextOffset = o.startOffset;
+    this.maxRecordBytes = V2_RECORD_OVERHEAD + this.content.maxKeyLength + o.valueSize.max + 5 + o.headers * (MAX_HEADER_BYTES + 10);
     const ids = new Prng(o.seed, 'producers');
     const used = new Set<number>();
     const newProducer = (transactional: boolean): Producer => {
@@ -153,8 +169,6 @@ export class Workload {
       }
       const count = Math.min(this.structure.range(o.recordsPerBatch), dataLeft - dataRecords);
       const baseOffset = this.nextOffset;
-      const records: GenRecord[] = new Array(count);
-      for (let i = 0; i < count; i++) records[i] = this.content.next(baseOffset + i);
       this.nextOffset += count;
       dataRecords += count;
       let baseSequence = -1;
@@ -169,7 +183,9 @@ export class Workload {
       plans.push({
         kind: 'data',
         baseOffset,
-        records,
+        count,
+        records: null,
+        stream: null,
         producerId: producer?.producerId ?? -1,
         producerEpoch: producer?.producerEpoch ?? -1,
         baseSequence,
@@ -177,15 +193,96 @@ export class Workload {
         codec: this.codecs.pick(o.compression),
       });
     }
+    // Records, in offset order: uncompressed v2 batches stream into an arena — the broker's write
+    // buffer itself when the whole append is such batches — others are drawn whole.
+    let arenaBytes = 0;
+    let streamedOnly = true;
+    for (const p of plans) {
+      if (p.kind === 'data' && o.magic === 2 && p.codec === 'none') arenaBytes += RECORDS_OFFSET + p.count * this.maxRecordBytes;
+      else streamedOnly = false;
+    }
+    const stream = arenaBytes <= MAX_ARENA;
+    let target = stream && streamedOnly && this.reserve ? this.reserve(arenaBytes) : null;
+    if (stream && !target) {
+      if (arenaBytes > this.arena.length) this.arena = Buffer.allocUnsafe(Math.max(arenaBytes, this.arena.length * 2));
+      target = { buf: this.arena, at: 0, deferCrc: false };
+    }
+    const deferCrc = target?.deferCrc ?? false;
+    let at = target?.at ?? 0;
+    for (const p of plans) {
+      if (p.kind !== 'data') {
+        p.timestamp = this.content.clock; // the coordinator writes the marker after the batches before it
+        continue;
+      }
+      if (target && o.magic === 2 && p.codec === 'none') {
+        p.stream = this.streamRecords(p, target.buf, at);
+        at += p.stream.writer.size;
+      } else {
+        p.records = new Array(p.count);
+        for (let i = 0; i < p.count; i++) p.records[i] = this.content.next(p.baseOffset + i);
+      }
+    }
     // The broker's clock when the append arrives (LogAppendTime), never behind an earlier append.
     const appendTime = (this.brokerClock = Math.max(this.brokerClock, this.content.clock + this.structure.int(0, 3)));
     const entries: Entry[] = [];
     for (const p of plans) {
       if (p.kind === 'marker') entries.push(markerEntry(p, this.leaderEpoch));
+      else if (p.stream) entries.push(this.finishStreamed(p, appendTime, deferCrc));
       else entries.push(...(await this.encode(p, appendTime)));
     }
     this.dataWritten += dataRecords;
     return { entries, dataRecords };
+  }
+
+  /** Draw and write a batch's records straight into the arena (header written later, by finishStreamed). */
+  private streamRecords(p: DataPlan, arena: Buffer, at: number): NonNullable<DataPlan['stream']> {
+    const writer = new V2BatchWriter(arena, at);
+    const d = this.drawn;
+    const content = this.content;
+    let baseTimestamp = -1;
+    let maxCreate = -1;
+    for (let i = 0; i < p.count; i++) {
+      content.draw(p.baseOffset + i, d);
+      if (i === 0) baseTimestamp = d.timestamp;
+      if (d.timestamp > maxCreate) maxCreate = d.timestamp;
+      const at = writer.beginRecord(i, d.timestamp - baseTimestamp, d.key, d.valueLength, d.headers.length ? (d.headers as { key: Buffer; value: Buffer | null }[]) : undefined);
+      if (d.valueLength > 0) content.writeValue(d, arena, at);
+      writer.endRecord();
+    }
+    return { writer, baseTimestamp, maxCreate };
+  }
+
+  private finishStreamed(p: DataPlan, appendTime: number, deferCrc: boolean): Entry {
+    const { writer, baseTimestamp, maxCreate } = p.stream!;
+    const logAppend = this.o.timestampType === 'LogAppendTime';
+    const maxTimestamp = logAppend ? appendTime : maxCreate;
+    const size = writer.finish({
+      baseOffset: p.baseOffset,
+      timestampType: this.o.timestampType,
+      baseTimestamp,
+      maxTimestamp,
+      isTransactional: p.isTransactional,
+      partitionLeaderEpoch: this.leaderEpoch,
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      baseSequence: p.baseSequence,
+    }, deferCrc);
+    return {
+      crcDeferred: deferCrc,
+      bytes: writer.buf.subarray(writer.start, writer.start + size),
+      magic: 2,
+      baseOffset: p.baseOffset,
+      lastOffset: p.baseOffset + p.count - 1,
+      maxTimestamp,
+      records: p.count,
+      producerId: p.producerId,
+      producerEpoch: p.producerEpoch,
+      baseSequence: p.baseSequence,
+      isTransactional: p.isTransactional,
+      marker: null,
+      partitionLeaderEpoch: this.leaderEpoch,
+      compression: 'none',
+    };
   }
 
   /** Transactional producer, idempotent producer, or null for a plain (non-idempotent) one. */
@@ -215,7 +312,7 @@ export class Workload {
 
   private async encode(plan: DataPlan, appendTime: number): Promise<Entry[]> {
     const o = this.o;
-    const recs = plan.records;
+    const recs = plan.records!;
     const baseOffset = plan.baseOffset;
     const logAppend = o.timestampType === 'LogAppendTime';
     let maxCreate = -1;

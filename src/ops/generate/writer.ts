@@ -4,11 +4,13 @@ import { encodeLeaderEpochCheckpoint, type LeaderEpochEntry } from '../../format
 import { UsageError, ioError } from '../../format/errors.js';
 import { IndexBuilder } from '../../format/index-rule.js';
 import { encodeAbortedTxn } from '../../format/indexes.js';
+import { setV2Crc } from '../../format/encode.js';
 import { encodeProducerSnapshot } from '../../format/snapshot.js';
 import { fsyncDir, writeFileAtomic } from '../../storage/atomic.js';
 import { segmentFileName } from '../../storage/segments.js';
 import type { Layout } from './options.js';
 import { ProducerStateModel, type CompletedTxn } from './producer-state.js';
+import { IoWorker } from './io-worker.js';
 import type { Entry } from './workload.js';
 
 /**
@@ -20,7 +22,10 @@ import type { Entry } from './workload.js';
  * last-stable-offset rule; producer snapshots are taken at every roll and at the end (clean
  * shutdown); the leader-epoch cache is checkpointed for v2 data.
  *
- * Only the current append, the write buffer and the active segment's index entries are in memory.
+ * Only the current append, the write buffers and the active segment's index entries are in memory.
+ * The .log is written in large positional writes, double-buffered: while the kernel copies one
+ * buffer (libuv thread), the next append is encoded into the other — directly in place when the
+ * client side asks for room with `reserve`.
  */
 export interface WriterOptions {
   dir: string;
@@ -35,6 +40,8 @@ export interface WriterOptions {
   maxIndexEntries?: number;
   maxTimeIndexEntries?: number;
   writeBufferBytes?: number;
+  /** Compute deferred CRCs and write on a helper thread (io-worker.ts); otherwise libuv's pool writes. */
+  ioWorker?: boolean;
   onAppend?: (a: AppendInfo) => void;
   onFlush?: () => void;
 }
@@ -83,6 +90,10 @@ interface ActiveSegment {
   name: string;
   fd: number;
   size: number;
+  /** Bytes handed to the kernel so far (the position of the next write). */
+  flushed: number;
+  /** Writes still in flight. */
+  writes: Promise<void>[];
   index: IndexBuilder;
   /** Time-index entries so far (IndexBuilder keeps them private; counted for the full-index roll). */
   timeEntries: number;
@@ -101,8 +112,18 @@ export class PartitionWriter {
   private readonly snapshots: string[] = [];
   private readonly producers = new ProducerStateModel();
   private readonly leaderEpochs: LeaderEpochEntry[] = [];
-  private readonly buf: Buffer;
+  private readonly bufSize: number;
+  private buf: Buffer;
   private bufLen = 0;
+  private readonly spare: Buffer[] = [];
+  /** start, end pairs of batches in the current buffer whose CRC the io worker fills in. */
+  private crcs: number[] = [];
+  private readonly io: IoWorker | null;
+  private inflight = 0;
+  private readonly pendingWrites = new Set<Promise<void>>();
+  /** Segments whose .log is closed (fsync + close) once their writes have landed. */
+  private readonly closing: Promise<void>[] = [];
+  private failure: unknown = null;
   private active: ActiveSegment;
   private nextOffset: number;
   private batches = 0;
@@ -115,7 +136,9 @@ export class PartitionWriter {
   private readonly maxTimeIndexEntries: number;
 
   constructor(private readonly o: WriterOptions) {
-    this.buf = Buffer.allocUnsafe(o.writeBufferBytes ?? 4 * 1024 * 1024);
+    this.bufSize = o.writeBufferBytes ?? 4 * 1024 * 1024;
+    this.io = o.ioWorker ? new IoWorker() : null;
+    this.buf = this.newBuffer();
     this.nextOffset = o.startOffset;
     this.maxRelativeOffset = o.maxRelativeOffset ?? 2147483647;
     this.maxIndexEntries = o.maxIndexEntries ?? Math.floor(SEGMENT_INDEX_BYTES / 8);
@@ -129,6 +152,7 @@ export class PartitionWriter {
 
   /** One append call. Appends larger than segment.bytes are split, as a fetch of that size would be. */
   append(entries: Entry[]): void {
+    if (this.failure) throw this.failure;
     if (entries.length === 0) return;
     let total = 0;
     for (const e of entries) {
@@ -178,7 +202,7 @@ export class PartitionWriter {
     const completed: CompletedTxn[] = [];
     for (const e of entries) {
       const position = seg.size;
-      this.write(e.bytes);
+      this.write(e);
       seg.size += e.bytes.length;
       if (perBatch) this.indexAdd(seg, position, e.bytes.length, e.lastOffset, e.maxTimestamp, e.lastOffset);
       if (e.maxTimestamp > appendMaxTs) {
@@ -241,6 +265,8 @@ export class PartitionWriter {
       name,
       fd,
       size: 0,
+      flushed: 0,
+      writes: [],
       index: new IndexBuilder({ baseOffset, indexIntervalBytes: this.o.indexIntervalBytes }),
       timeEntries: 0,
       lastTimeEntryTimestamp: -1,
@@ -253,29 +279,88 @@ export class PartitionWriter {
     };
   }
 
-  private write(bytes: Buffer): void {
-    if (this.bufLen + bytes.length > this.buf.length) this.flush();
-    if (bytes.length >= this.buf.length) {
-      this.writeFd(bytes);
+  /**
+   * Room for `bytes` bytes at the end of the current write buffer, for the client side to encode
+   * an append straight into (then `append` finds the bytes in place and copies nothing). Null
+   * when the append is larger than a buffer.
+   */
+  reserve(bytes: number): { buf: Buffer; at: number; deferCrc: boolean } | null {
+    if (bytes > this.bufSize) return null;
+    if (this.bufLen + bytes > this.bufSize) this.flush();
+    return { buf: this.buf, at: this.bufLen, deferCrc: this.io !== null };
+  }
+
+  private newBuffer(): Buffer {
+    return this.io ? Buffer.from(new SharedArrayBuffer(this.bufSize)) : Buffer.allocUnsafe(this.bufSize);
+  }
+
+  private write(e: Entry): void {
+    const bytes = e.bytes;
+    if (bytes.buffer === this.buf.buffer && bytes.byteOffset === this.buf.byteOffset + this.bufLen) {
+      if (e.crcDeferred) this.crcs.push(this.bufLen, this.bufLen + bytes.length);
+      this.bufLen += bytes.length; // encoded in place (reserve)
+      return;
+    }
+    // Copied from elsewhere (e.g. the buffer changed at a roll): a deferred CRC is computed now.
+    if (e.crcDeferred) setV2Crc(bytes, 0, bytes.length);
+    if (this.bufLen + bytes.length > this.bufSize) this.flush();
+    if (bytes.length >= this.bufSize) {
+      // Larger than a buffer: written synchronously at its position (the caller reuses its memory).
+      const seg = this.active;
+      this.writeAt(seg, bytes, seg.flushed);
+      seg.flushed += bytes.length;
       return;
     }
     bytes.copy(this.buf, this.bufLen);
     this.bufLen += bytes.length;
   }
 
+  /** Hand the current buffer to the kernel (asynchronously, at its file position) and switch to a spare. */
   private flush(): void {
     if (this.bufLen === 0) return;
-    this.writeFd(this.buf.subarray(0, this.bufLen));
+    const seg = this.active;
+    const buf = this.buf;
+    const len = this.bufLen;
+    const position = seg.flushed;
+    seg.flushed += len;
+    this.inflight++;
+    const io = this.io ? this.io.run({ sab: buf.buffer as SharedArrayBuffer, len, fd: seg.fd, position, crcs: this.crcs }) : writeFully(seg.fd, buf, len, position);
+    this.crcs = [];
+    const done = io.then(
+      () => {
+        this.inflight--;
+        this.spare.push(buf);
+      },
+      (e: unknown) => {
+        this.inflight--;
+        this.failure ??= ioError(e, path.join(this.o.dir, `${seg.name}.log`));
+      },
+    );
+    seg.writes.push(done);
+    this.pendingWrites.add(done);
+    void done.then(() => this.pendingWrites.delete(done));
+    this.buf = this.spare.pop() ?? this.newBuffer();
     this.bufLen = 0;
     this.o.onFlush?.();
   }
 
-  private writeFd(data: Buffer): void {
+  /** Whether the caller should `await drain()` before the next append (two buffers in flight). */
+  get backlogged(): boolean {
+    return this.inflight >= 2 || this.failure !== null;
+  }
+
+  /** Wait until the writes in flight have landed; rethrows a failed write. */
+  async drain(): Promise<void> {
+    await Promise.all([...this.pendingWrites]);
+    if (this.failure) throw this.failure;
+  }
+
+  private writeAt(seg: ActiveSegment, data: Buffer, position: number): void {
     let done = 0;
     try {
-      while (done < data.length) done += fs.writeSync(this.active.fd, data, done, data.length - done);
+      while (done < data.length) done += fs.writeSync(seg.fd, data, done, data.length - done, position + done);
     } catch (e) {
-      throw ioError(e, path.join(this.o.dir, `${this.active.name}.log`));
+      throw ioError(e, path.join(this.o.dir, `${seg.name}.log`));
     }
   }
 
@@ -289,12 +374,18 @@ export class PartitionWriter {
     const seg = this.active;
     const logPath = path.join(this.o.dir, `${seg.name}.log`);
     this.flush();
-    try {
-      if (this.o.fsync) fs.fsyncSync(seg.fd);
-      fs.closeSync(seg.fd);
-    } catch (e) {
-      throw ioError(e, logPath);
-    }
+    const fsync = this.o.fsync;
+    // fsync and close once this segment's writes have landed; the next segment goes on meanwhile.
+    this.closing.push(
+      Promise.all(seg.writes).then(() => {
+        try {
+          if (fsync) fs.fsyncSync(seg.fd);
+          fs.closeSync(seg.fd);
+        } catch (e) {
+          this.failure ??= ioError(e, logPath);
+        }
+      }),
+    );
     const { index, timeindex } = seg.index.finish();
     this.writeFile(`${seg.name}.index`, index);
     this.writeFile(`${seg.name}.timeindex`, timeindex);
@@ -351,8 +442,12 @@ export class PartitionWriter {
   }
 
   /** Clean shutdown: close the active segment, snapshot at the log end offset, checkpoint epochs. */
-  finish(): WriterResult {
+  async finish(): Promise<WriterResult> {
+    if (this.failure) throw this.failure;
     this.closeSegment();
+    await Promise.all(this.closing);
+    await this.io?.close();
+    if (this.failure) throw this.failure;
     this.writeSnapshot(this.nextOffset);
     if (this.o.magic >= 2) this.writeSideFile('leader-epoch-checkpoint', encodeLeaderEpochCheckpoint(this.leaderEpochs));
     if (this.o.fsync) fsyncDir(this.o.dir);
@@ -371,8 +466,10 @@ export class PartitionWriter {
     };
   }
 
-  /** After a failure: close the open file and remove everything this writer created. */
-  abort(): void {
+  /** After a failure: let writes in flight land, close the open file, remove everything this writer created. */
+  async abort(): Promise<void> {
+    await Promise.allSettled([...this.active.writes, ...this.closing]);
+    await this.io?.close();
     try {
       fs.closeSync(this.active.fd);
     } catch {
@@ -386,4 +483,18 @@ export class PartitionWriter {
       }
     }
   }
+}
+
+/** fs.write until every byte of buf[0, len) is at `position`. */
+function writeFully(fd: number, buf: Buffer, len: number, position: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const step = (done: number): void => {
+      fs.write(fd, buf, done, len - done, position + done, (err, n) => {
+        if (err) reject(err);
+        else if (done + n < len) step(done + n);
+        else resolve();
+      });
+    };
+    step(0);
+  });
 }

@@ -58,7 +58,8 @@ export interface GenerateSummary {
   topicId: string;
   snapshots: string[];
   segmentList: SegmentSummary[];
-  config: Omit<GenerateOptions, 'force' | 'fsync' | 'corrupt'>;
+  /** The options in effect (`records` is null when only a byte budget limited the run). */
+  config: Omit<GenerateOptions, 'force' | 'fsync' | 'corrupt' | 'records'> & { records: number | null };
   /** Partition files that were in OUT_DIR and were replaced (--force). */
   replacedFiles: string[];
   corruption?: CorruptionReport;
@@ -120,7 +121,7 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
       topicId,
       snapshots: w.snapshots,
       segmentList: w.segments,
-      config: { ...config, topicId },
+      config: { ...config, records: o.bytes !== null && o.records === Number.MAX_SAFE_INTEGER ? null : o.records, topicId },
       replacedFiles,
     };
     if (o.corrupt) summary.corruption = applyCorruption(outDir, o, w);

@@ -210,6 +210,10 @@ class ProgressBar {
   }
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function humanBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
@@ -225,7 +229,7 @@ export function renderSummary(dir: string, s: GenerateSummary, seconds: number):
   const lines: string[] = [];
   const range = s.logEndOffset > s.logStartOffset ? `offsets ${s.logStartOffset}..${s.logEndOffset - 1}` : `no records, log start ${s.logStartOffset}`;
   lines.push(
-    `${theme.bold('generated')} ${theme.file(dir)}: ${s.segments} segment${s.segments === 1 ? '' : 's'}, ${s.batches} batches, ${s.records} records` +
+    `${theme.bold('generated')} ${theme.file(dir)}: ${plural(s.segments, 'segment')}, ${plural(s.batches, 'batch', 'batches')}, ${plural(s.records, 'record')}` +
       (s.controlRecords ? ` (${s.dataRecords} data + ${s.controlRecords} control)` : '') +
       `, ${humanBytes(s.bytes)}`,
   );

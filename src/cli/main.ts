@@ -18,11 +18,12 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'dump', summary: 'print records, batches or index entries of a partition or file', load: () => import('./commands/dump.js') },
   { name: 'lookup', summary: 'find the record at an offset or timestamp the way a broker does', load: () => import('./commands/lookup.js') },
   { name: 'info', summary: 'one row per segment: offsets, batches, records, bytes, indexes, codecs', load: () => import('./commands/info.js') },
-  { name: 'truncate', summary: 'remove the tail or leading segments of a partition with Kafka\'s semantics, crash-safely', load: () => import('./commands/truncate.js') },
-  { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
   { name: 'verify', summary: 'check batches, indexes, snapshots and checkpoints; every problem with file, byte position and offset', load: () => import('./commands/verify.js') },
+  { name: 'scan', summary: 'verify or summarise every partition under broker log.dirs with a pool of worker threads', load: () => import('./commands/scan.js') },
   { name: 'recover', summary: "Kafka's startup recovery offline: cut at the first invalid batch, delete later segments, rebuild indexes", load: () => import('./commands/recover.js') },
   { name: 'rebuild-index', summary: 'rebuild .index/.timeindex/.txnindex as Kafka recovery writes them (--check compares)', load: () => import('./commands/rebuild-index.js') },
+  { name: 'truncate', summary: 'remove the tail or leading segments of a partition with Kafka\'s semantics, crash-safely', load: () => import('./commands/truncate.js') },
+  { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

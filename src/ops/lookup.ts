@@ -140,10 +140,13 @@ function firstOffsetAt(src: ByteSource, position: number): number | null {
 
 function logEndOffset(dir: string, part: PartitionDir): number {
   const last = part.segments[part.segments.length - 1]!;
+  // Start at the last usable index entry: only the tail of the active segment is read.
+  const idx = loadOffsetIndex(dir, last);
+  const start = idx && idx.count > 0 ? offsetIndexEntry(idx.buf, idx.count - 1, last.baseOffset).position : 0;
   const src = openLog(dir, last);
   try {
     let end = last.baseOffset;
-    const gen = logEntries(src, { file: last.log, checkCrc: false });
+    const gen = logEntries(src, { file: last.log, start, checkCrc: false });
     for (;;) {
       const n = gen.next();
       if (n.done) break;
@@ -153,6 +156,13 @@ function logEndOffset(dir: string, part: PartitionDir): number {
   } finally {
     src.close();
   }
+}
+
+/** [logStartOffset, logEndOffset) of a partition directory (null when it has no segments), reading only the active segment's tail. */
+export function logBounds(dir: string): { logStartOffset: number | null; logEndOffset: number | null } {
+  const part = scanPartitionDir(dir);
+  if (part.segments.length === 0) return { logStartOffset: null, logEndOffset: null };
+  return { logStartOffset: part.segments[0]!.baseOffset, logEndOffset: logEndOffset(dir, part) };
 }
 
 function lookupOffset(part: PartitionDir, target: number): LookupResult {

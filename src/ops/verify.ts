@@ -216,6 +216,11 @@ export interface CompletedTxn {
  */
 export class TxnTracker {
   private readonly ongoing = new Map<number, number>();
+  /**
+   * Set once the replay passed bytes it could not trust (bad CRC, unframeable region, offsets
+   * going backwards): transaction starts seen after that are no longer claimed as certain.
+   */
+  uncertain = false;
 
   /** Feed every v2 batch in log order; `marker` is the control type of a control batch's record. */
   onBatch(b: Batch, marker: 'ABORT' | 'COMMIT' | null): CompletedTxn | null {
@@ -233,7 +238,7 @@ export class TxnTracker {
         lastOffset: b.baseOffset,
         lastStableOffset: minOther === Infinity ? b.baseOffset + 1 : minOther,
         aborted: marker === 'ABORT',
-        startSeen: open !== undefined,
+        startSeen: open !== undefined && !this.uncertain,
       };
     }
     if (b.isTransactional && !this.ongoing.has(b.producerId)) this.ongoing.set(b.producerId, b.baseOffset);
@@ -489,12 +494,15 @@ function scanSegment(
   try {
     if (src.size > INT32_MAX) rep.add('LOG_TOO_LARGE', seg.log, null, null, `segment is ${src.size} bytes (expected at most ${INT32_MAX})`);
     if (mode === 'partition' && src.size > 0 && !opts.standalone) {
-      if (!seg.index) rep.add('INDEX_MISSING', `${seg.name}.index`, null, null, `${seg.name}.index is missing (Kafka rebuilds it when it loads the segment)`);
-      if (!seg.timeindex) rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, null, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
+      if (!seg.index) rep.add('INDEX_MISSING', `${seg.name}.index`, null, seg.baseOffset, `${seg.name}.index is missing (Kafka rebuilds it when it loads the segment)`);
+      if (!seg.timeindex) rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, seg.baseOffset, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
     }
     walkLog(ctx, src, nextBase, prevLastIn, out, {
-      onBatch(b, kafkaValid, marker) {
-        if (b.magic >= 0 && b.magic <= 2) {
+      onBatch(b, kafkaValid, marker, offsetsOk) {
+        // Kafka's replay takes every batch with a valid CRC; what it then believes is only
+        // checked while the log around it is sound.
+        if (!offsetsOk) tracker.uncertain = true;
+        if (kafkaValid && b.magic >= 0 && b.magic <= 2) {
           const done = tracker.onBatch(b, marker);
           if (done) {
             if (txn) txn.onCompleted(done);
@@ -503,6 +511,9 @@ function scanSegment(
           }
         }
         if (builder && out.cut === null && kafkaValid) builder.add(b.position, b.size, b.lastOffset, b.maxTimestamp);
+      },
+      onSkip() {
+        tracker.uncertain = true;
       },
       onRawLegacy(position, size, lastOffset, maxTimestamp) {
         if (builder && out.cut === null) builder.add(position, size, lastOffset, maxTimestamp);
@@ -540,7 +551,10 @@ function txnMissingFile(ctx: SegmentContext, done: CompletedTxn, b: Batch): void
 }
 
 interface WalkHooks {
-  onBatch(b: Batch, kafkaValid: boolean, marker: 'ABORT' | 'COMMIT' | null): void;
+  /** `offsetsOk`: a trusted batch whose offsets follow on from the previous batch. */
+  onBatch(b: Batch, kafkaValid: boolean, marker: 'ABORT' | 'COMMIT' | null, offsetsOk: boolean): void;
+  /** Bytes without a readable batch were passed over. */
+  onSkip(): void;
   /** A v0/v1 entry Kafka's recovery accepts (size/CRC valid) whose contents could not be decoded. */
   onRawLegacy(position: number, size: number, lastOffset: number, maxTimestamp: number): void;
   idx: OffsetIndexCheck | null;
@@ -670,6 +684,8 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       else rep.add(tailCode(), file, pos, null, `${trailing} stray bytes after the last batch (17 or fewer: not an entry; expected end of file at ${pos}, found ${size} bytes)`);
       setCut(pos, zero ? 'ZERO_TAIL' : 'PARTIAL_TAIL', null);
       idx?.onSkip(pos, size);
+      tidx?.onSkip();
+      hooks.onSkip();
       break;
     }
     if (frame.kind === 'corrupt-size') {
@@ -677,6 +693,8 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
         rep.add('ZERO_TAIL', file, pos, null, `${size - pos} zero bytes after the last batch (a preallocated tail: expected end of file at ${pos}, found ${size} bytes)`);
         setCut(pos, 'ZERO_TAIL', null);
         idx?.onSkip(pos, size);
+        tidx?.onSkip();
+      hooks.onSkip();
         break;
       }
       const offsetHere = readInt64(src.read(pos, LOG_OVERHEAD), 0);
@@ -685,6 +703,8 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       const skipped = q === null ? `no valid batch in the remaining ${size - pos} bytes` : `next valid batch found at ${q} (${q - pos} bytes skipped)`;
       rep.add('SIZE_TOO_SMALL', file, pos, plausibleOffset(offsetHere, seg, maxOffset), `length field is ${frame.sizeField}, below the minimum ${RECORD_OVERHEAD_V0} (expected >= ${RECORD_OVERHEAD_V0}, found ${frame.sizeField}); ${skipped}`);
       idx?.onSkip(pos, q ?? size);
+      tidx?.onSkip();
+      hooks.onSkip();
       if (q === null) break;
       pos = q;
       continue;
@@ -698,11 +718,15 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
         rep.add('SIZE_TOO_LARGE', file, pos, plausibleOffset(offsetHere, seg, maxOffset), `entry of ${frame.size} bytes runs past the end of the file (${size} bytes, ${frame.trailing} left) although a valid batch follows at ${q}: a corrupted length field (expected at most ${q - pos}, found ${frame.size - LOG_OVERHEAD})`);
         if (before === null && out.cut) out.cut.code = 'SIZE_TOO_LARGE';
         idx?.onSkip(pos, q);
+        tidx?.onSkip();
+      hooks.onSkip();
         pos = q;
         continue;
       }
       rep.add(tailCode(), file, pos, plausibleOffset(offsetHere, seg, maxOffset), `last entry is incomplete: its length says ${frame.size} bytes but only ${frame.trailing} remain (expected file size >= ${pos + frame.size}, found ${size})`);
       idx?.onSkip(pos, size);
+      tidx?.onSkip();
+      hooks.onSkip();
       break;
     }
 
@@ -728,52 +752,71 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       const h = headerRecordCount(src, pos);
       countUndecoded(h?.count ?? 0, h?.estimated ?? false);
       idx?.onOpaque(pos, entrySize);
+      tidx?.onSkip();
+      hooks.onSkip();
       pos += entrySize;
       continue;
     }
 
     const count = b.recordCount;
     const goodMagic = b.magic >= 0 && b.magic <= 2;
-    if (!goodMagic) rep.add('BAD_MAGIC', file, pos, b.baseOffset, `magic byte is ${b.magic} (expected 0, 1 or 2, found ${b.magic})`);
-    if (!b.crcValid) {
+    const kafkaValid = b.crcValid;
+    // The header fields of a batch with an unknown magic or a bad CRC are not to be believed: such
+    // a batch is reported once and only checked for where it is, not for what it says.
+    const trusted = goodMagic && kafkaValid;
+    if (!goodMagic) {
+      const kafka = kafkaValid ? 'its size and CRC pass as v2, so Kafka\'s recovery keeps it' : 'it fails Kafka\'s size/CRC check, so recovery truncates the log here';
+      rep.add('BAD_MAGIC', file, pos, plausibleOffset(b.entryOffset, seg, maxOffset), `magic byte is ${b.magic} (expected 0, 1 or 2, found ${b.magic}); ${kafka}`);
+    } else if (!kafkaValid) {
       const algo = b.magic >= 2 ? 'CRC-32C' : 'CRC-32';
       rep.add('CRC_MISMATCH', file, pos, b.baseOffset, `${algo} mismatch: expected ${hex(b.computedCrc)} (computed), found ${hex(b.crc)} (stored)`);
-      setCut(pos, 'CRC_MISMATCH', b.baseOffset);
     }
-    const kafkaValid = b.crcValid;
+    if (!kafkaValid) setCut(pos, goodMagic ? 'CRC_MISMATCH' : 'BAD_MAGIC', goodMagic ? b.baseOffset : null);
     out.batches++;
-    if (count > 0) out.records += count;
-    if (out.cut !== null && count > 0) out.recordsFromCut += count;
-
-    // offsets
-    if (b.lastOffset < b.baseOffset) {
-      rep.add('LAST_OFFSET_DELTA_MISMATCH', file, pos, b.baseOffset, `lastOffsetDelta is negative (expected >= 0, found ${b.lastOffsetDelta})`);
-    }
-    if (b.baseOffset < seg.baseOffset) {
-      if (!reportedBelowBase) rep.add('SEGMENT_BASE_ABOVE_FIRST_OFFSET', file, pos, b.baseOffset, `batch offset ${b.baseOffset} is below the segment's base offset (expected >= ${seg.baseOffset}, found ${b.baseOffset})`);
-      reportedBelowBase = true;
-    } else if (prevLast !== null && b.baseOffset <= prevLast) {
-      rep.add('OFFSET_NOT_INCREASING', file, pos, b.baseOffset, `batch starts at offset ${b.baseOffset}, not above the previous batch's last offset (expected > ${prevLast}, found ${b.baseOffset})`);
-    }
-    if (b.lastOffset - seg.baseOffset > INT32_MAX) {
-      if (!out.overflow) rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
-      out.overflow = true;
+    // A bad CRC leaves the count readable unless the damage hit it; an unknown magic leaves nothing.
+    const plausibleCount = count >= 0 && (b.magic < 2 || count <= b.lastOffsetDelta + 1) && (goodMagic || kafkaValid);
+    if (plausibleCount && count > 0) {
+      out.records += count;
+      if (out.cut !== null) out.recordsFromCut += count;
     }
 
-    // records
     let marker: 'ABORT' | 'COMMIT' | null = null;
-    if (goodMagic && b.crcValid) marker = checkRecords(ctx, b);
+    let offsetsOk = trusted;
+    if (trusted) {
+      if (b.lastOffset < b.baseOffset) {
+        rep.add('LAST_OFFSET_DELTA_MISMATCH', file, pos, b.baseOffset, `lastOffsetDelta is negative (expected >= 0, found ${b.lastOffsetDelta})`);
+        offsetsOk = false;
+      }
+      if (b.baseOffset < seg.baseOffset) {
+        if (!reportedBelowBase) rep.add('SEGMENT_BASE_ABOVE_FIRST_OFFSET', file, pos, b.baseOffset, `batch offset ${b.baseOffset} is below the segment's base offset (expected >= ${seg.baseOffset}, found ${b.baseOffset})`);
+        reportedBelowBase = true;
+        offsetsOk = false;
+      } else if (prevLast !== null && b.baseOffset <= prevLast) {
+        rep.add('OFFSET_NOT_INCREASING', file, pos, b.baseOffset, `batch starts at offset ${b.baseOffset}, not above the previous batch's last offset (expected > ${prevLast}, found ${b.baseOffset})`);
+        offsetsOk = false;
+      }
+      if (b.lastOffset - seg.baseOffset > INT32_MAX) {
+        if (!out.overflow) rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
+        out.overflow = true;
+      }
+      marker = checkRecords(ctx, b);
+      idx?.onBatch(b);
+      tidx?.onBatch(b);
+      if (b.isControl && b.producerId >= 0 && marker === 'ABORT') txn?.onAbortMarker(b);
+      else if (b.isControl && marker === 'COMMIT') txn?.onCommitMarker(b);
+    } else {
+      idx?.onOpaque(pos, entrySize);
+      tidx?.onSkip();
+      hooks.onSkip();
+    }
+    hooks.onBatch(b, kafkaValid, marker, offsetsOk);
 
-    idx?.onBatch(b);
-    tidx?.onBatch(b);
-    if (b.isControl && b.producerId >= 0 && marker === 'ABORT') txn?.onAbortMarker(b);
-    else if (b.isControl && marker === 'COMMIT') txn?.onCommitMarker(b);
-    hooks.onBatch(b, kafkaValid, marker);
-
-    if (out.firstOffset === null) out.firstOffset = b.baseOffset;
-    out.lastOffset = b.lastOffset;
-    prevLast = b.lastOffset;
-    prevLastHere = b.lastOffset;
+    if (trusted) {
+      if (out.firstOffset === null) out.firstOffset = b.baseOffset;
+      out.lastOffset = b.lastOffset;
+      prevLast = b.lastOffset;
+      prevLastHere = b.lastOffset;
+    }
     pos += entrySize;
   }
   if (out.cut === null) out.nextOffsetBeforeCut = prevLastHere !== null ? prevLastHere + 1 : seg.baseOffset;
@@ -924,12 +967,19 @@ class OffsetIndexCheck {
     this.rep.add(code, this.file, this.slot[j]! * 8, this.seg.baseOffset + this.rel[j]!, message);
   }
 
-  /** Entries pointing into [from, to) where no entry can start (skipped garbage). */
+  /**
+   * Entries pointing into [from, to), bytes that hold no readable batch. An entry at `from` points
+   * at the start of the broken entry, whose problem is already reported; the others point into it.
+   */
   onSkip(from: number, to: number): void {
-    while (this.k < this.n && this.pos[this.k]! < from) this.k++;
+    while (this.k < this.n && this.pos[this.k]! < from) {
+      const p = this.pos[this.k]!;
+      this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, which is not a batch start (expected ${from} or an earlier batch start, found ${p})`);
+      this.k++;
+    }
     while (this.k < this.n && this.pos[this.k]! < to) {
       const p = this.pos[this.k]!;
-      if (p >= 0) this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, inside bytes that are not a valid batch (expected a batch start)`);
+      if (p > from) this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, inside bytes that are not a valid batch (expected a batch start)`);
       this.k++;
     }
   }
@@ -950,7 +1000,9 @@ class OffsetIndexCheck {
       this.k++;
     }
     while (this.k < this.n && this.pos[this.k]! === start) {
-      if (b) {
+      // At an entry whose header is not believed, only the position can be judged.
+      if (!b) this.reported[this.k] = 1;
+      else {
         const abs = this.seg.baseOffset + this.rel[this.k]!;
         if (abs < b.baseOffset) this.flag(this.k, 'INDEX_OFFSET_MISMATCH', `entry ${this.slot[this.k]} (offset ${abs}) points to the batch at ${start} whose offsets start at ${b.baseOffset} (expected offset >= ${b.baseOffset}, normally ${b.lastOffset}; found ${abs})`);
       }
@@ -1000,6 +1052,11 @@ class TimeIndexCheck {
   /** Slot 0 is all zero: an entry (0, base) or the start of a zero tail; decided at the end. */
   private readonly slot0Zero: boolean;
   private runningMax = -1;
+  /**
+   * Batches were skipped (unframeable bytes) or had a bad CRC: the true running maximum may be
+   * larger than what was seen, so only an entry below it is provably wrong.
+   */
+  private uncertain = false;
 
   constructor(
     buf: Buffer,
@@ -1056,9 +1113,14 @@ class TimeIndexCheck {
 
   private checkTs(j: number, expected: number): void {
     const t = this.ts[j]!;
-    if (t !== expected) {
+    if (t < expected || (t > expected && !this.uncertain)) {
       this.flag(j, 'TIMEINDEX_TIMESTAMP_MISMATCH', `entry ${this.slot[j]} (offset ${this.seg.baseOffset + this.rel[j]!}) says the largest timestamp so far is ${t} (expected ${expected}, the largest batch maxTimestamp up to that offset, found ${t})`);
     }
+  }
+
+  /** Bytes that hold no readable batch were skipped. */
+  onSkip(): void {
+    this.uncertain = true;
   }
 
   onBatch(b: Batch): void {
@@ -1066,10 +1128,11 @@ class TimeIndexCheck {
     while (this.k < this.n && base + this.rel[this.k]! < b.baseOffset) {
       const abs = base + this.rel[this.k]!;
       this.checkTs(this.k, this.runningMax);
-      this.flag(this.k, 'TIMEINDEX_OFFSET_NOT_FOUND', `entry ${this.slot[this.k]} offset ${abs} is in no batch (the next batch starts at ${b.baseOffset})`);
+      if (!this.uncertain) this.flag(this.k, 'TIMEINDEX_OFFSET_NOT_FOUND', `entry ${this.slot[this.k]} offset ${abs} is in no batch (the next batch starts at ${b.baseOffset})`);
       this.k++;
     }
-    if (b.maxTimestamp > this.runningMax) this.runningMax = b.maxTimestamp;
+    if (!b.crcValid) this.uncertain = true;
+    else if (b.maxTimestamp > this.runningMax) this.runningMax = b.maxTimestamp;
     while (this.k < this.n && base + this.rel[this.k]! <= b.lastOffset) {
       this.checkTs(this.k, this.runningMax);
       this.k++;
@@ -1079,6 +1142,11 @@ class TimeIndexCheck {
   finish(lastOffset: number | null): number {
     for (; this.k < this.n; this.k++) {
       const abs = this.seg.baseOffset + this.rel[this.k]!;
+      if (this.uncertain) {
+        // Unreadable batches may hold this offset: only a timestamp below what was seen is wrong.
+        this.checkTs(this.k, this.runningMax);
+        continue;
+      }
       this.flag(this.k, 'TIMEINDEX_OFFSET_BEYOND_LOG_END', `entry ${this.slot[this.k]} has offset ${abs}, above the segment's last offset (expected <= ${lastOffset ?? this.seg.baseOffset - 1}, found ${abs})`);
     }
     // A single all-zero entry (timestamp 0 at the base offset) is real when the data says so.
@@ -1197,18 +1265,19 @@ function sideFileIssues(view: PartitionView, rep: Reporter, logEndOffset: number
   if (part.partitionMetadata) checkPartitionMetadataFile(view.pathOf(part.partitionMetadata), part.partitionMetadata, rep);
 }
 
-function reportParseError(e: unknown, rep: Reporter, file: string): void {
+function reportParseError(e: unknown, rep: Reporter, file: string, offset: number | null = null): void {
   if (!(e instanceof CorruptDataError)) throw e;
-  rep.add(CODE_INFO.has(e.code) ? e.code : 'CHECKPOINT_MALFORMED', file, e.position ?? null, null, e.message);
+  rep.add(CODE_INFO.has(e.code) ? e.code : 'CHECKPOINT_MALFORMED', file, e.position ?? null, offset, e.message);
 }
 
 function checkSnapshotFile(p: string, name: string, rep: Reporter): void {
   const buf = readWholeFile(p);
+  const offset = parseSegmentName(name)?.baseOffset ?? null;
   try {
     const s = parseProducerSnapshot(buf, name);
-    if (!s.crcValid) rep.add('SNAPSHOT_CRC_MISMATCH', name, 2, null, `CRC-32C mismatch: expected ${hex(s.computedCrc)} (computed over bytes 6..${buf.length}), found ${hex(s.crc)} (stored)`);
+    if (!s.crcValid) rep.add('SNAPSHOT_CRC_MISMATCH', name, 2, offset, `CRC-32C mismatch: expected ${hex(s.computedCrc)} (computed over bytes 6..${buf.length}), found ${hex(s.crc)} (stored)`);
   } catch (e) {
-    reportParseError(e, rep, name);
+    reportParseError(e, rep, name, offset);
   }
 }
 

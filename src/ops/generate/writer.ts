@@ -349,9 +349,9 @@ export class PartitionWriter {
     return this.inflight >= 2 || this.failure !== null;
   }
 
-  /** Wait until the writes in flight have landed; rethrows a failed write. */
+  /** Wait until fewer than two writes are in flight (the oldest landed); rethrows a failed write. */
   async drain(): Promise<void> {
-    await Promise.all([...this.pendingWrites]);
+    while (this.inflight >= 2 && this.pendingWrites.size > 0) await this.pendingWrites.values().next().value;
     if (this.failure) throw this.failure;
   }
 

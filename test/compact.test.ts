@@ -252,6 +252,31 @@ describe('offset map (SkimpyOffsetMap)', () => {
     expect(() => new OffsetMap(24)).toThrow(/too small/);
   });
 
+  it('grows its probed region as keys arrive and still answers like a plain map (model check)', () => {
+    // 300k slots: the map starts probing 65,536 of them, doubles at half use, then takes all.
+    const m = new OffsetMap(24 * 300_000);
+    const start = m.regionSlots;
+    expect(start).toBeLessThan(m.slots);
+    const model = new Map<string, number>();
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let off = 1; off <= 400_000 && model.size < m.maxDesiredSize; off++) {
+      // Mostly new keys, some rewrites of old ones; keys of varied lengths (over 64 bytes too).
+      const id = rnd() < 0.8 ? off : Math.floor(rnd() * off);
+      const key = Buffer.from(`k${id}`.padEnd(id % 7 === 0 ? 70 : 4, '.'));
+      m.put(key, 0, key.length, off);
+      model.set(key.toString('latin1'), off);
+    }
+    expect(m.size).toBe(model.size);
+    expect(m.regionSlots).toBe(m.slots);
+    for (const [k, off] of model) expect(m.get(Buffer.from(k, 'latin1'), 0, k.length)).toBe(off);
+    for (let i = 0; i < 1000; i++) expect(m.get(Buffer.from(`absent-${i}`), 0, `absent-${i}`.length)).toBe(-1);
+    m.clear();
+    expect(m.regionSlots).toBe(start);
+    expect(m.size).toBe(0);
+    expect(m.get(Buffer.from('k1'), 0, 2)).toBe(-1);
+  });
+
   it('the empty batch the cleaner keeps matches the format doc vector (1.9)', () => {
     const src = encodeV2BatchSync({ baseOffset: 10, records: [{ offsetDelta: 0, timestamp: 1700000000000, key: 'k', value: 'v' }], lastOffsetDelta: 2, producerId: 42, producerEpoch: 7, baseSequence: 3, partitionLeaderEpoch: 0 });
     const b = decodeBatch(src, 0, src.length, 0);

@@ -68,7 +68,7 @@ export function newStats(seg: SegmentInfo): SegmentCleanStats {
 
 function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Generator<Batch> {
   assertCleanFraming(seg, what);
-  const src = openSource(seg.path, { pattern: 'sequential' });
+  const src = openSource(seg.path, { pattern: 'sequential', reader: 'pread' });
   try {
     const gen = logEntries(src, { file: seg.log, checkCrc });
     for (;;) {

@@ -1,5 +1,5 @@
 import { UsageError } from '../../format/errors.js';
-import { md5Into } from './md5.js';
+import { MD5_WORDS, md5Words } from './md5.js';
 
 /**
  * Kafka's SkimpyOffsetMap (format doc 7.2): a fixed-size open-addressing table in one
@@ -7,6 +7,13 @@ import { md5Into } from './md5.js';
  * seen for it. Probe i reads the big-endian int at digest byte min(i, 12), plus (i - 12) once past
  * the digest (then it degrades to linear probing); slot = |probe| mod slots. An all-zero slot is
  * empty. No per-key JavaScript objects: memory is the buffer, whatever the number of keys.
+ *
+ * Capacity and fullness are Kafka's: `maxDesiredSize` = 90 % of all slots. Where a digest sits is
+ * not observable, so the table probes only a prefix of the buffer ("region") while the map is small
+ * — the modulus is the region instead of all slots — and doubles it, re-placing the entries in
+ * place, when half of it is used. A few hundred thousand keys then stay within a few MiB (caches,
+ * TLB, resident memory) instead of touching every page of a 128 MiB buffer. Once the region is the
+ * whole buffer every position is exactly Kafka's.
  */
 export const HASH_SIZE = 16;
 export const BYTES_PER_ENTRY = HASH_SIZE + 8;
@@ -14,6 +21,8 @@ export const BYTES_PER_ENTRY = HASH_SIZE + 8;
 export const DEFAULT_LOAD_FACTOR = 0.9;
 /** log.cleaner.dedupe.buffer.size default (one cleaner thread). */
 export const DEFAULT_OFFSET_MAP_BYTES = 128 * 1024 * 1024;
+/** Slots probed while the map is small (1.5 MiB). */
+const INITIAL_REGION = 1 << 16;
 
 export class OffsetMap {
   readonly slots: number;
@@ -23,12 +32,10 @@ export class OffsetMap {
   /** Hash words (4 per slot at slot*6) and offsets (Float64 at slot*3 + 2) over one ArrayBuffer. */
   private readonly words: Int32Array;
   private readonly offsets: Float64Array;
-  private readonly hash = new Uint8Array(HASH_SIZE);
-  private readonly hw = new Int32Array(4);
   private entries = 0;
   private lastOffset = -1;
-  /** Whether any slot was written since the last clear (a fresh buffer is already zero). */
-  private touched = false;
+  /** Slots in use as the table: [0, region). */
+  private region: number;
   lookups = 0;
   probes = 0;
 
@@ -50,6 +57,7 @@ export class OffsetMap {
     const buf = new ArrayBuffer(this.bytes);
     this.words = new Int32Array(buf);
     this.offsets = new Float64Array(buf);
+    this.region = Math.min(slots, INITIAL_REGION);
   }
 
   get size(): number {
@@ -68,30 +76,36 @@ export class OffsetMap {
     return this.entries / this.slots;
   }
 
+  /** Slots currently probed (tests and diagnostics). */
+  get regionSlots(): number {
+    return this.region;
+  }
+
   clear(): void {
-    if (this.touched) this.words.fill(0);
-    this.touched = false;
+    if (this.entries > 0) this.words.fill(0, 0, this.region * 6);
+    this.region = Math.min(this.slots, INITIAL_REGION);
     this.entries = 0;
     this.lastOffset = -1;
     this.lookups = 0;
     this.probes = 0;
   }
 
-  private digest(key: Uint8Array, start: number, end: number): void {
-    md5Into(key, start, end, this.hash);
-    const h = this.hash;
-    for (let i = 0; i < 4; i++) this.hw[i] = h[i * 4]! | (h[i * 4 + 1]! << 8) | (h[i * 4 + 2]! << 16) | (h[i * 4 + 3]! << 24);
-  }
-
-  /** Kafka's positionOf: slot index of probe `attempt` for the current digest. */
-  private slotOf(attempt: number): number {
-    const h = this.hash;
-    const at = attempt < HASH_SIZE - 4 ? attempt : HASH_SIZE - 4;
-    const extra = attempt > HASH_SIZE - 4 ? attempt - HASH_SIZE + 4 : 0;
-    const probe = (((h[at]! << 24) | (h[at + 1]! << 16) | (h[at + 2]! << 8) | h[at + 3]!) + extra) | 0;
-    this.probes++;
+  /**
+   * Kafka's positionOf for the digest in (h0..h3) (MD5 words, little-endian bytes) and probe
+   * `attempt`, modulo `mod`.
+   */
+  private static slotOf(h0: number, h1: number, h2: number, h3: number, attempt: number, mod: number): number {
+    let probe: number;
+    if (attempt === 0) {
+      probe = ((h0 & 0xff) << 24) | ((h0 & 0xff00) << 8) | ((h0 >>> 8) & 0xff00) | (h0 >>> 24);
+    } else {
+      const at = attempt < HASH_SIZE - 4 ? attempt : HASH_SIZE - 4;
+      const extra = attempt > HASH_SIZE - 4 ? attempt - HASH_SIZE + 4 : 0;
+      const byte = (i: number): number => ((i < 4 ? h0 : i < 8 ? h1 : i < 12 ? h2 : h3) >>> ((i & 3) * 8)) & 0xff;
+      probe = (((byte(at) << 24) | (byte(at + 1) << 16) | (byte(at + 2) << 8) | byte(at + 3)) + extra) | 0;
+    }
     // Utils.abs: Integer.MIN_VALUE maps to 0.
-    return (probe === -2147483648 ? 0 : Math.abs(probe)) % this.slots;
+    return (probe === -2147483648 ? 0 : probe < 0 ? -probe : probe) % mod;
   }
 
   private isEmpty(slot: number): boolean {
@@ -100,46 +114,119 @@ export class OffsetMap {
     return ws[w] === 0 && ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0 && this.offsets[slot * 3 + 2] === 0;
   }
 
-  private matches(slot: number): boolean {
-    const w = slot * 6;
-    const ws = this.words;
-    const hw = this.hw;
-    return ws[w] === hw[0] && ws[w + 1] === hw[1] && ws[w + 2] === hw[2] && ws[w + 3] === hw[3];
-  }
-
   /** Record `offset` as the latest offset of the key `key[start, end)`. */
   put(key: Uint8Array, start: number, end: number, offset: number): void {
     if (this.entries >= this.slots) throw new Error('Attempt to add a new entry to a full offset map.');
     this.lookups++;
-    this.digest(key, start, end);
-    let attempt = 0;
-    let slot = this.slotOf(attempt);
-    while (!this.isEmpty(slot)) {
-      if (this.matches(slot)) {
-        this.offsets[slot * 3 + 2] = offset;
+    md5Words(key, start, end);
+    const h0 = MD5_WORDS[0]!;
+    const h1 = MD5_WORDS[1]!;
+    const h2 = MD5_WORDS[2]!;
+    const h3 = MD5_WORDS[3]!;
+    const ws = this.words;
+    const offs = this.offsets;
+    const mod = this.region;
+    for (let attempt = 0; ; attempt++) {
+      this.probes++;
+      const slot = OffsetMap.slotOf(h0, h1, h2, h3, attempt, mod);
+      const w = slot * 6;
+      const s0 = ws[w]!;
+      const s1 = ws[w + 1]!;
+      const s2 = ws[w + 2]!;
+      const s3 = ws[w + 3]!;
+      if (s0 === h0 && s1 === h1 && s2 === h2 && s3 === h3) {
+        offs[slot * 3 + 2] = offset;
         this.lastOffset = offset;
         return;
       }
-      slot = this.slotOf(++attempt);
+      if (s0 === 0 && s1 === 0 && s2 === 0 && s3 === 0 && offs[slot * 3 + 2] === 0) {
+        // An empty slot: the map grows by one.
+        ws[w] = h0;
+        ws[w + 1] = h1;
+        ws[w + 2] = h2;
+        ws[w + 3] = h3;
+        offs[slot * 3 + 2] = offset;
+        this.lastOffset = offset;
+        this.entries++;
+        if (this.region < this.slots && this.entries * 2 > this.region) this.grow();
+        return;
+      }
     }
-    const w = slot * 6;
-    this.touched = true;
-    this.words.set(this.hw, w);
-    this.offsets[slot * 3 + 2] = offset;
-    this.lastOffset = offset;
-    this.entries++;
   }
 
   /** The latest offset recorded for the key, or -1. */
   get(key: Uint8Array, start: number, end: number): number {
     this.lookups++;
-    this.digest(key, start, end);
-    const maxAttempts = this.slots + HASH_SIZE - 4;
+    md5Words(key, start, end);
+    const h0 = MD5_WORDS[0]!;
+    const h1 = MD5_WORDS[1]!;
+    const h2 = MD5_WORDS[2]!;
+    const h3 = MD5_WORDS[3]!;
+    const ws = this.words;
+    const offs = this.offsets;
+    const mod = this.region;
+    const maxAttempts = mod + HASH_SIZE - 4;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
-      const slot = this.slotOf(attempt);
-      if (this.isEmpty(slot)) return -1;
-      if (this.matches(slot)) return this.offsets[slot * 3 + 2]!;
+      this.probes++;
+      const slot = OffsetMap.slotOf(h0, h1, h2, h3, attempt, mod);
+      const w = slot * 6;
+      const s0 = ws[w]!;
+      const s1 = ws[w + 1]!;
+      const s2 = ws[w + 2]!;
+      const s3 = ws[w + 3]!;
+      if (s0 === h0 && s1 === h1 && s2 === h2 && s3 === h3) return offs[slot * 3 + 2]!;
+      if (s0 === 0 && s1 === 0 && s2 === 0 && s3 === 0 && offs[slot * 3 + 2] === 0) return -1;
     }
     return -1;
+  }
+
+  /**
+   * Double the region (or take the whole buffer) and re-place every entry in place. Entries still
+   * in their old place are marked (offset stored as -offset-1); placing an entry on a marked slot
+   * swaps it out and places that one next, so a probe chain never runs over a slot that is emptied
+   * later.
+   */
+  private grow(): void {
+    const old = this.region;
+    const next = old * 2 > this.slots / 2 ? this.slots : old * 2;
+    const ws = this.words;
+    const offs = this.offsets;
+    for (let s = 0; s < old; s++) if (!this.isEmpty(s)) offs[s * 3 + 2] = -offs[s * 3 + 2]! - 1;
+    this.region = next;
+    for (let s = 0; s < old; s++) {
+      const o = offs[s * 3 + 2]!;
+      if (o >= 0) continue; // empty, or already re-placed here
+      let h0 = ws[s * 6]!;
+      let h1 = ws[s * 6 + 1]!;
+      let h2 = ws[s * 6 + 2]!;
+      let h3 = ws[s * 6 + 3]!;
+      let off = -o - 1;
+      ws[s * 6] = ws[s * 6 + 1] = ws[s * 6 + 2] = ws[s * 6 + 3] = 0;
+      offs[s * 3 + 2] = 0;
+      for (let attempt = 0; ; attempt++) {
+        const slot = OffsetMap.slotOf(h0, h1, h2, h3, attempt, next);
+        const w = slot * 6;
+        const so = offs[slot * 3 + 2]!;
+        const empty = so === 0 && ws[w] === 0 && ws[w + 1] === 0 && ws[w + 2] === 0 && ws[w + 3] === 0;
+        if (!empty && so >= 0) continue; // a re-placed entry: probe on
+        const t0 = ws[w]!;
+        const t1 = ws[w + 1]!;
+        const t2 = ws[w + 2]!;
+        const t3 = ws[w + 3]!;
+        ws[w] = h0;
+        ws[w + 1] = h1;
+        ws[w + 2] = h2;
+        ws[w + 3] = h3;
+        offs[slot * 3 + 2] = off;
+        if (empty) break;
+        // Took a marked slot: place the entry that was there next.
+        h0 = t0;
+        h1 = t1;
+        h2 = t2;
+        h3 = t3;
+        off = -so - 1;
+        attempt = -1;
+      }
+    }
   }
 }

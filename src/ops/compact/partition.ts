@@ -64,7 +64,7 @@ export interface BatchVisitor {
 
 /** Walk the batch headers of one segment; `visit` sees each decodable batch in file order. */
 export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => void): SegmentStats {
-  const src = openSource(path.join(dir, seg.log), { pattern: 'sequential' });
+  const src = openSource(path.join(dir, seg.log), { pattern: 'sequential', reader: 'pread' });
   const stats: SegmentStats = {
     batches: 0,
     records: 0,

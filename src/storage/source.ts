@@ -201,9 +201,16 @@ class MappedSource implements ByteSource {
   }
 
   close(): void {
-    // Mappings are released by the garbage collector when no view refers to them.
+    // Mappings are released by the garbage collector when no view refers to them; until then the
+    // last window's pages would count as resident, so drop them now (a view still read later
+    // refaults from the page cache).
     if (!this.closed) {
       this.closed = true;
+      try {
+        this.mm.advise(this.win, this.mm.MADV_DONTNEED);
+      } catch {
+        /* advisory only */
+      }
       fs.closeSync(this.fd);
     }
   }

@@ -155,10 +155,13 @@ async function ensureData(o) {
   const bytes = parseSize(o.size);
   const segmentBytes = parseSize(o.segmentBytes);
   const dir = o.dir ?? path.join(ROOT, 'bench', '.data', `verify-${o.size}-${o.segmentBytes}`, 'bench-0');
-  const stamp = path.join(path.dirname(dir), 'params.json');
+  const stamp = o.dir ? path.join(dir, '..', `.${path.basename(dir)}.params.json`) : path.join(path.dirname(dir), 'params.json');
   const params = JSON.stringify({ bytes, segmentBytes, recordsPerBatch: RECORDS_PER_BATCH, valueSize: VALUE_SIZE });
+  // A directory given with --data that already holds segments is used as it is, never deleted.
+  if (o.dir && fs.existsSync(o.dir) && fs.readdirSync(o.dir).some((f) => f.endsWith('.log'))) return { dir, writer: 'given' };
+  if (o.dir && fs.existsSync(o.dir) && fs.readdirSync(o.dir).length > 0) throw new Error(`${o.dir} holds files but no .log segments; give an empty or new directory`);
   if (!o.regenerate && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === params && fs.existsSync(dir)) return { dir, writer: 'reused' };
-  fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  if (!o.dir) fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const t = Date.now();
   let writer;

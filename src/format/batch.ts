@@ -516,6 +516,10 @@ export function scanBatchRecords(batch: Batch): { records: number; maxTimestamp:
   if (count < 0) throw corrupt('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch`, batch);
   if (count === 0) return { records: 0, maxTimestamp: -1, firstOffsetDelta: -1, lastOffsetDelta: -1, offsetsIncreasing: true };
   const { buf, pos, end } = v2Payload(batch);
+  if (walkV2Records(buf, pos, end, count, batch.baseTimestamp) === 0) {
+    return { records: count, maxTimestamp: WALK[0]!, firstOffsetDelta: WALK[1]!, lastOffsetDelta: WALK[2]!, offsetsIncreasing: WALK[3] === 1 };
+  }
+  // The fast walk stopped at something it does not handle: the walk below throws the exact error.
   const cur: Cursor = { pos };
   let maxTs = -Infinity;
   let first = -1;
@@ -561,4 +565,183 @@ function skipVarBytes(buf: Buffer, cur: Cursor, end: number, batch: Batch): void
   if (n < 0) return;
   if (n > end - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Invalid field size ${n} is larger than the remaining size of the buffer`, batch);
   cur.pos += n;
+}
+
+// ------------------------------------------------------------------ verify's record walk (hot path)
+
+/**
+ * Results of the last successful `walkV2Records`: [maxTimestamp, firstOffsetDelta, lastOffsetDelta,
+ * offsetsIncreasing (1/0)]. A module-level array so the walk allocates nothing per batch or record.
+ */
+export const WALK = new Float64Array(4);
+
+/** Position after the last varint read by `varAt` (-1: the varint ran past `end` or over 5 bytes). */
+let VP = 0;
+
+/** Zig-zag varint at buf[p] exactly as readVarint decodes it; sets VP (-1 on failure). */
+function varAt(buf: Uint8Array, p: number, end: number): number {
+  if (p >= end) {
+    VP = -1;
+    return 0;
+  }
+  let b = buf[p]!;
+  if (b < 0x80) {
+    VP = p + 1;
+    return (b >>> 1) ^ -(b & 1);
+  }
+  let raw = b & 0x7f;
+  for (let i = 1; i < 5; i++) {
+    if (p + i >= end) break;
+    b = buf[p + i]!;
+    raw |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) {
+      VP = p + i + 1;
+      return (raw >>> 1) ^ -(raw & 1);
+    }
+  }
+  VP = -1;
+  return 0;
+}
+
+/** Zig-zag varlong at buf[p] exactly as readVarlong decodes values up to 2^53; sets VP (-1: not handled here). */
+function varlongAt(buf: Uint8Array, p: number, end: number): number {
+  let raw = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (p + i >= end) break;
+    const b = buf[p + i]!;
+    raw += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      if (raw > Number.MAX_SAFE_INTEGER) break;
+      VP = p + i + 1;
+      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+    }
+    mul *= 128;
+  }
+  VP = -1;
+  return 0;
+}
+
+/**
+ * Walk `count` uncompressed v2 records at buf[pos, end) checking their structure like
+ * scanBatchRecords, without objects, cursors or exceptions. Returns 0 and fills WALK when every
+ * record is well formed; otherwise 1 (the caller runs scanBatchRecords' walk for the exact error).
+ * Only a successful walk is trusted: it accepts nothing that walk would reject. One- and two-byte
+ * varints (nearly all of them in real records) are decoded inline.
+ */
+export function walkV2Records(buf: Uint8Array, pos: number, end: number, count: number, baseTimestamp: number): number {
+  let p = pos;
+  let maxTs = -Infinity;
+  let first = -1;
+  let prev = -1;
+  let increasing = 1;
+  let b = 0;
+  let r = 0;
+  for (let i = 0; i < count; i++) {
+    if (p >= end) return 1;
+    // record length (bounded by the payload end)
+    let length: number;
+    b = buf[p]!;
+    if (b < 0x80) {
+      length = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else if (p + 1 < end && buf[p + 1]! < 0x80) {
+      r = (b & 0x7f) | (buf[p + 1]! << 7);
+      length = (r >>> 1) ^ -(r & 1);
+      p += 2;
+    } else {
+      length = varAt(buf, p, end);
+      if (VP < 0) return 1;
+      p = VP;
+    }
+    if (length < 1 || length > end - p) return 1;
+    const bodyEnd = p + length;
+    p++; // attributes
+    // timestamp delta (varlong)
+    let tsDelta: number;
+    b = p < bodyEnd ? buf[p]! : 0x80;
+    if (b < 0x80) {
+      tsDelta = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
+      r = (b & 0x7f) | (buf[p + 1]! << 7);
+      tsDelta = (r >>> 1) ^ -(r & 1);
+      p += 2;
+    } else {
+      tsDelta = varlongAt(buf, p, bodyEnd);
+      if (VP < 0) return 1;
+      p = VP;
+    }
+    // offset delta
+    let offDelta: number;
+    b = p < bodyEnd ? buf[p]! : 0x80;
+    if (b < 0x80) {
+      offDelta = (b >>> 1) ^ -(b & 1);
+      p++;
+    } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
+      r = (b & 0x7f) | (buf[p + 1]! << 7);
+      offDelta = (r >>> 1) ^ -(r & 1);
+      p += 2;
+    } else {
+      offDelta = varAt(buf, p, bodyEnd);
+      if (VP < 0) return 1;
+      p = VP;
+    }
+    // key, then value: length (-1: null) and bytes
+    for (let k = 0; k < 2; k++) {
+      let n: number;
+      b = p < bodyEnd ? buf[p]! : 0x80;
+      if (b < 0x80) {
+        n = (b >>> 1) ^ -(b & 1);
+        p++;
+      } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
+        r = (b & 0x7f) | (buf[p + 1]! << 7);
+        n = (r >>> 1) ^ -(r & 1);
+        p += 2;
+      } else {
+        n = varAt(buf, p, bodyEnd);
+        if (VP < 0) return 1;
+        p = VP;
+      }
+      if (n >= 0) {
+        if (n > bodyEnd - p) return 1;
+        p += n;
+      }
+    }
+    // headers
+    if (p < bodyEnd && buf[p] === 0) {
+      p++;
+    } else {
+      const headerCount = varAt(buf, p, bodyEnd);
+      if (VP < 0) return 1;
+      p = VP;
+      if (headerCount < 0 || headerCount > bodyEnd - p) return 1;
+      for (let h = 0; h < headerCount; h++) {
+        const hk = varAt(buf, p, bodyEnd);
+        if (VP < 0) return 1;
+        p = VP;
+        if (hk < 0 || hk > bodyEnd - p) return 1;
+        p += hk;
+        const n = varAt(buf, p, bodyEnd);
+        if (VP < 0) return 1;
+        p = VP;
+        if (n >= 0) {
+          if (n > bodyEnd - p) return 1;
+          p += n;
+        }
+      }
+    }
+    if (p !== bodyEnd) return 1;
+    const ts = baseTimestamp + tsDelta;
+    if (ts > maxTs) maxTs = ts;
+    if (i === 0) first = offDelta;
+    else if (offDelta <= prev) increasing = 0;
+    prev = offDelta;
+  }
+  if (p !== end) return 1;
+  WALK[0] = maxTs;
+  WALK[1] = first;
+  WALK[2] = prev;
+  WALK[3] = increasing;
+  return 0;
 }

@@ -2,11 +2,12 @@ import { batchRecords, MAX_TIMESTAMP_OFFSET, type Batch, type KafkaRecord } from
 import { encodeLegacyWrapper, encodeV2Batch } from '../../format/encode.js';
 import { CorruptDataError } from '../../format/errors.js';
 import { readInt64 } from '../../format/int64.js';
-import { logEntries, type StopInfo } from '../../storage/log-reader.js';
-import { openSource } from '../../storage/source.js';
+import type { StopInfo } from '../../storage/log-reader.js';
+import { SegmentReader } from './reader.js';
 import { assertCleanFraming, type SegmentInfo } from './partition.js';
 import type { OffsetMap } from './offset-map.js';
 import type { LastRecord } from './producers.js';
+import { MD5_WORDS, md5Words } from './md5.js';
 import { emptyBatchOf, rebuildCodec, rebuildV2, RecordWalk } from './records.js';
 import { AbortedTxnSource, CleanedTransactionMetadata } from './txn.js';
 import type { CleanedSegmentWriter } from './writer.js';
@@ -68,9 +69,9 @@ export function newStats(seg: SegmentInfo): SegmentCleanStats {
 
 function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Generator<Batch> {
   assertCleanFraming(seg, what);
-  const src = openSource(seg.path, { pattern: 'sequential', reader: 'pread' });
+  const src = new SegmentReader(seg.path);
   try {
-    const gen = logEntries(src, { file: seg.log, checkCrc });
+    const gen = src.entries(seg.log, checkCrc);
     for (;;) {
       const n = gen.next();
       if (n.done) {
@@ -89,6 +90,14 @@ function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Gen
 
 // ------------------------------------------------------------------------------------ offset map
 
+/** MD5 words of the keys of the batch being mapped (4 per record). */
+let digests = new Int32Array(256);
+/** Folds the touched words so the reads are not optimized away. */
+let touched = 0;
+export function touchedWord(): number {
+  return touched;
+}
+
 /**
  * buildOffsetMap: key -> latest offset over [start, end) of the dirty segments. Skips control
  * batches, batches of aborted transactions, records without keys and records below `start`. Stops
@@ -96,6 +105,7 @@ function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Gen
  */
 export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number, map: OffsetMap, txns: AbortedTxnSource, walk: RecordWalk): { full: boolean; recordsMapped: number } {
   map.clear();
+  map.trackFates(start, end);
   const txn = new CleanedTransactionMetadata();
   txn.addAbortedTransactions(txns.collect(start, end));
   const maxDesired = map.maxDesiredSize;
@@ -109,7 +119,27 @@ export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number,
         if (batch.magic >= 2) {
           walk.walk(batch);
           const base = batch.baseOffset;
-          for (let r = 0; r < walk.count; r++) {
+          const n = walk.count;
+          if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));
+          // Hash the batch's keys first, then touch every first slot in one tight loop so that
+          // the memory accesses (the table is far larger than the caches) are in flight together;
+          // then put them in order.
+          const buf = walk.buf;
+          for (let r = 0; r < n; r++) {
+            const kl = walk.keyLen[r]!;
+            if (kl < 0) continue;
+            const ks = walk.keyStart[r]!;
+            md5Words(buf, ks, ks + kl);
+            const d = r * 4;
+            digests[d] = MD5_WORDS[0]!;
+            digests[d + 1] = MD5_WORDS[1]!;
+            digests[d + 2] = MD5_WORDS[2]!;
+            digests[d + 3] = MD5_WORDS[3]!;
+          }
+          let t = 0;
+          for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
+          touched ^= t;
+          for (let r = 0; r < n; r++) {
             const kl = walk.keyLen[r]!;
             const offset = base + walk.offsetDelta[r]!;
             if (kl < 0 || offset < start) continue;
@@ -117,8 +147,8 @@ export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number,
               // Full: put may still update a key already present, but Kafka stops here.
               return { full: true, recordsMapped: mapped };
             }
-            const ks = walk.keyStart[r]!;
-            map.put(walk.buf, ks, ks + kl, offset);
+            const d = r * 4;
+            map.putDigest(digests[d]!, digests[d + 1]!, digests[d + 2]!, digests[d + 3]!, offset);
             mapped++;
           }
         } else {
@@ -293,9 +323,15 @@ async function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes:
       if (offset > latest) k = true;
       else if (w.keyLen[i]! < 0) st.unkeyedRemoved++;
       else {
-        const ks = w.keyStart[i]!;
-        const found = map.get(w.buf, ks, ks + w.keyLen[i]!);
-        if (offset < found) st.supersededRemoved++;
+        // The fate the map build recorded, else the key's latest offset from the map.
+        const fate = map.fateOf(offset);
+        let superseded: boolean;
+        if (fate >= 0) superseded = fate === 0;
+        else {
+          const ks = w.keyStart[i]!;
+          superseded = offset < map.get(w.buf, ks, ks + w.keyLen[i]!);
+        }
+        if (superseded) st.supersededRemoved++;
         else if (tomb && !retainDeletes) st.tombstonesRemoved++;
         else k = true;
       }

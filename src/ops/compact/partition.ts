@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Batch } from '../../format/batch.js';
 import { CorruptDataError, ioError } from '../../format/errors.js';
 import { parseLogDirCheckpoint, type LogDirCheckpointEntry } from '../../format/checkpoints.js';
-import { logEntries, type StopInfo } from '../../storage/log-reader.js';
-import { openSource } from '../../storage/source.js';
+import type { StopInfo } from '../../storage/log-reader.js';
 import { scanPartitionDir, type PartitionDir, type Segment } from '../../storage/segments.js';
 import { INTENT_FILE } from '../intent.js';
+import { SegmentReader } from './reader.js';
 
 /**
  * What the mutating commands (truncate, compact) need to know about a partition before they plan:
@@ -64,7 +64,7 @@ export interface BatchVisitor {
 
 /** Walk the batch headers of one segment; `visit` sees each decodable batch in file order. */
 export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => void): SegmentStats {
-  const src = openSource(path.join(dir, seg.log), { pattern: 'sequential', reader: 'pread' });
+  const src = new SegmentReader(path.join(dir, seg.log));
   const stats: SegmentStats = {
     batches: 0,
     records: 0,
@@ -75,7 +75,7 @@ export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => voi
     stop: { reason: 'eof', position: 0, trailingBytes: 0 },
   };
   try {
-    const gen = logEntries(src, { file: seg.log, checkCrc: false });
+    const gen = src.entries(seg.log, false);
     for (;;) {
       const n = gen.next();
       if (n.done) {

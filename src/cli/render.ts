@@ -141,7 +141,8 @@ function bytesJson(b: Buffer | null, d: Decoders['key']): string | undefined {
 
 const batchPartCache = new WeakMap<Batch, string>();
 
-function batchPart(b: Batch): string {
+/** `"batch":{…}}` — the end of every record line of a batch (cached per batch). */
+export function batchPart(b: Batch): string {
   let s = batchPartCache.get(b);
   if (s === undefined) {
     s =

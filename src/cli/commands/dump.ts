@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { dump, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
-import { UsageError } from '../../format/errors.js';
+import { KsegError, UsageError } from '../../format/errors.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
-import { batchJson, kafkaBatchLine, kafkaRecordLine, recordNdjson } from '../render.js';
+import { batchJson, kafkaBatchLine, kafkaRecordLine } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { exitFor } from '../main.js';
@@ -86,18 +86,11 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
     maxBytes: flags.maxBytes,
     parts: parts.length > 0 ? parts : undefined,
   };
-  const out = new Output();
   const json = format === 'json' || format === 'ndjson';
-  let first = true;
+  if (json) return runJsonDump(paths, opts, format === 'json', decoders);
+  const out = new Output();
   let errors = 0;
-  const emit = (o: unknown): void => emitLine(typeof o === 'string' ? o : toJson(o));
-  const emitLine = (line: string): void => {
-    if (format === 'json') {
-      out.line((first ? '[' : ',') + line);
-      first = false;
-    } else out.line(line);
-  };
-  const renderer = json ? jsonRenderer(emit, decoders, opts) : format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
+  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
   try {
     for (const ev of dump(paths, opts)) {
       if (ev.type === 'note') {
@@ -110,18 +103,71 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
         exitFor(ev.error, json);
         continue;
       }
-      if (ev.type === 'file' && ev.baseOffset === undefined && (ev.kind === 'index' || ev.kind === 'timeindex' || ev.kind === 'log')) {
-        process.stderr.write(`kseg: note: ${ev.name} has no 20-digit base-offset name; offsets relative to the segment are shown as if its base offset were 0\n`);
-      }
+      noteUnnamed(ev);
       renderer(ev);
       if (out.full) await out.flush();
     }
   } finally {
-    if (format === 'json') out.line(first ? '[]' : ']');
     await out.flush();
   }
-  if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
+  warnInvalidUtf8();
   return errors > 0 ? 3 : 0;
+}
+
+/**
+ * --json / --ndjson. Records are written batch by batch by the byte-level writer (the same bytes
+ * as recordNdjson per 'record' event would give); other lines are toJson strings.
+ */
+async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, decoders: Decoders): Promise<number> {
+  const { JsonLinesWriter } = await import('../ndjson-writer.js');
+  const out = new JsonLinesWriter(process.stdout, decoders, { array });
+  const records = opts.records;
+  const { fromOffset, toOffset } = opts;
+  let errors = 0;
+  const emit = (o: unknown): void => out.line(toJson(o));
+  const renderer = jsonRenderer(emit, opts);
+  try {
+    // Record events are replaced by whole batches (ops/dump filters batches the same way).
+    for (const ev of dump(paths, records ? { ...opts, records: false } : opts)) {
+      if (ev.type === 'note') {
+        process.stderr.write(`kseg: note: ${ev.message}\n`);
+        continue;
+      }
+      if (ev.type === 'error') {
+        errors++;
+        await out.flush();
+        exitFor(ev.error, true);
+        continue;
+      }
+      noteUnnamed(ev);
+      if (ev.type === 'batch' && records) {
+        try {
+          out.batch(ev.batch, fromOffset, toOffset);
+        } catch (e) {
+          if (!(e instanceof KsegError)) throw e;
+          errors++;
+          await out.flush();
+          exitFor(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
+        }
+      } else renderer(ev);
+      if (out.full) await out.flush();
+    }
+  } finally {
+    out.end();
+    await out.flush();
+  }
+  warnInvalidUtf8();
+  return errors > 0 ? 3 : 0;
+}
+
+function noteUnnamed(ev: DumpEvent): void {
+  if (ev.type === 'file' && ev.baseOffset === undefined && (ev.kind === 'index' || ev.kind === 'timeindex' || ev.kind === 'log')) {
+    process.stderr.write(`kseg: note: ${ev.name} has no 20-digit base-offset name; offsets relative to the segment are shown as if its base offset were 0\n`);
+  }
+}
+
+function warnInvalidUtf8(): void {
+  if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
 }
 
 function trailingNote(ev: Extract<DumpEvent, { type: 'log-end' }>): void {
@@ -131,14 +177,11 @@ function trailingNote(ev: Extract<DumpEvent, { type: 'log-end' }>): void {
   process.stderr.write(`kseg: note: ${ev.name}: data ends at byte ${s.position}; ${why}. Kafka reads this as the end of the log.\n`);
 }
 
-function jsonRenderer(emit: (o: unknown) => void, d: Decoders, opts: DumpOptions): (ev: DumpEvent) => void {
+function jsonRenderer(emit: (o: unknown) => void, opts: DumpOptions): (ev: DumpEvent) => void {
   return (ev) => {
     switch (ev.type) {
       case 'batch':
         if (!opts.records) emit(batchJson(ev.batch));
-        break;
-      case 'record':
-        emit(recordNdjson(ev.record, ev.batch, d));
         break;
       case 'index-entry':
         emit({ file: ev.name, offset: ev.entry.offset, position: ev.entry.position });

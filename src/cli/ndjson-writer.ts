@@ -1,0 +1,630 @@
+import { isUtf8 } from 'node:buffer';
+import { batchRecords, RECORDS_OFFSET, type Batch } from '../format/batch.js';
+import { decompress } from '../format/codecs.js';
+import { readVarlong } from '../format/varint.js';
+import { decodeStats, type Decoders } from './decoders.js';
+import { batchPart, recordNdjson } from './render.js';
+import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
+
+/**
+ * The JSON / NDJSON writer of `kseg dump`: lines are encoded straight into reusable 1 MiB output
+ * buffers that are handed to the stream as they fill, with backpressure. Records of v2 batches are
+ * written from the batch's bytes without building record objects or strings: constant parts as
+ * bytes, numbers by a digit writer, keys and values through a WebAssembly SIMD escaper (utf8),
+ * SIMD hex, or Node's base64. The bytes are exactly those of `recordNdjson` (render.ts) followed by
+ * a newline — test/ndjson-writer.test.ts keeps that path as the oracle. Anything unusual (legacy
+ * and control batches, the json decoder, a record that does not decode) is written by that path
+ * itself, so errors and their order stay the same.
+ *
+ * Memory: input staging, constants and five output slots live in one fixed wasm memory (it never
+ * grows, so views handed to `stream.write` stay valid); a slot is reused once its write completes.
+ * Without WebAssembly (or KSEG_NO_WASM=1) the same code runs with JS loops and Buffer slots.
+ */
+
+// ---------------------------------------------------------------- wasm module and memory layout
+
+interface EscapeExports {
+  mem: { buffer: ArrayBuffer };
+  esc(s: number, e: number, d: number): number;
+  hex(s: number, e: number, d: number): number;
+  copy(d: number, s: number, n: number): void;
+}
+
+const SLOT = 1 << 20;
+/** Bytes kept free at the end of every output buffer for SIMD stores that run past the end. */
+const SLACK = 64;
+const IN_SIZE = 4 << 20;
+const CONST_AT = IN_SIZE + SLACK;
+const CONST_SIZE = (64 << 10) - SLACK;
+const SLOTS_AT = IN_SIZE + (64 << 10);
+const WASM_SLOTS = 5;
+
+let wasmCode: unknown;
+
+/** A fresh instance (its own memory) of the compiled module, or null without WebAssembly / SIMD. */
+function loadWasm(): EscapeExports | null {
+  // (the project's TypeScript lib has no WebAssembly declarations)
+  const wa = (globalThis as { WebAssembly?: { Module: new (b: Uint8Array) => unknown; Instance: new (m: unknown, i: object) => { exports: unknown } } }).WebAssembly;
+  if (process.env.KSEG_NO_WASM === '1' || wa === undefined || wasmCode === null) return null;
+  try {
+    wasmCode ??= new wa.Module(Buffer.from(JSON_ESCAPE_WASM, 'base64'));
+    const ex = new wa.Instance(wasmCode, {}).exports as EscapeExports;
+    if (ex.mem.buffer.byteLength >= SLOTS_AT + WASM_SLOTS * SLOT) return ex;
+  } catch {
+    // no SIMD support: the JS loops below do the same work
+  }
+  wasmCode = null;
+  return null;
+}
+
+// ---------------------------------------------------------------- byte helpers
+
+const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
+const HEAD = enc('{"offset":');
+const TIMESTAMP = enc(',"timestamp":');
+const TS_TYPE: Record<string, Buffer> = {
+  CreateTime: enc(',"timestampType":"CreateTime"'),
+  LogAppendTime: enc(',"timestampType":"LogAppendTime"'),
+  NoTimestampType: enc(',"timestampType":"NoTimestampType"'),
+};
+const KEY = enc(',"key":');
+const VALUE = enc(',"value":');
+const NULL = enc('null');
+const HEADERS_OPEN = enc(',"headers":[');
+const HEADER_KEY = enc('{"key":');
+const SEQUENCE = enc(',"sequence":');
+
+/** 0: copied as is; 1: escaped; 2: not ASCII (copied when the whole string is valid UTF-8). */
+const CLASS = new Uint8Array(256);
+for (let c = 0; c < 256; c++) CLASS[c] = c < 0x20 || c === 0x22 || c === 0x5c ? 1 : c >= 0x80 ? 2 : 0;
+const SHORT_ESCAPE = new Uint8Array(32);
+SHORT_ESCAPE[8] = 0x62; // \b
+SHORT_ESCAPE[9] = 0x74; // \t
+SHORT_ESCAPE[10] = 0x6e; // \n
+SHORT_ESCAPE[12] = 0x66; // \f
+SHORT_ESCAPE[13] = 0x72; // \r
+const HEX = enc('0123456789abcdef');
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
+  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
+/** JSON string body of the UTF-8 bytes src[s, e) at dst[d]: the new end, or -1 if not valid UTF-8. */
+function escapeJs(src: Uint8Array, s: number, e: number, dst: Uint8Array, d: number): number {
+  let checked = false;
+  for (let i = s; i < e; i++) {
+    const c = src[i]!;
+    const k = CLASS[c]!;
+    if (k === 0) {
+      dst[d++] = c;
+    } else if (k === 2) {
+      if (!checked) {
+        if (!isUtf8(src.subarray(s, e))) return -1;
+        checked = true;
+      }
+      dst[d++] = c;
+    } else {
+      dst[d++] = 0x5c;
+      if (c >= 0x20) dst[d++] = c;
+      else if (SHORT_ESCAPE[c] !== 0) dst[d++] = SHORT_ESCAPE[c]!;
+      else {
+        dst[d++] = 0x75;
+        dst[d++] = 0x30;
+        dst[d++] = 0x30;
+        dst[d++] = HEX[c >> 4]!;
+        dst[d++] = HEX[c & 15]!;
+      }
+    }
+  }
+  return d;
+}
+
+function hexJs(src: Uint8Array, s: number, e: number, dst: Uint8Array, d: number): number {
+  for (let i = s; i < e; i++) {
+    const c = src[i]!;
+    dst[d++] = HEX[c >> 4]!;
+    dst[d++] = HEX[c & 15]!;
+  }
+  return d;
+}
+
+/** Digits of a non-negative integer below 2^31 at dst[d]; returns the new end. */
+function writeUint31(dst: Uint8Array, d: number, v: number): number {
+  let n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+  const end = d + n;
+  let p = end;
+  while (n >= 2) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    dst[--p] = DIGIT_PAIRS[r + 1]!;
+    dst[--p] = DIGIT_PAIRS[r]!;
+    v = q;
+    n -= 2;
+  }
+  if (n === 1) dst[--p] = 0x30 + v;
+  return end;
+}
+
+/** Exactly 8 digits (zero-padded) of 0 <= v < 1e8. */
+function writeUint8Digits(dst: Uint8Array, d: number, v: number): number {
+  for (let p = d + 8; p > d; ) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    dst[--p] = DIGIT_PAIRS[r + 1]!;
+    dst[--p] = DIGIT_PAIRS[r]!;
+    v = q;
+  }
+  return d + 8;
+}
+
+/** Not a failure of the data: the fast path hands the batch to the exact path from this record on. */
+const EMPTY = Buffer.alloc(0);
+
+const BAIL = new Error('kseg: fast ndjson path bails out');
+
+// ---------------------------------------------------------------- the writer
+
+interface Slot {
+  buf: Buffer;
+  /** Address of buf[0] in wasm memory, or -1. */
+  base: number;
+}
+
+export interface JsonLinesWriterOptions {
+  /** `--json`: one array (`[` before the first line, `,` before the others, `]` at the end). */
+  array?: boolean;
+  /** Use the WebAssembly escaper when it loads (default true). */
+  wasm?: boolean;
+}
+
+export class JsonLinesWriter {
+  private readonly wasm: EscapeExports | null;
+  private readonly mem: Buffer | null;
+  private readonly slots: Slot[] = [];
+  private readonly free: number[] = [];
+  private slot = -1;
+  private buf: Buffer;
+  private base = -1;
+  private pos = 0;
+  private cap = 0;
+  private inflight = 0;
+  private mustDrain = false;
+  private first = true;
+  private readonly array: boolean;
+  private readonly threshold = (SLOT * 3) >> 2;
+  // header ranges of the record being written (key start, key end, value start, value end or -1)
+  private hdr = new Int32Array(64);
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream,
+    private readonly d: Decoders,
+    opts: JsonLinesWriterOptions = {},
+  ) {
+    this.array = opts.array === true;
+    this.wasm = opts.wasm === false ? null : loadWasm();
+    this.mem = this.wasm ? Buffer.from(this.wasm.mem.buffer) : null;
+    if (this.wasm) {
+      for (let i = 0; i < WASM_SLOTS; i++) {
+        const base = SLOTS_AT + i * SLOT;
+        this.slots.push({ buf: this.mem!.subarray(base, base + SLOT), base });
+        this.free.push(WASM_SLOTS - 1 - i);
+      }
+    }
+    this.buf = EMPTY;
+    this.take(0);
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+    });
+  }
+
+  /** Whether the WebAssembly escaper is in use (false: the JS loops). */
+  get usesWasm(): boolean {
+    return this.wasm !== null;
+  }
+
+  /** Whether the caller should `await flush()` now (between events). */
+  get full(): boolean {
+    return this.pos >= this.threshold || this.mustDrain || this.slot < 0;
+  }
+
+  /** One JSON text as a line (with the array punctuation in --json mode). */
+  line(s: string): void {
+    this.ensure(s.length * 3 + 2);
+    this.prefix();
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.buf[this.pos++] = 0x0a;
+  }
+
+  /** A line without array punctuation (the closing `]`). */
+  raw(s: string): void {
+    this.ensure(s.length * 3 + 1);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.buf[this.pos++] = 0x0a;
+  }
+
+  /** `--json`: close the array. */
+  end(): void {
+    if (this.array) this.raw(this.first ? '[]' : ']');
+  }
+
+  /** Hand the collected bytes to the stream; resolves when it can take more and a buffer is free. */
+  async flush(): Promise<void> {
+    this.writeOut();
+    if (this.mustDrain) {
+      this.mustDrain = false;
+      await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    }
+    // Write callbacks run on the next tick; give them a turn when every wasm slot is in flight.
+    while (this.wasm && this.free.length === 0 && this.inflight > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    this.take(0);
+  }
+
+  // ---------------------------------------------------------------- buffers
+
+  private take(min: number): void {
+    let i = this.free.pop();
+    if (i === undefined && !this.wasm) {
+      this.slots.push({ buf: Buffer.allocUnsafe(SLOT), base: -1 });
+      i = this.slots.length - 1;
+    }
+    if (i === undefined || min > SLOT - SLACK) {
+      // every wasm slot is in flight, or one line is larger than a slot: a one-off buffer
+      if (i !== undefined) this.free.push(i);
+      this.slot = -1;
+      this.buf = Buffer.allocUnsafe(Math.max(min, SLOT) + SLACK);
+      this.base = -1;
+    } else {
+      this.slot = i;
+      this.buf = this.slots[i]!.buf;
+      this.base = this.slots[i]!.base;
+    }
+    this.pos = 0;
+    this.cap = this.buf.length - SLACK;
+  }
+
+  /** Write out what the current buffer holds (its slot comes back when the write completes). */
+  private writeOut(): void {
+    const slot = this.slot;
+    if (this.pos > 0) {
+      this.inflight++;
+      const ok = this.stream.write(this.buf.subarray(0, this.pos), () => {
+        this.inflight--;
+        if (slot >= 0) this.free.push(slot);
+      });
+      if (!ok) this.mustDrain = true;
+    } else if (slot >= 0) this.free.push(slot);
+    this.slot = -1;
+    this.buf = EMPTY;
+    this.base = -1;
+    this.pos = 0;
+    this.cap = 0;
+  }
+
+  /** Write out the current buffer and continue in one with room for `min` bytes. */
+  private spill(min: number): void {
+    this.writeOut();
+    this.take(min);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n > this.cap) this.spill(n);
+  }
+
+  private prefix(): void {
+    if (this.array) {
+      this.buf[this.pos++] = this.first ? 0x5b : 0x2c;
+      this.first = false;
+    }
+  }
+
+  private bytes(b: Uint8Array): void {
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) buf[p++] = b[i]!;
+    this.pos = p;
+  }
+
+  /** A JSON number as render.ts's `num` writes it (integers beyond 2^53 as strings). */
+  private num(v: number): void {
+    if (v >= 0 && v <= 0x7fffffff) {
+      this.pos = writeUint31(this.buf, this.pos, v);
+    } else if (Number.isSafeInteger(v)) {
+      if (v < 0) {
+        this.buf[this.pos++] = 0x2d;
+        v = -v;
+      }
+      if (v <= 0x7fffffff) this.pos = writeUint31(this.buf, this.pos, v);
+      else {
+        const hi = Math.floor(v / 1e8);
+        this.pos = writeUint31(this.buf, this.pos, hi);
+        this.pos = writeUint8Digits(this.buf, this.pos, v - hi * 1e8);
+      }
+    } else {
+      this.pos += this.buf.write(`"${BigInt(v)}"`, this.pos, 'latin1');
+    }
+  }
+
+  /** The JSON string of the UTF-8 bytes src[s, e), as JSON.stringify(utf8(bytes)) would encode. */
+  private utf8String(src: Buffer, s: number, e: number, staged: boolean): void {
+    const start = this.pos;
+    const buf = this.buf;
+    buf[this.pos++] = 0x22;
+    if (e > s) {
+      let r: number;
+      if (staged && this.base >= 0) {
+        r = this.wasm!.esc(s, e, this.base + this.pos);
+        if (r >= 0) r -= this.base;
+      } else r = escapeJs(src, s, e, buf, this.pos);
+      if (r < 0) {
+        // not valid UTF-8: Node's replacement characters, counted as decoders.utf8 counts them
+        decodeStats.invalidUtf8++;
+        this.pos = start + buf.write(JSON.stringify(src.toString('utf8', s, e)), start, 'utf8');
+        return;
+      }
+      this.pos = r;
+    }
+    buf[this.pos++] = 0x22;
+  }
+
+  private field(name: Buffer, src: Buffer, s: number, e: number, decoder: Decoders['key'], staged: boolean): void {
+    if (decoder === 'none') return;
+    this.bytes(name);
+    this.value(src, s, e, decoder, staged);
+  }
+
+  /** A decoded byte string (s < 0: null). */
+  private value(src: Buffer, s: number, e: number, decoder: Decoders['key'], staged: boolean): void {
+    if (s < 0) {
+      this.bytes(NULL);
+      return;
+    }
+    if (decoder === 'utf8') {
+      this.utf8String(src, s, e, staged);
+      return;
+    }
+    const buf = this.buf;
+    buf[this.pos++] = 0x22;
+    if (decoder === 'hex') {
+      if (staged && this.base >= 0) this.pos = this.wasm!.hex(s, e, this.base + this.pos) - this.base;
+      else this.pos = hexJs(src, s, e, buf, this.pos);
+    } else {
+      // base64
+      this.pos += buf.write(src.toString('base64', s, e), this.pos, 'latin1');
+    }
+    buf[this.pos++] = 0x22;
+  }
+
+  // ---------------------------------------------------------------- records
+
+  /**
+   * Every record of a batch within [from, to] as `recordNdjson` lines. Throws what batchRecords
+   * throws (after writing the records before the bad one), like the record events of ops/dump.
+   */
+  batch(b: Batch, from?: number, to?: number): void {
+    const d = this.d;
+    if (b.magic < 2 || b.isControl || d.key === 'json' || d.value === 'json' || d.header === 'json') {
+      this.exact(b, from, to, 0);
+      return;
+    }
+    const count = b.recordCount;
+    if (count <= 0) {
+      if (count < 0) this.exact(b, from, to, 0);
+      return;
+    }
+    let src: Buffer;
+    let p: number;
+    let end: number;
+    if (b.compressionId === 0) {
+      src = b.bytes;
+      p = b.start + RECORDS_OFFSET;
+      end = b.start + b.size;
+    } else {
+      try {
+        src = decompress(b.compressionId, b.bytes.subarray(b.start + RECORDS_OFFSET, b.start + b.size), b.magic);
+      } catch {
+        this.exact(b, from, to, 0);
+        return;
+      }
+      p = 0;
+      end = src.length;
+    }
+    // Stage the records in wasm memory so the escaper can read them.
+    let staged = false;
+    const mem = this.mem;
+    if (mem !== null && end - p <= IN_SIZE) {
+      src.copy(mem, 0, p, end);
+      src = mem;
+      end -= p;
+      p = 0;
+      staged = true;
+    }
+    // The batch part (plus the newline) once per batch, in wasm memory when it fits.
+    const tailStr = ',' + batchPart(b) + '\n';
+    let tail: Buffer;
+    let tailAt = -1;
+    let tailLen: number;
+    if (mem !== null && tailStr.length * 3 <= CONST_SIZE) {
+      tailLen = mem.write(tailStr, CONST_AT, 'utf8');
+      tail = mem.subarray(CONST_AT, CONST_AT + tailLen);
+      tailAt = CONST_AT;
+    } else {
+      tail = enc(tailStr);
+      tailLen = tail.length;
+    }
+    const tsType = TS_TYPE[b.timestampType]!;
+    const logAppend = b.timestampType === 'LogAppendTime';
+    const { baseOffset, baseTimestamp, maxTimestamp, baseSequence } = b;
+    const dk = d.key;
+    const dv = d.value;
+    const dh = d.header;
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        if (p >= end) throw BAIL;
+        // length varint
+        const length = varint(src, p, end);
+        const bodyStart = np;
+        if (length < 1 || length > end - bodyStart) throw BAIL;
+        const bodyEnd = bodyStart + length;
+        let q = bodyStart + 1; // attributes
+        // timestampDelta varlong: up to 4 bytes here, longer ones by readVarlong
+        let tsDelta: number;
+        {
+          let raw = 0;
+          let shift = 0;
+          let k = 0;
+          for (; k < 4; k++) {
+            if (q + k >= bodyEnd) throw BAIL;
+            const c = src[q + k]!;
+            raw |= (c & 0x7f) << shift;
+            if ((c & 0x80) === 0) break;
+            shift += 7;
+          }
+          if (k < 4) {
+            tsDelta = (raw >>> 1) ^ -(raw & 1);
+            q += k + 1;
+          } else {
+            const cur = { pos: q };
+            try {
+              tsDelta = readVarlong(src, cur, bodyEnd);
+            } catch {
+              throw BAIL;
+            }
+            q = cur.pos;
+          }
+        }
+        const offsetDelta = varint(src, q, bodyEnd);
+        q = np;
+        const keyLen = varint(src, q, bodyEnd);
+        q = np;
+        let ks = -1;
+        if (keyLen >= 0) {
+          if (keyLen > bodyEnd - q) throw BAIL;
+          ks = q;
+          q += keyLen;
+        }
+        const ke = q;
+        const valueLen = varint(src, q, bodyEnd);
+        q = np;
+        let vs = -1;
+        if (valueLen >= 0) {
+          if (valueLen > bodyEnd - q) throw BAIL;
+          vs = q;
+          q += valueLen;
+        }
+        const ve = q;
+        const hc = varint(src, q, bodyEnd);
+        q = np;
+        if (hc < 0 || hc > bodyEnd - q) throw BAIL;
+        if (hc > 0) {
+          if (this.hdr.length < hc * 4) this.hdr = new Int32Array(hc * 4);
+          const hdr = this.hdr;
+          for (let h = 0; h < hc; h++) {
+            const hk = varint(src, q, bodyEnd);
+            q = np;
+            if (hk < 0 || hk > bodyEnd - q) throw BAIL;
+            hdr[4 * h] = q;
+            q += hk;
+            hdr[4 * h + 1] = q;
+            const hv = varint(src, q, bodyEnd);
+            q = np;
+            if (hv >= 0) {
+              if (hv > bodyEnd - q) throw BAIL;
+              hdr[4 * h + 2] = q;
+              q += hv;
+              hdr[4 * h + 3] = q;
+            } else {
+              hdr[4 * h + 2] = -1;
+              hdr[4 * h + 3] = -1;
+            }
+          }
+        }
+        if (q !== bodyEnd) throw BAIL;
+        p = bodyEnd;
+        // the record decodes: filter, then write it
+        const offset = baseOffset + offsetDelta;
+        if (from !== undefined && offset < from) continue;
+        if (to !== undefined && offset > to) return;
+        const timestamp = logAppend ? maxTimestamp : baseTimestamp + tsDelta;
+        this.ensure(6 * length + 96 * hc + 320 + tailLen);
+        this.prefix();
+        this.bytes(HEAD);
+        this.num(offset);
+        this.bytes(TIMESTAMP);
+        this.num(timestamp);
+        this.bytes(tsType);
+        this.field(KEY, src, ks, ke, dk, staged);
+        this.field(VALUE, src, vs, ve, dv, staged);
+        this.bytes(HEADERS_OPEN);
+        if (hc > 0) {
+          const hdr = this.hdr;
+          for (let h = 0; h < hc; h++) {
+            if (h > 0) this.buf[this.pos++] = 0x2c;
+            this.bytes(HEADER_KEY);
+            this.utf8String(src, hdr[4 * h]!, hdr[4 * h + 1]!, staged);
+            if (dh !== 'none') {
+              this.bytes(VALUE);
+              this.value(src, hdr[4 * h + 2]!, hdr[4 * h + 3]!, dh, staged);
+            }
+            this.buf[this.pos++] = 0x7d;
+          }
+        }
+        this.buf[this.pos++] = 0x5d;
+        if (baseSequence >= 0) {
+          const seq = lastSequenceFor(baseSequence, offsetDelta);
+          if (seq >= 0) {
+            this.bytes(SEQUENCE);
+            this.num(seq);
+          }
+        }
+        if (tailAt >= 0 && this.base >= 0) this.wasm!.copy(this.base + this.pos, tailAt, tailLen);
+        else tail.copy(this.buf, this.pos);
+        this.pos += tailLen;
+      }
+      if (p !== end) throw BAIL;
+    } catch (e) {
+      if (e !== BAIL) throw e;
+      // record i (or the end of the batch) does not decode: the exact path from there
+      this.exact(b, from, to, i);
+    }
+  }
+
+  /** The record path of ops/dump + render.ts, skipping the first `skip` records. */
+  private exact(b: Batch, from: number | undefined, to: number | undefined, skip: number): void {
+    let i = 0;
+    for (const r of batchRecords(b)) {
+      if (i++ < skip) continue;
+      if (from !== undefined && r.offset < from) continue;
+      if (to !== undefined && r.offset > to) break;
+      this.line(recordNdjson(r, b, this.d));
+    }
+  }
+}
+
+// batch.ts's lastSequenceFor
+function lastSequenceFor(baseSequence: number, delta: number): number {
+  if (baseSequence < 0) return -1;
+  if (baseSequence > 0x7fffffff - delta) return delta - (0x7fffffff - baseSequence) - 1;
+  return baseSequence + delta;
+}
+
+/** Position after the last varint read. */
+let np = 0;
+
+/** varint.ts's readVarint at src[p] (sets np); throws BAIL where readVarint throws. */
+function varint(src: Uint8Array, p: number, end: number): number {
+  let raw = 0;
+  let shift = 0;
+  for (let i = 0; i < 5; i++) {
+    if (p >= end) throw BAIL;
+    const c = src[p++]!;
+    raw |= (c & 0x7f) << shift;
+    if ((c & 0x80) === 0) {
+      np = p;
+      return (raw >>> 1) ^ -(raw & 1);
+    }
+    shift += 7;
+  }
+  throw BAIL;
+}

@@ -9,7 +9,8 @@ import { crc32c } from '../src/format/crc.js';
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';
 import { encodeAbortedTxn } from '../src/format/indexes.js';
 import { KsegError } from '../src/format/errors.js';
-import { copyPartition, corruptCases, FIXTURES, HAVE_REAL, healthyCases, kseg, readNdjson, REAL, tmpDir } from './helpers.js';
+import { batchRecords, decodeBatch, WALK, walkV2Records } from '../src/format/batch.js';
+import { copyPartition, corruptCases, FIXTURES, fixtureCases, HAVE_REAL, healthyCases, kseg, readNdjson, REAL, tmpDir } from './helpers.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -758,5 +759,170 @@ describe('kseg verify (CLI)', () => {
     const r = kseg(['verify', '--codes', '--json']);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(ISSUE_CODES);
+  });
+});
+
+// ------------------------------------------------------------------ verify --jobs
+
+/** Run `fn` with environment variables set (restored afterwards). */
+function withEnv<T>(env: Record<string, string>, fn: () => T): T {
+  const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(old)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+/** Tiny chunks, so that fixtures of a few KiB are split into many. */
+const SPLIT = { KSEG_VERIFY_CHUNK_BYTES: '700' };
+
+describe('verify --jobs: the same findings, in the same order, as one thread', () => {
+  // From src/ there is no compiled worker: the main thread checks every chunk itself through the
+  // parallel path (header reads, chunk results, clean batches skipped). The CLI tests below run
+  // the built workers.
+  const both = (dir: string, opts: { recordSet?: boolean } = {}): void => {
+    const one = verify([dir], opts);
+    const split = withEnv(SPLIT, () => verify([dir], { ...opts, jobs: 2 }));
+    expect(split).toEqual(one);
+  };
+
+  it.each(fixtureCases())('fixture %s', (c) => both(caseDir(c)));
+
+  const variants: [string, Partial<GenerateOptions>][] = [
+    ['v2', { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, transactions: true, compression: ['none', 'none', 'gzip'], fsync: false, seed: 17 }],
+    ['v1', { records: 2000, segmentBytes: 65536, indexIntervalBytes: 1024, magic: 1, compression: ['gzip', 'none'], fsync: false, seed: 18 }],
+  ];
+  for (const [name, base] of variants) {
+    it.each(Object.keys(CORRUPT_KINDS) as CorruptKind[])(`generate --corrupt %s (${name})`, async (kind) => {
+      const dir = path.join(tmpDir(), 'p-0');
+      await generate(dir, { ...base, corrupt: kind });
+      both(dir);
+    });
+  }
+
+  it('random byte flips and truncations: identical reports', () => {
+    for (const C of ['v2-headers', 'v2-mixed-codecs', 'v2-txn']) {
+      const dir = copyPartition(caseDir(C));
+      const name = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort()[0]!;
+      const file = path.join(dir, name);
+      const src = fs.readFileSync(file);
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.nat(src.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.option(fc.nat(src.length), { nil: undefined }), (flips, cut) => {
+          const buf = Buffer.from(src);
+          for (const [p, x] of flips) buf[p] ^= x;
+          fs.writeFileSync(file, cut === undefined ? buf : buf.subarray(0, cut));
+          let one: VerifyReport | KsegError;
+          let split: VerifyReport | KsegError;
+          try {
+            one = verify([dir]);
+          } catch (e) {
+            one = e as KsegError;
+          }
+          try {
+            split = withEnv(SPLIT, () => verify([dir], { jobs: 3 }));
+          } catch (e) {
+            split = e as KsegError;
+          }
+          expect(split).toEqual(one);
+        }),
+        { numRuns: 60, seed: 11 },
+      );
+    }
+  });
+
+  it('a batch whose records are broken behind a valid CRC is left to the main walk', () => {
+    const { dir } = mutated('v2-none', () => {});
+    const file = path.join(dir, seg(0, 'log'));
+    const buf = fs.readFileSync(file);
+    // Second batch: make its first record's length varint claim more than the batch holds.
+    const second = 12 + buf.readInt32BE(8);
+    patch(file, second + 61, [0x7e]);
+    fixCrc(file, second);
+    const one = verify([dir]);
+    expect(one.issues.map((i) => i.code)).toEqual(['RECORD_DECODE_ERROR']);
+    expect(withEnv(SPLIT, () => verify([dir], { jobs: 2 }))).toEqual(one);
+  });
+
+  const cli = (args: string[], env: Record<string, string> = {}) => kseg(['verify', '--json', ...args], { env: { ...SPLIT, ...env } });
+
+  it('CLI with worker threads (main thread not checking chunks): every fixture, same JSON and exit code as --jobs 1', () => {
+    for (const c of fixtureCases()) {
+      const one = cli([caseDir(c)]);
+      const two = cli([caseDir(c), '--jobs', '2'], { KSEG_VERIFY_MAIN_CHECKS: '0' });
+      expect({ c, status: two.status, out: two.stdout }).toEqual({ c, status: one.status, out: one.stdout });
+      expect(JSON.parse(two.stdout).summary.batches).toBeGreaterThan(0);
+    }
+  });
+
+  it('CLI with worker threads: generated corrupt partitions; --jobs auto; several partitions at once', async () => {
+    const root = tmpDir();
+    const dirs: string[] = [];
+    for (const kind of ['crc', 'record-decode', 'bad-magic', 'size', 'partial-tail', 'offsets-backwards'] as CorruptKind[]) {
+      const dir = path.join(root, `t-${dirs.length}`);
+      await generate(dir, { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, transactions: true, compression: ['none', 'gzip'], fsync: false, seed: 21, corrupt: kind });
+      dirs.push(dir);
+    }
+    for (const dir of dirs) {
+      const one = cli([dir]);
+      const two = cli([dir, '--jobs', '2'], { KSEG_VERIFY_MAIN_CHECKS: '0' });
+      expect(two.stdout).toBe(one.stdout);
+      expect(two.status).toBe(one.status);
+    }
+    const all1 = cli([root]);
+    const allAuto = cli([root, '--jobs', 'auto']);
+    const all3 = cli([root, '--jobs', '3'], { KSEG_VERIFY_MAIN_CHECKS: '0' });
+    expect(allAuto.stdout).toBe(all1.stdout);
+    expect(all3.stdout).toBe(all1.stdout);
+    expect(JSON.parse(all1.stdout).partitions).toHaveLength(dirs.length + 1); // and the log dir itself
+  });
+
+  it('--jobs is documented and validated', () => {
+    expect(kseg(['verify', '--help']).stdout).toMatch(/--jobs <n>/);
+    expect(kseg(['verify', caseDir('v2-none'), '--jobs', '0']).status).toBe(2);
+    expect(kseg(['verify', caseDir('v2-none'), '--jobs', 'many']).status).toBe(2);
+    expect(kseg(['verify', caseDir('v2-none'), '--jobs', '2']).status).toBe(0);
+  });
+});
+
+describe('walkV2Records (verify\'s record walk) agrees with the record decoder', () => {
+  it('random byte flips in the records of uncompressed batches', () => {
+    for (const C of ['v2-headers', 'v2-none', 'v2-logappend']) {
+      const log = fs.readFileSync(path.join(caseDir(C), seg(0, 'log')));
+      const starts: number[] = [];
+      for (let p = 0; p + 61 <= log.length; p += 12 + log.readInt32BE(p + 8)) starts.push(p);
+      fc.assert(
+        fc.property(fc.nat(starts.length - 1), fc.array(fc.tuple(fc.nat(4000), fc.integer({ min: 1, max: 255 })), { maxLength: 3 }), (bi, flips) => {
+          const p = starts[bi]!;
+          const size = 12 + log.readInt32BE(p + 8);
+          const buf = Buffer.from(log.subarray(p, p + size));
+          for (const [q, x] of flips) if (61 + q < size) buf[61 + q] ^= x;
+          const b = decodeBatch(buf, 0, size, 0, undefined, false);
+          if (b.compressionId !== 0 || b.isControl || b.recordCount <= 0) return;
+          let slow: { n: number; max: number; first: number; last: number; inc: boolean } | null = { n: 0, max: -Infinity, first: -1, last: -1, inc: true };
+          try {
+            for (const r of batchRecords(b)) {
+              const ts = b.baseTimestamp + r.timestampDelta;
+              if (ts > slow.max) slow.max = ts;
+              if (slow.n === 0) slow.first = r.offsetDelta;
+              else if (r.offsetDelta <= slow.last) slow.inc = false;
+              slow.last = r.offsetDelta;
+              slow.n++;
+            }
+          } catch {
+            slow = null;
+          }
+          const fast = walkV2Records(buf, 61, size, b.recordCount, b.baseTimestamp);
+          if (slow === null) expect(fast).toBe(1);
+          else if (fast === 0) expect([WALK[0], WALK[1], WALK[2], WALK[3] === 1]).toEqual([slow.max, slow.first, slow.last, slow.inc]);
+          else expect(flips.length).toBeGreaterThan(0);
+        }),
+        { numRuns: 300, seed: 3 },
+      );
+    }
   });
 });

@@ -35,6 +35,7 @@ import { openSource, readWholeFile, type ByteSource } from '../storage/source.js
 import { classifyFile, parseSegmentName, scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { INTENT_FILE } from './intent.js';
+import { VerifyPool, type SegmentChecks } from './verify-parallel.js';
 
 // ================================================================== issue codes
 
@@ -271,6 +272,8 @@ export interface ScanOptions {
   /** A log-format file checked on its own (KRaft snapshot, .log.swap): no side files are expected. */
   standalone?: boolean;
   maxIssues?: number;
+  /** Threads that check batch CRCs and records ahead of the walk (verify --jobs). */
+  pool?: VerifyPool | null;
 }
 
 export interface RebuiltIndexes {
@@ -448,6 +451,14 @@ interface SegmentContext {
   mode: 'partition' | 'record-set';
 }
 
+function fileSize(p: string): number {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return 0; // openSource reports it
+  }
+}
+
 function readSide(view: PartitionView, name: string | undefined): Buffer | undefined {
   return name ? readWholeFile(view.pathOf(name), { pattern: 'sequential' }) : undefined;
 }
@@ -471,7 +482,11 @@ function scanSegment(
   const builder = opts.buildIndexes ? new IndexBuilder({ baseOffset: seg.baseOffset, indexIntervalBytes: opts.buildIndexes.indexIntervalBytes }) : null;
   const rebuiltTxns: CompletedTxn[] = [];
 
-  const src = openSource(view.pathOf(seg.log), { pattern: 'sequential' });
+  // With verify --jobs and a segment worth splitting, worker threads check batch bodies and this
+  // walk reads headers through positional reads (see verify-parallel.ts).
+  const split = opts.pool?.segment(view.pathOf(seg.log), seg.log, fileSize(view.pathOf(seg.log))) ?? null;
+  const src = split?.src ?? openSource(view.pathOf(seg.log), { pattern: 'sequential' });
+  const pre: SegmentChecks | null = split?.checks ?? null;
   const out: SegmentScan = {
     segment: seg,
     active,
@@ -497,7 +512,7 @@ function scanSegment(
       if (!seg.index) rep.add('INDEX_MISSING', `${seg.name}.index`, null, seg.baseOffset, `${seg.name}.index is missing (Kafka rebuilds it when it loads the segment)`);
       if (!seg.timeindex) rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, seg.baseOffset, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
     }
-    walkLog(ctx, src, nextBase, prevLastIn, out, {
+    walkLog(ctx, src, nextBase, prevLastIn, out, pre, {
       onBatch(b, kafkaValid, marker, offsetsOk) {
         // Kafka's replay takes every batch with a valid CRC; what it then believes is only
         // checked while the log around it is sound.
@@ -523,6 +538,7 @@ function scanSegment(
       txn,
     });
   } finally {
+    pre?.finish();
     src.close();
   }
   const validEnd = out.cut?.position ?? src.size;
@@ -635,7 +651,12 @@ function resync(src: ByteSource, from: number, minOffset: number, maxOffset: num
   return null;
 }
 
-function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, prevLastIn: number | null, out: SegmentScan, hooks: WalkHooks): void {
+/**
+ * The sequential walk of a segment. With `pre` (verify --jobs), batches before `pre.end` that the
+ * pool found clean skip their CRC and record walk (those could only confirm them); every other
+ * batch is checked here exactly as without it.
+ */
+function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, prevLastIn: number | null, out: SegmentScan, pre: SegmentChecks | null, hooks: WalkHooks): void {
   const { seg, rep, mode } = ctx;
   const file = seg.log;
   const size = src.size;
@@ -731,10 +752,16 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
     }
 
     const entrySize = frame.size;
-    const bytes = src.read(pos, entrySize);
+    const clean = pre !== null && pos < pre.end && pre.clean(pos);
+    // A clean batch's body is not looked at again: its header is all the walk reads.
+    const bytes = src.read(pos, clean ? RECORD_BATCH_OVERHEAD : entrySize);
     let b: Batch;
     try {
-      b = decodeBatch(bytes, 0, entrySize, pos, file);
+      b = decodeBatch(bytes, 0, entrySize, pos, file, !clean);
+      if (clean) {
+        b.computedCrc = b.crc;
+        b.crcValid = true;
+      }
     } catch (e) {
       if (!(e instanceof CorruptDataError)) throw e;
       // An entry whose header cannot be decoded: v2 under 61 bytes, v1 under 22, or an undecodable
@@ -799,7 +826,7 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
         if (!out.overflow) rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
         out.overflow = true;
       }
-      marker = checkRecords(ctx, b);
+      marker = clean ? null : checkRecords(ctx, b);
       idx?.onBatch(b);
       tidx?.onBatch(b);
       if (b.isControl && b.producerId >= 0 && marker === 'ABORT') txn?.onAbortMarker(b);
@@ -1360,6 +1387,8 @@ export interface VerifyOptions {
   /** Force record-set mode (true) or partition mode (false); auto-detected when undefined. */
   recordSet?: boolean;
   maxIssues?: number;
+  /** Threads checking batches (default 1: none started); findings are the same for any value. */
+  jobs?: number;
 }
 
 export interface PartitionReport {
@@ -1389,7 +1418,7 @@ const LOG_DIR_CHECKPOINTS = new Set(['recovery-point-offset-checkpoint', 'log-st
 
 interface Unit {
   label: string;
-  run(maxIssues: number): { rep: Reporter; mode: 'partition' | 'record-set'; summary: VerifySummary; recoverable: Recoverable | null };
+  run(maxIssues: number, pool: VerifyPool | null): { rep: Reporter; mode: 'partition' | 'record-set'; summary: VerifySummary; recoverable: Recoverable | null };
 }
 
 /** A directory with no segment files but with partition sub-directories: a broker log dir. */
@@ -1434,9 +1463,9 @@ function unitsFor(paths: string[], opts: VerifyOptions): Unit[] {
 function partitionUnit(dir: string, opts: VerifyOptions, scanned?: PartitionDir): Unit {
   return {
     label: dir,
-    run(maxIssues) {
+    run(maxIssues, pool) {
       const part = scanned ?? scanPartitionDir(dir);
-      const s = scanPartition(viewOf(part), { recordSet: opts.recordSet, maxIssues });
+      const s = scanPartition(viewOf(part), { recordSet: opts.recordSet, maxIssues, pool });
       return { rep: s.reporter, mode: s.mode, summary: s.summary, recoverable: s.recoverable };
     },
   };
@@ -1462,7 +1491,7 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
   const kind = classifyFile(name);
   return {
     label: p,
-    run(maxIssues) {
+    run(maxIssues, pool) {
       const empty: VerifySummary = { segments: 0, batches: 0, records: 0, bytes: 0 };
       const rep = new Reporter(null, maxIssues);
       switch (kind) {
@@ -1479,7 +1508,7 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
           checkLogDirCheckpointFile(p, name, rep);
           return { rep, mode: 'partition', summary: empty, recoverable: null };
         case 'kraft-checkpoint':
-          return standaloneLogUnit(p, name, 0, maxIssues);
+          return standaloneLogUnit(p, name, 0, maxIssues, pool);
         case 'log':
         case 'index':
         case 'timeindex':
@@ -1502,7 +1531,7 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
           // Transaction state needs the earlier segments; the other kinds only their own segment.
           const through = kind === 'txnindex' ? new Set(part.segments.filter((s) => s.baseOffset <= seg.baseOffset).map((s) => s.baseOffset)) : new Set([seg.baseOffset]);
           const recordSet = opts.recordSet ?? (kind === 'log' && looksLikeRecordSet({ ...part, segments: [seg] }) && !seg.index && !seg.timeindex);
-          const s = scanPartition(viewOf(part), { recordSet, files: new Set([name]), segments: through, maxIssues });
+          const s = scanPartition(viewOf(part), { recordSet, files: new Set([name]), segments: through, maxIssues, pool });
           const mine = s.segments.find((x) => x.segment.baseOffset === seg.baseOffset)!;
           const summary = kind === 'log' ? { segments: 1, batches: mine.batches, records: mine.records, bytes: mine.logSize } : empty;
           const recoverable = kind === 'log' && mine.cut ? { file: name, truncateAtPosition: mine.cut.position, recordsLost: mine.recordsFromCut } : null;
@@ -1511,7 +1540,7 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
         default: {
           // A segment left by an unfinished delete, clean or split: verify its batches before recovery decides.
           const left = parseSegmentName(name);
-          if (left?.leftover && left.kind === 'log') return standaloneLogUnit(p, name, left.baseOffset, maxIssues);
+          if (left?.leftover && left.kind === 'log') return standaloneLogUnit(p, name, left.baseOffset, maxIssues, pool);
           throw new UsageError(`${name}: not a Kafka partition file (expected a partition or log directory, a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
         }
       }
@@ -1523,10 +1552,10 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
  * One file in log format verified on its own: a KRaft snapshot (`<offset>-<epoch>.checkpoint`,
  * `bootstrap.checkpoint`) or a `.log.swap` / `.log.cleaned` / `.log.deleted` segment.
  */
-function standaloneLogUnit(p: string, name: string, baseOffset: number, maxIssues: number): ReturnType<Unit['run']> {
+function standaloneLogUnit(p: string, name: string, baseOffset: number, maxIssues: number, pool: VerifyPool | null): ReturnType<Unit['run']> {
   const seg: Segment = { baseOffset, name, log: name, logSize: 0 };
   const part: PartitionDir = { dir: path.dirname(p), segments: [seg], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] };
-  const s = scanPartition({ dir: part.dir, partition: part, pathOf: () => p }, { recordSet: false, standalone: true, maxIssues });
+  const s = scanPartition({ dir: part.dir, partition: part, pathOf: () => p }, { recordSet: false, standalone: true, maxIssues, pool });
   return { rep: s.reporter, mode: 'partition', summary: s.summary, recoverable: s.recoverable };
 }
 
@@ -1542,29 +1571,35 @@ export function verify(paths: string[], opts: VerifyOptions = {}): VerifyReport 
   const total: VerifySummary = { segments: 0, batches: 0, records: 0, bytes: 0 };
   let recoverable: Recoverable | null = null;
   const multi = units.length > 1;
-  for (const u of units) {
-    const r = u.run(Math.max(0, maxIssues - issues.length));
-    const rep = r.rep;
-    let e = rep.errors;
-    let w = rep.warnings;
-    for (const i of rep.issues) {
-      if (opts.strict && i.severity === 'warning') i.severity = 'error';
-      if (multi) i.partition = u.label;
-      issues.push(i);
+  // Worker threads start only when a segment is large enough to split (see verify-parallel.ts).
+  const pool = (opts.jobs ?? 1) > 1 ? new VerifyPool(opts.jobs! - 1) : null;
+  try {
+    for (const u of units) {
+      const r = u.run(Math.max(0, maxIssues - issues.length), pool);
+      const rep = r.rep;
+      let e = rep.errors;
+      let w = rep.warnings;
+      for (const i of rep.issues) {
+        if (opts.strict && i.severity === 'warning') i.severity = 'error';
+        if (multi) i.partition = u.label;
+        issues.push(i);
+      }
+      if (opts.strict) {
+        e += w;
+        w = 0;
+      }
+      errors += e;
+      warnings += w;
+      omitted += rep.omitted;
+      total.segments += r.summary.segments;
+      total.batches += r.summary.batches;
+      total.records += r.summary.records;
+      total.bytes += r.summary.bytes;
+      if (r.recoverable && !recoverable) recoverable = multi ? { ...r.recoverable, partition: u.label } : r.recoverable;
+      partitions.push({ partition: u.label, mode: r.mode, ok: e === 0, errors: e, warnings: w, recoverable: r.recoverable, summary: r.summary });
     }
-    if (opts.strict) {
-      e += w;
-      w = 0;
-    }
-    errors += e;
-    warnings += w;
-    omitted += rep.omitted;
-    total.segments += r.summary.segments;
-    total.batches += r.summary.batches;
-    total.records += r.summary.records;
-    total.bytes += r.summary.bytes;
-    if (r.recoverable && !recoverable) recoverable = multi ? { ...r.recoverable, partition: u.label } : r.recoverable;
-    partitions.push({ partition: u.label, mode: r.mode, ok: e === 0, errors: e, warnings: w, recoverable: r.recoverable, summary: r.summary });
+  } finally {
+    pool?.close();
   }
   const report: VerifyReport = { ok: errors === 0, errors, warnings, issues, recoverable, summary: total };
   if (multi) report.partitions = partitions;

@@ -1,0 +1,442 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
+  ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  CRC_OFFSET,
+  decodeBatch,
+  frameEntry,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  scanBatchRecords,
+  SIZE_OFFSET,
+  WALK,
+  walkV2Records,
+} from '../format/batch.js';
+import { crc32c } from '../format/crc.js';
+import { readInt16, readInt32, readInt64, readUInt32 } from '../format/int64.js';
+import { IoError, ioError } from '../format/errors.js';
+import { openSource, type ByteSource } from '../storage/source.js';
+
+/**
+ * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
+ * records — depends on nothing but the batch. So the main thread frames a segment (12 bytes per
+ * batch), cuts it into chunks of whole batches, and N-1 worker threads plus the main thread itself
+ * check those chunks. A chunk's result is the list of batches that are not plainly clean (bad
+ * CRC, control batch, any record finding, anything unusual). The main thread then runs the normal,
+ * sequential walk of the segment: a clean batch's CRC and record walk are skipped, every other
+ * batch is checked exactly as with one thread. Findings are therefore identical by construction;
+ * the workers only ever say "nothing to see here".
+ *
+ * The main thread stays synchronous: chunks are claimed through a SharedArrayBuffer counter,
+ * results come back on MessagePorts read with receiveMessageOnPort, and the main thread waits with
+ * Atomics.wait — or, while the chunk it needs next is not done, checks the next unclaimed chunk
+ * itself (so it never idles and a slow-starting worker costs nothing).
+ */
+
+/** Chunk size: large enough to amortise a map and a message, small enough to balance threads. */
+const DEFAULT_CHUNK = 16 * 1024 * 1024;
+
+// ctrl words (Int32Array over a SharedArrayBuffer, one per segment)
+const PUBLISHED = 0; // chunks framed and claimable
+const NEXT = 1; // next chunk to claim
+const FRAMED = 2; // 1 once framing is complete (PUBLISHED is final)
+const DONE = 3; // results posted by workers (a counter to wait on)
+const CTRL_WORDS = 4;
+
+/** A chunk whose batches the main thread checks itself, all of them (a worker failed on it). */
+const ALL_SELF = -1;
+
+export interface SegmentJob {
+  gen: number;
+  path: string;
+  file: string;
+  ctrl: SharedArrayBuffer;
+  bounds: SharedArrayBuffer;
+  window: number;
+}
+
+export interface ChunkResult {
+  gen: number;
+  chunk: number;
+  /** Positions of the batches that are not clean, ascending; null: check every batch (an error). */
+  self: number[] | null;
+}
+
+/**
+ * Tests: KSEG_VERIFY_CHUNK_BYTES makes small fixtures split; KSEG_VERIFY_MAIN_CHECKS=0 keeps the
+ * main thread from checking chunks itself (so the workers' results are what the walk uses).
+ */
+function mainChecks(): boolean {
+  return process.env.KSEG_VERIFY_MAIN_CHECKS !== '0';
+}
+
+export function chunkBytes(): number {
+  const v = Number(process.env.KSEG_VERIFY_CHUNK_BYTES);
+  return Number.isInteger(v) && v > 0 ? v : DEFAULT_CHUNK;
+}
+
+function claim(ctrl: Int32Array): number {
+  for (;;) {
+    const j = Atomics.load(ctrl, NEXT);
+    if (j >= Atomics.load(ctrl, PUBLISHED)) return -1;
+    if (Atomics.compareExchange(ctrl, NEXT, j, j + 1) === j) return j;
+  }
+}
+
+/**
+ * Whether the v2 batch at view[off, off+size) (file position `pos`) is plainly clean: magic 2, CRC
+ * valid, not a control batch, a plausible record count, records that parse, offset deltas strictly
+ * increasing from >= 0 up to at most lastOffsetDelta, and (CreateTime) maxTimestamp equal to the
+ * largest record timestamp. This is exactly "walkLog would report nothing from its CRC check and
+ * checkRecords, and checkRecords would return no marker"; anything else is left to the main thread.
+ */
+export function batchClean(view: Buffer, off: number, size: number, pos: number, file: string): boolean {
+  if (size < RECORD_BATCH_OVERHEAD || view[off + MAGIC_OFFSET] !== 2) return false;
+  if (readUInt32(view, off + CRC_OFFSET) !== crc32c(view, off + ATTRIBUTES_OFFSET, off + size)) return false;
+  const attributes = readInt16(view, off + ATTRIBUTES_OFFSET);
+  if ((attributes & ATTR_CONTROL) !== 0) return false;
+  const count = readInt32(view, off + RECORDS_COUNT_OFFSET);
+  const lastOffsetDelta = readInt32(view, off + LAST_OFFSET_DELTA_OFFSET);
+  if (count < 0 || (lastOffsetDelta >= 0 && count > lastOffsetDelta + 1)) return false;
+  if (count === 0) return true;
+  let maxTs: number;
+  let first: number;
+  let last: number;
+  let increasing: boolean;
+  if ((attributes & ATTR_COMPRESSION_MASK) === 0) {
+    if (walkV2Records(view, off + RECORDS_OFFSET, off + size, count, readInt64(view, off + BASE_TIMESTAMP_OFFSET)) !== 0) return false;
+    maxTs = WALK[0]!;
+    first = WALK[1]!;
+    last = WALK[2]!;
+    increasing = WALK[3] === 1;
+  } else {
+    try {
+      const s = scanBatchRecords(decodeBatch(view, off, size, pos, file, false));
+      maxTs = s.maxTimestamp;
+      first = s.firstOffsetDelta;
+      last = s.lastOffsetDelta;
+      increasing = s.offsetsIncreasing;
+    } catch {
+      return false;
+    }
+  }
+  if (first < 0 || !increasing) return false;
+  if (lastOffsetDelta >= 0 && last > lastOffsetDelta) return false;
+  if ((attributes & ATTR_TIMESTAMP_TYPE) === 0 && maxTs !== readInt64(view, off + MAX_TIMESTAMP_OFFSET)) return false;
+  return true;
+}
+
+/** Check the batches of [start, end) (whole entries, as framed by the main thread). */
+export function checkChunk(src: ByteSource, start: number, end: number, file: string): number[] {
+  const self: number[] = [];
+  const view = src.read(start, end - start);
+  let off = 0;
+  const len = end - start;
+  while (off < len) {
+    const size = LOG_OVERHEAD_PLUS(readInt32(view, off + SIZE_OFFSET));
+    if (!batchClean(view, off, size, start + off, file)) self.push(start + off);
+    off += size;
+  }
+  return self;
+}
+
+const LOG_OVERHEAD_PLUS = (sizeField: number): number => 12 + sizeField;
+
+/**
+ * The main thread's reader while workers check the batch bodies: it needs batch headers only, and a
+ * positional read of a few bytes costs far less than faulting a page into a mapping. Reads far
+ * apart (large batches) fetch only what is asked (at least 1 KiB, from the shared pool); reads close together (small
+ * batches) fetch 256 KiB blocks. Views stay valid: buffers are never reused.
+ */
+export class HeaderSource implements ByteSource {
+  readonly kind = 'pread' as const;
+  bytesRequested = 0;
+  private buf: Buffer = Buffer.alloc(0);
+  private bufPos = 0;
+  private lastEnd = 0;
+  private closed = false;
+  readonly size: number;
+  private readonly fd: number;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = fs.openSync(path, 'r');
+    } catch (e) {
+      throw ioError(e, path);
+    }
+    try {
+      this.size = fs.fstatSync(this.fd).size;
+    } catch (e) {
+      fs.closeSync(this.fd);
+      throw ioError(e, path);
+    }
+  }
+
+  read(pos: number, len: number): Buffer {
+    if (pos < 0 || len < 0 || pos + len > this.size) {
+      throw new IoError('EOF', `read of ${len} bytes at ${pos} is outside the file (${this.size} bytes)`, { file: this.path, position: pos });
+    }
+    this.bytesRequested += len;
+    const near = pos >= this.lastEnd && pos - this.lastEnd < 16384;
+    this.lastEnd = pos + len;
+    if (pos >= this.bufPos && pos + len <= this.bufPos + this.buf.length) return this.buf.subarray(pos - this.bufPos, pos - this.bufPos + len);
+    const want = Math.min(Math.max(len, near ? 256 * 1024 : 1024), this.size - pos);
+    const buf = Buffer.allocUnsafe(want);
+    let done = 0;
+    while (done < want) {
+      let n: number;
+      try {
+        n = fs.readSync(this.fd, buf, done, want - done, pos + done);
+      } catch (e) {
+        throw ioError(e, this.path);
+      }
+      if (n === 0) throw new IoError('EOF', `file shrank while reading (expected ${want} bytes at ${pos})`, { file: this.path, position: pos + done });
+      done += n;
+    }
+    this.buf = buf;
+    this.bufPos = pos;
+    return buf.subarray(0, len);
+  }
+
+  close(): void {
+    if (!this.closed) {
+      this.closed = true;
+      fs.closeSync(this.fd);
+    }
+  }
+}
+
+export const stats = { own: 0, workers: 0, waits: 0 };
+if (process.env.KSEG_VERIFY_DEBUG) process.on('exit', () => process.stderr.write(`verify --jobs: ${JSON.stringify(stats)}\n`));
+
+/** Threads that check chunks; started on the first segment worth splitting. */
+export class VerifyPool {
+  private workers: { worker: Worker; port: MessagePort }[] = [];
+  private started = false;
+  private gen = 0;
+  readonly chunk = chunkBytes();
+  readonly mainChecks = mainChecks();
+
+  constructor(private readonly extraThreads: number) {}
+
+  private start(): void {
+    this.started = true;
+    const url = new URL('./verify-worker.js', import.meta.url);
+    // Under a TypeScript runner (tests from src/) there is no .js beside this module: the main
+    // thread then checks every chunk itself, through the same code path.
+    if (url.protocol !== 'file:' || !fs.existsSync(fileURLToPath(url))) return;
+    for (let i = 0; i < this.extraThreads; i++) {
+      const { port1, port2 } = new MessageChannel();
+      const worker = new Worker(url, { workerData: { port: port2 }, transferList: [port2] });
+      worker.unref();
+      // Errors surface as missing results (the main thread then checks the chunk itself).
+      worker.on('error', () => {});
+      this.workers.push({ worker, port: port1 });
+    }
+  }
+
+  /**
+   * Begin a segment of `size` bytes: returns null when it is not worth splitting; otherwise the
+   * chunk checks (framed and published) and the header reader the main thread's walk should use.
+   */
+  segment(path: string, file: string, size: number): { checks: SegmentChecks; src: ByteSource } | null {
+    if (size < 2 * this.chunk) return null;
+    const src = new HeaderSource(path);
+    if (!this.started) this.start();
+    const maxChunks = Math.ceil(src.size / this.chunk) + 1;
+    const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
+    const boundsBuf = new SharedArrayBuffer(maxChunks * 2 * 8);
+    const gen = ++this.gen;
+    const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf, window: Math.max(this.chunk * 2, 16 * 1024 * 1024) };
+    for (const w of this.workers) w.worker.postMessage(job);
+    try {
+      return { checks: new SegmentChecks(this, gen, job, src, this.workers.map((w) => w.port)), src };
+    } catch (e) {
+      src.close();
+      throw e;
+    }
+  }
+
+  close(): void {
+    for (const w of this.workers) {
+      w.port.close();
+      void w.worker.terminate();
+    }
+    this.workers = [];
+  }
+}
+
+/** Chunk results of one segment, consumed in file order by the main thread's walk. */
+export class SegmentChecks {
+  private readonly ctrl: Int32Array;
+  private readonly bounds: Float64Array;
+  private readonly results: (number[] | null | undefined)[] = [];
+  /** Where the framed range ends: batches from here on are not covered. */
+  end = 0;
+  private chunks = 0;
+  private k = 0; // current chunk
+  private selfIdx = 0;
+  private cur: number[] | null = null;
+  private own: ByteSource | null = null;
+
+  constructor(
+    private readonly pool: VerifyPool,
+    private readonly gen: number,
+    private readonly job: SegmentJob,
+    src: ByteSource,
+    private readonly ports: MessagePort[],
+  ) {
+    this.ctrl = new Int32Array(job.ctrl);
+    this.bounds = new Float64Array(job.bounds);
+    this.frame(src);
+  }
+
+  /** Walk the size fields like walkLog does; stop at the first position that is not a whole entry. */
+  private frame(src: ByteSource): void {
+    const size = src.size;
+    const chunk = this.pool.chunk;
+    let pos = 0;
+    let chunkStart = 0;
+    while (pos < size) {
+      if (size - pos <= HEADER_SIZE_UP_TO_MAGIC) break;
+      const f = frameEntry(src.read(pos, HEADER_SIZE_UP_TO_MAGIC), 0, pos, size);
+      if (f.kind !== 'entry') break;
+      pos += f.size;
+      if (pos - chunkStart >= chunk) {
+        this.publish(chunkStart, pos);
+        chunkStart = pos;
+      }
+    }
+    if (pos > chunkStart) this.publish(chunkStart, pos);
+    this.end = pos;
+    Atomics.store(this.ctrl, FRAMED, 1);
+    Atomics.notify(this.ctrl, PUBLISHED);
+  }
+
+  private publish(start: number, end: number): void {
+    const k = this.chunks++;
+    this.bounds[2 * k] = start;
+    this.bounds[2 * k + 1] = end;
+    Atomics.store(this.ctrl, PUBLISHED, this.chunks);
+    Atomics.notify(this.ctrl, PUBLISHED);
+  }
+
+  private drain(): void {
+    for (const p of this.ports) {
+      for (;;) {
+        const m = receiveMessageOnPort(p) as { message: ChunkResult } | undefined;
+        if (!m) break;
+        const r = m.message;
+        if (r.gen === this.gen && this.results[r.chunk] === undefined) this.results[r.chunk] = r.self, stats.workers++;
+      }
+    }
+  }
+
+  private checkOwn(j: number): void {
+    stats.own++;
+    this.own ??= openSource(this.job.path, { pattern: 'sequential', mmapWindow: this.job.window });
+    let r: number[] | null;
+    try {
+      r = checkChunk(this.own, this.bounds[2 * j]!, this.bounds[2 * j + 1]!, this.job.file);
+    } catch {
+      r = null;
+    }
+    if (this.results[j] === undefined) this.results[j] = r;
+  }
+
+  private await(k: number): void {
+    let waited = 0;
+    while (this.results[k] === undefined) {
+      const seen = Atomics.load(this.ctrl, DONE);
+      this.drain();
+      if (this.results[k] !== undefined) break;
+      const j = this.pool.mainChecks || this.ports.length === 0 ? claim(this.ctrl) : -1;
+      if (j >= 0) {
+        this.checkOwn(j);
+        continue;
+      }
+      // Chunk k is being checked by a worker.
+      stats.waits++;
+      if (Atomics.wait(this.ctrl, DONE, seen, 50) === 'timed-out') {
+        waited += 50;
+        // A worker that died or hangs: check the chunk here (its late result is ignored).
+        if (waited >= 20_000) this.checkOwn(k);
+      }
+    }
+  }
+
+  /**
+   * Whether the batch at `pos` (called for every batch before `end`, in order) was found clean:
+   * its CRC is valid and its records give no finding.
+   */
+  clean(pos: number): boolean {
+    while (pos >= this.bounds[2 * this.k + 1]!) {
+      this.results[this.k] = undefined;
+      this.k++;
+      this.cur = null;
+    }
+    if (this.cur === null) {
+      this.await(this.k);
+      const r = this.results[this.k]!;
+      this.cur = r === null ? [ALL_SELF] : r;
+      this.selfIdx = 0;
+    }
+    const c = this.cur;
+    if (c[0] === ALL_SELF) return false;
+    while (this.selfIdx < c.length && c[this.selfIdx]! < pos) this.selfIdx++;
+    return !(this.selfIdx < c.length && c[this.selfIdx] === pos);
+  }
+
+  /** The segment is done (or abandoned): stop handing out chunks, release the second mapping. */
+  finish(): void {
+    Atomics.store(this.ctrl, NEXT, 1 << 30);
+    Atomics.store(this.ctrl, FRAMED, 1);
+    Atomics.notify(this.ctrl, PUBLISHED);
+    this.own?.close();
+    this.own = null;
+    this.results.length = 0;
+  }
+}
+
+/** Worker side: check the chunks of each segment it is sent until none are left to claim. */
+export function runWorker(port: MessagePort, job: SegmentJob): void {
+  const ctrl = new Int32Array(job.ctrl);
+  const bounds = new Float64Array(job.bounds);
+  let src: ByteSource | null = null;
+  try {
+    for (;;) {
+      // Read FRAMED before claiming: when it was already set, a failed claim means nothing is left.
+      const framed = Atomics.load(ctrl, FRAMED) === 1;
+      const published = Atomics.load(ctrl, PUBLISHED);
+      const j = claim(ctrl);
+      if (j < 0) {
+        if (framed) break;
+        Atomics.wait(ctrl, PUBLISHED, published, 20);
+        continue;
+      }
+      let self: number[] | null;
+      try {
+        src ??= openSource(job.path, { pattern: 'sequential', mmapWindow: job.window });
+        self = checkChunk(src, bounds[2 * j]!, bounds[2 * j + 1]!, job.file);
+      } catch {
+        self = null;
+      }
+      const r: ChunkResult = { gen: job.gen, chunk: j, self };
+      port.postMessage(r);
+      Atomics.add(ctrl, DONE, 1);
+      Atomics.notify(ctrl, DONE);
+    }
+  } finally {
+    src?.close();
+  }
+}

@@ -17,7 +17,7 @@
   ;; Returns the end of the output, or -1 when the bytes are not valid UTF-8 (the caller then takes
   ;; the exact replacement-character path). Reads up to 15 bytes past e and writes up to 16 bytes past
   ;; the returned end.
-  (func (export "esc") (param $s i32) (param $e i32) (param $d i32) (result i32)
+  (func $esc (export "esc") (param $s i32) (param $e i32) (param $d i32) (result i32)
     (local $v v128) (local $m i32) (local $c i32) (local $c1 i32) (local $n i32) (local $lo i32) (local $hi i32)
     (loop $main
       (block $scalar
@@ -36,7 +36,21 @@
             (then
               (local.set $s (i32.add (local.get $s) (i32.const 16)))
               (local.set $d (i32.add (local.get $d) (i32.const 16)))
-              (br $simd)))
+              ;; a second block in the same turn
+              (br_if $simd (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
+              (local.set $v (v128.load align=1 (local.get $s)))
+              (v128.store align=1 (local.get $d) (local.get $v))
+              (local.set $m (i8x16.bitmask
+                (v128.or
+                  (v128.or
+                    (i8x16.lt_s (local.get $v) (v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32))
+                    (i8x16.eq (local.get $v) (v128.const i8x16 34 34 34 34 34 34 34 34 34 34 34 34 34 34 34 34)))
+                  (i8x16.eq (local.get $v) (v128.const i8x16 92 92 92 92 92 92 92 92 92 92 92 92 92 92 92 92)))))
+              (if (i32.eqz (local.get $m))
+                (then
+                  (local.set $s (i32.add (local.get $s) (i32.const 16)))
+                  (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                  (br $simd)))))
           (local.set $m (i32.ctz (local.get $m)))
           (local.set $s (i32.add (local.get $s) (local.get $m)))
           (local.set $d (i32.add (local.get $d) (local.get $m)))))
@@ -110,7 +124,7 @@
     (unreachable))
 
   ;; Lowercase hex of [s, e) at d (2 bytes per input byte); returns the end.
-  (func (export "hex") (param $s i32) (param $e i32) (param $d i32) (result i32)
+  (func $hex (export "hex") (param $s i32) (param $e i32) (param $d i32) (result i32)
     (local $v v128) (local $h v128) (local $l v128) (local $c i32)
     (block $tail
       (loop $simd
@@ -140,4 +154,130 @@
         (local.set $d (i32.add (local.get $d) (i32.const 2)))
         (br $one)))
     (local.get $d))
+
+  ;; ---------------------------------------------------------------- whole record lines
+  ;; Templates and the digit-pair table live at fixed addresses of the constants area, which the JS
+  ;; side fills (each template: u32 length, then the bytes).
+  ;;   4194368 + 0    {"offset":            + 64   ,"timestamp":
+  ;;           + 128  timestampType (+ ,"key":)      + 256  ,"value": (or empty)
+  ;;           + 320  ,"headers":[]         + 384  ,"sequence":
+  ;;           + 448  "00".."99" (200 bytes)          + 1024 ,"batch":{…}} and the newline
+  (func $tpl (param $d i32) (param $a i32) (result i32)
+    (local $n i32) (local $i i32)
+    (local.set $n (i32.load (local.get $a)))
+    (if (i32.gt_u (local.get $n) (i32.const 64))
+      (then (memory.copy (local.get $d) (i32.add (local.get $a) (i32.const 4)) (local.get $n)))
+      (else
+        ;; short templates in 16-byte blocks (up to 15 bytes land in the output's slack)
+        (loop $blocks
+          (v128.store align=1 (i32.add (local.get $d) (local.get $i))
+            (v128.load offset=4 align=1 (i32.add (local.get $a) (local.get $i))))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br_if $blocks (i32.lt_u (local.get $i) (local.get $n))))))
+    (i32.add (local.get $d) (local.get $n)))
+
+  ;; decimal digits of x at d
+  (func $u32 (param $d i32) (param $x i32) (result i32)
+    (local $n i32) (local $end i32) (local $q i32)
+    (local.set $n
+      (select (i32.const 1)
+        (select (i32.const 2)
+          (select (i32.const 3)
+            (select (i32.const 4)
+              (select (i32.const 5)
+                (select (i32.const 6)
+                  (select (i32.const 7)
+                    (select (i32.const 8)
+                      (select (i32.const 9) (i32.const 10) (i32.lt_u (local.get $x) (i32.const 1000000000)))
+                      (i32.lt_u (local.get $x) (i32.const 100000000)))
+                    (i32.lt_u (local.get $x) (i32.const 10000000)))
+                  (i32.lt_u (local.get $x) (i32.const 1000000)))
+                (i32.lt_u (local.get $x) (i32.const 100000)))
+              (i32.lt_u (local.get $x) (i32.const 10000)))
+            (i32.lt_u (local.get $x) (i32.const 1000)))
+          (i32.lt_u (local.get $x) (i32.const 100)))
+        (i32.lt_u (local.get $x) (i32.const 10))))
+    (local.set $end (i32.add (local.get $d) (local.get $n)))
+    (local.set $d (local.get $end))
+    (block $out
+      (loop $pairs
+        (br_if $out (i32.lt_u (local.get $n) (i32.const 2)))
+        (local.set $q (i32.div_u (local.get $x) (i32.const 100)))
+        (local.set $d (i32.sub (local.get $d) (i32.const 2)))
+        (i32.store16 align=1 (local.get $d)
+          (i32.load16_u offset=4194816 align=1
+            (i32.shl (i32.sub (local.get $x) (i32.mul (local.get $q) (i32.const 100))) (i32.const 1))))
+        (local.set $x (local.get $q))
+        (local.set $n (i32.sub (local.get $n) (i32.const 2)))
+        (br $pairs)))
+    (if (local.get $n)
+      (then (i32.store8 (i32.sub (local.get $d) (i32.const 1)) (i32.add (local.get $x) (i32.const 0x30)))))
+    (local.get $end))
+
+  ;; a safe integer (|v| < 2^53) in decimal
+  (func $num (param $d i32) (param $f f64) (result i32)
+    (local $v i64) (local $hi i32) (local $lo i32) (local $q i32) (local $k i32)
+    (local.set $v (i64.trunc_sat_f64_s (local.get $f)))
+    (if (i64.lt_s (local.get $v) (i64.const 0))
+      (then
+        (i32.store8 (local.get $d) (i32.const 0x2d))
+        (local.set $d (i32.add (local.get $d) (i32.const 1)))
+        (local.set $v (i64.sub (i64.const 0) (local.get $v)))))
+    (if (i64.lt_u (local.get $v) (i64.const 4294967296))
+      (then (return (call $u32 (local.get $d) (i32.wrap_i64 (local.get $v))))))
+    (local.set $hi (i32.wrap_i64 (i64.div_u (local.get $v) (i64.const 100000000))))
+    (local.set $lo (i32.wrap_i64 (i64.sub (local.get $v) (i64.mul (i64.extend_i32_u (local.get $hi)) (i64.const 100000000)))))
+    (local.set $d (call $u32 (local.get $d) (local.get $hi)))
+    ;; 8 digits, zero-padded
+    (local.set $k (i32.const 8))
+    (loop $pairs
+      (local.set $k (i32.sub (local.get $k) (i32.const 2)))
+      (local.set $q (i32.div_u (local.get $lo) (i32.const 100)))
+      (i32.store16 align=1 (i32.add (local.get $d) (local.get $k))
+        (i32.load16_u offset=4194816 align=1
+          (i32.shl (i32.sub (local.get $lo) (i32.mul (local.get $q) (i32.const 100))) (i32.const 1))))
+      (local.set $lo (local.get $q))
+      (br_if $pairs (local.get $k)))
+    (i32.add (local.get $d) (i32.const 8)))
+
+  ;; a key or value: kind 1 utf8 string, 2 hex string; s < 0: null
+  (func $val (param $d i32) (param $kind i32) (param $s i32) (param $e i32) (result i32)
+    (if (i32.lt_s (local.get $s) (i32.const 0))
+      (then
+        (i32.store align=1 (local.get $d) (i32.const 0x6c6c756e))
+        (return (i32.add (local.get $d) (i32.const 4)))))
+    (i32.store8 (local.get $d) (i32.const 0x22))
+    (if (i32.eq (local.get $kind) (i32.const 1))
+      (then (local.set $d (call $esc (local.get $s) (local.get $e) (i32.add (local.get $d) (i32.const 1)))))
+      (else (local.set $d (call $hex (local.get $s) (local.get $e) (i32.add (local.get $d) (i32.const 1))))))
+    (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))
+    (i32.store8 (local.get $d) (i32.const 0x22))
+    (i32.add (local.get $d) (i32.const 1)))
+
+  ;; One record line without headers at d: offset and timestamp (safe integers), key and value
+  ;; (kind 0: omitted, 1: utf8, 2: hex; start < 0: null), sequence (< 0: omitted), then the batch
+  ;; part. Returns the end, or -1 when a key or value is not valid UTF-8 (nothing usable written).
+  (func (export "rec") (param $d i32) (param $off f64) (param $ts f64)
+      (param $kk i32) (param $ks i32) (param $ke i32) (param $vk i32) (param $vs i32) (param $ve i32) (param $seq i32)
+      (result i32)
+    (local.set $d (call $tpl (local.get $d) (i32.const 4194368)))
+    (local.set $d (call $num (local.get $d) (local.get $off)))
+    (local.set $d (call $tpl (local.get $d) (i32.const 4194432)))
+    (local.set $d (call $num (local.get $d) (local.get $ts)))
+    (local.set $d (call $tpl (local.get $d) (i32.const 4194496)))
+    (if (local.get $kk)
+      (then
+        (local.set $d (call $val (local.get $d) (local.get $kk) (local.get $ks) (local.get $ke)))
+        (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))))
+    (local.set $d (call $tpl (local.get $d) (i32.const 4194624)))
+    (if (local.get $vk)
+      (then
+        (local.set $d (call $val (local.get $d) (local.get $vk) (local.get $vs) (local.get $ve)))
+        (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))))
+    (local.set $d (call $tpl (local.get $d) (i32.const 4194688)))
+    (if (i32.ge_s (local.get $seq) (i32.const 0))
+      (then
+        (local.set $d (call $tpl (local.get $d) (i32.const 4194752)))
+        (local.set $d (call $num (local.get $d) (f64.convert_i32_s (local.get $seq))))))
+    (call $tpl (local.get $d) (i32.const 4195392)))
 )

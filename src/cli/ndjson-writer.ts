@@ -28,6 +28,7 @@ interface EscapeExports {
   esc(s: number, e: number, d: number): number;
   hex(s: number, e: number, d: number): number;
   copy(d: number, s: number, n: number): void;
+  rec(d: number, offset: number, timestamp: number, keyKind: number, ks: number, ke: number, valueKind: number, vs: number, ve: number, sequence: number): number;
 }
 
 const SLOT = 1 << 20;
@@ -36,6 +37,16 @@ const SLACK = 64;
 const IN_SIZE = 4 << 20;
 const CONST_AT = IN_SIZE + SLACK;
 const CONST_SIZE = (64 << 10) - SLACK;
+// the templates of json-escape.wat's `rec` (u32 length + bytes each) and its digit pairs
+const T_HEAD = CONST_AT;
+const T_TIMESTAMP = CONST_AT + 64;
+const T_TS_TYPE_KEY = CONST_AT + 128;
+const T_VALUE = CONST_AT + 256;
+const T_HEADERS = CONST_AT + 320;
+const T_SEQUENCE = CONST_AT + 384;
+const T_PAIRS = CONST_AT + 448;
+const T_TAIL = CONST_AT + 1024;
+const TAIL_MAX = CONST_SIZE - 1024 - 4;
 const SLOTS_AT = IN_SIZE + (64 << 10);
 const WASM_SLOTS = 5;
 
@@ -73,6 +84,9 @@ const NULL = enc('null');
 const HEADERS_OPEN = enc(',"headers":[');
 const HEADER_KEY = enc('{"key":');
 const SEQUENCE = enc(',"sequence":');
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** Decoder kinds of json-escape.wat's `rec` (-1: not handled there). */
+const REC_KIND: Record<string, number> = { none: 0, utf8: 1, hex: 2, base64: -1, json: -1 };
 
 /** 0: copied as is; 1: escaped; 2: not ASCII (copied when the whole string is valid UTF-8). */
 const CLASS = new Uint8Array(256);
@@ -210,12 +224,26 @@ export class JsonLinesWriter {
         this.slots.push({ buf: this.mem!.subarray(base, base + SLOT), base });
         this.free.push(WASM_SLOTS - 1 - i);
       }
+      this.template(T_HEAD, '{"offset":');
+      this.template(T_TIMESTAMP, ',"timestamp":');
+      this.template(T_VALUE, d.value === 'none' ? '' : ',"value":');
+      this.template(T_HEADERS, ',"headers":[]');
+      this.template(T_SEQUENCE, ',"sequence":');
+      this.mem!.set(DIGIT_PAIRS, T_PAIRS);
     }
     this.buf = EMPTY;
     this.take(0);
     stream.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'EPIPE') process.exit(0);
     });
+  }
+
+  /** A template of `rec` in wasm memory; false when it does not fit. */
+  private template(at: number, str: string, max = 60): boolean {
+    const mem = this.mem!;
+    if (str.length * 3 > max) return false;
+    mem.writeUInt32LE(mem.write(str, at + 4, 'utf8'), at);
+    return true;
   }
 
   /** Whether the WebAssembly escaper is in use (false: the JS loops). */
@@ -444,14 +472,18 @@ export class JsonLinesWriter {
     let tail: Buffer;
     let tailAt = -1;
     let tailLen: number;
-    if (mem !== null && tailStr.length * 3 <= CONST_SIZE) {
-      tailLen = mem.write(tailStr, CONST_AT, 'utf8');
-      tail = mem.subarray(CONST_AT, CONST_AT + tailLen);
-      tailAt = CONST_AT;
+    let recOk = false;
+    if (mem !== null && this.template(T_TAIL, tailStr, TAIL_MAX)) {
+      tailAt = T_TAIL + 4;
+      tailLen = mem.readUInt32LE(T_TAIL);
+      tail = mem.subarray(tailAt, tailAt + tailLen);
+      recOk = staged && REC_KIND[d.key]! >= 0 && REC_KIND[d.value]! >= 0 && this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (d.key === 'none' ? '' : ',"key":'), 124);
     } else {
       tail = enc(tailStr);
       tailLen = tail.length;
     }
+    const kindK = REC_KIND[d.key]!;
+    const kindV = REC_KIND[d.value]!;
     const tsType = TS_TYPE[b.timestampType]!;
     const logAppend = b.timestampType === 'LogAppendTime';
     const { baseOffset, baseTimestamp, maxTimestamp, baseSequence } = b;
@@ -549,6 +581,15 @@ export class JsonLinesWriter {
         const timestamp = logAppend ? maxTimestamp : baseTimestamp + tsDelta;
         this.ensure(6 * length + 96 * hc + 320 + tailLen);
         this.prefix();
+        const seq = baseSequence >= 0 ? lastSequenceFor(baseSequence, offsetDelta) : -1;
+        if (recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
+          // the whole line in one call; -1: a key or value is not valid UTF-8 (the JS path below)
+          const r = this.wasm!.rec(this.base + this.pos, offset, timestamp, kindK, ks, ke, kindV, vs, ve, seq);
+          if (r >= 0) {
+            this.pos = r - this.base;
+            continue;
+          }
+        }
         this.bytes(HEAD);
         this.num(offset);
         this.bytes(TIMESTAMP);
@@ -571,12 +612,9 @@ export class JsonLinesWriter {
           }
         }
         this.buf[this.pos++] = 0x5d;
-        if (baseSequence >= 0) {
-          const seq = lastSequenceFor(baseSequence, offsetDelta);
-          if (seq >= 0) {
-            this.bytes(SEQUENCE);
-            this.num(seq);
-          }
+        if (seq >= 0) {
+          this.bytes(SEQUENCE);
+          this.num(seq);
         }
         if (tailAt >= 0 && this.base >= 0) this.wasm!.copy(this.base + this.pos, tailAt, tailLen);
         else tail.copy(this.buf, this.pos);

@@ -25,7 +25,7 @@ import {
 import { crc32c } from '../format/crc.js';
 import { readInt16, readInt32, readInt64, readUInt32 } from '../format/int64.js';
 import { IoError, ioError } from '../format/errors.js';
-import { openSource, type ByteSource } from '../storage/source.js';
+import { mmapModule, openSource, type ByteSource } from '../storage/source.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
@@ -43,8 +43,13 @@ import { openSource, type ByteSource } from '../storage/source.js';
  * itself (so it never idles and a slow-starting worker costs nothing).
  */
 
-/** Chunk size: large enough to amortise a map and a message, small enough to balance threads. */
-const DEFAULT_CHUNK = 16 * 1024 * 1024;
+/**
+ * Chunk size: one memory map per chunk (as many maps as one thread makes), 16 chunks per GiB to
+ * balance the threads. Resident memory stays far below it: pages are dropped as a chunk is checked.
+ */
+const DEFAULT_CHUNK = 64 * 1024 * 1024;
+/** Checked bytes of a mapped chunk are released from the mapping every this many bytes. */
+const DROP_EVERY = 8 * 1024 * 1024;
 
 // ctrl words (Int32Array over a SharedArrayBuffer, one per segment)
 const PUBLISHED = 0; // chunks framed and claimable
@@ -136,18 +141,122 @@ export function batchClean(view: Buffer, off: number, size: number, pos: number,
   return true;
 }
 
+/**
+ * Check [start, end) with positional reads into one reused buffer (whole batches per read): no
+ * page-table work, which in a multi-threaded process costs TLB shootdowns on every unmap.
+ */
+export function checkChunkPread(fd: number, start: number, end: number, file: string, bufIn: Buffer): { self: number[]; buf: Buffer } {
+  const self: number[] = [];
+  let buf = bufIn;
+  let pos = start;
+  while (pos < end) {
+    const want = Math.min(buf.length, end - pos);
+    let got = 0;
+    while (got < want) {
+      const n = fs.readSync(fd, buf, got, want - got, pos + got);
+      if (n === 0) throw new IoError('EOF', 'file shrank while reading', { file, position: pos + got });
+      got += n;
+    }
+    let off = 0;
+    for (;;) {
+      if (off + 12 > got) break;
+      const size = LOG_OVERHEAD_PLUS(readInt32(buf, off + SIZE_OFFSET));
+      if (off + size > got) break;
+      if (!batchClean(buf, off, size, pos + off, file)) self.push(pos + off);
+      off += size;
+    }
+    if (off === 0) {
+      // One batch larger than the buffer: grow it to hold the batch.
+      const size = LOG_OVERHEAD_PLUS(readInt32(buf, SIZE_OFFSET));
+      buf = Buffer.allocUnsafe(Math.max(size, buf.length * 2));
+      continue;
+    }
+    pos += off;
+  }
+  return { self, buf };
+}
+
 /** Check the batches of [start, end) (whole entries, as framed by the main thread). */
-export function checkChunk(src: ByteSource, start: number, end: number, file: string): number[] {
+export function checkChunk(src: ByteSource, start: number, end: number, file: string, dropPages = true): number[] {
   const self: number[] = [];
   const view = src.read(start, end - start);
+  const drop = src.kind === 'mmap' && dropPages ? new PageDropper(view) : null;
   let off = 0;
   const len = end - start;
   while (off < len) {
     const size = LOG_OVERHEAD_PLUS(readInt32(view, off + SIZE_OFFSET));
     if (!batchClean(view, off, size, start + off, file)) self.push(start + off);
     off += size;
+    drop?.upTo(off);
   }
+  drop?.upTo(len, true);
   return self;
+}
+
+const READ_MODE = process.env.KSEG_VERIFY_CHUNK_READ ?? 'pread';
+
+/** How a thread reads the chunks of one segment. */
+export class ChunkReader {
+  private src: ByteSource | null = null;
+  private fd = -1;
+  private buf: Buffer | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly window: number,
+  ) {}
+
+  check(start: number, end: number, file: string): number[] {
+    if (READ_MODE === 'pread') {
+      if (this.fd < 0) this.fd = fs.openSync(this.path, 'r');
+      const r = checkChunkPread(this.fd, start, end, file, (this.buf ??= Buffer.allocUnsafe(1 << 20)));
+      this.buf = r.buf;
+      return r.self;
+    }
+    this.src ??= openSource(this.path, { pattern: 'sequential', mmapWindow: this.window });
+    return checkChunk(this.src, start, end, file, READ_MODE === 'mmap-drop');
+  }
+
+  close(): void {
+    this.src?.close();
+    this.src = null;
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+/**
+ * Releases the pages of a mapped view as they are passed (MADV_DONTNEED; a shared file mapping
+ * refaults from the page cache if touched again), so a thread holds a few MiB resident however
+ * large its chunk.
+ */
+class PageDropper {
+  private readonly whole: Buffer;
+  private readonly mm: { PAGESIZE: number; MADV_DONTNEED: number; advise(buf: Buffer, offset: number, length: number, advice: number): void };
+  private readonly page: number;
+  private done: number;
+
+  constructor(private readonly view: Buffer) {
+    // mmap-io's advise also takes (buffer, offset, length, advice); kseg's type names only the short form.
+    this.mm = mmapModule() as unknown as PageDropper['mm'];
+    this.page = this.mm.PAGESIZE || 4096;
+    this.whole = Buffer.from(view.buffer, 0, view.buffer.byteLength);
+    this.done = Math.floor(view.byteOffset / this.page) * this.page;
+  }
+
+  /** Bytes [0, off) of the view are checked. */
+  upTo(off: number, last = false): void {
+    const abs = this.view.byteOffset + off;
+    if (!last && abs - this.done < DROP_EVERY) return;
+    const to = last ? Math.min(this.whole.length, Math.ceil(abs / this.page) * this.page) : Math.floor(abs / this.page) * this.page;
+    if (to <= this.done) return;
+    try {
+      this.mm.advise(this.whole, this.done, to - this.done, this.mm.MADV_DONTNEED);
+    } catch {
+      /* advisory only */
+    }
+    this.done = to;
+  }
 }
 
 const LOG_OVERHEAD_PLUS = (sizeField: number): number => 12 + sizeField;
@@ -257,7 +366,7 @@ export class VerifyPool {
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
     const boundsBuf = new SharedArrayBuffer(maxChunks * 2 * 8);
     const gen = ++this.gen;
-    const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf, window: Math.max(this.chunk * 2, 16 * 1024 * 1024) };
+    const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf, window: this.chunk };
     for (const w of this.workers) w.worker.postMessage(job);
     try {
       return { checks: new SegmentChecks(this, gen, job, src, this.workers.map((w) => w.port)), src };
@@ -287,7 +396,7 @@ export class SegmentChecks {
   private k = 0; // current chunk
   private selfIdx = 0;
   private cur: number[] | null = null;
-  private own: ByteSource | null = null;
+  private own: ChunkReader | null = null;
 
   constructor(
     private readonly pool: VerifyPool,
@@ -344,10 +453,10 @@ export class SegmentChecks {
 
   private checkOwn(j: number): void {
     stats.own++;
-    this.own ??= openSource(this.job.path, { pattern: 'sequential', mmapWindow: this.job.window });
+    this.own ??= new ChunkReader(this.job.path, this.job.window);
     let r: number[] | null;
     try {
-      r = checkChunk(this.own, this.bounds[2 * j]!, this.bounds[2 * j + 1]!, this.job.file);
+      r = this.own.check(this.bounds[2 * j]!, this.bounds[2 * j + 1]!, this.job.file);
     } catch {
       r = null;
     }
@@ -412,7 +521,7 @@ export class SegmentChecks {
 export function runWorker(port: MessagePort, job: SegmentJob): void {
   const ctrl = new Int32Array(job.ctrl);
   const bounds = new Float64Array(job.bounds);
-  let src: ByteSource | null = null;
+  const reader = new ChunkReader(job.path, job.window);
   try {
     for (;;) {
       // Read FRAMED before claiming: when it was already set, a failed claim means nothing is left.
@@ -426,8 +535,7 @@ export function runWorker(port: MessagePort, job: SegmentJob): void {
       }
       let self: number[] | null;
       try {
-        src ??= openSource(job.path, { pattern: 'sequential', mmapWindow: job.window });
-        self = checkChunk(src, bounds[2 * j]!, bounds[2 * j + 1]!, job.file);
+        self = reader.check(bounds[2 * j]!, bounds[2 * j + 1]!, job.file);
       } catch {
         self = null;
       }
@@ -437,6 +545,6 @@ export function runWorker(port: MessagePort, job: SegmentJob): void {
       Atomics.notify(ctrl, DONE);
     }
   } finally {
-    src?.close();
+    reader.close();
   }
 }

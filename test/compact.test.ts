@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compact, groupSegmentsBySize, type CompactOptions } from '../src/ops/compact.js';
 import { md5Into } from '../src/ops/compact/md5.js';
+import { loadPartition } from '../src/ops/compact/partition.js';
 import { OffsetMap } from '../src/ops/compact/offset-map.js';
 import { emptyBatchOf } from '../src/ops/compact/records.js';
 import { recover } from '../src/ops/recover.js';
@@ -528,14 +529,17 @@ describe('compact model test (fast-check): random partitions with keys, tombston
           const opts: CompactOptions = { now, deleteRetentionMs, producerExpirationMs, offsetMapBytes: mapKeys === 1e6 ? undefined : mapBytesFor(mapKeys) };
           const mo = { now, deleteRetentionMs, producerExpirationMs, mapKeys };
           const expected = modelCompact(modelInput(dir), mo);
-          await compact(dir, opts);
+          const r1 = await compact(dir, opts);
           expectModel(dir, expected);
           verifyClean(dir);
+          // `after` (computed from what was written) is what a rescan finds.
+          expect(r1.after).toEqual(loadPartition(dir).summary);
           const later = now + deleteRetentionMs + 1;
           const expected2 = modelCompact(modelInput(dir), { ...mo, now: later });
-          await compact(dir, { ...opts, now: later });
+          const r2 = await compact(dir, { ...opts, now: later });
           expectModel(dir, expected2);
           verifyClean(dir);
+          expect(r2.after).toEqual(loadPartition(dir).summary);
         },
       ),
       { numRuns: 60 },
@@ -652,6 +656,7 @@ describe('compact crash safety: a crash at every fault point, then recover, give
     const res = await compact(dir, opts);
     expect(res.rounds.length).toBeGreaterThan(1);
     expectModel(dir, expected);
+    expect(res.after).toEqual(loadPartition(dir).summary);
     // Intermediate states are the results of the completed rounds: accept any record list the
     // model produces after k rounds.
     const roundStates = new Set<string>();

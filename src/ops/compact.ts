@@ -5,7 +5,7 @@ import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, Si
 import { segmentFileName } from '../storage/segments.js';
 import { buildOffsetMap, cleanGroup, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
 import { DEFAULT_OFFSET_MAP_BYTES, OffsetMap } from './compact/offset-map.js';
-import { assertSettled, loadPartition, readLogDirCheckpointEntry, type PartitionState, type SegmentInfo, type Summary } from './compact/partition.js';
+import { assertSettled, loadPartition, readLogDirCheckpointEntry, summarize, type PartitionState, type SegmentInfo, type Summary } from './compact/partition.js';
 import { ProducerStateScan } from './compact/producers.js';
 import { RecordWalk } from './compact/records.js';
 import { AbortedTxnSource, CleanedTransactionMetadata } from './compact/txn.js';
@@ -84,6 +84,8 @@ export interface CompactRound {
   mapKeys: number;
   mapSlots: number;
   mapMaxKeys: number;
+  /** Bytes of the map's memory this round used (the probed part of the table, record fates). */
+  mapBytesUsed: number;
   recordsMapped: number;
   segments: SegmentCleanStats[];
   groups: GroupResult[];
@@ -259,6 +261,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
   const changed = new Set<string>();
   const removed = new Set<string>();
   let dryAfter: Summary | null = null;
+  let finalSegments: Parameters<typeof summarize>[0] | null = null;
 
   for (;;) {
     const segs = state.segments;
@@ -293,6 +296,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
       mapKeys: map.size,
       mapSlots: map.slots,
       mapMaxKeys: map.maxDesiredSize,
+      mapBytesUsed: map.bytesUsed,
       recordsMapped: built.recordsMapped,
       segments: [],
       groups: [],
@@ -362,6 +366,11 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
       if (!dryRun) {
         T('finish');
         const eff = commitSwap(dir, groups, written);
+        // The partition now: the new segments and those above the round (what a rescan would find).
+        finalSegments = [
+          ...written.map((w) => ({ logSize: w.logSize, baseOffset: w.baseOffset, stats: { batches: w.batches, records: w.records, nextOffset: w.nextOffset } })),
+          ...segs.filter((s) => s.baseOffset >= endOffset),
+        ];
         T('commitSwap');
         for (const f of eff.changed) {
           changed.add(f);
@@ -407,7 +416,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
   }
   result.changed = [...changed];
   result.removed = [...removed];
-  result.after = dryRun ? (dryAfter ?? before) : result.rounds.length ? loadPartition(dir).summary : before;
+  result.after = dryRun ? (dryAfter ?? before) : finalSegments ? summarize(finalSegments) : before;
   T('after');
   return result;
 }

@@ -117,7 +117,7 @@ export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number,
       if (batch.isControl) txn.onControlBatchRead(batch);
       else if (!txn.onBatchRead(batch)) {
         if (batch.magic >= 2) {
-          walk.walk(batch);
+          walk.walkKeys(batch);
           const base = batch.baseOffset;
           const n = walk.count;
           if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));

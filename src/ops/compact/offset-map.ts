@@ -119,6 +119,11 @@ export class OffsetMap {
     return this.entries / this.slots;
   }
 
+  /** Bytes of memory the map has used since clear(): the probed part of the table and the fate bitmaps. */
+  get bytesUsed(): number {
+    return this.region * BYTES_PER_ENTRY + 8 * ((this.fateCap + 31) >>> 5);
+  }
+
   /** Slots currently probed (tests and diagnostics). */
   get regionSlots(): number {
     return this.region;

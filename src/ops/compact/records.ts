@@ -128,12 +128,18 @@ export class RecordWalk {
    * for LogAppendTime).
    */
   walk(batch: Batch): void {
+    if (!this.begin(batch)) return;
+    this.walkRecords(batch);
+  }
+
+  /** Point at the batch's (decompressed) records; false when it has none. */
+  private begin(batch: Batch): boolean {
     this.batch = batch;
     this.canonical = true;
     const count = batch.recordCount;
     if (count < 0) this.fail(`Found invalid record count ${count} in magic v2 batch`);
     this.count = 0;
-    if (count === 0) return;
+    if (count === 0) return false;
     if (batch.compressionId === 0) {
       this.buf = batch.bytes;
       this.pos = batch.start + RECORDS_OFFSET;
@@ -150,6 +156,85 @@ export class RecordWalk {
     }
     if (count > this.end - this.pos) this.fail(`Found invalid record count ${count} in magic v2 batch: more than its ${this.end - this.pos} payload bytes allow`);
     this.grow(count);
+    return true;
+  }
+
+  /**
+   * The offset map's walk: per record only the offset delta and the key's position and length
+   * (count, offsetDelta, keyStart, keyLen); values and headers are jumped over by the record's
+   * length, nothing else is read. Any record that does not frame cleanly is handed to the full
+   * walk, which reports it exactly as it always does (or, when it is fine after all, fills the
+   * same arrays).
+   */
+  walkKeys(batch: Batch): void {
+    if (!this.begin(batch)) return;
+    const count = batch.recordCount;
+    const buf = this.buf;
+    const end = this.end;
+    let pos = this.pos;
+    const start = pos;
+    const offsetDelta = this.offsetDelta;
+    const keyStart = this.keyStart;
+    const keyLen = this.keyLen;
+    for (let i = 0; i < count; i++) {
+      // length (varint), attributes (1 byte), timestamp delta (varlong), offset delta, key length
+      let b = pos < end ? buf[pos++]! : 0x100;
+      let raw = b & 0x7f;
+      for (let shift = 7; b & 0x80; shift += 7) {
+        if (shift > 28 || pos >= end) return this.rewalk(batch, start);
+        b = buf[pos++]!;
+        raw |= (b & 0x7f) << shift;
+      }
+      if (b === 0x100) return this.rewalk(batch, start);
+      const length = (raw >>> 1) ^ -(raw & 1);
+      if (length < 1 || length > end - pos) return this.rewalk(batch, start);
+      const bodyEnd = pos + length;
+      pos++; // attributes
+      let n = 0;
+      while (pos < bodyEnd && buf[pos]! & 0x80 && n < 9) {
+        pos++;
+        n++;
+      }
+      if (pos >= bodyEnd || buf[pos]! & 0x80) return this.rewalk(batch, start);
+      pos++; // last byte of the timestamp delta
+      // offset delta
+      b = pos < bodyEnd ? buf[pos++]! : 0x100;
+      raw = b & 0x7f;
+      for (let shift = 7; b & 0x80; shift += 7) {
+        if (shift > 28 || pos >= bodyEnd) return this.rewalk(batch, start);
+        b = buf[pos++]!;
+        raw |= (b & 0x7f) << shift;
+      }
+      if (b === 0x100) return this.rewalk(batch, start);
+      offsetDelta[i] = (raw >>> 1) ^ -(raw & 1);
+      // key length
+      b = pos < bodyEnd ? buf[pos++]! : 0x100;
+      raw = b & 0x7f;
+      for (let shift = 7; b & 0x80; shift += 7) {
+        if (shift > 28 || pos >= bodyEnd) return this.rewalk(batch, start);
+        b = buf[pos++]!;
+        raw |= (b & 0x7f) << shift;
+      }
+      if (b === 0x100) return this.rewalk(batch, start);
+      const kl = (raw >>> 1) ^ -(raw & 1);
+      if (kl > bodyEnd - pos) return this.rewalk(batch, start);
+      keyStart[i] = pos;
+      keyLen[i] = kl < 0 ? -1 : kl;
+      pos = bodyEnd;
+    }
+    if (pos !== end) return this.rewalk(batch, start);
+    this.pos = pos;
+    this.count = count;
+  }
+
+  /** Something in walkKeys looked wrong: the full walk decides (and reports). */
+  private rewalk(batch: Batch, start: number): void {
+    this.pos = start;
+    this.walkRecords(batch);
+  }
+
+  private walkRecords(batch: Batch): void {
+    const count = batch.recordCount;
     const logAppend = (batch.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
     const buf = this.buf;
     for (let i = 0; i < count; i++) {

@@ -50,6 +50,8 @@ import { mmapModule, openSource, type ByteSource } from '../storage/source.js';
 const DEFAULT_CHUNK = 64 * 1024 * 1024;
 /** Checked bytes of a mapped chunk are released from the mapping every this many bytes. */
 const DROP_EVERY = 8 * 1024 * 1024;
+/** Batch headers kept from framing for the walk, at most (larger batches count most: 1 per 64 MiB is plenty). */
+const HEADER_CACHE = 8 * 1024 * 1024;
 
 // ctrl words (Int32Array over a SharedArrayBuffer, one per segment)
 const PUBLISHED = 0; // chunks framed and claimable
@@ -397,6 +399,10 @@ export class SegmentChecks {
   private selfIdx = 0;
   private cur: number[] | null = null;
   private own: ChunkReader | null = null;
+  /** The first `headerCount` batch headers (61 bytes each), read while framing. */
+  private headers: Buffer = Buffer.alloc(0);
+  private headerCount = 0;
+  private batch = -1; // index of the batch last passed to clean()
 
   constructor(
     private readonly pool: VerifyPool,
@@ -416,10 +422,22 @@ export class SegmentChecks {
     const chunk = this.pool.chunk;
     let pos = 0;
     let chunkStart = 0;
+    let cache = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD * 1024);
+    let n = 0;
+    let caching = true;
     while (pos < size) {
       if (size - pos <= HEADER_SIZE_UP_TO_MAGIC) break;
-      const f = frameEntry(src.read(pos, HEADER_SIZE_UP_TO_MAGIC), 0, pos, size);
+      const hdr = src.read(pos, Math.min(RECORD_BATCH_OVERHEAD, size - pos));
+      const f = frameEntry(hdr, 0, pos, size);
       if (f.kind !== 'entry') break;
+      if (caching) {
+        // Keep the headers for the walk (it then reads nothing again), up to HEADER_CACHE bytes.
+        if ((n + 1) * RECORD_BATCH_OVERHEAD > cache.length) {
+          if (cache.length * 2 > HEADER_CACHE) caching = false;
+          else cache = Buffer.concat([cache, Buffer.allocUnsafe(cache.length)]);
+        }
+        if (caching) hdr.copy(cache, n++ * RECORD_BATCH_OVERHEAD);
+      }
       pos += f.size;
       if (pos - chunkStart >= chunk) {
         this.publish(chunkStart, pos);
@@ -428,6 +446,8 @@ export class SegmentChecks {
     }
     if (pos > chunkStart) this.publish(chunkStart, pos);
     this.end = pos;
+    this.headers = cache;
+    this.headerCount = n;
     Atomics.store(this.ctrl, FRAMED, 1);
     Atomics.notify(this.ctrl, PUBLISHED);
   }
@@ -489,6 +509,7 @@ export class SegmentChecks {
    * its CRC is valid and its records give no finding.
    */
   clean(pos: number): boolean {
+    this.batch++;
     while (pos >= this.bounds[2 * this.k + 1]!) {
       this.results[this.k] = undefined;
       this.k++;
@@ -506,6 +527,12 @@ export class SegmentChecks {
     return !(this.selfIdx < c.length && c[this.selfIdx] === pos);
   }
 
+  /** The header of the batch last passed to clean(), when framing kept it (a clean batch has all 61 bytes). */
+  header(): Buffer | null {
+    const i = this.batch;
+    return i < this.headerCount ? this.headers.subarray(i * RECORD_BATCH_OVERHEAD, (i + 1) * RECORD_BATCH_OVERHEAD) : null;
+  }
+
   /** The segment is done (or abandoned): stop handing out chunks, release the second mapping. */
   finish(): void {
     Atomics.store(this.ctrl, NEXT, 1 << 30);
@@ -514,6 +541,8 @@ export class SegmentChecks {
     this.own?.close();
     this.own = null;
     this.results.length = 0;
+    this.headers = Buffer.alloc(0);
+    this.headerCount = 0;
   }
 }
 

@@ -754,7 +754,7 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
     const entrySize = frame.size;
     const clean = pre !== null && pos < pre.end && pre.clean(pos);
     // A clean batch's body is not looked at again: its header is all the walk reads.
-    const bytes = src.read(pos, clean ? RECORD_BATCH_OVERHEAD : entrySize);
+    const bytes = clean ? (pre!.header() ?? src.read(pos, RECORD_BATCH_OVERHEAD)) : src.read(pos, entrySize);
     let b: Batch;
     try {
       b = decodeBatch(bytes, 0, entrySize, pos, file, !clean);

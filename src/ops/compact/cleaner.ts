@@ -8,7 +8,7 @@ import { assertCleanFraming, type SegmentInfo } from './partition.js';
 import type { OffsetMap } from './offset-map.js';
 import type { LastRecord } from './producers.js';
 import { MD5_WORDS, md5Words } from './md5.js';
-import { emptyBatchOf, rebuildCodec, rebuildV2, RecordWalk } from './records.js';
+import { emptyBatchOf, rebuildCodec, rebuildV2, rebuildV2Sync, RecordWalk } from './records.js';
 import { AbortedTxnSource, CleanedTransactionMetadata } from './txn.js';
 import type { CleanedSegmentWriter } from './writer.js';
 
@@ -198,6 +198,9 @@ export interface GroupOutput {
 /** Where a cleaned batch goes: a writer, or nowhere (dry run, counting only). */
 export interface BatchSink {
   append(bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number): void;
+  /** Room to build the next batch in place (CleanedSegmentWriter.reserve), committed by commitReserved. */
+  reserve?(len: number): Buffer | null;
+  commitReserved?(len: number, lastOffset: number, maxTimestamp: number, records: number): void;
 }
 
 /**
@@ -218,6 +221,17 @@ export async function cleanGroup(
   ctx.txn.cleanedIndex = (t) => {
     out.txnEntries++;
     writer?.appendAbortedTxn(t);
+  };
+  const reserve = sink.reserve && sink.commitReserved ? (len: number) => sink.reserve!(len) : undefined;
+  let lastLegacyBytes: Buffer | null = null;
+  const count = (bytes: Uint8Array, lastOffset: number, records: number, st: SegmentCleanStats) => {
+    out.bytes += bytes.length;
+    out.batches++;
+    out.records += records;
+    out.nextOffset = lastOffset + 1;
+    st.batchesOut++;
+    st.recordsOut += records;
+    st.bytesOut += bytes.length;
   };
   const emit = (bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number, st: SegmentCleanStats) => {
     sink.append(bytes, lastOffset, maxTimestamp, records);
@@ -245,14 +259,23 @@ export async function cleanGroup(
       st.batchesIn++;
       st.recordsIn += batch.recordCount;
       lastOfSegment = batch;
-      const r = await filterBatch(batch, ctx, retainLegacyDeletes, st);
-      if (r) emit(r.bytes, r.lastOffset, r.maxTimestamp, r.records, st);
+      // The batch's bytes live in the reader's buffer until the next batch is read: the cover
+      // batch of a legacy segment is copied now.
+      if (coverCandidate === seg && batch.magic < 2) lastLegacyBytes = Buffer.from(batch.bytes.subarray(batch.start, batch.start + batch.size));
+      let r = filterBatch(batch, ctx, retainLegacyDeletes, st, reserve);
+      if (r instanceof Promise) r = await r;
+      if (r) {
+        if (r.inPlace) {
+          sink.commitReserved!(r.bytes.length, r.lastOffset, r.maxTimestamp, r.records);
+          count(r.bytes, r.lastOffset, r.records, st);
+        } else emit(r.bytes, r.lastOffset, r.maxTimestamp, r.records, st);
+      }
     }
     if (coverCandidate === seg && lastOfSegment) {
       const b = lastOfSegment;
       cover = b.magic >= 2
         ? { bytes: emptyBatchOf(b), lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: 0 }
-        : { bytes: Buffer.from(b.bytes.subarray(b.start, b.start + b.size)), lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: b.recordCount };
+        : { bytes: lastLegacyBytes!, lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: b.recordCount };
     }
   }
   ctx.txn.cleanedIndex = null;
@@ -260,6 +283,8 @@ export async function cleanGroup(
 }
 
 interface Filtered {
+  /** Built in the sink's reserved room (commit it), rather than to be appended. */
+  inPlace?: boolean;
   bytes: Uint8Array;
   lastOffset: number;
   maxTimestamp: number;
@@ -275,7 +300,7 @@ const enum Retention {
 let keep = new Uint8Array(64);
 
 /** MemoryRecords.filterTo with the cleaner's RecordFilter, for one batch. */
-async function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boolean, st: SegmentCleanStats): Promise<Filtered | null> {
+function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boolean, st: SegmentCleanStats, reserve: ((len: number) => Buffer | null) | undefined): Filtered | null | Promise<Filtered | null> {
   const now = ctx.now;
   const canDiscardBatch = batch.isControl ? ctx.txn.onControlBatchRead(batch) : ctx.txn.onBatchRead(batch);
   const discardBatchRecords = batch.isControl ? canDiscardBatch && batch.deleteHorizonMs !== null && batch.deleteHorizonMs <= now : canDiscardBatch;
@@ -352,8 +377,17 @@ async function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes:
     }
     const newHorizon = needHorizon ? now + ctx.deleteRetentionMs : horizon;
     if (needHorizon) st.horizonsSet++;
-    const bytes = w.canonical ? await rebuildV2(batch, w, keep, newHorizon) : await reencodeV2(batch, keep, newHorizon);
-    return { bytes, lastOffset: batch.lastOffset, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP_OFFSET), records: retained };
+    if (w.canonical && batch.compressionId === 0) {
+      let reserved = false;
+      const bytes = rebuildV2Sync(batch, w, keep, newHorizon, reserve ? (len) => {
+        const room = reserve(len);
+        reserved = room !== null;
+        return room;
+      } : undefined);
+      return { inPlace: reserved, bytes, lastOffset: batch.lastOffset, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP_OFFSET), records: retained };
+    }
+    const rebuilt = w.canonical ? rebuildV2(batch, w, keep, newHorizon) : reencodeV2(batch, keep, newHorizon);
+    return rebuilt.then((bytes) => ({ bytes, lastOffset: batch.lastOffset, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP_OFFSET), records: retained }));
   }
   if (retention === Retention.RETAIN_EMPTY) {
     st.emptyBatchesKept++;

@@ -291,16 +291,34 @@ export interface RebuildHeader {
 // v2 header: baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
 // attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 | producerId int64 |
 // producerEpoch int16 | baseSequence int32 | recordsCount int32
+/** writeInt64 without BigInt for the values that are exact doubles (all real offsets and times). */
+function putInt64(out: Buffer, off: number, value: number): void {
+  if (!Number.isSafeInteger(value)) {
+    writeInt64(out, off, value);
+    return;
+  }
+  const hi = Math.floor(value / 4294967296);
+  const lo = value - hi * 4294967296;
+  out[off] = hi >>> 24;
+  out[off + 1] = (hi >>> 16) & 0xff;
+  out[off + 2] = (hi >>> 8) & 0xff;
+  out[off + 3] = hi & 0xff;
+  out[off + 4] = lo >>> 24;
+  out[off + 5] = (lo >>> 16) & 0xff;
+  out[off + 6] = (lo >>> 8) & 0xff;
+  out[off + 7] = lo & 0xff;
+}
+
 export function writeV2Header(out: Buffer, h: RebuildHeader): void {
-  writeInt64(out, 0, h.baseOffset);
+  putInt64(out, 0, h.baseOffset);
   out.writeInt32BE(out.length - LOG_OVERHEAD, SIZE_OFFSET);
   out.writeInt32BE(h.partitionLeaderEpoch, PARTITION_LEADER_EPOCH_OFFSET);
   out[MAGIC_OFFSET] = 2;
   out.writeInt16BE(h.attributes, ATTRIBUTES_OFFSET);
   out.writeInt32BE(h.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
-  writeInt64(out, BASE_TIMESTAMP_OFFSET, h.baseTimestamp);
-  writeInt64(out, MAX_TIMESTAMP_OFFSET, h.maxTimestamp);
-  writeInt64(out, PRODUCER_ID_OFFSET, h.producerId);
+  putInt64(out, BASE_TIMESTAMP_OFFSET, h.baseTimestamp);
+  putInt64(out, MAX_TIMESTAMP_OFFSET, h.maxTimestamp);
+  putInt64(out, PRODUCER_ID_OFFSET, h.producerId);
   out.writeInt16BE(h.producerEpoch, PRODUCER_EPOCH_OFFSET);
   out.writeInt32BE(h.baseSequence, BASE_SEQUENCE_OFFSET);
   out.writeInt32BE(h.count, RECORDS_COUNT_OFFSET);
@@ -318,41 +336,81 @@ export function rebuildCodec(compressionId: number): CompressionWriteName {
  * set, else the first kept record's timestamp; max timestamp = the largest kept timestamp
  * (CreateTime) or the batch's append time. `keep[i]` selects records of the last `walk`.
  */
-export async function rebuildV2(batch: Batch, w: RecordWalk, keep: Uint8Array, deleteHorizonMs: number | null): Promise<Buffer> {
-  let first = -1;
-  let n = 0;
-  let maxTs = -1;
-  for (let i = 0; i < w.count; i++) {
-    if (!keep[i]) continue;
-    if (first < 0) first = i;
-    n++;
-    if (w.timestamp[i]! > maxTs) maxTs = w.timestamp[i]!;
-  }
-  const logAppend = (batch.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
-  const baseTimestamp = deleteHorizonMs !== null ? deleteHorizonMs : first >= 0 ? w.timestamp[first]! : -1;
+export async function rebuildV2(batch: Batch, w: RecordWalk, keep: Uint8Array, deleteHorizonMs: number | null, reserve?: (len: number) => Buffer | null): Promise<Buffer> {
+  const codecId = batch.compressionId;
+  if (codecId === 0) return rebuildV2Sync(batch, w, keep, deleteHorizonMs, reserve);
+  const raw = Buffer.allocUnsafe(recordsSize(w, keep, baseTimestampOf(w, keep, deleteHorizonMs)));
+  const h = writeRetained(raw, 0, w, keep, deleteHorizonMs);
+  const payload = await compress(rebuildCodec(codecId), raw, 2);
+  const out = Buffer.allocUnsafe(RECORDS_OFFSET + payload.length);
+  payload.copy(out, RECORDS_OFFSET);
+  writeRebuiltHeader(out, batch, deleteHorizonMs, h.baseTimestamp, h.maxTs, h.n);
+  return out;
+}
+
+/**
+ * rebuildV2 for an uncompressed batch, written straight into `reserve(size)` when that gives room
+ * (the segment writer's buffer), else into a new buffer.
+ */
+export function rebuildV2Sync(batch: Batch, w: RecordWalk, keep: Uint8Array, deleteHorizonMs: number | null, reserve?: (len: number) => Buffer | null): Buffer {
+  const baseTimestamp = baseTimestampOf(w, keep, deleteHorizonMs);
+  const len = RECORDS_OFFSET + recordsSize(w, keep, baseTimestamp);
+  const out = reserve?.(len) ?? Buffer.allocUnsafe(len);
+  const h = writeRetained(out, RECORDS_OFFSET, w, keep, deleteHorizonMs);
+  writeRebuiltHeader(out, batch, deleteHorizonMs, h.baseTimestamp, h.maxTs, h.n);
+  return out;
+}
+
+/** The new base timestamp: the delete horizon when one is set, else the first kept record's timestamp. */
+function baseTimestampOf(w: RecordWalk, keep: Uint8Array, deleteHorizonMs: number | null): number {
+  if (deleteHorizonMs !== null) return deleteHorizonMs;
+  for (let i = 0; i < w.count; i++) if (keep[i]) return w.timestamp[i]!;
+  return -1;
+}
+
+/** Bytes of the kept records re-encoded against `baseTimestamp`. */
+function recordsSize(w: RecordWalk, keep: Uint8Array, baseTimestamp: number): number {
   let size = 0;
   for (let i = 0; i < w.count; i++) {
     if (!keep[i]) continue;
     const body = 1 + sizeOfVarlong(w.timestamp[i]! - baseTimestamp) + (w.recEnd[i]! - w.tailStart[i]!);
     size += sizeOfVarint(body) + body;
   }
-  const raw = Buffer.allocUnsafe(size);
-  let p = 0;
+  return size;
+}
+
+const retained = { baseTimestamp: 0, maxTs: 0, n: 0 };
+
+/** Write the kept records at out[p..]: length, attributes 0, timestamp delta, then the rest verbatim. */
+function writeRetained(out: Buffer, p: number, w: RecordWalk, keep: Uint8Array, deleteHorizonMs: number | null): typeof retained {
+  const baseTimestamp = baseTimestampOf(w, keep, deleteHorizonMs);
+  let n = 0;
+  let maxTs = -1;
+  const src = w.buf;
   for (let i = 0; i < w.count; i++) {
     if (!keep[i]) continue;
-    const delta = w.timestamp[i]! - baseTimestamp;
-    const tail = w.recEnd[i]! - w.tailStart[i]!;
-    p = writeVarint(raw, p, 1 + sizeOfVarlong(delta) + tail);
-    raw[p++] = 0;
-    p = writeVarlong(raw, p, delta);
-    w.buf.copy(raw, p, w.tailStart[i]!, w.recEnd[i]!);
+    n++;
+    const ts = w.timestamp[i]!;
+    if (ts > maxTs) maxTs = ts;
+    const delta = ts - baseTimestamp;
+    const ts0 = w.tailStart[i]!;
+    const tail = w.recEnd[i]! - ts0;
+    p = writeVarint(out, p, 1 + sizeOfVarlong(delta) + tail);
+    out[p++] = 0;
+    p = writeVarlong(out, p, delta);
+    if (tail < 64) for (let j = 0; j < tail; j++) out[p + j] = src[ts0 + j]!;
+    else src.copy(out, p, ts0, ts0 + tail);
     p += tail;
   }
-  const codecId = batch.compressionId;
-  const payload = codecId === 0 ? raw : await compress(rebuildCodec(codecId), raw, 2);
-  const out = Buffer.allocUnsafe(RECORDS_OFFSET + payload.length);
-  payload.copy(out, RECORDS_OFFSET);
-  let attributes = codecId | (batch.attributes & (ATTR_TIMESTAMP_TYPE | ATTR_TRANSACTIONAL | ATTR_CONTROL));
+  retained.baseTimestamp = baseTimestamp;
+  retained.maxTs = maxTs;
+  retained.n = n;
+  return retained;
+}
+
+function writeRebuiltHeader(out: Buffer, batch: Batch, deleteHorizonMs: number | null, baseTimestamp: number, maxTs: number, n: number): void {
+  const logAppend = (batch.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
+  let attributes = batch.compressionId | (batch.attributes & (ATTR_TIMESTAMP_TYPE | ATTR_TRANSACTIONAL | ATTR_CONTROL));
   if (deleteHorizonMs !== null) attributes |= ATTR_DELETE_HORIZON;
   writeV2Header(out, {
     baseOffset: batch.baseOffset,
@@ -366,7 +424,6 @@ export async function rebuildV2(batch: Batch, w: RecordWalk, keep: Uint8Array, d
     baseSequence: batch.baseSequence,
     count: n,
   });
-  return out;
 }
 
 /** DefaultRecordBatch.writeEmptyHeader: what the cleaner keeps of a batch whose records all went. */

@@ -7,7 +7,7 @@ import { faultPoint, SimulatedCrash } from '../../storage/atomic.js';
 import { segmentFileName } from '../../storage/segments.js';
 
 export const CLEANED_SUFFIX = '.cleaned';
-const BUFFER_BYTES = 1 << 20;
+const BUFFER_BYTES = 4 << 20;
 const MAX_RELATIVE_OFFSET = 2147483647;
 
 export interface WrittenSegment {
@@ -27,7 +27,7 @@ export interface WrittenSegment {
 /**
  * A new segment written as `<base>.log.cleaned` (+ `.index.cleaned`, `.timeindex.cleaned`,
  * `.txnindex.cleaned`), the names Kafka's cleaner uses before the swap. Batches are appended through
- * a 1 MiB buffer; the offset and time indexes follow Kafka's per-batch rule (IndexBuilder) and are
+ * a 4 MiB buffer; the offset and time indexes follow Kafka's per-batch rule (IndexBuilder) and are
  * written trimmed when the segment is finished, with the final max-timestamp entry, as on roll.
  */
 export class CleanedSegmentWriter {
@@ -65,11 +65,37 @@ export class CleanedSegmentWriter {
     }
   }
 
-  /** Append one batch (its exact bytes) with its last offset, max timestamp and record count. */
-  append(bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number): void {
+  /**
+   * Room for a batch of `len` bytes to be written in place (the next thing appended), as a view
+   * into the write buffer; null when it does not fit the buffer (then build it and append()).
+   */
+  reserve(len: number): Buffer | null {
+    const buf = this.buf;
+    if (!buf || len > BUFFER_BYTES) return null;
+    if (this.fill + len > BUFFER_BYTES) this.flush();
+    return buf.subarray(this.fill, this.fill + len);
+  }
+
+  /** Append the `len` bytes written into the view reserve() returned. */
+  commitReserved(len: number, lastOffset: number, maxTimestamp: number, records: number): void {
+    this.checkOffset(lastOffset);
+    this.index.add(this.position, len, lastOffset, maxTimestamp);
+    this.fill += len;
+    this.position += len;
+    this.batches++;
+    this.records += records;
+    this.nextOffset = lastOffset + 1;
+  }
+
+  private checkOffset(lastOffset: number): void {
     if (lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET || lastOffset < this.baseOffset) {
       throw new CorruptDataError('OFFSET_OVERFLOW', `offset ${lastOffset} cannot be stored in a segment with base offset ${this.baseOffset} (relative offsets are int32)`, { file: segmentFileName(this.baseOffset, 'log') });
     }
+  }
+
+  /** Append one batch (its exact bytes) with its last offset, max timestamp and record count. */
+  append(bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number): void {
+    this.checkOffset(lastOffset);
     this.index.add(this.position, bytes.length, lastOffset, maxTimestamp);
     const buf = this.buf;
     if (buf && this.fill + bytes.length > BUFFER_BYTES) this.flush();

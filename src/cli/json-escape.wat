@@ -155,6 +155,76 @@
         (br $one)))
     (local.get $d))
 
+  ;; Base64 (standard alphabet, `=` padding) of [s, e) at d; returns the end. 12 input bytes to 16
+  ;; characters per SIMD turn (reads up to 4 bytes past the 12), the last 1..11 bytes one group at a time.
+  (func $b64 (export "b64") (param $s i32) (param $e i32) (param $d i32) (result i32)
+    (local $x v128) (local $i v128) (local $r v128) (local $w i32) (local $n i32)
+    (local $shuf v128) (local $m0 v128) (local $m1 v128) (local $m2 v128) (local $m3 v128)
+    (local $c51 v128) (local $c13 v128) (local $c26 v128) (local $lut v128)
+    ;; constants in locals: V8 rebuilds a v128.const inside a loop on every turn
+    (local.set $shuf (v128.const i8x16 2 1 0 128 5 4 3 128 8 7 6 128 11 10 9 128))
+    (local.set $m0 (v128.const i32x4 0x3f 0x3f 0x3f 0x3f))
+    (local.set $m1 (v128.const i32x4 0x3f00 0x3f00 0x3f00 0x3f00))
+    (local.set $m2 (v128.const i32x4 0x3f0000 0x3f0000 0x3f0000 0x3f0000))
+    (local.set $m3 (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000))
+    (local.set $c51 (i8x16.splat (i32.const 51)))
+    (local.set $c13 (i8x16.splat (i32.const 13)))
+    (local.set $c26 (i8x16.splat (i32.const 26)))
+    (local.set $lut (v128.const i8x16 71 -4 -4 -4 -4 -4 -4 -4 -4 -4 -4 -19 -16 65 0 0))
+    (block $tail
+      (loop $simd
+        (br_if $tail (i32.gt_u (i32.add (local.get $s) (i32.const 12)) (local.get $e)))
+        ;; each 32-bit lane = a<<16 | b<<8 | c for one 3-byte group
+        (local.set $x (i8x16.swizzle (v128.load align=1 (local.get $s)) (local.get $shuf)))
+        ;; the four 6-bit indices as bytes 0..3 of each lane
+        (local.set $i
+          (v128.or
+            (v128.or
+              (v128.and (i32x4.shr_u (local.get $x) (i32.const 18)) (local.get $m0))
+              (v128.and (i32x4.shr_u (local.get $x) (i32.const 4)) (local.get $m1)))
+            (v128.or
+              (v128.and (i32x4.shl (local.get $x) (i32.const 10)) (local.get $m2))
+              (v128.and (i32x4.shl (local.get $x) (i32.const 24)) (local.get $m3)))))
+        ;; index -> character: add an offset chosen by range (0-25 'A', 26-51 'a', 52-61 '0', 62 '+', 63 '/')
+        (local.set $r (v128.bitselect
+          (local.get $c13)
+          (i8x16.sub_sat_u (local.get $i) (local.get $c51))
+          (i8x16.gt_u (local.get $c26) (local.get $i))))
+        (v128.store align=1 (local.get $d) (i8x16.add (local.get $i) (i8x16.swizzle (local.get $lut) (local.get $r))))
+        (local.set $s (i32.add (local.get $s) (i32.const 12)))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (br $simd)))
+    (block $end
+      (loop $groups
+        (local.set $n (i32.sub (local.get $e) (local.get $s)))
+        (br_if $end (i32.le_s (local.get $n) (i32.const 0)))
+        (local.set $w (i32.shl (i32.load8_u (local.get $s)) (i32.const 16)))
+        (if (i32.gt_s (local.get $n) (i32.const 1))
+          (then (local.set $w (i32.or (local.get $w) (i32.shl (i32.load8_u offset=1 (local.get $s)) (i32.const 8))))))
+        (if (i32.gt_s (local.get $n) (i32.const 2))
+          (then (local.set $w (i32.or (local.get $w) (i32.load8_u offset=2 (local.get $s))))))
+        (i32.store8 (local.get $d) (call $b64c (i32.shr_u (local.get $w) (i32.const 18))))
+        (i32.store8 offset=1 (local.get $d) (call $b64c (i32.and (i32.shr_u (local.get $w) (i32.const 12)) (i32.const 63))))
+        (i32.store8 offset=2 (local.get $d)
+          (select (call $b64c (i32.and (i32.shr_u (local.get $w) (i32.const 6)) (i32.const 63))) (i32.const 0x3d) (i32.gt_s (local.get $n) (i32.const 1))))
+        (i32.store8 offset=3 (local.get $d)
+          (select (call $b64c (i32.and (local.get $w) (i32.const 63))) (i32.const 0x3d) (i32.gt_s (local.get $n) (i32.const 2))))
+        (local.set $s (i32.add (local.get $s) (i32.const 3)))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (br $groups)))
+    (local.get $d))
+
+  (func $b64c (param $i i32) (result i32)
+    (if (result i32) (i32.lt_u (local.get $i) (i32.const 26))
+      (then (i32.add (local.get $i) (i32.const 65)))
+      (else
+        (if (result i32) (i32.lt_u (local.get $i) (i32.const 52))
+          (then (i32.add (local.get $i) (i32.const 71)))
+          (else
+            (if (result i32) (i32.lt_u (local.get $i) (i32.const 62))
+              (then (i32.sub (local.get $i) (i32.const 4)))
+              (else (select (i32.const 43) (i32.const 47) (i32.eq (local.get $i) (i32.const 62))))))))))
+
   ;; ---------------------------------------------------------------- whole record lines
   ;; Templates and the digit-pair table live at fixed addresses of the constants area, which the JS
   ;; side fills (each template: u32 length, then the bytes).
@@ -240,7 +310,7 @@
       (br_if $pairs (local.get $k)))
     (i32.add (local.get $d) (i32.const 8)))
 
-  ;; a key or value: kind 1 utf8 string, 2 hex string; s < 0: null
+  ;; a key or value: kind 1 utf8 string, 2 hex, 3 base64; s < 0: null
   (func $val (param $d i32) (param $kind i32) (param $s i32) (param $e i32) (result i32)
     (if (i32.lt_s (local.get $s) (i32.const 0))
       (then
@@ -249,13 +319,16 @@
     (i32.store8 (local.get $d) (i32.const 0x22))
     (if (i32.eq (local.get $kind) (i32.const 1))
       (then (local.set $d (call $esc (local.get $s) (local.get $e) (i32.add (local.get $d) (i32.const 1)))))
-      (else (local.set $d (call $hex (local.get $s) (local.get $e) (i32.add (local.get $d) (i32.const 1))))))
+      (else
+        (if (i32.eq (local.get $kind) (i32.const 2))
+          (then (local.set $d (call $hex (local.get $s) (local.get $e) (i32.add (local.get $d) (i32.const 1)))))
+          (else (local.set $d (call $b64 (local.get $s) (local.get $e) (i32.add (local.get $d) (i32.const 1))))))))
     (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))
     (i32.store8 (local.get $d) (i32.const 0x22))
     (i32.add (local.get $d) (i32.const 1)))
 
   ;; One record line without headers at d: offset and timestamp (safe integers), key and value
-  ;; (kind 0: omitted, 1: utf8, 2: hex; start < 0: null), sequence (< 0: omitted), then the batch
+  ;; (kind 0: omitted, 1: utf8, 2: hex, 3: base64; start < 0: null), sequence (< 0: omitted), then the batch
   ;; part. Returns the end, or -1 when a key or value is not valid UTF-8 (nothing usable written).
   (func (export "rec") (param $d i32) (param $off f64) (param $ts f64)
       (param $kk i32) (param $ks i32) (param $ke i32) (param $vk i32) (param $vs i32) (param $ve i32) (param $seq i32)

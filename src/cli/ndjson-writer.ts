@@ -27,6 +27,7 @@ interface EscapeExports {
   mem: { buffer: ArrayBuffer };
   esc(s: number, e: number, d: number): number;
   hex(s: number, e: number, d: number): number;
+  b64(s: number, e: number, d: number): number;
   copy(d: number, s: number, n: number): void;
   rec(d: number, offset: number, timestamp: number, keyKind: number, ks: number, ke: number, valueKind: number, vs: number, ve: number, sequence: number): number;
 }
@@ -86,7 +87,7 @@ const HEADER_KEY = enc('{"key":');
 const SEQUENCE = enc(',"sequence":');
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Decoder kinds of json-escape.wat's `rec` (-1: not handled there). */
-const REC_KIND: Record<string, number> = { none: 0, utf8: 1, hex: 2, base64: -1, json: -1 };
+const REC_KIND: Record<string, number> = { none: 0, utf8: 1, hex: 2, base64: 3, json: -1 };
 
 /** 0: copied as is; 1: escaped; 2: not ASCII (copied when the whole string is valid UTF-8). */
 const CLASS = new Uint8Array(256);
@@ -416,8 +417,9 @@ export class JsonLinesWriter {
     if (decoder === 'hex') {
       if (staged && this.base >= 0) this.pos = this.wasm!.hex(s, e, this.base + this.pos) - this.base;
       else this.pos = hexJs(src, s, e, buf, this.pos);
+    } else if (staged && this.base >= 0) {
+      this.pos = this.wasm!.b64(s, e, this.base + this.pos) - this.base;
     } else {
-      // base64
       this.pos += buf.write(src.toString('base64', s, e), this.pos, 'latin1');
     }
     buf[this.pos++] = 0x22;

@@ -10,7 +10,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
-if (run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0) {
+// The same build as `npm run build`: tsc, then the CLI bundles bin/kseg.js runs (scripts/build-cli.mjs).
+if (run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0 || run(process.execPath, [path.join(root, 'scripts', 'build-cli.mjs')]) !== 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

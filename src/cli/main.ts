@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { KsegError } from '../format/errors.js';
 import { SimulatedCrash } from '../storage/atomic.js';
 import { toJson } from './output.js';
-import { setColor } from './theme.js';
+import { stdoutMayBeTty, writeStdout } from './stdout.js';
 
 /**
  * The entry: maps command names to lazily imported modules, so `kseg --help` and `kseg lookup`
@@ -45,11 +45,24 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // Help goes out without creating process.stdout unless fd 1 may be a terminal (stdout.ts):
+  // commander's own functions then run as they are; off a terminal they would find no TTY.
+  const out = program.configureOutput();
+  program.configureOutput({
+    writeOut: writeStdout,
+    // (commander's types say number / boolean; its own defaults return undefined off a terminal)
+    getOutHelpWidth: (() => (stdoutMayBeTty() ? out.getOutHelpWidth!() : undefined)) as () => number,
+    getOutHasColors: (() => (stdoutMayBeTty() ? out.getOutHasColors!() : forcedColor())) as () => boolean,
+  });
   program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
-  program.hook('preAction', (cmd) => setColor(cmd.optsWithGlobals().color as boolean | undefined));
+  program.hook('preAction', async (cmd) => {
+    // theme.js (chalk) is loaded by the commands that print colours; --json lookups never load it.
+    const color = cmd.optsWithGlobals().color as boolean | undefined;
+    if (color === false) (await import('./theme.js')).setColor(false);
+  });
 
   if ((argv.includes('--version') || argv.includes('-V')) && argv.includes('--verbose')) {
-    process.stdout.write(await versionDetails());
+    writeStdout(await versionDetails());
     return;
   }
   const name = commandName(argv);
@@ -64,6 +77,14 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   } catch (e) {
     process.exitCode = exitFor(e, wantsJson);
   }
+}
+
+/** commander's colour rule for output that is not a terminal (its `useColor()`, then no). */
+function forcedColor(): boolean | undefined {
+  const env = process.env;
+  if (env.NO_COLOR || env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
+  if (env.FORCE_COLOR || env.CLICOLOR_FORCE !== undefined) return true;
+  return undefined;
 }
 
 export function exitFor(e: unknown, wantsJson: boolean): number {

@@ -1,4 +1,4 @@
-import zlib from 'node:zlib';
+import type zlibTypes from 'node:zlib';
 import { CorruptDataError } from './errors.js';
 import type { CompressionWriteName } from './compression.js';
 import { optionalNative, requireModule } from './native.js';
@@ -8,6 +8,9 @@ import { optionalNative, requireModule } from './native.js';
  * tolerates is ours: xerial snappy framing (and raw snappy beside it), the LZ4 frame with Kafka's
  * magic-0 header-checksum quirk. Modules load on first use so `kseg --help` loads none of them.
  */
+
+let zlibMod: typeof zlibTypes | null = null;
+const zlib = (): typeof zlibTypes => (zlibMod ??= requireModule<typeof zlibTypes>('node:zlib'));
 
 // ---------------------------------------------------------------- snappy
 interface SnappyModule {
@@ -218,7 +221,7 @@ export function decompress(codecId: number, data: Uint8Array, magic: number): Bu
   switch (codecId) {
     case 1:
       try {
-        return zlib.gunzipSync(data);
+        return zlib().gunzipSync(data);
       } catch (e) {
         throw new CorruptDataError('DECOMPRESSION_ERROR', `gzip: ${(e as Error).message}`);
       }
@@ -239,7 +242,7 @@ export async function compress(codec: CompressionWriteName, data: Uint8Array, ma
     case 'none':
       return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     case 'gzip':
-      return zlib.gzipSync(data);
+      return zlib().gzipSync(data);
     case 'snappy':
       return snappyCompress(data, false);
     case 'snappy-xerial':

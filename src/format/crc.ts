@@ -1,4 +1,3 @@
-import zlib from 'node:zlib';
 import { optionalNative, requireModule } from './native.js';
 
 /**
@@ -26,7 +25,8 @@ function loadCrc32c(): Crc32cFn {
 }
 
 function loadCrc32(): Crc32cFn {
-  const z = zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number };
+  // node:zlib loads on first use (it costs start-up time commands without a v0/v1 CRC do not need).
+  const z = requireModule<{ crc32?: (data: Uint8Array, value?: number) => number }>('node:zlib');
   if (typeof z.crc32 === 'function') {
     crc32Name = 'zlib.crc32';
     const f = z.crc32;

@@ -1,11 +1,12 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, checkBatchCrc, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
-import { NotFoundError, UsageError } from '../format/errors.js';
+import { ioError, NotFoundError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
+import { listSegments, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
 
 /**
  * Offset and timestamp lookup the way a broker serves a fetch / ListOffsets: binary-search the
@@ -31,9 +32,36 @@ export interface LookupOptions {
   timestamp?: number;
 }
 
+/**
+ * The segments of a partition by name only: index names and the log size are read for the one or
+ * two segments used (`withIndexes` before a segment's index files are looked at).
+ */
+interface PartitionDir extends SegmentListing {
+  dir: string;
+  segments: Segment[];
+}
+
+type Segment = SegmentFiles & { logSize?: number };
+
+function scanPartition(dir: string): PartitionDir {
+  return { dir, ...listSegments(dir) };
+}
+
+function logSize(dir: string, seg: Segment): number {
+  if (seg.logSize === undefined) {
+    const p = path.join(dir, seg.log);
+    try {
+      seg.logSize = fs.statSync(p).size;
+    } catch (e) {
+      throw ioError(e, p);
+    }
+  }
+  return seg.logSize;
+}
+
 export function lookup(dir: string, opts: LookupOptions): LookupResult {
   if ((opts.offset === undefined) === (opts.timestamp === undefined)) throw new UsageError('give exactly one of --offset or --timestamp');
-  const part = scanPartitionDir(dir);
+  const part = scanPartition(dir);
   if (part.segments.length === 0) throw new NotFoundError('EMPTY_PARTITION', 'the directory holds no .log segments', { file: dir });
   return opts.offset !== undefined ? lookupOffset(part, opts.offset) : lookupTimestamp(part, opts.timestamp!);
 }
@@ -63,12 +91,13 @@ function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
   if (!seg.index) return null;
   const buf = readWholeFile(path.join(dir, seg.index), { pattern: 'random' });
   const n = slotCount(buf.length, OFFSET_INDEX_ENTRY_SIZE);
+  const size = logSize(dir, seg);
   let count = 0;
   let prev = -1;
   for (; count < n; count++) {
     const rel = readInt32(buf, count * 8);
     const pos = readInt32(buf, count * 8 + 4);
-    if ((count > 0 && rel <= prev) || pos < 0 || pos >= seg.logSize) break;
+    if ((count > 0 && rel <= prev) || pos < 0 || pos >= size) break;
     prev = rel;
   }
   return { buf, count };
@@ -139,7 +168,7 @@ function firstOffsetAt(src: ByteSource, position: number): number | null {
 }
 
 function logEndOffset(dir: string, part: PartitionDir): number {
-  const last = part.segments[part.segments.length - 1]!;
+  const last = part.withIndexes(part.segments[part.segments.length - 1]!);
   // Start at the last usable index entry: only the tail of the active segment is read.
   const idx = loadOffsetIndex(dir, last);
   const start = idx && idx.count > 0 ? offsetIndexEntry(idx.buf, idx.count - 1, last.baseOffset).position : 0;
@@ -160,7 +189,7 @@ function logEndOffset(dir: string, part: PartitionDir): number {
 
 /** [logStartOffset, logEndOffset) of a partition directory (null when it has no segments), reading only the active segment's tail. */
 export function logBounds(dir: string): { logStartOffset: number | null; logEndOffset: number | null } {
-  const part = scanPartitionDir(dir);
+  const part = scanPartition(dir);
   if (part.segments.length === 0) return { logStartOffset: null, logEndOffset: null };
   return { logStartOffset: part.segments[0]!.baseOffset, logEndOffset: logEndOffset(dir, part) };
 }
@@ -178,7 +207,7 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
   if (i < 0) throw outOfRange();
   steps.push(`${segs.length} segments; binary search by base offset: ${segs[i]!.log} (base ${segs[i]!.baseOffset}) is the last with base <= ${target}` + (segs[i + 1] ? `; next starts at ${segs[i + 1]!.baseOffset}` : ' (the active segment)'));
   for (; i < segs.length; i++) {
-    const seg = segs[i]!;
+    const seg = part.withIndexes(segs[i]!);
     let start = 0;
     let indexEntry: { offset: number; position: number } | null = null;
     const idx = loadOffsetIndex(dir, seg);
@@ -227,7 +256,8 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
   const dir = part.dir;
   const steps: string[] = [];
   const logStart = part.segments[0]!.baseOffset;
-  for (const seg of part.segments) {
+  for (const s of part.segments) {
+    const seg = part.withIndexes(s);
     const tidx = loadTimeIndex(dir, seg);
     let largest = -1;
     if (tidx && tidx.count > 0) largest = readInt64(tidx.buf, (tidx.count - 1) * 12);

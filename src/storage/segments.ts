@@ -100,6 +100,68 @@ export function scanPartitionDir(dir: string): PartitionDir {
   return partitionFromEntries(dir, entries.map((e) => ({ name: e.name, type: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other' })));
 }
 
+/** A segment's `.log` file, without its size (see `listSegments`). */
+export interface SegmentFiles {
+  baseOffset: number;
+  name: string;
+  log: string;
+  index?: string;
+  timeindex?: string;
+  txnindex?: string;
+}
+
+export interface SegmentListing {
+  /** What `scanPartitionDir(dir).segments` lists, in the same order; index names not yet filled in. */
+  segments: SegmentFiles[];
+  /** Fill in the segment's `index`, `timeindex` and `txnindex` (those that are regular files). */
+  withIndexes(seg: SegmentFiles): SegmentFiles;
+}
+
+const LOG_NAME = /^\d+\.log$/;
+
+/**
+ * The segments of a partition directory by name only: no file is stat'ed, and the names of a
+ * segment's index files are looked up when it is used. For `lookup`, which binary-searches
+ * thousands of segments and reads one or two: at start-up the per-file work here is what costs
+ * (matching `parseSegmentName`'s rules for `.log` files only, and keeping the others in a map).
+ */
+export function listSegments(dir: string): SegmentListing {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  const segments: SegmentFiles[] = [];
+  const others = new Map<string, fs.Dirent>();
+  for (let i = 0; i < entries.length; i++) {
+    const ent = entries[i]!;
+    const name = ent.name;
+    if (!name.endsWith('.log')) {
+      others.set(name, ent);
+      continue;
+    }
+    if (!LOG_NAME.test(name) || !ent.isFile()) continue;
+    const prefix = name.slice(0, name.length - 4);
+    const baseOffset = Number(prefix);
+    if (Number.isSafeInteger(baseOffset)) segments.push({ baseOffset, name: prefix, log: name });
+  }
+  segments.sort((a, b) => a.baseOffset - b.baseOffset || a.name.localeCompare(b.name));
+  const filled = new Set<SegmentFiles>();
+  return {
+    segments,
+    withIndexes(seg) {
+      if (filled.has(seg)) return seg;
+      filled.add(seg);
+      for (const kind of ['index', 'timeindex', 'txnindex'] as const) {
+        const f = `${seg.name}.${kind}`;
+        if (others.get(f)?.isFile()) seg[kind] = f;
+      }
+      return seg;
+    },
+  };
+}
+
 /**
  * Classify a listing of a partition directory (real or planned, e.g. a recovery plan's "after"
  * view). Sizes missing from `entries` are read with stat.

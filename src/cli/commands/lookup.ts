@@ -4,8 +4,7 @@ import { resolveDecoders } from '../decoders.js';
 import { toJson } from '../output.js';
 import { recordJson } from '../render.js';
 import { DECODER_HELP, intArg } from '../options.js';
-import { humanBatchLine, humanRecordLine } from '../human.js';
-import { theme } from '../theme.js';
+import { writeStdout } from '../stdout.js';
 
 interface LookupFlags {
   offset?: number;
@@ -35,7 +34,7 @@ export function register(program: Command): void {
 Examples:
   kseg lookup /var/lib/kafka/orders-3 --offset 368776 --explain
   kseg lookup orders-3 --timestamp 1700000000000 --json`)
-    .action((dir: string, flags: LookupFlags) => {
+    .action(async (dir: string, flags: LookupFlags) => {
       const decoders = resolveDecoders(flags);
       const r = lookup(dir, { offset: flags.offset, timestamp: flags.timestamp });
       if (flags.json) {
@@ -50,13 +49,15 @@ Examples:
         o.record = recordJson(r.record, r.batch, decoders);
         o.bytesScanned = r.bytesScanned;
         if (flags.explain) o.steps = r.steps;
-        process.stdout.write(toJson(o) + '\n');
+        writeStdout(toJson(o) + '\n');
         return;
       }
+      // Text output only: the colour theme (chalk) loads here, not for --json.
+      const [{ humanBatchLine, humanRecordLine }, { theme }] = await Promise.all([import('../human.js'), import('../theme.js')]);
       if (flags.explain) {
-        r.steps.forEach((s, i) => process.stdout.write(theme.dim(`${i + 1}. `) + s + '\n'));
-        process.stdout.write('\n');
+        r.steps.forEach((s, i) => writeStdout(theme.dim(`${i + 1}. `) + s + '\n'));
+        writeStdout('\n');
       }
-      process.stdout.write(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);
+      writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);
     });
 }

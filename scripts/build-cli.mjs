@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// Second half of `npm run build`, after `tsc` (which type-checks and writes the library and the
+// unbundled CLI to dist/). Bundles the CLI with esbuild for start-up time: one CommonJS file per
+// command in dist/cli/bundle/ (lookup.cjs, dump.cjs, ...; help.cjs for `kseg`, `kseg --help`,
+// `--version` and unknown commands), each holding src/cli/main.ts with only that command, the
+// modules it uses and the packages behind them (commander, chalk, cli-table3, cli-progress).
+// bin/kseg.js (CommonJS) requires the one the command line names: a single synchronous file read
+// instead of the ES module loader resolving and reading ~40 files. What a command loads only on
+// some paths (chalk for text output, codecs, CRC) stays lazy inside its bundle.
+// Native and optional packages are not bundled: format/native.ts requires them at run time.
+// bin/kseg.js uses a bundle only when it is newer than tsc's dist/cli/main.js, so a plain `tsc`
+// run afterwards makes it fall back to the unbundled ES modules instead of running stale code.
+//
+//   node scripts/build-cli.mjs [--outdir DIR] [--verbose]    (DIR defaults to dist)
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outAt = process.argv.indexOf('--outdir');
+const dist = outAt > 0 ? path.resolve(process.argv[outAt + 1]) : path.join(root, 'dist');
+const outdir = path.join(dist, 'cli', 'bundle');
+const verbose = process.argv.includes('--verbose');
+
+const commands = fs
+  .readdirSync(path.join(root, 'src', 'cli', 'commands'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3))
+  .sort();
+
+/**
+ * main.ts loads each command with `import('./commands/NAME.js')`; a command's bundle keeps only
+ * its own. bin/kseg.js picks the bundle by the same rule main.ts picks the command, so the others
+ * are never called; if one were, it fails loudly (exit 70) rather than quietly doing nothing.
+ */
+function onlyCommand(keep) {
+  return {
+    name: 'only-command',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
+        if (!/[\\/]src[\\/]cli[\\/]main\.ts$/.test(args.importer)) return undefined;
+        const name = args.path.slice('./commands/'.length, -'.js'.length);
+        return name === keep ? undefined : { path: name, namespace: 'kseg-other-command' };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'kseg-other-command' }, (args) => ({
+        contents: `export function register() { throw new Error(${JSON.stringify(`the ${args.path} command is not in this bundle (dist/cli/bundle)`)}); }`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * commander requires node:child_process at load time (~3 ms with net and stream) only to spawn
+ * executable subcommands, which kseg does not have: load it on that call instead.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const src = await fs.promises.readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!src.includes(eager)) {
+        return { contents: src, loader: 'js', warnings: [{ text: 'commander no longer requires node:child_process as expected: it stays eager' }] };
+      }
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: src.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  // Less source for V8 to scan at start-up (lookup.cjs: 220 -> 130 kB); names are kept readable
+  // for the stack trace of an internal error, and the source map (not loaded at run time) maps it.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  logLevel: 'warning',
+  metafile: true,
+};
+
+fs.rmSync(outdir, { recursive: true, force: true });
+const builds = [...commands, 'help'].map((name) =>
+  esbuild.build({
+    ...common,
+    entryPoints: [{ in: 'src/cli/main.ts', out: name }],
+    outdir,
+    outExtension: { '.js': '.cjs' },
+    format: 'cjs',
+    // import.meta.url (format/native.ts's createRequire, the scan and generate workers) is this
+    // file's URL, computed when first read (pathToFileURL costs ~1 ms the first time).
+    define: { 'import.meta.url': '__ksegImportMeta.url' },
+    banner: { js: "const __ksegImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+    plugins: [onlyCommand(name), lazyChildProcess],
+  }),
+);
+// ops/scan.ts starts `new URL('./scan-worker.js', import.meta.url)`: an ES module beside scan.cjs.
+builds.push(
+  esbuild.build({
+    ...common,
+    entryPoints: [{ in: 'src/ops/scan-worker.ts', out: 'scan-worker' }],
+    outdir,
+    format: 'esm',
+    banner: { js: "import { createRequire as __ksegCreateRequire } from 'node:module'; const require = __ksegCreateRequire(import.meta.url);" },
+  }),
+);
+const results = await Promise.all(builds);
+// bin/kseg.js runs a bundle as CommonJS: a dynamic import() left in one would load a second copy
+// of modules (and their classes) beside it.
+for (const r of results) {
+  for (const file of Object.keys(r.metafile.outputs)) {
+    if (file.endsWith('.cjs') && fs.readFileSync(path.resolve(root, file), 'utf8').includes('import(')) throw new Error(`${file}: the bundle still has a dynamic import()`);
+  }
+}
+if (verbose) {
+  for (const r of results) {
+    for (const [file, o] of Object.entries(r.metafile.outputs)) if (!file.endsWith('.map')) console.log(`${String(o.bytes).padStart(8)} ${file}`);
+  }
+}

@@ -44,8 +44,9 @@ import type { ByteSource } from '../storage/source.js';
  */
 
 /**
- * Chunk size: 16 chunks per GiB balance the threads (claimed one at a time, so a slow thread takes
- * fewer) and keep the per-chunk costs (a claim, a message) negligible.
+ * Chunk size: at most 64 MiB, about 16 chunks per segment (at least 4 MiB each): enough chunks to
+ * balance the threads (claimed one at a time, so a slow thread takes fewer), few enough that the
+ * per-chunk costs (a claim, a message) are negligible.
  *
  * Chunks are read with positional reads into one reused buffer per thread rather than mapped:
  * measured on 1 GiB with two threads, mapping chunks costs as much CPU or more (in a threaded
@@ -91,9 +92,17 @@ function mainChecks(): boolean {
   return process.env.KSEG_VERIFY_MAIN_CHECKS !== '0';
 }
 
-export function chunkBytes(): number {
+function fixedChunkBytes(): number | null {
   const v = Number(process.env.KSEG_VERIFY_CHUNK_BYTES);
-  return Number.isInteger(v) && v > 0 ? v : DEFAULT_CHUNK;
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+/** Segments smaller than twice this are checked by the main thread alone. */
+const MIN_CHUNK = 4 * 1024 * 1024;
+
+/** The chunk size for a segment of `size` bytes: about 16 chunks, 4 to 64 MiB each. */
+export function chunkFor(size: number, fixed: number | null = fixedChunkBytes()): number {
+  return fixed ?? Math.min(DEFAULT_CHUNK, Math.max(MIN_CHUNK, Math.ceil(size / 16)));
 }
 
 function claim(ctrl: Int32Array): number {
@@ -282,7 +291,7 @@ export class VerifyPool {
   private workers: { worker: Worker; port: MessagePort }[] = [];
   private started = false;
   private gen = 0;
-  readonly chunk = chunkBytes();
+  private readonly fixedChunk = fixedChunkBytes();
   readonly mainChecks = mainChecks();
 
   constructor(private readonly extraThreads: number) {}
@@ -308,17 +317,18 @@ export class VerifyPool {
    * chunk checks (framed and published) and the header reader the main thread's walk should use.
    */
   segment(path: string, file: string, size: number): { checks: SegmentChecks; src: ByteSource } | null {
-    if (size < 2 * this.chunk) return null;
+    const chunk = chunkFor(size, this.fixedChunk);
+    if (size < 2 * chunk) return null;
     const src = new HeaderSource(path);
     if (!this.started) this.start();
-    const maxChunks = Math.ceil(src.size / this.chunk) + 1;
+    const maxChunks = Math.ceil(src.size / chunk) + 1;
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
     const boundsBuf = new SharedArrayBuffer(maxChunks * 2 * 8);
     const gen = ++this.gen;
     const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf };
     for (const w of this.workers) w.worker.postMessage(job);
     try {
-      return { checks: new SegmentChecks(this, gen, job, src, this.workers.map((w) => w.port)), src };
+      return { checks: new SegmentChecks(this, gen, job, src, this.workers.map((w) => w.port), chunk), src };
     } catch (e) {
       src.close();
       throw e;
@@ -357,6 +367,7 @@ export class SegmentChecks {
     private readonly job: SegmentJob,
     src: ByteSource,
     private readonly ports: MessagePort[],
+    private readonly chunk: number,
   ) {
     this.ctrl = new Int32Array(job.ctrl);
     this.bounds = new Float64Array(job.bounds);
@@ -366,7 +377,7 @@ export class SegmentChecks {
   /** Walk the size fields like walkLog does; stop at the first position that is not a whole entry. */
   private frame(src: ByteSource): void {
     const size = src.size;
-    const chunk = this.pool.chunk;
+    const chunk = this.chunk;
     let pos = 0;
     let chunkStart = 0;
     let cache = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD * 1024);

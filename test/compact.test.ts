@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compact, groupSegmentsBySize, type CompactOptions } from '../src/ops/compact.js';
 import { md5Into } from '../src/ops/compact/md5.js';
+import { MD5X4_MAX_KEY, MD5X4_MAX_KEYS, Md5x4 } from '../src/ops/compact/md5x4.js';
 import { loadPartition } from '../src/ops/compact/partition.js';
 import { OffsetMap } from '../src/ops/compact/offset-map.js';
 import { emptyBatchOf } from '../src/ops/compact/records.js';
@@ -231,6 +232,26 @@ describe('offset map (SkimpyOffsetMap)', () => {
       const b = crypto.randomBytes(n + 7);
       md5Into(b, 7, 7 + n, out);
       expect(Buffer.from(out).toString('hex')).toBe(crypto.createHash('md5').update(b.subarray(7)).digest('hex'));
+    }
+  });
+
+  it('four-lane MD5 (WebAssembly SIMD) matches node:crypto for every single-block key length, in every lane', () => {
+    const h = Md5x4.create();
+    expect(h).not.toBeNull(); // Node 20 has WebAssembly SIMD
+    for (let round = 0; round < 20; round++) {
+      h!.reset();
+      const keys: Buffer[] = [];
+      const count = 1 + ((round * 7) % MD5X4_MAX_KEYS);
+      for (let k = 0; k < count; k++) {
+        const b = crypto.randomBytes(3 + ((k + round) % (MD5X4_MAX_KEY + 1)));
+        keys.push(b.subarray(3));
+        expect(h!.add(b, 3, b.length)).toBe(k);
+      }
+      h!.run();
+      keys.forEach((b, k) => {
+        const d = crypto.createHash('md5').update(b).digest();
+        expect([0, 1, 2, 3].map((w) => h!.word(k, w))).toEqual([0, 1, 2, 3].map((w) => d.readInt32LE(w * 4)));
+      });
     }
   });
 

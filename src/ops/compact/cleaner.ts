@@ -8,6 +8,7 @@ import { assertCleanFraming, type SegmentInfo } from './partition.js';
 import type { OffsetMap } from './offset-map.js';
 import type { LastRecord } from './producers.js';
 import { MD5_WORDS, md5Words } from './md5.js';
+import { MD5X4_MAX_KEY, MD5X4_MAX_KEYS, Md5x4 } from './md5x4.js';
 import { emptyBatchOf, rebuildCodec, rebuildV2, rebuildV2Sync, RecordWalk } from './records.js';
 import { AbortedTxnSource, CleanedTransactionMetadata } from './txn.js';
 import type { CleanedSegmentWriter } from './writer.js';
@@ -92,6 +93,50 @@ function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Gen
 
 /** MD5 words of the keys of the batch being mapped (4 per record). */
 let digests = new Int32Array(256);
+/** Four keys per step when WebAssembly SIMD is there (md5x4.ts); undefined until first asked. */
+let hasher: Md5x4 | null | undefined;
+let lanes = new Int32Array(MD5X4_MAX_KEYS);
+
+/** digests[4r..4r+4) = MD5 of record r's key, for every keyed record of the walk. */
+function hashKeys(walk: RecordWalk, n: number): void {
+  const buf = walk.buf;
+  const keyLen = walk.keyLen;
+  const keyStart = walk.keyStart;
+  if (hasher === undefined) hasher = Md5x4.create();
+  const h = hasher;
+  for (let r0 = 0; r0 < n; r0 += MD5X4_MAX_KEYS) {
+    const r1 = Math.min(n, r0 + MD5X4_MAX_KEYS);
+    if (h) h.reset();
+    for (let r = r0; r < r1; r++) {
+      const kl = keyLen[r]!;
+      if (kl < 0) continue;
+      const ks = keyStart[r]!;
+      if (h && kl <= MD5X4_MAX_KEY) {
+        lanes[r - r0] = h.add(buf, ks, ks + kl);
+        continue;
+      }
+      lanes[r - r0] = -1;
+      md5Words(buf, ks, ks + kl);
+      const d = r * 4;
+      digests[d] = MD5_WORDS[0]!;
+      digests[d + 1] = MD5_WORDS[1]!;
+      digests[d + 2] = MD5_WORDS[2]!;
+      digests[d + 3] = MD5_WORDS[3]!;
+    }
+    if (!h || h.size === 0) continue;
+    h.run();
+    for (let r = r0; r < r1; r++) {
+      if (keyLen[r]! < 0) continue;
+      const lane = lanes[r - r0]!;
+      if (lane < 0) continue;
+      const d = r * 4;
+      digests[d] = h.word(lane, 0);
+      digests[d + 1] = h.word(lane, 1);
+      digests[d + 2] = h.word(lane, 2);
+      digests[d + 3] = h.word(lane, 3);
+    }
+  }
+}
 /** Folds the touched words so the reads are not optimized away. */
 let touched = 0;
 export function touchedWord(): number {
@@ -124,18 +169,7 @@ export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number,
           // Hash the batch's keys first, then touch every first slot in one tight loop so that
           // the memory accesses (the table is far larger than the caches) are in flight together;
           // then put them in order.
-          const buf = walk.buf;
-          for (let r = 0; r < n; r++) {
-            const kl = walk.keyLen[r]!;
-            if (kl < 0) continue;
-            const ks = walk.keyStart[r]!;
-            md5Words(buf, ks, ks + kl);
-            const d = r * 4;
-            digests[d] = MD5_WORDS[0]!;
-            digests[d + 1] = MD5_WORDS[1]!;
-            digests[d + 2] = MD5_WORDS[2]!;
-            digests[d + 3] = MD5_WORDS[3]!;
-          }
+          hashKeys(walk, n);
           let t = 0;
           for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
           touched ^= t;

@@ -3,7 +3,7 @@
 // (issue 8), printed as one table and written to bench/RESULTS.md with the machine's details.
 //
 //   node bench/run.mjs [--quick] [--scale F] [--only NAME,...] [--runs N] [--no-native-pass]
-//                      [--data DIR] [--regenerate] [--results FILE] [--json FILE] [--list]
+//                      [--data DIR] [--regenerate] [--prepare] [--results FILE] [--json FILE]
 //
 // Needs only node, the built project (npm run build) and coreutils `cat`. Data is written by
 // `kseg generate` into bench/.data/run/ (gitignored), once, and reused while its parameters match
@@ -67,7 +67,7 @@ const ITEMS = {
 function usage(code) {
   const lines = [
     'usage: node bench/run.mjs [--quick] [--scale F] [--only NAME,...] [--runs N] [--no-native-pass]',
-    '                          [--data DIR] [--regenerate] [--results FILE] [--json FILE]',
+    '                          [--data DIR] [--regenerate] [--prepare] [--results FILE] [--json FILE]',
     '',
     '  --quick           1/8 of the sizes (development); same as --scale 0.125',
     '  --scale F         multiply the data sizes by F (default 1: the sizes of issue 8)',
@@ -77,6 +77,7 @@ function usage(code) {
     '  --no-native-pass  skip the second pass with KSEG_NO_NATIVE=1 KSEG_READER=pread',
     '  --data DIR        where the data sets live (default bench/.data/run)',
     '  --regenerate      write the data sets again',
+    '  --prepare         only generate the data sets (and check disk space), measure nothing',
     '  --results FILE    markdown report (default bench/RESULTS.md for a full run, else DIR/RESULTS.md)',
     '  --json FILE       also write every measurement as JSON',
   ];
@@ -102,6 +103,7 @@ function parseArgs(argv) {
     else if (a === '--native-only') o.noNativePass = false;
     else if (a === '--data') o.data = path.resolve(next());
     else if (a === '--regenerate') o.regenerate = true;
+    else if (a === '--prepare') o.prepare = true;
     else if (a === '--results') o.results = path.resolve(next());
     else if (a === '--json') o.json = path.resolve(next());
     else if (a === '-h' || a === '--help') usage(0);
@@ -161,9 +163,11 @@ const SETS = {
     estimate: SCAN_PARTS * SIZE_E * 1.05,
   },
 };
+// Quick, scaled and full data live side by side, so switching modes regenerates nothing.
+const SIZE_TAG = opts.quick ? 'quick' : S === 1 ? 'full' : `scale-${S}`;
 for (const [k, s] of Object.entries(SETS)) {
   s.key = k;
-  s.root = path.join(opts.data, `set-${k}`);
+  s.root = path.join(opts.data, SIZE_TAG, `set-${k}`);
   s.dir = s.logDir ? s.root : path.join(s.root, s.partitions[0].name);
 }
 
@@ -641,7 +645,7 @@ function groupBig(pass) {
     if (!s[k].length) continue;
     const t = net(pass, s[k]);
     const r = { set: 'c', what: names[k], t, bytes, rssMiB: rssMax(s[k]), rssTarget: 200 };
-    if (k === 'verify' && lim != null) r.ratio = { value: lim / t, of: 'verify limit' };
+    if ((k === 'verify' || k === 'dump') && lim != null) r.ratio = { value: lim / t, of: 'verify limit' };
     const a = small[k];
     if (a?.rssMiB != null && r.rssMiB != null) {
       // Flat memory: the 4x larger partition may not take more than 25 % (and 32 MiB) more.
@@ -679,20 +683,20 @@ function groupLookup(pass) {
       if (!worst || over > worst.over) worst = { over, scanned, batch, offset: o };
     } catch (e) {
       note(pass, `lookup --explain of offset ${o}: ${e.message}`);
-      break;
     }
   }
   const xs = [];
   const base = [];
+  const failed = new Set();
   for (let r = 0; r < opts.runs; r++) {
     base.push(...measureStartup(pass, 3));
     for (const o of offsets) {
+      if (failed.has(o)) continue;
       try {
         xs.push(kseg(['lookup', set.dir, '--offset', String(o)], pass.env));
       } catch (e) {
+        failed.add(o);
         note(pass, `lookup --offset ${o}: ${e.message}`);
-        r = opts.runs;
-        break;
       }
     }
   }
@@ -702,8 +706,7 @@ function groupLookup(pass) {
     row(pass, { set: 'd', what: `lookup ×${xs.length} (median, whole process)`, t: w, rssMiB: rssMax(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
   }
   if (worst) {
-    const x = row(pass, { set: 'd', what: 'lookup: log bytes scanned', info: `max ${maxScanned} B; worst ${worst.scanned} B with a ${worst.batch} B batch (offset ${worst.offset})`, targetText: '≤ 4096 (index.interval.bytes) + one batch' });
-    x.ok = worst.over <= 0;
+    row(pass, { set: 'd', what: 'lookup: log bytes scanned', info: `max ${maxScanned} B; worst ${worst.scanned} B with a ${worst.batch} B batch (offset ${worst.offset})`, targetText: '≤ 4096 (index.interval.bytes) + one batch', ok: worst.over <= 0 });
   }
 }
 
@@ -818,15 +821,16 @@ function machine() {
     ksegNoNative: (vOff.stdout || vOff.stderr).trim(),
     rssTool: TIME_BIN ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS via node --import bench/lib/rss-preload.mjs',
     load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    busy: os.loadavg()[0] > Math.max(1, os.cpus().length * 0.25),
   };
 }
 
 // ------------------------------------------------------------------ report
 
-const COLS = ['pass', 'data', 'measurement', 'time s', 'MB/s', 'ratio', 'peak RSS MiB', 'target', 'result'];
+const COLS = ['data', 'measurement', 'time s', 'MB/s', 'ratio', 'peak RSS MiB', 'target', 'result'];
+const RIGHT = new Set([2, 3, 5]);
 function cells(x) {
   return [
-    x.pass,
     x.set,
     x.what,
     x.t != null ? x.t.toFixed(3) : '',
@@ -838,11 +842,15 @@ function cells(x) {
   ];
 }
 
-function textTable() {
-  const body = rows.map(cells);
+function textTable(passName) {
+  const body = rows.filter((x) => x.pass === passName).map(cells);
   const w = COLS.map((c, i) => Math.max(c.length, ...body.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i >= 3 && i <= 6 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (r) => r.map((c, i) => (RIGHT.has(i) ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
   return [line(COLS), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
+}
+
+function missedLines() {
+  return rows.filter((x) => x.ok === false).map((x) => `[${x.pass}] ${x.set} ${x.what}: ${x.ratio?.value != null ? ratioText(x) : x.info ?? ''}${x.rssMiB != null && x.rssTarget ? ` (RSS ${x.rssMiB.toFixed(0)} MiB)` : ''}; target ${targetText(x)}`);
 }
 
 function markdown(m, passes, sets, seconds) {
@@ -853,7 +861,7 @@ function markdown(m, passes, sets, seconds) {
   out.push('## Machine', '');
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.ramGiB.toFixed(1)} GiB`);
   out.push(`- ${m.kernel}; Node ${m.node}; npm ${m.npm}`);
-  out.push(`- load average at the end: ${m.load}`);
+  out.push(`- load average (1, 5, 15 min) before the run: ${m.load}; after: ${m.loadEnd ?? '?'}${m.busy ? ' — **the machine was busy: treat these numbers as noisy**' : ''}`);
   out.push(`- peak RSS measured with ${m.rssTool}`);
   out.push('', '`kseg --version --verbose`:', '', '```', m.kseg, '```', '');
   if (passes.includes('no-native')) out.push('with `KSEG_NO_NATIVE=1 KSEG_READER=pread` (the no-native pass):', '', '```', m.ksegNoNative, '```', '');
@@ -866,13 +874,21 @@ function markdown(m, passes, sets, seconds) {
   out.push('');
   out.push('## Results', '');
   out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). Peak RSS is the whole process.', '');
-  out.push(`| ${COLS.join(' | ')} |`);
-  out.push(`|${COLS.map((_, i) => (i >= 3 && i <= 6 ? '---:' : '---')).join('|')}|`);
-  for (const x of rows) out.push(`| ${cells(x).map(esc).join(' | ')} |`);
-  out.push('');
-  const missed = rows.filter((x) => x.ok === false);
+  for (const p of passes) {
+    out.push(`### ${p === 'native' ? 'Native fast paths (as installed)' : 'No native modules: KSEG_NO_NATIVE=1 KSEG_READER=pread'}`, '');
+    out.push(`| ${COLS.join(' | ')} |`);
+    out.push(`|${COLS.map((_, i) => (RIGHT.has(i) ? '---:' : '---')).join('|')}|`);
+    for (const x of rows.filter((r) => r.pass === p)) out.push(`| ${cells(x).map(esc).join(' | ')} |`);
+    out.push('');
+  }
+  const missed = missedLines();
   const met = rows.filter((x) => x.ok === true);
   out.push(`Targets: ${met.length} met, ${missed.length} not met.`, '');
+  if (missed.length) {
+    out.push('Not met:', '');
+    for (const l of missed) out.push(`- ${esc(l)}`);
+    out.push('');
+  }
   if (notes.length) {
     out.push('## Notes', '');
     for (const n of notes) out.push(`- ${n}`);
@@ -912,10 +928,15 @@ async function main() {
       process.exit(1);
     }
   }
+  if (opts.prepare) {
+    log('data sets ready (--prepare: nothing measured)');
+    return;
+  }
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
   const m = machine();
   log(`\n${m.cpu}, ${m.cores} cores, ${m.ramGiB.toFixed(0)} GiB RAM, node ${m.node}; ${m.kseg.split('\n').slice(2).join('; ')}`);
+  if (m.busy) log(`warning: load average ${m.load} before the run: other work is running, the numbers will be noisy`);
   if (!findKafkaPython() && selected('peer')) log('kafka-python: not found (python3 / /usr/bin/python3 -c "import kafka")');
 
   const passes = [{ name: 'native', env: { ...NATIVE_ON } }];
@@ -937,12 +958,16 @@ async function main() {
   fs.rmSync(WORK, { recursive: true, force: true });
 
   const seconds = (Date.now() - t0) / 1000;
+  for (const p of passes) {
+    console.log(`\n${p.name === 'native' ? 'native fast paths' : 'no native modules (KSEG_NO_NATIVE=1 KSEG_READER=pread)'}:`);
+    console.log(textTable(p.name));
+  }
   console.log('');
-  console.log(textTable());
-  console.log('');
-  const missed = rows.filter((x) => x.ok === false).length;
+  const missed = missedLines();
   const met = rows.filter((x) => x.ok === true).length;
-  console.log(`targets: ${met} met, ${missed} not met; ${Math.round(seconds)} s in all`);
+  console.log(`targets: ${met} met, ${missed.length} not met; ${Math.round(seconds)} s in all`);
+  for (const l of missed) console.log(`  NOT met: ${l}`);
+  m.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   for (const n of notes) console.log(`note: ${n}`);
 
   const full = !opts.quick && opts.scale === 1 && !opts.only;

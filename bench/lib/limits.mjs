@@ -112,10 +112,18 @@ async function decompressLimit(files) {
   const codecs = [...new Set(list.map((p) => p.codec))];
   let outBytes = 0;
   let payloadBytes = 0;
+  // napi libraries (snappy, lz4-napi) hand back buffers whose memory is released by finalizers that
+  // run only when the event loop turns: yield every 64 MiB of output, as a streaming reader would.
+  const YIELD = 64 * 1024 * 1024;
+  let nextYield = YIELD;
   const t0 = now();
   for (const p of list) {
     outBytes += fns[p.codec](p.data);
     payloadBytes += p.data.length;
+    if (outBytes >= nextYield) {
+      nextYield = outBytes + YIELD;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   const seconds = secs(t0);
   return { seconds, bytes, payloads: list.length, payloadBytes, outBytes, legacyBatches: legacy, codecs: codecs.map((c) => names[c]) };

@@ -30,6 +30,12 @@ interface EscapeExports {
   b64(s: number, e: number, d: number): number;
   copy(d: number, s: number, n: number): void;
   rec(d: number, offset: number, timestamp: number, keyKind: number, ks: number, ke: number, valueKind: number, vs: number, ve: number, sequence: number): number;
+  setup(baseOffset: number, baseTimestamp: number, maxTimestamp: number, logAppend: number, baseSequence: number, from: number, to: number, keyKind: number, valueKind: number, array: number, tailLen: number): void;
+  walk(p: number, end: number, i: number, count: number, d: number, dEnd: number): number;
+  gp: { value: number };
+  gi: { value: number };
+  gd: { value: number };
+  gfirst: { value: number };
 }
 
 const SLOT = 1 << 20;
@@ -492,9 +498,22 @@ export class JsonLinesWriter {
     const dk = d.key;
     const dv = d.value;
     const dh = d.header;
+    const wasm = this.wasm;
+    if (recOk) wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, from ?? -Infinity, to ?? Infinity, kindK, kindV, this.array ? 1 : 0, tailLen);
     let i = 0;
     try {
       for (; i < count; i++) {
+        if (recOk && this.base >= 0) {
+          // plain records in wasm (json-escape.wat's walk); it stops at a record for the code below
+          wasm!.gfirst.value = this.first ? 1 : 0;
+          const status = wasm!.walk(p, end, i, count, this.base + this.pos, this.base + this.cap);
+          p = wasm!.gp.value;
+          i = wasm!.gi.value;
+          this.pos = wasm!.gd.value - this.base;
+          this.first = wasm!.gfirst.value !== 0;
+          if (status === 0) break;
+          if (status === 1) return;
+        }
         if (p >= end) throw BAIL;
         // length varint
         const length = varint(src, p, end);

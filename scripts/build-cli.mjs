@@ -120,23 +120,41 @@ const builds = [...commands, 'help'].map((name) =>
     outdir,
     outExtension: { '.js': '.cjs' },
     format: 'cjs',
-    // import.meta.url (format/native.ts's createRequire, the scan and generate workers) is this
+    // import.meta.url (format/native.ts's createRequire, the workers' files) is this bundle
     // file's URL, computed when first read (pathToFileURL costs ~1 ms the first time).
     define: { 'import.meta.url': '__ksegImportMeta.url' },
     banner: { js: "const __ksegImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
     plugins: [onlyCommand(name), lazyChildProcess, lazyTty],
   }),
 );
-// ops/scan.ts starts `new URL('./scan-worker.js', import.meta.url)`: an ES module beside scan.cjs.
-builds.push(
-  esbuild.build({
-    ...common,
-    entryPoints: [{ in: 'src/ops/scan-worker.ts', out: 'scan-worker' }],
-    outdir,
-    format: 'esm',
-    banner: { js: "import { createRequire as __ksegCreateRequire } from 'node:module'; const require = __ksegCreateRequire(import.meta.url);" },
-  }),
-);
+// Worker threads started from a module file, `new URL('./NAME.js', import.meta.url)` (ops/scan.ts,
+// ops/verify-parallel.ts): in a bundle import.meta.url is the bundle's, so each such file is
+// bundled too, as an ES module beside the bundles (the worker runs it on its own).
+const workers = new Map();
+(function findWorkers(dir) {
+  for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, ent.name);
+    if (ent.isDirectory()) findWorkers(p);
+    else if (ent.name.endsWith('.ts')) {
+      for (const m of fs.readFileSync(p, 'utf8').matchAll(/new URL\(\s*'\.\/([\w-]+)\.js'\s*,\s*import\.meta\.url\s*\)/g)) {
+        const entry = path.join(path.dirname(p), `${m[1]}.ts`);
+        if (workers.has(m[1]) && workers.get(m[1]) !== entry) throw new Error(`two worker modules named ${m[1]}.js: ${workers.get(m[1])}, ${entry}`);
+        workers.set(m[1], entry);
+      }
+    }
+  }
+})(path.join(root, 'src'));
+for (const [name, entry] of workers) {
+  builds.push(
+    esbuild.build({
+      ...common,
+      entryPoints: [{ in: path.relative(root, entry), out: name }],
+      outdir,
+      format: 'esm',
+      banner: { js: "import { createRequire as __ksegCreateRequire } from 'node:module'; const require = __ksegCreateRequire(import.meta.url);" },
+    }),
+  );
+}
 const results = await Promise.all(builds);
 // bin/kseg.js runs a bundle as CommonJS: a dynamic import() left in one would load a second copy
 // of modules (and their classes) beside it.

@@ -316,6 +316,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
     const writers: (CleanedSegmentWriter | null)[] = [];
     const outputs: { nextOffset: number; bytes: number; batches: number; records: number; txnEntries: number }[] = [];
     let cover: { groupIdx: number; bytes: Buffer; lastOffset: number; maxTimestamp: number; records: number } | null = null;
+    const finished: (WrittenSegment | undefined)[] = [];
     try {
       for (let gi = 0; gi < groups.length; gi++) {
         const g = groups[gi]!;
@@ -328,6 +329,9 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
         outputs.push(out);
         if (out.cover) cover = { groupIdx: gi, ...out.cover };
         writer?.seal();
+        // A group that cannot receive the cover batch is finished now (its .cleaned files written
+        // and fsynced), so that its index entries are not held while the later groups are cleaned.
+        if (writer && !g.includes(coverCandidate!)) finished[gi] = writer.finish(g[g.length - 1]!.mtimeMs, g[0]!.txnindex !== undefined);
       }
       // Coverage (see above): keep the candidate's last batch when no output reaches past its base.
       const maxNext = Math.max(...outputs.map((o) => o.nextOffset));
@@ -350,7 +354,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
         const g = groups[gi]!;
         const w = writers[gi];
         const keepTxnFile = g[0]!.txnindex !== undefined;
-        if (w) written.push(w.finish(g[g.length - 1]!.mtimeMs, keepTxnFile));
+        if (w) written.push(finished[gi] ?? w.finish(g[g.length - 1]!.mtimeMs, keepTxnFile));
         const o = outputs[gi]!;
         round.groups.push({
           baseOffset: g[0]!.baseOffset,
@@ -426,7 +430,8 @@ function T(what: string): void {
   if (!process.env.KSEG_TIMING) return;
   const u = process.cpuUsage();
   const now: [number, number] = [Number(process.hrtime.bigint()) / 1e6, (u.user + u.system) / 1e3];
-  if (tLast) process.stderr.write(`${what}: wall ${(now[0] - tLast[0]).toFixed(0)} ms, cpu ${(now[1] - tLast[1]).toFixed(0)} ms\n`);
+  const m = process.memoryUsage();
+  if (tLast) process.stderr.write(`${what}: wall ${(now[0] - tLast[0]).toFixed(0)} ms, cpu ${(now[1] - tLast[1]).toFixed(0)} ms, rss ${(m.rss / 1048576).toFixed(0)} heap ${(m.heapUsed / 1048576).toFixed(0)}/${(m.heapTotal / 1048576).toFixed(0)} ext ${(m.external / 1048576).toFixed(0)} ab ${(m.arrayBuffers / 1048576).toFixed(0)} MiB\n`);
   tLast = now;
 }
 

@@ -3,6 +3,7 @@ import { dump, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/
 import { KsegError, UsageError } from '../../format/errors.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
+import { JsonLinesWriter } from '../ndjson-writer.js';
 import { batchJson, kafkaBatchLine, kafkaRecordLine } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
@@ -119,7 +120,6 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
  * as recordNdjson per 'record' event would give); other lines are toJson strings.
  */
 async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, decoders: Decoders): Promise<number> {
-  const { JsonLinesWriter } = await import('../ndjson-writer.js');
   const out = new JsonLinesWriter(process.stdout, decoders, { array });
   const records = opts.records;
   const { fromOffset, toOffset } = opts;

@@ -129,7 +129,112 @@ export class RecordWalk {
    */
   walk(batch: Batch): void {
     if (!this.begin(batch)) return;
+    const start = this.pos;
+    if (this.walkFast(batch)) return;
+    // Something was off: the careful walk reports it (or, when all is well after all, redoes it).
+    this.pos = start;
+    this.canonical = true;
     this.walkRecords(batch);
+  }
+
+  /**
+   * walkRecords with the position in a local and varints decoded inline; false (arrays partly
+   * filled) at the first thing walkRecords would report, or a timestamp delta beyond 2^53.
+   */
+  private walkFast(batch: Batch): boolean {
+    const count = batch.recordCount;
+    const logAppend = (batch.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
+    const appendTime = batch.maxTimestamp;
+    const baseTs = batch.baseTimestamp;
+    const buf = this.buf;
+    const end = this.end;
+    const offsetDelta = this.offsetDelta;
+    const timestamp = this.timestamp;
+    const keyStart = this.keyStart;
+    const keyLen = this.keyLen;
+    const valueNull = this.valueNull;
+    const tailStart = this.tailStart;
+    const recEnd = this.recEnd;
+    let canonical = true;
+    let pos = this.pos;
+    for (let i = 0; i < count; i++) {
+      if (pos >= end) return false;
+      const length = readVarint(buf, pos, end);
+      if (vFail) return false;
+      if (vLen > 1 && vLen !== sizeOfVarint(length)) canonical = false;
+      pos += vLen;
+      if (length < 1 || length > end - pos) return false;
+      const bodyStart = pos;
+      const bodyEnd = pos + length;
+      if (buf[pos] !== 0) canonical = false;
+      pos++; // attributes
+      // timestamp delta (varlong)
+      let raw = 0;
+      let mul = 1;
+      let b = 0x80;
+      for (let k = 0; k < 7 && b & 0x80; k++) {
+        if (pos >= bodyEnd) return false;
+        b = buf[pos++]!;
+        raw += (b & 0x7f) * mul;
+        mul *= 128;
+      }
+      if (b & 0x80) return false; // longer than 7 bytes (beyond 2^49): the careful walk
+      const tsDelta = raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+      tailStart[i] = pos;
+      const od = readVarint(buf, pos, bodyEnd);
+      if (vFail) return false;
+      if (vLen > 1 && vLen !== sizeOfVarint(od)) canonical = false;
+      pos += vLen;
+      offsetDelta[i] = od;
+      const kl = readVarint(buf, pos, bodyEnd);
+      if (vFail) return false;
+      if (vLen > 1 && vLen !== sizeOfVarint(kl)) canonical = false;
+      pos += vLen;
+      if (kl >= 0) {
+        if (kl > bodyEnd - pos) return false;
+        keyStart[i] = pos;
+        pos += kl;
+      }
+      keyLen[i] = kl < 0 ? -1 : kl;
+      const vl = readVarint(buf, pos, bodyEnd);
+      if (vFail) return false;
+      if (vLen > 1 && vLen !== sizeOfVarint(vl)) canonical = false;
+      pos += vLen;
+      if (vl >= 0) {
+        if (vl > bodyEnd - pos) return false;
+        pos += vl;
+      }
+      valueNull[i] = vl < 0 ? 1 : 0;
+      const headers = readVarint(buf, pos, bodyEnd);
+      if (vFail) return false;
+      if (vLen > 1 && vLen !== sizeOfVarint(headers)) canonical = false;
+      pos += vLen;
+      if (headers < 0 || headers > bodyEnd - pos) return false;
+      for (let h = 0; h < headers; h++) {
+        const hk = readVarint(buf, pos, bodyEnd);
+        if (vFail) return false;
+        if (vLen > 1 && vLen !== sizeOfVarint(hk)) canonical = false;
+        pos += vLen;
+        if (hk < 0 || hk > bodyEnd - pos) return false;
+        pos += hk;
+        const hv = readVarint(buf, pos, bodyEnd);
+        if (vFail) return false;
+        if (vLen > 1 && vLen !== sizeOfVarint(hv)) canonical = false;
+        pos += vLen;
+        if (hv >= 0) {
+          if (hv > bodyEnd - pos) return false;
+          pos += hv;
+        }
+      }
+      if (pos !== bodyEnd) return false;
+      recEnd[i] = bodyEnd;
+      timestamp[i] = logAppend ? appendTime : baseTs + tsDelta;
+    }
+    if (pos !== end) return false;
+    this.pos = pos;
+    this.canonical = canonical;
+    this.count = count;
+    return true;
   }
 
   /** Point at the batch's (decompressed) records; false when it has none. */
@@ -272,6 +377,27 @@ export class RecordWalk {
     if (this.pos !== this.end) this.fail('Incorrect declared batch size, records still remaining in file');
     this.count = count;
   }
+}
+
+/** readVarint's outcome: bytes used, or vFail when it runs past `limit` or over 5 bytes. */
+let vLen = 0;
+let vFail = false;
+
+/** A zig-zag varint at buf[pos] ending before `limit` (sets vLen / vFail). */
+function readVarint(buf: Uint8Array, pos: number, limit: number): number {
+  let raw = 0;
+  for (let i = 0; i < 5; i++) {
+    if (pos + i >= limit) break;
+    const b = buf[pos + i]!;
+    raw |= (b & 0x7f) << (7 * i);
+    if ((b & 0x80) === 0) {
+      vLen = i + 1;
+      vFail = false;
+      return (raw >>> 1) ^ -(raw & 1);
+    }
+  }
+  vFail = true;
+  return 0;
 }
 
 export interface RebuildHeader {

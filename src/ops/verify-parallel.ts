@@ -286,8 +286,19 @@ export class HeaderSource implements ByteSource {
   }
 }
 
-export const stats = { own: 0, workers: 0, waits: 0 };
-if (process.env.KSEG_VERIFY_DEBUG) process.on('exit', () => process.stderr.write(`verify --jobs: ${JSON.stringify(stats)}\n`));
+/**
+ * Where the chunks went (KSEG_VERIFY_DEBUG=1 prints it at exit): checked by the main thread and by
+ * workers, the main thread's time checking and waiting, and when the first worker result arrived
+ * (ms after the threads were started).
+ */
+export const stats = { own: 0, workers: 0, waits: 0, waitMs: 0, ownMs: 0, firstWorkerMs: -1, t0: 0 };
+if (process.env.KSEG_VERIFY_DEBUG) {
+  process.on('exit', () => {
+    const { t0, ...s } = stats;
+    void t0;
+    process.stderr.write(`verify --jobs: ${JSON.stringify({ ...s, waitMs: Math.round(s.waitMs), ownMs: Math.round(s.ownMs) })}\n`);
+  });
+}
 
 /** Threads that check chunks; started on the first segment worth splitting. */
 export class VerifyPool {
@@ -301,6 +312,7 @@ export class VerifyPool {
 
   private start(): void {
     this.started = true;
+    stats.t0 = performance.now();
     const url = new URL('./verify-worker.js', import.meta.url);
     // Under a TypeScript runner (tests from src/) there is no .js beside this module: the main
     // thread then checks every chunk itself, through the same code path.
@@ -313,6 +325,11 @@ export class VerifyPool {
       worker.on('error', () => {});
       this.workers.push({ worker, port: port1 });
     }
+  }
+
+  /** Start the threads now if a segment of `size` bytes will be split (they take a while to boot). */
+  warm(size: number): void {
+    if (!this.started && size >= 2 * chunkFor(size, this.fixedChunk)) this.start();
   }
 
   /**
@@ -427,13 +444,18 @@ export class SegmentChecks {
         const m = receiveMessageOnPort(p) as { message: ChunkResult } | undefined;
         if (!m) break;
         const r = m.message;
-        if (r.gen === this.gen && this.results[r.chunk] === undefined) this.results[r.chunk] = r.self, stats.workers++;
+        if (r.gen === this.gen && this.results[r.chunk] === undefined) {
+          this.results[r.chunk] = r.self;
+          stats.workers++;
+          if (stats.firstWorkerMs < 0) stats.firstWorkerMs = Math.round(performance.now() - stats.t0);
+        }
       }
     }
   }
 
   private checkOwn(j: number): void {
     stats.own++;
+    const t = performance.now();
     this.own ??= new ChunkReader(this.job.path);
     let r: number[] | null;
     try {
@@ -442,6 +464,7 @@ export class SegmentChecks {
       r = null;
     }
     if (this.results[j] === undefined) this.results[j] = r;
+    stats.ownMs += performance.now() - t;
   }
 
   private await(k: number): void {
@@ -457,7 +480,10 @@ export class SegmentChecks {
       }
       // Chunk k is being checked by a worker.
       stats.waits++;
-      if (Atomics.wait(this.ctrl, DONE, seen, 50) === 'timed-out') {
+      const tw = performance.now();
+      const w = Atomics.wait(this.ctrl, DONE, seen, 50);
+      stats.waitMs += performance.now() - tw;
+      if (w === 'timed-out') {
         waited += 50;
         // A worker that died or hangs: check the chunk here (its late result is ignored).
         if (waited >= 20_000) this.checkOwn(k);

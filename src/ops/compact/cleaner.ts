@@ -3,7 +3,7 @@ import { encodeLegacyWrapper, encodeV2Batch } from '../../format/encode.js';
 import { CorruptDataError } from '../../format/errors.js';
 import { readInt64 } from '../../format/int64.js';
 import type { StopInfo } from '../../storage/log-reader.js';
-import { SegmentReader } from './reader.js';
+import { BAD, SegmentReader } from './reader.js';
 import { assertCleanFraming, type SegmentInfo } from './partition.js';
 import type { OffsetMap } from './offset-map.js';
 import type { LastRecord } from './producers.js';
@@ -68,25 +68,25 @@ export function newStats(seg: SegmentInfo): SegmentCleanStats {
   };
 }
 
-function* segmentBatches(seg: SegmentInfo, checkCrc: boolean, what: string): Generator<Batch> {
+/** A reader over a segment that must frame cleanly (the batches are read with nextBatch). */
+function openSegment(seg: SegmentInfo, what: string): SegmentReader {
   assertCleanFraming(seg, what);
-  const src = new SegmentReader(seg.path);
-  try {
-    const gen = src.entries(seg.log, checkCrc);
-    for (;;) {
-      const n = gen.next();
-      if (n.done) {
-        const stop: StopInfo = n.value;
-        if (stop.reason !== 'eof') throw new CorruptDataError('NEEDS_RECOVERY', `${what}: ${seg.log} changed while being read (framing stopped: ${stop.reason})`, { file: seg.log, position: stop.position });
-        return;
-      }
-      const item = n.value;
-      if (item.kind === 'bad-entry') throw new CorruptDataError(item.error.code, `${what}: ${item.error.message}; run \`kseg recover\` first`, { file: seg.log, position: item.position });
-      yield item.batch;
-    }
-  } finally {
-    src.close();
+  return new SegmentReader(seg.path);
+}
+
+/** The next batch, or null at the end; what Kafka's cleaner would fail on throws. */
+function nextBatch(src: SegmentReader, seg: SegmentInfo, checkCrc: boolean, what: string): Batch | null {
+  const b = src.next(seg.log, checkCrc);
+  if (b === null) {
+    const stop: StopInfo = src.stop!;
+    if (stop.reason !== 'eof') throw new CorruptDataError('NEEDS_RECOVERY', `${what}: ${seg.log} changed while being read (framing stopped: ${stop.reason})`, { file: seg.log, position: stop.position });
+    return null;
   }
+  if (b === BAD) {
+    const bad = src.bad!;
+    throw new CorruptDataError(bad.error.code, `${what}: ${bad.error.message}; run \`kseg recover\` first`, { file: seg.log, position: bad.position });
+  }
+  return b as Batch;
 }
 
 // ------------------------------------------------------------------------------------ offset map
@@ -158,43 +158,48 @@ export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number,
   for (let i = 0; i < dirty.length; i++) {
     const seg = dirty[i]!;
     const nextSegmentStart = i + 1 < dirty.length ? dirty[i + 1]!.baseOffset : end;
-    for (const batch of segmentBatches(seg, false, 'compact')) {
-      if (batch.isControl) txn.onControlBatchRead(batch);
-      else if (!txn.onBatchRead(batch)) {
-        if (batch.magic >= 2) {
-          walk.walkKeys(batch);
-          const base = batch.baseOffset;
-          const n = walk.count;
-          if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));
-          // Hash the batch's keys first, then touch every first slot in one tight loop so that
-          // the memory accesses (the table is far larger than the caches) are in flight together;
-          // then put them in order.
-          hashKeys(walk, n);
-          let t = 0;
-          for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
-          touched ^= t;
-          for (let r = 0; r < n; r++) {
-            const kl = walk.keyLen[r]!;
-            const offset = base + walk.offsetDelta[r]!;
-            if (kl < 0 || offset < start) continue;
-            if (map.size >= maxDesired) {
-              // Full: put may still update a key already present, but Kafka stops here.
-              return { full: true, recordsMapped: mapped };
+    const src = openSegment(seg, 'compact');
+    try {
+      for (let batch = nextBatch(src, seg, false, 'compact'); batch !== null; batch = nextBatch(src, seg, false, 'compact')) {
+        if (batch.isControl) txn.onControlBatchRead(batch);
+        else if (!txn.onBatchRead(batch)) {
+          if (batch.magic >= 2) {
+            walk.walkKeys(batch);
+            const base = batch.baseOffset;
+            const n = walk.count;
+            if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));
+            // Hash the batch's keys first, then touch every first slot in one tight loop so that
+            // the memory accesses (the table is far larger than the caches) are in flight together;
+            // then put them in order.
+            hashKeys(walk, n);
+            let t = 0;
+            for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
+            touched ^= t;
+            for (let r = 0; r < n; r++) {
+              const kl = walk.keyLen[r]!;
+              const offset = base + walk.offsetDelta[r]!;
+              if (kl < 0 || offset < start) continue;
+              if (map.size >= maxDesired) {
+                // Full: put may still update a key already present, but Kafka stops here.
+                return { full: true, recordsMapped: mapped };
+              }
+              const d = r * 4;
+              map.putDigest(digests[d]!, digests[d + 1]!, digests[d + 2]!, digests[d + 3]!, offset);
+              mapped++;
             }
-            const d = r * 4;
-            map.putDigest(digests[d]!, digests[d + 1]!, digests[d + 2]!, digests[d + 3]!, offset);
-            mapped++;
-          }
-        } else {
-          for (const r of batchRecords(batch)) {
-            if (r.key === null || r.offset < start) continue;
-            if (map.size >= maxDesired) return { full: true, recordsMapped: mapped };
-            map.put(r.key, 0, r.key.length, r.offset);
-            mapped++;
+          } else {
+            for (const r of batchRecords(batch)) {
+              if (r.key === null || r.offset < start) continue;
+              if (map.size >= maxDesired) return { full: true, recordsMapped: mapped };
+              map.put(r.key, 0, r.key.length, r.offset);
+              mapped++;
+            }
           }
         }
+        if (batch.lastOffset >= start) map.updateLatestOffset(batch.lastOffset);
       }
-      if (batch.lastOffset >= start) map.updateLatestOffset(batch.lastOffset);
+    } finally {
+      src.close();
     }
     // Offset gaps between segments: fast forward to the last offset this segment could hold.
     map.updateLatestOffset(nextSegmentStart - 1);
@@ -286,24 +291,29 @@ export async function cleanGroup(
     const st = newStats(seg);
     out.stats.push(st);
     let lastOfSegment: Batch | null = null;
-    for (const batch of segmentBatches(seg, true, 'compact')) {
-      if (!batch.crcValid) {
-        throw new CorruptDataError('CRC_MISMATCH', `compact: batch at offset ${batch.baseOffset} fails its CRC (stored ${batch.crc}, computed ${batch.computedCrc}); cleaning would hide the corruption — run \`kseg verify\` / \`kseg recover\` first`, { file: seg.log, position: batch.position });
+    const src = openSegment(seg, 'compact');
+    try {
+      for (let batch = nextBatch(src, seg, true, 'compact'); batch !== null; batch = nextBatch(src, seg, true, 'compact')) {
+        if (!batch.crcValid) {
+          throw new CorruptDataError('CRC_MISMATCH', `compact: batch at offset ${batch.baseOffset} fails its CRC (stored ${batch.crc}, computed ${batch.computedCrc}); cleaning would hide the corruption — run \`kseg verify\` / \`kseg recover\` first`, { file: seg.log, position: batch.position });
+        }
+        st.batchesIn++;
+        st.recordsIn += batch.recordCount;
+        lastOfSegment = batch;
+        // The batch's bytes live in the reader's buffer until the next batch is read: the cover
+        // batch of a legacy segment is copied now.
+        if (coverCandidate === seg && batch.magic < 2) lastLegacyBytes = Buffer.from(batch.bytes.subarray(batch.start, batch.start + batch.size));
+        let r = filterBatch(batch, ctx, retainLegacyDeletes, st, reserve);
+        if (r instanceof Promise) r = await r;
+        if (r) {
+          if (r.inPlace) {
+            sink.commitReserved!(r.bytes.length, r.lastOffset, r.maxTimestamp, r.records);
+            count(r.bytes, r.lastOffset, r.records, st);
+          } else emit(r.bytes, r.lastOffset, r.maxTimestamp, r.records, st);
+        }
       }
-      st.batchesIn++;
-      st.recordsIn += batch.recordCount;
-      lastOfSegment = batch;
-      // The batch's bytes live in the reader's buffer until the next batch is read: the cover
-      // batch of a legacy segment is copied now.
-      if (coverCandidate === seg && batch.magic < 2) lastLegacyBytes = Buffer.from(batch.bytes.subarray(batch.start, batch.start + batch.size));
-      let r = filterBatch(batch, ctx, retainLegacyDeletes, st, reserve);
-      if (r instanceof Promise) r = await r;
-      if (r) {
-        if (r.inPlace) {
-          sink.commitReserved!(r.bytes.length, r.lastOffset, r.maxTimestamp, r.records);
-          count(r.bytes, r.lastOffset, r.records, st);
-        } else emit(r.bytes, r.lastOffset, r.maxTimestamp, r.records, st);
-      }
+    } finally {
+      src.close();
     }
     if (coverCandidate === seg && lastOfSegment) {
       const b = lastOfSegment;

@@ -6,7 +6,7 @@ import { parseLogDirCheckpoint, type LogDirCheckpointEntry } from '../../format/
 import type { StopInfo } from '../../storage/log-reader.js';
 import { scanPartitionDir, type PartitionDir, type Segment } from '../../storage/segments.js';
 import { INTENT_FILE } from '../intent.js';
-import { SegmentReader } from './reader.js';
+import { BAD, SegmentReader } from './reader.js';
 
 /**
  * What the mutating commands (truncate, compact) need to know about a partition before they plan:
@@ -75,26 +75,24 @@ export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => voi
     stop: { reason: 'eof', position: 0, trailingBytes: 0 },
   };
   try {
-    const gen = src.entries(seg.log, false);
     for (;;) {
-      const n = gen.next();
-      if (n.done) {
-        stats.stop = n.value;
+      const b = src.next(seg.log, false);
+      if (b === null) {
+        stats.stop = src.stop!;
         break;
       }
-      const item = n.value;
-      if (item.kind === 'bad-entry') {
-        stats.badEntry ??= { position: item.position, error: item.error };
+      if (b === BAD) {
+        stats.badEntry ??= { position: src.bad!.position, error: src.bad!.error };
         continue;
       }
-      const b = item.batch;
+      const batch = b as Batch;
       stats.batches++;
-      stats.records += b.recordCount;
-      if (stats.firstOffset === null) stats.firstOffset = b.baseOffset;
-      stats.lastOffset = b.lastOffset;
-      stats.nextOffset = b.lastOffset + 1;
-      if (b.maxTimestamp > stats.maxTimestamp) stats.maxTimestamp = b.maxTimestamp;
-      visit?.(b);
+      stats.records += batch.recordCount;
+      if (stats.firstOffset === null) stats.firstOffset = batch.baseOffset;
+      stats.lastOffset = batch.lastOffset;
+      stats.nextOffset = batch.lastOffset + 1;
+      if (batch.maxTimestamp > stats.maxTimestamp) stats.maxTimestamp = batch.maxTimestamp;
+      visit?.(batch);
     }
   } finally {
     src.close();

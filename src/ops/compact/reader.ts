@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, type Batch } from '../../format/batch.js';
+import { decodeBatch, HEADER_SIZE_UP_TO_MAGIC, LOG_OVERHEAD, RECORD_OVERHEAD_V0, SIZE_OFFSET, type Batch } from '../../format/batch.js';
 import { CorruptDataError, IoError, ioError } from '../../format/errors.js';
 import type { LogItem, StopInfo } from '../../storage/log-reader.js';
 
@@ -14,6 +14,9 @@ import type { LogItem, StopInfo } from '../../storage/log-reader.js';
  * requested. Callers copy what they keep (the cleaner appends batches to its writer at once).
  */
 const CHUNK = 1024 * 1024;
+
+/** What SegmentReader.next() returns for an entry whose header cannot be decoded. */
+export const BAD = Object.freeze({ bad: true });
 
 
 /** Buffers kept for the next reader (one per nesting level; readers are used one at a time). */
@@ -86,33 +89,55 @@ export class SegmentReader {
     return true;
   }
 
+  /** Why next() returned null. */
+  stop: StopInfo | null = null;
+  /** The entry next() returned BAD for. */
+  bad: { position: number; size: number; error: CorruptDataError } | null = null;
+  private pos = 0;
+
+  /**
+   * The next entry from position 0 on, as logEntries yields them (no objects besides the batch):
+   * a batch, BAD for an entry whose header cannot be decoded (this.bad; framing goes on past it),
+   * or null at the end (this.stop says why).
+   */
+  next(file: string | undefined, checkCrc: boolean): Batch | typeof BAD | null {
+    const size = this.size;
+    const pos = this.pos;
+    if (pos >= size) return this.end({ reason: 'eof', position: pos, trailingBytes: 0 });
+    // frameEntry, inline
+    if (pos >= size - HEADER_SIZE_UP_TO_MAGIC) return this.end({ reason: 'short-tail', position: pos, trailingBytes: Math.max(0, size - pos), zeroTail: this.isZero(pos) });
+    const hat = this.ensure(pos, HEADER_SIZE_UP_TO_MAGIC);
+    const b = this.buf;
+    const sizeField = (b[hat + SIZE_OFFSET]! << 24) | (b[hat + SIZE_OFFSET + 1]! << 16) | (b[hat + SIZE_OFFSET + 2]! << 8) | b[hat + SIZE_OFFSET + 3]!;
+    if (sizeField < RECORD_OVERHEAD_V0) return this.end({ reason: 'corrupt-size', position: pos, trailingBytes: size - pos, sizeField, zeroTail: this.isZero(pos) });
+    const entrySize = LOG_OVERHEAD + sizeField;
+    if (pos > size - entrySize) return this.end({ reason: 'partial-batch', position: pos, trailingBytes: size - pos, sizeField: entrySize - 12, zeroTail: false });
+    const at = this.ensure(pos, entrySize);
+    this.pos = pos + entrySize;
+    try {
+      return decodeBatch(this.buf, at, entrySize, pos, file, checkCrc);
+    } catch (e) {
+      if (!(e instanceof CorruptDataError)) throw e;
+      this.bad = { position: pos, size: entrySize, error: e.at({ file, position: pos }) };
+      return BAD;
+    }
+  }
+
+  private end(stop: StopInfo): null {
+    this.stop = stop;
+    return null;
+  }
+
   /**
    * The entries of the file from position 0, as logEntries yields them; the return value says why
    * iteration stopped.
    */
   *entries(file: string | undefined, checkCrc: boolean): Generator<LogItem, StopInfo> {
-    const size = this.size;
-    let pos = 0;
     for (;;) {
-      if (pos >= size) return { reason: 'eof', position: pos, trailingBytes: 0 };
-      const hdrLen = Math.min(HEADER_SIZE_UP_TO_MAGIC, size - pos);
-      const hat = this.ensure(pos, hdrLen);
-      const frame = frameEntry(this.buf, hat, pos, size);
-      if (frame.kind === 'short-tail') return { reason: 'short-tail', position: pos, trailingBytes: frame.trailing, zeroTail: this.isZero(pos) };
-      if (frame.kind === 'corrupt-size') return { reason: 'corrupt-size', position: pos, trailingBytes: size - pos, sizeField: frame.sizeField, zeroTail: this.isZero(pos) };
-      if (frame.kind === 'partial') return { reason: 'partial-batch', position: pos, trailingBytes: frame.trailing, sizeField: frame.size - 12, zeroTail: false };
-      const at = this.ensure(pos, frame.size);
-      let batch: Batch;
-      try {
-        batch = decodeBatch(this.buf, at, frame.size, pos, file, checkCrc);
-      } catch (e) {
-        if (!(e instanceof CorruptDataError)) throw e;
-        yield { kind: 'bad-entry', position: pos, size: frame.size, error: e.at({ file, position: pos }) };
-        pos += frame.size;
-        continue;
-      }
-      yield { kind: 'batch', batch };
-      pos += frame.size;
+      const b = this.next(file, checkCrc);
+      if (b === null) return this.stop!;
+      if (b === BAD) yield { kind: 'bad-entry', ...this.bad! };
+      else yield { kind: 'batch', batch: b as Batch };
     }
   }
 

@@ -300,6 +300,26 @@ if (process.env.KSEG_VERIFY_DEBUG) {
   });
 }
 
+/**
+ * Batches averaging under this size are not worth splitting: the main thread's share per batch
+ * (framing, the walk, index checks: a few microseconds) is then about what a worker would save it.
+ */
+const MIN_AVG_BATCH = 32 * 1024;
+
+/** Whether the first 4 MiB of a segment hold batches averaging under MIN_AVG_BATCH. */
+function smallBatches(src: ByteSource): boolean {
+  const limit = Math.min(src.size, 4 * 1024 * 1024);
+  let pos = 0;
+  let n = 0;
+  while (pos < limit && src.size - pos > HEADER_SIZE_UP_TO_MAGIC) {
+    const f = frameEntry(src.read(pos, HEADER_SIZE_UP_TO_MAGIC), 0, pos, src.size);
+    if (f.kind !== 'entry') break;
+    pos += f.size;
+    n++;
+  }
+  return n > 0 && pos / n < MIN_AVG_BATCH;
+}
+
 /** Threads that check chunks; started on the first segment worth splitting. */
 export class VerifyPool {
   private workers: { worker: Worker; port: MessagePort }[] = [];
@@ -327,9 +347,33 @@ export class VerifyPool {
     }
   }
 
-  /** Start the threads now if a segment of `size` bytes will be split (they take a while to boot). */
-  warm(size: number): void {
-    if (!this.started && size >= 2 * chunkFor(size, this.fixedChunk)) this.start();
+  /** Whether segments are split, by path (decided once: it reads a sample of batch headers). */
+  private readonly decided = new Map<string, boolean>();
+
+  private splits(path: string, size: number): boolean {
+    let d = this.decided.get(path);
+    if (d === undefined) {
+      d = size >= 2 * chunkFor(size, this.fixedChunk);
+      if (d && this.fixedChunk === null) {
+        try {
+          const src = new HeaderSource(path);
+          try {
+            d = !smallBatches(src);
+          } finally {
+            src.close();
+          }
+        } catch {
+          d = false; // the walk reports what is wrong with the file
+        }
+      }
+      this.decided.set(path, d);
+    }
+    return d;
+  }
+
+  /** Start the threads now if the segment at `path` will be split (they take a while to boot). */
+  warm(path: string, size: number): void {
+    if (!this.started && this.splits(path, size)) this.start();
   }
 
   /**
@@ -337,8 +381,8 @@ export class VerifyPool {
    * chunk checks (framed and published) and the header reader the main thread's walk should use.
    */
   segment(path: string, file: string, size: number): { checks: SegmentChecks; src: ByteSource } | null {
+    if (!this.splits(path, size)) return null;
     const chunk = chunkFor(size, this.fixedChunk);
-    if (size < 2 * chunk) return null;
     const src = new HeaderSource(path);
     if (!this.started) this.start();
     const maxChunks = Math.ceil(src.size / chunk) + 1;

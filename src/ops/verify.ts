@@ -348,7 +348,7 @@ export function looksLikeRecordSet(p: PartitionDir): boolean {
 
 export function scanPartition(view: PartitionView, opts: ScanOptions = {}): PartitionScan {
   const part = view.partition;
-  if (opts.pool) for (const s of part.segments) if (!opts.segments || opts.segments.has(s.baseOffset)) opts.pool.warm(s.logSize);
+  if (opts.pool) for (const s of part.segments) if (!opts.segments || opts.segments.has(s.baseOffset)) opts.pool.warm(view.pathOf(s.log), s.logSize);
   const rep = new Reporter(opts.files ?? null, opts.maxIssues ?? Infinity);
   const mode = opts.recordSet ?? looksLikeRecordSet(part) ? 'record-set' : 'partition';
   directoryIssues(part, rep);

@@ -45,8 +45,8 @@ would cut. Run "kseg verify --codes" for the list of codes.
 
 --jobs N splits large segments into chunks of whole batches that N threads check at once (CRC and
 records); the walk that relates batches to each other, the indexes and the report stay on one thread,
-so the findings and their order are the same for every N. Segments under 8 MiB are checked on one
-thread. Memory stays bounded: each thread reads its chunks through one 512 KiB buffer.
+so the findings and their order are the same for every N. Segments under 8 MiB, and segments of
+small batches (under 32 KiB on average), are checked on one thread. Memory stays bounded: each thread reads its chunks through one 512 KiB buffer.
 
 Exit codes: 0 no errors (warnings allowed unless --strict), 1 errors found, 2 usage, 4 I/O error.
 

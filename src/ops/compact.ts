@@ -215,9 +215,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
   if (!dryRun) assertNotLocked(dir, opts.force ?? false);
 
   const producers = new ProducerStateScan();
-  T('start');
   let state = loadPartition(dir, (b) => producers.visit(b));
-  T('loadPartition');
   assertSettled(state.listing, 'compact');
   const before = state.summary;
   const segs0 = state.segments;
@@ -277,7 +275,6 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
     const txns = new AbortedTxnSource(dir, segs, state.logStartOffset);
     const dirty = segmentsBetween(segs, firstDirty, fu);
     const built = buildOffsetMap(dirty, firstDirty, fu, map, txns, walk);
-    T('buildOffsetMap');
     const endOffset = map.latestOffset + 1;
     const toClean = segs.filter((s) => s.baseOffset < endOffset);
     const groups = groupSegmentsBySize(toClean, segmentBytes, segmentIndexBytes, fu);
@@ -324,7 +321,6 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
         writers.push(writer);
         const sink: BatchSink = writer ?? { append() {} };
         const out = await cleanGroup(g, ctx, sink, writer, g.includes(coverCandidate!) ? coverCandidate : null);
-        T('cleanGroup');
         round.segments.push(...out.stats);
         outputs.push(out);
         if (out.cover) cover = { groupIdx: gi, ...out.cover };
@@ -368,14 +364,12 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
         });
       }
       if (!dryRun) {
-        T('finish');
         const eff = commitSwap(dir, groups, written);
         // The partition now: the new segments and those above the round (what a rescan would find).
         finalSegments = [
           ...written.map((w) => ({ logSize: w.logSize, baseOffset: w.baseOffset, stats: { batches: w.batches, records: w.records, nextOffset: w.nextOffset } })),
           ...segs.filter((s) => s.baseOffset >= endOffset),
         ];
-        T('commitSwap');
         for (const f of eff.changed) {
           changed.add(f);
           removed.delete(f);
@@ -421,18 +415,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
   result.changed = [...changed];
   result.removed = [...removed];
   result.after = dryRun ? (dryAfter ?? before) : finalSegments ? summarize(finalSegments) : before;
-  T('after');
   return result;
-}
-
-let tLast: [number, number] | null = null;
-function T(what: string): void {
-  if (!process.env.KSEG_TIMING) return;
-  const u = process.cpuUsage();
-  const now: [number, number] = [Number(process.hrtime.bigint()) / 1e6, (u.user + u.system) / 1e3];
-  const m = process.memoryUsage();
-  if (tLast) process.stderr.write(`${what}: wall ${(now[0] - tLast[0]).toFixed(0)} ms, cpu ${(now[1] - tLast[1]).toFixed(0)} ms, rss ${(m.rss / 1048576).toFixed(0)} heap ${(m.heapUsed / 1048576).toFixed(0)}/${(m.heapTotal / 1048576).toFixed(0)} ext ${(m.external / 1048576).toFixed(0)} ab ${(m.arrayBuffers / 1048576).toFixed(0)} MiB\n`);
-  tLast = now;
 }
 
 function addTotals(t: CompactTotals, stats: SegmentCleanStats[]): void {

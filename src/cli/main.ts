@@ -55,11 +55,8 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     getOutHasColors: (() => (stdoutMayBeTty() ? out.getOutHasColors!() : forcedColor())) as () => boolean,
   });
   program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
-  program.hook('preAction', async (cmd) => {
-    // theme.js (chalk) is loaded by the commands that print colours; --json lookups never load it.
-    const color = cmd.optsWithGlobals().color as boolean | undefined;
-    if (color === false) (await import('./theme.js')).setColor(false);
-  });
+  // chalk loads here only when stdout could show colours (theme.ts).
+  program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
 
   if ((argv.includes('--version') || argv.includes('-V')) && argv.includes('--verbose')) {
     writeStdout(await versionDetails());

@@ -1,23 +1,70 @@
-import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
+import { stdoutMayBeTty } from './stdout.js';
 
 /**
  * The one place colours come from. chalk follows NO_COLOR, FORCE_COLOR and whether stdout is a
- * TTY; `--no-color` sets level 0.
+ * TTY; `--no-color` sets level 0. chalk is loaded by `loadTheme` (main.ts, before every command
+ * runs), and only when it could colour anything: for a pipe or a file with nothing forcing colour
+ * its level would be 0, where it returns every string unchanged, as the plain painters here do.
  */
-let c: ChalkInstance = chalk;
+type Paint = (s: string) => string;
+type Painters = Record<'dim' | 'bold' | 'file' | 'offset' | 'key' | 'good' | 'warn' | 'bad' | 'control', Paint>;
 
-export function setColor(enabled: boolean | undefined): void {
-  if (enabled === false) c = new Chalk({ level: 0 });
+const same: Paint = (s) => s;
+const plain: Painters = { dim: same, bold: same, file: same, offset: same, key: same, good: same, warn: same, bad: same, control: same };
+
+function painters(c: ChalkInstance): Painters {
+  return {
+    dim: (s) => c.dim(s),
+    bold: (s) => c.bold(s),
+    file: (s) => c.bold.cyan(s),
+    offset: (s) => c.yellow(s),
+    key: (s) => c.green(s),
+    good: (s) => c.green(s),
+    warn: (s) => c.yellow(s),
+    bad: (s) => c.red(s),
+    control: (s) => c.magenta(s),
+  };
 }
 
-export const theme = {
-  dim: (s: string) => c.dim(s),
-  bold: (s: string) => c.bold(s),
-  file: (s: string) => c.bold.cyan(s),
-  offset: (s: string) => c.yellow(s),
-  key: (s: string) => c.green(s),
-  good: (s: string) => c.green(s),
-  warn: (s: string) => c.yellow(s),
-  bad: (s: string) => c.red(s),
-  control: (s: string) => c.magenta(s),
+let p: Painters = plain;
+let disabled = false;
+
+/**
+ * chalk's level would be 0 (supports-color: stdout is no terminal, and neither FORCE_COLOR, a
+ * --color flag nor Azure Pipelines' TF_BUILD says otherwise). When unsure: false, and chalk decides.
+ */
+function certainlyNoColor(): boolean {
+  if (stdoutMayBeTty()) return false;
+  if ('FORCE_COLOR' in process.env || 'TF_BUILD' in process.env) return false;
+  return !process.argv.some((a) => a.startsWith('--color'));
+}
+
+/** Pick the painters for this run: chalk unless colours are off (`--no-color`) or certainly unused. */
+export async function loadTheme(color?: boolean): Promise<void> {
+  if (color === false) disabled = true;
+  if (disabled || certainlyNoColor()) {
+    p = plain;
+    return;
+  }
+  p = painters((await import('chalk')).default);
+}
+
+export function setColor(enabled: boolean | undefined): void {
+  if (enabled === false) {
+    disabled = true;
+    p = plain;
+  }
+}
+
+export const theme: Painters = {
+  dim: (s) => p.dim(s),
+  bold: (s) => p.bold(s),
+  file: (s) => p.file(s),
+  offset: (s) => p.offset(s),
+  key: (s) => p.key(s),
+  good: (s) => p.good(s),
+  warn: (s) => p.warn(s),
+  bad: (s) => p.bad(s),
+  control: (s) => p.control(s),
 };

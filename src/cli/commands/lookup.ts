@@ -52,7 +52,7 @@ Examples:
         writeStdout(toJson(o) + '\n');
         return;
       }
-      // Text output only: the colour theme (chalk) loads here, not for --json.
+      // Text output only: its modules load here, not for --json.
       const [{ humanBatchLine, humanRecordLine }, { theme }] = await Promise.all([import('../human.js'), import('../theme.js')]);
       if (flags.explain) {
         r.steps.forEach((s, i) => writeStdout(theme.dim(`${i + 1}. `) + s + '\n'));

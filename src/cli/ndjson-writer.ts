@@ -3,6 +3,7 @@ import { batchRecords, RECORDS_OFFSET, type Batch } from '../format/batch.js';
 import { decompress } from '../format/codecs.js';
 import { readVarlong } from '../format/varint.js';
 import { decodeStats, type Decoders } from './decoders.js';
+import { outputFailed } from './output.js';
 import { batchPart, recordNdjson } from './render.js';
 import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
 
@@ -240,9 +241,7 @@ export class JsonLinesWriter {
     }
     this.buf = EMPTY;
     this.take(0);
-    stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(0);
-    });
+    stream.on('error', outputFailed);
   }
 
   /** A template of `rec` in wasm memory; false when it does not fit. */
@@ -288,7 +287,18 @@ export class JsonLinesWriter {
     this.writeOut();
     if (this.mustDrain) {
       this.mustDrain = false;
-      await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+      // (a stream that fails or closes never drains)
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+        this.stream.on('close', done);
+      });
     }
     // Write callbacks run on the next tick; give them a turn when every wasm slot is in flight.
     while (this.wasm && this.free.length === 0 && this.inflight > 0) await new Promise<void>((resolve) => setImmediate(resolve));

@@ -12,10 +12,8 @@ export class Output {
     private readonly threshold = 1 << 16,
   ) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') {
-        this.closed = true;
-        process.exit(0);
-      }
+      this.closed = true;
+      outputFailed(e);
     });
   }
 
@@ -42,6 +40,16 @@ export class Output {
   async flushIfFull(): Promise<void> {
     if (this.pending >= this.threshold) await this.flush();
   }
+}
+
+/**
+ * A write to stdout failed: a closed pipe (e.g. `kseg dump … | head`) ends the run quietly; any
+ * other error (disk full, EIO) is an I/O error, exit 4 (OUTPUT.md).
+ */
+export function outputFailed(e: NodeJS.ErrnoException): never {
+  if (e.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`kseg: cannot write the output: ${e.message}\n`);
+  process.exit(4);
 }
 
 /** JSON.stringify that writes int64 values beyond 2^53 as strings (OUTPUT.md). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CorruptDataError, UsageError } from './../format/errors.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, writeFileAtomic } from '../storage/atomic.js';
 import { segmentFileName } from '../storage/segments.js';
-import { buildOffsetMap, cleanGroup, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
+import { buildOffsetMap, cleanGroup, MapBuilder, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
 import { DEFAULT_OFFSET_MAP_BYTES, OffsetMap } from './compact/offset-map.js';
 import { assertSettled, loadPartition, readLogDirCheckpointEntry, summarize, type PartitionState, type SegmentInfo, type Summary } from './compact/partition.js';
 import { ProducerStateScan } from './compact/producers.js';
@@ -195,6 +195,38 @@ function segmentsBetween(segs: SegmentInfo[], from: number, to: number): Segment
   return segs.slice(start).filter((s) => s.baseOffset < to);
 }
 
+interface Speculation {
+  map: OffsetMap;
+  builder: MapBuilder;
+  start: number;
+  end: number;
+  /** Base offset of each dirty segment -> where the next one starts (the range end for the last). */
+  dirty: Map<number, number>;
+  failed: boolean;
+}
+
+/**
+ * The first round's map, built during the header scan (one read of the partition fewer): the
+ * dirty range as compact() will find it in the usual case — from the first dirty offset (before
+ * the log end check, which needs the scan) to the active segment's base (no open transaction
+ * below it, no --min-compaction-lag-ms). compact() uses it only when the real range is the same;
+ * any error while building makes it fall back to buildOffsetMap, which fails in its usual place.
+ */
+function speculate(dir: string, segs: SegmentInfo[], logStartOffset: number, tp: PartitionState['topicPartition'], firstDirtyOpt: number | undefined, offsetMapBytes: number, walk: RecordWalk): Speculation | null {
+  if (segs.length < 2) return null;
+  const cp = readLogDirCheckpointEntry(dir, 'cleaner-offset-checkpoint', tp);
+  let start = firstDirtyOpt ?? cp?.entry?.offset ?? logStartOffset;
+  if (start < logStartOffset) start = logStartOffset;
+  const end = segs[segs.length - 1]!.baseOffset;
+  if (start >= end) return null;
+  const dirtyList = segmentsBetween(segs, start, end);
+  const dirty = new Map<number, number>();
+  dirtyList.forEach((s, i) => dirty.set(s.baseOffset, i + 1 < dirtyList.length ? dirtyList[i + 1]!.baseOffset : end));
+  const map = new OffsetMap(offsetMapBytes);
+  const builder = new MapBuilder(map, walk, start, end, new AbortedTxnSource(dir, segs, logStartOffset));
+  return { map, builder, start, end, dirty, failed: false };
+}
+
 function emptyTotals(): CompactTotals {
   return { recordsIn: 0, recordsOut: 0, recordsRemoved: 0, supersededRemoved: 0, tombstonesRemoved: 0, tombstonesRetained: 0, abortedRemoved: 0, markersRemoved: 0, unkeyedRemoved: 0, horizonsSet: 0, emptyBatchesKept: 0, bytesIn: 0, bytesOut: 0 };
 }
@@ -215,7 +247,39 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
   if (!dryRun) assertNotLocked(dir, opts.force ?? false);
 
   const producers = new ProducerStateScan();
-  let state = loadPartition(dir, (b) => producers.visit(b));
+  let map: OffsetMap | null = null;
+  const walk = new RecordWalk();
+  // The first round's offset map is built while the partition is read for its batch headers,
+  // assuming the usual dirty range (see speculate); used only if that range turns out right.
+  let spec: Speculation | null = null;
+  let state = loadPartition(dir, {
+    begin(listing, logStartOffset, tp) {
+      if (lagMs > 0) return; // the range would depend on segment timestamps
+      try {
+        spec = speculate(dir, listing.segments as SegmentInfo[], logStartOffset, tp, opts.firstDirtyOffset, offsetMapBytes, walk);
+        if (spec) map = spec.map;
+      } catch {
+        spec = null; // whatever failed fails again, in its place, on the normal path
+      }
+    },
+    visit(b, seg) {
+      producers.visit(b);
+      const sp = spec as Speculation | null;
+      if (sp && !sp.failed && sp.dirty.has(seg.baseOffset)) {
+        try {
+          sp.builder.onBatch(b);
+        } catch {
+          sp.failed = true;
+        }
+      }
+    },
+    segmentDone(seg) {
+      const sp = spec as Speculation | null;
+      if (!sp || sp.failed || !sp.dirty.has(seg.baseOffset)) return;
+      if (seg.stats.badEntry || seg.stats.stop.reason !== 'eof') sp.failed = true;
+      else sp.builder.endSegment(sp.dirty.get(seg.baseOffset)!);
+    },
+  });
   assertSettled(state.listing, 'compact');
   const before = state.summary;
   const segs0 = state.segments;
@@ -254,8 +318,7 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
     return result;
   }
 
-  const map = new OffsetMap(offsetMapBytes);
-  const walk = new RecordWalk();
+  map ??= new OffsetMap(offsetMapBytes);
   const changed = new Set<string>();
   const removed = new Set<string>();
   let dryAfter: Summary | null = null;
@@ -274,7 +337,12 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
     }
     const txns = new AbortedTxnSource(dir, segs, state.logStartOffset);
     const dirty = segmentsBetween(segs, firstDirty, fu);
-    const built = buildOffsetMap(dirty, firstDirty, fu, map, txns, walk);
+    const sp = spec as Speculation | null;
+    const built =
+      result.rounds.length === 0 && sp && !sp.failed && sp.start === firstDirty && sp.end === fu && sp.dirty.size === dirty.length && dirty.every((s) => sp.dirty.has(s.baseOffset))
+        ? sp.builder.result()
+        : buildOffsetMap(dirty, firstDirty, fu, map, txns, walk);
+    spec = null;
     const endOffset = map.latestOffset + 1;
     const toClean = segs.filter((s) => s.baseOffset < endOffset);
     const groups = groupSegmentsBySize(toClean, segmentBytes, segmentIndexBytes, fu);

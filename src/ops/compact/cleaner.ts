@@ -144,67 +144,106 @@ export function touchedWord(): number {
 }
 
 /**
- * buildOffsetMap: key -> latest offset over [start, end) of the dirty segments. Skips control
- * batches, batches of aborted transactions, records without keys and records below `start`. Stops
- * (possibly mid-batch) when the map holds maxDesiredSize keys; returns whether it filled.
+ * buildOffsetMap's work, batch by batch: key -> latest offset over [start, end) of the dirty
+ * segments. Skips control batches, batches of aborted transactions, records without keys and
+ * records below `start`. Stops (possibly mid-batch) when the map holds maxDesiredSize keys. Fed
+ * either by buildOffsetMap's own read of the dirty segments or by the header scan that reads the
+ * partition anyway (compact.ts, first round).
  */
+export class MapBuilder {
+  full = false;
+  recordsMapped = 0;
+  private readonly txn = new CleanedTransactionMetadata();
+  private readonly maxDesired: number;
+
+  constructor(
+    private readonly map: OffsetMap,
+    private readonly walk: RecordWalk,
+    private readonly start: number,
+    end: number,
+    txns: AbortedTxnSource,
+  ) {
+    map.clear();
+    map.trackFates(start, end);
+    this.txn.addAbortedTransactions(txns.collect(start, end));
+    this.maxDesired = map.maxDesiredSize;
+  }
+
+  /** One batch of a dirty segment, in log order (its bytes are read now, not kept). */
+  onBatch(batch: Batch): void {
+    if (this.full) return;
+    const { map, walk, txn, start } = this;
+    if (batch.isControl) txn.onControlBatchRead(batch);
+    else if (!txn.onBatchRead(batch)) {
+      if (batch.magic >= 2) {
+        walk.walkKeys(batch);
+        const base = batch.baseOffset;
+        const n = walk.count;
+        if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));
+        // Hash the batch's keys first, then touch every first slot in one tight loop so that the
+        // memory accesses (the table is far larger than the caches) are in flight together; then
+        // put them in order.
+        hashKeys(walk, n);
+        let t = 0;
+        for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
+        touched ^= t;
+        for (let r = 0; r < n; r++) {
+          const kl = walk.keyLen[r]!;
+          const offset = base + walk.offsetDelta[r]!;
+          if (kl < 0 || offset < start) continue;
+          if (map.size >= this.maxDesired) {
+            // Full: put may still update a key already present, but Kafka stops here.
+            this.full = true;
+            return;
+          }
+          const d = r * 4;
+          map.putDigest(digests[d]!, digests[d + 1]!, digests[d + 2]!, digests[d + 3]!, offset);
+          this.recordsMapped++;
+        }
+      } else {
+        for (const r of batchRecords(batch)) {
+          if (r.key === null || r.offset < start) continue;
+          if (map.size >= this.maxDesired) {
+            this.full = true;
+            return;
+          }
+          map.put(r.key, 0, r.key.length, r.offset);
+          this.recordsMapped++;
+        }
+      }
+    }
+    if (batch.lastOffset >= start) map.updateLatestOffset(batch.lastOffset);
+  }
+
+  /** A dirty segment was read to its end; the next one starts at `nextSegmentStart` (or the range ends there). */
+  endSegment(nextSegmentStart: number): void {
+    // Offset gaps between segments: fast forward to the last offset this segment could hold.
+    if (!this.full) this.map.updateLatestOffset(nextSegmentStart - 1);
+  }
+
+  result(): { full: boolean; recordsMapped: number } {
+    return { full: this.full, recordsMapped: this.recordsMapped };
+  }
+}
+
+/** buildOffsetMap over the dirty segments [start, end); returns whether the map filled. */
 export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number, map: OffsetMap, txns: AbortedTxnSource, walk: RecordWalk): { full: boolean; recordsMapped: number } {
-  map.clear();
-  map.trackFates(start, end);
-  const txn = new CleanedTransactionMetadata();
-  txn.addAbortedTransactions(txns.collect(start, end));
-  const maxDesired = map.maxDesiredSize;
-  let mapped = 0;
-  for (let i = 0; i < dirty.length; i++) {
+  const builder = new MapBuilder(map, walk, start, end, txns);
+  for (let i = 0; i < dirty.length && !builder.full; i++) {
     const seg = dirty[i]!;
-    const nextSegmentStart = i + 1 < dirty.length ? dirty[i + 1]!.baseOffset : end;
     const src = openSegment(seg, 'compact');
     try {
-      for (let batch = nextBatch(src, seg, false, 'compact'); batch !== null; batch = nextBatch(src, seg, false, 'compact')) {
-        if (batch.isControl) txn.onControlBatchRead(batch);
-        else if (!txn.onBatchRead(batch)) {
-          if (batch.magic >= 2) {
-            walk.walkKeys(batch);
-            const base = batch.baseOffset;
-            const n = walk.count;
-            if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));
-            // Hash the batch's keys first, then touch every first slot in one tight loop so that
-            // the memory accesses (the table is far larger than the caches) are in flight together;
-            // then put them in order.
-            hashKeys(walk, n);
-            let t = 0;
-            for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
-            touched ^= t;
-            for (let r = 0; r < n; r++) {
-              const kl = walk.keyLen[r]!;
-              const offset = base + walk.offsetDelta[r]!;
-              if (kl < 0 || offset < start) continue;
-              if (map.size >= maxDesired) {
-                // Full: put may still update a key already present, but Kafka stops here.
-                return { full: true, recordsMapped: mapped };
-              }
-              const d = r * 4;
-              map.putDigest(digests[d]!, digests[d + 1]!, digests[d + 2]!, digests[d + 3]!, offset);
-              mapped++;
-            }
-          } else {
-            for (const r of batchRecords(batch)) {
-              if (r.key === null || r.offset < start) continue;
-              if (map.size >= maxDesired) return { full: true, recordsMapped: mapped };
-              map.put(r.key, 0, r.key.length, r.offset);
-              mapped++;
-            }
-          }
-        }
-        if (batch.lastOffset >= start) map.updateLatestOffset(batch.lastOffset);
+      while (!builder.full) {
+        const batch = nextBatch(src, seg, false, 'compact');
+        if (batch === null) break;
+        builder.onBatch(batch);
       }
     } finally {
       src.close();
     }
-    // Offset gaps between segments: fast forward to the last offset this segment could hold.
-    map.updateLatestOffset(nextSegmentStart - 1);
+    builder.endSegment(i + 1 < dirty.length ? dirty[i + 1]!.baseOffset : end);
   }
-  return { full: false, recordsMapped: mapped };
+  return builder.result();
 }
 
 // ------------------------------------------------------------------------------------ cleaning

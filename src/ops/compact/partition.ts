@@ -149,21 +149,33 @@ export function assertSettled(listing: PartitionDir, what: string): void {
   }
 }
 
+/** What a caller of loadPartition can hook into besides the batches. */
+export interface ScanHooks {
+  visit?: BatchVisitor;
+  /** Before any segment is read: the listing and the log start offset. */
+  begin?(listing: PartitionDir, logStartOffset: number, topicPartition: PartitionState['topicPartition']): void;
+  /** After a segment was read to its end (its stats are set). */
+  segmentDone?(seg: SegmentInfo): void;
+}
+
 /** List and header-scan a partition directory. */
-export function loadPartition(dir: string, visit?: BatchVisitor): PartitionState {
+export function loadPartition(dir: string, hooks?: BatchVisitor | ScanHooks): PartitionState {
+  const h: ScanHooks = typeof hooks === 'function' ? { visit: hooks } : (hooks ?? {});
+  const visit = h.visit;
   const listing = scanPartitionDir(dir);
+  const tp = parseTopicPartition(dir);
+  let logStartOffset = listing.segments.length ? listing.segments[0]!.baseOffset : 0;
+  const lso = readLogDirCheckpointEntry(dir, 'log-start-offset-checkpoint', tp);
+  if (lso?.entry && lso.entry.offset > logStartOffset) logStartOffset = lso.entry.offset;
+  h.begin?.(listing, logStartOffset, tp);
   const segments: SegmentInfo[] = listing.segments.map((s) => {
     const p = path.join(dir, s.log);
     const info = { ...s, path: p, mtimeMs: mtimeOf(p) } as SegmentInfo;
     info.stats = scanSegment(dir, s, visit ? (b) => visit(b, info) : undefined);
+    h.segmentDone?.(info);
     return info;
   });
-  const tp = parseTopicPartition(dir);
-  const first = segments[0];
   const last = segments[segments.length - 1];
-  let logStartOffset = first ? first.baseOffset : 0;
-  const lso = readLogDirCheckpointEntry(dir, 'log-start-offset-checkpoint', tp);
-  if (lso?.entry && lso.entry.offset > logStartOffset) logStartOffset = lso.entry.offset;
   const logEndOffset = last ? last.stats.nextOffset : logStartOffset;
   return { dir, listing, segments, logStartOffset, logEndOffset, summary: summarize(segments), topicPartition: tp };
 }

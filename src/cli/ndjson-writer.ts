@@ -113,9 +113,16 @@ for (let i = 0; i < 100; i++) {
 }
 
 /** JSON string body of the UTF-8 bytes src[s, e) at dst[d]: the new end, or -1 if not valid UTF-8. */
-function escapeJs(src: Uint8Array, s: number, e: number, dst: Uint8Array, d: number): number {
+function escapeJs(src: Buffer, s: number, e: number, dst: Buffer, d: number): number {
+  // a long run of plain ASCII is found first and copied natively
+  let i = s;
+  while (i < e && CLASS[src[i]!] === 0) i++;
+  if (i - s >= 64) {
+    src.copy(dst, d, s, i);
+    d += i - s;
+  } else i = s;
   let checked = false;
-  for (let i = s; i < e; i++) {
+  for (; i < e; i++) {
     const c = src[i]!;
     const k = CLASS[c]!;
     if (k === 0) {
@@ -300,8 +307,8 @@ export class JsonLinesWriter {
         this.stream.on('close', done);
       });
     }
-    // Write callbacks run on the next tick; give them a turn when every wasm slot is in flight.
-    while (this.wasm && this.free.length === 0 && this.inflight > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    // Write callbacks run on the next tick; give them a turn when every slot is in flight.
+    while (this.free.length === 0 && this.inflight > 0 && this.slots.length >= WASM_SLOTS) await new Promise<void>((resolve) => setImmediate(resolve));
     this.take(0);
   }
 

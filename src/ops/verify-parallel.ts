@@ -29,8 +29,8 @@ import type { ByteSource } from '../storage/source.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
- * records — depends on nothing but the batch. So the main thread frames a segment (12 bytes per
- * batch), cuts it into chunks of whole batches, and N-1 worker threads plus the main thread itself
+ * records — depends on nothing but the batch. So the main thread frames a segment (reading each
+ * batch's 61-byte header with positional reads, kept for its walk), cuts it into chunks of whole batches, and N-1 worker threads plus the main thread itself
  * check those chunks. A chunk's result is the list of batches that are not plainly clean (bad
  * CRC, control batch, any record finding, anything unusual). The main thread then runs the normal,
  * sequential walk of the segment: a clean batch's CRC and record walk are skipped, every other
@@ -52,8 +52,9 @@ import type { ByteSource } from '../storage/source.js';
  * measured on 1 GiB with two threads, mapping chunks costs as much CPU or more (in a threaded
  * process every unmap or MADV_DONTNEED interrupts the other threads' CPUs to flush their TLBs) and
  * holds 90-200 MB resident against 77 MB; the copy lands in a buffer that stays in the L2 cache,
- * where the CRC and the record walk then run. The main thread's single-threaded path keeps its
- * zero-copy views over mapped memory.
+ * where the CRC and the record walk then run. On one thread the two cost the same CPU (1 GiB of
+ * 200-record batches: 415 ms mapped, 414 ms read), so verify without --jobs keeps its zero-copy
+ * views over mapped memory.
  */
 const DEFAULT_CHUNK = 64 * 1024 * 1024;
 /** Batch headers (61 bytes each) kept from framing for the walk, at most this many bytes. */

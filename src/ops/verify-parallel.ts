@@ -326,7 +326,7 @@ export class VerifyPool {
   private workers: { worker: Worker; port: MessagePort }[] = [];
   private started = false;
   private gen = 0;
-  private readonly fixedChunk = fixedChunkBytes();
+  readonly fixedChunk = fixedChunkBytes();
   readonly mainChecks = mainChecks();
 
   constructor(private readonly extraThreads: number) {}
@@ -386,7 +386,7 @@ export class VerifyPool {
     const chunk = chunkFor(size, this.fixedChunk);
     const src = new HeaderSource(path);
     if (!this.started) this.start();
-    const maxChunks = Math.ceil(src.size / chunk) + 1;
+    const maxChunks = Math.ceil(src.size / Math.min(chunk, this.fixedChunk ?? MIN_CHUNK)) + 1;
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
     const boundsBuf = new SharedArrayBuffer(maxChunks * 2 * 8);
     const gen = ++this.gen;
@@ -443,6 +443,7 @@ export class SegmentChecks {
   private frame(src: ByteSource): void {
     const size = src.size;
     const chunk = this.chunk;
+    const fixed = this.pool.fixedChunk !== null;
     let pos = 0;
     let chunkStart = 0;
     let cache = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD * 1024);
@@ -462,7 +463,9 @@ export class SegmentChecks {
         if (caching) hdr.copy(cache, n++ * RECORD_BATCH_OVERHEAD);
       }
       pos += f.size;
-      if (pos - chunkStart >= chunk) {
+      // Chunks shrink towards the end (an eighth of what is left, at least MIN_CHUNK), so the
+      // threads finish together instead of one waiting for another's last large chunk.
+      if (pos - chunkStart >= (fixed ? chunk : Math.max(MIN_CHUNK, Math.min(chunk, (size - chunkStart) / 8)))) {
         this.publish(chunkStart, pos);
         chunkStart = pos;
       }

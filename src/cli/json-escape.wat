@@ -19,8 +19,40 @@
   ;; the returned end.
   (func $esc (export "esc") (param $s i32) (param $e i32) (param $d i32) (result i32)
     (local $v v128) (local $m i32) (local $c i32) (local $c1 i32) (local $n i32) (local $lo i32) (local $hi i32)
+    (local $v1 v128) (local $v2 v128) (local $v3 v128) (local $c32 v128) (local $c34 v128) (local $c92 v128)
+    (local.set $c32 (i8x16.splat (i32.const 32)))
+    (local.set $c34 (i8x16.splat (i32.const 34)))
+    (local.set $c92 (i8x16.splat (i32.const 92)))
     (loop $main
       (block $scalar
+        ;; 64 bytes a turn while they are plain
+        (block $wide
+          (loop $w64
+            (br_if $wide (i32.gt_u (i32.add (local.get $s) (i32.const 64)) (local.get $e)))
+            (local.set $v (v128.load align=1 (local.get $s)))
+            (local.set $v1 (v128.load offset=16 align=1 (local.get $s)))
+            (local.set $v2 (v128.load offset=32 align=1 (local.get $s)))
+            (local.set $v3 (v128.load offset=48 align=1 (local.get $s)))
+            (v128.store align=1 (local.get $d) (local.get $v))
+            (v128.store offset=16 align=1 (local.get $d) (local.get $v1))
+            (v128.store offset=32 align=1 (local.get $d) (local.get $v2))
+            (v128.store offset=48 align=1 (local.get $d) (local.get $v3))
+            (br_if $wide (v128.any_true
+              (v128.or
+                (v128.or
+                  (v128.or
+                    (v128.or (i8x16.lt_s (local.get $v) (local.get $c32)) (i8x16.eq (local.get $v) (local.get $c34)))
+                    (v128.or (i8x16.eq (local.get $v) (local.get $c92)) (i8x16.lt_s (local.get $v1) (local.get $c32))))
+                  (v128.or
+                    (v128.or (i8x16.eq (local.get $v1) (local.get $c34)) (i8x16.eq (local.get $v1) (local.get $c92)))
+                    (v128.or (i8x16.lt_s (local.get $v2) (local.get $c32)) (i8x16.eq (local.get $v2) (local.get $c34)))))
+                (v128.or
+                  (v128.or (i8x16.eq (local.get $v2) (local.get $c92)) (i8x16.lt_s (local.get $v3) (local.get $c32)))
+                  (v128.or (i8x16.eq (local.get $v3) (local.get $c34)) (i8x16.eq (local.get $v3) (local.get $c92)))))))
+            (local.set $s (i32.add (local.get $s) (i32.const 64)))
+            (local.set $d (i32.add (local.get $d) (i32.const 64)))
+            (br $w64)))
+        ;; 16 bytes a turn up to the first special byte
         (loop $simd
           (br_if $scalar (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
           (local.set $v (v128.load align=1 (local.get $s)))
@@ -28,29 +60,13 @@
           ;; signed < 0x20 catches C0 controls and every byte >= 0x80
           (local.set $m (i8x16.bitmask
             (v128.or
-              (v128.or
-                (i8x16.lt_s (local.get $v) (v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32))
-                (i8x16.eq (local.get $v) (v128.const i8x16 34 34 34 34 34 34 34 34 34 34 34 34 34 34 34 34)))
-              (i8x16.eq (local.get $v) (v128.const i8x16 92 92 92 92 92 92 92 92 92 92 92 92 92 92 92 92)))))
+              (v128.or (i8x16.lt_s (local.get $v) (local.get $c32)) (i8x16.eq (local.get $v) (local.get $c34)))
+              (i8x16.eq (local.get $v) (local.get $c92)))))
           (if (i32.eqz (local.get $m))
             (then
               (local.set $s (i32.add (local.get $s) (i32.const 16)))
               (local.set $d (i32.add (local.get $d) (i32.const 16)))
-              ;; a second block in the same turn
-              (br_if $simd (i32.gt_u (i32.add (local.get $s) (i32.const 16)) (local.get $e)))
-              (local.set $v (v128.load align=1 (local.get $s)))
-              (v128.store align=1 (local.get $d) (local.get $v))
-              (local.set $m (i8x16.bitmask
-                (v128.or
-                  (v128.or
-                    (i8x16.lt_s (local.get $v) (v128.const i8x16 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32 32))
-                    (i8x16.eq (local.get $v) (v128.const i8x16 34 34 34 34 34 34 34 34 34 34 34 34 34 34 34 34)))
-                  (i8x16.eq (local.get $v) (v128.const i8x16 92 92 92 92 92 92 92 92 92 92 92 92 92 92 92 92)))))
-              (if (i32.eqz (local.get $m))
-                (then
-                  (local.set $s (i32.add (local.get $s) (i32.const 16)))
-                  (local.set $d (i32.add (local.get $d) (i32.const 16)))
-                  (br $simd)))))
+              (br $simd)))
           (local.set $m (i32.ctz (local.get $m)))
           (local.set $s (i32.add (local.get $s) (local.get $m)))
           (local.set $d (i32.add (local.get $d) (local.get $m)))))

@@ -61,7 +61,7 @@ const ITEMS = {
   truncate: 'truncate --to-offset mid-partition',
   compact: 'compact vs verify on the same data',
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
-  peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB',
+  peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
 };
 
 function usage(code) {
@@ -164,6 +164,7 @@ const SETS = {
   ),
   c: { title: `${fmtSize(SIZE_C)} partition, segment.bytes=${SEG_C}, 200-record batches, 1 KB values`, partitions: [{ name: 'big-0', args: ['--bytes', String(SIZE_C), ...BATCH, '--key-space', '100000', '--compression', 'none', '--segment-bytes', String(SEG_C)] }], estimate: SIZE_C * 1.01 },
   d: { title: `${fmtSize(SIZE_D)} in ~1,000 segments (segment.bytes=${SEG_D}), generate's default records (1-20 per batch, 20-200 B values)`, partitions: [{ name: 'many-0', args: ['--bytes', String(SIZE_D), '--segment-bytes', String(SEG_D)] }], estimate: SIZE_D * 1.05 },
+  f: { title: `${fmtSize(PEER_BYTES)} in one segment, generate's default records (1-20 per batch, 20-200 B values): the peer's small records`, partitions: [{ name: 'small-0', args: ['--bytes', String(PEER_BYTES), '--segment-bytes', String(GiB)] }], estimate: PEER_BYTES * 1.05 },
   e: {
     title: `log.dir of ${SCAN_PARTS} partitions of ${fmtSize(SIZE_E)} (generate's default records)`,
     logDir: true,
@@ -194,7 +195,7 @@ const NEEDS = {
   truncate: ['a'],
   compact: ['a'],
   scan: ['e'],
-  peer: ['a'],
+  peer: ['a', 'f'],
 };
 
 function fmtSize(b) {
@@ -226,7 +227,7 @@ function run(cmd, args, { env = {}, capture = false } = {}) {
   let argv = args;
   if (TIME_BIN) {
     file = TIME_BIN;
-    argv = ['-f', '%M', '-o', rssFile, cmd, ...args];
+    argv = ['-f', '%M %U %S', '-o', rssFile, cmd, ...args];
   } else if (cmd === NODE) {
     argv = ['--import', PRELOAD, ...args];
     childEnv.KSEG_BENCH_RSS_FILE = rssFile;
@@ -235,16 +236,19 @@ function run(cmd, args, { env = {}, capture = false } = {}) {
   const r = spawnSync(file, argv, { env: childEnv, cwd: ROOT, stdio: ['ignore', capture ? 'pipe' : devnull, 'pipe'], maxBuffer: 512 * MiB, encoding: 'utf8' });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   let rssMiB = null;
+  let cpu = null;
   try {
+    // "KiB user-seconds system-seconds" (GNU time may write a "Command exited ..." line first).
     const lines = fs.readFileSync(rssFile, 'utf8').trim().split('\n');
-    const kib = Number(lines[lines.length - 1]);
+    const [kib, u, sy] = lines[lines.length - 1].trim().split(/\s+/).map(Number);
     if (Number.isFinite(kib) && kib > 0) rssMiB = kib / 1024;
+    if (Number.isFinite(u) && Number.isFinite(sy)) cpu = u + sy;
   } catch {
     /* no RSS for this one */
   }
   fs.rmSync(rssFile, { force: true });
   if (r.error) throw new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(' ')}: ${r.error.message}`);
-  return { wall, rssMiB, status: r.status, signal: r.signal, stderr: r.stderr ?? '', stdout: r.stdout ?? '' };
+  return { wall, rssMiB, cpu, status: r.status, signal: r.signal, stderr: r.stderr ?? '', stdout: r.stdout ?? '' };
 }
 
 function check(res, what, okStatus = [0]) {
@@ -472,6 +476,7 @@ function rounds(pass, fns, n = opts.runs) {
 }
 const wallMed = (xs) => median(xs.map((x) => x.wall));
 const rssMax = (xs) => maxOf(xs.map((x) => x.rssMiB));
+const cpuMed = (xs) => median(xs.map((x) => x.cpu));
 const limitMed = (xs) => median(xs.map((x) => x.result.seconds));
 
 /** Median net seconds of command samples: wall minus node's bare start-up. */
@@ -523,7 +528,7 @@ function groupRead(pass, state) {
   const cmd = (key, what, target) => {
     if (!s[key]?.length) return null;
     const t = net(pass, s[key]);
-    return row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), ratio: { value: lim != null ? lim / t : null, of: limName }, target });
+    return row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: { value: lim != null ? lim / t : null, of: limName }, target });
   };
   pass.verifyA = cmd('verify', 'verify', { min: 0.8 });
   cmd('verifyJobs', 'verify --jobs 2', { min: 1.5 });
@@ -554,7 +559,7 @@ function groupCodecs(pass) {
     for (const [k, what] of [['verify', 'verify'], ['dump', 'dump --ndjson']]) {
       if (!s[k].length) continue;
       const t = net(pass, s[k]);
-      row(pass, { set: c, what: `${c}: ${what}`, t, bytes, rssMiB: rssMax(s[k]), ratio: { value: lim != null ? lim / t : null, of: 'decompression alone' }, target: { min: 0.7 } });
+      row(pass, { set: c, what: `${c}: ${what}`, t, bytes, rssMiB: rssMax(s[k]), cpu: cpuMed(s[k]), ratio: { value: lim != null ? lim / t : null, of: 'decompression alone' }, target: { min: 0.7 } });
     }
   }
 }
@@ -584,11 +589,11 @@ function groupMutating(pass) {
   if (want.includes('compact')) fns.compact = onCopy(['compact', '--now', '1700000000000', '--yes']);
   const s = rounds(pass, fns);
   const v = s.verify.length ? net(pass, s.verify) : null;
-  if (v != null) row(pass, { set: 'a', what: 'verify (reference for the rows below)', t: v, bytes, rssMiB: rssMax(s.verify), kind: 'limit' });
+  if (v != null) row(pass, { set: 'a', what: 'verify (reference for the rows below)', t: v, bytes, rssMiB: rssMax(s.verify), cpu: cpuMed(s.verify), kind: 'limit' });
   const cmd = (key, what, target) => {
     if (!s[key]?.length) return null;
     const t = net(pass, s[key]);
-    return row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), ratio: target ? { value: v != null ? v / t : null, of: 'verify' } : undefined, target });
+    return row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: target ? { value: v != null ? v / t : null, of: 'verify' } : undefined, target });
   };
   pass.mutA = {
     rebuild: cmd('rebuild', 'rebuild-index', { min: 0.6 }),
@@ -621,7 +626,7 @@ function groupGenerate(pass) {
   if (lim != null) row(pass, { set: 'a', what: 'raw sequential write + fsync (4 MiB writes)', t: lim, bytes: logBytes, kind: 'limit' });
   if (s.generate.length) {
     const t = net(pass, s.generate);
-    pass.genA = row(pass, { set: 'a', what: `generate ${fmtSize(bytes)}`, t, bytes: logBytes, rssMiB: rssMax(s.generate), ratio: { value: lim != null ? lim / t : null, of: 'raw write' }, target: { min: 0.5 } });
+    pass.genA = row(pass, { set: 'a', what: `generate ${fmtSize(bytes)}`, t, bytes: logBytes, rssMiB: rssMax(s.generate), cpu: cpuMed(s.generate), ratio: { value: lim != null ? lim / t : null, of: 'raw write' }, target: { min: 0.5 } });
   }
 }
 
@@ -671,7 +676,7 @@ function groupBig(pass) {
   for (const k of Object.keys(names)) {
     if (!s[k].length) continue;
     const t = net(pass, s[k]);
-    const r = { set: 'c', what: names[k], t, bytes, rssMiB: rssMax(s[k]), rssTarget: 200 };
+    const r = { set: 'c', what: names[k], t, bytes, rssMiB: rssMax(s[k]), cpu: cpuMed(s[k]), rssTarget: 200 };
     if ((k === 'verify' || k === 'dump') && lim != null) r.ratio = { value: lim / t, of: 'verify limit' };
     const a = small[k];
     if (a?.rssMiB != null && r.rssMiB != null) {
@@ -730,7 +735,7 @@ function groupLookup(pass) {
   const node0 = wallMed(base);
   if (xs.length) {
     const w = wallMed(xs);
-    row(pass, { set: 'd', what: `lookup ×${xs.length} (median, whole process)`, t: w, rssMiB: rssMax(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
+    row(pass, { set: 'd', what: `lookup ×${xs.length} (median, whole process)`, t: w, rssMiB: rssMax(xs), cpu: cpuMed(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
   }
   if (worst) {
     row(pass, { set: 'd', what: 'lookup: log bytes scanned', info: `max ${maxScanned} B; worst ${worst.scanned} B with a ${worst.batch} B batch (offset ${worst.offset})`, targetText: '≤ 4096 (index.interval.bytes) + one batch', ok: worst.over <= 0 });
@@ -752,10 +757,10 @@ function groupHelp(pass) {
     }
   }
   const node0 = wallMed(base);
-  row(pass, { set: '-', what: 'node -e 0', t: node0, rssMiB: rssMax(base), kind: 'limit' });
+  row(pass, { set: '-', what: 'node -e 0', t: node0, rssMiB: rssMax(base), cpu: cpuMed(base), kind: 'limit' });
   if (xs.length) {
     const w = wallMed(xs);
-    row(pass, { set: '-', what: 'kseg --help (whole process)', t: w, rssMiB: rssMax(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
+    row(pass, { set: '-', what: 'kseg --help (whole process)', t: w, rssMiB: rssMax(xs), cpu: cpuMed(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
   }
 }
 
@@ -773,8 +778,8 @@ function groupScan(pass) {
   if (!s.one.length || !s.two.length) return;
   const t1 = net(pass, s.one);
   const t2 = net(pass, s.two);
-  row(pass, { set: 'e', what: 'scan --jobs 1', t: t1, bytes, rssMiB: rssMax(s.one) });
-  row(pass, { set: 'e', what: 'scan --jobs 2', t: t2, bytes, rssMiB: rssMax(s.two), ratio: { value: t1 / t2, of: 'scan --jobs 1', kind: 'times' }, target: { min: 1.7 } });
+  row(pass, { set: 'e', what: 'scan --jobs 1', t: t1, bytes, rssMiB: rssMax(s.one), cpu: cpuMed(s.one) });
+  row(pass, { set: 'e', what: 'scan --jobs 2', t: t2, bytes, rssMiB: rssMax(s.two), cpu: cpuMed(s.two), ratio: { value: t1 / t2, of: 'scan --jobs 1', kind: 'times' }, target: { min: 1.7 } });
 }
 
 let pythonCache;
@@ -793,33 +798,38 @@ function findKafkaPython() {
 
 function groupPeer(pass, shared) {
   if (!selected('peer')) return;
-  const set = SETS.a;
-  const seg = logFiles(set.dir)[0];
-  log(`\n[${pass.name}] peer: kafka-python vs dump --ndjson on the first ${fmtSize(PEER_BYTES)} of ${path.basename(seg)}`);
-  warm([seg]);
   const py = findKafkaPython();
-  const fns = { dump: () => kseg(['dump', seg, '--ndjson', '--max-bytes', String(PEER_BYTES)], pass.env) };
-  if (py && !shared.peer) {
-    fns.python = () => {
-      const r = check(run(py.py, [PEER, seg, String(PEER_BYTES)], { capture: true }), 'kafka-python peer');
-      return { ...r, result: JSON.parse(r.stdout.trim().split('\n').pop()) };
-    };
-  }
-  const s = rounds(pass, fns);
-  if (s.python?.length) {
-    const r0 = s.python[0].result;
-    shared.peer = { t: limitMed(s.python), bytes: r0.bytes, records: r0.records, rssMiB: rssMax(s.python), version: py.version, pass: pass.name };
-  }
-  const peer = shared.peer;
   if (!py) {
     note(pass, 'peer: skipped: kafka-python not installed (apt-get install python3-kafka)');
-  } else if (peer) {
-    row(pass, { set: 'a', what: `kafka-python ${peer.version.split(' ')[0]} decoder (py ${peer.version.split(' ')[1]})${peer.pass !== pass.name ? `, ${peer.pass} pass` : ''}`, t: peer.t, bytes: peer.bytes, rssMiB: peer.rssMiB, kind: 'limit' });
+    return;
   }
-  if (s.dump.length) {
-    const t = net(pass, s.dump);
-    const bytes = peer?.bytes ?? PEER_BYTES;
-    row(pass, { set: 'a', what: `dump SEGMENT --ndjson --max-bytes ${fmtSize(PEER_BYTES)}`, t, bytes, rssMiB: rssMax(s.dump), ratio: peer ? { value: peer.t / t, of: 'kafka-python', kind: 'times' } : undefined, target: peer ? { min: 20 } : undefined });
+  // Two record shapes: 1 KB values (set a, bytes dominate) and generate's small records (set f,
+  // per-record work dominates).
+  for (const set of [SETS.a, SETS.f]) {
+    const seg = logFiles(set.dir)[0];
+    log(`\n[${pass.name}] peer on set ${set.key}: kafka-python vs dump --ndjson on the first ${fmtSize(PEER_BYTES)} of ${path.basename(seg)}`);
+    warm([seg]);
+    const fns = { dump: () => kseg(['dump', seg, '--ndjson', '--max-bytes', String(PEER_BYTES)], pass.env) };
+    if (!shared[`peer-${set.key}`]) {
+      fns.python = () => {
+        const r = check(run(py.py, [PEER, seg, String(PEER_BYTES)], { capture: true }), 'kafka-python peer');
+        return { ...r, result: JSON.parse(r.stdout.trim().split('\n').pop()) };
+      };
+    }
+    const s = rounds(pass, fns);
+    if (s.python?.length) {
+      const r0 = s.python[0].result;
+      shared[`peer-${set.key}`] = { t: limitMed(s.python), bytes: r0.bytes, records: r0.records, rssMiB: rssMax(s.python), cpu: cpuMed(s.python), version: py.version, pass: pass.name };
+    }
+    const peer = shared[`peer-${set.key}`];
+    if (peer) {
+      const [kv, pyv] = peer.version.split(' ');
+      row(pass, { set: set.key, what: `kafka-python ${kv} decoder (py ${pyv}), ${(peer.bytes / peer.records).toFixed(0)} B/record${peer.pass !== pass.name ? `, ${peer.pass} pass` : ''}`, t: peer.t, bytes: peer.bytes, rssMiB: peer.rssMiB, kind: 'limit' });
+    }
+    if (s.dump.length) {
+      const t = net(pass, s.dump);
+      row(pass, { set: set.key, what: `dump SEGMENT --ndjson --max-bytes ${fmtSize(PEER_BYTES)}`, t, bytes: peer?.bytes ?? PEER_BYTES, rssMiB: rssMax(s.dump), cpu: cpuMed(s.dump), ratio: peer ? { value: peer.t / t, of: 'kafka-python', kind: 'times' } : undefined, target: peer ? { min: 20 } : undefined });
+    }
   }
 }
 
@@ -854,13 +864,14 @@ function machine() {
 
 // ------------------------------------------------------------------ report
 
-const COLS = ['data', 'measurement', 'time s', 'MB/s', 'ratio', 'peak RSS MiB', 'target', 'result'];
-const RIGHT = new Set([2, 3, 5]);
+const COLS = ['data', 'measurement', 'time s', 'cpu s', 'MB/s', 'ratio', 'peak RSS MiB', 'target', 'result'];
+const RIGHT = new Set([2, 3, 4, 6]);
 function cells(x) {
   return [
     x.set,
     x.what,
     x.t != null ? x.t.toFixed(3) : '',
+    x.cpu != null ? x.cpu.toFixed(2) : '',
     x.mbps != null ? fmtNum(x.mbps) : '',
     x.ratio?.value != null ? ratioText(x) : x.info ?? (x.kind === 'limit' ? '(limit)' : ''),
     x.rssMiB != null ? x.rssMiB.toFixed(0) : '',
@@ -877,7 +888,7 @@ function textTable(passName) {
 }
 
 function missedLines() {
-  return rows.filter((x) => x.ok === false).map((x) => `[${x.pass}] ${x.set} ${x.what}: ${x.ratio?.value != null ? ratioText(x) : x.info ?? ''}${x.rssMiB != null && x.rssTarget ? ` (RSS ${x.rssMiB.toFixed(0)} MiB)` : ''}; target ${targetText(x)}`);
+  return rows.filter((x) => x.ok === false).map((x) => `[${x.pass}, set ${x.set}] ${x.what}: ${x.ratio?.value != null ? ratioText(x) : x.info ?? ''}${x.rssMiB != null && x.rssTarget ? ` (RSS ${x.rssMiB.toFixed(0)} MiB)` : ''}; target ${targetText(x)}`);
 }
 
 function markdown(m, passes, sets, seconds) {
@@ -896,11 +907,13 @@ function markdown(m, passes, sets, seconds) {
   for (const s of sets) {
     const st = readStamp(s);
     const files = logFiles(s.dir);
-    out.push(`- **${s.key}**: ${s.title} — ${files.length} segment(s), ${fmtSize(sizeOf(files))} of .log files${st ? `; generated in ${Math.round(st.seconds)} s` : ''}`);
+    const p0 = s.partitions[0];
+    const cmd = `kseg generate ${s.logDir ? 'LOGDIR/scan-N' : p0.name} ${p0.args.join(' ').replace(/--seed \d+/, '--seed N+1')} --no-fsync`;
+    out.push(`- **${s.key}**: ${s.title} — ${files.length} segment(s), ${fmtSize(sizeOf(files))} of .log files${st ? `; generated in ${Math.round(st.seconds)} s` : ''}: \`${cmd}\``);
   }
   out.push('');
   out.push('## Results', '');
-  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). Peak RSS is the whole process.', '');
+  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.', '');
   for (const p of passes) {
     out.push(`### ${p === 'native' ? 'Native fast paths (as installed)' : 'No native modules: KSEG_NO_NATIVE=1 KSEG_READER=pread'}`, '');
     out.push(`| ${COLS.join(' | ')} |`);
@@ -926,7 +939,7 @@ function markdown(m, passes, sets, seconds) {
   out.push('- decompression alone: `bench/lib/limits.mjs decompress` — the compressed v2 payloads are located first (untimed), then only the library calls are timed: zlib `gunzipSync`, `snappy` `uncompressSync` (xerial blocks unframed), lz4-napi blocks through kseg\'s LZ4 frame walk, zstd-napi (or fzstd without native modules, as kseg does).');
   out.push('- generate limit: sequential 4 MiB `fs.writeSync` calls + fsync of the same number of bytes; generate runs with its default fsync.');
   out.push('- Commands run as `node bin/kseg.js ...` child processes, stdout to /dev/null; rebuild-index, truncate and compact on a fresh copy each run (copy untimed).');
-  out.push('- peer: kafka-python\'s `MemoryRecords` / `DefaultRecordBatch` iterating every record of the batches in the first ~200 MB of the segment, reading key and value (decode loop only; file read and `import kafka` excluded; no CRC check) vs `kseg dump SEGMENT --ndjson --max-bytes N` (which checks CRCs and writes JSON).');
+  out.push('- peer: kafka-python\'s `MemoryRecords` / `DefaultRecordBatch` iterating every record of the batches in the first ~200 MB of a segment, reading key and value (decode loop only; file read and `import kafka` excluded; no CRC check) vs `kseg dump SEGMENT --ndjson --max-bytes N` (which checks CRCs and writes JSON), on set a (1 KB values) and set f (small records, where per-record work dominates). kafka-python runs once, in the native pass; its time is reused in the no-native pass.');
   out.push('- The 4 GiB rows are one run each; "flat" compares peak RSS with the same command on the 1 GiB set (at most +25 % or +32 MiB).');
   out.push('');
   return out.join('\n');

@@ -137,6 +137,8 @@ function hashKeys(walk: RecordWalk, n: number): void {
     }
   }
 }
+/** Puts queued by MapBuilder before their slots are touched together. */
+const QUEUE = 128;
 /** Folds the touched words so the reads are not optimized away. */
 let touched = 0;
 export function touchedWord(): number {
@@ -151,10 +153,22 @@ export function touchedWord(): number {
  * partition anyway (compact.ts, first round).
  */
 export class MapBuilder {
+  /** The map filled (as of the events applied so far: call flush() first for an exact answer). */
   full = false;
   recordsMapped = 0;
   private readonly txn = new CleanedTransactionMetadata();
   private readonly maxDesired: number;
+  /**
+   * Puts and latest-offset updates waiting to be applied in order: keys are hashed as their batch
+   * is read, the puts wait until QUEUE of them are there, so that touching their first slots puts
+   * that many memory accesses in flight at once.
+   */
+  private qn = 0;
+  private readonly qDigest = new Int32Array(QUEUE * 4);
+  /** Offset of a put, or the latest offset of an update (qPut 0). */
+  private readonly qOffset = new Float64Array(QUEUE + 4);
+  private readonly qPut = new Uint8Array(QUEUE + 4);
+  private qPuts = 0;
 
   constructor(
     private readonly map: OffsetMap,
@@ -169,6 +183,42 @@ export class MapBuilder {
     this.maxDesired = map.maxDesiredSize;
   }
 
+  private latest(offset: number): void {
+    if (this.qn >= this.qOffset.length) this.flush();
+    this.qPut[this.qn] = 0;
+    this.qOffset[this.qn++] = offset;
+  }
+
+  /** Apply the queued events in order (stopping where the map fills). */
+  flush(): void {
+    const n = this.qn;
+    if (n === 0) return;
+    this.qn = 0;
+    this.qPuts = 0;
+    if (this.full) return;
+    const map = this.map;
+    const qd = this.qDigest;
+    const qo = this.qOffset;
+    const qp = this.qPut;
+    let t = 0;
+    for (let i = 0, d = 0; i < n; i++) if (qp[i]) t ^= map.touch(qd[d++ * 4]!);
+    touched ^= t;
+    for (let i = 0, d = 0; i < n; i++) {
+      if (qp[i] === 0) {
+        map.updateLatestOffset(qo[i]!);
+        continue;
+      }
+      if (map.size >= this.maxDesired) {
+        // Full: put may still update a key already present, but Kafka stops here.
+        this.full = true;
+        return;
+      }
+      const k = d++ * 4;
+      map.putDigest(qd[k]!, qd[k + 1]!, qd[k + 2]!, qd[k + 3]!, qo[i]!);
+      this.recordsMapped++;
+    }
+  }
+
   /** One batch of a dirty segment, in log order (its bytes are read now, not kept). */
   onBatch(batch: Batch): void {
     if (this.full) return;
@@ -180,28 +230,25 @@ export class MapBuilder {
         const base = batch.baseOffset;
         const n = walk.count;
         if (digests.length < n * 4) digests = new Int32Array(Math.max(n * 4, digests.length * 2));
-        // Hash the batch's keys first, then touch every first slot in one tight loop so that the
-        // memory accesses (the table is far larger than the caches) are in flight together; then
-        // put them in order.
         hashKeys(walk, n);
-        let t = 0;
-        for (let r = 0; r < n; r++) if (walk.keyLen[r]! >= 0) t ^= map.touch(digests[r * 4]!);
-        touched ^= t;
         for (let r = 0; r < n; r++) {
-          const kl = walk.keyLen[r]!;
           const offset = base + walk.offsetDelta[r]!;
-          if (kl < 0 || offset < start) continue;
-          if (map.size >= this.maxDesired) {
-            // Full: put may still update a key already present, but Kafka stops here.
-            this.full = true;
-            return;
-          }
+          if (walk.keyLen[r]! < 0 || offset < start) continue;
+          if (this.qPuts >= QUEUE || this.qn >= this.qOffset.length) this.flush();
+          if (this.full) return;
           const d = r * 4;
-          map.putDigest(digests[d]!, digests[d + 1]!, digests[d + 2]!, digests[d + 3]!, offset);
-          this.recordsMapped++;
+          const q = this.qPuts++ * 4;
+          this.qDigest[q] = digests[d]!;
+          this.qDigest[q + 1] = digests[d + 1]!;
+          this.qDigest[q + 2] = digests[d + 2]!;
+          this.qDigest[q + 3] = digests[d + 3]!;
+          this.qPut[this.qn] = 1;
+          this.qOffset[this.qn++] = offset;
         }
       } else {
+        this.flush();
         for (const r of batchRecords(batch)) {
+          if (this.full) return;
           if (r.key === null || r.offset < start) continue;
           if (map.size >= this.maxDesired) {
             this.full = true;
@@ -212,16 +259,17 @@ export class MapBuilder {
         }
       }
     }
-    if (batch.lastOffset >= start) map.updateLatestOffset(batch.lastOffset);
+    if (batch.lastOffset >= start) this.latest(batch.lastOffset);
   }
 
   /** A dirty segment was read to its end; the next one starts at `nextSegmentStart` (or the range ends there). */
   endSegment(nextSegmentStart: number): void {
     // Offset gaps between segments: fast forward to the last offset this segment could hold.
-    if (!this.full) this.map.updateLatestOffset(nextSegmentStart - 1);
+    if (!this.full) this.latest(nextSegmentStart - 1);
   }
 
   result(): { full: boolean; recordsMapped: number } {
+    this.flush();
     return { full: this.full, recordsMapped: this.recordsMapped };
   }
 }
@@ -229,7 +277,10 @@ export class MapBuilder {
 /** buildOffsetMap over the dirty segments [start, end); returns whether the map filled. */
 export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number, map: OffsetMap, txns: AbortedTxnSource, walk: RecordWalk): { full: boolean; recordsMapped: number } {
   const builder = new MapBuilder(map, walk, start, end, txns);
-  for (let i = 0; i < dirty.length && !builder.full; i++) {
+  for (let i = 0; i < dirty.length; i++) {
+    // Whether the map filled decides whether the next segment is read at all (and checked).
+    builder.flush();
+    if (builder.full) break;
     const seg = dirty[i]!;
     const src = openSegment(seg, 'compact');
     try {
@@ -238,6 +289,11 @@ export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number,
         if (batch === null) break;
         builder.onBatch(batch);
       }
+    } catch (e) {
+      // Read past the point where the map filled (its puts were still queued): Kafka stops there
+      // and never sees this.
+      builder.flush();
+      if (!builder.full) throw e;
     } finally {
       src.close();
     }

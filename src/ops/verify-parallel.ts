@@ -395,6 +395,11 @@ export class VerifyPool {
     try {
       return { checks: new SegmentChecks(this, gen, job, src, this.workers.map((w) => w.port), chunk), src };
     } catch (e) {
+      // Framing failed (an I/O error): release the workers waiting for this segment's chunks.
+      const ctrl = new Int32Array(ctrlBuf);
+      Atomics.store(ctrl, NEXT, 1 << 30);
+      Atomics.store(ctrl, FRAMED, 1);
+      Atomics.notify(ctrl, PUBLISHED);
       src.close();
       throw e;
     }

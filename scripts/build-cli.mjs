@@ -195,7 +195,9 @@ await Promise.all(
         const file = path.join(outdir, `${name}.cjs`);
         const cache = path.join(outdir, `${name}.cache`);
         const args = ['-e', TRAIN, path.join(root, 'bin', 'kseg.js'), file, cache, JSON.stringify(trainingRuns(name))];
-        const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+        // stdout a pipe, as for most runs (a terminal would also load chalk: theme.ts)
+        const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.resume();
         let err = '';
         child.stderr.on('data', (d) => (err += d));
         child.on('close', () => {

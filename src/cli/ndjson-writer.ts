@@ -4,7 +4,7 @@ import { decompress } from '../format/codecs.js';
 import { readVarlong } from '../format/varint.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { outputFailed } from './output.js';
-import { batchPart, recordNdjson } from './render.js';
+import { batchPartString, recordNdjson } from './render.js';
 import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
 
 /**
@@ -493,7 +493,7 @@ export class JsonLinesWriter {
       staged = true;
     }
     // The batch part (plus the newline) once per batch, in wasm memory when it fits.
-    const tailStr = ',' + batchPart(b) + '\n';
+    const tailStr = ',' + batchPartString(b) + '\n';
     let tail: Buffer;
     let tailAt = -1;
     let tailLen: number;

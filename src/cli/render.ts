@@ -126,10 +126,11 @@ export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions
   return s;
 }
 
-// ---------------------------------------------------------------- fast NDJSON for dump
-// `dump --ndjson` writes millions of lines; building each line as a string (the batch part once per
-// batch) is several times faster than JSON.stringify with a replacer over nested objects. The
-// result is identical to toJson(recordJson(...)), which the tests check.
+// ---------------------------------------------------------------- NDJSON record lines as strings
+// One record line as a string, identical to toJson(recordJson(...)) (test/render.test.ts). `dump
+// --ndjson` encodes plain v2 records as bytes instead (ndjson-writer.ts) and uses this for the rest
+// (legacy and control batches, the json decoder, records that do not decode); it is also the oracle
+// test/ndjson-writer.test.ts holds the byte writer to.
 
 const num = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `"${BigInt(v)}"`);
 
@@ -141,14 +142,20 @@ function bytesJson(b: Buffer | null, d: Decoders['key']): string | undefined {
 
 const batchPartCache = new WeakMap<Batch, string>();
 
-/** `"batch":{…}}` — the end of every record line of a batch (cached per batch). */
-export function batchPart(b: Batch): string {
+/** `"batch":{…}}` — the end of every record line of a batch. */
+export function batchPartString(b: Batch): string {
+  return (
+    `"batch":{"file":${b.file === undefined ? 'null' : JSON.stringify(b.file)},"position":${num(b.position)},"baseOffset":${num(b.baseOffset)},"lastOffset":${num(b.lastOffset)},` +
+    `"magic":${b.magic},"compression":"${b.compression}","isTransactional":${b.isTransactional},"isControl":${b.isControl},"producerId":${num(b.producerId)},` +
+    `"producerEpoch":${b.producerEpoch},"baseSequence":${b.baseSequence},"partitionLeaderEpoch":${b.partitionLeaderEpoch},"crcValid":${b.crcValid}}}`
+  );
+}
+
+/** batchPartString, cached per batch (recordNdjson is called once per record). */
+function batchPart(b: Batch): string {
   let s = batchPartCache.get(b);
   if (s === undefined) {
-    s =
-      `"batch":{"file":${b.file === undefined ? 'null' : JSON.stringify(b.file)},"position":${num(b.position)},"baseOffset":${num(b.baseOffset)},"lastOffset":${num(b.lastOffset)},` +
-      `"magic":${b.magic},"compression":"${b.compression}","isTransactional":${b.isTransactional},"isControl":${b.isControl},"producerId":${num(b.producerId)},` +
-      `"producerEpoch":${b.producerEpoch},"baseSequence":${b.baseSequence},"partitionLeaderEpoch":${b.partitionLeaderEpoch},"crcValid":${b.crcValid}}}`;
+    s = batchPartString(b);
     batchPartCache.set(b, s);
   }
   return s;

@@ -1,5 +1,32 @@
 import fs from 'node:fs';
-import { decodeBatch, HEADER_SIZE_UP_TO_MAGIC, LOG_OVERHEAD, RECORD_OVERHEAD_V0, SIZE_OFFSET, type Batch } from '../../format/batch.js';
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_DELETE_HORIZON,
+  ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  CRC_OFFSET,
+  decodeBatch,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORD_OVERHEAD_V0,
+  RECORDS_COUNT_OFFSET,
+  SIZE_OFFSET,
+  type Batch,
+} from '../../format/batch.js';
+import { compressionName } from '../../format/compression.js';
+import { crc32c } from '../../format/crc.js';
+import { readInt16, readInt32, readInt64, readUInt32 } from '../../format/int64.js';
 import { CorruptDataError, IoError, ioError } from '../../format/errors.js';
 import type { LogItem, StopInfo } from '../../storage/log-reader.js';
 
@@ -10,8 +37,9 @@ import type { LogItem, StopInfo } from '../../storage/log-reader.js';
  * reads: no fresh memory per chunk, nothing mapped (page faults on mapped files cost more than the
  * copy here: 103 vs 63 ms for 192 MB), nothing counted in RSS beyond the buffer.
  *
- * A yielded batch's `bytes` is that buffer (the batch at `start`): valid until the next item is
- * requested. Callers copy what they keep (the cleaner appends batches to its writer at once).
+ * A returned batch's `bytes` is that buffer (the batch at `start`), and a v2 batch is one object
+ * the reader reuses: both are valid until the next batch is read. Callers copy what they keep
+ * (the cleaner appends batches to its writer at once).
  */
 const CHUNK = 1024 * 1024;
 
@@ -114,6 +142,8 @@ export class SegmentReader {
     if (pos > size - entrySize) return this.end({ reason: 'partial-batch', position: pos, trailingBytes: size - pos, sizeField: entrySize - 12, zeroTail: false });
     const at = this.ensure(pos, entrySize);
     this.pos = pos + entrySize;
+    const magic = (this.buf[at + MAGIC_OFFSET]! << 24) >> 24;
+    if (magic >= 2 && entrySize >= RECORD_BATCH_OVERHEAD) return this.decodeV2(at, entrySize, pos, file, checkCrc, magic);
     try {
       return decodeBatch(this.buf, at, entrySize, pos, file, checkCrc);
     } catch (e) {
@@ -122,6 +152,80 @@ export class SegmentReader {
       return BAD;
     }
   }
+
+  /**
+   * decodeBatch of a v2 header (at least 61 bytes), into one Batch object this reader reuses: the
+   * batch it returns is valid until the next call, like its bytes.
+   */
+  private decodeV2(at: number, size: number, position: number, file: string | undefined, checkCrc: boolean, magic: number): Batch {
+    const b = this.buf;
+    const r = this.reused;
+    const attributes = readInt16(b, at + ATTRIBUTES_OFFSET);
+    const lastOffsetDelta = readInt32(b, at + LAST_OFFSET_DELTA_OFFSET);
+    const baseOffset = readInt64(b, at);
+    const baseTimestamp = readInt64(b, at + BASE_TIMESTAMP_OFFSET);
+    const crc = readUInt32(b, at + CRC_OFFSET);
+    const computedCrc = checkCrc ? crc32c(b, at + ATTRIBUTES_OFFSET, at + size) : -1;
+    const compressionId = attributes & ATTR_COMPRESSION_MASK;
+    r.file = file;
+    r.position = position;
+    r.size = size;
+    r.magic = magic;
+    r.baseOffset = baseOffset;
+    r.lastOffset = baseOffset + lastOffsetDelta;
+    r.entryOffset = baseOffset;
+    r.crc = crc;
+    r.crcValid = crc === computedCrc;
+    r.computedCrc = computedCrc;
+    r.attributes = attributes;
+    r.compressionId = compressionId;
+    r.compression = compressionName(compressionId);
+    r.timestampType = (attributes & ATTR_TIMESTAMP_TYPE) !== 0 ? 'LogAppendTime' : 'CreateTime';
+    r.isTransactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
+    r.isControl = (attributes & ATTR_CONTROL) !== 0;
+    r.deleteHorizonMs = (attributes & ATTR_DELETE_HORIZON) !== 0 ? baseTimestamp : null;
+    r.partitionLeaderEpoch = readInt32(b, at + PARTITION_LEADER_EPOCH_OFFSET);
+    r.lastOffsetDelta = lastOffsetDelta;
+    r.baseTimestamp = baseTimestamp;
+    r.maxTimestamp = readInt64(b, at + MAX_TIMESTAMP_OFFSET);
+    r.producerId = readInt64(b, at + PRODUCER_ID_OFFSET);
+    r.producerEpoch = readInt16(b, at + PRODUCER_EPOCH_OFFSET);
+    r.baseSequence = readInt32(b, at + BASE_SEQUENCE_OFFSET);
+    r.recordCount = readInt32(b, at + RECORDS_COUNT_OFFSET);
+    r.bytes = b;
+    r.start = at;
+    return r;
+  }
+
+  private readonly reused: Batch = {
+    file: undefined,
+    position: 0,
+    size: 0,
+    magic: 2,
+    baseOffset: 0,
+    lastOffset: 0,
+    entryOffset: 0,
+    crc: 0,
+    crcValid: false,
+    computedCrc: -1,
+    attributes: 0,
+    compressionId: 0,
+    compression: 'none',
+    timestampType: 'CreateTime',
+    isTransactional: false,
+    isControl: false,
+    deleteHorizonMs: null,
+    partitionLeaderEpoch: 0,
+    lastOffsetDelta: 0,
+    baseTimestamp: 0,
+    maxTimestamp: 0,
+    producerId: 0,
+    producerEpoch: 0,
+    baseSequence: 0,
+    recordCount: 0,
+    bytes: Buffer.alloc(0),
+    start: 0,
+  };
 
   private end(stop: StopInfo): null {
     this.stop = stop;

@@ -10,12 +10,14 @@ import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
 /**
  * The JSON / NDJSON writer of `kseg dump`: lines are encoded straight into reusable 1 MiB output
  * buffers that are handed to the stream as they fill, with backpressure. Records of v2 batches are
- * written from the batch's bytes without building record objects or strings: constant parts as
- * bytes, numbers by a digit writer, keys and values through a WebAssembly SIMD escaper (utf8),
- * SIMD hex, or Node's base64. The bytes are exactly those of `recordNdjson` (render.ts) followed by
- * a newline — test/ndjson-writer.test.ts keeps that path as the oracle. Anything unusual (legacy
- * and control batches, the json decoder, a record that does not decode) is written by that path
- * itself, so errors and their order stay the same.
+ * written from the batch's bytes without building record objects or strings. The batch's records
+ * are copied into wasm memory once, and json-escape.wat's `walk` decodes and writes the plain ones
+ * (no headers, valid UTF-8, room in the buffer) in one call: varints, digits, pre-encoded
+ * templates, SIMD escaping / hex / base64. The record it stops at is decoded here (same checks as
+ * batch.ts) and written piece by piece, then the walk resumes. The bytes are exactly those of
+ * `recordNdjson` (render.ts) followed by a newline — test/ndjson-writer.test.ts keeps that path as
+ * the oracle. Anything unusual (legacy and control batches, the json decoder, a record that does
+ * not decode) is written by that path itself, so errors and their order stay the same.
  *
  * Memory: input staging, constants and five output slots live in one fixed wasm memory (it never
  * grows, so views handed to `stream.write` stay valid); a slot is reused once its write completes.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
-import { assertNotLocked, writeFileAtomic } from '../storage/atomic.js';
+import { assertNotLocked, faultPoint, fsyncDir, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
 import { classifyFile, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
 import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
 
@@ -175,6 +175,54 @@ export function compareSegment(s: SegmentScan): IndexFileComparison[] {
   ];
 }
 
+/**
+ * writeFileAtomic for several files, with one directory fsync instead of one per file: every file
+ * is written to its temp name and fsynced, then all are renamed, then the directory is fsynced.
+ * A crash at any point leaves each file old or new (leftover temp files are what `recover`
+ * deletes); the renames of independent index files need no order among themselves.
+ */
+function writeFilesAtomic(dir: string, files: { name: string; data: Buffer }[]): void {
+  if (files.length === 0) return;
+  if (files.length === 1) {
+    writeFileAtomic(dir, files[0]!.name, files[0]!.data);
+    return;
+  }
+  const written: string[] = [];
+  let current = dir;
+  try {
+    for (const f of files) {
+      const tmp = path.join(dir, f.name + TEMP_SUFFIX);
+      current = path.join(dir, f.name);
+      faultPoint(`write ${f.name}`);
+      written.push(tmp);
+      const fd = fs.openSync(tmp, 'w', 0o644);
+      try {
+        fs.writeFileSync(fd, f.data);
+        faultPoint(`fsync ${f.name}`);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+    for (const f of files) {
+      current = path.join(dir, f.name);
+      faultPoint(`rename ${f.name}`);
+      fs.renameSync(path.join(dir, f.name + TEMP_SUFFIX), path.join(dir, f.name));
+    }
+    fsyncDir(dir);
+  } catch (e) {
+    if (e instanceof SimulatedCrash) throw e;
+    for (const tmp of written) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        /* best effort */
+      }
+    }
+    throw ioError(e, current);
+  }
+}
+
 /** Rebuild (or with check/dryRun compare) the indexes of a partition directory or of one segment. */
 export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResult {
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
@@ -189,14 +237,16 @@ export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResul
   const targets = scan.segments.filter((s) => target === null || s.segment.baseOffset === target);
   const files: IndexFileComparison[] = [];
   const changed: string[] = [];
+  const toWrite: { name: string; data: Buffer }[] = [];
   for (const s of targets) {
     for (const c of compareSegment(s)) {
       files.push(c);
       if (c.status === 'same') continue;
       changed.push(c.file);
-      if (writing) writeFileAtomic(dir, c.file, s.rebuilt![c.kind]);
+      if (writing) toWrite.push({ name: c.file, data: s.rebuilt![c.kind] });
     }
   }
+  writeFilesAtomic(dir, toWrite);
   return {
     dir,
     indexIntervalBytes,

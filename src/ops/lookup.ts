@@ -89,7 +89,7 @@ interface IndexView {
 /** Read an index and keep its usable prefix: increasing offsets, positions inside the log. */
 function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
   if (!seg.index) return null;
-  const buf = readWholeFile(path.join(dir, seg.index), { pattern: 'random' });
+  const buf = readWholeFile(path.join(dir, seg.index), { pattern: 'random', mapMinBytes: MAP_INDEX_FROM });
   const n = slotCount(buf.length, OFFSET_INDEX_ENTRY_SIZE);
   const size = logSize(dir, seg);
   let count = 0;
@@ -105,7 +105,7 @@ function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
 
 function loadTimeIndex(dir: string, seg: Segment): IndexView | null {
   if (!seg.timeindex) return null;
-  const buf = readWholeFile(path.join(dir, seg.timeindex), { pattern: 'random' });
+  const buf = readWholeFile(path.join(dir, seg.timeindex), { pattern: 'random', mapMinBytes: MAP_INDEX_FROM });
   const n = slotCount(buf.length, TIME_INDEX_ENTRY_SIZE);
   let count = 0;
   let prevTs = -Infinity;
@@ -120,8 +120,15 @@ function loadTimeIndex(dir: string, seg: Segment): IndexView | null {
   return { buf, count };
 }
 
+/**
+ * Index files are mapped from 1 MiB up (the active segment's is preallocated to 10 MiB: a map
+ * touches only the entries in use); smaller ones, and the few KiB of .log a lookup scans, are read
+ * with pread, which spares loading the mmap module for them.
+ */
+const MAP_INDEX_FROM = 1024 * 1024;
+
 function openLog(dir: string, seg: Segment): ByteSource {
-  return openSource(path.join(dir, seg.log), { pattern: 'random', chunkSize: 64 * 1024 });
+  return openSource(path.join(dir, seg.log), { reader: 'pread', chunkSize: 64 * 1024 });
 }
 
 /** Scan from `start` for the first batch with lastOffset >= target; returns it with the record. */

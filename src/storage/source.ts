@@ -36,6 +36,11 @@ export interface OpenOptions {
   /** Force a reader: 'pread' never maps; 'auto' maps when possible. */
   reader?: 'auto' | 'pread';
   pattern?: AccessPattern;
+  /**
+   * Map only files at least this large; smaller ones use positional reads (a lookup reading one
+   * small index then needs no native module: loading it costs more than the read).
+   */
+  mapMinBytes?: number;
   /** Window and chunk sizes (tests use tiny ones to exercise boundaries). */
   mmapWindow?: number;
   chunkSize?: number;
@@ -73,7 +78,7 @@ export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
     fs.closeSync(fd);
     throw ioError(e, path);
   }
-  const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' ? null : mmapModule();
+  const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mmapModule();
   if (mm && size > 0) {
     try {
       return new MappedSource(path, fd, size, mm, opts.mmapWindow ?? envInt('KSEG_MMAP_WINDOW') ?? DEFAULT_WINDOW, opts.pattern ?? 'sequential');

@@ -8,19 +8,36 @@ import fs from 'node:fs';
  * which then behaves as it always has (including how it reports the error).
  */
 let direct = process.platform !== 'win32';
+/** The reader went away (EPIPE, e.g. `kseg --help | head -1`): later output is dropped. */
+let gone = false;
+
+function viaStream(data: string | Buffer): void {
+  if (process.stdout.listenerCount('error') === 0) {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') gone = true;
+      else throw e;
+    });
+  }
+  process.stdout.write(data);
+}
 
 export function writeStdout(s: string): void {
+  if (gone) return;
   if (!direct) {
-    process.stdout.write(s);
+    viaStream(s);
     return;
   }
   const buf = Buffer.from(s, 'utf8');
   let off = 0;
   try {
     while (off < buf.length) off += fs.writeSync(1, buf, off, buf.length - off);
-  } catch {
+  } catch (e) {
     direct = false;
-    process.stdout.write(buf.subarray(off));
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+      gone = true;
+      return;
+    }
+    viaStream(buf.subarray(off));
   }
 }
 

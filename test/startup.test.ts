@@ -75,3 +75,22 @@ describe('start-up', () => {
     expect(help.stdout).toContain('lookup');
   });
 });
+
+describe('a reader that goes away', () => {
+  it('`kseg X --help | head -c 1` ends quietly: no EPIPE stack trace, exit 0', async () => {
+    const { spawn } = await import('node:child_process');
+    for (const cmd of ['generate', 'compact', 'verify', 'dump']) {
+      for (let i = 0; i < 3; i++) {
+        const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), cmd, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        // Close our end at once (i = 0) or after the first chunk: the help's writes hit a closed pipe.
+        if (i === 0) child.stdout.destroy();
+        else child.stdout.once('data', () => child.stdout.destroy());
+        const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+        expect(stderr, `${cmd} --help`).not.toMatch(/EPIPE|Error|at /);
+        expect(code, `${cmd} --help`).toBe(0);
+      }
+    }
+  });
+});

@@ -419,7 +419,7 @@ const fmtNum = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFi
 function ratioText(x) {
   const r = x.ratio;
   if (r.value == null) return '';
-  return r.kind === 'time' ? `${r.value.toFixed(2)}× ${r.of}` : r.kind === 'times' ? `${r.value.toFixed(1)}× ${r.of}` : `${(r.value * 100).toFixed(0)} % of ${r.of}`;
+  return r.kind === 'time' ? `${r.value.toFixed(2)}× ${r.of}` : r.kind === 'times' ? `${r.value.toFixed(1)}× ${r.of}` : `${Math.floor(r.value * 100)} % of ${r.of}`;
 }
 function targetText(x) {
   const parts = [];
@@ -846,7 +846,10 @@ function machine() {
   const npm = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['--version'], { encoding: 'utf8' });
   const v = spawnSync(NODE, [KSEG, '--version', '--verbose'], { encoding: 'utf8' });
   const vOff = spawnSync(NODE, [KSEG, '--version', '--verbose'], { encoding: 'utf8', env: { ...process.env, ...NATIVE_OFF } });
+  const git = spawnSync('git', ['-C', ROOT, 'log', '-1', '--format=%h %cI %s'], { encoding: 'utf8' });
+  const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' });
   return {
+    commit: git.status === 0 ? `${git.stdout.trim()}${dirty.status === 0 && dirty.stdout.trim() ? ` (+ ${dirty.stdout.trim().split('\n').length} modified files)` : ''}` : '?',
     date: new Date().toISOString(),
     cpu,
     cores: os.cpus().length,
@@ -856,7 +859,7 @@ function machine() {
     kernel: `${os.type()} ${os.release()} ${os.arch()}`,
     kseg: (v.stdout || v.stderr).trim(),
     ksegNoNative: (vOff.stdout || vOff.stderr).trim(),
-    rssTool: TIME_BIN ? '/usr/bin/time -f %M' : 'process.resourceUsage().maxRSS via node --import bench/lib/rss-preload.mjs',
+    rssTool: TIME_BIN ? '/usr/bin/time -f "%M %U %S"' : 'process.resourceUsage().maxRSS via node --import bench/lib/rss-preload.mjs',
     load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     busy: os.loadavg()[0] > Math.max(1, os.cpus().length * 0.25),
   };
@@ -900,7 +903,8 @@ function markdown(m, passes, sets, seconds) {
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.ramGiB.toFixed(1)} GiB`);
   out.push(`- ${m.kernel}; Node ${m.node}; npm ${m.npm}`);
   out.push(`- load average (1, 5, 15 min) before the run: ${m.load}; after: ${m.loadEnd ?? '?'}${m.busy ? ' — **the machine was busy: treat these numbers as noisy**' : ''}`);
-  out.push(`- peak RSS measured with ${m.rssTool}`);
+  out.push(`- peak RSS and CPU time measured with ${m.rssTool}`);
+  out.push(`- kseg at commit ${m.commit}`);
   out.push('', '`kseg --version --verbose`:', '', '```', m.kseg, '```', '');
   if (passes.includes('no-native')) out.push('with `KSEG_NO_NATIVE=1 KSEG_READER=pread` (the no-native pass):', '', '```', m.ksegNoNative, '```', '');
   out.push('## Data (kseg generate, kept in bench/.data/run/)', '');

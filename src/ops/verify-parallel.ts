@@ -24,8 +24,8 @@ import {
 } from '../format/batch.js';
 import { crc32c } from '../format/crc.js';
 import { readInt16, readInt32, readInt64, readUInt32 } from '../format/int64.js';
-import { IoError, ioError } from '../format/errors.js';
-import type { ByteSource } from '../storage/source.js';
+import { ioError } from '../format/errors.js';
+import { checkRange, openForRead, preadFully, type ByteSource } from '../storage/source.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
@@ -166,13 +166,8 @@ export function checkChunkPread(fd: number, start: number, end: number, file: st
   let buf = bufIn;
   let pos = start;
   while (pos < end) {
-    const want = Math.min(buf.length, end - pos);
-    let got = 0;
-    while (got < want) {
-      const n = fs.readSync(fd, buf, got, want - got, pos + got);
-      if (n === 0) throw new IoError('EOF', 'file shrank while reading', { file, position: pos + got });
-      got += n;
-    }
+    const got = Math.min(buf.length, end - pos);
+    preadFully(fd, file, buf.subarray(0, got), pos);
     let off = 0;
     for (;;) {
       if (off + 12 > got) break;
@@ -240,40 +235,18 @@ export class HeaderSource implements ByteSource {
   private readonly fd: number;
 
   constructor(readonly path: string) {
-    try {
-      this.fd = fs.openSync(path, 'r');
-    } catch (e) {
-      throw ioError(e, path);
-    }
-    try {
-      this.size = fs.fstatSync(this.fd).size;
-    } catch (e) {
-      fs.closeSync(this.fd);
-      throw ioError(e, path);
-    }
+    ({ fd: this.fd, size: this.size } = openForRead(path));
   }
 
   read(pos: number, len: number): Buffer {
-    if (pos < 0 || len < 0 || pos + len > this.size) {
-      throw new IoError('EOF', `read of ${len} bytes at ${pos} is outside the file (${this.size} bytes)`, { file: this.path, position: pos });
-    }
+    checkRange(this, pos, len);
     this.bytesRequested += len;
     const near = pos >= this.lastEnd && pos - this.lastEnd < 16384;
     this.lastEnd = pos + len;
     if (pos >= this.bufPos && pos + len <= this.bufPos + this.buf.length) return this.buf.subarray(pos - this.bufPos, pos - this.bufPos + len);
     const want = Math.min(Math.max(len, near ? 256 * 1024 : 1024), this.size - pos);
     const buf = Buffer.allocUnsafe(want);
-    let done = 0;
-    while (done < want) {
-      let n: number;
-      try {
-        n = fs.readSync(this.fd, buf, done, want - done, pos + done);
-      } catch (e) {
-        throw ioError(e, this.path);
-      }
-      if (n === 0) throw new IoError('EOF', `file shrank while reading (expected ${want} bytes at ${pos})`, { file: this.path, position: pos + done });
-      done += n;
-    }
+    preadFully(this.fd, this.path, buf, pos);
     this.buf = buf;
     this.bufPos = pos;
     return buf.subarray(0, len);

@@ -62,22 +62,30 @@ function envInt(name: string): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
+/**
+ * Open a file for reading and take its size; errors (missing, permission, a directory) become
+ * IoErrors naming the file. For readers that manage their own buffers (compact's SegmentReader,
+ * verify --jobs' HeaderSource); the caller closes the descriptor.
+ */
+export function openForRead(path: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = fs.openSync(path, 'r');
   } catch (e) {
     throw ioError(e, path);
   }
-  let size: number;
   try {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    size = st.size;
+    return { fd, size: st.size };
   } catch (e) {
     fs.closeSync(fd);
     throw ioError(e, path);
   }
+}
+
+export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
+  const { fd, size } = openForRead(path);
   const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mmapModule();
   if (mm && size > 0) {
     try {
@@ -89,13 +97,15 @@ export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
   return new PositionalSource(path, fd, size, opts.chunkSize ?? envInt('KSEG_CHUNK_SIZE') ?? DEFAULT_CHUNK);
 }
 
-function checkRange(src: ByteSource, pos: number, len: number): void {
+/** Throw an IoError naming the file when [pos, pos + len) is not inside it. */
+export function checkRange(src: ByteSource, pos: number, len: number): void {
   if (pos < 0 || len < 0 || pos + len > src.size) {
     throw new IoError('EOF', `read of ${len} bytes at ${pos} is outside the file (${src.size} bytes)`, { file: src.path, position: pos });
   }
 }
 
-function preadFully(fd: number, path: string, buf: Buffer, pos: number): void {
+/** Fill `buf` from file position `pos`; a file that ends first is an IoError at the missing byte. */
+export function preadFully(fd: number, path: string, buf: Buffer, pos: number): void {
   let done = 0;
   while (done < buf.length) {
     let n: number;

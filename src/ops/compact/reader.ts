@@ -29,6 +29,7 @@ import { crc32c } from '../../format/crc.js';
 import { readInt16, readInt32, readInt64, readUInt32 } from '../../format/int64.js';
 import { CorruptDataError, IoError, ioError } from '../../format/errors.js';
 import type { LogItem, StopInfo } from '../../storage/log-reader.js';
+import { openForRead } from '../../storage/source.js';
 
 /**
  * Sequential batch iteration over one .log file for the commands that rewrite partitions
@@ -60,17 +61,7 @@ export class SegmentReader {
   private closed = false;
 
   constructor(readonly path: string) {
-    try {
-      this.fd = fs.openSync(path, 'r');
-    } catch (e) {
-      throw ioError(e, path);
-    }
-    try {
-      this.size = fs.fstatSync(this.fd).size;
-    } catch (e) {
-      fs.closeSync(this.fd);
-      throw ioError(e, path);
-    }
+    ({ fd: this.fd, size: this.size } = openForRead(path));
     this.buf = pool.pop() ?? Buffer.allocUnsafe(CHUNK);
   }
 

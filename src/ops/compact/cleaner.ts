@@ -369,13 +369,7 @@ export async function cleanGroup(
   };
   const emit = (bytes: Uint8Array, lastOffset: number, maxTimestamp: number, records: number, st: SegmentCleanStats) => {
     sink.append(bytes, lastOffset, maxTimestamp, records);
-    out.bytes += bytes.length;
-    out.batches++;
-    out.records += records;
-    out.nextOffset = lastOffset + 1;
-    st.batchesOut++;
-    st.recordsOut += records;
-    st.bytesOut += bytes.length;
+    count(bytes, lastOffset, records, st);
   };
   for (let i = 0; i < group.length; i++) {
     const seg = group[i]!;

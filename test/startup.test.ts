@@ -94,3 +94,19 @@ describe('a reader that goes away', () => {
     }
   });
 });
+
+describe('a standard output that fails', () => {
+  it.runIf(fs.existsSync('/dev/full'))('help and lookup into a full device: one line on stderr, exit 4 (I/O error), no stack trace', () => {
+    const dir = path.join(FIXTURES, fixtureCases()[0]!, 'topic-0');
+    for (const args of [['--help'], ['lookup', dir, '--offset', '0']]) {
+      const fd = fs.openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), ...args], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+        expect(r.status, args.join(' ')).toBe(4);
+        expect(r.stderr).toMatch(/^kseg: cannot write to standard output: ENOSPC[^\n]*\n$/);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  });
+});

@@ -14,8 +14,12 @@ let gone = false;
 function viaStream(data: string | Buffer): void {
   if (process.stdout.listenerCount('error') === 0) {
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') gone = true;
-      else throw e;
+      gone = true;
+      if (e.code === 'EPIPE') return;
+      // Disk full, EIO...: an I/O error (exit 4, OUTPUT.md), said in one line, not a stack trace.
+      // Set at exit: the command's own exit code (0 after --help) is settled later than this event.
+      process.stderr.write(`kseg: cannot write to standard output: ${e.message}\n`);
+      process.once('exit', () => (process.exitCode = 4));
     });
   }
   process.stdout.write(data);

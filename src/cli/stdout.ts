@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { outputFailed } from './output.js';
 
 /**
  * Synchronous writes to file descriptor 1 that do not create `process.stdout`: for a pipe that
@@ -15,11 +16,9 @@ function viaStream(data: string | Buffer): void {
   if (process.stdout.listenerCount('error') === 0) {
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {
       gone = true;
-      if (e.code === 'EPIPE') return;
-      // Disk full, EIO...: an I/O error (exit 4, OUTPUT.md), said in one line, not a stack trace.
-      // Set at exit: the command's own exit code (0 after --help) is settled later than this event.
-      process.stderr.write(`kseg: cannot write to standard output: ${e.message}\n`);
-      process.once('exit', () => (process.exitCode = 4));
+      // A reader that went away ends output quietly (the command keeps its exit code); disk
+      // full, EIO... end the run as for dump's output: one line, exit 4.
+      if (e.code !== 'EPIPE') outputFailed(e);
     });
   }
   process.stdout.write(data);

@@ -53,6 +53,29 @@ export function encodeLeaderEpochCheckpoint(entries: LeaderEpochEntry[]): string
   return `0\n${entries.length}\n${entries.map((e) => `${e.epoch} ${e.startOffset}\n`).join('')}`;
 }
 
+/**
+ * LeaderEpochFileCache.truncateFromEnd: drop the entries, from the last one back, that start at or
+ * after `endOffset` (the log end: no record at an offset >= endOffset exists, so no epoch starts there).
+ */
+export function truncateEpochsFromEnd(entries: LeaderEpochEntry[], endOffset: number): LeaderEpochEntry[] {
+  if (endOffset < 0) return entries;
+  let n = entries.length;
+  while (n > 0 && entries[n - 1]!.startOffset >= endOffset) n--;
+  return entries.slice(0, n);
+}
+
+/**
+ * LeaderEpochFileCache.truncateFromStart: drop the entries, from the first one on, that start at or
+ * before `startOffset`; the last of them comes back starting at `startOffset` (so an entry at exactly
+ * startOffset stays).
+ */
+export function truncateEpochsFromStart(entries: LeaderEpochEntry[], startOffset: number): LeaderEpochEntry[] {
+  let n = 0;
+  while (n < entries.length && entries[n]!.startOffset <= startOffset) n++;
+  if (n === 0) return entries;
+  return [{ epoch: entries[n - 1]!.epoch, startOffset }, ...entries.slice(n)];
+}
+
 export interface LogDirCheckpointEntry {
   topic: string;
   partition: number;

@@ -148,3 +148,34 @@ function decodeSnapshotHeader(value: Buffer): Record<string, unknown> {
   const lastContainedLogTimestamp = r.int64();
   return { version, lastContainedLogTimestamp };
 }
+
+/**
+ * What Kafka's segment recovery makes of the first record of a control batch that carries a
+ * producer id. LogSegment.recover replays such a batch into the producer state
+ * (ProducerAppendInfo.append -> EndTransactionMarker.deserialize) after counting its bytes as
+ * valid, so:
+ *   - an InvalidRecordException (key under 4 bytes or with a negative version, marker value under
+ *     6 bytes or with a negative version, a record that does not decode) ends the loop: the
+ *     segment is truncated right AFTER this batch ('truncate-after');
+ *   - a record whose type is not ABORT/COMMIT (IllegalArgumentException) or whose key or value is
+ *     null (NullPointerException) escapes recovery altogether: the broker fails to load the
+ *     partition ('load-fails');
+ *   - anything else is a transaction marker Kafka accepts ('ok').
+ */
+export type ControlRecoveryOutcome = { kind: 'ok' } | { kind: 'truncate-after' | 'load-fails'; reason: string };
+
+export function controlRecoveryOutcome(key: Buffer | null, value: Buffer | null): ControlRecoveryOutcome {
+  if (key === null) return { kind: 'load-fails', reason: 'control record key is null (NullPointerException in EndTransactionMarker.deserialize)' };
+  if (key.length < 4) return { kind: 'truncate-after', reason: `control record key of ${key.length} bytes (needs 4)` };
+  const version = readInt16(key, 0);
+  if (version < 0) return { kind: 'truncate-after', reason: `negative control key version ${version}` };
+  const typeId = readInt16(key, 2);
+  if (typeId !== 0 && typeId !== 1) {
+    return { kind: 'load-fails', reason: `control record type ${CONTROL_TYPES[typeId] ?? `UNKNOWN (${typeId})`} is not a transaction marker (IllegalArgumentException in EndTransactionMarker)` };
+  }
+  if (value === null) return { kind: 'load-fails', reason: 'transaction marker value is null (NullPointerException in EndTransactionMarker.deserialize)' };
+  if (value.length < 6) return { kind: 'truncate-after', reason: `transaction marker value of ${value.length} bytes (needs 6)` };
+  const valueVersion = readInt16(value, 0);
+  if (valueVersion < 0) return { kind: 'truncate-after', reason: `negative transaction marker version ${valueVersion}` };
+  return { kind: 'ok' };
+}

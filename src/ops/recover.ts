@@ -1,15 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, ioError, KsegError, UsageError } from '../format/errors.js';
-import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint } from '../format/checkpoints.js';
+import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
+import { readInt64 } from '../format/int64.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC } from '../format/batch.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, readLogDirContext } from '../storage/log-dir.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { parseSegmentName, partitionFromEntries, scanPartitionDir, type DirEntry, type PartitionDir } from '../storage/segments.js';
 import { compareSegment, DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
 import { intentRecoveryPhase } from './intent.js';
-import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionView, type VerifyIssue, type VerifySummary } from './verify.js';
+import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionView, type SegmentScan, type VerifyIssue, type VerifySummary } from './verify.js';
 
 /**
  * `recover DIR`: Kafka's startup recovery done offline (format doc 6.1/6.2), ordered so that a
@@ -40,6 +43,11 @@ export type RecoverAction =
 
 export interface RecoverOptions {
   dryRun?: boolean;
+  /**
+   * Recover every segment (cut at the first invalid batch anywhere, delete every later segment)
+   * instead of Kafka's scope (from the recovery point; nothing after a clean shutdown).
+   */
+  full?: boolean;
   force?: boolean;
   /** Copy every removed or replaced byte here before changing anything. */
   backup?: string;
@@ -50,11 +58,64 @@ export interface RecoverSummary extends VerifySummary {
   logEndOffset: number | null;
 }
 
+/**
+ * Which segments the recovery checks, as Kafka decides it at startup (LogManager.loadLogs ->
+ * LogLoader.recoverLog): nothing after a clean shutdown, else the segments from the one holding the
+ * partition's recovery point on. `full` is kseg's whole-partition recovery (`--full`).
+ */
+export interface RecoveryMode {
+  kind: 'recovery-point' | 'clean-shutdown' | 'full' | 'no-log-dir';
+  /** The partition's recovery point (0 when the checkpoint has no entry for it); null with --full or no log dir. */
+  recoveryPoint: number | null;
+  /** The recovery-point-offset-checkpoint file read, or null. */
+  source: string | null;
+  /** The first segment the log phase recovers (null: none, e.g. after a clean shutdown). */
+  firstSegmentChecked: string | null;
+  /** The clean-shutdown marker found in the log directory, or null. */
+  cleanShutdownFile: string | null;
+  /** Log start offset used for snapshots: max(log-start-offset-checkpoint entry, first segment's base). */
+  logStartOffset: number | null;
+  /** The log-start-offset-checkpoint file read, or null. */
+  logStartOffsetSource: string | null;
+  /** Why this mode, in words. */
+  reason: string;
+}
+
+/** A truncation the recovery makes in one segment. */
+export interface RecoverCut {
+  file: string;
+  position: number;
+  code: string;
+  offset: number | null;
+  records: number;
+  bytes: number;
+  segmentsDeleted: string[];
+  /** 'recovery': Kafka's recoverLog (later segments deleted); 'segment-load': the segment alone is recovered when it is loaded (missing .index, .txnindex failing its sanity check). */
+  kind: 'recovery' | 'segment-load';
+}
+
+/** Corruption the recovery leaves as it is because Kafka's startup would not touch it. */
+export interface NotRecovered {
+  file: string;
+  position: number | null;
+  code: string;
+  offset: number | null;
+  /** Records from there to the end of the segment that `--full` would cut (later segments not counted). */
+  records: number;
+  reason: string;
+}
+
 export interface RecoveryPlan {
   dir: string;
   actions: RecoverAction[];
-  /** What the log phase cuts (null: every batch is valid). */
-  cut: { file: string; position: number; code: string; offset: number | null; records: number; bytes: number; segmentsDeleted: string[] } | null;
+  /** Which segments were checked and why. */
+  mode: RecoveryMode;
+  /** What the log phase cuts (the first of `cuts`; null: nothing is cut). */
+  cut: RecoverCut | null;
+  /** Every segment the log phase cuts, in offset order. */
+  cuts: RecoverCut[];
+  /** Corruption kept because Kafka's recovery does not reach it (below the recovery point, or after a clean shutdown). */
+  notRecovered: NotRecovered[];
   before: RecoverSummary;
   after: RecoverSummary;
   /** Problems recover does not change (Kafka's recovery keeps these batches). */
@@ -81,10 +142,18 @@ export interface PlanState {
   opts: Required<Pick<RecoverOptions, 'indexIntervalBytes'>>;
   files: Map<string, PlanFile>;
   actions: RecoverAction[];
+  mode: RecoveryMode;
+  /** The partition's log-start-offset-checkpoint entry (0 without one, as LogManager defaults it). */
+  logStartOffsetCheckpoint: number;
   /** Set by the log phase: its scan, and how many actions earlier phases planned. */
   scan?: PartitionScan;
   actionsBeforeLog?: number;
-  cut: RecoveryPlan['cut'];
+  cuts: RecoverCut[];
+  notRecovered: NotRecovered[];
+  /** Per scanned segment (by .log name): where it ends after recovery (Infinity: untouched), absent when deleted. */
+  kept?: Map<string, number>;
+  /** Base offsets of the segments the log phase deletes. */
+  deletedBases: Set<number>;
   logEndOffset: number | null;
 }
 
@@ -192,63 +261,144 @@ const straysPhase: RecoveryPhase = {
 
 const INDEX_KINDS = new Set(ISSUE_CODES.filter((c) => c.kind === 'index' || c.kind === 'timeindex' || c.kind === 'txnindex').map((c) => c.code));
 
-/** Phase 3: Kafka's segment recovery (size/CRC rule), later segments deleted first, then the cut. */
+/**
+ * Why Kafka recovers a segment when it loads it, whatever the recovery point or a clean shutdown
+ * say (LogLoader.loadSegmentFiles -> LogSegment.sanityCheck): its .index is missing
+ * (NoSuchFileException), or its .txnindex holds an entry ending below the segment's base offset
+ * (TransactionIndex.sanityCheck's CorruptIndexException). Null: no such reason.
+ */
+function loadTimeRecoveryReason(s: SegmentScan): string | null {
+  if (!s.segment.index) return `${s.segment.name}.index is missing`;
+  const txn = s.disk.txnindex;
+  if (txn) {
+    for (let p = 0; p + TXN_INDEX_ENTRY_SIZE <= txn.length; p += TXN_INDEX_ENTRY_SIZE) {
+      const lastOffset = readInt64(txn, p + TXN_LAST_OFFSET_IN_ENTRY);
+      if (lastOffset < s.segment.baseOffset) return `${s.segment.name}.txnindex has an aborted transaction ending at ${lastOffset}, below the segment's base offset`;
+    }
+  }
+  return null;
+}
+/** AbortedTxn: version int16 | producerId int64 | firstOffset int64 | lastOffset int64 | lastStableOffset int64. */
+const TXN_LAST_OFFSET_IN_ENTRY = 2 + 8 + 8;
+
+/**
+ * Phase 3: Kafka's segment recovery (size/CRC rule), later segments deleted first, then the cut.
+ *
+ * Scope (LogLoader.recoverLog): with --full every segment; after a clean shutdown none; otherwise
+ * the segments from the one holding the recovery point on (LogSegments.values(recoveryPoint, ∞)).
+ * The first segment in scope that loses bytes is cut and every later one deleted. Independently,
+ * a segment that Kafka recovers when loading it (loadTimeRecoveryReason) is cut alone, later
+ * segments kept (its second pass in recoverLog then truncates nothing). Corruption elsewhere is
+ * reported (notRecovered) and kept.
+ */
 const logPhase: RecoveryPhase = {
   name: 'log',
   plan(state) {
     const scan = scanPartition(viewOfPlan(state), { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false });
     state.scan = scan;
     state.actionsBeforeLog = state.actions.length;
-    state.logEndOffset = scan.logEndOffset;
     const segs = scan.segments;
-    const cutIdx = scan.cutSegment;
-    const survivors = cutIdx >= 0 ? segs.slice(0, cutIdx + 1) : segs;
+    const mode = state.mode;
+    let scopeStart: number;
+    if (mode.kind === 'full') scopeStart = 0;
+    else if (mode.kind === 'clean-shutdown') scopeStart = segs.length;
+    else {
+      const rp = mode.recoveryPoint ?? 0;
+      scopeStart = 0;
+      for (let i = 0; i < segs.length; i++) if (segs[i]!.segment.baseOffset <= rp) scopeStart = i;
+    }
+    mode.firstSegmentChecked = segs[scopeStart]?.segment.log ?? null;
+    if (segs.length > 0) mode.logStartOffset = Math.max(state.logStartOffsetCheckpoint, segs[0]!.segment.baseOffset);
+
+    // Decide each segment's fate: cut (and why), kept whole, or deleted after the recovery cut.
+    const cutAt = new Map<number, RecoverCut['kind']>();
+    let recoveryCut = -1;
+    const loadReasons = new Map<number, string>();
+    for (let i = 0; i < segs.length; i++) {
+      const s = segs[i]!;
+      const loadReason = mode.kind === 'full' ? null : loadTimeRecoveryReason(s);
+      if (loadReason) loadReasons.set(i, loadReason);
+      if (!s.cut) continue;
+      if (loadReason) cutAt.set(i, 'segment-load');
+      else if (i >= scopeStart) {
+        cutAt.set(i, 'recovery');
+        recoveryCut = i;
+        break;
+      } else {
+        const why =
+          mode.kind === 'clean-shutdown'
+            ? `the log directory was shut down cleanly (${CLEAN_SHUTDOWN_FILE}): Kafka's startup recovers no segment`
+            : `below the recovery point ${mode.recoveryPoint}: Kafka's startup does not recover this segment`;
+        state.notRecovered.push({ file: s.segment.log, position: s.cut.position, code: s.cut.code, offset: s.cut.offset, records: s.recordsFromCut, reason: `${why}; kept (kseg verify shows it, kseg recover --full cuts here)` });
+      }
+    }
+    const survivors = recoveryCut >= 0 ? segs.slice(0, recoveryCut + 1) : segs;
     for (const s of survivors) {
       if (s.overflow) throw new CorruptDataError('OFFSET_OVERFLOW', 'offsets more than 2^31-1 above the segment base: Kafka splits such a segment, which recover does not do', { file: s.segment.log });
     }
     const deleted: string[] = [];
-    if (cutIdx >= 0) {
-      const cs = segs[cutIdx]!;
-      const cut = cs.cut!;
-      for (const later of segs.slice(cutIdx + 1).reverse()) {
+    if (recoveryCut >= 0) {
+      const cs = segs[recoveryCut]!;
+      for (const later of segs.slice(recoveryCut + 1).reverse()) {
         const seg = later.segment;
-        const why = `later segment: recovery cut ${cs.segment.log} at byte ${cut.position}`;
+        const why = `later segment: recovery cut ${cs.segment.log} at byte ${cs.cut!.position}`;
         planDelete(state, seg.log, why);
         for (const f of [seg.index, seg.timeindex, seg.txnindex]) if (f) planDelete(state, f, why);
         deleted.push(seg.log);
+        state.deletedBases.add(seg.baseOffset);
       }
-      state.cut = {
-        file: cs.segment.log,
-        position: cut.position,
-        code: cut.code,
-        offset: cut.offset,
-        records: scan.recoverable?.recordsLost ?? 0,
-        bytes: cs.logSize - cut.position + segs.slice(cutIdx + 1).reduce((n, s) => n + s.logSize, 0),
-        segmentsDeleted: deleted.reverse(),
-      };
-      state.logEndOffset = scan.logEndOffsetAfterRecovery;
+      deleted.reverse();
     }
-    // Rebuilt side files: the cut segment, and any surviving segment whose indexes have problems.
+    state.kept = new Map(survivors.map((s, i) => [s.segment.log, cutAt.has(i) ? s.cut!.position : Infinity]));
+    for (const [i, kind] of cutAt) {
+      const cs = segs[i]!;
+      const later = kind === 'recovery' ? segs.slice(i + 1) : [];
+      state.cuts.push({
+        file: cs.segment.log,
+        position: cs.cut!.position,
+        code: cs.cut!.code,
+        offset: cs.cut!.offset,
+        records: cs.recordsFromCut + later.reduce((n, s) => n + s.records + s.undecodedRecords, 0),
+        bytes: cs.logSize - cs.cut!.position + later.reduce((n, s) => n + s.logSize, 0),
+        segmentsDeleted: kind === 'recovery' ? deleted : [],
+        kind,
+      });
+    }
+    const last = survivors[survivors.length - 1];
+    state.logEndOffset = last ? (cutAt.has(survivors.length - 1) ? last.nextOffsetBeforeCut : scan.logEndOffset) : null;
+    const lsoCp = state.logStartOffsetCheckpoint;
+    if (state.logEndOffset !== null && lsoCp > state.logEndOffset) {
+      state.notRecovered.push({ file: mode.logStartOffsetSource ?? LOG_START_OFFSET_CHECKPOINT, position: null, code: 'LOG_END_BELOW_LOG_START', offset: lsoCp, records: 0, reason: `the log end offset ${state.logEndOffset} is below the log start offset ${lsoCp}: Kafka's startup deletes every segment of such a log (LogLoader); kseg leaves them, check the checkpoint and the segments first` });
+    }
+    // Rebuilt side files: cut segments, and any surviving segment whose indexes have problems
+    // (never a segment whose corruption is kept: its rebuilt indexes would cover only a prefix).
     for (let i = 0; i < survivors.length; i++) {
       const s = survivors[i]!;
       const name = s.segment.name;
-      const flagged = i === cutIdx || [`${name}.index`, `${name}.timeindex`, `${name}.txnindex`].some((f) => [...(scan.reporter.byFile.get(f) ?? [])].some((c) => INDEX_KINDS.has(c)));
-      if (!flagged) continue;
+      if (s.cut && !cutAt.has(i)) continue;
+      const flagged = cutAt.has(i) || [`${name}.index`, `${name}.timeindex`, `${name}.txnindex`].some((f) => [...(scan.reporter.byFile.get(f) ?? [])].some((c) => INDEX_KINDS.has(c)));
+      if (!flagged && !loadReasons.has(i)) continue;
       for (const c of compareSegment(s)) {
         if (c.status === 'same') continue;
         planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entries (was ${c.entriesOnDisk})`);
       }
     }
-    if (cutIdx >= 0) {
-      const cs = segs[cutIdx]!;
-      const lost = cs.recordsFromCut;
-      state.actions.push({ type: 'truncate', file: cs.segment.log, size: cs.cut!.position, fromSize: cs.logSize, records: lost, reason: `${cs.cut!.code} at byte ${cs.cut!.position}${cs.cut!.offset !== null ? ` (offset ${cs.cut!.offset})` : ''}: Kafka's recovery truncates here` });
-      state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: cs.cut!.position });
+    for (const [i, kind] of cutAt) {
+      const cs = segs[i]!;
+      const c = cs.cut!;
+      const where = `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
+      const why = kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`;
+      state.actions.push({ type: 'truncate', file: cs.segment.log, size: c.position, fromSize: cs.logSize, records: cs.recordsFromCut, reason: `${where}: ${why}` });
+      state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: c.position });
     }
   },
 };
 
-/** Phase 4: leader-epoch entries that start beyond the log end. */
+/**
+ * Phase 4: leader-epoch-checkpoint as LogLoader.load leaves it: truncateFromEnd(log end) drops the
+ * entries starting at or after the log end, truncateFromStart(log-start-offset checkpoint) folds
+ * the entries at or below it into one starting there.
+ */
 const epochsPhase: RecoveryPhase = {
   name: 'epochs',
   plan(state) {
@@ -263,19 +413,53 @@ const epochsPhase: RecoveryPhase = {
       throw e;
     }
     const leo = state.logEndOffset;
-    const kept = entries.filter((e) => e.startOffset <= leo);
-    if (kept.length === entries.length) return;
-    planWrite(state, name, Buffer.from(encodeLeaderEpochCheckpoint(kept)), `drop ${entries.length - kept.length} epoch entr${entries.length - kept.length === 1 ? 'y' : 'ies'} starting beyond the log end offset ${leo}`);
+    const fromEnd = truncateEpochsFromEnd(entries, leo);
+    const kept = truncateEpochsFromStart(fromEnd, state.logStartOffsetCheckpoint);
+    if (sameEpochs(kept, entries)) return;
+    const reasons: string[] = [];
+    const dropped = entries.length - fromEnd.length;
+    if (dropped > 0) reasons.push(`drop ${dropped} epoch entr${dropped === 1 ? 'y' : 'ies'} starting at or after the log end offset ${leo}`);
+    if (!sameEpochs(kept, fromEnd)) reasons.push(`fold the entries at or below the log start offset ${state.logStartOffsetCheckpoint} into one starting there`);
+    planWrite(state, name, Buffer.from(encodeLeaderEpochCheckpoint(kept)), `${reasons.join('; ')} (LeaderEpochFileCache)`);
   },
 };
 
-/** Phase 5: producer snapshots beyond the log end, or corrupt (Kafka deletes both). */
+function sameEpochs(a: LeaderEpochEntry[], b: LeaderEpochEntry[]): boolean {
+  return a.length === b.length && a.every((e, i) => e.epoch === b[i]!.epoch && e.startOffset === b[i]!.startOffset);
+}
+
+/**
+ * Phase 5: producer snapshots as Kafka's load leaves them: those of segments the recovery deleted
+ * (UnifiedLog.deleteProducerSnapshots); stray ones, i.e. not at a segment's base offset, except the
+ * newest if it is not below the last segment's base (ProducerStateManager.removeStraySnapshots);
+ * those beyond the log end or at or below the log start offset (truncateAndReload); corrupt ones
+ * (loadFromSnapshot deletes a corrupt one and rebuilds producer state from the log).
+ */
 const snapshotsPhase: RecoveryPhase = {
   name: 'snapshots',
   plan(state) {
-    for (const s of listing(state).snapshots) {
+    if (!state.scan) return;
+    const part = listing(state);
+    const bases = new Set(part.segments.map((s) => s.baseOffset));
+    const maxBase = part.segments.length ? part.segments[part.segments.length - 1]!.baseOffset : null;
+    let snaps = part.snapshots;
+    for (const s of snaps.filter((x) => state.deletedBases.has(x.offset))) planDelete(state, s.file, `snapshot of segment ${s.file.replace(/\.snapshot$/, '.log')}, deleted by the recovery`);
+    snaps = snaps.filter((x) => state.files.has(x.file));
+    const strays = snaps.filter((x) => !bases.has(x.offset));
+    for (const [i, s] of strays.entries()) {
+      const newest = i === strays.length - 1;
+      if (!newest) planDelete(state, s.file, 'stray snapshot (no segment starts at its offset and a newer stray exists): ProducerStateManager.removeStraySnapshots deletes it');
+      else if (maxBase !== null && s.offset < maxBase) planDelete(state, s.file, `stray snapshot below the last segment's base offset ${maxBase}: ProducerStateManager.removeStraySnapshots deletes it`);
+    }
+    snaps = snaps.filter((x) => state.files.has(x.file));
+    const lso = state.mode.logStartOffset;
+    for (const s of snaps) {
       if (state.logEndOffset !== null && s.offset > state.logEndOffset) {
         planDelete(state, s.file, `snapshot beyond the log end offset ${state.logEndOffset}`);
+        continue;
+      }
+      if (lso !== null && s.offset <= lso) {
+        planDelete(state, s.file, `snapshot at or below the log start offset ${lso}: ProducerStateManager.truncateAndReload deletes it`);
         continue;
       }
       try {
@@ -350,6 +534,61 @@ export function assertPartitionDir(dir: string): void {
   }
 }
 
+/**
+ * Kafka's recovery scope for this partition (LogManager.loadLogs / loadLog, LogLoader.recoverLog).
+ * A recovery-point checkpoint that does not parse is refused: Kafka would reset the recovery points
+ * of the whole log dir to 0, i.e. recover everything, which only --full does.
+ */
+export function recoveryModeOf(dir: string, full: boolean): { mode: RecoveryMode; logStartOffsetCheckpoint: number } {
+  let ctx;
+  try {
+    ctx = readLogDirContext(dir);
+  } catch (e) {
+    if (!(e instanceof CorruptDataError) || full) {
+      if (full && e instanceof CorruptDataError) return { mode: fullMode('--full: every segment is recovered'), logStartOffsetCheckpoint: 0 };
+      throw e;
+    }
+    throw new CorruptDataError(
+      e.code,
+      `${e.message}. Kafka reads a recovery-point-offset-checkpoint it cannot parse as recovery point 0 for every partition of the log dir, i.e. recovers whole partitions; run kseg recover --full to do that, or fix the file`,
+      { file: e.file, position: e.position },
+    );
+  }
+  const lsoEntry = ctx.logStartOffset?.offset ?? null;
+  const base = {
+    firstSegmentChecked: null,
+    cleanShutdownFile: ctx.cleanShutdown,
+    logStartOffset: null,
+    logStartOffsetSource: lsoEntry !== null ? ctx.logStartOffset!.file : null,
+  };
+  const lso = lsoEntry ?? 0;
+  const lsoNote = ctx.logStartOffsetError ? `; ${ctx.logStartOffsetError.file ?? LOG_START_OFFSET_CHECKPOINT} does not parse (${ctx.logStartOffsetError.message}): the first segment's base offset is the log start offset, as Kafka falls back` : '';
+  if (full) return { mode: { ...fullMode('--full: every segment is recovered'), ...base, reason: `--full: every segment is recovered${lsoNote}` }, logStartOffsetCheckpoint: lso };
+  if (!ctx.isLogDir) {
+    return { mode: { kind: 'no-log-dir', recoveryPoint: 0, source: null, ...base, reason: `${ctx.logDir} holds no Kafka log-dir files (checkpoints, ${CLEAN_SHUTDOWN_FILE}): recovered from offset 0, as Kafka does without a recovery point${lsoNote}` }, logStartOffsetCheckpoint: lso };
+  }
+  const rpFile = ctx.recoveryPoint?.file ?? null;
+  const rp = ctx.recoveryPoint?.offset ?? null;
+  const tpName = ctx.topicPartition ? `${ctx.topicPartition.topic}-${ctx.topicPartition.partition}` : path.basename(path.resolve(dir));
+  if (ctx.cleanShutdown) {
+    return {
+      mode: { kind: 'clean-shutdown', recoveryPoint: rp, source: rpFile, ...base, reason: `${ctx.cleanShutdown} is present: the broker shut down cleanly and Kafka recovers no segment at startup (only leftovers, orphaned files and segments without a .index)${lsoNote}` },
+      logStartOffsetCheckpoint: lso,
+    };
+  }
+  const why =
+    rpFile === null
+      ? `${ctx.logDir} is a log dir without recovery-point-offset-checkpoint: recovery point 0`
+      : rp === null
+        ? `${tpName} has no entry in ${rpFile}: recovery point 0, as Kafka defaults it`
+        : `${rpFile} says ${tpName} is flushed up to offset ${rp}: segments from the one holding it on are recovered`;
+  return { mode: { kind: 'recovery-point', recoveryPoint: rp ?? 0, source: rpFile, ...base, reason: `no ${CLEAN_SHUTDOWN_FILE} (unclean shutdown): ${why}${lsoNote}` }, logStartOffsetCheckpoint: lso };
+}
+
+function fullMode(reason: string): RecoveryMode {
+  return { kind: 'full', recoveryPoint: null, source: null, firstSegmentChecked: null, cleanShutdownFile: null, logStartOffset: null, logStartOffsetSource: null, reason };
+}
+
 /** Plan Kafka's recovery of a partition directory without changing anything. */
 export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPlan {
   let st: fs.Stats;
@@ -361,31 +600,48 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   if (!st.isDirectory()) throw new UsageError(`${dir}: recover takes a partition directory`);
   assertPartitionDir(dir);
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
-  const state: PlanState = { dir, opts: { indexIntervalBytes }, files: dirEntries(dir), actions: [], cut: null, logEndOffset: null };
+  const { mode, logStartOffsetCheckpoint } = recoveryModeOf(dir, !!opts.full);
+  const state: PlanState = {
+    dir,
+    opts: { indexIntervalBytes },
+    files: dirEntries(dir),
+    actions: [],
+    mode,
+    logStartOffsetCheckpoint,
+    cuts: [],
+    notRecovered: [],
+    deletedBases: new Set(),
+    logEndOffset: null,
+  };
   for (const phase of RECOVERY_PHASES) phase.plan?.(state);
   const scan = state.scan!;
   // "before" describes the directory as it is: it differs from the log phase's view only when
   // completing a swap renamed or replaced segments.
   const segmentsMoved = state.actions.slice(0, state.actionsBeforeLog).some((a) => a.type === 'rename' || (a.type === 'delete' && a.file.endsWith('.log')));
   const before = segmentsMoved ? summaryOf(scanPartition(viewOf(scanPartitionDir(dir)), { recordSet: false, maxIssues: 0 })) : summaryOf(scan);
-  const segs = scan.segments;
-  const cutIdx = scan.cutSegment;
-  const survivors = cutIdx >= 0 ? segs.slice(0, cutIdx + 1) : segs;
+  const kept = state.kept!;
+  const survivors = scan.segments.filter((s) => kept.has(s.segment.log));
+  const cutHere = (s: SegmentScan): boolean => kept.get(s.segment.log) !== Infinity;
   const after: RecoverSummary = {
     segments: survivors.length,
-    batches: survivors.reduce((n, s, i) => n + (i === cutIdx ? s.batchesBeforeCut : s.batches), 0),
-    records: survivors.reduce((n, s, i) => n + (i === cutIdx ? s.recordsBeforeCut : s.records), 0),
-    bytes: survivors.reduce((n, s, i) => n + (i === cutIdx ? s.cut!.position : s.logSize), 0),
+    batches: survivors.reduce((n, s) => n + (cutHere(s) ? s.batchesBeforeCut : s.batches), 0),
+    records: survivors.reduce((n, s) => n + (cutHere(s) ? s.recordsBeforeCut : s.records), 0),
+    bytes: survivors.reduce((n, s) => n + (cutHere(s) ? s.cut!.position : s.logSize), 0),
     logEndOffset: state.logEndOffset,
   };
-  const kept = new Map(survivors.map((s, i) => [s.segment.log, i === cutIdx ? s.cut!.position : Infinity]));
+  // Side files of segments whose corruption is kept are not rebuilt: their problems remain too.
+  const untouched = new Set(state.notRecovered.map((n) => n.file.replace(/\.log$/, '')));
   const remaining = scan.reporter.issues.filter((i) => {
-    if (i.severity === 'info' || FIXED_CODES.has(i.code)) return false;
-    if (!/\.log$/.test(i.file)) return true;
-    const limit = kept.get(i.file);
-    return limit !== undefined && (i.position === null || i.position < limit);
+    if (i.severity === 'info') return false;
+    if (/\.log$/.test(i.file)) {
+      const limit = kept.get(i.file);
+      return limit !== undefined && (i.position === null || i.position < limit);
+    }
+    const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(i.file);
+    if (m && untouched.has(m[1]!)) return true;
+    return !FIXED_CODES.has(i.code);
   });
-  return { dir, actions: state.actions, cut: state.cut, before, after, remaining, completed: [] };
+  return { dir, mode, actions: state.actions, cut: state.cuts[0] ?? null, cuts: state.cuts, notRecovered: state.notRecovered, before, after, remaining, completed: [] };
 }
 
 // ------------------------------------------------------------------ backup and execution

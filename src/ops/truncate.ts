@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Batch } from '../format/batch.js';
-import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
+
+// The leader-epoch rules live with the checkpoint format, shared with recover.
+export { truncateEpochsFromStart } from '../format/checkpoints.js';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { OFFSET_INDEX_ENTRY_SIZE, parseOffsetIndex, parseTimeIndex, parseTxnIndex, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { assertNotLocked } from '../storage/atomic.js';
@@ -180,7 +183,7 @@ function planTo(state: PartitionState, target: number): Plan {
 
   if (target >= leo) {
     // UnifiedLog.truncateTo: nothing to remove; only the leader-epoch cache loses entries at or above the log end.
-    const kept = epochs?.filter((e) => e.startOffset < leo) ?? null;
+    const kept = (epochs ? truncateEpochsFromEnd(epochs, leo) : null);
     if (epochs && kept && !sameEpochs(epochs, kept)) {
       const intent = newIntent(state, 'to-offset', target, { logStartOffset: state.logStartOffset, logEndOffset: leo });
       intent.leaderEpochCheckpoint = encodeLeaderEpochCheckpoint(kept);
@@ -226,7 +229,7 @@ function planTo(state: PartitionState, target: number): Plan {
   const newEnd = cut.newEnd;
 
   const cutPlan = cutIndexes(state.dir, cutSeg, cut);
-  const keptEpochs = epochs?.filter((e) => e.startOffset < newEnd) ?? null;
+  const keptEpochs = (epochs ? truncateEpochsFromEnd(epochs, newEnd) : null);
   const intent = newIntent(state, 'to-offset', target, { logStartOffset: Math.min(state.logStartOffset, newEnd), logEndOffset: newEnd });
   intent.deleteSegments = deleted.map((s) => s.name);
   intent.cut = cutPlan.changesSomething ? cutPlan.plan : null;
@@ -410,10 +413,3 @@ function planStart(state: PartitionState, target: number): Plan {
   return { result, intent };
 }
 
-/** LeaderEpochFileCache.truncateFromStart: drop entries starting at or below S, re-add the last dropped epoch at S. */
-export function truncateEpochsFromStart(entries: LeaderEpochEntry[], startOffset: number): LeaderEpochEntry[] {
-  const removed = entries.filter((e) => e.startOffset <= startOffset);
-  const kept = entries.filter((e) => e.startOffset > startOffset);
-  if (removed.length === 0) return kept;
-  return [{ epoch: removed[removed.length - 1]!.epoch, startOffset }, ...kept];
-}

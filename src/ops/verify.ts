@@ -30,6 +30,7 @@ import { encodeAbortedTxn, OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_I
 import { readInt16, readInt32, readInt64, readUInt32 } from '../format/int64.js';
 import { parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
+import { controlRecoveryOutcome, type ControlRecoveryOutcome } from '../format/control.js';
 import { isZero } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { classifyFile, parseSegmentName, scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
@@ -844,6 +845,9 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       out.lastOffset = b.lastOffset;
       prevLast = b.lastOffset;
       prevLastHere = b.lastOffset;
+      if (mode === 'partition' && out.cut === null && b.magic >= 2 && b.isControl && b.producerId >= 0) {
+        controlRecovery(ctx, clean ? decodeBatch(src.read(pos, entrySize), 0, entrySize, pos, file, false) : b, pos + entrySize < size, setCut);
+      }
     }
     pos += entrySize;
   }
@@ -890,6 +894,31 @@ function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null 
     rep.add(CODE_INFO.has(e.code) ? e.code : 'RECORD_DECODE_ERROR', file, pos, b.baseOffset, e.message);
   }
   return null;
+}
+
+/**
+ * LogSegment.recover replays a control batch with a producer id into the producer state after
+ * counting it as valid (format/control.ts controlRecoveryOutcome): a marker that fails to parse
+ * with an InvalidRecordException truncates the segment right after the batch; one that fails
+ * with another exception stops the broker's load of the partition (reported, nothing cut).
+ */
+function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, setCut: (position: number, code: string, offset: number | null) => void): void {
+  let outcome: ControlRecoveryOutcome;
+  try {
+    const first = batchRecords(b).next();
+    if (first.done) return; // an empty control batch: its transaction was cleaned away
+    outcome = controlRecoveryOutcome(first.value.key, first.value.value);
+  } catch (e) {
+    if (!(e instanceof CorruptDataError)) throw e;
+    outcome = { kind: 'truncate-after', reason: `its first record does not decode (${e.message})` };
+  }
+  if (outcome.kind === 'truncate-after') {
+    if (!moreFollows) return; // nothing after it: Kafka truncates 0 bytes and goes on
+    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position + b.size, b.lastOffset + 1, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
+    setCut(b.position + b.size, 'CONTROL_RECORD_INVALID', b.lastOffset + 1);
+  } else if (outcome.kind === 'load-fails') {
+    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at offset ${b.baseOffset}: ${outcome.reason}; Kafka's recovery of this segment fails with it and the broker does not load the partition`);
+  }
 }
 
 function checkControl(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null {

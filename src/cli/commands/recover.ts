@@ -7,6 +7,7 @@ import { theme } from '../theme.js';
 
 interface RecoverFlags {
   dryRun?: boolean;
+  full?: boolean;
   json?: boolean;
   backup?: string;
   force?: boolean;
@@ -16,32 +17,45 @@ interface RecoverFlags {
 export function register(program: Command): void {
   program
     .command('recover')
-    .description("Kafka's startup recovery, offline and crash-safe: finish leftovers, cut at the first invalid batch, delete later segments, rebuild indexes")
+    .description("Kafka's startup recovery, offline and crash-safe: finish leftovers, cut at the first invalid batch from the recovery point on, delete later segments, rebuild indexes")
     .argument('<dir>', 'partition directory')
     .option('--dry-run', 'print the plan (what is cut, how many records and bytes, which files) and change nothing')
-    .option('--json', 'JSON result: {changed, removed, before, after, actions, cut, remaining}')
+    .option('--full', "recover every segment: cut at the first invalid batch anywhere, ignoring the log dir's recovery point and clean-shutdown marker")
+    .option('--json', 'JSON result: {mode, changed, removed, before, after, actions, cut, cuts, notRecovered, remaining}')
     .option('--backup <dir>', 'first copy every removed file, cut byte range and replaced file into a new sub-directory of DIR (with manifest.json)')
     .option('--force', 'run even if a broker holds the log directory lock')
     .option('--index-interval-bytes <n>', `index.interval.bytes for rebuilt indexes (the topic's setting; Kafka's default is ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
     .addHelpText('after', `
+Which segments are recovered, as a broker decides at startup (LogLoader): when the partition
+directory sits in a log dir (its parent holds recovery-point-offset-checkpoint, .kafka_cleanshutdown
+or other broker files), after a clean shutdown (.kafka_cleanshutdown) no segment is recovered;
+otherwise the segments from the one holding the partition's recovery point on (recovery point 0
+when the checkpoint has no entry for it). Outside a log dir: from offset 0. Corruption below that
+is reported ("not recovered") and kept; --full cuts at the first invalid batch anywhere. A segment
+without .index (or whose .txnindex fails Kafka's sanity check) is recovered alone whatever the
+scope, as Kafka does when it loads it.
+
 Steps, in this order (a crash at any point leaves a partition the next run finishes):
   1. .deleted files are deleted; .cleaned files (and .swap files at or above them) are discarded;
      remaining .swap segments replace the files they cover
   2. kseg temp files and index files without a .log are deleted
-  3. the first segment with an invalid entry (bad size or CRC, torn or zero-filled tail) is cut
-     there; every later segment is deleted first (highest base offset first), then the segment's
+  3. the first segment in scope with an invalid entry (bad size or CRC, torn or zero-filled tail,
+     or just after a transaction marker Kafka cannot parse) is cut there; every later segment is deleted first (highest base offset first), then the segment's
      rebuilt .index/.timeindex/.txnindex are written, then its .log is truncated. Segments whose
      indexes are missing or invalid get rebuilt indexes.
-  4. leader-epoch-checkpoint entries starting beyond the new log end are dropped
-  5. producer snapshots beyond the new log end, or corrupt, are deleted
+  4. leader-epoch-checkpoint entries starting at or after the new log end are dropped, those at or
+     below the log-start-offset checkpoint folded into one
+  5. producer snapshots of deleted segments, stray ones, those beyond the new log end or at or below
+     the log start offset, and corrupt ones are deleted
 Batches with a valid CRC are kept even if verify finds other problems in them (as Kafka does);
 they are listed as "remaining". Exit 4 if a running broker holds the directory (see --force).
 
 Examples:
   kseg recover /var/lib/kafka/orders-3 --dry-run
+  kseg recover /var/lib/kafka/orders-3 --full --dry-run
   kseg recover orders-3 --backup /srv/kseg-backups --index-interval-bytes 4096`)
     .action((dir: string, flags: RecoverFlags) => {
-      const r = recover(dir, { dryRun: flags.dryRun, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes });
+      const r = recover(dir, { dryRun: flags.dryRun, full: flags.full, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes });
       process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : render(r, !!flags.dryRun));
     });
 }
@@ -69,9 +83,12 @@ function resultJson(r: RecoverResult, dryRun: boolean): Record<string, unknown> 
     applied: r.applied,
     actions: r.actions.map(actionJson),
     cut: r.cut,
+    cuts: r.cuts,
+    notRecovered: r.notRecovered,
     backup: r.backupDir,
     remaining: r.remaining,
     completed: r.completed,
+    mode: r.mode,
   };
 }
 
@@ -92,21 +109,36 @@ function summary(s: RecoverResult['before']): string {
   return `${s.segments} segments, ${s.batches} batches, ${s.records} records, ${s.bytes} bytes, log end offset ${s.logEndOffset ?? '-'}`;
 }
 
+function modeLine(m: RecoverResult['mode']): string {
+  const what =
+    m.kind === 'full'
+      ? 'full (every segment)'
+      : m.kind === 'clean-shutdown'
+        ? 'clean shutdown (no segment recovered)'
+        : m.kind === 'no-log-dir'
+          ? 'no log dir (from offset 0)'
+          : `recovery point ${m.recoveryPoint}${m.firstSegmentChecked ? ` (from ${m.firstSegmentChecked})` : ''}`;
+  return `mode: ${what} ${theme.dim('— ' + m.reason)}`;
+}
+
 function render(r: RecoverResult, dryRun: boolean): string {
-  const out: string[] = [];
+  const out: string[] = [modeLine(r.mode)];
   for (const c of r.completed) out.push(`${dryRun ? 'would complete' : 'completed'}: ${c}`);
   if (r.actions.length === 0) {
     out.push(`${theme.good('nothing to recover')} in ${theme.file(r.dir)}: ${summary(r.before)}`);
   } else {
     out.push(`${dryRun ? 'plan for' : 'recovered'} ${theme.file(r.dir)}:`);
     for (const a of r.actions) out.push('  ' + actionLine(a));
-    if (r.cut) {
-      const c = r.cut;
-      out.push(`  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${c.records} records and ${c.bytes} bytes removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}`);
+    for (const c of r.cuts) {
+      out.push(`  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${c.records} records and ${c.bytes} bytes removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`);
     }
     out.push(`  before: ${summary(r.before)}`);
     out.push(`  after:  ${summary(r.after)}`);
     if (r.backupDir) out.push(`  backup: ${r.backupDir} (manifest.json lists every piece)`);
+  }
+  if (r.notRecovered.length) {
+    out.push(theme.warn(`  ${r.notRecovered.length} corruption(s) Kafka's startup would not recover, kept (kseg verify shows them; kseg recover --full cuts at the first):`));
+    for (const n of r.notRecovered) out.push(`    ${n.code} ${n.file}${n.position !== null ? `@${n.position}` : ''}${n.offset !== null ? ` (offset ${n.offset})` : ''}: ${n.reason}`);
   }
   if (r.remaining.length) {
     out.push(theme.warn(`  ${r.remaining.length} problem(s) Kafka's recovery keeps (run kseg verify for details):`));

@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseLogDirCheckpoint } from '../format/checkpoints.js';
+import { CorruptDataError, ioError } from '../format/errors.js';
+
+/**
+ * The broker-level files of the log directory a partition directory sits in (LogManager): the
+ * clean-shutdown marker and the recovery-point / log-start-offset checkpoints, each read for this
+ * partition's entry.
+ */
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
+export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
+/** Files that only a Kafka log directory holds: any of them makes the parent a log dir. */
+const LOG_DIR_MARKERS = [CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, 'replication-offset-checkpoint', 'cleaner-offset-checkpoint', 'meta.properties'];
+
+export interface TopicPartitionName {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * Kafka's partition directory names (UnifiedLog.parseTopicPartitionName): `topic-N`, and
+ * `topic-N.<32 hex>-delete` / `-future` / `-stray`.
+ */
+export function topicPartitionOfDir(dir: string): TopicPartitionName | null {
+  const name = path.basename(path.resolve(dir));
+  const m = /^(.+)-(\d+)(?:\.[0-9a-f]{32}-(?:delete|future|stray))?$/.exec(name);
+  if (!m) return null;
+  const partition = Number(m[2]);
+  return Number.isSafeInteger(partition) && partition <= 0x7fffffff ? { topic: m[1]!, partition } : null;
+}
+
+export interface LogDirCheckpointRead {
+  /** Path of the checkpoint file. */
+  file: string;
+  /** This partition's offset; null when the file has no entry for it. */
+  offset: number | null;
+}
+
+export interface LogDirContext {
+  /** The partition directory's parent. */
+  logDir: string;
+  /** The parent holds a clean-shutdown marker or a broker checkpoint file. */
+  isLogDir: boolean;
+  topicPartition: TopicPartitionName | null;
+  /** Path of `.kafka_cleanshutdown` when present. */
+  cleanShutdown: string | null;
+  /** null: no recovery-point-offset-checkpoint file. */
+  recoveryPoint: LogDirCheckpointRead | null;
+  /** null: no log-start-offset-checkpoint file. */
+  logStartOffset: LogDirCheckpointRead | null;
+  /** A log-start-offset-checkpoint that does not parse (Kafka then uses the first segment's base). */
+  logStartOffsetError: CorruptDataError | null;
+}
+
+function exists(p: string): boolean {
+  try {
+    fs.statSync(p);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    throw ioError(e, p);
+  }
+}
+
+function readEntry(file: string, tp: TopicPartitionName | null): LogDirCheckpointRead | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(e, file);
+  }
+  const entries = parseLogDirCheckpoint(text, file);
+  const entry = tp ? entries.find((e) => e.topic === tp.topic && e.partition === tp.partition) : undefined;
+  return { file, offset: entry ? entry.offset : null };
+}
+
+/**
+ * Read the log directory around a partition directory. A recovery-point checkpoint that does not
+ * parse throws its CorruptDataError (file and line): Kafka would then reset every recovery point
+ * of the log dir to 0, which the caller must decide about. A log-start-offset checkpoint that does
+ * not parse is returned as `logStartOffsetError` (Kafka falls back to the first segment's base).
+ */
+export function readLogDirContext(partitionDir: string): LogDirContext {
+  const logDir = path.dirname(path.resolve(partitionDir));
+  const tp = topicPartitionOfDir(partitionDir);
+  const isLogDir = LOG_DIR_MARKERS.some((f) => exists(path.join(logDir, f)));
+  const ctx: LogDirContext = { logDir, isLogDir, topicPartition: tp, cleanShutdown: null, recoveryPoint: null, logStartOffset: null, logStartOffsetError: null };
+  if (!isLogDir) return ctx;
+  const marker = path.join(logDir, CLEAN_SHUTDOWN_FILE);
+  if (exists(marker)) ctx.cleanShutdown = marker;
+  ctx.recoveryPoint = readEntry(path.join(logDir, RECOVERY_POINT_CHECKPOINT), tp);
+  try {
+    ctx.logStartOffset = readEntry(path.join(logDir, LOG_START_OFFSET_CHECKPOINT), tp);
+  } catch (e) {
+    if (!(e instanceof CorruptDataError)) throw e;
+    ctx.logStartOffsetError = e;
+  }
+  return ctx;
+}

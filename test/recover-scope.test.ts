@@ -292,14 +292,61 @@ describe.skipIf(!HAVE_REAL)('recover on a real Kafka 3.7 log dir (ldi-poc), copi
   });
 });
 
-describe('dump of a corrupt producer snapshot', () => {
-  it('JSON dump does not print a corrupt snapshot as data (ProducerStateManager.readSnapshot: CRC check)', () => {
+describe('dump of a corrupt producer snapshot (ProducerStateManager.readSnapshot, DumpLogSegments.dumpProducerIdSnapshot)', () => {
+  const entry = { producerId: 7, producerEpoch: 1, lastSequence: 4, lastOffset: 9, offsetDelta: 0, timestamp: 5, coordinatorEpoch: 0, currentTxnFirstOffset: -1 };
+  function snapshots(): { dir: string; bad: string; good: string; stored: number; computed: number } {
     const dir = tmpDir('kseg-snap-');
-    const good = encodeProducerSnapshot([{ producerId: 7, producerEpoch: 1, lastSequence: 4, lastOffset: 9, offsetDelta: 0, timestamp: 5, coordinatorEpoch: 0, currentTxnFirstOffset: -1 }]);
+    const good = encodeProducerSnapshot([entry]);
     const bad = Buffer.from(good);
     bad[bad.length - 1]! ^= 0x01;
     fs.writeFileSync(path.join(dir, seg(10, 'snapshot')), bad);
-    const events = [...dump([path.join(dir, seg(10, 'snapshot'))], {})];
-    expect(events.some((e) => (e as { type: string }).type === 'producer')).toBe(false);
+    fs.writeFileSync(path.join(dir, seg(20, 'snapshot')), good);
+    const stored = bad.readUInt32BE(2);
+    const computed = verifyCrc(bad);
+    return { dir, bad: path.join(dir, seg(10, 'snapshot')), good: path.join(dir, seg(20, 'snapshot')), stored, computed };
+  }
+  const verifyCrc = (b: Buffer): number => {
+    const ev = [...dump([writeTmp(b)], {})].find((e) => e.type === 'error') as { error: KsegError } | undefined;
+    const m = /Computed crc: (\d+)/.exec(ev?.error.message ?? '');
+    return m ? Number(m[1]) : -1;
+  };
+  const writeTmp = (b: Buffer): string => {
+    const p = path.join(tmpDir('kseg-snap1-'), seg(1, 'snapshot'));
+    fs.writeFileSync(p, b);
+    return p;
+  };
+
+  it('ops: a CRC mismatch is an error event naming the file, never snapshot data', () => {
+    const { bad, stored } = snapshots();
+    const events = [...dump([bad], {})];
+    expect(events.some((e) => e.type === 'snapshot')).toBe(false);
+    const err = events.find((e) => e.type === 'error') as { error: KsegError };
+    expect(err.error).toMatchObject({ code: 'SNAPSHOT_CRC_MISMATCH', file: seg(10, 'snapshot'), position: 2 });
+    expect(err.error.message).toMatch(new RegExp(`^Snapshot is corrupt \\(CRC is no longer valid\\)\\. Stored crc: ${stored}\\. Computed crc: \\d+$`));
+  });
+
+  it('--format kafka / kafka4: the exception message on stderr, no entries, the next file still dumped', () => {
+    const { bad, good, stored, computed } = snapshots();
+    for (const format of ['kafka', 'kafka4']) {
+      const r = kseg(['dump', bad, good, '--format', format]);
+      expect(r.stderr).toBe(`Snapshot is corrupt (CRC is no longer valid). Stored crc: ${stored}. Computed crc: ${computed}\n`);
+      const lines = r.stdout.split('\n');
+      expect(lines.slice(0, 2)).toEqual([`Dumping ${bad}`, `Dumping ${good}`]);
+      expect(lines[2]).toMatch(/^producerId: 7 producerEpoch: 1 /);
+      expect(lines.slice(3)).toEqual(['']);
+      expect(r.status).toBe(3);
+    }
+  });
+
+  it('--json / --ndjson: a stderr error object naming the file, exit 3, the good snapshot still printed', () => {
+    const { bad, good } = snapshots();
+    for (const format of ['json', 'ndjson']) {
+      const r = kseg(['dump', bad, good, '--format', format]);
+      expect(r.status).toBe(3);
+      const errLine = r.stderr.trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((o) => o?.error);
+      expect(errLine.error).toMatchObject({ code: 'SNAPSHOT_CRC_MISMATCH', file: seg(10, 'snapshot'), position: 2 });
+      expect(r.stdout).not.toMatch(/00000000000000000010\.snapshot/);
+      expect(r.stdout).toMatch(/00000000000000000020\.snapshot/);
+    }
   });
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
 import { CorruptDataError, KsegError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, parseOffsetIndex, parseTimeIndex, parseTxnIndex, slotCount, OFFSET_INDEX_ENTRY_SIZE, type AbortedTxn, type OffsetIndexEntry, type TimeIndexEntry } from '../format/indexes.js';
-import { parseProducerSnapshot, type ProducerSnapshot } from '../format/snapshot.js';
+import { parseProducerSnapshot, SNAPSHOT_CRC_OFFSET, type ProducerSnapshot } from '../format/snapshot.js';
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile } from '../storage/source.js';
@@ -134,7 +134,12 @@ function* dumpSideFile(buf: Buffer, name: string, kind: FileKind, baseOffset: nu
   } else if (kind === 'txnindex') {
     for (const entry of parseTxnIndex(buf, name).entries) yield { type: 'txnindex-entry', name, entry };
   } else if (kind === 'snapshot') {
-    yield { type: 'snapshot', name, snapshot: parseProducerSnapshot(buf, name) };
+    const snapshot = parseProducerSnapshot(buf, name);
+    // ProducerStateManager.readSnapshot refuses a snapshot whose CRC fails: its entries are not data.
+    if (!snapshot.crcValid) {
+      throw new CorruptDataError('SNAPSHOT_CRC_MISMATCH', `Snapshot is corrupt (CRC is no longer valid). Stored crc: ${snapshot.crc}. Computed crc: ${snapshot.computedCrc}`, { file: name, position: SNAPSHOT_CRC_OFFSET });
+    }
+    yield { type: 'snapshot', name, snapshot };
   }
 }
 

@@ -101,7 +101,8 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
       if (ev.type === 'error') {
         errors++;
         await out.flush();
-        exitFor(ev.error, json);
+        if (format !== 'text' && ev.error.code.startsWith('SNAPSHOT_')) process.stderr.write(kafkaSnapshotError(ev.error) + '\n');
+        else exitFor(ev.error, json);
         continue;
       }
       noteUnnamed(ev);
@@ -158,6 +159,16 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
   }
   warnInvalidUtf8();
   return errors > 0 ? 3 : 0;
+}
+
+/**
+ * DumpLogSegments prints a CorruptSnapshotException's message on stderr, no entries, and goes on
+ * with the next file. ProducerStateManager.readSnapshot wraps every failure but the CRC check in
+ * "Snapshot failed schema validation: ".
+ */
+function kafkaSnapshotError(e: KsegError): string {
+  if (e.code === 'SNAPSHOT_CRC_MISMATCH' || e.message.startsWith('Snapshot failed schema validation: ')) return e.message;
+  return `Snapshot failed schema validation: ${e.message}`;
 }
 
 function noteUnnamed(ev: DumpEvent): void {

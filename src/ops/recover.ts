@@ -567,6 +567,14 @@ export function recoveryModeOf(dir: string, full: boolean): { mode: RecoveryMode
   if (!ctx.isLogDir) {
     return { mode: { kind: 'no-log-dir', recoveryPoint: 0, source: null, ...base, reason: `${ctx.logDir} holds no Kafka log-dir files (checkpoints, ${CLEAN_SHUTDOWN_FILE}): recovered from offset 0, as Kafka does without a recovery point${lsoNote}` }, logStartOffsetCheckpoint: lso };
   }
+  if (ctx.topicPartition?.topic === '__cluster_metadata') {
+    // KafkaMetadataLog opens the KRaft metadata log with recovery point 0, log start 0 and
+    // lastShutdownClean = false: every start recovers it whole, whatever the log dir's files say.
+    return {
+      mode: { kind: 'recovery-point', recoveryPoint: 0, source: null, ...base, logStartOffsetSource: null, reason: `the KRaft metadata log: Kafka (KafkaMetadataLog) recovers it from offset 0 at every start, ignoring the log dir's checkpoints and ${CLEAN_SHUTDOWN_FILE}` },
+      logStartOffsetCheckpoint: 0,
+    };
+  }
   const rpFile = ctx.recoveryPoint?.file ?? null;
   const rp = ctx.recoveryPoint?.offset ?? null;
   const tpName = ctx.topicPartition ? `${ctx.topicPartition.topic}-${ctx.topicPartition.partition}` : path.basename(path.resolve(dir));

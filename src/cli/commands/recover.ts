@@ -114,7 +114,7 @@ function modeLine(m: RecoverResult['mode']): string {
     m.kind === 'full'
       ? 'full (every segment)'
       : m.kind === 'clean-shutdown'
-        ? 'clean shutdown (no segment recovered)'
+        ? 'clean shutdown (Kafka skips recovery)'
         : m.kind === 'no-log-dir'
           ? 'no log dir (from offset 0)'
           : `recovery point ${m.recoveryPoint}${m.firstSegmentChecked ? ` (from ${m.firstSegmentChecked})` : ''}`;

@@ -18,6 +18,7 @@ export * from './format/varint.js';
 export { openSource, readWholeFile, readerKind, type ByteSource, type OpenOptions } from './storage/source.js';
 export { logEntries, type LogItem, type StopInfo, type StopReason } from './storage/log-reader.js';
 export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, type PartitionDir, type Segment } from './storage/segments.js';
+export { readLogDirContext, topicPartitionOfDir, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, type LogDirContext } from './storage/log-dir.js';
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, type LookupResult, type LookupOptions } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';

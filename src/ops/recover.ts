@@ -370,6 +370,18 @@ const logPhase: RecoveryPhase = {
     if (state.logEndOffset !== null && lsoCp > state.logEndOffset) {
       state.notRecovered.push({ file: mode.logStartOffsetSource ?? LOG_START_OFFSET_CHECKPOINT, position: null, code: 'LOG_END_BELOW_LOG_START', offset: lsoCp, records: 0, reason: `the log end offset ${state.logEndOffset} is below the log start offset ${lsoCp}: Kafka's startup deletes every segment of such a log (LogLoader); kseg leaves them, check the checkpoint and the segments first` });
     }
+    const truncate = (i: number, kind: RecoverCut['kind']): void => {
+      const cs = segs[i]!;
+      const c = cs.cut!;
+      const where = `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
+      const why = kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`;
+      state.actions.push({ type: 'truncate', file: cs.segment.log, size: c.position, fromSize: cs.logSize, records: cs.recordsFromCut, reason: `${where}: ${why}` });
+      state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: c.position });
+    };
+    // A segment recovered at load is truncated before its side files are written: writing them
+    // first would remove the reason (missing .index, bad .txnindex), and a run interrupted in
+    // between would then leave the corruption below the recovery point, never cut.
+    for (const [i, kind] of cutAt) if (kind === 'segment-load') truncate(i, kind);
     // Rebuilt side files: cut segments, and any surviving segment whose indexes have problems
     // (never a segment whose corruption is kept: its rebuilt indexes would cover only a prefix).
     for (let i = 0; i < survivors.length; i++) {
@@ -383,14 +395,9 @@ const logPhase: RecoveryPhase = {
         planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entries (was ${c.entriesOnDisk})`);
       }
     }
-    for (const [i, kind] of cutAt) {
-      const cs = segs[i]!;
-      const c = cs.cut!;
-      const where = `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
-      const why = kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`;
-      state.actions.push({ type: 'truncate', file: cs.segment.log, size: c.position, fromSize: cs.logSize, records: cs.recordsFromCut, reason: `${where}: ${why}` });
-      state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: c.position });
-    }
+    // The recovery cut comes last: its segment stays in scope until then, so an interrupted run
+    // is finished by the next one.
+    for (const [i, kind] of cutAt) if (kind === 'recovery') truncate(i, kind);
   },
 };
 

@@ -10,6 +10,7 @@ import { truncateEpochsFromEnd, truncateEpochsFromStart } from '../src/format/ch
 import { controlRecoveryOutcome } from '../src/format/control.js';
 import { KsegError } from '../src/format/errors.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
+import { topicPartitionOfDir } from '../src/storage/log-dir.js';
 import { FIXTURES, HAVE_REAL, kseg, REAL, tmpDir } from './helpers.js';
 
 const seg = (base: number, ext: string): string => `${String(base).padStart(20, '0')}.${ext}`;
@@ -132,6 +133,33 @@ describe('recover scope: LogLoader.recoverLog from the recovery point', () => {
     expect(fs.existsSync(path.join(dir, seg(365, 'log')))).toBe(true);
     expect(r.after.logEndOffset).toBe(r.before.logEndOffset);
     expect(recover(dir).actions).toEqual([]);
+  });
+
+  it('LogLoader.loadSegmentFiles runs after a clean shutdown too: a segment without .index is recovered alone', () => {
+    const dir = inLogDir(CRC, { ...rp(0), '.kafka_cleanshutdown': '' });
+    fs.rmSync(path.join(dir, seg(243, 'index')));
+    const r = recover(dir, { dryRun: true });
+    expect(r.mode.kind).toBe('clean-shutdown');
+    expect(r.cuts).toEqual([expect.objectContaining({ file: seg(243, 'log'), position: 1327, kind: 'segment-load', segmentsDeleted: [] })]);
+    expect(r.notRecovered).toEqual([]);
+  });
+
+  it('UnifiedLog.parseTopicPartitionName: topic-N, and -delete/-future/-stray directories name their partition', () => {
+    expect(topicPartitionOfDir('/x/orders-3')).toEqual({ topic: 'orders', partition: 3 });
+    expect(topicPartitionOfDir('/x/my-topic-12')).toEqual({ topic: 'my-topic', partition: 12 });
+    expect(topicPartitionOfDir(`/x/orders-3.${'a'.repeat(32)}-future`)).toEqual({ topic: 'orders', partition: 3 });
+    expect(topicPartitionOfDir('/x/not a partition')).toBeNull();
+  });
+
+  it('KafkaMetadataLog: the KRaft metadata log is recovered from offset 0 whatever the log dir says', () => {
+    const logDir = tmpDir('kseg-logdir-');
+    const dir = path.join(logDir, '__cluster_metadata-0');
+    fs.cpSync(CRC, dir, { recursive: true });
+    fs.writeFileSync(path.join(logDir, '.kafka_cleanshutdown'), '');
+    fs.writeFileSync(path.join(logDir, 'recovery-point-offset-checkpoint'), checkpoint([['__cluster_metadata', 0, 400]]));
+    const r = planRecovery(dir);
+    expect(r.mode).toMatchObject({ kind: 'recovery-point', recoveryPoint: 0, firstSegmentChecked: seg(0, 'log') });
+    expect(r.cut).toMatchObject({ file: seg(243, 'log'), position: 1327 });
   });
 
   it('LogSegment.sanityCheck: a .txnindex entry ending below the segment base makes Kafka recover that segment when loading it', () => {

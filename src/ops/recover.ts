@@ -22,12 +22,14 @@ import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionV
  *                 all .cleaned; complete the remaining swaps (delete the old files they replace,
  *                 strip .swap)
  *   2. strays     delete kseg temp files and index files without a .log
- *   3. log        find the first segment with an invalid entry (size/CRC, torn or zero tail);
- *                 delete every later segment (highest base offset first), write its rebuilt
- *                 .index/.timeindex/.txnindex, then truncate it; rebuild the side files of other
- *                 segments whose indexes are missing or invalid
- *   4. epochs     drop leader-epoch-checkpoint entries that start beyond the new log end
- *   5. snapshots  delete producer snapshots beyond the new log end and corrupt ones
+ *   3. log        within Kafka's recovery scope (RecoveryMode: recovery point, clean shutdown,
+ *                 --full), find the first segment with an invalid entry (size/CRC, torn or zero
+ *                 tail, just after an unparseable transaction marker); delete every later segment
+ *                 (highest base offset first), write its rebuilt .index/.timeindex/.txnindex, then
+ *                 truncate it; cut segments Kafka recovers when loading them on their own; rebuild
+ *                 the side files of other segments whose indexes are missing or invalid
+ *   4. epochs     leader-epoch-checkpoint: truncateFromEnd(log end), truncateFromStart(log start)
+ *   5. snapshots  delete producer snapshots as ProducerStateManager's load does
  *
  * Each phase only plans (against a virtual listing of the directory); the whole plan is backed up
  * (`--backup`) and then executed action by action. A phase that finishes another tool's
@@ -65,7 +67,7 @@ export interface RecoverSummary extends VerifySummary {
  */
 export interface RecoveryMode {
   kind: 'recovery-point' | 'clean-shutdown' | 'full' | 'no-log-dir';
-  /** The partition's recovery point (0 when the checkpoint has no entry for it); null with --full or no log dir. */
+  /** The partition's recovery point (0 without a checkpoint entry or outside a log dir); null with --full, or after a clean shutdown without an entry. */
   recoveryPoint: number | null;
   /** The recovery-point-offset-checkpoint file read, or null. */
   source: string | null;
@@ -551,10 +553,8 @@ export function recoveryModeOf(dir: string, full: boolean): { mode: RecoveryMode
   try {
     ctx = readLogDirContext(dir);
   } catch (e) {
-    if (!(e instanceof CorruptDataError) || full) {
-      if (full && e instanceof CorruptDataError) return { mode: fullMode('--full: every segment is recovered'), logStartOffsetCheckpoint: 0 };
-      throw e;
-    }
+    if (!(e instanceof CorruptDataError)) throw e;
+    if (full) return { mode: fullMode(`--full: every segment is recovered (${e.file ?? 'a log-dir checkpoint'} does not parse: ${e.message})`), logStartOffsetCheckpoint: 0 };
     throw new CorruptDataError(
       e.code,
       `${e.message}. Kafka reads a recovery-point-offset-checkpoint it cannot parse as recovery point 0 for every partition of the log dir, i.e. recovers whole partitions; run kseg recover --full to do that, or fix the file`,

@@ -87,3 +87,105 @@ describe('lookup CLI', () => {
     expect(r.indexEntry).toBeNull();
   });
 });
+
+describe('ListOffsets special timestamps (ListOffsetsRequest constants, UnifiedLog.fetchOffsetByTimestamp)', () => {
+  it.each(['v2-multiseg', 'v2-compact', 'v2-txn', 'v2-logappend', 'v1-none', 'v1-gzip'])('%s: latest = log end offset with no record, earliest = log start offset, max-timestamp = first record carrying the largest timestamp', (c) => {
+    const dir = path.join(FIXTURES, c, 'topic-0');
+    const records = readNdjson(path.join(FIXTURES, c, 'expected', 'records.ndjson'));
+    const summary = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
+    // LATEST_TIMESTAMP (-1): the log end offset, no record, timestamp -1. (Before: offset 0.)
+    const latest = lookup(dir, { timestamp: -1 });
+    expect(latest.offset).toBe(summary.logEndOffset);
+    expect(latest.record).toBeNull();
+    expect(latest.timestamp).toBe(-1);
+    expect(latest.special).toBe('latest');
+    // EARLIEST_TIMESTAMP (-2) and, without tiered storage, EARLIEST_LOCAL_TIMESTAMP (-4): the log start offset.
+    for (const t of [-2, -4]) {
+      const r = lookup(dir, { timestamp: t });
+      expect(r.offset).toBe(summary.logStartOffset);
+      expect(r.record!.offset).toBe(records[0].offset);
+      expect(r.timestamp).toBe(-1);
+    }
+    // MAX_TIMESTAMP (-3), KIP-734 + KAFKA-16342: the first record (offset order) whose timestamp is the largest.
+    const max = Math.max(...records.map((r) => r.timestamp));
+    const m = lookup(dir, { timestamp: -3 });
+    expect(m.special).toBe('max-timestamp');
+    expect(m.record!.offset).toBe(records.find((r) => r.timestamp === max).offset);
+    expect(m.offset).toBe(m.record!.offset);
+    expect(m.timestamp).toBe(max);
+    // LATEST_TIERED_TIMESTAMP (-5): no remote tier offline; a broker without tiered storage answers -1 (unknown).
+    expect(() => lookup(dir, { timestamp: -5 })).toThrow(/tiered storage disabled .* answers offset -1/);
+  });
+
+  it('max-timestamp on v0 data has no answer (RecordBatch.offsetOfMaxTimestamp is empty for magic 0)', () => {
+    expect(() => lookup(path.join(FIXTURES, 'v0-none', 'topic-0'), { timestamp: -3 })).toThrow(/no batch carries a timestamp/);
+  });
+
+  it('other negative timestamps are usage errors', () => {
+    expect(() => lookup(path.join(FIXTURES, 'v2-none', 'topic-0'), { timestamp: -6 })).toThrow(/special values/);
+  });
+
+  it('CLI: words and numbers, the JSON shape for latest, exit codes', () => {
+    const dir = path.join(FIXTURES, 'v2-multiseg', 'topic-0');
+    const r = kseg(['lookup', dir, '--timestamp', 'latest', '--json']);
+    expect(r.status).toBe(0);
+    const o = JSON.parse(r.stdout);
+    expect(o).toEqual({ offset: 1200, timestamp: -1, special: 'latest', segment: '00000000000000001084.log', segmentBaseOffset: 1084, indexEntry: null, batch: null, record: null, bytesScanned: expect.any(Number), logStartOffset: 0, logStartOffsetSource: 'first-segment' });
+    expect(JSON.parse(kseg(['lookup', dir, '--timestamp', '-1', '--json']).stdout).offset).toBe(1200);
+    const e = JSON.parse(kseg(['lookup', dir, '--timestamp', 'earliest', '--json']).stdout);
+    expect([e.offset, e.special, e.timestamp, e.record.offset]).toEqual([0, 'earliest', -1, 0]);
+    const m = JSON.parse(kseg(['lookup', dir, '--timestamp', 'max-timestamp', '--json']).stdout);
+    expect([m.offset, m.special, m.timestamp]).toEqual([1198, 'max-timestamp', 1700000001758]);
+    const t = kseg(['lookup', dir, '--timestamp', 'latest-tiered']);
+    expect(t.status).toBe(1);
+    expect(t.stdout).toBe('');
+    expect(kseg(['lookup', dir, '--timestamp', 'yesterday']).status).toBe(2);
+    expect(kseg(['lookup', dir, '--timestamp', '-9']).status).toBe(2);
+    const x = kseg(['lookup', dir, '--timestamp', 'latest', '--explain']);
+    expect(x.stdout).toMatch(/latest \(-1\): ListOffsets answers the log end offset/);
+    expect(x.stdout).toMatch(/latest \(-1\): offset 1200 \(the log end offset/);
+  });
+});
+
+describe('log start offset from the log dir (log-start-offset-checkpoint, LogLoader)', () => {
+  const withCheckpoint = (offset: number): string => {
+    const d = copyPartition(path.join(FIXTURES, 'v2-multiseg', 'topic-0'));
+    fs.writeFileSync(path.join(path.dirname(d), 'log-start-offset-checkpoint'), `0\n2\nother 0 999\ntopic 0 ${offset}\n`);
+    return d;
+  };
+  it('an offset below it is out of range, naming both bounds; at it is found', () => {
+    const d = withCheckpoint(500);
+    expect(() => lookup(d, { offset: 499 })).toThrow(/offset 499 is outside the log \[logStartOffset 500, logEndOffset 1200\).*log-start-offset-checkpoint/);
+    expect(() => lookup(d, { offset: 0 })).toThrow(/logStartOffset 500/);
+    expect(lookup(d, { offset: 500 }).record!.offset).toBe(500);
+    const r = kseg(['lookup', d, '--offset', '10']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^kseg: offset 10 is outside the log \[logStartOffset 500, logEndOffset 1200\)/);
+  });
+  it('earliest answers it; timestamp search answers no record below it', () => {
+    const d = withCheckpoint(500);
+    const e = lookup(d, { timestamp: -2 });
+    expect([e.offset, e.record!.offset, e.logStartOffsetSource]).toEqual([500, 500, 'log-start-offset-checkpoint']);
+    const records = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'records.ndjson'));
+    const t = records[10].timestamp;
+    const exp = records.find((r) => r.offset >= 500 && r.timestamp >= t);
+    expect(lookup(d, { timestamp: t }).record!.offset).toBe(exp.offset);
+  });
+  it('a checkpoint entry below the first segment, or another partition\'s entry, leaves the first segment base', () => {
+    const d = withCheckpoint(0);
+    expect(lookup(d, { timestamp: -2 }).logStartOffsetSource).toBe('first-segment');
+    expect(() => lookup(d, { offset: 0 })).not.toThrow();
+  });
+});
+
+describe('timestamp search selects segments as Kafka does (LogSegment.largestTimestamp, UnifiedLog.searchOffsetInLocalLog)', () => {
+  it('a segment with no timestamps (v0) is selected by its .log mtime, and only that segment is searched', () => {
+    const d = copyPartition(path.join(FIXTURES, 'v0-none', 'topic-0'));
+    const logs = fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort();
+    const T = 1_700_000_000_000;
+    for (const f of logs) fs.utimesSync(path.join(d, f), new Date(T - 10_000), new Date(T - 10_000));
+    expect(() => lookup(d, { timestamp: T })).toThrow(/every segment's largest timestamp is below it/);
+    fs.utimesSync(path.join(d, logs[0]!), new Date(T + 10_000), new Date(T + 10_000));
+    expect(() => lookup(d, { timestamp: T })).toThrow(new RegExp(`${logs[0]} is the first segment whose largest timestamp \\(${T + 10_000}, from the .log file's modification time.*${logs.length - 1} later segment\\(s\\) not searched`));
+  });
+});

@@ -369,7 +369,15 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
   const steps: string[] = [];
   const ls = logStartOf(part);
   const logStart = ls.logStartOffset;
-  for (const s of part.segments) {
+  for (let i = 0; i < part.segments.length; i++) {
+    const s = part.segments[i]!;
+    const next = part.segments[i + 1];
+    if (next && next.baseOffset <= logStart) {
+      // UnifiedLog.deleteOldSegments removes a segment whose successor starts at or below the log
+      // start offset; a broker's timestamp search never sees it.
+      steps.push(`${s.log}: entirely below the ${describeLogStart(ls)}; skipped (the broker deletes such segments)`);
+      continue;
+    }
     const seg = part.withIndexes(s);
     const tidx = loadTimeIndex(dir, seg);
     const largest = largestTimestamp(dir, seg, tidx);
@@ -425,7 +433,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     } finally {
       src.close();
     }
-    const later = part.segments.length - 1 - part.segments.indexOf(s);
+    const later = part.segments.length - 1 - i;
     throw new NotFoundError(
       'TIMESTAMP_NOT_FOUND',
       `no record has a timestamp >= ${target}: ${seg.log} is the first segment whose largest timestamp (${largest.ts}, from ${fromWhat}) is >= ${target}, and it holds no record with timestamp >= ${target} at or above offset ${logStart}; a broker searches only that segment and answers no offset` + (later > 0 ? ` (${later} later segment(s) not searched, as by Kafka)` : ''),

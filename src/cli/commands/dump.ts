@@ -311,7 +311,8 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         for (const p of ev.snapshot.producers) out.line(kafkaSnapshotLine(p, format === 'kafka'));
         break;
       case 'log-end':
-        if (opts.maxBytes === undefined && ev.stop.reason !== 'corrupt-size' && ev.size - ev.validBytes > 0) out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
+        // The tool prints this only while --max-bytes is at its default, Integer.MAX_VALUE (given or not).
+        if ((opts.maxBytes === undefined || opts.maxBytes === 2147483647) && ev.stop.reason !== 'corrupt-size' && ev.stop.reason !== 'max-bytes' && ev.size - ev.validBytes > 0) out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
         break;
       default:
         break;

@@ -318,3 +318,18 @@ describe('file order of the report with several files (hash maps keyed by absolu
 function readNdjsonText(s: string): any[] {
   return s.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
 }
+
+describe('files the tool ignores by suffix (DumpLogSegments.main dispatch)', () => {
+  it('"Dumping X" then "Ignoring unknown file X" on stderr, and the next file is dumped', () => {
+    const d = tmpDir();
+    const deleted = path.join(d, '00000000000000000000.log.deleted');
+    fs.copyFileSync(path.join(FIXTURES, 'v2-none', 'topic-0', '00000000000000000000.log'), deleted);
+    const meta = path.join(d, 'partition.metadata');
+    fs.copyFileSync(path.join(FIXTURES, 'v2-none', 'topic-0', 'partition.metadata'), meta);
+    const idx = path.join(FIXTURES, 'v2-none', 'topic-0', '00000000000000000000.index');
+    const r = kseg(['dump', deleted, meta, idx, '--format', 'kafka']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').slice(0, 4)).toEqual([`Dumping ${deleted}`, `Dumping ${meta}`, `Dumping ${idx}`, expect.stringMatching(/^offset: \d+ position: \d+$/)]);
+    expect(r.stderr).toBe(`Ignoring unknown file ${deleted}\nIgnoring unknown file ${meta}\n`);
+  });
+});

@@ -189,3 +189,16 @@ describe('timestamp search selects segments as Kafka does (LogSegment.largestTim
     expect(() => lookup(d, { timestamp: T })).toThrow(new RegExp(`${logs[0]} is the first segment whose largest timestamp \\(${T + 10_000}, from the .log file's modification time.*${logs.length - 1} later segment\\(s\\) not searched`));
   });
 });
+
+describe('timestamp search without a time index (deliberate difference: what the broker has after rebuilding it)', () => {
+  it('a segment whose .timeindex is gone is selected by its batch headers\' largest timestamp, not its mtime', () => {
+    const d = copyPartition(path.join(FIXTURES, 'v2-multiseg', 'topic-0'));
+    for (const f of fs.readdirSync(d)) if (f.endsWith('.timeindex')) fs.rmSync(path.join(d, f));
+    const records = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'records.ndjson'));
+    for (const f of fs.readdirSync(d)) if (f.endsWith('.log')) fs.utimesSync(path.join(d, f), new Date(0), new Date(0));
+    for (const i of [0, 300, 900, records.length - 1]) {
+      const t = records[i].timestamp;
+      expect(lookup(d, { timestamp: t }).record!.offset).toBe(records.find((r) => r.timestamp >= t).offset);
+    }
+  });
+});

@@ -32,6 +32,8 @@ export interface DumpOptions {
   verifyIndexOnly?: boolean;
   /** Yield 'offset-gaps' at the end of each .log read record by record (DumpLogSegments' non-consecutive report). */
   offsetGaps?: boolean;
+  /** Yield 'ignored' for files kafka-dump-log.sh ignores by suffix (partition.metadata, .deleted, ...) instead of failing. */
+  kafkaIgnoresUnknown?: boolean;
 }
 
 /** A time-index entry DumpLogSegments reports (TimeIndexDumpErrors). */
@@ -63,6 +65,8 @@ export type DumpEvent =
    * pair (a, b) of consecutive records where b != a + 1, in file order.
    */
   | { type: 'offset-gaps'; path: string; name: string; firstOffset: number | null; gaps: number[] }
+  /** A file kafka-dump-log.sh ignores by its suffix ("Ignoring unknown file"). */
+  | { type: 'ignored'; path: string }
   | { type: 'checkpoint'; name: string; kind: FileKind; data: unknown }
   /** Something an operator should know that is not an error (leftover files, orphan indexes). */
   | { type: 'note'; message: string }
@@ -108,6 +112,12 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
 
 export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefined, opts: DumpOptions): Generator<DumpEvent> {
   const name = path.basename(p);
+  // DumpLogSegments dispatches on the text after the last '.': `.metadata`, `.deleted`, `.swap`,
+  // `.cleaned` and other suffixes are ignored with a message, and the next file is dumped.
+  if (opts.kafkaIgnoresUnknown && (kind === 'unknown' || kind === 'partition.metadata')) {
+    yield { type: 'ignored', path: p };
+    return;
+  }
   try {
     switch (kind) {
       case 'log':

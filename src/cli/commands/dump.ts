@@ -99,6 +99,7 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
     indexSanityOnly: kafka && flags.indexSanityCheck === true,
     verifyIndexOnly: kafka && flags.verifyIndexOnly === true,
     offsetGaps: kafka,
+    kafkaIgnoresUnknown: kafka,
   };
   const json = format === 'json' || format === 'ndjson';
   if (json) return runJsonDump(paths, opts, format === 'json', decoders);
@@ -288,6 +289,10 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         baseOfFile = ev.baseOffset ?? 0;
         if (ev.kind === 'log') out.line(`Log starting offset: ${baseOfFile}`);
         else if (ev.kind === 'index' && ev.size < 8) out.line(`${javaFilePath(ev.path)} is empty.`);
+        break;
+      case 'ignored':
+        out.line(`Dumping ${javaFilePath(ev.path)}`);
+        process.stderr.write(`Ignoring unknown file ${javaFilePath(ev.path)}\n`);
         break;
       case 'sanity-passed':
         out.line(`${javaFilePath(ev.path)} passed sanity check.`);

@@ -271,6 +271,20 @@ describe('kafka-dump-log.sh report on stderr (DumpLogSegments.main)', () => {
   });
 });
 
+describe('malformed records inside a compressed batch (the tool: InvalidRecordException, stack trace, exit 1)', () => {
+  it('kseg reports the batch on stderr, prints every later batch, and exits 3', () => {
+    const d = path.join(tmpDir(), 'bad-0');
+    const g = kseg(['generate', d, '--records', '200', '--compression', 'gzip', '--segment-bytes', '8k', '--corrupt', 'record-decode', '--no-fsync', '--json']);
+    expect(g.status).toBe(0);
+    const summary = JSON.parse(g.stdout);
+    const logs = fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort().map((f) => path.join(d, f));
+    const r = kseg(['dump', ...logs, '--format', 'kafka']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^kseg: .+ \(\d{20}\.log at byte \d+\)$/m);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('baseOffset: ')).length).toBe(summary.batches);
+  });
+});
+
 describe('producer snapshot lines (DumpLogSegments.dumpProducerIdSnapshot)', () => {
   it('firstSequence wraps like DefaultRecordBatch.decrementSequence; 3.x leaves a space after lastTimestamp', async () => {
     const { encodeProducerSnapshot } = await import('../src/format/snapshot.js');

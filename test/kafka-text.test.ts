@@ -319,6 +319,21 @@ describe('file order of the report with several files (hash maps keyed by absolu
     expect(javaHashMapOrder(['/tmp/a/00000000000000000000.log', '/tmp/a/00000000000000000131.log', '/work/x/00000000000000000268.log', '/b/c.log', 'x', 'y', 'z'])).toEqual(['/tmp/a/00000000000000000131.log', '/tmp/a/00000000000000000000.log', '/work/x/00000000000000000268.log', 'x', 'y', '/b/c.log', 'z']);
     expect(javaHashMapOrder(['/tmp/k/a-0/00000000000000000000.log', '/tmp/k/a-0/00000000000000000121.log', '/tmp/k/a-0/00000000000000000239.log', '/tmp/k/a-0/00000000000000000354.log'])).toEqual(['/tmp/k/a-0/00000000000000000354.log', '/tmp/k/a-0/00000000000000000000.log', '/tmp/k/a-0/00000000000000000239.log', '/tmp/k/a-0/00000000000000000121.log']);
   });
+  it('scala.collection.mutable.HashMap (2.13) keeps a bucket sorted by hash; java.util.HashMap in insertion order', async () => {
+    const { javaHashMapOrder, scalaHashMapOrder } = await import('../src/cli/kafka-report.js');
+    // "x" (hash 120) and "h" (104) share bucket 8 of 16. OpenJDK prints x, h (checked with a JVM);
+    // Scala's put0 inserts before the first node with a larger hash.
+    expect(javaHashMapOrder(['x', 'h'])).toEqual(['x', 'h']);
+    expect(scalaHashMapOrder(['x', 'h'])).toEqual(['h', 'x']);
+    // Scala grows the table on a put that finds size + 1 >= 12, even for a key already there.
+    // 11 keys in 16 buckets: p (112) in bucket 0, a..i (97..105) in 1..9 with h and x (120) sharing 8.
+    const eleven = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'p', 'x'];
+    expect(scalaHashMapOrder(eleven)).toEqual(['p', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'x', 'i']);
+    // One more put of an existing key: 32 buckets, p in 16 and x in 24.
+    expect(scalaHashMapOrder([...eleven, 'a'])).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'p', 'x']);
+    // java.util.HashMap grows only past 12 keys.
+    expect(javaHashMapOrder(eleven)).toEqual(['p', 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'x', 'i']);
+  });
   it('the CLI prints files in that order, not the order given', async () => {
     const { javaHashMapOrder } = await import('../src/cli/kafka-report.js');
     const dir = path.join(FIXTURES, 'v2-txn', 'topic-0');

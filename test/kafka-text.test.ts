@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyPartition, FIXTURES, kseg, readNdjson, tmpDir } from './helpers.js';
+import { copyPartition, FIXTURES, healthyCases, kseg, readNdjson, tmpDir } from './helpers.js';
 
 /** `--format kafka` is what kafka-dump-log.sh --files X --print-data-log --deep-iteration prints (format doc 5). */
 const parseFields = (line: string): Record<string, string> => {
@@ -360,5 +360,83 @@ describe('files the tool ignores by suffix (DumpLogSegments.main dispatch)', () 
     expect(r.status).toBe(0);
     expect(r.stdout.split('\n').slice(0, 4)).toEqual([`Dumping ${deleted}`, `Dumping ${meta}`, `Dumping ${idx}`, expect.stringMatching(/^offset: \d+ position: \d+$/)]);
     expect(r.stderr).toBe(`Ignoring unknown file ${deleted}\nIgnoring unknown file ${meta}\n`);
+  });
+});
+
+describe('every fixture: the whole stderr report, built from the expected listings with DumpLogSegments\' rules', () => {
+  it.each(healthyCases())('%s', async (c) => {
+    const { javaHashMapOrder, scalaHashMapOrder } = await import('../src/cli/kafka-report.js');
+    const dir = path.join(FIXTURES, c, 'topic-0');
+    const exp = (f: string) => readNdjson(path.join(FIXTURES, c, 'expected', f));
+    const batches = exp('batches.ndjson');
+    const records = exp('records.ndjson');
+    const index = exp('index.ndjson');
+    const timeindex = exp('timeindex.ndjson');
+    const summary = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
+    const files: string[] = [];
+    const model = { kafka: { mismatch: new Map<string, string[]>(), mismatchPuts: [] as string[], gaps: new Map<string, string[]>(), gapPuts: [] as string[] }, kafka4: { mismatch: new Map<string, string[]>(), gaps: new Map<string, string[]>() } };
+    const tErr = { mismatch: new Map<string, string[]>(), order: new Map<string, string[]>(), missing: new Map<string, string[]>() };
+    const add = (m: Map<string, string[]>, k: string, l: string) => m.set(k, [...(m.get(k) ?? []), l]);
+    for (const seg of summary.segments) {
+      const base = seg.file.slice(0, 20);
+      const segBatches = batches.filter((b) => b.file === seg.file && b.lastOffset !== undefined);
+      const log = path.join(dir, seg.file);
+      files.push(log);
+      // dumpLog: records of this segment in file order.
+      const offsets = records.filter((r) => r.offset >= seg.firstOffset && r.offset <= seg.lastOffset).map((r) => r.offset);
+      for (const flavor of ['kafka', 'kafka4'] as const) {
+        const lines = nonConsecutive(offsets, flavor);
+        if (lines.length) model[flavor].gaps.set(path.resolve(log), lines);
+        if (flavor === 'kafka') for (let i = 0; i < lines.length; i++) model.kafka.gapPuts.push(path.resolve(log));
+      }
+      // dumpIndex: the batch at each entry's position.
+      const idxFile = `${base}.index`;
+      if (fs.existsSync(path.join(dir, idxFile))) {
+        files.push(path.join(dir, idxFile));
+        const abs = path.resolve(dir, idxFile);
+        const mism: Array<[number, number]> = [];
+        for (const e of index.filter((x) => x.file === idxFile)) {
+          const b = segBatches.find((x) => x.position === e.position);
+          if (b && b.lastOffset !== e.offset) mism.push([e.offset, b.lastOffset]);
+        }
+        if (mism.length) {
+          model.kafka.mismatch.set(abs, [...mism].reverse().map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`));
+          for (let i = 0; i < mism.length; i++) model.kafka.mismatchPuts.push(abs);
+          model.kafka4.mismatch.set(abs, [...new Map(mism)].sort((a, b) => b[0] - a[0]).map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`));
+        }
+      }
+      // dumpTimeIndex: the first batch ending at or after each entry's offset, its largest record timestamp.
+      const tiFile = `${base}.timeindex`;
+      if (fs.existsSync(path.join(dir, tiFile))) {
+        files.push(path.join(dir, tiFile));
+        const abs = path.resolve(dir, tiFile);
+        let prev = -1;
+        for (const e of timeindex.filter((x) => x.file === tiFile)) {
+          const b = segBatches.find((x) => x.lastOffset >= e.offset);
+          if (!b) add(tErr.missing, abs, `Indexed offset: ${e.offset}, found log offset: -1`);
+          else if (b.lastOffset !== e.offset) add(tErr.missing, abs, `Indexed offset: ${e.offset}, found log offset: ${b.lastOffset}`);
+          else {
+            const max = Math.max(-1, ...records.filter((r) => r.offset >= b.baseOffset && r.offset <= b.lastOffset).map((r) => r.timestamp));
+            if (max !== e.timestamp) add(tErr.mismatch, abs, `  Index timestamp: ${e.timestamp}, log timestamp: ${max}`);
+            if (prev >= e.timestamp) add(tErr.order, abs, `  Index timestamp: ${e.timestamp}, Previously indexed timestamp: ${prev}`);
+          }
+          prev = e.timestamp;
+        }
+      }
+    }
+    for (const flavor of ['kafka', 'kafka4'] as const) {
+      const order = (m: Map<string, string[]>, puts?: string[]) => (flavor === 'kafka' ? scalaHashMapOrder(puts ?? [...m.keys()]) : javaHashMapOrder([...m.keys()]));
+      const m = model[flavor];
+      const expected = [
+        ...order(m.mismatch, flavor === 'kafka' ? model.kafka.mismatchPuts : undefined).flatMap((f) => [`Mismatches in :${f}`, ...m.mismatch.get(f)!]),
+        ...order(tErr.mismatch).flatMap((f) => [`Found timestamp mismatch in :${f}`, ...tErr.mismatch.get(f)!]),
+        ...order(tErr.order).flatMap((f) => [`Found out of order timestamp in :${f}`, ...tErr.order.get(f)!]),
+        ...order(tErr.missing).flatMap((f) => ['The following indexed offsets are not found in the log.', ...tErr.missing.get(f)!]),
+        ...order(m.gaps, flavor === 'kafka' ? model.kafka.gapPuts : undefined).flatMap((f) => [`Non-consecutive offsets in ${f}`, ...m.gaps.get(f)!]),
+      ];
+      const r = kseg(['dump', ...files, '--format', flavor, '--verify-index-only']);
+      expect(r.status).toBe(0);
+      expect(r.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('kseg: '))).toEqual(expected);
+    }
   });
 });

@@ -19,5 +19,5 @@ export { openSource, readWholeFile, readerKind, type ByteSource, type OpenOption
 export { logEntries, type LogItem, type StopInfo, type StopReason } from './storage/log-reader.js';
 export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, type PartitionDir, type Segment } from './storage/segments.js';
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
-export { lookup, type LookupResult, type LookupOptions } from './ops/lookup.js';
+export { lookup, logStartOffsetOf, SPECIAL_TIMESTAMPS, type LookupResult, type LookupOptions, type SpecialTimestamp } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';

@@ -396,7 +396,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
         timeIndexEntryFound = { timestamp: e.timestamp, offset: e.offset };
         startOffset = Math.max(e.offset, logStart);
         steps.push(`${seg.timeindex}: floor lookup for ${target} -> entry #${slot} (timestamp ${e.timestamp}, offset ${e.offset})`);
-      } else steps.push(`${seg.timeindex}: no entry <= ${target}; starting at the segment base`);
+      } else steps.push(`${seg.timeindex}: no entry <= ${target}; starting at offset ${startOffset}`);
     }
     if (logStart > seg.baseOffset) steps.push(`records below the ${describeLogStart(ls)} are not answered`);
     let start = 0;
@@ -489,7 +489,7 @@ function lookupSpecial(part: PartitionDir, special: SpecialTimestamp): LookupRes
       const steps = [
         special === 'earliest'
           ? `${label}: ListOffsets answers the ${describeLogStart(ls)} (timestamp -1)`
-          : `${label}: without tiered storage a broker answers the log start offset, as for earliest; with tiered storage, the first offset still on local disk. Offline both are max(log start offset, first local segment base ${first}) = ${ls.logStartOffset} (${describeLogStart(ls)})`,
+          : `${label}: without tiered storage a broker answers the log start offset, as for earliest; with tiered storage, the first offset still on local disk. Offline both are max(log start offset, first local segment base ${first}) = ${ls.logStartOffset}; ${describeLogStart(ls)}`,
       ];
       const end = logEndOffset(part.dir, part);
       if (ls.logStartOffset >= end) {

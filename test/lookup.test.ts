@@ -202,3 +202,16 @@ describe('timestamp search without a time index (deliberate difference: what the
     }
   });
 });
+
+describe('the active segment\'s time index may lag its data (entries every index.interval.bytes; a crashed broker had the newest only in memory)', () => {
+  it('timestamp search and max-timestamp read the batches after its last entry, as the broker\'s recovered index would hold them', () => {
+    const d = copyPartition(path.join(FIXTURES, 'v2-multiseg', 'topic-0'));
+    const last = fs.readdirSync(d).filter((f) => f.endsWith('.timeindex')).sort().pop()!;
+    fs.truncateSync(path.join(d, last), 12);
+    const records = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'records.ndjson'));
+    const max = Math.max(...records.map((r) => r.timestamp));
+    const first = records.find((r) => r.timestamp === max).offset;
+    expect(lookup(d, { timestamp: max }).record!.offset).toBe(first);
+    expect(lookup(d, { timestamp: -3 }).offset).toBe(first);
+  });
+});

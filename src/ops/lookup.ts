@@ -332,30 +332,53 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
  * time index holds once it has loaded and, if need be, rebuilt the segment), and when that is
  * below 0 (v0 data, or no timestamps at all) the .log file's last-modified time.
  */
-function largestTimestamp(dir: string, seg: Segment, tidx: IndexView | null): { ts: number; from: 'timeindex' | 'batches' | 'mtime' } {
-  if (tidx && tidx.count > 0) {
-    const ts = readInt64(tidx.buf, (tidx.count - 1) * 12);
-    if (ts >= 0) return { ts, from: 'timeindex' };
-  }
-  let largest = -1;
-  const src = openLog(dir, seg);
-  try {
-    const gen = logEntries(src, { file: seg.log, checkCrc: false });
-    for (;;) {
-      const n = gen.next();
-      if (n.done) break;
-      if (n.value.kind === 'batch' && n.value.batch.maxTimestamp > largest) largest = n.value.batch.maxTimestamp;
-    }
-  } finally {
-    src.close();
-  }
-  if (largest >= 0) return { ts: largest, from: 'batches' };
+function largestTimestamp(dir: string, seg: Segment, tidx: IndexView | null, active: boolean): { ts: number; from: 'timeindex' | 'batches' | 'mtime' } {
+  const m = maxTimestampSoFar(dir, seg, tidx, active);
+  if (m.ts >= 0) return { ts: m.ts, from: m.from };
   const p = path.join(dir, seg.log);
   try {
     return { ts: Math.floor(fs.statSync(p).mtimeMs), from: 'mtime' };
   } catch (e) {
     throw ioError(e, p);
   }
+}
+
+/**
+ * The segment's largest timestamp and the last offset of the first batch that reached it
+ * (LogSegment.maxTimestampSoFar / the time index's last entry). With no usable time-index entry the
+ * batch headers give what the broker's rebuilt index would hold. For the active segment the batches
+ * after the last entry are read too: entries are added only every index.interval.bytes, and a broker
+ * that crashed had its newest batches only in memory (recovery puts them back in the index).
+ */
+function maxTimestampSoFar(dir: string, seg: Segment, tidx: IndexView | null, active: boolean): { ts: number; offset: number | null; from: 'timeindex' | 'batches' } {
+  let ts = -1;
+  let offset: number | null = null;
+  let start = 0;
+  if (tidx && tidx.count > 0) {
+    const e = timeIndexEntry(tidx.buf, tidx.count - 1, seg.baseOffset);
+    ts = e.timestamp;
+    offset = e.offset;
+    if (!active) return { ts, offset, from: 'timeindex' };
+    const idx = loadOffsetIndex(dir, seg);
+    const slot = idx && idx.count > 0 ? lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, e.offset) : -1;
+    start = slot >= 0 ? offsetIndexEntry(idx!.buf, slot, seg.baseOffset).position : 0;
+  }
+  const fromIndex = ts;
+  const src = openLog(dir, seg);
+  try {
+    const gen = logEntries(src, { file: seg.log, start, checkCrc: false });
+    for (;;) {
+      const n = gen.next();
+      if (n.done) break;
+      if (n.value.kind === 'batch' && n.value.batch.maxTimestamp > ts) {
+        ts = n.value.batch.maxTimestamp;
+        offset = n.value.batch.lastOffset;
+      }
+    }
+  } finally {
+    src.close();
+  }
+  return { ts, offset, from: tidx && tidx.count > 0 && ts === fromIndex ? 'timeindex' : 'batches' };
 }
 
 /**
@@ -380,8 +403,8 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     }
     const seg = part.withIndexes(s);
     const tidx = loadTimeIndex(dir, seg);
-    const largest = largestTimestamp(dir, seg, tidx);
-    const fromWhat = largest.from === 'timeindex' ? `its ${seg.timeindex}'s last entry` : largest.from === 'batches' ? 'its batch headers' : `the .log file's modification time (no timestamps >= 0 in the segment, LogSegment.largestTimestamp)`;
+    const largest = largestTimestamp(dir, seg, tidx, i === part.segments.length - 1);
+    const fromWhat = largest.from === 'timeindex' ? `its ${seg.timeindex}'s last entry` : largest.from === 'batches' ? 'its batch headers (beyond its time index)' : `the .log file's modification time (no timestamps >= 0 in the segment, LogSegment.largestTimestamp)`;
     if (largest.ts < target) {
       steps.push(`${seg.log}: largest timestamp ${largest.ts} (from ${fromWhat}) < ${target}; skipped`);
       continue;
@@ -522,32 +545,9 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: { logStartOff
   const dir = part.dir;
   const steps: string[] = [`${label}: the record with the largest timestamp (the first such record, in offset order, on a tie)`];
   let best: { seg: Segment; ts: number; offset: number | null } | null = null;
-  for (const s of part.segments) {
-    const seg = part.withIndexes(s);
-    const tidx = loadTimeIndex(dir, seg);
-    let ts = -1;
-    let offset: number | null = null;
-    if (tidx && tidx.count > 0) {
-      const e = timeIndexEntry(tidx.buf, tidx.count - 1, seg.baseOffset);
-      ts = e.timestamp;
-      offset = e.offset;
-    } else {
-      // No time-index entry: the batch headers give what the broker's rebuilt time index would hold.
-      const src = openLog(dir, seg);
-      try {
-        const gen = logEntries(src, { file: seg.log, checkCrc: false });
-        for (;;) {
-          const n = gen.next();
-          if (n.done) break;
-          if (n.value.kind === 'batch' && n.value.batch.maxTimestamp > ts) {
-            ts = n.value.batch.maxTimestamp;
-            offset = n.value.batch.lastOffset;
-          }
-        }
-      } finally {
-        src.close();
-      }
-    }
+  for (let i = 0; i < part.segments.length; i++) {
+    const seg = part.withIndexes(part.segments[i]!);
+    const { ts, offset } = maxTimestampSoFar(dir, seg, loadTimeIndex(dir, seg), i === part.segments.length - 1);
     if (best === null || ts > best.ts) best = { seg, ts, offset };
   }
   if (!best || best.ts < 0) throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no batch carries a timestamp (v0 data, or timestamps of -1): a broker answers no offset`, { file: dir });

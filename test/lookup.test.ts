@@ -130,12 +130,14 @@ describe('ListOffsets special timestamps (ListOffsetsRequest constants, UnifiedL
     const r = kseg(['lookup', dir, '--timestamp', 'latest', '--json']);
     expect(r.status).toBe(0);
     const o = JSON.parse(r.stdout);
-    expect(o).toEqual({ offset: 1200, timestamp: -1, special: 'latest', segment: '00000000000000001084.log', segmentBaseOffset: 1084, indexEntry: null, batch: null, record: null, bytesScanned: expect.any(Number), logStartOffset: 0, logStartOffsetSource: 'first-segment' });
+    // leaderEpoch: LATEST answers the leader-epoch-checkpoint's last epoch (3 here: 0 0 / 2 259 / 3 625).
+    expect(o).toEqual({ offset: 1200, timestamp: -1, special: 'latest', segment: '00000000000000001084.log', segmentBaseOffset: 1084, indexEntry: null, batch: null, record: null, bytesScanned: expect.any(Number), logStartOffset: 0, logStartOffsetSource: 'first-segment', leaderEpoch: 3 });
     expect(JSON.parse(kseg(['lookup', dir, '--timestamp', '-1', '--json']).stdout).offset).toBe(1200);
     const e = JSON.parse(kseg(['lookup', dir, '--timestamp', 'earliest', '--json']).stdout);
     expect([e.offset, e.special, e.timestamp, e.record.offset]).toEqual([0, 'earliest', -1, 0]);
+    expect(e.leaderEpoch).toBe(0); // EARLIEST: the first entry, as it starts at or below the log start offset
     const m = JSON.parse(kseg(['lookup', dir, '--timestamp', 'max-timestamp', '--json']).stdout);
-    expect([m.offset, m.special, m.timestamp]).toEqual([1198, 'max-timestamp', 1700000001758]);
+    expect([m.offset, m.special, m.timestamp, m.leaderEpoch]).toEqual([1198, 'max-timestamp', 1700000001758, m.record.batch.partitionLeaderEpoch]);
     const t = kseg(['lookup', dir, '--timestamp', 'latest-tiered']);
     expect(t.status).toBe(1);
     expect(t.stdout).toBe('');
@@ -166,6 +168,14 @@ describe('log start offset from the log dir (log-start-offset-checkpoint, LogLoa
     const d = withCheckpoint(500);
     const e = lookup(d, { timestamp: -2 });
     expect([e.offset, e.record!.offset, e.logStartOffsetSource]).toEqual([500, 500, 'log-start-offset-checkpoint']);
+    // LogLoader truncates the epoch cache from the start at the checkpoint's offset: (0 0, 2 259, 3 625)
+    // becomes (2 500, 3 625), so EARLIEST carries epoch 2.
+    expect(e.leaderEpoch).toBe(2);
+    // An entry at or past the log end offset is dropped on load (truncateFromEnd): LATEST still answers epoch 3.
+    fs.writeFileSync(path.join(d, 'leader-epoch-checkpoint'), '0\n4\n0 0\n2 259\n3 625\n4 1200\n');
+    expect(lookup(d, { timestamp: -1 }).leaderEpoch).toBe(3);
+    fs.writeFileSync(path.join(d, 'leader-epoch-checkpoint'), 'garbage');
+    expect(lookup(d, { timestamp: -1 }).leaderEpoch).toBeNull();
     const records = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'records.ndjson'));
     const t = records[10].timestamp;
     const exp = records.find((r) => r.offset >= 500 && r.timestamp >= t);

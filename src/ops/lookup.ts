@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, checkBatchCrc, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
-import { parseLogDirCheckpoint } from '../format/checkpoints.js';
-import { ioError, NotFoundError, UsageError } from '../format/errors.js';
+import { parseLeaderEpochCheckpoint, parseLogDirCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { ioError, KsegError, NotFoundError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
@@ -30,6 +30,12 @@ export interface LookupResult {
   /** For a special timestamp: the log start offset used and where it came from. */
   logStartOffset?: number;
   logStartOffsetSource?: LogStartSource;
+  /**
+   * For a special timestamp: the leader epoch a broker's ListOffsets answer carries, or null (none):
+   * latest: the last leader-epoch-checkpoint entry; earliest: the first entry when it starts at or
+   * below the log start offset; max-timestamp: the batch's partitionLeaderEpoch when >= 0.
+   */
+  leaderEpoch?: number | null;
   /** Bytes of .log data read from the start position to the end of the batch found. */
   bytesScanned: number;
   /** What was done, step by step (for --explain). */
@@ -65,7 +71,7 @@ export type LogStartSource = 'log-start-offset-checkpoint' | 'first-segment';
 interface PartitionDir extends SegmentListing {
   dir: string;
   segments: Segment[];
-  logStart?: { logStartOffset: number; source: LogStartSource; file?: string };
+  logStart?: LogStart;
 }
 
 type Segment = SegmentFiles & { logSize?: number };
@@ -104,7 +110,7 @@ export function lookup(dir: string, opts: LookupOptions): LookupResult {
  * directory's parent) when there is one, but never below the first segment's base offset
  * (max(checkpoint, first segment base), the rule for a log without tiered storage).
  */
-export function logStartOffsetOf(dir: string, firstSegmentBase: number): { logStartOffset: number; source: LogStartSource; file?: string } {
+export function logStartOffsetOf(dir: string, firstSegmentBase: number): LogStart {
   const m = /^(.+)-(\d+)$/.exec(path.basename(path.resolve(dir)));
   if (m) {
     const file = path.join(path.dirname(path.resolve(dir)), 'log-start-offset-checkpoint');
@@ -116,18 +122,59 @@ export function logStartOffsetOf(dir: string, firstSegmentBase: number): { logSt
     }
     if (text !== null) {
       const entry = parseLogDirCheckpoint(text, file).find((e) => e.topic === m[1] && e.partition === Number(m[2]));
-      if (entry && entry.offset > firstSegmentBase) return { logStartOffset: entry.offset, source: 'log-start-offset-checkpoint', file };
+      if (entry && entry.offset > firstSegmentBase) return { logStartOffset: entry.offset, source: 'log-start-offset-checkpoint', file, checkpointOffset: entry.offset };
+      if (entry) return { logStartOffset: firstSegmentBase, source: 'first-segment', checkpointOffset: entry.offset };
     }
   }
-  return { logStartOffset: firstSegmentBase, source: 'first-segment' };
+  return { logStartOffset: firstSegmentBase, source: 'first-segment', checkpointOffset: null };
 }
 
-function logStartOf(part: PartitionDir): { logStartOffset: number; source: LogStartSource; file?: string } {
+export interface LogStart {
+  logStartOffset: number;
+  source: LogStartSource;
+  /** The checkpoint file, when it gave the log start offset. */
+  file?: string;
+  /** This partition's entry in log-start-offset-checkpoint, whatever its value (null: no entry). */
+  checkpointOffset: number | null;
+}
+
+function logStartOf(part: PartitionDir): LogStart {
   if (part.logStart === undefined) part.logStart = logStartOffsetOf(part.dir, part.segments[0]!.baseOffset);
   return part.logStart;
 }
 
-function describeLogStart(ls: { logStartOffset: number; source: LogStartSource; file?: string }): string {
+/**
+ * LeaderEpochFileCache.truncateFromEnd(end) (drop entries starting at or after it) then
+ * truncateFromStart(start) (entries starting at or before it collapse into the last of them, moved
+ * to start).
+ */
+export function loadedEpochs(entries: LeaderEpochEntry[], end: number, start: number): LeaderEpochEntry[] {
+  let out = entries.filter((e) => e.startOffset < end);
+  const before = out.filter((e) => e.startOffset <= start);
+  if (before.length > 0) out = [{ epoch: before[before.length - 1]!.epoch, startOffset: start }, ...out.filter((e) => e.startOffset > start)];
+  return out;
+}
+
+/** The partition's leader-epoch-checkpoint entries (LeaderEpochFileCache), empty when it has none. */
+function leaderEpochs(dir: string): LeaderEpochEntry[] {
+  const file = path.join(dir, 'leader-epoch-checkpoint');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError(e, file);
+  }
+  try {
+    return parseLeaderEpochCheckpoint(text, file);
+  } catch (e) {
+    // The epoch is a detail of the answer: a damaged checkpoint leaves it unknown (null), not the offset.
+    if (e instanceof KsegError) return [];
+    throw e;
+  }
+}
+
+function describeLogStart(ls: LogStart): string {
   return ls.source === 'first-segment' ? `log start offset ${ls.logStartOffset} (the first segment's base offset; no log-start-offset-checkpoint entry above it)` : `log start offset ${ls.logStartOffset} (from ${ls.file})`;
 }
 
@@ -483,7 +530,12 @@ function lookupSpecial(part: PartitionDir, special: SpecialTimestamp): LookupRes
   const code = SPECIAL_TIMESTAMPS[special];
   const ls = logStartOf(part);
   const label = `${special} (${code})`;
-  const noRecord = (offset: number, seg: Segment, steps: string[], bytesScanned: number): LookupResult => ({
+  // The cache as the broker holds it after loading (LogLoader): truncateFromEnd(log end offset), then
+  // truncateFromStart(the log-start-offset-checkpoint value, 0 without one).
+  const epochs = loadedEpochs(leaderEpochs(part.dir), logEndOffset(part.dir, part), ls.checkpointOffset ?? 0);
+  const first = epochs[0];
+  const earliestEpoch = first && first.startOffset <= ls.logStartOffset ? first.epoch : null;
+  const noRecord = (offset: number, seg: Segment, steps: string[], bytesScanned: number, leaderEpoch: number | null): LookupResult => ({
     offset,
     segment: seg.log,
     segmentBaseOffset: seg.baseOffset,
@@ -496,6 +548,7 @@ function lookupSpecial(part: PartitionDir, special: SpecialTimestamp): LookupRes
     timestamp: -1,
     logStartOffset: ls.logStartOffset,
     logStartOffsetSource: ls.source,
+    leaderEpoch,
   });
   switch (special) {
     case 'latest': {
@@ -504,24 +557,25 @@ function lookupSpecial(part: PartitionDir, special: SpecialTimestamp): LookupRes
         `${label}: ListOffsets answers the log end offset, the offset the next record will get; no record is there (timestamp -1)`,
         `read ${end.segment.log} (the active segment) from position ${end.start} (its last usable .index entry) to its end: log end offset ${end.offset}`,
       ];
-      return noRecord(end.offset, end.segment, steps, end.bytesScanned);
+      const latestEpoch = epochs.length ? epochs[epochs.length - 1]!.epoch : null;
+      return noRecord(end.offset, end.segment, steps, end.bytesScanned, latestEpoch);
     }
     case 'earliest':
     case 'earliest-local': {
-      const first = part.segments[0]!.baseOffset;
+      const firstBase = part.segments[0]!.baseOffset;
       const steps = [
         special === 'earliest'
           ? `${label}: ListOffsets answers the ${describeLogStart(ls)} (timestamp -1)`
-          : `${label}: without tiered storage a broker answers the log start offset, as for earliest; with tiered storage, the first offset still on local disk. Offline both are max(log start offset, first local segment base ${first}) = ${ls.logStartOffset}; ${describeLogStart(ls)}`,
+          : `${label}: without tiered storage a broker answers the log start offset, as for earliest; with tiered storage, the first offset still on local disk. Offline both are max(log start offset, first local segment base ${firstBase}) = ${ls.logStartOffset}; ${describeLogStart(ls)}`,
       ];
       const end = logEndOffset(part.dir, part);
       if (ls.logStartOffset >= end) {
         steps.push(`the log is empty (log start offset ${ls.logStartOffset} = log end offset ${end}): no record at that offset`);
         const seg = part.segments[floorSegment(part.segments, ls.logStartOffset)] ?? part.segments[0]!;
-        return noRecord(ls.logStartOffset, seg, steps, 0);
+        return noRecord(ls.logStartOffset, seg, steps, 0, earliestEpoch);
       }
       const r = lookupOffset(part, ls.logStartOffset);
-      return { ...r, steps: [...steps, ...r.steps], special, timestamp: -1, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source };
+      return { ...r, steps: [...steps, ...r.steps], special, timestamp: -1, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: earliestEpoch };
     }
     case 'max-timestamp':
       return lookupMaxTimestamp(part, label, ls);
@@ -541,7 +595,7 @@ function lookupSpecial(part: PartitionDir, special: SpecialTimestamp): LookupRes
  * whose maxTimestamp equals it, and in that batch the first record carrying that timestamp
  * (RecordBatch.offsetOfMaxTimestamp). v0 batches have no timestamp: no answer.
  */
-function lookupMaxTimestamp(part: PartitionDir, label: string, ls: { logStartOffset: number; source: LogStartSource; file?: string }): LookupResult {
+function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): LookupResult {
   const dir = part.dir;
   const steps: string[] = [`${label}: the record with the largest timestamp (the first such record, in offset order, on a tie)`];
   let best: { seg: Segment; ts: number; offset: number | null } | null = null;
@@ -580,7 +634,7 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: { logStartOff
         if (r.timestamp === best.ts) {
           checkBatchCrc(b);
           steps.push(`scanned ${batches} batch(es) from position ${start}: the first batch with maxTimestamp ${best.ts} is at position ${b.position}; its first record with that timestamp is offset ${r.offset}`);
-          return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, batch: b, record: r, bytesScanned: b.position + b.size - start, steps, special: 'max-timestamp', timestamp: b.maxTimestamp, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source };
+          return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, batch: b, record: r, bytesScanned: b.position + b.size - start, steps, special: 'max-timestamp', timestamp: b.maxTimestamp, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null };
         }
       }
       // A batch whose header claims the maximum but no record carries it: Kafka answers nothing.

@@ -64,6 +64,7 @@ Examples:
         if (r.special !== undefined) {
           o.logStartOffset = r.logStartOffset;
           o.logStartOffsetSource = r.logStartOffsetSource;
+          o.leaderEpoch = r.leaderEpoch ?? null;
         }
         if (flags.explain) o.steps = r.steps;
         writeStdout(toJson(o) + '\n');

@@ -145,7 +145,7 @@ describe('ListOffsets special timestamps (ListOffsetsRequest constants, UnifiedL
     expect(kseg(['lookup', dir, '--timestamp', '-9']).status).toBe(2);
     const x = kseg(['lookup', dir, '--timestamp', 'latest', '--explain']);
     expect(x.stdout).toMatch(/latest \(-1\): ListOffsets answers the log end offset/);
-    expect(x.stdout).toMatch(/latest \(-1\): offset 1200 \(the log end offset/);
+    expect(x.stdout).toMatch(/latest \(-1\): offset 1200, leader epoch 3 \(the log end offset/);
   });
 });
 

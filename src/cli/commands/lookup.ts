@@ -77,7 +77,7 @@ Examples:
         writeStdout('\n');
       }
       if (r.special !== undefined) {
-        const ts = r.timestamp !== undefined && r.timestamp >= 0 ? `, timestamp ${r.timestamp}` : '';
+        const ts = (r.timestamp !== undefined && r.timestamp >= 0 ? `, timestamp ${r.timestamp}` : '') + (r.leaderEpoch !== undefined && r.leaderEpoch !== null ? `, leader epoch ${r.leaderEpoch}` : '');
         writeStdout(`${r.special} (${SPECIAL_TIMESTAMPS[r.special]}): offset ${r.offset}${ts}` + (r.record ? '' : r.special === 'latest' ? ' (the log end offset: the next record will get it; no record there yet)' : ' (no record there: the log is empty)') + '\n');
       }
       if (r.record && r.batch) writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);

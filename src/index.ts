@@ -20,5 +20,5 @@ export { logEntries, type LogItem, type StopInfo, type StopReason } from './stor
 export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, type PartitionDir, type Segment } from './storage/segments.js';
 export { readLogDirContext, topicPartitionOfDir, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, type LogDirContext } from './storage/log-dir.js';
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
-export { lookup, type LookupResult, type LookupOptions } from './ops/lookup.js';
+export { lookup, logStartOffsetOf, SPECIAL_TIMESTAMPS, type LookupResult, type LookupOptions, type SpecialTimestamp } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';

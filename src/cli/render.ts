@@ -1,5 +1,6 @@
 import type { Batch, KafkaRecord } from '../format/batch.js';
 import { batchLastSequence } from '../format/batch.js';
+import type { ProducerSnapshotEntry } from '../format/snapshot.js';
 import { decodeBytes, utf8, type Decoders } from './decoders.js';
 
 /** The JSON object of one record (OUTPUT.md, `dump --ndjson`). */
@@ -123,6 +124,21 @@ export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions
     if (r.key) s += ` key: ${r.key.toString('utf8')}`;
     if (r.value) s += ` payload: ${r.value.toString('utf8')}`;
   }
+  return s;
+}
+
+/**
+ * BatchMetadata.firstSeq: DefaultRecordBatch.decrementSequence(lastSeq, offsetDelta), which wraps
+ * below 0 back to Integer.MAX_VALUE as producer sequences do.
+ */
+export function firstSequence(lastSequence: number, offsetDelta: number): number {
+  return lastSequence < offsetDelta ? 2147483647 - (offsetDelta - lastSequence) + 1 : lastSequence - offsetDelta;
+}
+
+/** One producer of a .snapshot as DumpLogSegments.dumpProducerIdSnapshot prints it (3.x leaves a space after lastTimestamp). */
+export function kafkaSnapshotLine(p: ProducerSnapshotEntry, scala: boolean): string {
+  let s = `producerId: ${p.producerId} producerEpoch: ${p.producerEpoch} coordinatorEpoch: ${p.coordinatorEpoch} currentTxnFirstOffset: ${p.currentTxnFirstOffset < 0 ? 'OptionalLong.empty' : `OptionalLong[${p.currentTxnFirstOffset}]`} lastTimestamp: ${p.timestamp}${scala ? ' ' : ''}`;
+  if (p.lastOffset >= 0) s += `${scala ? '' : ' '}firstSequence: ${firstSequence(p.lastSequence, p.offsetDelta)} lastSequence: ${p.lastSequence} lastOffset: ${p.lastOffset} offsetDelta: ${p.offsetDelta} timestamp: ${p.timestamp}`;
   return s;
 }
 

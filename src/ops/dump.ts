@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
+import { readInt32, readInt64 } from '../format/int64.js';
 import { CorruptDataError, KsegError, UsageError } from '../format/errors.js';
-import { lookupOffsetSlot, parseOffsetIndex, parseTimeIndex, parseTxnIndex, slotCount, OFFSET_INDEX_ENTRY_SIZE, type AbortedTxn, type OffsetIndexEntry, type TimeIndexEntry } from '../format/indexes.js';
+import { lookupOffsetSlot, parseOffsetIndex, parseTimeIndex, parseTxnIndex, slotCount, OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, type AbortedTxn, type OffsetIndexEntry, type TimeIndexEntry } from '../format/indexes.js';
 import { parseProducerSnapshot, SNAPSHOT_CRC_OFFSET, type ProducerSnapshot } from '../format/snapshot.js';
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
-import { openSource, readWholeFile } from '../storage/source.js';
+import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
 
 /** What to dump of a partition directory (single files are dumped by their kind). */
@@ -20,7 +21,29 @@ export interface DumpOptions {
   maxBytes?: number;
   /** For directories: which files to dump (default: the .log files). */
   parts?: DirPart[];
+  /**
+   * Check .index / .timeindex entries against the segment's .log as DumpLogSegments does, yielding
+   * 'index-mismatch' and 'timeindex-error' events (the kafka text formats).
+   */
+  checkIndexes?: boolean;
+  /** DumpLogSegments --index-sanity-check: run the index's sanity check instead of listing entries. */
+  indexSanityOnly?: boolean;
+  /** DumpLogSegments --verify-index-only: check index entries against the log, yield no entries. */
+  verifyIndexOnly?: boolean;
+  /** Yield 'offset-gaps' at the end of each .log read record by record (DumpLogSegments' non-consecutive report). */
+  offsetGaps?: boolean;
+  /** Yield 'ignored' for files kafka-dump-log.sh ignores by suffix (partition.metadata, .deleted, ...) instead of failing. */
+  kafkaIgnoresUnknown?: boolean;
 }
+
+/** A time-index entry DumpLogSegments reports (TimeIndexDumpErrors). */
+export type TimeIndexProblem =
+  /** The batch with lastOffset = entry offset has a different largest record timestamp: [indexTimestamp, logTimestamp]. */
+  | 'timestamp-mismatch'
+  /** The entry's timestamp is not above the previous entry's: [indexTimestamp, previousIndexTimestamp]. */
+  | 'out-of-order'
+  /** No batch ends at the entry's offset: [indexOffset, lastOffset of the first batch ending at or after it, or -1]. */
+  | 'offset-not-found';
 
 export type DumpEvent =
   | { type: 'file'; path: string; name: string; kind: FileKind; baseOffset?: number; size: number }
@@ -32,6 +55,18 @@ export type DumpEvent =
   | { type: 'txnindex-entry'; name: string; entry: AbortedTxn }
   | { type: 'zero-tail'; name: string; entries: number }
   | { type: 'snapshot'; name: string; snapshot: ProducerSnapshot }
+  /** An .index entry whose position holds a batch with a different lastOffset (DumpLogSegments "Mismatches in"). */
+  | { type: 'index-mismatch'; path: string; name: string; indexOffset: number; logOffset: number }
+  | { type: 'timeindex-error'; path: string; name: string; problem: TimeIndexProblem; first: number; second: number }
+  /** --index-sanity-check passed (a failure is an 'error' event with Kafka's message). */
+  | { type: 'sanity-passed'; path: string; name: string; kind: 'index' | 'timeindex' }
+  /**
+   * After a .log read record by record: the offset of its first record (null when none) and each
+   * pair (a, b) of consecutive records where b != a + 1, in file order.
+   */
+  | { type: 'offset-gaps'; path: string; name: string; firstOffset: number | null; gaps: number[] }
+  /** A file kafka-dump-log.sh ignores by its suffix ("Ignoring unknown file"). */
+  | { type: 'ignored'; path: string }
   | { type: 'checkpoint'; name: string; kind: FileKind; data: unknown }
   /** Something an operator should know that is not an error (leftover files, orphan indexes). */
   | { type: 'note'; message: string }
@@ -77,6 +112,12 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
 
 export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefined, opts: DumpOptions): Generator<DumpEvent> {
   const name = path.basename(p);
+  // DumpLogSegments dispatches on the text after the last '.': `.metadata`, `.deleted`, `.swap`,
+  // `.cleaned` and other suffixes are ignored with a message, and the next file is dumped.
+  if (opts.kafkaIgnoresUnknown && (kind === 'unknown' || kind === 'partition.metadata')) {
+    yield { type: 'ignored', path: p };
+    return;
+  }
   try {
     switch (kind) {
       case 'log':
@@ -88,7 +129,8 @@ export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefi
       case 'snapshot': {
         const buf = readWholeFile(p, { pattern: 'sequential' });
         yield { type: 'file', path: p, name, kind, baseOffset, size: buf.length };
-        yield* dumpSideFile(buf, name, kind, baseOffset ?? 0);
+        if ((kind === 'index' || kind === 'timeindex') && (opts.checkIndexes || opts.indexSanityOnly || opts.verifyIndexOnly)) yield* dumpIndexKafka(p, buf, name, kind, baseOffset ?? 0, opts);
+        else yield* dumpSideFile(buf, name, kind, baseOffset ?? 0);
         return;
       }
       case 'leader-epoch-checkpoint':
@@ -143,6 +185,147 @@ function* dumpSideFile(buf: Buffer, name: string, kind: FileKind, baseOffset: nu
   }
 }
 
+/**
+ * What java.io.File makes of a path: repeated and trailing slashes dropped (`new File(p).toString()`),
+ * and for getAbsolutePath the working directory prepended to a relative path, without resolving
+ * `.` or `..`. DumpLogSegments prints both forms.
+ */
+export function javaFilePath(p: string): string {
+  const s = p.replace(/\/{2,}/g, '/');
+  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s;
+}
+
+export function javaAbsolutePath(p: string, cwd = process.cwd()): string {
+  const s = javaFilePath(p);
+  if (s.startsWith('/')) return s;
+  return s === '' ? cwd : `${cwd.endsWith('/') ? cwd.slice(0, -1) : cwd}/${s}`;
+}
+
+/**
+ * .index / .timeindex as DumpLogSegments.dumpIndex / dumpTimeIndex treat them: the sanity check
+ * alone (--index-sanity-check), or each entry (up to the first slot i > 0 at the base offset, the
+ * preallocated zero tail) checked against the segment's .log, yielded unless --verify-index-only.
+ * Where the tool throws (no .log, no batch at an indexed position) kseg says so in a note and goes on.
+ */
+function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | 'timeindex', baseOffset: number, opts: DumpOptions): Generator<DumpEvent> {
+  const abs = javaAbsolutePath(p);
+  const entrySize = kind === 'index' ? OFFSET_INDEX_ENTRY_SIZE : TIME_INDEX_ENTRY_SIZE;
+  const slots = slotCount(buf.length, entrySize);
+  // dumpIndex: an empty offset index is reported as such (the 'file' event's size says it) and nothing else is done.
+  if (kind === 'index' && slots === 0) return;
+  if (opts.indexSanityOnly) {
+    const problem = kind === 'index' ? offsetIndexSanity(buf, slots, baseOffset, abs) : timeIndexSanity(buf, slots, baseOffset, abs);
+    if (problem) yield { type: 'error', error: new CorruptDataError(kind === 'index' ? 'INDEX_SANITY_CHECK' : 'TIMEINDEX_SANITY_CHECK', problem.message, { file: name, position: problem.position }) };
+    else yield { type: 'sanity-passed', path: p, name, kind };
+    return;
+  }
+  const segName = name.split('.')[0]!;
+  const logPath = path.join(path.dirname(p), `${segName}.log`);
+  let src: ByteSource | null = null;
+  try {
+    src = openSource(logPath, { pattern: 'random' });
+  } catch (e) {
+    if (!(e instanceof KsegError)) throw e;
+    yield { type: 'note', message: `${name}: ${segName}.log cannot be read (${e.message}); entries are listed without checking them against the log (kafka-dump-log.sh stops here with an exception)` };
+  }
+  try {
+    if (kind === 'index') {
+      const { entries } = parseOffsetIndex(buf, baseOffset);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        if (src) {
+          const first = firstBatchAt(src, entry.position, `${segName}.log`);
+          if ('batch' in first) {
+            if (first.batch.lastOffset !== entry.offset) yield { type: 'index-mismatch', path: p, name, indexOffset: entry.offset, logOffset: first.batch.lastOffset };
+          } else yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where ${first.why}; kafka-dump-log.sh aborts here with a stack trace, kseg goes on` };
+        }
+        if (!opts.verifyIndexOnly) yield { type: 'index-entry', name, entry, slot: i };
+      }
+      return;
+    }
+    const { entries } = parseTimeIndex(buf, baseOffset);
+    const offsetIndex = loadSiblingIndex(path.join(path.dirname(p), `${segName}.index`), src?.size ?? 0);
+    let prevTimestamp = -1;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (src) {
+        const slot = offsetIndex ? lookupOffsetSlot(offsetIndex.buf, offsetIndex.count, baseOffset, entry.offset) : -1;
+        const start = slot < 0 ? 0 : readInt32(offsetIndex!.buf, slot * 8 + 4);
+        let found: Batch | null = null;
+        const gen = logEntries(src, { start, file: `${segName}.log`, checkCrc: false });
+        for (;;) {
+          const n = gen.next();
+          if (n.done) break;
+          if (n.value.kind === 'batch' && n.value.batch.lastOffset >= entry.offset) {
+            found = n.value.batch;
+            break;
+          }
+        }
+        if (!found) yield { type: 'timeindex-error', path: p, name, problem: 'offset-not-found', first: entry.offset, second: -1 };
+        else if (found.lastOffset !== entry.offset) yield { type: 'timeindex-error', path: p, name, problem: 'offset-not-found', first: entry.offset, second: found.lastOffset };
+        else {
+          let maxTimestamp = -1;
+          try {
+            for (const r of batchRecords(found)) if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+            if (maxTimestamp !== entry.timestamp) yield { type: 'timeindex-error', path: p, name, problem: 'timestamp-mismatch', first: entry.timestamp, second: maxTimestamp };
+            if (prevTimestamp >= entry.timestamp) yield { type: 'timeindex-error', path: p, name, problem: 'out-of-order', first: entry.timestamp, second: prevTimestamp };
+          } catch (e) {
+            if (!(e instanceof KsegError)) throw e;
+            yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}): the records of the batch at position ${found.position} of ${segName}.log cannot be read (${e.message}); kafka-dump-log.sh aborts here with a stack trace, kseg goes on` };
+          }
+        }
+      }
+      if (!opts.verifyIndexOnly) yield { type: 'timeindex-entry', name, entry, slot: i };
+      prevTimestamp = entry.timestamp;
+    }
+  } finally {
+    src?.close();
+  }
+}
+
+/** The first batch at `position` (DumpLogSegments reads one batch there), or why there is none. */
+function firstBatchAt(src: ByteSource, position: number, file: string): { batch: Batch } | { why: string } {
+  if (position < 0 || position >= src.size) return { why: `the file ends (${src.size} bytes)` };
+  const n = logEntries(src, { start: position, file, checkCrc: false }).next();
+  if (n.done) return { why: n.value.reason === 'corrupt-size' ? `the size field is ${n.value.sizeField}, below the 14-byte minimum` : `no complete batch starts (${n.value.reason})` };
+  if (n.value.kind === 'bad-entry') return { why: n.value.error.message };
+  return { batch: n.value.batch };
+}
+
+/** The sibling .index for time-index checks: its entries while they increase and point inside the log. */
+function loadSiblingIndex(p: string, logSize: number): { buf: Buffer; count: number } | null {
+  let buf: Buffer;
+  try {
+    buf = readWholeFile(p, { pattern: 'random' });
+  } catch {
+    return null;
+  }
+  return { buf, count: validPrefix(buf, slotCount(buf.length, OFFSET_INDEX_ENTRY_SIZE), logSize) };
+}
+
+/** OffsetIndex.sanityCheck, worded as Kafka words it. */
+function offsetIndexSanity(buf: Buffer, slots: number, baseOffset: number, abs: string): { message: string; position: number } | null {
+  if (slots > 0) {
+    const last = baseOffset + readInt32(buf, (slots - 1) * 8);
+    if (last < baseOffset) return { message: `Corrupt index found, index file ${abs} has non-zero size but the last offset is ${last} which is less than the base offset ${baseOffset}`, position: (slots - 1) * 8 };
+  }
+  if (buf.length % OFFSET_INDEX_ENTRY_SIZE !== 0) return { message: `Index file ${abs} is corrupt, found ${buf.length} bytes which is neither positive nor a multiple of ${OFFSET_INDEX_ENTRY_SIZE}`, position: slots * 8 };
+  return null;
+}
+
+/** TimeIndex.sanityCheck, worded as Kafka words it (the last slot is read as an entry even when it is a zero tail). */
+function timeIndexSanity(buf: Buffer, slots: number, baseOffset: number, abs: string): { message: string; position: number } | null {
+  if (slots > 0) {
+    const lastTs = readInt64(buf, (slots - 1) * 12);
+    const lastOffset = baseOffset + readInt32(buf, (slots - 1) * 12 + 8);
+    const firstTs = readInt64(buf, 0);
+    if (lastTs < firstTs) return { message: `Corrupt time index found, time index file (${abs}) has non-zero size but the last timestamp is ${lastTs} which is less than the first timestamp ${firstTs}`, position: (slots - 1) * 12 };
+    if (lastOffset < baseOffset) return { message: `Corrupt time index found, time index file (${abs}) has non-zero size but the last offset is ${lastOffset} which is less than the first offset ${baseOffset}`, position: (slots - 1) * 12 };
+  }
+  if (buf.length % TIME_INDEX_ENTRY_SIZE !== 0) return { message: `Time index file ${abs} is corrupt, found ${buf.length} bytes which is neither positive nor a multiple of ${TIME_INDEX_ENTRY_SIZE}`, position: slots * 12 };
+  return null;
+}
+
 /** Start position for --from-offset: floor lookup in the segment's .index, when it has one. */
 function seekPosition(p: string, baseOffset: number, from: number | undefined, logSize: number): number {
   if (from === undefined || from <= baseOffset) return 0;
@@ -180,10 +363,17 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
     const start = seekPosition(p, baseOffset, opts.fromOffset, src.size);
     const gen = logEntries(src, { file: name, start, maxBytes: opts.maxBytes });
     const { fromOffset, toOffset } = opts;
+    // DumpLogSegments' non-consecutive report: pairs (a, b) of consecutive records with b != a + 1.
+    const trackGaps = opts.offsetGaps === true && opts.records;
+    let firstOffset: number | null = null;
+    let prevOffset = 0;
+    const gaps: number[] = [];
+    const gapsEvent = (): DumpEvent => ({ type: 'offset-gaps', path: p, name, firstOffset, gaps });
     for (;;) {
       const n = gen.next();
       if (n.done) {
         const stop = n.value;
+        if (trackGaps) yield gapsEvent();
         yield { type: 'log-end', path: p, name, size: src.size, stop, validBytes: stop.position };
         if (stop.reason === 'corrupt-size') {
           const zero = stop.zeroTail ? ` (the rest of the file, ${stop.trailingBytes} bytes, is zeros: a preallocated tail)` : '';
@@ -199,6 +389,7 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
       const batch = item.batch;
       if (fromOffset !== undefined && batch.lastOffset < fromOffset) continue;
       if (toOffset !== undefined && batch.baseOffset > toOffset) {
+        if (trackGaps) yield gapsEvent();
         yield { type: 'log-end', path: p, name, size: src.size, stop: { reason: 'max-bytes', position: batch.position, trailingBytes: src.size - batch.position }, validBytes: batch.position };
         return;
       }
@@ -208,6 +399,11 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
         for (const record of batchRecords(batch)) {
           if (fromOffset !== undefined && record.offset < fromOffset) continue;
           if (toOffset !== undefined && record.offset > toOffset) break;
+          if (trackGaps) {
+            if (firstOffset === null) firstOffset = record.offset;
+            else if (record.offset !== prevOffset + 1) gaps.push(prevOffset, record.offset);
+            prevOffset = record.offset;
+          }
           yield { type: 'record', record, batch };
         }
       } catch (e) {

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, checkBatchCrc, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
-import { ioError, NotFoundError, UsageError } from '../format/errors.js';
+import { parseLeaderEpochCheckpoint, parseLogDirCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { ioError, KsegError, NotFoundError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
@@ -19,8 +20,22 @@ export interface LookupResult {
   segmentBaseOffset: number;
   indexEntry: { offset: number; position: number } | null;
   timeIndexEntry?: { timestamp: number; offset: number } | null;
-  batch: Batch;
-  record: KafkaRecord;
+  /** The batch and record at `offset`; null only for a special timestamp that names no record (latest; earliest on an empty log). */
+  batch: Batch | null;
+  record: KafkaRecord | null;
+  /** Set when `--timestamp` was one of ListOffsets' special values (-1..-5). */
+  special?: SpecialTimestamp;
+  /** For a special timestamp: the timestamp a broker's ListOffsets answer carries (-1 for earliest/latest, the batch maxTimestamp for max-timestamp). */
+  timestamp?: number;
+  /** For a special timestamp: the log start offset used and where it came from. */
+  logStartOffset?: number;
+  logStartOffsetSource?: LogStartSource;
+  /**
+   * For a special timestamp: the leader epoch a broker's ListOffsets answer carries, or null (none):
+   * latest: the last leader-epoch-checkpoint entry; earliest: the first entry when it starts at or
+   * below the log start offset; max-timestamp: the batch's partitionLeaderEpoch when >= 0.
+   */
+  leaderEpoch?: number | null;
   /** Bytes of .log data read from the start position to the end of the batch found. */
   bytesScanned: number;
   /** What was done, step by step (for --explain). */
@@ -29,8 +44,25 @@ export interface LookupResult {
 
 export interface LookupOptions {
   offset?: number;
+  /** Epoch milliseconds, or one of ListOffsets' special values -1..-5 (SPECIAL_TIMESTAMPS). */
   timestamp?: number;
 }
+
+/**
+ * ListOffsetsRequest's special timestamps (EARLIEST_TIMESTAMP = -2, LATEST_TIMESTAMP = -1,
+ * MAX_TIMESTAMP = -3, EARLIEST_LOCAL_TIMESTAMP = -4, LATEST_TIERED_TIMESTAMP = -5), as
+ * UnifiedLog.fetchOffsetByTimestamp answers them.
+ */
+export const SPECIAL_TIMESTAMPS = { latest: -1, earliest: -2, 'max-timestamp': -3, 'earliest-local': -4, 'latest-tiered': -5 } as const;
+export type SpecialTimestamp = keyof typeof SPECIAL_TIMESTAMPS;
+
+export function specialTimestampName(ts: number): SpecialTimestamp | null {
+  for (const [k, v] of Object.entries(SPECIAL_TIMESTAMPS)) if (v === ts) return k as SpecialTimestamp;
+  return null;
+}
+
+/** Where the log start offset came from. */
+export type LogStartSource = 'log-start-offset-checkpoint' | 'first-segment';
 
 /**
  * The segments of a partition by name only: index names and the log size are read for the one or
@@ -39,6 +71,7 @@ export interface LookupOptions {
 interface PartitionDir extends SegmentListing {
   dir: string;
   segments: Segment[];
+  logStart?: LogStart;
 }
 
 type Segment = SegmentFiles & { logSize?: number };
@@ -61,9 +94,88 @@ function logSize(dir: string, seg: Segment): number {
 
 export function lookup(dir: string, opts: LookupOptions): LookupResult {
   if ((opts.offset === undefined) === (opts.timestamp === undefined)) throw new UsageError('give exactly one of --offset or --timestamp');
+  if (opts.timestamp !== undefined && opts.timestamp < 0 && specialTimestampName(opts.timestamp) === null) {
+    throw new UsageError(`--timestamp: ${opts.timestamp} is neither a timestamp (>= 0) nor one of ListOffsets' special values -1 latest, -2 earliest, -3 max-timestamp, -4 earliest-local, -5 latest-tiered`);
+  }
   const part = scanPartition(dir);
   if (part.segments.length === 0) throw new NotFoundError('EMPTY_PARTITION', 'the directory holds no .log segments', { file: dir });
-  return opts.offset !== undefined ? lookupOffset(part, opts.offset) : lookupTimestamp(part, opts.timestamp!);
+  if (opts.offset !== undefined) return lookupOffset(part, opts.offset);
+  const special = specialTimestampName(opts.timestamp!);
+  return special ? lookupSpecial(part, special) : lookupTimestamp(part, opts.timestamp!);
+}
+
+/**
+ * The partition's log start offset as the broker loads it (LogLoader / UnifiedLog): the entry for
+ * this `<topic>-<partition>` in the log dir's `log-start-offset-checkpoint` (the partition
+ * directory's parent) when there is one, but never below the first segment's base offset
+ * (max(checkpoint, first segment base), the rule for a log without tiered storage).
+ */
+export function logStartOffsetOf(dir: string, firstSegmentBase: number): LogStart {
+  const m = /^(.+)-(\d+)$/.exec(path.basename(path.resolve(dir)));
+  if (m) {
+    const file = path.join(path.dirname(path.resolve(dir)), 'log-start-offset-checkpoint');
+    let text: string | null = null;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, file);
+    }
+    if (text !== null) {
+      const entry = parseLogDirCheckpoint(text, file).find((e) => e.topic === m[1] && e.partition === Number(m[2]));
+      if (entry && entry.offset > firstSegmentBase) return { logStartOffset: entry.offset, source: 'log-start-offset-checkpoint', file, checkpointOffset: entry.offset };
+      if (entry) return { logStartOffset: firstSegmentBase, source: 'first-segment', checkpointOffset: entry.offset };
+    }
+  }
+  return { logStartOffset: firstSegmentBase, source: 'first-segment', checkpointOffset: null };
+}
+
+export interface LogStart {
+  logStartOffset: number;
+  source: LogStartSource;
+  /** The checkpoint file, when it gave the log start offset. */
+  file?: string;
+  /** This partition's entry in log-start-offset-checkpoint, whatever its value (null: no entry). */
+  checkpointOffset: number | null;
+}
+
+function logStartOf(part: PartitionDir): LogStart {
+  if (part.logStart === undefined) part.logStart = logStartOffsetOf(part.dir, part.segments[0]!.baseOffset);
+  return part.logStart;
+}
+
+/**
+ * LeaderEpochFileCache.truncateFromEnd(end) (drop entries starting at or after it) then
+ * truncateFromStart(start) (entries starting at or before it collapse into the last of them, moved
+ * to start).
+ */
+export function loadedEpochs(entries: LeaderEpochEntry[], end: number, start: number): LeaderEpochEntry[] {
+  let out = entries.filter((e) => e.startOffset < end);
+  const before = out.filter((e) => e.startOffset <= start);
+  if (before.length > 0) out = [{ epoch: before[before.length - 1]!.epoch, startOffset: start }, ...out.filter((e) => e.startOffset > start)];
+  return out;
+}
+
+/** The partition's leader-epoch-checkpoint entries (LeaderEpochFileCache), empty when it has none. */
+function leaderEpochs(dir: string): LeaderEpochEntry[] {
+  const file = path.join(dir, 'leader-epoch-checkpoint');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError(e, file);
+  }
+  try {
+    return parseLeaderEpochCheckpoint(text, file);
+  } catch (e) {
+    // The epoch is a detail of the answer: a damaged checkpoint leaves it unknown (null), not the offset.
+    if (e instanceof KsegError) return [];
+    throw e;
+  }
+}
+
+function describeLogStart(ls: LogStart): string {
+  return ls.source === 'first-segment' ? `log start offset ${ls.logStartOffset} (the first segment's base offset; no log-start-offset-checkpoint entry above it)` : `log start offset ${ls.logStartOffset} (from ${ls.file})`;
 }
 
 /** Largest segment base offset <= target (Kafka's segments.floorSegment). */
@@ -205,13 +317,15 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
   const dir = part.dir;
   const segs = part.segments;
   const steps: string[] = [];
-  const logStart = segs[0]!.baseOffset;
+  const ls = logStartOf(part);
+  const logStart = ls.logStartOffset;
   const outOfRange = (): NotFoundError => {
     const end = logEndOffset(dir, part);
-    return new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${target} is outside the log [logStartOffset ${logStart}, logEndOffset ${end})`, { file: dir });
+    const why = target < logStart && ls.source === 'log-start-offset-checkpoint' ? `; the log start offset comes from ${ls.file} (offsets below it were deleted by retention or DeleteRecords; a fetch gets OFFSET_OUT_OF_RANGE)` : '';
+    return new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${target} is outside the log [logStartOffset ${logStart}, logEndOffset ${end})${why}`, { file: dir });
   };
   let i = floorSegment(segs, target);
-  if (i < 0) throw outOfRange();
+  if (i < 0 || target < logStart) throw outOfRange();
   steps.push(`${segs.length} segments; binary search by base offset: ${segs[i]!.log} (base ${segs[i]!.baseOffset}) is the last with base <= ${target}` + (segs[i + 1] ? `; next starts at ${segs[i + 1]!.baseOffset}` : ' (the active segment)'));
   for (; i < segs.length; i++) {
     const seg = part.withIndexes(segs[i]!);
@@ -259,44 +373,102 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
   throw outOfRange();
 }
 
+/**
+ * The segment's largest timestamp as LogSegment.largestTimestamp gives it: the time index's last
+ * entry (or, with no usable entry, the largest batch maxTimestamp, which is what the broker's
+ * time index holds once it has loaded and, if need be, rebuilt the segment), and when that is
+ * below 0 (v0 data, or no timestamps at all) the .log file's last-modified time.
+ */
+function largestTimestamp(dir: string, seg: Segment, tidx: IndexView | null, active: boolean): { ts: number; from: 'timeindex' | 'batches' | 'mtime' } {
+  const m = maxTimestampSoFar(dir, seg, tidx, active);
+  if (m.ts >= 0) return { ts: m.ts, from: m.from };
+  const p = path.join(dir, seg.log);
+  try {
+    return { ts: Math.floor(fs.statSync(p).mtimeMs), from: 'mtime' };
+  } catch (e) {
+    throw ioError(e, p);
+  }
+}
+
+/**
+ * The segment's largest timestamp and the last offset of the first batch that reached it
+ * (LogSegment.maxTimestampSoFar / the time index's last entry). With no usable time-index entry the
+ * batch headers give what the broker's rebuilt index would hold. For the active segment the batches
+ * after the last entry are read too: entries are added only every index.interval.bytes, and a broker
+ * that crashed had its newest batches only in memory (recovery puts them back in the index).
+ */
+function maxTimestampSoFar(dir: string, seg: Segment, tidx: IndexView | null, active: boolean): { ts: number; offset: number | null; from: 'timeindex' | 'batches' } {
+  let ts = -1;
+  let offset: number | null = null;
+  let start = 0;
+  if (tidx && tidx.count > 0) {
+    const e = timeIndexEntry(tidx.buf, tidx.count - 1, seg.baseOffset);
+    ts = e.timestamp;
+    offset = e.offset;
+    if (!active) return { ts, offset, from: 'timeindex' };
+    const idx = loadOffsetIndex(dir, seg);
+    const slot = idx && idx.count > 0 ? lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, e.offset) : -1;
+    start = slot >= 0 ? offsetIndexEntry(idx!.buf, slot, seg.baseOffset).position : 0;
+  }
+  const fromIndex = ts;
+  const src = openLog(dir, seg);
+  try {
+    const gen = logEntries(src, { file: seg.log, start, checkCrc: false });
+    for (;;) {
+      const n = gen.next();
+      if (n.done) break;
+      if (n.value.kind === 'batch' && n.value.batch.maxTimestamp > ts) {
+        ts = n.value.batch.maxTimestamp;
+        offset = n.value.batch.lastOffset;
+      }
+    }
+  } finally {
+    src.close();
+  }
+  return { ts, offset, from: tidx && tidx.count > 0 && ts === fromIndex ? 'timeindex' : 'batches' };
+}
+
+/**
+ * A timestamp >= 0 (UnifiedLog.searchOffsetInLocalLog): the first segment whose largest timestamp
+ * is >= T is the only one searched (LogSegment.findOffsetByTimestamp from offset
+ * max(time-index floor entry, log start offset)); when it holds no record with timestamp >= T at
+ * or above the log start offset, the broker answers no offset, and so does kseg.
+ */
 function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
   const dir = part.dir;
   const steps: string[] = [];
-  const logStart = part.segments[0]!.baseOffset;
-  for (const s of part.segments) {
-    const seg = part.withIndexes(s);
-    const tidx = loadTimeIndex(dir, seg);
-    let largest = -1;
-    if (tidx && tidx.count > 0) largest = readInt64(tidx.buf, (tidx.count - 1) * 12);
-    else {
-      // No time index entries: the segment's largest timestamp comes from its batch headers.
-      const src = openLog(dir, seg);
-      try {
-        const gen = logEntries(src, { file: seg.log, checkCrc: false });
-        for (;;) {
-          const n = gen.next();
-          if (n.done) break;
-          if (n.value.kind === 'batch' && n.value.batch.maxTimestamp > largest) largest = n.value.batch.maxTimestamp;
-        }
-      } finally {
-        src.close();
-      }
-    }
-    if (largest < target) {
-      steps.push(`${seg.log}: largest timestamp ${largest} < ${target}; skipped`);
+  const ls = logStartOf(part);
+  const logStart = ls.logStartOffset;
+  for (let i = 0; i < part.segments.length; i++) {
+    const s = part.segments[i]!;
+    const next = part.segments[i + 1];
+    if (next && next.baseOffset <= logStart) {
+      // UnifiedLog.deleteOldSegments removes a segment whose successor starts at or below the log
+      // start offset; a broker's timestamp search never sees it.
+      steps.push(`${s.log}: entirely below the ${describeLogStart(ls)}; skipped (the broker deletes such segments)`);
       continue;
     }
-    let startOffset = seg.baseOffset;
+    const seg = part.withIndexes(s);
+    const tidx = loadTimeIndex(dir, seg);
+    const largest = largestTimestamp(dir, seg, tidx, i === part.segments.length - 1);
+    const fromWhat = largest.from === 'timeindex' ? `its ${seg.timeindex}'s last entry` : largest.from === 'batches' ? 'its batch headers (beyond its time index)' : `the .log file's modification time (no timestamps >= 0 in the segment, LogSegment.largestTimestamp)`;
+    if (largest.ts < target) {
+      steps.push(`${seg.log}: largest timestamp ${largest.ts} (from ${fromWhat}) < ${target}; skipped`);
+      continue;
+    }
+    steps.push(`${seg.log}: largest timestamp ${largest.ts} (from ${fromWhat}) >= ${target}: the first such segment, the only one searched (UnifiedLog.searchOffsetInLocalLog)`);
+    let startOffset = Math.max(seg.baseOffset, logStart);
     let timeIndexEntryFound: { timestamp: number; offset: number } | null = null;
     if (tidx && tidx.count > 0) {
       const slot = lookupTimeSlot(tidx.buf, tidx.count, target);
       if (slot >= 0) {
         const e = timeIndexEntry(tidx.buf, slot, seg.baseOffset);
         timeIndexEntryFound = { timestamp: e.timestamp, offset: e.offset };
-        startOffset = Math.max(e.offset, seg.baseOffset);
+        startOffset = Math.max(e.offset, logStart);
         steps.push(`${seg.timeindex}: floor lookup for ${target} -> entry #${slot} (timestamp ${e.timestamp}, offset ${e.offset})`);
-      } else steps.push(`${seg.timeindex}: no entry <= ${target}; starting at the segment base`);
+      } else steps.push(`${seg.timeindex}: no entry <= ${target}; starting at offset ${startOffset}`);
     }
+    if (logStart > seg.baseOffset) steps.push(`records below the ${describeLogStart(ls)} are not answered`);
     let start = 0;
     let indexEntry: { offset: number; position: number } | null = null;
     const idx = loadOffsetIndex(dir, seg);
@@ -331,8 +503,145 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     } finally {
       src.close();
     }
-    steps.push(`${seg.log}: no record with timestamp >= ${target} from position ${start}`);
+    const later = part.segments.length - 1 - i;
+    throw new NotFoundError(
+      'TIMESTAMP_NOT_FOUND',
+      `no record has a timestamp >= ${target}: ${seg.log} is the first segment whose largest timestamp (${largest.ts}, from ${fromWhat}) is >= ${target}, and it holds no record with timestamp >= ${target} at or above offset ${logStart}; a broker searches only that segment and answers no offset` + (later > 0 ? ` (${later} later segment(s) not searched, as by Kafka)` : ''),
+      { file: dir },
+    );
   }
-  throw new NotFoundError('TIMESTAMP_NOT_FOUND', `no record has a timestamp >= ${target}`, { file: dir });
+  throw new NotFoundError('TIMESTAMP_NOT_FOUND', `no record has a timestamp >= ${target} (every segment's largest timestamp is below it)`, { file: dir });
 }
 
+/** The log end offset and the segment it is in, with the bytes read to find it. */
+function logEnd(part: PartitionDir): { offset: number; segment: Segment; bytesScanned: number; start: number } {
+  const dir = part.dir;
+  const last = part.withIndexes(part.segments[part.segments.length - 1]!);
+  const idx = loadOffsetIndex(dir, last);
+  const start = idx && idx.count > 0 ? offsetIndexEntry(idx.buf, idx.count - 1, last.baseOffset).position : 0;
+  return { offset: logEndOffset(dir, part), segment: last, bytesScanned: logSize(dir, last) - start, start };
+}
+
+/**
+ * ListOffsets' special timestamps, as UnifiedLog.fetchOffsetByTimestamp answers them on a log
+ * without tiered storage (offline, kseg sees only the local segments).
+ */
+function lookupSpecial(part: PartitionDir, special: SpecialTimestamp): LookupResult {
+  const code = SPECIAL_TIMESTAMPS[special];
+  const ls = logStartOf(part);
+  const label = `${special} (${code})`;
+  // The cache as the broker holds it after loading (LogLoader): truncateFromEnd(log end offset), then
+  // truncateFromStart(the log-start-offset-checkpoint value, 0 without one).
+  const epochs = loadedEpochs(leaderEpochs(part.dir), logEndOffset(part.dir, part), ls.checkpointOffset ?? 0);
+  const first = epochs[0];
+  const earliestEpoch = first && first.startOffset <= ls.logStartOffset ? first.epoch : null;
+  const noRecord = (offset: number, seg: Segment, steps: string[], bytesScanned: number, leaderEpoch: number | null): LookupResult => ({
+    offset,
+    segment: seg.log,
+    segmentBaseOffset: seg.baseOffset,
+    indexEntry: null,
+    batch: null,
+    record: null,
+    bytesScanned,
+    steps,
+    special,
+    timestamp: -1,
+    logStartOffset: ls.logStartOffset,
+    logStartOffsetSource: ls.source,
+    leaderEpoch,
+  });
+  switch (special) {
+    case 'latest': {
+      const end = logEnd(part);
+      const steps = [
+        `${label}: ListOffsets answers the log end offset, the offset the next record will get; no record is there (timestamp -1)`,
+        `read ${end.segment.log} (the active segment) from position ${end.start} (its last usable .index entry) to its end: log end offset ${end.offset}`,
+      ];
+      const latestEpoch = epochs.length ? epochs[epochs.length - 1]!.epoch : null;
+      return noRecord(end.offset, end.segment, steps, end.bytesScanned, latestEpoch);
+    }
+    case 'earliest':
+    case 'earliest-local': {
+      const firstBase = part.segments[0]!.baseOffset;
+      const steps = [
+        special === 'earliest'
+          ? `${label}: ListOffsets answers the ${describeLogStart(ls)} (timestamp -1)`
+          : `${label}: without tiered storage a broker answers the log start offset, as for earliest; with tiered storage, the first offset still on local disk. Offline both are max(log start offset, first local segment base ${firstBase}) = ${ls.logStartOffset}; ${describeLogStart(ls)}`,
+      ];
+      const end = logEndOffset(part.dir, part);
+      if (ls.logStartOffset >= end) {
+        steps.push(`the log is empty (log start offset ${ls.logStartOffset} = log end offset ${end}): no record at that offset`);
+        const seg = part.segments[floorSegment(part.segments, ls.logStartOffset)] ?? part.segments[0]!;
+        return noRecord(ls.logStartOffset, seg, steps, 0, earliestEpoch);
+      }
+      const r = lookupOffset(part, ls.logStartOffset);
+      return { ...r, steps: [...steps, ...r.steps], special, timestamp: -1, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: earliestEpoch };
+    }
+    case 'max-timestamp':
+      return lookupMaxTimestamp(part, label, ls);
+    case 'latest-tiered':
+      throw new NotFoundError(
+        'NO_TIERED_OFFSET',
+        `${label}: the highest offset copied to remote (tiered) storage is known only to the broker's remote log metadata, not to files on disk; a broker with tiered storage disabled for the topic answers offset -1 (unknown). Offline kseg has no tiered offset to give`,
+        { file: part.dir },
+      );
+  }
+}
+
+/**
+ * MAX_TIMESTAMP (-3), as UnifiedLog.fetchOffsetByTimestamp does since KIP-734 and KAFKA-16342
+ * (3.8+): the segment with the largest maxTimestampSoFar (the first one on a tie), a floor lookup
+ * in its .index for the time index's offset of that timestamp, then the first batch from there
+ * whose maxTimestamp equals it, and in that batch the first record carrying that timestamp
+ * (RecordBatch.offsetOfMaxTimestamp). v0 batches have no timestamp: no answer.
+ */
+function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): LookupResult {
+  const dir = part.dir;
+  const steps: string[] = [`${label}: the record with the largest timestamp (the first such record, in offset order, on a tie)`];
+  let best: { seg: Segment; ts: number; offset: number | null } | null = null;
+  for (let i = 0; i < part.segments.length; i++) {
+    const seg = part.withIndexes(part.segments[i]!);
+    const { ts, offset } = maxTimestampSoFar(dir, seg, loadTimeIndex(dir, seg), i === part.segments.length - 1);
+    if (best === null || ts > best.ts) best = { seg, ts, offset };
+  }
+  if (!best || best.ts < 0) throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no batch carries a timestamp (v0 data, or timestamps of -1): a broker answers no offset`, { file: dir });
+  const seg = best.seg;
+  steps.push(`${seg.log} has the largest timestamp, ${best.ts}` + (best.offset !== null ? ` (at offset ${best.offset})` : ''));
+  let start = 0;
+  let indexEntry: { offset: number; position: number } | null = null;
+  const idx = loadOffsetIndex(dir, seg);
+  if (idx && idx.count > 0 && best.offset !== null) {
+    const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, best.offset);
+    if (slot >= 0) {
+      const e = offsetIndexEntry(idx.buf, slot, seg.baseOffset);
+      indexEntry = { offset: e.offset, position: e.position };
+      start = e.position;
+      steps.push(`${seg.index}: floor lookup for offset ${best.offset} -> entry #${slot} (offset ${e.offset}, position ${e.position})`);
+    }
+  }
+  const src = openLog(dir, seg);
+  try {
+    const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
+    let batches = 0;
+    for (;;) {
+      const n = gen.next();
+      if (n.done) break;
+      if (n.value.kind === 'bad-entry') throw n.value.error;
+      batches++;
+      const b = n.value.batch;
+      if (b.maxTimestamp !== best.ts) continue;
+      for (const r of batchRecords(b)) {
+        if (r.timestamp === best.ts) {
+          checkBatchCrc(b);
+          steps.push(`scanned ${batches} batch(es) from position ${start}: the first batch with maxTimestamp ${best.ts} is at position ${b.position}; its first record with that timestamp is offset ${r.offset}`);
+          return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, batch: b, record: r, bytesScanned: b.position + b.size - start, steps, special: 'max-timestamp', timestamp: b.maxTimestamp, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null };
+        }
+      }
+      // A batch whose header claims the maximum but no record carries it: Kafka answers nothing.
+      break;
+    }
+  } finally {
+    src.close();
+  }
+  throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no record in ${seg.log} carries its largest timestamp ${best.ts} (the time index or batch header disagrees with the records); a broker answers no offset`, { file: dir });
+}

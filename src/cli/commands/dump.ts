@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { dump, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
+import { dump, javaFilePath, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
+import { KafkaReport } from '../kafka-report.js';
 import { KsegError, UsageError } from '../../format/errors.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter } from '../ndjson-writer.js';
-import { batchJson, kafkaBatchLine, kafkaRecordLine } from '../render.js';
+import { batchJson, kafkaBatchLine, kafkaRecordLine, kafkaSnapshotLine } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { exitFor } from '../main.js';
@@ -28,6 +29,8 @@ interface DumpFlags {
   valueDecoder?: string;
   headerDecoder?: string;
   printData?: boolean;
+  indexSanityCheck?: boolean;
+  verifyIndexOnly?: boolean;
 }
 
 export function register(program: Command): void {
@@ -51,6 +54,8 @@ export function register(program: Command): void {
     .option('--value-decoder <d>', DECODER_HELP)
     .option('--header-decoder <d>', DECODER_HELP)
     .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
+    .option('--index-sanity-check', 'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)')
+    .option('--verify-index-only', 'kafka formats, .index/.timeindex: check entries against the .log and report mismatches on stderr, without printing the entries')
     .addHelpText('after', `
 Examples:
   kseg dump /var/lib/kafka/orders-3                       records of every segment
@@ -80,18 +85,28 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   if (flags.timeindex) parts.push('timeindex');
   if (flags.txnindex) parts.push('txnindex');
   if (flags.snapshot) parts.push('snapshot');
+  const kafka = format === 'kafka' || format === 'kafka4';
+  if (!kafka && (flags.indexSanityCheck || flags.verifyIndexOnly)) {
+    throw new UsageError('--index-sanity-check and --verify-index-only are kafka-dump-log.sh options: use them with --format kafka or kafka4 (`kseg verify` checks indexes in depth)');
+  }
   const opts: DumpOptions = {
     records: !flags.batches,
     fromOffset: flags.fromOffset,
     toOffset: flags.toOffset,
     maxBytes: flags.maxBytes,
     parts: parts.length > 0 ? parts : undefined,
+    checkIndexes: kafka,
+    indexSanityOnly: kafka && flags.indexSanityCheck === true,
+    verifyIndexOnly: kafka && flags.verifyIndexOnly === true,
+    offsetGaps: kafka,
+    kafkaIgnoresUnknown: kafka,
   };
   const json = format === 'json' || format === 'ndjson';
   if (json) return runJsonDump(paths, opts, format === 'json', decoders);
   const out = new Output();
   let errors = 0;
-  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
+  const report = kafka ? new KafkaReport(format) : null;
+  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts, report!);
   try {
     for (const ev of dump(paths, opts)) {
       if (ev.type === 'note') {
@@ -112,6 +127,8 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   } finally {
     await out.flush();
   }
+  // kafka-dump-log.sh's report after all files (stderr).
+  if (report) for (const l of report.lines()) process.stderr.write(l + '\n');
   warnInvalidUtf8();
   return errors > 0 ? 3 : 0;
 }
@@ -271,16 +288,25 @@ export function isoTime(ts: number): string {
 }
 
 /** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */
-function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions): (ev: DumpEvent) => void {
+function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions, report: KafkaReport): (ev: DumpEvent) => void {
   const textOpts = { printData: flags.printData !== false, legacyBrace: format === 'kafka' };
   let baseOfFile = 0;
   return (ev) => {
+    report.add(ev);
     switch (ev.type) {
       case 'file':
-        out.line(`Dumping ${ev.path}`);
+        // The tool prints java.io.File's form of the path it was given.
+        out.line(`Dumping ${javaFilePath(ev.path)}`);
         baseOfFile = ev.baseOffset ?? 0;
         if (ev.kind === 'log') out.line(`Log starting offset: ${baseOfFile}`);
-        else if (ev.kind === 'index' && ev.size < 8) out.line(`${ev.path} is empty.`);
+        else if (ev.kind === 'index' && ev.size < 8) out.line(`${javaFilePath(ev.path)} is empty.`);
+        break;
+      case 'ignored':
+        out.line(`Dumping ${javaFilePath(ev.path)}`);
+        process.stderr.write(`Ignoring unknown file ${javaFilePath(ev.path)}\n`);
+        break;
+      case 'sanity-passed':
+        out.line(`${javaFilePath(ev.path)} passed sanity check.`);
         break;
       case 'batch':
         out.line(kafkaBatchLine(ev.batch));
@@ -298,14 +324,11 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         out.line(`version: ${ev.entry.version} producerId: ${ev.entry.producerId} firstOffset: ${ev.entry.firstOffset} lastOffset: ${ev.entry.lastOffset} lastStableOffset: ${ev.entry.lastStableOffset}`);
         break;
       case 'snapshot':
-        for (const p of ev.snapshot.producers) {
-          let s = `producerId: ${p.producerId} producerEpoch: ${p.producerEpoch} coordinatorEpoch: ${p.coordinatorEpoch} currentTxnFirstOffset: ${p.currentTxnFirstOffset < 0 ? 'OptionalLong.empty' : `OptionalLong[${p.currentTxnFirstOffset}]`} lastTimestamp: ${p.timestamp}`;
-          if (p.lastOffset >= 0) s += ` firstSequence: ${p.lastSequence - p.offsetDelta} lastSequence: ${p.lastSequence} lastOffset: ${p.lastOffset} offsetDelta: ${p.offsetDelta} timestamp: ${p.timestamp}`;
-          out.line(s);
-        }
+        for (const p of ev.snapshot.producers) out.line(kafkaSnapshotLine(p, format === 'kafka'));
         break;
       case 'log-end':
-        if (opts.maxBytes === undefined && ev.stop.reason !== 'corrupt-size' && ev.size - ev.validBytes > 0) out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
+        // The tool prints this only while --max-bytes is at its default, Integer.MAX_VALUE (given or not).
+        if ((opts.maxBytes === undefined || opts.maxBytes === 2147483647) && ev.stop.reason !== 'corrupt-size' && ev.stop.reason !== 'max-bytes' && ev.size - ev.validBytes > 0) out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
         break;
       default:
         break;

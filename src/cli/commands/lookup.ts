@@ -1,9 +1,18 @@
 import type { Command } from 'commander';
-import { lookup } from '../../ops/lookup.js';
+import { lookup, SPECIAL_TIMESTAMPS, type SpecialTimestamp } from '../../ops/lookup.js';
+import { UsageError } from '../../format/errors.js';
 import { resolveDecoders } from '../decoders.js';
 import { toJson } from '../output.js';
 import { recordJson } from '../render.js';
 import { DECODER_HELP, intArg } from '../options.js';
+
+/** `--timestamp`: epoch milliseconds, a ListOffsets special value (-1..-5) or its name. */
+function timestampArg(v: string): number {
+  const word = v.trim().toLowerCase();
+  if (word in SPECIAL_TIMESTAMPS) return SPECIAL_TIMESTAMPS[word as SpecialTimestamp];
+  if (!/^-?\d+$/.test(word)) throw new UsageError(`--timestamp: '${v}' is not epoch milliseconds, -1..-5, or one of ${Object.keys(SPECIAL_TIMESTAMPS).join(', ')}`);
+  return intArg('--timestamp')(word);
+}
 import { writeStdout } from '../stdout.js';
 
 interface LookupFlags {
@@ -23,7 +32,7 @@ export function register(program: Command): void {
     .description('find the record at an offset (or the first at/after a timestamp) the way a broker does')
     .argument('<dir>', 'partition directory')
     .option('--offset <n>', 'offset to find', intArg('--offset'))
-    .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds, ListOffsets rule)', intArg('--timestamp'))
+    .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds, ListOffsets rule); or ListOffsets\' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)', timestampArg)
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
     .option('--json', 'JSON result (README, "JSON contract")')
     .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
@@ -33,21 +42,30 @@ export function register(program: Command): void {
     .addHelpText('after', `
 Examples:
   kseg lookup /var/lib/kafka/orders-3 --offset 368776 --explain
-  kseg lookup orders-3 --timestamp 1700000000000 --json`)
+  kseg lookup orders-3 --timestamp 1700000000000 --json
+  kseg lookup orders-3 --timestamp latest          log end offset (ListOffsets -1)
+  kseg lookup orders-3 --timestamp max-timestamp   record with the largest timestamp (-3)`)
     .action(async (dir: string, flags: LookupFlags) => {
       const decoders = resolveDecoders(flags);
       const r = lookup(dir, { offset: flags.offset, timestamp: flags.timestamp });
       if (flags.json) {
-        const o: Record<string, unknown> = {
-          offset: r.offset,
-          segment: r.segment,
-          segmentBaseOffset: r.segmentBaseOffset,
-          indexEntry: r.indexEntry,
-        };
+        const o: Record<string, unknown> = { offset: r.offset };
+        if (r.special !== undefined) {
+          o.timestamp = r.timestamp;
+          o.special = r.special;
+        }
+        o.segment = r.segment;
+        o.segmentBaseOffset = r.segmentBaseOffset;
+        o.indexEntry = r.indexEntry;
         if (r.timeIndexEntry !== undefined) o.timeIndexEntry = r.timeIndexEntry;
-        o.batch = { position: r.batch.position, baseOffset: r.batch.baseOffset, lastOffset: r.batch.lastOffset, size: r.batch.size };
-        o.record = recordJson(r.record, r.batch, decoders);
+        o.batch = r.batch ? { position: r.batch.position, baseOffset: r.batch.baseOffset, lastOffset: r.batch.lastOffset, size: r.batch.size } : null;
+        o.record = r.record && r.batch ? recordJson(r.record, r.batch, decoders) : null;
         o.bytesScanned = r.bytesScanned;
+        if (r.special !== undefined) {
+          o.logStartOffset = r.logStartOffset;
+          o.logStartOffsetSource = r.logStartOffsetSource;
+          o.leaderEpoch = r.leaderEpoch ?? null;
+        }
         if (flags.explain) o.steps = r.steps;
         writeStdout(toJson(o) + '\n');
         return;
@@ -58,6 +76,11 @@ Examples:
         r.steps.forEach((s, i) => writeStdout(theme.dim(`${i + 1}. `) + s + '\n'));
         writeStdout('\n');
       }
-      writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);
+      if (r.special !== undefined) {
+        const ts = (r.timestamp !== undefined && r.timestamp >= 0 ? `, timestamp ${r.timestamp}` : '') + (r.leaderEpoch !== undefined && r.leaderEpoch !== null ? `, leader epoch ${r.leaderEpoch}` : '');
+        writeStdout(`${r.special} (${SPECIAL_TIMESTAMPS[r.special]}): offset ${r.offset}${ts}` + (r.record ? '' : r.special === 'latest' ? ' (the log end offset: the next record will get it; no record there yet)' : ' (no record there: the log is empty)') + '\n');
+      }
+      if (r.record && r.batch) writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);
+      else writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n`);
     });
 }

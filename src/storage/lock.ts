@@ -1,0 +1,296 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { IoError, ioError } from '../format/errors.js';
+import { storageNote } from './notes.js';
+import { KSEG_LOCK_FILE } from './segments.js';
+
+/**
+ * kseg's own exclusive lock on a partition directory, so two kseg writers (two compactions, a
+ * truncate during a recover) never interleave. Node has no flock, so the lock is a file created
+ * with O_EXCL: `<partition>/.kseg.lock` holding who took it. It is removed when the command ends,
+ * on error and on process exit; for asynchronous work (compact) also on SIGINT/SIGTERM/SIGHUP. A
+ * synchronous command cannot run a signal handler before it finishes, so it keeps the default
+ * (die at once, crash-safe) and its lock is left stale. A lock whose holder is gone (same host,
+ * pid not running, or the pid now names a process started at another time) is stale and taken over
+ * with a note. Kafka's broker lock (`<log.dir>/.lock`, an fcntl lock) is checked separately
+ * (atomic.ts `assertNotLocked`).
+ *
+ * File content (one JSON object):
+ *   {"pid":N,"host":"…","command":"compact","argv":"…","startedAt":"ISO-8601","processStart":"…","token":"…"}
+ */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  /** The command line, for the message a second writer gets. */
+  argv?: string;
+  startedAt: string;
+  /** Linux: start time of the process (field 22 of /proc/PID/stat), to tell a reused pid. */
+  processStart?: string;
+  token: string;
+}
+
+export interface PartitionLock {
+  file: string;
+  holder: LockHolder;
+  /** The stale lock this acquisition replaced, if any. */
+  tookOver?: LockHolder;
+  release(): void;
+}
+
+interface Held {
+  file: string;
+  holder: LockHolder;
+  count: number;
+}
+
+const held = new Map<string, Held>();
+
+function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses; fields restart after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19]; // field 22 overall: starttime
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process that wrote `h` may still be running (only answerable on the same host). */
+export function holderAlive(h: LockHolder): boolean | 'unknown' {
+  if (h.host !== os.hostname()) return 'unknown';
+  if (h.pid === process.pid) return [...held.values()].some((x) => x.holder.token === h.token);
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    // EPERM: alive, owned by another user.
+  }
+  if (h.processStart !== undefined) {
+    const now = processStart(h.pid);
+    if (now !== undefined && now !== h.processStart) return false; // the pid was reused
+  }
+  return true;
+}
+
+export function describeHolder(h: LockHolder): string {
+  return `pid ${h.pid} on ${h.host}, \`kseg ${h.argv ?? h.command}\`, since ${h.startedAt}`;
+}
+
+function parseHolder(text: string): LockHolder | null {
+  try {
+    const o = JSON.parse(text) as Partial<LockHolder>;
+    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.command === 'string' && typeof o.startedAt === 'string' && typeof o.token === 'string') return o as LockHolder;
+  } catch {
+    /* below */
+  }
+  return null;
+}
+
+function readHolder(file: string): { text: string; holder: LockHolder | null } | null {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return { text, holder: parseHolder(text) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw ioError(e, file);
+  }
+}
+
+/** The live kseg holding `dir`'s lock, if any (for commands that only need to stay out of its way). */
+export function ksegLockHolder(dir: string): LockHolder | null {
+  let file: string;
+  try {
+    file = path.join(fs.realpathSync(dir), KSEG_LOCK_FILE);
+  } catch {
+    return null;
+  }
+  const r = readHolder(file);
+  if (!r) return null;
+  if (!r.holder) return { pid: 0, host: '?', command: '?', startedAt: '?', token: '' };
+  return holderAlive(r.holder) === false ? null : r.holder;
+}
+
+function lockedError(file: string, h: LockHolder | null, alive: boolean | 'unknown'): IoError {
+  if (!h) {
+    return new IoError('KSEG_LOCKED', `the partition is locked by another kseg, but its lock file is unreadable; if no kseg is running on this partition, delete ${file}`, { file });
+  }
+  const remote = alive === 'unknown' ? `; it was taken on another host, so kseg cannot tell whether it still runs: if it does not, delete ${file}` : '';
+  return new IoError('KSEG_LOCKED', `the partition is being changed by another kseg (${describeHolder(h)}); wait for it to finish${remote}`, { file });
+}
+
+/**
+ * Take the partition's kseg lock or throw IoError KSEG_LOCKED (exit 4) naming the holder. The
+ * same process may take it again (counted); `release` undoes one acquisition.
+ */
+export function acquirePartitionLock(dir: string, command: string, opts: { signals?: boolean } = {}): PartitionLock {
+  let real: string;
+  try {
+    real = fs.realpathSync(dir);
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  const file = path.join(real, KSEG_LOCK_FILE);
+  const mine = held.get(file);
+  if (mine) {
+    mine.count++;
+    return { file, holder: mine.holder, release: once(() => releaseOne(file)) };
+  }
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: os.hostname(),
+    command,
+    argv: process.argv.length > 2 ? process.argv.slice(2).join(' ') : undefined,
+    startedAt: new Date().toISOString(),
+    processStart: processStart(process.pid),
+    token: crypto.randomBytes(8).toString('hex'),
+  };
+  const text = JSON.stringify(holder) + '\n';
+  let tookOver: LockHolder | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, file);
+      const cur = readHolder(file);
+      if (!cur) continue; // released meanwhile
+      const alive = cur.holder ? holderAlive(cur.holder) : true;
+      if (alive !== false) throw lockedError(file, cur.holder, alive);
+      if (takeOverStale(file, cur.text)) tookOver = cur.holder!;
+      continue;
+    }
+    try {
+      fs.writeSync(fd, text);
+      fs.fsyncSync(fd);
+    } catch (e) {
+      fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+      throw ioError(e, file);
+    }
+    fs.closeSync(fd);
+    held.set(file, { file, holder, count: 1 });
+    installHandlers(opts.signals ?? false);
+    if (tookOver) storageNote(`took over a stale kseg lock (${describeHolder(tookOver)}: no longer running) on ${real}`);
+    return { file, holder, tookOver, release: once(() => releaseOne(file)) };
+  }
+  const cur = readHolder(file);
+  throw lockedError(file, cur?.holder ?? null, true);
+}
+
+/**
+ * Move a stale lock aside and delete it, unless another process replaced it in the meantime (then
+ * it is put back if the name is still free). True if the stale lock was removed.
+ */
+function takeOverStale(file: string, staleText: string): boolean {
+  const aside = `${file}.stale-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  try {
+    fs.renameSync(file, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ioError(e, file);
+  }
+  let moved = '';
+  try {
+    moved = fs.readFileSync(aside, 'utf8');
+  } catch {
+    /* treated as different */
+  }
+  if (moved !== staleText) {
+    try {
+      fs.linkSync(aside, file);
+    } catch {
+      /* someone else holds the name now; their lock stands */
+    }
+    fs.rmSync(aside, { force: true });
+    return false;
+  }
+  fs.rmSync(aside, { force: true });
+  return true;
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+function releaseOne(file: string): void {
+  const h = held.get(file);
+  if (!h) return;
+  if (--h.count > 0) return;
+  held.delete(file);
+  removeIfOurs(h);
+  if (held.size === 0) removeHandlers();
+}
+
+function removeIfOurs(h: Held): void {
+  try {
+    const cur = readHolder(h.file);
+    if (cur?.holder?.token === h.holder.token) fs.rmSync(h.file, { force: true });
+  } catch {
+    /* the directory may be gone (generate's cleanup) or read-only now; nothing else to do */
+  }
+}
+
+/** Remove every lock this process holds (process exit, fatal signal). */
+export function releaseAllLocks(): void {
+  for (const h of held.values()) removeIfOurs(h);
+  held.clear();
+  removeHandlers();
+}
+
+/**
+ * Run `fn` holding the partition's kseg lock; released when `fn` returns, throws or its promise
+ * settles. `signals`: `fn` is asynchronous, so a signal handler can release the lock mid-way.
+ */
+export function withPartitionLock<T>(dir: string, command: string, fn: () => T, opts: { signals?: boolean } = {}): T {
+  const lock = acquirePartitionLock(dir, command, opts);
+  let r: T;
+  try {
+    r = fn();
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  if (r instanceof Promise) return r.finally(() => lock.release()) as T;
+  lock.release();
+  return r;
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+let installed = false;
+let signalsInstalled = false;
+
+function onExit(): void {
+  releaseAllLocks();
+}
+
+function onSignal(sig: NodeJS.Signals): void {
+  releaseAllLocks();
+  // Die of the signal as without the handler (the shell sees 128 + n).
+  process.kill(process.pid, sig);
+}
+
+function installHandlers(signals: boolean): void {
+  if (!installed) {
+    installed = true;
+    process.on('exit', onExit);
+  }
+  if (signals && !signalsInstalled) {
+    signalsInstalled = true;
+    for (const s of SIGNALS) process.on(s, onSignal);
+  }
+}
+
+function removeHandlers(): void {
+  if (installed) process.removeListener('exit', onExit);
+  if (signalsInstalled) for (const s of SIGNALS) process.removeListener(s, onSignal);
+  installed = signalsInstalled = false;
+}

@@ -235,7 +235,7 @@ function emptyTotals(): CompactTotals {
 /** Compact a partition directory, holding kseg's partition lock unless it is a dry run (storage/lock.ts). */
 export async function compact(dir: string, opts: CompactOptions = {}): Promise<CompactResult> {
   if (opts.dryRun) return compactPartition(dir, opts);
-  return withPartitionLock(dir, 'compact', () => compactPartition(dir, opts), { signals: true });
+  return withPartitionLock(dir, 'compact', () => compactPartition(dir, opts));
 }
 
 async function compactPartition(dir: string, opts: CompactOptions): Promise<CompactResult> {

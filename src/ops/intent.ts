@@ -4,6 +4,7 @@ import { parseLogDirCheckpoint } from '../format/checkpoints.js';
 import { CorruptDataError, ioError } from '../format/errors.js';
 import { TIME_INDEX_ENTRY_SIZE, encodeTimeIndexEntry } from '../format/indexes.js';
 import { fsyncDir, linkedTempFiles, removeDurable, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
+import { leftoverLockFiles } from '../storage/lock.js';
 
 /**
  * The truncation intent record (format doc 8.1). Truncating a partition removes whole segments and
@@ -251,6 +252,10 @@ export function completeIntents(dir: string): CompletedIntents {
       out.tempFilesRemoved.push(n);
     }
   }
+  for (const n of leftoverLockFiles(dir)) {
+    removeDurable(dir, n);
+    out.tempFilesRemoved.push(n);
+  }
   for (const tmp of linkedTempFiles(dir)) {
     removeDurable(path.dirname(tmp), path.basename(tmp));
     fsyncDir(path.dirname(tmp));
@@ -275,6 +280,7 @@ export function describePendingIntents(dir: string): string[] {
     throw ioError(e, dir);
   }
   for (const n of names.sort()) if (n.endsWith(TEMP_SUFFIX)) lines.push(`delete ${n}: temporary file of an interrupted kseg write`);
+  for (const n of leftoverLockFiles(dir)) lines.push(`delete ${n}: helper file of a kseg lock whose process is gone`);
   for (const tmp of linkedTempFiles(dir)) lines.push(`delete ${tmp}: temporary file of an interrupted kseg write through a symbolic link`);
   const intent = readIntent(dir);
   if (intent) {

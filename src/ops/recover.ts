@@ -318,7 +318,7 @@ const FIXED_CODES = new Set([
 function dirEntries(dir: string): Map<string, PlanFile> {
   const files = new Map<string, PlanFile>();
   for (const e of readDirEntries(dir)) {
-    if (e.type !== 'file' || e.name === KSEG_LOCK_FILE) continue;
+    if (e.type !== 'file' || e.name.startsWith(KSEG_LOCK_FILE)) continue;
     const real = path.join(dir, e.name);
     let size: number;
     try {

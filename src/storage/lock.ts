@@ -10,11 +10,11 @@ import { KSEG_LOCK_FILE } from './segments.js';
  * kseg's own exclusive lock on a partition directory, so two kseg writers (two compactions, a
  * truncate during a recover) never interleave. Node has no flock, so the lock is a file created
  * with O_EXCL: `<partition>/.kseg.lock` holding who took it. It is removed when the command ends,
- * on error and on process exit; for asynchronous work (compact) also on SIGINT/SIGTERM/SIGHUP. A
- * synchronous command cannot run a signal handler before it finishes, so it keeps the default
- * (die at once, crash-safe) and its lock is left stale. A lock whose holder is gone (same host,
- * pid not running, or the pid now names a process started at another time) is stale and taken over
- * with a note. Kafka's broker lock (`<log.dir>/.lock`, an fcntl lock) is checked separately
+ * on error and on process exit. SIGINT/SIGTERM keep their default, dying at once: a JavaScript
+ * handler would only run once the (mostly synchronous) work had finished, so Ctrl-C would wait for
+ * the whole command; every write path is crash-safe, and the lock left behind is stale. A lock
+ * whose holder is gone (same host, pid not running, or the pid now names a process started at
+ * another time) is stale and taken over with a note. Kafka's broker lock (`<log.dir>/.lock`, an fcntl lock) is checked separately
  * (atomic.ts `assertNotLocked`).
  *
  * File content (one JSON object):
@@ -126,7 +126,7 @@ function lockedError(file: string, h: LockHolder | null, alive: boolean | 'unkno
  * Take the partition's kseg lock or throw IoError KSEG_LOCKED (exit 4) naming the holder. The
  * same process may take it again (counted); `release` undoes one acquisition.
  */
-export function acquirePartitionLock(dir: string, command: string, opts: { signals?: boolean } = {}): PartitionLock {
+export function acquirePartitionLock(dir: string, command: string): PartitionLock {
   let real: string;
   try {
     real = fs.realpathSync(dir);
@@ -148,37 +148,83 @@ export function acquirePartitionLock(dir: string, command: string, opts: { signa
     processStart: processStart(process.pid),
     token: crypto.randomBytes(8).toString('hex'),
   };
-  const text = JSON.stringify(holder) + '\n';
-  let tookOver: LockHolder | undefined;
-  for (let attempt = 0; attempt < 5; attempt++) {
-    let fd: number;
-    try {
-      fd = fs.openSync(file, 'wx', 0o644);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(e, file);
-      const cur = readHolder(file);
-      if (!cur) continue; // released meanwhile
-      const alive = cur.holder ? holderAlive(cur.holder) : true;
-      if (alive !== false) throw lockedError(file, cur.holder, alive);
-      if (takeOverStale(file, cur.text)) tookOver = cur.holder!;
-      continue;
-    }
-    try {
-      fs.writeSync(fd, text);
-      fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(file, { force: true });
-      throw ioError(e, file);
-    }
-    fs.closeSync(fd);
-    held.set(file, { file, holder, count: 1 });
-    installHandlers(opts.signals ?? false);
+  // The exit handler first: from the moment the lock file exists, an exit removes it.
+  installHandlers();
+  held.set(file, { file, holder, count: 1 });
+  try {
+    const tookOver = createLock(file, JSON.stringify(holder) + '\n');
     if (tookOver) storageNote(`took over a stale kseg lock (${describeHolder(tookOver)}: no longer running) on ${real}`);
     return { file, holder, tookOver, release: once(() => releaseOne(file)) };
+  } catch (e) {
+    held.delete(file);
+    if (held.size === 0) removeHandlers();
+    throw e;
+  }
+}
+
+/**
+ * Create `file` holding `text`, or throw KSEG_LOCKED. The content is written to a private temp
+ * name first and hard-linked to the lock name (link fails if the name exists, like O_EXCL), so
+ * the lock file is never seen empty; file systems without hard links get O_EXCL and a write.
+ * Returns the stale holder it replaced, if any.
+ */
+function createLock(file: string, text: string): LockHolder | undefined {
+  let tookOver: LockHolder | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let created: boolean;
+    try {
+      created = linkNew(file, text);
+    } catch (e) {
+      throw ioError(e, file);
+    }
+    if (created) return tookOver;
+    const cur = readHolder(file);
+    if (!cur) continue; // released meanwhile
+    const alive = cur.holder ? holderAlive(cur.holder) : true;
+    if (alive !== false) throw lockedError(file, cur.holder, alive);
+    if (takeOverStale(file, cur.text)) tookOver = cur.holder!;
   }
   const cur = readHolder(file);
   throw lockedError(file, cur?.holder ?? null, true);
+}
+
+/** True if `file` was created with `text`; false if it exists. */
+function linkNew(file: string, text: string): boolean {
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
+  fs.writeFileSync(tmp, text, { flag: 'wx', mode: 0o644 });
+  try {
+    const fd = fs.openSync(tmp, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    try {
+      fs.linkSync(tmp, file);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  // No hard links here: O_EXCL, then the content (a reader may briefly see it empty: "unreadable").
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    fs.writeSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
 }
 
 /**
@@ -239,19 +285,44 @@ function removeIfOurs(h: Held): void {
   }
 }
 
-/** Remove every lock this process holds (process exit, fatal signal). */
+/**
+ * Helper files a killed kseg left beside the lock (`.kseg.lock.<pid>.<hex>` before the link,
+ * `.kseg.lock.stale-<pid>-<hex>` during a takeover) whose process is gone. Names within `dir`.
+ */
+export function leftoverLockFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  const out: string[] = [];
+  for (const n of names) {
+    const m = /^\.kseg\.lock\.(?:stale-)?(\d+)[.-][0-9a-f]+$/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    out.push(n);
+  }
+  return out.sort();
+}
+
+/** Remove every lock this process holds (process exit). */
 export function releaseAllLocks(): void {
   for (const h of held.values()) removeIfOurs(h);
   held.clear();
   removeHandlers();
 }
 
-/**
- * Run `fn` holding the partition's kseg lock; released when `fn` returns, throws or its promise
- * settles. `signals`: `fn` is asynchronous, so a signal handler can release the lock mid-way.
- */
-export function withPartitionLock<T>(dir: string, command: string, fn: () => T, opts: { signals?: boolean } = {}): T {
-  const lock = acquirePartitionLock(dir, command, opts);
+/** Run `fn` holding the partition's kseg lock; released when `fn` returns, throws or its promise settles. */
+export function withPartitionLock<T>(dir: string, command: string, fn: () => T): T {
+  const lock = acquirePartitionLock(dir, command);
   let r: T;
   try {
     r = fn();
@@ -264,33 +335,20 @@ export function withPartitionLock<T>(dir: string, command: string, fn: () => T, 
   return r;
 }
 
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 let installed = false;
-let signalsInstalled = false;
 
 function onExit(): void {
   releaseAllLocks();
 }
 
-function onSignal(sig: NodeJS.Signals): void {
-  releaseAllLocks();
-  // Die of the signal as without the handler (the shell sees 128 + n).
-  process.kill(process.pid, sig);
-}
-
-function installHandlers(signals: boolean): void {
-  if (!installed) {
-    installed = true;
-    process.on('exit', onExit);
-  }
-  if (signals && !signalsInstalled) {
-    signalsInstalled = true;
-    for (const s of SIGNALS) process.on(s, onSignal);
-  }
+function installHandlers(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', onExit);
 }
 
 function removeHandlers(): void {
-  if (installed) process.removeListener('exit', onExit);
-  if (signalsInstalled) for (const s of SIGNALS) process.removeListener(s, onSignal);
-  installed = signalsInstalled = false;
+  if (!installed) return;
+  installed = false;
+  process.removeListener('exit', onExit);
 }

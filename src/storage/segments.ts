@@ -278,7 +278,7 @@ export function partitionFromEntries(dir: string, entries: DirEntry[]): Partitio
       seg[`${p.kind}Size`] = size(name);
       continue;
     }
-    if (name === KSEG_LOCK_FILE) continue;
+    if (name.startsWith(KSEG_LOCK_FILE)) continue; // kseg's lock and its short-lived helper files (lock.ts)
     if (name === 'leader-epoch-checkpoint') out.leaderEpochCheckpoint = name;
     else if (name === 'partition.metadata') out.partitionMetadata = name;
     else out.other.push(name);

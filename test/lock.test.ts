@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compact } from '../src/ops/compact.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { recover } from '../src/ops/recover.js';
@@ -127,6 +127,21 @@ describe('kseg partition lock (in process)', () => {
     expect(e.message).toMatch(/on other-host\.example.*another host/);
     fs.writeFileSync(path.join(dir, LOCK), '');
     expect(thrown(() => truncate(dir, { toOffset: 10 })).message).toMatch(/unreadable/);
+  });
+
+  it('on a read-only file system no lock is needed: a recover with nothing to do still succeeds', () => {
+    const dir = partition();
+    const real = fs.writeFileSync;
+    const spy = vi.spyOn(fs, 'writeFileSync').mockImplementation(((p: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      if (typeof p === 'string' && path.basename(p).startsWith(LOCK)) throw Object.assign(new Error('read-only file system'), { code: 'EROFS' });
+      return (real as (...a: unknown[]) => void)(p, ...rest);
+    }) as typeof fs.writeFileSync);
+    try {
+      expect(recover(dir).actions).toEqual([]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fs.existsSync(path.join(dir, LOCK))).toBe(false);
   });
 
   it('released when the command fails (truncate refusing unfinished compaction work)', () => {

@@ -158,6 +158,9 @@ export function acquirePartitionLock(dir: string, command: string): PartitionLoc
   } catch (e) {
     held.delete(file);
     if (held.size === 0) removeHandlers();
+    // A read-only file system: nobody can change this directory, so there is nothing to exclude;
+    // a run with nothing to do still succeeds, and a write fails with EROFS as it would have.
+    if (e instanceof IoError && e.code === 'EROFS') return { file, holder, release: () => {} };
     throw e;
   }
 }

@@ -18,6 +18,8 @@ export * from './format/varint.js';
 export { openSource, readWholeFile, readerKind, type ByteSource, type OpenOptions } from './storage/source.js';
 export { logEntries, type LogItem, type StopInfo, type StopReason } from './storage/log-reader.js';
 export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, type PartitionDir, type Segment } from './storage/segments.js';
+export { acquirePartitionLock, withPartitionLock, ksegLockHolder, type LockHolder, type PartitionLock } from './storage/lock.js';
+export { onStorageNote } from './storage/notes.js';
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, type LookupResult, type LookupOptions } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';

@@ -140,7 +140,7 @@ export function linkedTempFiles(dir: string): string[] {
   return [...out].sort();
 }
 
-/** Rename with a fault point and a directory fsync (a symbolic link is renamed itself, as File.renameTo does). */
+/** Rename with a fault point and a directory fsync (a symbolic link is renamed itself, as Kafka's FileRecords.renameTo / Files.move does). */
 export function renameDurable(dir: string, from: string, to: string): void {
   faultPoint(`rename ${from} -> ${to}`);
   try {
@@ -153,8 +153,9 @@ export function renameDurable(dir: string, from: string, to: string): void {
 
 /**
  * Delete with a fault point (no error if already gone). A symbolic link is removed itself, never
- * its target: Kafka's segment delete (rename to .deleted, then Files.deleteIfExists) acts on the
- * link the same way, and the target on the other disk is left for the operator.
+ * its target: Kafka's segment delete acts on the link the same way (LogSegment.changeFileSuffixes
+ * moves the link to .deleted with Files.move; FileRecords.deleteIfExists calls
+ * Files.deleteIfExists, which removes a link, not its target). The target is left for the operator.
  */
 export function removeDurable(dir: string, name: string): void {
   faultPoint(`delete ${name}`);

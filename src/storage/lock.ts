@@ -134,6 +134,8 @@ export function acquirePartitionLock(dir: string, command: string): PartitionLoc
     throw ioError(e, dir);
   }
   const file = path.join(real, KSEG_LOCK_FILE);
+  // Not a directory: nothing to lock; the command reports the path the way it always has.
+  if (!fs.statSync(real).isDirectory()) return { file, holder: { pid: process.pid, host: os.hostname(), command, startedAt: new Date().toISOString(), token: '' }, release: () => {} };
   const mine = held.get(file);
   if (mine) {
     mine.count++;

@@ -264,3 +264,39 @@ describe('lock helper files a killed kseg left', () => {
     expect(fs.readdirSync(dir).filter((f) => f.startsWith(LOCK))).toEqual([]);
   });
 });
+
+describe('log-dir checkpoint files shared by partitions (kseg lock on the log dir)', () => {
+  it('compact re-reads cleaner-offset-checkpoint before writing: an entry another kseg wrote meanwhile survives (LogCleanerManager: one file per log dir)', async () => {
+    const root = tmpDir();
+    roots.push(root);
+    const dir = path.join(root, 'orders-3');
+    fs.cpSync(fixture('v2-compact'), dir, { recursive: true });
+    const cp = path.join(root, 'cleaner-offset-checkpoint');
+    fs.writeFileSync(cp, '0\n1\nother 1 5\n');
+    const running = compact(dir, { now: 1_700_000_000_000 }); // has read the checkpoint, not yet written it
+    fs.writeFileSync(cp, '0\n2\nother 1 5\npayments 0 42\n');
+    const r = await running;
+    expect(fs.readFileSync(cp, 'utf8')).toBe(`0\n3\nother 1 5\npayments 0 42\norders 3 ${r.rounds[0]!.endOffset}\n`);
+    expect(fs.existsSync(path.join(root, LOCK))).toBe(false);
+  });
+
+  it('a second kseg waits for the log dir lock while another holds it briefly, then fails naming the holder if it does not end', async () => {
+    const root = tmpDir();
+    roots.push(root);
+    const lockJs = path.join(ROOT, 'dist', 'storage', 'lock.js');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `const { acquirePartitionLock } = await import(${JSON.stringify(lockJs)}); const l = acquirePartitionLock(${JSON.stringify(root)}, 'truncate'); console.log('held'); setTimeout(() => { l.release(); }, 300);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const { withLogDirLock } = await import('../src/storage/lock.js');
+    // Waits (the child releases after 300 ms), then runs.
+    expect(withLogDirLock(root, 'compact', () => 'ran')).toBe('ran');
+    // A holder that stays: refused after the wait, naming it.
+    const sleeper = spawn('sleep', ['60']);
+    children.push(sleeper);
+    fs.writeFileSync(path.join(root, LOCK), JSON.stringify(holder({ pid: sleeper.pid! })));
+    const e = thrown(() => withLogDirLock(root, 'compact', () => 'ran', 100));
+    expect(e).toMatchObject({ code: 'KSEG_LOCKED', exitCode: 4 });
+    expect(e.message).toContain(`the log directory (its shared checkpoint files) is being changed by another kseg (pid ${sleeper.pid}`);
+    sleeper.kill('SIGKILL');
+  });
+});

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, UsageError } from './../format/errors.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, writeFileAtomic } from '../storage/atomic.js';
-import { withPartitionLock } from '../storage/lock.js';
+import { withLogDirLock, withPartitionLock } from '../storage/lock.js';
 import { segmentFileName } from '../storage/segments.js';
 import { buildOffsetMap, cleanGroup, MapBuilder, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
 import { DEFAULT_OFFSET_MAP_BYTES, OffsetMap } from './compact/offset-map.js';
@@ -481,9 +481,13 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
 
   if (!dryRun && result.rounds.length > 0 && cleanerCp) {
     const tp = state.topicPartition!;
-    const entries = cleanerCp.entries.filter((e) => !(e.topic === tp.topic && e.partition === tp.partition));
-    entries.push({ topic: tp.topic, partition: tp.partition, offset: firstDirty });
-    writeFileAtomic(path.dirname(cleanerCp.file), path.basename(cleanerCp.file), encodeLogDirCheckpoint(entries));
+    // Other partitions' entries as they are now (a kseg on another partition may have changed them).
+    withLogDirLock(path.dirname(cleanerCp.file), 'compact', () => {
+      const now = readLogDirCheckpointEntry(dir, 'cleaner-offset-checkpoint', tp);
+      const entries = (now ?? cleanerCp).entries.filter((e) => !(e.topic === tp.topic && e.partition === tp.partition));
+      entries.push({ topic: tp.topic, partition: tp.partition, offset: firstDirty });
+      writeFileAtomic(path.dirname(cleanerCp.file), path.basename(cleanerCp.file), encodeLogDirCheckpoint(entries));
+    });
     result.cleanerOffsetCheckpoint = { file: path.basename(cleanerCp.file), before: cleanerCp.entry?.offset ?? null, after: firstDirty };
     changed.add(path.join('..', path.basename(cleanerCp.file)));
   }

@@ -4,7 +4,7 @@ import { parseLogDirCheckpoint } from '../format/checkpoints.js';
 import { CorruptDataError, ioError } from '../format/errors.js';
 import { TIME_INDEX_ENTRY_SIZE, encodeTimeIndexEntry } from '../format/indexes.js';
 import { fsyncDir, linkedTempFiles, removeDurable, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
-import { leftoverLockFiles } from '../storage/lock.js';
+import { leftoverLockFiles, withLogDirLock } from '../storage/lock.js';
 
 /**
  * The truncation intent record (format doc 8.1). Truncating a partition removes whole segments and
@@ -212,11 +212,14 @@ export function applyIntent(dir: string, intent: Intent): IntentEffect {
   const lso = intent.logStartOffsetCheckpoint;
   if (lso) {
     const parent = path.dirname(path.resolve(dir));
-    const cur = sizeOf(parent, lso.file) === null ? '' : readFile(parent, lso.file).toString('utf8');
-    const entries = parseLogDirCheckpoint(cur, lso.file).filter((e) => !(e.topic === lso.topic && e.partition === lso.partition));
-    entries.push({ topic: lso.topic, partition: lso.partition, offset: lso.offset });
-    const next = encodeLogDirCheckpoint(entries);
-    if (next !== cur) writeFileAtomic(parent, lso.file, next);
+    // Shared by every partition of the log dir: read, change and write it under the log dir's lock.
+    withLogDirLock(parent, 'truncate', () => {
+      const cur = sizeOf(parent, lso.file) === null ? '' : readFile(parent, lso.file).toString('utf8');
+      const entries = parseLogDirCheckpoint(cur, lso.file).filter((e) => !(e.topic === lso.topic && e.partition === lso.partition));
+      entries.push({ topic: lso.topic, partition: lso.partition, offset: lso.offset });
+      const next = encodeLogDirCheckpoint(entries);
+      if (next !== cur) writeFileAtomic(parent, lso.file, next);
+    });
   }
   fsyncDir(dir);
   // 7. Done: the record goes last.

@@ -114,19 +114,19 @@ export function ksegLockHolder(dir: string): LockHolder | null {
   return holderAlive(r.holder) === false ? null : r.holder;
 }
 
-function lockedError(file: string, h: LockHolder | null, alive: boolean | 'unknown'): IoError {
+function lockedError(file: string, h: LockHolder | null, alive: boolean | 'unknown', what: string): IoError {
   if (!h) {
-    return new IoError('KSEG_LOCKED', `the partition is locked by another kseg, but its lock file is unreadable; if no kseg is running on this partition, delete ${file}`, { file });
+    return new IoError('KSEG_LOCKED', `${what} is locked by another kseg, but its lock file is unreadable; if no kseg is running on it, delete ${file}`, { file });
   }
   const remote = alive === 'unknown' ? `; it was taken on another host, so kseg cannot tell whether it still runs: if it does not, delete ${file}` : '';
-  return new IoError('KSEG_LOCKED', `the partition is being changed by another kseg (${describeHolder(h)}); wait for it to finish${remote}`, { file });
+  return new IoError('KSEG_LOCKED', `${what} is being changed by another kseg (${describeHolder(h)}); wait for it to finish${remote}`, { file });
 }
 
 /**
  * Take the partition's kseg lock or throw IoError KSEG_LOCKED (exit 4) naming the holder. The
  * same process may take it again (counted); `release` undoes one acquisition.
  */
-export function acquirePartitionLock(dir: string, command: string): PartitionLock {
+export function acquirePartitionLock(dir: string, command: string, what = 'the partition'): PartitionLock {
   let real: string;
   try {
     real = fs.realpathSync(dir);
@@ -154,7 +154,7 @@ export function acquirePartitionLock(dir: string, command: string): PartitionLoc
   installHandlers();
   held.set(file, { file, holder, count: 1 });
   try {
-    const tookOver = createLock(file, JSON.stringify(holder) + '\n');
+    const tookOver = createLock(file, JSON.stringify(holder) + '\n', what);
     if (tookOver) storageNote(`took over a stale kseg lock (${describeHolder(tookOver)}: no longer running) on ${real}`);
     return { file, holder, tookOver, release: once(() => releaseOne(file)) };
   } catch (e) {
@@ -173,7 +173,7 @@ export function acquirePartitionLock(dir: string, command: string): PartitionLoc
  * the lock file is never seen empty; file systems without hard links get O_EXCL and a write.
  * Returns the stale holder it replaced, if any.
  */
-function createLock(file: string, text: string): LockHolder | undefined {
+function createLock(file: string, text: string, what: string): LockHolder | undefined {
   let tookOver: LockHolder | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
     let created: boolean;
@@ -186,11 +186,11 @@ function createLock(file: string, text: string): LockHolder | undefined {
     const cur = readHolder(file);
     if (!cur) continue; // released meanwhile
     const alive = cur.holder ? holderAlive(cur.holder) : true;
-    if (alive !== false) throw lockedError(file, cur.holder, alive);
+    if (alive !== false) throw lockedError(file, cur.holder, alive, what);
     if (takeOverStale(file, cur.text)) tookOver = cur.holder!;
   }
   const cur = readHolder(file);
-  throw lockedError(file, cur?.holder ?? null, true);
+  throw lockedError(file, cur?.holder ?? null, true, what);
 }
 
 /** True if `file` was created with `text`; false if it exists. */
@@ -338,6 +338,35 @@ export function withPartitionLock<T>(dir: string, command: string, fn: () => T):
   if (r instanceof Promise) return r.finally(() => lock.release()) as T;
   lock.release();
   return r;
+}
+
+/**
+ * Run `fn` holding kseg's lock on a broker log directory, for the read-modify-write of the
+ * log-dir checkpoint files several partitions share (cleaner-offset-checkpoint,
+ * log-start-offset-checkpoint). Those sections take milliseconds, so a second kseg waits for the
+ * lock (up to `waitMs`) instead of failing after its whole run; `fn` must re-read the file.
+ */
+export function withLogDirLock<T>(logDir: string, command: string, fn: () => T, waitMs = 10_000): T {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let lock: PartitionLock;
+    try {
+      lock = acquirePartitionLock(logDir, command, 'the log directory (its shared checkpoint files)');
+    } catch (e) {
+      if (!(e instanceof IoError) || e.code !== 'KSEG_LOCKED' || Date.now() >= deadline) throw e;
+      sleepSync(20);
+      continue;
+    }
+    try {
+      return fn();
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 let installed = false;

@@ -245,6 +245,16 @@ describe('broken symbolic links with partition file names are clear errors, neve
     expect(r.stdout).toBe('');
   });
 
+  it('CLI: generate into a dangling link names it instead of failing on the missing target', () => {
+    const root = tmpDir();
+    roots.push(root);
+    fs.symlinkSync(path.join(root, 'gone'), path.join(root, 'orders-0'));
+    const r = kseg(['generate', path.join(root, 'orders-0'), '--records', '10', '--json']);
+    expect(r.status).toBe(4);
+    expect(JSON.parse(r.stderr.split('\n')[1]!).error).toMatchObject({ code: 'DANGLING_SYMLINK', file: path.join(root, 'orders-0') });
+    expect(fs.existsSync(path.join(root, 'gone'))).toBe(false);
+  });
+
   it('a broken link with a name kseg does not read stays an UNKNOWN_FILE note', () => {
     const dir = copyPartition(fixture('v2-none'));
     roots.push(path.dirname(dir));

@@ -4,7 +4,7 @@ import { encodePartitionMetadata, type LeaderEpochEntry } from '../format/checkp
 import { IoError, UsageError, ioError } from '../format/errors.js';
 import { assertNotLocked, TEMP_SUFFIX } from '../storage/atomic.js';
 import { describeHolder, ksegLockHolder } from '../storage/lock.js';
-import { KSEG_LOCK_FILE, parseSegmentName } from '../storage/segments.js';
+import { KSEG_LOCK_FILE, parseSegmentName, statError } from '../storage/segments.js';
 import { applyCorruption, type CorruptionReport } from './generate/corrupt.js';
 import { resolveGenerateOptions, type GenerateOptions } from './generate/options.js';
 import { Prng } from './generate/prng.js';
@@ -153,7 +153,14 @@ function prepareDir(dir: string, force: boolean): { createdDir: boolean; replace
   try {
     st = fs.statSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, dir);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw statError(e, dir);
+    let link = false;
+    try {
+      link = fs.lstatSync(dir).isSymbolicLink();
+    } catch {
+      /* not there: created below */
+    }
+    if (link) throw statError(e, dir); // a dangling link: say so rather than create its target
   }
   if (!st) {
     try {

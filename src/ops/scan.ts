@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ioError, KsegError, UsageError } from '../format/errors.js';
+import { KsegError, UsageError } from '../format/errors.js';
 import { scanPartitionDir, subdirectories } from '../storage/segments.js';
 
 /**

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { encodePartitionMetadata, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { IoError, UsageError, ioError } from '../format/errors.js';
 import { assertNotLocked, TEMP_SUFFIX } from '../storage/atomic.js';
-import { describeHolder, ksegLockHolder } from '../storage/lock.js';
-import { KSEG_LOCK_FILE, parseSegmentName, statError } from '../storage/segments.js';
+import { assertNoKsegLock } from '../storage/lock.js';
+import { parseSegmentName, statError } from '../storage/segments.js';
 import { applyCorruption, type CorruptionReport } from './generate/corrupt.js';
 import { resolveGenerateOptions, type GenerateOptions } from './generate/options.js';
 import { Prng } from './generate/prng.js';
@@ -172,8 +172,7 @@ function prepareDir(dir: string, force: boolean): { createdDir: boolean; replace
   }
   if (!st.isDirectory()) throw new IoError('ENOTDIR', 'OUT_DIR exists and is not a directory', { file: dir });
   assertNotLocked(dir, false);
-  const kseg = ksegLockHolder(dir);
-  if (kseg) throw new IoError('KSEG_LOCKED', `the partition is being changed by another kseg (${describeHolder(kseg)}); wait for it to finish`, { file: path.join(dir, KSEG_LOCK_FILE) });
+  assertNoKsegLock(dir);
   let names: string[];
   try {
     names = fs.readdirSync(dir).sort();

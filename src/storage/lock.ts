@@ -100,7 +100,10 @@ function readHolder(file: string): { text: string; holder: LockHolder | null } |
   }
 }
 
-/** The live kseg holding `dir`'s lock, if any (for commands that only need to stay out of its way). */
+/**
+ * The live kseg holding `dir`'s lock, if any (for commands that only need to stay out of its way).
+ * An unreadable lock file counts as held, by an unknown holder with pid 0.
+ */
 export function ksegLockHolder(dir: string): LockHolder | null {
   let file: string;
   try {
@@ -112,6 +115,20 @@ export function ksegLockHolder(dir: string): LockHolder | null {
   if (!r) return null;
   if (!r.holder) return { pid: 0, host: '?', command: '?', startedAt: '?', token: '' };
   return holderAlive(r.holder) === false ? null : r.holder;
+}
+
+/** Throw KSEG_LOCKED (exit 4) if a live kseg holds `dir`'s lock; for writers that do not take it themselves. */
+export function assertNoKsegLock(dir: string): void {
+  let file: string;
+  try {
+    file = path.join(fs.realpathSync(dir), KSEG_LOCK_FILE);
+  } catch {
+    return;
+  }
+  const r = readHolder(file);
+  if (!r) return;
+  const alive = r.holder ? holderAlive(r.holder) : true;
+  if (alive !== false) throw lockedError(file, r.holder, alive, 'the partition');
 }
 
 function lockedError(file: string, h: LockHolder | null, alive: boolean | 'unknown', what: string): IoError {

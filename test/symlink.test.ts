@@ -11,7 +11,7 @@ import { recover } from '../src/ops/recover.js';
 import { truncate } from '../src/ops/truncate.js';
 import { verify } from '../src/ops/verify.js';
 import { KsegError } from '../src/format/errors.js';
-import { setFaultPoint, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../src/storage/atomic.js';
+import { recordFaultPoints, setFaultPoint, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../src/storage/atomic.js';
 import { onStorageNote } from '../src/storage/notes.js';
 import { scanPartitionDir } from '../src/storage/segments.js';
 import { copyPartition, FIXTURES, kseg, tmpDir } from './helpers.js';
@@ -262,5 +262,53 @@ describe('broken symbolic links with partition file names are clear errors, neve
     const r = verify([dir]);
     expect(r.ok).toBe(true);
     expect(r.issues.map((i) => i.code)).toContain('UNKNOWN_FILE');
+  });
+});
+
+describe('crash safety through symbolic links: a crash at every fault point, then recover, gives the old or the new partition', () => {
+  async function crashLoop(c: string, bases: number[], run: (dir: string) => unknown): Promise<Set<string>> {
+    const probe = spread(c, bases);
+    const old = JSON.stringify(allRecords(probe.dir));
+    const log = recordFaultPoints(true);
+    await run(probe.dir);
+    const labels = [...log];
+    recordFaultPoints(false);
+    const fresh = JSON.stringify(allRecords(probe.dir));
+    expect(fresh).not.toBe(old);
+    const outcomes = new Set<string>();
+    for (let n = 1; n <= labels.length; n++) {
+      const { dir, disk2 } = spread(c, bases);
+      setFaultPoint(n);
+      let crashed = false;
+      try {
+        await run(dir);
+      } catch (e) {
+        if (!(e instanceof SimulatedCrash)) throw e;
+        crashed = true;
+      } finally {
+        setFaultPoint(null);
+      }
+      expect(crashed, labels[n - 1]).toBe(true);
+      recover(dir);
+      const got = JSON.stringify(allRecords(dir));
+      const which = got === fresh ? 'new' : got === old ? 'old' : 'neither';
+      expect(which, `crash at ${n}: ${labels[n - 1]}`).not.toBe('neither');
+      outcomes.add(which);
+      expect(fs.readdirSync(disk2).filter((f) => f.endsWith(TEMP_SUFFIX)), labels[n - 1]).toEqual([]);
+      expect(fs.readdirSync(dir).filter((f) => f.startsWith('.kseg.lock')), labels[n - 1]).toEqual([]);
+      verifyClean(dir);
+      fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+    }
+    return outcomes;
+  }
+
+  it('truncate --to-offset into a linked segment (UnifiedLog.truncateTo)', async () => {
+    const outcomes = await crashLoop('v2-multiseg', [472, 587], (d) => truncate(d, { toOffset: 500 }));
+    expect([...outcomes].sort()).toEqual(['new', 'old']);
+  });
+
+  it('compact of linked segments (LogCleaner swap)', async () => {
+    const outcomes = await crashLoop('v2-compact', [131, 268], (d) => compact(d, { now: START }));
+    expect(outcomes.has('new')).toBe(true);
   });
 });

@@ -19,6 +19,8 @@ export { openSource, readWholeFile, readerKind, type ByteSource, type OpenOption
 export { logEntries, type LogItem, type StopInfo, type StopReason } from './storage/log-reader.js';
 export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, type PartitionDir, type Segment } from './storage/segments.js';
 export { readLogDirContext, topicPartitionOfDir, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, type LogDirContext } from './storage/log-dir.js';
+export { acquirePartitionLock, withPartitionLock, ksegLockHolder, type LockHolder, type PartitionLock } from './storage/lock.js';
+export { onStorageNote } from './storage/notes.js';
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, logStartOffsetOf, SPECIAL_TIMESTAMPS, type LookupResult, type LookupOptions, type SpecialTimestamp } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';

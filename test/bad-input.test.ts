@@ -42,6 +42,16 @@ describe('bad input', () => {
     noStack(r.stderr);
   });
 
+  it('dump streams: the records before a corrupt size field are on stdout, complete and valid, then exit 3 (OUTPUT.md, streaming commands)', () => {
+    const p = withFile('00000000000000000000.log', Buffer.concat([LOG_BYTES.subarray(0, FIRST), Buffer.alloc(40, 0xff)]));
+    const whole = ndjsonLines(kseg(['dump', withFile('00000000000000000000.log', LOG_BYTES.subarray(0, FIRST)), '--ndjson']).stdout);
+    const r = kseg(['dump', p, '--ndjson']);
+    expect(r.status).toBe(3);
+    expect(whole.length).toBeGreaterThan(0);
+    expect(r.stdout.endsWith('\n')).toBe(true);
+    expect(ndjsonLines(r.stdout)).toEqual(whole);
+  });
+
   it('zero-filled (preallocated) tail: named as such, exit 3', () => {
     const p = withFile('00000000000000000000.log', Buffer.concat([fs.readFileSync(SRC), Buffer.alloc(8192)]));
     const r = kseg(['dump', p, '--batches', '--json']);

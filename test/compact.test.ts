@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { compact, groupSegmentsBySize, type CompactOptions } from '../src/ops/compact.js';
 import { md5Into } from '../src/ops/compact/md5.js';
 import { MD5X4_MAX_KEY, MD5X4_MAX_KEYS, Md5x4 } from '../src/ops/compact/md5x4.js';
@@ -570,16 +570,31 @@ describe('compact model test (fast-check): random partitions with keys, tombston
 
 // ------------------------------------------------------------------------------------ crash safety
 
-/** Crash loops copy partitions many times: use a memory file system when there is one. */
-function scratchCopy(src: string): string {
+/**
+ * Crash loops copy partitions many times: use a memory file system when there is one. Every
+ * scratch root is removed after the file's tests (memory on /dev/shm is shared with the host),
+ * also when a test fails half-way through a loop.
+ */
+const scratchRoots = new Set<string>();
+afterAll(() => {
+  for (const r of scratchRoots) fs.rmSync(r, { recursive: true, force: true });
+  scratchRoots.clear();
+});
+
+function scratchRoot(): string {
   const root = fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/kseg-compact-') : tmpDir();
-  const dst = path.join(root, 'topic-0');
+  scratchRoots.add(root);
+  return root;
+}
+
+function scratchCopy(src: string): string {
+  const dst = path.join(scratchRoot(), 'topic-0');
   fs.cpSync(src, dst, { recursive: true });
   return dst;
 }
 
 function scratchDir(): string {
-  return path.join(fs.existsSync('/dev/shm') ? fs.mkdtempSync('/dev/shm/kseg-compact-') : tmpDir(), 'topic-0');
+  return path.join(scratchRoot(), 'topic-0');
 }
 
 async function crashEveryStep(makeDir: () => string | Promise<string>, run: (dir: string) => Promise<unknown>, acceptable?: (records: string, old: string, fresh: string) => boolean): Promise<{ points: string[]; outcomes: Set<string> }> {

@@ -51,7 +51,9 @@ describe('listSegments (lookup start-up) lists what scanPartitionDir lists', () 
     fs.symlinkSync(path.join(dir, '00000000000000000000.index'), path.join(dir, '00000000000000000100.index'));
     const listed = segmentsByList(dir);
     expect(listed).toEqual(segmentsByScan(dir));
-    expect(listed.map((s) => (s as { log: string }).log)).toEqual(['00000000000000000000.log', '00000000000000000100.log', '0200.log', '200.log']);
+    // Links to regular files are the files (LogLoader lists with java.io.File, which follows them).
+    expect(listed.map((s) => (s as { log: string }).log)).toEqual(['00000000000000000000.log', '00000000000000000100.log', '0200.log', '200.log', '00000000000000000800.log']);
+    expect(listed[1]).toMatchObject({ index: '00000000000000000100.index', txnindex: '00000000000000000100.txnindex' });
   });
 });
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { KsegError } from '../format/errors.js';
 import { SimulatedCrash } from '../storage/atomic.js';
+import { onStorageNote } from '../storage/notes.js';
 import { toJson } from './output.js';
 import { stdoutMayBeTty, writeStdout } from './stdout.js';
 
@@ -69,6 +70,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   } else {
     for (const c of COMMANDS) program.command(c.name).description(c.summary);
   }
+  onStorageNote((m) => process.stderr.write(`kseg: note: ${m}\n`));
   try {
     await program.parseAsync(argv);
   } catch (e) {

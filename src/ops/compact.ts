@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, UsageError } from './../format/errors.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, writeFileAtomic } from '../storage/atomic.js';
+import { withLogDirLock, withPartitionLock } from '../storage/lock.js';
 import { segmentFileName } from '../storage/segments.js';
 import { buildOffsetMap, cleanGroup, MapBuilder, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
 import { DEFAULT_OFFSET_MAP_BYTES, OffsetMap } from './compact/offset-map.js';
@@ -231,7 +232,13 @@ function emptyTotals(): CompactTotals {
   return { recordsIn: 0, recordsOut: 0, recordsRemoved: 0, supersededRemoved: 0, tombstonesRemoved: 0, tombstonesRetained: 0, abortedRemoved: 0, markersRemoved: 0, unkeyedRemoved: 0, horizonsSet: 0, emptyBatchesKept: 0, bytesIn: 0, bytesOut: 0 };
 }
 
+/** Compact a partition directory, holding kseg's partition lock unless it is a dry run (storage/lock.ts). */
 export async function compact(dir: string, opts: CompactOptions = {}): Promise<CompactResult> {
+  if (opts.dryRun) return compactPartition(dir, opts);
+  return withPartitionLock(dir, 'compact', () => compactPartition(dir, opts));
+}
+
+async function compactPartition(dir: string, opts: CompactOptions): Promise<CompactResult> {
   const dryRun = opts.dryRun ?? false;
   const now = opts.now ?? Date.now();
   if (!Number.isSafeInteger(now)) throw new UsageError(`--now must be an integer (ms since the epoch), got ${opts.now}`);
@@ -474,9 +481,13 @@ export async function compact(dir: string, opts: CompactOptions = {}): Promise<C
 
   if (!dryRun && result.rounds.length > 0 && cleanerCp) {
     const tp = state.topicPartition!;
-    const entries = cleanerCp.entries.filter((e) => !(e.topic === tp.topic && e.partition === tp.partition));
-    entries.push({ topic: tp.topic, partition: tp.partition, offset: firstDirty });
-    writeFileAtomic(path.dirname(cleanerCp.file), path.basename(cleanerCp.file), encodeLogDirCheckpoint(entries));
+    // Other partitions' entries as they are now (a kseg on another partition may have changed them).
+    withLogDirLock(path.dirname(cleanerCp.file), 'compact', () => {
+      const now = readLogDirCheckpointEntry(dir, 'cleaner-offset-checkpoint', tp);
+      const entries = (now ?? cleanerCp).entries.filter((e) => !(e.topic === tp.topic && e.partition === tp.partition));
+      entries.push({ topic: tp.topic, partition: tp.partition, offset: firstDirty });
+      writeFileAtomic(path.dirname(cleanerCp.file), path.basename(cleanerCp.file), encodeLogDirCheckpoint(entries));
+    });
     result.cleanerOffsetCheckpoint = { file: path.basename(cleanerCp.file), before: cleanerCp.entry?.offset ?? null, after: firstDirty };
     changed.add(path.join('..', path.basename(cleanerCp.file)));
   }

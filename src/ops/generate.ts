@@ -3,7 +3,8 @@ import path from 'node:path';
 import { encodePartitionMetadata, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { IoError, UsageError, ioError } from '../format/errors.js';
 import { assertNotLocked, TEMP_SUFFIX } from '../storage/atomic.js';
-import { parseSegmentName } from '../storage/segments.js';
+import { assertNoKsegLock } from '../storage/lock.js';
+import { parseSegmentName, statError } from '../storage/segments.js';
 import { applyCorruption, type CorruptionReport } from './generate/corrupt.js';
 import { resolveGenerateOptions, type GenerateOptions } from './generate/options.js';
 import { Prng } from './generate/prng.js';
@@ -152,7 +153,14 @@ function prepareDir(dir: string, force: boolean): { createdDir: boolean; replace
   try {
     st = fs.statSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, dir);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw statError(e, dir);
+    let link = false;
+    try {
+      link = fs.lstatSync(dir).isSymbolicLink();
+    } catch {
+      /* not there: created below */
+    }
+    if (link) throw statError(e, dir); // a dangling link: say so rather than create its target
   }
   if (!st) {
     try {
@@ -164,6 +172,7 @@ function prepareDir(dir: string, force: boolean): { createdDir: boolean; replace
   }
   if (!st.isDirectory()) throw new IoError('ENOTDIR', 'OUT_DIR exists and is not a directory', { file: dir });
   assertNotLocked(dir, false);
+  assertNoKsegLock(dir);
   let names: string[];
   try {
     names = fs.readdirSync(dir).sort();

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { parseLogDirCheckpoint } from '../format/checkpoints.js';
 import { CorruptDataError, ioError } from '../format/errors.js';
 import { TIME_INDEX_ENTRY_SIZE, encodeTimeIndexEntry } from '../format/indexes.js';
-import { fsyncDir, removeDurable, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
+import { fsyncDir, linkedTempFiles, removeDurable, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
+import { leftoverLockFiles, withLogDirLock } from '../storage/lock.js';
 
 /**
  * The truncation intent record (format doc 8.1). Truncating a partition removes whole segments and
@@ -211,11 +212,14 @@ export function applyIntent(dir: string, intent: Intent): IntentEffect {
   const lso = intent.logStartOffsetCheckpoint;
   if (lso) {
     const parent = path.dirname(path.resolve(dir));
-    const cur = sizeOf(parent, lso.file) === null ? '' : readFile(parent, lso.file).toString('utf8');
-    const entries = parseLogDirCheckpoint(cur, lso.file).filter((e) => !(e.topic === lso.topic && e.partition === lso.partition));
-    entries.push({ topic: lso.topic, partition: lso.partition, offset: lso.offset });
-    const next = encodeLogDirCheckpoint(entries);
-    if (next !== cur) writeFileAtomic(parent, lso.file, next);
+    // Shared by every partition of the log dir: read, change and write it under the log dir's lock.
+    withLogDirLock(parent, 'truncate', () => {
+      const cur = sizeOf(parent, lso.file) === null ? '' : readFile(parent, lso.file).toString('utf8');
+      const entries = parseLogDirCheckpoint(cur, lso.file).filter((e) => !(e.topic === lso.topic && e.partition === lso.partition));
+      entries.push({ topic: lso.topic, partition: lso.partition, offset: lso.offset });
+      const next = encodeLogDirCheckpoint(entries);
+      if (next !== cur) writeFileAtomic(parent, lso.file, next);
+    });
   }
   fsyncDir(dir);
   // 7. Done: the record goes last.
@@ -251,6 +255,15 @@ export function completeIntents(dir: string): CompletedIntents {
       out.tempFilesRemoved.push(n);
     }
   }
+  for (const n of leftoverLockFiles(dir)) {
+    removeDurable(dir, n);
+    out.tempFilesRemoved.push(n);
+  }
+  for (const tmp of linkedTempFiles(dir)) {
+    removeDurable(path.dirname(tmp), path.basename(tmp));
+    fsyncDir(path.dirname(tmp));
+    out.tempFilesRemoved.push(tmp);
+  }
   if (out.tempFilesRemoved.length) fsyncDir(dir);
   const intent = readIntent(dir);
   if (intent) {
@@ -270,6 +283,8 @@ export function describePendingIntents(dir: string): string[] {
     throw ioError(e, dir);
   }
   for (const n of names.sort()) if (n.endsWith(TEMP_SUFFIX)) lines.push(`delete ${n}: temporary file of an interrupted kseg write`);
+  for (const n of leftoverLockFiles(dir)) lines.push(`delete ${n}: helper file of a kseg lock whose process is gone`);
+  for (const tmp of linkedTempFiles(dir)) lines.push(`delete ${tmp}: temporary file of an interrupted kseg write through a symbolic link`);
   const intent = readIntent(dir);
   if (intent) {
     const eff = intentEffect(dir, intent);

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
-import { assertNotLocked, faultPoint, fsyncDir, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
-import { classifyFile, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
+import { assertNotLocked, faultPoint, fsyncDir, resolveWriteTarget, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
+import { withPartitionLock } from '../storage/lock.js';
+import { classifyFile, scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
 
 /**
@@ -113,7 +114,7 @@ export function resolveSegmentTarget(p: string): { dir: string; partition: Parti
   }
   if (st.isDirectory()) {
     const partition = scanPartitionDir(p);
-    if (partition.segments.length === 0 && fs.readdirSync(p, { withFileTypes: true }).some((d) => d.isDirectory() && /-\d+$/.test(d.name))) {
+    if (partition.segments.length === 0 && subdirectories(p).some((d) => /-\d+$/.test(d))) {
       throw new UsageError(`${p} is a log directory; give one partition directory`);
     }
     return { dir: p, partition, target: null };
@@ -189,9 +190,14 @@ function writeFilesAtomic(dir: string, files: { name: string; data: Buffer }[]):
   }
   const written: string[] = [];
   let current = dir;
+  // Through a symbolic link the target is replaced in its own directory (resolveWriteTarget).
+  const targets = files.map((f) => {
+    const to = resolveWriteTarget(dir, f.name);
+    return path.join(to.dir, to.name);
+  });
   try {
-    for (const f of files) {
-      const tmp = path.join(dir, f.name + TEMP_SUFFIX);
+    for (const [i, f] of files.entries()) {
+      const tmp = targets[i]! + TEMP_SUFFIX;
       current = path.join(dir, f.name);
       faultPoint(`write ${f.name}`);
       written.push(tmp);
@@ -204,12 +210,12 @@ function writeFilesAtomic(dir: string, files: { name: string; data: Buffer }[]):
         fs.closeSync(fd);
       }
     }
-    for (const f of files) {
+    for (const [i, f] of files.entries()) {
       current = path.join(dir, f.name);
       faultPoint(`rename ${f.name}`);
-      fs.renameSync(path.join(dir, f.name + TEMP_SUFFIX), path.join(dir, f.name));
+      fs.renameSync(targets[i]! + TEMP_SUFFIX, targets[i]!);
     }
-    fsyncDir(dir);
+    for (const d of new Set(targets.map((t) => path.dirname(t)))) fsyncDir(d);
   } catch (e) {
     if (e instanceof SimulatedCrash) throw e;
     for (const tmp of written) {
@@ -223,8 +229,22 @@ function writeFilesAtomic(dir: string, files: { name: string; data: Buffer }[]):
   }
 }
 
-/** Rebuild (or with check/dryRun compare) the indexes of a partition directory or of one segment. */
+/**
+ * Rebuild (or with check/dryRun compare) the indexes of a partition directory or of one segment.
+ * Writing holds kseg's lock on the partition directory (storage/lock.ts).
+ */
 export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResult {
+  if (opts.check || opts.dryRun) return rebuildIndexOf(p, opts);
+  let lockDir: string;
+  try {
+    lockDir = fs.statSync(p).isDirectory() ? p : path.dirname(p);
+  } catch {
+    return rebuildIndexOf(p, opts); // reports the path's error
+  }
+  return withPartitionLock(lockDir, 'rebuild-index', () => rebuildIndexOf(p, opts));
+}
+
+function rebuildIndexOf(p: string, opts: RebuildOptions): RebuildResult {
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 0) throw new UsageError(`--index-interval-bytes must be a non-negative integer (got ${indexIntervalBytes})`);
   const { dir, partition, target } = resolveSegmentTarget(p);

@@ -8,8 +8,9 @@ import { parseProducerSnapshot } from '../format/snapshot.js';
 import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC } from '../format/batch.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
 import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, readLogDirContext } from '../storage/log-dir.js';
+import { withPartitionLock } from '../storage/lock.js';
 import { openSource, readWholeFile } from '../storage/source.js';
-import { parseSegmentName, partitionFromEntries, scanPartitionDir, type DirEntry, type PartitionDir } from '../storage/segments.js';
+import { KSEG_LOCK_FILE, parseSegmentName, partitionFromEntries, readDirEntries, scanPartitionDir, subdirectories, type DirEntry, type PartitionDir } from '../storage/segments.js';
 import { compareSegment, DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
 import { intentRecoveryPhase } from './intent.js';
 import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionView, type SegmentScan, type VerifyIssue, type VerifySummary } from './verify.js';
@@ -508,15 +509,9 @@ const FIXED_CODES = new Set([
 ]);
 
 function dirEntries(dir: string): Map<string, PlanFile> {
-  let ents: fs.Dirent[];
-  try {
-    ents = fs.readdirSync(dir, { withFileTypes: true });
-  } catch (e) {
-    throw ioError(e, dir);
-  }
   const files = new Map<string, PlanFile>();
-  for (const e of ents) {
-    if (!e.isFile()) continue;
+  for (const e of readDirEntries(dir)) {
+    if (e.type !== 'file' || e.name.startsWith(KSEG_LOCK_FILE)) continue;
     const real = path.join(dir, e.name);
     let size: number;
     try {
@@ -537,9 +532,9 @@ function summaryOf(scan: PartitionScan): RecoverSummary {
 export function assertPartitionDir(dir: string): void {
   const part = scanPartitionDir(dir);
   if (part.segments.length > 0 || part.leftovers.length > 0) return;
-  const subdirs = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && /-\d+$/.test(d.name));
+  const subdirs = subdirectories(dir).filter((d) => /-\d+$/.test(d));
   if (subdirs.length > 0) {
-    throw new UsageError(`${dir} is a log directory (${subdirs.length} partition directories in it); give one partition directory, e.g. ${path.join(dir, subdirs[0]!.name)}`);
+    throw new UsageError(`${dir} is a log directory (${subdirs.length} partition directories in it); give one partition directory, e.g. ${path.join(dir, subdirs[0]!)}`);
   }
 }
 
@@ -746,8 +741,13 @@ function execute(plan: RecoveryPlan): void {
   }
 }
 
-/** Recover a partition directory (or only plan it with dryRun). */
+/** Recover a partition directory (or only plan it with dryRun); a real run holds kseg's partition lock (storage/lock.ts). */
 export function recover(dir: string, opts: RecoverOptions = {}): RecoverResult {
+  if (opts.dryRun) return recoverPartition(dir, opts);
+  return withPartitionLock(dir, 'recover', () => recoverPartition(dir, opts));
+}
+
+function recoverPartition(dir: string, opts: RecoverOptions): RecoverResult {
   const completing = RECOVERY_PHASES.filter((p) => p.complete);
   if (completing.length && !opts.dryRun) assertNotLocked(dir, opts.force ?? false);
   const completed = completing.flatMap((p) => p.complete!(dir, { dryRun: !!opts.dryRun, force: !!opts.force }));

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ioError, KsegError, UsageError } from '../format/errors.js';
+import { KsegError, UsageError } from '../format/errors.js';
+import { scanPartitionDir, subdirectories } from '../storage/segments.js';
 
 /**
  * Whole log.dir scans: every partition directory under one or more broker log dirs, verified (or
@@ -66,29 +67,23 @@ export function listPartitions(logDirs: string[]): ScanTarget[] {
   if (logDirs.length === 0) throw new UsageError('no LOG_DIR given (a broker log.dir holding <topic>-<partition> directories)');
   const targets: ScanTarget[] = [];
   for (const logDir of logDirs) {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(logDir, { withFileTypes: true });
-    } catch (e) {
-      throw ioError(e, logDir);
-    }
+    const subdirs = subdirectories(logDir);
     let found = 0;
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = parsePartitionDirName(e.name);
+    for (const name of subdirs) {
+      const p = parsePartitionDirName(name);
       if (!p) continue;
-      const dir = path.join(logDir, e.name);
+      const dir = path.join(logDir, name);
       let bytes = 0;
       try {
         for (const f of fs.readdirSync(dir)) if (f.endsWith('.log')) bytes += fs.statSync(path.join(dir, f)).size;
       } catch {
         /* reported by the worker */
       }
-      targets.push({ logDir, name: e.name, dir, ...p, bytes });
+      targets.push({ logDir, name, dir, ...p, bytes });
       found++;
     }
     if (found === 0) {
-      if (entries.some((e) => e.isFile() && /^\d{20}\.log$/.test(e.name))) {
+      if (scanPartitionDir(logDir).segments.some((s) => /^\d{20}$/.test(s.name))) {
         throw new UsageError(`${logDir} is a partition directory, not a log dir (use kseg verify for one partition)`);
       }
     }

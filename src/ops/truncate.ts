@@ -8,6 +8,7 @@ export { truncateEpochsFromStart } from '../format/checkpoints.js';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { OFFSET_INDEX_ENTRY_SIZE, parseOffsetIndex, parseTimeIndex, parseTxnIndex, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { assertNotLocked } from '../storage/atomic.js';
+import { withPartitionLock } from '../storage/lock.js';
 import { readWholeFile } from '../storage/source.js';
 import { assertSettled, loadPartition, readLogDirCheckpointEntry, scanSegment, type PartitionState, type SegmentInfo, type Summary } from './compact/partition.js';
 import { applyIntent, intentEffect, segmentPrefix, writeIntent, INTENT_VERSION, type CutPlan, type TruncateIntent } from './intent.js';
@@ -76,7 +77,13 @@ export interface TruncateResult {
   after: Summary;
 }
 
+/** Truncate a partition directory, holding kseg's partition lock unless it is a dry run (storage/lock.ts). */
 export function truncate(dir: string, opts: TruncateOptions): TruncateResult {
+  if (opts.dryRun) return truncatePartition(dir, opts);
+  return withPartitionLock(dir, 'truncate', () => truncatePartition(dir, opts));
+}
+
+function truncatePartition(dir: string, opts: TruncateOptions): TruncateResult {
   if ((opts.toOffset === undefined) === (opts.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
   const target = (opts.toOffset ?? opts.startOffset)!;
   if (!Number.isSafeInteger(target) || target < 0) throw new UsageError(`the target offset must be a non-negative integer (got ${target})`);

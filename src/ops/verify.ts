@@ -33,7 +33,7 @@ import { parseProducerSnapshot } from '../format/snapshot.js';
 import { controlRecoveryOutcome, type ControlRecoveryOutcome } from '../format/control.js';
 import { isZero } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { classifyFile, parseSegmentName, scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
+import { classifyFile, parseSegmentName, scanPartitionDir, subdirectories, type PartitionDir, type Segment } from '../storage/segments.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { INTENT_FILE } from './intent.js';
 import { VerifyPool, type SegmentChecks } from './verify-parallel.js';
@@ -1456,7 +1456,7 @@ function logDirPartitions(dir: string, part: PartitionDir): string[] | null {
   if (part.segments.length > 0 || part.leftovers.length > 0 || part.orphans.length > 0) return null;
   let subdirs: string[];
   try {
-    subdirs = fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory() && /-\d+(\.[0-9a-f]{32}-(delete|future|stray))?$/.test(d.name)).map((d) => d.name);
+    subdirs = subdirectories(dir).filter((d) => /-\d+(\.[0-9a-f]{32}-(delete|future|stray))?$/.test(d));
   } catch {
     return null;
   }

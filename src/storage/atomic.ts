@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { IoError, ioError } from '../format/errors.js';
+import { storageNote } from './notes.js';
+import { brokenLink } from './segments.js';
 
 /**
  * Crash-safe file changes: write to a temporary name, fsync, rename over the target, fsync the
@@ -60,9 +62,35 @@ export function fsyncDir(dir: string): void {
 
 export const TEMP_SUFFIX = '.kseg-tmp';
 
-/** Write `data` to `dir/name` atomically (temp file, fsync, rename, fsync dir). */
+/**
+ * Where a write to `dir/name` really goes. A symbolic link to a regular file is written through:
+ * the new content replaces the link's target in the target's own directory (temp file beside it,
+ * rename over it, fsync that directory), and the link stays as the operator made it (Kafka's File
+ * APIs follow links the same way). A broken link is an IoError naming it; a new name is `dir/name`.
+ */
+export function resolveWriteTarget(dir: string, name: string): { dir: string; name: string; link?: string } {
+  const p = path.join(dir, name);
+  let lst: fs.Stats;
+  try {
+    lst = fs.lstatSync(p);
+  } catch {
+    return { dir, name };
+  }
+  if (!lst.isSymbolicLink()) return { dir, name };
+  let real: string;
+  try {
+    real = fs.realpathSync(p);
+    if (!fs.statSync(real).isFile()) throw new IoError('ENOTFILE', `symbolic link to something that is not a regular file (-> ${fs.readlinkSync(p)})`, { file: p });
+  } catch (e) {
+    throw e instanceof IoError ? e : brokenLink(e, p);
+  }
+  return { dir: path.dirname(real), name: path.basename(real), link: p };
+}
+
+/** Write `data` to `dir/name` atomically (temp file, fsync, rename, fsync dir); through a symbolic link, see `resolveWriteTarget`. */
 export function writeFileAtomic(dir: string, name: string, data: Uint8Array | string): void {
-  const target = path.join(dir, name);
+  const to = resolveWriteTarget(dir, name);
+  const target = path.join(to.dir, to.name);
   const tmp = target + TEMP_SUFFIX;
   try {
     faultPoint(`write ${name}`);
@@ -76,7 +104,7 @@ export function writeFileAtomic(dir: string, name: string, data: Uint8Array | st
     }
     faultPoint(`rename ${name}`);
     fs.renameSync(tmp, target);
-    fsyncDir(dir);
+    fsyncDir(to.dir);
   } catch (e) {
     if (e instanceof SimulatedCrash) throw e;
     try {
@@ -88,7 +116,31 @@ export function writeFileAtomic(dir: string, name: string, data: Uint8Array | st
   }
 }
 
-/** Rename with a fault point and a directory fsync. */
+/**
+ * Temp files of interrupted atomic writes through symbolic links: `writeFileAtomic` puts them
+ * beside the link's target, outside `dir`. Absolute paths, for `recover` to delete.
+ */
+export function linkedTempFiles(dir: string): string[] {
+  let ents: fs.Dirent[];
+  try {
+    ents = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  const out = new Set<string>();
+  for (const e of ents) {
+    if (!e.isSymbolicLink()) continue;
+    try {
+      const tmp = fs.realpathSync(path.join(dir, e.name)) + TEMP_SUFFIX;
+      if (fs.lstatSync(tmp).isFile()) out.add(tmp);
+    } catch {
+      /* broken link or no temp file */
+    }
+  }
+  return [...out].sort();
+}
+
+/** Rename with a fault point and a directory fsync (a symbolic link is renamed itself, as Kafka's FileRecords.renameTo / Files.move does). */
 export function renameDurable(dir: string, from: string, to: string): void {
   faultPoint(`rename ${from} -> ${to}`);
   try {
@@ -99,14 +151,27 @@ export function renameDurable(dir: string, from: string, to: string): void {
   fsyncDir(dir);
 }
 
-/** Delete with a fault point (no error if already gone). */
+/**
+ * Delete with a fault point (no error if already gone). A symbolic link is removed itself, never
+ * its target: Kafka's segment delete acts on the link the same way (LogSegment.changeFileSuffixes
+ * moves the link to .deleted with Files.move; FileRecords.deleteIfExists calls
+ * Files.deleteIfExists, which removes a link, not its target). The target is left for the operator.
+ */
 export function removeDurable(dir: string, name: string): void {
   faultPoint(`delete ${name}`);
+  const p = path.join(dir, name);
+  let target: string | null = null;
   try {
-    fs.rmSync(path.join(dir, name), { force: true });
-  } catch (e) {
-    throw ioError(e, path.join(dir, name));
+    if (fs.lstatSync(p).isSymbolicLink()) target = path.resolve(dir, fs.readlinkSync(p));
+  } catch {
+    /* gone already, or not a link */
   }
+  try {
+    fs.rmSync(p, { force: true });
+  } catch (e) {
+    throw ioError(e, p);
+  }
+  if (target !== null && fs.existsSync(target)) storageNote(`removed the symbolic link ${p}; its target ${target} was left in place (as Kafka leaves it): delete it by hand when it is no longer needed`);
 }
 
 /** Truncate a file in place to `size` bytes and fsync it. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError, ioError, UsageError } from '../format/errors.js';
+import { IoError, ioError, type KsegError, UsageError } from '../format/errors.js';
 
 /** Suffixes of segment files; `.snapshot` shares the 20-digit naming but is not part of a segment. */
 export type SegmentFileKind = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
@@ -91,13 +91,87 @@ export interface DirEntry {
 
 /** List a partition directory (does not open any file). */
 export function scanPartitionDir(dir: string): PartitionDir {
+  return partitionFromEntries(dir, readDirEntries(dir));
+}
+
+/** kseg's own lock file in a partition directory (storage/lock.ts); not part of the partition. */
+export const KSEG_LOCK_FILE = '.kseg.lock';
+
+/**
+ * Classify one directory entry the way Kafka's File APIs see it: a symbolic link counts as what
+ * it points to (operators spread partitions over disks with links). A link with a partition file's
+ * name that points nowhere (dangling), into a loop, or at a directory is an IoError naming it:
+ * passing over it would silently leave its records out. Broken links with other names stay 'other'.
+ */
+export function entryType(dir: string, ent: fs.Dirent): DirEntry['type'] {
+  if (ent.isFile()) return 'file';
+  if (ent.isDirectory()) return 'dir';
+  if (!ent.isSymbolicLink()) return 'other';
+  const p = path.join(dir, ent.name);
+  const matters = classifyFile(ent.name) !== 'unknown' || parseSegmentName(ent.name) !== null;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    if (!matters) return 'other';
+    throw brokenLink(e, p);
+  }
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) {
+    if (matters) throw new IoError('SYMLINK_TO_DIRECTORY', `symbolic link to a directory (${linkText(p)}) where a file is expected`, { file: p });
+    return 'dir';
+  }
+  if (matters) throw new IoError('ENOTFILE', `symbolic link to something that is not a regular file (${linkText(p)})`, { file: p });
+  return 'other';
+}
+
+function linkText(p: string): string {
+  try {
+    return `-> ${fs.readlinkSync(p)}`;
+  } catch {
+    return 'unreadable link';
+  }
+}
+
+/** A link `stat` could not follow: dangling (ENOENT), a loop (ELOOP), or anything else. */
+export function brokenLink(e: unknown, p: string): IoError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return new IoError('DANGLING_SYMLINK', `dangling symbolic link (${linkText(p)}: no such file or directory)`, { file: p });
+  if (code === 'ELOOP') return new IoError('SYMLINK_LOOP', `symbolic link loop (${linkText(p)})`, { file: p });
+  return ioError(e, p) as IoError;
+}
+
+/** List a directory with each entry's type, symbolic links followed (see `entryType`). */
+export function readDirEntries(dir: string): DirEntry[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (e) {
     throw ioError(e, dir);
   }
-  return partitionFromEntries(dir, entries.map((e) => ({ name: e.name, type: e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other' })));
+  return entries.map((e) => ({ name: e.name, type: entryType(dir, e) }));
+}
+
+/** Sub-directories of `dir` (symbolic links to directories included, as Kafka's LogManager lists them). */
+export function subdirectories(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw ioError(e, dir);
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory()) out.push(e.name);
+    else if (e.isSymbolicLink()) {
+      try {
+        if (fs.statSync(path.join(dir, e.name)).isDirectory()) out.push(e.name);
+      } catch {
+        /* a broken link is not a partition directory */
+      }
+    }
+  }
+  return out;
 }
 
 /** A segment's `.log` file, without its size (see `listSegments`). */
@@ -141,7 +215,7 @@ export function listSegments(dir: string): SegmentListing {
       others.set(name, ent);
       continue;
     }
-    if (!LOG_NAME.test(name) || !ent.isFile()) continue;
+    if (!LOG_NAME.test(name) || entryType(dir, ent) !== 'file') continue;
     const prefix = name.slice(0, name.length - 4);
     const baseOffset = Number(prefix);
     if (Number.isSafeInteger(baseOffset)) segments.push({ baseOffset, name: prefix, log: name });
@@ -155,7 +229,8 @@ export function listSegments(dir: string): SegmentListing {
       filled.add(seg);
       for (const kind of ['index', 'timeindex', 'txnindex'] as const) {
         const f = `${seg.name}.${kind}`;
-        if (others.get(f)?.isFile()) seg[kind] = f;
+        const ent = others.get(f);
+        if (ent && entryType(dir, ent) === 'file') seg[kind] = f;
       }
       return seg;
     },
@@ -203,6 +278,7 @@ export function partitionFromEntries(dir: string, entries: DirEntry[]): Partitio
       seg[`${p.kind}Size`] = size(name);
       continue;
     }
+    if (name.startsWith(KSEG_LOCK_FILE)) continue; // kseg's lock and its short-lived helper files (lock.ts)
     if (name === 'leader-epoch-checkpoint') out.leaderEpochCheckpoint = name;
     else if (name === 'partition.metadata') out.partitionMetadata = name;
     else out.other.push(name);
@@ -241,7 +317,7 @@ export function resolveInputs(paths: string[]): Input[] {
     try {
       st = fs.statSync(p);
     } catch (e) {
-      throw ioError(e, p);
+      throw statError(e, p);
     }
     if (st.isDirectory()) return { type: 'dir', path: p, partition: scanPartitionDir(p) };
     if (!st.isFile()) throw new IoError('ENOTFILE', 'not a regular file or directory', { file: p });
@@ -249,4 +325,14 @@ export function resolveInputs(paths: string[]): Input[] {
     const parsed = parseSegmentName(name);
     return { type: 'file', file: { path: p, name, kind: classifyFile(name), baseOffset: parsed?.baseOffset } };
   });
+}
+
+/** An error from `stat(p)`: a broken symbolic link says so, anything else as `ioError`. */
+export function statError(e: unknown, p: string): KsegError {
+  try {
+    if (fs.lstatSync(p).isSymbolicLink()) return brokenLink(e, p);
+  } catch {
+    /* not there at all */
+  }
+  return ioError(e, p);
 }

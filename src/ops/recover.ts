@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, ioError, KsegError, UsageError } from '../format/errors.js';
-import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { readInt64 } from '../format/int64.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
@@ -133,6 +133,12 @@ export interface RecoverResult extends RecoveryPlan {
   backupDir: string | null;
 }
 
+/** The epoch starts of one recovered segment that LogSegment.recover may assign to the leader-epoch cache. */
+interface EpochReplay {
+  file: string;
+  starts: { epoch: number; offset: number; position: number }[];
+}
+
 /** The planned state of the directory: name -> size and the real path holding its bytes now. */
 interface PlanFile {
   size: number;
@@ -156,6 +162,10 @@ export interface PlanState {
   kept?: Map<string, number>;
   /** Base offsets of the segments the log phase deletes. */
   deletedBases: Set<number>;
+  /** Set by the log phase: the scanned segments as recovery sees them (a segment Kafka empties has its cut at 0). */
+  segs?: SegmentScan[];
+  /** Set by the log phase: leader epochs Kafka's recovery assigns, per recovered segment, in recovery order. */
+  epochReplay?: EpochReplay[];
   logEndOffset: number | null;
 }
 
@@ -299,27 +309,67 @@ const logPhase: RecoveryPhase = {
     const scan = scanPartition(viewOfPlan(state), { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false });
     state.scan = scan;
     state.actionsBeforeLog = state.actions.length;
-    const segs = scan.segments;
     const mode = state.mode;
+    const scanned = scan.segments;
     let scopeStart: number;
     if (mode.kind === 'full') scopeStart = 0;
-    else if (mode.kind === 'clean-shutdown') scopeStart = segs.length;
+    else if (mode.kind === 'clean-shutdown') scopeStart = scanned.length;
     else {
       const rp = mode.recoveryPoint ?? 0;
       scopeStart = 0;
-      for (let i = 0; i < segs.length; i++) if (segs[i]!.segment.baseOffset <= rp) scopeStart = i;
+      for (let i = 0; i < scanned.length; i++) if (scanned[i]!.segment.baseOffset <= rp) scopeStart = i;
     }
-    mode.firstSegmentChecked = segs[scopeStart]?.segment.log ?? null;
-    if (segs.length > 0) mode.logStartOffset = Math.max(state.logStartOffsetCheckpoint, segs[0]!.segment.baseOffset);
+    mode.firstSegmentChecked = scanned[scopeStart]?.segment.log ?? null;
+    if (scanned.length > 0) mode.logStartOffset = Math.max(state.logStartOffsetCheckpoint, scanned[0]!.segment.baseOffset);
+    const loadReasons = new Map<number, string>();
+    if (mode.kind !== 'full') {
+      for (let i = 0; i < scanned.length; i++) {
+        const r = loadTimeRecoveryReason(scanned[i]!);
+        if (r) loadReasons.set(i, r);
+      }
+    }
+    // LogLoader.recoverLog: when LogSegment.recover throws InvalidOffsetException (rebuilding the
+    // offset or time index meets offsets going backwards at an index point), the segment is
+    // truncated to its base offset, i.e. emptied, and every later segment deleted. A segment
+    // recovered while loading (loadSegmentFiles) does not catch it: the broker fails to load the
+    // partition, so kseg leaves such a segment as it is and says so.
+    const emptiedWhy = new Map<number, string>();
+    const segs = scanned.map((s, i) => {
+      const inv = s.invalidOffset;
+      if (!inv) return s;
+      if (loadReasons.has(i)) {
+        state.notRecovered.push({
+          file: s.segment.log,
+          position: inv.position,
+          code: 'OFFSET_NOT_INCREASING',
+          offset: inv.offset,
+          records: s.recordsBeforeCut + s.recordsFromCut,
+          reason: `rebuilding its indexes throws InvalidOffsetException (${inv.message}) while Kafka loads the segment (${loadReasons.get(i)}): LogLoader.loadSegmentFiles does not catch it and the broker fails to load the partition; kept (kseg recover --full empties the segment, as recoverLog would)`,
+        });
+        return s;
+      }
+      if (i < scopeStart) return s;
+      emptiedWhy.set(i, `InvalidOffsetException while rebuilding the indexes: ${inv.message}; Kafka's recovery empties the segment (LogLoader.recoverLog truncates it to its base offset)`);
+      const empty = Buffer.alloc(0);
+      const emptied: SegmentScan = {
+        ...s,
+        cut: { position: 0, code: 'OFFSET_NOT_INCREASING', offset: inv.offset },
+        batchesBeforeCut: 0,
+        recordsBeforeCut: 0,
+        nextOffsetBeforeCut: s.segment.baseOffset,
+        recordsFromCut: s.recordsBeforeCut + s.recordsFromCut,
+        rebuilt: { index: empty, timeindex: empty, txnindex: empty, indexEntries: 0, timeIndexEntries: 0, txnIndexEntries: 0 },
+      };
+      return emptied;
+    });
+    state.segs = segs;
 
     // Decide each segment's fate: cut (and why), kept whole, or deleted after the recovery cut.
     const cutAt = new Map<number, RecoverCut['kind']>();
     let recoveryCut = -1;
-    const loadReasons = new Map<number, string>();
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
-      const loadReason = mode.kind === 'full' ? null : loadTimeRecoveryReason(s);
-      if (loadReason) loadReasons.set(i, loadReason);
+      const loadReason = loadReasons.get(i);
       if (!s.cut) continue;
       if (loadReason) cutAt.set(i, 'segment-load');
       else if (i >= scopeStart) {
@@ -333,6 +383,17 @@ const logPhase: RecoveryPhase = {
             : `below the recovery point ${mode.recoveryPoint}: Kafka's startup does not recover this segment`;
         state.notRecovered.push({ file: s.segment.log, position: s.cut.position, code: s.cut.code, offset: s.cut.offset, records: s.recordsFromCut, reason: `${why}; kept (kseg verify shows it, kseg recover --full cuts here)` });
       }
+    }
+    // The batches whose leader epochs Kafka's recovery assigns (LogSegment.recover), in the order it
+    // recovers segments: those recovered while loading (file order), then recoverLog's from the
+    // recovery point up to the segment it cuts. Each stops at its cut, or where an index append throws.
+    const replayOf = (s: SegmentScan): EpochReplay => {
+      const stop = Math.min(s.cut?.position ?? Infinity, s.invalidOffset?.position ?? Infinity);
+      return { file: s.segment.log, starts: s.epochStarts.filter((e) => e.position < stop) };
+    };
+    state.epochReplay = [...loadReasons.keys()].sort((a, b) => a - b).map((i) => replayOf(scanned[i]!));
+    if (mode.kind !== 'clean-shutdown') {
+      for (let i = scopeStart; i < scanned.length && (recoveryCut < 0 || i <= recoveryCut); i++) state.epochReplay.push(replayOf(scanned[i]!));
     }
     const survivors = recoveryCut >= 0 ? segs.slice(0, recoveryCut + 1) : segs;
     for (const s of survivors) {
@@ -375,8 +436,8 @@ const logPhase: RecoveryPhase = {
     const truncate = (i: number, kind: RecoverCut['kind']): void => {
       const cs = segs[i]!;
       const c = cs.cut!;
-      const where = `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
-      const why = kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`;
+      const where = emptiedWhy.has(i) ? `${c.code} (offset ${c.offset})` : `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
+      const why = emptiedWhy.get(i) ?? (kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`);
       state.actions.push({ type: 'truncate', file: cs.segment.log, size: c.position, fromSize: cs.logSize, records: cs.recordsFromCut, reason: `${where}: ${why}` });
       state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: c.position });
     };
@@ -404,29 +465,50 @@ const logPhase: RecoveryPhase = {
 };
 
 /**
- * Phase 4: leader-epoch-checkpoint as LogLoader.load leaves it: truncateFromEnd(log end) drops the
- * entries starting at or after the log end, truncateFromStart(log-start-offset checkpoint) folds
- * the entries at or below it into one starting there.
+ * Phase 4: leader-epoch-checkpoint as LogLoader.load leaves it. The cache loads the file by
+ * assigning its entries in order (LeaderEpochFileCache: non-monotonic entries are dropped); every
+ * segment Kafka recovers assigns the epoch of each v2 batch above the cache's latest epoch at the
+ * batch's base offset (LogSegment.recover); then truncateFromEnd(log end) drops the entries
+ * starting at or after the log end and truncateFromStart(log-start-offset checkpoint) folds the
+ * entries at or below it into one starting there. The file is written (atomically) when that
+ * differs from what it holds, and created when it is missing and recovery assigned epochs.
  */
 const epochsPhase: RecoveryPhase = {
   name: 'epochs',
   plan(state) {
     const name = 'leader-epoch-checkpoint';
     const f = state.files.get(name);
-    if (!f || state.logEndOffset === null) return;
-    let entries;
-    try {
-      entries = parseLeaderEpochCheckpoint(readWholeFile(f.real).toString('utf8'), name);
-    } catch (e) {
-      if (e instanceof CorruptDataError) return; // reported by verify; Kafka would refuse it too
-      throw e;
+    if (state.logEndOffset === null) return;
+    let entries: LeaderEpochEntry[] = [];
+    if (f) {
+      try {
+        entries = parseLeaderEpochCheckpoint(readWholeFile(f.real).toString('utf8'), name);
+      } catch (e) {
+        if (e instanceof CorruptDataError) return; // reported by verify; Kafka would refuse it too
+        throw e;
+      }
+      // Kafka refuses negative epochs or offsets (IllegalArgumentException): leave such a file alone.
+      if (entries.some((e) => e.epoch < 0 || e.startOffset < 0)) return;
+    }
+    let cache = entries.reduce<LeaderEpochEntry[]>((c, e) => assignEpoch(c, e.epoch, e.startOffset), []);
+    const reasons: string[] = [];
+    const normalized = entries.length - cache.length;
+    if (!sameEpochs(cache, entries)) reasons.push(`drop ${normalized} non-monotonic entr${normalized === 1 ? 'y' : 'ies'} as the cache does when it loads the file`);
+    const assigned: string[] = [];
+    for (const r of state.epochReplay ?? []) {
+      for (const e of r.starts) {
+        const latest = cache[cache.length - 1];
+        if (latest && e.epoch <= latest.epoch) continue;
+        cache = assignEpoch(cache, e.epoch, e.offset);
+        assigned.push(`epoch ${e.epoch} from offset ${e.offset} (${r.file} byte ${e.position})`);
+      }
     }
     const leo = state.logEndOffset;
-    const fromEnd = truncateEpochsFromEnd(entries, leo);
+    const fromEnd = truncateEpochsFromEnd(cache, leo);
     const kept = truncateEpochsFromStart(fromEnd, state.logStartOffsetCheckpoint);
-    if (sameEpochs(kept, entries)) return;
-    const reasons: string[] = [];
-    const dropped = entries.length - fromEnd.length;
+    if (f ? sameEpochs(kept, entries) : kept.length === 0) return;
+    if (assigned.length) reasons.push(`assign ${assigned.slice(0, 5).join(', ')}${assigned.length > 5 ? ` and ${assigned.length - 5} more` : ''}, seen in recovered batches (LogSegment.recover)`);
+    const dropped = cache.length - fromEnd.length;
     if (dropped > 0) reasons.push(`drop ${dropped} epoch entr${dropped === 1 ? 'y' : 'ies'} starting at or after the log end offset ${leo}`);
     if (!sameEpochs(kept, fromEnd)) reasons.push(`fold the entries at or below the log start offset ${state.logStartOffsetCheckpoint} into one starting there`);
     planWrite(state, name, Buffer.from(encodeLeaderEpochCheckpoint(kept)), `${reasons.join('; ')} (LeaderEpochFileCache)`);
@@ -635,7 +717,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   const segmentsMoved = state.actions.slice(0, state.actionsBeforeLog).some((a) => a.type === 'rename' || (a.type === 'delete' && a.file.endsWith('.log')));
   const before = segmentsMoved ? summaryOf(scanPartition(viewOf(scanPartitionDir(dir)), { recordSet: false, maxIssues: 0 })) : summaryOf(scan);
   const kept = state.kept!;
-  const survivors = scan.segments.filter((s) => kept.has(s.segment.log));
+  const survivors = state.segs!.filter((s) => kept.has(s.segment.log));
   const cutHere = (s: SegmentScan): boolean => kept.get(s.segment.log) !== Infinity;
   const after: RecoverSummary = {
     segments: survivors.length,

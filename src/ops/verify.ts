@@ -314,6 +314,14 @@ export interface SegmentScan {
   rebuilt?: RebuiltIndexes;
   /** Batches whose offset would not fit a relative index offset (Kafka splits the segment). */
   overflow: boolean;
+  /**
+   * The v2 batches before the cut whose partition leader epoch (>= 0) is above every earlier one in
+   * the segment, in file order: the only batches LogSegment.recover can assign to the leader-epoch
+   * cache (it assigns an epoch only when it is above the cache's latest).
+   */
+  epochStarts: { epoch: number; offset: number; position: number }[];
+  /** With buildIndexes: where rebuilding the indexes makes Kafka's index appends throw InvalidOffsetException (IndexBuilder.invalidOffset). */
+  invalidOffset?: { position: number | null; offset: number; message: string } | null;
 }
 
 export interface PartitionScan {
@@ -507,7 +515,9 @@ function scanSegment(
     disk,
     zeroTailSlots: { index: 0, timeindex: 0 },
     overflow: false,
+    epochStarts: [],
   };
+  let maxEpoch = -1;
   try {
     if (src.size > INT32_MAX) rep.add('LOG_TOO_LARGE', seg.log, null, null, `segment is ${src.size} bytes (expected at most ${INT32_MAX})`);
     if (mode === 'partition' && src.size > 0 && !opts.standalone) {
@@ -528,6 +538,10 @@ function scanSegment(
           }
         }
         if (builder && out.cut === null && kafkaValid) builder.add(b.position, b.size, b.lastOffset, b.maxTimestamp);
+        if (out.cut === null && kafkaValid && b.magic >= 2 && b.partitionLeaderEpoch > maxEpoch) {
+          maxEpoch = b.partitionLeaderEpoch;
+          out.epochStarts.push({ epoch: b.partitionLeaderEpoch, offset: b.baseOffset, position: b.position });
+        }
       },
       onSkip() {
         tracker.uncertain = true;
@@ -558,6 +572,7 @@ function scanSegment(
       timeIndexEntries: timeindex.length / TIME_INDEX_ENTRY_SIZE,
       txnIndexEntries: rebuiltTxns.length,
     };
+    out.invalidOffset = builder.invalidOffset;
   }
   return out;
 }

@@ -6,8 +6,10 @@ import { recover } from '../src/ops/recover.js';
 import { verify } from '../src/ops/verify.js';
 import { generate } from '../src/ops/generate.js';
 import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../src/format/checkpoints.js';
+import { encodeV2BatchSync } from '../src/format/encode.js';
+import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { buildPartition, readPartition, type Spec } from './partition-builder.js';
-import { tmpDir } from './helpers.js';
+import { kseg, tmpDir } from './helpers.js';
 
 const seg = (base: number, ext: string): string => `${String(base).padStart(20, '0')}.${ext}`;
 const checkpoint = (entries: [string, number, number][]): string => `0\n${entries.length}\n${entries.map((e) => e.join(' ') + '\n').join('')}`;
@@ -223,5 +225,89 @@ describe('recover: InvalidOffsetException during recovery empties the segment (L
       expect(r.after.records).toBe(k.recordsSurvivingRecovery);
     }
     expect(emptied).toBeGreaterThan(0);
+  });
+});
+
+/** One-segment partition `txn-0`: data at 0, a control batch of producer 7 at 1 with the given first record, then data at 2..4 (unless !trailing). */
+function controlPartition(key: Buffer | null, value: Buffer | null, trailing = true): string {
+  const dir = path.join(tmpDir('kseg-rk-ctl-'), 'txn-0');
+  fs.mkdirSync(dir);
+  const data = (o: number, n: number): Buffer => encodeV2BatchSync({ baseOffset: o, records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: 1_700_000_000_000 + o + i, key: `k${o + i}`, value: `v${o + i}` })) });
+  const ctl = encodeV2BatchSync({ baseOffset: 1, records: [{ offsetDelta: 0, timestamp: 1_700_000_000_001, key, value }], isTransactional: true, isControl: true, producerId: 7, producerEpoch: 0, baseSequence: -1 });
+  const parts = [data(0, 1), ctl];
+  if (trailing) parts.push(data(2, 3));
+  fs.writeFileSync(path.join(dir, seg(0, 'log')), Buffer.concat(parts));
+  rebuildIndex(dir);
+  return dir;
+}
+
+describe('verify: one CONTROL_RECORD_INVALID per bad transaction marker (EndTransactionMarker.deserialize via ProducerAppendInfo)', () => {
+  const goodValue = Buffer.from([0, 0, 0, 0, 0, 3]);
+  const controlIssues = (dir: string) => verify([dir]).issues.filter((i) => i.code === 'CONTROL_RECORD_INVALID');
+
+  it('null key / null value (NullPointerException: the broker fails to load the partition): one issue, saying so', () => {
+    for (const [key, value] of [[null, goodValue], [Buffer.from([0, 0, 0, 1]), null]] as const) {
+      const issues = controlIssues(controlPartition(key, value));
+      expect(issues).toHaveLength(1);
+      expect(issues[0]!.message).toMatch(/NullPointerException.*does not load the partition/);
+    }
+  });
+
+  it('a 2-byte key (InvalidRecordException) with batches after it: one issue at the cut, saying Kafka truncates after the batch', () => {
+    const issues = controlIssues(controlPartition(Buffer.from([0, 0]), goodValue));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.message).toMatch(/truncates the segment after it/);
+  });
+
+  it('a 2-byte key as the last batch (Kafka truncates nothing): still reported once, by the record check', () => {
+    const issues = controlIssues(controlPartition(Buffer.from([0, 0]), goodValue, false));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.message).toMatch(/control record at offset 1/);
+  });
+});
+
+describe('recover: -delete, -stray and -future partition directories (LogManager.loadLog, LogLoader.load)', () => {
+  const UUID = '0123456789abcdef0123456789abcdef';
+  async function named(suffix: string): Promise<string> {
+    const logDir = tmpDir('kseg-rk-kind-');
+    const dir = path.join(logDir, `topic-0.${UUID}-${suffix}`);
+    await buildPartition(dir, dataSpecs(30), { segmentBytes: 1024 });
+    // A torn tail Kafka's recovery would cut.
+    const last = readPartition(dir).segments.at(-1)!;
+    fs.appendFileSync(path.join(dir, last.file), Buffer.from([0, 0, 0, 0, 0, 0, 0, 30, 0, 0, 0, 99, 1, 2, 3]));
+    fs.writeFileSync(path.join(logDir, 'recovery-point-offset-checkpoint'), checkpoint([['topic', 0, 0]]));
+    return dir;
+  }
+  const snapshot = (dir: string) => fs.readdirSync(dir).sort().map((f) => [f, fs.statSync(path.join(dir, f)).size]);
+
+  it('LogLoader.load skips recoverLog for a -delete dir and LogManager.loadLog deletes it: refused (exit 2), nothing changed, even a dry run', async () => {
+    const dir = await named('delete');
+    const before = snapshot(dir);
+    expect(() => recover(dir)).toThrow(expect.objectContaining({ code: 'PARTITION_DIR_DELETED', exitCode: 2 }));
+    expect(() => recover(dir, { dryRun: true })).toThrow(/deletes it at startup/);
+    expect(snapshot(dir)).toEqual(before);
+    const cli = kseg(['recover', dir, '--json']);
+    expect(cli.status).toBe(2);
+    expect(cli.stdout).toBe('');
+    expect(JSON.parse(cli.stderr.trim().split('\n').at(-1)!)).toMatchObject({ error: { code: 'PARTITION_DIR_DELETED' } });
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('--full recovers a -delete dir on request, and the plan says so', async () => {
+    const dir = await named('delete');
+    const r = recover(dir, { full: true });
+    expect(r.mode.kind).toBe('full');
+    expect(r.mode.reason).toMatch(/-delete directory.*--full/);
+    expect(r.cut).toMatchObject({ code: 'PARTIAL_TAIL' });
+  });
+
+  it('-stray (KIP-858) and -future dirs are recovered as Kafka loads them (from the recovery point), with a note', async () => {
+    for (const kind of ['stray', 'future']) {
+      const dir = await named(kind);
+      const r = recover(dir);
+      expect(r.mode.kind).toBe('recovery-point');
+      expect(r.mode.reason).toContain(`a -${kind} directory`);
+      expect(r.cut).toMatchObject({ code: 'PARTIAL_TAIL' });
+    }
   });
 });

@@ -7,7 +7,7 @@ import { readInt64 } from '../format/int64.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC } from '../format/batch.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
-import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, readLogDirContext } from '../storage/log-dir.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, partitionDirKind, readLogDirContext } from '../storage/log-dir.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { parseSegmentName, partitionFromEntries, scanPartitionDir, type DirEntry, type PartitionDir } from '../storage/segments.js';
 import { compareSegment, DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
@@ -626,6 +626,33 @@ export function assertPartitionDir(dir: string): void {
 }
 
 /**
+ * Refuse a `-delete` partition directory unless --full: Kafka never recovers one (LogLoader.load
+ * skips recoverLog for it) and deletes it (LogManager.loadLog -> addLogToBeDeleted). Checked
+ * before anything else runs, intent completion included.
+ */
+export function assertRecoverableDir(dir: string, full: boolean): void {
+  if (full || partitionDirKind(dir) !== 'delete') return;
+  throw new UsageError(
+    `${dir} is a deleted partition directory (-delete): a broker never recovers it and deletes it at startup (LogManager.loadLog). Nothing was changed; to salvage its data, run kseg recover --full on it (or on a copy)`,
+    'PARTITION_DIR_DELETED',
+  );
+}
+
+/** The note the plan's reason carries for -delete (with --full), -stray and -future directories. */
+function dirKindNote(dir: string): string {
+  switch (partitionDirKind(dir)) {
+    case 'delete':
+      return '; a -delete directory, which Kafka deletes without recovering: recovered because --full was given';
+    case 'stray':
+      return '; a -stray directory (KIP-858): Kafka loads and recovers it like any log but does not serve it';
+    case 'future':
+      return '; a -future directory (a replica being moved between log dirs): Kafka loads and recovers it like any log';
+    default:
+      return '';
+  }
+}
+
+/**
  * Kafka's recovery scope for this partition (LogManager.loadLogs / loadLog, LogLoader.recoverLog).
  * A recovery-point checkpoint that does not parse is refused: Kafka would reset the recovery points
  * of the whole log dir to 0, i.e. recover everything, which only --full does.
@@ -696,8 +723,10 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   }
   if (!st.isDirectory()) throw new UsageError(`${dir}: recover takes a partition directory`);
   assertPartitionDir(dir);
+  assertRecoverableDir(dir, !!opts.full);
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   const { mode, logStartOffsetCheckpoint } = recoveryModeOf(dir, !!opts.full);
+  mode.reason += dirKindNote(dir);
   const state: PlanState = {
     dir,
     opts: { indexIntervalBytes },
@@ -830,6 +859,7 @@ function execute(plan: RecoveryPlan): void {
 
 /** Recover a partition directory (or only plan it with dryRun). */
 export function recover(dir: string, opts: RecoverOptions = {}): RecoverResult {
+  assertRecoverableDir(dir, !!opts.full);
   const completing = RECOVERY_PHASES.filter((p) => p.complete);
   if (completing.length && !opts.dryRun) assertNotLocked(dir, opts.force ?? false);
   const completed = completing.flatMap((p) => p.complete!(dir, { dryRun: !!opts.dryRun, force: !!opts.force }));

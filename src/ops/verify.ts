@@ -825,6 +825,7 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
     }
 
     let marker: 'ABORT' | 'COMMIT' | null = null;
+    let ctrl: ControlRecoveryOutcome | null = null;
     let offsetsOk = trusted;
     if (trusted) {
       if (b.lastOffset < b.baseOffset) {
@@ -843,7 +844,11 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
         if (!out.overflow) rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
         out.overflow = true;
       }
-      marker = clean ? null : checkRecords(ctx, b);
+      // A transaction marker whose recovery outcome is reported below (controlRecovery) is not
+      // also reported by checkControl: one issue per batch, the one saying what Kafka does.
+      const judged = mode === 'partition' && out.cut === null && b.magic >= 2 && b.isControl && b.producerId >= 0;
+      ctrl = judged && !clean ? controlOutcomeOf(b) : null;
+      marker = clean ? null : checkRecords(ctx, b, ctrl !== null && controlReported(ctrl, pos + entrySize < size));
       idx?.onBatch(b);
       tidx?.onBatch(b);
       if (b.isControl && b.producerId >= 0 && marker === 'ABORT') txn?.onAbortMarker(b);
@@ -861,7 +866,7 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       prevLast = b.lastOffset;
       prevLastHere = b.lastOffset;
       if (mode === 'partition' && out.cut === null && b.magic >= 2 && b.isControl && b.producerId >= 0) {
-        controlRecovery(ctx, clean ? decodeBatch(src.read(pos, entrySize), 0, entrySize, pos, file, false) : b, pos + entrySize < size, setCut);
+        controlRecovery(ctx, clean ? decodeBatch(src.read(pos, entrySize), 0, entrySize, pos, file, false) : b, pos + entrySize < size, setCut, ctrl);
       }
     }
     pos += entrySize;
@@ -874,7 +879,7 @@ function plausibleOffset(o: number, seg: Segment, maxOffset: number): number | n
 }
 
 /** Record-level checks of a batch with a valid CRC and magic; returns the marker type of a control batch. */
-function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null {
+function checkRecords(ctx: SegmentContext, b: Batch, skipFirstControl = false): 'ABORT' | 'COMMIT' | null {
   const { rep, seg } = ctx;
   const file = seg.log;
   const pos = b.position;
@@ -885,7 +890,7 @@ function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null 
         rep.add('RECORD_COUNT_MISMATCH', file, pos, b.baseOffset, `recordsCount is ${count} (expected 0..${b.lastOffsetDelta + 1} for lastOffsetDelta ${b.lastOffsetDelta}, found ${count})`);
         return null;
       }
-      if (b.isControl) return checkControl(ctx, b);
+      if (b.isControl) return checkControl(ctx, b, skipFirstControl);
       const s = scanBatchRecords(b);
       if (s.records > 0) {
         if (s.firstOffsetDelta < 0 || !s.offsetsIncreasing) {
@@ -917,16 +922,24 @@ function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null 
  * with an InvalidRecordException truncates the segment right after the batch; one that fails
  * with another exception stops the broker's load of the partition (reported, nothing cut).
  */
-function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, setCut: (position: number, code: string, offset: number | null) => void): void {
-  let outcome: ControlRecoveryOutcome;
+function controlOutcomeOf(b: Batch): ControlRecoveryOutcome {
   try {
     const first = batchRecords(b).next();
-    if (first.done) return; // an empty control batch: its transaction was cleaned away
-    outcome = controlRecoveryOutcome(first.value.key, first.value.value);
+    if (first.done) return { kind: 'ok' }; // an empty control batch: its transaction was cleaned away
+    return controlRecoveryOutcome(first.value.key, first.value.value);
   } catch (e) {
     if (!(e instanceof CorruptDataError)) throw e;
-    outcome = { kind: 'truncate-after', reason: `its first record does not decode (${e.message})` };
+    return { kind: 'truncate-after', reason: `its first record does not decode (${e.message})` };
   }
+}
+
+/** Whether controlRecovery reports an issue for this outcome. */
+function controlReported(outcome: ControlRecoveryOutcome, moreFollows: boolean): boolean {
+  return outcome.kind === 'load-fails' || (outcome.kind === 'truncate-after' && moreFollows);
+}
+
+function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, setCut: (position: number, code: string, offset: number | null) => void, pre: ControlRecoveryOutcome | null = null): void {
+  const outcome = pre ?? controlOutcomeOf(b);
   if (outcome.kind === 'truncate-after') {
     if (!moreFollows) return; // nothing after it: Kafka truncates 0 bytes and goes on
     ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position + b.size, b.lastOffset + 1, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
@@ -936,13 +949,14 @@ function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, se
   }
 }
 
-function checkControl(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null {
+/** `skipFirst`: the first record's problem is reported by controlRecovery (with what Kafka's recovery does). */
+function checkControl(ctx: SegmentContext, b: Batch, skipFirst = false): 'ABORT' | 'COMMIT' | null {
   let marker: 'ABORT' | 'COMMIT' | null = null;
   let first = true;
   for (const r of batchRecords(b)) {
     const c = r.control!;
     if (c.error || c.type === 'INVALID') {
-      ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, r.offset, `control record at offset ${r.offset}: ${c.error ?? 'invalid'}`);
+      if (!(first && skipFirst)) ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, r.offset, `control record at offset ${r.offset}: ${c.error ?? 'invalid'}`);
     } else if (first && (c.type === 'ABORT' || c.type === 'COMMIT')) {
       marker = c.type;
     }

@@ -7,6 +7,7 @@ import { verify } from '../src/ops/verify.js';
 import { generate } from '../src/ops/generate.js';
 import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../src/format/checkpoints.js';
 import { encodeV2BatchSync } from '../src/format/encode.js';
+import { encodeProducerSnapshot } from '../src/format/snapshot.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { buildPartition, readPartition, type Spec } from './partition-builder.js';
 import { kseg, tmpDir } from './helpers.js';
@@ -309,5 +310,62 @@ describe('recover: -delete, -stray and -future partition directories (LogManager
       expect(r.mode.reason).toContain(`a -${kind} directory`);
       expect(r.cut).toMatchObject({ code: 'PARTIAL_TAIL' });
     }
+  });
+});
+
+describe('recover: producer snapshots after a clean shutdown (UnifiedLog.rebuildProducerState)', () => {
+  async function clean(): Promise<{ dir: string; bases: number[]; leo: number }> {
+    const dir = await partition(dataSpecs(40), { segmentBytes: 1024 }, { '.kafka_cleanshutdown': '' });
+    const segs = readPartition(dir).segments;
+    return { dir, bases: segs.map((s) => s.base), leo: segs.at(-1)!.batches.at(-1)!.lastOffset + 1 };
+  }
+  const good = encodeProducerSnapshot([]);
+  const corrupt = (): Buffer => {
+    const b = Buffer.from(good);
+    b[3]! ^= 0xff;
+    return b;
+  };
+  const snaps = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.snapshot')).sort();
+
+  it('rebuildProducerState: the last snapshot files are kept when deleting them would make Kafka assume an empty producer state instead of replaying', async () => {
+    const { dir, bases, leo } = await clean();
+    // Only a corrupt snapshot at a segment base, and one beyond the log end.
+    fs.writeFileSync(path.join(dir, seg(bases[1]!, 'snapshot')), corrupt());
+    fs.writeFileSync(path.join(dir, seg(leo + 5, 'snapshot')), good);
+    const r = recover(dir);
+    expect(r.mode.kind).toBe('clean-shutdown');
+    expect(r.actions.filter((a) => a.file.endsWith('.snapshot'))).toEqual([]);
+    expect(r.notRecovered.map((n) => [n.file, n.code])).toEqual([
+      [seg(bases[1]!, 'snapshot'), 'SNAPSHOT_CRC_MISMATCH'],
+      [seg(leo + 5, 'snapshot'), 'SNAPSHOT_BEYOND_LOG_END'],
+    ]);
+    expect(r.notRecovered[0]!.reason).toMatch(/rebuildProducerState/);
+    expect(snaps(dir)).toEqual([seg(bases[1]!, 'snapshot'), seg(leo + 5, 'snapshot')]);
+  });
+
+  it('rebuildProducerState: with a valid snapshot left, the corrupt and out-of-range ones go as Kafka deletes them', async () => {
+    const { dir, bases, leo } = await clean();
+    fs.writeFileSync(path.join(dir, seg(bases[1]!, 'snapshot')), corrupt());
+    fs.writeFileSync(path.join(dir, seg(bases[2]!, 'snapshot')), good);
+    fs.writeFileSync(path.join(dir, seg(leo + 5, 'snapshot')), good);
+    const r = recover(dir);
+    expect(r.notRecovered).toEqual([]);
+    expect(snaps(dir)).toEqual([seg(bases[2]!, 'snapshot')]);
+  });
+
+  it('removeStraySnapshots runs before that decision: stray snapshots go even when none is left', async () => {
+    const { dir, bases } = await clean();
+    fs.writeFileSync(path.join(dir, seg(bases[1]! + 1, 'snapshot')), good);
+    const r = recover(dir);
+    expect(r.actions).toContainEqual(expect.objectContaining({ type: 'delete', file: seg(bases[1]! + 1, 'snapshot') }));
+    expect(snaps(dir)).toEqual([]);
+  });
+
+  it('after an unclean shutdown every snapshot Kafka deletes is deleted (rebuildProducerState always replays then)', async () => {
+    const dir = await partition(dataSpecs(40), { segmentBytes: 1024 }, { 'recovery-point-offset-checkpoint': checkpoint([['topic', 0, 0]]) });
+    const bases = readPartition(dir).segments.map((s) => s.base);
+    fs.writeFileSync(path.join(dir, seg(bases[1]!, 'snapshot')), corrupt());
+    recover(dir);
+    expect(snaps(dir)).toEqual([]);
   });
 });

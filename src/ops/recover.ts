@@ -544,23 +544,43 @@ const snapshotsPhase: RecoveryPhase = {
     }
     snaps = snaps.filter((x) => state.files.has(x.file));
     const lso = state.mode.logStartOffset;
+    // What truncateAndReload (out of range) and loadFromSnapshot (corrupt) delete.
+    const planned: { file: string; offset: number; code: string; reason: string }[] = [];
     for (const s of snaps) {
       if (state.logEndOffset !== null && s.offset > state.logEndOffset) {
-        planDelete(state, s.file, `snapshot beyond the log end offset ${state.logEndOffset}`);
+        planned.push({ file: s.file, offset: s.offset, code: 'SNAPSHOT_BEYOND_LOG_END', reason: `snapshot beyond the log end offset ${state.logEndOffset}: ProducerStateManager.truncateAndReload deletes it` });
         continue;
       }
       if (lso !== null && s.offset <= lso) {
-        planDelete(state, s.file, `snapshot at or below the log start offset ${lso}: ProducerStateManager.truncateAndReload deletes it`);
+        planned.push({ file: s.file, offset: s.offset, code: 'SNAPSHOT_AT_OR_BELOW_LOG_START', reason: `snapshot at or below the log start offset ${lso}: ProducerStateManager.truncateAndReload deletes it` });
         continue;
       }
       try {
         const snap = parseProducerSnapshot(readWholeFile(state.files.get(s.file)!.real), s.file);
-        if (!snap.crcValid) planDelete(state, s.file, 'corrupt snapshot (CRC mismatch): Kafka deletes it and rebuilds producer state from the log');
+        if (!snap.crcValid) planned.push({ file: s.file, offset: s.offset, code: 'SNAPSHOT_CRC_MISMATCH', reason: 'corrupt snapshot (CRC mismatch): Kafka deletes it when it reads it and rebuilds producer state from the log' });
       } catch (e) {
         if (!(e instanceof CorruptDataError)) throw e;
-        planDelete(state, s.file, `corrupt snapshot (${e.code}): Kafka deletes it and rebuilds producer state from the log`);
+        planned.push({ file: s.file, offset: s.offset, code: e.code, reason: `corrupt snapshot (${e.code}): Kafka deletes it when it reads it and rebuilds producer state from the log` });
       }
     }
+    // After a clean shutdown, a partition without any snapshot file is taken to have no producer
+    // state (UnifiedLog.rebuildProducerState writes empty snapshots instead of replaying the log).
+    // Kafka decides that before truncateAndReload deletes anything: deleting every remaining
+    // snapshot here would turn Kafka's replay into an empty producer state, so keep them.
+    if (state.mode.kind === 'clean-shutdown' && snaps.length > 0 && planned.length === snaps.length) {
+      for (const p of planned) {
+        state.notRecovered.push({
+          file: p.file,
+          position: null,
+          code: p.code,
+          offset: p.offset,
+          records: 0,
+          reason: `${p.reason.replace(/: .*$/, '')}; kept: it is the last snapshot file after a clean shutdown, and without one Kafka (UnifiedLog.rebuildProducerState) would take the producer state to be empty instead of rebuilding it from the log`,
+        });
+      }
+      return;
+    }
+    for (const p of planned) planDelete(state, p.file, p.reason);
   },
 };
 

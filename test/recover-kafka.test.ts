@@ -124,8 +124,11 @@ describe('recover: leader epochs assigned during recovery (LogSegment.recover ->
     // An entry for a lower epoch after a higher one: loading it drops the higher one.
     const bad = [...full, { epoch: 1, startOffset: 35 }];
     fs.writeFileSync(path.join(dir, 'leader-epoch-checkpoint'), encodeLeaderEpochCheckpoint(bad));
+    expect(verify([dir]).issues.map((i) => i.code)).toContain('LEADER_EPOCH_NOT_INCREASING');
     const r = recover(dir);
     expect(r.actions.find((a) => a.file === 'leader-epoch-checkpoint')?.reason).toMatch(/non-monotonic/);
+    expect(verify([dir]).issues.map((i) => i.code)).not.toContain('LEADER_EPOCH_NOT_INCREASING');
+    expect(r.remaining.map((i) => i.code)).not.toContain('LEADER_EPOCH_NOT_INCREASING');
     // Loaded: [0@0, 1@35] (1@35 removed 3@30, 2@20, 1@10); recovery then assigns 2@20, which
     // removes 1@35 (start offset >= 20), and 3@30: epoch 1 is gone, as in Kafka.
     let model: LeaderEpochEntry[] = [];

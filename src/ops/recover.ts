@@ -777,6 +777,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   };
   // Side files of segments whose corruption is kept are not rebuilt: their problems remain too.
   const untouched = new Set(state.notRecovered.map((n) => n.file.replace(/\.log$/, '')));
+  const epochsRewritten = state.actions.some((a) => a.type === 'write' && a.file === 'leader-epoch-checkpoint');
   const remaining = scan.reporter.issues.filter((i) => {
     if (i.severity === 'info') return false;
     if (/\.log$/.test(i.file)) {
@@ -785,6 +786,8 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
     }
     const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(i.file);
     if (m && untouched.has(m[1]!)) return true;
+    // The epochs phase rewrites a checkpoint whose entries are out of order (the cache's load drops them).
+    if (i.code === 'LEADER_EPOCH_NOT_INCREASING' && epochsRewritten) return false;
     return !FIXED_CODES.has(i.code);
   });
   return { dir, mode, actions: state.actions, cut: state.cuts[0] ?? null, cuts: state.cuts, notRecovered: state.notRecovered, before, after, remaining, completed: [] };

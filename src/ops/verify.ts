@@ -942,7 +942,8 @@ function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, se
   const outcome = pre ?? controlOutcomeOf(b);
   if (outcome.kind === 'truncate-after') {
     if (!moreFollows) return; // nothing after it: Kafka truncates 0 bytes and goes on
-    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position + b.size, b.lastOffset + 1, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
+    // Reported at the batch (as checkControl would), so the kept batch's problem stays listed after the cut.
+    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
     setCut(b.position + b.size, 'CONTROL_RECORD_INVALID', b.lastOffset + 1);
   } else if (outcome.kind === 'load-fails') {
     ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at offset ${b.baseOffset}: ${outcome.reason}; Kafka's recovery of this segment fails with it and the broker does not load the partition`);

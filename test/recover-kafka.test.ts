@@ -180,6 +180,10 @@ describe('recover: InvalidOffsetException during recovery empties the segment (L
     const r = recover(dir, { indexIntervalBytes: 0 });
     expect(r.cut).toMatchObject({ file: mid.file, position: 0, code: 'OFFSET_NOT_INCREASING', kind: 'recovery', segmentsDeleted: segs.slice(2).map((s) => s.file) });
     expect(r.actions.find((a) => a.type === 'truncate')?.reason).toMatch(/InvalidOffsetException.*LogLoader\.recoverLog/);
+    const total = (ss: typeof segs) => ss.reduce((n, x) => n + x.batches.reduce((m, b) => m + b.count, 0), 0);
+    expect(r.actions.find((a) => a.type === 'truncate')).toMatchObject({ records: total([mid]) });
+    expect(r.cut!.records).toBe(total(segs.slice(1)));
+    expect(r.after.records).toBe(total(segs.slice(0, 1)));
     expect(fs.statSync(path.join(dir, mid.file)).size).toBe(0);
     expect(fs.statSync(path.join(dir, seg(mid.base, 'index'))).size).toBe(0);
     expect(fs.statSync(path.join(dir, seg(mid.base, 'timeindex'))).size).toBe(0);

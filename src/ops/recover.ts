@@ -343,7 +343,7 @@ const logPhase: RecoveryPhase = {
           position: inv.position,
           code: 'OFFSET_NOT_INCREASING',
           offset: inv.offset,
-          records: s.recordsBeforeCut + s.recordsFromCut,
+          records: s.records + s.undecodedRecords,
           reason: `rebuilding its indexes throws InvalidOffsetException (${inv.message}) while Kafka loads the segment (${loadReasons.get(i)}): LogLoader.loadSegmentFiles does not catch it and the broker fails to load the partition; kept (kseg recover --full empties the segment, as recoverLog would)`,
         });
         return s;
@@ -357,7 +357,7 @@ const logPhase: RecoveryPhase = {
         batchesBeforeCut: 0,
         recordsBeforeCut: 0,
         nextOffsetBeforeCut: s.segment.baseOffset,
-        recordsFromCut: s.recordsBeforeCut + s.recordsFromCut,
+        recordsFromCut: s.records + s.undecodedRecords,
         rebuilt: { index: empty, timeindex: empty, txnindex: empty, indexEntries: 0, timeIndexEntries: 0, txnIndexEntries: 0 },
       };
       return emptied;

@@ -73,7 +73,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'SEGMENT_BASE_ABOVE_FIRST_OFFSET', severity: 'error', kind: 'log', meaning: 'a batch offset is below the base offset in the segment\'s file name' },
   { code: 'OFFSET_OVERFLOW', severity: 'error', kind: 'log', meaning: 'an offset is more than 2^31-1 above the segment base (not representable in the indexes; Kafka splits the segment)' },
   { code: 'MAX_TIMESTAMP_MISMATCH', severity: 'warning', kind: 'log', meaning: 'CreateTime batch whose maxTimestamp differs from the largest record timestamp' },
-  { code: 'CONTROL_RECORD_INVALID', severity: 'error', kind: 'log', meaning: 'a control batch whose record is not a valid control record (key/value too short, negative version)' },
+  { code: 'CONTROL_RECORD_INVALID', severity: 'error', kind: 'log', meaning: "a control batch whose record is not a valid control record (key/value too short, negative version, null); one issue per batch, at the batch, saying what Kafka's recovery does with a transaction marker it cannot parse" },
   { code: 'LOG_TOO_LARGE', severity: 'error', kind: 'log', meaning: 'segment larger than 2147483647 bytes (Kafka refuses to open it)' },
   { code: 'SEGMENT_OVERLAP', severity: 'error', kind: 'log', meaning: 'a segment\'s base offset is not above the last offset of the previous segment (or two files share a base offset)' },
   { code: 'SEGMENT_NAME_IRREGULAR', severity: 'warning', kind: 'directory', meaning: 'segment file name whose offset is not 20 digits (Kafka parses it, but never writes it)' },

@@ -26,10 +26,15 @@ import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionV
  *                 --full), find the first segment with an invalid entry (size/CRC, torn or zero
  *                 tail, just after an unparseable transaction marker); delete every later segment
  *                 (highest base offset first), write its rebuilt .index/.timeindex/.txnindex, then
- *                 truncate it; cut segments Kafka recovers when loading them on their own; rebuild
- *                 the side files of other segments whose indexes are missing or invalid
- *   4. epochs     leader-epoch-checkpoint: truncateFromEnd(log end), truncateFromStart(log start)
- *   5. snapshots  delete producer snapshots as ProducerStateManager's load does
+ *                 truncate it (to 0 when rebuilding its index throws InvalidOffsetException); cut
+ *                 segments Kafka recovers when loading them on their own; rebuild the side files of
+ *                 other segments whose indexes are missing or invalid
+ *   4. epochs     leader-epoch-checkpoint: loaded through assign, epochs of recovered batches
+ *                 assigned, truncateFromEnd(log end), truncateFromStart(log start)
+ *   5. snapshots  delete producer snapshots as ProducerStateManager's load does (never the last
+ *                 ones after a clean shutdown); none is written
+ *
+ * A `-delete` partition directory is refused unless --full (Kafka deletes it without recovery).
  *
  * Each phase only plans (against a virtual listing of the directory); the whole plan is backed up
  * (`--backup`) and then executed action by action. A phase that finishes another tool's

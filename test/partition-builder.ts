@@ -173,6 +173,9 @@ export interface ReadBatch {
   deleteHorizonMs: number | null;
   maxTimestamp: number;
   magic: number;
+  /** Byte position in the .log and the batch's partition leader epoch. */
+  position: number;
+  partitionLeaderEpoch: number;
   records: ReadRecord[];
 }
 
@@ -208,6 +211,8 @@ export function readPartition(dir: string): { segments: { base: number; file: st
             deleteHorizonMs: b.deleteHorizonMs,
             maxTimestamp: b.maxTimestamp,
             magic: b.magic,
+            position: b.position,
+            partitionLeaderEpoch: b.partitionLeaderEpoch,
             records: [...batchRecords(b)].map((r) => ({ offset: r.offset, timestamp: r.timestamp, key: b.isControl ? null : str(r.key), value: b.isControl ? null : str(r.value), control: r.control?.type ?? null })),
           });
         }

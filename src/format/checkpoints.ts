@@ -54,6 +54,22 @@ export function encodeLeaderEpochCheckpoint(entries: LeaderEpochEntry[]): string
 }
 
 /**
+ * LeaderEpochFileCache.assign(epoch, startOffset) on a cache ordered by epoch: nothing when the
+ * latest entry has the same epoch and starts at or before startOffset; otherwise drop, from the
+ * last entry back, those whose epoch is >= epoch or which start at or after startOffset, and append
+ * the new entry. Loading a checkpoint file assigns its entries in file order the same way.
+ * Negative epochs or offsets are refused (Kafka throws IllegalArgumentException).
+ */
+export function assignEpoch(entries: LeaderEpochEntry[], epoch: number, startOffset: number): LeaderEpochEntry[] {
+  if (epoch < 0 || startOffset < 0) throw new RangeError(`invalid leader epoch entry (epoch ${epoch}, start offset ${startOffset})`);
+  const latest = entries[entries.length - 1];
+  if (latest && latest.epoch === epoch && startOffset >= latest.startOffset) return entries;
+  let n = entries.length;
+  while (n > 0 && (entries[n - 1]!.epoch >= epoch || entries[n - 1]!.startOffset >= startOffset)) n--;
+  return [...entries.slice(0, n), { epoch, startOffset }];
+}
+
+/**
  * LeaderEpochFileCache.truncateFromEnd: drop the entries, from the last one back, that start at or
  * after `endOffset` (the log end: no record at an offset >= endOffset exists, so no epoch starts there).
  */

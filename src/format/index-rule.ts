@@ -22,6 +22,13 @@ export class IndexBuilder {
   private bytesSinceLastIndexEntry = 0;
   private maxTimestampSoFar = -1;
   private offsetOfMaxTimestampSoFar = -1;
+  /**
+   * The first append at which Kafka's OffsetIndex.append / TimeIndex.maybeAppend would throw
+   * InvalidOffsetException (offsets going backwards at an index point), or null. `position` is the
+   * batch being added (null: the final time-index append of `finish`). The entry itself is skipped
+   * here, so the rebuilt files stay valid.
+   */
+  invalidOffset: { position: number | null; offset: number; message: string } | null = null;
 
   constructor(opts: IndexBuilderOptions) {
     this.baseOffset = opts.baseOffset;
@@ -39,7 +46,7 @@ export class IndexBuilder {
     }
     if (this.bytesSinceLastIndexEntry > this.indexIntervalBytes) {
       this.appendOffset(lastOffset, position);
-      this.maybeAppendTime(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+      this.maybeAppendTime(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, position);
       this.bytesSinceLastIndexEntry = 0;
     }
     this.bytesSinceLastIndexEntry += size;
@@ -48,13 +55,25 @@ export class IndexBuilder {
   private appendOffset(offset: number, position: number): void {
     const rel = offset - this.baseOffset;
     const n = this.offsets.length;
-    if (n > 0 && rel <= this.offsets[n - 2]!) return; // Kafka would throw InvalidOffsetException; keep the index valid
+    if (n > 0 && rel <= this.offsets[n - 2]!) {
+      // Kafka would throw InvalidOffsetException; keep the index valid. (An offset outside the
+      // segment's relative range makes Kafka split the segment instead: not recorded.)
+      if (rel >= 0 && rel <= 0x7fffffff) this.invalidOffset ??= { position, offset, message: `offset index entry for offset ${offset} (batch at byte ${position}) is not above the last one (${this.offsets[n - 2]! + this.baseOffset})` };
+      return;
+    }
     this.offsets.push(rel, position);
   }
 
   /** TimeIndex.maybeAppend: only when the timestamp is larger than the last entry's (initially -1). */
-  private maybeAppendTime(timestamp: number, offset: number): void {
+  private maybeAppendTime(timestamp: number, offset: number, position: number | null): void {
     const n = this.times.length;
+    if (n > 0 && offset - this.baseOffset < this.times[n - 1]!) {
+      this.invalidOffset ??= {
+        position,
+        offset,
+        message: `time index entry for offset ${offset}${position === null ? ' (the final entry of the segment)' : ` (batch at byte ${position})`} is below the last one (${this.times[n - 1]! + this.baseOffset})`,
+      };
+    }
     const lastTs = n === 0 ? -1 : this.times[n - 2]!;
     if (timestamp > lastTs) this.times.push(timestamp, offset - this.baseOffset);
   }
@@ -73,7 +92,7 @@ export class IndexBuilder {
 
   /** Final time-index entry and the trimmed file contents. */
   finish(): { index: Buffer; timeindex: Buffer } {
-    this.maybeAppendTime(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
+    this.maybeAppendTime(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar, null);
     const index = Buffer.alloc((this.offsets.length / 2) * OFFSET_INDEX_ENTRY_SIZE);
     for (let i = 0; i < this.offsets.length; i += 2) encodeOffsetIndexEntry(index, i / 2, this.offsets[i]!, this.offsets[i + 1]!);
     const timeindex = Buffer.alloc((this.times.length / 2) * TIME_INDEX_ENTRY_SIZE);

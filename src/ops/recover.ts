@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, ioError, KsegError, UsageError } from '../format/errors.js';
-import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
+import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { readInt64 } from '../format/int64.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC } from '../format/batch.js';
 import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../storage/atomic.js';
-import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, readLogDirContext } from '../storage/log-dir.js';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, partitionDirKind, readLogDirContext } from '../storage/log-dir.js';
 import { withPartitionLock } from '../storage/lock.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { KSEG_LOCK_FILE, parseSegmentName, partitionFromEntries, readDirEntries, scanPartitionDir, subdirectories, type DirEntry, type PartitionDir } from '../storage/segments.js';
@@ -27,10 +27,15 @@ import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionV
  *                 --full), find the first segment with an invalid entry (size/CRC, torn or zero
  *                 tail, just after an unparseable transaction marker); delete every later segment
  *                 (highest base offset first), write its rebuilt .index/.timeindex/.txnindex, then
- *                 truncate it; cut segments Kafka recovers when loading them on their own; rebuild
- *                 the side files of other segments whose indexes are missing or invalid
- *   4. epochs     leader-epoch-checkpoint: truncateFromEnd(log end), truncateFromStart(log start)
- *   5. snapshots  delete producer snapshots as ProducerStateManager's load does
+ *                 truncate it (to 0 when rebuilding its index throws InvalidOffsetException); cut
+ *                 segments Kafka recovers when loading them on their own; rebuild the side files of
+ *                 other segments whose indexes are missing or invalid
+ *   4. epochs     leader-epoch-checkpoint: loaded through assign, epochs of recovered batches
+ *                 assigned, truncateFromEnd(log end), truncateFromStart(log start)
+ *   5. snapshots  delete producer snapshots as ProducerStateManager's load does (never the last
+ *                 ones after a clean shutdown); none is written
+ *
+ * A `-delete` partition directory is refused unless --full (Kafka deletes it without recovery).
  *
  * Each phase only plans (against a virtual listing of the directory); the whole plan is backed up
  * (`--backup`) and then executed action by action. A phase that finishes another tool's
@@ -134,6 +139,12 @@ export interface RecoverResult extends RecoveryPlan {
   backupDir: string | null;
 }
 
+/** The epoch starts of one recovered segment that LogSegment.recover may assign to the leader-epoch cache. */
+interface EpochReplay {
+  file: string;
+  starts: { epoch: number; offset: number; position: number }[];
+}
+
 /** The planned state of the directory: name -> size and the real path holding its bytes now. */
 interface PlanFile {
   size: number;
@@ -157,6 +168,10 @@ export interface PlanState {
   kept?: Map<string, number>;
   /** Base offsets of the segments the log phase deletes. */
   deletedBases: Set<number>;
+  /** Set by the log phase: the scanned segments as recovery sees them (a segment Kafka empties has its cut at 0). */
+  segs?: SegmentScan[];
+  /** Set by the log phase: leader epochs Kafka's recovery assigns, per recovered segment, in recovery order. */
+  epochReplay?: EpochReplay[];
   logEndOffset: number | null;
 }
 
@@ -300,27 +315,67 @@ const logPhase: RecoveryPhase = {
     const scan = scanPartition(viewOfPlan(state), { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false });
     state.scan = scan;
     state.actionsBeforeLog = state.actions.length;
-    const segs = scan.segments;
     const mode = state.mode;
+    const scanned = scan.segments;
     let scopeStart: number;
     if (mode.kind === 'full') scopeStart = 0;
-    else if (mode.kind === 'clean-shutdown') scopeStart = segs.length;
+    else if (mode.kind === 'clean-shutdown') scopeStart = scanned.length;
     else {
       const rp = mode.recoveryPoint ?? 0;
       scopeStart = 0;
-      for (let i = 0; i < segs.length; i++) if (segs[i]!.segment.baseOffset <= rp) scopeStart = i;
+      for (let i = 0; i < scanned.length; i++) if (scanned[i]!.segment.baseOffset <= rp) scopeStart = i;
     }
-    mode.firstSegmentChecked = segs[scopeStart]?.segment.log ?? null;
-    if (segs.length > 0) mode.logStartOffset = Math.max(state.logStartOffsetCheckpoint, segs[0]!.segment.baseOffset);
+    mode.firstSegmentChecked = scanned[scopeStart]?.segment.log ?? null;
+    if (scanned.length > 0) mode.logStartOffset = Math.max(state.logStartOffsetCheckpoint, scanned[0]!.segment.baseOffset);
+    const loadReasons = new Map<number, string>();
+    if (mode.kind !== 'full') {
+      for (let i = 0; i < scanned.length; i++) {
+        const r = loadTimeRecoveryReason(scanned[i]!);
+        if (r) loadReasons.set(i, r);
+      }
+    }
+    // LogLoader.recoverLog: when LogSegment.recover throws InvalidOffsetException (rebuilding the
+    // offset or time index meets offsets going backwards at an index point), the segment is
+    // truncated to its base offset, i.e. emptied, and every later segment deleted. A segment
+    // recovered while loading (loadSegmentFiles) does not catch it: the broker fails to load the
+    // partition, so kseg leaves such a segment as it is and says so.
+    const emptiedWhy = new Map<number, string>();
+    const segs = scanned.map((s, i) => {
+      const inv = s.invalidOffset;
+      if (!inv) return s;
+      if (loadReasons.has(i)) {
+        state.notRecovered.push({
+          file: s.segment.log,
+          position: inv.position,
+          code: 'OFFSET_NOT_INCREASING',
+          offset: inv.offset,
+          records: s.records + s.undecodedRecords,
+          reason: `rebuilding its indexes throws InvalidOffsetException (${inv.message}) while Kafka loads the segment (${loadReasons.get(i)}): LogLoader.loadSegmentFiles does not catch it and the broker fails to load the partition; kept (kseg recover --full empties the segment, as recoverLog would)`,
+        });
+        return s;
+      }
+      if (i < scopeStart) return s;
+      emptiedWhy.set(i, `InvalidOffsetException while rebuilding the indexes: ${inv.message}; Kafka's recovery empties the segment (LogLoader.recoverLog truncates it to its base offset)`);
+      const empty = Buffer.alloc(0);
+      const emptied: SegmentScan = {
+        ...s,
+        cut: { position: 0, code: 'OFFSET_NOT_INCREASING', offset: inv.offset },
+        batchesBeforeCut: 0,
+        recordsBeforeCut: 0,
+        nextOffsetBeforeCut: s.segment.baseOffset,
+        recordsFromCut: s.records + s.undecodedRecords,
+        rebuilt: { index: empty, timeindex: empty, txnindex: empty, indexEntries: 0, timeIndexEntries: 0, txnIndexEntries: 0 },
+      };
+      return emptied;
+    });
+    state.segs = segs;
 
     // Decide each segment's fate: cut (and why), kept whole, or deleted after the recovery cut.
     const cutAt = new Map<number, RecoverCut['kind']>();
     let recoveryCut = -1;
-    const loadReasons = new Map<number, string>();
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
-      const loadReason = mode.kind === 'full' ? null : loadTimeRecoveryReason(s);
-      if (loadReason) loadReasons.set(i, loadReason);
+      const loadReason = loadReasons.get(i);
       if (!s.cut) continue;
       if (loadReason) cutAt.set(i, 'segment-load');
       else if (i >= scopeStart) {
@@ -334,6 +389,17 @@ const logPhase: RecoveryPhase = {
             : `below the recovery point ${mode.recoveryPoint}: Kafka's startup does not recover this segment`;
         state.notRecovered.push({ file: s.segment.log, position: s.cut.position, code: s.cut.code, offset: s.cut.offset, records: s.recordsFromCut, reason: `${why}; kept (kseg verify shows it, kseg recover --full cuts here)` });
       }
+    }
+    // The batches whose leader epochs Kafka's recovery assigns (LogSegment.recover), in the order it
+    // recovers segments: those recovered while loading (file order), then recoverLog's from the
+    // recovery point up to the segment it cuts. Each stops at its cut, or where an index append throws.
+    const replayOf = (s: SegmentScan): EpochReplay => {
+      const stop = Math.min(s.cut?.position ?? Infinity, s.invalidOffset?.position ?? Infinity);
+      return { file: s.segment.log, starts: s.epochStarts.filter((e) => e.position < stop) };
+    };
+    state.epochReplay = [...loadReasons.keys()].sort((a, b) => a - b).map((i) => replayOf(scanned[i]!));
+    if (mode.kind !== 'clean-shutdown') {
+      for (let i = scopeStart; i < scanned.length && (recoveryCut < 0 || i <= recoveryCut); i++) state.epochReplay.push(replayOf(scanned[i]!));
     }
     const survivors = recoveryCut >= 0 ? segs.slice(0, recoveryCut + 1) : segs;
     for (const s of survivors) {
@@ -376,8 +442,8 @@ const logPhase: RecoveryPhase = {
     const truncate = (i: number, kind: RecoverCut['kind']): void => {
       const cs = segs[i]!;
       const c = cs.cut!;
-      const where = `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
-      const why = kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`;
+      const where = emptiedWhy.has(i) ? `${c.code} (offset ${c.offset})` : `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
+      const why = emptiedWhy.get(i) ?? (kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`);
       state.actions.push({ type: 'truncate', file: cs.segment.log, size: c.position, fromSize: cs.logSize, records: cs.recordsFromCut, reason: `${where}: ${why}` });
       state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: c.position });
     };
@@ -405,29 +471,50 @@ const logPhase: RecoveryPhase = {
 };
 
 /**
- * Phase 4: leader-epoch-checkpoint as LogLoader.load leaves it: truncateFromEnd(log end) drops the
- * entries starting at or after the log end, truncateFromStart(log-start-offset checkpoint) folds
- * the entries at or below it into one starting there.
+ * Phase 4: leader-epoch-checkpoint as LogLoader.load leaves it. The cache loads the file by
+ * assigning its entries in order (LeaderEpochFileCache: non-monotonic entries are dropped); every
+ * segment Kafka recovers assigns the epoch of each v2 batch above the cache's latest epoch at the
+ * batch's base offset (LogSegment.recover); then truncateFromEnd(log end) drops the entries
+ * starting at or after the log end and truncateFromStart(log-start-offset checkpoint) folds the
+ * entries at or below it into one starting there. The file is written (atomically) when that
+ * differs from what it holds, and created when it is missing and recovery assigned epochs.
  */
 const epochsPhase: RecoveryPhase = {
   name: 'epochs',
   plan(state) {
     const name = 'leader-epoch-checkpoint';
     const f = state.files.get(name);
-    if (!f || state.logEndOffset === null) return;
-    let entries;
-    try {
-      entries = parseLeaderEpochCheckpoint(readWholeFile(f.real).toString('utf8'), name);
-    } catch (e) {
-      if (e instanceof CorruptDataError) return; // reported by verify; Kafka would refuse it too
-      throw e;
+    if (state.logEndOffset === null) return;
+    let entries: LeaderEpochEntry[] = [];
+    if (f) {
+      try {
+        entries = parseLeaderEpochCheckpoint(readWholeFile(f.real).toString('utf8'), name);
+      } catch (e) {
+        if (e instanceof CorruptDataError) return; // reported by verify; Kafka would refuse it too
+        throw e;
+      }
+      // Kafka refuses negative epochs or offsets (IllegalArgumentException): leave such a file alone.
+      if (entries.some((e) => e.epoch < 0 || e.startOffset < 0)) return;
+    }
+    let cache = entries.reduce<LeaderEpochEntry[]>((c, e) => assignEpoch(c, e.epoch, e.startOffset), []);
+    const reasons: string[] = [];
+    const normalized = entries.length - cache.length;
+    if (!sameEpochs(cache, entries)) reasons.push(`drop ${normalized} non-monotonic entr${normalized === 1 ? 'y' : 'ies'} as the cache does when it loads the file`);
+    const assigned: string[] = [];
+    for (const r of state.epochReplay ?? []) {
+      for (const e of r.starts) {
+        const latest = cache[cache.length - 1];
+        if (latest && e.epoch <= latest.epoch) continue;
+        cache = assignEpoch(cache, e.epoch, e.offset);
+        assigned.push(`epoch ${e.epoch} from offset ${e.offset} (${r.file} byte ${e.position})`);
+      }
     }
     const leo = state.logEndOffset;
-    const fromEnd = truncateEpochsFromEnd(entries, leo);
+    const fromEnd = truncateEpochsFromEnd(cache, leo);
     const kept = truncateEpochsFromStart(fromEnd, state.logStartOffsetCheckpoint);
-    if (sameEpochs(kept, entries)) return;
-    const reasons: string[] = [];
-    const dropped = entries.length - fromEnd.length;
+    if (f ? sameEpochs(kept, entries) : kept.length === 0) return;
+    if (assigned.length) reasons.push(`assign ${assigned.slice(0, 5).join(', ')}${assigned.length > 5 ? ` and ${assigned.length - 5} more` : ''}, seen in recovered batches (LogSegment.recover)`);
+    const dropped = cache.length - fromEnd.length;
     if (dropped > 0) reasons.push(`drop ${dropped} epoch entr${dropped === 1 ? 'y' : 'ies'} starting at or after the log end offset ${leo}`);
     if (!sameEpochs(kept, fromEnd)) reasons.push(`fold the entries at or below the log start offset ${state.logStartOffsetCheckpoint} into one starting there`);
     planWrite(state, name, Buffer.from(encodeLeaderEpochCheckpoint(kept)), `${reasons.join('; ')} (LeaderEpochFileCache)`);
@@ -463,23 +550,43 @@ const snapshotsPhase: RecoveryPhase = {
     }
     snaps = snaps.filter((x) => state.files.has(x.file));
     const lso = state.mode.logStartOffset;
+    // What truncateAndReload (out of range) and loadFromSnapshot (corrupt) delete.
+    const planned: { file: string; offset: number; code: string; reason: string }[] = [];
     for (const s of snaps) {
       if (state.logEndOffset !== null && s.offset > state.logEndOffset) {
-        planDelete(state, s.file, `snapshot beyond the log end offset ${state.logEndOffset}`);
+        planned.push({ file: s.file, offset: s.offset, code: 'SNAPSHOT_BEYOND_LOG_END', reason: `snapshot beyond the log end offset ${state.logEndOffset}: ProducerStateManager.truncateAndReload deletes it` });
         continue;
       }
       if (lso !== null && s.offset <= lso) {
-        planDelete(state, s.file, `snapshot at or below the log start offset ${lso}: ProducerStateManager.truncateAndReload deletes it`);
+        planned.push({ file: s.file, offset: s.offset, code: 'SNAPSHOT_AT_OR_BELOW_LOG_START', reason: `snapshot at or below the log start offset ${lso}: ProducerStateManager.truncateAndReload deletes it` });
         continue;
       }
       try {
         const snap = parseProducerSnapshot(readWholeFile(state.files.get(s.file)!.real), s.file);
-        if (!snap.crcValid) planDelete(state, s.file, 'corrupt snapshot (CRC mismatch): Kafka deletes it and rebuilds producer state from the log');
+        if (!snap.crcValid) planned.push({ file: s.file, offset: s.offset, code: 'SNAPSHOT_CRC_MISMATCH', reason: 'corrupt snapshot (CRC mismatch): Kafka deletes it when it reads it and rebuilds producer state from the log' });
       } catch (e) {
         if (!(e instanceof CorruptDataError)) throw e;
-        planDelete(state, s.file, `corrupt snapshot (${e.code}): Kafka deletes it and rebuilds producer state from the log`);
+        planned.push({ file: s.file, offset: s.offset, code: e.code, reason: `corrupt snapshot (${e.code}): Kafka deletes it when it reads it and rebuilds producer state from the log` });
       }
     }
+    // After a clean shutdown, a partition without any snapshot file is taken to have no producer
+    // state (UnifiedLog.rebuildProducerState writes empty snapshots instead of replaying the log).
+    // Kafka decides that before truncateAndReload deletes anything: deleting every remaining
+    // snapshot here would turn Kafka's replay into an empty producer state, so keep them.
+    if (state.mode.kind === 'clean-shutdown' && snaps.length > 0 && planned.length === snaps.length) {
+      for (const p of planned) {
+        state.notRecovered.push({
+          file: p.file,
+          position: null,
+          code: p.code,
+          offset: p.offset,
+          records: 0,
+          reason: `${p.reason.replace(/: .*$/, '')}; kept: it is the last snapshot file after a clean shutdown, and without one Kafka (UnifiedLog.rebuildProducerState) would take the producer state to be empty instead of rebuilding it from the log`,
+        });
+      }
+      return;
+    }
+    for (const p of planned) planDelete(state, p.file, p.reason);
   },
 };
 
@@ -535,6 +642,33 @@ export function assertPartitionDir(dir: string): void {
   const subdirs = subdirectories(dir).filter((d) => /-\d+$/.test(d));
   if (subdirs.length > 0) {
     throw new UsageError(`${dir} is a log directory (${subdirs.length} partition directories in it); give one partition directory, e.g. ${path.join(dir, subdirs[0]!)}`);
+  }
+}
+
+/**
+ * Refuse a `-delete` partition directory unless --full: Kafka never recovers one (LogLoader.load
+ * skips recoverLog for it) and deletes it (LogManager.loadLog -> addLogToBeDeleted). Checked
+ * before anything else runs, intent completion included.
+ */
+export function assertRecoverableDir(dir: string, full: boolean): void {
+  if (full || partitionDirKind(dir) !== 'delete') return;
+  throw new UsageError(
+    `${dir} is a deleted partition directory (-delete): a broker never recovers it and deletes it at startup (LogManager.loadLog). Nothing was changed; to salvage its data, run kseg recover --full on it (or on a copy)`,
+    'PARTITION_DIR_DELETED',
+  );
+}
+
+/** The note the plan's reason carries for -delete (with --full), -stray and -future directories. */
+function dirKindNote(dir: string): string {
+  switch (partitionDirKind(dir)) {
+    case 'delete':
+      return '; a -delete directory, which Kafka deletes without recovering: recovered because --full was given';
+    case 'stray':
+      return '; a -stray directory (KIP-858): Kafka loads and recovers it like any log but does not serve it';
+    case 'future':
+      return '; a -future directory (a replica being moved between log dirs): Kafka loads and recovers it like any log';
+    default:
+      return '';
   }
 }
 
@@ -609,8 +743,10 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   }
   if (!st.isDirectory()) throw new UsageError(`${dir}: recover takes a partition directory`);
   assertPartitionDir(dir);
+  assertRecoverableDir(dir, !!opts.full);
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   const { mode, logStartOffsetCheckpoint } = recoveryModeOf(dir, !!opts.full);
+  mode.reason += dirKindNote(dir);
   const state: PlanState = {
     dir,
     opts: { indexIntervalBytes },
@@ -630,7 +766,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   const segmentsMoved = state.actions.slice(0, state.actionsBeforeLog).some((a) => a.type === 'rename' || (a.type === 'delete' && a.file.endsWith('.log')));
   const before = segmentsMoved ? summaryOf(scanPartition(viewOf(scanPartitionDir(dir)), { recordSet: false, maxIssues: 0 })) : summaryOf(scan);
   const kept = state.kept!;
-  const survivors = scan.segments.filter((s) => kept.has(s.segment.log));
+  const survivors = state.segs!.filter((s) => kept.has(s.segment.log));
   const cutHere = (s: SegmentScan): boolean => kept.get(s.segment.log) !== Infinity;
   const after: RecoverSummary = {
     segments: survivors.length,
@@ -641,6 +777,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   };
   // Side files of segments whose corruption is kept are not rebuilt: their problems remain too.
   const untouched = new Set(state.notRecovered.map((n) => n.file.replace(/\.log$/, '')));
+  const epochsRewritten = state.actions.some((a) => a.type === 'write' && a.file === 'leader-epoch-checkpoint');
   const remaining = scan.reporter.issues.filter((i) => {
     if (i.severity === 'info') return false;
     if (/\.log$/.test(i.file)) {
@@ -649,6 +786,8 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
     }
     const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(i.file);
     if (m && untouched.has(m[1]!)) return true;
+    // The epochs phase rewrites a checkpoint whose entries are out of order (the cache's load drops them).
+    if (i.code === 'LEADER_EPOCH_NOT_INCREASING' && epochsRewritten) return false;
     return !FIXED_CODES.has(i.code);
   });
   return { dir, mode, actions: state.actions, cut: state.cuts[0] ?? null, cuts: state.cuts, notRecovered: state.notRecovered, before, after, remaining, completed: [] };
@@ -743,6 +882,7 @@ function execute(plan: RecoveryPlan): void {
 
 /** Recover a partition directory (or only plan it with dryRun); a real run holds kseg's partition lock (storage/lock.ts). */
 export function recover(dir: string, opts: RecoverOptions = {}): RecoverResult {
+  assertRecoverableDir(dir, !!opts.full);
   if (opts.dryRun) return recoverPartition(dir, opts);
   return withPartitionLock(dir, 'recover', () => recoverPartition(dir, opts));
 }

@@ -73,7 +73,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'SEGMENT_BASE_ABOVE_FIRST_OFFSET', severity: 'error', kind: 'log', meaning: 'a batch offset is below the base offset in the segment\'s file name' },
   { code: 'OFFSET_OVERFLOW', severity: 'error', kind: 'log', meaning: 'an offset is more than 2^31-1 above the segment base (not representable in the indexes; Kafka splits the segment)' },
   { code: 'MAX_TIMESTAMP_MISMATCH', severity: 'warning', kind: 'log', meaning: 'CreateTime batch whose maxTimestamp differs from the largest record timestamp' },
-  { code: 'CONTROL_RECORD_INVALID', severity: 'error', kind: 'log', meaning: 'a control batch whose record is not a valid control record (key/value too short, negative version)' },
+  { code: 'CONTROL_RECORD_INVALID', severity: 'error', kind: 'log', meaning: "a control batch whose record is not a valid control record (key/value too short, negative version, null); one issue per batch, at the batch, saying what Kafka's recovery does with a transaction marker it cannot parse" },
   { code: 'LOG_TOO_LARGE', severity: 'error', kind: 'log', meaning: 'segment larger than 2147483647 bytes (Kafka refuses to open it)' },
   { code: 'SEGMENT_OVERLAP', severity: 'error', kind: 'log', meaning: 'a segment\'s base offset is not above the last offset of the previous segment (or two files share a base offset)' },
   { code: 'SEGMENT_NAME_IRREGULAR', severity: 'warning', kind: 'directory', meaning: 'segment file name whose offset is not 20 digits (Kafka parses it, but never writes it)' },
@@ -314,6 +314,14 @@ export interface SegmentScan {
   rebuilt?: RebuiltIndexes;
   /** Batches whose offset would not fit a relative index offset (Kafka splits the segment). */
   overflow: boolean;
+  /**
+   * The v2 batches before the cut whose partition leader epoch (>= 0) is above every earlier one in
+   * the segment, in file order: the only batches LogSegment.recover can assign to the leader-epoch
+   * cache (it assigns an epoch only when it is above the cache's latest).
+   */
+  epochStarts: { epoch: number; offset: number; position: number }[];
+  /** With buildIndexes: where rebuilding the indexes makes Kafka's index appends throw InvalidOffsetException (IndexBuilder.invalidOffset). */
+  invalidOffset?: { position: number | null; offset: number; message: string } | null;
 }
 
 export interface PartitionScan {
@@ -507,7 +515,9 @@ function scanSegment(
     disk,
     zeroTailSlots: { index: 0, timeindex: 0 },
     overflow: false,
+    epochStarts: [],
   };
+  let maxEpoch = -1;
   try {
     if (src.size > INT32_MAX) rep.add('LOG_TOO_LARGE', seg.log, null, null, `segment is ${src.size} bytes (expected at most ${INT32_MAX})`);
     if (mode === 'partition' && src.size > 0 && !opts.standalone) {
@@ -528,6 +538,10 @@ function scanSegment(
           }
         }
         if (builder && out.cut === null && kafkaValid) builder.add(b.position, b.size, b.lastOffset, b.maxTimestamp);
+        if (out.cut === null && kafkaValid && b.magic >= 2 && b.partitionLeaderEpoch > maxEpoch) {
+          maxEpoch = b.partitionLeaderEpoch;
+          out.epochStarts.push({ epoch: b.partitionLeaderEpoch, offset: b.baseOffset, position: b.position });
+        }
       },
       onSkip() {
         tracker.uncertain = true;
@@ -558,6 +572,7 @@ function scanSegment(
       timeIndexEntries: timeindex.length / TIME_INDEX_ENTRY_SIZE,
       txnIndexEntries: rebuiltTxns.length,
     };
+    out.invalidOffset = builder.invalidOffset;
   }
   return out;
 }
@@ -810,6 +825,7 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
     }
 
     let marker: 'ABORT' | 'COMMIT' | null = null;
+    let ctrl: ControlRecoveryOutcome | null = null;
     let offsetsOk = trusted;
     if (trusted) {
       if (b.lastOffset < b.baseOffset) {
@@ -828,7 +844,11 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
         if (!out.overflow) rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
         out.overflow = true;
       }
-      marker = clean ? null : checkRecords(ctx, b);
+      // A transaction marker whose recovery outcome is reported below (controlRecovery) is not
+      // also reported by checkControl: one issue per batch, the one saying what Kafka does.
+      const judged = mode === 'partition' && out.cut === null && b.magic >= 2 && b.isControl && b.producerId >= 0;
+      ctrl = judged && !clean ? controlOutcomeOf(b) : null;
+      marker = clean ? null : checkRecords(ctx, b, ctrl !== null && controlReported(ctrl, pos + entrySize < size));
       idx?.onBatch(b);
       tidx?.onBatch(b);
       if (b.isControl && b.producerId >= 0 && marker === 'ABORT') txn?.onAbortMarker(b);
@@ -846,7 +866,7 @@ function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, 
       prevLast = b.lastOffset;
       prevLastHere = b.lastOffset;
       if (mode === 'partition' && out.cut === null && b.magic >= 2 && b.isControl && b.producerId >= 0) {
-        controlRecovery(ctx, clean ? decodeBatch(src.read(pos, entrySize), 0, entrySize, pos, file, false) : b, pos + entrySize < size, setCut);
+        controlRecovery(ctx, clean ? decodeBatch(src.read(pos, entrySize), 0, entrySize, pos, file, false) : b, pos + entrySize < size, setCut, ctrl);
       }
     }
     pos += entrySize;
@@ -859,7 +879,7 @@ function plausibleOffset(o: number, seg: Segment, maxOffset: number): number | n
 }
 
 /** Record-level checks of a batch with a valid CRC and magic; returns the marker type of a control batch. */
-function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null {
+function checkRecords(ctx: SegmentContext, b: Batch, skipFirstControl = false): 'ABORT' | 'COMMIT' | null {
   const { rep, seg } = ctx;
   const file = seg.log;
   const pos = b.position;
@@ -870,7 +890,7 @@ function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null 
         rep.add('RECORD_COUNT_MISMATCH', file, pos, b.baseOffset, `recordsCount is ${count} (expected 0..${b.lastOffsetDelta + 1} for lastOffsetDelta ${b.lastOffsetDelta}, found ${count})`);
         return null;
       }
-      if (b.isControl) return checkControl(ctx, b);
+      if (b.isControl) return checkControl(ctx, b, skipFirstControl);
       const s = scanBatchRecords(b);
       if (s.records > 0) {
         if (s.firstOffsetDelta < 0 || !s.offsetsIncreasing) {
@@ -902,32 +922,42 @@ function checkRecords(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null 
  * with an InvalidRecordException truncates the segment right after the batch; one that fails
  * with another exception stops the broker's load of the partition (reported, nothing cut).
  */
-function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, setCut: (position: number, code: string, offset: number | null) => void): void {
-  let outcome: ControlRecoveryOutcome;
+function controlOutcomeOf(b: Batch): ControlRecoveryOutcome {
   try {
     const first = batchRecords(b).next();
-    if (first.done) return; // an empty control batch: its transaction was cleaned away
-    outcome = controlRecoveryOutcome(first.value.key, first.value.value);
+    if (first.done) return { kind: 'ok' }; // an empty control batch: its transaction was cleaned away
+    return controlRecoveryOutcome(first.value.key, first.value.value);
   } catch (e) {
     if (!(e instanceof CorruptDataError)) throw e;
-    outcome = { kind: 'truncate-after', reason: `its first record does not decode (${e.message})` };
+    return { kind: 'truncate-after', reason: `its first record does not decode (${e.message})` };
   }
+}
+
+/** Whether controlRecovery reports an issue for this outcome. */
+function controlReported(outcome: ControlRecoveryOutcome, moreFollows: boolean): boolean {
+  return outcome.kind === 'load-fails' || (outcome.kind === 'truncate-after' && moreFollows);
+}
+
+function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: boolean, setCut: (position: number, code: string, offset: number | null) => void, pre: ControlRecoveryOutcome | null = null): void {
+  const outcome = pre ?? controlOutcomeOf(b);
   if (outcome.kind === 'truncate-after') {
     if (!moreFollows) return; // nothing after it: Kafka truncates 0 bytes and goes on
-    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position + b.size, b.lastOffset + 1, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
+    // Reported at the batch (as checkControl would), so the kept batch's problem stays listed after the cut.
+    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
     setCut(b.position + b.size, 'CONTROL_RECORD_INVALID', b.lastOffset + 1);
   } else if (outcome.kind === 'load-fails') {
     ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at offset ${b.baseOffset}: ${outcome.reason}; Kafka's recovery of this segment fails with it and the broker does not load the partition`);
   }
 }
 
-function checkControl(ctx: SegmentContext, b: Batch): 'ABORT' | 'COMMIT' | null {
+/** `skipFirst`: the first record's problem is reported by controlRecovery (with what Kafka's recovery does). */
+function checkControl(ctx: SegmentContext, b: Batch, skipFirst = false): 'ABORT' | 'COMMIT' | null {
   let marker: 'ABORT' | 'COMMIT' | null = null;
   let first = true;
   for (const r of batchRecords(b)) {
     const c = r.control!;
     if (c.error || c.type === 'INVALID') {
-      ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, r.offset, `control record at offset ${r.offset}: ${c.error ?? 'invalid'}`);
+      if (!(first && skipFirst)) ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, r.offset, `control record at offset ${r.offset}: ${c.error ?? 'invalid'}`);
     } else if (first && (c.type === 'ABORT' || c.type === 'COMMIT')) {
       marker = c.type;
     }

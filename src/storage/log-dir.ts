@@ -31,6 +31,22 @@ export function topicPartitionOfDir(dir: string): TopicPartitionName | null {
   return Number.isSafeInteger(partition) && partition <= 0x7fffffff ? { topic: m[1]!, partition } : null;
 }
 
+/**
+ * What Kafka does with a partition directory at startup, from its name (LogManager.loadLog,
+ * LogLoader.load): `-delete` (a deleted partition awaiting asynchronous deletion) is loaded without
+ * recovery and deleted; `-stray` (KIP-858: a replica the cluster no longer assigns here) and
+ * `-future` (the target of a replica move between log dirs) are loaded and recovered like any log.
+ */
+export type PartitionDirKind = 'current' | 'delete' | 'stray' | 'future';
+
+export function partitionDirKind(dir: string): PartitionDirKind {
+  const name = path.basename(path.resolve(dir));
+  if (name.endsWith('-delete')) return 'delete';
+  if (/\.[0-9a-f]{32}-stray$/.test(name)) return 'stray';
+  if (/\.[0-9a-f]{32}-future$/.test(name)) return 'future';
+  return 'current';
+}
+
 export interface LogDirCheckpointRead {
   /** Path of the checkpoint file. */
   file: string;

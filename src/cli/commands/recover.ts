@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .description("Kafka's startup recovery, offline and crash-safe: finish leftovers, cut at the first invalid batch from the recovery point on, delete later segments, rebuild indexes")
     .argument('<dir>', 'partition directory')
     .option('--dry-run', 'print the plan (what is cut, how many records and bytes, which files) and change nothing')
-    .option('--full', "recover every segment: cut at the first invalid batch anywhere, ignoring the log dir's recovery point and clean-shutdown marker")
+    .option('--full', "recover every segment: cut at the first invalid batch anywhere, ignoring the log dir's recovery point and clean-shutdown marker (also recovers a -delete directory)")
     .option('--json', 'JSON result: {mode, changed, removed, before, after, actions, cut, cuts, notRecovered, remaining}')
     .option('--backup <dir>', 'first copy every removed file, cut byte range and replaced file into a new sub-directory of DIR (with manifest.json)')
     .option('--force', 'run even if a broker holds the log directory lock')
@@ -43,10 +43,16 @@ Steps, in this order (a crash at any point leaves a partition the next run finis
      or just after a transaction marker Kafka cannot parse) is cut there; every later segment is deleted first (highest base offset first), then the segment's
      rebuilt .index/.timeindex/.txnindex are written, then its .log is truncated. Segments whose
      indexes are missing or invalid get rebuilt indexes.
-  4. leader-epoch-checkpoint entries starting at or after the new log end are dropped, those at or
-     below the log-start-offset checkpoint folded into one
+     A recovered segment whose index rebuild meets offsets going backwards is emptied (Kafka's
+     InvalidOffsetException), later segments deleted.
+  4. leader-epoch-checkpoint: epochs of recovered batches missing from it are assigned, entries
+     starting at or after the new log end dropped, those at or below the log-start-offset
+     checkpoint folded into one (written atomically, created if missing)
   5. producer snapshots of deleted segments, stray ones, those beyond the new log end or at or below
-     the log start offset, and corrupt ones are deleted
+     the log start offset, and corrupt ones are deleted (after a clean shutdown never all of them:
+     Kafka would then assume no producer state); no snapshot is written
+A -delete partition directory (which Kafka deletes without recovering) is refused (exit 2) unless
+--full; -stray and -future directories are recovered as Kafka loads them.
 Batches with a valid CRC are kept even if verify finds other problems in them (as Kafka does);
 they are listed as "remaining". Exit 4 if a running broker holds the directory (see --force).
 

@@ -1,6 +1,7 @@
-import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, SIZE_OFFSET, type Batch } from '../format/batch.js';
+import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, LEGACY_CRC_OFFSET, LEGACY_MAGIC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, SIZE_OFFSET, type Batch } from '../format/batch.js';
 import { CorruptDataError } from '../format/errors.js';
-import { readInt32, readInt64 } from '../format/int64.js';
+import { readInt32, readInt64, readUInt32 } from '../format/int64.js';
+import { crc32 } from '../format/crc.js';
 import type { ByteSource } from './source.js';
 
 /** Why iteration of a .log file ended. */
@@ -122,9 +123,16 @@ function checkEntryHeader(src: ByteSource, hdr: Uint8Array, at: number, pos: num
   const offset = readInt64(hdr, at);
   if (offset < opts.minOffset || offset > opts.maxOffset) return { ok: false, code: 'OFFSET_OUT_OF_RANGE', message: `offset field ${offset} is outside [${opts.minOffset}, ${opts.maxOffset}]` };
   const size = LOG_OVERHEAD + sizeField;
+  const bytes = src.read(pos, size);
+  if (magic < 2) {
+    // v0/v1: check the message CRC before decompressing a wrapper (garbage would only fail later, slower).
+    const stored = readUInt32(bytes, LEGACY_CRC_OFFSET);
+    const computed = crc32(bytes, LEGACY_MAGIC_OFFSET, size);
+    if (stored !== computed) return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}` };
+  }
   let batch: Batch;
   try {
-    batch = decodeBatch(src.read(pos, size), 0, size, pos, opts.file, true);
+    batch = decodeBatch(bytes, 0, size, pos, opts.file, true);
   } catch (e) {
     if (!(e instanceof CorruptDataError)) throw e;
     return { ok: false, code: e.code, message: e.message };

@@ -32,8 +32,12 @@ export interface DamagedRange {
   batchesLost: number | null;
   /** Records of those entries, from their headers (null when unknown). */
   recordsLost: number | null;
-  /** Offsets between the kept neighbours: [lastOffset of the entry before + 1, baseOffset of the entry after - 1]; null when open-ended. */
-  offsetsLost: { from: number | null; to: number | null } | null;
+  /**
+   * Offsets the range can have held: from the last kept offset + 1 (at least the segment's base
+   * offset) to the next kept entry's baseOffset - 1 (`to` null: nothing valid follows, the end is
+   * unknown). null for a zero-filled range (it held no data). An upper bound: compaction gaps count too.
+   */
+  offsetsLost: { from: number; to: number | null } | null;
 }
 
 export interface DroppedBatch {
@@ -163,7 +167,7 @@ function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: numb
       zeroFilled,
       batchesLost: acc.batches,
       recordsLost: acc.records,
-      offsetsLost: zeroFilled ? null : { from: state.lastOffset >= 0 ? state.lastOffset + 1 : null, to: null },
+      offsetsLost: zeroFilled ? null : { from: Math.max(state.lastOffset + 1, seg.baseOffset), to: null },
     };
     if (range.offsetsLost) openRanges.push(range);
     report.damaged.push(range);

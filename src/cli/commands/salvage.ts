@@ -53,7 +53,7 @@ function render(r: SalvageResult): string {
     const head = `  ${s.file}: kept ${s.batches} batches, ${s.records} records, ${s.bytes} of ${s.size} bytes`;
     out.push(s.bytesLost === 0 ? `${head} ${theme.good('(complete)')}` : `${head}, ${theme.warn(`lost ${s.bytesLost} bytes`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`);
     for (const d of s.damaged) {
-      const offs = d.offsetsLost ? `, offsets ${n(d.offsetsLost.from)}..${d.offsetsLost.to === null ? 'end' : d.offsetsLost.to}` : '';
+      const offs = d.offsetsLost ? (d.offsetsLost.to === null ? `, offsets from ${d.offsetsLost.from} on` : d.offsetsLost.to < d.offsetsLost.from ? '' : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`) : '';
       out.push(`    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${d.bytes} bytes): ${d.code}: ${d.message}; ${n(d.batchesLost)} batches, ${n(d.recordsLost)} records lost${offs}`);
     }
     for (const d of s.dropped) out.push(`    ${theme.warn('dropped')} batch at byte ${d.position} (${d.size} bytes, offsets ${d.baseOffset}..${d.lastOffset}, ${d.records} records): ${d.code}: ${d.message}`);

@@ -44,6 +44,8 @@ export interface KeptEntry {
   isControl: boolean;
   /** COMMIT/ABORT of a v2 control batch, else null. */
   marker: { type: 'COMMIT' | 'ABORT'; coordinatorEpoch: number } | null;
+  /** New bytes to write instead of the source's (slice --redact). */
+  data?: Buffer;
 }
 
 export function keptEntry(b: Batch): KeptEntry {
@@ -102,6 +104,17 @@ export function copyEntries(fd: number, file: string, src: ByteSource, batches: 
   let runStart = -1;
   let runEnd = -1;
   for (const b of batches) {
+    if (b.data) {
+      if (runStart >= 0) copy(runStart, runEnd);
+      runStart = runEnd = -1;
+      try {
+        fs.writeSync(fd, b.data, 0, b.data.length);
+      } catch (e) {
+        throw ioError(e, file);
+      }
+      written += b.data.length;
+      continue;
+    }
     if (b.position !== runEnd) {
       if (runStart >= 0) copy(runStart, runEnd);
       runStart = b.position;

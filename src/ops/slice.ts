@@ -7,6 +7,7 @@ import { logEntries } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { copyEntries, keptEntry, writeFreshPartition, type KeptEntry, type OutSegment } from './fresh-partition.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES, resolveSegmentTarget } from './rebuild-index.js';
+import { redactEntry, type RedactOptions } from './redact.js';
 
 /**
  * kseg slice: the entries (v2 batches, v0/v1 messages or compressed wrappers) that hold any offset
@@ -21,6 +22,8 @@ export interface SliceOptions {
   /** Write one .log file at `out` instead of a partition directory. */
   singleFile?: boolean;
   indexIntervalBytes?: number;
+  /** Re-encode with these fields replaced by same-length keyed hashes (redact.ts). */
+  redact?: RedactOptions;
 }
 
 export interface SliceSegment {
@@ -52,9 +55,11 @@ export interface SliceResult {
   bytes: number;
   segments: SliceSegment[];
   files: string[];
+  /** With --redact: the fields replaced, records rewritten, and compressed batches whose size changed when compressed again. */
+  redacted: { fields: string[]; records: number; batches: number; compressedSizeChanged: number } | null;
 }
 
-export function slice(input: string, out: string, opts: SliceOptions): SliceResult {
+export async function slice(input: string, out: string, opts: SliceOptions): Promise<SliceResult> {
   const from = opts.fromOffset;
   const to = opts.toOffset ?? from;
   if (!Number.isSafeInteger(from) || from < 0) throw new UsageError(`--from-offset must be a non-negative integer (got ${from})`);
@@ -65,6 +70,7 @@ export function slice(input: string, out: string, opts: SliceOptions): SliceResu
   if (fs.existsSync(out) && (opts.singleFile || !fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
     throw new UsageError(`${out} already exists${opts.singleFile ? '' : ' and is not an empty directory'}; give a new path (nothing is ever overwritten)`);
   }
+  const redacted = opts.redact ? { fields: [...opts.redact.fields], records: 0, batches: 0, compressedSizeChanged: 0 } : null;
   const sources: ByteSource[] = [];
   const outSegs: (OutSegment & { file: string })[] = [];
   try {
@@ -101,6 +107,14 @@ export function slice(input: string, out: string, opts: SliceOptions): SliceResu
         const prev = kept[kept.length - 1] ?? outSegs[outSegs.length - 1]?.batches.at(-1);
         if (prev && b.baseOffset <= prev.lastOffset) throw new CorruptDataError('OFFSET_NOT_INCREASING', `offsets ${b.baseOffset}..${b.lastOffset} do not follow ${prev.lastOffset}; run kseg salvage first and slice its output`, { file: seg.log, position: b.position });
         kept.push(keptEntry(b));
+        if (opts.redact) {
+          const r = await redactEntry(b, opts.redact);
+          const k = kept[kept.length - 1]!;
+          k.data = r.bytes;
+          redacted!.records += r.records;
+          redacted!.batches++;
+          if (r.sizeChanged) redacted!.compressedSizeChanged++;
+        }
       }
       if (kept.length > 0) outSegs.push({ baseOffset: kept[0]!.baseOffset, batches: kept, src, file: seg.log });
       if (done) break;
@@ -116,7 +130,7 @@ export function slice(input: string, out: string, opts: SliceOptions): SliceResu
         endPosition: last.position + last.size,
         batches: s.batches.length,
         records: s.batches.reduce((a, b) => a + b.recordCount, 0),
-        bytes: s.batches.reduce((a, b) => a + b.size, 0),
+        bytes: s.batches.reduce((a, b) => a + (b.data?.length ?? b.size), 0),
         baseOffset: first.baseOffset,
         lastOffset: last.lastOffset,
       };
@@ -148,6 +162,7 @@ export function slice(input: string, out: string, opts: SliceOptions): SliceResu
       bytes: segments.reduce((a, s) => a + s.bytes, 0),
       segments,
       files,
+      redacted,
     };
   } finally {
     for (const s of sources) s.close();

@@ -1,6 +1,5 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { frameEntry, HEADER_SIZE_UP_TO_MAGIC, decodeBatch, type Batch } from '../format/batch.js';
+import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, type Batch } from '../format/batch.js';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { checkEntryAt, resyncFrom } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
@@ -262,14 +261,5 @@ export function salvage(input: string, out: string, opts: SalvageOptions = {}): 
     };
   } finally {
     for (const s of sources) s.close();
-  }
-}
-
-/** True when `p` names an existing directory (used by the CLI for messages). */
-export function isDir(p: string): boolean {
-  try {
-    return fs.statSync(p).isDirectory();
-  } catch {
-    return false;
   }
 }

@@ -7,6 +7,7 @@ import { generate } from '../src/ops/generate.js';
 import { salvage } from '../src/ops/salvage.js';
 import { slice } from '../src/ops/slice.js';
 import { verify } from '../src/ops/verify.js';
+import { recordFaultPoints, setFaultPoint, SimulatedCrash } from '../src/storage/atomic.js';
 import { checkEntryAt, collect, logEntries, resyncFrom } from '../src/storage/log-reader.js';
 import { scanPartitionDir } from '../src/storage/segments.js';
 import { openSource } from '../src/storage/source.js';
@@ -131,6 +132,31 @@ describe('salvage (LogSegment.recover cuts at the first bad entry; salvage resyn
     const bad = Buffer.from(e[1]!.bytes);
     bad[bad.length - 1]! ^= 1;
     expect(crc32c(bad, 21)).not.toBe(bad.readUInt32BE(17));
+  });
+
+  it('a crash at any write step leaves no output directory (or the complete one) and the input untouched', async () => {
+    const root = tmpDir();
+    const dir = path.join(root, 'k-0');
+    await generate(dir, { records: 600, segmentBytes: 16000, transactions: true, fsync: false, seed: 6 });
+    const inputBytes = () => fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('hex')]);
+    const original = inputBytes();
+    const points = recordFaultPoints(true);
+    salvage(dir, path.join(root, 'probe'));
+    recordFaultPoints(false);
+    expect(points.length).toBeGreaterThan(10);
+    const reference = fs.readdirSync(path.join(root, 'probe')).sort();
+    for (let n = 1; n <= points.length; n++) {
+      const out = path.join(root, `out-${n}`);
+      setFaultPoint(n);
+      expect(() => salvage(dir, out), points[n - 1]).toThrow(SimulatedCrash);
+      setFaultPoint(null);
+      expect(fs.existsSync(out), points[n - 1]).toBe(false);
+      expect(fs.readdirSync(root).filter((f) => f.includes('kseg-tmp'))).toEqual([]);
+      // A rerun after the crash completes.
+      salvage(dir, out);
+      expect(fs.readdirSync(out).sort()).toEqual(reference);
+    }
+    expect(inputBytes()).toEqual(original);
   });
 
   it('CLI: refuses a non-empty output directory (exit 2), writes JSON, and never writes to the input', async () => {

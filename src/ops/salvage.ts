@@ -138,7 +138,15 @@ function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: numb
       report.bytesLost += b.size;
       return;
     }
-    for (const r of openRanges.splice(0)) if (r.offsetsLost) r.offsetsLost.to = b.baseOffset - 1;
+    for (const r of openRanges.splice(0)) {
+      if (!r.offsetsLost) continue;
+      r.offsetsLost.to = b.baseOffset - 1;
+      // Kept neighbours with consecutive offsets: the damaged bytes held no record of this log.
+      if (r.offsetsLost.to < r.offsetsLost.from && r.batchesLost === null) {
+        r.batchesLost = 0;
+        r.recordsLost = 0;
+      }
+    }
     kept.push(keptEntry(b));
     report.batches++;
     report.records += b.recordCount;

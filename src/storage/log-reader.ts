@@ -156,8 +156,12 @@ export function resyncFrom(src: ByteSource, from: number, opts: EntryCheckOption
     const buf = src.read(winStart, winEnd - winStart + HEADER_SIZE_UP_TO_MAGIC);
     for (let p = winStart; p <= winEnd; p++) {
       const i = p - winStart;
+      // Cheap rejections first (no allocation): magic, length, entry inside the file, offset range.
       if (buf[i + MAGIC_OFFSET]! > 2) continue;
-      if (buf[i + SIZE_OFFSET]! & 0x80) continue; // negative length
+      const sizeField = readInt32(buf, i + SIZE_OFFSET);
+      if (sizeField < RECORD_OVERHEAD_V0 || p + LOG_OVERHEAD + sizeField > src.size) continue;
+      const offset = readInt64(buf, i);
+      if (offset < opts.minOffset || offset > opts.maxOffset) continue;
       const r = checkEntryHeader(src, buf, i, p, opts);
       if (r.ok) return r.batch;
     }

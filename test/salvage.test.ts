@@ -110,6 +110,22 @@ describe('salvage (LogSegment.recover cuts at the first bad entry; salvage resyn
     expect(entriesOf(path.join(root, 'out-0')).map((e) => e.bytes.toString('hex'))).toEqual(before.map((e) => e.bytes.toString('hex')));
   });
 
+  it('an input segment named below the previous segment\'s last offset (SEGMENT_OVERLAP) comes out named by its first kept offset', async () => {
+    const root = tmpDir();
+    const dir = path.join(root, 'o-0');
+    await generate(dir, { records: 600, segmentBytes: 16000, fsync: false, seed: 12 });
+    const segs = scanPartitionDir(dir).segments;
+    const lower = segs[1]!.baseOffset - 5;
+    for (const f of fs.readdirSync(dir)) if (f.startsWith(segs[1]!.name)) fs.renameSync(path.join(dir, f), path.join(dir, f.replace(segs[1]!.name, String(lower).padStart(20, '0'))));
+    const before = entriesOf(dir);
+    const out = path.join(root, 'o-out');
+    const r = salvage(dir, out);
+    expect(r.complete).toBe(true);
+    expect(r.segments[1]!.output).toBe(`${String(segs[1]!.baseOffset).padStart(20, '0')}.log`);
+    expect(entriesOf(out).map((e) => e.bytes.toString('hex'))).toEqual(before.map((e) => e.bytes.toString('hex')));
+    expect(verify([out]).errors).toBe(0);
+  });
+
   it('resyncFrom finds a batch after more than one 1 MiB window of garbage, and checkEntryAt rejects the garbage', async () => {
     const root = tmpDir();
     const dir = path.join(root, 'g-0');

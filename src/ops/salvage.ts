@@ -3,7 +3,7 @@ import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, type Batch } from '..
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { checkEntryAt, resyncFrom } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import type { Segment } from '../storage/segments.js';
+import { segmentFileName, type Segment } from '../storage/segments.js';
 import { writeFreshPartition, assertFreshOutDir, keptEntry, type KeptEntry, type OutSegment } from './fresh-partition.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES, resolveSegmentTarget } from './rebuild-index.js';
 
@@ -201,18 +201,26 @@ export function salvage(input: string, out: string, opts: SalvageOptions = {}): 
     for (const seg of segs) {
       const src = openSource(path.join(dir, seg.log), { pattern: 'sequential' });
       sources.push(src);
+      const lastBefore = state.lastOffset;
       const { report, kept } = salvageSegment(seg, src, state);
       reports.push(report);
-      if (kept.length > 0) outSegs.push({ baseOffset: seg.baseOffset, batches: kept, src });
+      if (kept.length > 0) {
+        // Input segments that overlap (SEGMENT_OVERLAP): name the output segment by its first kept offset so it starts above the previous one.
+        const baseOffset = seg.baseOffset <= lastBefore ? kept[0]!.baseOffset : seg.baseOffset;
+        outSegs.push({ baseOffset, batches: kept, src });
+        report.output = segmentFileName(baseOffset, 'log');
+      }
     }
     // A last segment that was empty on input (a freshly rolled active segment) keeps the log end offset.
     const lastIn = segs[segs.length - 1]!;
     const lastReport = reports[reports.length - 1]!;
-    if (lastReport.size === 0 && lastIn.baseOffset > state.lastOffset) outSegs.push({ baseOffset: lastIn.baseOffset, batches: [], src: null });
-    if (outSegs.length === 0) outSegs.push({ baseOffset: segs[0]!.baseOffset, batches: [], src: null });
-    for (const s of outSegs) {
-      const r = reports.find((x) => x.baseOffset === s.baseOffset);
-      if (r) r.output = `${s.baseOffset.toString().padStart(20, '0')}.log`;
+    if (lastReport.size === 0 && lastIn.baseOffset > state.lastOffset) {
+      outSegs.push({ baseOffset: lastIn.baseOffset, batches: [], src: null });
+      lastReport.output = segmentFileName(lastIn.baseOffset, 'log');
+    }
+    if (outSegs.length === 0) {
+      outSegs.push({ baseOffset: segs[0]!.baseOffset, batches: [], src: null });
+      reports[0]!.output = segmentFileName(segs[0]!.baseOffset, 'log');
     }
     let files: string[] = [];
     let logStartOffset = outSegs[0]!.baseOffset;

@@ -60,6 +60,7 @@ const ITEMS = {
   'rebuild-index': 'rebuild-index vs verify on the same data',
   truncate: 'truncate --to-offset mid-partition',
   compact: 'compact vs verify on the same data',
+  salvage: 'salvage of an intact partition into a new directory vs verify on the same data',
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
 };
@@ -194,6 +195,7 @@ const NEEDS = {
   'rebuild-index': ['a'],
   truncate: ['a'],
   compact: ['a'],
+  salvage: ['a'],
   scan: ['e'],
   peer: ['a', 'f'],
 };
@@ -308,7 +310,7 @@ function diskCheck(sets) {
   const missing = sets.filter((s) => opts.regenerate || !readStamp(s));
   const data = missing.reduce((n, s) => n + s.estimate, 0);
   // Working space: one copy of the largest partition a mutating command works on, or generate's output.
-  const work = Math.max(selected('big') ? SIZE_C * 1.01 : 0, ['generate', 'rebuild-index', 'truncate', 'compact'].some(selected) ? SIZE_A * 1.01 : 0);
+  const work = Math.max(selected('big') ? SIZE_C * 1.01 : 0, ['generate', 'rebuild-index', 'truncate', 'compact', 'salvage'].some(selected) ? SIZE_A * 1.01 : 0);
   const need = data + work + 256 * MiB;
   fs.mkdirSync(opts.data, { recursive: true });
   let avail = Infinity;
@@ -565,7 +567,7 @@ function groupCodecs(pass) {
 }
 
 function groupMutating(pass) {
-  const want = ['rebuild-index', 'truncate', 'compact'].filter(selected);
+  const want = ['rebuild-index', 'truncate', 'compact', 'salvage'].filter(selected);
   if (!want.length) return;
   const set = SETS.a;
   const stamp = readStamp(set);
@@ -587,6 +589,18 @@ function groupMutating(pass) {
   if (want.includes('rebuild-index')) fns.rebuild = onCopy(['rebuild-index']);
   if (want.includes('truncate')) fns.truncate = onCopy(['truncate', '--to-offset', String(Math.floor(logEnd / 2)), '--yes']);
   if (want.includes('compact')) fns.compact = onCopy(['compact', '--now', '1700000000000', '--yes']);
+  if (want.includes('salvage')) {
+    // Reads the data set in place (salvage never writes to its input) and writes a new partition.
+    const out = path.join(WORK, 'salvaged-0');
+    fns.salvage = () => {
+      fs.rmSync(out, { recursive: true, force: true });
+      try {
+        return kseg(['salvage', set.dir, '-o', out], pass.env);
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+    };
+  }
   const s = rounds(pass, fns);
   const v = s.verify.length ? net(pass, s.verify) : null;
   if (v != null) row(pass, { set: 'a', what: 'verify (reference for the rows below)', t: v, bytes, rssMiB: rssMax(s.verify), cpu: cpuMed(s.verify), kind: 'limit' });
@@ -599,6 +613,7 @@ function groupMutating(pass) {
     rebuild: cmd('rebuild', 'rebuild-index', { min: 0.6 }),
     truncate: cmd('truncate', `truncate --to-offset ${Math.floor(logEnd / 2)}`),
     compact: cmd('compact', 'compact', { min: 0.4 }),
+    salvage: cmd('salvage', 'salvage (intact input: scan, copy, rebuild indexes, fsync)'),
   };
 }
 

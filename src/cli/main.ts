@@ -25,6 +25,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rebuild-index', summary: 'rebuild .index/.timeindex/.txnindex as Kafka recovery writes them (--check compares)', load: () => import('./commands/rebuild-index.js') },
   { name: 'truncate', summary: 'remove the tail or leading segments of a partition with Kafka\'s semantics, crash-safely', load: () => import('./commands/truncate.js') },
   { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
+  { name: 'salvage', summary: 'copy every valid batch of a damaged partition into a fresh one, resynchronising past damage, with a loss report', load: () => import('./commands/salvage.js') },
+  { name: 'slice', summary: 'a standalone partition (or one .log) holding exactly the batches covering an offset range, copied byte for byte', load: () => import('./commands/slice.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

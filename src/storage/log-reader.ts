@@ -1,5 +1,7 @@
-import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, type Batch } from '../format/batch.js';
+import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, LEGACY_CRC_OFFSET, LEGACY_MAGIC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, SIZE_OFFSET, type Batch } from '../format/batch.js';
 import { CorruptDataError } from '../format/errors.js';
+import { readInt32, readInt64, readUInt32 } from '../format/int64.js';
+import { crc32 } from '../format/crc.js';
 import type { ByteSource } from './source.js';
 
 /** Why iteration of a .log file ended. */
@@ -85,4 +87,84 @@ export function collect<T, R>(gen: Generator<T, R>): { items: T[]; result: R } {
     if (n.done) return { items, result: n.value };
     items.push(n.value);
   }
+}
+
+/** Bounds a salvage scan puts on a candidate entry: its offset field must fall in [minOffset, maxOffset]. */
+export interface EntryCheckOptions {
+  minOffset: number;
+  maxOffset: number;
+  file?: string;
+}
+
+/** Why the entry at a position is not a valid one (verify's codes where they exist). */
+export type EntryCheck = { ok: true; batch: Batch } | { ok: false; code: string; message: string };
+
+const MIN_SIZE_FIELD = [RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, RECORD_BATCH_OVERHEAD - LOG_OVERHEAD];
+
+/**
+ * Does a valid entry start at `pos`? Framing (size field, entry inside the file), magic 0..2, the
+ * offset field inside the caller's bounds, then the CRC (v2: CRC-32C from the attributes to the end;
+ * v0/v1: CRC-32 from the magic byte) and a header that decodes. The cheap checks come first, so a
+ * resynchronising scan can call it at every byte.
+ */
+export function checkEntryAt(src: ByteSource, pos: number, opts: EntryCheckOptions): EntryCheck {
+  if (pos > src.size - HEADER_SIZE_UP_TO_MAGIC) return { ok: false, code: 'PARTIAL_TAIL', message: `${src.size - pos} stray bytes at the end of the file` };
+  const hdr = src.read(pos, HEADER_SIZE_UP_TO_MAGIC);
+  return checkEntryHeader(src, hdr, 0, pos, opts);
+}
+
+function checkEntryHeader(src: ByteSource, hdr: Uint8Array, at: number, pos: number, opts: EntryCheckOptions): EntryCheck {
+  const magic = hdr[at + MAGIC_OFFSET]!;
+  const sizeField = readInt32(hdr, at + SIZE_OFFSET);
+  if (sizeField < RECORD_OVERHEAD_V0) return { ok: false, code: 'SIZE_TOO_SMALL', message: `length field ${sizeField} is below the minimum 14` };
+  if (pos + LOG_OVERHEAD + sizeField > src.size) return { ok: false, code: 'PARTIAL_TAIL', message: `entry of ${LOG_OVERHEAD + sizeField} bytes runs past the end of the file (${src.size - pos} bytes left)` };
+  if (magic > 2) return { ok: false, code: 'BAD_MAGIC', message: `magic byte ${magic} is not 0, 1 or 2` };
+  if (sizeField < MIN_SIZE_FIELD[magic]!) return { ok: false, code: 'SIZE_TOO_SMALL', message: `length field ${sizeField} is below the minimum for magic ${magic}` };
+  const offset = readInt64(hdr, at);
+  if (offset < opts.minOffset || offset > opts.maxOffset) return { ok: false, code: 'OFFSET_OUT_OF_RANGE', message: `offset field ${offset} is outside [${opts.minOffset}, ${opts.maxOffset}]` };
+  const size = LOG_OVERHEAD + sizeField;
+  const bytes = src.read(pos, size);
+  if (magic < 2) {
+    // v0/v1: check the message CRC before decompressing a wrapper (garbage would only fail later, slower).
+    const stored = readUInt32(bytes, LEGACY_CRC_OFFSET);
+    const computed = crc32(bytes, LEGACY_MAGIC_OFFSET, size);
+    if (stored !== computed) return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}` };
+  }
+  let batch: Batch;
+  try {
+    batch = decodeBatch(bytes, 0, size, pos, opts.file, true);
+  } catch (e) {
+    if (!(e instanceof CorruptDataError)) throw e;
+    return { ok: false, code: e.code, message: e.message };
+  }
+  if (!batch.crcValid) return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${batch.crc.toString(16).padStart(8, '0')}, computed 0x${batch.computedCrc.toString(16).padStart(8, '0')}` };
+  if (batch.magic >= 2 && batch.lastOffset < batch.baseOffset) return { ok: false, code: 'LAST_OFFSET_DELTA_MISMATCH', message: `negative lastOffsetDelta ${batch.lastOffsetDelta}` };
+  return { ok: true, batch };
+}
+
+const RESYNC_WINDOW = 1 << 20;
+
+/**
+ * Scan forward from `from` for the first position where `checkEntryAt` accepts an entry, reading
+ * the file in windows of 1 MiB (memory stays bounded whatever the file size). Returns the batch
+ * found there, or null when none starts before the end of the file.
+ */
+export function resyncFrom(src: ByteSource, from: number, opts: EntryCheckOptions): Batch | null {
+  const last = src.size - HEADER_SIZE_UP_TO_MAGIC; // last position where a header fits
+  for (let winStart = from; winStart <= last; winStart += RESYNC_WINDOW) {
+    const winEnd = Math.min(last, winStart + RESYNC_WINDOW - 1);
+    const buf = src.read(winStart, winEnd - winStart + HEADER_SIZE_UP_TO_MAGIC);
+    for (let p = winStart; p <= winEnd; p++) {
+      const i = p - winStart;
+      // Cheap rejections first (no allocation): magic, length, entry inside the file, offset range.
+      if (buf[i + MAGIC_OFFSET]! > 2) continue;
+      const sizeField = readInt32(buf, i + SIZE_OFFSET);
+      if (sizeField < RECORD_OVERHEAD_V0 || p + LOG_OVERHEAD + sizeField > src.size) continue;
+      const offset = readInt64(buf, i);
+      if (offset < opts.minOffset || offset > opts.maxOffset) continue;
+      const r = checkEntryHeader(src, buf, i, p, opts);
+      if (r.ok) return r.batch;
+    }
+  }
+  return null;
 }

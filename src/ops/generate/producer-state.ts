@@ -29,7 +29,7 @@ export class ProducerStateModel {
   private readonly ongoing = new Map<number, number>();
 
   /** Apply one v2 batch; returns the transaction it completes (still counted as ongoing until `completeTxn`). */
-  apply(e: Entry): CompletedTxn | null {
+  apply(e: Pick<Entry, 'magic' | 'producerId' | 'producerEpoch' | 'maxTimestamp' | 'marker' | 'baseOffset' | 'lastOffset' | 'baseSequence' | 'isTransactional'>): CompletedTxn | null {
     if (e.magic < 2 || e.producerId < 0) return null;
     let p = this.producers.get(e.producerId);
     if (!p) {

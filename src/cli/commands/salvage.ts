@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
+import { salvage, type SalvageResult } from '../../ops/salvage.js';
+import { nonNegative } from '../options.js';
+import { toJson } from '../output.js';
+import { theme } from '../theme.js';
+
+interface SalvageFlags {
+  output: string;
+  indexIntervalBytes: number;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('salvage')
+    .description('copy every valid batch of a damaged partition into a fresh, valid partition, resynchronising past damage; report what was lost')
+    .argument('<path>', 'damaged partition directory, or one segment\'s .log file')
+    .requiredOption('-o, --output <dir>', 'new (or empty) directory for the salvaged partition; never overwritten')
+    .option('--index-interval-bytes <n>', `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
+    .option('--dry-run', 'scan and print the loss report; write nothing')
+    .option('--json', 'JSON loss report (README, "JSON contract")')
+    .addHelpText('after', `
+The input is only read. Past an entry that fails its size, magic, offset or CRC check, salvage scans
+forward byte by byte for the next position where a whole entry validates (v2: CRC-32C over the batch;
+v0/v1: CRC-32 of the message, offset inside the segment's range) and continues there. Kafka's own
+recovery would cut the log at the first fault and drop everything after it.
+
+Valid entries are copied byte for byte, offsets unchanged (gaps are allowed, as after compaction);
+an entry whose offsets do not increase is dropped and reported. Each output segment keeps its input
+segment's base offset (file name); indexes, .txnindex, leader-epoch-checkpoint and a producer snapshot
+at the log end offset are rebuilt, partition.metadata is copied. The output is written to a temporary
+directory, fsynced, and renamed into place.
+
+Examples:
+  kseg salvage /var/lib/kafka/data/orders-3 -o /tmp/orders-3
+  kseg salvage orders-3 -o orders-3.salvaged --json > loss.json
+  kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`)
+    .action((p: string, flags: SalvageFlags) => {
+      const r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun });
+      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+    });
+}
+
+function n(v: number | null): string {
+  return v === null ? '?' : String(v);
+}
+
+function render(r: SalvageResult): string {
+  const out: string[] = [`${theme.file(r.input)} -> ${theme.file(r.output)}${r.dryRun ? theme.dim(' (dry run: nothing written)') : ''}`];
+  for (const s of r.segments) {
+    const head = `  ${s.file}: kept ${s.batches} batches, ${s.records} records, ${s.bytes} of ${s.size} bytes`;
+    out.push(s.bytesLost === 0 ? `${head} ${theme.good('(complete)')}` : `${head}, ${theme.warn(`lost ${s.bytesLost} bytes`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`);
+    for (const d of s.damaged) {
+      const offs = d.offsetsLost ? (d.offsetsLost.to === null ? `, offsets from ${d.offsetsLost.from} on` : d.offsetsLost.to < d.offsetsLost.from ? '' : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`) : '';
+      out.push(`    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${d.bytes} bytes): ${d.code}: ${d.message}; ${n(d.batchesLost)} batches, ${n(d.recordsLost)} records lost${offs}`);
+    }
+    for (const d of s.dropped) out.push(`    ${theme.warn('dropped')} batch at byte ${d.position} (${d.size} bytes, offsets ${d.baseOffset}..${d.lastOffset}, ${d.records} records): ${d.code}: ${d.message}`);
+  }
+  out.push(`kept ${r.kept.batches} batches, ${r.kept.records} records, ${r.kept.bytes} bytes in ${r.kept.segments} segment(s); offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`);
+  if (r.complete) out.push(theme.good('nothing lost: every byte of the input was a valid batch'));
+  else out.push(theme.warn(`lost ${r.lost.bytes} bytes: ${r.lost.damagedRanges} damaged range(s), ${r.lost.droppedBatches} dropped batch(es); ${n(r.lost.batches)} batches, ${n(r.lost.records)} records`));
+  if (!r.dryRun) out.push(theme.dim(`wrote ${r.files.length} files; check with: kseg verify ${r.output}`));
+  return out.join('\n') + '\n';
+}

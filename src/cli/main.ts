@@ -24,6 +24,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rebuild-index', summary: 'rebuild .index/.timeindex/.txnindex as Kafka recovery writes them (--check compares)', load: () => import('./commands/rebuild-index.js') },
   { name: 'truncate', summary: 'remove the tail or leading segments of a partition with Kafka\'s semantics, crash-safely', load: () => import('./commands/truncate.js') },
   { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
+  { name: 'grep', summary: 'records matching a key, header, value, offset or time range, in one partition or a whole log dir', load: () => import('./commands/grep.js') },
+  { name: 'diff', summary: 'compare two replicas of a partition: first diverging offset, differing batches, log bounds, indexes', load: () => import('./commands/diff.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

@@ -21,7 +21,10 @@ export interface DiffOptions {
   maxDiffs?: number;
   /** Record offsets listed per differing batch pair (all are counted). */
   maxRecords?: number;
+  /** Also compare the bytes of batches whose headers agree (reads both logs fully). */
+  deep?: boolean;
 }
+
 
 export interface ReplicaInfo {
   dir: string;
@@ -95,15 +98,16 @@ export interface IndexLanding {
 }
 
 export interface IndexDiff {
+  /** The replica whose index answers wrong. */
+  replica: 'a' | 'b';
+  /** Its .index file. */
   segment: string;
-  /** The looked-up offset (an entry of either index). */
+  /** The looked-up offset (an entry of either replica's index). */
   offset: number;
-  /** Where the log says the offset is (the first batch with lastOffset >= offset), per replica. */
-  expectedA: IndexLanding | null;
-  expectedB: IndexLanding | null;
-  /** Where a lookup through each replica's .index lands. */
-  landsA: IndexLanding | null;
-  landsB: IndexLanding | null;
+  /** Where its log says the offset is: the first batch with lastOffset >= offset. */
+  expected: IndexLanding | null;
+  /** Where a lookup through its .index lands. */
+  lands: IndexLanding | null;
 }
 
 export interface DiffResult {
@@ -123,9 +127,9 @@ export interface DiffResult {
   recordsOnlyInA: number;
   recordsOnlyInB: number;
   indexes: {
-    /** Segments (by name) present in both whose .index bytes are identical. */
+    /** Segments (by name) present in both whose .index entries are identical. */
     identical: number;
-    /** Segments whose .index bytes differ but every lookup lands right in both (per-append vs per-batch entries). */
+    /** "A:<file>" / "B:<file>": indexes that differ from the other replica's but answer every lookup right. */
     layoutOnly: string[];
     /** Lookups that land elsewhere (up to maxDiffs; all counted in `mattering`). */
     mattering: number;
@@ -290,11 +294,6 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     res.batchesDiffering++;
     if (res.batches.length < maxDiffs) res.batches.push(d);
   };
-  // Segments whose batches all matched their counterpart (for the index comparison).
-  const segClean = new Map<string, boolean>();
-  const markDirty = (x: Item | null): void => {
-    if (x) segClean.set(x.seg.name, false);
-  };
   const ga = batchesOf(partA, a);
   const gb = batchesOf(partB, b);
   const nextOf = (g: Generator<Item>): Item | null => {
@@ -311,7 +310,6 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
       res.recordsOnlyInA += recordCountOf(bx);
       report({ kind: 'only-a', baseOffset: bx.baseOffset, lastOffset: bx.lastOffset, fields: [], a: header(bx), b: null });
       diverge(bx.baseOffset);
-      markDirty(x);
       x = nextOf(ga);
       continue;
     }
@@ -321,7 +319,6 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
       res.recordsOnlyInB += recordCountOf(by);
       report({ kind: 'only-b', baseOffset: by.baseOffset, lastOffset: by.lastOffset, fields: [], a: null, b: header(by) });
       diverge(by.baseOffset);
-      markDirty(y);
       y = nextOf(gb);
       continue;
     }
@@ -339,14 +336,13 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
         res.recordsOnlyInB += records.onlyB;
         report({ kind: 'differs', baseOffset: bx.baseOffset, lastOffset: bx.lastOffset, fields, a: ha, b: hb, records });
         diverge(bx.baseOffset);
-        markDirty(x);
-        markDirty(y);
-      } else {
-        if (!segClean.has(x!.seg.name)) segClean.set(x!.seg.name, true);
-        if (x!.seg.name !== y!.seg.name) {
-          markDirty(x);
-          markDirty(y);
-        }
+      } else if (opts.deep && !bx.bytes.subarray(bx.start, bx.start + bx.size).equals(by.bytes.subarray(by.start, by.start + by.size))) {
+        // Same header and stored CRC, other bytes: one copy is damaged (verify says which).
+        const records = compareRecords([bx], [by], maxRecords);
+        res.recordsOnlyInA += records.onlyA;
+        res.recordsOnlyInB += records.onlyB;
+        report({ kind: 'differs', baseOffset: bx.baseOffset, lastOffset: bx.lastOffset, fields: ['bytes'], a: ha, b: hb, records });
+        diverge(bx.baseOffset);
       }
       x = nextOf(ga);
       y = nextOf(gb);
@@ -355,8 +351,6 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     // Different boundaries: gather the run of overlapping batches on both sides until they end together.
     const as: Batch[] = [bx];
     const bs: Batch[] = [by];
-    markDirty(x);
-    markDirty(y);
     x = nextOf(ga);
     y = nextOf(gb);
     let endA = bx.lastOffset;
@@ -365,12 +359,10 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
       if (endA < endB && x && x.batch.baseOffset <= endB) {
         as.push(x.batch);
         endA = x.batch.lastOffset;
-        markDirty(x);
         x = nextOf(ga);
       } else if (endB < endA && y && y.batch.baseOffset <= endA) {
         bs.push(y.batch);
         endB = y.batch.lastOffset;
-        markDirty(y);
         y = nextOf(gb);
       } else break;
     }
@@ -385,7 +377,7 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
   if (a.logStartOffset !== b.logStartOffset) res.same = false;
   if (a.logEndOffset !== b.logEndOffset) res.same = false;
   if (res.batchesDiffering > 0) res.same = false;
-  compareIndexes(partA, partB, segClean, res, maxDiffs);
+  compareIndexes(partA, partB, res, maxDiffs);
   if (res.indexes.mattering > 0) res.same = false;
   if (a.stoppedAt || b.stoppedAt) res.same = false;
   return res;
@@ -464,47 +456,56 @@ function loadIndex(dir: string, seg: Segment): { bytes: Buffer; entries: OffsetI
   }
 }
 
-/** Offset indexes of segments present in both replicas, judged by the lookups their entries answer. */
-function compareIndexes(partA: PartitionDir, partB: PartitionDir, segClean: Map<string, boolean>, res: DiffResult, maxDiffs: number): void {
-  const byName = new Map(partB.segments.map((s) => [s.name, s]));
-  const namesA = new Set(partA.segments.map((s) => s.name));
-  res.indexes.onlyInA = partA.segments.filter((s) => !byName.has(s.name)).map((s) => s.log);
-  res.indexes.onlyInB = partB.segments.filter((s) => !namesA.has(s.name)).map((s) => s.log);
+/**
+ * Offset indexes. A segment whose .index holds the same entries as the same-named segment of the
+ * other replica is identical. Otherwise each replica's index is judged against its own log by the
+ * lookups both indexes' entries ask for: a difference matters when a lookup would land on another
+ * batch than the log says; when every lookup lands right it is layout only (per-append vs
+ * per-batch entries, another index.interval.bytes, segments rolled at other offsets).
+ */
+function compareIndexes(partA: PartitionDir, partB: PartitionDir, res: DiffResult, maxDiffs: number): void {
+  const byNameA = new Map(partA.segments.map((s) => [s.name, s]));
+  const byNameB = new Map(partB.segments.map((s) => [s.name, s]));
+  res.indexes.onlyInA = partA.segments.filter((s) => !byNameB.has(s.name)).map((s) => s.log);
+  res.indexes.onlyInB = partB.segments.filter((s) => !byNameA.has(s.name)).map((s) => s.log);
+  const identical = new Set<string>();
   for (const sa of partA.segments) {
-    const sb = byName.get(sa.name);
+    const sb = byNameB.get(sa.name);
     if (!sb) continue;
-    const wa = sa;
-    const wb = sb;
-    const ia = loadIndex(partA.dir, wa);
-    const ib = loadIndex(partB.dir, wb);
-    // Both empty or byte-identical up to their entries (a preallocated zero tail is layout).
-    if (ia && ib && entriesEqual(ia.entries, ib.entries)) {
-      res.indexes.identical++;
-      continue;
-    }
-    const ba = segmentBatches(partA.dir, wa);
-    const bb = segmentBatches(partB.dir, wb);
-    const ea = ia?.entries ?? [];
-    const eb = ib?.entries ?? [];
-    const targets = new Set<number>();
-    for (const e of ea) targets.add(e.offset);
-    for (const e of eb) targets.add(e.offset);
-    let matters = false;
-    for (const t of [...targets].sort((p, q) => p - q)) {
-      const expectedA = firstEnding(ba, 0, t);
-      const expectedB = firstEnding(bb, 0, t);
-      const landsA = landing(ea, ba, t);
-      const landsB = landing(eb, bb, t);
-      // A lookup that ends where the log says is fine in either replica, whatever the entries; the
-      // logs themselves differing is reported with the batches.
-      if (sameLanding(landsA, expectedA) && sameLanding(landsB, expectedB)) continue;
-      matters = true;
-      res.indexes.mattering++;
-      if (res.indexes.differences.length < maxDiffs) res.indexes.differences.push({ segment: sa.log, offset: t, expectedA, expectedB, landsA, landsB });
-    }
-    void segClean;
-    if (!matters) res.indexes.layoutOnly.push(sa.log);
+    const ia = loadIndex(partA.dir, sa);
+    const ib = loadIndex(partB.dir, sb);
+    if (ia && ib && entriesEqual(ia.entries, ib.entries)) identical.add(sa.name);
   }
+  res.indexes.identical = identical.size;
+  const layout = new Set<string>();
+  for (const [replica, part, other] of [['a', partA, partB], ['b', partB, partA]] as const) {
+    const segs = part.segments;
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i]!;
+      if (identical.has(seg.name)) continue;
+      const nextBase = segs[i + 1]?.baseOffset ?? Infinity;
+      const own = loadIndex(part.dir, seg)?.entries ?? [];
+      const targets = new Set<number>(own.map((e) => e.offset));
+      // The other replica's entries that fall in this segment's offsets ask the same questions.
+      for (const os of other.segments) {
+        if (os.baseOffset >= nextBase) break;
+        for (const e of loadIndex(other.dir, os)?.entries ?? []) if (e.offset >= seg.baseOffset && e.offset < nextBase) targets.add(e.offset);
+      }
+      if (targets.size === 0) continue;
+      const batches = segmentBatches(part.dir, seg);
+      let matters = false;
+      for (const t of [...targets].sort((p, q) => p - q)) {
+        const expected = firstEnding(batches, 0, t);
+        const lands = landing(own, batches, t);
+        if (sameLanding(lands, expected)) continue;
+        matters = true;
+        res.indexes.mattering++;
+        if (res.indexes.differences.length < maxDiffs) res.indexes.differences.push({ replica, segment: seg.index ?? `${seg.name}.index`, offset: t, expected, lands });
+      }
+      if (!matters) layout.add(`${replica === 'a' ? 'A' : 'B'}:${seg.index ?? seg.name + '.index (missing)'}`);
+    }
+  }
+  res.indexes.layoutOnly = [...layout];
 }
 
 function entriesEqual(x: OffsetIndexEntry[], y: OffsetIndexEntry[]): boolean {

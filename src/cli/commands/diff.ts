@@ -9,6 +9,7 @@ interface DiffFlags {
   json?: boolean;
   maxDiffs: number;
   maxRecords: number;
+  deep?: boolean;
 }
 
 export function register(program: Command): void {
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .argument('<dir-a>', 'partition directory (e.g. the leader\'s, or the copy before a repair)')
     .argument('<dir-b>', 'partition directory (e.g. a follower\'s, or the copy after a repair)')
     .option('--json', 'one JSON object')
+    .option('--deep', 'also compare the bytes of batches whose headers agree (reads both logs fully; finds a damaged copy whose stored CRC was kept)')
     .option('--max-diffs <n>', 'list at most N differing batches and index lookups (all are counted)', nonNegative('--max-diffs'), 100)
     .option('--max-records <n>', 'list at most N record offsets of each kind per differing batch', nonNegative('--max-records'), 20)
     .addHelpText('after', `
@@ -34,7 +36,7 @@ Examples:
   kseg diff orders-3.before orders-3 --json | jq .firstDivergingOffset`)
     .action(async (a: string, b: string, flags: DiffFlags) => {
       if (flags.maxDiffs === undefined) throw new UsageError('--max-diffs needs a number');
-      const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords });
+      const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
       const out = new Output();
       if (flags.json) out.line(toJson(r));
       else for (const l of renderDiff(r)) out.line(l);
@@ -101,7 +103,7 @@ export function renderDiff(r: DiffResult): string[] {
   const ix = r.indexes;
   lines.push(`offset indexes: ${ix.identical} identical, ${ix.layoutOnly.length} layout only${ix.layoutOnly.length ? ` (${ix.layoutOnly.join(', ')})` : ''}, ${ix.mattering} lookup${ix.mattering === 1 ? '' : 's'} landing elsewhere`);
   for (const d of ix.differences) {
-    lines.push(`  ${d.segment} offset ${d.offset}: A lands on ${landingText(d.landsA)} (log: ${landingText(d.expectedA)}), B lands on ${landingText(d.landsB)} (log: ${landingText(d.expectedB)})`);
+    lines.push(`  ${d.replica === 'a' ? 'A' : 'B'} ${d.segment}: a lookup of offset ${d.offset} lands on ${landingText(d.lands)}, the log has it in ${landingText(d.expected)}`);
   }
   if (ix.onlyInA.length) lines.push(`segments only in A: ${ix.onlyInA.join(', ')}`);
   if (ix.onlyInB.length) lines.push(`segments only in B: ${ix.onlyInB.join(', ')}`);

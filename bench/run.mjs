@@ -60,6 +60,7 @@ const ITEMS = {
   'rebuild-index': 'rebuild-index vs verify on the same data',
   truncate: 'truncate --to-offset mid-partition',
   compact: 'compact vs verify on the same data',
+  grep: 'grep --key -c vs verify on the same data (issue 14: at least half of verify\'s throughput)',
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
 };
@@ -194,6 +195,7 @@ const NEEDS = {
   'rebuild-index': ['a'],
   truncate: ['a'],
   compact: ['a'],
+  grep: ['a'],
   scan: ['e'],
   peer: ['a', 'f'],
 };
@@ -565,7 +567,7 @@ function groupCodecs(pass) {
 }
 
 function groupMutating(pass) {
-  const want = ['rebuild-index', 'truncate', 'compact'].filter(selected);
+  const want = ['rebuild-index', 'truncate', 'compact', 'grep'].filter(selected);
   if (!want.length) return;
   const set = SETS.a;
   const stamp = readStamp(set);
@@ -587,6 +589,8 @@ function groupMutating(pass) {
   if (want.includes('rebuild-index')) fns.rebuild = onCopy(['rebuild-index']);
   if (want.includes('truncate')) fns.truncate = onCopy(['truncate', '--to-offset', String(Math.floor(logEnd / 2)), '--yes']);
   if (want.includes('compact')) fns.compact = onCopy(['compact', '--now', '1700000000000', '--yes']);
+  // A key of the set's 100,000: a handful of matching records, every batch looked at (exit 0 or 1).
+  if (want.includes('grep')) fns.grep = () => kseg(['grep', set.dir, '--key', 'key-004242', '-c'], pass.env, { okStatus: [0, 1] });
   const s = rounds(pass, fns);
   const v = s.verify.length ? net(pass, s.verify) : null;
   if (v != null) row(pass, { set: 'a', what: 'verify (reference for the rows below)', t: v, bytes, rssMiB: rssMax(s.verify), cpu: cpuMed(s.verify), kind: 'limit' });
@@ -599,6 +603,7 @@ function groupMutating(pass) {
     rebuild: cmd('rebuild', 'rebuild-index', { min: 0.6 }),
     truncate: cmd('truncate', `truncate --to-offset ${Math.floor(logEnd / 2)}`),
     compact: cmd('compact', 'compact', { min: 0.4 }),
+    grep: cmd('grep', 'grep --key key-004242 -c', { min: 0.5 }),
   };
 }
 

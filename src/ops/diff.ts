@@ -374,6 +374,11 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     report({ kind: 'boundaries', baseOffset: base, lastOffset: last, fields: ['baseOffset/lastOffset'], a: header(bx), b: header(by), records });
     diverge(Math.max(base, Math.min(bx.baseOffset, by.baseOffset)));
   }
+  // An empty last segment (rolled, or truncated to its base) puts the log end at its base offset.
+  for (const [info, part] of [[a, partA], [b, partB]] as const) {
+    const lastBase = part.segments[part.segments.length - 1]?.baseOffset;
+    if (lastBase !== undefined && (info.logEndOffset === null || info.logEndOffset < lastBase)) info.logEndOffset = lastBase;
+  }
   if (a.logStartOffset !== b.logStartOffset) res.same = false;
   if (a.logEndOffset !== b.logEndOffset) res.same = false;
   if (res.batchesDiffering > 0) res.same = false;

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import { diff, type BatchDiff, type BatchHeader, type DiffResult, type IndexLanding, type ReplicaInfo } from '../../ops/diff.js';
 import { UsageError } from '../../format/errors.js';
@@ -91,6 +92,9 @@ function landingText(l: IndexLanding | null): string {
 
 export function renderDiff(r: DiffResult): string[] {
   const lines: string[] = [replicaLine('A', r.a), replicaLine('B', r.b)];
+  const nameA = path.basename(path.resolve(r.a.dir));
+  const nameB = path.basename(path.resolve(r.b.dir));
+  if (nameA !== nameB) lines.push(theme.warn(`note: the directory names differ (${nameA}, ${nameB}): are these replicas of the same partition?`));
   if (r.a.logStartOffset !== r.b.logStartOffset) lines.push(`log start offsets differ: A ${r.a.logStartOffset}, B ${r.b.logStartOffset}`);
   if (r.a.logEndOffset !== r.b.logEndOffset) lines.push(`log end offsets differ: A ${r.a.logEndOffset}, B ${r.b.logEndOffset}`);
   lines.push(`first diverging offset: ${r.firstDivergingOffset === null ? 'none' : theme.offset(String(r.firstDivergingOffset))}`);

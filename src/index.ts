@@ -22,3 +22,5 @@ export { readLogDirContext, topicPartitionOfDir, CLEAN_SHUTDOWN_FILE, RECOVERY_P
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, logStartOffsetOf, SPECIAL_TIMESTAMPS, type LookupResult, type LookupOptions, type SpecialTimestamp } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';
+export { grepPartition, recordMatches, type GrepCriteria, type GrepEvent, type GrepStats } from './ops/grep.js';
+export { diff, type DiffOptions, type DiffResult, type BatchDiff, type IndexDiff } from './ops/diff.js';

@@ -166,6 +166,21 @@ describe('diff: replicas generated to diverge at a known offset', () => {
     }
   });
 
+  it('leader-epoch-checkpoint entries that differ (LeaderEpochFileCache: OffsetsForLeaderEpoch would answer otherwise) make the replicas different', async () => {
+    const a = await gen(path.join(tmpDir(), 'le-0'), { leaderEpochs: 3 });
+    const b = copy(a, 'le-0');
+    expect(diff(a, b).leaderEpochs.same).toBe(true);
+    const text = fs.readFileSync(path.join(b, 'leader-epoch-checkpoint'), 'utf8').split('\n');
+    expect(Number(text[1])).toBeGreaterThan(1);
+    fs.writeFileSync(path.join(b, 'leader-epoch-checkpoint'), [text[0], String(Number(text[1]) - 1), ...text.slice(2, -2), ''].join('\n'));
+    const r = diff(a, b);
+    expect(r.batchesDiffering).toBe(0);
+    expect(r.leaderEpochs.same).toBe(false);
+    expect(r.leaderEpochs.b!.length).toBe(r.leaderEpochs.a!.length - 1);
+    expect(r.same).toBe(false);
+    expect(kseg(['diff', a, b]).stdout).toContain('leader-epoch-checkpoint differs');
+  });
+
   it('usage: the same directory twice is exit 2', async () => {
     const a = await gen(path.join(tmpDir(), 'u-0'), { records: 50 });
     expect(kseg(['diff', a, a]).status).toBe(2);

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
 import { KsegError, UsageError } from '../format/errors.js';
 import { parseOffsetIndex, type OffsetIndexEntry } from '../format/indexes.js';
@@ -126,6 +128,11 @@ export interface DiffResult {
   /** Records found only in one replica (in only-a/only-b batches and inside differing batch pairs). */
   recordsOnlyInA: number;
   recordsOnlyInB: number;
+  /**
+   * leader-epoch-checkpoint of each (null: no file; `error` when it cannot be parsed). Replicas of
+   * the same log answer OffsetsForLeaderEpoch the same only when these agree.
+   */
+  leaderEpochs: { same: boolean; a: LeaderEpochEntry[] | null; b: LeaderEpochEntry[] | null; errorA?: string; errorB?: string };
   indexes: {
     /** Segments (by name) present in both whose .index entries are identical. */
     identical: number;
@@ -285,8 +292,15 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     onlyInB: [],
     recordsOnlyInA: 0,
     recordsOnlyInB: 0,
+    leaderEpochs: { same: true, a: null, b: null },
     indexes: { identical: 0, layoutOnly: [], mattering: 0, differences: [], onlyInA: [], onlyInB: [] },
   };
+  const ea = readEpochs(dirA);
+  const eb = readEpochs(dirB);
+  res.leaderEpochs = { same: JSON.stringify(ea.entries) === JSON.stringify(eb.entries) && ea.error === eb.error, a: ea.entries, b: eb.entries };
+  if (ea.error) res.leaderEpochs.errorA = ea.error;
+  if (eb.error) res.leaderEpochs.errorB = eb.error;
+  if (!res.leaderEpochs.same) res.same = false;
   const diverge = (o: number): void => {
     if (res.firstDivergingOffset === null || o < res.firstDivergingOffset) res.firstDivergingOffset = o;
   };
@@ -517,4 +531,21 @@ function entriesEqual(x: OffsetIndexEntry[], y: OffsetIndexEntry[]): boolean {
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (x[i]!.offset !== y[i]!.offset || x[i]!.position !== y[i]!.position) return false;
   return true;
+}
+
+function readEpochs(dir: string): { entries: LeaderEpochEntry[] | null; error?: string } {
+  const file = path.join(dir, 'leader-epoch-checkpoint');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: null };
+    return { entries: null, error: (e as Error).message };
+  }
+  try {
+    return { entries: parseLeaderEpochCheckpoint(text, 'leader-epoch-checkpoint') };
+  } catch (e) {
+    if (e instanceof KsegError) return { entries: null, error: e.message };
+    throw e;
+  }
 }

@@ -104,6 +104,11 @@ export function renderDiff(r: DiffResult): string[] {
   if (r.onlyInA.length) lines.push(`offsets only in A: ${ranges(r.onlyInA)}`);
   if (r.onlyInB.length) lines.push(`offsets only in B: ${ranges(r.onlyInB)}`);
   if (r.recordsOnlyInA || r.recordsOnlyInB) lines.push(`records only in A: ${r.recordsOnlyInA}, only in B: ${r.recordsOnlyInB}`);
+  const le = r.leaderEpochs;
+  if (!le.same) {
+    const show = (e: typeof le.a, err?: string) => (err ? `unreadable (${err})` : e === null ? 'none' : e.map((x) => `${x.epoch}@${x.startOffset}`).join(' ') || 'empty');
+    lines.push(`leader-epoch-checkpoint differs: A ${show(le.a, le.errorA)}; B ${show(le.b, le.errorB)}`);
+  }
   const ix = r.indexes;
   lines.push(`offset indexes: ${ix.identical} identical, ${ix.layoutOnly.length} layout only${ix.layoutOnly.length ? ` (${ix.layoutOnly.join(', ')})` : ''}, ${ix.mattering} lookup${ix.mattering === 1 ? '' : 's'} landing elsewhere`);
   for (const d of ix.differences) {

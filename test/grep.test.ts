@@ -226,6 +226,12 @@ describe.skipIf(!HAVE_REAL)('kseg grep on real broker data', () => {
       const keys = [...new Set(lines.map((l) => JSON.parse(l).key).filter((k) => typeof k === 'string'))].slice(0, 3) as string[];
       for (const k of keys) expect(grepLines(dir, { key: Buffer.from(k) }), `${p} key ${k}`).toEqual(oracle(lines, { key: k }));
       expect(grepLines(dir, {}), p).toEqual(lines);
+      // batch maxTimestamp is trusted to pass batches over: check it against real producers' batches
+      const ts = [...new Set(lines.map((l) => JSON.parse(l).timestamp as number))].sort((x, y) => x - y);
+      for (const t of [ts[0]!, ts[Math.floor(ts.length / 2)]!, ts[ts.length - 1]!]) {
+        expect(grepLines(dir, { fromTimestamp: t }), `${p} from ${t}`).toEqual(oracle(lines, { fromTimestamp: t }));
+        expect(grepLines(dir, { toTimestamp: t }), `${p} to ${t}`).toEqual(oracle(lines, { toTimestamp: t }));
+      }
     }
   });
   void batchRecords;

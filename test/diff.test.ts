@@ -181,6 +181,17 @@ describe('diff: replicas generated to diverge at a known offset', () => {
     expect(kseg(['diff', a, b]).stdout).toContain('leader-epoch-checkpoint differs');
   });
 
+  it('the same records batched otherwise (generate --layout per-append): boundaries differ, records identical, diverging at the first batch', async () => {
+    const a = await gen(path.join(tmpDir(), 'pa-0'), { records: 800 });
+    const b = await gen(path.join(tmpDir(), 'pa-0'), { records: 800, layout: 'per-append' });
+    const r = diff(a, b);
+    expect(r.same).toBe(false);
+    expect(r.batches.length).toBeGreaterThan(0);
+    expect(r.batches.every((d) => d.kind === 'boundaries' && d.records!.differing + d.records!.onlyA + d.records!.onlyB === 0)).toBe(true);
+    expect(r.firstDivergingOffset).toBe(r.batches[0]!.baseOffset);
+    expect(r.recordsOnlyInA + r.recordsOnlyInB).toBe(0);
+  });
+
   it('usage: the same directory twice is exit 2', async () => {
     const a = await gen(path.join(tmpDir(), 'u-0'), { records: 50 });
     expect(kseg(['diff', a, a]).status).toBe(2);

@@ -386,7 +386,9 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     res.recordsOnlyInA += records.onlyA;
     res.recordsOnlyInB += records.onlyB;
     report({ kind: 'boundaries', baseOffset: base, lastOffset: last, fields: ['baseOffset/lastOffset'], a: header(bx), b: header(by), records });
-    diverge(Math.max(base, Math.min(bx.baseOffset, by.baseOffset)));
+    // The first record that differs when the records say so; else (same records, other batching) the run's start.
+    const firsts = [records.differingOffsets[0], records.onlyAOffsets[0], records.onlyBOffsets[0]].filter((o): o is number => o !== undefined);
+    diverge(firsts.length > 0 && !records.error ? Math.min(...firsts) : base);
   }
   // An empty last segment (rolled, or truncated to its base) puts the log end at its base offset.
   for (const [info, part] of [[a, partA], [b, partB]] as const) {

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { KsegError } from '../format/errors.js';
 import type { GrepCriteria } from '../ops/grep.js';
-import type { Decoders } from './decoders.js';
+import { decodeStats, type Decoders } from './decoders.js';
 import type { GrepMode, PartitionOutcome } from './grep-render.js';
 import type { GrepJob, GrepWorkerMessage } from './grep-worker.js';
 import type { Output } from './output.js';
@@ -71,6 +71,8 @@ export async function* grepInParallel(targets: { dir: string; label?: string }[]
           owner[id]!.postMessage({ type: 'ack' });
           continue;
         }
+        // (payloads a worker printed with replacement characters count in the main thread's warning)
+        decodeStats.invalidUtf8 += m.invalidUtf8;
         yield { target: targets[id]!, outcome: m.outcome, failure: m.failure };
         if (m.failure) {
           await out.flush();

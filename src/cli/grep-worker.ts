@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { KsegError } from '../format/errors.js';
 import type { GrepCriteria } from '../ops/grep.js';
-import type { Decoders } from './decoders.js';
+import { decodeStats, type Decoders } from './decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from './grep-render.js';
 
 /**
@@ -21,7 +21,7 @@ export interface GrepJob {
 
 export type GrepWorkerMessage =
   | { type: 'chunk'; id: number; out: string; err: string }
-  | { type: 'done'; id: number; outcome: PartitionOutcome | null; failure?: { code: string; message: string; file?: string; position?: number } };
+  | { type: 'done'; id: number; outcome: PartitionOutcome | null; failure?: { code: string; message: string; file?: string; position?: number }; invalidUtf8: number };
 
 const CHUNK = 256 * 1024;
 let ackWaiter: (() => void) | null = null;
@@ -53,6 +53,7 @@ async function run(job: GrepJob): Promise<void> {
     await acked;
   };
   let reply: GrepWorkerMessage;
+  const utf8Before = decodeStats.invalidUtf8;
   try {
     const outcome = await grepToSink(job.dir, criteria, job.decoders, job.mode, job.label, {
       out: (l) => {
@@ -66,11 +67,11 @@ async function run(job: GrepJob): Promise<void> {
       maybeFlush: () => (size >= CHUNK ? send() : Promise.resolve()),
     });
     await send();
-    reply = { type: 'done', id: job.id, outcome };
+    reply = { type: 'done', id: job.id, outcome, invalidUtf8: decodeStats.invalidUtf8 - utf8Before };
   } catch (e) {
     await send();
     const k = e instanceof KsegError ? e : null;
-    reply = { type: 'done', id: job.id, outcome: null, failure: k ? { code: k.code, message: k.message, file: k.file, position: k.position } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) } };
+    reply = { type: 'done', id: job.id, outcome: null, invalidUtf8: decodeStats.invalidUtf8 - utf8Before, failure: k ? { code: k.code, message: k.message, file: k.file, position: k.position } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) } };
   }
   parentPort!.postMessage(reply);
 }

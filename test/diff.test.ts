@@ -195,6 +195,10 @@ describe('diff: replicas generated to diverge at a known offset', () => {
   it('usage: the same directory twice is exit 2', async () => {
     const a = await gen(path.join(tmpDir(), 'u-0'), { records: 50 });
     expect(kseg(['diff', a, a]).status).toBe(2);
+    const logDir = path.dirname(a);
+    const r = kseg(['diff', logDir, a]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('holds partition directories');
   });
 });
 

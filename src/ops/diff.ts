@@ -8,6 +8,7 @@ import { logEntries } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
 import { logStartOffsetOf, type LogStartSource } from './lookup.js';
+import { parsePartitionDirName } from './scan.js';
 
 /**
  * `kseg diff A B`: two replicas of one partition (leader and follower, before and after a repair).
@@ -274,6 +275,11 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
   if (path.resolve(dirA) === path.resolve(dirB)) throw new UsageError(`${dirA} and ${dirB} are the same directory`);
   const partA = scanPartitionDir(dirA);
   const partB = scanPartitionDir(dirB);
+  for (const part of [partA, partB]) {
+    if (part.segments.length > 0) continue;
+    const sub = fs.readdirSync(part.dir, { withFileTypes: true }).find((e) => e.isDirectory() && parsePartitionDirName(e.name));
+    if (sub) throw new UsageError(`${part.dir} holds partition directories (${sub.name}, ...): kseg diff compares two partition directories, e.g. ${path.join(part.dir, sub.name)}`);
+  }
   const replica = (part: PartitionDir): ReplicaInfo => {
     const ls = part.segments.length > 0 ? logStartOffsetOf(part.dir, part.segments[0]!.baseOffset) : null;
     return { dir: part.dir, logStartOffset: ls?.logStartOffset ?? null, logStartOffsetSource: ls?.source ?? null, logEndOffset: null, segments: part.segments.length, batches: 0, bytes: 0 };

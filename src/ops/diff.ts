@@ -175,12 +175,14 @@ function header(b: Batch): BatchHeader {
 const COMPARED: (keyof BatchHeader)[] = ['size', 'magic', 'crc', 'partitionLeaderEpoch', 'attributes', 'maxTimestamp', 'producerId', 'producerEpoch', 'baseSequence', 'recordCount'];
 
 /** Every batch of a partition in order, without CRC checks; corrupt data ends that .log (noted in info). */
-function* batchesOf(part: PartitionDir, info: ReplicaInfo): Generator<Item> {
+function* batchesOf(part: PartitionDir, info: ReplicaInfo, deep: boolean): Generator<Item> {
   for (const seg of part.segments) {
     const p = path.join(part.dir, seg.log);
     let src: ByteSource;
     try {
-      src = openSource(p, { pattern: 'sequential' });
+      // Mapped with 'random' advice, only the pages holding batch headers are read from disk (no
+      // read-ahead through the bodies); --deep reads every byte, in sequence.
+      src = openSource(p, { pattern: deep ? 'sequential' : 'random' });
     } catch (e) {
       if (!(e instanceof KsegError)) throw e;
       info.stoppedAt ??= { file: seg.log, position: 0, message: e.message };
@@ -314,8 +316,8 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     res.batchesDiffering++;
     if (res.batches.length < maxDiffs) res.batches.push(d);
   };
-  const ga = batchesOf(partA, a);
-  const gb = batchesOf(partB, b);
+  const ga = batchesOf(partA, a, opts.deep === true);
+  const gb = batchesOf(partB, b, opts.deep === true);
   const nextOf = (g: Generator<Item>): Item | null => {
     const n = g.next();
     return n.done ? null : n.value;

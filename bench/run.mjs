@@ -61,6 +61,7 @@ const ITEMS = {
   truncate: 'truncate --to-offset mid-partition',
   compact: 'compact vs verify on the same data',
   salvage: 'salvage of an intact partition into a new directory vs verify on the same data',
+  grep: 'grep --key -c vs verify on the same data (issue 14: at least half of verify\'s throughput)',
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
 };
@@ -196,6 +197,7 @@ const NEEDS = {
   truncate: ['a'],
   compact: ['a'],
   salvage: ['a'],
+  grep: ['a'],
   scan: ['e'],
   peer: ['a', 'f'],
 };
@@ -567,7 +569,7 @@ function groupCodecs(pass) {
 }
 
 function groupMutating(pass) {
-  const want = ['rebuild-index', 'truncate', 'compact', 'salvage'].filter(selected);
+  const want = ['rebuild-index', 'truncate', 'compact', 'salvage', 'grep'].filter(selected);
   if (!want.length) return;
   const set = SETS.a;
   const stamp = readStamp(set);
@@ -601,6 +603,8 @@ function groupMutating(pass) {
       }
     };
   }
+  // A key of the set's 100,000: a handful of matching records, every batch looked at (exit 0 or 1).
+  if (want.includes('grep')) fns.grep = () => kseg(['grep', set.dir, '--key', 'key-004242', '-c'], pass.env, { okStatus: [0, 1] });
   const s = rounds(pass, fns);
   const v = s.verify.length ? net(pass, s.verify) : null;
   if (v != null) row(pass, { set: 'a', what: 'verify (reference for the rows below)', t: v, bytes, rssMiB: rssMax(s.verify), cpu: cpuMed(s.verify), kind: 'limit' });
@@ -614,6 +618,7 @@ function groupMutating(pass) {
     truncate: cmd('truncate', `truncate --to-offset ${Math.floor(logEnd / 2)}`),
     compact: cmd('compact', 'compact', { min: 0.4 }),
     salvage: cmd('salvage', 'salvage (intact input: scan, copy, rebuild indexes, fsync)'),
+    grep: cmd('grep', 'grep --key key-004242 -c', { min: 0.5 }),
   };
 }
 

@@ -26,3 +26,5 @@ export { lookup, logStartOffsetOf, SPECIAL_TIMESTAMPS, type LookupResult, type L
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';
 export { salvage, type SalvageOptions, type SalvageResult, type SalvageSegment, type DamagedRange, type DroppedBatch } from './ops/salvage.js';
 export { slice, type SliceOptions, type SliceResult, type SliceSegment } from './ops/slice.js';
+export { grepPartition, recordMatches, type GrepCriteria, type GrepEvent, type GrepStats } from './ops/grep.js';
+export { diff, type DiffOptions, type DiffResult, type BatchDiff, type IndexDiff } from './ops/diff.js';

@@ -27,6 +27,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
   { name: 'salvage', summary: 'copy every valid batch of a damaged partition into a fresh one, resynchronising past damage, with a loss report', load: () => import('./commands/salvage.js') },
   { name: 'slice', summary: 'a standalone partition (or one .log) holding exactly the batches covering an offset range, copied byte for byte', load: () => import('./commands/slice.js') },
+  { name: 'grep', summary: 'records matching a key, header, value, offset or time range, in one partition or a whole log dir', load: () => import('./commands/grep.js') },
+  { name: 'diff', summary: 'compare two replicas of a partition: first diverging offset, differing batches, log bounds, indexes', load: () => import('./commands/diff.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 
@@ -57,7 +59,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     getOutHelpWidth: (() => (stdoutMayBeTty() ? out.getOutHelpWidth!() : undefined)) as () => number,
     getOutHasColors: (() => (stdoutMayBeTty() ? out.getOutHasColors!() : forcedColor())) as () => boolean,
   });
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
+  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing / grep matched nothing / diff found differences, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
   // chalk loads here only when stdout could show colours (theme.ts).
   program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
 

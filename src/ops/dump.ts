@@ -327,7 +327,7 @@ function timeIndexSanity(buf: Buffer, slots: number, baseOffset: number, abs: st
 }
 
 /** Start position for --from-offset: floor lookup in the segment's .index, when it has one. */
-function seekPosition(p: string, baseOffset: number, from: number | undefined, logSize: number): number {
+export function seekPosition(p: string, baseOffset: number, from: number | undefined, logSize: number): number {
   if (from === undefined || from <= baseOffset) return 0;
   const indexPath = path.join(path.dirname(p), segmentFileName(baseOffset, 'index'));
   let buf: Buffer;

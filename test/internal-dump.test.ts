@@ -249,3 +249,16 @@ describe('generate --internal: every record type and version of the topic, decod
     });
   }
 });
+
+describe('KRaft voters control record (DumpLogSegments printControlRecord)', () => {
+  it('--format kafka prints " KRaftVoters {json}" as the dump tool does', () => {
+    const dir = path.join(root, 'voters', '__cluster_metadata-0');
+    const voters = { version: 0, voters: [{ voterId: 1, voterDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAQ', endpoints: [{ name: 'CONTROLLER', host: 'localhost', port: 9093 }], kRaftVersionFeature: { minSupportedVersion: 0, maxSupportedVersion: 1 } }] };
+    const c = encodeControlRecord(6, voters);
+    writeLog(dir, [encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, c.key, c.value)] })]);
+    const r = kseg(['dump', dir, '--format', 'kafka']);
+    expect(r.stdout.split('\n').find((l) => l.startsWith('|'))).toBe(`| offset: 0 CreateTime: ${T0} keySize: 4 valueSize: ${c.value.length} sequence: -1 headerKeys: [] KRaftVoters ${JSON.stringify(voters)}`);
+    const j = ndjsonLines(kseg(['dump', dir, '--ndjson']).stdout)[0];
+    expect(j.decoded).toEqual({ key: { type: 'KRAFT_VOTERS', version: 0, data: {} }, value: { type: 'VotersRecord', version: 0, data: voters } });
+  });
+});

@@ -28,3 +28,4 @@ export { salvage, type SalvageOptions, type SalvageResult, type SalvageSegment, 
 export { slice, type SliceOptions, type SliceResult, type SliceSegment } from './ops/slice.js';
 export { grepPartition, recordMatches, type GrepCriteria, type GrepEvent, type GrepStats } from './ops/grep.js';
 export { diff, type DiffOptions, type DiffResult, type BatchDiff, type IndexDiff } from './ops/diff.js';
+export * from './format/kafka-messages/index.js';

@@ -279,6 +279,16 @@ export class JsonLinesWriter {
     this.buf[this.pos++] = 0x0a;
   }
 
+  /** A JSON object text with `members` (`,"k":v…`) added before its closing brace (internal-topic records). */
+  lineExtended(obj: string, members: string): void {
+    this.ensure((obj.length + members.length) * 3 + 3);
+    this.prefix();
+    this.pos += this.buf.write(obj, this.pos, 'utf8') - 1; // (over the closing brace)
+    this.pos += this.buf.write(members, this.pos, 'utf8');
+    this.buf[this.pos++] = 0x7d;
+    this.buf[this.pos++] = 0x0a;
+  }
+
   /** A line without array punctuation (the closing `]`). */
   raw(s: string): void {
     this.ensure(s.length * 3 + 1);

@@ -151,6 +151,8 @@ export function kafkaSnapshotLine(p: ProducerSnapshotEntry, scala: boolean): str
 const num = (v: number): string => (Number.isSafeInteger(v) ? String(v) : `"${BigInt(v)}"`);
 
 function bytesJson(b: Buffer | null, d: Decoders['key']): string | undefined {
+  // base64 and hex need no escaping
+  if (b !== null && (d === 'base64' || d === 'hex')) return `"${b.toString(d)}"`;
   const v = decodeBytes(b, d);
   if (v === undefined) return undefined;
   return JSON.stringify(v);

@@ -33,6 +33,7 @@ interface GenerateFlags {
   seed?: number;
   topicId?: string;
   corrupt?: CorruptKind;
+  internal?: GenerateOptions['internal'];
   force?: boolean;
   fsync: boolean;
   json?: boolean;
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--seed <s>', `seed: same flags and seed give byte-identical files (default ${d.seed})`, intArg('--seed'))
     .option('--topic-id <id>', 'topic id for partition.metadata (22-char URL-safe base64; default derived from the seed)')
     .option('--corrupt <kind>', `inject one fault and report where: ${Object.keys(CORRUPT_KINDS).join(', ')}`, corruptArg)
+    .option('--internal <kind>', 'records of an internal topic, every record type and version in turn: offsets (__consumer_offsets), transactions (__transaction_state), share-group-state, metadata (__cluster_metadata)')
     .option('--force', 'write into a non-empty directory, replacing the partition files in it')
     .option('--no-fsync', 'skip fsync of files and directory (faster; not crash-safe)')
     .option('--json', 'print the summary as JSON (OUTPUT.md: verify summary + logStartOffset, logEndOffset, corruption)')
@@ -132,7 +134,8 @@ Examples:
   kseg generate txn-0 --transactions --leader-epochs 3 --compression none,gzip --segment-bytes 8k --index-interval-bytes 1k
   kseg generate legacy-0 --magic 1 --compression snappy-xerial --timestamp-type logappend
   kseg generate big-0 --bytes 4g --value-size 100-1000
-  kseg generate broken-0 --records 400 --segment-bytes 8k --corrupt crc --json`)
+  kseg generate broken-0 --records 400 --segment-bytes 8k --corrupt crc --json
+  kseg generate __consumer_offsets-0 --internal offsets --records 500 --tombstone-ratio 0.1`)
     .action(async (outDir: string, flags: GenerateFlags) => {
       const options: Partial<GenerateOptions> = {
         records: flags.records,
@@ -160,6 +163,7 @@ Examples:
         seed: flags.seed,
         topicId: flags.topicId,
         corrupt: flags.corrupt,
+        internal: flags.internal,
         force: flags.force,
         fsync: flags.fsync,
       };

@@ -67,6 +67,8 @@ export interface GenerateOptions {
   force: boolean;
   /** fsync files at segment close and the directory at the end (off: faster, not crash-safe). */
   fsync: boolean;
+  /** Records of an internal topic instead of key-NNNNNN/text records (see internal-content.ts); null: ordinary records. */
+  internal: 'offsets' | 'transactions' | 'share-group-state' | 'metadata' | null;
 }
 
 export const GENERATE_DEFAULTS: GenerateOptions = {
@@ -97,6 +99,7 @@ export const GENERATE_DEFAULTS: GenerateOptions = {
   corrupt: null,
   force: false,
   fsync: true,
+  internal: null,
 };
 
 const INT32_MAX = 2147483647;
@@ -141,6 +144,7 @@ export function resolveGenerateOptions(input: Partial<GenerateOptions> & { produ
     records: input.records ?? (input.bytes !== undefined && input.bytes !== null ? Number.MAX_SAFE_INTEGER : GENERATE_DEFAULTS.records),
     topicId: input.topicId ?? null,
     corrupt: input.corrupt ?? null,
+    internal: input.internal ?? null,
   } as GenerateOptions;
 
   int('--records', o.records, 0, Number.MAX_SAFE_INTEGER);
@@ -182,6 +186,10 @@ export function resolveGenerateOptions(input: Partial<GenerateOptions> & { produ
   if (o.layout !== 'per-batch' && o.layout !== 'per-append') throw new UsageError(`--layout: '${String(o.layout)}' is not per-batch or per-append`);
   int('--seed', o.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   if (o.topicId !== null && !isValidTopicId(o.topicId)) throw new UsageError(`--topic-id: '${o.topicId}' is not a non-zero topic id (22 characters of URL-safe base64, as in partition.metadata)`);
+  if (o.internal !== null) {
+    if (!['offsets', 'transactions', 'share-group-state', 'metadata'].includes(o.internal)) throw new UsageError(`--internal: unknown topic kind '${String(o.internal)}' (offsets, transactions, share-group-state, metadata)`);
+    if (o.magic < 2) throw new UsageError('--internal needs message format v2');
+  }
   if (o.corrupt !== null) {
     if (!Object.hasOwn(CORRUPT_KINDS, o.corrupt)) throw new UsageError(`--corrupt: unknown kind '${o.corrupt}' (${Object.keys(CORRUPT_KINDS).join(', ')})`);
     if (o.corrupt === 'timeindex-nonmonotonic' && o.magic === 0) throw new UsageError('--corrupt timeindex-nonmonotonic needs timestamps: v0 segments have empty .timeindex files');

@@ -12,6 +12,7 @@ import {
 } from '../../format/encode.js';
 import { ATTR_TIMESTAMP_TYPE, RECORDS_OFFSET } from '../../format/batch.js';
 import { freshDraw, MAX_HEADER_BYTES, RecordContent, type GenRecord } from './content.js';
+import { InternalRecordContent } from './internal-content.js';
 import type { GenerateOptions } from './options.js';
 import { Prng } from './prng.js';
 
@@ -112,7 +113,7 @@ export class Workload {
   constructor(private readonly o: GenerateOptions) {
     this.structure = new Prng(o.seed, 'structure');
     this.codecs = new Prng(o.seed, 'codecs');
-    this.content = new RecordContent(o);
+    this.content = o.internal ? new InternalRecordContent(o, o.internal) : new RecordContent(o);
     this.nextOffset = o.startOffset;
     this.maxRecordBytes = V2_RECORD_OVERHEAD + this.content.maxKeyLength + o.valueSize.max + 5 + o.headers * (MAX_HEADER_BYTES + 10);
     const ids = new Prng(o.seed, 'producers');
@@ -198,7 +199,7 @@ export class Workload {
     let arenaBytes = 0;
     let streamedOnly = true;
     for (const p of plans) {
-      if (p.kind === 'data' && o.magic === 2 && p.codec === 'none') arenaBytes += RECORDS_OFFSET + p.count * this.maxRecordBytes;
+      if (p.kind === 'data' && o.magic === 2 && p.codec === 'none' && !o.internal) arenaBytes += RECORDS_OFFSET + p.count * this.maxRecordBytes;
       else streamedOnly = false;
     }
     const stream = arenaBytes <= MAX_ARENA;
@@ -214,7 +215,7 @@ export class Workload {
         p.timestamp = this.content.clock; // the coordinator writes the marker after the batches before it
         continue;
       }
-      if (target && o.magic === 2 && p.codec === 'none') {
+      if (target && o.magic === 2 && p.codec === 'none' && !o.internal) {
         p.stream = this.streamRecords(p, target.buf, at);
         at += p.stream.writer.size;
       } else {

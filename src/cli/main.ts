@@ -24,6 +24,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rebuild-index', summary: 'rebuild .index/.timeindex/.txnindex as Kafka recovery writes them (--check compares)', load: () => import('./commands/rebuild-index.js') },
   { name: 'truncate', summary: 'remove the tail or leading segments of a partition with Kafka\'s semantics, crash-safely', load: () => import('./commands/truncate.js') },
   { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
+  { name: 'coordinator', summary: 'which __consumer_offsets / __transaction_state partition holds a group or transactional id, and where on disk', load: () => import('./commands/coordinator.js') },
+  { name: 'txn', summary: 'transaction forensics: open, committed and aborted transactions per producer, last stable offset, hanging transactions', load: () => import('./commands/txn.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

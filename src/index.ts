@@ -21,3 +21,4 @@ export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, typ
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, type LookupResult, type LookupOptions } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';
+export * from './format/kafka-messages/index.js';

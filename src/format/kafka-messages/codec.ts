@@ -1,0 +1,478 @@
+import { CorruptDataError } from '../errors.js';
+import { inRange, type FieldSchema, type MessageSchema, type VersionRange } from './schema.js';
+
+/**
+ * One generic reader and one generic writer for Kafka's generated-message wire rules, driven by
+ * the schema table (no code per record type). Values are JSON-ready, exactly as Kafka's generated
+ * JsonConverter writes them:
+ * - int8/int16/uint16/int32/uint32/float64: number; int64: number, or bigint beyond 2^53
+ *   (printed as exact digits by `internalJson`); bool: boolean;
+ * - uuid: Kafka's Uuid.toString (URL-safe base64 of the 16 bytes, no padding);
+ * - string: string | null; bytes/records: standard base64 | null;
+ * - arrays: JSON arrays | null; structs: objects with the fields present in that version, in spec
+ *   order; a tagged field only when it is not its default; unknown tags are skipped.
+ *
+ * Wire rules (Kafka's MessageDataGenerator): in a flexible version strings, bytes and arrays are
+ * "compact" (unsigned varint length + 1, 0 = null) and every struct ends with a tagged-field section
+ * (unsigned varint count, then tag, size, value per field); otherwise strings have an int16 length,
+ * bytes and arrays an int32 length, -1 = null. A nullable struct has an int8 presence marker
+ * (-1 null, 1 present); a tagged one an unsigned varint (0 null, 1 present). Every read is bounds
+ * checked first; a violation is a CorruptDataError with the byte position.
+ */
+
+const UUID_ZERO = 'AAAAAAAAAAAAAAAAAAAAAA';
+const TWO_53 = 2n ** 53n;
+
+export class MessageReader {
+  pos: number;
+  constructor(
+    readonly buf: Buffer,
+    start = 0,
+    public end = buf.length,
+    /** Added to positions in error messages (e.g. the value's position in the file). */
+    readonly base = 0,
+  ) {
+    this.pos = start;
+  }
+
+  fail(what: string, at = this.pos): never {
+    throw new CorruptDataError('BAD_MESSAGE', `${what} at byte ${this.base + at}`, { position: this.base + at });
+  }
+
+  need(n: number, what: string): void {
+    if (n < 0 || this.pos + n > this.end) this.fail(`${what} needs ${n} bytes, ${this.end - this.pos} left`);
+  }
+
+  int8(): number {
+    this.need(1, 'int8');
+    return this.buf.readInt8(this.pos++);
+  }
+  int16(): number {
+    this.need(2, 'int16');
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  uint16(): number {
+    this.need(2, 'uint16');
+    const v = this.buf.readUInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  int32(): number {
+    this.need(4, 'int32');
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  uint32(): number {
+    this.need(4, 'uint32');
+    const v = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  int64(): number | bigint {
+    this.need(8, 'int64');
+    const v = this.buf.readBigInt64BE(this.pos);
+    this.pos += 8;
+    return v < TWO_53 && v > -TWO_53 ? Number(v) : v;
+  }
+  float64(): number {
+    this.need(8, 'float64');
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+  uuid(): string {
+    this.need(16, 'uuid');
+    const s = this.buf.subarray(this.pos, this.pos + 16).toString('base64url');
+    this.pos += 16;
+    return s;
+  }
+  /** Unsigned varint, at most 5 bytes, as Kafka's ByteUtils.readUnsignedVarint. */
+  uvarint(what = 'unsigned varint'): number {
+    const start = this.pos;
+    let v = 0;
+    for (let i = 0; i < 5; i++) {
+      if (this.pos >= this.end) this.fail(`${what} ends early`, start);
+      const b = this.buf[this.pos++]!;
+      v += (b & 0x7f) * 2 ** (7 * i);
+      if ((b & 0x80) === 0) {
+        if (v > 0xffffffff) this.fail(`${what} is too large`, start);
+        return v;
+      }
+    }
+    this.fail(`${what} is longer than 5 bytes`, start);
+  }
+  bytesOf(n: number, what: string): Buffer {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+}
+
+export interface StructContext {
+  version: number;
+  flexible: boolean;
+}
+
+/** Decode one struct at r.pos (advancing it). */
+export function readStruct(r: MessageReader, fields: readonly FieldSchema[], ctx: StructContext, what: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const tagged: FieldSchema[] = [];
+  for (const f of fields) {
+    if (!inRange(f.versions, ctx.version)) continue;
+    if (ctx.flexible && inRange(f.taggedVersions, ctx.version)) {
+      tagged.push(f);
+      out[f.name] = defaultOf(f, ctx);
+      continue;
+    }
+    out[f.name] = readField(r, f, ctx, false, `${what}.${f.name}`);
+  }
+  if (ctx.flexible) {
+    const n = r.uvarint(`${what}: tagged field count`);
+    for (let i = 0; i < n; i++) {
+      const tag = r.uvarint(`${what}: tag`);
+      const size = r.uvarint(`${what}: tagged field size`);
+      r.need(size, `${what}: tagged field ${tag}`);
+      const f = tagged.find((t) => t.tag === tag);
+      if (!f) {
+        r.pos += size; // an unknown tag: JsonConverter does not print it
+        continue;
+      }
+      const end = r.pos + size;
+      const saveEnd = r.end;
+      r.end = end;
+      out[f.name] = readField(r, f, ctx, true, `${what}.${f.name}`);
+      if (r.pos !== end) r.fail(`${what}.${f.name}: tagged field ${tag} declares ${size} bytes but its value used ${size - (end - r.pos)}`);
+      r.end = saveEnd;
+    }
+    // JsonConverter prints a tagged field only when it differs from its default.
+    for (const f of tagged) if (isDefault(out[f.name], f, ctx)) delete out[f.name];
+  }
+  // Keep spec order for tagged fields too (they were placed when first seen above).
+  return out;
+}
+
+function nullable(f: FieldSchema, v: number): boolean {
+  return inRange(f.nullableVersions, v);
+}
+
+function readField(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: boolean, what: string): unknown {
+  if (f.array) {
+    const start = r.pos;
+    let n: number;
+    if (ctx.flexible) n = r.uvarint(`${what}: array length`) - 1;
+    else n = r.int32();
+    if (n < 0) {
+      if (n < -1 || !nullable(f, ctx.version)) r.fail(`${what}: ${n < -1 ? `negative array length ${n}` : 'null array in a non-nullable field'}`, start);
+      return null;
+    }
+    // Every element takes at least one byte: a count beyond the bytes left is corrupt, not a reason to allocate.
+    if (n > r.end - r.pos && (f.type !== 'struct' || ctx.flexible || n > 1 << 20)) r.fail(`${what}: array of ${n} elements in ${r.end - r.pos} bytes`, start);
+    const out: unknown[] = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = readOne(r, f, ctx, false, `${what}[${i}]`);
+    return out;
+  }
+  return readOne(r, f, ctx, tagged, what);
+}
+
+function readOne(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: boolean, what: string): unknown {
+  switch (f.type) {
+    case 'bool':
+      return r.int8() !== 0;
+    case 'int8':
+      return r.int8();
+    case 'int16':
+      return r.int16();
+    case 'uint16':
+      return r.uint16();
+    case 'int32':
+      return r.int32();
+    case 'uint32':
+      return r.uint32();
+    case 'int64':
+      return r.int64();
+    case 'float64':
+      return r.float64();
+    case 'uuid':
+      return r.uuid();
+    case 'string': {
+      const start = r.pos;
+      const n = ctx.flexible ? r.uvarint(`${what}: string length`) - 1 : r.int16();
+      if (n < 0) {
+        if (n < -1 || !nullable(f, ctx.version) || f.array) r.fail(`${what}: ${n < -1 ? `negative string length ${n}` : 'null in a non-nullable string'}`, start);
+        return null;
+      }
+      if (n > 0x7fff) r.fail(`${what}: string length ${n} is longer than the maximum 32767`, start);
+      return r.bytesOf(n, what).toString('utf8');
+    }
+    case 'bytes':
+    case 'records': {
+      const start = r.pos;
+      const n = ctx.flexible ? r.uvarint(`${what}: bytes length`) - 1 : r.int32();
+      if (n < 0) {
+        if (n < -1 || !nullable(f, ctx.version)) r.fail(`${what}: ${n < -1 ? `negative bytes length ${n}` : 'null in non-nullable bytes'}`, start);
+        return null;
+      }
+      return r.bytesOf(n, what).toString('base64');
+    }
+    case 'struct': {
+      if (!f.array && nullable(f, ctx.version)) {
+        const start = r.pos;
+        const marker = tagged ? r.uvarint(`${what}: presence`) : r.int8();
+        if (tagged ? marker <= 0 : marker < 0) return null;
+        if (!tagged && marker !== 1) r.fail(`${what}: struct presence byte ${marker} (expected -1 or 1)`, start);
+      }
+      return readStruct(r, f.fields ?? [], ctx, what);
+    }
+  }
+}
+
+/** The value a field has when it is not on the wire (spec default, else the type's zero). */
+export function defaultOf(f: FieldSchema, ctx: StructContext): unknown {
+  if (f.default !== undefined) return f.default;
+  if (f.array) return [];
+  switch (f.type) {
+    case 'bool':
+      return false;
+    case 'string':
+      return '';
+    case 'bytes':
+    case 'records':
+      return '';
+    case 'uuid':
+      return UUID_ZERO;
+    case 'struct': {
+      const out: Record<string, unknown> = {};
+      for (const g of f.fields ?? []) {
+        if (!inRange(g.versions, ctx.version)) continue;
+        const d = defaultOf(g, ctx);
+        if (ctx.flexible && inRange(g.taggedVersions, ctx.version)) continue;
+        out[g.name] = d;
+      }
+      return out;
+    }
+    default:
+      return 0;
+  }
+}
+
+function isDefault(v: unknown, f: FieldSchema, ctx: StructContext): boolean {
+  return sameJson(v, defaultOf(f, ctx));
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (typeof a === 'bigint' || typeof b === 'bigint') return BigInt(a as number) === BigInt(b as number);
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+export function isFlexible(schema: MessageSchema, version: number): boolean {
+  return inRange(schema.flexibleVersions, version);
+}
+
+export function supports(schema: MessageSchema, version: number): boolean {
+  return inRange(schema.validVersions, version);
+}
+
+/** Decode a whole message body (no version prefix) that must end exactly at `end`. */
+export function decodeMessage(schema: MessageSchema, version: number, buf: Buffer, start = 0, end = buf.length, base = 0): Record<string, unknown> {
+  const r = new MessageReader(buf, start, end, base);
+  const data = readStruct(r, schema.fields, { version, flexible: isFlexible(schema, version) }, schema.name);
+  if (r.pos !== end) r.fail(`${schema.name} v${version}: ${end - r.pos} bytes left over after the struct`);
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer: the inverse, from the same JSON-ready values (used by tests and `generate`).
+
+export class MessageWriter {
+  private chunks: Buffer[] = [];
+  private cur = Buffer.alloc(256);
+  private len = 0;
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.cur.length) return;
+    this.chunks.push(this.cur.subarray(0, this.len));
+    this.cur = Buffer.alloc(Math.max(256, n));
+    this.len = 0;
+  }
+  int8(v: number): void {
+    this.ensure(1);
+    this.cur.writeInt8(v, this.len++);
+  }
+  int16(v: number): void {
+    this.ensure(2);
+    this.cur.writeInt16BE(v, this.len);
+    this.len += 2;
+  }
+  uint16(v: number): void {
+    this.ensure(2);
+    this.cur.writeUInt16BE(v, this.len);
+    this.len += 2;
+  }
+  int32(v: number): void {
+    this.ensure(4);
+    this.cur.writeInt32BE(v, this.len);
+    this.len += 4;
+  }
+  uint32(v: number): void {
+    this.ensure(4);
+    this.cur.writeUInt32BE(v, this.len);
+    this.len += 4;
+  }
+  int64(v: number | bigint): void {
+    this.ensure(8);
+    this.cur.writeBigInt64BE(BigInt(v), this.len);
+    this.len += 8;
+  }
+  float64(v: number): void {
+    this.ensure(8);
+    this.cur.writeDoubleBE(v, this.len);
+    this.len += 8;
+  }
+  uvarint(v: number): void {
+    this.ensure(5);
+    let x = v >>> 0;
+    while (x >= 0x80) {
+      this.cur[this.len++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    this.cur[this.len++] = x;
+  }
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.cur.set(b, this.len);
+    this.len += b.length;
+  }
+  finish(): Buffer {
+    return Buffer.concat([...this.chunks, this.cur.subarray(0, this.len)]);
+  }
+}
+
+export function writeStruct(w: MessageWriter, fields: readonly FieldSchema[], data: Record<string, unknown>, ctx: StructContext, what: string): void {
+  const tagged: FieldSchema[] = [];
+  for (const f of fields) {
+    if (!inRange(f.versions, ctx.version)) continue;
+    if (ctx.flexible && inRange(f.taggedVersions, ctx.version)) {
+      tagged.push(f);
+      continue;
+    }
+    const v = f.name in data ? data[f.name] : defaultOf(f, ctx);
+    writeField(w, f, v, ctx, false, `${what}.${f.name}`);
+  }
+  if (!ctx.flexible) return;
+  const present = tagged
+    .filter((f) => f.name in data && !isDefault(data[f.name], f, ctx))
+    .sort((a, b) => (a.tag ?? 0) - (b.tag ?? 0));
+  w.uvarint(present.length);
+  for (const f of present) {
+    const inner = new MessageWriter();
+    writeField(inner, f, data[f.name], ctx, true, `${what}.${f.name}`);
+    const body = inner.finish();
+    w.uvarint(f.tag ?? 0);
+    w.uvarint(body.length);
+    w.raw(body);
+  }
+}
+
+function writeField(w: MessageWriter, f: FieldSchema, v: unknown, ctx: StructContext, tagged: boolean, what: string): void {
+  if (f.array) {
+    if (v === null) {
+      if (!nullable(f, ctx.version)) throw new TypeError(`${what}: null in a non-nullable array`);
+      if (ctx.flexible) w.uvarint(0);
+      else w.int32(-1);
+      return;
+    }
+    const a = v as unknown[];
+    if (ctx.flexible) w.uvarint(a.length + 1);
+    else w.int32(a.length);
+    for (const x of a) writeOne(w, f, x, ctx, false, what);
+    return;
+  }
+  writeOne(w, f, v, ctx, tagged, what);
+}
+
+function writeOne(w: MessageWriter, f: FieldSchema, v: unknown, ctx: StructContext, tagged: boolean, what: string): void {
+  switch (f.type) {
+    case 'bool':
+      return w.int8(v ? 1 : 0);
+    case 'int8':
+      return w.int8(v as number);
+    case 'int16':
+      return w.int16(v as number);
+    case 'uint16':
+      return w.uint16(v as number);
+    case 'int32':
+      return w.int32(v as number);
+    case 'uint32':
+      return w.uint32(v as number);
+    case 'int64':
+      return w.int64(v as number | bigint);
+    case 'float64':
+      return w.float64(v as number);
+    case 'uuid': {
+      const b = Buffer.from(v as string, 'base64url');
+      if (b.length !== 16) throw new TypeError(`${what}: uuid '${String(v)}' is not 16 bytes`);
+      return w.raw(b);
+    }
+    case 'string':
+    case 'bytes':
+    case 'records': {
+      if (v === null) {
+        if (!nullable(f, ctx.version) || (f.type === 'string' && f.array)) throw new TypeError(`${what}: null in a non-nullable field`);
+        if (ctx.flexible) w.uvarint(0);
+        else if (f.type === 'string') w.int16(-1);
+        else w.int32(-1);
+        return;
+      }
+      const b = f.type === 'string' ? Buffer.from(v as string, 'utf8') : Buffer.from(v as string, 'base64');
+      if (ctx.flexible) w.uvarint(b.length + 1);
+      else if (f.type === 'string') w.int16(b.length);
+      else w.int32(b.length);
+      return w.raw(b);
+    }
+    case 'struct': {
+      if (!f.array && nullable(f, ctx.version)) {
+        if (v === null) {
+          if (tagged) w.uvarint(0);
+          else w.int8(-1);
+          return;
+        }
+        if (tagged) w.uvarint(1);
+        else w.int8(1);
+      } else if (v === null) throw new TypeError(`${what}: null in a non-nullable struct`);
+      return writeStruct(w, f.fields ?? [], v as Record<string, unknown>, ctx, what);
+    }
+  }
+}
+
+/** Encode a message body (no version prefix). */
+export function encodeMessage(schema: MessageSchema, version: number, data: Record<string, unknown>): Buffer {
+  const w = new MessageWriter();
+  writeStruct(w, schema.fields, data, { version, flexible: isFlexible(schema, version) }, schema.name);
+  return w.finish();
+}
+
+/** JSON text of a decoded value, int64 beyond 2^53 printed as exact digits (as Jackson does). */
+export function internalJson(v: unknown): string {
+  if (typeof v === 'bigint') return v.toString();
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(internalJson).join(',')}]`;
+  const parts: string[] = [];
+  for (const k of Object.keys(v)) {
+    const x = (v as Record<string, unknown>)[k];
+    if (x === undefined) continue;
+    parts.push(`${JSON.stringify(k)}:${internalJson(x)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+export const VERSION_MAX: VersionRange = [0, 32767];

@@ -1,0 +1,261 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { KsegError, CorruptDataError } from '../src/format/errors.js';
+import {
+  allSchemas,
+  decodeControlPayload,
+  decodeInternalRecord,
+  decodeMessage,
+  defaultOf,
+  encodeApiFramed,
+  encodeControlRecord,
+  encodeCoordinatorKey,
+  encodeCoordinatorValue,
+  encodeMessage,
+  inRange,
+  internalJson,
+  isFlexible,
+  type FieldSchema,
+  type InternalDecoder,
+  type MessageSchema,
+} from '../src/format/kafka-messages/index.js';
+import { ROOT } from './helpers.js';
+
+/** Random JSON-ready values for a struct at a version, as Kafka's JsonConverter would print them. */
+function structArb(fields: readonly FieldSchema[], version: number, flexible: boolean, depth: number): fc.Arbitrary<Record<string, unknown>> {
+  const shape: Record<string, fc.Arbitrary<unknown>> = {};
+  for (const f of fields) {
+    if (!inRange(f.versions, version)) continue;
+    const arb = fieldArb(f, version, flexible, depth);
+    if (flexible && inRange(f.taggedVersions, version)) {
+      // A tagged field is printed only when it is not its default: absent, or a non-default value.
+      const d = JSON.stringify(defaultOf(f, { version, flexible }));
+      shape[f.name] = fc.option(arb.filter((v) => internalJson(v) !== d), { nil: undefined });
+    } else shape[f.name] = arb;
+  }
+  return fc.record(shape).map((o) => {
+    for (const k of Object.keys(o)) if (o[k] === undefined) delete o[k];
+    return o;
+  });
+}
+
+function fieldArb(f: FieldSchema, version: number, flexible: boolean, depth: number): fc.Arbitrary<unknown> {
+  const nullable = inRange(f.nullableVersions, version);
+  const one = oneArb(f, version, flexible, depth);
+  let arb: fc.Arbitrary<unknown> = f.array ? fc.array(one, { maxLength: depth > 2 ? 0 : 3 }) : one;
+  if (nullable && (f.array || f.type !== 'string' || true)) arb = fc.oneof(arb, fc.constant(null));
+  return arb;
+}
+
+function oneArb(f: FieldSchema, version: number, flexible: boolean, depth: number): fc.Arbitrary<unknown> {
+  const nullableScalar = (a: fc.Arbitrary<unknown>) => (!f.array && inRange(f.nullableVersions, version) ? a : a);
+  switch (f.type) {
+    case 'bool':
+      return fc.boolean();
+    case 'int8':
+      return fc.integer({ min: -128, max: 127 });
+    case 'int16':
+      return fc.integer({ min: -32768, max: 32767 });
+    case 'uint16':
+      return fc.integer({ min: 0, max: 65535 });
+    case 'int32':
+      return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+    case 'uint32':
+      return fc.integer({ min: 0, max: 2 ** 32 - 1 });
+    case 'int64':
+      // numbers inside 2^53, bigints beyond (printed as exact digits)
+      return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((b) => (b < 2n ** 53n && b > -(2n ** 53n) ? Number(b) : b));
+    case 'float64':
+      return fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d));
+    case 'uuid':
+      return fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('base64url'));
+    case 'string':
+      return nullableScalar(fc.string({ maxLength: 12, unit: 'grapheme' }));
+    case 'bytes':
+    case 'records':
+      return fc.uint8Array({ maxLength: 12 }).map((b) => Buffer.from(b).toString('base64'));
+    case 'struct':
+      return structArb(f.fields ?? [], version, flexible, depth + 1);
+  }
+}
+
+function versionsOf(s: MessageSchema): number[] {
+  const out: number[] = [];
+  if (!s.validVersions) return out;
+  for (let v = s.validVersions[0]; v <= s.validVersions[1]; v++) out.push(v);
+  return out;
+}
+
+describe('generic message codec: decode(encode(x)) = x for every record type and version of the schema table', () => {
+  const schemas = allSchemas();
+  it('covers every spec (84 from Kafka + 4 remote-log-metadata)', () => {
+    expect(schemas.length).toBe(88);
+  });
+  for (const s of schemas) {
+    for (const v of versionsOf(s)) {
+      it(`${s.group}/${s.name} v${v}`, () => {
+        fc.assert(
+          fc.property(structArb(s.fields, v, isFlexible(s, v), 0), (data) => {
+            const bytes = encodeMessage(s, v, data);
+            const back = decodeMessage(s, v, bytes);
+            expect(internalJson(back)).toBe(internalJson(data));
+            // One byte less is always an error naming a byte position, never a crash or a wrong value.
+            if (bytes.length > 0) {
+              try {
+                decodeMessage(s, v, bytes.subarray(0, bytes.length - 1));
+                throw new Error('a truncated message decoded');
+              } catch (e) {
+                expect(e).toBeInstanceOf(CorruptDataError);
+                expect((e as CorruptDataError).message).toMatch(/at byte \d+/);
+              }
+            }
+            // One byte more is "left over" (DumpLogSegments would also reject it).
+            expect(() => decodeMessage(s, v, Buffer.concat([bytes, Buffer.from([0])]))).toThrow(/left over after the struct/);
+          }),
+          { numRuns: 25 },
+        );
+      });
+    }
+  }
+});
+
+describe('framings (CoordinatorRecordSerde, MetadataRecordSerde, ControlRecordUtils)', () => {
+  const coordinator: [InternalDecoder, string][] = [
+    ['offsets', 'group-coordinator'],
+    ['transaction', 'transaction-coordinator'],
+    ['share-group-state', 'share-coordinator'],
+  ];
+  for (const [decoder, group] of coordinator) {
+    it(`${decoder}: every coordinator record type round-trips through key + value framing, null value = tombstone`, () => {
+      const keys = allSchemas().filter((s) => s.group === group && s.kind === 'coordinator-key');
+      expect(keys.length).toBeGreaterThan(0);
+      for (const ks of keys) {
+        const vs = allSchemas().find((s) => s.group === group && s.kind === 'coordinator-value' && s.apiKey === ks.apiKey)!;
+        for (const v of versionsOf(vs)) {
+          fc.assert(
+            fc.property(structArb(ks.fields, 0, isFlexible(ks, 0), 0), structArb(vs.fields, v, isFlexible(vs, v), 0), (kd, vd) => {
+              const key = encodeCoordinatorKey(decoder, ks.apiKey!, kd);
+              expect(key.readInt16BE(0)).toBe(ks.apiKey);
+              const value = encodeCoordinatorValue(decoder, ks.apiKey!, v, vd);
+              expect(value.readInt16BE(0)).toBe(v);
+              const d = decodeInternalRecord(decoder, key, value);
+              expect(JSON.parse(internalJson(d))).toEqual(JSON.parse(internalJson({ key: { type: ks.name, version: 0, data: kd }, value: { type: vs.name, version: v, data: vd }, id: ks.apiKey, kind: 'coordinator' })));
+              expect(decodeInternalRecord(decoder, key, null).value).toBeNull();
+            }),
+            { numRuns: 5 },
+          );
+        }
+      }
+    });
+  }
+  for (const decoder of ['cluster-metadata', 'remote-log-metadata'] as const) {
+    it(`${decoder}: every record type and version round-trips through the frame version 1 / apiKey / version framing`, () => {
+      const group = decoder === 'cluster-metadata' ? 'metadata' : 'remote-log-metadata';
+      for (const s of allSchemas().filter((x) => x.group === group)) {
+        for (const v of versionsOf(s)) {
+          fc.assert(
+            fc.property(structArb(s.fields, v, isFlexible(s, v), 0), (data) => {
+              const bytes = encodeApiFramed(decoder, s.apiKey!, v, data);
+              expect(bytes[0]).toBe(1); // frame version
+              const d = decodeInternalRecord(decoder, null, bytes);
+              expect(d.key).toBeNull();
+              expect(internalJson(d.value)).toBe(internalJson({ type: s.name, version: v, data }));
+            }),
+            { numRuns: 5 },
+          );
+        }
+      }
+    });
+  }
+
+  it('unknown record types and versions are {unknown:true,type,version}, never a crash', () => {
+    const key = Buffer.from([0x00, 0x63, 0x00, 0x01, 0x61]); // record type 99
+    expect(decodeInternalRecord('offsets', key, Buffer.from([0x00, 0x07]))).toMatchObject({ key: { unknown: true, type: 99, version: 0 }, value: { unknown: true, type: 99, version: 7 } });
+    // OffsetCommitValue v99
+    const k = encodeCoordinatorKey('offsets', 1, { group: 'g', topic: 't', partition: 0 });
+    expect(decodeInternalRecord('offsets', k, Buffer.from([0x00, 0x63, 1, 2, 3]))).toMatchObject({ key: { type: 'OffsetCommitKey' }, value: { unknown: true, type: 1, version: 99 } });
+    // metadata apiKey 200, and a version beyond PartitionRecord's range
+    expect(decodeInternalRecord('cluster-metadata', null, Buffer.from([1, 0xc8, 0x01, 0, 0])).value).toEqual({ unknown: true, type: 200, version: 0 });
+    expect(decodeInternalRecord('cluster-metadata', null, Buffer.from([1, 3, 99, 0])).value).toEqual({ unknown: true, type: 3, version: 99 });
+    // MetadataRecordSerde: an unknown frame version is not decoded
+    expect(decodeInternalRecord('cluster-metadata', null, Buffer.from([0, 12, 0, 0])).value).toEqual({ unknown: true, type: 12, version: 0 });
+  });
+
+  it('hand-built byte vectors (GroupCoordinatorRecordSerde / MetadataRecordSerde wire layout)', () => {
+    // OffsetCommitKey: int16 type 1 | string group "g" | string topic "t" | int32 partition 5
+    const key = Buffer.from('0001' + '000167' + '000174' + '00000005', 'hex');
+    // OffsetCommitValue v3: int16 3 | int64 offset 42 | int32 leaderEpoch 7 | string metadata "" | int64 commitTimestamp 1000
+    const value = Buffer.from('0003' + '000000000000002a' + '00000007' + '0000' + '00000000000003e8', 'hex');
+    expect(decodeInternalRecord('offsets', key, value)).toEqual({
+      key: { type: 'OffsetCommitKey', version: 0, data: { group: 'g', topic: 't', partition: 5 } },
+      value: { type: 'OffsetCommitValue', version: 3, data: { offset: 42, leaderEpoch: 7, metadata: '', commitTimestamp: 1000 } },
+      id: 1,
+      kind: 'coordinator',
+    });
+    // OffsetCommitValue v4 (flexible): compact string metadata, tagged topicId (tag 0, 16 bytes)
+    const uuid = Buffer.alloc(16, 0xab);
+    const v4 = Buffer.concat([Buffer.from('0004' + '000000000000002a' + 'ffffffff' + '01' + '00000000000003e8' + '01' + '00' + '10', 'hex'), uuid]);
+    expect(decodeInternalRecord('offsets', key, v4).value).toEqual({ type: 'OffsetCommitValue', version: 4, data: { offset: 42, leaderEpoch: -1, metadata: '', commitTimestamp: 1000, topicId: uuid.toString('base64url') } });
+    // FeatureLevelRecord v0: frame 1 | apiKey 12 | version 0 | compact string "metadata.version" | int16 19 | no tags
+    const name = Buffer.from('metadata.version');
+    const feature = Buffer.concat([Buffer.from([1, 12, 0, name.length + 1]), name, Buffer.from('001300', 'hex')]);
+    expect(decodeInternalRecord('cluster-metadata', null, feature).value).toEqual({ type: 'FeatureLevelRecord', version: 0, data: { name: 'metadata.version', featureLevel: 19 } });
+    // int64 beyond 2^53 keeps full precision
+    const big = Buffer.from('0003' + '7fffffffffffffff' + '00000007' + '0000' + '00000000000003e8', 'hex');
+    expect(internalJson(decodeInternalRecord('offsets', key, big).value)).toContain('"offset":9223372036854775807');
+    // leftover bytes are an error naming the byte position within the value
+    expect(() => decodeInternalRecord('offsets', key, Buffer.concat([value, Buffer.from([9])]))).toThrow(/value: OffsetCommitValue v3: 1 bytes left over after the struct at byte 24/);
+  });
+
+  it('control records: COMMIT marker, LeaderChange, SnapshotHeader/Footer, KRaftVersion, Voters', () => {
+    const commit = encodeControlRecord(1, { coordinatorEpoch: 5 });
+    expect(decodeControlPayload(commit.key, commit.value)).toEqual({ key: { type: 'COMMIT', version: 0, data: {} }, value: { type: 'EndTxnMarker', version: 0, data: { coordinatorEpoch: 5 } }, id: 1, kind: 'control' });
+    const lc = encodeControlRecord(2, { version: 0, leaderId: 1, voters: [{ voterId: 1 }], grantingVoters: [{ voterId: 1 }] });
+    expect(decodeControlPayload(lc.key, lc.value).value).toEqual({ type: 'LeaderChangeMessage', version: 0, data: { version: 0, leaderId: 1, voters: [{ voterId: 1 }], grantingVoters: [{ voterId: 1 }] } });
+    for (const id of [3, 4, 5, 6]) {
+      const s = allSchemas().find((x) => x.name === ['SnapshotHeaderRecord', 'SnapshotFooterRecord', 'KRaftVersionRecord', 'VotersRecord'][id - 3])!;
+      fc.assert(
+        fc.property(structArb(s.fields, 0, true, 0), (data) => {
+          const r = encodeControlRecord(id, data);
+          expect(internalJson(decodeControlPayload(r.key, r.value).value)).toBe(internalJson({ type: s.name, version: data.version, data }));
+        }),
+        { numRuns: 10 },
+      );
+    }
+    expect(decodeControlPayload(Buffer.from([0, 0, 0, 42]), Buffer.alloc(0)).key).toEqual({ unknown: true, type: 42, version: 0 });
+  });
+
+  it('mutated bytes only ever give a result or a KsegError (never another exception or a hang)', () => {
+    const samples: [InternalDecoder, Buffer | null, Buffer][] = [];
+    for (const s of allSchemas().filter((x) => x.kind === 'metadata' && x.group === 'metadata')) {
+      samples.push(['cluster-metadata', null, encodeApiFramed('cluster-metadata', s.apiKey!, s.validVersions![1], {})]);
+    }
+    const k = encodeCoordinatorKey('offsets', 2, { group: 'g' });
+    samples.push(['offsets', k, encodeCoordinatorValue('offsets', 2, 3, { protocolType: 'consumer', generation: 1, protocol: 'range', leader: 'a', currentStateTimestamp: 1, members: [] })]);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(), (i, flips, cut) => {
+        const [d, key, value] = samples[i]!;
+        const v = Buffer.from(value);
+        for (const [p, b] of flips) if (v.length) v[p % v.length] = b;
+        const cutV = v.subarray(0, cut % (v.length + 1));
+        try {
+          decodeInternalRecord(d, key, cutV);
+        } catch (e) {
+          expect(e).toBeInstanceOf(KsegError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+const SPECS = path.resolve(ROOT, '..', 'shared', 'kafka-specs');
+describe.skipIf(!fs.existsSync(SPECS))('generated schema table', () => {
+  it('src/format/kafka-messages/schemas.generated.ts is what scripts/gen-kafka-schemas.mjs makes from ../shared/kafka-specs', () => {
+    const out = execFileSync(process.execPath, ['scripts/gen-kafka-schemas.mjs', '--check', SPECS], { cwd: ROOT, encoding: 'utf8' });
+    expect(out).toMatch(/up to date \(84 specs\)/);
+  });
+});

@@ -26,6 +26,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
   { name: 'coordinator', summary: 'which __consumer_offsets / __transaction_state partition holds a group or transactional id, and where on disk', load: () => import('./commands/coordinator.js') },
   { name: 'txn', summary: 'transaction forensics: open, committed and aborted transactions per producer, last stable offset, hanging transactions', load: () => import('./commands/txn.js') },
+  { name: 'offsets', summary: 'committed offsets of consumer groups from __consumer_offsets (latest commit per partition, tombstones, transactions, expiry)', load: () => import('./commands/offsets.js') },
+  { name: 'groups', summary: 'consumer groups from __consumer_offsets: type, state, generation, protocol, members', load: () => import('./commands/groups.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

@@ -145,7 +145,7 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     // Before the snapshot's end offset the snapshot cannot be used: the log is replayed from 0.
     const early = metadata(dir, { atOffset: 18 });
     expect(early.snapshot).toBeNull();
-    expect(early.topics.map((t) => t.name)).toEqual(['a']);
+    expect(early.topics.map((t) => t.name)).toEqual(['a', 'b']);
     expect(metadata(dir, { atOffset: 19 }).snapshot?.endOffset).toBe(20);
     // A single snapshot file.
     expect(metadata(path.join(dir, '00000000000000000020-0000000003.checkpoint')).topics.map((t) => t.name)).toEqual(['snap']);

@@ -6,6 +6,9 @@ import { encodeAbortedTxn, parseTxnIndex } from '../src/format/indexes.js';
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';
 import { abortCommand, txn } from '../src/ops/txn.js';
 import { buildPartition, type Spec } from './partition-builder.js';
+import { encodeV2Batch } from '../src/format/encode.js';
+import { encodeCoordinatorKey, encodeCoordinatorValue } from '../src/format/kafka-messages/index.js';
+import { segmentFileName } from '../src/storage/segments.js';
 import { FIXTURES, HAVE_REAL, kseg, REAL, tmpDir } from './helpers.js';
 
 const T0 = 1_700_000_000_000;
@@ -196,5 +199,39 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
     expect(r.counts.producers).toBeGreaterThan(0);
     expect(r.lastStableOffset).toBe(r.logEndOffset);
     expect(r.findings).toEqual([]);
+  });
+
+  it('joins __transaction_state (TransactionStateManager): transactional ids and coordinator states; find-hanging drops what the coordinator still tracks', async () => {
+    const logDir = tmpDir('kseg-txn-ts-');
+    const dir = path.join(logDir, 'orders-3');
+    await scenario(dir);
+    const key = (id: string) => encodeCoordinatorKey('transaction', 0, { transactionalId: id });
+    const value = (producerId: number, transactionStatus: number, partitions: { topic: string; partitionIds: number[] }[]) =>
+      encodeCoordinatorValue('transaction', 0, 0, { producerId, producerEpoch: 0, transactionTimeoutMs: 60000, transactionStatus, transactionPartitions: partitions, transactionLastUpdateTimestampMs: T0, transactionStartTimestampMs: T0 });
+    const ts = path.join(logDir, '__transaction_state-7');
+    fs.mkdirSync(ts);
+    const recs = [
+      { key: key('tx-1'), value: value(1, 4, []) },
+      { key: key('tx-3'), value: value(3, 1, [{ topic: 'orders', partitionIds: [3] }]) },
+      { key: key('tx-3'), value: value(3, 4, []) }, // later: CompleteCommit, so orders-3's open transaction is hanging
+      { key: key('tx-4'), value: value(4, 1, [{ topic: 'orders', partitionIds: [2, 3] }]) },
+      { key: key('tx-1'), value: null }, // expired transactional id
+    ];
+    fs.writeFileSync(path.join(ts, segmentFileName(0, 'log')), await encodeV2Batch({ baseOffset: 0, records: recs.map((r, i) => ({ offsetDelta: i, timestamp: T0, key: r.key, value: r.value })) }));
+    const r = txn(dir, { referenceTime: T0 + 3_600_000 });
+    expect(r.transactionState).toEqual({ partitions: [ts], transactionalIds: 2, problems: 0 });
+    expect(r.producers.map((p) => [p.producerId, p.transactionalId, p.coordinator?.state ?? null])).toEqual([
+      [1, null, null],
+      [2, null, null],
+      [3, 'tx-3', 'CompleteCommit'],
+      [4, 'tx-4', 'Ongoing'],
+    ]);
+    expect(r.hanging.map((h) => [h.producerId, h.transactionalId, h.coordinatorState])).toEqual([[3, 'tx-3', 'CompleteCommit']]);
+    expect(r.awaitingMarker.map((h) => [h.producerId, h.transactionalId])).toEqual([[4, 'tx-4']]);
+    // Without it: both are candidates.
+    expect(txn(dir, { referenceTime: T0 + 3_600_000, transactionState: false }).hanging.map((h) => h.producerId)).toEqual([3, 4]);
+    const t = kseg(['txn', dir, '--reference-time', String(T0 + 3_600_000)]);
+    expect(t.stdout).toMatch(/transactional id "tx-3" is CompleteCommit without this partition/);
+    expect(t.stdout).toMatch(/transactional id "tx-4" is Ongoing with this partition: the coordinator will write its marker/);
   });
 });

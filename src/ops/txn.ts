@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
 import { KsegError, UsageError } from '../format/errors.js';
@@ -7,6 +8,7 @@ import { logEntries } from '../storage/log-reader.js';
 import { resolveInputs, type PartitionDir } from '../storage/segments.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { parsePartitionDirName } from './scan.js';
+import { coordinatorAwaitsMarker, loadTransactionState, type CoordinatorTxn } from './txn-state.js';
 
 /**
  * Transaction forensics of one partition, from batch headers and transaction markers alone:
@@ -64,6 +66,9 @@ export interface ProducerTxns {
   /** Last offset and max timestamp of its last transactional batch or marker (what DescribeProducers calls lastTimestamp). */
   lastOffset: number;
   lastTimestamp: number;
+  /** From `__transaction_state` (when read): the transactional id using this producer id and its coordinator state. */
+  transactionalId?: string | null;
+  coordinator?: CoordinatorTxn | null;
 }
 
 export interface HangingCandidate {
@@ -75,6 +80,9 @@ export interface HangingCandidate {
   idleMs: number;
   /** Run against the cluster to write the ABORT marker (needs admin rights; check the transactional id first). */
   command: string;
+  /** With `__transaction_state`: the transactional id (null: no id uses this producer id any more) and its state. */
+  transactionalId?: string | null;
+  coordinatorState?: string | null;
 }
 
 export type TxnCheckCode = 'ABORT_NOT_INDEXED' | 'INDEX_WITHOUT_ABORT' | 'INDEX_LSO_DIFFERS' | 'SNAPSHOT_OPEN_DIFFERS' | 'SNAPSHOT_UNREADABLE' | 'TXNINDEX_UNREADABLE' | 'BAD_ENTRY' | 'LOG_TAIL';
@@ -119,6 +127,13 @@ export interface TxnReport {
   omittedTransactions: number;
   open: Transaction[];
   hanging: HangingCandidate[];
+  /**
+   * Open past the timeout, but `__transaction_state` says the coordinator still has this partition in
+   * an ongoing or preparing transaction: it will write the marker (not hanging, per find-hanging).
+   */
+  awaitingMarker: HangingCandidate[];
+  /** The `__transaction_state` partitions read (null: none found or --no-transaction-state). */
+  transactionState: { partitions: string[]; transactionalIds: number; problems: number } | null;
   txnIndex: { files: number; entries: number };
   snapshots: SnapshotCheck[];
   findings: TxnFinding[];
@@ -135,6 +150,11 @@ export interface TxnOptions {
   all?: boolean;
   /** Most transactions listed (default 10000); counts are always complete. */
   limit?: number;
+  /**
+   * `__transaction_state` to join producer ids with transactional ids: log dirs or partition dirs;
+   * default the partition's own log dir when it holds `__transaction_state-N`; false: do not read it.
+   */
+  transactionState?: string[] | false;
 }
 
 export function txn(p: string, opts: TxnOptions = {}): TxnReport {
@@ -319,21 +339,55 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     referenceTime = maxTimestamp;
     referenceTimeSource = 'log';
   }
+  // ------------------------------------------------------------------ __transaction_state join
+  let tsView: ReturnType<typeof loadTransactionState> | null = null;
+  let tsPaths: string[] | null = null;
+  if (opts.transactionState !== false) {
+    if (opts.transactionState && opts.transactionState.length) tsPaths = opts.transactionState;
+    else {
+      const logDir = path.dirname(path.resolve(part.dir));
+      try {
+        if (fs.readdirSync(logDir).some((f) => /^__transaction_state-\d+$/.test(f))) tsPaths = [logDir];
+      } catch {
+        tsPaths = null;
+      }
+    }
+  }
+  if (tsPaths) {
+    tsView = loadTransactionState(tsPaths);
+    for (const pr of producers.values()) {
+      const c = tsView.byProducerId.get(pr.producerId) ?? null;
+      pr.coordinator = c;
+      pr.transactionalId = c?.transactionalId ?? null;
+    }
+    for (const p of tsView.problems) findings.push({ code: 'BAD_ENTRY', message: `__transaction_state: ${p.message}`, file: p.file, position: p.position });
+  }
+
   const server = opts.bootstrapServer ?? '<host:port>';
   const hanging: HangingCandidate[] = [];
+  const awaitingMarker: HangingCandidate[] = [];
   if (referenceTime !== null) {
     for (const t of open) {
       const pr = producers.get(t.producerId)!;
       const idleMs = referenceTime - pr.lastTimestamp;
       if (idleMs <= hangingTimeoutMs) continue;
-      hanging.push({
+      const c: HangingCandidate = {
         producerId: t.producerId,
         producerEpoch: pr.producerEpoch,
         firstOffset: t.firstOffset!,
         lastTimestamp: pr.lastTimestamp,
         idleMs,
         command: abortCommand(server, name?.topic ?? null, name?.partition ?? null, t.firstOffset!),
-      });
+      };
+      if (tsView) {
+        c.transactionalId = pr.coordinator?.transactionalId ?? null;
+        c.coordinatorState = pr.coordinator?.state ?? null;
+        if (pr.coordinator && coordinatorAwaitsMarker(pr.coordinator, name?.topic ?? null, name?.partition ?? null)) {
+          awaitingMarker.push(c);
+          continue;
+        }
+      }
+      hanging.push(c);
     }
   }
 
@@ -430,6 +484,8 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     omittedTransactions: omitted,
     open,
     hanging,
+    awaitingMarker,
+    transactionState: tsView ? { partitions: tsView.partitions, transactionalIds: tsView.byTransactionalId.size, problems: tsView.problems.length } : null,
     txnIndex: { files: txnIndexFiles, entries: txnIndexEntries },
     snapshots,
     findings,

@@ -13,6 +13,7 @@ interface TxnFlags {
   bootstrapServer?: string;
   all?: boolean;
   limit?: number;
+  transactionState?: string[] | false;
   json?: boolean;
 }
 
@@ -26,6 +27,8 @@ export function register(program: Command): void {
     .option('--bootstrap-server <host:port>', 'broker address to put in the printed abort commands')
     .option('--all', 'list committed transactions too (default: open and aborted ones)')
     .option('--limit <n>', 'most transactions listed, open ones always included (default 10000; counts are always complete)', intArg('--limit'))
+    .option('--transaction-state <dirs>', "__transaction_state log dirs or partition dirs to name each producer's transactional id and coordinator state (default: the partition's own log dir, when it holds __transaction_state-N)", (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
+    .option('--no-transaction-state', 'do not read __transaction_state')
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText('after', `
 Examples:
@@ -35,7 +38,7 @@ Examples:
     .action((dir: string, flags: TxnFlags) => {
       let referenceTime: number | 'now' | undefined;
       if (flags.referenceTime !== undefined) referenceTime = flags.referenceTime === 'now' ? 'now' : referenceTimeArg(flags.referenceTime);
-      const report = txn(dir, { hangingTimeoutMs: flags.hangingTimeoutMs, referenceTime, bootstrapServer: flags.bootstrapServer, all: flags.all, limit: flags.limit });
+      const report = txn(dir, { hangingTimeoutMs: flags.hangingTimeoutMs, referenceTime, bootstrapServer: flags.bootstrapServer, all: flags.all, limit: flags.limit, transactionState: flags.transactionState });
       process.stdout.write(flags.json ? toJson(report) + '\n' : renderTxn(report));
     });
 }
@@ -81,9 +84,15 @@ export function renderTxn(r: TxnReport): string {
   const agree = r.snapshots.filter((s) => s.agrees === true).length;
   out.push(`.txnindex: ${r.txnIndex.files} files, ${r.txnIndex.entries} aborted transactions; producer snapshots: ${r.snapshots.length}${r.snapshots.length ? ` (${agree} checked against the log and agreeing)` : ''}`);
 
+  if (r.transactionState) out.push(`__transaction_state: ${r.transactionState.partitions.length} partitions read, ${r.transactionState.transactionalIds} transactional ids`);
   if (r.producers.length) {
-    const t = new Table({ head: ['producer id', 'epoch', 'committed', 'aborted', 'open since offset', 'last offset', 'last timestamp'], style: { head: [], border: [] } });
-    for (const p of r.producers) t.push([String(p.producerId), String(p.producerEpoch), String(p.committed), String(p.aborted), p.open ? theme.warn(String(p.open.firstOffset)) : '-', String(p.lastOffset), time(p.lastTimestamp)]);
+    const ts = r.transactionState !== null;
+    const t = new Table({ head: ['producer id', 'epoch', 'committed', 'aborted', 'open since offset', 'last offset', 'last timestamp', ...(ts ? ['transactional id', 'coordinator state'] : [])], style: { head: [], border: [] } });
+    for (const p of r.producers) {
+      const row = [String(p.producerId), String(p.producerEpoch), String(p.committed), String(p.aborted), p.open ? theme.warn(String(p.open.firstOffset)) : '-', String(p.lastOffset), time(p.lastTimestamp)];
+      if (ts) row.push(p.transactionalId ?? '-', p.coordinator ? `${p.coordinator.state} (epoch ${p.coordinator.producerEpoch}, ${p.coordinator.partitionDir})` : '-');
+      t.push(row);
+    }
     out.push('', t.toString());
   }
   if (r.transactions.length) {
@@ -98,11 +107,16 @@ export function renderTxn(r: TxnReport): string {
   if (r.hanging.length) {
     out.push('', theme.bad(`hanging transaction candidates: open, producer silent for more than ${duration(r.hangingTimeoutMs)} before ${ref}:`));
     for (const h of r.hanging) {
-      out.push(`  producer ${h.producerId} epoch ${h.producerEpoch}, open since offset ${h.firstOffset}, last write ${time(h.lastTimestamp)} (${duration(h.idleMs)} before)`);
+      const who = h.transactionalId !== undefined ? (h.transactionalId === null ? '; no transactional id in __transaction_state uses this producer id' : `; transactional id ${JSON.stringify(h.transactionalId)} is ${h.coordinatorState} without this partition`) : '';
+      out.push(`  producer ${h.producerId} epoch ${h.producerEpoch}, open since offset ${h.firstOffset}, last write ${time(h.lastTimestamp)} (${duration(h.idleMs)} before)${who}`);
       out.push(`    ${h.command}`);
     }
     out.push("  Before aborting, confirm with the cluster: kafka-transactions.sh ... find-hanging --topic T --partition P, and describe the producer's transactional id (an abort is final).");
-  } else if (r.open.length) {
+  }
+  for (const h of r.awaitingMarker) {
+    out.push(`open since offset ${h.firstOffset} (producer ${h.producerId}, silent ${duration(h.idleMs)}), but transactional id ${JSON.stringify(h.transactionalId)} is ${h.coordinatorState} with this partition: the coordinator will write its marker (not hanging)`);
+  }
+  if (!r.hanging.length && r.open.length && !r.awaitingMarker.length) {
     out.push('', `no hanging candidates: every open transaction's producer wrote within ${duration(r.hangingTimeoutMs)} of ${ref}`);
   }
   if (r.findings.length) {

@@ -7,6 +7,7 @@ import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, par
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
+import { decodeControlPayload, decodeInternalRecord, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
 
 /** What to dump of a partition directory (single files are dumped by their kind). */
 export type DirPart = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
@@ -20,12 +21,57 @@ export interface DumpOptions {
   maxBytes?: number;
   /** For directories: which files to dump (default: the .log files). */
   parts?: DirPart[];
+  /**
+   * Internal-topic decoding: a decoder, 'off', or undefined = by the partition directory's topic
+   * name (`__consumer_offsets-N` → offsets, …; KRaft `.checkpoint` files → cluster-metadata).
+   */
+  internal?: InternalDecoder | 'off';
+}
+
+/** A KRaft snapshot file: `<20-digit end offset>-<10-digit epoch>.checkpoint`, or `bootstrap.checkpoint`. */
+export type KraftSnapshotName = { bootstrap: true } | { bootstrap: false; endOffset: number; epoch: number };
+
+export function parseKraftSnapshotName(name: string): KraftSnapshotName | null {
+  if (name === 'bootstrap.checkpoint') return { bootstrap: true };
+  const m = /^(\d{20})-(\d{10})\.checkpoint$/.exec(name);
+  if (!m) return null;
+  return { bootstrap: false, endOffset: Number(m[1]), epoch: Number(m[2]) };
+}
+
+/** The internal-topic decoder for a .log or KRaft snapshot file at `p` (see DumpOptions.internal). */
+export function internalDecoderFor(p: string, opts: Pick<DumpOptions, 'internal'>): InternalDecoder | undefined {
+  if (opts.internal === 'off') return undefined;
+  if (opts.internal !== undefined) return opts.internal;
+  if (parseKraftSnapshotName(path.basename(p))) return 'cluster-metadata';
+  const dir = path.basename(path.dirname(path.resolve(p)));
+  const m = /^(.+)-\d+$/.exec(dir);
+  return m ? internalTopicOf(m[1]!) : undefined;
+}
+
+/** A record's decoding by an internal-topic decoder: the decoded key/value, or why it failed. */
+export interface RecordDecoding {
+  decoded?: DecodedRecord;
+  /** The bytes do not follow the schema (file, batch position; the message names the offset and byte). */
+  error?: CorruptDataError;
+}
+
+/** Decode one record (control records by their control type) with an internal-topic decoder. */
+export function decodeRecord(decoder: InternalDecoder, record: KafkaRecord, batch: Batch): RecordDecoding {
+  try {
+    return { decoded: batch.isControl ? decodeControlPayload(record.key, record.value) : decodeInternalRecord(decoder, record.key, record.value) };
+  } catch (e) {
+    if (!(e instanceof CorruptDataError)) throw e;
+    // "value: … at byte 24" → "… at byte 24 of the value" (the byte is within the record's key or value)
+    const part = e.message.startsWith('key:') ? 'key' : 'value';
+    const msg = e.message.replace(/ at byte (\d+)$/, ` at byte $1 of the ${part}`);
+    return { error: new CorruptDataError(e.code, `record at offset ${record.offset} (batch at byte ${batch.position}) does not decode: ${msg}`, { file: batch.file }) };
+  }
 }
 
 export type DumpEvent =
-  | { type: 'file'; path: string; name: string; kind: FileKind; baseOffset?: number; size: number }
+  | { type: 'file'; path: string; name: string; kind: FileKind; baseOffset?: number; size: number; internal?: InternalDecoder; kraftSnapshot?: KraftSnapshotName }
   | { type: 'batch'; batch: Batch }
-  | { type: 'record'; record: KafkaRecord; batch: Batch }
+  | { type: 'record'; record: KafkaRecord; batch: Batch; decoding?: RecordDecoding }
   | { type: 'log-end'; path: string; name: string; size: number; stop: StopInfo; validBytes: number }
   | { type: 'index-entry'; name: string; entry: OffsetIndexEntry; slot: number }
   | { type: 'timeindex-entry'; name: string; entry: TimeIndexEntry; slot: number }
@@ -73,6 +119,15 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
   if (parts.includes('snapshot')) {
     for (const s of partition.snapshots) yield* dumpFile(path.join(partition.dir, s.file), 'snapshot', s.offset, opts);
   }
+  // KRaft snapshots of __cluster_metadata-0 follow its log (a records dump only).
+  if (parts.includes('log')) {
+    for (const f of kraftSnapshotFiles(partition.other)) yield* dumpFile(path.join(partition.dir, f), 'kraft-checkpoint', undefined, opts);
+  }
+}
+
+/** KRaft snapshot files among a directory's other files, by end offset then epoch. */
+export function kraftSnapshotFiles(names: string[]): string[] {
+  return names.filter((n) => parseKraftSnapshotName(n) !== null).sort();
 }
 
 export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefined, opts: DumpOptions): Generator<DumpEvent> {
@@ -81,6 +136,9 @@ export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefi
     switch (kind) {
       case 'log':
         yield* dumpLog(p, name, baseOffset, opts);
+        return;
+      case 'kraft-checkpoint':
+        yield* dumpLog(p, name, undefined, opts, parseKraftSnapshotName(name) ?? undefined);
         return;
       case 'index':
       case 'timeindex':
@@ -102,7 +160,7 @@ export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefi
         return;
       }
       default:
-        throw new UsageError(`${name}: not a Kafka partition file (expected a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
+        throw new UsageError(`${name}: not a Kafka partition file (expected a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, a KRaft <offset>-<epoch>.checkpoint or bootstrap.checkpoint, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
     }
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -167,12 +225,13 @@ function validPrefix(buf: Buffer, count: number, logSize: number): number {
   return count;
 }
 
-function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts: DumpOptions): Generator<DumpEvent> {
+function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts: DumpOptions, kraftSnapshot?: KraftSnapshotName): Generator<DumpEvent> {
   const src = openSource(p, { pattern: 'sequential' });
   try {
     const baseOffset = nameOffset ?? 0;
-    yield { type: 'file', path: p, name, kind: 'log', baseOffset: nameOffset, size: src.size };
-    const start = seekPosition(p, baseOffset, opts.fromOffset, src.size);
+    const internal = internalDecoderFor(p, opts);
+    yield { type: 'file', path: p, name, kind: kraftSnapshot ? 'kraft-checkpoint' : 'log', baseOffset: nameOffset, size: src.size, internal, kraftSnapshot };
+    const start = kraftSnapshot ? 0 : seekPosition(p, baseOffset, opts.fromOffset, src.size);
     const gen = logEntries(src, { file: name, start, maxBytes: opts.maxBytes });
     const { fromOffset, toOffset } = opts;
     for (;;) {
@@ -203,7 +262,7 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
         for (const record of batchRecords(batch)) {
           if (fromOffset !== undefined && record.offset < fromOffset) continue;
           if (toOffset !== undefined && record.offset > toOffset) break;
-          yield { type: 'record', record, batch };
+          yield internal ? { type: 'record', record, batch, decoding: decodeRecord(internal, record, batch) } : { type: 'record', record, batch };
         }
       } catch (e) {
         if (!(e instanceof KsegError)) throw e;

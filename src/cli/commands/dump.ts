@@ -8,6 +8,12 @@ import { batchJson, kafkaBatchLine, kafkaRecordLine } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { exitFor } from '../main.js';
+import { batchRecords, type Batch, type KafkaRecord } from '../../format/batch.js';
+import { expandConsumerProtocol, internalJson, parseInternalDecoder, type DecodedRecord, type InternalDecoder } from '../../format/kafka-messages/index.js';
+import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
+import { recordNdjson } from '../render.js';
+import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
+import { theme } from '../theme.js';
 
 type Format = 'text' | 'kafka' | 'kafka4' | 'json' | 'ndjson';
 
@@ -28,6 +34,13 @@ interface DumpFlags {
   valueDecoder?: string;
   headerDecoder?: string;
   printData?: boolean;
+  internalDecoder?: string;
+  offsetsDecoder?: boolean;
+  transactionLogDecoder?: boolean;
+  clusterMetadataDecoder?: boolean;
+  shareGroupStateDecoder?: boolean;
+  remoteLogMetadataDecoder?: boolean;
+  expandConsumerProtocol?: boolean;
 }
 
 export function register(program: Command): void {
@@ -51,13 +64,23 @@ export function register(program: Command): void {
     .option('--value-decoder <d>', DECODER_HELP)
     .option('--header-decoder <d>', DECODER_HELP)
     .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
+    .option('--internal-decoder <d>', 'decode internal-topic records: offsets | transaction | share-group-state | cluster-metadata | remote-log-metadata | none (default: by the partition directory\'s topic name)')
+    .option('--offsets-decoder', 'same as --internal-decoder offsets (kafka-dump-log.sh spelling)')
+    .option('--transaction-log-decoder', 'same as --internal-decoder transaction')
+    .option('--cluster-metadata-decoder', 'same as --internal-decoder cluster-metadata')
+    .option('--share-group-state-decoder', 'same as --internal-decoder share-group-state')
+    .option('--remote-log-metadata-decoder', 'same as --internal-decoder remote-log-metadata')
+    .option('--expand-consumer-protocol', 'json/ndjson: decode group members\' subscription/assignment bytes as kafka-dump-log.sh --offsets-decoder does')
     .addHelpText('after', `
 Examples:
   kseg dump /var/lib/kafka/orders-3                       records of every segment
   kseg dump orders-3 --batches --ndjson                   batch headers as NDJSON
   kseg dump orders-3/00000000000000368769.log --format kafka
   kseg dump orders-3 --from-offset 368770 --to-offset 368790 --decoder hex
-  kseg dump orders-3/00000000000000368769.index --ndjson`)
+  kseg dump orders-3/00000000000000368769.index --ndjson
+  kseg dump __consumer_offsets-12 --ndjson                 committed offsets and group metadata decoded
+  kseg dump __cluster_metadata-0 --format kafka            metadata records (and KRaft snapshots) as JSON
+  kseg dump __cluster_metadata-0/00000000000000004000-0000000003.checkpoint`)
     .action(async (paths: string[], flags: DumpFlags) => {
       process.exitCode = await runDump(paths, flags);
     });
@@ -72,9 +95,56 @@ function pickFormat(f: DumpFlags): Format {
   return fmt as Format;
 }
 
+/**
+ * Internal-topic decoding: an explicit decoder flag wins; otherwise --decoder/--key-decoder/
+ * --value-decoder turn it off (raw bytes as before); otherwise the topic name decides (undefined).
+ */
+function pickInternal(f: DumpFlags): InternalDecoder | 'off' | undefined {
+  const named: [boolean | undefined, InternalDecoder][] = [
+    [f.offsetsDecoder, 'offsets'],
+    [f.transactionLogDecoder, 'transaction'],
+    [f.clusterMetadataDecoder, 'cluster-metadata'],
+    [f.remoteLogMetadataDecoder, 'remote-log-metadata'],
+    [f.shareGroupStateDecoder, 'share-group-state'],
+  ];
+  const chosen = named.filter(([on]) => on).map(([, d]) => d);
+  if (f.internalDecoder !== undefined) {
+    if (f.internalDecoder === 'none' || f.internalDecoder === 'off') chosen.push('off' as InternalDecoder);
+    else chosen.push(parseInternalDecoder(f.internalDecoder));
+  }
+  const distinct = [...new Set(chosen)];
+  if (distinct.length > 1) throw new UsageError(`internal-topic decoders are exclusive (got ${distinct.join(', ')})`);
+  if (distinct.length === 1) return distinct[0] as InternalDecoder | 'off';
+  if (f.decoder !== undefined || f.keyDecoder !== undefined || f.valueDecoder !== undefined) return 'off';
+  return undefined;
+}
+
+/** One stderr note per unknown record type/version, and error lines for records that do not decode. */
+class DecodeNotes {
+  private seen = new Set<string>();
+  errors = 0;
+  note(file: string, r: KafkaRecord, dec: RecordDecoding | undefined, json: boolean): void {
+    if (!dec) return;
+    if (dec.error) {
+      this.errors++;
+      exitFor(dec.error, json);
+      return;
+    }
+    const d = dec.decoded!;
+    for (const [part, p] of [['key', d.key], ['value', d.value]] as const) {
+      if (p === null || !('unknown' in p)) continue;
+      const id = `${file}:${part}:${p.type}:${p.version}`;
+      if (this.seen.has(id)) continue;
+      this.seen.add(id);
+      process.stderr.write(`kseg: note: ${file}: offset ${r.offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true}; later records of that type are not noted again)\n`);
+    }
+  }
+}
+
 async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   const format = pickFormat(flags);
   const decoders = resolveDecoders(flags);
+  const internal = pickInternal(flags);
   const parts: DirPart[] = [];
   if (flags.index) parts.push('index');
   if (flags.timeindex) parts.push('timeindex');
@@ -86,12 +156,17 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
     toOffset: flags.toOffset,
     maxBytes: flags.maxBytes,
     parts: parts.length > 0 ? parts : undefined,
+    internal,
   };
   const json = format === 'json' || format === 'ndjson';
-  if (json) return runJsonDump(paths, opts, format === 'json', decoders);
+  const notes = new DecodeNotes();
+  // Internal records' raw key/value are binary: base64 (exact bytes) unless a decoder was asked for.
+  const rawDecoders: Decoders = flags.decoder === undefined && flags.keyDecoder === undefined && flags.valueDecoder === undefined ? { ...decoders, key: 'base64', value: 'base64' } : decoders;
+  if (json) return runJsonDump(paths, opts, format === 'json', decoders, notes, flags.expandConsumerProtocol === true, rawDecoders);
   const out = new Output();
   let errors = 0;
   const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts);
+  let fileName = '';
   try {
     for (const ev of dump(paths, opts)) {
       if (ev.type === 'note') {
@@ -105,6 +180,12 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
         continue;
       }
       noteUnnamed(ev);
+      if (ev.type === 'file') fileName = ev.name;
+      if (ev.type === 'record' && ev.decoding) {
+        // (the note may print an error line: keep stdout ahead of it)
+        if (ev.decoding.error) await out.flush();
+        notes.note(fileName, ev.record, ev.decoding, false);
+      }
       renderer(ev);
       if (out.full) await out.flush();
     }
@@ -112,20 +193,37 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
     await out.flush();
   }
   warnInvalidUtf8();
-  return errors > 0 ? 3 : 0;
+  return errors + notes.errors > 0 ? 3 : 0;
+}
+
+/** A record line of --json/--ndjson with `decoded` (and `decodeError`) added. */
+function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDecoding, expand: boolean): string {
+  // Raw internal payloads are binary: they do not count towards the invalid-UTF-8 warning.
+  const before = decodeStats.invalidUtf8;
+  const line = recordNdjson(r, b, d);
+  decodeStats.invalidUtf8 = before;
+  let tail: string;
+  if (dec.error) tail = `,"decoded":null,"decodeError":${JSON.stringify(dec.error.message)}`;
+  else {
+    const x: DecodedRecord = expand ? expandConsumerProtocol(dec.decoded!) : dec.decoded!;
+    tail = `,"decoded":{"key":${internalJson(x.key)},"value":${internalJson(x.value)}}`;
+  }
+  return line.slice(0, -1) + tail + '}';
 }
 
 /**
  * --json / --ndjson. Records are written batch by batch by the byte-level writer (the same bytes
  * as recordNdjson per 'record' event would give); other lines are toJson strings.
  */
-async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, decoders: Decoders): Promise<number> {
+async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, decoders: Decoders, notes: DecodeNotes, expand: boolean, rawDecoders: Decoders): Promise<number> {
   const out = new JsonLinesWriter(process.stdout, decoders, { array });
   const records = opts.records;
   const { fromOffset, toOffset } = opts;
   let errors = 0;
   const emit = (o: unknown): void => out.line(toJson(o));
   const renderer = jsonRenderer(emit, opts);
+  let internal: InternalDecoder | undefined;
+  let fileName = '';
   try {
     // Record events are replaced by whole batches (ops/dump filters batches the same way).
     for (const ev of dump(paths, records ? { ...opts, records: false } : opts)) {
@@ -140,7 +238,29 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
         continue;
       }
       noteUnnamed(ev);
-      if (ev.type === 'batch' && records) {
+      if (ev.type === 'file') {
+        internal = ev.internal;
+        fileName = ev.name;
+      }
+      if (ev.type === 'batch' && records && internal) {
+        // Internal topics: records one by one, each with its decoded key and value.
+        try {
+          for (const r of batchRecords(ev.batch)) {
+            if (fromOffset !== undefined && r.offset < fromOffset) continue;
+            if (toOffset !== undefined && r.offset > toOffset) break;
+            const dec = decodeRecord(internal, r, ev.batch);
+            if (dec.error) await out.flush();
+            notes.note(fileName, r, dec, true);
+            out.line(decodedRecordLine(r, ev.batch, rawDecoders, dec, expand));
+            if (out.full) await out.flush();
+          }
+        } catch (e) {
+          if (!(e instanceof KsegError)) throw e;
+          errors++;
+          await out.flush();
+          exitFor(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
+        }
+      } else if (ev.type === 'batch' && records) {
         try {
           out.batch(ev.batch, fromOffset, toOffset);
         } catch (e) {
@@ -157,7 +277,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
     await out.flush();
   }
   warnInvalidUtf8();
-  return errors > 0 ? 3 : 0;
+  return errors + notes.errors > 0 ? 3 : 0;
 }
 
 function noteUnnamed(ev: DumpEvent): void {
@@ -219,9 +339,20 @@ function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
       case 'batch':
         out.line(humanBatchLine(ev.batch));
         break;
-      case 'record':
-        out.line(humanRecordLine(ev.record, d));
+      case 'record': {
+        const dec = ev.decoding;
+        if (!dec || ev.record.control) {
+          // (control records: their own line; KRaft voters, which it does not decode, get the decoded value)
+          const v = dec?.decoded?.value;
+          out.line(humanRecordLine(ev.record, d) + (ev.record.control?.data === undefined && v ? `  ${humanDecoded(dec!.decoded!)}` : ''));
+          break;
+        }
+        // Internal topics: the decoded key and value instead of their raw bytes (--decoder shows the bytes).
+        const r = ev.record;
+        const ts = r.timestamp >= 0 ? new Date(r.timestamp).toISOString() : '-';
+        out.line(`  ${theme.offset(String(r.offset))} ${ts} ${dec.error ? theme.bad(`does not decode: ${dec.error.message}`) : humanDecoded(dec.decoded!)}`);
         break;
+      }
       case 'index-entry':
         out.line(`  offset ${ev.entry.offset}  position ${ev.entry.position}`);
         break;
@@ -263,20 +394,29 @@ export function isoTime(ts: number): string {
 function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions): (ev: DumpEvent) => void {
   const textOpts = { printData: flags.printData !== false, legacyBrace: format === 'kafka' };
   let baseOfFile = 0;
+  let internal: InternalDecoder | undefined;
   return (ev) => {
     switch (ev.type) {
       case 'file':
         out.line(`Dumping ${ev.path}`);
         baseOfFile = ev.baseOffset ?? 0;
+        internal = ev.internal;
         if (ev.kind === 'log') out.line(`Log starting offset: ${baseOfFile}`);
+        else if (ev.kraftSnapshot) out.line(ev.kraftSnapshot.bootstrap ? 'KRaft bootstrap snapshot' : `Snapshot end offset: ${ev.kraftSnapshot.endOffset}, epoch: ${ev.kraftSnapshot.epoch}`);
         else if (ev.kind === 'index' && ev.size < 8) out.line(`${ev.path} is empty.`);
         break;
       case 'batch':
         out.line(kafkaBatchLine(ev.batch));
         break;
-      case 'record':
-        out.line(kafkaRecordLine(ev.record, ev.batch, textOpts));
+      case 'record': {
+        const dec = ev.decoding;
+        if (!internal || !dec) {
+          out.line(kafkaRecordLine(ev.record, ev.batch, textOpts));
+          break;
+        }
+        out.line(kafkaDecodedLine(ev.record, ev.batch, internal, dec, textOpts, format));
         break;
+      }
       case 'index-entry':
         out.line(`offset: ${ev.entry.offset} position: ${ev.entry.position}`);
         break;
@@ -300,4 +440,25 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         break;
     }
   };
+}
+
+/** A record line of the kafka formats with the internal-topic decoder's key/payload (format doc 5.3, 5.10). */
+function kafkaDecodedLine(r: KafkaRecord, b: Batch, internal: InternalDecoder, dec: RecordDecoding, textOpts: { printData: boolean; legacyBrace: boolean }, format: Format): string {
+  const meta = kafkaRecordLine(r, b, { ...textOpts, printData: false });
+  if (b.isControl) {
+    // KRaft voters: the dump tool prints them as JSON (ControlRecordType KRAFT_VOTERS).
+    const v = dec.decoded?.value;
+    if (r.control?.type === 'KRAFT_VOTERS' && v && !('unknown' in v)) return meta.replace(/ controlType: KRAFT_VOTERS\(6\)$/, ` KRaftVoters ${internalJson(v.data)}`);
+    return meta;
+  }
+  if (!textOpts.printData) return meta;
+  if (dec.error) {
+    const msg = dec.error.message;
+    return internal === 'cluster-metadata' || internal === 'remote-log-metadata' ? `${meta} payload: Error at ${r.offset}, skipping. ${msg}` : `${meta} key: Error at offset ${r.offset}, skipping. ${msg}`;
+  }
+  const parts = format === 'kafka' ? kafka3Parts(internal, dec.decoded!, r.offset) : kafka4Parts(internal, dec.decoded!, r.offset);
+  let s = meta;
+  if (parts.key !== undefined) s += ` key: ${parts.key}`;
+  if (parts.payload !== undefined) s += ` payload: ${parts.payload}`;
+  return s;
 }

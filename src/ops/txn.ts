@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
-import { KsegError, UsageError } from '../format/errors.js';
+import { CorruptDataError, KsegError, UsageError } from '../format/errors.js';
 import { parseTxnIndex, type AbortedTxn } from '../format/indexes.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { logEntries } from '../storage/log-reader.js';
@@ -218,9 +218,15 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     pr.lastTimestamp = b.maxTimestamp;
     if (b.isControl) {
       let marker: { type: string; coordinatorEpoch?: number } | null = null;
-      for (const r of batchRecords(b)) {
-        if (r.control) marker = { type: r.control.type, coordinatorEpoch: r.control.coordinatorEpoch };
-        break;
+      try {
+        for (const r of batchRecords(b)) {
+          if (r.control) marker = { type: r.control.type, coordinatorEpoch: r.control.coordinatorEpoch };
+          break;
+        }
+      } catch (e) {
+        if (!(e instanceof CorruptDataError)) throw e;
+        findings.push({ code: 'BAD_ENTRY', message: `control batch at offset ${b.baseOffset} does not decode (${e.message}); its marker is not applied`, file: b.file, position: b.position, producerId: b.producerId, offset: b.baseOffset });
+        return;
       }
       if (!marker || (marker.type !== 'COMMIT' && marker.type !== 'ABORT')) return;
       const t: Transaction = pr.open ?? {

@@ -6,6 +6,7 @@ import { encodeCoordinatorKey, encodeCoordinatorValue, encodeMessage, schemaByNa
 import { segmentFileName } from '../src/storage/segments.js';
 import { DEFAULT_OFFSETS_RETENTION_MS, groups, offsets } from '../src/ops/groups.js';
 import { HAVE_REAL, kseg, REAL, readNdjson, tmpDir } from './helpers.js';
+import { buildPartition } from './partition-builder.js';
 
 const T0 = 1_700_000_000_000;
 const DAY = 86_400_000;
@@ -128,6 +129,22 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(g.offsets.find((o) => o.partition === 2 && o.topic === 'orders')).toMatchObject({ producerId: 100, leaderEpoch: 4, metadata: 'm', valueVersion: 3, file: '00000000000000000000.log' });
     expect(g.pending.map((o) => [o.topic, o.partition, o.offset, o.producerId])).toEqual([['orders', 5, 60, 103]]);
     expect(r.problems).toEqual([]);
+    // No orders-N directories beside it: no lag.
+    expect(g.offsets[0]).toMatchObject({ logEndOffset: null, lag: null, outOfRange: null });
+  });
+
+  it('lag against the consumed partition when the log dir holds it; a committed offset past the log end is out of range', async () => {
+    const logDir = tmpDir('kseg-groups-lag-');
+    await scenario(path.join(logDir, '__consumer_offsets-0'));
+    const ten = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    await buildPartition(path.join(logDir, 'orders-0'), [{ kind: 'data', producerId: -1, transactional: false, records: ten }]);
+    await buildPartition(path.join(logDir, 'orders-2'), [{ kind: 'data', producerId: -1, transactional: false, records: ten }]);
+    const g = offsets([logDir], { groups: ['g1'], referenceTime: T0 }).groups[0]!;
+    const by = (p: number) => g.offsets.find((o) => o.topic === 'orders' && o.partition === p)!;
+    expect(by(0)).toMatchObject({ offset: 7, logStartOffset: 0, logEndOffset: 10, lag: 3, outOfRange: false });
+    expect(by(2)).toMatchObject({ offset: 42, logEndOffset: 10, lag: -32, outOfRange: true });
+    expect(by(3)).toMatchObject({ lag: null, outOfRange: null });
+    expect(kseg(['offsets', logDir, '--group', 'g1']).stdout).toMatch(/│ orders\s+│ 2\s+│ 42\s+│ 10\s+│ -32 \(out of range\)/);
   });
 
   it("expiry by Kafka's rules (GroupMetadata.removeExpiredOffsets): subscribed never, not subscribed and standalone by commit time, empty group by state time, v1 expireTimestamp", async () => {

@@ -1,9 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { ioError, UsageError } from '../format/errors.js';
-import { logEntries } from '../storage/log-reader.js';
-import { scanPartitionDir } from '../storage/segments.js';
-import { openSource } from '../storage/source.js';
+import { partitionBounds } from '../storage/bounds.js';
 import { listPartitions } from './scan.js';
 
 /**
@@ -140,27 +137,6 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
 }
 
 function locate(logDir: string, dir: string): CoordinatorLocation {
-  const part = scanPartitionDir(dir);
-  const segments = part.segments.map((s) => ({ file: s.log, baseOffset: s.baseOffset, bytes: fs.statSync(path.join(dir, s.log)).size }));
-  let logEndOffset: number | null = null;
-  const last = part.segments[part.segments.length - 1];
-  if (last) {
-    logEndOffset = last.baseOffset;
-    const src = openSource(path.join(dir, last.log), { pattern: 'sequential' });
-    try {
-      const it = logEntries(src, { file: last.log, checkCrc: false });
-      for (let n = it.next(); !n.done; n = it.next()) if (n.value.kind === 'batch') logEndOffset = n.value.batch.lastOffset + 1;
-    } finally {
-      src.close();
-    }
-  }
-  return {
-    logDir,
-    dir,
-    segments,
-    bytes: segments.reduce((a, s) => a + s.bytes, 0),
-    logStartOffset: last ? part.segments[0]!.baseOffset : null,
-    logEndOffset,
-    producerSnapshots: part.snapshots.length,
-  };
+  const b = partitionBounds(dir);
+  return { logDir, dir, segments: b.segments, bytes: b.segments.reduce((a, s) => a + s.bytes, 0), logStartOffset: b.logStartOffset, logEndOffset: b.logEndOffset, producerSnapshots: b.producerSnapshots };
 }

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { partitionBounds, type PartitionBounds } from '../storage/bounds.js';
 import { expandConsumerProtocol, type DecodedMessage, type DecodedRecord } from '../format/kafka-messages/index.js';
-import { UsageError } from '../format/errors.js';
+import { KsegError, UsageError } from '../format/errors.js';
 import { OFFSETS_TOPIC } from './coordinator.js';
 import { internalPartitions, replay, type InternalPartition, type ReplayProblem } from './internal-log.js';
 
@@ -54,6 +56,15 @@ export interface CommittedOffset {
   recordOffset: number;
   /** Producer id of a transactional commit (TxnOffsetCommit), else null. */
   producerId: number | null;
+  /**
+   * The consumed partition's own directory when a log dir read holds it (this replica's view):
+   * its offsets, the lag (logEndOffset - offset) and whether the committed offset lies outside
+   * [logStartOffset, logEndOffset] (the consumer would then reset by auto.offset.reset). Null when not on these log dirs.
+   */
+  logStartOffset?: number | null;
+  logEndOffset?: number | null;
+  lag?: number | null;
+  outOfRange?: boolean | null;
   /** When it expires (null: never, as long as the group state stays), and whether it has at the reference time. */
   expiresAt: number | null;
   expired: boolean;
@@ -418,6 +429,8 @@ export function offsets(paths: string[], opts: OffsetsOptions = {}): OffsetsRepo
   const state = loadGroups(paths);
   const ref = reference(state, opts.referenceTime);
   const wanted = opts.groups && opts.groups.length ? opts.groups : [...state.groups.keys()].sort();
+  const logDirs = [...new Set(state.partitions.map((d) => path.dirname(path.resolve(d))))];
+  const boundsCache = new Map<string, PartitionBounds | null>();
   const groups: GroupOffsets[] = [];
   const notFound: string[] = [];
   for (const id of wanted) {
@@ -429,10 +442,36 @@ export function offsets(paths: string[], opts: OffsetsOptions = {}): OffsetsRepo
     const info = view(g);
     const pending = [...g.pending.values()].flatMap((m) => [...m.values()].filter((x): x is CommittedOffset => x !== null));
     const offs = applyExpiry(g, info, ref.referenceTime, retentionMs);
+    for (const o of offs) addLag(o, logDirs, boundsCache);
     if (!opts.groups?.length && offs.length === 0 && pending.length === 0) continue;
     groups.push({ group: id, type: info.type, state: info.state, protocolType: info.protocolType, generation: info.generation, partitionDir: g.partitionDir, offsets: offs, pending });
   }
   return { partitions: state.partitions, ...ref, retentionMs, groups, notFound, problems: state.problems };
+}
+
+/** Lag against the consumed partition's directory in one of the log dirs read, when it is there. */
+function addLag(o: CommittedOffset, logDirs: string[], cache: Map<string, PartitionBounds | null>): void {
+  const name = `${o.topic}-${o.partition}`;
+  let b = cache.get(name);
+  if (b === undefined) {
+    b = null;
+    for (const d of logDirs) {
+      const dir = path.join(d, name);
+      if (!fs.existsSync(dir)) continue;
+      try {
+        b = partitionBounds(dir);
+      } catch (e) {
+        if (!(e instanceof KsegError)) throw e;
+      }
+      break;
+    }
+    cache.set(name, b);
+  }
+  if (!b || b.logEndOffset === null) {
+    Object.assign(o, { logStartOffset: null, logEndOffset: null, lag: null, outOfRange: null });
+    return;
+  }
+  Object.assign(o, { logStartOffset: b.logStartOffset, logEndOffset: b.logEndOffset, lag: b.logEndOffset - o.offset, outOfRange: o.offset > b.logEndOffset || (b.logStartOffset !== null && o.offset < b.logStartOffset) });
 }
 
 export interface GroupsReport {

@@ -54,10 +54,11 @@ export function renderOffsets(r: OffsetsReport): string {
     const kind = g.type === 'classic' ? `classic ${g.protocolType ?? ''}`.trim() : g.type === 'offsets-only' ? 'no group metadata (standalone consumer or group gone)' : `${g.type} (new protocol)`;
     out.push('', `${theme.bold(`group ${JSON.stringify(g.group)}`)}  ${kind}, ${g.state}${g.generation !== null ? `, generation ${g.generation}` : ''}; ${theme.file(g.partitionDir)}`);
     if (g.offsets.length) {
-      const t = new Table({ head: ['topic', 'partition', 'offset', 'leader epoch', 'committed at', 'expires', 'metadata', 'record'], style: { head: [], border: [] } });
+      const t = new Table({ head: ['topic', 'partition', 'offset', 'log end', 'lag', 'leader epoch', 'committed at', 'expires', 'metadata', 'record'], style: { head: [], border: [] } });
       for (const o of g.offsets) {
         const expires = o.expired ? theme.bad(`expired ${time(o.expiresAt)}`) : o.expiresAt === null ? (o.expiryRule === 'subscribed' ? 'no (subscribed)' : 'no') : time(o.expiresAt);
-        t.push([o.topic, String(o.partition), String(o.offset), o.leaderEpoch === null || o.leaderEpoch < 0 ? '-' : String(o.leaderEpoch), time(o.commitTimestamp), expires, o.metadata ?? '', `${o.recordOffset}${o.producerId !== null ? ' (txn)' : ''}`]);
+        const lag = o.lag === null || o.lag === undefined ? '-' : o.outOfRange ? theme.bad(`${o.lag} (out of range)`) : String(o.lag);
+        t.push([o.topic, String(o.partition), String(o.offset), o.logEndOffset == null ? '-' : String(o.logEndOffset), lag, o.leaderEpoch === null || o.leaderEpoch < 0 ? '-' : String(o.leaderEpoch), time(o.commitTimestamp), expires, o.metadata ?? '', `${o.recordOffset}${o.producerId !== null ? ' (txn)' : ''}`]);
       }
       out.push(t.toString());
     } else out.push('  no committed offsets');

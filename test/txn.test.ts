@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeAbortedTxn, parseTxnIndex } from '../src/format/indexes.js';
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';
-import { abortCommand, txn } from '../src/ops/txn.js';
+import { abortCommand, txn, txnLogDir } from '../src/ops/txn.js';
 import { buildPartition, type Spec } from './partition-builder.js';
 import { encodeV2Batch } from '../src/format/encode.js';
 import { encodeCoordinatorKey, encodeCoordinatorValue } from '../src/format/kafka-messages/index.js';
@@ -233,5 +233,22 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
     const t = kseg(['txn', dir, '--reference-time', String(T0 + 3_600_000)]);
     expect(t.stdout).toMatch(/transactional id "tx-3" is CompleteCommit without this partition/);
     expect(t.stdout).toMatch(/transactional id "tx-4" is Ongoing with this partition: the coordinator will write its marker/);
+  });
+
+  it('a broker log dir: every partition (find-hanging --broker-id offline), only those with transactions listed; an empty dir is exit 4', async () => {
+    const logDir = tmpDir('kseg-txn-logdir-');
+    await scenario(path.join(logDir, 'orders-3'));
+    await buildPartition(path.join(logDir, 'plain-0'), [data(9, 3, false)]);
+    fs.mkdirSync(path.join(logDir, 'orders-1.0123456789abcdef0123456789abcdef-delete'));
+    const r = txnLogDir(logDir, { referenceTime: T0 + 3_600_000 });
+    expect(r.partitionsRead).toBe(2);
+    expect(r.partitions.map((p) => [p.topic, p.partition, p.lastStableOffset])).toEqual([['orders', 3, 9]]);
+    expect(r.counts).toEqual({ open: 2, hanging: 2, awaitingMarker: 0, findings: 0 });
+    const t = kseg(['txn', logDir, '--reference-time', String(T0 + 3_600_000)]);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/2 partitions read, 1 with transactions: 2 open, 2 hanging candidates/);
+    expect(t.stdout).toContain('kafka-transactions.sh --bootstrap-server <host:port> abort --topic orders --partition 3 --start-offset 15');
+    expect(JSON.parse(kseg(['txn', logDir, '--json']).stdout)).toMatchObject({ partitionsRead: 2, counts: { open: 2 } });
+    expect(kseg(['txn', tmpDir()]).status).toBe(4);
   });
 });

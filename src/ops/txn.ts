@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
-import { CorruptDataError, KsegError, UsageError } from '../format/errors.js';
+import { CorruptDataError, IoError, KsegError, UsageError } from '../format/errors.js';
 import { parseTxnIndex, type AbortedTxn } from '../format/indexes.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { logEntries } from '../storage/log-reader.js';
-import { resolveInputs, type PartitionDir } from '../storage/segments.js';
+import { resolveInputs, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
 import { openSource, readWholeFile } from '../storage/source.js';
-import { parsePartitionDirName } from './scan.js';
-import { coordinatorAwaitsMarker, loadTransactionState, type CoordinatorTxn } from './txn-state.js';
+import { listPartitions, parsePartitionDirName } from './scan.js';
+import { coordinatorAwaitsMarker, loadTransactionState, type CoordinatorTxn, type TransactionStateView } from './txn-state.js';
 
 /**
  * Transaction forensics of one partition, from batch headers and transaction markers alone:
@@ -155,13 +155,59 @@ export interface TxnOptions {
    * default the partition's own log dir when it holds `__transaction_state-N`; false: do not read it.
    */
   transactionState?: string[] | false;
+  /** Already loaded `__transaction_state` (log-dir mode reads it once). */
+  transactionStateView?: TransactionStateView | null;
 }
 
 export function txn(p: string, opts: TxnOptions = {}): TxnReport {
   const inputs = resolveInputs([p]);
   const input = inputs[0];
-  if (inputs.length !== 1 || !input || input.type !== 'dir') throw new UsageError(`txn takes one partition directory, not ${p}`);
+  if (inputs.length !== 1 || !input || input.type !== 'dir') throw new UsageError(`txn takes a partition directory or a broker log dir, not ${p}`);
+  if (input.partition.segments.length === 0) throw new IoError('NO_PARTITION', 'no log segments here (not a partition directory)', { file: p });
   return txnOfPartition(input.partition, opts);
+}
+
+/** A partition directory (it holds .log files) or else a broker log dir. */
+export function txnPath(p: string, opts: TxnOptions = {}): { kind: 'partition'; report: TxnReport } | { kind: 'log-dir'; report: TxnLogDirReport } {
+  const inputs = resolveInputs([p]);
+  const input = inputs[0]!;
+  if (input.type === 'dir' && input.partition.segments.length === 0 && !parsePartitionDirName(path.basename(path.resolve(p)))) return { kind: 'log-dir', report: txnLogDir(p, opts) };
+  return { kind: 'partition', report: txn(p, opts) };
+}
+
+export interface TxnLogDirReport {
+  logDir: string;
+  /** Partition directories read. */
+  partitionsRead: number;
+  /** Partitions with transactional producers or findings (the others have nothing to say). */
+  partitions: TxnReport[];
+  counts: { open: number; hanging: number; awaitingMarker: number; findings: number };
+}
+
+/**
+ * Every live partition of a broker log dir (kafka-transactions.sh find-hanging --broker-id, offline):
+ * `__transaction_state` is read once; each partition's transaction lists stop at `limit` (default 100).
+ */
+export function txnLogDir(logDir: string, opts: TxnOptions = {}): TxnLogDirReport {
+  const targets = listPartitions([logDir]).filter((t) => t.state === 'live' && t.topic !== '__cluster_metadata');
+  if (targets.length === 0) throw new IoError('NO_PARTITION', 'no <topic>-<partition> directories here', { file: logDir });
+  let view: TransactionStateView | null = null;
+  if (opts.transactionState !== false) {
+    const paths = opts.transactionState && opts.transactionState.length ? opts.transactionState : targets.some((t) => t.topic === '__transaction_state') ? [logDir] : null;
+    if (paths) view = loadTransactionState(paths);
+  }
+  const partitions: TxnReport[] = [];
+  const counts = { open: 0, hanging: 0, awaitingMarker: 0, findings: 0 };
+  for (const t of targets.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
+    const r = txnOfPartition(scanPartitionDir(t.dir), { ...opts, limit: opts.limit ?? 100, transactionState: false, transactionStateView: view });
+    if (r.counts.transactionalProducers === 0 && r.findings.length === 0) continue;
+    partitions.push(r);
+    counts.open += r.counts.open;
+    counts.hanging += r.hanging.length;
+    counts.awaitingMarker += r.awaitingMarker.length;
+    counts.findings += r.findings.length;
+  }
+  return { logDir, partitionsRead: targets.length, partitions, counts };
 }
 
 export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnReport {
@@ -346,9 +392,9 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     referenceTimeSource = 'log';
   }
   // ------------------------------------------------------------------ __transaction_state join
-  let tsView: ReturnType<typeof loadTransactionState> | null = null;
+  let tsView: TransactionStateView | null = opts.transactionStateView ?? null;
   let tsPaths: string[] | null = null;
-  if (opts.transactionState !== false) {
+  if (opts.transactionState !== false && !tsView) {
     if (opts.transactionState && opts.transactionState.length) tsPaths = opts.transactionState;
     else {
       const logDir = path.dirname(path.resolve(part.dir));
@@ -359,14 +405,14 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
       }
     }
   }
-  if (tsPaths) {
-    tsView = loadTransactionState(tsPaths);
+  if (tsPaths) tsView = loadTransactionState(tsPaths);
+  if (tsView) {
     for (const pr of producers.values()) {
       const c = tsView.byProducerId.get(pr.producerId) ?? null;
       pr.coordinator = c;
       pr.transactionalId = c?.transactionalId ?? null;
     }
-    for (const p of tsView.problems) findings.push({ code: 'BAD_ENTRY', message: `__transaction_state: ${p.message}`, file: p.file, position: p.position });
+    if (!opts.transactionStateView) for (const p of tsView.problems) findings.push({ code: 'BAD_ENTRY', message: `__transaction_state: ${p.message}`, file: p.file, position: p.position });
   }
 
   const server = opts.bootstrapServer ?? '<host:port>';

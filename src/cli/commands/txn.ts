@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { DEFAULT_HANGING_TIMEOUT_MS, txn, type Transaction, type TxnReport } from '../../ops/txn.js';
+import { DEFAULT_HANGING_TIMEOUT_MS, txnPath, type Transaction, type TxnLogDirReport, type TxnReport } from '../../ops/txn.js';
 import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
@@ -21,7 +21,7 @@ export function register(program: Command): void {
   program
     .command('txn')
     .description('transaction forensics of a partition: open, committed and aborted transactions per producer id, the last stable offset and what holds it, hanging transactions and the command that aborts one')
-    .argument('<partition>', 'partition directory')
+    .argument('<path>', 'partition directory, or a broker log dir (every partition in it: find-hanging --broker-id offline)')
     .option('--hanging-timeout-ms <ms>', `an open transaction whose producer wrote nothing for longer than this is a hanging candidate (default ${DEFAULT_HANGING_TIMEOUT_MS}: kafka-transactions.sh find-hanging's 15-minute max transaction timeout)`, nonNegative('--hanging-timeout-ms'))
     .option('--reference-time <ms|now>', "the 'now' hanging candidates are measured against (default: the largest timestamp in the log)")
     .option('--bootstrap-server <host:port>', 'broker address to put in the printed abort commands')
@@ -34,12 +34,14 @@ export function register(program: Command): void {
 Examples:
   kseg txn /var/lib/kafka/data/orders-3
   kseg txn orders-3 --bootstrap-server broker1:9092 --hanging-timeout-ms 600000
-  kseg txn orders-3 --reference-time now --json | jq '.hanging[].command'`)
+  kseg txn orders-3 --reference-time now --json | jq '.hanging[].command'
+  kseg txn /var/lib/kafka/data --reference-time now       # every partition of the broker`)
     .action((dir: string, flags: TxnFlags) => {
       let referenceTime: number | 'now' | undefined;
       if (flags.referenceTime !== undefined) referenceTime = flags.referenceTime === 'now' ? 'now' : referenceTimeArg(flags.referenceTime);
-      const report = txn(dir, { hangingTimeoutMs: flags.hangingTimeoutMs, referenceTime, bootstrapServer: flags.bootstrapServer, all: flags.all, limit: flags.limit, transactionState: flags.transactionState });
-      process.stdout.write(flags.json ? toJson(report) + '\n' : renderTxn(report));
+      const r = txnPath(dir, { hangingTimeoutMs: flags.hangingTimeoutMs, referenceTime, bootstrapServer: flags.bootstrapServer, all: flags.all, limit: flags.limit, transactionState: flags.transactionState });
+      if (flags.json) process.stdout.write(toJson(r.report) + '\n');
+      else process.stdout.write(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report));
     });
 }
 
@@ -122,6 +124,25 @@ export function renderTxn(r: TxnReport): string {
   if (r.findings.length) {
     out.push('', 'checks against .txnindex and producer snapshots:');
     for (const f of r.findings) out.push(`  ${theme.bad(f.code)} ${f.message}${f.file ? ` (${f.file}${f.position !== undefined ? ` at byte ${f.position}` : ''})` : ''}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function renderLogDir(r: TxnLogDirReport): string {
+  const c = r.counts;
+  const out = [`${theme.file(r.logDir)}  ${r.partitionsRead} partitions read, ${r.partitions.length} with transactions: ${c.open} open, ${c.hanging} hanging candidates, ${c.awaitingMarker} awaiting their marker, ${c.findings} findings`];
+  if (r.partitions.length) {
+    const t = new Table({ head: ['partition', 'log end', 'last stable offset', 'held by producer', 'producers', 'committed', 'aborted', 'open', 'hanging', 'findings'], style: { head: [], border: [] } });
+    for (const p of r.partitions) {
+      const name = p.topic !== null ? `${p.topic}-${p.partition}` : p.dir;
+      t.push([name, String(p.logEndOffset ?? '-'), p.lastStableOffsetHeldBy ? theme.warn(String(p.lastStableOffset)) : String(p.lastStableOffset ?? '-'), p.lastStableOffsetHeldBy ? String(p.lastStableOffsetHeldBy.producerId) : '-', String(p.counts.transactionalProducers), String(p.counts.committed), String(p.counts.aborted), String(p.counts.open), p.hanging.length ? theme.bad(String(p.hanging.length)) : '0', p.findings.length ? theme.bad(String(p.findings.length)) : '0']);
+    }
+    out.push(t.toString());
+  }
+  const hanging = r.partitions.flatMap((p) => p.hanging);
+  if (hanging.length) {
+    out.push('', theme.bad('hanging transaction candidates (kseg txn PARTITION for details):'));
+    for (const h of hanging) out.push(`  ${h.command}`);
   }
   return out.join('\n') + '\n';
 }

@@ -22,3 +22,8 @@ export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, type LookupResult, type LookupOptions } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';
 export * from './format/kafka-messages/index.js';
+export { coordinator, coordinatorPartition, javaStringHashCode, kafkaAbs, type CoordinatorResult, type CoordinatorOptions } from './ops/coordinator.js';
+export { txn, txnLogDir, txnOfPartition, abortCommand, type TxnReport, type TxnLogDirReport, type TxnOptions, type Transaction } from './ops/txn.js';
+export { loadTransactionState, type CoordinatorTxn, type TransactionStateView } from './ops/txn-state.js';
+export { offsets, groups, loadGroups, type OffsetsReport, type GroupsReport, type GroupInfo, type CommittedOffset } from './ops/groups.js';
+export { metadata, type MetadataReport, type MetadataOptions } from './ops/metadata.js';

@@ -180,3 +180,35 @@ describe('KRaft snapshot files in __cluster_metadata-0', () => {
     expect(all[3].decoded).toEqual({ key: { type: 'SNAPSHOT_FOOTER', version: 0, data: {} }, value: { type: 'SnapshotFooterRecord', version: 0, data: { version: 0 } } });
   });
 });
+
+describe('verify and info of KRaft snapshots (RecordsSnapshotReader: header first, footer last, offsets from 0)', () => {
+  function snapshot(dir: string, name: string, footer: boolean, gap = 0): string {
+    const h = encodeControlRecord(3, { version: 0, lastContainedLogTimestamp: T0 });
+    const f = encodeControlRecord(4, { version: 0 });
+    const topic = encodeApiFramed('cluster-metadata', 2, 0, { name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAg' });
+    const batches = [encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, h.key, h.value)] }), encodeV2BatchSync({ baseOffset: 1 + gap, records: [rec(1 + gap, null, topic)] })];
+    if (footer) batches.push(encodeV2BatchSync({ baseOffset: 2 + gap, isControl: true, records: [rec(2 + gap, f.key, f.value)] }));
+    return writeLog(dir, batches, name);
+  }
+  it('a complete snapshot verifies clean; info lists it with its end offset and epoch', () => {
+    const dir = path.join(root, 'snap-ok', '__cluster_metadata-0');
+    const p = snapshot(dir, '00000000000000000123-0000000004.checkpoint', true);
+    const v = kseg(['verify', p, '--json']);
+    expect(v.status).toBe(0);
+    const i = JSON.parse(kseg(['info', dir, '--json']).stdout)[0];
+    expect(i.kraftSnapshots).toEqual([{ file: '00000000000000000123-0000000004.checkpoint', endOffset: 123, epoch: 4, bytes: fs.statSync(p).size, batches: 3, records: 3, lastContainedLogTimestamp: T0, complete: true, problems: [] }]);
+  });
+  it('no footer → SNAPSHOT_FOOTER_MISSING; an offset gap → SNAPSHOT_OFFSET_GAP (file and directory verify)', () => {
+    const dir = path.join(root, 'snap-bad', '__cluster_metadata-0');
+    const p = snapshot(dir, '00000000000000000010-0000000001.checkpoint', false);
+    const v = JSON.parse(kseg(['verify', p, '--json']).stdout);
+    expect(v.issues.map((i: any) => i.code)).toEqual(['SNAPSHOT_FOOTER_MISSING']);
+    const q = snapshot(dir, '00000000000000000020-0000000001.checkpoint', true, 5);
+    expect(JSON.parse(kseg(['verify', q, '--json']).stdout).issues.map((i: any) => [i.code, i.offset])).toEqual([['SNAPSHOT_OFFSET_GAP', 6]]);
+    const d = kseg(['verify', dir, '--json']);
+    expect(d.status).toBe(1);
+    const codes = JSON.parse(d.stdout).issues.map((i: any) => `${i.file}:${i.code}`);
+    expect(codes).toContain('00000000000000000010-0000000001.checkpoint:SNAPSHOT_FOOTER_MISSING');
+    expect(codes).toContain('00000000000000000020-0000000001.checkpoint:SNAPSHOT_OFFSET_GAP');
+  });
+});

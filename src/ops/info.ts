@@ -6,6 +6,23 @@ import { parseLeaderEpochCheckpoint, parsePartitionMetadata, type LeaderEpochEnt
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { resolveInputs, type PartitionDir, type Segment } from '../storage/segments.js';
+import { checkKraftSnapshot } from './kraft-snapshot.js';
+import { kraftSnapshotFiles } from './dump.js';
+
+/** A KRaft snapshot (`<end offset>-<epoch>.checkpoint`, `bootstrap.checkpoint`) listed under its directory. */
+export interface KraftSnapshotInfo {
+  file: string;
+  /** From the file name; null for bootstrap.checkpoint. */
+  endOffset: number | null;
+  epoch: number | null;
+  bytes: number;
+  batches: number;
+  records: number;
+  lastContainedLogTimestamp: number | null;
+  /** SnapshotHeader first, SnapshotFooter last, consecutive offsets, every record decodes. */
+  complete: boolean;
+  problems: string[];
+}
 
 /** Per-segment summary of a partition (one pass over each .log reading batch headers). */
 export interface SegmentInfo {
@@ -45,6 +62,8 @@ export interface PartitionInfo {
   snapshots: string[];
   leftovers: string[];
   orphans: string[];
+  /** KRaft snapshot files (in __cluster_metadata-0, or bootstrap.checkpoint in a log dir), by end offset. */
+  kraftSnapshots: KraftSnapshotInfo[];
 }
 
 export function info(paths: string[]): PartitionInfo[] {
@@ -53,6 +72,7 @@ export function info(paths: string[]): PartitionInfo[] {
     // A single .log file: summarise it as a one-segment partition.
     const dir = path.dirname(input.file.path);
     const seg: Segment = { baseOffset: input.file.baseOffset ?? 0, name: input.file.name, log: input.file.name, logSize: 0 };
+    if (input.file.kind === 'kraft-checkpoint') return partitionInfo({ dir, segments: [], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [input.file.name] });
     if (input.file.kind !== 'log') throw new KsegError('USAGE', `info takes a partition directory or a .log file, not ${input.file.name}`, 2);
     return partitionInfo({ dir, segments: [seg], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] }, true);
   });
@@ -86,7 +106,21 @@ function partitionInfo(part: PartitionDir, single = false): PartitionInfo {
     snapshots: part.snapshots.map((s) => s.file),
     leftovers: part.leftovers.map((l) => l.file),
     orphans: part.orphans,
+    kraftSnapshots: kraftSnapshotFiles(part.other).map((f) => kraftSnapshotInfo(part.dir, f)),
   };
+}
+
+function kraftSnapshotInfo(dir: string, file: string): KraftSnapshotInfo {
+  const p = path.join(dir, file);
+  const bytes = openSource(p).size;
+  try {
+    const s = checkKraftSnapshot(p);
+    const problems = s.findings.map((f) => `${f.code}: ${f.message}`);
+    return { file, endOffset: s.endOffset, epoch: s.epoch, bytes, batches: s.batches, records: s.records, lastContainedLogTimestamp: s.lastContainedLogTimestamp, complete: problems.length === 0, problems };
+  } catch (e) {
+    if (!(e instanceof KsegError)) throw e;
+    return { file, endOffset: null, epoch: null, bytes, batches: 0, records: 0, lastContainedLogTimestamp: null, complete: false, problems: [e.message] };
+  }
 }
 
 function segmentInfo(dir: string, seg: Segment, single: boolean): SegmentInfo {

@@ -1,3 +1,4 @@
+import { checkKraftSnapshot } from './kraft-snapshot.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -45,7 +46,7 @@ export interface IssueCode {
   code: string;
   severity: Severity;
   /** Which file kind the code is about. */
-  kind: 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot' | 'checkpoint' | 'directory';
+  kind: 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot' | 'checkpoint' | 'directory' | 'kraft-snapshot';
   meaning: string;
 }
 
@@ -127,6 +128,12 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'ORPHAN_INDEX', severity: 'warning', kind: 'directory', meaning: 'index file without a .log (Kafka deletes it at startup)' },
   { code: 'LOG_MISSING', severity: 'info', kind: 'directory', meaning: 'an index file was given but its .log is absent, so only its own structure was checked' },
   { code: 'UNKNOWN_FILE', severity: 'info', kind: 'directory', meaning: 'a file Kafka does not use in a partition directory' },
+  // KRaft snapshots (<offset>-<epoch>.checkpoint, bootstrap.checkpoint)
+  { code: 'SNAPSHOT_HEADER_MISSING', severity: 'error', kind: 'kraft-snapshot', meaning: 'the first record of a KRaft snapshot is not a SnapshotHeaderRecord control record' },
+  { code: 'SNAPSHOT_FOOTER_MISSING', severity: 'error', kind: 'kraft-snapshot', meaning: 'the last record of a KRaft snapshot is not a SnapshotFooterRecord (unfinished or cut; Kafka does not load it)' },
+  { code: 'SNAPSHOT_OFFSET_GAP', severity: 'error', kind: 'kraft-snapshot', meaning: 'a KRaft snapshot\'s batches do not hold consecutive offsets from 0' },
+  { code: 'SNAPSHOT_RECORD_UNDECODABLE', severity: 'error', kind: 'kraft-snapshot', meaning: 'a metadata record in a KRaft snapshot does not follow its schema (bytes short or left over)' },
+  { code: 'SNAPSHOT_RECORD_UNKNOWN', severity: 'warning', kind: 'kraft-snapshot', meaning: 'a KRaft snapshot holds a metadata record type or version kseg does not know (newer Kafka?)' },
 ];
 
 const CODE_INFO = new Map(ISSUE_CODES.map((c) => [c.code, c]));
@@ -1467,6 +1474,7 @@ function partitionUnit(dir: string, opts: VerifyOptions, scanned?: PartitionDir)
     run(maxIssues, pool) {
       const part = scanned ?? scanPartitionDir(dir);
       const s = scanPartition(viewOf(part), { recordSet: opts.recordSet, maxIssues, pool });
+      kraftSnapshotIssues(dir, part, s.reporter, maxIssues, pool);
       return { rep: s.reporter, mode: s.mode, summary: s.summary, recoverable: s.recoverable };
     },
   };
@@ -1481,6 +1489,7 @@ function logDirUnit(dir: string, part: PartitionDir): Unit {
         const p = path.join(dir, o);
         if (LOG_DIR_CHECKPOINTS.has(o)) checkLogDirCheckpointFile(p, o, rep);
       }
+      kraftSnapshotIssues(dir, part, rep, maxIssues, null);
       return { rep, mode: 'partition', summary: { segments: 0, batches: 0, records: 0, bytes: 0 }, recoverable: null };
     },
   };
@@ -1508,8 +1517,12 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
         case 'checkpoint':
           checkLogDirCheckpointFile(p, name, rep);
           return { rep, mode: 'partition', summary: empty, recoverable: null };
-        case 'kraft-checkpoint':
-          return standaloneLogUnit(p, name, 0, maxIssues, pool);
+        case 'kraft-checkpoint': {
+          const r = standaloneLogUnit(p, name, 0, maxIssues, pool);
+          for (const f of checkKraftSnapshot(p).findings) r.rep.add(f.code, name, f.position, f.offset, f.message);
+          // Kafka does not repair a snapshot (an incomplete one is not loaded): nothing for recover to cut.
+          return { ...r, recoverable: null };
+        }
         case 'log':
         case 'index':
         case 'timeindex':
@@ -1542,7 +1555,7 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
           // A segment left by an unfinished delete, clean or split: verify its batches before recovery decides.
           const left = parseSegmentName(name);
           if (left?.leftover && left.kind === 'log') return standaloneLogUnit(p, name, left.baseOffset, maxIssues, pool);
-          throw new UsageError(`${name}: not a Kafka partition file (expected a partition or log directory, a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
+          throw new UsageError(`${name}: not a Kafka partition file (expected a partition or log directory, a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, a KRaft <offset>-<epoch>.checkpoint or bootstrap.checkpoint, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
         }
       }
     },
@@ -1553,6 +1566,17 @@ function fileUnit(p: string, opts: VerifyOptions): Unit {
  * One file in log format verified on its own: a KRaft snapshot (`<offset>-<epoch>.checkpoint`,
  * `bootstrap.checkpoint`) or a `.log.swap` / `.log.cleaned` / `.log.deleted` segment.
  */
+/** KRaft snapshot files of a directory (__cluster_metadata-0, bootstrap.checkpoint in a log dir): framing, CRCs, header/footer, offsets. */
+function kraftSnapshotIssues(dir: string, part: PartitionDir, rep: Reporter, maxIssues: number, pool: VerifyPool | null): void {
+  for (const o of part.other) {
+    if (classifyFile(o) !== 'kraft-checkpoint') continue;
+    const p = path.join(dir, o);
+    const r = standaloneLogUnit(p, o, 0, maxIssues, pool);
+    for (const i of r.rep.issues) rep.add(i.code, i.file, i.position, i.offset, i.message);
+    for (const f of checkKraftSnapshot(p).findings) rep.add(f.code, o, f.position, f.offset, f.message);
+  }
+}
+
 function standaloneLogUnit(p: string, name: string, baseOffset: number, maxIssues: number, pool: VerifyPool | null): ReturnType<Unit['run']> {
   const seg: Segment = { baseOffset, name, log: name, logSize: 0 };
   const part: PartitionDir = { dir: path.dirname(p), segments: [seg], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] };

@@ -9,7 +9,7 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('a table per partition: one row per segment with offsets, batches, records, bytes, index entries, time range, magics, codecs')
-    .argument('<path...>', 'partition directory or .log file')
+    .argument('<path...>', 'partition directory, .log file or KRaft snapshot (.checkpoint) file')
     .option('--json', 'JSON array, one object per partition')
     .addHelpText('after', `
 Examples:
@@ -61,6 +61,11 @@ export function renderPartition(p: PartitionInfo): string {
   }
   const extra: string[] = [];
   if (p.snapshots.length) extra.push(`producer snapshots: ${p.snapshots.join(', ')}`);
+  for (const k of p.kraftSnapshots) {
+    const what = k.endOffset === null ? 'KRaft bootstrap snapshot' : `KRaft snapshot end offset ${k.endOffset} epoch ${k.epoch}`;
+    const state = k.complete ? theme.good('complete') : theme.bad(`incomplete: ${k.problems.join('; ')}`);
+    extra.push(`${what}: ${k.file}  ${k.batches} batches, ${k.records} records, ${k.bytes} bytes  ${state}`);
+  }
   if (p.leftovers.length) extra.push(theme.warn(`leftovers (unfinished delete/clean/swap): ${p.leftovers.join(', ')}`));
   if (p.orphans.length) extra.push(theme.warn(`index files without a .log: ${p.orphans.join(', ')}`));
   return [head, table.toString(), ...extra].join('\n');

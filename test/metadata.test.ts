@@ -147,6 +147,13 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     expect(early.snapshot).toBeNull();
     expect(early.topics.map((t) => t.name)).toEqual(['a', 'b']);
     expect(metadata(dir, { atOffset: 19 }).snapshot?.endOffset).toBe(20);
+    // A newer snapshot without its footer (an interrupted write) is not used.
+    const partial = await batches(0, [{ control: 3, data: { version: 0, lastContainedLogTimestamp: T0 } }, [2, 0, { name: 'partial', topicId: TOPIC_C }]]);
+    fs.writeFileSync(path.join(dir, '00000000000000000025-0000000003.checkpoint'), partial);
+    const r2 = metadata(dir);
+    expect(r2.snapshot?.file).toBe('00000000000000000020-0000000003.checkpoint');
+    expect(r2.topics.map((t) => t.name)).toEqual(['c']);
+    expect(r2.problems.map((p) => [p.file, p.message])).toEqual([['00000000000000000025-0000000003.checkpoint', expect.stringMatching(/snapshot not used: .*footer/i)]]);
     // A single snapshot file.
     expect(metadata(path.join(dir, '00000000000000000020-0000000003.checkpoint')).topics.map((t) => t.name)).toEqual(['snap']);
   });

@@ -6,6 +6,7 @@ import { decodeControlPayload, decodeInternalRecord, type DecodedMessage } from 
 import { logEntries } from '../storage/log-reader.js';
 import { scanPartitionDir } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
+import { checkKraftSnapshot } from './kraft-snapshot.js';
 
 /**
  * The cluster as a KRaft `__cluster_metadata` log describes it, at its end or at an offset: the
@@ -361,9 +362,16 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
       .filter((x): x is { f: string; m: RegExpExecArray } => !!x.m)
       .map(({ f, m }) => ({ file: f, endOffset: Number(m[1]), epoch: Number(m[2]) }))
       .sort((a, b) => a.endOffset - b.endOffset || a.epoch - b.epoch);
-    // The latest snapshot whose records all lie at or below the offset (its end offset is exclusive).
+    // The latest complete snapshot whose records all lie at or below the offset (its end offset is
+    // exclusive). One without its SnapshotHeader/Footer is skipped, as Kafka never loads one.
     const usable = snaps.filter((x) => at === undefined || x.endOffset <= at + 1);
-    const chosen = usable[usable.length - 1];
+    let chosen: (typeof usable)[number] | undefined;
+    for (let i = usable.length - 1; i >= 0 && !chosen; i--) {
+      const c = usable[i]!;
+      const bad = checkKraftSnapshot(path.join(dir, c.file)).findings.filter((f) => f.code === 'SNAPSHOT_HEADER_MISSING' || f.code === 'SNAPSHOT_FOOTER_MISSING' || f.code === 'SNAPSHOT_OFFSET_GAP');
+      if (bad.length === 0) chosen = c;
+      else problems.push({ file: c.file, position: bad[0]!.position ?? 0, offset: -1, message: `snapshot not used: ${bad.map((f) => f.message).join('; ')}` });
+    }
     if (chosen) {
       snapshot = { ...chosen, records: 0 };
       sources.push({ file: chosen.file, path: path.join(dir, chosen.file), snapshot: true });

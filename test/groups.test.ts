@@ -186,6 +186,13 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(groups([dir], { includeDead: true }).groups.find((g) => g.group === 'gone')).toMatchObject({ state: 'Dead' });
   });
 
+  it('a tombstoned group whose offsets remain loads as a group without metadata (standalone expiry)', async () => {
+    const dir = path.join(tmpDir('kseg-groups-'), '__consumer_offsets-1');
+    await writeLog(dir, [{ recs: [groupMeta('h', T0, [{ id: 'm', topics: ['t'] }]), commit('h', 't', 0, 4, T0), { key: encodeCoordinatorKey(O, 2, { group: 'h' }), value: null, ts: T0 + 1 }] }]);
+    expect(groups([dir]).groups.map((g) => [g.group, g.type, g.state, g.committedOffsets])).toEqual([['h', 'offsets-only', 'Empty', 1]]);
+    expect(offsets([dir], { referenceTime: T0 }).groups[0]!.offsets[0]).toMatchObject({ expiryRule: 'standalone', expiresAt: T0 + DEFAULT_OFFSETS_RETENTION_MS });
+  });
+
   it('a record that does not decode is a problem with file, position and offset; the rest is still read', async () => {
     const dir = path.join(tmpDir('kseg-groups-'), '__consumer_offsets-3');
     const bad = Buffer.concat([commitValue(1, T0), Buffer.from([1, 2, 3])]);

@@ -335,7 +335,8 @@ function view(g: GroupModel): GroupInfo {
       members,
     };
   }
-  const deleted = g.classicDeleted || g.newDeleted;
+  // A tombstoned group whose offsets remain loads as a group without metadata (loadGroupsAndOffsets).
+  const deleted = (g.classicDeleted || g.newDeleted) && g.offsets.size === 0 && pendingCount === 0;
   return { ...base, type: deleted ? (g.kind ?? 'classic') : 'offsets-only', state: deleted ? 'Dead' : g.offsets.size ? 'Empty' : 'Dead', protocolType: null, protocol: null, generation: null, leader: null, currentStateTimestamp: null, members: [] };
 }
 

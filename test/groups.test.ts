@@ -162,6 +162,9 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(find(r, 'n1', 'orders', 0)).toMatchObject({ expiryRule: 'subscribed', expired: false });
     expect(find(r, 'n1', 'audit', 0)).toMatchObject({ expiryRule: 'not-subscribed', expiresAt: T0 + ret, expired: true });
     expect(find(at(T0 + ret - 1), 'g1', 'payments', 0).expired).toBe(false);
+    // orders-5 has only a pending commit (not listed); a committed offset with a pending one does not expire:
+    // g1 is Stable and subscribes to orders, so check through 'empty', which has no pending commit.
+    expect(find(at(T0 + 2 * DAY + ret), 'empty', 'orders', 0).expired).toBe(true);
     // 'gone' has no offsets left: not listed; asked for by name it is listed as Dead with none.
     expect(r.groups.map((g) => g.group)).toEqual(['empty', 'g1', 'n1', 'solo']);
     expect(offsets([dir], { groups: ['gone', 'nope'] })).toMatchObject({ groups: [{ group: 'gone', state: 'Dead', offsets: [] }], notFound: ['nope'] });
@@ -184,6 +187,17 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(g1.members[0]).toMatchObject({ memberId: 'm1', clientId: 'c-m1', clientHost: '/10.0.0.1', sessionTimeoutMs: 45000, rebalanceTimeoutMs: 300000, subscribedTopics: ['orders'], assignment: [{ topic: 'orders', partitions: [0, 1] }] });
     expect(r.groups[2]!.members[0]).toMatchObject({ memberId: 'x1', clientId: 'cx', subscribedTopics: ['orders'], memberEpoch: 5, assignment: [{ topic: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [0, 1] }] });
     expect(groups([dir], { includeDead: true }).groups.find((g) => g.group === 'gone')).toMatchObject({ state: 'Dead' });
+  });
+
+  it('an offset with a pending transactional commit for the same partition does not expire yet (OffsetMetadataManager.cleanupExpiredOffsets)', async () => {
+    const dir = path.join(tmpDir('kseg-groups-'), '__consumer_offsets-2');
+    await writeLog(dir, [{ recs: [commit('s', 't', 0, 4, T0), commit('s', 't', 1, 4, T0)] }, { recs: [commit('s', 't', 0, 9, T0 + 1)], pid: 77, txn: true }]);
+    const g = offsets([dir], { referenceTime: T0 + DEFAULT_OFFSETS_RETENTION_MS }).groups[0]!;
+    expect(g.offsets.map((o) => [o.partition, o.offset, o.expiryRule, o.expired])).toEqual([
+      [0, 4, 'standalone', false],
+      [1, 4, 'standalone', true],
+    ]);
+    expect(g.pending.map((o) => [o.partition, o.offset])).toEqual([[0, 9]]);
   });
 
   it('a tombstoned group whose offsets remain loads as a group without metadata (standalone expiry)', async () => {

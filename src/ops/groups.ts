@@ -28,7 +28,8 @@ import { internalPartitions, replay, type InternalPartition, type ReplayProblem 
  *   subscribes to expire by commitTimestamp + retention; subscribed ones never;
  * - no group metadata (standalone consumers, assign() + commitSync): commitTimestamp + retention;
  * - new-protocol group: Empty → commitTimestamp + retention; with members, not subscribed → the same; subscribed → never;
- * - otherwise (e.g. a non-consumer protocol with members): never. Pending transactional offsets never expire.
+ * - otherwise (e.g. a non-consumer protocol with members, share groups): never. An offset with a
+ *   pending transactional commit for the same partition does not expire yet.
  * The broker writes tombstones when it expires offsets, so an offset still in the log may be
  * "expired" only because the broker has not run its cleanup yet (or is down).
  */
@@ -380,7 +381,14 @@ function applyExpiry(g: GroupModel, info: GroupInfo, referenceTime: number, rete
       e.expiryRule = 'not-subscribed';
       e.expiresAt = ct + retentionMs;
     }
-    e.expired = e.expiresAt !== null && referenceTime >= e.expiresAt;
+    if (info.type === 'share') {
+      // ShareGroup.offsetExpirationCondition: not supported (share groups keep no offsets here).
+      e.expiryRule = 'never';
+      e.expiresAt = null;
+    }
+    // Not while a transactional commit for the partition is pending (OffsetMetadataManager.cleanupExpiredOffsets).
+    const pendingHere = [...g.pending.values()].some((m) => m.has(`${o.topic}\u0000${o.partition}`));
+    e.expired = e.expiresAt !== null && referenceTime >= e.expiresAt && !pendingHere;
     out.push(e);
   }
   return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));

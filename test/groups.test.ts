@@ -169,6 +169,8 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(r.groups.map((g) => g.group)).toEqual(['empty', 'g1', 'n1', 'solo']);
     expect(offsets([dir], { groups: ['gone', 'nope'] })).toMatchObject({ groups: [{ group: 'gone', state: 'Dead', offsets: [] }], notFound: ['nope'] });
     expect(offsets([dir], { referenceTime: 'log' })).toMatchObject({ referenceTimeSource: 'log', referenceTime: T0 + 10 });
+    // With --group, other groups' records are skipped undecoded, but 'log' is still the newest of all.
+    expect(offsets([dir], { groups: ['solo'], referenceTime: 'log' })).toMatchObject({ referenceTime: T0 + 10, groups: [{ group: 'solo' }] });
   });
 
   it('groups: classic and new-protocol groups with state, generation/epoch and members (ConsumerGroup.maybeUpdateGroupState)', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { partitionBounds, type PartitionBounds } from '../storage/bounds.js';
-import { expandConsumerProtocol, type DecodedMessage, type DecodedRecord } from '../format/kafka-messages/index.js';
+import { expandConsumerProtocol, type DecodedMessage, type DecodedPart, type DecodedRecord } from '../format/kafka-messages/index.js';
 import { KsegError, UsageError } from '../format/errors.js';
 import { OFFSETS_TOPIC } from './coordinator.js';
 import { internalPartitions, replay, type InternalPartition, type ReplayProblem } from './internal-log.js';
@@ -132,7 +132,7 @@ export interface GroupsState {
   partitions: string[];
   groups: Map<string, GroupModel>;
   problems: ReplayProblem[];
-  /** Largest record timestamp read. */
+  /** Largest batch timestamp read. */
   maxTimestamp: number | null;
 }
 
@@ -148,18 +148,27 @@ function model(state: GroupsState, group: string, partitionDir: string): GroupMo
 }
 
 /** Replay every `__consumer_offsets` partition under `paths` (log dirs or partition dirs). */
-export function loadGroups(paths: string[]): GroupsState {
+export function loadGroups(paths: string[], only?: string[]): GroupsState {
   const parts = internalPartitions(paths, OFFSETS_TOPIC);
   const state: GroupsState = { partitions: parts.map((p) => p.dir), groups: new Map(), problems: [], maxTimestamp: null };
-  for (const p of parts) replayPartition(state, p);
+  const want = only && only.length ? new Set(only) : null;
+  const accept = want
+    ? (k: DecodedPart) => {
+        if (!k || 'unknown' in k) return true;
+        const d = k.data as Record<string, unknown>;
+        return want.has((d.group ?? d.groupId) as string);
+      }
+    : undefined;
+  for (const p of parts) replayPartition(state, p, accept);
   return state;
 }
 
-function replayPartition(state: GroupsState, part: InternalPartition): void {
+function replayPartition(state: GroupsState, part: InternalPartition, accept?: (k: DecodedPart) => boolean): void {
   // Pending transactional offsets are per producer id within one partition.
   const pendingGroups = new Map<number, Set<GroupModel>>();
-  for (const item of replay(part, 'offsets', state.problems)) {
-    if (state.maxTimestamp === null || item.timestamp > state.maxTimestamp) state.maxTimestamp = item.timestamp;
+  const stats = { maxTimestamp: state.maxTimestamp };
+  for (const item of replay(part, 'offsets', state.problems, { acceptKey: accept, stats })) {
+    state.maxTimestamp = stats.maxTimestamp;
     if (item.kind === 'marker') {
       const pid = item.batch.producerId;
       for (const g of pendingGroups.get(pid) ?? []) {
@@ -240,7 +249,7 @@ function replayPartition(state: GroupsState, part: InternalPartition): void {
         g.assignmentEpoch = vdata ? (vdata.assignmentEpoch as number) : null;
         break;
     }
-  }
+  }  state.maxTimestamp = stats.maxTimestamp;
 }
 
 function num(v: unknown): number | null {
@@ -435,7 +444,7 @@ function reference(state: GroupsState, r: OffsetsOptions['referenceTime']): { re
 export function offsets(paths: string[], opts: OffsetsOptions = {}): OffsetsReport {
   const retentionMs = opts.retentionMs ?? DEFAULT_OFFSETS_RETENTION_MS;
   if (!(retentionMs >= 0)) throw new UsageError('--retention-ms must not be negative');
-  const state = loadGroups(paths);
+  const state = loadGroups(paths, opts.groups);
   const ref = reference(state, opts.referenceTime);
   const wanted = opts.groups && opts.groups.length ? opts.groups : [...state.groups.keys()].sort();
   const logDirs = [...new Set(state.partitions.map((d) => path.dirname(path.resolve(d))))];
@@ -490,7 +499,7 @@ export interface GroupsReport {
 }
 
 export function groups(paths: string[], opts: { groups?: string[]; includeDead?: boolean } = {}): GroupsReport {
-  const state = loadGroups(paths);
+  const state = loadGroups(paths, opts.groups);
   const want = opts.groups && opts.groups.length ? new Set(opts.groups) : null;
   const list = [...state.groups.values()]
     .filter((g) => !want || want.has(g.group))

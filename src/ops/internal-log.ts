@@ -70,8 +70,17 @@ export function internalPartitions(paths: string[], topic: string): InternalPart
 }
 
 /** Every record of the partition in offset order, decoded with `decoder`; COMMIT/ABORT markers as their own items. */
-export function* replay(part: InternalPartition, decoder: InternalDecoder, problems: ReplayProblem[], listing?: PartitionDir): Generator<ReplayItem> {
-  const pd = listing ?? scanPartitionDir(part.dir);
+export interface ReplayOptions {
+  listing?: PartitionDir;
+  /** Records whose decoded key this rejects are skipped before their value is decoded. */
+  acceptKey?: (key: DecodedRecord['key']) => boolean;
+  /** Filled in: the largest batch timestamp read (skipped records included). */
+  stats?: { maxTimestamp: number | null };
+}
+
+export function* replay(part: InternalPartition, decoder: InternalDecoder, problems: ReplayProblem[], opts: ReplayOptions = {}): Generator<ReplayItem> {
+  const { acceptKey, stats } = opts;
+  const pd = opts.listing ?? scanPartitionDir(part.dir);
   for (const seg of pd.segments) {
     const src = openSource(path.join(part.dir, seg.log), { pattern: 'sequential' });
     try {
@@ -90,6 +99,7 @@ export function* replay(part: InternalPartition, decoder: InternalDecoder, probl
           continue;
         }
         const b = n.value.batch;
+        if (stats && (stats.maxTimestamp === null || b.maxTimestamp > stats.maxTimestamp)) stats.maxTimestamp = b.maxTimestamp;
         if (!b.crcValid) problems.push({ file: path.join(part.dir, seg.log), position: b.position, offset: b.baseOffset, message: `batch CRC mismatch (expected 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); its records are used as they are` });
         let recs;
         try {
@@ -107,6 +117,8 @@ export function* replay(part: InternalPartition, decoder: InternalDecoder, probl
             continue;
           }
           try {
+            // With a key filter, records whose key is not wanted are skipped before their value is decoded.
+            if (acceptKey && !acceptKey(decodeInternalRecord(decoder, r.key, null).key)) continue;
             const decoded = decodeInternalRecord(decoder, r.key, r.value);
             const unknown = [decoded.key, decoded.value].find((x) => x && 'unknown' in x);
             if (unknown && 'unknown' in unknown) {

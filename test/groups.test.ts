@@ -235,6 +235,9 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(kseg(['groups', logDir, '--members']).stdout).toMatch(/m1\s+client c-m1 \/10\.0\.0\.1/);
     const nf = kseg(['offsets', logDir, '--group', 'nope']);
     expect(nf.stderr).toMatch(/group "nope" has no record/);
+    expect(nf.status).toBe(1);
+    expect(kseg(['groups', logDir, '--group', 'nope']).status).toBe(1);
+    expect(kseg(['offsets', logDir, '--group', 'nope', '--group', 'g1']).status).toBe(0);
     expect(kseg(['offsets', path.join(logDir, 'orders-0')]).status).toBe(4);
     expect(kseg(['offsets', tmpDir()]).status).toBe(4);
     expect(kseg(['groups', '/nonexistent/dir']).status).toBe(4);

@@ -59,7 +59,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     getOutHelpWidth: (() => (stdoutMayBeTty() ? out.getOutHelpWidth!() : undefined)) as () => number,
     getOutHasColors: (() => (stdoutMayBeTty() ? out.getOutHasColors!() : forcedColor())) as () => boolean,
   });
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
+  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup, offsets or groups found nothing, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
   // chalk loads here only when stdout could show colours (theme.ts).
   program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
 

@@ -25,6 +25,10 @@ Examples:
       const r = groups(paths, { groups: flags.group, includeDead: flags.all });
       for (const p of r.problems) process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       process.stdout.write(flags.json ? toJson(r) + '\n' : renderGroups(r, !!flags.members));
+      if (flags.group?.length && r.groups.length === 0) {
+        process.stderr.write(`kseg: note: no such group in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read\n`);
+        process.exitCode = 1;
+      }
     });
 }
 

@@ -39,6 +39,8 @@ Examples:
       for (const p of r.problems) process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       for (const g of r.notFound) process.stderr.write(`kseg: note: group ${JSON.stringify(g)} has no record in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read (kseg coordinator --group says which one holds it)\n`);
       process.stdout.write(flags.json ? toJson(r) + '\n' : renderOffsets(r));
+      // Like lookup: nothing found for any group asked for is exit 1 (OUTPUT.md).
+      if (flags.group?.length && r.notFound.length === flags.group.length) process.exitCode = 1;
     });
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { partitionBounds, type PartitionBounds } from '../storage/bounds.js';
-import { expandConsumerProtocol, type DecodedMessage, type DecodedPart, type DecodedRecord } from '../format/kafka-messages/index.js';
+import { expandConsumerProtocol, type DecodedMessage, type DecodedPart } from '../format/kafka-messages/index.js';
 import { KsegError, UsageError } from '../format/errors.js';
 import { OFFSETS_TOPIC } from './coordinator.js';
 import { internalPartitions, replay, type InternalPartition, type ReplayProblem } from './internal-log.js';
@@ -507,8 +507,4 @@ export function groups(paths: string[], opts: { groups?: string[]; includeDead?:
     .filter((g) => opts.includeDead || want || g.state !== 'Dead')
     .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
   return { partitions: state.partitions, groups: list, problems: state.problems };
-}
-
-export function partitionLabel(dir: string): string {
-  return path.basename(path.resolve(dir));
 }

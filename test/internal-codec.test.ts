@@ -9,6 +9,7 @@ import {
   decodeControlPayload,
   decodeInternalRecord,
   decodeMessage,
+  decodeMessageJson,
   defaultOf,
   encodeApiFramed,
   encodeControlRecord,
@@ -102,10 +103,18 @@ describe('generic message codec: decode(encode(x)) = x for every record type and
             const bytes = encodeMessage(s, v, data);
             const back = decodeMessage(s, v, bytes);
             expect(internalJson(back)).toBe(internalJson(data));
+            // The direct-to-JSON walk (dump's NDJSON path) writes the same text.
+            expect(decodeMessageJson(s, v, bytes)).toBe(internalJson(data));
             // One byte less is always an error naming a byte position, never a crash or a wrong value.
             if (bytes.length > 0) {
               try {
                 decodeMessage(s, v, bytes.subarray(0, bytes.length - 1));
+                throw new Error('a truncated message decoded');
+              } catch (e) {
+                expect(e).toBeInstanceOf(CorruptDataError);
+              }
+              try {
+                decodeMessageJson(s, v, bytes.subarray(0, bytes.length - 1));
                 throw new Error('a truncated message decoded');
               } catch (e) {
                 expect(e).toBeInstanceOf(CorruptDataError);

@@ -7,7 +7,7 @@ import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, par
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
-import { decodeControlPayload, decodeInternalRecord, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
+import { decodeControlPayload, decodeInternalRecord, decodeInternalRecordForJson, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
 
 /** What to dump of a partition directory (single files are dumped by their kind). */
 export type DirPart = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
@@ -55,10 +55,14 @@ export interface RecordDecoding {
   error?: CorruptDataError;
 }
 
-/** Decode one record (control records by their control type) with an internal-topic decoder. */
-export function decodeRecord(decoder: InternalDecoder, record: KafkaRecord, batch: Batch): RecordDecoding {
+/**
+ * Decode one record (control records by their control type) with an internal-topic decoder.
+ * `forJson`: the `data` objects are JSON text, readable only through decodedPartJson (faster NDJSON).
+ */
+export function decodeRecord(decoder: InternalDecoder, record: KafkaRecord, batch: Batch, forJson = false): RecordDecoding {
   try {
-    return { decoded: batch.isControl ? decodeControlPayload(record.key, record.value) : decodeInternalRecord(decoder, record.key, record.value) };
+    if (batch.isControl) return { decoded: decodeControlPayload(record.key, record.value) };
+    return { decoded: forJson ? decodeInternalRecordForJson(decoder, record.key, record.value) : decodeInternalRecord(decoder, record.key, record.value) };
   } catch (e) {
     if (!(e instanceof CorruptDataError)) throw e;
     // "value: … at byte 24" → "… at byte 24 of the value" (the byte is within the record's key or value)

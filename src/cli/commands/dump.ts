@@ -9,7 +9,7 @@ import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { exitFor } from '../main.js';
 import { batchRecords, type Batch, type KafkaRecord } from '../../format/batch.js';
-import { expandConsumerProtocol, internalJson, parseInternalDecoder, type DecodedRecord, type InternalDecoder } from '../../format/kafka-messages/index.js';
+import { decodedPartJson, expandConsumerProtocol, internalJson, parseInternalDecoder, type DecodedRecord, type InternalDecoder } from '../../format/kafka-messages/index.js';
 import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
 import { recordNdjson } from '../render.js';
 import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
@@ -196,8 +196,8 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   return errors + notes.errors > 0 ? 3 : 0;
 }
 
-/** A record line of --json/--ndjson with `decoded` (and `decodeError`) added. */
-function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDecoding, expand: boolean): string {
+/** A record line of --json/--ndjson with `decoded` (and `decodeError`) added: [the line without its closing brace, the rest]. */
+function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDecoding, expand: boolean): [string, string] {
   // Raw internal payloads are binary: they do not count towards the invalid-UTF-8 warning.
   const before = decodeStats.invalidUtf8;
   const line = recordNdjson(r, b, d);
@@ -206,9 +206,9 @@ function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDec
   if (dec.error) tail = `,"decoded":null,"decodeError":${JSON.stringify(dec.error.message)}`;
   else {
     const x: DecodedRecord = expand ? expandConsumerProtocol(dec.decoded!) : dec.decoded!;
-    tail = `,"decoded":{"key":${internalJson(x.key)},"value":${internalJson(x.value)}}`;
+    tail = `,"decoded":{"key":${decodedPartJson(x.key)},"value":${decodedPartJson(x.value)}}`;
   }
-  return line.slice(0, -1) + tail + '}';
+  return [line.slice(0, -1), tail + '}'];
 }
 
 /**
@@ -248,10 +248,11 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
           for (const r of batchRecords(ev.batch)) {
             if (fromOffset !== undefined && r.offset < fromOffset) continue;
             if (toOffset !== undefined && r.offset > toOffset) break;
-            const dec = decodeRecord(internal, r, ev.batch);
+            const dec = decodeRecord(internal, r, ev.batch, !expand);
             if (dec.error) await out.flush();
             notes.note(fileName, r, dec, true);
-            out.line(decodedRecordLine(r, ev.batch, rawDecoders, dec, expand));
+            const [head, tail] = decodedRecordLine(r, ev.batch, rawDecoders, dec, expand);
+            out.line2(head, tail);
             if (out.full) await out.flush();
           }
         } catch (e) {

@@ -25,6 +25,8 @@ const TWO_53 = 2n ** 53n;
 
 export class MessageReader {
   pos: number;
+  /** Where the reader is (struct and field names), joined into error messages only. */
+  private readonly path: string[] = [];
   constructor(
     readonly buf: Buffer,
     start = 0,
@@ -35,8 +37,16 @@ export class MessageReader {
     this.pos = start;
   }
 
+  enter(name: string): void {
+    this.path.push(name);
+  }
+  leave(): void {
+    this.path.pop();
+  }
+
   fail(what: string, at = this.pos): never {
-    throw new CorruptDataError('BAD_MESSAGE', `${what} at byte ${this.base + at}`, { position: this.base + at });
+    const where = this.path.length ? `${this.path.join('.')}: ` : '';
+    throw new CorruptDataError('BAD_MESSAGE', `${where}${what} at byte ${this.base + at}`, { position: this.base + at });
   }
 
   need(n: number, what: string): void {
@@ -73,9 +83,13 @@ export class MessageReader {
   }
   int64(): number | bigint {
     this.need(8, 'int64');
-    const v = this.buf.readBigInt64BE(this.pos);
+    const b = this.buf;
+    const p = this.pos;
     this.pos += 8;
-    return v < TWO_53 && v > -TWO_53 ? Number(v) : v;
+    const hi = b.readInt32BE(p);
+    // |value| < 2^53: exact as a number; beyond: bigint (printed as exact digits)
+    if (hi >= -0x200000 && hi < 0x200000) return hi * 4294967296 + b.readUInt32BE(p + 4);
+    return b.readBigInt64BE(p);
   }
   float64(): number {
     this.need(8, 'float64');
@@ -85,12 +99,12 @@ export class MessageReader {
   }
   uuid(): string {
     this.need(16, 'uuid');
-    const s = this.buf.subarray(this.pos, this.pos + 16).toString('base64url');
+    const s = this.buf.toString('base64url', this.pos, this.pos + 16);
     this.pos += 16;
     return s;
   }
   /** Unsigned varint, at most 5 bytes, as Kafka's ByteUtils.readUnsignedVarint. */
-  uvarint(what = 'unsigned varint'): number {
+  uvarint(what: string): number {
     const start = this.pos;
     let v = 0;
     for (let i = 0; i < 5; i++) {
@@ -104,11 +118,12 @@ export class MessageReader {
     }
     this.fail(`${what} is longer than 5 bytes`, start);
   }
-  bytesOf(n: number, what: string): Buffer {
+  /** The next n bytes as a string in an encoding (bounds checked). */
+  text(n: number, what: string, enc: 'utf8' | 'base64'): string {
     this.need(n, what);
-    const b = this.buf.subarray(this.pos, this.pos + n);
+    const s = this.buf.toString(enc, this.pos, this.pos + n);
     this.pos += n;
-    return b;
+    return s;
   }
 }
 
@@ -119,24 +134,30 @@ export interface StructContext {
 
 /** Decode one struct at r.pos (advancing it). */
 export function readStruct(r: MessageReader, fields: readonly FieldSchema[], ctx: StructContext, what: string): Record<string, unknown> {
+  r.enter(what);
   const out: Record<string, unknown> = {};
-  const tagged: FieldSchema[] = [];
-  for (const f of fields) {
-    if (!inRange(f.versions, ctx.version)) continue;
-    if (ctx.flexible && inRange(f.taggedVersions, ctx.version)) {
-      tagged.push(f);
-      out[f.name] = defaultOf(f, ctx);
+  let tagged: FieldSchema[] | null = null;
+  const v = ctx.version;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const fv = f.versions;
+    if (fv === null || v < fv[0] || v > fv[1]) continue;
+    if (ctx.flexible && inRange(f.taggedVersions, v)) {
+      (tagged ??= []).push(f);
+      out[f.name] = undefined; // keeps spec order when the tag is present
       continue;
     }
-    out[f.name] = readField(r, f, ctx, false, `${what}.${f.name}`);
+    r.enter(f.name);
+    out[f.name] = readField(r, f, ctx, false);
+    r.leave();
   }
   if (ctx.flexible) {
-    const n = r.uvarint(`${what}: tagged field count`);
+    const n = r.uvarint('tagged field count');
     for (let i = 0; i < n; i++) {
-      const tag = r.uvarint(`${what}: tag`);
-      const size = r.uvarint(`${what}: tagged field size`);
-      r.need(size, `${what}: tagged field ${tag}`);
-      const f = tagged.find((t) => t.tag === tag);
+      const tag = r.uvarint('tag');
+      const size = r.uvarint('tagged field size');
+      r.need(size, `tagged field ${tag}`);
+      const f = tagged?.find((t) => t.tag === tag);
       if (!f) {
         r.pos += size; // an unknown tag: JsonConverter does not print it
         continue;
@@ -144,14 +165,16 @@ export function readStruct(r: MessageReader, fields: readonly FieldSchema[], ctx
       const end = r.pos + size;
       const saveEnd = r.end;
       r.end = end;
-      out[f.name] = readField(r, f, ctx, true, `${what}.${f.name}`);
-      if (r.pos !== end) r.fail(`${what}.${f.name}: tagged field ${tag} declares ${size} bytes but its value used ${size - (end - r.pos)}`);
+      r.enter(f.name);
+      out[f.name] = readField(r, f, ctx, true);
+      if (r.pos !== end) r.fail(`tagged field ${tag} declares ${size} bytes but its value used ${size - (end - r.pos)}`);
+      r.leave();
       r.end = saveEnd;
     }
     // JsonConverter prints a tagged field only when it differs from its default.
-    for (const f of tagged) if (isDefault(out[f.name], f, ctx)) delete out[f.name];
+    if (tagged) for (const f of tagged) if (out[f.name] === undefined || isDefault(out[f.name], f, ctx)) delete out[f.name];
   }
-  // Keep spec order for tagged fields too (they were placed when first seen above).
+  r.leave();
   return out;
 }
 
@@ -159,26 +182,26 @@ function nullable(f: FieldSchema, v: number): boolean {
   return inRange(f.nullableVersions, v);
 }
 
-function readField(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: boolean, what: string): unknown {
+function readField(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: boolean): unknown {
   if (f.array) {
     const start = r.pos;
     let n: number;
-    if (ctx.flexible) n = r.uvarint(`${what}: array length`) - 1;
+    if (ctx.flexible) n = r.uvarint('array length') - 1;
     else n = r.int32();
     if (n < 0) {
-      if (n < -1 || !nullable(f, ctx.version)) r.fail(`${what}: ${n < -1 ? `negative array length ${n}` : 'null array in a non-nullable field'}`, start);
+      if (n < -1 || !nullable(f, ctx.version)) r.fail(n < -1 ? `negative array length ${n}` : 'null array in a non-nullable field', start);
       return null;
     }
     // Every element takes at least one byte: a count beyond the bytes left is corrupt, not a reason to allocate.
-    if (n > r.end - r.pos && (f.type !== 'struct' || ctx.flexible || n > 1 << 20)) r.fail(`${what}: array of ${n} elements in ${r.end - r.pos} bytes`, start);
+    if (n > r.end - r.pos && (f.type !== 'struct' || ctx.flexible || n > 1 << 20)) r.fail(`array of ${n} elements in ${r.end - r.pos} bytes`, start);
     const out: unknown[] = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = readOne(r, f, ctx, false, `${what}[${i}]`);
+    for (let i = 0; i < n; i++) out[i] = readOne(r, f, ctx, false);
     return out;
   }
-  return readOne(r, f, ctx, tagged, what);
+  return readOne(r, f, ctx, tagged);
 }
 
-function readOne(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: boolean, what: string): unknown {
+function readOne(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: boolean): unknown {
   switch (f.type) {
     case 'bool':
       return r.int8() !== 0;
@@ -200,34 +223,170 @@ function readOne(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: b
       return r.uuid();
     case 'string': {
       const start = r.pos;
-      const n = ctx.flexible ? r.uvarint(`${what}: string length`) - 1 : r.int16();
+      const n = ctx.flexible ? r.uvarint('string length') - 1 : r.int16();
       if (n < 0) {
-        if (n < -1 || !nullable(f, ctx.version) || f.array) r.fail(`${what}: ${n < -1 ? `negative string length ${n}` : 'null in a non-nullable string'}`, start);
+        if (n < -1 || !nullable(f, ctx.version) || f.array) r.fail(n < -1 ? `negative string length ${n}` : 'null in a non-nullable string', start);
         return null;
       }
-      if (n > 0x7fff) r.fail(`${what}: string length ${n} is longer than the maximum 32767`, start);
-      return r.bytesOf(n, what).toString('utf8');
+      if (n > 0x7fff) r.fail(`string length ${n} is longer than the maximum 32767`, start);
+      return r.text(n, 'string', 'utf8');
     }
     case 'bytes':
     case 'records': {
       const start = r.pos;
-      const n = ctx.flexible ? r.uvarint(`${what}: bytes length`) - 1 : r.int32();
+      const n = ctx.flexible ? r.uvarint('bytes length') - 1 : r.int32();
       if (n < 0) {
-        if (n < -1 || !nullable(f, ctx.version)) r.fail(`${what}: ${n < -1 ? `negative bytes length ${n}` : 'null in non-nullable bytes'}`, start);
+        if (n < -1 || !nullable(f, ctx.version)) r.fail(n < -1 ? `negative bytes length ${n}` : 'null in non-nullable bytes', start);
         return null;
       }
-      return r.bytesOf(n, what).toString('base64');
+      return r.text(n, 'bytes', 'base64');
     }
     case 'struct': {
       if (!f.array && nullable(f, ctx.version)) {
         const start = r.pos;
-        const marker = tagged ? r.uvarint(`${what}: presence`) : r.int8();
+        const marker = tagged ? r.uvarint('presence') : r.int8();
         if (tagged ? marker <= 0 : marker < 0) return null;
-        if (!tagged && marker !== 1) r.fail(`${what}: struct presence byte ${marker} (expected -1 or 1)`, start);
+        if (!tagged && marker !== 1) r.fail(`struct presence byte ${marker} (expected -1 or 1)`, start);
       }
-      return readStruct(r, f.fields ?? [], ctx, what);
+      return readStruct(r, f.fields ?? [], ctx, f.structName ?? f.name);
     }
   }
+}
+
+/**
+ * The same walk as readStruct, writing the JSON text directly (no objects): the dump's NDJSON path.
+ * Tagged fields (rare) go through readField and the default check. Equal to
+ * internalJson(readStruct(...)) — a property test holds the two together.
+ */
+export function readStructJson(r: MessageReader, fields: readonly FieldSchema[], ctx: StructContext): string {
+  let out = '{';
+  let tagged: FieldSchema[] | null = null;
+  const v = ctx.version;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const fv = f.versions;
+    if (fv === null || v < fv[0] || v > fv[1]) continue;
+    if (ctx.flexible && inRange(f.taggedVersions, v)) {
+      (tagged ??= []).push(f);
+      out += `${out.length > 1 ? ',' : ''}\u0000${f.name}\u0000`; // placeholder, filled after the tag section
+      continue;
+    }
+    out += (out.length > 1 ? ',' : '') + keyOf(f) + jsonField(r, f, ctx);
+  }
+  if (ctx.flexible) {
+    const values = tagged ? new Map<string, unknown>() : null;
+    const n = r.uvarint('tagged field count');
+    for (let i = 0; i < n; i++) {
+      const tag = r.uvarint('tag');
+      const size = r.uvarint('tagged field size');
+      r.need(size, `tagged field ${tag}`);
+      const f = tagged?.find((t) => t.tag === tag);
+      if (!f) {
+        r.pos += size;
+        continue;
+      }
+      const end = r.pos + size;
+      const saveEnd = r.end;
+      r.end = end;
+      values!.set(f.name, readField(r, f, ctx, true));
+      if (r.pos !== end) r.fail(`tagged field ${tag} declares ${size} bytes but its value used ${size - (end - r.pos)}`);
+      r.end = saveEnd;
+    }
+    if (tagged) {
+      for (const f of tagged) {
+        const val = values!.get(f.name);
+        const hole = `\u0000${f.name}\u0000`;
+        const keep = val !== undefined && !isDefault(val, f, ctx);
+        const at = out.indexOf(hole);
+        // drop the placeholder together with its comma
+        if (!keep) out = at > 1 ? out.slice(0, at - 1) + out.slice(at + hole.length) : out.slice(0, at) + out.slice(at + hole.length + (out[at + hole.length] === ',' ? 1 : 0));
+        else out = out.slice(0, at) + `${JSON.stringify(f.name)}:${internalJson(val)}` + out.slice(at + hole.length);
+      }
+    }
+  }
+  return out + '}';
+}
+
+const KEYS = new WeakMap<FieldSchema, string>();
+/** `"name":` of a field, made once. */
+function keyOf(f: FieldSchema): string {
+  let k = KEYS.get(f);
+  if (k === undefined) KEYS.set(f, (k = JSON.stringify(f.name) + ':'));
+  return k;
+}
+
+function jsonField(r: MessageReader, f: FieldSchema, ctx: StructContext): string {
+  if (f.array) {
+    const start = r.pos;
+    let n: number;
+    if (ctx.flexible) n = r.uvarint('array length') - 1;
+    else n = r.int32();
+    if (n < 0) {
+      if (n < -1 || !nullable(f, ctx.version)) r.fail(n < -1 ? `negative array length ${n}` : 'null array in a non-nullable field', start);
+      return 'null';
+    }
+    if (n > r.end - r.pos && (f.type !== 'struct' || ctx.flexible || n > 1 << 20)) r.fail(`array of ${n} elements in ${r.end - r.pos} bytes`, start);
+    let out = '[';
+    for (let i = 0; i < n; i++) out += (i > 0 ? ',' : '') + jsonOne(r, f, ctx);
+    return out + ']';
+  }
+  return jsonOne(r, f, ctx);
+}
+
+function jsonOne(r: MessageReader, f: FieldSchema, ctx: StructContext): string {
+  switch (f.type) {
+    case 'bool':
+      return r.int8() !== 0 ? 'true' : 'false';
+    case 'int8':
+      return String(r.int8());
+    case 'int16':
+      return String(r.int16());
+    case 'uint16':
+      return String(r.uint16());
+    case 'int32':
+      return String(r.int32());
+    case 'uint32':
+      return String(r.uint32());
+    case 'int64':
+      return String(r.int64());
+    case 'float64':
+      return JSON.stringify(r.float64()) ?? 'null';
+    case 'uuid':
+      return `"${r.uuid()}"`;
+    case 'bytes':
+    case 'records': {
+      const v = readOne(r, f, ctx, false);
+      return v === null ? 'null' : `"${v as string}"`;
+    }
+    case 'string': {
+      const v = readOne(r, f, ctx, false);
+      return v === null ? 'null' : JSON.stringify(v);
+    }
+    case 'struct': {
+      if (!f.array && nullable(f, ctx.version)) {
+        const start = r.pos;
+        const marker = r.int8();
+        if (marker < 0) return 'null';
+        if (marker !== 1) r.fail(`struct presence byte ${marker} (expected -1 or 1)`, start);
+      }
+      return readStructJson(r, f.fields ?? [], ctx);
+    }
+  }
+}
+
+/** decodeMessage's JSON text (same checks, same errors). */
+export function decodeMessageJson(schema: MessageSchema, version: number, buf: Buffer, start = 0, end = buf.length, base = 0): string {
+  const r = new MessageReader(buf, start, end, base);
+  let json: string;
+  try {
+    json = readStructJson(r, schema.fields, { version, flexible: isFlexible(schema, version) });
+  } catch (e) {
+    // The fast walk keeps no path: the object walk fails at the same byte and names the field.
+    if (e instanceof CorruptDataError) decodeMessage(schema, version, buf, start, end, base);
+    throw e;
+  }
+  if (r.pos !== end) r.fail(`${schema.name} v${version}: ${end - r.pos} bytes left over after the struct`);
+  return json;
 }
 
 /** The value a field has when it is not on the wire (spec default, else the type's zero). */
@@ -463,14 +622,23 @@ export function encodeMessage(schema: MessageSchema, version: number, data: Reco
 
 /** JSON text of a decoded value, int64 beyond 2^53 printed as exact digits (as Jackson does). */
 export function internalJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? 'null';
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return slowJson(v); // a bigint somewhere (JSON.stringify refuses them)
+  }
+}
+
+function slowJson(v: unknown): string {
   if (typeof v === 'bigint') return v.toString();
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(internalJson).join(',')}]`;
+  if (Array.isArray(v)) return `[${v.map(slowJson).join(',')}]`;
   const parts: string[] = [];
   for (const k of Object.keys(v)) {
     const x = (v as Record<string, unknown>)[k];
     if (x === undefined) continue;
-    parts.push(`${JSON.stringify(k)}:${internalJson(x)}`);
+    parts.push(`${JSON.stringify(k)}:${slowJson(x)}`);
   }
   return `{${parts.join(',')}}`;
 }

@@ -26,7 +26,7 @@
  *   their own version.
  */
 import { CorruptDataError, UsageError } from '../errors.js';
-import { decodeMessage, encodeMessage, isFlexible, MessageReader, MessageWriter, readStruct, supports } from './codec.js';
+import { decodeMessage, decodeMessageJson, encodeMessage, internalJson, isFlexible, MessageReader, MessageWriter, readStruct, supports } from './codec.js';
 import { inRange, type MessageSchema } from './schema.js';
 import { KAFKA_SCHEMAS } from './schemas.generated.js';
 import { REMOTE_LOG_METADATA_SCHEMAS } from './remote-log-metadata.generated.js';
@@ -98,11 +98,9 @@ const GROUP_OF: Record<InternalDecoder, string> = {
 };
 
 const ALL_SCHEMAS: readonly MessageSchema[] = [...KAFKA_SCHEMAS, ...REMOTE_LOG_METADATA_SCHEMAS];
-const BY_KEY = new Map<string, MessageSchema>();
 const BY_NAME = new Map<string, MessageSchema>();
 for (const s of ALL_SCHEMAS) {
   BY_NAME.set(s.name, s);
-  if (s.apiKey !== null) BY_KEY.set(`${s.group}/${s.kind}/${s.apiKey}`, s);
 }
 
 /** Every schema of the table (Kafka specs + remote-log-metadata). */
@@ -114,8 +112,17 @@ export function schemaByName(name: string): MessageSchema | undefined {
 }
 /** The key, value or metadata schema of a record type in a decoder's spec group. */
 export function schemaFor(decoder: InternalDecoder, kind: 'coordinator-key' | 'coordinator-value' | 'metadata', id: number): MessageSchema | undefined {
-  return BY_KEY.get(`${GROUP_OF[decoder]}/${kind}/${id}`);
+  let byKind = FAST.get(decoder);
+  if (!byKind) FAST.set(decoder, (byKind = new Map()));
+  let byId = byKind.get(kind);
+  if (!byId) {
+    byId = [];
+    for (const s of ALL_SCHEMAS) if (s.group === GROUP_OF[decoder] && s.kind === kind && s.apiKey !== null) byId[s.apiKey] = s;
+    byKind.set(kind, byId);
+  }
+  return id >= 0 ? byId[id] : undefined;
 }
+const FAST = new Map<InternalDecoder, Map<string, (MessageSchema | undefined)[]>>();
 
 function isApiFramed(d: InternalDecoder): boolean {
   return d === 'cluster-metadata' || d === 'remote-log-metadata';
@@ -128,13 +135,40 @@ function partError(part: 'key' | 'value', e: unknown): never {
   throw e;
 }
 
+type BodyReader = (schema: MessageSchema, version: number, buf: Buffer, start: number, end: number) => Record<string, unknown>;
+const objectBody: BodyReader = (schema, version, buf, start, end) => decodeMessage(schema, version, buf, start, end);
+/** `data` as JSON text already (the dump's fast path); see decodedPartJson. */
+const RAW_JSON = Symbol('kseg.rawJson');
+const jsonBody: BodyReader = (schema, version, buf, start, end) => ({ [RAW_JSON]: decodeMessageJson(schema, version, buf, start, end) }) as unknown as Record<string, unknown>;
+
 /** Decode one record of a data batch of an internal topic (see the module comment). */
 export function decodeInternalRecord(decoder: InternalDecoder, key: Buffer | null, value: Buffer | null): DecodedRecord {
+  return decodeWith(decoder, key, value, objectBody);
+}
+
+/**
+ * Like decodeInternalRecord, but each `data` is JSON text already, readable only through
+ * `decodedPartJson` (for writing NDJSON without building objects).
+ */
+export function decodeInternalRecordForJson(decoder: InternalDecoder, key: Buffer | null, value: Buffer | null): DecodedRecord {
+  return decodeWith(decoder, key, value, jsonBody);
+}
+
+/** JSON text of a decoded key or value (from either decode function). */
+export function decodedPartJson(p: DecodedPart): string {
+  if (p === null) return 'null';
+  if ('unknown' in p) return `{"unknown":true,"type":${p.type},"version":${p.version}}`;
+  const raw = (p.data as { [RAW_JSON]?: string })[RAW_JSON];
+  return `{"type":${JSON.stringify(p.type)},"version":${p.version},"data":${raw ?? internalJson(p.data)}}`;
+}
+
+function decodeWith(decoder: InternalDecoder, key: Buffer | null, value: Buffer | null, body: BodyReader): DecodedRecord {
   if (isApiFramed(decoder)) {
     // Metadata records have no key; a key, if any, is not part of the format and not decoded.
     if (value === null) return { key: null, value: null, id: -1, kind: 'metadata' };
     try {
-      return { ...decodeApiFramed(decoder, value), key: null, kind: 'metadata' };
+      const v = decodeApiFramed(decoder, value, body);
+      return { key: null, value: v.value, id: v.id, kind: 'metadata' };
     } catch (e) {
       partError('value', e);
     }
@@ -150,7 +184,7 @@ export function decodeInternalRecord(decoder: InternalDecoder, key: Buffer | nul
   if (!keySchema) k = { unknown: true, type: id, version: 0 };
   else {
     try {
-      k = { type: keySchema.name, version: 0, data: decodeMessage(keySchema, 0, key, 2, key.length) };
+      k = { type: keySchema.name, version: 0, data: body(keySchema, 0, key, 2, key.length) };
     } catch (e) {
       partError('key', e);
     }
@@ -160,7 +194,7 @@ export function decodeInternalRecord(decoder: InternalDecoder, key: Buffer | nul
   const version = value.readInt16BE(0);
   if (!valueSchema || !supports(valueSchema, version)) return { key: k, value: { unknown: true, type: id, version }, id, kind: 'coordinator' };
   try {
-    return { key: k, value: { type: valueSchema.name, version, data: decodeMessage(valueSchema, version, value, 2, value.length) }, id, kind: 'coordinator' };
+    return { key: k, value: { type: valueSchema.name, version, data: body(valueSchema, version, value, 2, value.length) }, id, kind: 'coordinator' };
   } catch (e) {
     partError('value', e);
   }
@@ -169,7 +203,7 @@ export function decodeInternalRecord(decoder: InternalDecoder, key: Buffer | nul
 /** AbstractApiMessageSerde's DEFAULT_FRAME_VERSION: the only frame version Kafka writes and reads. */
 export const FRAME_VERSION = 1;
 
-function decodeApiFramed(decoder: InternalDecoder, value: Buffer): { value: DecodedPart; id: number } {
+function decodeApiFramed(decoder: InternalDecoder, value: Buffer, body: BodyReader): { value: DecodedPart; id: number } {
   // unsigned varints: frame version, apiKey, version (AbstractApiMessageSerde)
   let pos = 0;
   const uv = (what: string): number => {
@@ -189,7 +223,7 @@ function decodeApiFramed(decoder: InternalDecoder, value: Buffer): { value: Deco
   if (frame !== FRAME_VERSION) return { value: { unknown: true, type: apiKey, version }, id: apiKey };
   const schema = schemaFor(decoder, 'metadata', apiKey);
   if (!schema || !supports(schema, version)) return { value: { unknown: true, type: apiKey, version }, id: apiKey };
-  return { value: { type: schema.name, version, data: decodeMessage(schema, version, value, pos, value.length) }, id: apiKey };
+  return { value: { type: schema.name, version, data: body(schema, version, value, pos, value.length) }, id: apiKey };
 }
 
 /** Kafka's ControlRecordType names. */

@@ -100,9 +100,17 @@ describe('coordinator: GroupMetadataManager/TransactionStateManager.partitionFor
 
   it.skipIf(!HAVE_REAL)('real Kafka 3.7 log dir: group DEVSmileCDR committed into __consumer_offsets-6, where the broker put it (skipped without ../shared/real)', () => {
     const logDir = path.join(REAL, 'ldi-poc', 'kafka-logs');
-    const [r] = coordinator({ groups: ['DEVSmileCDR'], logDirs: [logDir] });
-    expect(r).toMatchObject({ partitions: 50, partitionsSource: 'log-dirs', partition: 6 });
+    // The partition count comes from __cluster_metadata-0 (50), although __consumer_offsets-14 has no directory here.
+    const [r, t] = coordinator({ groups: ['DEVSmileCDR'], transactionalIds: ['my-tx'], logDirs: [logDir] });
+    expect(r).toMatchObject({ partitions: 50, partitionsSource: 'cluster-metadata', partition: 6 });
     expect(r!.locations![0]!.bytes).toBeGreaterThan(0);
-    expect(r!.notes.join(' ')).toMatch(/no directory in these log dirs: 14/);
+    expect(t).toMatchObject({ partitionsSource: 'default', partition: 11, locations: [] });
+    expect(t!.notes.join(' ')).toMatch(/has no __transaction_state topic yet/);
+    // Without the metadata log the count is inferred from the directories, with a note about the missing one.
+    const copy = tmpDir('kseg-coord-real-');
+    for (const f of fs.readdirSync(logDir)) if (f.startsWith('__consumer_offsets-')) fs.mkdirSync(path.join(copy, f));
+    const [inferred] = coordinator({ groups: ['DEVSmileCDR'], logDirs: [copy] });
+    expect(inferred).toMatchObject({ partitions: 50, partitionsSource: 'log-dirs', partition: 6 });
+    expect(inferred!.notes.join(' ')).toMatch(/no directory in these log dirs: 14/);
   });
 });

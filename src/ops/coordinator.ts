@@ -1,6 +1,8 @@
 import fs from 'node:fs';
-import { ioError, UsageError } from '../format/errors.js';
+import path from 'node:path';
+import { ioError, KsegError, UsageError } from '../format/errors.js';
 import { partitionBounds } from '../storage/bounds.js';
+import { metadata } from './metadata.js';
 import { listPartitions } from './scan.js';
 
 /**
@@ -69,8 +71,12 @@ export interface CoordinatorResult {
   hashCode: number;
   topic: string;
   partitions: number;
-  /** Where the partition count came from: `flag` (--partitions), `log-dirs` (highest N + 1 found), `default` (50). */
-  partitionsSource: 'flag' | 'log-dirs' | 'default';
+  /**
+   * Where the partition count came from: `flag` (--partitions), `cluster-metadata` (the topic's
+   * partitions in a `__cluster_metadata-0` under --log-dirs), `log-dirs` (highest N + 1 found),
+   * `default` (50).
+   */
+  partitionsSource: 'flag' | 'cluster-metadata' | 'log-dirs' | 'default';
   partition: number;
   /** `<topic>-<partition>`: the directory name on a broker holding a replica. */
   partitionDir: string;
@@ -90,12 +96,28 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
   }
   const logDirs = opts.logDirs ?? [];
   const present = new Map<string, { partition: number; logDir: string; dir: string }[]>();
+  const metaCounts = new Map<string, { count: number; dir: string }>();
+  let metaNote: string | null = null;
+  let metaRead: string | null = null;
   if (logDirs.length) {
     for (const d of logDirs) {
       try {
         if (!fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a directory (--log-dirs takes broker log.dirs)`);
       } catch (e) {
         throw ioError(e, d);
+      }
+    }
+    // KRaft: the metadata log knows each internal topic's partition count.
+    for (const d of logDirs) {
+      if (metaCounts.size || !fs.existsSync(path.join(d, '__cluster_metadata-0'))) continue;
+      try {
+        metaRead = path.join(d, '__cluster_metadata-0');
+        for (const t of metadata(metaRead).topics) {
+          if (t.name === OFFSETS_TOPIC || t.name === TRANSACTION_TOPIC) metaCounts.set(t.name, { count: t.partitionCount, dir: path.join(d, '__cluster_metadata-0') });
+        }
+      } catch (e) {
+        if (!(e instanceof KsegError)) throw e;
+        metaNote = `could not read ${path.join(d, '__cluster_metadata-0')} for partition counts: ${e.message}`;
       }
     }
     for (const t of listPartitions(logDirs)) {
@@ -110,6 +132,16 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
     let partitions = opts.partitions;
     let partitionsSource: CoordinatorResult['partitionsSource'] = 'flag';
     const found = present.get(topic) ?? [];
+    if (metaNote) notes.push(metaNote);
+    const fromMeta = metaCounts.get(topic);
+    if (partitions === undefined && fromMeta) {
+      partitions = fromMeta.count;
+      partitionsSource = 'cluster-metadata';
+      notes.push(`partition count ${partitions} from ${fromMeta.dir} (the topic's partitions at the end of the metadata log)`);
+    }
+    if (partitions === undefined && metaRead && !fromMeta) {
+      notes.push(`${metaRead} has no ${topic} topic yet: the broker creates it on first use with ${topic === OFFSETS_TOPIC ? 'offsets.topic.num.partitions' : 'transaction.state.log.num.partitions'} partitions`);
+    }
     if (partitions === undefined) {
       if (found.length) {
         partitions = Math.max(...found.map((f) => f.partition)) + 1;

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .description("which __consumer_offsets / __transaction_state partition coordinates a group or transactional id (Kafka's Utils.abs(String.hashCode) % partitions), and where it is on disk")
     .option('--group <id>', 'consumer group id (repeatable)', collect)
     .option('--transactional-id <id>', 'transactional id (repeatable)', collect)
-    .option('--partitions <n>', 'partition count of the internal topic (default: highest N + 1 found under --log-dirs, else 50)', intArg('--partitions'))
+    .option('--partitions <n>', 'partition count of the internal topic (default: from __cluster_metadata-0 under --log-dirs, else the highest N + 1 found there, else 50)', intArg('--partitions'))
     .option('--log-dirs <dirs>', 'broker log.dirs to look in, comma-separated (repeatable)', list)
     .option('--json', 'JSON array, one object per id')
     .addHelpText('after', `
@@ -30,7 +30,7 @@ Examples:
 function render(r: CoordinatorResult): string {
   const what = r.kind === 'group' ? 'group' : 'transactional id';
   const lines = [
-    `${what} ${JSON.stringify(r.id)} -> ${theme.file(r.partitionDir)}  (hashCode ${r.hashCode}, abs % ${r.partitions} = ${r.partition}; ${r.partitions} partitions from ${r.partitionsSource === 'flag' ? '--partitions' : r.partitionsSource === 'log-dirs' ? 'the log dirs' : "Kafka's default"})`,
+    `${what} ${JSON.stringify(r.id)} -> ${theme.file(r.partitionDir)}  (hashCode ${r.hashCode}, abs % ${r.partitions} = ${r.partition}; ${r.partitions} partitions from ${r.partitionsSource === 'flag' ? '--partitions' : r.partitionsSource === 'cluster-metadata' ? '__cluster_metadata' : r.partitionsSource === 'log-dirs' ? 'the log dirs' : "Kafka's default"})`,
   ];
   for (const l of r.locations ?? []) {
     lines.push(`  ${l.dir}: ${l.segments.length} segment${l.segments.length === 1 ? '' : 's'}, ${l.bytes} bytes, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${l.producerSnapshots} producer snapshot${l.producerSnapshots === 1 ? '' : 's'}`);

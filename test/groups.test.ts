@@ -254,7 +254,11 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
       if (e.key.type === 'GroupMetadataKey') meta = e.value.data;
     }
     const r = offsets([logDir], { groups: ['DEVSmileCDR'], referenceTime: 'log' });
-    expect(r.partitions).toHaveLength(49);
+    // KRaft: __cluster_metadata-0 says __consumer_offsets has 50 partitions, so only the group's own is read.
+    expect(r.partitions.map((p) => path.basename(p))).toEqual(['__consumer_offsets-6']);
+    expect(r.partitionCountFrom).toBe(path.join(logDir, '__cluster_metadata-0'));
+    expect(offsets([logDir], { referenceTime: 'log' })).toMatchObject({ partitionCountFrom: null, partitions: expect.arrayContaining([path.join(logDir, '__consumer_offsets-49')]) });
+    expect(offsets([logDir], { referenceTime: 'log' }).partitions).toHaveLength(49);
     expect(r.problems).toEqual([]);
     const g = r.groups[0]!;
     expect(new Map(g.offsets.map((o) => [`${o.topic}-${o.partition}`, o.offset]))).toEqual(last);

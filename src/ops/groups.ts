@@ -3,7 +3,9 @@ import path from 'node:path';
 import { partitionBounds, type PartitionBounds } from '../storage/bounds.js';
 import { expandConsumerProtocol, type DecodedMessage, type DecodedPart } from '../format/kafka-messages/index.js';
 import { KsegError, UsageError } from '../format/errors.js';
-import { OFFSETS_TOPIC } from './coordinator.js';
+import { coordinatorPartition, OFFSETS_TOPIC } from './coordinator.js';
+import { metadata } from './metadata.js';
+import { parsePartitionDirName } from './scan.js';
 import { internalPartitions, replay, type InternalPartition, type ReplayProblem } from './internal-log.js';
 
 /**
@@ -134,6 +136,8 @@ export interface GroupsState {
   problems: ReplayProblem[];
   /** Largest batch timestamp read. */
   maxTimestamp: number | null;
+  /** The `__cluster_metadata-0` whose partition count chose the coordinator partitions read (null: all were read). */
+  partitionCountFrom: string | null;
 }
 
 const NEW_KINDS: Record<string, 'consumer' | 'share' | 'streams'> = { ConsumerGroup: 'consumer', ShareGroup: 'share', StreamsGroup: 'streams' };
@@ -149,8 +153,9 @@ function model(state: GroupsState, group: string, partitionDir: string): GroupMo
 
 /** Replay every `__consumer_offsets` partition under `paths` (log dirs or partition dirs). */
 export function loadGroups(paths: string[], only?: string[]): GroupsState {
-  const parts = internalPartitions(paths, OFFSETS_TOPIC);
-  const state: GroupsState = { partitions: parts.map((p) => p.dir), groups: new Map(), problems: [], maxTimestamp: null };
+  const all = internalPartitions(paths, OFFSETS_TOPIC);
+  const { parts, from } = coordinatorPartitionsOnly(paths, all, only);
+  const state: GroupsState = { partitions: parts.map((p) => p.dir), groups: new Map(), problems: [], maxTimestamp: null, partitionCountFrom: from };
   const want = only && only.length ? new Set(only) : null;
   const accept = want
     ? (k: DecodedPart) => {
@@ -161,6 +166,30 @@ export function loadGroups(paths: string[], only?: string[]): GroupsState {
     : undefined;
   for (const p of parts) replayPartition(state, p, accept);
   return state;
+}
+
+/**
+ * With --group and broker log dirs holding `__cluster_metadata-0` (KRaft: the authoritative
+ * partition count of __consumer_offsets), only the groups' coordinator partitions need reading:
+ * the coordinator writes a group's records to `__consumer_offsets-<partitionFor(group)>` only.
+ */
+function coordinatorPartitionsOnly(paths: string[], parts: InternalPartition[], only?: string[]): { parts: InternalPartition[]; from: string | null } {
+  if (!only || only.length === 0) return { parts, from: null };
+  if (paths.some((p) => parsePartitionDirName(path.basename(path.resolve(p)))?.topic === OFFSETS_TOPIC)) return { parts, from: null };
+  for (const d of paths) {
+    const m = path.join(d, '__cluster_metadata-0');
+    if (!fs.existsSync(m)) continue;
+    let count: number | undefined;
+    try {
+      count = metadata(m).topics.find((t) => t.name === OFFSETS_TOPIC)?.partitionCount;
+    } catch (e) {
+      if (!(e instanceof KsegError)) throw e;
+    }
+    if (!count) continue;
+    const want = new Set(only.map((g) => coordinatorPartition(g, count)));
+    return { parts: parts.filter((p) => want.has(p.partition)), from: m };
+  }
+  return { parts, from: null };
 }
 
 function replayPartition(state: GroupsState, part: InternalPartition, accept?: (k: DecodedPart) => boolean): void {
@@ -426,6 +455,8 @@ export interface GroupOffsets {
 
 export interface OffsetsReport {
   partitions: string[];
+  /** With --group: the `__cluster_metadata-0` whose __consumer_offsets partition count chose which partitions to read; null when all were read. */
+  partitionCountFrom: string | null;
   referenceTime: number;
   referenceTimeSource: 'clock' | 'log' | 'flag';
   retentionMs: number;
@@ -464,7 +495,7 @@ export function offsets(paths: string[], opts: OffsetsOptions = {}): OffsetsRepo
     if (!opts.groups?.length && offs.length === 0 && pending.length === 0) continue;
     groups.push({ group: id, type: info.type, state: info.state, protocolType: info.protocolType, generation: info.generation, partitionDir: g.partitionDir, offsets: offs, pending });
   }
-  return { partitions: state.partitions, ...ref, retentionMs, groups, notFound, problems: state.problems };
+  return { partitions: state.partitions, partitionCountFrom: state.partitionCountFrom, ...ref, retentionMs, groups, notFound, problems: state.problems };
 }
 
 /** Lag against the consumed partition's directory in one of the log dirs read, when it is there. */
@@ -494,6 +525,7 @@ function addLag(o: CommittedOffset, logDirs: string[], cache: Map<string, Partit
 
 export interface GroupsReport {
   partitions: string[];
+  partitionCountFrom: string | null;
   groups: GroupInfo[];
   problems: ReplayProblem[];
 }
@@ -506,5 +538,5 @@ export function groups(paths: string[], opts: { groups?: string[]; includeDead?:
     .map(view)
     .filter((g) => opts.includeDead || want || g.state !== 'Dead')
     .sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
-  return { partitions: state.partitions, groups: list, problems: state.problems };
+  return { partitions: state.partitions, partitionCountFrom: state.partitionCountFrom, groups: list, problems: state.problems };
 }

@@ -50,7 +50,7 @@ function time(ts: number | null): string {
 
 export function renderOffsets(r: OffsetsReport): string {
   const out: string[] = [];
-  out.push(`${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read; expiry as of ${isoTime(r.referenceTime)} (${r.referenceTimeSource === 'clock' ? 'now' : r.referenceTimeSource === 'log' ? 'newest record read' : '--reference-time'}), retention ${r.retentionMs} ms`);
+  out.push(`${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read${r.partitionCountFrom ? ' (the groups\' coordinator partitions, by the partition count in ' + r.partitionCountFrom + ')' : ''}; expiry as of ${isoTime(r.referenceTime)} (${r.referenceTimeSource === 'clock' ? 'now' : r.referenceTimeSource === 'log' ? 'newest record read' : '--reference-time'}), retention ${r.retentionMs} ms`);
   if (r.groups.length === 0) out.push('no committed offsets');
   for (const g of r.groups) {
     const kind = g.type === 'classic' ? `classic ${g.protocolType ?? ''}`.trim() : g.type === 'offsets-only' ? 'no group metadata (standalone consumer or group gone)' : `${g.type} (new protocol)`;

@@ -268,3 +268,76 @@ describe.skipIf(!fs.existsSync(SPECS))('generated schema table', () => {
     expect(out).toMatch(/up to date \(84 specs\)/);
   });
 });
+
+describe("DumpLogSegmentsTest's asserted parser output (Java tool, kafka4 format), rebuilt from our encoder", async () => {
+  const { kafka4Parts } = await import('../src/cli/internal-text.js');
+  const { MessageWriter } = await import('../src/format/kafka-messages/index.js');
+  const { schemaByName } = await import('../src/format/kafka-messages/index.js');
+  const prefixed = (name: string, version: number, data: Record<string, unknown>): string => {
+    const w = new MessageWriter();
+    w.int16(version);
+    w.raw(encodeMessage(schemaByName(name)!, version, data));
+    return w.finish().toString('base64');
+  };
+
+  it('OffsetsMessageParser: ConsumerGroupMetadata key/value, tombstone, unknown record type 32767', () => {
+    const key = encodeCoordinatorKey('offsets', 3, { groupId: 'group' });
+    expect(kafka4Parts('offsets', decodeInternalRecord('offsets', key, encodeCoordinatorValue('offsets', 3, 0, { epoch: 10 })), 0)).toEqual({
+      key: '{"type":"3","data":{"groupId":"group"}}',
+      payload: '{"version":"0","data":{"epoch":10}}',
+    });
+    expect(kafka4Parts('offsets', decodeInternalRecord('offsets', key, null), 0)).toEqual({ key: '{"type":"3","data":{"groupId":"group"}}', payload: '<DELETE>' });
+    const unknown = Buffer.alloc(2);
+    unknown.writeInt16BE(32767);
+    expect(kafka4Parts('offsets', decodeInternalRecord('offsets', unknown, Buffer.alloc(0)), 0)).toEqual({ key: 'Unknown record type 32767 at offset 0, skipping.' });
+  });
+
+  it('OffsetsMessageParser: GroupMetadataValue v4 with the consumer protocol expanded, or kept as bytes when malformed', () => {
+    const member = (subscription: string, assignment: string) => ({ memberId: 'member', groupInstanceId: 'instance', clientId: 'client', clientHost: 'host', rebalanceTimeout: 1000, sessionTimeout: 100, subscription, assignment });
+    const key = encodeCoordinatorKey('offsets', 2, { group: 'group' });
+    const value = (m: object) => encodeCoordinatorValue('offsets', 2, 4, { protocolType: 'consumer', generation: 10, protocol: 'range', leader: 'member', currentStateTimestamp: -1, members: [m] });
+    // ConsumerProtocol.serializeSubscription / serializeAssignment: highest version (3), int16 version prefix
+    const sub = prefixed('ConsumerProtocolSubscription', 3, { topics: ['foo'], userData: null, ownedPartitions: [{ topic: 'foo', partitions: [0] }], generationId: 0, rackId: 'rack' });
+    const asg = prefixed('ConsumerProtocolAssignment', 3, { assignedPartitions: [{ topic: 'foo', partitions: [0] }], userData: null });
+    expect(kafka4Parts('offsets', decodeInternalRecord('offsets', key, value(member(sub, asg))), 0).payload).toBe(
+      '{"version":"4","data":{"protocolType":"consumer","generation":10,"protocol":"range",' +
+        '"leader":"member","currentStateTimestamp":-1,"members":[{"memberId":"member",' +
+        '"groupInstanceId":"instance","clientId":"client","clientHost":"host",' +
+        '"rebalanceTimeout":1000,"sessionTimeout":100,"subscription":{"topics":["foo"],' +
+        '"userData":null,"ownedPartitions":[{"topic":"foo","partitions":[0]}],' +
+        '"generationId":0,"rackId":"rack"},"assignment":{"assignedPartitions":' +
+        '[{"topic":"foo","partitions":[0]}],"userData":null}}]}}',
+    );
+    const bad = member(Buffer.from('Subscription').toString('base64'), Buffer.from('Assignment').toString('base64'));
+    expect(kafka4Parts('offsets', decodeInternalRecord('offsets', key, value(bad)), 0).payload).toContain('"subscription":"U3Vic2NyaXB0aW9u","assignment":"QXNzaWdubWVudA=="');
+  });
+
+  it('OffsetsMessageParser: a value that does not follow its schema is an error naming the byte (Kafka: "Error at offset 0, skipping")', () => {
+    const key = encodeCoordinatorKey('offsets', 3, { groupId: 'group' });
+    // ConsumerGroupMemberMetadataValue v0 bytes put under a ConsumerGroupMetadataValue record type
+    const value = encodeCoordinatorValue('offsets', 5, 0, {});
+    expect(() => decodeInternalRecord('offsets', key, value)).toThrow(CorruptDataError);
+  });
+
+  it('TransactionLogMessageParser: v0 and v1 values, status by its TransactionState name', () => {
+    const key = encodeCoordinatorKey('transaction', 0, { transactionalId: 'txnId' });
+    const v0 = encodeCoordinatorValue('transaction', 0, 0, { producerId: 123, producerEpoch: 0, transactionTimeoutMs: 0, transactionStatus: 0, transactionPartitions: [], transactionLastUpdateTimestampMs: 0, transactionStartTimestampMs: 0 });
+    expect(kafka4Parts('transaction', decodeInternalRecord('transaction', key, v0), 0)).toEqual({
+      key: '{"type":"0","data":{"transactionalId":"txnId"}}',
+      payload: '{"version":"0","data":{"producerId":123,"producerEpoch":0,"transactionTimeoutMs":0,"transactionStatus":"Empty","transactionPartitions":[],"transactionLastUpdateTimestampMs":0,"transactionStartTimestampMs":0}}',
+    });
+    const v1 = encodeCoordinatorValue('transaction', 0, 1, {
+      producerId: 12, previousProducerId: 11, nextProducerId: 10, producerEpoch: 2, transactionTimeoutMs: 14, transactionStatus: 0,
+      transactionPartitions: [{ topic: 'topic1', partitionIds: [0, 1, 2] }, { topic: 'topic2', partitionIds: [3, 4, 5] }],
+      transactionLastUpdateTimestampMs: 123, transactionStartTimestampMs: 13, clientTransactionVersion: 0,
+    });
+    expect(kafka4Parts('transaction', decodeInternalRecord('transaction', key, v1), 0).payload).toBe(
+      '{"version":"1","data":{"producerId":12,"previousProducerId":11,"nextProducerId":10,' +
+        '"producerEpoch":2,"transactionTimeoutMs":14,"transactionStatus":"Empty",' +
+        '"transactionPartitions":[{"topic":"topic1","partitionIds":[0,1,2]},' +
+        '{"topic":"topic2","partitionIds":[3,4,5]}],"transactionLastUpdateTimestampMs":123,' +
+        '"transactionStartTimestampMs":13}}',
+    );
+    expect(kafka4Parts('transaction', decodeInternalRecord('transaction', key, null), 0).payload).toBe('<DELETE>');
+  });
+});

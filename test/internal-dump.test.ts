@@ -212,3 +212,13 @@ describe('verify and info of KRaft snapshots (RecordsSnapshotReader: header firs
     expect(codes).toContain('00000000000000000020-0000000001.checkpoint:SNAPSHOT_OFFSET_GAP');
   });
 });
+
+describe('KRaft snapshots and offset ranges', () => {
+  it('a directory dump with --from-offset leaves the snapshots out (their offsets are not log offsets)', () => {
+    const dir = path.join(root, '__cluster_metadata-0');
+    const all = ndjsonLines(kseg(['dump', dir, '--ndjson']).stdout);
+    expect(all.some((l) => l.batch.file.endsWith('.checkpoint'))).toBe(true);
+    const ranged = ndjsonLines(kseg(['dump', dir, '--ndjson', '--from-offset', '0']).stdout);
+    expect(ranged.map((l) => l.batch.file)).toEqual(['00000000000000000000.log']);
+  });
+});

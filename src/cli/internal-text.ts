@@ -49,7 +49,10 @@ export function kafka4Parts(decoder: InternalDecoder, d: DecodedRecord, offset: 
   const key = `{"type":"${d.id}","data":${internalJson((x.key as DecodedMessage).data)}}`;
   if (x.value === null) return { key, payload: '<DELETE>' };
   if (!isKnown(x.value)) return { key: `Unknown record type ${d.id} at offset ${offset}, skipping.` };
-  return { key, payload: `{"version":"${x.value.version}","data":${internalJson(x.value.data)}}` };
+  let data = x.value.data;
+  // TransactionLogMessageParser prints the status by its TransactionState name.
+  if (decoder === 'transaction' && x.value.type === 'TransactionLogValue') data = { ...data, transactionStatus: TXN_STATES[Number(data.transactionStatus)] ?? String(data.transactionStatus) };
+  return { key, payload: `{"version":"${x.value.version}","data":${internalJson(data)}}` };
 }
 
 /**

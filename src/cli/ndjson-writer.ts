@@ -279,12 +279,13 @@ export class JsonLinesWriter {
     this.buf[this.pos++] = 0x0a;
   }
 
-  /** One JSON text given in two pieces (saves joining them; internal-topic records). */
-  line2(a: string, b: string): void {
-    this.ensure((a.length + b.length) * 3 + 2);
+  /** A JSON object text with `members` (`,"k":v…`) added before its closing brace (internal-topic records). */
+  lineExtended(obj: string, members: string): void {
+    this.ensure((obj.length + members.length) * 3 + 3);
     this.prefix();
-    this.pos += this.buf.write(a, this.pos, 'utf8');
-    this.pos += this.buf.write(b, this.pos, 'utf8');
+    this.pos += this.buf.write(obj, this.pos, 'utf8') - 1; // (over the closing brace)
+    this.pos += this.buf.write(members, this.pos, 'utf8');
+    this.buf[this.pos++] = 0x7d;
     this.buf[this.pos++] = 0x0a;
   }
 

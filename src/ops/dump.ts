@@ -123,8 +123,9 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
   if (parts.includes('snapshot')) {
     for (const s of partition.snapshots) yield* dumpFile(path.join(partition.dir, s.file), 'snapshot', s.offset, opts);
   }
-  // KRaft snapshots of __cluster_metadata-0 follow its log (a records dump only).
-  if (parts.includes('log')) {
+  // KRaft snapshots of __cluster_metadata-0 follow its log. Their record offsets count from 0 within
+  // each snapshot, so an offset range (which is about the log) leaves them out.
+  if (parts.includes('log') && opts.fromOffset === undefined && opts.toOffset === undefined) {
     for (const f of kraftSnapshotFiles(partition.other)) yield* dumpFile(path.join(partition.dir, f), 'kraft-checkpoint', undefined, opts);
   }
 }

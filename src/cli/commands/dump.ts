@@ -196,7 +196,7 @@ async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
   return errors + notes.errors > 0 ? 3 : 0;
 }
 
-/** A record line of --json/--ndjson with `decoded` (and `decodeError`) added: [the line without its closing brace, the rest]. */
+/** A record line of --json/--ndjson and the members to add before its closing brace: `decoded` (and `decodeError`). */
 function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDecoding, expand: boolean): [string, string] {
   // Raw internal payloads are binary: they do not count towards the invalid-UTF-8 warning.
   const before = decodeStats.invalidUtf8;
@@ -208,7 +208,7 @@ function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDec
     const x: DecodedRecord = expand ? expandConsumerProtocol(dec.decoded!) : dec.decoded!;
     tail = `,"decoded":{"key":${decodedPartJson(x.key)},"value":${decodedPartJson(x.value)}}`;
   }
-  return [line.slice(0, -1), tail + '}'];
+  return [line, tail];
 }
 
 /**
@@ -252,7 +252,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
             if (dec.error) await out.flush();
             notes.note(fileName, r, dec, true);
             const [head, tail] = decodedRecordLine(r, ev.batch, rawDecoders, dec, expand);
-            out.line2(head, tail);
+            out.lineExtended(head, tail);
             if (out.full) await out.flush();
           }
         } catch (e) {

@@ -190,6 +190,8 @@ function decodeWith(decoder: InternalDecoder, key: Buffer | null, value: Buffer 
     }
   }
   if (value === null) return { key: k, value: null, id, kind: 'coordinator' };
+  // An unknown record type: its value is not read (DumpLogSegments: "Unknown record type N …, skipping").
+  if (!keySchema) return { key: k, value: { unknown: true, type: id, version: value.length >= 2 ? value.readInt16BE(0) : -1 }, id, kind: 'coordinator' };
   if (value.length < 2) throw new CorruptDataError('BAD_MESSAGE', `value: version needs 2 bytes, ${value.length} left at byte 0`, { position: 0 });
   const version = value.readInt16BE(0);
   if (!valueSchema || !supports(valueSchema, version)) return { key: k, value: { unknown: true, type: id, version }, id, kind: 'coordinator' };

@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .option('--reference-time <ms|now>', "the 'now' hanging candidates are measured against (default: the largest timestamp in the log)")
     .option('--bootstrap-server <host:port>', 'broker address to put in the printed abort commands')
     .option('--all', 'list committed transactions too (default: open and aborted ones)')
-    .option('--limit <n>', 'most transactions listed, open ones always included (default 10000; counts are always complete)', intArg('--limit'))
+    .option('--limit <n>', 'most transactions listed, open ones always included (default 10000; counts are always complete)', nonNegative('--limit'))
     .option('--transaction-state <dirs>', "__transaction_state log dirs or partition dirs to name each producer's transactional id and coordinator state (default: the partition's own log dir, when it holds __transaction_state-N)", (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)])
     .option('--no-transaction-state', 'do not read __transaction_state')
     .option('--json', 'one JSON object (README, "JSON contract")')

@@ -29,3 +29,8 @@ export { slice, type SliceOptions, type SliceResult, type SliceSegment } from '.
 export { grepPartition, recordMatches, type GrepCriteria, type GrepEvent, type GrepStats } from './ops/grep.js';
 export { diff, type DiffOptions, type DiffResult, type BatchDiff, type IndexDiff } from './ops/diff.js';
 export * from './format/kafka-messages/index.js';
+export { coordinator, coordinatorPartition, javaStringHashCode, kafkaAbs, type CoordinatorResult, type CoordinatorOptions } from './ops/coordinator.js';
+export { txn, txnLogDir, txnOfPartition, abortCommand, type TxnReport, type TxnLogDirReport, type TxnOptions, type Transaction } from './ops/txn.js';
+export { loadTransactionState, type CoordinatorTxn, type TransactionStateView } from './ops/txn-state.js';
+export { offsets, groups, loadGroups, type OffsetsReport, type GroupsReport, type GroupInfo, type CommittedOffset } from './ops/groups.js';
+export { metadata, type MetadataReport, type MetadataOptions } from './ops/metadata.js';

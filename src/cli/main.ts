@@ -29,6 +29,11 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'slice', summary: 'a standalone partition (or one .log) holding exactly the batches covering an offset range, copied byte for byte', load: () => import('./commands/slice.js') },
   { name: 'grep', summary: 'records matching a key, header, value, offset or time range, in one partition or a whole log dir', load: () => import('./commands/grep.js') },
   { name: 'diff', summary: 'compare two replicas of a partition: first diverging offset, differing batches, log bounds, indexes', load: () => import('./commands/diff.js') },
+  { name: 'coordinator', summary: 'which __consumer_offsets / __transaction_state partition holds a group or transactional id, and where on disk', load: () => import('./commands/coordinator.js') },
+  { name: 'txn', summary: 'transaction forensics: open, committed and aborted transactions per producer, last stable offset, hanging transactions', load: () => import('./commands/txn.js') },
+  { name: 'offsets', summary: 'committed offsets of consumer groups from __consumer_offsets (latest commit per partition, tombstones, transactions, expiry)', load: () => import('./commands/offsets.js') },
+  { name: 'groups', summary: 'consumer groups from __consumer_offsets: type, state, generation, protocol, members', load: () => import('./commands/groups.js') },
+  { name: 'metadata', summary: 'the cluster a KRaft __cluster_metadata log describes (snapshot + log): brokers, topics, partitions, features, configs', load: () => import('./commands/metadata.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 
@@ -59,7 +64,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     getOutHelpWidth: (() => (stdoutMayBeTty() ? out.getOutHelpWidth!() : undefined)) as () => number,
     getOutHasColors: (() => (stdoutMayBeTty() ? out.getOutHasColors!() : forcedColor())) as () => boolean,
   });
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup found nothing / grep matched nothing / diff found differences, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
+  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup, offsets or groups found nothing / grep matched nothing / diff found differences, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
   // chalk loads here only when stdout could show colours (theme.ts).
   program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
 

@@ -64,6 +64,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'BAD_MAGIC', severity: 'error', kind: 'log', meaning: 'magic byte is not 0, 1 or 2 (not covered by the v2 CRC, so Kafka\'s recovery keeps the batch)' },
   { code: 'RECORD_DECODE_ERROR', severity: 'error', kind: 'log', meaning: 'the records (or v0/v1 inner messages) of a batch cannot be parsed' },
   { code: 'DECOMPRESSION_ERROR', severity: 'error', kind: 'log', meaning: 'the compressed records of a batch cannot be decompressed' },
+  { code: 'DECOMPRESSED_TOO_LARGE', severity: 'error', kind: 'log', meaning: 'a compressed batch expands past --max-decompressed-bytes (default 128 MiB): a decompression bomb, or a legitimately huge batch that needs a higher limit; kseg stops instead of holding it in memory' },
   { code: 'UNKNOWN_COMPRESSION', severity: 'error', kind: 'log', meaning: 'compression codec id 5-7 in the attributes' },
   { code: 'RECORD_COUNT_MISMATCH', severity: 'error', kind: 'log', meaning: 'v2 recordsCount is negative or larger than lastOffsetDelta + 1' },
   { code: 'LAST_OFFSET_DELTA_MISMATCH', severity: 'error', kind: 'log', meaning: 'lastOffsetDelta is negative or below the offset delta of the batch\'s last record' },

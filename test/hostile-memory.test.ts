@@ -1,0 +1,221 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decompress, lz4Compress, snappyCompress, zstdCompress, DEFAULT_MAX_DECOMPRESSED_BYTES } from '../src/format/codecs.js';
+import { setV2Crc } from '../src/format/encode.js';
+import { CorruptDataError } from '../src/format/errors.js';
+import { ROOT, kseg, tmpDir } from './helpers.js';
+
+/**
+ * Issue 12, item 2: decompression bombs. Kafka itself puts no bound on a batch's decompressed
+ * size (DefaultRecordBatch streams records); kseg holds a batch's records in memory, so each
+ * codec stops at --max-decompressed-bytes with DECOMPRESSED_TOO_LARGE naming the batch.
+ */
+
+const MiB = 1024 * 1024;
+/** Every bomb expands to this much: four times the default limit, cheap to build. */
+const BOMB = 4 * DEFAULT_MAX_DECOMPRESSED_BYTES;
+
+/** A v2 batch (one record claimed) around an already compressed payload; codec ids as Kafka's. */
+function batchAround(payload: Buffer, codecId: number): Buffer {
+  const buf = Buffer.alloc(61 + payload.length);
+  buf.writeBigInt64BE(0n, 0);
+  buf.writeInt32BE(buf.length - 12, 8);
+  buf.writeInt32BE(0, 12);
+  buf[16] = 2;
+  buf.writeInt16BE(codecId, 21);
+  buf.writeInt32BE(0, 23);
+  buf.writeBigInt64BE(1700000000000n, 27);
+  buf.writeBigInt64BE(1700000000000n, 35);
+  buf.writeBigInt64BE(-1n, 43);
+  buf.writeInt16BE(-1, 51);
+  buf.writeInt32BE(-1, 53);
+  buf.writeInt32BE(1, 57);
+  payload.copy(buf, 61);
+  setV2Crc(buf, 0, buf.length);
+  return buf;
+}
+
+/** gzip: concatenated members (gunzip reads them all, as Java's GZIPInputStream does). */
+function gzipBomb(): Buffer {
+  const member = zlib.gzipSync(Buffer.alloc(16 * MiB), { level: 9 });
+  return Buffer.concat(Array.from({ length: BOMB / (16 * MiB) }, () => member));
+}
+
+/** zstd: concatenated frames, each declaring its 16 MiB. */
+async function zstdBomb(): Promise<Buffer> {
+  const frame = await zstdCompress(Buffer.alloc(16 * MiB));
+  return Buffer.concat(Array.from({ length: BOMB / (16 * MiB) }, () => frame));
+}
+
+/**
+ * zstd without a declared size: one frame (window 128 KiB, no content size) of RLE blocks, 4
+ * bytes per 128 KiB of output, so only streaming decompression can find out how large it is.
+ */
+function zstdUndeclaredBomb(bytes: number): Buffer {
+  const blocks = bytes / (128 * 1024);
+  const out = Buffer.alloc(6 + 4 * blocks);
+  out.writeUInt32LE(0xfd2fb528, 0);
+  out[4] = 0x00; // FHD: no content size, not single-segment, no dictionary
+  out[5] = (17 - 10) << 3; // window descriptor: 2^17
+  for (let i = 0; i < blocks; i++) {
+    const last = i === blocks - 1 ? 1 : 0;
+    const header = last | (1 << 1) | ((128 * 1024) << 3); // RLE block of 128 KiB
+    out.writeUIntLE(header, 6 + 4 * i, 3);
+    out[6 + 4 * i + 3] = 0x61;
+  }
+  return out;
+}
+
+/** zstd frame whose header declares 2^40 bytes (single segment, 8-byte content size). */
+function zstdDeclares2p40(): Buffer {
+  const out = Buffer.alloc(4 + 1 + 8 + 4);
+  out.writeUInt32LE(0xfd2fb528, 0);
+  out[4] = 0xe0; // FCS 8 bytes, single segment
+  out.writeBigUInt64LE(2n ** 40n, 5);
+  out.writeUIntLE(1 | (1 << 1) | (1024 << 3), 13, 3); // one RLE block (the rest is missing)
+  out[16] = 0x61;
+  return out;
+}
+
+/** lz4: one compressed 64 KiB block of zeros repeated inside one Kafka LZ4 frame. */
+function lz4Bomb(): Buffer {
+  const one = lz4Compress(Buffer.alloc(64 * 1024), 2);
+  const header = one.subarray(0, 7);
+  const block = one.subarray(7, one.length - 4);
+  return Buffer.concat([header, ...Array.from({ length: BOMB / (64 * 1024) }, () => block), Buffer.alloc(4)]);
+}
+
+/** xerial snappy: one 4 MiB chunk of zeros, repeated (each chunk's preamble declares 4 MiB). */
+function snappyXerialBomb(): Buffer {
+  const framed = snappyCompress(Buffer.alloc(4 * MiB), true);
+  // framed = 16-byte header, then 32 KiB chunks; rebuild with one big chunk instead.
+  const raw = snappyCompress(Buffer.alloc(4 * MiB), false);
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(raw.length);
+  return Buffer.concat([framed.subarray(0, 16), ...Array.from({ length: BOMB / (4 * MiB) }, () => Buffer.concat([len, raw]))]);
+}
+
+/** raw snappy: the uncompressed-length preamble alone says 4 GiB - 1. */
+function snappyRawDeclared(): Buffer {
+  return Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00, 0x61]);
+}
+
+describe('decompression bombs (issue 12 item 2)', () => {
+  let dir: string;
+  const bombs: Record<string, string> = {};
+
+  beforeAll(async () => {
+    dir = tmpDir('kseg-bomb-');
+    const payloads: Record<string, [Buffer, number]> = {
+      gzip: [gzipBomb(), 1],
+      zstd: [await zstdBomb(), 4],
+      'zstd-undeclared': [zstdUndeclaredBomb(BOMB), 4],
+      'zstd-2p40': [zstdDeclares2p40(), 4],
+      lz4: [lz4Bomb(), 3],
+      'snappy-xerial': [snappyXerialBomb(), 2],
+      'snappy-raw': [snappyRawDeclared(), 2],
+    };
+    for (const [name, [payload, id]] of Object.entries(payloads)) {
+      const p = path.join(dir, `bomb-${name}-0`);
+      fs.mkdirSync(p);
+      fs.writeFileSync(path.join(p, '00000000000000000000.log'), batchAround(payload, id));
+      bombs[name] = p;
+    }
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it.each(['gzip', 'zstd', 'zstd-undeclared', 'lz4', 'snappy-xerial'])('%s: in process, decompress stops at the limit with DECOMPRESSED_TOO_LARGE', (name) => {
+    const log = fs.readFileSync(path.join(bombs[name]!, '00000000000000000000.log'));
+    const id = log.readInt16BE(21) & 7;
+    let err: unknown;
+    try {
+      decompress(id, log.subarray(61), 2, 8 * MiB);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(CorruptDataError);
+    expect((err as CorruptDataError).code).toBe('DECOMPRESSED_TOO_LARGE');
+  });
+
+  it('zstd: a frame declaring 2^40 bytes is DECOMPRESSED_TOO_LARGE, not a range error', () => {
+    expect(() => decompress(4, zstdDeclares2p40(), 2)).toThrow(/declares 1099511627776 decompressed bytes/);
+  });
+
+  it('snappy: a raw block whose preamble declares 4 GiB is refused before allocating', () => {
+    expect(() => decompress(2, snappyRawDeclared(), 2)).toThrow(expect.objectContaining({ code: 'DECOMPRESSED_TOO_LARGE' }));
+  });
+
+  it('a payload just under the limit still decompresses, one byte more does not (every codec)', async () => {
+    const data = Buffer.alloc(1000, 7);
+    for (const [codec, id] of [['gzip', 1], ['snappy', 2], ['snappy-xerial', 2], ['lz4', 3], ['zstd', 4]] as const) {
+      const { compress } = await import('../src/format/codecs.js');
+      const c = await compress(codec, data, 2);
+      expect(decompress(id, c, 2, 1000).equals(data), codec).toBe(true);
+      expect(() => decompress(id, c, 2, 999), codec).toThrow(expect.objectContaining({ code: 'DECOMPRESSED_TOO_LARGE' }));
+    }
+  });
+
+  /** Peak RSS of one CLI run (getrusage of the child, via bench/lib/rss-preload.mjs). */
+  function measured(args: string[]): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; rssMiB: number } {
+    const rssFile = path.join(dir, `rss-${Math.random().toString(36).slice(2)}`);
+    const r = spawnSync(process.execPath, ['--import', path.join(ROOT, 'bench', 'lib', 'rss-preload.mjs'), path.join(ROOT, 'bin', 'kseg.js'), ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', KSEG_BENCH_RSS_FILE: rssFile },
+      maxBuffer: 64 * MiB,
+    });
+    const kib = fs.existsSync(rssFile) ? Number(fs.readFileSync(rssFile, 'utf8').split(' ')[0]) : Infinity;
+    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, rssMiB: kib / 1024 };
+  }
+
+  it.each(['gzip', 'zstd', 'zstd-undeclared', 'zstd-2p40', 'lz4', 'snappy-xerial', 'snappy-raw'])(
+    '%s: verify reports DECOMPRESSED_TOO_LARGE at the batch and peak RSS stays under 300 MB',
+    (name) => {
+      const r = measured(['verify', bombs[name]!, '--json']);
+      expect(r.signal).toBeNull();
+      expect(r.status, r.stderr).toBe(1);
+      const report = JSON.parse(r.stdout);
+      const issues = JSON.stringify(report);
+      expect(issues).toContain('DECOMPRESSED_TOO_LARGE');
+      expect(issues).toContain('00000000000000000000.log');
+      expect(r.rssMiB).toBeLessThan(300);
+    },
+    60_000,
+  );
+
+  it.each([
+    ['dump', ['dump']],
+    ['recover --dry-run', ['recover', '--dry-run']],
+    ['rebuild-index --check', ['rebuild-index', '--check']],
+  ])('gzip + zstd + lz4 bombs: %s ends with a clear error or finding and peak RSS under 300 MB', (_n, cmd) => {
+    for (const name of ['gzip', 'zstd', 'lz4']) {
+      const r = measured([...cmd, bombs[name]!]);
+      expect(r.signal, name).toBeNull();
+      expect(r.status, `${name}: ${r.stderr}`).not.toBe(70);
+      expect(r.rssMiB, name).toBeLessThan(300);
+    }
+  }, 120_000);
+
+  it('dump names the code, file and position on stderr', () => {
+    const r = kseg(['dump', bombs['zstd-2p40']!, '--json']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('DECOMPRESSED_TOO_LARGE');
+    expect(r.stderr).toMatch(/00000000000000000000\.log.*"position":0/);
+  });
+
+  it('--max-decompressed-bytes lowers the limit for an ordinary batch, and rejects nonsense', async () => {
+    const p = path.join(dir, 'small-0');
+    fs.mkdirSync(p);
+    const { encodeV2Batch } = await import('../src/format/encode.js');
+    const b = await encodeV2Batch({ baseOffset: 0, compression: 'zstd', records: [{ timestamp: 1, key: 'k', value: 'x'.repeat(5000) }] });
+    fs.writeFileSync(path.join(p, '00000000000000000000.log'), b);
+    expect(kseg(['verify', p]).status).toBe(0);
+    const low = kseg(['verify', p, '--json', '--max-decompressed-bytes', '4k']);
+    expect(low.status).toBe(1);
+    expect(low.stdout).toContain('DECOMPRESSED_TOO_LARGE');
+    expect(kseg(['verify', p, '--max-decompressed-bytes', '1m']).status).toBe(0);
+    expect(kseg(['verify', p, '--max-decompressed-bytes', '0']).status).toBe(2);
+  });
+});

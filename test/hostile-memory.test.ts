@@ -289,3 +289,75 @@ describe('20,000 segments: memory maps stay bounded (issue 12 item 3)', () => {
     expect(JSON.parse(r.stdout).most).toBeLessThanOrEqual(4096);
   }, 120_000);
 });
+
+/**
+ * Issue 12, item 4: an .index or .timeindex over 2 GiB (a preallocation gone wrong; sparse here,
+ * so it costs no disk). AbstractIndex maps the whole file and FileChannel.map takes at most
+ * 2^31-1 bytes, so the broker cannot load such a log. kseg reported a 32-bit range error from
+ * every command; now verify reports it, recover and rebuild-index rewrite it, lookup scans.
+ */
+describe('index files over 2 GiB (issue 12 item 4)', () => {
+  let dir: string;
+  let part: string;
+  const INDEX = '00000000000000000000.index';
+  const TIMEINDEX = '00000000000000000000.timeindex';
+
+  beforeAll(() => {
+    dir = tmpDir('kseg-bigindex-');
+    part = path.join(dir, 'big-0');
+    const g = kseg(['generate', '--no-fsync', '--records', '3000', '--segment-bytes', '100k', part]);
+    expect(g.status, g.stderr).toBe(0);
+    fs.truncateSync(path.join(part, INDEX), 3 * 1024 ** 3);
+    fs.truncateSync(path.join(part, TIMEINDEX), 2 ** 31 + 12 * 1024);
+  }, 60_000);
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('verify: INDEX_TOO_LARGE and TIMEINDEX_TOO_LARGE (AbstractIndex cannot map them), exit 1', () => {
+    const r = kseg(['verify', part, '--json']);
+    expect(r.status, r.stderr).toBe(1);
+    const codes = JSON.parse(r.stdout).issues.map((i: { code: string; file: string }) => `${i.code} ${i.file}`);
+    expect(codes).toContain(`INDEX_TOO_LARGE ${INDEX}`);
+    expect(codes).toContain(`TIMEINDEX_TOO_LARGE ${TIMEINDEX}`);
+  });
+
+  it('rebuild-index --check: both differ, with their size on disk', () => {
+    const r = kseg(['rebuild-index', '--check', part, '--json']);
+    expect(r.status, r.stderr).toBe(1);
+    const files = JSON.parse(r.stdout).files as { file: string; status: string; bytesOnDiskTooLarge?: number }[];
+    expect(files.find((f) => f.file === INDEX)).toMatchObject({ status: 'differs', bytesOnDiskTooLarge: 3 * 1024 ** 3 });
+    expect(files.find((f) => f.file === TIMEINDEX)).toMatchObject({ status: 'differs', bytesOnDiskTooLarge: 2 ** 31 + 12 * 1024 });
+  });
+
+  it('lookup by offset and by timestamp scans the log instead, and says why', () => {
+    const o = kseg(['lookup', part, '--offset', '5', '--json', '--explain']);
+    expect(o.status, o.stderr).toBe(0);
+    expect(JSON.parse(o.stdout).record.offset).toBe(5);
+    expect(o.stdout).toContain('more than the 2147483647 an index can be');
+    const t = kseg(['lookup', part, '--timestamp', '1700000000500', '--json']);
+    expect(t.status, t.stderr).toBe(0);
+  });
+
+  it('dump --index and info name the file instead of a range error', () => {
+    const d = kseg(['dump', '--index', part]);
+    expect(d.status).toBe(3);
+    expect(d.stderr).toContain(INDEX);
+    expect(d.stderr).not.toMatch(/out of range/);
+    expect(kseg(['info', part]).status).toBe(0);
+  });
+
+  it('recover rewrites both from the log; the partition then verifies clean', () => {
+    const copy = path.join(dir, 'copy-0');
+    fs.mkdirSync(copy);
+    for (const f of fs.readdirSync(part)) {
+      const src = path.join(part, f);
+      if (f === INDEX || f === TIMEINDEX) fs.writeFileSync(path.join(copy, f), ''), fs.truncateSync(path.join(copy, f), fs.statSync(src).size);
+      else fs.copyFileSync(src, path.join(copy, f));
+    }
+    const r = kseg(['recover', copy]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.statSync(path.join(copy, INDEX)).size).toBeLessThan(1024 * 1024);
+    expect(fs.statSync(path.join(copy, TIMEINDEX)).size).toBeLessThan(1024 * 1024);
+    const v = kseg(['verify', copy]);
+    expect(v.status, v.stdout).toBe(0);
+  });
+});

@@ -5,7 +5,7 @@ import { ioError, NotFoundError, UsageError } from '../format/errors.js';
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
-import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
+import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { listSegments, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
 
 /**
@@ -86,9 +86,25 @@ interface IndexView {
   count: number;
 }
 
+/**
+ * An index over 2^31-1 bytes (a preallocation gone wrong) cannot be mapped, by Kafka
+ * (AbstractIndex) or by kseg: the lookup goes on without it, scanning the log, and says so.
+ */
+function oversized(dir: string, name: string, steps?: string[]): boolean {
+  let size: number;
+  try {
+    size = fs.statSync(path.join(dir, name)).size;
+  } catch {
+    return false; // reading it reports the problem
+  }
+  if (size <= MAX_WHOLE_FILE) return false;
+  steps?.push(`${name} is ${size} bytes, more than the ${MAX_WHOLE_FILE} an index can be (Kafka cannot load it; kseg recover rebuilds it): not used, scanning the log instead`);
+  return true;
+}
+
 /** Read an index and keep its usable prefix: increasing offsets, positions inside the log. */
-function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
-  if (!seg.index) return null;
+function loadOffsetIndex(dir: string, seg: Segment, steps?: string[]): IndexView | null {
+  if (!seg.index || oversized(dir, seg.index, steps)) return null;
   const buf = readWholeFile(path.join(dir, seg.index), { pattern: 'random', mapMinBytes: MAP_INDEX_FROM });
   const n = slotCount(buf.length, OFFSET_INDEX_ENTRY_SIZE);
   const size = logSize(dir, seg);
@@ -103,8 +119,8 @@ function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
   return { buf, count };
 }
 
-function loadTimeIndex(dir: string, seg: Segment): IndexView | null {
-  if (!seg.timeindex) return null;
+function loadTimeIndex(dir: string, seg: Segment, steps?: string[]): IndexView | null {
+  if (!seg.timeindex || oversized(dir, seg.timeindex, steps)) return null;
   const buf = readWholeFile(path.join(dir, seg.timeindex), { pattern: 'random', mapMinBytes: MAP_INDEX_FROM });
   const n = slotCount(buf.length, TIME_INDEX_ENTRY_SIZE);
   let count = 0;
@@ -217,7 +233,7 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
     const seg = part.withIndexes(segs[i]!);
     let start = 0;
     let indexEntry: { offset: number; position: number } | null = null;
-    const idx = loadOffsetIndex(dir, seg);
+    const idx = loadOffsetIndex(dir, seg, steps);
     if (idx && idx.count > 0 && target > seg.baseOffset) {
       const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, target);
       if (slot >= 0) {
@@ -265,7 +281,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
   const logStart = part.segments[0]!.baseOffset;
   for (const s of part.segments) {
     const seg = part.withIndexes(s);
-    const tidx = loadTimeIndex(dir, seg);
+    const tidx = loadTimeIndex(dir, seg, steps);
     let largest = -1;
     if (tidx && tidx.count > 0) largest = readInt64(tidx.buf, (tidx.count - 1) * 12);
     else {
@@ -299,7 +315,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     }
     let start = 0;
     let indexEntry: { offset: number; position: number } | null = null;
-    const idx = loadOffsetIndex(dir, seg);
+    const idx = loadOffsetIndex(dir, seg, steps);
     if (idx && idx.count > 0) {
       const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, startOffset);
       if (slot >= 0) {

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { IoError, ioError } from '../format/errors.js';
+import { CorruptDataError, IoError, ioError } from '../format/errors.js';
 import { optionalNative } from '../format/native.js';
 
 /**
@@ -272,9 +272,16 @@ class MappedSource implements ByteSource {
   }
 }
 
+/** Kafka maps index files whole with a 32-bit size (AbstractIndex); nothing read whole may be larger. */
+export const MAX_WHOLE_FILE = 2 ** 31 - 1;
+
 /** Read a whole (small) file: index, checkpoint, snapshot files. */
 export function readWholeFile(path: string, opts: OpenOptions = {}): Buffer {
   const src = openSource(path, { ...opts, pattern: opts.pattern ?? 'sequential' });
+  if (src.size > MAX_WHOLE_FILE) {
+    src.close();
+    throw new CorruptDataError('FILE_TOO_LARGE', `file is ${src.size} bytes, more than the ${MAX_WHOLE_FILE} an index, checkpoint or snapshot can be (Kafka maps and reads them with 32-bit sizes)`, { file: path });
+  }
   try {
     return src.size === 0 ? Buffer.alloc(0) : src.read(0, src.size);
   } finally {

@@ -45,7 +45,7 @@ export function maxDecompressedBytes(): number {
 }
 
 function tooLarge(codec: string, what: string, limit: number): CorruptDataError {
-  return new CorruptDataError('DECOMPRESSED_TOO_LARGE', `${codec}: ${what}, above the limit of ${limit} bytes per batch (--max-decompressed-bytes)`);
+  return new CorruptDataError('DECOMPRESSED_TOO_LARGE', `${codec}: ${what} the limit of ${limit} bytes per batch (--max-decompressed-bytes)`);
 }
 
 /** Unsigned varint (snappy's uncompressed-length preamble); null when malformed. */
@@ -82,7 +82,7 @@ export function isXerial(data: Uint8Array): boolean {
 function snappyRaw(data: Uint8Array, limit = Infinity): Buffer {
   // The block starts with its uncompressed length: refuse before the library allocates it.
   const declared = uvarint32(data, 0);
-  if (declared !== null && declared > limit) throw tooLarge('snappy', `block declares ${declared} decompressed bytes`, limit);
+  if (declared !== null && declared > limit) throw tooLarge('snappy', `the block declares ${declared} decompressed bytes, above`, limit);
   try {
     // copyOutputData: the result lives in memory V8 accounts for, so the collector runs as it
     // fills. An external napi buffer is invisible to V8: verify of 1 GiB of snappy batches then
@@ -105,7 +105,7 @@ export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes(
     pos += 4;
     if (len > data.length - pos) throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy (xerial): block of ${len} bytes at payload byte ${pos - 4} runs past the payload end`);
     const declared = uvarint32(data, pos);
-    if (declared !== null && total + declared > limit) throw tooLarge('snappy (xerial)', `blocks up to payload byte ${pos - 4} declare ${total + declared} decompressed bytes`, limit);
+    if (declared !== null && total + declared > limit) throw tooLarge('snappy (xerial)', `blocks up to payload byte ${pos - 4} declare ${total + declared} decompressed bytes, above`, limit);
     const part = snappyRaw(data.subarray(pos, pos + len));
     total += part.length;
     parts.push(part);
@@ -202,7 +202,7 @@ export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecomp
     }
     if (stored) {
       total += size;
-      if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than that`, limit);
+      if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than`, limit);
       parts.push(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
     } else {
       // lz4-napi takes a block prefixed with its (maximum) decompressed size, little-endian.
@@ -217,7 +217,7 @@ export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecomp
       }
       // Each block is at most 4 MiB, so counting block by block bounds memory by the limit.
       total += out.length;
-      if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than that`, limit);
+      if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than`, limit);
       parts.push(out);
     }
   }
@@ -306,7 +306,7 @@ function zstdStream(b: ZstdBinding, data: Uint8Array, limit: number): Buffer {
     const chunk = Buffer.allocUnsafe(room);
     const [hint, produced, consumed] = dctx.decompressStream(chunk, rest);
     total += produced;
-    if (total > limit) throw tooLarge('zstd', 'the frames decompress to more than that', limit);
+    if (total > limit) throw tooLarge('zstd', 'the payload decompresses to more than', limit);
     if (produced > 0) parts.push(chunk.subarray(0, produced));
     rest = rest.subarray(consumed);
     pending = hint;
@@ -320,7 +320,7 @@ export function zstdDecompress(data: Uint8Array, limit = maxDecompressedBytes())
     const b = zstdBinding();
     if (b) {
       const declared = zstdDeclaredSize(b, data, limit);
-      if (declared !== null && declared > limit) throw tooLarge('zstd', `the frame header declares ${declared} decompressed bytes`, limit);
+      if (declared !== null && declared > limit) throw tooLarge('zstd', `the frame headers declare ${declared} decompressed bytes, above`, limit);
       if (declared === null) return zstdStream(b, data, limit);
       const out = Buffer.allocUnsafe(declared);
       const n = (sharedDCtx ??= new b.DCtx()).decompress(out, data);
@@ -332,7 +332,7 @@ export function zstdDecompress(data: Uint8Array, limit = maxDecompressedBytes())
     let total = 0;
     const d = new f.Decompress((chunk) => {
       total += chunk.length;
-      if (total > limit) throw tooLarge('zstd', 'the frames decompress to more than that', limit);
+      if (total > limit) throw tooLarge('zstd', 'the payload decompresses to more than', limit);
       parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     });
     d.push(data, true);
@@ -362,7 +362,7 @@ export function decompress(codecId: number, data: Uint8Array, magic: number, lim
         // zlib stops (and drops what it made) once the output passes maxOutputLength.
         return zlib().gunzipSync(data, { maxOutputLength: Math.min(limit, bufferConstants.MAX_LENGTH) });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('gzip', 'the stream decompresses to more than that', limit);
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('gzip', 'the payload decompresses to more than', limit);
         throw new CorruptDataError('DECOMPRESSION_ERROR', `gzip: ${(e as Error).message}`);
       }
     case 2:

@@ -270,14 +270,14 @@ describe('20,000 segments: memory maps stay bounded (issue 12 item 3)', () => {
     expect(r.status, r.stderr.slice(0, 400)).toBe(status);
   }, 120_000);
 
-  it('a library loop of 2,000 info + dump calls on 50 segments keeps running (spawned: a crash would be SIGABRT)', () => {
+  it('a library loop of 1,000 info + dump calls on 50 segments keeps running (before: SIGABRT after ~350; spawned)', () => {
     const small = path.join(dir, 'small-0');
     fs.mkdirSync(small);
     for (const f of fs.readdirSync(part).sort().slice(0, 200)) fs.copyFileSync(path.join(part, f), path.join(small, f));
     const script = `
       const k = await import(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))});
       let most = 0;
-      for (let i = 0; i < 2000; i++) {
+      for (let i = 0; i < 1000; i++) {
         k.info([${JSON.stringify(small)}]);
         for (const ev of k.dump([${JSON.stringify(small)}], {})) void ev;
         most = Math.max(most, k.liveMapCount());

@@ -46,6 +46,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     .option('--no-color', 'disable colours (also NO_COLOR=1)')
     .option('--max-decompressed-bytes <n>', 'stop a compressed batch that expands past this (default 128m; DECOMPRESSED_TOO_LARGE)', maxDecompressedArg)
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // Help goes out without creating process.stdout unless fd 1 may be a terminal (stdout.ts):

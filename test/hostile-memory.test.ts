@@ -301,6 +301,7 @@ describe('index files over 2 GiB (issue 12 item 4)', () => {
   let part: string;
   const INDEX = '00000000000000000000.index';
   const TIMEINDEX = '00000000000000000000.timeindex';
+  const TXNINDEX = '00000000000000000000.txnindex';
 
   beforeAll(() => {
     dir = tmpDir('kseg-bigindex-');
@@ -309,15 +310,18 @@ describe('index files over 2 GiB (issue 12 item 4)', () => {
     expect(g.status, g.stderr).toBe(0);
     fs.truncateSync(path.join(part, INDEX), 3 * 1024 ** 3);
     fs.truncateSync(path.join(part, TIMEINDEX), 2 ** 31 + 12 * 1024);
+    fs.writeFileSync(path.join(part, TXNINDEX), '');
+    fs.truncateSync(path.join(part, TXNINDEX), 2 ** 31 + 34 * 10);
   }, 60_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('verify: INDEX_TOO_LARGE and TIMEINDEX_TOO_LARGE (AbstractIndex cannot map them), exit 1', () => {
+  it('verify: INDEX_TOO_LARGE and TIMEINDEX_TOO_LARGE (AbstractIndex cannot map them), TXNINDEX_TOO_LARGE, exit 1', () => {
     const r = kseg(['verify', part, '--json']);
     expect(r.status, r.stderr).toBe(1);
     const codes = JSON.parse(r.stdout).issues.map((i: { code: string; file: string }) => `${i.code} ${i.file}`);
     expect(codes).toContain(`INDEX_TOO_LARGE ${INDEX}`);
     expect(codes).toContain(`TIMEINDEX_TOO_LARGE ${TIMEINDEX}`);
+    expect(codes).toContain(`TXNINDEX_TOO_LARGE ${TXNINDEX}`);
   });
 
   it('rebuild-index --check: both differ, with their size on disk', () => {
@@ -345,18 +349,19 @@ describe('index files over 2 GiB (issue 12 item 4)', () => {
     expect(kseg(['info', part]).status).toBe(0);
   });
 
-  it('recover rewrites both from the log; the partition then verifies clean', () => {
+  it('recover rewrites all three from the log; the partition then verifies clean', () => {
     const copy = path.join(dir, 'copy-0');
     fs.mkdirSync(copy);
     for (const f of fs.readdirSync(part)) {
       const src = path.join(part, f);
-      if (f === INDEX || f === TIMEINDEX) fs.writeFileSync(path.join(copy, f), ''), fs.truncateSync(path.join(copy, f), fs.statSync(src).size);
+      if (f === INDEX || f === TIMEINDEX || f === TXNINDEX) fs.writeFileSync(path.join(copy, f), ''), fs.truncateSync(path.join(copy, f), fs.statSync(src).size);
       else fs.copyFileSync(src, path.join(copy, f));
     }
     const r = kseg(['recover', copy]);
     expect(r.status, r.stderr).toBe(0);
     expect(fs.statSync(path.join(copy, INDEX)).size).toBeLessThan(1024 * 1024);
     expect(fs.statSync(path.join(copy, TIMEINDEX)).size).toBeLessThan(1024 * 1024);
+    expect(fs.statSync(path.join(copy, TXNINDEX)).size).toBe(0);
     const v = kseg(['verify', copy]);
     expect(v.status, v.stdout).toBe(0);
   });

@@ -174,7 +174,7 @@ export function compareSegment(s: SegmentScan): IndexFileComparison[] {
   return [
     compareIndexFile('index', s.segment.index ?? `${name}.index`, s.disk.index, r.index, base, s.zeroTailSlots.index, s.tooLarge?.index),
     compareIndexFile('timeindex', s.segment.timeindex ?? `${name}.timeindex`, s.disk.timeindex, r.timeindex, base, s.zeroTailSlots.timeindex, s.tooLarge?.timeindex),
-    compareIndexFile('txnindex', s.segment.txnindex ?? `${name}.txnindex`, s.disk.txnindex, r.txnindex, base),
+    compareIndexFile('txnindex', s.segment.txnindex ?? `${name}.txnindex`, s.disk.txnindex, r.txnindex, base, 0, s.tooLarge?.txnindex),
   ];
 }
 

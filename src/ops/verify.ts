@@ -102,6 +102,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'TIMEINDEX_ZERO_TAIL', severity: 'error', kind: 'timeindex', meaning: 'all-zero entries at the end of an inactive segment\'s .timeindex: Kafka reads the segment\'s largest timestamp as 0, so time retention deletes it early' },
   // .txnindex
   { code: 'TXNINDEX_SIZE_NOT_MULTIPLE', severity: 'warning', kind: 'txnindex', meaning: '.txnindex length is not a multiple of 34 (the partial entry is ignored)' },
+  { code: 'TXNINDEX_TOO_LARGE', severity: 'error', kind: 'txnindex', meaning: '.txnindex larger than 2147483647 bytes (over 63 million aborted transactions: a broken file); kseg cannot hold it, recover rebuilds it' },
   { code: 'TXNINDEX_BAD_VERSION', severity: 'error', kind: 'txnindex', meaning: 'entry version is not 0' },
   { code: 'TXNINDEX_NOT_INCREASING', severity: 'error', kind: 'txnindex', meaning: 'entry lastOffset not above the previous entry\'s' },
   { code: 'TXNINDEX_FIRST_AFTER_LAST', severity: 'error', kind: 'txnindex', meaning: 'entry firstOffset above its lastOffset' },
@@ -312,7 +313,7 @@ export interface SegmentScan {
   /** The bytes of the side files as read (for rebuild --check and backups). */
   disk: { index?: Buffer; timeindex?: Buffer; txnindex?: Buffer };
   /** Sizes of side files too large to read (over 2^31-1 bytes): not in `disk`, reported, rebuilt. */
-  tooLarge?: { index?: number; timeindex?: number };
+  tooLarge?: { index?: number; timeindex?: number; txnindex?: number };
   /** Preallocated zero-tail slots found on the active segment's indexes (normal, not an issue). */
   zeroTailSlots: { index: number; timeindex: number };
   rebuilt?: RebuiltIndexes;
@@ -474,11 +475,14 @@ function readSide(view: PartitionView, name: string | undefined): Buffer | undef
  * .index or .timeindex (a preallocation gone wrong) stops the broker loading the log. It is
  * reported and left unread (its entries are unknown); recover and rebuild-index replace it.
  */
-function oversizedSide(view: PartitionView, name: string | undefined, code: 'INDEX_TOO_LARGE' | 'TIMEINDEX_TOO_LARGE', rep: Reporter): number | undefined {
+function oversizedSide(view: PartitionView, name: string | undefined, code: 'INDEX_TOO_LARGE' | 'TIMEINDEX_TOO_LARGE' | 'TXNINDEX_TOO_LARGE', rep: Reporter): number | undefined {
   if (!name) return undefined;
   const size = fileSize(view.pathOf(name));
   if (size <= MAX_WHOLE_FILE) return undefined;
-  rep.add(code, name, null, null, `file is ${size} bytes, more than the ${MAX_WHOLE_FILE} Kafka can map (it fails to load the log); kseg recover or rebuild-index rewrites it`);
+  // TransactionIndex reads through a channel (no map), but 2 GiB of 34-byte entries is no real
+  // index, and kseg holds side files in memory: reported and rebuilt like the mapped ones.
+  const why = code === 'TXNINDEX_TOO_LARGE' ? 'more than kseg reads whole' : 'more than Kafka can map (it fails to load the log)';
+  rep.add(code, name, null, null, `file is ${size} bytes, over ${MAX_WHOLE_FILE}: ${why}; kseg recover or rebuild-index rewrites it`);
   return size;
 }
 
@@ -494,11 +498,15 @@ function scanSegment(
   opts: ScanOptions,
 ): SegmentScan {
   const ctx: SegmentContext = { view, seg, rep, mode };
-  const tooLarge = { index: oversizedSide(view, seg.index, 'INDEX_TOO_LARGE', rep), timeindex: oversizedSide(view, seg.timeindex, 'TIMEINDEX_TOO_LARGE', rep) };
+  const tooLarge = {
+    index: oversizedSide(view, seg.index, 'INDEX_TOO_LARGE', rep),
+    timeindex: oversizedSide(view, seg.timeindex, 'TIMEINDEX_TOO_LARGE', rep),
+    txnindex: oversizedSide(view, seg.txnindex, 'TXNINDEX_TOO_LARGE', rep),
+  };
   const disk = {
     index: tooLarge.index === undefined ? readSide(view, seg.index) : undefined,
     timeindex: tooLarge.timeindex === undefined ? readSide(view, seg.timeindex) : undefined,
-    txnindex: readSide(view, seg.txnindex),
+    txnindex: tooLarge.txnindex === undefined ? readSide(view, seg.txnindex) : undefined,
   };
   const idx = disk.index ? new OffsetIndexCheck(disk.index, seg, active, rep) : null;
   const tidx = disk.timeindex ? new TimeIndexCheck(disk.timeindex, seg, active, rep) : null;
@@ -546,7 +554,7 @@ function scanSegment(
           const done = tracker.onBatch(b, marker);
           if (done) {
             if (txn) txn.onCompleted(done);
-            else if (done.aborted) txnMissingFile(ctx, done, b);
+            else if (done.aborted && tooLarge.txnindex === undefined) txnMissingFile(ctx, done, b);
             if (done.aborted && out.cut === null && kafkaValid) rebuiltTxns.push(done);
           }
         }

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import { KsegError } from '../format/errors.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { KsegError, UsageError } from '../format/errors.js';
 import { SimulatedCrash } from '../storage/atomic.js';
 import { onStorageNote } from '../storage/notes.js';
+import { bytesArg } from './options.js';
 import { toJson } from './output.js';
 import { stdoutMayBeTty, writeStdout } from './stdout.js';
 
@@ -52,7 +54,9 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     .description('Read, verify, repair and generate Apache Kafka partition directories on disk.')
     .version(VERSION, '-V, --version')
     .option('--no-color', 'disable colours (also NO_COLOR=1)')
+    .option('--max-decompressed-bytes <n>', 'stop a compressed batch that expands past this (default 128m; DECOMPRESSED_TOO_LARGE)', maxDecompressedArg)
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   // Help goes out without creating process.stdout unless fd 1 may be a terminal (stdout.ts):
@@ -67,6 +71,10 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup, offsets or groups found nothing / grep matched nothing / diff found differences, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
   // chalk loads here only when stdout could show colours (theme.ts).
   program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
+  program.hook('preAction', async (cmd) => {
+    const limit = cmd.optsWithGlobals().maxDecompressedBytes as number | undefined;
+    if (limit !== undefined) (await import('../format/codecs.js')).setMaxDecompressedBytes(limit);
+  });
 
   if ((argv.includes('--version') || argv.includes('-V')) && argv.includes('--verbose')) {
     writeStdout(await versionDetails());
@@ -85,6 +93,13 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   } catch (e) {
     process.exitCode = exitFor(e, wantsJson);
   }
+}
+
+/** --max-decompressed-bytes: a byte size (4096, 64k, 512m, 2g) from 1 byte to Node's largest Buffer. */
+function maxDecompressedArg(v: string): number {
+  const n = bytesArg('--max-decompressed-bytes')(v);
+  if (n < 1 || n > bufferConstants.MAX_LENGTH) throw new UsageError(`--max-decompressed-bytes: must be between 1 and ${bufferConstants.MAX_LENGTH} (got ${v})`);
+  return n;
 }
 
 /** commander's colour rule for output that is not a terminal (its `useColor()`, then no). */

@@ -1,4 +1,5 @@
 import type zlibTypes from 'node:zlib';
+import { constants as bufferConstants } from 'node:buffer';
 import { CorruptDataError } from './errors.js';
 import type { CompressionWriteName } from './compression.js';
 import { optionalNative, requireModule } from './native.js';
@@ -11,6 +12,53 @@ import { optionalNative, requireModule } from './native.js';
 
 let zlibMod: typeof zlibTypes | null = null;
 const zlib = (): typeof zlibTypes => (zlibMod ??= requireModule<typeof zlibTypes>('node:zlib'));
+
+// ---------------------------------------------------------------- output limit
+/**
+ * The most bytes one batch payload may decompress to. Kafka puts no bound on it (its readers
+ * stream record by record), so a small valid batch can expand to gigabytes: a zstd frame of
+ * 135 KB to 13 GB. kseg holds a batch's records in memory, so it stops a payload whose output
+ * passes this limit with DECOMPRESSED_TOO_LARGE instead of growing until the OOM killer fires.
+ * The record count cannot bound the size usefully (one v2 record may be 2 GiB), and Kafka's
+ * size limits (message.max.bytes, 1 MiB by default) apply to the compressed batch; 128 MiB is
+ * over a hundred times the default batch limit and keeps a run on a broker host far from the
+ * OOM killer. `--max-decompressed-bytes` (KSEG_MAX_DECOMPRESSED_BYTES, setMaxDecompressedBytes)
+ * changes it.
+ */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
+let maxOut: number | undefined;
+
+/** Set the per-batch limit for this process and the workers it starts (undefined: the default). */
+export function setMaxDecompressedBytes(n: number | undefined): void {
+  if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) throw new RangeError(`max decompressed bytes must be a positive integer, not ${n}`);
+  maxOut = n;
+  if (n === undefined) delete process.env.KSEG_MAX_DECOMPRESSED_BYTES;
+  else process.env.KSEG_MAX_DECOMPRESSED_BYTES = String(n);
+}
+
+export function maxDecompressedBytes(): number {
+  if (maxOut === undefined) {
+    const v = Number(process.env.KSEG_MAX_DECOMPRESSED_BYTES);
+    maxOut = Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_MAX_DECOMPRESSED_BYTES;
+  }
+  return maxOut;
+}
+
+function tooLarge(codec: string, what: string, limit: number): CorruptDataError {
+  return new CorruptDataError('DECOMPRESSED_TOO_LARGE', `${codec}: ${what} the limit of ${limit} bytes per batch (--max-decompressed-bytes)`);
+}
+
+/** Unsigned varint (snappy's uncompressed-length preamble); null when malformed. */
+function uvarint32(data: Uint8Array, pos: number): number | null {
+  let v = 0;
+  for (let i = 0; i < 5; i++) {
+    const b = data[pos + i];
+    if (b === undefined) return null;
+    v += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) return v;
+  }
+  return null;
+}
 
 // ---------------------------------------------------------------- snappy
 interface SnappyModule {
@@ -31,7 +79,10 @@ export function isXerial(data: Uint8Array): boolean {
   return true;
 }
 
-function snappyRaw(data: Uint8Array): Buffer {
+function snappyRaw(data: Uint8Array, limit = Infinity): Buffer {
+  // The block starts with its uncompressed length: refuse before the library allocates it.
+  const declared = uvarint32(data, 0);
+  if (declared !== null && declared > limit) throw tooLarge('snappy', `the block declares ${declared} decompressed bytes, above`, limit);
   try {
     // copyOutputData: the result lives in memory V8 accounts for, so the collector runs as it
     // fills. An external napi buffer is invisible to V8: verify of 1 GiB of snappy batches then
@@ -42,17 +93,22 @@ function snappyRaw(data: Uint8Array): Buffer {
   }
 }
 
-export function snappyDecompress(data: Uint8Array): Buffer {
+export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes()): Buffer {
   if (data.length === 0) throw new CorruptDataError('DECOMPRESSION_ERROR', 'snappy: empty compressed payload');
-  if (!isXerial(data)) return snappyRaw(data);
+  if (!isXerial(data)) return snappyRaw(data, limit);
   const parts: Buffer[] = [];
   let pos = XERIAL_HEADER;
+  let total = 0;
   while (pos < data.length) {
     if (pos + 4 > data.length) throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy (xerial): truncated block length at payload byte ${pos}`);
     const len = ((data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!) >>> 0;
     pos += 4;
     if (len > data.length - pos) throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy (xerial): block of ${len} bytes at payload byte ${pos - 4} runs past the payload end`);
-    parts.push(snappyRaw(data.subarray(pos, pos + len)));
+    const declared = uvarint32(data, pos);
+    if (declared !== null && total + declared > limit) throw tooLarge('snappy (xerial)', `blocks up to payload byte ${pos - 4} declare ${total + declared} decompressed bytes, above`, limit);
+    const part = snappyRaw(data.subarray(pos, pos + len));
+    total += part.length;
+    parts.push(part);
     pos += len;
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -97,7 +153,7 @@ function lz4Error(msg: string): CorruptDataError {
  * not checked (old Kafka computed it over the magic bytes too); for magic >= 1 it must match.
  * Block checksums are verified when present; the content checksum is skipped, as Kafka does.
  */
-export function lz4Decompress(data: Uint8Array, magic: number): Buffer {
+export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecompressedBytes()): Buffer {
   const n = data.length;
   if (n < 7) throw lz4Error('Stream ended prematurely (frame header)');
   const magicLE = (data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0;
@@ -126,6 +182,7 @@ export function lz4Decompress(data: Uint8Array, magic: number): Buffer {
   pos++;
   const parts: Buffer[] = [];
   let prefix: Buffer | null = null;
+  let total = 0;
   for (;;) {
     if (pos + 4 > n) throw lz4Error('Stream ended prematurely (block size)');
     const word = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
@@ -144,17 +201,24 @@ export function lz4Decompress(data: Uint8Array, magic: number): Buffer {
       if ((xxh().xxh32(block, 0) >>> 0) !== stored32) throw lz4Error('Block checksum mismatch');
     }
     if (stored) {
+      total += size;
+      if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than`, limit);
       parts.push(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
     } else {
       // lz4-napi takes a block prefixed with its (maximum) decompressed size, little-endian.
       if (prefix === null || prefix.length < size + 4) prefix = Buffer.allocUnsafe(Math.max(size + 4, 4096));
       prefix.writeUInt32LE(maxBlock, 0);
       prefix.set(block, 4);
+      let out: Buffer;
       try {
-        parts.push(lz4().uncompressSync(prefix.subarray(0, size + 4)));
+        out = lz4().uncompressSync(prefix.subarray(0, size + 4));
       } catch (e) {
         throw lz4Error(`corrupt block: ${(e as Error).message}`);
       }
+      // Each block is at most 4 MiB, so counting block by block bounds memory by the limit.
+      total += out.length;
+      if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than`, limit);
+      parts.push(out);
     }
   }
   if (contentChecksum) {
@@ -195,13 +259,84 @@ interface ZstdNapi {
 let zstdNative: ZstdNapi | null | undefined;
 const zstdNapi = (): ZstdNapi | null => (zstdNative === undefined ? (zstdNative = optionalNative<ZstdNapi>('zstd-napi')) : zstdNative);
 
-export function zstdDecompress(data: Uint8Array): Buffer {
+interface ZstdDCtx {
+  decompress(dst: Uint8Array, src: Uint8Array): number;
+  decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number];
+}
+interface ZstdBinding {
+  DCtx: new () => ZstdDCtx;
+  getFrameContentSize(frame: Uint8Array): number | null;
+  findFrameCompressedSize(frame: Uint8Array): number;
+}
+let zstdBindingMod: ZstdBinding | null | undefined;
+const zstdBinding = (): ZstdBinding | null =>
+  zstdBindingMod === undefined ? (zstdBindingMod = zstdNapi() ? optionalNative<ZstdBinding>('zstd-napi/binding') : null) : zstdBindingMod;
+let sharedDCtx: ZstdDCtx | null = null;
+
+/**
+ * The decompressed size the frames declare, when every frame declares one (null otherwise).
+ * Counting stops at `limit + 1`, so a frame claiming 2^40 bytes is refused without allocating.
+ */
+function zstdDeclaredSize(b: ZstdBinding, data: Uint8Array, limit: number): number | null {
+  let total = 0;
+  let frame = data;
   try {
-    const z = zstdNapi();
-    if (z) return z.decompress(data);
-    const f = requireModule<{ decompress(d: Uint8Array): Uint8Array }>('fzstd');
-    const out = f.decompress(data);
-    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    while (frame.length > 0) {
+      const size = b.getFrameContentSize(frame);
+      if (size === null) return null;
+      total += size;
+      if (total > limit) return total;
+      frame = frame.subarray(b.findFrameCompressedSize(frame));
+    }
+  } catch {
+    return null; // not a frame the fast path understands: the streaming decoder reports it
+  }
+  return total;
+}
+
+/** Streaming decompression into chunks no larger than what is left under the limit. */
+function zstdStream(b: ZstdBinding, data: Uint8Array, limit: number): Buffer {
+  const dctx = new b.DCtx();
+  const parts: Buffer[] = [];
+  let total = 0;
+  let rest = data;
+  let pending = 1;
+  while (rest.length > 0 || pending !== 0) {
+    const room = Math.min(Math.max(128 * 1024, rest.length), limit - total + 1);
+    const chunk = Buffer.allocUnsafe(room);
+    const [hint, produced, consumed] = dctx.decompressStream(chunk, rest);
+    total += produced;
+    if (total > limit) throw tooLarge('zstd', 'the payload decompresses to more than', limit);
+    if (produced > 0) parts.push(chunk.subarray(0, produced));
+    rest = rest.subarray(consumed);
+    pending = hint;
+    if (produced === 0 && consumed === 0) throw new CorruptDataError('DECOMPRESSION_ERROR', 'zstd: truncated frame');
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+}
+
+export function zstdDecompress(data: Uint8Array, limit = maxDecompressedBytes()): Buffer {
+  try {
+    const b = zstdBinding();
+    if (b) {
+      const declared = zstdDeclaredSize(b, data, limit);
+      if (declared !== null && declared > limit) throw tooLarge('zstd', `the frame headers declare ${declared} decompressed bytes, above`, limit);
+      if (declared === null) return zstdStream(b, data, limit);
+      const out = Buffer.allocUnsafe(declared);
+      const n = (sharedDCtx ??= new b.DCtx()).decompress(out, data);
+      if (n !== declared) throw new CorruptDataError('DECOMPRESSION_ERROR', `zstd: frame declares ${declared} bytes but holds ${n}`);
+      return out;
+    }
+    const f = requireModule<{ Decompress: new (ondata: (d: Uint8Array) => void) => { push(d: Uint8Array, final?: boolean): void } }>('fzstd');
+    const parts: Buffer[] = [];
+    let total = 0;
+    const d = new f.Decompress((chunk) => {
+      total += chunk.length;
+      if (total > limit) throw tooLarge('zstd', 'the payload decompresses to more than', limit);
+      parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    d.push(data, true);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
   } catch (e) {
     if (e instanceof CorruptDataError) throw e;
     throw new CorruptDataError('DECOMPRESSION_ERROR', `zstd: ${(e as Error).message}`);
@@ -220,21 +355,23 @@ export async function zstdCompress(data: Uint8Array): Promise<Buffer> {
  * Decompress a batch payload (v2: bytes 61..end; v0/v1: the wrapper's value). `magic` selects the
  * LZ4 header-checksum rule. Throws CorruptDataError (code DECOMPRESSION_ERROR) on bad input.
  */
-export function decompress(codecId: number, data: Uint8Array, magic: number): Buffer {
+export function decompress(codecId: number, data: Uint8Array, magic: number, limit = maxDecompressedBytes()): Buffer {
   switch (codecId) {
     case 1:
       try {
-        return zlib().gunzipSync(data);
+        // zlib stops (and drops what it made) once the output passes maxOutputLength.
+        return zlib().gunzipSync(data, { maxOutputLength: Math.min(limit, bufferConstants.MAX_LENGTH) });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge('gzip', 'the payload decompresses to more than', limit);
         throw new CorruptDataError('DECOMPRESSION_ERROR', `gzip: ${(e as Error).message}`);
       }
     case 2:
-      return snappyDecompress(data);
+      return snappyDecompress(data, limit);
     case 3:
-      return lz4Decompress(data, magic);
+      return lz4Decompress(data, magic, limit);
     case 4:
       if (magic < 2) throw new CorruptDataError('DECOMPRESSION_ERROR', `zstd is not allowed in message format v${magic}`);
-      return zstdDecompress(data);
+      return zstdDecompress(data, limit);
     default:
       throw new CorruptDataError('UNKNOWN_COMPRESSION', `Unknown compression type id: ${codecId}`);
   }

@@ -6,7 +6,7 @@ import { ioError, KsegError, NotFoundError, UsageError } from '../format/errors.
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
-import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
+import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { listSegments, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
 
 /**
@@ -198,9 +198,25 @@ interface IndexView {
   count: number;
 }
 
+/**
+ * An index over 2^31-1 bytes (a preallocation gone wrong) cannot be mapped, by Kafka
+ * (AbstractIndex) or by kseg: the lookup goes on without it, scanning the log, and says so.
+ */
+function oversized(dir: string, name: string, steps?: string[]): boolean {
+  let size: number;
+  try {
+    size = fs.statSync(path.join(dir, name)).size;
+  } catch {
+    return false; // reading it reports the problem
+  }
+  if (size <= MAX_WHOLE_FILE) return false;
+  steps?.push(`${name} is ${size} bytes, more than the ${MAX_WHOLE_FILE} an index can be (Kafka cannot load it; kseg recover rebuilds it): not used, scanning the log instead`);
+  return true;
+}
+
 /** Read an index and keep its usable prefix: increasing offsets, positions inside the log. */
-function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
-  if (!seg.index) return null;
+function loadOffsetIndex(dir: string, seg: Segment, steps?: string[]): IndexView | null {
+  if (!seg.index || oversized(dir, seg.index, steps)) return null;
   const buf = readWholeFile(path.join(dir, seg.index), { pattern: 'random', mapMinBytes: MAP_INDEX_FROM });
   const n = slotCount(buf.length, OFFSET_INDEX_ENTRY_SIZE);
   const size = logSize(dir, seg);
@@ -215,8 +231,8 @@ function loadOffsetIndex(dir: string, seg: Segment): IndexView | null {
   return { buf, count };
 }
 
-function loadTimeIndex(dir: string, seg: Segment): IndexView | null {
-  if (!seg.timeindex) return null;
+function loadTimeIndex(dir: string, seg: Segment, steps?: string[]): IndexView | null {
+  if (!seg.timeindex || oversized(dir, seg.timeindex, steps)) return null;
   const buf = readWholeFile(path.join(dir, seg.timeindex), { pattern: 'random', mapMinBytes: MAP_INDEX_FROM });
   const n = slotCount(buf.length, TIME_INDEX_ENTRY_SIZE);
   let count = 0;
@@ -331,7 +347,7 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
     const seg = part.withIndexes(segs[i]!);
     let start = 0;
     let indexEntry: { offset: number; position: number } | null = null;
-    const idx = loadOffsetIndex(dir, seg);
+    const idx = loadOffsetIndex(dir, seg, steps);
     if (idx && idx.count > 0 && target > seg.baseOffset) {
       const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, target);
       if (slot >= 0) {
@@ -449,7 +465,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
       continue;
     }
     const seg = part.withIndexes(s);
-    const tidx = loadTimeIndex(dir, seg);
+    const tidx = loadTimeIndex(dir, seg, steps);
     const largest = largestTimestamp(dir, seg, tidx, i === part.segments.length - 1);
     const fromWhat = largest.from === 'timeindex' ? `its ${seg.timeindex}'s last entry` : largest.from === 'batches' ? 'its batch headers (beyond its time index)' : `the .log file's modification time (no timestamps >= 0 in the segment, LogSegment.largestTimestamp)`;
     if (largest.ts < target) {
@@ -471,7 +487,7 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     if (logStart > seg.baseOffset) steps.push(`records below the ${describeLogStart(ls)} are not answered`);
     let start = 0;
     let indexEntry: { offset: number; position: number } | null = null;
-    const idx = loadOffsetIndex(dir, seg);
+    const idx = loadOffsetIndex(dir, seg, steps);
     if (idx && idx.count > 0) {
       const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, startOffset);
       if (slot >= 0) {
@@ -601,7 +617,7 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
   let best: { seg: Segment; ts: number; offset: number | null } | null = null;
   for (let i = 0; i < part.segments.length; i++) {
     const seg = part.withIndexes(part.segments[i]!);
-    const { ts, offset } = maxTimestampSoFar(dir, seg, loadTimeIndex(dir, seg), i === part.segments.length - 1);
+    const { ts, offset } = maxTimestampSoFar(dir, seg, loadTimeIndex(dir, seg, steps), i === part.segments.length - 1);
     if (best === null || ts > best.ts) best = { seg, ts, offset };
   }
   if (!best || best.ts < 0) throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no batch carries a timestamp (v0 data, or timestamps of -1): a broker answers no offset`, { file: dir });
@@ -609,7 +625,7 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
   steps.push(`${seg.log} has the largest timestamp, ${best.ts}` + (best.offset !== null ? ` (at offset ${best.offset})` : ''));
   let start = 0;
   let indexEntry: { offset: number; position: number } | null = null;
-  const idx = loadOffsetIndex(dir, seg);
+  const idx = loadOffsetIndex(dir, seg, steps);
   if (idx && idx.count > 0 && best.offset !== null) {
     const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, best.offset);
     if (slot >= 0) {

@@ -29,6 +29,8 @@ export interface IndexFileComparison {
   /** Preallocated all-zero slots of the active segment, ignored in the comparison. */
   zeroTailSlots?: number;
   firstDifference?: { entry: number; position: number; disk: Record<string, number> | null; rebuilt: Record<string, number> | null };
+  /** Bytes of an on-disk file too large to read (over 2^31-1; status differs, entriesOnDisk null). */
+  bytesOnDiskTooLarge?: number;
 }
 
 export interface IndexSummary {
@@ -72,9 +74,10 @@ function decodeEntry(kind: IndexKind, buf: Buffer, i: number, base: number): Rec
 }
 
 /** Compare the rebuilt bytes of one side file with the file on disk. */
-export function compareIndexFile(kind: IndexKind, name: string, disk: Buffer | undefined, rebuilt: Buffer, base: number, zeroTailSlots = 0): IndexFileComparison {
+export function compareIndexFile(kind: IndexKind, name: string, disk: Buffer | undefined, rebuilt: Buffer, base: number, zeroTailSlots = 0, tooLarge?: number): IndexFileComparison {
   const size = ENTRY_SIZE[kind];
   const entriesRebuilt = rebuilt.length / size;
+  if (tooLarge !== undefined) return { file: name, kind, status: 'differs', entriesOnDisk: null, entriesRebuilt, bytesOnDiskTooLarge: tooLarge };
   if (disk === undefined) {
     // Kafka needs .index and .timeindex; a missing .txnindex simply means "no aborted transactions".
     const status = kind === 'txnindex' && entriesRebuilt === 0 ? 'same' : 'missing';
@@ -170,9 +173,9 @@ export function compareSegment(s: SegmentScan): IndexFileComparison[] {
   const base = s.segment.baseOffset;
   const name = s.segment.name;
   return [
-    compareIndexFile('index', s.segment.index ?? `${name}.index`, s.disk.index, r.index, base, s.zeroTailSlots.index),
-    compareIndexFile('timeindex', s.segment.timeindex ?? `${name}.timeindex`, s.disk.timeindex, r.timeindex, base, s.zeroTailSlots.timeindex),
-    compareIndexFile('txnindex', s.segment.txnindex ?? `${name}.txnindex`, s.disk.txnindex, r.txnindex, base),
+    compareIndexFile('index', s.segment.index ?? `${name}.index`, s.disk.index, r.index, base, s.zeroTailSlots.index, s.tooLarge?.index),
+    compareIndexFile('timeindex', s.segment.timeindex ?? `${name}.timeindex`, s.disk.timeindex, r.timeindex, base, s.zeroTailSlots.timeindex, s.tooLarge?.timeindex),
+    compareIndexFile('txnindex', s.segment.txnindex ?? `${name}.txnindex`, s.disk.txnindex, r.txnindex, base, 0, s.tooLarge?.txnindex),
   ];
 }
 

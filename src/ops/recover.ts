@@ -461,7 +461,8 @@ const logPhase: RecoveryPhase = {
       if (!flagged && !loadReasons.has(i)) continue;
       for (const c of compareSegment(s)) {
         if (c.status === 'same') continue;
-        planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entries (was ${c.entriesOnDisk})`);
+        const was = c.bytesOnDiskTooLarge !== undefined ? `a ${c.bytesOnDiskTooLarge}-byte file Kafka cannot map` : `${c.entriesOnDisk}`;
+        planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entries (was ${was})`);
       }
     }
     // The recovery cut comes last: its segment stays in scope until then, so an interrupted run

@@ -33,7 +33,7 @@ import { parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetada
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { controlRecoveryOutcome, type ControlRecoveryOutcome } from '../format/control.js';
 import { isZero } from '../storage/log-reader.js';
-import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
+import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { classifyFile, parseSegmentName, scanPartitionDir, subdirectories, type PartitionDir, type Segment } from '../storage/segments.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { INTENT_FILE } from './intent.js';
@@ -66,6 +66,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'BAD_MAGIC', severity: 'error', kind: 'log', meaning: 'magic byte is not 0, 1 or 2 (not covered by the v2 CRC, so Kafka\'s recovery keeps the batch)' },
   { code: 'RECORD_DECODE_ERROR', severity: 'error', kind: 'log', meaning: 'the records (or v0/v1 inner messages) of a batch cannot be parsed' },
   { code: 'DECOMPRESSION_ERROR', severity: 'error', kind: 'log', meaning: 'the compressed records of a batch cannot be decompressed' },
+  { code: 'DECOMPRESSED_TOO_LARGE', severity: 'error', kind: 'log', meaning: 'a compressed batch expands past --max-decompressed-bytes (default 128 MiB): a decompression bomb, or a legitimately huge batch that needs a higher limit; kseg stops instead of holding it in memory' },
   { code: 'UNKNOWN_COMPRESSION', severity: 'error', kind: 'log', meaning: 'compression codec id 5-7 in the attributes' },
   { code: 'RECORD_COUNT_MISMATCH', severity: 'error', kind: 'log', meaning: 'v2 recordsCount is negative or larger than lastOffsetDelta + 1' },
   { code: 'LAST_OFFSET_DELTA_MISMATCH', severity: 'error', kind: 'log', meaning: 'lastOffsetDelta is negative or below the offset delta of the batch\'s last record' },
@@ -88,6 +89,7 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'INDEX_POSITION_BEYOND_LOG_END', severity: 'error', kind: 'index', meaning: 'entry position at or past the end of the valid log data' },
   { code: 'INDEX_OFFSET_BEYOND_LOG_END', severity: 'error', kind: 'index', meaning: 'entry offset above the last offset in the segment' },
   { code: 'INDEX_OFFSET_MISMATCH', severity: 'error', kind: 'index', meaning: 'entry offset below the first offset of the batch at its position (lookups would start after the wanted batch)' },
+  { code: 'INDEX_TOO_LARGE', severity: 'error', kind: 'index', meaning: '.index larger than 2147483647 bytes (a preallocation gone wrong): Kafka cannot map it and fails to load the log; recover rebuilds it' },
   { code: 'INDEX_ZERO_TAIL', severity: 'warning', kind: 'index', meaning: 'untrimmed all-zero entries at the end of an inactive segment\'s .index (lookups still work, slower)' },
   // .timeindex
   { code: 'TIMEINDEX_MISSING', severity: 'info', kind: 'timeindex', meaning: 'non-empty segment without .timeindex (Kafka creates it at startup)' },
@@ -98,9 +100,11 @@ export const ISSUE_CODES: readonly IssueCode[] = [
   { code: 'TIMEINDEX_OFFSET_BEYOND_LOG_END', severity: 'error', kind: 'timeindex', meaning: 'entry offset above the last offset in the segment' },
   { code: 'TIMEINDEX_OFFSET_NOT_FOUND', severity: 'warning', kind: 'timeindex', meaning: 'entry offset falls in a gap between batches' },
   { code: 'TIMEINDEX_TIMESTAMP_MISMATCH', severity: 'error', kind: 'timeindex', meaning: 'entry timestamp is not the largest timestamp of the batches up to its offset (time lookups would be wrong)' },
+  { code: 'TIMEINDEX_TOO_LARGE', severity: 'error', kind: 'timeindex', meaning: '.timeindex larger than 2147483647 bytes (a preallocation gone wrong): Kafka cannot map it and fails to load the log; recover rebuilds it' },
   { code: 'TIMEINDEX_ZERO_TAIL', severity: 'error', kind: 'timeindex', meaning: 'all-zero entries at the end of an inactive segment\'s .timeindex: Kafka reads the segment\'s largest timestamp as 0, so time retention deletes it early' },
   // .txnindex
   { code: 'TXNINDEX_SIZE_NOT_MULTIPLE', severity: 'warning', kind: 'txnindex', meaning: '.txnindex length is not a multiple of 34 (the partial entry is ignored)' },
+  { code: 'TXNINDEX_TOO_LARGE', severity: 'error', kind: 'txnindex', meaning: '.txnindex larger than 2147483647 bytes (over 63 million aborted transactions: a broken file); kseg cannot hold it, recover rebuilds it' },
   { code: 'TXNINDEX_BAD_VERSION', severity: 'error', kind: 'txnindex', meaning: 'entry version is not 0' },
   { code: 'TXNINDEX_NOT_INCREASING', severity: 'error', kind: 'txnindex', meaning: 'entry lastOffset not above the previous entry\'s' },
   { code: 'TXNINDEX_FIRST_AFTER_LAST', severity: 'error', kind: 'txnindex', meaning: 'entry firstOffset above its lastOffset' },
@@ -316,6 +320,8 @@ export interface SegmentScan {
   estimated: boolean;
   /** The bytes of the side files as read (for rebuild --check and backups). */
   disk: { index?: Buffer; timeindex?: Buffer; txnindex?: Buffer };
+  /** Sizes of side files too large to read (over 2^31-1 bytes): not in `disk`, reported, rebuilt. */
+  tooLarge?: { index?: number; timeindex?: number; txnindex?: number };
   /** Preallocated zero-tail slots found on the active segment's indexes (normal, not an issue). */
   zeroTailSlots: { index: number; timeindex: number };
   rebuilt?: RebuiltIndexes;
@@ -480,6 +486,22 @@ function readSide(view: PartitionView, name: string | undefined): Buffer | undef
   return name ? readWholeFile(view.pathOf(name), { pattern: 'sequential' }) : undefined;
 }
 
+/**
+ * AbstractIndex maps an index whole, and FileChannel.map takes at most 2^31-1 bytes: a larger
+ * .index or .timeindex (a preallocation gone wrong) stops the broker loading the log. It is
+ * reported and left unread (its entries are unknown); recover and rebuild-index replace it.
+ */
+function oversizedSide(view: PartitionView, name: string | undefined, code: 'INDEX_TOO_LARGE' | 'TIMEINDEX_TOO_LARGE' | 'TXNINDEX_TOO_LARGE', rep: Reporter): number | undefined {
+  if (!name) return undefined;
+  const size = fileSize(view.pathOf(name));
+  if (size <= MAX_WHOLE_FILE) return undefined;
+  // TransactionIndex reads through a channel (no map), but 2 GiB of 34-byte entries is no real
+  // index, and kseg holds side files in memory: reported and rebuilt like the mapped ones.
+  const why = code === 'TXNINDEX_TOO_LARGE' ? 'more than kseg reads whole' : 'more than Kafka can map (it fails to load the log)';
+  rep.add(code, name, null, null, `file is ${size} bytes, over ${MAX_WHOLE_FILE}: ${why}; kseg recover or rebuild-index rewrites it`);
+  return size;
+}
+
 function scanSegment(
   view: PartitionView,
   seg: Segment,
@@ -492,7 +514,16 @@ function scanSegment(
   opts: ScanOptions,
 ): SegmentScan {
   const ctx: SegmentContext = { view, seg, rep, mode };
-  const disk = { index: readSide(view, seg.index), timeindex: readSide(view, seg.timeindex), txnindex: readSide(view, seg.txnindex) };
+  const tooLarge = {
+    index: oversizedSide(view, seg.index, 'INDEX_TOO_LARGE', rep),
+    timeindex: oversizedSide(view, seg.timeindex, 'TIMEINDEX_TOO_LARGE', rep),
+    txnindex: oversizedSide(view, seg.txnindex, 'TXNINDEX_TOO_LARGE', rep),
+  };
+  const disk = {
+    index: tooLarge.index === undefined ? readSide(view, seg.index) : undefined,
+    timeindex: tooLarge.timeindex === undefined ? readSide(view, seg.timeindex) : undefined,
+    txnindex: tooLarge.txnindex === undefined ? readSide(view, seg.txnindex) : undefined,
+  };
   const idx = disk.index ? new OffsetIndexCheck(disk.index, seg, active, rep) : null;
   const tidx = disk.timeindex ? new TimeIndexCheck(disk.timeindex, seg, active, rep) : null;
   const txn = disk.txnindex ? new TxnIndexCheck(disk.txnindex, seg, rep) : null;
@@ -520,6 +551,7 @@ function scanSegment(
     undecodedRecords: 0,
     estimated: false,
     disk,
+    tooLarge,
     zeroTailSlots: { index: 0, timeindex: 0 },
     overflow: false,
     epochStarts: [],
@@ -540,7 +572,7 @@ function scanSegment(
           const done = tracker.onBatch(b, marker);
           if (done) {
             if (txn) txn.onCompleted(done);
-            else if (done.aborted) txnMissingFile(ctx, done, b);
+            else if (done.aborted && tooLarge.txnindex === undefined) txnMissingFile(ctx, done, b);
             if (done.aborted && out.cut === null && kafkaValid) rebuiltTxns.push(done);
           }
         }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { IoError, ioError } from '../format/errors.js';
+import { CorruptDataError, IoError, ioError } from '../format/errors.js';
 import { optionalNative } from '../format/native.js';
 
 /**
@@ -55,6 +55,41 @@ export function mmapModule(): MmapModule | null {
   return optionalNative<MmapModule>('@riaskov/mmap-io');
 }
 
+/**
+ * Live memory maps. The module cannot unmap: a map is released when the garbage collector frees
+ * its Buffer, and nothing makes the collector run because maps cost the JS heap nothing. A
+ * directory of 20,000 segments then held 60,000 maps (log, index, time index each), past
+ * vm.max_map_count (65,530): V8's next own mmap failed and the process died by SIGABRT. So maps
+ * are counted from creation until the collector releases them (FinalizationRegistry on the
+ * ArrayBuffer, which outlives every view into it), and past a budget new reads use positional
+ * reads until maps are released again. The budget: an eighth of vm.max_map_count, at most 4096
+ * (KSEG_MAX_MAPS overrides it).
+ */
+let liveMaps = 0;
+let mapBudget: number | undefined;
+const mapReleased = new FinalizationRegistry<null>(() => {
+  liveMaps--;
+});
+
+function maxMaps(): number {
+  if (mapBudget === undefined) {
+    let limit = 65530;
+    try {
+      const v = Number(fs.readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim());
+      if (Number.isInteger(v) && v > 0) limit = v;
+    } catch {
+      /* not Linux: keep the Linux default */
+    }
+    mapBudget = envInt('KSEG_MAX_MAPS') ?? Math.max(16, Math.min(4096, Math.floor(limit / 8)));
+  }
+  return mapBudget;
+}
+
+/** Memory maps created and not yet released by the collector (for tests and diagnostics). */
+export function liveMapCount(): number {
+  return liveMaps;
+}
+
 function envInt(name: string): number | undefined {
   const v = process.env[name];
   if (!v) return undefined;
@@ -87,7 +122,7 @@ export function openForRead(path: string): { fd: number; size: number } {
 export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
   const { fd, size } = openForRead(path);
   const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mmapModule();
-  if (mm && size > 0) {
+  if (mm && size > 0 && liveMaps < maxMaps()) {
     try {
       return new MappedSource(path, fd, size, mm, opts.mmapWindow ?? envInt('KSEG_MMAP_WINDOW') ?? DEFAULT_WINDOW, opts.pattern ?? 'sequential');
     } catch {
@@ -162,6 +197,8 @@ class MappedSource implements ByteSource {
   private winPos = 0;
   private closed = false;
   private readonly page: number;
+  /** Chunked positional reads once no further window may be mapped (shares the descriptor). */
+  private fallback: PositionalSource | null = null;
 
   constructor(
     readonly path: string,
@@ -176,8 +213,12 @@ class MappedSource implements ByteSource {
   }
 
   private map(pos: number, len: number): Buffer {
+    if (liveMaps >= maxMaps()) throw new Error('map budget spent');
     const advise = this.pattern === 'random' ? this.mm.MADV_RANDOM : this.mm.MADV_SEQUENTIAL;
-    return this.mm.map(len, this.mm.PROT_READ, this.mm.MAP_SHARED, this.fd, pos, advise);
+    const buf = this.mm.map(len, this.mm.PROT_READ, this.mm.MAP_SHARED, this.fd, pos, advise);
+    liveMaps++;
+    mapReleased.register(buf.buffer, null);
+    return buf;
   }
 
   read(pos: number, len: number): Buffer {
@@ -203,13 +244,13 @@ class MappedSource implements ByteSource {
     } catch {
       /* advisory only */
     }
+    if (this.fallback) return this.fallback.read(pos, len);
     try {
       this.win = this.map(base, winLen);
-    } catch (e) {
-      const buf = Buffer.allocUnsafe(len);
-      preadFully(this.fd, this.path, buf, pos);
-      void e;
-      return buf;
+    } catch {
+      // Map budget spent (or the kernel refused): positional reads in chunks from here on.
+      this.fallback = new PositionalSource(this.path, this.fd, this.size, DEFAULT_CHUNK);
+      return this.fallback.read(pos, len);
     }
     this.winPos = base;
     return this.win.subarray(pos - base, pos - base + len);
@@ -231,9 +272,16 @@ class MappedSource implements ByteSource {
   }
 }
 
+/** Kafka maps index files whole with a 32-bit size (AbstractIndex); nothing read whole may be larger. */
+export const MAX_WHOLE_FILE = 2 ** 31 - 1;
+
 /** Read a whole (small) file: index, checkpoint, snapshot files. */
 export function readWholeFile(path: string, opts: OpenOptions = {}): Buffer {
   const src = openSource(path, { ...opts, pattern: opts.pattern ?? 'sequential' });
+  if (src.size > MAX_WHOLE_FILE) {
+    src.close();
+    throw new CorruptDataError('FILE_TOO_LARGE', `file is ${src.size} bytes, more than the ${MAX_WHOLE_FILE} an index, checkpoint or snapshot can be (Kafka maps and reads them with 32-bit sizes)`, { file: path });
+  }
   try {
     return src.size === 0 ? Buffer.alloc(0) : src.read(0, src.size);
   } finally {

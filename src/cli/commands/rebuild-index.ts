@@ -56,6 +56,7 @@ function fileLine(f: IndexFileComparison, verb: string): string {
   const tail = f.zeroTailSlots ? theme.dim(` (+${f.zeroTailSlots} preallocated zero slots ignored)`) : '';
   if (f.status === 'same') return `  ${theme.good('same    ')} ${f.file}: ${f.entriesRebuilt} entries${tail}`;
   if (f.status === 'missing') return `  ${theme.warn('missing ')} ${f.file}: ${verb} with ${f.entriesRebuilt} entries`;
+  if (f.bytesOnDiskTooLarge !== undefined) return `  ${theme.warn('differs ')} ${f.file}: ${f.bytesOnDiskTooLarge} bytes on disk, too large for Kafka to map; ${verb} with ${f.entriesRebuilt} entries`;
   const d = f.firstDifference!;
   return `  ${theme.warn('differs ')} ${f.file}: ${f.entriesOnDisk} entries on disk, ${f.entriesRebuilt} rebuilt; first difference at entry ${d.entry} (byte ${d.position}): disk ${entry(d.disk)}, rebuilt ${entry(d.rebuilt)}${tail}`;
 }

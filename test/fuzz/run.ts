@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const sig = `${input.target} ${kind} ${message.split('\n')[0]}`;
     const n = savedPerSignature.get(sig) ?? 0;
     savedPerSignature.set(sig, n + 1);
-    const saved = args.save && !args.replay && n < 3 ? saveInput(input, kind, message) : null;
+    const saved = args.save && !args.replay && n < 3 ? saveInput(input, kind, message, args.corpus) : null;
     failures.push({ index: i, target: input.target, kind, message, saved });
     process.stderr.write(`\nfuzz: FAILURE (${kind}) at input ${i} [${input.target} ${input.seed}/${input.file} ${input.reader.reader}${input.reader.chunk ? `:${input.reader.chunk}` : ''} ${input.mutation.ops.join(' ')}]\n  ${message.split('\n').slice(0, 6).join('\n  ')}\n${saved ? `  saved: ${path.relative(process.cwd(), saved)}\n` : ''}`);
   };
@@ -152,21 +152,26 @@ async function main(): Promise<void> {
       let current = start;
       let finished = false;
       let timer: NodeJS.Timeout | null = null;
-      const arm = (): void => {
+      const arm = (ms = args.timeout): void => {
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => {
           if (finished) return;
           finished = true;
-          fail(current, 'hang', `no result within ${args.timeout} ms`);
+          fail(current, 'hang', ms === args.timeout ? `no result within ${args.timeout} ms` : `the worker did not start within ${ms} ms`);
           done++;
           child.kill('SIGKILL');
           child.once('exit', cleanup);
           resolve(current + 1);
-        }, args.timeout);
+        }, ms);
       };
-      arm();
+      // the watchdog starts per input once the worker has loaded (start-up on a busy machine takes a while)
+      arm(Math.max(args.timeout, 120_000));
       child.on('message', (m: { type: string; i: number; target: string; ok: boolean; codes: string[]; message?: string; rss?: number }) => {
         if (m.type === 'end') return;
+        if (m.type === 'ready') {
+          arm();
+          return;
+        }
         perTarget.set(m.target, (perTarget.get(m.target) ?? 0) + 1);
         for (const c of m.codes) codes.set(c, (codes.get(c) ?? 0) + 1);
         if (!m.ok) fail(m.i, 'throw', m.message ?? '');

@@ -452,13 +452,35 @@ export const TARGETS: Record<string, Target> = {
   },
 };
 
+/**
+ * Targets that fail on purpose, present only with KSEG_FUZZ_SELFTEST=1: test/fuzz.test.ts runs them
+ * to show that the runner reports a foreign throw, a hang, a death and a contract break as failures.
+ */
+if (process.env.KSEG_FUZZ_SELFTEST === '1') {
+  Object.assign(TARGETS, {
+    'selftest-throw': () => {
+      throw new TypeError('selftest: not a KsegError');
+    },
+    'selftest-hang': () => {
+      for (;;);
+    },
+    'selftest-exit': () => {
+      process.kill(process.pid, 'SIGSEGV');
+    },
+    'selftest-json': () => {
+      checkRecordJson({ offset: NaN, timestamp: 0, timestampType: 'CreateTime', headers: [], batch: {} });
+    },
+  } satisfies Record<string, Target>);
+}
+
 export const TARGET_NAMES = Object.keys(TARGETS);
 /** Targets that read the mutated bytes in memory (no partition directory on disk). */
 export const IN_MEMORY = new Set(['format-log', 'format-index', 'format-txnindex', 'format-snapshot', 'format-checkpoint']);
 
 /** Which targets make sense for a mutated file of this kind (format targets read only their own kind). */
 export function targetsFor(kind: string): { format: string[]; ops: string[] } {
-  const ops = ['dump', 'dump-range', 'lookup', 'info', 'verify', 'recover-dry-run', 'rebuild-index-check', 'recover', 'truncate', 'compact'];
+  const selftest = TARGET_NAMES.filter((t) => t.startsWith('selftest-'));
+  const ops = [...selftest, 'dump', 'dump-range', 'lookup', 'info', 'verify', 'recover-dry-run', 'rebuild-index-check', 'recover', 'truncate', 'compact'];
   const format =
     kind === 'log' ? ['format-log']
     : kind === 'index' || kind === 'timeindex' ? ['format-index']

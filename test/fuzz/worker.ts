@@ -31,6 +31,7 @@ async function work(job: Job): Promise<void> {
   const seeds = await loadSeeds();
   const ws = new Workspace(job.root);
   const corpus = job.mode === 'replay' ? loadCorpus(job.corpus) : [];
+  process.send!({ type: 'ready' });
   for (let i = job.start; i < job.end; i++) {
     const input = job.mode === 'replay' ? corpus[i]! : makeInput(seeds, job.runSeed, i, job.only, job.formatShare);
     const out = await runInput(seeds, ws, input);

@@ -288,8 +288,8 @@ export const TARGETS: Record<string, Target> = {
   'format-log': (c, codes) => {
     const src = new MemorySource(c.file, c.bytes);
     const it = logEntries(src, { file: c.file, checkCrc: c.rng.chance(0.8) });
-    // every batch is decoded to its last record; the renderers see about four batches per input
-    const renderShare = Math.min(1, 4 / Math.max(1, c.bytes.length / 300));
+    // every batch is decoded to its last record; the renderers see about two batches per input
+    const renderShare = Math.min(1, 2 / Math.max(1, c.bytes.length / 300));
     let n = 0;
     for (;;) {
       const r = it.next();

@@ -31,10 +31,11 @@ interface Args {
   save: boolean;
   formatShare: number;
   maxRssMB: number;
+  noNative: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { count: 10_000, seed: Date.now() % 2 ** 31, only: null, timeout: 30_000, procs: 1, recycle: 2000, replay: false, json: false, corpus: CORPUS, save: true, formatShare: DEFAULT_FORMAT_SHARE, maxRssMB: 1536 };
+  const a: Args = { count: 10_000, seed: Date.now() % 2 ** 31, only: null, timeout: 30_000, procs: 1, recycle: 2000, replay: false, json: false, corpus: CORPUS, save: true, formatShare: DEFAULT_FORMAT_SHARE, maxRssMB: 1536, noNative: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -60,13 +61,14 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--json') a.json = true;
     else if (k === '--corpus') a.corpus = path.resolve(v());
     else if (k === '--no-save') a.save = false;
+    else if (k === '--no-native') a.noNative = true;
     else if (k === '--format-share') {
       a.formatShare = Number(v());
       if (!(a.formatShare >= 0 && a.formatShare <= 1)) throw new Error('--format-share: give a share between 0 and 1');
     }
     else if (k === '--help' || k === '-h') {
       process.stdout.write(
-        'usage: npm run fuzz -- [--count N] [--seed S] [--target a,b] [--procs P] [--timeout MS] [--max-rss-mb N] [--recycle N] [--format-share F] [--replay] [--corpus DIR] [--no-save] [--json]\n' +
+        'usage: npm run fuzz -- [--count N] [--seed S] [--target a,b] [--procs P] [--timeout MS] [--max-rss-mb N] [--recycle N] [--format-share F] [--replay] [--corpus DIR] [--no-save] [--no-native] [--json]\n' +
           `targets: ${TARGET_NAMES.join(', ')}\n`,
       );
       process.exit(0);
@@ -138,7 +140,9 @@ async function main(): Promise<void> {
       const child: ChildProcess = fork(WORKER, [], {
         execArgv: ['--import', 'tsx', '--max-old-space-size=2048'],
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-        env: { ...process.env, NO_COLOR: '1' },
+        // KSEG_NO_NATIVE is read once per process (native modules are cached), so it is set per worker;
+        // KSEG_READER (mmap or pread) is read at every open and chosen per input
+        env: { ...process.env, NO_COLOR: '1', ...(args.noNative ? { KSEG_NO_NATIVE: '1' } : {}) },
       });
       // tmpfs when there is one: the mutating commands fsync, and a disk shared with others is slow at that
       const root = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'kseg-fuzz-'));
@@ -242,6 +246,8 @@ async function main(): Promise<void> {
   const summary = {
     mode: args.replay ? 'replay' : 'run',
     seed: args.seed,
+    formatShare: args.formatShare,
+    native: !args.noNative,
     targets: args.only ?? TARGET_NAMES,
     inputs: done,
     distinctCodes: codes.size,

@@ -155,7 +155,8 @@ export async function runInput(seeds: SeedPartition[], ws: Workspace, input: Fuz
     await TARGETS[input.target]!(c, codes);
     return { ok: true, codes: [...codes] };
   } catch (e) {
-    if (e instanceof KsegError) {
+    // a KsegError is a clear rejection, unless it is the CLI's internal-error class (exit 70)
+    if (e instanceof KsegError && e.exitCode !== 70) {
       codes.add(e.code);
       return { ok: true, codes: [...codes] };
     }

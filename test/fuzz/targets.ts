@@ -180,7 +180,7 @@ function collecting(): { stream: Writable; text: () => string } {
 }
 
 function noteError(e: unknown, codes: Set<string>): void {
-  if (e instanceof KsegError) codes.add(e.code);
+  if (e instanceof KsegError && e.exitCode !== 70) codes.add(e.code);
   else throw e;
 }
 
@@ -243,8 +243,7 @@ async function dumpJson(paths: string[], opts: DumpOptions, rng: Rng, codes: Set
   try {
     for (const ev of dump(paths, records ? { ...opts, records: false } : opts)) {
       if (ev.type === 'error') {
-        codes.add(ev.error.code);
-        if (!(ev.error instanceof KsegError)) throw ev.error;
+        noteError(ev.error, codes);
         continue;
       }
       if (ev.type === 'batch') {
@@ -365,7 +364,7 @@ export const TARGETS: Record<string, Target> = {
     await dumpJson([c.dir], opts, c.rng, codes);
     for (const ev of dump([c.dir], { ...opts, parts: ['log', 'index', 'timeindex', 'txnindex', 'snapshot'] })) {
       if (ev.type === 'batch') renderBatch(ev.batch, c.rng, codes);
-      else if (ev.type === 'error') codes.add(ev.error.code);
+      else if (ev.type === 'error') noteError(ev.error, codes);
     }
   },
 

@@ -7,10 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { generate, type GenerateOptions } from '../../src/ops/generate.js';
 import type { FileKind } from './mutate.js';
 
-export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const FIXTURES = path.join(ROOT, 'fixtures');
 
 export interface SeedPartition {
@@ -38,6 +39,7 @@ const GENERATED: [string, Partial<GenerateOptions>][] = [
   ['gen-v0-codecs', { magic: 0, compression: ['gzip', 'snappy'] }],
 ];
 
+/** Generated once per machine (bump the version when GENERATED changes); delete it to regenerate. */
 const CACHE = path.join(os.tmpdir(), 'kseg-fuzz-seeds-v1');
 
 export function kindOf(name: string): FileKind {

@@ -40,12 +40,12 @@ function fuzz(args: string[], env: Record<string, string> = {}): { status: numbe
 }
 
 describe('fuzz: bounded run (npm test); long runs: npm run fuzz -- --count N', () => {
-  it('seed 1: 400 mutated inputs over every parser and command core, both readers, no failure', () => {
-    const r = fuzz(['--count', '400', '--seed', '1', '--no-save']);
+  it('seed 1: 300 mutated inputs over every parser and command core, both readers, no failure', () => {
+    const r = fuzz(['--count', '300', '--seed', '1', '--no-save']);
     const why = r.summary.failed.map((f) => `${f.kind} #${f.index} ${f.target}: ${f.message}`).join('\n');
     expect(why).toBe('');
     expect(r.status).toBe(0);
-    expect(r.summary.inputs).toBe(400);
+    expect(r.summary.inputs).toBe(300);
     // the mutations get past CRCs and framing into the parsers and the checks behind them
     expect(r.summary.distinctCodes).toBeGreaterThanOrEqual(25);
     for (const c of ['CRC_MISMATCH', 'RECORD_DECODE_ERROR', 'DECOMPRESSION_ERROR', 'SIZE_TOO_SMALL', 'INDEX_POSITION_NOT_BATCH_START']) expect(r.summary.codes).toHaveProperty(c);

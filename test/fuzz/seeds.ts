@@ -78,11 +78,11 @@ async function generated(name: string, o: Partial<GenerateOptions>, seed: number
       ...o,
     });
     fs.writeFileSync(path.join(tmp, '.done'), '');
-    fs.rmSync(path.join(CACHE, name), { recursive: true, force: true });
     try {
+      // complete (with .done) or absent: a process that lost the race keeps the winner's copy
       fs.renameSync(tmp, path.join(CACHE, name));
     } catch {
-      fs.rmSync(tmp, { recursive: true, force: true }); // another worker won the race
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   }
   return { name, generated: true, dirName: 'topic-0', files: readDir(dir) };

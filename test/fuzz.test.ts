@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { decodeBatch, batchRecordList } from '../src/format/batch.js';
 import { encodeLegacyMessage, encodeV2BatchSync } from '../src/format/encode.js';
@@ -22,26 +22,33 @@ interface Summary {
   failed: { index: number; target: string; kind: string; message: string; saved: string | null }[];
 }
 
-function fuzz(args: string[], env: Record<string, string> = {}): { status: number; summary: Summary; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'fuzz', 'run.ts'), '--json', ...args], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    maxBuffer: 64 * 1024 * 1024,
+/** Run the fuzz runner in a child process (async, so the runs of this file overlap). */
+function fuzz(args: string[], env: Record<string, string> = {}): Promise<{ status: number; summary: Summary; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'fuzz', 'run.ts'), '--json', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        resolve({ status: status ?? -1, summary: JSON.parse(line) as Summary, stderr });
+      } catch {
+        reject(new Error(`no summary from the fuzz runner (status ${status}):\n${stderr.slice(-3000)}`));
+      }
+    });
   });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  let summary: Summary;
-  try {
-    summary = JSON.parse(line);
-  } catch {
-    throw new Error(`no summary from the fuzz runner (status ${r.status}):\n${r.stderr.slice(-3000)}`);
-  }
-  return { status: r.status ?? -1, summary, stderr: r.stderr };
 }
 
-describe('fuzz: bounded run (npm test); long runs: npm run fuzz -- --count N', () => {
-  it('seed 1: 300 mutated inputs over every parser and command core, both readers, no failure', () => {
-    const r = fuzz(['--count', '300', '--seed', '1', '--no-save']);
+describe.concurrent('fuzz: bounded run (npm test), corpus replay, runner self-test; long runs: npm run fuzz -- --count N', () => {
+  it('seed 1: 300 mutated inputs over every parser and command core, both readers, no failure', async () => {
+    const r = await fuzz(['--count', '300', '--seed', '1', '--no-save']);
     const why = r.summary.failed.map((f) => `${f.kind} #${f.index} ${f.target}: ${f.message}`).join('\n');
     expect(why).toBe('');
     expect(r.status).toBe(0);
@@ -55,20 +62,19 @@ describe('fuzz: bounded run (npm test); long runs: npm run fuzz -- --count N', (
     }
   });
 
-  it('replays every saved failing input (test/fuzz/corpus) without a failure', () => {
+  it('replays every saved failing input (test/fuzz/corpus) without a failure', async () => {
     const saved = fs.readdirSync(path.join(ROOT, 'test', 'fuzz', 'corpus')).filter((f) => f.endsWith('.json'));
     expect(saved.length).toBeGreaterThan(0);
-    const r = fuzz(['--replay']);
+    const r = await fuzz(['--replay']);
     expect(r.summary.failed).toEqual([]);
     expect(r.summary.inputs).toBe(saved.length);
   });
-});
 
-describe('fuzz: the runner catches every kind of failure and saves the input', () => {
-  it('a foreign throw, a hang, a process death and a JSON contract break: each reported, saved, and failing again on replay', () => {
+  // the runner catches every kind of failure and saves the input
+  it('a foreign throw, a hang, a process death and a JSON contract break: each reported, saved, and failing again on replay', async () => {
     const SELF = { KSEG_FUZZ_SELFTEST: '1' };
     const corpus = tmpDir('kseg-fuzz-corpus-');
-    const r = fuzz(['--count', '6', '--seed', '41', '--target', 'selftest-throw,selftest-hang,selftest-exit,selftest-json', '--timeout', '2500', '--corpus', corpus], SELF);
+    const r = await fuzz(['--count', '6', '--seed', '41', '--target', 'selftest-throw,selftest-hang,selftest-exit,selftest-json', '--timeout', '2500', '--corpus', corpus], SELF);
     expect(r.status).toBe(1);
     expect(r.summary.inputs).toBe(6); // the run goes on after each failure
     expect(r.summary.failures).toBe(6);
@@ -83,7 +89,7 @@ describe('fuzz: the runner catches every kind of failure and saves the input', (
     expect(meta).toMatchObject({ target: 'selftest-throw', failure: 'throw', runSeed: 41 });
     // replayed, the saved inputs fail again (the throws: a hang or a death costs a worker restart each)
     for (const f of saved) if (!/^selftest-(throw|json)-/.test(f)) fs.rmSync(path.join(corpus, f));
-    const replay = fuzz(['--replay', '--corpus', corpus], SELF);
+    const replay = await fuzz(['--replay', '--corpus', corpus], SELF);
     expect(replay.summary.inputs).toBeGreaterThanOrEqual(2);
     expect(replay.summary.failures).toBe(replay.summary.inputs);
   });

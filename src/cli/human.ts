@@ -8,6 +8,11 @@ export function humanFileHeader(ev: { name: string; kind: string; size: number; 
   return theme.file(`== ${ev.name} (${ev.kind}, ${ev.size} bytes${base}) ==`);
 }
 
+/** ISO time of a non-negative timestamp; beyond what a Date holds (year 275760), the number itself. */
+function isoOrRaw(ts: number): string {
+  return ts <= 8.64e15 ? new Date(ts).toISOString() : String(ts);
+}
+
 export function humanBatchLine(b: Batch): string {
   const flags: string[] = [];
   if (b.isTransactional) flags.push('txn');
@@ -15,7 +20,7 @@ export function humanBatchLine(b: Batch): string {
   if (b.deleteHorizonMs !== null) flags.push(`deleteHorizon ${b.deleteHorizonMs}`);
   const producer = b.producerId >= 0 ? ` producer ${b.producerId}/${b.producerEpoch} seq ${b.baseSequence}` : '';
   const crc = b.crcValid ? theme.good('crc ok') : theme.bad(`CRC MISMATCH (stored ${b.crc}, computed ${b.computedCrc})`);
-  const ts = b.maxTimestamp >= 0 ? ` ${b.timestampType} ${new Date(b.maxTimestamp).toISOString()}` : '';
+  const ts = b.maxTimestamp >= 0 ? ` ${b.timestampType} ${isoOrRaw(b.maxTimestamp)}` : '';
   return theme.dim(`batch @${b.position} `) + theme.offset(`${b.baseOffset}..${b.lastOffset}`) +
     ` ${b.recordCount} rec ${b.size} B v${b.magic} ${b.compression}${ts}${producer}${flags.length ? ' [' + flags.join(', ') + ']' : ''} epoch ${b.partitionLeaderEpoch} ${crc}`;
 }
@@ -28,7 +33,7 @@ function show(b: Buffer | null, d: Decoders['key']): string {
 }
 
 export function humanRecordLine(r: KafkaRecord, d: Decoders): string {
-  const ts = r.timestamp >= 0 ? new Date(r.timestamp).toISOString() : '-';
+  const ts = r.timestamp >= 0 ? isoOrRaw(r.timestamp) : '-';
   if (r.control) {
     const c = r.control;
     const extra = c.coordinatorEpoch !== undefined ? ` coordinatorEpoch ${c.coordinatorEpoch}` : c.data ? ' ' + JSON.stringify(c.data) : '';

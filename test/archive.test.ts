@@ -25,7 +25,7 @@ function run(args: string[], tmp: string): { status: number; stdout: string; std
 
 /** Output with the extracted copy's root and the local root both replaced by ROOT. */
 function norm(s: string, tmp: string, local: string): string {
-  return s.replace(new RegExp(esc(tmp) + '/kseg-tar-[A-Za-z0-9]+', 'g'), 'ROOT').split(local).join('ROOT');
+  return s.replace(new RegExp(esc(tmp) + '/kseg-tar-[0-9]+-[A-Za-z0-9]+', 'g'), 'ROOT').split(local).join('ROOT');
 }
 
 function archives(cwd: string, members: string[]): { tar: string; tgz: string; tmp: string } {
@@ -183,6 +183,23 @@ describe('bad archives: clear errors, nothing written outside the private copy',
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(fs.existsSync(path.join(tmp, 'escaped.log'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'escaped.log'))).toBe(false);
+  });
+});
+
+describe('extracted copies left by a killed kseg', () => {
+  it('are removed by the next archive read when their pid is gone; a live pid keeps its copy', () => {
+    const a = archives(path.join(FIXTURES, 'v2-none'), ['topic-0']);
+    const dead = path.join(a.tmp, 'kseg-tar-4194305-AbC123'); // above Linux's pid_max limit: never a live pid
+    const live = path.join(a.tmp, `kseg-tar-${process.pid}-XyZ789`);
+    for (const d of [dead, live]) {
+      fs.mkdirSync(path.join(d, 'topic-0'), { recursive: true });
+      fs.writeFileSync(path.join(d, 'topic-0', '00000000000000000000.log'), '');
+    }
+    const r = kseg(['info', a.tar, '--json'], { env: { TMPDIR: a.tmp } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(fs.existsSync(dead)).toBe(false);
+    expect(fs.existsSync(live)).toBe(true);
+    expect(fs.readdirSync(a.tmp).sort()).toEqual([path.basename(live)]);
   });
 });
 

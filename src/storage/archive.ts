@@ -131,7 +131,8 @@ export function openArchivePath(spec: ArchiveSpec, opts: ResolveOptions = {}): O
   if (!isRoot && !hit && under.length === 0) {
     throw new NotFoundError('ENOENT', `no ${member} in the archive (partitions in it: ${archivePartitions(entries).slice(0, 8).join(', ') || 'none'})`, { file: spec.archive });
   }
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kseg-tar-'));
+  sweepStaleCopies();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `kseg-tar-${process.pid}-`));
   let removed = false;
   const cleanup = (): void => {
     if (removed) return;
@@ -163,6 +164,41 @@ export function openArchivePath(spec: ArchiveSpec, opts: ResolveOptions = {}): O
   }
   storageNote(`reading ${spec.archive}${isRoot ? '' : `#${member}`} from its extracted copy ${local} (removed when kseg exits); file paths in the output name that copy`);
   return { path: local, cleanup };
+}
+
+/**
+ * A kseg killed by a signal (Ctrl-C keeps its default: see lock.ts) leaves its extracted copy
+ * behind. Copies are named kseg-tar-<pid>-*; those whose process is gone are removed by the next
+ * run that opens an archive. A live pid (or one reused since) keeps its copy; errors are ignored
+ * (another user's copy in a shared /tmp).
+ */
+export function sweepStaleCopies(dir = os.tmpdir()): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^kseg-tar-(\d+)-[A-Za-z0-9]{6}$/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    try {
+      fs.rmSync(path.join(dir, n), { recursive: true, force: true });
+    } catch {
+      /* not ours to remove */
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function commonDir(dirs: string[]): string {

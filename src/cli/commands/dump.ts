@@ -15,6 +15,7 @@ import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
 import { recordNdjson } from '../render.js';
 import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
 import { theme } from '../theme.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 type Format = 'text' | 'kafka' | 'kafka4' | 'json' | 'ndjson';
 
@@ -87,7 +88,7 @@ Examples:
   kseg dump __cluster_metadata-0 --format kafka            metadata records (and KRaft snapshots) as JSON
   kseg dump __cluster_metadata-0/00000000000000004000-0000000003.checkpoint`)
     .action(async (paths: string[], flags: DumpFlags) => {
-      process.exitCode = await runDump(paths, flags);
+      process.exitCode = await runDump(resolveArchiveArgs(paths), flags);
     });
 }
 

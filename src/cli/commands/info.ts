@@ -4,6 +4,7 @@ import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { isoTime } from './dump.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 export function register(program: Command): void {
   program
@@ -16,7 +17,7 @@ Examples:
   kseg info /var/lib/kafka/orders-3
   kseg info orders-3 --json | jq '.[0].segments[] | {file, records}'`)
     .action((paths: string[], flags: { json?: boolean }) => {
-      const parts = info(paths);
+      const parts = info(resolveArchiveArgs(paths));
       if (flags.json) {
         process.stdout.write(toJson(parts) + '\n');
         return;

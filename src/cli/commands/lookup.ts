@@ -14,6 +14,7 @@ function timestampArg(v: string): number {
   return intArg('--timestamp')(word);
 }
 import { writeStdout } from '../stdout.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 interface LookupFlags {
   offset?: number;
@@ -47,7 +48,7 @@ Examples:
   kseg lookup orders-3 --timestamp max-timestamp   record with the largest timestamp (-3)`)
     .action(async (dir: string, flags: LookupFlags) => {
       const decoders = resolveDecoders(flags);
-      const r = lookup(dir, { offset: flags.offset, timestamp: flags.timestamp });
+      const r = lookup(resolveArchiveArgs([dir])[0]!, { offset: flags.offset, timestamp: flags.timestamp });
       if (flags.json) {
         const o: Record<string, unknown> = { offset: r.offset };
         if (r.special !== undefined) {

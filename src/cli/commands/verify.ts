@@ -5,6 +5,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -61,7 +62,7 @@ Examples:
         process.stdout.write(flags.json ? toJson(ISSUE_CODES) + '\n' : renderCodes());
         return;
       }
-      const report = verify(paths, { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues, jobs: flags.jobs });
+      const report = verify(resolveArchiveArgs(paths, { allowLogDir: true }), { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues, jobs: flags.jobs });
       process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report, paths.join(' ')));
       if (report.errors > 0) process.exitCode = 1;
     });

@@ -41,7 +41,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
   const program = new Command('kseg')
     .description('Read, verify, repair and generate Apache Kafka partition directories on disk.')
-    .version(VERSION, '-V, --version')
+    .version(VERSION, '-V, --version', 'output the version number (with --verbose: also the native fast paths and fallbacks this install loads)')
     .option('--no-color', 'disable colours (also NO_COLOR=1)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()

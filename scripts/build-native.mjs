@@ -63,8 +63,11 @@ try {
   const nodeDir = path.resolve(path.dirname(process.execPath), '..');
   const args = [nodeGyp, 'rebuild', `--module_name=mmap_io`, `--module_path=${path.join(work, 'out')}`];
   if (fs.existsSync(path.join(nodeDir, 'include', 'node', 'node.h'))) args.push(`--nodedir=${nodeDir}`);
+  // npm hands its config to scripts as npm_config_* variables, which node-gyp reads as options:
+  // an npmrc's nodedir (e.g. /usr, the system Node's headers) would build for another Node.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(nodedir|target|runtime|dist_url|disturl|arch|target_arch)$/i.test(k)));
   const env = {
-    ...process.env,
+    ...inherited,
     // binding.gyp's `node -e "require('nan')"` must find nan and run this Node.
     NODE_PATH: path.dirname(nanDir) + (process.env.NODE_PATH ? path.delimiter + process.env.NODE_PATH : ''),
     PATH: path.dirname(process.execPath) + path.delimiter + (process.env.PATH ?? ''),

@@ -60,9 +60,13 @@ const dest = path.join(pkgDir, 'build', 'binding', 'Release', abi, 'mmap_io.node
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kseg-mmap-build-'));
 try {
   for (const f of ['binding.gyp', 'package.json', 'src']) fs.cpSync(path.join(pkgDir, f), path.join(work, f), { recursive: true });
-  const nodeDir = path.resolve(path.dirname(process.execPath), '..');
+  // This Node's headers: beside its binary (official tarballs), or in the platform package of the
+  // npm `node` package, whose bin/node is a copy of that package's binary.
+  const up = path.resolve(path.dirname(process.execPath), '..');
+  const platformPkg = `node-${process.platform}-${process.arch}`;
+  const nodeDir = [up, path.join(up, 'node_modules', platformPkg), path.join(up, '..', platformPkg)].find((d) => fs.existsSync(path.join(d, 'include', 'node', 'node.h')));
   const args = [nodeGyp, 'rebuild', `--module_name=mmap_io`, `--module_path=${path.join(work, 'out')}`];
-  if (fs.existsSync(path.join(nodeDir, 'include', 'node', 'node.h'))) args.push(`--nodedir=${nodeDir}`);
+  if (nodeDir !== undefined) args.push(`--nodedir=${nodeDir}`);
   // npm hands its config to scripts as npm_config_* variables, which node-gyp reads as options:
   // an npmrc's nodedir (e.g. /usr, the system Node's headers) would build for another Node.
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(nodedir|target|runtime|dist_url|disturl|arch|target_arch)$/i.test(k)));

@@ -52,7 +52,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
   const program = new Command('kseg')
     .description('Read, verify, repair and generate Apache Kafka partition directories on disk.')
-    .version(VERSION, '-V, --version')
+    .version(VERSION, '-V, --version', 'output the version number (with --verbose: also the native fast paths and fallbacks this install loads)')
     .option('--no-color', 'disable colours (also NO_COLOR=1)')
     .option('--max-decompressed-bytes <n>', 'stop a compressed batch that expands past this (default 128m; DECOMPRESSED_TOO_LARGE)', maxDecompressedArg)
     .showHelpAfterError('(run with --help for usage)')

@@ -34,6 +34,7 @@ const ADDONS: Record<string, () => string[]> = {
 
 function loadAddon(name: string): unknown {
   const files = ADDONS[name];
+  let firstError: unknown = null;
   if (files) {
     let dir: string | null = null;
     try {
@@ -46,13 +47,46 @@ function loadAddon(name: string): unknown {
       for (const f of files()) {
         try {
           return require(dir + f);
-        } catch {
+        } catch (e) {
           /* not built there: try the next place, then the package entry */
+          if (firstError === null && (e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') firstError = e;
         }
       }
     }
   }
-  return require(name);
+  try {
+    return require(name);
+  } catch (e) {
+    // An addon file that exists but does not load says more than the package entry's failure.
+    throw firstError ?? e;
+  }
+}
+
+/**
+ * Why a module failed to load, in words for `kseg --version --verbose`. A node-gyp addon is built
+ * for one Node.js ABI: loaded by another Node (a node_modules built under Node 20 and run by Node
+ * 24) it finds no registration for this ABI and fails with "Module did not self-register" (or
+ * names the NODE_MODULE_VERSION it was compiled for).
+ */
+function describeFailure(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const msg = String(err?.message ?? e);
+  if (/did not self-register|NODE_MODULE_VERSION/.test(msg)) {
+    return `built for another Node.js version; this is ${process.version} (ABI ${process.versions.modules}): run \`npm run build:native\` with this Node (README, "Install")`;
+  }
+  if (err?.code === 'MODULE_NOT_FOUND' || err?.code === 'ERR_MODULE_NOT_FOUND') {
+    return /[\\/]build[\\/]|bindings|\.node\b|node-pre-gyp/.test(msg)
+      ? 'installed but not built (its install script did not run: README, "Install")'
+      : 'not installed';
+  }
+  return msg.split('\n')[0];
+}
+
+const failures = new Map<string, string>();
+
+/** Why optionalNative(name) returned null, or undefined when it loaded, was switched off or was not asked for yet. */
+export function nativeLoadFailure(name: string): string | undefined {
+  return failures.get(name);
 }
 
 const cache = new Map<string, unknown>();
@@ -64,8 +98,9 @@ export function optionalNative<T>(name: string, respectSwitch = true): T | null 
   if (!(respectSwitch && nativeDisabled())) {
     try {
       mod = loadAddon(name) as T;
-    } catch {
+    } catch (e) {
       mod = null;
+      failures.set(name, describeFailure(e));
     }
   }
   cache.set(key, mod);

@@ -66,6 +66,10 @@ export interface GenerateSummary {
   corruption?: CorruptionReport;
 }
 
+/**
+ * Write a partition directory into outDir as a broker would: segments, indexes, snapshots and
+ * checkpoints from a seeded workload (the same options give the same bytes), with an optional injected fault.
+ */
 export async function generate(outDir: string, input: Partial<GenerateOptions> = {}, hooks: GenerateHooks = {}): Promise<GenerateSummary> {
   const o = resolveGenerateOptions(input);
   const { createdDir, replacedFiles } = prepareDir(outDir, o.force);

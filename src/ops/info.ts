@@ -66,6 +66,7 @@ export interface PartitionInfo {
   kraftSnapshots: KraftSnapshotInfo[];
 }
 
+/** One PartitionInfo per partition directory (or file) given: per-segment offsets, batches, records, bytes, indexes and codecs. */
 export function info(paths: string[]): PartitionInfo[] {
   return resolveInputs(paths).map((input) => {
     if (input.type === 'dir') return partitionInfo(input.partition);

@@ -92,6 +92,7 @@ function logSize(dir: string, seg: Segment): number {
   return seg.logSize;
 }
 
+/** Find the batch and record at an offset or timestamp (or a ListOffsets special value) in a partition directory, as a broker does. */
 export function lookup(dir: string, opts: LookupOptions): LookupResult {
   if ((opts.offset === undefined) === (opts.timestamp === undefined)) throw new UsageError('give exactly one of --offset or --timestamp');
   if (opts.timestamp !== undefined && opts.timestamp < 0 && specialTimestampName(opts.timestamp) === null) {

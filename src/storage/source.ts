@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { CorruptDataError, IoError, ioError } from '../format/errors.js';
-import { optionalNative } from '../format/native.js';
+import { nativeLoadFailure, optionalNative } from '../format/native.js';
 
 /**
  * Read-only byte access to one file. `read` returns a view that stays valid for as long as the
@@ -291,5 +291,7 @@ export function readWholeFile(path: string, opts: OpenOptions = {}): Buffer {
 
 export function readerKind(): string {
   if (process.env.KSEG_READER === 'pread') return 'positional reads (KSEG_READER=pread)';
-  return mmapModule() ? 'mmap (@riaskov/mmap-io) with positional-read fallback' : 'positional reads (mmap module not available)';
+  if (mmapModule()) return 'mmap (@riaskov/mmap-io) with positional-read fallback';
+  const why = nativeLoadFailure('@riaskov/mmap-io');
+  return `positional reads (mmap module not available${why !== undefined ? `: @riaskov/mmap-io ${why}` : ''})`;
 }

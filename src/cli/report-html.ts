@@ -44,14 +44,14 @@ export function renderReportHtml(r: ReportData): string {
   const title = `kseg report: ${r.input}`;
   const body = r.partitions.map((p, i) => partitionSection(p, i)).join('\n');
   const skipped = r.skipped.length
-    ? `<p class="note" id="skipped">${esc(plural(r.skipped.length, 'more partition'))} not shown (over the --max-partitions cap, smallest first): ${esc(r.skipped.slice(0, 50).join(', '))}${r.skipped.length > 50 ? ' …' : ''}</p>`
+    ? `<p class="note" id="skipped">${esc(plural(r.skipped.length, 'more partition'))} not shown (only the largest are reported; raise --max-partitions): ${esc(r.skipped.slice(0, 50).join(', '))}${r.skipped.length > 50 ? ' …' : ''}</p>`
     : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1 id="title">${esc(title)}</h1><p>${esc(r.kind === 'log-dir' ? `log dir, ${plural(r.partitions.length, 'partition')} shown` : 'one partition')} · generated ${esc(iso(r.generatedAt))} by kseg</p></header>
-<main>${skipped}
+<main>${r.kind === 'log-dir' ? overview(r) : ''}${skipped}
 ${body}
 </main></body></html>
 `;
@@ -219,4 +219,15 @@ function findingsTable(p: PartitionReportData, id: string): string {
 function segmentTable(p: PartitionReportData, id: string): string {
   const rows = p.info.segments.map((s) => `<tr><td class="l">${esc(s.file)}</td><td>${s.firstOffset ?? '-'}..${s.lastOffset ?? '-'}</td><td>${s.batches.toLocaleString('en-US')}</td><td>${s.records.toLocaleString('en-US')}</td><td>${esc(human(s.bytes))}</td><td>${s.indexEntries ?? '-'}</td><td>${s.timeIndexEntries ?? '-'}</td><td class="l">${s.minTimestamp === null ? '-' : esc(`${iso(s.minTimestamp)} – ${iso(s.maxTimestamp!)}`)}</td><td class="l">${esc(s.codecs.join(', ') || '-')}</td></tr>`).join('');
   return `<table id="${id}-segments" class="segments"><tr><th class="l">file</th><th>offsets</th><th>batches</th><th>records</th><th>bytes</th><th>index</th><th>timeindex</th><th class="l">time range</th><th class="l">codecs</th></tr>${rows}</table>`;
+}
+
+/** A log dir: one row per partition, linking to its section. */
+function overview(r: ReportData): string {
+  const rows = r.partitions.map((p, i) => {
+    const v = p.verify;
+    const verdict = v.errors > 0 ? `<span class="bad">${esc(plural(v.errors, 'error'))}</span>` : v.warnings > 0 ? `<span class="warn">${esc(plural(v.warnings, 'warning'))}</span>` : '<span class="ok">ok</span>';
+    const reclaim = 'error' in p.compaction ? 'n/a' : human(p.compaction.bytesReclaimed);
+    return `<tr><td class="l"><a href="#p${i}">${esc(p.name)}</a></td><td>${verdict}</td><td>${p.info.segments.length}</td><td>${p.info.records.toLocaleString('en-US')}</td><td>${esc(human(p.info.bytes))}</td><td>${p.keys.distinct.toLocaleString('en-US')}${p.keys.capped ? '+' : ''}</td><td>${esc(reclaim)}</td></tr>`;
+  }).join('');
+  return `<section class="partition"><h2>Partitions</h2><table id="overview"><tr><th class="l">partition</th><th>verify</th><th>segments</th><th>records</th><th>bytes</th><th>distinct keys</th><th>compaction would reclaim</th></tr>${rows}</table></section>`;
 }

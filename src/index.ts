@@ -68,6 +68,8 @@ export {
   type CorruptionReport,
   type SegmentSummary,
 } from './ops/generate.js';
+// kseg report: the data behind the self-contained HTML page (timeline, rates, codec mix, keys, findings).
+export { report, type ReportOptions, type ReportData, type PartitionReportData, type MinuteBucket, type MixEntry, type TimelineFinding, type OffsetRange } from './ops/report.js';
 // kseg salvage: every valid batch of a damaged partition into a fresh one, with a loss report.
 export { salvage, type SalvageOptions, type SalvageResult, type SalvageSegment, type DamagedRange, type DroppedBatch } from './ops/salvage.js';
 // kseg slice: the batches covering an offset range as a standalone partition (optionally redacted).

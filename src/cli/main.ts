@@ -36,6 +36,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'offsets', summary: 'committed offsets of consumer groups from __consumer_offsets (latest commit per partition, tombstones, transactions, expiry)', load: () => import('./commands/offsets.js') },
   { name: 'groups', summary: 'consumer groups from __consumer_offsets: type, state, generation, protocol, members', load: () => import('./commands/groups.js') },
   { name: 'metadata', summary: 'the cluster a KRaft __cluster_metadata log describes (snapshot + log): brokers, topics, partitions, features, configs', load: () => import('./commands/metadata.js') },
+  { name: 'report', summary: 'one self-contained HTML page: segment timeline, records per minute, codecs, keys, compaction reclaim, verify findings', load: () => import('./commands/report.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

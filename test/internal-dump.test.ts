@@ -262,3 +262,16 @@ describe('KRaft voters control record (DumpLogSegments printControlRecord)', () 
     expect(j.decoded).toEqual({ key: { type: 'KRAFT_VOTERS', version: 0, data: {} }, value: { type: 'VotersRecord', version: 0, data: voters } });
   });
 });
+
+describe('LEADER_CHANGE control record (DumpLogSegments printControlRecord: 3.x Scala vs the Java port)', () => {
+  it('--format kafka prints "controlType: LEADER_CHANGE(2)" as the 3.x tool does; kafka4 prints "LeaderChange: {json}"', () => {
+    const dir = path.join(root, 'leader-change', '__cluster_metadata-0');
+    const lc = { version: 0, leaderId: 1, voters: [{ voterId: 1 }], grantingVoters: [{ voterId: 1 }] };
+    const c = encodeControlRecord(2, lc);
+    writeLog(dir, [encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, c.key, c.value)] })]);
+    const head = `| offset: 0 CreateTime: ${T0} keySize: 4 valueSize: ${c.value.length} sequence: -1 headerKeys: []`;
+    const line = (format: string) => kseg(['dump', dir, '--format', format]).stdout.split('\n').find((l) => l.startsWith('|'));
+    expect(line('kafka')).toBe(`${head} controlType: LEADER_CHANGE(2)`);
+    expect(line('kafka4')).toBe(`${head} LeaderChange: ${JSON.stringify(lc)}`);
+  });
+});

@@ -99,7 +99,7 @@ export function kafkaBatchLine(b: Batch): string {
 
 export interface KafkaTextOptions {
   printData: boolean;
-  /** Print the 3.x Scala tool's stray `}` after legacy record crcs. */
+  /** The 3.x Scala tool (`--format kafka`): its stray `}` after legacy record crcs, LEADER_CHANGE as controlType. */
   legacyBrace: boolean;
 }
 
@@ -113,7 +113,9 @@ export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions
   if (b.isControl && r.control) {
     const c = r.control;
     if (c.type === 'COMMIT' || c.type === 'ABORT') s += ` endTxnMarker: ${c.type} coordinatorEpoch: ${c.coordinatorEpoch}`;
-    else if (c.type === 'LEADER_CHANGE' && c.data) s += ` LeaderChange: ${JSON.stringify(c.data)}`;
+    // The 3.x Scala tool has no LEADER_CHANGE case (it falls through to controlType: NAME(id));
+    // the Java port decodes it (KAFKA-19069).
+    else if (c.type === 'LEADER_CHANGE' && c.data && !opts.legacyBrace) s += ` LeaderChange: ${JSON.stringify(c.data)}`;
     else if (c.type === 'SNAPSHOT_HEADER' && c.data) s += ` SnapshotHeader ${JSON.stringify(c.data)}`;
     else if (c.type === 'SNAPSHOT_FOOTER' && c.data) s += ` SnapshotFooter ${JSON.stringify(c.data)}`;
     else if (c.type === 'KRAFT_VERSION' && c.data) s += ` KRaftVersion ${JSON.stringify(c.data)}`;

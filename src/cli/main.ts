@@ -25,6 +25,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rebuild-index', summary: 'rebuild .index/.timeindex/.txnindex as Kafka recovery writes them (--check compares)', load: () => import('./commands/rebuild-index.js') },
   { name: 'truncate', summary: 'remove the tail or leading segments of a partition with Kafka\'s semantics, crash-safely', load: () => import('./commands/truncate.js') },
   { name: 'compact', summary: "Kafka's log cleaner offline: latest record per key, tombstones, aborted transactions, crash-safe swap", load: () => import('./commands/compact.js') },
+  { name: 'export', summary: 'one row per record with its batch metadata as Parquet, NDJSON or CSV (for DuckDB, pandas, ...)', load: () => import('./commands/export.js') },
+  { name: 'import', summary: 'write a partition directory back from a kseg export: byte-identical when unmodified, valid when filtered', load: () => import('./commands/import.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

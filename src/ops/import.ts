@@ -27,7 +27,7 @@ export interface RewrittenBatch {
   position: number;
   baseOffset: number;
   /** 'recompressed': every record is there but the codec produced other bytes (codec library version); 'edited': rows or fields differ from the exported batch. */
-  reason: 'recompressed' | 'edited';
+  reason: 'recompressed' | 'edited' | 'crc-repaired';
   exportedCrc: number;
   crc: number;
   exportedSize: number;
@@ -54,6 +54,8 @@ export interface ImportResult {
   rewritten: number;
   recompressed: number;
   edited: number;
+  /** Batches exported with an invalid stored CRC, written with a correct one. */
+  crcRepaired: number;
   rewrittenBatches: RewrittenBatch[];
   segments: ImportedSegment[];
   indexes: { changed: string[] };
@@ -379,6 +381,7 @@ function checkOutput(out: string): void {
 export async function importPartition(input: string, output: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const format = importFormatOf(input, opts.format);
   if (!fs.existsSync(input)) throw new IoError('ENOENT', 'no such file', { file: input });
+  if (fs.statSync(input).isDirectory()) throw new UsageError(`${input} is a directory: import one exported partition file (kseg export of a log directory writes one per partition)`);
   checkOutput(output);
   const outAbs = path.resolve(output);
   const tmp = path.join(path.dirname(outAbs), `.${path.basename(outAbs)}.kseg-import`);
@@ -386,7 +389,7 @@ export async function importPartition(input: string, output: string, opts: Impor
   fs.mkdirSync(path.dirname(outAbs), { recursive: true });
   fs.mkdirSync(tmp);
   const result: ImportResult = {
-    input, format, output, rows: 0, batches: 0, records: 0, identical: 0, rewritten: 0, recompressed: 0, edited: 0,
+    input, format, output, rows: 0, batches: 0, records: 0, identical: 0, rewritten: 0, recompressed: 0, edited: 0, crcRepaired: 0,
     rewrittenBatches: [], segments: [], indexes: { changed: [] },
   };
   let fd: number | null = null;
@@ -426,9 +429,10 @@ export async function importPartition(input: string, output: string, opts: Impor
     if (crc === h.batchCrc && bytes.length === h.batchSize && complete) result.identical++;
     else {
       result.rewritten++;
-      const reason = complete && h.compression !== 'none' && h.crcValid ? 'recompressed' : 'edited';
+      const reason = complete && !h.crcValid ? 'crc-repaired' : complete && h.compression !== 'none' ? 'recompressed' : 'edited';
       if (reason === 'recompressed') result.recompressed++;
-      else result.edited++;
+      else if (reason === 'edited') result.edited++;
+      else result.crcRepaired++;
       if (result.rewrittenBatches.length < MAX_LISTED) {
         result.rewrittenBatches.push({ file: h.file, exportedPosition: h.position, position: seg!.bytes, baseOffset: h.baseOffset, reason, exportedCrc: h.batchCrc, crc, exportedSize: h.batchSize, size: bytes.length });
       }

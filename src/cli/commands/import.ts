@@ -40,6 +40,7 @@ Examples:
 function render(r: ImportResult): string {
   const lines = [`${theme.file(r.output)}: ${r.records} records in ${r.batches} batches, ${r.segments.length} segments; ${r.identical} batches byte-identical to the export`];
   if (r.recompressed) lines.push(theme.warn(`  ${r.recompressed} compressed batches written as new but equivalent bytes (same records; the codec produced other bytes)`));
+  if (r.crcRepaired) lines.push(theme.warn(`  ${r.crcRepaired} batches had an invalid CRC in the export and were written with a correct one`));
   if (r.edited) lines.push(theme.warn(`  ${r.edited} batches written with edited content (rows removed or changed)`));
   for (const b of r.rewrittenBatches.slice(0, 20)) {
     lines.push(`    ${b.file}:${b.position} base ${b.baseOffset} ${b.reason}: crc 0x${b.crc.toString(16).padStart(8, '0')} (exported 0x${b.exportedCrc.toString(16).padStart(8, '0')}), ${b.size} bytes (exported ${b.exportedSize})`);

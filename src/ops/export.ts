@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { batchRecords, RECORDS_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
+import { batchRecords, LOG_OVERHEAD, RECORDS_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
 import { isXerial } from '../format/codecs.js';
 import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
@@ -164,7 +164,7 @@ function batchFields(b: Batch, file: string, topic: string | null, partition: nu
     entryOffset: b.entryOffset,
     magic: b.magic,
     compression: b.compression,
-    snappyXerial: b.compressionId === 2 ? (b.magic >= 2 ? isXerial(b.bytes.subarray(b.start + RECORDS_OFFSET, b.start + b.size)) : true) : null,
+    snappyXerial: b.compressionId === 2 ? isXerial(compressedPayload(b)) : null,
     batchAttributes: b.attributes,
     batchCrc: b.crc >>> 0,
     crcValid: b.crcValid,
@@ -180,6 +180,16 @@ function batchFields(b: Batch, file: string, topic: string | null, partition: nu
     recordCount: b.recordCount,
     batchSize: b.size,
   };
+}
+
+/** The compressed bytes of a batch: v2 records area; v0/v1 the wrapper message's value. */
+function compressedPayload(b: Batch): Buffer {
+  if (b.magic >= 2) return b.bytes.subarray(b.start + RECORDS_OFFSET, b.start + b.size);
+  const end = b.start + b.size;
+  let p = b.start + LOG_OVERHEAD + 4 + 1 + 1 + (b.magic === 1 ? 8 : 0);
+  const keyLen = p + 4 <= end ? b.bytes.readInt32BE(p) : -1;
+  p += 4 + Math.max(0, keyLen) + 4;
+  return b.bytes.subarray(Math.min(p, end), end);
 }
 
 const EMPTY_RECORD = { offset: null, timestamp: null, recordAttributes: null, offsetDelta: null, timestampDelta: null, recordMagic: null, key: null, value: null, headers: [] };

@@ -24,3 +24,5 @@ export { onStorageNote } from './storage/notes.js';
 export { dump, type DumpEvent, type DumpOptions } from './ops/dump.js';
 export { lookup, logStartOffsetOf, SPECIAL_TIMESTAMPS, type LookupResult, type LookupOptions, type SpecialTimestamp } from './ops/lookup.js';
 export { info, type PartitionInfo, type SegmentInfo } from './ops/info.js';
+export { exportPartitions, partitionRows, EXPORT_COLUMNS, type ExportRow, type ExportOptions, type ExportResult } from './ops/export.js';
+export { importPartition, readExportRows, type ImportResult, type ImportOptions, type RewrittenBatch } from './ops/import.js';

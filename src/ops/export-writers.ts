@@ -22,7 +22,7 @@ export interface RowSink {
 
 export interface SinkOptions {
   compression?: PageCompression;
-  /** Rows per Parquet row group (default 100 000; a group is also cut at 64 MiB of key/value bytes). */
+  /** Rows per Parquet row group (default 25 000; a group is also cut at 32 MiB of key/value bytes). */
   rowGroupRows?: number;
 }
 
@@ -185,7 +185,7 @@ export function parquetSchema(): Record<string, unknown>[] {
   return s;
 }
 
-const ROW_GROUP_BYTES = 64 << 20;
+const ROW_GROUP_BYTES = 32 << 20;
 
 interface ParquetWriterLike {
   write(o: { columnData: { name: string; data: unknown[] }[]; rowGroupSize?: number }): void | Promise<void>;
@@ -226,7 +226,7 @@ class ParquetSink implements RowSink {
       createdBy: 'kseg export',
       kvMetadata: [{ key: 'kseg.export.version', value: '1' }],
     });
-    return new ParquetSink(target, w as unknown as ParquetWriterLike, opts.rowGroupRows ?? 100_000);
+    return new ParquetSink(target, w as unknown as ParquetWriterLike, opts.rowGroupRows ?? 25_000);
   }
 
   async write(row: ExportRow): Promise<void> {

@@ -188,7 +188,7 @@ export function parquetSchema(): Record<string, unknown>[] {
 const ROW_GROUP_BYTES = 32 << 20;
 
 interface ParquetWriterLike {
-  write(o: { columnData: { name: string; data: unknown[] }[]; rowGroupSize?: number }): void | Promise<void>;
+  write(o: { columnData: { name: string; data: unknown[]; statistics?: boolean; encoding?: string }[]; rowGroupSize?: number }): void | Promise<void>;
   finish(): void | Promise<void>;
 }
 
@@ -243,7 +243,14 @@ class ParquetSink implements RowSink {
 
   private async flushGroup(): Promise<void> {
     if (this.rows === 0) return;
-    const columnData = EXPORT_COLUMNS.map((name, i) => ({ name, data: this.cols[i]! }));
+    // Min/max statistics on the scalar columns (row-group pruning on offset, timestamp, ...); none
+    // on key, value and headers, and no dictionary attempt on value (rarely repeats): both cost
+    // more than the rest of the export on large payloads.
+    const columnData = EXPORT_COLUMNS.map((name, i) => {
+      const k = COLUMN_KINDS[name];
+      const big = k === 'binary' || k === 'headers';
+      return { name, data: this.cols[i]!, ...(big ? { statistics: false } : {}), ...(name === 'value' ? { encoding: 'PLAIN' as const } : {}) };
+    });
     try {
       await this.w.write({ columnData, rowGroupSize: this.rows });
     } catch (e) {

@@ -63,6 +63,7 @@ const ITEMS = {
   salvage: 'salvage of an intact partition into a new directory vs verify on the same data',
   grep: 'grep --key -c vs verify on the same data (issue 14: at least half of verify\'s throughput)',
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
+  export: 'export --format parquet vs dump --ndjson on the same 1 GiB (issue 15: >= 30 %)',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
 };
 
@@ -502,7 +503,7 @@ function measureStartup(pass, n) {
 let verifyHasJobs = null;
 
 function groupRead(pass, state) {
-  const want = ['verify', 'verify-jobs', 'dump', 'dump-batches', 'info'].filter(selected);
+  const want = ['verify', 'verify-jobs', 'dump', 'dump-batches', 'info', 'export'].filter(selected);
   if (!want.length) return;
   const set = SETS.a;
   const files = logFiles(set.dir);
@@ -523,7 +524,11 @@ function groupRead(pass, state) {
   if (want.includes('dump')) fns.dump = () => kseg(['dump', set.dir, '--ndjson'], pass.env);
   if (want.includes('dump-batches')) fns.dumpBatches = () => kseg(['dump', set.dir, '--batches'], pass.env);
   if (want.includes('info')) fns.info = () => kseg(['info', set.dir], pass.env);
+  // export writes its Parquet file beside the data set (bench/.data is gitignored)
+  const exportFile = path.join(path.dirname(set.dir), 'export.parquet');
+  if (want.includes('export')) fns.export = () => kseg(['export', set.dir, '-o', exportFile, '--force'], pass.env);
   const s = rounds(pass, fns);
+  fs.rmSync(exportFile, { force: true });
   const lim = limitMed(s.limit);
   const limName = 'verify limit';
   if (lim != null) row(pass, { set: 'a', what: `verify limit: CRC-32C over mapped windows (${s.limit[0].result.crc32c})`, t: lim, bytes, kind: 'limit' });
@@ -539,6 +544,11 @@ function groupRead(pass, state) {
   pass.dumpA = cmd('dump', 'dump --ndjson', { min: 0.25 });
   cmd('dumpBatches', 'dump --batches');
   cmd('info', 'info');
+  if (s.export?.length) {
+    const t = net(pass, s.export);
+    const dumpT = pass.dumpA?.t ?? null;
+    row(pass, { set: 'a', what: 'export --format parquet (snappy pages)', t, bytes, rssMiB: rssMax(s.export), cpu: cpuMed(s.export), ratio: { value: dumpT != null ? dumpT / t : null, of: 'dump --ndjson' }, target: { min: 0.3 } });
+  }
 }
 
 function groupCodecs(pass) {

@@ -70,6 +70,9 @@ export {
 } from './ops/generate.js';
 // kseg report: the data behind the self-contained HTML page (timeline, rates, codec mix, keys, findings).
 export { report, type ReportOptions, type ReportData, type PartitionReportData, type MinuteBucket, type MixEntry, type TimelineFinding, type OffsetRange } from './ops/report.js';
+// kseg export / import: one row per record (Parquet, NDJSON, CSV) and partitions written back from such rows.
+export { exportPartitions, partitionRows, EXPORT_COLUMNS, type ExportRow, type ExportOptions, type ExportResult } from './ops/export.js';
+export { importPartition, readExportRows, type ImportResult, type ImportOptions, type RewrittenBatch } from './ops/import.js';
 // kseg salvage: every valid batch of a damaged partition into a fresh one, with a loss report.
 export { salvage, type SalvageOptions, type SalvageResult, type SalvageSegment, type DamagedRange, type DroppedBatch } from './ops/salvage.js';
 // kseg slice: the batches covering an offset range as a standalone partition (optionally redacted).

@@ -37,6 +37,8 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'groups', summary: 'consumer groups from __consumer_offsets: type, state, generation, protocol, members', load: () => import('./commands/groups.js') },
   { name: 'metadata', summary: 'the cluster a KRaft __cluster_metadata log describes (snapshot + log): brokers, topics, partitions, features, configs', load: () => import('./commands/metadata.js') },
   { name: 'report', summary: 'one self-contained HTML page: segment timeline, records per minute, codecs, keys, compaction reclaim, verify findings', load: () => import('./commands/report.js') },
+  { name: 'export', summary: 'one row per record with its batch metadata as Parquet, NDJSON or CSV (for DuckDB, pandas, ...)', load: () => import('./commands/export.js') },
+  { name: 'import', summary: 'write a partition directory back from a kseg export: byte-identical when unmodified, valid when filtered', load: () => import('./commands/import.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
 ];
 

@@ -350,6 +350,12 @@ export async function zstdCompress(data: Uint8Array): Promise<Buffer> {
   return m.compress(Buffer.from(data.buffer, data.byteOffset, data.byteLength), 3);
 }
 
+/** A synchronous zstd compressor when the native zstd-napi module is loaded (Parquet page compression needs one), else null. */
+export function zstdCompressSyncImpl(): ((data: Uint8Array) => Buffer) | null {
+  const z = zstdNapi();
+  return z ? (d) => z.compress(d) : null;
+}
+
 // ---------------------------------------------------------------- dispatch
 /**
  * Decompress a batch payload (v2: bytes 61..end; v0/v1: the wrapper's value). `magic` selects the

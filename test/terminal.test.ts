@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, ROOT } from './helpers.js';
+
+/**
+ * Issue 18, "Colours and terminals": the CLI run on a pseudo-terminal (util-linux `script -qc`),
+ * as an operator's shell runs it. Skipped with a note when `script` is absent.
+ */
+const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
+const KSEG = path.join(ROOT, 'bin', 'kseg.js');
+const ESC = '\u001b[';
+
+function onTty(args: string[], env: Record<string, string | undefined>): string {
+  const cmd = [process.execPath, KSEG, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const clean: NodeJS.ProcessEnv = { ...process.env };
+  delete clean.NO_COLOR;
+  delete clean.FORCE_COLOR;
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete clean[k]; else clean[k] = v;
+  const r = spawnSync(SCRIPT!, ['-qc', cmd, '/dev/null'], { encoding: 'utf8', env: { TERM: 'xterm-256color', ...clean } });
+  return r.stdout;
+}
+
+const PARTITION = (() => {
+  const found = fs.readdirSync(FIXTURES, { recursive: true, withFileTypes: true }).find((e) => e.isFile() && e.name.endsWith('.log'));
+  return found ? path.join(found.parentPath ?? (found as unknown as { path: string }).path) : undefined;
+})();
+
+describe.skipIf(!SCRIPT || !PARTITION)('colours on a terminal (no-color.org)', () => {
+  if (!SCRIPT) console.log('note: util-linux script(1) absent, pseudo-terminal colour tests skipped');
+  it('paints on a terminal by default (the baseline the other cases are measured against)', () => {
+    expect(onTty(['info', PARTITION!], {})).toContain(ESC);
+  });
+  it('NO_COLOR=1 turns colours off on a terminal (chalk/supports-color ignores it; theme.ts applies it)', () => {
+    const out = onTty(['info', PARTITION!], { NO_COLOR: '1' });
+    expect(out).toContain('segment base');
+    expect(out).not.toContain(ESC);
+  });
+  it('an empty NO_COLOR does not disable colours (no-color.org: only a non-empty value)', () => {
+    expect(onTty(['info', PARTITION!], { NO_COLOR: '' })).toContain(ESC);
+  });
+  it('NO_COLOR wins over FORCE_COLOR, as commander does for help', () => {
+    expect(onTty(['info', PARTITION!], { NO_COLOR: '1', FORCE_COLOR: '1' })).not.toContain(ESC);
+  });
+  it('--no-color turns colours off on a terminal', () => {
+    expect(onTty(['--no-color', 'info', PARTITION!], {})).not.toContain(ESC);
+  });
+});

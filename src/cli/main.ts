@@ -37,6 +37,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'groups', summary: 'consumer groups from __consumer_offsets: type, state, generation, protocol, members', load: () => import('./commands/groups.js') },
   { name: 'metadata', summary: 'the cluster a KRaft __cluster_metadata log describes (snapshot + log): brokers, topics, partitions, features, configs', load: () => import('./commands/metadata.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
+  { name: 'completion', summary: 'print a bash, zsh or fish completion script: commands, flags and flag values', load: () => import('./commands/completion.js') },
 ];
 
 export const VERSION = '0.1.0';

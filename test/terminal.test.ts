@@ -47,3 +47,27 @@ describe.skipIf(!SCRIPT || !PARTITION)('colours on a terminal (no-color.org)', (
     expect(onTty(['--no-color', 'info', PARTITION!], {})).not.toContain(ESC);
   });
 });
+
+describe('singular and plural in human text (issue 18: "1 segments")', () => {
+  it('count() says 1 segment, 0 batches, 2 entries, 1 byte', async () => {
+    const { count } = await import('../src/cli/plural.js');
+    expect(count(1, 'segment')).toBe('1 segment');
+    expect(count(0, 'batch')).toBe('0 batches');
+    expect(count(2, 'entry')).toBe('2 entries');
+    expect(count(1n, 'byte')).toBe('1 byte');
+    expect(count('1', 'record')).toBe('1 record');
+    expect(count(11, 'file')).toBe('11 files');
+  });
+
+  it('info and verify of a one-segment, one-batch partition say "1 segment, 1 batch"', async () => {
+    const { kseg, tmpDir } = await import('./helpers.js');
+    const dir = path.join(tmpDir(), 'p-0');
+    expect(kseg(['generate', dir, '--records', '1', '--seed', '1']).status).toBe(0);
+    const info = kseg(['info', dir]);
+    expect(info.status).toBe(0);
+    expect(info.stdout).toMatch(/ 1 segment, 1 batch, 1 record, \d+ bytes/);
+    const verify = kseg(['verify', dir]);
+    expect(verify.stdout).toMatch(/ 1 segment, 1 batch, 1 record, /);
+    expect(verify.stdout).not.toMatch(/\b1 (segments|batches|records)\b/);
+  });
+});

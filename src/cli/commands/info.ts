@@ -4,6 +4,7 @@ import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { isoTime } from './dump.js';
+import { count } from '../plural.js';
 
 export function register(program: Command): void {
   program
@@ -30,7 +31,7 @@ function range(a: number | null, b: number | null): string {
 }
 
 export function renderPartition(p: PartitionInfo): string {
-  const head = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${p.segments.length} segments, ${p.batches} batches, ${p.records} records, ${p.bytes} bytes` +
+  const head = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${count(p.segments.length, 'segment')}, ${count(p.batches, 'batch')}, ${count(p.records, 'record')}, ${count(p.bytes, 'byte')}` +
     (p.topicId ? `  topicId ${p.topicId}` : '') +
     (p.leaderEpochs && p.leaderEpochs.length ? `  leader epochs ${p.leaderEpochs.map((e) => `${e.epoch}@${e.startOffset}`).join(' ')}` : '');
   const table = new Table({
@@ -64,7 +65,7 @@ export function renderPartition(p: PartitionInfo): string {
   for (const k of p.kraftSnapshots) {
     const what = k.endOffset === null ? 'KRaft bootstrap snapshot' : `KRaft snapshot end offset ${k.endOffset} epoch ${k.epoch}`;
     const state = k.complete ? theme.good('complete') : theme.bad(`incomplete: ${k.problems.join('; ')}`);
-    extra.push(`${what}: ${k.file}  ${k.batches} batches, ${k.records} records, ${k.bytes} bytes  ${state}`);
+    extra.push(`${what}: ${k.file}  ${count(k.batches, 'batch')}, ${count(k.records, 'record')}, ${count(k.bytes, 'byte')}  ${state}`);
   }
   if (p.leftovers.length) extra.push(theme.warn(`leftovers (unfinished delete/clean/swap): ${p.leftovers.join(', ')}`));
   if (p.orphans.length) extra.push(theme.warn(`index files without a .log: ${p.orphans.join(', ')}`));

@@ -59,6 +59,15 @@ describe('singular and plural in human text (issue 18: "1 segments")', () => {
     expect(count(11, 'file')).toBe('11 files');
   });
 
+  it('bytesWithUnit() keeps the exact bytes and adds KiB/MiB/GiB from 1 KiB on', async () => {
+    const { bytesWithUnit } = await import('../src/cli/plural.js');
+    expect(bytesWithUnit(1)).toBe('1 byte');
+    expect(bytesWithUnit(1023)).toBe('1023 bytes');
+    expect(bytesWithUnit(1024)).toBe('1024 bytes (1.0 KiB)');
+    expect(bytesWithUnit(536870912)).toBe('536870912 bytes (512.0 MiB)');
+    expect(bytesWithUnit(3 * 2 ** 30 + 2 ** 29)).toBe('3758096384 bytes (3.5 GiB)');
+  });
+
   it('info and verify of a one-segment, one-batch partition say "1 segment, 1 batch"', async () => {
     const { kseg, tmpDir } = await import('./helpers.js');
     const dir = path.join(tmpDir(), 'p-0');
@@ -69,5 +78,13 @@ describe('singular and plural in human text (issue 18: "1 segments")', () => {
     const verify = kseg(['verify', dir]);
     expect(verify.stdout).toMatch(/ 1 segment, 1 batch, 1 record, /);
     expect(verify.stdout).not.toMatch(/\b1 (segments|batches|records)\b/);
+  });
+
+  it('info and verify show a person the size in MiB beside the bytes', async () => {
+    const { kseg, tmpDir } = await import('./helpers.js');
+    const dir = path.join(tmpDir(), 'p-0');
+    expect(kseg(['generate', dir, '--bytes', '2m', '--seed', '1', '--no-fsync']).status).toBe(0);
+    expect(kseg(['info', dir]).stdout).toMatch(/ \d+ bytes \(2\.\d MiB\)/);
+    expect(kseg(['verify', dir]).stdout).toMatch(/ \d+ bytes \(2\.\d MiB\)/);
   });
 });

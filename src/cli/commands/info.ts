@@ -4,7 +4,7 @@ import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { isoTime } from './dump.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 export function register(program: Command): void {
   program
@@ -31,7 +31,7 @@ function range(a: number | null, b: number | null): string {
 }
 
 export function renderPartition(p: PartitionInfo): string {
-  const head = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${count(p.segments.length, 'segment')}, ${count(p.batches, 'batch')}, ${count(p.records, 'record')}, ${count(p.bytes, 'byte')}` +
+  const head = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${count(p.segments.length, 'segment')}, ${count(p.batches, 'batch')}, ${count(p.records, 'record')}, ${bytesWithUnit(p.bytes)}` +
     (p.topicId ? `  topicId ${p.topicId}` : '') +
     (p.leaderEpochs && p.leaderEpochs.length ? `  leader epochs ${p.leaderEpochs.map((e) => `${e.epoch}@${e.startOffset}`).join(' ')}` : '');
   const table = new Table({

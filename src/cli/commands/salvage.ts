@@ -55,7 +55,7 @@ function render(r: SalvageResult): string {
     out.push(s.bytesLost === 0 ? `${head} ${theme.good('(complete)')}` : `${head}, ${theme.warn(`lost ${count(s.bytesLost, 'byte')}`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`);
     for (const d of s.damaged) {
       const offs = d.offsetsLost ? (d.offsetsLost.to === null ? `, offsets from ${d.offsetsLost.from} on` : d.offsetsLost.to < d.offsetsLost.from ? '' : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`) : '';
-      out.push(`    ${count(theme.warn('damaged'), 'byte')} ${d.position}..${d.endPosition} (${count(d.bytes, 'byte')}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`);
+      out.push(`    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${count(d.bytes, 'byte')}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`);
     }
     for (const d of s.dropped) out.push(`    ${theme.warn('dropped')} batch at byte ${d.position} (${count(d.size, 'byte')}, offsets ${d.baseOffset}..${d.lastOffset}, ${count(d.records, 'record')}): ${d.code}: ${d.message}`);
   }

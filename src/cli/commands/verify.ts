@@ -5,7 +5,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -88,7 +88,7 @@ function recoverLine(r: Recoverable): string {
 
 function summaryLine(p: { summary: VerifyReport['summary'] }): string {
   const s = p.summary;
-  return theme.dim(`${s.segments} segment${s.segments === 1 ? '' : 's'}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}`);
+  return theme.dim(`${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}`);
 }
 
 /** Readable report: one block per partition, one line per issue. */

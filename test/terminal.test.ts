@@ -88,3 +88,20 @@ describe('singular and plural in human text (issue 18: "1 segments")', () => {
     expect(kseg(['verify', dir]).stdout).toMatch(/ \d+ bytes \(2\.\d MiB\)/);
   });
 });
+
+describe('tables fit the terminal width (issue 18: info was 156 columns at COLUMNS=60)', () => {
+  it('info at COLUMNS=60 draws no table line wider than 60; without a width the rows stay unwrapped', async () => {
+    const { kseg, tmpDir } = await import('./helpers.js');
+    const dir = path.join(tmpDir(), 'p-0');
+    expect(kseg(['generate', dir, '--records', '50', '--seed', '1', '--no-fsync']).status).toBe(0);
+    const narrow = kseg(['info', dir], { env: { COLUMNS: '60' } });
+    expect(narrow.status).toBe(0);
+    const tableLines = narrow.stdout.split('\n').filter((l) => /^[┌│├└]/.test(l));
+    expect(tableLines.length).toBeGreaterThan(3);
+    for (const l of tableLines) expect([...l].length).toBeLessThanOrEqual(60);
+    const wide = kseg(['info', dir], { env: { COLUMNS: '' } });
+    const wideLines = wide.stdout.split('\n').filter((l) => /^[┌│├└]/.test(l));
+    expect(Math.max(...wideLines.map((l) => [...l].length))).toBeGreaterThan(60);
+    expect(wide.stdout).toContain('segment base');
+  });
+});

@@ -20,10 +20,13 @@ export function fitTable(head: string[], rows: string[][], width = terminalWidth
   const w = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))) + 2);
   const total = (): number => w.reduce((a, b) => a + b, 0) + w.length + 1;
   if (total() <= width) return {};
-  for (const min of [4, 3]) {
+  // Headings wrap before data does: first no column narrower than its widest cell, then 4, then 3.
+  const cells = head.map((_, i) => Math.max(0, ...rows.map((r) => visible(r[i] ?? ''))) + 2);
+  for (const floor of [(i: number) => Math.max(cells[i], 4), () => 4, () => 3]) {
     while (total() > width) {
-      const widest = w.indexOf(Math.max(...w));
-      if (w[widest] <= min) break;
+      let widest = -1;
+      for (let i = 0; i < w.length; i++) if (w[i] > floor(i) && (widest < 0 || w[i] > w[widest])) widest = i;
+      if (widest < 0) break;
       w[widest]--;
     }
   }

@@ -40,6 +40,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'export', summary: 'one row per record with its batch metadata as Parquet, NDJSON or CSV (for DuckDB, pandas, ...)', load: () => import('./commands/export.js') },
   { name: 'import', summary: 'write a partition directory back from a kseg export: byte-identical when unmodified, valid when filtered', load: () => import('./commands/import.js') },
   { name: 'generate', summary: 'write a partition directory as a broker would (deterministic test data, optional injected fault)', load: () => import('./commands/generate.js') },
+  { name: 'completion', summary: 'print a bash, zsh or fish completion script: commands, flags and flag values', load: () => import('./commands/completion.js') },
 ];
 
 export const VERSION = '0.1.0';

@@ -2,8 +2,11 @@ import type { ChalkInstance } from 'chalk';
 import { stdoutMayBeTty } from './stdout.js';
 
 /**
- * The one place colours come from. chalk follows NO_COLOR, FORCE_COLOR and whether stdout is a
- * TTY; `--no-color` sets level 0. chalk is loaded by `loadTheme` (main.ts, before every command
+ * The one place colours come from. chalk follows FORCE_COLOR and whether stdout is a TTY but not
+ * NO_COLOR (its supports-color ignores that variable), so `colorDisabledByEnv` applies
+ * https://no-color.org here: any non-empty NO_COLOR turns colours off, on a terminal too, and
+ * wins over FORCE_COLOR (the rule commander applies to help, main.ts `forcedColor`). `--no-color`
+ * always turns them off. chalk is loaded by `loadTheme` (main.ts, before every command
  * runs), and only when it could colour anything: for a pipe or a file with nothing forcing colour
  * its level would be 0, where it returns every string unchanged, as the plain painters here do.
  */
@@ -40,10 +43,16 @@ function certainlyNoColor(): boolean {
   return !process.argv.some((a) => a.startsWith('--color'));
 }
 
+/** NO_COLOR with any non-empty value, or FORCE_COLOR=0 / false. */
+export function colorDisabledByEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return true;
+  return env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false';
+}
+
 /** Pick the painters for this run: chalk unless colours are off (`--no-color`) or certainly unused. */
 export async function loadTheme(color?: boolean): Promise<void> {
   if (color === false) disabled = true;
-  if (disabled || certainlyNoColor()) {
+  if (disabled || colorDisabledByEnv() || certainlyNoColor()) {
     p = plain;
     return;
   }

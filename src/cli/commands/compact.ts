@@ -5,6 +5,7 @@ import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { confirm, summaryLine } from './truncate.js';
+import { count } from '../plural.js';
 
 interface CompactFlags {
   dryRun?: boolean;
@@ -115,11 +116,11 @@ export function renderCompact(r: CompactResult): string {
       table.push([s.file, s.recordsIn, s.recordsOut, s.supersededRemoved, `${s.tombstonesRemoved}/${s.tombstonesRetained}`, s.abortedRemoved, s.markersRemoved, s.unkeyedRemoved, s.bytesIn, s.bytesOut].map(String));
     }
     lines.push(table.toString().replace(/^/gm, '  '));
-    for (const g of round.groups) lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${g.batches} batches, ${g.records} records, ${g.bytes} bytes)`);
+    for (const g of round.groups) lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${count(g.bytes, 'byte')})`);
     if (round.coverBatch) lines.push(theme.dim(`    kept the last batch of ${round.coverBatch.file} (ends at ${round.coverBatch.lastOffset}) so that an interrupted swap is completed by the broker's loader too`));
   });
   const t = r.totals;
-  lines.push(`  removed ${t.recordsRemoved} of ${t.recordsIn} records (${t.supersededRemoved} superseded, ${t.tombstonesRemoved} tombstones, ${t.abortedRemoved} aborted, ${t.markersRemoved} markers, ${t.unkeyedRemoved} without key); ${t.bytesIn} -> ${t.bytesOut} bytes`);
+  lines.push(`  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${t.tombstonesRemoved} tombstones, ${t.abortedRemoved} aborted, ${t.markersRemoved} markers, ${t.unkeyedRemoved} without key); ${t.bytesIn} -> ${count(t.bytesOut, 'byte')}`);
   if (t.tombstonesRetained) lines.push(`  ${t.tombstonesRetained} tombstone(s) kept until their delete horizon${t.horizonsSet ? ` (${t.horizonsSet} batch(es) stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`);
   if (r.moreRounds) lines.push(theme.warn('  the offset map filled: compaction continues in further rounds (a dry run shows the first)'));
   if (r.cleanerOffsetCheckpoint) lines.push(`  ../${r.cleanerOffsetCheckpoint.file}: ${r.cleanerOffsetCheckpoint.before ?? '(none)'} -> ${r.cleanerOffsetCheckpoint.after}`);

@@ -3,6 +3,7 @@ import { coordinator, type CoordinatorResult } from '../../ops/coordinator.js';
 import { intArg } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').filter((s) => s.length > 0)];
@@ -30,11 +31,11 @@ Examples:
 function render(r: CoordinatorResult): string {
   const what = r.kind === 'group' ? 'group' : 'transactional id';
   const lines = [
-    `${what} ${JSON.stringify(r.id)} -> ${theme.file(r.partitionDir)}  (hashCode ${r.hashCode}, abs % ${r.partitions} = ${r.partition}; ${r.partitions} partitions from ${r.partitionsSource === 'flag' ? '--partitions' : r.partitionsSource === 'cluster-metadata' ? '__cluster_metadata' : r.partitionsSource === 'log-dirs' ? 'the log dirs' : "Kafka's default"})`,
+    `${what} ${JSON.stringify(r.id)} -> ${theme.file(r.partitionDir)}  (hashCode ${r.hashCode}, abs % ${r.partitions} = ${r.partition}; ${count(r.partitions, 'partition')} from ${r.partitionsSource === 'flag' ? '--partitions' : r.partitionsSource === 'cluster-metadata' ? '__cluster_metadata' : r.partitionsSource === 'log-dirs' ? 'the log dirs' : "Kafka's default"})`,
   ];
   for (const l of r.locations ?? []) {
-    lines.push(`  ${l.dir}: ${l.segments.length} segment${l.segments.length === 1 ? '' : 's'}, ${l.bytes} bytes, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${l.producerSnapshots} producer snapshot${l.producerSnapshots === 1 ? '' : 's'}`);
-    for (const s of l.segments) lines.push(`    ${s.file}  ${s.bytes} bytes`);
+    lines.push(`  ${l.dir}: ${l.segments.length} segment${l.segments.length === 1 ? '' : 's'}, ${count(l.bytes, 'byte')}, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${l.producerSnapshots} producer snapshot${l.producerSnapshots === 1 ? '' : 's'}`);
+    for (const s of l.segments) lines.push(`    ${s.file}  ${count(s.bytes, 'byte')}`);
   }
   for (const n of r.notes) lines.push(`  ${theme.warn('note:')} ${n}`);
   return lines.join('\n');

@@ -5,6 +5,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface DiffFlags {
   json?: boolean;
@@ -50,7 +51,7 @@ function replicaLine(name: string, r: ReplicaInfo): string {
   const start = r.logStartOffset === null ? 'no segments' : `log start ${r.logStartOffset}${r.logStartOffsetSource === 'log-start-offset-checkpoint' ? ' (log-start-offset-checkpoint)' : ''}`;
   const end = r.logEndOffset === null ? '' : `, log end ${r.logEndOffset}`;
   const stop = r.stoppedAt ? theme.bad(`; reading stopped at ${r.stoppedAt.file} byte ${r.stoppedAt.position}: ${r.stoppedAt.message}`) : '';
-  return `${name}: ${r.dir}  ${start}${end}, ${r.segments} segment${r.segments === 1 ? '' : 's'}, ${r.batches} batches, ${r.bytes} bytes${stop}`;
+  return `${name}: ${r.dir}  ${start}${end}, ${r.segments} segment${r.segments === 1 ? '' : 's'}, ${count(r.batches, 'batch')}, ${count(r.bytes, 'byte')}${stop}`;
 }
 
 function fieldDiff(f: string, a: BatchHeader | null, b: BatchHeader | null): string {
@@ -62,8 +63,8 @@ function fieldDiff(f: string, a: BatchHeader | null, b: BatchHeader | null): str
 function batchLine(d: BatchDiff): string {
   const range = theme.offset(`${d.baseOffset}..${d.lastOffset}`);
   const where = (h: BatchHeader | null) => (h ? `${h.file}@${h.position}` : '-');
-  if (d.kind === 'only-a') return `  ${range} only in A (${where(d.a)}, ${d.a!.recordCount} records)`;
-  if (d.kind === 'only-b') return `  ${range} only in B (${where(d.b)}, ${d.b!.recordCount} records)`;
+  if (d.kind === 'only-a') return `  ${range} only in A (${where(d.a)}, ${count(d.a!.recordCount, 'record')})`;
+  if (d.kind === 'only-b') return `  ${range} only in B (${where(d.b)}, ${count(d.b!.recordCount, 'record')})`;
   let s = d.kind === 'boundaries'
     ? `  ${range} batch boundaries differ: A ${d.a!.baseOffset}..${d.a!.lastOffset}, B ${d.b!.baseOffset}..${d.b!.lastOffset}`
     : `  ${range} differs: ${d.fields.map((f) => fieldDiff(f, d.a, d.b)).join(', ')} (A ${where(d.a)}, B ${where(d.b)})`;

@@ -16,6 +16,7 @@ import { recordNdjson } from '../render.js';
 import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
 import { theme } from '../theme.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
+import { count } from '../plural.js';
 
 type Format = 'text' | 'kafka' | 'kafka4' | 'json' | 'ndjson';
 
@@ -323,7 +324,7 @@ function warnInvalidUtf8(): void {
 function trailingNote(ev: Extract<DumpEvent, { type: 'log-end' }>): void {
   const s = ev.stop;
   if (s.reason === 'eof' || s.reason === 'max-bytes' || s.reason === 'corrupt-size' || s.trailingBytes === 0) return;
-  const why = s.reason === 'short-tail' ? `${s.trailingBytes} bytes are too few for a batch header` : `the batch there declares ${s.sizeField} bytes but only ${s.trailingBytes} remain (a torn append)`;
+  const why = s.reason === 'short-tail' ? `${count(s.trailingBytes, 'byte')} are too few for a batch header` : `the batch there declares ${count(s.sizeField, 'byte')} but only ${s.trailingBytes} remain (a torn append)`;
   process.stderr.write(`kseg: note: ${ev.name}: data ends at byte ${s.position}; ${why}. Kafka reads this as the end of the log.\n`);
 }
 

@@ -6,6 +6,7 @@ import type { CompressionWriteName } from '../../format/compression.js';
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface GenerateFlags {
   records?: number;
@@ -202,7 +203,7 @@ class ProgressBar {
     const value = byBytes ? Math.min(p.bytes, p.targetBytes!) : p.dataRecords;
     const secs = (performance.now() - this.started) / 1000;
     this.bar.update(value, {
-      done: byBytes ? humanBytes(p.bytes) : `${p.dataRecords} records`,
+      done: byBytes ? humanBytes(p.bytes) : `${count(p.dataRecords, 'record')}`,
       total_h: byBytes ? humanBytes(p.targetBytes!) : String(p.targetRecords),
       rate: `${humanBytes(p.bytes / Math.max(secs, 0.001))}/s`,
     });
@@ -258,7 +259,7 @@ export function renderSummary(dir: string, s: GenerateSummary, seconds: number):
       lines.push(
         `  Kafka recovery: truncate ${k.recoverFile} at ${k.recoverToPosition}` +
           (deleted ? `, delete ${deleted} later segment${deleted === 1 ? '' : 's'}` : '') +
-          `, keep ${k.recordsSurvivingRecovery} of ${k.recordsBefore} records (log end ${k.logEndOffsetAfterRecovery})`,
+          `, keep ${k.recordsSurvivingRecovery} of ${count(k.recordsBefore, 'record')} (log end ${k.logEndOffsetAfterRecovery})`,
       );
     }
   }

@@ -9,6 +9,7 @@ import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
 import { DECODER_HELP, intArg, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
+import { count } from '../plural.js';
 
 interface GrepFlags {
   key?: string;
@@ -200,7 +201,7 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
   await out.flush();
   if (flags.stats) {
     const s = sumStats(results.map((r) => r.outcome?.stats));
-    process.stderr.write(`kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${s.batchesRead} batches read, ${s.batchesSkipped} skipped without decoding; ${s.recordsDecoded} records decoded; ${s.bytesRead} bytes\n`);
+    process.stderr.write(`kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${count(s.bytesRead, 'byte')}\n`);
   }
   if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
   if (errors > 0) return 3;

@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
+import { fitTable } from '../table-fit.js';
 import { theme } from '../theme.js';
 import { isoTime } from './dump.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 export function register(program: Command): void {
   program
@@ -31,13 +33,11 @@ function range(a: number | null, b: number | null): string {
 }
 
 export function renderPartition(p: PartitionInfo): string {
-  const head = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${p.segments.length} segments, ${p.batches} batches, ${p.records} records, ${p.bytes} bytes` +
+  const heading = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${count(p.segments.length, 'segment')}, ${count(p.batches, 'batch')}, ${count(p.records, 'record')}, ${bytesWithUnit(p.bytes)}` +
     (p.topicId ? `  topicId ${p.topicId}` : '') +
     (p.leaderEpochs && p.leaderEpochs.length ? `  leader epochs ${p.leaderEpochs.map((e) => `${e.epoch}@${e.startOffset}`).join(' ')}` : '');
-  const table = new Table({
-    head: ['segment base', 'offsets', 'batches', 'records', 'bytes', 'index', 'timeindex', 'txnindex', 'time range', 'magic', 'codecs', 'notes'],
-    style: { head: [], border: [] },
-  });
+  const head = ['segment base', 'offsets', 'batches', 'records', 'bytes', 'index', 'timeindex', 'txnindex', 'time range', 'magic', 'codecs', 'notes'];
+  const rows: string[][] = [];
   for (const s of p.segments) {
     const notes: string[] = [];
     if (s.invalidCrcBatches) notes.push(theme.bad(`${s.invalidCrcBatches} CRC mismatch`));
@@ -45,7 +45,7 @@ export function renderPartition(p: PartitionInfo): string {
     if (s.problem) notes.push(theme.bad(s.problem));
     if (s.firstOffset !== null && s.firstOffset > s.baseOffset) notes.push('starts above base');
     if (s.indexZeroTailEntries) notes.push(`index zero tail ${s.indexZeroTailEntries}`);
-    table.push([
+    rows.push([
       String(s.baseOffset),
       range(s.firstOffset, s.lastOffset),
       String(s.batches),
@@ -65,9 +65,11 @@ export function renderPartition(p: PartitionInfo): string {
   for (const k of p.kraftSnapshots) {
     const what = k.endOffset === null ? 'KRaft bootstrap snapshot' : `KRaft snapshot end offset ${k.endOffset} epoch ${k.epoch}`;
     const state = k.complete ? theme.good('complete') : theme.bad(`incomplete: ${k.problems.join('; ')}`);
-    extra.push(`${what}: ${k.file}  ${k.batches} batches, ${k.records} records, ${k.bytes} bytes  ${state}`);
+    extra.push(`${what}: ${k.file}  ${count(k.batches, 'batch')}, ${count(k.records, 'record')}, ${count(k.bytes, 'byte')}  ${state}`);
   }
   if (p.leftovers.length) extra.push(theme.warn(`leftovers (unfinished delete/clean/swap): ${p.leftovers.join(', ')}`));
   if (p.orphans.length) extra.push(theme.warn(`index files without a .log: ${p.orphans.join(', ')}`));
-  return [head, table.toString(), ...extra].join('\n');
+  const table = new Table({ head, style: { head: [], border: [] }, ...fitTable(head, rows) });
+  table.push(...rows);
+  return [heading, table.toString(), ...extra].join('\n');
 }

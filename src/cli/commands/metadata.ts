@@ -5,6 +5,7 @@ import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { isoTime } from './dump.js';
+import { count } from '../plural.js';
 
 const PROTOCOLS: Record<number, string> = { 0: 'PLAINTEXT', 1: 'SSL', 2: 'SASL_PLAINTEXT', 3: 'SASL_SSL' };
 
@@ -39,14 +40,14 @@ const table = (head: string[]) => new Table({ head, style: { head: [], border: [
 
 export function renderMetadata(r: MetadataReport, partitions: boolean, only?: string[]): string {
   const out: string[] = [];
-  const from = r.snapshot ? `snapshot ${r.snapshot.file} (${r.snapshot.records} records) + ` : '';
+  const from = r.snapshot ? `snapshot ${r.snapshot.file} (${count(r.snapshot.records, 'record')}) + ` : '';
   const log = r.logEndOffset === null ? (r.snapshot ? 'no log' : 'empty log') : `log ${r.logStartOffset ?? '-'}..${r.logEndOffset} (end exclusive)`;
-  out.push(`${theme.file(r.dir)}  ${from}${log}; state ${r.atOffset === null ? 'at the end' : `after offset ${r.atOffset}`}: last record applied ${r.lastAppliedOffset}${r.lastAppliedTimestamp !== null && r.lastAppliedTimestamp >= 0 ? ` (${isoTime(r.lastAppliedTimestamp)})` : ''}, ${r.recordsApplied} records applied`);
+  out.push(`${theme.file(r.dir)}  ${from}${log}; state ${r.atOffset === null ? 'at the end' : `after offset ${r.atOffset}`}: last record applied ${r.lastAppliedOffset}${r.lastAppliedTimestamp !== null && r.lastAppliedTimestamp >= 0 ? ` (${isoTime(r.lastAppliedTimestamp)})` : ''}, ${count(r.recordsApplied, 'record')} applied`);
   if (r.quorumLeader) out.push(`controller quorum leader ${r.quorumLeader.leaderId}, epoch ${r.quorumLeader.epoch} (LeaderChange at ${r.quorumLeader.offset})${r.voters ? `; voters ${r.voters.join(',')}` : ''}`);
   out.push(`features: ${Object.entries(r.features).map(([k, v]) => `${k}=${v}`).join(', ') || '-'}${r.zkMigrationState !== null ? `; zk migration state ${r.zkMigrationState}` : ''}${r.producerIds ? `; next producer id ${r.producerIds.nextProducerId} (block of broker ${r.producerIds.brokerId})` : ''}`);
   const c = r.counts;
   if (c.acls || c.clientQuotas || c.scramCredentials || c.delegationTokens) out.push(`ACLs ${c.acls}, client quotas ${c.clientQuotas}, SCRAM credentials ${c.scramCredentials}, delegation tokens ${c.delegationTokens}`);
-  if (r.openTransaction) out.push(theme.warn(`metadata transaction begun at ${r.openTransaction.offset}${r.openTransaction.name ? ` (${r.openTransaction.name})` : ''} is not finished: its ${r.openTransaction.records} records are not applied`));
+  if (r.openTransaction) out.push(theme.warn(`metadata transaction begun at ${r.openTransaction.offset}${r.openTransaction.name ? ` (${r.openTransaction.name})` : ''} is not finished: its ${count(r.openTransaction.records, 'record')} are not applied`));
 
   const bt = table(['broker', 'epoch', 'state', 'rack', 'endpoints', 'incarnation', 'registered at']);
   for (const b of r.brokers) {

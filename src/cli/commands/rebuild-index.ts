@@ -3,6 +3,7 @@ import { DEFAULT_INDEX_INTERVAL_BYTES, rebuildIndex, type IndexFileComparison, t
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface RebuildFlags {
   indexIntervalBytes: number;
@@ -54,11 +55,11 @@ function entry(e: Record<string, number> | null): string {
 
 function fileLine(f: IndexFileComparison, verb: string): string {
   const tail = f.zeroTailSlots ? theme.dim(` (+${f.zeroTailSlots} preallocated zero slots ignored)`) : '';
-  if (f.status === 'same') return `  ${theme.good('same    ')} ${f.file}: ${f.entriesRebuilt} entries${tail}`;
-  if (f.status === 'missing') return `  ${theme.warn('missing ')} ${f.file}: ${verb} with ${f.entriesRebuilt} entries`;
-  if (f.bytesOnDiskTooLarge !== undefined) return `  ${theme.warn('differs ')} ${f.file}: ${f.bytesOnDiskTooLarge} bytes on disk, too large for Kafka to map; ${verb} with ${f.entriesRebuilt} entries`;
+  if (f.status === 'same') return `  ${theme.good('same    ')} ${f.file}: ${count(f.entriesRebuilt, 'entry')}${tail}`;
+  if (f.status === 'missing') return `  ${theme.warn('missing ')} ${f.file}: ${verb} with ${count(f.entriesRebuilt, 'entry')}`;
+  if (f.bytesOnDiskTooLarge !== undefined) return `  ${theme.warn('differs ')} ${f.file}: ${count(f.bytesOnDiskTooLarge, 'byte')} on disk, too large for Kafka to map; ${verb} with ${count(f.entriesRebuilt, 'entry')}`;
   const d = f.firstDifference!;
-  return `  ${theme.warn('differs ')} ${f.file}: ${f.entriesOnDisk} entries on disk, ${f.entriesRebuilt} rebuilt; first difference at entry ${d.entry} (byte ${d.position}): disk ${entry(d.disk)}, rebuilt ${entry(d.rebuilt)}${tail}`;
+  return `  ${theme.warn('differs ')} ${f.file}: ${count(f.entriesOnDisk, 'entry')} on disk, ${f.entriesRebuilt} rebuilt; first difference at entry ${d.entry} (byte ${d.position}): disk ${entry(d.disk)}, rebuilt ${entry(d.rebuilt)}${tail}`;
 }
 
 function render(r: RebuildResult, flags: RebuildFlags): string {

@@ -4,6 +4,7 @@ import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface RecoverFlags {
   dryRun?: boolean;
@@ -101,18 +102,18 @@ function resultJson(r: RecoverResult, dryRun: boolean): Record<string, unknown> 
 function actionLine(a: RecoverAction): string {
   switch (a.type) {
     case 'delete':
-      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${a.bytes} bytes) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${count(a.bytes, 'byte')}) ${theme.dim('— ' + a.reason)}`;
     case 'rename':
       return `${theme.warn('rename  ')} ${theme.file(a.from)} -> ${theme.file(a.to)} ${theme.dim('— ' + a.reason)}`;
     case 'truncate':
-      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${a.fromSize - a.size} bytes, ${a.records} records) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${count(a.fromSize - a.size, 'byte')}, ${count(a.records, 'record')}) ${theme.dim('— ' + a.reason)}`;
     case 'write':
-      return `${theme.good('write   ')} ${theme.file(a.file)} (${a.data.length} bytes) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.good('write   ')} ${theme.file(a.file)} (${count(a.data.length, 'byte')}) ${theme.dim('— ' + a.reason)}`;
   }
 }
 
 function summary(s: RecoverResult['before']): string {
-  return `${s.segments} segments, ${s.batches} batches, ${s.records} records, ${s.bytes} bytes, log end offset ${s.logEndOffset ?? '-'}`;
+  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}, log end offset ${s.logEndOffset ?? '-'}`;
 }
 
 function modeLine(m: RecoverResult['mode']): string {
@@ -136,7 +137,7 @@ function render(r: RecoverResult, dryRun: boolean): string {
     out.push(`${dryRun ? 'plan for' : 'recovered'} ${theme.file(r.dir)}:`);
     for (const a of r.actions) out.push('  ' + actionLine(a));
     for (const c of r.cuts) {
-      out.push(`  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${c.records} records and ${c.bytes} bytes removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`);
+      out.push(`  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${count(c.bytes, 'byte')} removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`);
     }
     out.push(`  before: ${summary(r.before)}`);
     out.push(`  after:  ${summary(r.after)}`);

@@ -4,6 +4,7 @@ import { salvage, type SalvageResult } from '../../ops/salvage.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface SalvageFlags {
   output: string;
@@ -50,17 +51,17 @@ function n(v: number | null): string {
 function render(r: SalvageResult): string {
   const out: string[] = [`${theme.file(r.input)} -> ${theme.file(r.output)}${r.dryRun ? theme.dim(' (dry run: nothing written)') : ''}`];
   for (const s of r.segments) {
-    const head = `  ${s.file}: kept ${s.batches} batches, ${s.records} records, ${s.bytes} of ${s.size} bytes`;
-    out.push(s.bytesLost === 0 ? `${head} ${theme.good('(complete)')}` : `${head}, ${theme.warn(`lost ${s.bytesLost} bytes`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`);
+    const head = `  ${s.file}: kept ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${s.bytes} of ${count(s.size, 'byte')}`;
+    out.push(s.bytesLost === 0 ? `${head} ${theme.good('(complete)')}` : `${head}, ${theme.warn(`lost ${count(s.bytesLost, 'byte')}`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`);
     for (const d of s.damaged) {
       const offs = d.offsetsLost ? (d.offsetsLost.to === null ? `, offsets from ${d.offsetsLost.from} on` : d.offsetsLost.to < d.offsetsLost.from ? '' : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`) : '';
-      out.push(`    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${d.bytes} bytes): ${d.code}: ${d.message}; ${n(d.batchesLost)} batches, ${n(d.recordsLost)} records lost${offs}`);
+      out.push(`    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${count(d.bytes, 'byte')}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`);
     }
-    for (const d of s.dropped) out.push(`    ${theme.warn('dropped')} batch at byte ${d.position} (${d.size} bytes, offsets ${d.baseOffset}..${d.lastOffset}, ${d.records} records): ${d.code}: ${d.message}`);
+    for (const d of s.dropped) out.push(`    ${theme.warn('dropped')} batch at byte ${d.position} (${count(d.size, 'byte')}, offsets ${d.baseOffset}..${d.lastOffset}, ${count(d.records, 'record')}): ${d.code}: ${d.message}`);
   }
-  out.push(`kept ${r.kept.batches} batches, ${r.kept.records} records, ${r.kept.bytes} bytes in ${r.kept.segments} segment(s); offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`);
+  out.push(`kept ${count(r.kept.batches, 'batch')}, ${count(r.kept.records, 'record')}, ${count(r.kept.bytes, 'byte')} in ${r.kept.segments} segment(s); offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`);
   if (r.complete) out.push(theme.good('nothing lost: every byte of the input was a valid batch'));
-  else out.push(theme.warn(`lost ${r.lost.bytes} bytes: ${r.lost.damagedRanges} damaged range(s), ${r.lost.droppedBatches} dropped batch(es); ${n(r.lost.batches)} batches, ${n(r.lost.records)} records`));
-  if (!r.dryRun) out.push(theme.dim(`wrote ${r.files.length} files; check with: kseg verify ${r.output}`));
+  else out.push(theme.warn(`lost ${count(r.lost.bytes, 'byte')}: ${r.lost.damagedRanges} damaged range(s), ${r.lost.droppedBatches} dropped batch(es); ${count(n(r.lost.batches), 'batch')}, ${count(n(r.lost.records), 'record')}`));
+  if (!r.dryRun) out.push(theme.dim(`wrote ${count(r.files.length, 'file')}; check with: kseg verify ${r.output}`));
   return out.join('\n') + '\n';
 }

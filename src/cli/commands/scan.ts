@@ -7,6 +7,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface ScanFlags {
   jobs?: number;
@@ -119,7 +120,7 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     out.line(toJson({ host, logDirs, mode, ok: failed === 0, totals, partitions: results.map((r) => resultJson(r, host)) }));
   } else if (!flags.ndjson) {
     for (const line of renderTable(results, mode)) out.line(line);
-    out.line(`${results.length} partitions in ${elapsed.toFixed(1)} s` + (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})` : ''));
+    out.line(`${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` + (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})` : ''));
     for (const r of results.filter((x) => !x.ok)) {
       out.line(theme.bad(`  ${r.target.dir}: `) + (r.failure ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}` : `${r.errors} error${r.errors === 1 ? "" : "s"} — run: kseg verify ${r.target.dir}`));
     }

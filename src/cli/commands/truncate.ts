@@ -6,6 +6,7 @@ import type { Summary } from '../../ops/compact/partition.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { count } from '../plural.js';
 
 interface TruncateFlags {
   toOffset?: number;
@@ -98,7 +99,7 @@ export function truncateJson(r: TruncateResult): Record<string, unknown> {
 }
 
 export function summaryLine(s: Summary): string {
-  return `${s.segments} segments, ${s.batches} batches, ${s.records} records, ${s.bytes} bytes, offsets ${s.logStartOffset ?? '-'}..${s.logEndOffset ?? '-'} (end exclusive)`;
+  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}, offsets ${s.logStartOffset ?? '-'}..${s.logEndOffset ?? '-'} (end exclusive)`;
 }
 
 export function renderTruncate(r: TruncateResult): string {
@@ -109,8 +110,8 @@ export function renderTruncate(r: TruncateResult): string {
   if (r.reason) lines.push(r.noop ? theme.dim(r.reason) : theme.warn(r.reason));
   if (r.noop) return lines.join('\n');
   for (const s of r.segments) {
-    if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${s.batches} batches, ${s.records} records, ${s.bytes} bytes`);
-    else if (s.action === 'cut') lines.push(`  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${s.batches} batches, ${s.records} records, ${s.bytes} bytes go`);
+    if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}`);
+    else if (s.action === 'cut') lines.push(`  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')} go`);
     else lines.push(`  ${theme.good('create')} ${theme.file(s.file)} (empty)`);
   }
   if (r.leaderEpochs) {
@@ -121,6 +122,6 @@ export function renderTruncate(r: TruncateResult): string {
   if (r.logStartOffsetCheckpoint) lines.push(`  ../${r.logStartOffsetCheckpoint.file}: entry ${r.logStartOffsetCheckpoint.before} -> ${r.logStartOffsetCheckpoint.after}`);
   lines.push(`  before: ${summaryLine(r.before)}`);
   lines.push(`  after:  ${summaryLine(r.after)}`);
-  if (r.dryRun) lines.push(theme.dim(`(dry run: nothing changed; ${r.changed.length} files ${verb} change, ${r.removed.length} ${verb} be removed)`));
+  if (r.dryRun) lines.push(theme.dim(`(dry run: nothing changed; ${count(r.changed.length, 'file')} ${verb} change, ${r.removed.length} ${verb} be removed)`));
   return lines.join('\n');
 }

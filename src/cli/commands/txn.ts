@@ -6,6 +6,7 @@ import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { isoTime } from './dump.js';
+import { count } from '../plural.js';
 
 interface TxnFlags {
   hangingTimeoutMs?: number;
@@ -84,9 +85,9 @@ export function renderTxn(r: TxnReport): string {
   }
   out.push(`producers: ${c.producers} (${c.transactionalProducers} transactional); transactions: ${c.committed} committed, ${c.aborted} aborted, ${c.open} open`);
   const agree = r.snapshots.filter((s) => s.agrees === true).length;
-  out.push(`.txnindex: ${r.txnIndex.files} files, ${r.txnIndex.entries} aborted transactions; producer snapshots: ${r.snapshots.length}${r.snapshots.length ? ` (${agree} checked against the log and agreeing)` : ''}`);
+  out.push(`.txnindex: ${count(r.txnIndex.files, 'file')}, ${r.txnIndex.entries} aborted transactions; producer snapshots: ${r.snapshots.length}${r.snapshots.length ? ` (${agree} checked against the log and agreeing)` : ''}`);
 
-  if (r.transactionState) out.push(`__transaction_state: ${r.transactionState.partitions.length} partitions read, ${r.transactionState.transactionalIds} transactional ids`);
+  if (r.transactionState) out.push(`__transaction_state: ${count(r.transactionState.partitions.length, 'partition')} read, ${r.transactionState.transactionalIds} transactional ids`);
   if (r.producers.length) {
     const ts = r.transactionState !== null;
     const t = new Table({ head: ['producer id', 'epoch', 'committed', 'aborted', 'open since offset', 'last offset', 'last timestamp', ...(ts ? ['transactional id', 'coordinator state'] : [])], style: { head: [], border: [] } });
@@ -130,7 +131,7 @@ export function renderTxn(r: TxnReport): string {
 
 export function renderLogDir(r: TxnLogDirReport): string {
   const c = r.counts;
-  const out = [`${theme.file(r.logDir)}  ${r.partitionsRead} partitions read, ${r.partitions.length} with transactions: ${c.open} open, ${c.hanging} hanging candidates, ${c.awaitingMarker} awaiting their marker, ${c.findings} findings`];
+  const out = [`${theme.file(r.logDir)}  ${count(r.partitionsRead, 'partition')} read, ${r.partitions.length} with transactions: ${c.open} open, ${c.hanging} hanging candidates, ${c.awaitingMarker} awaiting their marker, ${c.findings} findings`];
   if (r.partitions.length) {
     const t = new Table({ head: ['partition', 'log end', 'last stable offset', 'held by producer', 'producers', 'committed', 'aborted', 'open', 'hanging', 'findings'], style: { head: [], border: [] } });
     for (const p of r.partitions) {

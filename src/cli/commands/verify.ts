@@ -6,6 +6,7 @@ import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -88,7 +89,7 @@ function recoverLine(r: Recoverable): string {
 
 function summaryLine(p: { summary: VerifyReport['summary'] }): string {
   const s = p.summary;
-  return theme.dim(`${s.segments} segment${s.segments === 1 ? '' : 's'}, ${s.batches} batches, ${s.records} records, ${s.bytes} bytes`);
+  return theme.dim(`${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}`);
 }
 
 /** Readable report: one block per partition, one line per issue. */

@@ -1,0 +1,34 @@
+/**
+ * Column widths that fit a table into the terminal (issue 18: `info` was 156 columns at
+ * COLUMNS=60). The width is COLUMNS, else the terminal's, else none (a pipe or file: no limit).
+ * The widest columns give way first, down to 4 characters (then 3, one character of text), and
+ * cli-table3 wraps their cells; columns are never dropped.
+ */
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+const visible = (s: string): number => Math.max(0, ...s.replace(ANSI, '').split('\n').map((l) => l.length));
+
+export function terminalWidth(): number | undefined {
+  const env = Number(process.env.COLUMNS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return process.stdout.isTTY && process.stdout.columns > 0 ? process.stdout.columns : undefined;
+}
+
+/** Options to spread into `new Table(...)`: {} when the table fits or no width is known. */
+export function fitTable(head: string[], rows: string[][], width = terminalWidth()): { colWidths?: number[]; wordWrap?: boolean; wrapOnWordBoundary?: boolean } {
+  if (width === undefined) return {};
+  const w = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))) + 2);
+  const total = (): number => w.reduce((a, b) => a + b, 0) + w.length + 1;
+  if (total() <= width) return {};
+  // Headings wrap before data does: first no column narrower than its widest cell, then 4, then 3.
+  const cells = head.map((_, i) => Math.max(0, ...rows.map((r) => visible(r[i] ?? ''))) + 2);
+  for (const floor of [(i: number) => Math.max(cells[i], 4), () => 4, () => 3]) {
+    while (total() > width) {
+      let widest = -1;
+      for (let i = 0; i < w.length; i++) if (w[i] > floor(i) && (widest < 0 || w[i] > w[widest])) widest = i;
+      if (widest < 0) break;
+      w[widest]--;
+    }
+  }
+  return { colWidths: w, wordWrap: true, wrapOnWordBoundary: false };
+}

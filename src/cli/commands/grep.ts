@@ -7,7 +7,7 @@ import { validateCriteria, type GrepCriteria, type GrepStats } from '../../ops/g
 import { listPartitions, type ScanTarget } from '../../ops/scan.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
-import { DECODER_HELP, intArg, nonNegative } from '../options.js';
+import { DECODER_HELP, intArg, nonNegative, TIMESTAMP_HELP, timestampArg } from '../options.js';
 import { Output, toJson } from '../output.js';
 
 interface GrepFlags {
@@ -43,8 +43,8 @@ export function register(program: Command): void {
     .option('--value-regex <re>', 'records whose value (as UTF-8) matches the JavaScript regular expression RE')
     .option('--from-offset <n>', 'first offset searched (segments below it are not read; the offset index finds the start)', nonNegative('--from-offset'))
     .option('--to-offset <n>', 'last offset searched, inclusive', intArg('--to-offset'))
-    .option('--from-timestamp <t>', 'records with timestamp >= T (ms since the epoch or ISO 8601); rolled segments whose time index ends below T are not read', timestampArg('--from-timestamp'))
-    .option('--to-timestamp <t>', 'records with timestamp <= T (ms since the epoch or ISO 8601)', timestampArg('--to-timestamp'))
+    .option('--from-timestamp <t>', `records with timestamp >= T (${TIMESTAMP_HELP}); rolled segments whose time index ends below T are not read`, timestampArg('--from-timestamp'))
+    .option('--to-timestamp <t>', `records with timestamp <= T (${TIMESTAMP_HELP})`, timestampArg('--to-timestamp'))
     .option('-c, --count', 'print only the number of matching records (per partition for a log dir)')
     .option('--ndjson', 'one JSON line per matching record, the same object as dump --ndjson (log dirs add "partition")')
     .option('--json', 'with -c: one JSON object with the counts')
@@ -75,16 +75,6 @@ Examples:
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
-}
-
-function timestampArg(flag: string): (v: string) => number {
-  return (v: string) => {
-    const s = v.trim();
-    if (/^-?\d+$/.test(s)) return intArg(flag)(s);
-    const t = Date.parse(s);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(t)) throw new UsageError(`${flag}: '${v}' is neither milliseconds since the epoch nor an ISO 8601 date (e.g. 2026-12-07T03:00:00Z)`);
-    return t;
-  };
 }
 
 /** `hex:0a0b` → bytes, `text:...` → the rest as UTF-8, anything else → UTF-8. */

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { UsageError, ioError } from '../../format/errors.js';
 import { validateCriteria, type GrepCriteria, type GrepStats } from '../../ops/grep.js';
 import { listPartitions, type ScanTarget } from '../../ops/scan.js';
+import { noPartitionError } from '../../storage/segments.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
 import { DECODER_HELP, intArg, nonNegative, TIMESTAMP_HELP, timestampArg } from '../options.js';
@@ -137,7 +138,8 @@ function resolveTargets(paths: string[]): Target[] {
       if (e instanceof UsageError) throw e;
       throw ioError(e, p);
     }
-    if (names.some((n) => /^\d+\.log$/.test(n)) || names.length === 0) partitions.push(p);
+    if (names.length === 0) throw noPartitionError(p);
+    if (names.some((n) => /^\d+\.log$/.test(n))) partitions.push(p);
     else logDirs.push(p);
   }
   const found: ScanTarget[] = logDirs.length > 0 ? listPartitions(logDirs) : [];

@@ -361,7 +361,8 @@ export function partitionHoldersBelow(dir: string, maxDepth = 3): { dir: string;
   const holders = new Map<string, number>();
   let budget = 300;
   let level = [dir];
-  for (let depth = 1; depth <= maxDepth && level.length > 0 && budget > 0; depth++) {
+  // Level 0 is `dir` itself: read its sub-directories, then theirs, down to holders `maxDepth` below.
+  for (let depth = 0; depth <= maxDepth && level.length > 0 && budget > 0; depth++) {
     const next: string[] = [];
     for (const d of level) {
       if (budget-- <= 0) break;

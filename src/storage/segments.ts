@@ -339,9 +339,12 @@ export function statError(e: unknown, p: string): KsegError {
 
 const PARTITION_DIR_RE = /-\d+(\.[0-9a-f]{32}-(delete|future|stray))?$/;
 
-/** Anything that belongs to a partition: segments, their leftovers and orphans, snapshots, epoch/metadata files. */
+/**
+ * Anything that belongs to a partition: segments, their leftovers and orphans, producer snapshots,
+ * epoch/metadata files, KRaft snapshots (`<offset>-<epoch>.checkpoint` in __cluster_metadata-0).
+ */
 export function hasPartitionFiles(part: PartitionDir): boolean {
-  return part.segments.length > 0 || part.leftovers.length > 0 || part.orphans.length > 0 || part.snapshots.length > 0 || part.leaderEpochCheckpoint !== undefined || part.partitionMetadata !== undefined;
+  return part.segments.length > 0 || part.leftovers.length > 0 || part.orphans.length > 0 || part.snapshots.length > 0 || part.leaderEpochCheckpoint !== undefined || part.partitionMetadata !== undefined || part.other.some((o) => classifyFile(o) === 'kraft-checkpoint');
 }
 
 function hasSegmentLog(dir: string): boolean {

@@ -101,15 +101,14 @@ describe('bad input', () => {
     expect(r.stderr).toBe('kseg: no such file or directory (/nonexistent/partition-0)\n');
   });
 
-  it('empty directory: dump prints nothing, info shows no segments, lookup exits 1', () => {
+  it('empty directory: dump, info and lookup exit 4, no partition found (issue 18: never "ok" on nothing)', () => {
     const d = tmpDir();
-    expect(kseg(['dump', d]).status).toBe(0);
-    const info = kseg(['info', d, '--json']);
-    expect(info.status).toBe(0);
-    expect(JSON.parse(info.stdout)[0].segments).toEqual([]);
-    const l = kseg(['lookup', d, '--offset', '0']);
-    expect(l.status).toBe(1);
-    expect(l.stderr).toMatch(/holds no .log segments/);
+    for (const args of [['dump', d], ['info', d, '--json'], ['lookup', d, '--offset', '0']]) {
+      const r = kseg(args);
+      expect(r.status).toBe(4);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/no Kafka partition found/);
+    }
   });
 
   it('missing index: dump and lookup still work', () => {

@@ -30,3 +30,47 @@ export function bytesArg(flag: string): (v: string) => number {
 }
 
 export const DECODER_HELP = 'utf8 | hex | base64 | json | none';
+
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * One parser for every timestamp flag (`--timestamp`, `--from-timestamp`, `--to-timestamp`):
+ * milliseconds since the epoch, or ISO 8601 — `2025-12-30T06:29:00Z`, seconds and fractions
+ * optional (`06:29Z`, `06:29:00.123Z`; digits past milliseconds are dropped, since Kafka keeps
+ * milliseconds), a zone `Z` or `+01:00`/`-0530`, a space instead of `T`. A date alone is midnight UTC.
+ * A time without a zone is refused: the broker's clock and the operator's shell rarely share one,
+ * so the flag names the fix (append Z for UTC) instead of guessing.
+ */
+export function parseTimestamp(flag: string, v: string): number {
+  const s = v.trim();
+  if (/^-?\d+$/.test(s)) return intArg(flag)(s);
+  const m = ISO_RE.exec(s);
+  const hint = 'e.g. 2025-12-30T06:29:00Z, 2025-12-30T07:29:00.250+01:00, 2025-12-30, or epoch milliseconds';
+  if (!m) throw new UsageError(`${flag}: '${v}' is neither milliseconds since the epoch nor an ISO 8601 time (${hint})`);
+  const [, y, mo, d, h, mi, sec, frac, zone] = m;
+  if (h !== undefined && zone === undefined) throw new UsageError(`${flag}: '${v}' has no time zone; append Z for UTC (${s}Z) or an offset such as +01:00`);
+  const num = (x: string | undefined): number => (x === undefined ? 0 : Number(x));
+  const [Y, M, D, H, Mi, S] = [num(y), num(mo), num(d), num(h), num(mi), num(sec)];
+  const days = new Date(Date.UTC(Y, M, 0)).getUTCDate();
+  if (M < 1 || M > 12 || D < 1 || D > days || H > 23 || Mi > 59 || S > 59) throw new UsageError(`${flag}: '${v}' is not a valid date and time`);
+  let offsetMin = 0;
+  if (zone && zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+    const zh = Number(z[2]);
+    const zm = Number(z[3]);
+    if (zh > 23 || zm > 59) throw new UsageError(`${flag}: '${v}' has an invalid zone offset ${zone}`);
+    offsetMin = (z[1] === '-' ? -1 : 1) * (zh * 60 + zm);
+  }
+  const ms = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3));
+  const date = new Date(0);
+  date.setUTCFullYear(Y, M - 1, D);
+  date.setUTCHours(H, Mi, S, ms);
+  return date.getTime() - offsetMin * 60_000;
+}
+
+export function timestampArg(flag: string): (v: string) => number {
+  return (v: string) => parseTimestamp(flag, v);
+}
+
+/** Help text shared by the timestamp flags. */
+export const TIMESTAMP_HELP = 'epoch milliseconds or ISO 8601 with a zone (2025-12-30T06:29:00Z, …:00.250+01:00; a date alone is 00:00 UTC)';

@@ -7,7 +7,7 @@ import { parseProducerSnapshot, SNAPSHOT_CRC_OFFSET, type ProducerSnapshot } fro
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
+import { requirePartition, resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
 import { decodeControlPayload, decodeInternalRecord, decodeInternalRecordForJson, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
 
 /** What to dump of a partition directory (single files are dumped by their kind). */
@@ -137,6 +137,7 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
     return;
   }
   const { partition } = input;
+  requirePartition(partition);
   if (partition.leftovers.length) yield { type: 'note', message: `${input.path}: unfinished delete/clean/swap files are not dumped (\`kseg recover\` resolves them as a broker would): ${partition.leftovers.map((l) => l.file).join(', ')}` };
   if (partition.orphans.length) yield { type: 'note', message: `${input.path}: index files without a .log (a broker deletes them at startup): ${partition.orphans.join(', ')}` };
   if (partition.irregular.length) yield { type: 'note', message: `${input.path}: segment files whose names are not 20 digits (not written by Kafka): ${partition.irregular.join(', ')}` };

@@ -5,7 +5,7 @@ import { parseOffsetIndex, parseTimeIndex, parseTxnIndex } from '../format/index
 import { parseLeaderEpochCheckpoint, parsePartitionMetadata, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile } from '../storage/source.js';
-import { resolveInputs, type PartitionDir, type Segment } from '../storage/segments.js';
+import { requirePartition, resolveInputs, type PartitionDir, type Segment } from '../storage/segments.js';
 import { checkKraftSnapshot } from './kraft-snapshot.js';
 import { kraftSnapshotFiles } from './dump.js';
 
@@ -69,7 +69,10 @@ export interface PartitionInfo {
 /** One PartitionInfo per partition directory (or file) given: per-segment offsets, batches, records, bytes, indexes and codecs. */
 export function info(paths: string[]): PartitionInfo[] {
   return resolveInputs(paths).map((input) => {
-    if (input.type === 'dir') return partitionInfo(input.partition);
+    if (input.type === 'dir') {
+      requirePartition(input.partition);
+      return partitionInfo(input.partition);
+    }
     // A single .log file: summarise it as a one-segment partition.
     const dir = path.dirname(input.file.path);
     const seg: Segment = { baseOffset: input.file.baseOffset ?? 0, name: input.file.name, log: input.file.name, logSize: 0 };

@@ -7,7 +7,7 @@ import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, T
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
 import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { listSegments, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
+import { listSegments, noPartitionError, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
 
 /**
  * Offset and timestamp lookup the way a broker serves a fetch / ListOffsets: binary-search the
@@ -99,7 +99,7 @@ export function lookup(dir: string, opts: LookupOptions): LookupResult {
     throw new UsageError(`--timestamp: ${opts.timestamp} is neither a timestamp (>= 0) nor one of ListOffsets' special values -1 latest, -2 earliest, -3 max-timestamp, -4 earliest-local, -5 latest-tiered`);
   }
   const part = scanPartition(dir);
-  if (part.segments.length === 0) throw new NotFoundError('EMPTY_PARTITION', 'the directory holds no .log segments', { file: dir });
+  if (part.segments.length === 0) throw noPartitionError(dir);
   if (opts.offset !== undefined) return lookupOffset(part, opts.offset);
   const special = specialTimestampName(opts.timestamp!);
   return special ? lookupSpecial(part, special) : lookupTimestamp(part, opts.timestamp!);

@@ -5,7 +5,7 @@ import { OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } 
 import { readInt32, readInt64 } from '../format/int64.js';
 import { assertNotLocked, faultPoint, fsyncDir, resolveWriteTarget, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
 import { withPartitionLock } from '../storage/lock.js';
-import { classifyFile, scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
+import { classifyFile, requirePartition, scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
 
 /**
@@ -120,6 +120,7 @@ export function resolveSegmentTarget(p: string): { dir: string; partition: Parti
     if (partition.segments.length === 0 && subdirectories(p).some((d) => /-\d+$/.test(d))) {
       throw new UsageError(`${p} is a log directory; give one partition directory`);
     }
+    requirePartition(partition);
     return { dir: p, partition, target: null };
   }
   const name = path.basename(p);

@@ -10,7 +10,7 @@ import { assertNotLocked, faultPoint, fsyncDir, removeDurable, renameDurable, Si
 import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT, partitionDirKind, readLogDirContext } from '../storage/log-dir.js';
 import { withPartitionLock } from '../storage/lock.js';
 import { openSource, readWholeFile } from '../storage/source.js';
-import { KSEG_LOCK_FILE, parseSegmentName, partitionFromEntries, readDirEntries, scanPartitionDir, subdirectories, type DirEntry, type PartitionDir } from '../storage/segments.js';
+import { KSEG_LOCK_FILE, parseSegmentName, partitionFromEntries, readDirEntries, requirePartition, scanPartitionDir, subdirectories, type DirEntry, type PartitionDir } from '../storage/segments.js';
 import { compareSegment, DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
 import { intentRecoveryPhase } from './intent.js';
 import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionView, type SegmentScan, type VerifyIssue, type VerifySummary } from './verify.js';
@@ -644,6 +644,7 @@ export function assertPartitionDir(dir: string): void {
   if (subdirs.length > 0) {
     throw new UsageError(`${dir} is a log directory (${subdirs.length} partition directories in it); give one partition directory, e.g. ${path.join(dir, subdirs[0]!)}`);
   }
+  requirePartition(part);
 }
 
 /**

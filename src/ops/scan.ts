@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KsegError, UsageError } from '../format/errors.js';
-import { scanPartitionDir, subdirectories } from '../storage/segments.js';
+import { noPartitionError, scanPartitionDir, subdirectories } from '../storage/segments.js';
 
 /**
  * Whole log.dir scans: every partition directory under one or more broker log dirs, verified (or
@@ -86,6 +86,7 @@ export function listPartitions(logDirs: string[]): ScanTarget[] {
       if (scanPartitionDir(logDir).segments.some((s) => /^\d{20}$/.test(s.name))) {
         throw new UsageError(`${logDir} is a partition directory, not a log dir (use kseg verify for one partition)`);
       }
+      throw noPartitionError(logDir);
     }
   }
   return targets.sort((a, b) => b.bytes - a.bytes || a.name.localeCompare(b.name, 'en', { numeric: true }));

@@ -5,7 +5,7 @@ import { CorruptDataError, IoError, KsegError, UsageError } from '../format/erro
 import { parseTxnIndex, type AbortedTxn } from '../format/indexes.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { logEntries } from '../storage/log-reader.js';
-import { resolveInputs, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
+import { noPartitionError, resolveInputs, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { listPartitions, parsePartitionDirName } from './scan.js';
 import { coordinatorAwaitsMarker, loadTransactionState, type CoordinatorTxn, type TransactionStateView } from './txn-state.js';
@@ -163,7 +163,7 @@ export function txn(p: string, opts: TxnOptions = {}): TxnReport {
   const inputs = resolveInputs([p]);
   const input = inputs[0];
   if (inputs.length !== 1 || !input || input.type !== 'dir') throw new UsageError(`txn takes a partition directory or a broker log dir, not ${p}`);
-  if (input.partition.segments.length === 0) throw new IoError('NO_PARTITION', 'no log segments here (not a partition directory)', { file: p });
+  if (input.partition.segments.length === 0) throw noPartitionError(p);
   return txnOfPartition(input.partition, opts);
 }
 
@@ -190,7 +190,7 @@ export interface TxnLogDirReport {
  */
 export function txnLogDir(logDir: string, opts: TxnOptions = {}): TxnLogDirReport {
   const targets = listPartitions([logDir]).filter((t) => t.state === 'live' && t.topic !== '__cluster_metadata');
-  if (targets.length === 0) throw new IoError('NO_PARTITION', 'no <topic>-<partition> directories here', { file: logDir });
+  if (targets.length === 0) throw noPartitionError(logDir);
   let view: TransactionStateView | null = null;
   if (opts.transactionState !== false) {
     const paths = opts.transactionState && opts.transactionState.length ? opts.transactionState : targets.some((t) => t.topic === '__transaction_state') ? [logDir] : null;

@@ -34,7 +34,7 @@ import { parseProducerSnapshot } from '../format/snapshot.js';
 import { controlRecoveryOutcome, type ControlRecoveryOutcome } from '../format/control.js';
 import { isZero } from '../storage/log-reader.js';
 import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { classifyFile, parseSegmentName, scanPartitionDir, subdirectories, type PartitionDir, type Segment } from '../storage/segments.js';
+import { classifyFile, parseSegmentName, requirePartition, scanPartitionDir, subdirectories, type PartitionDir, type Segment } from '../storage/segments.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { INTENT_FILE } from './intent.js';
 import { VerifyPool, type SegmentChecks } from './verify-parallel.js';
@@ -1498,6 +1498,10 @@ export interface PartitionReport {
   warnings: number;
   recoverable: Recoverable | null;
   summary: VerifySummary;
+  /** Present (true) on the entry of a broker log dir itself: its checkpoint and KRaft files, not a partition. */
+  logDir?: true;
+  /** Log-dir entry only: how many broker-level files (checkpoints, KRaft snapshots) were checked. */
+  filesChecked?: number;
 }
 
 export interface VerifyReport {
@@ -1517,6 +1521,8 @@ const LOG_DIR_CHECKPOINTS = new Set(['recovery-point-offset-checkpoint', 'log-st
 
 interface Unit {
   label: string;
+  /** The unit of a broker log dir's own files (not a partition). */
+  logDir?: { filesChecked: number };
   run(maxIssues: number, pool: VerifyPool | null): { rep: Reporter; mode: 'partition' | 'record-set'; summary: VerifySummary; recoverable: Recoverable | null };
 }
 
@@ -1550,6 +1556,7 @@ function unitsFor(paths: string[], opts: VerifyOptions): Unit[] {
         units.push(logDirUnit(p, part));
         for (const s of subs) units.push(partitionUnit(path.join(p, s), opts));
       } else {
+        requirePartition(part);
         units.push(partitionUnit(p, opts, part));
       }
       continue;
@@ -1572,8 +1579,10 @@ function partitionUnit(dir: string, opts: VerifyOptions, scanned?: PartitionDir)
 }
 
 function logDirUnit(dir: string, part: PartitionDir): Unit {
+  const filesChecked = part.other.filter((o) => LOG_DIR_CHECKPOINTS.has(o) || classifyFile(o) === 'kraft-checkpoint').length;
   return {
     label: dir,
+    logDir: { filesChecked },
     run(maxIssues) {
       const rep = new Reporter(null, maxIssues);
       for (const o of part.other) {
@@ -1712,7 +1721,12 @@ export function verify(paths: string[], opts: VerifyOptions = {}): VerifyReport 
       total.records += r.summary.records;
       total.bytes += r.summary.bytes;
       if (r.recoverable && !recoverable) recoverable = multi ? { ...r.recoverable, partition: u.label } : r.recoverable;
-      partitions.push({ partition: u.label, mode: r.mode, ok: e === 0, errors: e, warnings: w, recoverable: r.recoverable, summary: r.summary });
+      const entry: PartitionReport = { partition: u.label, mode: r.mode, ok: e === 0, errors: e, warnings: w, recoverable: r.recoverable, summary: r.summary };
+      if (u.logDir) {
+        entry.logDir = true;
+        entry.filesChecked = u.logDir.filesChecked;
+      }
+      partitions.push(entry);
     }
   } finally {
     pool?.close();

@@ -336,3 +336,72 @@ export function statError(e: unknown, p: string): KsegError {
   }
   return ioError(e, p);
 }
+
+const PARTITION_DIR_RE = /-\d+(\.[0-9a-f]{32}-(delete|future|stray))?$/;
+
+/**
+ * Anything that belongs to a partition: segments, their leftovers and orphans, producer snapshots,
+ * epoch/metadata files, KRaft snapshots (`<offset>-<epoch>.checkpoint` in __cluster_metadata-0).
+ */
+export function hasPartitionFiles(part: PartitionDir): boolean {
+  return part.segments.length > 0 || part.leftovers.length > 0 || part.orphans.length > 0 || part.snapshots.length > 0 || part.leaderEpochCheckpoint !== undefined || part.partitionMetadata !== undefined || part.other.some((o) => classifyFile(o) === 'kraft-checkpoint');
+}
+
+function hasSegmentLog(dir: string): boolean {
+  try {
+    return fs.readdirSync(dir).some((f) => /^\d+\.log$/.test(f));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Directories below `dir` (up to three levels, at most 300 directories read) that hold partition
+ * directories: where an operator who typed the log dir's parent (`/var/lib/kafka` for
+ * `/var/lib/kafka/data`) meant to point. A partition directory found is not descended into.
+ */
+export function partitionHoldersBelow(dir: string, maxDepth = 3): { dir: string; partitions: number }[] {
+  const holders = new Map<string, number>();
+  let budget = 300;
+  let level = [dir];
+  // Level 0 is `dir` itself: read its sub-directories, then theirs, down to holders `maxDepth` below.
+  for (let depth = 0; depth <= maxDepth && level.length > 0 && budget > 0; depth++) {
+    const next: string[] = [];
+    for (const d of level) {
+      if (budget-- <= 0) break;
+      let subs: string[];
+      try {
+        subs = subdirectories(d);
+      } catch {
+        continue;
+      }
+      for (const s of subs.sort()) {
+        const p = path.join(d, s);
+        if (PARTITION_DIR_RE.test(s) && hasSegmentLog(p)) holders.set(d, (holders.get(d) ?? 0) + 1);
+        else if (!s.startsWith('.')) next.push(p);
+      }
+    }
+    level = next;
+  }
+  return [...holders].map(([d, n]) => ({ dir: d, partitions: n }));
+}
+
+/**
+ * The error for a directory where no partition was found (exit 4): says what was looked for and,
+ * when partition directories sit below it, which directory holds them.
+ */
+export function noPartitionError(dir: string): IoError {
+  const below = partitionHoldersBelow(dir).filter((h) => path.resolve(h.dir) !== path.resolve(dir));
+  const looked = 'looked for segment files (<20-digit offset>.log and their indexes) and <topic>-<partition> directories holding them';
+  let hint = '';
+  if (below.length > 0) {
+    const shown = below.slice(0, 3).map((h) => `${h.dir} (${h.partitions} partition${h.partitions === 1 ? '' : 's'})`);
+    hint = `; partition directories are below, in ${shown.join(', ')}${below.length > 3 ? ` and ${below.length - 3} more` : ''}: pass ${below.length === 1 ? 'that directory (a log dir) or one of its partitions' : 'one of those log dirs or one of their partitions'}`;
+  }
+  return new IoError('NO_PARTITION', `no Kafka partition found in ${dir}: ${looked}${hint}`, { file: dir });
+}
+
+/** Throw `noPartitionError` unless the directory holds partition files. */
+export function requirePartition(part: PartitionDir): void {
+  if (!hasPartitionFiles(part)) throw noPartitionError(part.dir);
+}

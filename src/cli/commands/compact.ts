@@ -4,7 +4,8 @@ import { compact, COMPACT_DEFAULTS, type CompactOptions, type CompactResult } fr
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { confirm, summaryLine } from './truncate.js';
+import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
+import { summaryLine } from './truncate.js';
 import { count } from '../plural.js';
 
 interface CompactFlags {
@@ -78,12 +79,12 @@ Examples:
         indexIntervalBytes: flags.indexIntervalBytes,
       };
       if (opts.now === undefined) opts.now = Date.now();
-      if (!flags.dryRun && !flags.yes && !flags.json && process.stdin.isTTY && process.stdout.isTTY) {
+      if (shouldConfirm(flags)) {
         const plan = await compact(dir, { ...opts, dryRun: true });
         process.stdout.write(renderCompact(plan) + '\n');
         if (plan.noop) return;
-        if (!(await confirm('Compact this partition?'))) {
-          process.stdout.write('nothing changed\n');
+        if (!(await confirm('Compact this partition?', 'kseg compact keeps no copy: copy the partition directory first if you may need the removed records.'))) {
+          process.stdout.write(DECLINED);
           return;
         }
       }

@@ -46,13 +46,55 @@ interface DumpFlags {
   shareGroupStateDecoder?: boolean;
   remoteLogMetadataDecoder?: boolean;
   expandConsumerProtocol?: boolean;
+  files?: string[];
+  printDataLog?: boolean;
+  deepIteration?: boolean;
+  keyDecoderClass?: string;
+  valueDecoderClass?: string;
+}
+
+/** kafka-dump-log.sh's string decoder classes (3.x Scala and the Java port); others are refused by name. */
+const STRING_DECODER_CLASSES = new Set(['kafka.serializer.StringDecoder', 'org.apache.kafka.tools.api.StringDecoder']);
+
+function decoderClassArg(flag: string): (v: string) => string {
+  return (v: string) => {
+    if (STRING_DECODER_CLASSES.has(v.trim())) return 'utf8';
+    throw new UsageError(`${flag}: '${v}' is not supported; kseg maps ${[...STRING_DECODER_CLASSES].join(' and ')} (UTF-8 text); for other bytes use --key-decoder/--value-decoder (${DECODER_HELP})`);
+  };
+}
+
+/**
+ * kafka-dump-log.sh's flags (DumpLogSegments): --files names the inputs and selects the tool's
+ * output (--format kafka unless a format is given); as in the tool, records are printed only with
+ * --deep-iteration, and their key/payload only with --print-data-log (which implies deep iteration,
+ * as does a decoder flag). Without either the tool prints batch lines only.
+ */
+function applyKafkaToolFlags(paths: string[], f: DumpFlags): string[] {
+  const toolStyle = f.files !== undefined || f.printDataLog || f.deepIteration || f.keyDecoderClass !== undefined || f.valueDecoderClass !== undefined;
+  if (!toolStyle) return paths;
+  const all = [...paths, ...(f.files ?? [])];
+  if (all.length === 0) throw new UsageError('--files: give at least one file (a comma-separated list, as kafka-dump-log.sh takes)');
+  if (f.format === 'text' && !f.json && !f.ndjson) f.format = 'kafka';
+  if (f.keyDecoderClass) f.keyDecoder = f.keyDecoderClass;
+  if (f.valueDecoderClass) f.valueDecoder = f.valueDecoderClass;
+  const internal = f.offsetsDecoder || f.transactionLogDecoder || f.clusterMetadataDecoder || f.shareGroupStateDecoder || f.remoteLogMetadataDecoder;
+  const printData = !!(f.printDataLog || f.keyDecoderClass || f.valueDecoderClass || internal);
+  const deep = printData || !!f.deepIteration;
+  if (!deep) f.batches = true;
+  else if (!printData) f.printData = false;
+  return all;
 }
 
 export function register(program: Command): void {
   program
     .command('dump')
     .description('print the records (default), batches or index entries of partition directories or single files')
-    .argument('<path...>', 'partition directory or .log/.index/.timeindex/.txnindex/.snapshot/checkpoint file')
+    .argument('[path...]', 'partition directory or .log/.index/.timeindex/.txnindex/.snapshot/checkpoint file')
+    .option('--files <f[,f]>', 'kafka-dump-log.sh: the files to dump, comma-separated; selects --format kafka and the tool\'s semantics (batches only unless --deep-iteration/--print-data-log)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter((x) => x !== '')])
+    .option('--print-data-log', 'kafka-dump-log.sh: print records with key and payload (implies --deep-iteration)')
+    .option('--deep-iteration', 'kafka-dump-log.sh: print the records of each batch (without their data unless --print-data-log)')
+    .option('--key-decoder-class <class>', 'kafka-dump-log.sh: kafka.serializer.StringDecoder or org.apache.kafka.tools.api.StringDecoder (UTF-8); implies --print-data-log', decoderClassArg('--key-decoder-class'))
+    .option('--value-decoder-class <class>', 'kafka-dump-log.sh: as --key-decoder-class, for values', decoderClassArg('--value-decoder-class'))
     .option('--format <fmt>', 'text | kafka (kafka-dump-log.sh 3.x text) | kafka4 (the 2026 Java tool) | json | ndjson', 'text')
     .option('--json', 'one JSON array (same objects as --ndjson)')
     .option('--ndjson', 'one JSON object per line')
@@ -148,7 +190,8 @@ class DecodeNotes {
   }
 }
 
-async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
+async function runDump(given: string[], flags: DumpFlags): Promise<number> {
+  const paths = applyKafkaToolFlags(given, flags);
   const format = pickFormat(flags);
   const decoders = resolveDecoders(flags);
   const internal = pickInternal(flags);

@@ -5,9 +5,10 @@ import type { Command } from 'commander';
 import { UsageError, ioError } from '../../format/errors.js';
 import { validateCriteria, type GrepCriteria, type GrepStats } from '../../ops/grep.js';
 import { listPartitions, type ScanTarget } from '../../ops/scan.js';
+import { noPartitionError } from '../../storage/segments.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
-import { DECODER_HELP, intArg, nonNegative } from '../options.js';
+import { DECODER_HELP, intArg, nonNegative, TIMESTAMP_HELP, timestampArg } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { count } from '../plural.js';
 
@@ -44,8 +45,8 @@ export function register(program: Command): void {
     .option('--value-regex <re>', 'records whose value (as UTF-8) matches the JavaScript regular expression RE')
     .option('--from-offset <n>', 'first offset searched (segments below it are not read; the offset index finds the start)', nonNegative('--from-offset'))
     .option('--to-offset <n>', 'last offset searched, inclusive', intArg('--to-offset'))
-    .option('--from-timestamp <t>', 'records with timestamp >= T (ms since the epoch or ISO 8601); rolled segments whose time index ends below T are not read', timestampArg('--from-timestamp'))
-    .option('--to-timestamp <t>', 'records with timestamp <= T (ms since the epoch or ISO 8601)', timestampArg('--to-timestamp'))
+    .option('--from-timestamp <t>', `records with timestamp >= T (${TIMESTAMP_HELP}); rolled segments whose time index ends below T are not read`, timestampArg('--from-timestamp'))
+    .option('--to-timestamp <t>', `records with timestamp <= T (${TIMESTAMP_HELP})`, timestampArg('--to-timestamp'))
     .option('-c, --count', 'print only the number of matching records (per partition for a log dir)')
     .option('--ndjson', 'one JSON line per matching record, the same object as dump --ndjson (log dirs add "partition")')
     .option('--json', 'with -c: one JSON object with the counts')
@@ -76,16 +77,6 @@ Examples:
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
-}
-
-function timestampArg(flag: string): (v: string) => number {
-  return (v: string) => {
-    const s = v.trim();
-    if (/^-?\d+$/.test(s)) return intArg(flag)(s);
-    const t = Date.parse(s);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(s) || Number.isNaN(t)) throw new UsageError(`${flag}: '${v}' is neither milliseconds since the epoch nor an ISO 8601 date (e.g. 2026-12-07T03:00:00Z)`);
-    return t;
-  };
 }
 
 /** `hex:0a0b` → bytes, `text:...` → the rest as UTF-8, anything else → UTF-8. */
@@ -148,7 +139,8 @@ function resolveTargets(paths: string[]): Target[] {
       if (e instanceof UsageError) throw e;
       throw ioError(e, p);
     }
-    if (names.some((n) => /^\d+\.log$/.test(n)) || names.length === 0) partitions.push(p);
+    if (names.length === 0) throw noPartitionError(p);
+    if (names.some((n) => /^\d+\.log$/.test(n))) partitions.push(p);
     else logDirs.push(p);
   }
   const found: ScanTarget[] = logDirs.length > 0 ? listPartitions(logDirs) : [];

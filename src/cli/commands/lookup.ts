@@ -4,14 +4,19 @@ import { UsageError } from '../../format/errors.js';
 import { resolveDecoders } from '../decoders.js';
 import { toJson } from '../output.js';
 import { recordJson } from '../render.js';
-import { DECODER_HELP, intArg } from '../options.js';
+import { DECODER_HELP, intArg, parseTimestamp } from '../options.js';
 
 /** `--timestamp`: epoch milliseconds, a ListOffsets special value (-1..-5) or its name. */
 function timestampArg(v: string): number {
   const word = v.trim().toLowerCase();
   if (word in SPECIAL_TIMESTAMPS) return SPECIAL_TIMESTAMPS[word as SpecialTimestamp];
-  if (!/^-?\d+$/.test(word)) throw new UsageError(`--timestamp: '${v}' is not epoch milliseconds, -1..-5, or one of ${Object.keys(SPECIAL_TIMESTAMPS).join(', ')}`);
-  return intArg('--timestamp')(word);
+  if (/^-\d+$/.test(word)) return intArg('--timestamp')(word);
+  try {
+    return parseTimestamp('--timestamp', v);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${e.message}; or one of -1..-5, ${Object.keys(SPECIAL_TIMESTAMPS).join(', ')}`);
+    throw e;
+  }
 }
 import { writeStdout } from '../stdout.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
@@ -33,7 +38,7 @@ export function register(program: Command): void {
     .description('find the record at an offset (or the first at/after a timestamp) the way a broker does')
     .argument('<dir>', 'partition directory')
     .option('--offset <n>', 'offset to find', intArg('--offset'))
-    .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds, ListOffsets rule); or ListOffsets\' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)', timestampArg)
+    .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds or ISO 8601 with a zone, e.g. 2025-12-30T06:29:00Z; ListOffsets rule); or ListOffsets\' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)', timestampArg)
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
     .option('--json', 'JSON result (README, "JSON contract")')
     .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
@@ -44,6 +49,7 @@ export function register(program: Command): void {
 Examples:
   kseg lookup /var/lib/kafka/orders-3 --offset 368776 --explain
   kseg lookup orders-3 --timestamp 1700000000000 --json
+  kseg lookup orders-3 --timestamp 2025-12-30T06:29:00Z     ISO 8601 (Z or +01:00; a date alone is 00:00 UTC)
   kseg lookup orders-3 --timestamp latest          log end offset (ListOffsets -1)
   kseg lookup orders-3 --timestamp max-timestamp   record with the largest timestamp (-3)`)
     .action(async (dir: string, flags: LookupFlags) => {

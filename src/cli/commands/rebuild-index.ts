@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_INDEX_INTERVAL_BYTES, rebuildIndex, type IndexFileComparison, type RebuildResult } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
+import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
@@ -11,6 +12,7 @@ interface RebuildFlags {
   dryRun?: boolean;
   json?: boolean;
   force?: boolean;
+  yes?: boolean;
 }
 
 export function register(program: Command): void {
@@ -23,6 +25,7 @@ export function register(program: Command): void {
     .option('--dry-run', 'list the files that would be rewritten; write nothing')
     .option('--json', 'JSON result ({changed, removed, before, after, files}; with --check {same, differences, files})')
     .option('--force', 'write even if a broker holds the log directory lock')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal (scripts and pipes are never asked)')
     .addHelpText('after', `
 Entries follow Kafka's index.interval.bytes rule per batch (the layout of brokers since KAFKA-806 and of
 recovery); .txnindex entries come from the ABORT markers, with the transaction state replayed from the
@@ -35,7 +38,17 @@ the existing entries are valid. The active segment's preallocated zero tail is i
 Examples:
   kseg rebuild-index orders-3 --check
   kseg rebuild-index orders-3/00000000000000368769.log --index-interval-bytes 4096`)
-    .action((p: string, flags: RebuildFlags) => {
+    .action(async (p: string, flags: RebuildFlags) => {
+      if (!flags.check && shouldConfirm(flags)) {
+        const plan = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force });
+        if (plan.changed.length > 0) {
+          process.stdout.write(render(plan, { ...flags, dryRun: true }));
+          if (!(await confirm(`Rewrite ${plan.changed.length} index file${plan.changed.length === 1 ? '' : 's'}?`))) {
+            process.stdout.write(DECLINED);
+            return;
+          }
+        }
+      }
       const r = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, check: flags.check, dryRun: flags.dryRun, force: flags.force });
       if (flags.json) {
         const o = flags.check

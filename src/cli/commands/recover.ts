@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { recover, type RecoverAction, type RecoverResult } from '../../ops/recover.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
+import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
@@ -13,6 +14,7 @@ interface RecoverFlags {
   backup?: string;
   force?: boolean;
   indexIntervalBytes?: number;
+  yes?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,6 +27,7 @@ export function register(program: Command): void {
     .option('--json', 'JSON result: {mode, changed, removed, before, after, actions, cut, cuts, notRecovered, remaining}')
     .option('--backup <dir>', 'first copy every removed file, cut byte range and replaced file into a new sub-directory of DIR (with manifest.json)')
     .option('--force', 'run even if a broker holds the log directory lock')
+    .option('-y, --yes', 'do not ask for confirmation on a terminal (scripts and pipes are never asked)')
     .option('--index-interval-bytes <n>', `index.interval.bytes for rebuilt indexes (the topic's setting; Kafka's default is ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
     .addHelpText('after', `
 Which segments are recovered, as a broker decides at startup (LogLoader): when the partition
@@ -61,8 +64,20 @@ Examples:
   kseg recover /var/lib/kafka/orders-3 --dry-run
   kseg recover /var/lib/kafka/orders-3 --full --dry-run
   kseg recover orders-3 --backup /srv/kseg-backups --index-interval-bytes 4096`)
-    .action((dir: string, flags: RecoverFlags) => {
-      const r = recover(dir, { dryRun: flags.dryRun, full: flags.full, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes });
+    .action(async (dir: string, flags: RecoverFlags) => {
+      const opts = { full: flags.full, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes };
+      if (shouldConfirm(flags)) {
+        const plan = recover(dir, { ...opts, dryRun: true });
+        if (plan.actions.length > 0 || plan.completed.length > 0) {
+          process.stdout.write(render(plan, true));
+          const hint = flags.backup ? undefined : 'Removed files and cut bytes are not kept; add --backup DIR to keep a copy of everything recover removes.';
+          if (!(await confirm('Apply this recovery?', hint))) {
+            process.stdout.write(DECLINED);
+            return;
+          }
+        }
+      }
+      const r = recover(dir, { ...opts, dryRun: flags.dryRun });
       process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : render(r, !!flags.dryRun));
     });
 }

@@ -1,9 +1,9 @@
-import readline from 'node:readline';
 import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
 import { truncate, type TruncateResult } from '../../ops/truncate.js';
 import type { Summary } from '../../ops/compact/partition.js';
 import { nonNegative } from '../options.js';
+import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
@@ -52,12 +52,12 @@ Examples:
     .action(async (dir: string, flags: TruncateFlags) => {
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
-      if (!flags.dryRun && !flags.yes && !flags.json && process.stdin.isTTY && process.stdout.isTTY) {
+      if (shouldConfirm(flags)) {
         const plan = truncate(dir, { ...opts, dryRun: true });
         process.stdout.write(renderTruncate(plan) + '\n');
         if (plan.noop) return;
-        if (!(await confirm('Apply this truncation?'))) {
-          process.stdout.write('nothing changed\n');
+        if (!(await confirm('Apply this truncation?', 'kseg truncate keeps no copy: copy the partition directory first if you may need the removed records.'))) {
+          process.stdout.write(DECLINED);
           return;
         }
       }
@@ -66,15 +66,6 @@ Examples:
     });
 }
 
-export async function confirm(question: string): Promise<boolean> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
 
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */
 export function truncateJson(r: TruncateResult): Record<string, unknown> {

@@ -103,7 +103,10 @@ export function renderReport(r: VerifyReport, label?: string): string {
     const issues = p ? r.issues.filter((i) => i.partition === p.partition) : r.issues;
     if (p) {
       const status = p.ok ? (p.warnings ? theme.warn('ok') : theme.good('ok')) : theme.bad('FAILED');
-      out.push(`${theme.file(p.partition)}  ${status}  ${summaryLine(p)}${p.mode === 'record-set' ? theme.dim('  (record set)') : ''}`);
+      if (p.logDir) {
+        const n = p.filesChecked ?? 0;
+        out.push(`${theme.file(p.partition)}  ${status}  ${theme.dim(`log dir: ${n} broker file${n === 1 ? '' : 's'} checked (checkpoints, KRaft snapshots)`)}`);
+      } else out.push(`${theme.file(p.partition)}  ${status}  ${summaryLine(p)}${p.mode === 'record-set' ? theme.dim('  (record set)') : ''}`);
     }
     for (const i of issues) {
       const off = i.offset !== null ? theme.offset(`offset ${i.offset}`) + ' ' : '';
@@ -116,6 +119,8 @@ export function renderReport(r: VerifyReport, label?: string): string {
   if (r.issuesOmitted) out.push(theme.dim(`  … ${r.issuesOmitted} more issues not listed (--max-issues)`));
   const infos = r.issues.filter((i) => i.severity === 'info').length;
   const counts = `${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}${infos ? `, ${infos} note${infos === 1 ? '' : 's'}` : ''}`;
-  out.push(`${r.ok ? theme.good('✓ ok') : theme.bad('✗ errors found')}: ${counts}  ${summaryLine(r)}`);
+  const nParts = r.partitions ? r.partitions.filter((p) => !p.logDir).length : 0;
+  const partsText = nParts > 1 ? theme.dim(`${nParts} partitions, `) : '';
+  out.push(`${r.ok ? theme.good('✓ ok') : theme.bad('✗ errors found')}: ${counts}  ${partsText}${summaryLine(r)}`);
   return out.join('\n') + '\n';
 }

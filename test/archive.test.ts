@@ -44,8 +44,22 @@ function middleOffset(c: string): number {
   return recs.length ? recs[Math.floor(recs.length / 2)].offset : 0;
 }
 
+// The archive layer is byte-agnostic, so the whole command matrix runs on a few fixtures that differ
+// in shape (magic, codec, segments, transactions); every other fixture gets verify --json on a .tar.
+const MATRIX_CASES = new Set(['v0-none', 'v1-gzip', 'v2-multiseg', 'v2-txn', 'v2-mixed-codecs']);
+
 describe('tarred partitions (logs.tar, logs.tar.gz) read like the directory', () => {
-  for (const c of healthyCases()) {
+  for (const c of healthyCases().filter((c) => !MATRIX_CASES.has(c))) {
+    it(`${c}: verify --json on logs.tar equals the local output`, () => {
+      const cwd = path.join(FIXTURES, c);
+      const a = archives(cwd, ['topic-0']);
+      const want = kseg(['verify', path.join(cwd, 'topic-0'), '--json']);
+      const got = run(['verify', a.tar, '--json'], a.tmp);
+      expect(got.status, got.stderr).toBe(want.status);
+      expect(norm(got.stdout, a.tmp, cwd)).toBe(norm(want.stdout, a.tmp, cwd));
+    });
+  }
+  for (const c of healthyCases().filter((c) => MATRIX_CASES.has(c))) {
     it(`${c}: dump --ndjson, dump --batches --ndjson, info --json, verify --json, lookup --json equal the local outputs`, () => {
       const cwd = path.join(FIXTURES, c);
       const a = archives(cwd, ['topic-0']);

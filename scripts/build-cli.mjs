@@ -31,7 +31,7 @@ const commands = fs
   .sort();
 
 /**
- * main.ts loads each command with `import('./commands/NAME.js')`; a command's bundle keeps only
+ * command-list.ts loads each command with `import('./commands/NAME.js')`; a command's bundle keeps only
  * its own. bin/kseg.js picks the bundle by the same rule main.ts picks the command, so the others
  * are never called; if one were, it fails loudly (exit 70) rather than quietly doing nothing.
  */
@@ -40,7 +40,9 @@ function onlyCommand(keep) {
     name: 'only-command',
     setup(build) {
       build.onResolve({ filter: /^\.\/commands\/[a-z-]+\.js$/ }, (args) => {
-        if (!/[\\/]src[\\/]cli[\\/]main\.ts$/.test(args.importer)) return undefined;
+        if (!/[\\/]src[\\/]cli[\\/](main|command-list)\.ts$/.test(args.importer)) return undefined;
+        // `kseg completion` walks every command's options: its bundle keeps them all.
+        if (keep === 'completion') return undefined;
         const name = args.path.slice('./commands/'.length, -'.js'.length);
         return name === keep ? undefined : { path: name, namespace: 'kseg-other-command' };
       });

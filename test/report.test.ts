@@ -189,7 +189,7 @@ describe('kseg report', () => {
     const empty = tmpDir('kseg-report-empty-');
     const r = kseg(['report', empty, '-o', path.join(empty, 'x.html')]);
     expect(r.status).toBe(4);
-    expect(r.stderr).toMatch(/no partition found in .*kseg-report-empty-/);
+    expect(r.stderr).toMatch(/no Kafka partition found in .*kseg-report-empty-/);
     expect(fs.existsSync(path.join(empty, 'x.html'))).toBe(false);
     expect(kseg(['report', path.join(empty, 'nope')]).status).toBe(4);
     expect(kseg(['report', path.join(FIXTURES, 'v2-none', 'topic-0', '00000000000000000000.log')]).status).toBe(2);

@@ -5,7 +5,7 @@ import { batchRecords } from '../format/batch.js';
 import { KsegError, UsageError } from '../format/errors.js';
 import { logEntries } from '../storage/log-reader.js';
 import { openSource } from '../storage/source.js';
-import { scanPartitionDir } from '../storage/segments.js';
+import { noPartitionError, scanPartitionDir } from '../storage/segments.js';
 import { compact } from './compact.js';
 import { info, type PartitionInfo } from './info.js';
 import { listPartitions } from './scan.js';
@@ -106,7 +106,7 @@ export async function report(input: string, opts: ReportOptions = {}): Promise<R
     kind = 'partition';
   } else {
     const targets = listPartitions([input]);
-    if (targets.length === 0) throw new KsegError('IO', `no partition found in ${input}: neither segment files (<20 digits>.log) nor <topic>-<partition> directories`, 4, { file: input });
+    if (targets.length === 0) throw noPartitionError(input);
     dirs = targets.slice(0, maxPartitions).map((t) => t.dir);
     skipped = targets.slice(maxPartitions).map((t) => t.name);
     kind = 'log-dir';

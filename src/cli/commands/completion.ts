@@ -1,37 +1,16 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from '../../format/errors.js';
+import { COMMANDS } from '../command-list.js';
 import { writeStdout } from '../stdout.js';
 
 /**
  * `kseg completion bash|zsh|fish`: a completion script built from the commander definition of
  * every command, so it cannot drift from --help. main.ts registers commands lazily (one module per
- * command); this one imports them all (none loads a codec or native module at import time) and
+ * command, listed in command-list.ts); this one imports them all (none loads a codec or native module at import time) and
  * walks their options. Flag values come from commander's `.choices()` when set, else from the
  * `a | b | c` list in the option's help text (the list --help shows, e.g. dump --format).
  */
-const LOADERS: Record<string, () => Promise<{ register(program: Command): void }>> = {
-  dump: () => import('./dump.js'),
-  lookup: () => import('./lookup.js'),
-  info: () => import('./info.js'),
-  verify: () => import('./verify.js'),
-  scan: () => import('./scan.js'),
-  recover: () => import('./recover.js'),
-  'rebuild-index': () => import('./rebuild-index.js'),
-  truncate: () => import('./truncate.js'),
-  compact: () => import('./compact.js'),
-  salvage: () => import('./salvage.js'),
-  slice: () => import('./slice.js'),
-  grep: () => import('./grep.js'),
-  diff: () => import('./diff.js'),
-  coordinator: () => import('./coordinator.js'),
-  txn: () => import('./txn.js'),
-  offsets: () => import('./offsets.js'),
-  groups: () => import('./groups.js'),
-  metadata: () => import('./metadata.js'),
-  generate: () => import('./generate.js'),
-};
-
-export const COMPLETION_COMMANDS = Object.keys(LOADERS);
+export const COMPLETION_COMMANDS = COMMANDS.map((c) => c.name);
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 export interface FlagSpec {
@@ -90,7 +69,7 @@ function helpFlags(): FlagSpec[] {
 export async function completionModel(program: Command): Promise<CompletionModel> {
   const { Command: Cmd } = await import('commander');
   const full = new Cmd('kseg');
-  for (const name of COMPLETION_COMMANDS) (await LOADERS[name]()).register(full);
+  for (const c of COMMANDS) if (c.name !== 'completion') (await c.load()).register(full);
   register(full);
   // Global flags other than --version also follow a command (commander's showGlobalOptions).
   const inherited = program.options.filter((o) => o.long !== '--version').map(flagSpec);

@@ -30,6 +30,7 @@ import { decodeMessage, decodeMessageJson, encodeMessage, internalJson, isFlexib
 import { inRange, type MessageSchema } from './schema.js';
 import { KAFKA_SCHEMAS } from './schemas.generated.js';
 import { REMOTE_LOG_METADATA_SCHEMAS } from './remote-log-metadata.generated.js';
+import { CONTROL_TYPES } from '../control.js';
 
 export type InternalDecoder = 'offsets' | 'transaction' | 'share-group-state' | 'cluster-metadata' | 'remote-log-metadata';
 export const INTERNAL_DECODERS: readonly InternalDecoder[] = ['offsets', 'transaction', 'share-group-state', 'cluster-metadata', 'remote-log-metadata'];
@@ -228,16 +229,8 @@ function decodeApiFramed(decoder: InternalDecoder, value: Buffer, body: BodyRead
   return { value: { type: schema.name, version, data: body(schema, version, value, pos, value.length) }, id: apiKey };
 }
 
-/** Kafka's ControlRecordType names. */
-export const CONTROL_RECORD_TYPES: Record<number, string> = {
-  0: 'ABORT',
-  1: 'COMMIT',
-  2: 'LEADER_CHANGE',
-  3: 'SNAPSHOT_HEADER',
-  4: 'SNAPSHOT_FOOTER',
-  5: 'KRAFT_VERSION',
-  6: 'KRAFT_VOTERS',
-};
+/** Kafka's ControlRecordType names (one table: format/control.ts). */
+export const CONTROL_RECORD_TYPES: Record<number, string> = CONTROL_TYPES;
 const CONTROL_SCHEMAS: Record<number, string> = {
   2: 'LeaderChangeMessage',
   3: 'SnapshotHeaderRecord',

@@ -67,9 +67,12 @@ export function resolveDecoders(o: { decoder?: string; keyDecoder?: string; valu
  * IntegerDecoder, LongDecoder; DefaultDecoder mapped to hex): IntegerDecoder/LongDecoder are
  * ByteBuffer.wrap(bytes).getInt()/getLong(), which read the first 4/8 bytes of a longer array and
  * throw BufferUnderflowException on a shorter one — returned here as an Error for the caller to report.
+ * `none` (kseg only): the part is left out; `json`: UTF-8 text, as utf8.
  */
-export function kafkaToolText(b: Buffer, d: DecoderName): string | Error {
+export function kafkaToolText(b: Buffer, d: DecoderName): string | Error | undefined {
   switch (d) {
+    case 'none':
+      return undefined;
     case 'int32':
     case 'int64': {
       const n = d === 'int32' ? 4 : 8;

@@ -104,8 +104,8 @@ export interface KafkaTextOptions {
   /** --skip-record-metadata: no `| offset: ...` part; control records give an empty line. */
   skipMetadata?: boolean;
   /** Key and payload as the tool's Decoder class prints them (default: UTF-8 text); an Error is reported by `onDecodeError` and the part left out. */
-  keyText?: (b: Buffer) => string | Error;
-  valueText?: (b: Buffer) => string | Error;
+  keyText?: (b: Buffer) => string | Error | undefined;
+  valueText?: (b: Buffer) => string | Error | undefined;
   onDecodeError?: (part: 'key' | 'payload', e: Error) => void;
 }
 
@@ -152,10 +152,10 @@ export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions
   const s = opts.skipMetadata ? '' : kafkaRecordMeta(r, b, opts);
   if (b.isControl && r.control) return s;
   if (!opts.printData) return s;
-  const text = (part: 'key' | 'payload', v: Buffer | null, f: ((b: Buffer) => string | Error) | undefined): string | undefined => {
+  const text = (part: 'key' | 'payload', v: Buffer | null, f: ((b: Buffer) => string | Error | undefined) | undefined): string | undefined => {
     if (!v) return undefined;
     const t = f ? f(v) : v.toString('utf8');
-    if (typeof t === 'string') return t;
+    if (t === undefined || typeof t === 'string') return t;
     opts.onDecodeError?.(part, t);
     return undefined;
   };

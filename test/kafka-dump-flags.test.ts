@@ -146,3 +146,48 @@ describe('runbook lines pasted after kseg', () => {
     });
   }
 });
+
+describe('DumpLogSegments.dumpIndex --max-message-size (FileRecords.slice + FileLogInputStream.nextBatch)', () => {
+  const IDX = path.join(FIXTURES, 'v2-multiseg', 'topic-0', '00000000000000000000.index');
+  const firstEntry = (): { offset: number; position: number; size: number } => {
+    const r = kseg(['dump', IDX, '--ndjson']);
+    const e = JSON.parse(r.stdout.split('\n')[0]!);
+    const b = kseg(['dump', IDX.replace(/\.index$/, '.log'), '--batches', '--ndjson']).stdout.trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.position === e.position);
+    return { offset: e.offset, position: e.position, size: b.size };
+  };
+
+  it('default 5242880: every entry checked silently; a batch larger than N is reported naming the .index entry, the .log and the position, and the entries are still listed', () => {
+    const quiet = kseg(['dump', '--files', IDX]);
+    expect(quiet.stderr).toBe('');
+    const { offset, position, size } = firstEntry();
+    // exactly the batch size fits; one byte less does not
+    const fits = kseg(['dump', '--files', IDX, '--max-message-size', String(size)]);
+    expect(fits.stderr).not.toMatch(new RegExp(`entry #0 `));
+    const r = kseg(['dump', '--files', IDX, '--max-message-size', String(size - 1)]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(quiet.stdout);
+    expect(r.stderr).toContain(`00000000000000000000.index: entry #0 (offset ${offset}) points at position ${position} of 00000000000000000000.log, where the batch there is ${size} bytes, more than --max-message-size ${size - 1}`);
+    expect(r.stderr).toMatch(/kafka-dump-log\.sh aborts here/);
+  });
+
+  it('17 bytes or fewer hold no batch (HEADER_SIZE_UP_TO_MAGIC): every entry is reported', () => {
+    const r = kseg(['dump', '--files', IDX, '--max-message-size', '17', '--verify-index-only']);
+    const n = kseg(['dump', IDX, '--ndjson']).stdout.trim().split('\n').length;
+    expect(r.stdout.trim().split('\n')).toEqual([`Dumping ${IDX}`]);
+    expect(r.stderr.split('\n').filter((l) => l.includes('17 bytes or fewer')).length).toBe(n);
+  });
+
+  it('is refused outside the kafka formats', () => {
+    expect(kseg(['dump', IDX, '--max-message-size', '100', '--ndjson']).status).toBe(2);
+  });
+
+  it.skipIf(!HAVE_REAL)('real data: the ldi-poc TestTopicPatient-0 index, default and a 100-byte limit', () => {
+    const d = path.join(REAL, 'ldi-poc/kafka-logs/TestTopicPatient-0');
+    const idx = fs.readdirSync(d).filter((f) => f.endsWith('.index')).map((f) => path.join(d, f));
+    for (const f of idx) {
+      const r = kseg(['dump', '--files', f, '--max-message-size', '100']);
+      expect(r.stderr).not.toMatch(/Error|at .*\.js/);
+      expect([0, 3]).toContain(r.status);
+    }
+  });
+});

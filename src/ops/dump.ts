@@ -29,6 +29,12 @@ export interface DumpOptions {
   checkIndexes?: boolean;
   /** DumpLogSegments --index-sanity-check: run the index's sanity check instead of listing entries. */
   indexSanityOnly?: boolean;
+  /**
+   * DumpLogSegments --max-message-size (kafka formats; the tool's default is 5242880): the .index
+   * check reads only this many bytes at each entry's position, so a first batch larger than that
+   * (or a slice of 17 bytes or fewer) is not found there and the tool aborts; kseg notes it and goes on.
+   */
+  maxMessageSize?: number;
   /** DumpLogSegments --verify-index-only: check index entries against the log, yield no entries. */
   verifyIndexOnly?: boolean;
   /** Yield 'offset-gaps' at the end of each .log read record by record (DumpLogSegments' non-consecutive report). */
@@ -298,7 +304,7 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
         if (src) {
-          const first = firstBatchAt(src, entry.position, `${segName}.log`);
+          const first = firstBatchAt(src, entry.position, `${segName}.log`, opts.maxMessageSize);
           if ('batch' in first) {
             if (first.batch.lastOffset !== entry.offset) yield { type: 'index-mismatch', path: p, name, indexOffset: entry.offset, logOffset: first.batch.lastOffset };
           } else yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where ${first.why}; kafka-dump-log.sh aborts here with a stack trace, kseg goes on` };
@@ -348,11 +354,17 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
 }
 
 /** The first batch at `position` (DumpLogSegments reads one batch there), or why there is none. */
-function firstBatchAt(src: ByteSource, position: number, file: string): { batch: Batch } | { why: string } {
+function firstBatchAt(src: ByteSource, position: number, file: string, maxMessageSize?: number): { batch: Batch } | { why: string } {
   if (position < 0 || position >= src.size) return { why: `the file ends (${src.size} bytes)` };
   const n = logEntries(src, { start: position, file, checkCrc: false }).next();
   if (n.done) return { why: n.value.reason === 'corrupt-size' ? `the size field is ${n.value.sizeField}, below the 14-byte minimum` : `no complete batch starts (${n.value.reason})` };
   if (n.value.kind === 'bad-entry') return { why: n.value.error.message };
+  // FileRecords.slice(position, maxMessageSize): FileLogInputStream.nextBatch finds no batch when the
+  // slice holds 17 bytes or fewer (HEADER_SIZE_UP_TO_MAGIC) or the batch (12-byte log overhead
+  // included) does not fit in it.
+  if (maxMessageSize !== undefined && (maxMessageSize <= 17 || n.value.batch.size > maxMessageSize)) {
+    return { why: `the batch there is ${n.value.batch.size} bytes, more than --max-message-size ${maxMessageSize} lets the tool read (${maxMessageSize <= 17 ? 'a slice of 17 bytes or fewer holds no batch' : 'it finds no batch in the slice'}: NoSuchElementException)` };
+  }
   return { batch: n.value.batch };
 }
 

@@ -52,6 +52,7 @@ interface DumpFlags {
   keyDecoderClass?: string;
   valueDecoderClass?: string;
   skipRecordMetadata?: boolean;
+  maxMessageSize?: number;
 }
 
 /**
@@ -84,7 +85,7 @@ function decoderClassArg(flag: string): (v: string) => string {
  * as does a decoder flag). Without either the tool prints batch lines only.
  */
 function applyKafkaToolFlags(paths: string[], f: DumpFlags): string[] {
-  const toolStyle = f.files !== undefined || f.printDataLog || f.deepIteration || f.keyDecoderClass !== undefined || f.valueDecoderClass !== undefined || f.skipRecordMetadata;
+  const toolStyle = f.files !== undefined || f.printDataLog || f.deepIteration || f.keyDecoderClass !== undefined || f.valueDecoderClass !== undefined || f.skipRecordMetadata || f.maxMessageSize !== undefined;
   if (!toolStyle) return paths;
   const all = [...paths, ...(f.files ?? [])];
   if (all.length === 0) throw new UsageError('--files: give at least one file (a comma-separated list, as kafka-dump-log.sh takes)');
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--snapshot', 'for a directory: dump the producer .snapshot files')
     .option('--from-offset <n>', 'first offset to print (segments below it are not read)', nonNegative('--from-offset'))
     .option('--to-offset <n>', 'last offset to print, inclusive', intArg('--to-offset'))
+    .option('--max-message-size <n>', 'kafka formats, .index: bytes read at each entry\'s position to find its batch (kafka-dump-log.sh, default 5242880); a larger batch is reported on stderr as the tool would fail there', nonNegative('--max-message-size'))
     .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
     .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
     .option('--key-decoder <d>', DECODER_HELP)
@@ -216,6 +218,7 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
   if (flags.txnindex) parts.push('txnindex');
   if (flags.snapshot) parts.push('snapshot');
   const kafka = format === 'kafka' || format === 'kafka4';
+  if (!kafka && flags.maxMessageSize !== undefined) throw new UsageError('--max-message-size is a kafka-dump-log.sh option for .index files: use it with --format kafka or kafka4 (or --files)');
   if (!kafka && flags.skipRecordMetadata) throw new UsageError('--skip-record-metadata is a kafka-dump-log.sh option: use it with --format kafka or kafka4 (or --files)');
   if (!kafka && (flags.indexSanityCheck || flags.verifyIndexOnly)) {
     throw new UsageError('--index-sanity-check and --verify-index-only are kafka-dump-log.sh options: use them with --format kafka or kafka4 (`kseg verify` checks indexes in depth)');
@@ -229,6 +232,7 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
     checkIndexes: kafka,
     indexSanityOnly: kafka && flags.indexSanityCheck === true,
     verifyIndexOnly: kafka && flags.verifyIndexOnly === true,
+    maxMessageSize: kafka ? (flags.maxMessageSize ?? 5242880) : undefined,
     offsetGaps: kafka,
     kafkaIgnoresUnknown: kafka,
     internal,

@@ -124,18 +124,24 @@ describe('DumpLogSegments --key-decoder-class/--value-decoder-class: tools-api I
 describe('runbook lines pasted after kseg', () => {
   const SEG = path.join(FIXTURES, 'v2-multiseg', 'topic-0', '00000000000000000000.log');
   const IDX = SEG.replace(/\.log$/, '.index');
-  // Each line as the doc prints it, with kafka-dump-log.sh (or bin/kafka-run-class.sh kafka.tools.DumpLogSegments) replaced by `kseg dump`.
+  // Each line as the source prints it, with kafka-dump-log.sh (or kafka-run-class.sh kafka.tools.DumpLogSegments)
+  // replaced by `kseg dump` and the file names pointed at a fixture.
   const lines: [string, string[]][] = [
-    // Kafka docs (ops.html, "KRaft" → "Debugging"): bin/kafka-dump-log.sh --cluster-metadata-decoder --files metadata_log_dir/__cluster_metadata-0/00000000000000000000.log
+    // Apache Kafka docs, ops.html, KRaft "Debugging" (Metadata Log Segments):
+    //   > bin/kafka-dump-log.sh --cluster-metadata-decoder --files metadata_log_dir/__cluster_metadata-0/00000000000000000000.log
     ['ops.html KRaft metadata', ['--cluster-metadata-decoder', '--files', SEG]],
-    // Kafka docs (ops.html / KIP-1170-era examples, Confluent "kafka-dump-log" page): bin/kafka-dump-log.sh --files 00000000000000000000.log --print-data-log
-    ['print data log', ['--files', SEG, '--print-data-log']],
-    // Common runbook: kafka-dump-log.sh --deep-iteration --print-data-log --files 00000000000000000000.log
+    // Blog "Kafka-查看分片文件内容" (365seal.com): ./kafka-run-class.sh kafka.tools.DumpLogSegments --print-data-log --files /tmp/kafka-logs/test_partition1-0/00000000000000000000.log
+    ['DumpLogSegments print data log', ['--print-data-log', '--files', SEG]],
+    // Common runbook form (tutorials such as cosmiclearn.com "Deep Dive Into kafka-dump-log"): kafka-dump-log.sh --deep-iteration --print-data-log --files 00000000000000000000.log
     ['deep iteration first', ['--deep-iteration', '--print-data-log', '--files', SEG]],
-    // Common runbook: kafka-dump-log.sh --files 00000000000000000000.index --verify-index-only
-    ['index verify', ['--files', IDX, '--verify-index-only']],
-    // Confluent docs (kafka-dump-log): --files ... --print-data-log --skip-record-metadata --value-decoder-class kafka.serializer.StringDecoder
-    ['skip metadata with decoder class', ['--files', SEG, '--print-data-log', '--skip-record-metadata', '--value-decoder-class', 'kafka.serializer.StringDecoder']],
+    // Blog "Kafka日志数据深度解析" (csdn, section "index文件健康性检查"): kafka-dump-log.sh --files 00000000000000000000.index --index-sanity-check
+    ['index sanity check', ['--files', IDX, '--index-sanity-check']],
+    // Same article, section "转储文件(--max-message-size)": kafka-dump-log.sh --files 00000000000000000000.index --max-message-size 5242880
+    ['index with max message size', ['--files', IDX, '--max-message-size', '5242880']],
+    // kafka-dump-log.sh --help's own option names, as a runbook combining them:
+    //   --files X --print-data-log --skip-record-metadata --value-decoder-class org.apache.kafka.tools.api.StringDecoder
+    ['skip metadata with decoder class', ['--files', SEG, '--print-data-log', '--skip-record-metadata', '--value-decoder-class', 'org.apache.kafka.tools.api.StringDecoder']],
+    ['verify index only', ['--files', IDX, '--verify-index-only']],
   ];
   for (const [name, args] of lines) {
     it(`${name}: exit 0, the tool's "Dumping" header, no usage error`, () => {
@@ -198,5 +204,13 @@ describe('DumpLogSegments.dumpIndex --max-message-size (FileRecords.slice + File
     const over = sizes.filter((s) => s === max).length;
     expect(bad.stderr).toMatch(new RegExp(`where the batch is ${max} bytes, more than --max-message-size ${max - 1}`));
     if (over > 1) expect(bad.stderr).toContain(`${over} entries in all point at batches larger than --max-message-size ${max - 1} (the largest ${max} bytes)`);
+  });
+});
+
+describe('every DumpLogSegments option is accepted (the option list of DumpLogSegmentsOptions, 3.x and Java port alike)', () => {
+  const TOOL_OPTIONS = ['cluster-metadata-decoder', 'deep-iteration', 'files', 'index-sanity-check', 'key-decoder-class', 'max-bytes', 'max-message-size', 'offsets-decoder', 'print-data-log', 'remote-log-metadata-decoder', 'share-group-state-decoder', 'skip-record-metadata', 'transaction-log-decoder', 'value-decoder-class', 'verify-index-only'];
+  it('kseg dump --help lists each one', () => {
+    const help = kseg(['dump', '--help']).stdout;
+    for (const o of TOOL_OPTIONS) expect(help, o).toMatch(new RegExp(`--${o}\\b`));
   });
 });

@@ -61,7 +61,7 @@ describe('kseg completion', () => {
     const s = bashScript();
     expect(complete(s, ['kseg', 'dump', 'p', '--format', ''])).toEqual(['text', 'kafka', 'kafka4', 'json', 'ndjson']);
     expect(complete(s, ['kseg', 'dump', 'p', '--format', 'ka'])).toEqual(['kafka', 'kafka4']);
-    expect(complete(s, ['kseg', 'lookup', 'p', '--decoder', ''])).toEqual(['utf8', 'hex', 'base64', 'json', 'none']);
+    expect(complete(s, ['kseg', 'lookup', 'p', '--decoder', ''])).toEqual(['utf8', 'hex', 'base64', 'json', 'int32', 'int64', 'none']);
     expect(complete(s, ['kseg', 'generate', 'out', '--compression', 'snap'])).toEqual(['snappy', 'snappy-xerial']);
     expect(complete(s, ['kseg', 'generate', 'out', '--corrupt', 'index-'])).toEqual(['index-zero-tail', 'index-bad-position', 'index-nonmonotonic']);
     expect(complete(s, ['kseg', 'generate', 'out', '--magic', ''])).toEqual(['0', '1', '2']);

@@ -96,7 +96,7 @@ const HEADER_KEY = enc('{"key":');
 const SEQUENCE = enc(',"sequence":');
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Decoder kinds of json-escape.wat's `rec` (-1: not handled there). */
-const REC_KIND: Record<string, number> = { none: 0, utf8: 1, hex: 2, base64: 3, json: -1 };
+const REC_KIND: Record<string, number> = { none: 0, utf8: 1, hex: 2, base64: 3, json: -1, int32: -1, int64: -1 };
 
 /** 0: copied as is; 1: escaped; 2: not ASCII (copied when the whole string is valid UTF-8). */
 const CLASS = new Uint8Array(256);
@@ -468,7 +468,7 @@ export class JsonLinesWriter {
    */
   batch(b: Batch, from?: number, to?: number): void {
     const d = this.d;
-    if (b.magic < 2 || b.isControl || d.key === 'json' || d.value === 'json' || d.header === 'json') {
+    if (b.magic < 2 || b.isControl || REC_KIND[d.key]! < 0 || REC_KIND[d.value]! < 0 || REC_KIND[d.header]! < 0) {
       this.exact(b, from, to, 0);
       return;
     }

@@ -29,7 +29,7 @@ export function bytesArg(flag: string): (v: string) => number {
   };
 }
 
-export const DECODER_HELP = 'utf8 | hex | base64 | json | none';
+export const DECODER_HELP = 'utf8 | hex | base64 | json | int32 | int64 | none';
 
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 

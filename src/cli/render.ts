@@ -101,9 +101,16 @@ export interface KafkaTextOptions {
   printData: boolean;
   /** The 3.x Scala tool (`--format kafka`): its stray `}` after legacy record crcs, LEADER_CHANGE as controlType. */
   legacyBrace: boolean;
+  /** --skip-record-metadata: no `| offset: ...` part; control records give an empty line. */
+  skipMetadata?: boolean;
+  /** Key and payload as the tool's Decoder class prints them (default: UTF-8 text); an Error is reported by `onDecodeError` and the part left out. */
+  keyText?: (b: Buffer) => string | Error | undefined;
+  valueText?: (b: Buffer) => string | Error | undefined;
+  onDecodeError?: (part: 'key' | 'payload', e: Error) => void;
 }
 
-export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions): string {
+/** The per-record metadata part of a kafka-format record line (DumpLogSegments printRecordMetadata). */
+function kafkaRecordMeta(r: KafkaRecord, b: Batch, opts: KafkaTextOptions): string {
   let s = `| offset: ${r.offset} ${r.timestampType}: ${r.timestamp} keySize: ${r.key ? r.key.length : -1} valueSize: ${r.value ? r.value.length : -1}`;
   if (b.magic >= 2) {
     s += ` sequence: ${r.sequence} headerKeys: [${r.headers.map((h) => h.key.toString('utf8')).join(',')}]`;
@@ -120,13 +127,39 @@ export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions
     else if (c.type === 'SNAPSHOT_FOOTER' && c.data) s += ` SnapshotFooter ${JSON.stringify(c.data)}`;
     else if (c.type === 'KRAFT_VERSION' && c.data) s += ` KRaftVersion ${JSON.stringify(c.data)}`;
     else s += ` controlType: ${c.type}(${c.typeId})`;
-    return s;
-  }
-  if (opts.printData) {
-    if (r.key) s += ` key: ${r.key.toString('utf8')}`;
-    if (r.value) s += ` payload: ${r.value.toString('utf8')}`;
   }
   return s;
+}
+
+/**
+ * The key/payload part of a kafka-format record line (DumpLogSegments): after the metadata, ` key: K
+ * payload: P`. With --skip-record-metadata the line starts with `| `: the 3.x Scala tool puts it on
+ * the key only and always writes ` payload: ` (a record without a key gives ` payload: P`); the Java
+ * port (printRecordContents) puts it on whichever of key and payload comes first.
+ */
+export function kafkaContents(key: string | undefined, payload: string | undefined, skipMetadata: boolean, scala: boolean): string {
+  let prefix = skipMetadata ? '| ' : ' ';
+  let s = '';
+  if (key !== undefined) {
+    s += `${prefix}key: ${key}`;
+    prefix = ' ';
+  }
+  if (payload !== undefined) s += `${scala ? ' ' : prefix}payload: ${payload}`;
+  return s;
+}
+
+export function kafkaRecordLine(r: KafkaRecord, b: Batch, opts: KafkaTextOptions): string {
+  const s = opts.skipMetadata ? '' : kafkaRecordMeta(r, b, opts);
+  if (b.isControl && r.control) return s;
+  if (!opts.printData) return s;
+  const text = (part: 'key' | 'payload', v: Buffer | null, f: ((b: Buffer) => string | Error | undefined) | undefined): string | undefined => {
+    if (!v) return undefined;
+    const t = f ? f(v) : v.toString('utf8');
+    if (t === undefined || typeof t === 'string') return t;
+    opts.onDecodeError?.(part, t);
+    return undefined;
+  };
+  return s + kafkaContents(text('key', r.key, opts.keyText), text('payload', r.value, opts.valueText), opts.skipMetadata === true, opts.legacyBrace);
 }
 
 /**

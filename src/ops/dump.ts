@@ -29,6 +29,12 @@ export interface DumpOptions {
   checkIndexes?: boolean;
   /** DumpLogSegments --index-sanity-check: run the index's sanity check instead of listing entries. */
   indexSanityOnly?: boolean;
+  /**
+   * DumpLogSegments --max-message-size (kafka formats; the tool's default is 5242880): the .index
+   * check reads only this many bytes at each entry's position, so a first batch larger than that
+   * (or a slice of 17 bytes or fewer) is not found there and the tool aborts; kseg notes it and goes on.
+   */
+  maxMessageSize?: number;
   /** DumpLogSegments --verify-index-only: check index entries against the log, yield no entries. */
   verifyIndexOnly?: boolean;
   /** Yield 'offset-gaps' at the end of each .log read record by record (DumpLogSegments' non-consecutive report). */
@@ -295,16 +301,31 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
   try {
     if (kind === 'index') {
       const { entries } = parseOffsetIndex(buf, baseOffset);
+      // Batches beyond --max-message-size: the first is noted, the rest counted (the tool stops at the first).
+      let oversize = 0;
+      let largest = 0;
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]!;
         if (src) {
           const first = firstBatchAt(src, entry.position, `${segName}.log`);
           if ('batch' in first) {
+            const size = first.batch.size;
+            const max = opts.maxMessageSize;
+            // FileRecords.slice(position, maxMessageSize): FileLogInputStream.nextBatch finds no batch
+            // when the slice holds 17 bytes or fewer (HEADER_SIZE_UP_TO_MAGIC) or the batch (12-byte
+            // log overhead included) does not fit in it; iterator().next() then throws.
+            if (max !== undefined && (max <= 17 || size > max)) {
+              if (oversize++ === 0) {
+                yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where the batch is ${size} bytes, more than --max-message-size ${max} lets kafka-dump-log.sh read (${max <= 17 ? 'a slice of 17 bytes or fewer holds no batch' : 'it finds no batch in the slice'}): the tool aborts here with NoSuchElementException, kseg goes on and still checks the entry` };
+              }
+              largest = Math.max(largest, size);
+            }
             if (first.batch.lastOffset !== entry.offset) yield { type: 'index-mismatch', path: p, name, indexOffset: entry.offset, logOffset: first.batch.lastOffset };
           } else yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where ${first.why}; kafka-dump-log.sh aborts here with a stack trace, kseg goes on` };
         }
         if (!opts.verifyIndexOnly) yield { type: 'index-entry', name, entry, slot: i };
       }
+      if (oversize > 1) yield { type: 'note', message: `${name}: ${oversize} entries in all point at batches larger than --max-message-size ${opts.maxMessageSize} (the largest ${largest} bytes)` };
       return;
     }
     const { entries } = parseTimeIndex(buf, baseOffset);

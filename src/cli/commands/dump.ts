@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { dump, javaFilePath, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
 import { KafkaReport } from '../kafka-report.js';
 import { KsegError, UsageError } from '../../format/errors.js';
-import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
+import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter } from '../ndjson-writer.js';
-import { batchJson, kafkaBatchLine, kafkaRecordLine, kafkaSnapshotLine } from '../render.js';
+import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { exitFor } from '../main.js';
@@ -51,15 +51,30 @@ interface DumpFlags {
   deepIteration?: boolean;
   keyDecoderClass?: string;
   valueDecoderClass?: string;
+  skipRecordMetadata?: boolean;
+  maxMessageSize?: number;
 }
 
-/** kafka-dump-log.sh's string decoder classes (3.x Scala and the Java port); others are refused by name. */
-const STRING_DECODER_CLASSES = new Set(['kafka.serializer.StringDecoder', 'org.apache.kafka.tools.api.StringDecoder']);
+/**
+ * kafka-dump-log.sh's Decoder classes (tools-api in the Java port, kafka.serializer in 3.x Scala)
+ * mapped to kseg's decoders. StringDecoder: UTF-8. IntegerDecoder/LongDecoder: big-endian int/long
+ * printed in decimal (kafkaToolText). DefaultDecoder returns the byte[] itself, which the tool prints
+ * as Java's array toString (`[B@` and an identity hash, a different one per run): kseg prints the
+ * bytes as hex instead, the closest deterministic reading. Other classes are refused by name.
+ */
+const DECODER_CLASSES = new Map<string, string>();
+for (const pkg of ['kafka.serializer', 'org.apache.kafka.tools.api']) {
+  DECODER_CLASSES.set(`${pkg}.StringDecoder`, 'utf8');
+  DECODER_CLASSES.set(`${pkg}.DefaultDecoder`, 'hex');
+  DECODER_CLASSES.set(`${pkg}.IntegerDecoder`, 'int32');
+  DECODER_CLASSES.set(`${pkg}.LongDecoder`, 'int64');
+}
 
 function decoderClassArg(flag: string): (v: string) => string {
   return (v: string) => {
-    if (STRING_DECODER_CLASSES.has(v.trim())) return 'utf8';
-    throw new UsageError(`${flag}: '${v}' is not supported; kseg maps ${[...STRING_DECODER_CLASSES].join(' and ')} (UTF-8 text); for other bytes use --key-decoder/--value-decoder (${DECODER_HELP})`);
+    const d = DECODER_CLASSES.get(v.trim());
+    if (d !== undefined) return d;
+    throw new UsageError(`${flag}: '${v}' is not supported; kseg maps the String, Default (as hex), Integer and Long decoders of org.apache.kafka.tools.api and kafka.serializer; for other bytes use --key-decoder/--value-decoder (${DECODER_HELP})`);
   };
 }
 
@@ -70,7 +85,7 @@ function decoderClassArg(flag: string): (v: string) => string {
  * as does a decoder flag). Without either the tool prints batch lines only.
  */
 function applyKafkaToolFlags(paths: string[], f: DumpFlags): string[] {
-  const toolStyle = f.files !== undefined || f.printDataLog || f.deepIteration || f.keyDecoderClass !== undefined || f.valueDecoderClass !== undefined;
+  const toolStyle = f.files !== undefined || f.printDataLog || f.deepIteration || f.keyDecoderClass !== undefined || f.valueDecoderClass !== undefined || f.skipRecordMetadata || f.maxMessageSize !== undefined;
   if (!toolStyle) return paths;
   const all = [...paths, ...(f.files ?? [])];
   if (all.length === 0) throw new UsageError('--files: give at least one file (a comma-separated list, as kafka-dump-log.sh takes)');
@@ -93,8 +108,9 @@ export function register(program: Command): void {
     .option('--files <f[,f]>', 'kafka-dump-log.sh: the files to dump, comma-separated; selects --format kafka and the tool\'s semantics (batches only unless --deep-iteration/--print-data-log)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter((x) => x !== '')])
     .option('--print-data-log', 'kafka-dump-log.sh: print records with key and payload (implies --deep-iteration)')
     .option('--deep-iteration', 'kafka-dump-log.sh: print the records of each batch (without their data unless --print-data-log)')
-    .option('--key-decoder-class <class>', 'kafka-dump-log.sh: kafka.serializer.StringDecoder or org.apache.kafka.tools.api.StringDecoder (UTF-8); implies --print-data-log', decoderClassArg('--key-decoder-class'))
+    .option('--key-decoder-class <class>', 'kafka-dump-log.sh: org.apache.kafka.tools.api (or kafka.serializer) StringDecoder (utf8), IntegerDecoder (int32), LongDecoder (int64), DefaultDecoder (hex); implies --print-data-log', decoderClassArg('--key-decoder-class'))
     .option('--value-decoder-class <class>', 'kafka-dump-log.sh: as --key-decoder-class, for values', decoderClassArg('--value-decoder-class'))
+    .option('--skip-record-metadata', 'kafka-dump-log.sh: record lines without their metadata (only `| key: ... payload: ...`; control records give empty lines)')
     .option('--format <fmt>', 'text | kafka (kafka-dump-log.sh 3.x text) | kafka4 (the 2026 Java tool) | json | ndjson', 'text')
     .option('--json', 'one JSON array (same objects as --ndjson)')
     .option('--ndjson', 'one JSON object per line')
@@ -105,6 +121,7 @@ export function register(program: Command): void {
     .option('--snapshot', 'for a directory: dump the producer .snapshot files')
     .option('--from-offset <n>', 'first offset to print (segments below it are not read)', nonNegative('--from-offset'))
     .option('--to-offset <n>', 'last offset to print, inclusive', intArg('--to-offset'))
+    .option('--max-message-size <n>', 'kafka formats, .index: bytes read at each entry\'s position to find its batch (kafka-dump-log.sh, default 5242880); a larger batch is reported on stderr as the tool would fail there', nonNegative('--max-message-size'))
     .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
     .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
     .option('--key-decoder <d>', DECODER_HELP)
@@ -201,6 +218,8 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
   if (flags.txnindex) parts.push('txnindex');
   if (flags.snapshot) parts.push('snapshot');
   const kafka = format === 'kafka' || format === 'kafka4';
+  if (!kafka && flags.maxMessageSize !== undefined) throw new UsageError('--max-message-size is a kafka-dump-log.sh option for .index files: use it with --format kafka or kafka4 (or --files)');
+  if (!kafka && flags.skipRecordMetadata) throw new UsageError('--skip-record-metadata is a kafka-dump-log.sh option: use it with --format kafka or kafka4 (or --files)');
   if (!kafka && (flags.indexSanityCheck || flags.verifyIndexOnly)) {
     throw new UsageError('--index-sanity-check and --verify-index-only are kafka-dump-log.sh options: use them with --format kafka or kafka4 (`kseg verify` checks indexes in depth)');
   }
@@ -213,6 +232,7 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
     checkIndexes: kafka,
     indexSanityOnly: kafka && flags.indexSanityCheck === true,
     verifyIndexOnly: kafka && flags.verifyIndexOnly === true,
+    maxMessageSize: kafka ? (flags.maxMessageSize ?? 5242880) : undefined,
     offsetGaps: kafka,
     kafkaIgnoresUnknown: kafka,
     internal,
@@ -225,7 +245,8 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
   const out = new Output();
   let errors = 0;
   const report = kafka ? new KafkaReport(format) : null;
-  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts, report!);
+  const toolErrors = { count: 0 };
+  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts, report!, decoders, toolErrors);
   let fileName = '';
   try {
     for (const ev of dump(paths, opts)) {
@@ -256,7 +277,7 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
   // kafka-dump-log.sh's report after all files (stderr).
   if (report) for (const l of report.lines()) process.stderr.write(l + '\n');
   warnInvalidUtf8();
-  return errors + notes.errors > 0 ? 3 : 0;
+  return errors + notes.errors + toolErrors.count > 0 ? 3 : 0;
 }
 
 /** A record line of --json/--ndjson and the members to add before its closing brace: `decoded` (and `decodeError`). */
@@ -465,8 +486,22 @@ export function isoTime(ts: number): string {
 }
 
 /** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */
-function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions, report: KafkaReport): (ev: DumpEvent) => void {
-  const textOpts = { printData: flags.printData !== false, legacyBrace: format === 'kafka' };
+function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions, report: KafkaReport, d: Decoders, toolErrors: { count: number }): (ev: DumpEvent) => void {
+  // Where the tool's decoder throws (IntegerDecoder on 3 bytes) it stops; kseg leaves that part out, says so and goes on.
+  let current: { r: KafkaRecord; b: Batch } | undefined;
+  const onDecodeError = (part: 'key' | 'payload', e: Error): void => {
+    toolErrors.count++;
+    const at = current ? `${current.b.file}: batch at byte ${current.b.position}: offset ${current.r.offset}: ` : '';
+    process.stderr.write(`kseg: error: ${at}${part}: ${e.message}; the ${part} is left out of this line\n`);
+  };
+  const textOpts: KafkaTextOptions = {
+    printData: flags.printData !== false,
+    legacyBrace: format === 'kafka',
+    skipMetadata: flags.skipRecordMetadata === true,
+    keyText: d.key === 'utf8' ? undefined : (b) => kafkaToolText(b, d.key),
+    valueText: d.value === 'utf8' ? undefined : (b) => kafkaToolText(b, d.value),
+    onDecodeError,
+  };
   let baseOfFile = 0;
   let internal: InternalDecoder | undefined;
   return (ev) => {
@@ -494,6 +529,7 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
       case 'record': {
         const dec = ev.decoding;
         if (!internal || !dec) {
+          current = { r: ev.record, b: ev.batch };
           out.line(kafkaRecordLine(ev.record, ev.batch, textOpts));
           break;
         }
@@ -523,22 +559,22 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
 }
 
 /** A record line of the kafka formats with the internal-topic decoder's key/payload (format doc 5.3, 5.10). */
-function kafkaDecodedLine(r: KafkaRecord, b: Batch, internal: InternalDecoder, dec: RecordDecoding, textOpts: { printData: boolean; legacyBrace: boolean }, format: Format): string {
+function kafkaDecodedLine(r: KafkaRecord, b: Batch, internal: InternalDecoder, dec: RecordDecoding, textOpts: KafkaTextOptions, format: Format): string {
   const meta = kafkaRecordLine(r, b, { ...textOpts, printData: false });
   if (b.isControl) {
     // KRaft voters: the dump tool prints them as JSON (ControlRecordType KRAFT_VOTERS).
     const v = dec.decoded?.value;
-    if (r.control?.type === 'KRAFT_VOTERS' && v && !('unknown' in v)) return meta.replace(/ controlType: KRAFT_VOTERS\(6\)$/, ` KRaftVoters ${internalJson(v.data)}`);
+    if (r.control?.type === 'KRAFT_VOTERS' && v && !('unknown' in v) && !textOpts.skipMetadata) return meta.replace(/ controlType: KRAFT_VOTERS\(6\)$/, ` KRaftVoters ${internalJson(v.data)}`);
     return meta;
   }
   if (!textOpts.printData) return meta;
   if (dec.error) {
     const msg = dec.error.message;
-    return internal === 'cluster-metadata' || internal === 'remote-log-metadata' ? `${meta} payload: Error at ${r.offset}, skipping. ${msg}` : `${meta} key: Error at offset ${r.offset}, skipping. ${msg}`;
+    const skip = textOpts.skipMetadata === true;
+    return internal === 'cluster-metadata' || internal === 'remote-log-metadata'
+      ? meta + kafkaContents(undefined, `Error at ${r.offset}, skipping. ${msg}`, skip, textOpts.legacyBrace)
+      : meta + kafkaContents(`Error at offset ${r.offset}, skipping. ${msg}`, undefined, skip, textOpts.legacyBrace);
   }
   const parts = format === 'kafka' ? kafka3Parts(internal, dec.decoded!, r.offset) : kafka4Parts(internal, dec.decoded!, r.offset);
-  let s = meta;
-  if (parts.key !== undefined) s += ` key: ${parts.key}`;
-  if (parts.payload !== undefined) s += ` payload: ${parts.payload}`;
-  return s;
+  return meta + kafkaContents(parts.key, parts.payload, textOpts.skipMetadata === true, textOpts.legacyBrace);
 }

@@ -701,8 +701,10 @@ function isFile(p: string): boolean {
 
 /**
  * For an offset below the log start of a KRaft metadata log: which snapshot holds the state that
- * includes it. KafkaMetadataLog deletes log segments only below the latest snapshot's end offset
- * (the log start offset then equals a snapshot's end offset), and a snapshot `<E>-<epoch>` holds
+ * includes it. KafkaMetadataLog.maybeClean (retention by bytes or time, while two or more snapshots
+ * remain) deletes the oldest snapshot, advances the log start offset to the next snapshot's end
+ * offset and deletes the segments wholly below it; so the log start is the oldest kept snapshot's
+ * end offset (never past the latest snapshot), and a snapshot `<E>-<epoch>` holds
  * the state after every record below E. The earliest snapshot with E > offset is the first state
  * kept that includes the record; with E = offset + 1 it is exactly the state as of the offset.
  */
@@ -719,7 +721,7 @@ function snapshotHint(dir: string, target: number, logStart: number | null): str
     .sort((a, b) => a.s.endOffset - b.s.endOffset || a.s.epoch - b.s.epoch);
   if (snaps.length === 0) return null;
   const covering = snaps.find((x) => x.s.endOffset > target);
-  const kept = `the record was deleted from the metadata log after a snapshot (KafkaMetadataLog: the log start offset moves up to the latest snapshot's end offset)`;
+  const kept = `the record was deleted from the metadata log after a snapshot (KafkaMetadataLog cleaning advances the log start offset to a snapshot's end offset)`;
   if (!covering) {
     const last = snaps[snaps.length - 1]!;
     return `${logStart === null ? '' : kept + '; '}no snapshot reaches it (the latest, ${last.file}, ends at offset ${last.s.endOffset})`;

@@ -64,6 +64,7 @@ const ITEMS = {
   grep: 'grep --key -c vs verify on the same data (issue 14: at least half of verify\'s throughput)',
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
   export: 'export --format parquet vs dump --ndjson on the same 1 GiB (issue 15: >= 30 %)',
+  internal: 'dump --ndjson of a generated __consumer_offsets partition, decoded vs --internal-decoder none on the same bytes (issue 16: >= 50 %)',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
 };
 
@@ -168,6 +169,8 @@ const SETS = {
   c: { title: `${fmtSize(SIZE_C)} partition, segment.bytes=${SEG_C}, 200-record batches, 1 KB values`, partitions: [{ name: 'big-0', args: ['--bytes', String(SIZE_C), ...BATCH, '--key-space', '100000', '--compression', 'none', '--segment-bytes', String(SEG_C)] }], estimate: SIZE_C * 1.01 },
   d: { title: `${fmtSize(SIZE_D)} in ~1,000 segments (segment.bytes=${SEG_D}), generate's default records (1-20 per batch, 20-200 B values)`, partitions: [{ name: 'many-0', args: ['--bytes', String(SIZE_D), '--segment-bytes', String(SEG_D)] }], estimate: SIZE_D * 1.05 },
   f: { title: `${fmtSize(PEER_BYTES)} in one segment, generate's default records (1-20 per batch, 20-200 B values): the peer's small records`, partitions: [{ name: 'small-0', args: ['--bytes', String(PEER_BYTES), '--segment-bytes', String(GiB)] }], estimate: PEER_BYTES * 1.05 },
+  // Internal-topic decoding (issue 16): every offsets record type and version in turn, as generate writes them.
+  i: { title: `${fmtSize(SIZE_A)} __consumer_offsets partition (generate --internal offsets: every record type and version in turn, 10 % tombstones)`, partitions: [{ name: '__consumer_offsets-0', args: ['--internal', 'offsets', '--bytes', String(SIZE_A), '--segment-bytes', String(GiB)] }], estimate: SIZE_A * 1.01 },
   e: {
     title: `log.dir of ${SCAN_PARTS} partitions of ${fmtSize(SIZE_E)} (generate's default records)`,
     logDir: true,
@@ -200,6 +203,7 @@ const NEEDS = {
   salvage: ['a'],
   grep: ['a'],
   scan: ['e'],
+  internal: ['i'],
   peer: ['a', 'f'],
 };
 
@@ -812,6 +816,26 @@ function groupScan(pass) {
   row(pass, { set: 'e', what: 'scan --jobs 2', t: t2, bytes, rssMiB: rssMax(s.two), cpu: cpuMed(s.two), ratio: { value: t1 / t2, of: 'scan --jobs 1', kind: 'times' }, target: { min: 1.7 } });
 }
 
+function groupInternal(pass) {
+  if (!selected('internal')) return;
+  const set = SETS.i;
+  const files = logFiles(set.dir);
+  const bytes = sizeOf(files);
+  log(`\n[${pass.name}] data set i: ${set.title}: decoded vs raw`);
+  warm(files);
+  // The same bytes and the same raw key/value rendering (base64, what the decoded dump prints for
+  // the raw fields): the difference is the cost of decoding and writing "decoded".
+  const s = rounds(pass, {
+    plain: () => kseg(['dump', set.dir, '--ndjson', '--internal-decoder', 'none', '--decoder', 'base64'], pass.env),
+    decoded: () => kseg(['dump', set.dir, '--ndjson'], pass.env),
+  });
+  if (!s.plain.length || !s.decoded.length) return;
+  const tp = net(pass, s.plain);
+  const td = net(pass, s.decoded);
+  row(pass, { set: 'i', what: 'dump --ndjson --internal-decoder none --decoder base64', t: tp, bytes, rssMiB: rssMax(s.plain), cpu: cpuMed(s.plain) });
+  row(pass, { set: 'i', what: 'dump --ndjson (offsets decoder, by the directory name)', t: td, bytes, rssMiB: rssMax(s.decoded), cpu: cpuMed(s.decoded), ratio: { value: tp / td, of: 'the same dump undecoded' }, target: { min: 0.5 } });
+}
+
 let pythonCache;
 function findKafkaPython() {
   if (pythonCache !== undefined) return pythonCache;
@@ -973,6 +997,7 @@ function markdown(m, passes, sets, seconds) {
   out.push('- decompression alone: `bench/lib/limits.mjs decompress` — the compressed v2 payloads are located first (untimed), then only the library calls are timed: zlib `gunzipSync`, `snappy` `uncompressSync` with copyOutputData (xerial blocks unframed), lz4-napi blocks through kseg\'s LZ4 frame walk, zstd-napi (or fzstd without native modules, as kseg does).');
   out.push('- generate limit: sequential 4 MiB `fs.writeSync` calls + fsync of the same number of bytes; generate runs with its default fsync.');
   out.push('- Commands run as `node bin/kseg.js ...` child processes, stdout to /dev/null; rebuild-index, truncate and compact on a fresh copy each run (copy untimed).');
+  out.push('- internal (issue 16): `dump --ndjson` of set i, a `__consumer_offsets-0` written by `kseg generate --internal offsets` (every offsets record type and version in turn), decoded as the directory name selects, vs the same command with `--internal-decoder none --decoder base64` (the raw key and value rendered as the decoded dump renders them): the ratio is the throughput kept with decoding on; target ≥ 0.5.');
   out.push('- peer: kafka-python\'s `MemoryRecords` / `DefaultRecordBatch` iterating every record of the batches in the first ~200 MB of a segment, reading key and value (decode loop only; file read and `import kafka` excluded; no CRC check) vs `kseg dump SEGMENT --ndjson --max-bytes N` (which checks CRCs and writes JSON), on set a (1 KB values) and set f (small records, where per-record work dominates). kafka-python runs once, in the native pass; its time is reused in the no-native pass.');
   out.push('- The 4 GiB rows are one run each; "flat" compares peak RSS with the same command on the 1 GiB set (at most +25 % or +32 MiB).');
   out.push('');
@@ -1021,7 +1046,7 @@ async function main() {
     log(`\n=== pass: ${pass.name}${pass.env.KSEG_NO_NATIVE ? ' (KSEG_NO_NATIVE=1 KSEG_READER=pread)' : ''}`);
     measureStartup(pass, 5);
     log(`  node -e 0: ${(pass.startup * 1000).toFixed(0)} ms (subtracted from command wall times)`);
-    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupPeer]) {
+    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer]) {
       try {
         g(pass, shared);
       } catch (e) {

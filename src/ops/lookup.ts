@@ -40,6 +40,11 @@ export interface LookupResult {
   bytesScanned: number;
   /** What was done, step by step (for --explain). */
   steps: string[];
+  /**
+   * Set when the lookup ran inside a KRaft snapshot file (`<endOffset>-<epoch>.checkpoint` or
+   * bootstrap.checkpoint): `offset` is then the snapshot's internal offset (from 0), not a log offset.
+   */
+  snapshot?: { file: string; endOffset: number; epoch: number };
 }
 
 export interface LookupOptions {
@@ -98,8 +103,20 @@ export function lookup(dir: string, opts: LookupOptions): LookupResult {
   if (opts.timestamp !== undefined && opts.timestamp < 0 && specialTimestampName(opts.timestamp) === null) {
     throw new UsageError(`--timestamp: ${opts.timestamp} is neither a timestamp (>= 0) nor one of ListOffsets' special values -1 latest, -2 earliest, -3 max-timestamp, -4 earliest-local, -5 latest-tiered`);
   }
+  const kraft = kraftSnapshotName(path.basename(dir));
+  if (kraft && isFile(dir)) {
+    if (opts.offset === undefined) throw new UsageError(`${path.basename(dir)} is a KRaft snapshot: its records carry internal offsets from 0 and no meaningful timestamps; look one up with --offset`);
+    return lookupInSnapshot(dir, kraft, opts.offset);
+  }
   const part = scanPartition(dir);
-  if (part.segments.length === 0) throw noPartitionError(dir);
+  if (part.segments.length === 0) {
+    // A __cluster_metadata-0 holding only snapshots (the log cleaned up to the latest one).
+    if (opts.offset !== undefined) {
+      const hint = snapshotHint(dir, opts.offset, null);
+      if (hint) throw new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${opts.offset}: the directory has no log segments, only KRaft snapshots; ${hint}`, { file: dir });
+    }
+    throw noPartitionError(dir);
+  }
   if (opts.offset !== undefined) return lookupOffset(part, opts.offset);
   const special = specialTimestampName(opts.timestamp!);
   return special ? lookupSpecial(part, special) : lookupTimestamp(part, opts.timestamp!);
@@ -338,7 +355,9 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
   const logStart = ls.logStartOffset;
   const outOfRange = (): NotFoundError => {
     const end = logEndOffset(dir, part);
-    const why = target < logStart && ls.source === 'log-start-offset-checkpoint' ? `; the log start offset comes from ${ls.file} (offsets below it were deleted by retention or DeleteRecords; a fetch gets OFFSET_OUT_OF_RANGE)` : '';
+    let why = target < logStart && ls.source === 'log-start-offset-checkpoint' ? `; the log start offset comes from ${ls.file} (offsets below it were deleted by retention or DeleteRecords; a fetch gets OFFSET_OUT_OF_RANGE)` : '';
+    const hint = target < logStart ? snapshotHint(dir, target, logStart) : null;
+    if (hint) why += `; ${hint}`;
     return new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${target} is outside the log [logStartOffset ${logStart}, logEndOffset ${end})${why}`, { file: dir });
   };
   let i = floorSegment(segs, target);
@@ -661,4 +680,90 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
     src.close();
   }
   throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no record in ${seg.log} carries its largest timestamp ${best.ts} (the time index or batch header disagrees with the records); a broker answers no offset`, { file: dir });
+}
+
+const KRAFT_SNAPSHOT_RE = /^(\d{20})-(\d{10})\.checkpoint$/;
+
+/** End offset and epoch from a KRaft snapshot file name (bootstrap.checkpoint: 0, 0), or null. */
+function kraftSnapshotName(name: string): { endOffset: number; epoch: number } | null {
+  const m = KRAFT_SNAPSHOT_RE.exec(name);
+  if (m) return { endOffset: Number(m[1]), epoch: Number(m[2]) };
+  return name === 'bootstrap.checkpoint' ? { endOffset: 0, epoch: 0 } : null;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * For an offset below the log start of a KRaft metadata log: which snapshot holds the state that
+ * includes it. KafkaMetadataLog.maybeClean (retention by bytes or time, while two or more snapshots
+ * remain) deletes the oldest snapshot, advances the log start offset to the next snapshot's end
+ * offset and deletes the segments wholly below it; so the log start is the oldest kept snapshot's
+ * end offset (never past the latest snapshot), and a snapshot `<E>-<epoch>` holds
+ * the state after every record below E. The earliest snapshot with E > offset is the first state
+ * kept that includes the record; with E = offset + 1 it is exactly the state as of the offset.
+ */
+function snapshotHint(dir: string, target: number, logStart: number | null): string | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return null;
+  }
+  const snaps = names
+    .map((f) => ({ file: f, s: KRAFT_SNAPSHOT_RE.test(f) ? kraftSnapshotName(f) : null }))
+    .filter((x): x is { file: string; s: { endOffset: number; epoch: number } } => x.s !== null)
+    .sort((a, b) => a.s.endOffset - b.s.endOffset || a.s.epoch - b.s.epoch);
+  if (snaps.length === 0) return null;
+  const covering = snaps.find((x) => x.s.endOffset > target);
+  const kept = `the record was deleted from the metadata log after a snapshot (KafkaMetadataLog cleaning advances the log start offset to a snapshot's end offset)`;
+  if (!covering) {
+    const last = snaps[snaps.length - 1]!;
+    return `${logStart === null ? '' : kept + '; '}no snapshot reaches it (the latest, ${last.file}, ends at offset ${last.s.endOffset})`;
+  }
+  const exact = covering.s.endOffset === target + 1;
+  const state = exact
+    ? `the state as of it is in snapshot ${covering.file} (end offset ${covering.s.endOffset})`
+    : `the earliest state kept that includes it is snapshot ${covering.file} (end offset ${covering.s.endOffset}: the state as of offset ${covering.s.endOffset - 1})`;
+  return `${logStart === null ? '' : kept + '; '}${state}: kseg metadata ${dir} --at-offset ${covering.s.endOffset - 1}`;
+}
+
+/** The record at a KRaft snapshot's internal offset (snapshots number their records from 0). */
+function lookupInSnapshot(file: string, snap: { endOffset: number; epoch: number }, target: number): LookupResult {
+  const name = path.basename(file);
+  const what = name === 'bootstrap.checkpoint' ? 'the bootstrap snapshot (initial metadata)' : `a KRaft snapshot (state as of log offset ${snap.endOffset - 1}, epoch ${snap.epoch})`;
+  const steps: string[] = [`${name} is ${what}; its records carry internal offsets from 0 and it has no index: scanning from position 0`];
+  const src = openSource(file, { pattern: 'sequential' });
+  try {
+    const gen = logEntries(src, { start: 0, file: name, checkCrc: false });
+    let batches = 0;
+    let end = 0;
+    for (;;) {
+      const n = gen.next();
+      if (n.done) break;
+      const item = n.value;
+      if (item.kind === 'bad-entry') throw item.error;
+      batches++;
+      const b = item.batch;
+      end = b.lastOffset + 1;
+      if (b.lastOffset < target) continue;
+      for (const r of batchRecords(b)) {
+        if (r.offset >= target) {
+          checkBatchCrc(b);
+          steps.push(`scanned ${batches} batch(es), ${b.position + b.size} bytes: batch at position ${b.position} holds internal offsets ${b.baseOffset}..${b.lastOffset}`);
+          if (r.offset !== target) break;
+          return { offset: target, segment: name, segmentBaseOffset: 0, indexEntry: null, batch: b, record: r, bytesScanned: b.position + b.size, steps, snapshot: { file: name, ...snap } };
+        }
+      }
+      break;
+    }
+    throw new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${target} is not a record of KRaft snapshot ${name} (its internal offsets run 0..${end - 1}; a snapshot's offsets are not log offsets)`, { file });
+  } finally {
+    src.close();
+  }
 }

@@ -36,7 +36,7 @@ export function register(program: Command): void {
   program
     .command('lookup')
     .description('find the record at an offset (or the first at/after a timestamp) the way a broker does')
-    .argument('<dir>', 'partition directory')
+    .argument('<dir>', 'partition directory, or a KRaft snapshot (.checkpoint) file of __cluster_metadata-0')
     .option('--offset <n>', 'offset to find', intArg('--offset'))
     .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds or ISO 8601 with a zone, e.g. 2025-12-30T06:29:00Z; ListOffsets rule); or ListOffsets\' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)', timestampArg)
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
@@ -68,6 +68,7 @@ Examples:
         o.batch = r.batch ? { position: r.batch.position, baseOffset: r.batch.baseOffset, lastOffset: r.batch.lastOffset, size: r.batch.size } : null;
         o.record = r.record && r.batch ? recordJson(r.record, r.batch, decoders) : null;
         o.bytesScanned = r.bytesScanned;
+        if (r.snapshot !== undefined) o.snapshot = r.snapshot;
         if (r.special !== undefined) {
           o.logStartOffset = r.logStartOffset;
           o.logStartOffsetSource = r.logStartOffsetSource;
@@ -87,6 +88,7 @@ Examples:
         const ts = (r.timestamp !== undefined && r.timestamp >= 0 ? `, timestamp ${r.timestamp}` : '') + (r.leaderEpoch !== undefined && r.leaderEpoch !== null ? `, leader epoch ${r.leaderEpoch}` : '');
         writeStdout(`${r.special} (${SPECIAL_TIMESTAMPS[r.special]}): offset ${r.offset}${ts}` + (r.record ? '' : r.special === 'latest' ? ' (the log end offset: the next record will get it; no record there yet)' : ' (no record there: the log is empty)') + '\n');
       }
+      if (r.snapshot !== undefined) writeStdout(`KRaft snapshot ${r.snapshot.file}: state as of log offset ${r.snapshot.endOffset - 1} (epoch ${r.snapshot.epoch}); offset ${r.offset} is the snapshot's internal offset\n`);
       if (r.record && r.batch) writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);
       else writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n`);
     });

@@ -259,6 +259,8 @@ function readOne(r: MessageReader, f: FieldSchema, ctx: StructContext, tagged: b
  * internalJson(readStruct(...)) — a property test holds the two together.
  */
 export function readStructJson(r: MessageReader, fields: readonly FieldSchema[], ctx: StructContext): string {
+  const plan = planOf(fields, ctx);
+  if (plan !== null) return planJson(r, plan, ctx);
   let out = '{';
   let tagged: FieldSchema[] | null = null;
   const v = ctx.version;
@@ -305,6 +307,151 @@ export function readStructJson(r: MessageReader, fields: readonly FieldSchema[],
     }
   }
   return out + '}';
+}
+
+/**
+ * A struct's fields as they are on the wire in one version, compiled once per (fields, version,
+ * flexible): the `"name":` keys with their commas, an integer type code, nullability. Structs with
+ * tagged fields in that version are not planned (the general walk above handles them).
+ */
+interface Step {
+  key: string;
+  code: number;
+  array: boolean;
+  nullable: boolean;
+  f: FieldSchema;
+}
+const T_BOOL = 0, T_INT8 = 1, T_INT16 = 2, T_UINT16 = 3, T_INT32 = 4, T_UINT32 = 5, T_INT64 = 6, T_FLOAT64 = 7, T_UUID = 8, T_STRING = 9, T_BYTES = 10, T_STRUCT = 11; // prettier-ignore
+const CODES: Record<string, number> = { bool: T_BOOL, int8: T_INT8, int16: T_INT16, uint16: T_UINT16, int32: T_INT32, uint32: T_UINT32, int64: T_INT64, float64: T_FLOAT64, uuid: T_UUID, string: T_STRING, bytes: T_BYTES, records: T_BYTES, struct: T_STRUCT };
+const PLANS = new WeakMap<readonly FieldSchema[], Map<number, Step[] | null>>();
+
+function planOf(fields: readonly FieldSchema[], ctx: StructContext): Step[] | null {
+  let byVersion = PLANS.get(fields);
+  if (byVersion === undefined) PLANS.set(fields, (byVersion = new Map()));
+  const k = ctx.flexible ? -1 - ctx.version : ctx.version;
+  let plan = byVersion.get(k);
+  if (plan !== undefined) return plan;
+  plan = [];
+  const v = ctx.version;
+  for (const f of fields) {
+    const fv = f.versions;
+    if (fv === null || v < fv[0] || v > fv[1]) continue;
+    if (ctx.flexible && inRange(f.taggedVersions, v)) {
+      plan = null;
+      break;
+    }
+    const code = CODES[f.type];
+    if (code === undefined) {
+      plan = null;
+      break;
+    }
+    plan.push({ key: (plan.length > 0 ? ',' : '') + JSON.stringify(f.name) + ':', code, array: f.array === true, nullable: nullable(f, v), f });
+  }
+  byVersion.set(k, plan);
+  return plan;
+}
+
+/** readStructJson for a planned struct (no tagged fields in this version): the same checks and text. */
+function planJson(r: MessageReader, plan: Step[], ctx: StructContext): string {
+  let out = '{';
+  for (let i = 0; i < plan.length; i++) {
+    const st = plan[i]!;
+    out += st.key;
+    if (st.array) {
+      const start = r.pos;
+      const n = ctx.flexible ? r.uvarint('array length') - 1 : r.int32();
+      if (n < 0) {
+        if (n < -1 || !st.nullable) r.fail(n < -1 ? `negative array length ${n}` : 'null array in a non-nullable field', start);
+        out += 'null';
+        continue;
+      }
+      if (n > r.end - r.pos && (st.code !== T_STRUCT || ctx.flexible || n > 1 << 20)) r.fail(`array of ${n} elements in ${r.end - r.pos} bytes`, start);
+      out += '[';
+      for (let j = 0; j < n; j++) {
+        if (j > 0) out += ',';
+        // array elements: a struct element has no presence marker; a null string element is refused
+        out += st.code === T_STRUCT ? readStructJson(r, st.f.fields ?? [], ctx) : stepOne(r, st, ctx, true);
+      }
+      out += ']';
+    } else out += stepOne(r, st, ctx, false);
+  }
+  if (ctx.flexible) {
+    // No tagged fields are printed in this version: unknown tags are skipped, as in the general walk.
+    const n = r.uvarint('tagged field count');
+    for (let i = 0; i < n; i++) {
+      const tag = r.uvarint('tag');
+      const size = r.uvarint('tagged field size');
+      r.need(size, `tagged field ${tag}`);
+      r.pos += size;
+    }
+  }
+  return out + '}';
+}
+
+function stepOne(r: MessageReader, st: Step, ctx: StructContext, element: boolean): string {
+  switch (st.code) {
+    case T_BOOL:
+      return r.int8() !== 0 ? 'true' : 'false';
+    case T_INT8:
+      return '' + r.int8();
+    case T_INT16:
+      return '' + r.int16();
+    case T_UINT16:
+      return '' + r.uint16();
+    case T_INT32:
+      return '' + r.int32();
+    case T_UINT32:
+      return '' + r.uint32();
+    case T_INT64:
+      return '' + r.int64();
+    case T_FLOAT64:
+      return JSON.stringify(r.float64()) ?? 'null';
+    case T_UUID:
+      return '"' + r.uuid() + '"';
+    case T_STRING: {
+      const start = r.pos;
+      const n = ctx.flexible ? r.uvarint('string length') - 1 : r.int16();
+      if (n < 0) {
+        if (n < -1 || !st.nullable || element) r.fail(n < -1 ? `negative string length ${n}` : 'null in a non-nullable string', start);
+        return 'null';
+      }
+      if (n > 0x7fff) r.fail(`string length ${n} is longer than the maximum 32767`, start);
+      r.need(n, 'string');
+      const b = r.buf;
+      const p = r.pos;
+      const e = p + n;
+      r.pos = e;
+      // Printable ASCII without '"' or '\\' needs no escaping and no UTF-8 decoding.
+      let plain = true;
+      for (let i = p; i < e; i++) {
+        const c = b[i]!;
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+          plain = false;
+          break;
+        }
+      }
+      return plain ? '"' + b.toString('latin1', p, e) + '"' : JSON.stringify(b.toString('utf8', p, e));
+    }
+    case T_BYTES: {
+      const start = r.pos;
+      const n = ctx.flexible ? r.uvarint('bytes length') - 1 : r.int32();
+      if (n < 0) {
+        if (n < -1 || !st.nullable) r.fail(n < -1 ? `negative bytes length ${n}` : 'null in non-nullable bytes', start);
+        return 'null';
+      }
+      return '"' + r.text(n, 'bytes', 'base64') + '"';
+    }
+    default: {
+      // struct (not an array element)
+      if (st.nullable) {
+        const start = r.pos;
+        const marker = r.int8();
+        if (marker < 0) return 'null';
+        if (marker !== 1) r.fail(`struct presence byte ${marker} (expected -1 or 1)`, start);
+      }
+      return readStructJson(r, st.f.fields ?? [], ctx);
+    }
+  }
 }
 
 const KEYS = new WeakMap<FieldSchema, string>();

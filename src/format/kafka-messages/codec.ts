@@ -325,7 +325,22 @@ const T_BOOL = 0, T_INT8 = 1, T_INT16 = 2, T_UINT16 = 3, T_INT32 = 4, T_UINT32 =
 const CODES: Record<string, number> = { bool: T_BOOL, int8: T_INT8, int16: T_INT16, uint16: T_UINT16, int32: T_INT32, uint32: T_UINT32, int64: T_INT64, float64: T_FLOAT64, uuid: T_UUID, string: T_STRING, bytes: T_BYTES, records: T_BYTES, struct: T_STRUCT };
 const PLANS = new WeakMap<readonly FieldSchema[], Map<number, Step[] | null>>();
 
+// The last (fields, version) looked up: a record's structs repeat, so most lookups hit it.
+let lastFields: readonly FieldSchema[] | null = null;
+let lastKey = 0;
+let lastPlan: Step[] | null = null;
+
 function planOf(fields: readonly FieldSchema[], ctx: StructContext): Step[] | null {
+  const k0 = ctx.flexible ? -1 - ctx.version : ctx.version;
+  if (fields === lastFields && k0 === lastKey) return lastPlan;
+  const plan = planOfSlow(fields, ctx);
+  lastFields = fields;
+  lastKey = k0;
+  lastPlan = plan;
+  return plan;
+}
+
+function planOfSlow(fields: readonly FieldSchema[], ctx: StructContext): Step[] | null {
   let byVersion = PLANS.get(fields);
   if (byVersion === undefined) PLANS.set(fields, (byVersion = new Map()));
   const k = ctx.flexible ? -1 - ctx.version : ctx.version;

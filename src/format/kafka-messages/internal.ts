@@ -160,7 +160,18 @@ export function decodedPartJson(p: DecodedPart): string {
   if (p === null) return 'null';
   if ('unknown' in p) return `{"unknown":true,"type":${p.type},"version":${p.version}}`;
   const raw = (p.data as { [RAW_JSON]?: string })[RAW_JSON];
-  return `{"type":${JSON.stringify(p.type)},"version":${p.version},"data":${raw ?? internalJson(p.data)}}`;
+  return `{"type":${typeJson(p.type)},"version":${p.version},"data":${raw ?? internalJson(p.data)}}`;
+}
+
+const TYPE_JSON = new Map<string, string>();
+/** JSON.stringify of a type name, made once per name. */
+function typeJson(t: string): string {
+  let j = TYPE_JSON.get(t);
+  if (j === undefined) {
+    j = JSON.stringify(t);
+    if (TYPE_JSON.size < 4096) TYPE_JSON.set(t, j);
+  }
+  return j;
 }
 
 function decodeWith(decoder: InternalDecoder, key: Buffer | null, value: Buffer | null, body: BodyReader): DecodedRecord {

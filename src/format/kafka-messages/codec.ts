@@ -325,18 +325,23 @@ const T_BOOL = 0, T_INT8 = 1, T_INT16 = 2, T_UINT16 = 3, T_INT32 = 4, T_UINT32 =
 const CODES: Record<string, number> = { bool: T_BOOL, int8: T_INT8, int16: T_INT16, uint16: T_UINT16, int32: T_INT32, uint32: T_UINT32, int64: T_INT64, float64: T_FLOAT64, uuid: T_UUID, string: T_STRING, bytes: T_BYTES, records: T_BYTES, struct: T_STRUCT };
 const PLANS = new WeakMap<readonly FieldSchema[], Map<number, Step[] | null>>();
 
-// The last (fields, version) looked up: a record's structs repeat, so most lookups hit it.
-let lastFields: readonly FieldSchema[] | null = null;
-let lastKey = 0;
-let lastPlan: Step[] | null = null;
+// Plans hang off the fields array itself (indexed by version, flexible or not): one property load
+// instead of a WeakMap and a Map lookup per struct read.
+const PLAN_OF = Symbol('kseg.plans');
+type Planned = { [PLAN_OF]?: (Step[] | null | undefined)[] };
 
 function planOf(fields: readonly FieldSchema[], ctx: StructContext): Step[] | null {
-  const k0 = ctx.flexible ? -1 - ctx.version : ctx.version;
-  if (fields === lastFields && k0 === lastKey) return lastPlan;
+  const i = ctx.flexible ? 2 * ctx.version + 1 : 2 * ctx.version;
+  let plans = (fields as Planned)[PLAN_OF];
+  if (plans === undefined) {
+    if (!Object.isExtensible(fields)) return planOfSlow(fields, ctx);
+    plans = [];
+    Object.defineProperty(fields, PLAN_OF, { value: plans, enumerable: false });
+  }
+  const hit = i >= 0 ? plans[i] : undefined;
+  if (hit !== undefined) return hit;
   const plan = planOfSlow(fields, ctx);
-  lastFields = fields;
-  lastKey = k0;
-  lastPlan = plan;
+  if (i >= 0 && i < 1024) plans[i] = plan;
   return plan;
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { CorruptDataError, UsageError, ioError } from '../format/errors.js';
+import { CorruptDataError, NotFoundError, UsageError, ioError } from '../format/errors.js';
 import { type ByteSource, checkRange, openForRead, preadFully } from './source.js';
 
 /**
@@ -159,7 +159,8 @@ export function openTarMember(index: TarIndex, member: string): ByteSource {
   let hit: TarMember | undefined;
   for (const m of index.members) if (m.path === want) hit = m;
   if (!hit || hit.type !== 'file') {
-    throw new CorruptDataError(hit ? 'TAR_NOT_A_FILE' : 'ENOENT', `no regular file ${want} in the archive`, { file: index.archive });
+    if (hit) throw new UsageError(`${index.archive}#${want} is a ${hit.type === 'dir' ? 'directory' : 'link or special file'}, not a regular file`, 'TAR_NOT_A_FILE');
+    throw new NotFoundError('ENOENT', `no regular file ${want} in the archive`, { file: index.archive });
   }
   let fd: number;
   try {

@@ -13,7 +13,10 @@ import { storageNote } from './notes.js';
  * refused by the tar reader), the command reads that copy, and the copy is removed when the
  * process exits. Memory stays bounded (the reader streams); disk use is the chosen member's size.
  *
- * Not (yet) done: reading members in place by byte range; every command reads the extracted copy.
+ * Not (yet) done: the commands reading members in place by byte range; every command reads the
+ * extracted copy. tar-index.ts has the in-place layer (header-only index + member ByteSources) for
+ * uncompressed archives; wiring it needs a virtual-directory view in segment discovery and the
+ * ops' direct fs calls (stat, readdir, index reads by path).
  */
 
 const ARCHIVE_RE = /\.(tar|tar\.gz|tgz)$/i;

@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, kseg, tmpDir } from './helpers.js';
+import { PROGRESS_STEP, ProgressMeter } from '../src/ops/progress.js';
+import { verify } from '../src/ops/verify.js';
+
+// issue 18 "Progress on long work": ops report bytes done / total through onProgress (throttled to
+// one call per PROGRESS_STEP), the CLI draws a bar on stderr only when stderr is a terminal.
+const HAVE_SCRIPT = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+let dir = '';
+beforeAll(() => {
+  dir = path.join(tmpDir(), 'big-0');
+  const r = kseg(['generate', dir, '--bytes', '12m', '--value-size', '1k', '--segment-bytes', '5m']);
+  expect(r.status).toBe(0);
+}, 120_000);
+
+describe('ProgressMeter', () => {
+  it('throttles to one call per step, never goes backwards and ends at the total', () => {
+    const calls: [number, number][] = [];
+    const m = new ProgressMeter((d, t) => calls.push([d, t]), 3 * PROGRESS_STEP + 10);
+    for (let pos = 0; pos < 2 * PROGRESS_STEP; pos += 1000) m.at(pos);
+    m.fileDone(2 * PROGRESS_STEP);
+    for (let pos = 0; pos < PROGRESS_STEP + 10; pos += 1000) m.at(pos);
+    m.fileDone(PROGRESS_STEP + 10);
+    expect(calls.length).toBeLessThanOrEqual(5);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]![0]).toBeGreaterThanOrEqual(calls[i - 1]![0]);
+    expect(calls.at(-1)).toEqual([3 * PROGRESS_STEP + 10, 3 * PROGRESS_STEP + 10]);
+  });
+
+  it('verify reports the .log bytes it walked, ending at the partition total, without changing the report', () => {
+    const calls: [number, number][] = [];
+    const withProgress = verify([dir], { onProgress: (d, t) => calls.push([d, t]) });
+    const total = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    expect(calls.length).toBeGreaterThan(2);
+    expect(calls.every(([, t]) => t === total)).toBe(true);
+    expect(calls.at(-1)![0]).toBe(total);
+    expect(withProgress).toEqual(verify([dir]));
+  });
+});
+
+describe('progress bar (CLI)', () => {
+  it('is never written when stderr is not a terminal: stderr stays empty', () => {
+    const r = kseg(['verify', dir], { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it.skipIf(!HAVE_SCRIPT)('verify on a terminal draws bytes, total, rate and eta on stderr while stdout goes to a file', () => {
+    const outFile = path.join(tmpDir(), 'out.txt');
+    const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'verify', dir].map(q).join(' ')} > ${q(outFile)}`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    const tty = r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+    expect(tty).toMatch(/verifying \[[#-]+\] \d+% \| [\d.]+ MiB of 12\.\d MiB \| [\d.]+ \w+\/s \| eta \d+/);
+    expect(fs.readFileSync(outFile, 'utf8')).toMatch(/✓ ok: 0 errors/);
+  });
+
+  it.skipIf(!HAVE_SCRIPT)('is not shown on a terminal for work shorter than the delay (default 1 s)', () => {
+    const cmd = [process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'verify', dir].map(q).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '600000' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/verifying \[/);
+  });
+});

@@ -68,4 +68,25 @@ describe('progress bar (CLI)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).not.toMatch(/verifying \[/);
   });
+
+  it.skipIf(!HAVE_SCRIPT)('dump --ndjson to a file on a terminal draws the bar; the file is the same as without a terminal', () => {
+    const outFile = path.join(tmpDir(), 'out.ndjson');
+    const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'dump', '--ndjson', dir].map(q).join(' ')} > ${q(outFile)}`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).toMatch(/dumping \[[#-]+\] \d+% \| [\d.]+ MiB of 12\.\d MiB/);
+    const piped = kseg(['dump', '--ndjson', dir], { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
+    expect(piped.stderr).toBe('');
+    expect(fs.readFileSync(outFile, 'utf8')).toBe(piped.stdout);
+  });
+
+  it('dump reports .log bytes through onProgress, ending at the total', async () => {
+    const { dump } = await import('../src/ops/dump.js');
+    const calls: [number, number][] = [];
+    let batches = 0;
+    for (const ev of dump([dir], { records: false, onProgress: (d, t) => calls.push([d, t]) })) if (ev.type === 'batch') batches++;
+    expect(batches).toBeGreaterThan(0);
+    expect(calls.length).toBeGreaterThan(2);
+    expect(calls.at(-1)![0]).toBe(calls.at(-1)![1]);
+  });
 });

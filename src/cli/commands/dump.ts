@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import tty from 'node:tty';
+import { startProgress, type Progress } from '../progress.js';
 import { dump, javaFilePath, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
 import { KafkaReport } from '../kafka-report.js';
 import { KsegError, UsageError } from '../../format/errors.js';
@@ -148,7 +150,13 @@ Examples:
   kseg dump __cluster_metadata-0 --format kafka            metadata records (and KRaft snapshots) as JSON
   kseg dump __cluster_metadata-0/00000000000000004000-0000000003.checkpoint`)
     .action(async (paths: string[], flags: DumpFlags) => {
-      process.exitCode = await runDump(resolveArchiveArgs(paths), flags);
+      // The bar only when stdout goes elsewhere than the terminal (a file, a pipe): it would mix with the dump.
+      const progress = startProgress('dumping', !tty.isatty(1));
+      try {
+        process.exitCode = await runDump(resolveArchiveArgs(paths), flags, progress);
+      } finally {
+        progress.stop();
+      }
     });
 }
 
@@ -207,7 +215,7 @@ class DecodeNotes {
   }
 }
 
-async function runDump(given: string[], flags: DumpFlags): Promise<number> {
+async function runDump(given: string[], flags: DumpFlags, progress?: Progress): Promise<number> {
   const paths = applyKafkaToolFlags(given, flags);
   const format = pickFormat(flags);
   const decoders = resolveDecoders(flags);
@@ -236,6 +244,7 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
     offsetGaps: kafka,
     kafkaIgnoresUnknown: kafka,
     internal,
+    onProgress: progress?.onProgress,
   };
   const json = format === 'json' || format === 'ndjson';
   const notes = new DecodeNotes();

@@ -89,4 +89,20 @@ describe('progress bar (CLI)', () => {
     expect(calls.length).toBeGreaterThan(2);
     expect(calls.at(-1)![0]).toBe(calls.at(-1)![1]);
   });
+
+  it('Ctrl-C during a dump: exit 130 and a message saying nothing was changed', async () => {
+    const { spawn } = await import('node:child_process');
+    const before = fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).sort();
+    // stdout is a pipe nobody reads: the dump waits for it, as it would behind a slow consumer.
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'dump', '--ndjson', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pause();
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise((r) => setTimeout(r, 700));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(err).toBe('kseg: interrupted: dump reads only: nothing was changed (the output may end mid-record)\n');
+    expect(fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).sort()).toEqual(before);
+  }, 30_000);
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import tty from 'node:tty';
 import { startProgress, type Progress } from '../progress.js';
+import { onInterrupt } from '../interrupt.js';
 import { dump, javaFilePath, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
 import { KafkaReport } from '../kafka-report.js';
 import { KsegError, UsageError } from '../../format/errors.js';
@@ -152,9 +153,11 @@ Examples:
     .action(async (paths: string[], flags: DumpFlags) => {
       // The bar only when stdout goes elsewhere than the terminal (a file, a pipe): it would mix with the dump.
       const progress = startProgress('dumping', !tty.isatty(1));
+      const off = onInterrupt('dump reads only: nothing was changed (the output may end mid-record)');
       try {
         process.exitCode = await runDump(resolveArchiveArgs(paths), flags, progress);
       } finally {
+        off();
         progress.stop();
       }
     });

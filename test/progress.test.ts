@@ -105,4 +105,20 @@ describe('progress bar (CLI)', () => {
     expect(err).toBe('kseg: interrupted: dump reads only: nothing was changed (the output may end mid-record)\n');
     expect(fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).sort()).toEqual(before);
   }, 30_000);
+
+  it.skipIf(!HAVE_SCRIPT)('rebuild-index on a terminal draws the bar and rebuilds the same indexes as in a pipe', () => {
+    const a = path.join(tmpDir(), 'a-0');
+    const b = path.join(tmpDir(), 'b-0');
+    fs.cpSync(dir, a, { recursive: true });
+    fs.cpSync(dir, b, { recursive: true });
+    for (const d of [a, b]) for (const f of fs.readdirSync(d)) if (f.endsWith('.index')) fs.rmSync(path.join(d, f));
+    const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'rebuild-index', a, '--yes'].map(q).join(' ')} > /dev/null`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).toMatch(/rebuilding \[[#-]+\] \d+% \| [\d.]+ MiB of 12\.\d MiB/);
+    const piped = kseg(['rebuild-index', b, '--yes'], { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
+    for (const f of fs.readdirSync(a).filter((x) => x.endsWith('.index'))) expect(fs.readFileSync(path.join(a, f))).toEqual(fs.readFileSync(path.join(b, f)));
+  });
 });

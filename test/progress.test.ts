@@ -121,4 +121,23 @@ describe('progress bar (CLI)', () => {
     expect(piped.stderr).toBe('');
     for (const f of fs.readdirSync(a).filter((x) => x.endsWith('.index'))) expect(fs.readFileSync(path.join(a, f))).toEqual(fs.readFileSync(path.join(b, f)));
   });
+
+  it.skipIf(!HAVE_SCRIPT)('recover on a terminal draws the bar and cuts the same tail as in a pipe', () => {
+    const a = path.join(tmpDir(), 'a-0');
+    const b = path.join(tmpDir(), 'b-0');
+    for (const d of [a, b]) {
+      fs.cpSync(dir, d, { recursive: true });
+      const log = path.join(d, fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort().pop()!);
+      fs.appendFileSync(log, Buffer.alloc(25, 0x41));
+    }
+    const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'recover', a, '--yes'].map(q).join(' ')} > /dev/null`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).toMatch(/recovering \[[#-]+\] \d+% \| [\d.]+ MiB of 12\.\d MiB/);
+    const piped = kseg(['recover', b, '--yes'], { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
+    const files = (d: string) => fs.readdirSync(d).sort().map((f) => [f, fs.readFileSync(path.join(d, f)).length]);
+    expect(files(a)).toEqual(files(b));
+  });
 });

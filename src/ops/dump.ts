@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
 import { readInt32, readInt64 } from '../format/int64.js';
@@ -7,6 +8,7 @@ import { parseProducerSnapshot, SNAPSHOT_CRC_OFFSET, type ProducerSnapshot } fro
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
+import { ProgressMeter, type OnProgress } from './progress.js';
 import { requirePartition, resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
 import { decodeControlPayload, decodeInternalRecord, decodeInternalRecordForJson, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
 
@@ -46,6 +48,10 @@ export interface DumpOptions {
    * name (`__consumer_offsets-N` → offsets, …; KRaft `.checkpoint` files → cluster-metadata).
    */
   internal?: InternalDecoder | 'off';
+  /** Called with .log bytes read and the total to read, at most once per PROGRESS_STEP (4 MiB) and per file. */
+  onProgress?: OnProgress;
+  /** (set by dump() from onProgress) */
+  progressMeter?: ProgressMeter;
 }
 
 /** A KRaft snapshot file: `<20-digit end offset>-<10-digit epoch>.checkpoint`, or `bootstrap.checkpoint`. */
@@ -134,7 +140,26 @@ export function* dump(paths: string[], opts: DumpOptions): Generator<DumpEvent> 
   if (opts.fromOffset !== undefined && opts.toOffset !== undefined && opts.toOffset < opts.fromOffset) {
     throw new UsageError(`--to-offset ${opts.toOffset} is below --from-offset ${opts.fromOffset}`);
   }
-  for (const input of resolveInputs(paths)) yield* dumpInput(input, opts);
+  const inputs = resolveInputs(paths);
+  if (opts.onProgress) opts = { ...opts, progressMeter: new ProgressMeter(opts.onProgress, logBytes(inputs, opts)) };
+  for (const input of inputs) yield* dumpInput(input, opts);
+}
+
+/** The .log bytes a dump of these inputs reads (for progress). */
+function logBytes(inputs: Input[], opts: DumpOptions): number {
+  let n = 0;
+  for (const i of inputs) {
+    if (i.type === 'dir') {
+      if ((opts.parts ?? ['log']).includes('log')) for (const s of i.partition.segments) n += s.logSize;
+    } else if (i.file.kind === 'log') {
+      try {
+        n += fs.statSync(i.file.path).size;
+      } catch {
+        // (dumpFile reports it)
+      }
+    }
+  }
+  return n;
 }
 
 function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
@@ -460,6 +485,7 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
       if (n.done) {
         const stop = n.value;
         if (trackGaps) yield gapsEvent();
+        opts.progressMeter?.fileDone(src.size);
         yield { type: 'log-end', path: p, name, size: src.size, stop, validBytes: stop.position };
         if (stop.reason === 'corrupt-size') {
           const zero = stop.zeroTail ? ` (the rest of the file, ${stop.trailingBytes} bytes, is zeros: a preallocated tail)` : '';
@@ -476,9 +502,11 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
       if (fromOffset !== undefined && batch.lastOffset < fromOffset) continue;
       if (toOffset !== undefined && batch.baseOffset > toOffset) {
         if (trackGaps) yield gapsEvent();
+        opts.progressMeter?.fileDone(src.size);
         yield { type: 'log-end', path: p, name, size: src.size, stop: { reason: 'max-bytes', position: batch.position, trailingBytes: src.size - batch.position }, validBytes: batch.position };
         return;
       }
+      opts.progressMeter?.at(batch.position);
       yield { type: 'batch', batch };
       if (!opts.records) continue;
       try {

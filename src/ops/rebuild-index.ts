@@ -6,6 +6,7 @@ import { readInt32, readInt64 } from '../format/int64.js';
 import { assertNotLocked, faultPoint, fsyncDir, resolveWriteTarget, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
 import { withPartitionLock } from '../storage/lock.js';
 import { classifyFile, requirePartition, scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
+import { ProgressMeter, type OnProgress } from './progress.js';
 import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
 
 /**
@@ -50,6 +51,8 @@ export interface RebuildOptions {
   /** Plan only; never write. */
   dryRun?: boolean;
   force?: boolean;
+  /** Called with .log bytes read and the total, at most once per PROGRESS_STEP (4 MiB) and per segment. */
+  onProgress?: OnProgress;
 }
 
 export interface RebuildResult {
@@ -256,7 +259,9 @@ function rebuildIndexOf(p: string, opts: RebuildOptions): RebuildResult {
   if (writing) assertNotLocked(dir, opts.force ?? false);
   // Transaction state needs every earlier segment; later ones are not read.
   const through = target === null ? undefined : new Set(partition.segments.filter((s) => s.baseOffset <= target).map((s) => s.baseOffset));
-  const scan = scanPartition(viewOf(partition), { buildIndexes: { indexIntervalBytes }, segments: through, maxIssues: 0 });
+  const total = partition.segments.reduce((n, s) => (!through || through.has(s.baseOffset) ? n + s.logSize : n), 0);
+  const progress = opts.onProgress ? new ProgressMeter(opts.onProgress, total) : null;
+  const scan = scanPartition(viewOf(partition), { buildIndexes: { indexIntervalBytes }, segments: through, maxIssues: 0, progress });
   assertRecoverable(scan, target);
   const targets = scan.segments.filter((s) => target === null || s.segment.baseOffset === target);
   const files: IndexFileComparison[] = [];

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { ProgressMeter, type OnProgress } from './progress.js';
 import path from 'node:path';
 import { CorruptDataError, ioError, KsegError, UsageError } from '../format/errors.js';
 import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../format/checkpoints.js';
@@ -60,6 +61,8 @@ export interface RecoverOptions {
   /** Copy every removed or replaced byte here before changing anything. */
   backup?: string;
   indexIntervalBytes?: number;
+  /** Called with .log bytes scanned and the total, at most once per PROGRESS_STEP (4 MiB) and per segment. */
+  onProgress?: OnProgress;
 }
 
 export interface RecoverSummary extends VerifySummary {
@@ -153,7 +156,7 @@ interface PlanFile {
 
 export interface PlanState {
   dir: string;
-  opts: Required<Pick<RecoverOptions, 'indexIntervalBytes'>>;
+  opts: Required<Pick<RecoverOptions, 'indexIntervalBytes'>> & Pick<RecoverOptions, 'onProgress'>;
   files: Map<string, PlanFile>;
   actions: RecoverAction[];
   mode: RecoveryMode;
@@ -312,7 +315,10 @@ const TXN_LAST_OFFSET_IN_ENTRY = 2 + 8 + 8;
 const logPhase: RecoveryPhase = {
   name: 'log',
   plan(state) {
-    const scan = scanPartition(viewOfPlan(state), { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false });
+    const view = viewOfPlan(state);
+    const cb = state.opts.onProgress;
+    const progress = cb ? new ProgressMeter(cb, view.partition.segments.reduce((n, s) => n + s.logSize, 0)) : null;
+    const scan = scanPartition(view, { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false, progress });
     state.scan = scan;
     state.actionsBeforeLog = state.actions.length;
     const mode = state.mode;
@@ -751,7 +757,7 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
   mode.reason += dirKindNote(dir);
   const state: PlanState = {
     dir,
-    opts: { indexIntervalBytes },
+    opts: { indexIntervalBytes, onProgress: opts.onProgress },
     files: dirEntries(dir),
     actions: [],
     mode,

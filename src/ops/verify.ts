@@ -38,6 +38,7 @@ import { classifyFile, parseSegmentName, requirePartition, scanPartitionDir, sub
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { INTENT_FILE } from './intent.js';
 import { VerifyPool, type SegmentChecks } from './verify-parallel.js';
+import { ProgressMeter, type OnProgress } from './progress.js';
 
 // ================================================================== issue codes
 
@@ -286,6 +287,8 @@ export interface ScanOptions {
   maxIssues?: number;
   /** Threads that check batch CRCs and records ahead of the walk (verify --jobs). */
   pool?: VerifyPool | null;
+  /** Bytes of .log walked (verify's progress). */
+  progress?: ProgressMeter | null;
 }
 
 export interface RebuiltIndexes {
@@ -395,6 +398,7 @@ export function scanPartition(view: PartitionView, opts: ScanOptions = {}): Part
       }
     }
     const s = scanSegment(view, seg, active, next?.baseOffset ?? null, prevLast, tracker, rep, mode, opts);
+    opts.progress?.fileDone(s.logSize);
     segs.push(s);
     if (s.lastOffset !== null) {
       prevLast = s.lastOffset;
@@ -534,6 +538,7 @@ function scanSegment(
   // walk reads headers through positional reads (see verify-parallel.ts).
   const split = opts.pool?.segment(view.pathOf(seg.log), seg.log, fileSize(view.pathOf(seg.log))) ?? null;
   const src = split?.src ?? openSource(view.pathOf(seg.log), { pattern: 'sequential' });
+  const progress = opts.progress ?? null;
   const pre: SegmentChecks | null = split?.checks ?? null;
   const out: SegmentScan = {
     segment: seg,
@@ -577,6 +582,7 @@ function scanSegment(
           }
         }
         if (builder && out.cut === null && kafkaValid) builder.add(b.position, b.size, b.lastOffset, b.maxTimestamp);
+        progress?.at(b.position);
         if (out.cut === null && kafkaValid && b.magic >= 2 && b.partitionLeaderEpoch > maxEpoch) {
           maxEpoch = b.partitionLeaderEpoch;
           out.epochStarts.push({ epoch: b.partitionLeaderEpoch, offset: b.baseOffset, position: b.position });
@@ -1488,6 +1494,8 @@ export interface VerifyOptions {
   maxIssues?: number;
   /** Threads checking batches (default 1: none started); findings are the same for any value. */
   jobs?: number;
+  /** Called with .log bytes walked and the total, at most once per PROGRESS_STEP (4 MiB) and per segment. */
+  onProgress?: OnProgress;
 }
 
 export interface PartitionReport {
@@ -1523,7 +1531,9 @@ interface Unit {
   label: string;
   /** The unit of a broker log dir's own files (not a partition). */
   logDir?: { filesChecked: number };
-  run(maxIssues: number, pool: VerifyPool | null): { rep: Reporter; mode: 'partition' | 'record-set'; summary: VerifySummary; recoverable: Recoverable | null };
+  /** .log bytes it will walk (for progress). */
+  bytes?: number;
+  run(maxIssues: number, pool: VerifyPool | null, progress: ProgressMeter | null): { rep: Reporter; mode: 'partition' | 'record-set'; summary: VerifySummary; recoverable: Recoverable | null };
 }
 
 /** A directory with no segment files but with partition sub-directories: a broker log dir. */
@@ -1567,11 +1577,12 @@ function unitsFor(paths: string[], opts: VerifyOptions): Unit[] {
 }
 
 function partitionUnit(dir: string, opts: VerifyOptions, scanned?: PartitionDir): Unit {
+  const part = scanned ?? scanPartitionDir(dir);
   return {
     label: dir,
-    run(maxIssues, pool) {
-      const part = scanned ?? scanPartitionDir(dir);
-      const s = scanPartition(viewOf(part), { recordSet: opts.recordSet, maxIssues, pool });
+    bytes: part.segments.reduce((n, s) => n + s.logSize, 0),
+    run(maxIssues, pool, progress) {
+      const s = scanPartition(viewOf(part), { recordSet: opts.recordSet, maxIssues, pool, progress });
       kraftSnapshotIssues(dir, part, s.reporter, maxIssues, pool);
       return { rep: s.reporter, mode: s.mode, summary: s.summary, recoverable: s.recoverable };
     },
@@ -1698,9 +1709,10 @@ export function verify(paths: string[], opts: VerifyOptions = {}): VerifyReport 
   const multi = units.length > 1;
   // Worker threads start only when a segment is large enough to split (see verify-parallel.ts).
   const pool = (opts.jobs ?? 1) > 1 ? new VerifyPool(opts.jobs! - 1) : null;
+  const progress = opts.onProgress ? new ProgressMeter(opts.onProgress, units.reduce((n, u) => n + (u.bytes ?? 0), 0)) : null;
   try {
     for (const u of units) {
-      const r = u.run(Math.max(0, maxIssues - issues.length), pool);
+      const r = u.run(Math.max(0, maxIssues - issues.length), pool, progress);
       const rep = r.rep;
       let e = rep.errors;
       let w = rep.warnings;

@@ -1,4 +1,7 @@
 import type { Command } from 'commander';
+import tty from 'node:tty';
+import { startProgress, type Progress } from '../progress.js';
+import { onInterrupt } from '../interrupt.js';
 import { dump, javaFilePath, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
 import { KafkaReport } from '../kafka-report.js';
 import { KsegError, UsageError } from '../../format/errors.js';
@@ -148,7 +151,15 @@ Examples:
   kseg dump __cluster_metadata-0 --format kafka            metadata records (and KRaft snapshots) as JSON
   kseg dump __cluster_metadata-0/00000000000000004000-0000000003.checkpoint`)
     .action(async (paths: string[], flags: DumpFlags) => {
-      process.exitCode = await runDump(resolveArchiveArgs(paths), flags);
+      // The bar only when stdout goes elsewhere than the terminal (a file, a pipe): it would mix with the dump.
+      const progress = startProgress('dumping', !tty.isatty(1));
+      const off = onInterrupt('dump reads only: nothing was changed (the output may end mid-record)');
+      try {
+        process.exitCode = await runDump(resolveArchiveArgs(paths), flags, progress);
+      } finally {
+        off();
+        progress.stop();
+      }
     });
 }
 
@@ -207,7 +218,7 @@ class DecodeNotes {
   }
 }
 
-async function runDump(given: string[], flags: DumpFlags): Promise<number> {
+async function runDump(given: string[], flags: DumpFlags, progress?: Progress): Promise<number> {
   const paths = applyKafkaToolFlags(given, flags);
   const format = pickFormat(flags);
   const decoders = resolveDecoders(flags);
@@ -236,6 +247,7 @@ async function runDump(given: string[], flags: DumpFlags): Promise<number> {
     offsetGaps: kafka,
     kafkaIgnoresUnknown: kafka,
     internal,
+    onProgress: progress?.onProgress,
   };
   const json = format === 'json' || format === 'ndjson';
   const notes = new DecodeNotes();

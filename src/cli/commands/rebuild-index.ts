@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { startProgress } from '../progress.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES, rebuildIndex, type IndexFileComparison, type RebuildResult } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
@@ -49,7 +50,13 @@ Examples:
           }
         }
       }
-      const r = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, check: flags.check, dryRun: flags.dryRun, force: flags.force });
+      const progress = startProgress(flags.check ? 'checking' : 'rebuilding');
+      let r: ReturnType<typeof rebuildIndex>;
+      try {
+        r = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, check: flags.check, dryRun: flags.dryRun, force: flags.force, onProgress: progress.onProgress });
+      } finally {
+        progress.stop();
+      }
       if (flags.json) {
         const o = flags.check
           ? { same: r.differences === 0, differences: r.differences, indexIntervalBytes: r.indexIntervalBytes, files: r.files }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { startProgress } from '../progress.js';
 import { recover, type RecoverAction, type RecoverResult } from '../../ops/recover.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
@@ -77,7 +78,13 @@ Examples:
           }
         }
       }
-      const r = recover(dir, { ...opts, dryRun: flags.dryRun });
+      const progress = startProgress('recovering');
+      let r: ReturnType<typeof recover>;
+      try {
+        r = recover(dir, { ...opts, dryRun: flags.dryRun, onProgress: progress.onProgress });
+      } finally {
+        progress.stop();
+      }
       process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : render(r, !!flags.dryRun));
     });
 }

@@ -7,6 +7,7 @@ import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { startProgress } from '../progress.js';
 
 interface VerifyFlags {
   json?: boolean;
@@ -63,7 +64,13 @@ Examples:
         process.stdout.write(flags.json ? toJson(ISSUE_CODES) + '\n' : renderCodes());
         return;
       }
-      const report = verify(resolveArchiveArgs(paths, { allowLogDir: true }), { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues, jobs: flags.jobs });
+      const progress = startProgress('verifying');
+      let report: VerifyReport;
+      try {
+        report = verify(resolveArchiveArgs(paths, { allowLogDir: true }), { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues, jobs: flags.jobs, onProgress: progress.onProgress });
+      } finally {
+        progress.stop();
+      }
       process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report, paths.join(' ')));
       if (report.errors > 0) process.exitCode = 1;
     });

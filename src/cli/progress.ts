@@ -1,0 +1,65 @@
+import cliProgress from 'cli-progress';
+import type { OnProgress } from '../ops/progress.js';
+import { colorDisabledByEnv, theme } from './theme.js';
+
+/**
+ * The one progress bar of long commands (issue 18): on stderr, only when stderr is a terminal (so
+ * stdout may go to a file or a pipe), only once the work has taken longer than a moment
+ * (KSEG_PROGRESS_DELAY_MS, default 1000), with bytes done of total, rate and ETA. Off a terminal
+ * nothing is written: stderr in pipes stays exactly as without it. Ops report through
+ * `onProgress(bytesDone, bytesTotal)` (src/ops/progress.ts) and never print.
+ */
+export interface Progress {
+  /** Pass to the op; undefined when no bar can be shown (stderr is no terminal). */
+  onProgress: OnProgress | undefined;
+  /** Clear the bar (before writing the result). */
+  stop(): void;
+}
+
+function delayMs(): number {
+  const v = Number(process.env.KSEG_PROGRESS_DELAY_MS);
+  return Number.isFinite(v) && v >= 0 ? v : 1000;
+}
+
+function human(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+export function startProgress(label: string, enabled = true): Progress {
+  if (!enabled || process.stderr.isTTY !== true) return { onProgress: undefined, stop() {} };
+  const started = performance.now();
+  const delay = delayMs();
+  let bar: cliProgress.SingleBar | null = null;
+  const plain = colorDisabledByEnv();
+  return {
+    onProgress(done, total) {
+      const secs = (performance.now() - started) / 1000;
+      if (!bar) {
+        if (secs * 1000 < delay || done >= total) return;
+        bar = new cliProgress.SingleBar(
+          {
+            stream: process.stderr,
+            format: `${plain ? label : theme.bold(label)} [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`,
+            hideCursor: true,
+            clearOnComplete: true,
+            etaBuffer: 20,
+            barCompleteChar: plain ? '#' : '\u2588',
+            barIncompleteChar: plain ? '-' : '\u2591',
+          },
+        );
+        bar.start(Math.max(1, total), 0, { done: human(0), total_h: human(total), rate: '' });
+      }
+      bar.update(Math.min(done, Math.max(1, total)), { done: human(done), total_h: human(total), rate: `${human(done / Math.max(secs, 0.001))}/s` });
+    },
+    stop() {
+      bar?.stop();
+      bar = null;
+    },
+  };
+}

@@ -468,7 +468,7 @@ const logPhase: RecoveryPhase = {
       for (const c of compareSegment(s)) {
         if (c.status === 'same') continue;
         const was = c.bytesOnDiskTooLarge !== undefined ? `a ${c.bytesOnDiskTooLarge}-byte file Kafka cannot map` : `${c.entriesOnDisk}`;
-        planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entries (was ${was})`);
+        planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entr${c.entriesRebuilt === 1 ? 'y' : 'ies'} (was ${was})`);
       }
     }
     // The recovery cut comes last: its segment stays in scope until then, so an interrupted run

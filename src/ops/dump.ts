@@ -9,7 +9,7 @@ import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, par
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
-import { requirePartition, resolveInputs, segmentFileName, type FileKind, type Input } from '../storage/segments.js';
+import { parseKraftSnapshotName, requirePartition, resolveInputs, segmentFileName, type FileKind, type Input, type KraftSnapshotName } from '../storage/segments.js';
 import { decodeControlPayload, decodeInternalRecord, decodeInternalRecordForJson, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
 
 /** What to dump of a partition directory (single files are dumped by their kind). */
@@ -54,15 +54,7 @@ export interface DumpOptions {
   progressMeter?: ProgressMeter;
 }
 
-/** A KRaft snapshot file: `<20-digit end offset>-<10-digit epoch>.checkpoint`, or `bootstrap.checkpoint`. */
-export type KraftSnapshotName = { bootstrap: true } | { bootstrap: false; endOffset: number; epoch: number };
-
-export function parseKraftSnapshotName(name: string): KraftSnapshotName | null {
-  if (name === 'bootstrap.checkpoint') return { bootstrap: true };
-  const m = /^(\d{20})-(\d{10})\.checkpoint$/.exec(name);
-  if (!m) return null;
-  return { bootstrap: false, endOffset: Number(m[1]), epoch: Number(m[2]) };
-}
+export { parseKraftSnapshotName, type KraftSnapshotName } from '../storage/segments.js';
 
 /** The internal-topic decoder for a .log or KRaft snapshot file at `p` (see DumpOptions.internal). */
 export function internalDecoderFor(p: string, opts: Pick<DumpOptions, 'internal'>): InternalDecoder | undefined {

@@ -7,7 +7,7 @@ import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, T
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
 import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { listSegments, noPartitionError, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
+import { listSegments, noPartitionError, parseKraftSnapshotName, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
 
 /**
  * Offset and timestamp lookup the way a broker serves a fetch / ListOffsets: binary-search the
@@ -682,13 +682,11 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
   throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no record in ${seg.log} carries its largest timestamp ${best.ts} (the time index or batch header disagrees with the records); a broker answers no offset`, { file: dir });
 }
 
-const KRAFT_SNAPSHOT_RE = /^(\d{20})-(\d{10})\.checkpoint$/;
-
 /** End offset and epoch from a KRaft snapshot file name (bootstrap.checkpoint: 0, 0), or null. */
 function kraftSnapshotName(name: string): { endOffset: number; epoch: number } | null {
-  const m = KRAFT_SNAPSHOT_RE.exec(name);
-  if (m) return { endOffset: Number(m[1]), epoch: Number(m[2]) };
-  return name === 'bootstrap.checkpoint' ? { endOffset: 0, epoch: 0 } : null;
+  const k = parseKraftSnapshotName(name);
+  if (!k) return null;
+  return k.bootstrap ? { endOffset: 0, epoch: 0 } : { endOffset: k.endOffset, epoch: k.epoch };
 }
 
 function isFile(p: string): boolean {
@@ -716,7 +714,7 @@ function snapshotHint(dir: string, target: number, logStart: number | null): str
     return null;
   }
   const snaps = names
-    .map((f) => ({ file: f, s: KRAFT_SNAPSHOT_RE.test(f) ? kraftSnapshotName(f) : null }))
+    .map((f) => ({ file: f, s: f === 'bootstrap.checkpoint' ? null : kraftSnapshotName(f) }))
     .filter((x): x is { file: string; s: { endOffset: number; epoch: number } } => x.s !== null)
     .sort((a, b) => a.s.endOffset - b.s.endOffset || a.s.epoch - b.s.epoch);
   if (snaps.length === 0) return null;

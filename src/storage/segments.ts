@@ -25,6 +25,16 @@ export interface ParsedName {
   irregular: boolean;
 }
 
+/** A KRaft snapshot file: `<20-digit end offset>-<10-digit epoch>.checkpoint`, or `bootstrap.checkpoint`. */
+export type KraftSnapshotName = { bootstrap: true } | { bootstrap: false; endOffset: number; epoch: number };
+
+export function parseKraftSnapshotName(name: string): KraftSnapshotName | null {
+  if (name === 'bootstrap.checkpoint') return { bootstrap: true };
+  const m = /^(\d{20})-(\d{10})\.checkpoint$/.exec(name);
+  if (!m) return null;
+  return { bootstrap: false, endOffset: Number(m[1]), epoch: Number(m[2]) };
+}
+
 /** Parse `<20-digit offset>.<suffix>[.deleted|.cleaned|.swap]`. */
 export function parseSegmentName(name: string): ParsedName | null {
   const m = SEGMENT_RE.exec(name) ?? LOOSE_RE.exec(name);
@@ -42,7 +52,7 @@ export function classifyFile(name: string): FileKind {
   if (suffix) return suffix[1] as SegmentFileKind;
   if (name === 'leader-epoch-checkpoint') return 'leader-epoch-checkpoint';
   if (name === 'partition.metadata') return 'partition.metadata';
-  if (/^\d{20}-\d{10}\.checkpoint$/.test(name) || name === 'bootstrap.checkpoint') return 'kraft-checkpoint';
+  if (parseKraftSnapshotName(name)) return 'kraft-checkpoint';
   if (/-checkpoint$/.test(name)) return 'checkpoint';
   return 'unknown';
 }

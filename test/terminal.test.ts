@@ -14,11 +14,11 @@ const ESC = '\u001b[';
 
 function onTty(args: string[], env: Record<string, string | undefined>): string {
   const cmd = [process.execPath, KSEG, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const clean: NodeJS.ProcessEnv = { ...process.env };
-  delete clean.NO_COLOR;
-  delete clean.FORCE_COLOR;
+  // An operator's interactive shell, not the caller's: CI runners set CI=1 or TERM=dumb, which
+  // make supports-color (rightly) paint nothing, so only PATH and HOME are carried over.
+  const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm-256color' };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete clean[k]; else clean[k] = v;
-  const r = spawnSync(SCRIPT!, ['-qc', cmd, '/dev/null'], { encoding: 'utf8', env: { TERM: 'xterm-256color', ...clean } });
+  const r = spawnSync(SCRIPT!, ['-qc', cmd, '/dev/null'], { encoding: 'utf8', env: clean });
   return r.stdout;
 }
 

@@ -203,6 +203,7 @@ const NEEDS = {
   salvage: ['a'],
   grep: ['a'],
   scan: ['e'],
+  export: ['a'],
   internal: ['i'],
   peer: ['a', 'f'],
 };

@@ -117,13 +117,21 @@ async function versionDetails(): Promise<string> {
   const { codecImplementations } = await import('../format/codecs.js');
   const { readerKind } = await import('../storage/source.js');
   const { nativeDisabled } = await import('../format/native.js');
+  const { calibrateCrc32c } = await import('../storage/calibration.js');
+  let choice: string;
+  try {
+    const c = calibrateCrc32c();
+    choice = c.cacheFile ? `; cache ${c.cacheFile}` : '';
+  } catch (e) {
+    choice = `; ${(e as Error).message}`; // a bad KSEG_CRC: the default order stays, and this says why
+  }
   const crc = crcImplementations();
   const codecs = codecImplementations();
   return [
     `kseg ${VERSION}`,
     `node ${process.version} (${process.platform}-${process.arch})`,
     `reader: ${readerKind()}`,
-    `crc32c: ${crc.crc32c}`,
+    `crc32c: ${crc.crc32c} (${crc.crc32cChoice || 'default order'}${choice})`,
     `crc32: ${crc.crc32}`,
     ...Object.entries(codecs).map(([k, v]) => `${k}: ${v}`),
     nativeDisabled() ? 'KSEG_NO_NATIVE is set: optional native modules are not loaded' : '',

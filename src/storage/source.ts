@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { CorruptDataError, IoError, ioError } from '../format/errors.js';
 import { nativeLoadFailure, optionalNative } from '../format/native.js';
+import { calibrateForSize } from './calibration.js';
 
 /**
  * Read-only byte access to one file. `read` returns a view that stays valid for as long as the
@@ -109,14 +110,23 @@ export function openForRead(path: string): { fd: number; size: number } {
   } catch (e) {
     throw ioError(e, path);
   }
+  let size: number;
   try {
     const st = fs.fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    return { fd, size: st.size };
+    size = st.size;
   } catch (e) {
     fs.closeSync(fd);
     throw ioError(e, path);
   }
+  // Large enough to be checked at length: pick the fastest CRC-32C here first (once per thread).
+  try {
+    calibrateForSize(size);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return { fd, size };
 }
 
 export function openSource(path: string, opts: OpenOptions = {}): ByteSource {

@@ -98,4 +98,60 @@ describe('kseg completion', () => {
       expect(check.status).toBe(0);
     }
   });
+
+  describe.skipIf(!which('fish'))('fish: the script run by fish (complete -C)', () => {
+    const fish = (line: string): string[] => {
+      const file = path.join(tmpDir('kseg-completion-'), 'kseg.fish');
+      fs.writeFileSync(file, kseg(['completion', 'fish']).stdout);
+      const r = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line.replace(/'/g, "\\'")}'`], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+    };
+    it('commands, flags and flag values', () => {
+      expect(fish('kseg re')).toEqual(['rebuild-index', 'recover', 'report']);
+      expect(fish('kseg dump p --format ')).toEqual(['json', 'kafka', 'kafka4', 'ndjson', 'text']);
+      expect(fish('kseg generate out --compression snap')).toEqual(['snappy', 'snappy-xerial']);
+      expect(fish('kseg dump /tmp/p --f')).toEqual(expect.arrayContaining(['--format', '--from-offset']));
+      expect(fish('kseg dump /tmp/p --f')).not.toContain('--records');
+    });
+  });
+
+  describe.skipIf(!which('zsh'))('zsh: the script run by zsh (a pseudo-terminal completes a typed line)', () => {
+    // zsh completes only in its line editor: an interactive zsh on a zpty loads compinit and the
+    // script, wraps compadd to log what it is given, and completes the line typed. The marker is
+    // printed as DONE-''COMP so the echo of the definition itself does not end the read early.
+    const zsh = (line: string): string[] => {
+      const dir = tmpDir('kseg-completion-');
+      const script = path.join(dir, '_kseg');
+      const out = path.join(dir, 'out');
+      fs.writeFileSync(script, kseg(['completion', 'zsh']).stdout);
+      const driver = [
+        'zmodload zsh/zpty',
+        'zpty z zsh -f -i',
+        `zpty -w z "PROMPT='' ; RPROMPT=''; unsetopt zle_bracketed_paste 2>/dev/null"`,
+        `zpty -w z "autoload -U compinit; compinit -u -D"`,
+        `zpty -w z "source ${script}; compdef _kseg kseg"`,
+        `zpty -w z "compadd () { local -a __h; builtin compadd -O __h \\"\\$@\\"; print -rl -- \\$__h >> ${out}; builtin compadd \\"\\$@\\" }"`,
+        `zpty -w z "comptest () { zle complete-word; zle kill-whole-line; print DONE-''COMP }; zle -N comptest; bindkey '^T' comptest"`,
+        `zpty -n -w z ${JSON.stringify(line)}$'\\x14'`,
+        "zpty -r z got '*DONE-COMP*'",
+        'zpty -d z',
+      ].join('\n');
+      const r = spawnSync('zsh', ['-f', '-c', driver], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const got = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+      return [...new Set(got.split('\n').filter(Boolean).map((l) => l.replace(/(?<!\\):.*$/, '')))];
+    };
+    it('commands, flags and flag values', () => {
+      expect(zsh('kseg re')).toEqual(['recover', 'rebuild-index', 'report']);
+      expect(zsh('kseg --no-color ver')).toEqual(['verify']);
+      expect(zsh('kseg help gen')).toEqual(['generate']);
+      expect(zsh('kseg dump p --format ')).toEqual(['text', 'kafka', 'kafka4', 'json', 'ndjson']);
+      expect(zsh('kseg generate out --compression snap')).toEqual(['snappy', 'snappy-xerial']);
+      const flags = zsh('kseg dump /tmp/p --f');
+      expect(flags).toEqual(expect.arrayContaining(['--format', '--from-offset']));
+      expect(flags).not.toContain('--records');
+    });
+  });
 });

@@ -116,7 +116,7 @@ export function findJvmPeer({ root, dataDir, log }) {
   const stampFile = path.join(out, 'built.json');
   const info = { ok: true, classes, java: 'java', jdk, javac, commit, peerDir, kafkaGit, out };
   if (fs.existsSync(stampFile) && fs.existsSync(path.join(classes, 'peer', 'Recover.class'))) {
-    return { ...info, ...JSON.parse(fs.readFileSync(stampFile, 'utf8')), cached: true };
+    return { ...JSON.parse(fs.readFileSync(stampFile, 'utf8')), ...info, cached: true };
   }
   log(`building the JVM peer (Kafka ${commit.slice(0, 12)}, ${javac}) into ${out} ...`);
   const tmp = `${out}.tmp-${process.pid}`;
@@ -134,12 +134,12 @@ export function findJvmPeer({ root, dataDir, log }) {
     .readFileSync(path.join(tmp, 'peer', 'classes.txt'), 'utf8')
     .trim()
     .split('\n').length;
-  const stamp = { commit, jdk, javac, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - t0) / 1000, classCount };
+  const stamp = { commit, javac, builtAt: new Date().toISOString(), buildSeconds: (Date.now() - t0) / 1000, classCount };
   fs.writeFileSync(path.join(tmp, 'built.json'), JSON.stringify(stamp, null, 1));
   removeTree(out);
   fs.renameSync(tmp, out);
   log(`  built in ${stamp.buildSeconds.toFixed(0)} s (${classCount} top-level classes)`);
-  return { ...info, ...stamp, cached: false };
+  return { ...stamp, ...info, cached: false };
 }
 
 /** One line for RESULTS.md's machine section. */

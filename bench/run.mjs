@@ -8,7 +8,9 @@
 // Needs only node, the built project (npm run build) and coreutils `cat`. Data is written by
 // `kseg generate` into bench/.data/run/ (gitignored), once, and reused while its parameters match
 // (a params.json stamp per data set). Nothing here needs hyperfine or any other tool; kafka-python
-// (Debian python3-kafka) is used as a peer when it imports, and skipped with a note otherwise.
+// (Debian python3-kafka) is used as a peer when it imports, and skipped with a note otherwise; so is
+// Kafka's own record code on the JVM (bench/jvm.mjs: needs java, javac and KAFKA_GIT, a bare git dir
+// of Kafka's source).
 //
 // How things are measured:
 // - Every measurement is its own child process, timed by wall clock around spawnSync, stdout to

@@ -204,6 +204,7 @@ export function makeGroupJvm(b) {
             rssMiB: j.rssMiB,
             cpu: j.cpu,
             kind: 'limit',
+            info: '(peer)',
           });
         }
         const ks = s[`kseg-${t.key}`];

@@ -982,7 +982,7 @@ function markdown(m, passes, sets, seconds) {
   }
   out.push('');
   out.push('## Results', '');
-  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.', '');
+  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.' + (selected('jvm') ? " The jvm rows (Kafka's own code) use whole-process wall time on both sides; their ratio is the JVM's time over kseg's (higher: kseg further ahead)." : ''), '');
   for (const p of passes) {
     out.push(`### ${p === 'native' ? 'Native fast paths (as installed)' : 'No native modules: KSEG_NO_NATIVE=1 KSEG_READER=pread'}`, '');
     out.push(`| ${COLS.join(' | ')} |`);

@@ -43,7 +43,7 @@ const TASKS = [
     jvm: "peer.DumpBatches (DumpLogSegments' batch lines)",
     sets: JVM_SETS,
   },
-  // Not on set c: DumpRecords writes key and payload strings at ~1/6 of kseg's speed, about a minute
+  // Not on set c: DumpRecords writes key and payload strings 3-7x slower than kseg, about a minute
   // per run on 4 GiB, and the 1 GiB set already answers the question.
   {
     key: 'records',

@@ -18,8 +18,10 @@
 //                                                        -Dpeer.printData=true: key and payload decoded as
 //                                                        UTF-8 strings, as dump --ndjson's default utf8
 //                                                        decoder prints them (sets a and f only)
-// (kseg's `dump --format kafka --batches` / `--deep-iteration` / `--print-data-log` print the mains'
-// text byte for byte; the rows time kseg's own JSON output, which carries the same fields.)
+//   kseg dump DIR --format kafka    vs peer.DumpRecords  without key/payload: the same text byte for byte
+//        --deep-iteration                                (sets a and f only)
+// (kseg's `dump --format kafka --batches` and `--print-data-log` also print DumpBatches' and
+// DumpRecords -Dpeer.printData=true's text byte for byte; those rows time kseg's JSON instead.)
 // The dump mains run with -Dpeer.buffered=true (a 64 KiB PrintStream; kafka-dump-log.sh's System.out
 // flushes every line), so the JVM's rows time its record code rather than one write(2) per line.
 // KSEG_JVM_OPTS (space-separated) is appended to the java command line (e.g. "-XX:+UseParallelGC",
@@ -29,7 +31,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-export const JVM_ITEM = "Kafka's own record code on the JVM (../shared/peers/kafka-jvm, KAFKA_GIT) vs verify, dump --batches, dump --ndjson on sets a, f, c";
+export const JVM_ITEM = "Kafka's own record code on the JVM (../shared/peers/kafka-jvm, KAFKA_GIT) vs verify, dump --batches, dump --ndjson, dump --format kafka on sets a, f, c";
 export const JVM_SETS = ['a', 'f', 'c'];
 
 const TASKS = [
@@ -52,6 +54,17 @@ const TASKS = [
     args: (dir) => ['dump', dir, '--ndjson'],
     kseg: 'dump --ndjson',
     jvm: 'peer.DumpRecords -Dpeer.printData=true (record lines, key/payload)',
+    sets: ['a', 'f'],
+  },
+  // The same main without key/payload prints exactly what kseg's kafka-dump-log.sh format prints, byte
+  // for byte: kseg's text path against Kafka's own (1 GiB, busy machine: 1.2-1.4x, the closest pair).
+  {
+    key: 'kafka-text',
+    main: 'DumpRecords',
+    props: ['-Dpeer.buffered=true'],
+    args: (dir) => ['dump', dir, '--format', 'kafka', '--deep-iteration'],
+    kseg: 'dump --format kafka --deep-iteration (byte-identical output)',
+    jvm: 'peer.DumpRecords (kafka-dump-log.sh --deep-iteration lines)',
     sets: ['a', 'f'],
   },
 ];
@@ -152,7 +165,7 @@ export function jvmMachineLine(peer) {
 
 /** The "how it is measured" paragraph. */
 export const JVM_HOW =
-  "jvm (issue 17): Kafka's own code, from ../shared/peers/kafka-jvm — `peer.Recover` (LogSegment.recover's loop: `FileRecords.batches()`, `ensureValid()` per batch) vs `kseg verify DIR`, `peer.DumpBatches` (DumpLogSegments' batch line, `isvalid` checked) vs `kseg dump DIR --batches --ndjson`, `peer.DumpRecords -Dpeer.printData=true` (the `--deep-iteration --print-data-log` record lines: offset, timestamp, sizes, sequence, header keys, key and payload as UTF-8 strings) vs `kseg dump DIR --ndjson` (the same fields, key and value through the default utf8 decoder; sets a and f only, not the 4 GiB set c: about a minute per JVM run there); the dump mains with `-Dpeer.buffered=true` (64 KiB output buffer; the shipped tool's System.out flushes every line). JDK defaults otherwise (G1, heap up to 1/4 of RAM) plus `KSEG_JVM_OPTS`. Each pair: --runs rounds of kseg then the JVM, median **whole-process** wall time of each (JVM start-up and JIT warm-up included, as node's start-up is), MB/s from that wall time; ratio = JVM time / kseg time (> 1: kseg faster, target ≥ 1), with the JVM's peak RSS as a multiple of kseg's. The JVM runs in the native pass; the no-native pass compares with those times.";
+  "jvm (issue 17): Kafka's own code, from ../shared/peers/kafka-jvm — `peer.Recover` (LogSegment.recover's loop: `FileRecords.batches()`, `ensureValid()` per batch) vs `kseg verify DIR`, `peer.DumpBatches` (DumpLogSegments' batch line, `isvalid` checked) vs `kseg dump DIR --batches --ndjson`, `peer.DumpRecords -Dpeer.printData=true` (the `--deep-iteration --print-data-log` record lines: offset, timestamp, sizes, sequence, header keys, key and payload as UTF-8 strings) vs `kseg dump DIR --ndjson` (the same fields, key and value through the default utf8 decoder), and `peer.DumpRecords` without key/payload vs `kseg dump DIR --format kafka --deep-iteration` (byte-identical output) — the two DumpRecords pairs on sets a and f only, not the 4 GiB set c (about a minute per JVM run there); the dump mains with `-Dpeer.buffered=true` (64 KiB output buffer; the shipped tool's System.out flushes every line). JDK defaults otherwise (G1, heap up to 1/4 of RAM) plus `KSEG_JVM_OPTS`. Each pair: --runs rounds of kseg then the JVM, median **whole-process** wall time of each (JVM start-up and JIT warm-up included, as node's start-up is), MB/s from that wall time; ratio = JVM time / kseg time (> 1: kseg faster, target ≥ 1), with the JVM's peak RSS as a multiple of kseg's. The JVM runs in the native pass; the no-native pass compares with those times.";
 
 /**
  * The measurement group. `b` is the bench's toolkit: {peer, SETS, opts, run, check, kseg, rounds,

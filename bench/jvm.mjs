@@ -57,7 +57,7 @@ const TASKS = [
     sets: ['a', 'f'],
   },
   // The same main without key/payload prints exactly what kseg's kafka-dump-log.sh format prints, byte
-  // for byte: kseg's text path against Kafka's own (1 GiB, busy machine: 1.2-1.4x, the closest pair).
+  // for byte: kseg's text path against Kafka's own (1 GiB, busy machine: 1.3-1.6x).
   {
     key: 'kafka-text',
     main: 'DumpRecords',

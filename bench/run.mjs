@@ -8,7 +8,9 @@
 // Needs only node, the built project (npm run build) and coreutils `cat`. Data is written by
 // `kseg generate` into bench/.data/run/ (gitignored), once, and reused while its parameters match
 // (a params.json stamp per data set). Nothing here needs hyperfine or any other tool; kafka-python
-// (Debian python3-kafka) is used as a peer when it imports, and skipped with a note otherwise.
+// (Debian python3-kafka) is used as a peer when it imports, and skipped with a note otherwise; so is
+// Kafka's own record code on the JVM (bench/jvm.mjs: needs java, javac and KAFKA_GIT, a bare git dir
+// of Kafka's source).
 //
 // How things are measured:
 // - Every measurement is its own child process, timed by wall clock around spawnSync, stdout to
@@ -33,6 +35,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { JVM_HOW, JVM_ITEM, JVM_SETS, findJvmPeer, jvmMachineLine, makeGroupJvm } from './jvm.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KSEG = path.join(ROOT, 'bin', 'kseg.js');
@@ -66,6 +69,7 @@ const ITEMS = {
   export: 'export --format parquet vs dump --ndjson on the same 1 GiB (issue 15: >= 30 %)',
   internal: 'dump --ndjson of a generated __consumer_offsets partition, decoded vs --internal-decoder none on the same bytes (issue 16: >= 50 %)',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
+  jvm: JVM_ITEM,
 };
 
 function usage(code) {
@@ -206,6 +210,7 @@ const NEEDS = {
   export: ['a'],
   internal: ['i'],
   peer: ['a', 'f'],
+  jvm: JVM_SETS,
 };
 
 function fmtSize(b) {
@@ -429,7 +434,7 @@ const fmtNum = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFi
 function ratioText(x) {
   const r = x.ratio;
   if (r.value == null) return '';
-  return r.kind === 'time' ? `${r.value.toFixed(2)}× ${r.of}` : r.kind === 'times' ? `${r.value.toFixed(1)}× ${r.of}` : `${Math.floor(r.value * 100)} % of ${r.of}`;
+  return r.kind === 'time' ? `${r.value.toFixed(2)}× ${r.of}` : r.kind === 'times' ? `${r.value.toFixed(r.digits ?? 1)}× ${r.of}` : `${Math.floor(r.value * 100)} % of ${r.of}`;
 }
 function targetText(x) {
   const parts = [];
@@ -851,6 +856,9 @@ function findKafkaPython() {
   return pythonCache;
 }
 
+let jvmPeer = null;
+const groupJvm = makeGroupJvm({ peer: () => jvmPeer, SETS, opts, run, check, kseg, rounds, row, note, log: (m) => log(m), logFiles, sizeOf, warm, wallMed, rssMax, cpuMed, fmtSize });
+
 function groupPeer(pass, shared) {
   if (!selected('peer')) return;
   const py = findKafkaPython();
@@ -917,6 +925,7 @@ function machine() {
     rssTool: TIME_BIN ? '/usr/bin/time -f "%M %U %S"' : 'process.resourceUsage().maxRSS via node --import bench/lib/rss-preload.mjs',
     load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
     busy: os.loadavg()[0] > Math.max(1, os.cpus().length * 0.25),
+    jvm: jvmMachineLine(jvmPeer),
   };
 }
 
@@ -960,6 +969,7 @@ function markdown(m, passes, sets, seconds) {
   out.push(`- load average (1, 5, 15 min) before the run: ${m.load}; after: ${m.loadEnd ?? '?'}${m.busy ? ' — **the machine was busy: treat these numbers as noisy**' : ''}`);
   out.push(`- peak RSS and CPU time measured with ${m.rssTool}`);
   out.push(`- kseg at commit ${m.commit}`);
+  if (m.jvm) out.push(`- ${m.jvm}`);
   out.push('', '`kseg --version --verbose`:', '', '```', m.kseg, '```', '');
   if (passes.includes('no-native')) out.push('with `KSEG_NO_NATIVE=1 KSEG_READER=pread` (the no-native pass):', '', '```', m.ksegNoNative, '```', '');
   out.push('## Data (kseg generate, kept in bench/.data/run/)', '');
@@ -972,7 +982,7 @@ function markdown(m, passes, sets, seconds) {
   }
   out.push('');
   out.push('## Results', '');
-  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.', '');
+  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.' + (selected('jvm') ? " The jvm rows (Kafka's own code) use whole-process wall time on both sides; their ratio is the JVM's time over kseg's (higher: kseg further ahead)." : ''), '');
   for (const p of passes) {
     out.push(`### ${p === 'native' ? 'Native fast paths (as installed)' : 'No native modules: KSEG_NO_NATIVE=1 KSEG_READER=pread'}`, '');
     out.push(`| ${COLS.join(' | ')} |`);
@@ -1000,6 +1010,7 @@ function markdown(m, passes, sets, seconds) {
   out.push('- Commands run as `node bin/kseg.js ...` child processes, stdout to /dev/null; rebuild-index, truncate and compact on a fresh copy each run (copy untimed).');
   out.push('- internal (issue 16): `dump --ndjson` of set i, a `__consumer_offsets-0` written by `kseg generate --internal offsets` (every offsets record type and version in turn), decoded as the directory name selects, vs the same command with `--internal-decoder none --decoder base64` (the raw key and value rendered as the decoded dump renders them): the ratio is the throughput kept with decoding on; target ≥ 0.5.');
   out.push('- peer: kafka-python\'s `MemoryRecords` / `DefaultRecordBatch` iterating every record of the batches in the first ~200 MB of a segment, reading key and value (decode loop only; file read and `import kafka` excluded; no CRC check) vs `kseg dump SEGMENT --ndjson --max-bytes N` (which checks CRCs and writes JSON), on set a (1 KB values) and set f (small records, where per-record work dominates). kafka-python runs once, in the native pass; its time is reused in the no-native pass.');
+  if (selected('jvm')) out.push(`- ${JVM_HOW}`);
   out.push('- The 4 GiB rows are one run each; "flat" compares peak RSS with the same command on the 1 GiB set (at most +25 % or +32 MiB).');
   out.push('');
   return out.join('\n');
@@ -1016,6 +1027,11 @@ async function main() {
     }
   }
   const items = Object.keys(ITEMS).filter(selected);
+  if (selected('jvm')) {
+    // Found (and built, once) before the data sets: without a JDK or Kafka's source its sets are not needed.
+    jvmPeer = findJvmPeer({ root: ROOT, dataDir: opts.data, log });
+    if (!jvmPeer.ok) NEEDS.jvm = []; // groupJvm notes why
+  }
   const setKeys = [...new Set(items.flatMap((i) => NEEDS[i]))];
   const sets = setKeys.map((k) => SETS[k]);
   log(`kseg bench: ${items.join(', ')}; scale ${opts.scale}${opts.quick ? ' (--quick)' : ''}, ${opts.runs} run(s) each; data in ${opts.data}`);
@@ -1047,7 +1063,7 @@ async function main() {
     log(`\n=== pass: ${pass.name}${pass.env.KSEG_NO_NATIVE ? ' (KSEG_NO_NATIVE=1 KSEG_READER=pread)' : ''}`);
     measureStartup(pass, 5);
     log(`  node -e 0: ${(pass.startup * 1000).toFixed(0)} ms (subtracted from command wall times)`);
-    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer]) {
+    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer, groupJvm]) {
       try {
         g(pass, shared);
       } catch (e) {

@@ -111,6 +111,18 @@ describe('verify codes: .log record batches (v2-multiseg)', () => {
     expectFindings(r, ['error', 'UNKNOWN_COMPRESSION', mid, b.position, b.baseOffset]);
   });
 
+  it('a gzip payload whose header is broken behind a valid CRC: DECOMPRESSION_ERROR at the batch (v2-gzip)', () => {
+    const G = 'v2-gzip';
+    const gb = expectedRows(G, 'batches.ndjson').find((x) => x.compression === 'gzip')!;
+    const { r } = mutated(G, (d) => {
+      const f = path.join(d, gb.file);
+      patch(f, gb.position + 61, [0x00, 0x00]); // the records start at byte 61: gzip's magic 1f 8b
+      fixCrc(f, gb.position);
+    });
+    const [i] = expectFindings(r, ['error', 'DECOMPRESSION_ERROR', gb.file, gb.position, gb.baseOffset]);
+    expect(i!.message).toMatch(/^gzip: /);
+  });
+
   it('negative lastOffsetDelta: LAST_OFFSET_DELTA_MISMATCH at the batch', () => {
     const b = inMid[4];
     const { r } = mutated(C, (d) => {

@@ -2,9 +2,17 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { info } from '../src/ops/info.js';
-import { FIXTURES, healthyCases, kseg, ndjsonLines, readNdjson } from './helpers.js';
+import { corruptCases, FIXTURES, healthyCases, kseg, ndjsonLines, readNdjson } from './helpers.js';
 
 const pickRecord = (r: any) => ({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+
+describe('fixture lists', () => {
+  // describe.each over an empty list runs nothing and passes: the lists must hold the fixtures.
+  it('the healthy and corrupt fixture cases are found', () => {
+    expect(healthyCases().length).toBeGreaterThanOrEqual(21);
+    expect(corruptCases().length).toBeGreaterThanOrEqual(8);
+  });
+});
 
 describe.each(healthyCases())('fixture %s', (c) => {
   const dir = path.join(FIXTURES, c, 'topic-0');

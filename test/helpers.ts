@@ -10,8 +10,9 @@ export const FIXTURES = path.join(ROOT, 'fixtures');
 export const REAL = path.resolve(ROOT, '..', 'shared', 'real');
 export const HAVE_REAL = fs.existsSync(path.join(REAL, 'MANIFEST.tsv'));
 
+/** Expected rows from an NDJSON file. A missing file is an error (never read as "no rows"). */
 export function readNdjson(p: string): any[] {
-  if (!fs.existsSync(p)) return [];
+  if (!fs.existsSync(p)) throw new Error(`expected file ${p} is missing`);
   return fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
 }
 

@@ -43,6 +43,9 @@ function ours(p: DecodedPart): unknown {
 
 describe.skipIf(!HAVE_INTERNAL)('internal topics of real Kafka 3.7 data decode as Kafka JsonConverter does (expected-internal/)', () => {
   const names = HAVE_INTERNAL ? fs.readdirSync(EXPECTED).filter((n) => n.endsWith('.records.ndjson')) : [];
+  it('finds the expected-internal listings', () => {
+    expect(names.length).toBeGreaterThan(0);
+  });
   for (const name of names) {
     const target = name.replace(/\.records\.ndjson$/, '');
     it(`${target}: every record decodes, no unknown types, data equals expected-internal`, () => {

@@ -206,8 +206,8 @@ describe('tar-index: uncompressed tar members read in place', () => {
 });
 
 describe.runIf(HAVE_REAL)('tar-index on real broker data (../shared/real)', () => {
-  it('every file of a real partition, tarred by GNU tar, reads back byte-identical', () => {
-    if (!GNU) return;
+  // Visible as skipped (not a silent pass) where GNU tar is not installed.
+  it.skipIf(!GNU)('every file of a real partition, tarred by GNU tar, reads back byte-identical', () => {
     const logs = execFileSync('find', [REAL, '-name', '*.log', '-size', '-4M'], { encoding: 'utf8' }).split('\n').filter(Boolean);
     expect(logs.length).toBeGreaterThan(0);
     const dir = path.dirname(logs[0]!);

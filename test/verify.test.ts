@@ -275,7 +275,10 @@ describe('faults in .log files', () => {
     expect(i.severity).toBe('warning');
     expect(i.message).toContain(`expected ${b.maxTimestamp}, found ${b.maxTimestamp + 1000}`);
     // The time index of that segment was built from the old value; the verifier says so as well.
-    expect(r.errors + r.warnings).toBeGreaterThanOrEqual(1);
+    const [first, ...rest] = r.issues;
+    expect(first!.code).toBe('MAX_TIMESTAMP_MISMATCH');
+    expect(rest.length).toBeGreaterThan(0);
+    expect([...new Set(rest.map((x) => `${x.severity} ${x.code} ${x.file}`))]).toEqual([`error TIMEINDEX_TIMESTAMP_MISMATCH ${mid.replace('.log', '.timeindex')}`]);
   });
 
   it('a batch starting at or below the previous last offset: OFFSET_NOT_INCREASING', () => {
@@ -701,7 +704,10 @@ describe('robustness', () => {
           expect(e).toBeInstanceOf(KsegError);
           return;
         }
-        expect(r.errors + r.warnings).toBeGreaterThanOrEqual(0);
+        // The counts are those of the listed findings, and ok follows the errors.
+        expect(r.errors).toBe(r.issues.filter((i) => i.severity === 'error').length);
+        expect(r.warnings).toBe(r.issues.filter((i) => i.severity === 'warning').length);
+        expect(r.ok).toBe(r.errors === 0);
         for (const i of r.issues) expect(ISSUE_CODES.some((c) => c.code === i.code)).toBe(true);
       }),
       { numRuns: 150, seed: 5 },
@@ -711,6 +717,7 @@ describe('robustness', () => {
   it('every code has the severity of the table, and --strict turns warnings into errors', () => {
     const dir = copyPartition(caseDir('corrupt-index-zero-tail'));
     const r = verify([dir]);
+    expect(r.issues.length).toBeGreaterThan(0);
     for (const i of r.issues) expect(i.severity).toBe(severityOf(i.code));
     expect(r.ok).toBe(true);
     const s = verify([dir], { strict: true });

@@ -5,6 +5,8 @@
 ;;   node scripts/build-wasm.mjs   (needs `npx wat2wasm`, from the `wabt` package; not a dependency)
 ;; Memory is one fixed block that never grows (a growing memory would detach the views handed to
 ;; stdout.write): the JS side lays out input, constants and output slots in it.
+;; module sha256: c4ffe491ff77f70d247fd3e6af08385e674302ee7e2e0e0b60ae187b8388981b
+;; source sha256: 6369c0684e6fd1dbb380a9d1fbdbd0a47dd639df46ccab323e47437a34de3588
 (module
   (memory (export "mem") 160)
 

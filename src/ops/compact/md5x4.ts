@@ -54,8 +54,8 @@ const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 const K = Array.from({ length: 64 }, (_, i) => Math.floor(Math.abs(Math.sin(i + 1)) * 2 ** 32) | 0);
 const INIT = [0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476];
 
-/** The module's bytes: memory "m" (1 page) and function "f"(groups) hashing `groups` groups. */
-function moduleBytes(): Uint8Array {
+/** The module's bytes: memory "m" (1 page) and function "f"(groups) hashing `groups` groups. Its source is md5x4.wat (test/wasm-sources.test.ts checks they agree). */
+export function moduleBytes(): Uint8Array {
   const SIMD = 0xfd;
   const op = (code: number): number[] => [SIMD, ...leb(code)];
   const V128_LOAD = 0x00;

@@ -7,7 +7,7 @@ import { assertNotLocked, faultPoint, fsyncDir, resolveWriteTarget, SimulatedCra
 import { withPartitionLock } from '../storage/lock.js';
 import { classifyFile, requirePartition, scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
-import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
+import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './partition-scan/index.js';
 
 /**
  * Rebuild .index / .timeindex / .txnindex files the way Kafka's segment recovery writes them

@@ -4,7 +4,7 @@ import { SIZE_OFFSET } from '../../format/batch.js';
 import { ioError } from '../../format/errors.js';
 import { readInt32 } from '../../format/int64.js';
 import { preadFully } from '../../storage/source.js';
-import { batchClean } from './records.js';
+import { batchClean } from './record-rules.js';
 
 /**
  * The chunk checks of `verify --jobs` (see pool.ts), shared by the main thread and the workers:

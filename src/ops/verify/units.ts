@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { ioError, UsageError } from '../../format/errors.js';
+import { UsageError } from '../../format/errors.js';
 import { readWholeFile } from '../../storage/source.js';
-import { classifyFile, parseSegmentName, requirePartition, scanPartitionDir, subdirectories, type PartitionDir, type Segment } from '../../storage/segments.js';
+import { classifyFile, parseSegmentName, requirePartition, scanPartitionDir, statPath, type PartitionDir, type Segment } from '../../storage/segments.js';
 import { checkKraftSnapshot } from '../kraft-snapshot.js';
 import { looksLikeRecordSet, scanPartition, viewOf } from '../partition-scan/index.js';
 import type { ScanMode } from '../partition-scan/types.js';
 import type { ProgressMeter } from '../progress.js';
+import { partitionDirsIn } from '../scan.js';
 import { OffsetIndexCheck } from './offset-index.js';
 import type { VerifyPool } from './pool.js';
 import { Reporter, type Recoverable, type VerifySummary } from './reporter.js';
@@ -41,24 +41,18 @@ function logDirPartitions(dir: string, part: PartitionDir): string[] | null {
   if (part.segments.length > 0 || part.leftovers.length > 0 || part.orphans.length > 0) return null;
   let subdirs: string[];
   try {
-    subdirs = subdirectories(dir).filter((d) => /-\d+(\.[0-9a-f]{32}-(delete|future|stray))?$/.test(d));
+    subdirs = partitionDirsIn(dir).map((d) => d.name);
   } catch {
     return null;
   }
-  if (subdirs.length === 0) return null;
-  return subdirs.sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return subdirs.length === 0 ? null : subdirs;
 }
 
 export function unitsFor(paths: string[], opts: UnitOptions): Unit[] {
   if (paths.length === 0) throw new UsageError('no PATH given (a partition directory, a log directory or a segment/index/checkpoint file)');
   const units: Unit[] = [];
   for (const p of paths) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch (e) {
-      throw ioError(e, p);
-    }
+    const st = statPath(p);
     if (st.isDirectory()) {
       const part = scanPartitionDir(p);
       const subs = logDirPartitions(p, part);

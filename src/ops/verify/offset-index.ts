@@ -4,7 +4,7 @@ import { readInt32 } from '../../format/int64.js';
 import type { Segment } from '../../storage/segments.js';
 import type { IssueCodeName } from './codes.js';
 import type { Reporter } from './reporter.js';
-import { zeroTailStart } from './zero-tail.js';
+import { sortEntries, zeroTailStart } from './index-slots.js';
 
 /**
  * The checks of a segment's .index (OffsetIndex: 8-byte entries, relative offset and position):
@@ -56,13 +56,7 @@ export class OffsetIndexCheck {
       prevPos = p;
     }
     if (!sorted) {
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => pos[a]! - pos[b]! || a - b);
-      const s2 = Int32Array.from(order, (i) => slot[i]!);
-      const r2 = Int32Array.from(order, (i) => rel[i]!);
-      const p2 = Int32Array.from(order, (i) => pos[i]!);
-      slot.set(s2);
-      rel.set(r2);
-      pos.set(p2);
+      sortEntries(pos, [slot, rel, pos]);
     }
     this.n = n;
     this.slot = slot;

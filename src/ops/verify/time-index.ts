@@ -4,7 +4,7 @@ import { readInt32, readInt64 } from '../../format/int64.js';
 import type { Segment } from '../../storage/segments.js';
 import type { IssueCodeName } from './codes.js';
 import type { Reporter } from './reporter.js';
-import { zeroTailStart } from './zero-tail.js';
+import { sortEntries, zeroTailStart } from './index-slots.js';
 
 /**
  * The checks of a segment's .timeindex (TimeIndex: 12-byte entries, timestamp and relative offset):
@@ -61,13 +61,7 @@ export class TimeIndexCheck {
       if (i > 0 && r < rel[i - 1]!) sorted = false;
     }
     if (!sorted) {
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => rel[a]! - rel[b]! || a - b);
-      const s2 = Int32Array.from(order, (i) => slot[i]!);
-      const t2 = Float64Array.from(order, (i) => ts[i]!);
-      const r2 = Int32Array.from(order, (i) => rel[i]!);
-      slot.set(s2);
-      ts.set(t2);
-      rel.set(r2);
+      sortEntries(rel, [slot, ts, rel]);
     }
     this.n = n;
     this.slot = slot;

@@ -128,7 +128,7 @@ const url = (p) => new URL('file://' + dist + '/' + p).href;
 const t0 = process.hrtime.bigint();
 let out = {};
 if (op === 'verify') {
-  const { verify } = await import(url('ops/verify.js'));
+  const { verify } = await import(url('ops/verify/index.js'));
   const s = process.hrtime.bigint();
   const r = verify([dir]);
   out = { seconds: Number(process.hrtime.bigint() - s) / 1e9, ok: r.ok, errors: r.errors, records: r.summary.records };
@@ -145,7 +145,7 @@ if (op === 'verify') {
 } else {
   await import(url('ops/rebuild-index.js'));
   await import(url('ops/compact.js'));
-  await import(url('ops/verify.js'));
+  await import(url('ops/verify/index.js'));
 }
 out.maxRssBytes = process.resourceUsage().maxRSS * 1024;
 out.totalSeconds = Number(process.hrtime.bigint() - t0) / 1e9;

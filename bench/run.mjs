@@ -1020,7 +1020,7 @@ function markdown(m, passes, sets, seconds) {
 
 async function main() {
   const t0 = Date.now();
-  for (const f of ['dist/ops/verify.js', 'dist/storage/source.js', 'dist/format/crc.js']) {
+  for (const f of ['dist/ops/verify/index.js', 'dist/storage/source.js', 'dist/format/crc.js']) {
     if (!fs.existsSync(path.join(ROOT, f))) {
       console.error(`bench/run.mjs: ${f} is missing; run "npm run build" first (npm run bench does)`);
       process.exit(2);

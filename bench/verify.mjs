@@ -220,7 +220,7 @@ function stats(xs) {
 
 async function main() {
   const o = args(process.argv);
-  const { verify } = await load('ops/verify.js');
+  const { verify } = await load('ops/verify/index.js');
   const { openSource, readerKind } = await load('storage/source.js');
   const { crc32c, crcImplementations } = await load('format/crc.js');
   const { dir, writer } = await ensureData(o);

@@ -134,7 +134,7 @@ const builds = [...commands, 'help'].map((name) =>
   }),
 );
 // Worker threads started from a module file, `new URL('./NAME.js', import.meta.url)` (ops/scan.ts,
-// ops/verify-parallel.ts): in a bundle import.meta.url is the bundle's, so each such file is
+// ops/verify/pool.ts): in a bundle import.meta.url is the bundle's, so each such file is
 // bundled too, as an ES module beside the bundles (the worker runs it on its own).
 const workers = new Map();
 (function findWorkers(dir) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes the table of verify issue codes (from dist/ops/verify.js, ISSUE_CODES) into README.md
+// Writes the table of verify issue codes (from dist/ops/verify/index.js, ISSUE_CODES) into README.md
 // between the verify-codes markers. test/readme.test.ts fails when the README is out of date.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +22,7 @@ export function withCodes(readme, codes) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const { ISSUE_CODES } = await import(path.join(ROOT, 'dist', 'ops', 'verify.js'));
+  const { ISSUE_CODES } = await import(path.join(ROOT, 'dist', 'ops', 'verify', 'index.js'));
   const file = path.join(ROOT, 'README.md');
   fs.writeFileSync(file, withCodes(fs.readFileSync(file, 'utf8'), ISSUE_CODES));
   console.log(`README.md: ${ISSUE_CODES.length} verify codes`);

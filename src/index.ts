@@ -31,7 +31,7 @@ export {
   type Severity,
   type IssueCode,
   type Recoverable,
-} from './ops/verify.js';
+} from './ops/verify/index.js';
 // kseg scan: verify or summarise every partition under broker log.dirs with worker threads.
 export { scan, listPartitions, parsePartitionDirName, type ScanOptions, type ScanResult, type ScanTarget, type ScanMode, type PartitionState } from './ops/scan.js';
 // kseg recover: Kafka's start-up recovery offline (planRecovery only plans).

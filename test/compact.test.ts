@@ -11,7 +11,7 @@ import { loadPartition } from '../src/ops/compact/partition.js';
 import { OffsetMap } from '../src/ops/compact/offset-map.js';
 import { emptyBatchOf } from '../src/ops/compact/records.js';
 import { recover } from '../src/ops/recover.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { batchRecords, decodeBatch, type Batch } from '../src/format/batch.js';
 import { encodeV2BatchSync } from '../src/format/encode.js';
 import { recordFaultPoints, setFaultPoint, SimulatedCrash } from '../src/storage/atomic.js';

@@ -17,7 +17,7 @@ import { CORRUPT_KINDS, generate, resolveGenerateOptions, type AppendInfo, type 
 import { RecordContent } from '../src/ops/generate/content.js';
 import { PartitionWriter } from '../src/ops/generate/writer.js';
 import type { Entry } from '../src/ops/generate/workload.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { FIXTURES, ROOT, healthyCases, kseg, readNdjson, tmpDir } from './helpers.js';
 
 // ================================================================== reading back (our reader) and oracles

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, copyPartition, tmpDir } from './helpers.js';
 import * as src from '../src/index.js';
 import { info } from '../src/ops/info.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 

@@ -7,7 +7,7 @@ import { compact } from '../src/ops/compact.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { recover } from '../src/ops/recover.js';
 import { truncate } from '../src/ops/truncate.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { KsegError } from '../src/format/errors.js';
 import { acquirePartitionLock, type LockHolder } from '../src/storage/lock.js';
 import { onStorageNote } from '../src/storage/notes.js';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, kseg, tmpDir } from './helpers.js';
 import { PROGRESS_STEP, ProgressMeter } from '../src/ops/progress.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 
 // issue 18 "Progress on long work": ops report bytes done / total through onProgress (throttled to
 // one call per PROGRESS_STEP), the CLI draws a bar on stderr only when stderr is a terminal.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ISSUE_CODES } from '../src/ops/verify.js';
+import { ISSUE_CODES } from '../src/ops/verify/index.js';
 import { COMMANDS } from '../src/cli/main.js';
 // @ts-expect-error plain ESM script without types
 import { withCodes } from '../scripts/readme-codes.mjs';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { CorruptDataError } from '../src/format/errors.js';
 import { recordFaultPoints, setFaultPoint, SimulatedCrash } from '../src/storage/atomic.js';
 import { copyPartition, FIXTURES, HAVE_REAL, healthyCases, kseg, REAL } from './helpers.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { recover } from '../src/ops/recover.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { generate } from '../src/ops/generate.js';
 import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../src/format/checkpoints.js';
 import { encodeV2BatchSync } from '../src/format/encode.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { planRecovery, recover } from '../src/ops/recover.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { dump } from '../src/ops/dump.js';
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';
 import { encodeEndTxnMarker, encodeV2BatchSync } from '../src/format/encode.js';

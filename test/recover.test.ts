@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recover, RECOVERY_PHASES, type RecoverOptions } from '../src/ops/recover.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { dump } from '../src/ops/dump.js';
 import { recordFaultPoints, setFaultPoint, SimulatedCrash } from '../src/storage/atomic.js';
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';

@@ -6,7 +6,7 @@ import { crc32c } from '../src/format/crc.js';
 import { generate } from '../src/ops/generate.js';
 import { salvage } from '../src/ops/salvage.js';
 import { slice } from '../src/ops/slice.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { recordFaultPoints, setFaultPoint, SimulatedCrash } from '../src/storage/atomic.js';
 import { checkEntryAt, collect, logEntries, resyncFrom } from '../src/storage/log-reader.js';
 import { scanPartitionDir } from '../src/storage/segments.js';

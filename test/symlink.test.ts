@@ -9,7 +9,7 @@ import { lookup } from '../src/ops/lookup.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { recover } from '../src/ops/recover.js';
 import { truncate } from '../src/ops/truncate.js';
-import { verify } from '../src/ops/verify.js';
+import { verify } from '../src/ops/verify/index.js';
 import { KsegError } from '../src/format/errors.js';
 import { recordFaultPoints, setFaultPoint, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../src/storage/atomic.js';
 import { onStorageNote } from '../src/storage/notes.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ISSUE_CODES, verify, type VerifyIssue, type VerifyReport } from '../src/ops/verify.js';
+import { ISSUE_CODES, verify, type VerifyIssue, type VerifyReport } from '../src/ops/verify/index.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { CORRUPT_KINDS, generate, type CorruptKind, type GenerateOptions } from '../src/ops/generate.js';
 import { crc32c } from '../src/format/crc.js';

@@ -9,7 +9,7 @@ import type { ByteSource } from '../storage/source.js';
 import { scanPartitionDir, segmentFileName } from '../storage/segments.js';
 import { ProducerStateModel } from './generate/producer-state.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
-import { scanPartition, viewOf } from './verify.js';
+import { scanPartition, viewOf } from './partition-scan/index.js';
 
 /**
  * Write a new partition directory (salvage, slice) from entries copied byte for byte out of

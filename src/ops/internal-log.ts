@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
-import { CorruptDataError, IoError, ioError, UsageError } from '../format/errors.js';
+import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
 import { decodeInternalRecord, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/index.js';
 import { logEntries } from '../storage/log-reader.js';
-import { scanPartitionDir, type PartitionDir } from '../storage/segments.js';
+import { scanPartitionDir, statPath, type PartitionDir } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
-import { parsePartitionDirName } from './scan.js';
+import { parsePartitionDirName, partitionDirsIn } from './scan.js';
 
 /**
  * Reading an internal topic's partitions record by record, decoded, in offset order — what the
@@ -41,12 +41,7 @@ export function internalPartitions(paths: string[], topic: string): InternalPart
   if (paths.length === 0) throw new UsageError(`give a broker log dir or ${topic}-N partition directories`);
   const out: InternalPartition[] = [];
   for (const p of paths) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(p);
-    } catch (e) {
-      throw ioError(e, p);
-    }
+    const st = statPath(p);
     if (!st.isDirectory()) throw new UsageError(`${p} is not a directory (give a broker log dir or ${topic}-N partition directories)`);
     const own = parsePartitionDirName(path.basename(path.resolve(p)));
     if (own && own.state === 'live' && own.topic === topic) {
@@ -57,11 +52,9 @@ export function internalPartitions(paths: string[], topic: string): InternalPart
       throw new UsageError(`${p} is a partition of ${own.topic}, not of ${topic}`);
     }
     let found = 0;
-    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const n = parsePartitionDirName(e.name);
-      if (!n || n.state !== 'live' || n.topic !== topic) continue;
-      out.push({ dir: path.join(p, e.name), name: e.name, partition: n.partition });
+    for (const d of partitionDirsIn(p)) {
+      if (d.state !== 'live' || d.topic !== topic) continue;
+      out.push({ dir: path.join(p, d.name), name: d.name, partition: d.partition });
       found++;
     }
     if (found === 0) throw new IoError('NO_PARTITION', `no ${topic}-N partition directory here`, { file: p });

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords } from '../format/batch.js';
-import { CorruptDataError, IoError, ioError, UsageError } from '../format/errors.js';
+import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
 import { decodeControlPayload, decodeInternalRecord, type DecodedMessage } from '../format/kafka-messages/index.js';
 import { logEntries } from '../storage/log-reader.js';
-import { scanPartitionDir } from '../storage/segments.js';
+import { scanPartitionDir, statPath } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
 import { checkKraftSnapshot } from './kraft-snapshot.js';
 
@@ -325,12 +325,7 @@ interface Source {
 
 /** Resolve the argument: a `__cluster_metadata-0` directory, a log dir holding one, or a single .checkpoint / .log file. */
 function resolveMetadataPath(p: string): { dir: string; single: string | null } {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(p);
-  } catch (e) {
-    throw ioError(e, p);
-  }
+  const st = statPath(p);
   if (st.isFile()) return { dir: path.dirname(p), single: p };
   const inner = path.join(p, '__cluster_metadata-0');
   if (!/__cluster_metadata-\d+$/.test(path.resolve(p)) && fs.existsSync(inner)) return { dir: inner, single: null };

@@ -5,9 +5,9 @@ import { OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } 
 import { readInt32, readInt64 } from '../format/int64.js';
 import { assertNotLocked, faultPoint, fsyncDir, resolveWriteTarget, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
 import { withPartitionLock } from '../storage/lock.js';
-import { classifyFile, requirePartition, scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
+import { classifyFile, requirePartition, scanPartitionDir, statPath, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
-import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './verify.js';
+import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './partition-scan/index.js';
 
 /**
  * Rebuild .index / .timeindex / .txnindex files the way Kafka's segment recovery writes them
@@ -112,12 +112,7 @@ export function compareIndexFile(kind: IndexKind, name: string, disk: Buffer | u
 
 /** Which segments PATH names: all of a directory, or the segment of one .log/.index/.timeindex/.txnindex file. */
 export function resolveSegmentTarget(p: string): { dir: string; partition: PartitionDir; target: number | null } {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(p);
-  } catch (e) {
-    throw ioError(e, p);
-  }
+  const st = statPath(p);
   if (st.isDirectory()) {
     const partition = scanPartitionDir(p);
     if (partition.segments.length === 0 && subdirectories(p).some((d) => /-\d+$/.test(d))) {

@@ -14,7 +14,9 @@ import { openSource, readWholeFile } from '../storage/source.js';
 import { KSEG_LOCK_FILE, parseSegmentName, partitionFromEntries, readDirEntries, requirePartition, scanPartitionDir, subdirectories, type DirEntry, type PartitionDir } from '../storage/segments.js';
 import { compareSegment, DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
 import { intentRecoveryPhase } from './intent.js';
-import { ISSUE_CODES, scanPartition, viewOf, type PartitionScan, type PartitionView, type SegmentScan, type VerifyIssue, type VerifySummary } from './verify.js';
+import { scanPartition, viewOf, type PartitionScan, type PartitionView, type SegmentScan } from './partition-scan/index.js';
+import { ISSUE_CODES } from './verify/codes.js';
+import type { VerifyIssue, VerifySummary } from './verify/reporter.js';
 
 /**
  * `recover DIR`: Kafka's startup recovery done offline (format doc 6.1/6.2), ordered so that a

@@ -9,7 +9,7 @@ import { noPartitionError, scanPartitionDir } from '../storage/segments.js';
 import { compact } from './compact.js';
 import { info, type PartitionInfo } from './info.js';
 import { listPartitions } from './scan.js';
-import { verify, type VerifyIssue } from './verify.js';
+import { verify, type VerifyIssue } from './verify/index.js';
 
 /**
  * `kseg report`: everything the HTML page shows, as data (the page itself is drawn in src/cli).

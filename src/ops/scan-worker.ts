@@ -8,7 +8,7 @@ parentPort!.on('message', async (job: WorkerJob) => {
   let reply: WorkerReply;
   try {
     if (job.mode === 'verify') {
-      const { verify } = await import('./verify.js');
+      const { verify } = await import('./verify/index.js');
       const { logBounds } = await import('./lookup.js');
       const r = verify([job.dir], { strict: job.strict, maxIssues: job.maxIssues });
       const { logStartOffset, logEndOffset } = logBounds(job.dir);

@@ -62,16 +62,35 @@ export function parsePartitionDirName(name: string): { topic: string; partition:
   return null;
 }
 
+export interface PartitionDirEntry {
+  /** The sub-directory's name (`<topic>-<partition>`, or a renamed `...-delete` / `-future` / `-stray` one). */
+  name: string;
+  topic: string;
+  partition: number;
+  state: PartitionState;
+}
+
+/**
+ * The partition directories of a broker log dir: its sub-directories (links followed) whose names
+ * parse as Kafka's (UnifiedLog.parseTopicPartitionName), in name order, numbers compared as numbers.
+ * Used by scan, verify (a log dir given as PATH) and the internal-topic readers (groups, txn-state).
+ */
+export function partitionDirsIn(logDir: string): PartitionDirEntry[] {
+  const out: PartitionDirEntry[] = [];
+  for (const name of subdirectories(logDir)) {
+    const p = parsePartitionDirName(name);
+    if (p) out.push({ name, ...p });
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
 /** The partition directories of each log dir, largest first. */
 export function listPartitions(logDirs: string[]): ScanTarget[] {
   if (logDirs.length === 0) throw new UsageError('no LOG_DIR given (a broker log.dir holding <topic>-<partition> directories)');
   const targets: ScanTarget[] = [];
   for (const logDir of logDirs) {
-    const subdirs = subdirectories(logDir);
     let found = 0;
-    for (const name of subdirs) {
-      const p = parsePartitionDirName(name);
-      if (!p) continue;
+    for (const { name, ...p } of partitionDirsIn(logDir)) {
       const dir = path.join(logDir, name);
       let bytes = 0;
       try {

@@ -337,6 +337,15 @@ export function resolveInputs(paths: string[]): Input[] {
   });
 }
 
+/** `stat(p)` of a command-line path (links followed); a failure is an `ioError` naming it. */
+export function statPath(p: string): fs.Stats {
+  try {
+    return fs.statSync(p);
+  } catch (e) {
+    throw ioError(e, p);
+  }
+}
+
 /** An error from `stat(p)`: a broken symbolic link says so, anything else as `ioError`. */
 export function statError(e: unknown, p: string): KsegError {
   try {

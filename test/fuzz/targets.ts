@@ -28,7 +28,7 @@ import { checkRange } from '../../src/storage/source.js';
 import { dump, type DirPart, type DumpOptions } from '../../src/ops/dump.js';
 import { lookup } from '../../src/ops/lookup.js';
 import { info } from '../../src/ops/info.js';
-import { ISSUE_CODES, verify, type VerifyReport } from '../../src/ops/verify.js';
+import { ISSUE_CODES, verify, type VerifyReport } from '../../src/ops/verify/index.js';
 import { recover } from '../../src/ops/recover.js';
 import { rebuildIndex } from '../../src/ops/rebuild-index.js';
 import { truncate } from '../../src/ops/truncate.js';

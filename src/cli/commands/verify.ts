@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ISSUE_CODES, verify, type PartitionReport, type Recoverable, type VerifyIssue, type VerifyReport } from '../../ops/verify.js';
+import { ISSUE_CODES, verify, type PartitionReport, type Recoverable, type VerifyIssue, type VerifyReport } from '../../ops/verify/index.js';
 import os from 'node:os';
 import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';

@@ -1,31 +1,10 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import {
-  ATTR_COMPRESSION_MASK,
-  ATTR_CONTROL,
-  ATTR_TIMESTAMP_TYPE,
-  ATTRIBUTES_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
-  CRC_OFFSET,
-  decodeBatch,
-  frameEntry,
-  HEADER_SIZE_UP_TO_MAGIC,
-  LAST_OFFSET_DELTA_OFFSET,
-  MAGIC_OFFSET,
-  MAX_TIMESTAMP_OFFSET,
-  RECORD_BATCH_OVERHEAD,
-  RECORDS_COUNT_OFFSET,
-  RECORDS_OFFSET,
-  scanBatchRecords,
-  SIZE_OFFSET,
-  WALK,
-  walkV2Records,
-} from '../format/batch.js';
-import { crc32c } from '../format/crc.js';
-import { readInt16, readInt32, readInt64, readUInt32 } from '../format/int64.js';
-import { ioError } from '../format/errors.js';
-import { checkRange, openForRead, preadFully, type ByteSource } from '../storage/source.js';
+import { frameEntry, HEADER_SIZE_UP_TO_MAGIC, RECORD_BATCH_OVERHEAD } from '../../format/batch.js';
+import type { ByteSource } from '../../storage/source.js';
+import { ALL_SELF, ChunkReader, claim, CTRL_WORDS, DONE, FRAMED, NEXT, PUBLISHED, type ChunkResult, type SegmentJob } from './chunks.js';
+import { HeaderSource } from './header-source.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
@@ -60,31 +39,6 @@ const DEFAULT_CHUNK = 64 * 1024 * 1024;
 /** Batch headers (61 bytes each) kept from framing for the walk, at most this many bytes. */
 const HEADER_CACHE = 8 * 1024 * 1024;
 
-// ctrl words (Int32Array over a SharedArrayBuffer, one per segment)
-const PUBLISHED = 0; // chunks framed and claimable
-const NEXT = 1; // next chunk to claim
-const FRAMED = 2; // 1 once framing is complete (PUBLISHED is final)
-const DONE = 3; // results posted by workers (a counter to wait on)
-const CTRL_WORDS = 4;
-
-/** A chunk whose batches the main thread checks itself, all of them (a worker failed on it). */
-const ALL_SELF = -1;
-
-export interface SegmentJob {
-  gen: number;
-  path: string;
-  file: string;
-  ctrl: SharedArrayBuffer;
-  bounds: SharedArrayBuffer;
-}
-
-export interface ChunkResult {
-  gen: number;
-  chunk: number;
-  /** Positions of the batches that are not clean, ascending; null: check every batch (an error). */
-  self: number[] | null;
-}
-
 /**
  * Tests: KSEG_VERIFY_CHUNK_BYTES makes small fixtures split; KSEG_VERIFY_MAIN_CHECKS=0 keeps the
  * main thread from checking chunks itself (so the workers' results are what the walk uses).
@@ -104,160 +58,6 @@ const MIN_CHUNK = 4 * 1024 * 1024;
 /** The chunk size for a segment of `size` bytes: about 16 chunks, 4 to 64 MiB each. */
 export function chunkFor(size: number, fixed: number | null = fixedChunkBytes()): number {
   return fixed ?? Math.min(DEFAULT_CHUNK, Math.max(MIN_CHUNK, Math.ceil(size / 16)));
-}
-
-function claim(ctrl: Int32Array): number {
-  for (;;) {
-    const j = Atomics.load(ctrl, NEXT);
-    if (j >= Atomics.load(ctrl, PUBLISHED)) return -1;
-    if (Atomics.compareExchange(ctrl, NEXT, j, j + 1) === j) return j;
-  }
-}
-
-/**
- * Whether the v2 batch at view[off, off+size) (file position `pos`) is plainly clean: magic 2, CRC
- * valid, not a control batch, a plausible record count, records that parse, offset deltas strictly
- * increasing from >= 0 up to at most lastOffsetDelta, and (CreateTime) maxTimestamp equal to the
- * largest record timestamp. This is exactly "walkLog would report nothing from its CRC check and
- * checkRecords, and checkRecords would return no marker"; anything else is left to the main thread.
- */
-export function batchClean(view: Buffer, off: number, size: number, pos: number, file: string): boolean {
-  if (size < RECORD_BATCH_OVERHEAD || view[off + MAGIC_OFFSET] !== 2) return false;
-  if (readUInt32(view, off + CRC_OFFSET) !== crc32c(view, off + ATTRIBUTES_OFFSET, off + size)) return false;
-  const attributes = readInt16(view, off + ATTRIBUTES_OFFSET);
-  if ((attributes & ATTR_CONTROL) !== 0) return false;
-  const count = readInt32(view, off + RECORDS_COUNT_OFFSET);
-  const lastOffsetDelta = readInt32(view, off + LAST_OFFSET_DELTA_OFFSET);
-  if (count < 0 || (lastOffsetDelta >= 0 && count > lastOffsetDelta + 1)) return false;
-  if (count === 0) return true;
-  let maxTs: number;
-  let first: number;
-  let last: number;
-  let increasing: boolean;
-  if ((attributes & ATTR_COMPRESSION_MASK) === 0) {
-    if (walkV2Records(view, off + RECORDS_OFFSET, off + size, count, readInt64(view, off + BASE_TIMESTAMP_OFFSET)) !== 0) return false;
-    maxTs = WALK[0]!;
-    first = WALK[1]!;
-    last = WALK[2]!;
-    increasing = WALK[3] === 1;
-  } else {
-    try {
-      const s = scanBatchRecords(decodeBatch(view, off, size, pos, file, false));
-      maxTs = s.maxTimestamp;
-      first = s.firstOffsetDelta;
-      last = s.lastOffsetDelta;
-      increasing = s.offsetsIncreasing;
-    } catch {
-      return false;
-    }
-  }
-  if (first < 0 || !increasing) return false;
-  if (lastOffsetDelta >= 0 && last > lastOffsetDelta) return false;
-  if ((attributes & ATTR_TIMESTAMP_TYPE) === 0 && maxTs !== readInt64(view, off + MAX_TIMESTAMP_OFFSET)) return false;
-  return true;
-}
-
-/**
- * Check [start, end) with positional reads into one reused buffer (whole batches per read): no
- * page-table work, which in a multi-threaded process costs TLB shootdowns on every unmap.
- */
-export function checkChunkPread(fd: number, start: number, end: number, file: string, bufIn: Buffer): { self: number[]; buf: Buffer } {
-  const self: number[] = [];
-  let buf = bufIn;
-  let pos = start;
-  while (pos < end) {
-    const got = Math.min(buf.length, end - pos);
-    preadFully(fd, file, buf.subarray(0, got), pos);
-    let off = 0;
-    for (;;) {
-      if (off + 12 > got) break;
-      const size = LOG_OVERHEAD_PLUS(readInt32(buf, off + SIZE_OFFSET));
-      if (off + size > got) break;
-      if (!batchClean(buf, off, size, pos + off, file)) self.push(pos + off);
-      off += size;
-    }
-    if (off === 0) {
-      // One batch larger than the buffer: grow it to hold the batch.
-      const size = LOG_OVERHEAD_PLUS(readInt32(buf, SIZE_OFFSET));
-      buf = Buffer.allocUnsafe(Math.max(size, buf.length * 2));
-      continue;
-    }
-    pos += off;
-  }
-  return { self, buf };
-}
-
-/** Positional reads of whole batches into one reused buffer that fits a core's L2 cache (grown for a larger batch). */
-const READ_BUFFER = 512 * 1024;
-
-/** How a thread reads the chunks of one segment: positional reads into one reused buffer. */
-export class ChunkReader {
-  private fd = -1;
-  private buf: Buffer | null = null;
-
-  constructor(private readonly path: string) {}
-
-  check(start: number, end: number, file: string): number[] {
-    if (this.fd < 0) {
-      try {
-        this.fd = fs.openSync(this.path, 'r');
-      } catch (e) {
-        throw ioError(e, this.path);
-      }
-    }
-    const r = checkChunkPread(this.fd, start, end, file, (this.buf ??= Buffer.allocUnsafe(READ_BUFFER)));
-    this.buf = r.buf;
-    return r.self;
-  }
-
-  close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
-  }
-}
-
-const LOG_OVERHEAD_PLUS = (sizeField: number): number => 12 + sizeField;
-
-/**
- * The main thread's reader while workers check the batch bodies: it needs batch headers only, and a
- * positional read of a few bytes costs far less than faulting a page into a mapping. Reads far
- * apart (large batches) fetch only what is asked (at least 1 KiB, from the shared pool); reads close together (small
- * batches) fetch 256 KiB blocks. Views stay valid: buffers are never reused.
- */
-export class HeaderSource implements ByteSource {
-  readonly kind = 'pread' as const;
-  bytesRequested = 0;
-  private buf: Buffer = Buffer.alloc(0);
-  private bufPos = 0;
-  private lastEnd = 0;
-  private closed = false;
-  readonly size: number;
-  private readonly fd: number;
-
-  constructor(readonly path: string) {
-    ({ fd: this.fd, size: this.size } = openForRead(path));
-  }
-
-  read(pos: number, len: number): Buffer {
-    checkRange(this, pos, len);
-    this.bytesRequested += len;
-    const near = pos >= this.lastEnd && pos - this.lastEnd < 16384;
-    this.lastEnd = pos + len;
-    if (pos >= this.bufPos && pos + len <= this.bufPos + this.buf.length) return this.buf.subarray(pos - this.bufPos, pos - this.bufPos + len);
-    const want = Math.min(Math.max(len, near ? 256 * 1024 : 1024), this.size - pos);
-    const buf = Buffer.allocUnsafe(want);
-    preadFully(this.fd, this.path, buf, pos);
-    this.buf = buf;
-    this.bufPos = pos;
-    return buf.subarray(0, len);
-  }
-
-  close(): void {
-    if (!this.closed) {
-      this.closed = true;
-      fs.closeSync(this.fd);
-    }
-  }
 }
 
 /**
@@ -556,37 +356,5 @@ export class SegmentChecks {
     this.results.length = 0;
     this.headers = Buffer.alloc(0);
     this.headerCount = 0;
-  }
-}
-
-/** Worker side: check the chunks of each segment it is sent until none are left to claim. */
-export function runWorker(port: MessagePort, job: SegmentJob): void {
-  const ctrl = new Int32Array(job.ctrl);
-  const bounds = new Float64Array(job.bounds);
-  const reader = new ChunkReader(job.path);
-  try {
-    for (;;) {
-      // Read FRAMED before claiming: when it was already set, a failed claim means nothing is left.
-      const framed = Atomics.load(ctrl, FRAMED) === 1;
-      const published = Atomics.load(ctrl, PUBLISHED);
-      const j = claim(ctrl);
-      if (j < 0) {
-        if (framed) break;
-        Atomics.wait(ctrl, PUBLISHED, published, 20);
-        continue;
-      }
-      let self: number[] | null;
-      try {
-        self = reader.check(bounds[2 * j]!, bounds[2 * j + 1]!, job.file);
-      } catch {
-        self = null;
-      }
-      const r: ChunkResult = { gen: job.gen, chunk: j, self };
-      port.postMessage(r);
-      Atomics.add(ctrl, DONE, 1);
-      Atomics.notify(ctrl, DONE);
-    }
-  } finally {
-    reader.close();
   }
 }

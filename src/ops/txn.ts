@@ -275,23 +275,7 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
         return;
       }
       if (!marker || (marker.type !== 'COMMIT' && marker.type !== 'ABORT')) return;
-      const t: Transaction = pr.open ?? {
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        state: 'open',
-        firstOffset: null,
-        lastOffset: null,
-        firstTimestamp: null,
-        lastTimestamp: null,
-        file: null,
-        position: null,
-        batches: 0,
-        records: 0,
-        markerOffset: null,
-        markerTimestamp: null,
-        markerProducerEpoch: null,
-        coordinatorEpoch: null,
-      };
+      const t: Transaction = pr.open ?? openTransaction(b.producerId, b.producerEpoch, null, null, null, null, null, null);
       if (pr.open) counts.open--;
       pr.open = null;
       t.state = marker.type === 'COMMIT' ? 'committed' : 'aborted';
@@ -315,23 +299,7 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     }
     const first = b.deleteHorizonMs !== null ? b.maxTimestamp : b.baseTimestamp;
     if (!pr.open) {
-      pr.open = {
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        state: 'open',
-        firstOffset: b.baseOffset,
-        lastOffset: b.lastOffset,
-        firstTimestamp: first,
-        lastTimestamp: b.maxTimestamp,
-        file: b.file ?? null,
-        position: b.position,
-        batches: 0,
-        records: 0,
-        markerOffset: null,
-        markerTimestamp: null,
-        markerProducerEpoch: null,
-        coordinatorEpoch: null,
-      };
+      pr.open = openTransaction(b.producerId, b.producerEpoch, b.baseOffset, b.lastOffset, first, b.maxTimestamp, b.file ?? null, b.position);
       counts.open++;
     }
     const t = pr.open;
@@ -541,6 +509,27 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     txnIndex: { files: txnIndexFiles, entries: txnIndexEntries },
     snapshots,
     findings,
+  };
+}
+
+/** A transaction as first seen: open, no batch counted, no marker; where its data starts (nulls: not in the log). */
+function openTransaction(producerId: number, producerEpoch: number, firstOffset: number | null, lastOffset: number | null, firstTimestamp: number | null, lastTimestamp: number | null, file: string | null, position: number | null): Transaction {
+  return {
+    producerId,
+    producerEpoch,
+    state: 'open',
+    firstOffset,
+    lastOffset,
+    firstTimestamp,
+    lastTimestamp,
+    file,
+    position,
+    batches: 0,
+    records: 0,
+    markerOffset: null,
+    markerTimestamp: null,
+    markerProducerEpoch: null,
+    coordinatorEpoch: null,
   };
 }
 

@@ -8,6 +8,7 @@ import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
 import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { listSegments, noPartitionError, parseKraftSnapshotName, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
+import { floorIndex } from './floor.js';
 
 /**
  * Offset and timestamp lookup the way a broker serves a fetch / ListOffsets: binary-search the
@@ -198,18 +199,10 @@ function describeLogStart(ls: LogStart): string {
 
 /** Largest segment base offset <= target (Kafka's segments.floorSegment). */
 function floorSegment(segs: Segment[], target: number): number {
-  let lo = 0;
-  let hi = segs.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segs[mid]!.baseOffset <= target) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+  return floorIndex(segs, target, baseOffsetOf);
 }
+
+const baseOffsetOf = (s: Segment): number => s.baseOffset;
 
 interface IndexView {
   buf: Buffer;

@@ -46,7 +46,7 @@ export {
   type RecoverSummary,
   type RecoveryMode,
   type NotRecovered,
-} from './ops/recover.js';
+} from './ops/recover/index.js';
 // kseg rebuild-index: .index/.timeindex/.txnindex as Kafka's recovery writes them (or a comparison).
 export { rebuildIndex, DEFAULT_INDEX_INTERVAL_BYTES, type RebuildOptions, type RebuildResult, type IndexFileComparison, type IndexSummary, type IndexKind } from './ops/rebuild-index.js';
 // kseg truncate: the tail or leading segments of a partition, crash-safely.

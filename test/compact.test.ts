@@ -10,7 +10,7 @@ import { MD5X4_MAX_KEY, MD5X4_MAX_KEYS, Md5x4 } from '../src/ops/compact/md5x4.j
 import { loadPartition } from '../src/ops/compact/partition.js';
 import { OffsetMap } from '../src/ops/compact/offset-map.js';
 import { emptyBatchOf } from '../src/ops/compact/records.js';
-import { recover } from '../src/ops/recover.js';
+import { recover } from '../src/ops/recover/index.js';
 import { verify } from '../src/ops/verify/index.js';
 import { batchRecords, decodeBatch, type Batch } from '../src/format/batch.js';
 import { encodeV2BatchSync } from '../src/format/encode.js';

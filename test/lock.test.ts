@@ -5,7 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compact } from '../src/ops/compact.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
-import { recover } from '../src/ops/recover.js';
+import { recover } from '../src/ops/recover/index.js';
 import { truncate } from '../src/ops/truncate.js';
 import { verify } from '../src/ops/verify/index.js';
 import { KsegError } from '../src/format/errors.js';

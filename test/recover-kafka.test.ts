@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { recover } from '../src/ops/recover.js';
+import { recover } from '../src/ops/recover/index.js';
 import { verify } from '../src/ops/verify/index.js';
 import { generate } from '../src/ops/generate.js';
 import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../src/format/checkpoints.js';

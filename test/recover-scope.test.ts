@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planRecovery, recover } from '../src/ops/recover.js';
+import { planRecovery, recover } from '../src/ops/recover/index.js';
 import { verify } from '../src/ops/verify/index.js';
 import { dump } from '../src/ops/dump.js';
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { recover, RECOVERY_PHASES, type RecoverOptions } from '../src/ops/recover.js';
+import { recover, RECOVERY_PHASES, type RecoverOptions } from '../src/ops/recover/index.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { verify } from '../src/ops/verify/index.js';
 import { dump } from '../src/ops/dump.js';

@@ -7,7 +7,7 @@ import { info } from '../src/ops/info.js';
 import { completeIntents } from '../src/ops/intent.js';
 import { lookup } from '../src/ops/lookup.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
-import { recover } from '../src/ops/recover.js';
+import { recover } from '../src/ops/recover/index.js';
 import { truncate } from '../src/ops/truncate.js';
 import { verify } from '../src/ops/verify/index.js';
 import { KsegError } from '../src/format/errors.js';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { truncate, truncateEpochsFromStart } from '../src/ops/truncate.js';
 import { completeIntents, INTENT_FILE, readIntent } from '../src/ops/intent.js';
-import { recover } from '../src/ops/recover.js';
+import { recover } from '../src/ops/recover/index.js';
 import { verify } from '../src/ops/verify/index.js';
 import { parseLeaderEpochCheckpoint } from '../src/format/checkpoints.js';
 import { parseTimeIndex, parseOffsetIndex } from '../src/format/indexes.js';

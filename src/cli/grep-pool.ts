@@ -1,6 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { KsegError } from '../format/errors.js';
 import type { GrepCriteria } from '../ops/grep.js';
+import { WorkerPool } from '../ops/worker-pool.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import type { GrepMode, PartitionOutcome } from './grep-render.js';
 import type { GrepJob, GrepWorkerMessage } from './grep-worker.js';
@@ -11,6 +10,7 @@ import type { Output } from './output.js';
  * written in partition order (topic, then partition number), each partition's lines together.
  * Workers ahead of the one being written wait after their first chunk (an ack per chunk), so
  * sparse matches and -c run fully in parallel while memory stays bounded when much matches.
+ * The pool itself is ops/worker-pool.ts, shared with `kseg scan`.
  */
 export interface PoolResult {
   target: { dir: string; label?: string };
@@ -21,42 +21,27 @@ export interface PoolResult {
 export async function* grepInParallel(targets: { dir: string; label?: string }[], criteria: GrepCriteria, decoders: Decoders, mode: GrepMode, jobs: number, out: Output): AsyncGenerator<PoolResult> {
   const n = Math.max(1, Math.min(jobs, targets.length));
   const inbox: GrepWorkerMessage[][] = targets.map(() => []);
-  const owner: Worker[] = [];
-  let wake: (() => void) | null = null;
-  let failure: Error | null = null;
-  let next = 0;
-  const workers: Worker[] = [];
-  const dispatch = (w: Worker): void => {
-    if (next >= targets.length) return;
-    const id = next++;
-    owner[id] = w;
-    const t = targets[id]!;
-    const job: GrepJob = { type: 'job', id, dir: t.dir, label: t.label ?? t.dir, criteria, decoders, mode };
-    w.postMessage(job);
-  };
-  for (let i = 0; i < n; i++) {
-    // Positional reads in workers, as scan does (mmap windows in several threads contend).
-    const w = new Worker(new URL('./grep-worker.js', import.meta.url), { env: { ...process.env, KSEG_READER: 'pread' } });
-    workers.push(w);
-    w.on('message', (m: GrepWorkerMessage) => {
+  const pool = new WorkerPool<GrepJob, GrepWorkerMessage>(
+    'grep',
+    new URL('./grep-worker.js', import.meta.url),
+    n,
+    targets.length,
+    (id) => {
+      const t = targets[id]!;
+      return { type: 'job', id, dir: t.dir, label: t.label ?? t.dir, criteria, decoders, mode };
+    },
+    (m) => {
       inbox[m.id]!.push(m);
-      if (m.type === 'done') dispatch(w);
-      wake?.();
-    });
-    w.on('error', (e) => {
-      failure = e;
-      wake?.();
-    });
-    dispatch(w);
-  }
+      return m.type === 'done';
+    },
+  );
   try {
     for (let id = 0; id < targets.length; id++) {
       for (;;) {
-        if (failure) throw new KsegError('INTERNAL', `grep worker failed: ${(failure as Error).message}`, 70);
+        pool.assertHealthy();
         const m = inbox[id]!.shift();
         if (!m) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = null;
+          await pool.waitForReply();
           continue;
         }
         if (m.type === 'chunk') {
@@ -68,7 +53,7 @@ export async function* grepInParallel(targets: { dir: string; label?: string }[]
             out.line(m.out.slice(0, -1));
             await out.flushIfFull();
           }
-          owner[id]!.postMessage({ type: 'ack' });
+          pool.postTo(id, { type: 'ack' });
           continue;
         }
         // (payloads a worker printed with replacement characters count in the main thread's warning)
@@ -82,6 +67,6 @@ export async function* grepInParallel(targets: { dir: string; label?: string }[]
       }
     }
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.close();
   }
 }

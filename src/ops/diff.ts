@@ -7,6 +7,7 @@ import { parseOffsetIndex, type OffsetIndexEntry } from '../format/indexes.js';
 import { logEntries } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
+import { floorIndex } from './floor.js';
 import { logStartOffsetOf, type LogStartSource } from './lookup.js';
 import { parsePartitionDirName } from './scan.js';
 
@@ -451,16 +452,7 @@ function firstEnding(s: SegBatches, from: number, target: number): IndexLanding 
  * target (LogSegment.translateOffset). An entry position that is not a batch start lands nowhere.
  */
 function landing(entries: OffsetIndexEntry[], s: SegBatches, target: number): IndexLanding | null {
-  let lo = 0;
-  let hi = entries.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries[mid]!.offset <= target) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
+  const found = floorIndex(entries, target, offsetOf);
   const pos = found < 0 ? 0 : entries[found]!.position;
   let slot = 0;
   if (pos > 0) {
@@ -469,6 +461,8 @@ function landing(entries: OffsetIndexEntry[], s: SegBatches, target: number): In
   }
   return firstEnding(s, slot, target);
 }
+
+const offsetOf = (e: OffsetIndexEntry): number => e.offset;
 
 function sameLanding(x: IndexLanding | null, y: IndexLanding | null): boolean {
   return x === null || y === null ? x === y : x.baseOffset === y.baseOffset && x.lastOffset === y.lastOffset;

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { zstdCompressSyncImpl } from '../format/codecs.js';
 import { IoError, UsageError } from '../format/errors.js';
-import { fsyncDir } from '../storage/atomic.js';
-import { EXPORT_COLUMNS, type ExportRow } from './export.js';
+import { fsyncDir, TEMP_SUFFIX } from '../storage/atomic.js';
+import { EXPORT_COLUMNS, type ExportRow } from './export-row.js';
 
 /**
  * Row sinks of `kseg export`. Each writes to `<target>.kseg-tmp`, and `commit` fsyncs and renames it
@@ -26,7 +26,8 @@ export interface SinkOptions {
   rowGroupRows?: number;
 }
 
-const TMP = '.kseg-tmp';
+// kseg's one temp suffix (storage/atomic.ts).
+const TMP = TEMP_SUFFIX;
 
 function ioErr(e: unknown, file: string): IoError {
   const err = e as NodeJS.ErrnoException;
@@ -110,14 +111,13 @@ export function rowToJson(row: ExportRow): Record<string, unknown> {
   return o;
 }
 
-class NdjsonSink implements RowSink {
-  private out: TextFile;
+/** A sink writing one text file: rows are added to `out`; commit closes and renames it into place. */
+abstract class TextSink implements RowSink {
+  protected readonly out: TextFile;
   constructor(target: string) {
     this.out = new TextFile(target);
   }
-  write(row: ExportRow): void {
-    this.out.add(JSON.stringify(rowToJson(row)) + '\n');
-  }
+  abstract write(row: ExportRow): void;
   async commit(): Promise<void> {
     this.out.close();
     finishFile(this.out.target);
@@ -125,6 +125,12 @@ class NdjsonSink implements RowSink {
   abort(): void {
     this.out.closeQuietly();
     removeTmp(this.out.target);
+  }
+}
+
+class NdjsonSink extends TextSink {
+  write(row: ExportRow): void {
+    this.out.add(JSON.stringify(rowToJson(row)) + '\n');
   }
 }
 
@@ -135,23 +141,14 @@ function csvField(v: unknown): string {
   return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-class CsvSink implements RowSink {
-  private out: TextFile;
+class CsvSink extends TextSink {
   constructor(target: string) {
-    this.out = new TextFile(target);
+    super(target);
     this.out.add(EXPORT_COLUMNS.join(',') + '\r\n');
   }
   write(row: ExportRow): void {
     const o = rowToJson(row);
     this.out.add(EXPORT_COLUMNS.map((c) => csvField(o[c])).join(',') + '\r\n');
-  }
-  async commit(): Promise<void> {
-    this.out.close();
-    finishFile(this.out.target);
-  }
-  abort(): void {
-    this.out.closeQuietly();
-    removeTmp(this.out.target);
   }
 }
 

@@ -297,7 +297,7 @@ export function describePendingIntents(dir: string): string[] {
 }
 
 /**
- * The recovery phase `kseg recover` runs before planning (RECOVERY_PHASES in recover.ts): finish an
+ * The recovery phase `kseg recover` runs before planning (RECOVERY_PHASES in recover/plan.ts): finish an
  * interrupted truncation from its intent record.
  */
 export const intentRecoveryPhase = {

@@ -8,6 +8,7 @@ import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
 import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { listSegments, noPartitionError, parseKraftSnapshotName, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
+import { floorIndex } from './floor.js';
 
 /**
  * Offset and timestamp lookup the way a broker serves a fetch / ListOffsets: binary-search the
@@ -198,18 +199,10 @@ function describeLogStart(ls: LogStart): string {
 
 /** Largest segment base offset <= target (Kafka's segments.floorSegment). */
 function floorSegment(segs: Segment[], target: number): number {
-  let lo = 0;
-  let hi = segs.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segs[mid]!.baseOffset <= target) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+  return floorIndex(segs, target, baseOffsetOf);
 }
+
+const baseOffsetOf = (s: Segment): number => s.baseOffset;
 
 interface IndexView {
   buf: Buffer;
@@ -301,6 +294,46 @@ function scanForOffset(src: ByteSource, seg: Segment, start: number, target: num
       }
     }
   }
+}
+
+/**
+ * Scan from `start` for the first record with timestamp >= target at or above offset minOffset
+ * (LogSegment.findOffsetByTimestamp); with `exact`, for the first batch whose maxTimestamp is
+ * target and its first record carrying it (RecordBatch.offsetOfMaxTimestamp): a batch whose header
+ * claims the maximum but no record carries it ends the search, Kafka answers nothing then.
+ */
+function scanForTimestamp(src: ByteSource, seg: Segment, start: number, target: number, minOffset: number, exact: boolean): { batch: Batch; record: KafkaRecord; batches: number } | null {
+  const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
+  let batches = 0;
+  for (;;) {
+    const n = gen.next();
+    if (n.done) return null;
+    if (n.value.kind === 'bad-entry') throw n.value.error;
+    batches++;
+    const b = n.value.batch;
+    if (exact ? b.maxTimestamp !== target : b.maxTimestamp < target) continue;
+    for (const r of batchRecords(b)) {
+      if (exact ? r.timestamp === target : r.timestamp >= target && r.offset >= minOffset) {
+        checkBatchCrc(b);
+        return { batch: b, record: r, batches };
+      }
+    }
+    if (exact) return null;
+  }
+}
+
+/** Floor lookup for `offset` in the segment's .index (none when null): the position to scan from (0 without an entry) and the entry. */
+function indexStart(dir: string, seg: Segment, offset: number | null, steps: string[]): { start: number; indexEntry: { offset: number; position: number } | null } {
+  const idx = loadOffsetIndex(dir, seg, steps);
+  if (idx && idx.count > 0 && offset !== null) {
+    const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, offset);
+    if (slot >= 0) {
+      const e = offsetIndexEntry(idx.buf, slot, seg.baseOffset);
+      steps.push(`${seg.index}: floor lookup for offset ${offset} -> entry #${slot} (offset ${e.offset}, position ${e.position})`);
+      return { start: e.position, indexEntry: { offset: e.offset, position: e.position } };
+    }
+  }
+  return { start: 0, indexEntry: null };
 }
 
 /** First offset of the entry at `position` when it is known from its header alone (v2, or an uncompressed v0/v1 message). */
@@ -505,36 +538,14 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
       } else steps.push(`${seg.timeindex}: no entry <= ${target}; starting at offset ${startOffset}`);
     }
     if (logStart > seg.baseOffset) steps.push(`records below the ${describeLogStart(ls)} are not answered`);
-    let start = 0;
-    let indexEntry: { offset: number; position: number } | null = null;
-    const idx = loadOffsetIndex(dir, seg, steps);
-    if (idx && idx.count > 0) {
-      const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, startOffset);
-      if (slot >= 0) {
-        const e = offsetIndexEntry(idx.buf, slot, seg.baseOffset);
-        indexEntry = { offset: e.offset, position: e.position };
-        start = e.position;
-        steps.push(`${seg.index}: floor lookup for offset ${startOffset} -> entry #${slot} (offset ${e.offset}, position ${e.position})`);
-      }
-    }
+    const { start, indexEntry } = indexStart(dir, seg, startOffset, steps);
     const src = openLog(dir, seg);
     try {
-      const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
-      let batches = 0;
-      for (;;) {
-        const n = gen.next();
-        if (n.done) break;
-        if (n.value.kind === 'bad-entry') throw n.value.error;
-        batches++;
-        const b = n.value.batch;
-        if (b.maxTimestamp < target) continue;
-        for (const r of batchRecords(b)) {
-          if (r.timestamp >= target && r.offset >= logStart) {
-            checkBatchCrc(b);
-            steps.push(`scanned ${batches} batch(es), ${b.position + b.size - start} bytes from position ${start}: first record with timestamp >= ${target} is offset ${r.offset} (timestamp ${r.timestamp})`);
-            return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, timeIndexEntry: timeIndexEntryFound, batch: b, record: r, bytesScanned: b.position + b.size - start, steps };
-          }
-        }
+      const found = scanForTimestamp(src, seg, start, target, logStart, false);
+      if (found) {
+        const { batch: b, record: r } = found;
+        steps.push(`scanned ${found.batches} batch(es), ${b.position + b.size - start} bytes from position ${start}: first record with timestamp >= ${target} is offset ${r.offset} (timestamp ${r.timestamp})`);
+        return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, timeIndexEntry: timeIndexEntryFound, batch: b, record: r, bytesScanned: b.position + b.size - start, steps };
       }
     } finally {
       src.close();
@@ -643,38 +654,14 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
   if (!best || best.ts < 0) throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no batch carries a timestamp (v0 data, or timestamps of -1): a broker answers no offset`, { file: dir });
   const seg = best.seg;
   steps.push(`${seg.log} has the largest timestamp, ${best.ts}` + (best.offset !== null ? ` (at offset ${best.offset})` : ''));
-  let start = 0;
-  let indexEntry: { offset: number; position: number } | null = null;
-  const idx = loadOffsetIndex(dir, seg, steps);
-  if (idx && idx.count > 0 && best.offset !== null) {
-    const slot = lookupOffsetSlot(idx.buf, idx.count, seg.baseOffset, best.offset);
-    if (slot >= 0) {
-      const e = offsetIndexEntry(idx.buf, slot, seg.baseOffset);
-      indexEntry = { offset: e.offset, position: e.position };
-      start = e.position;
-      steps.push(`${seg.index}: floor lookup for offset ${best.offset} -> entry #${slot} (offset ${e.offset}, position ${e.position})`);
-    }
-  }
+  const { start, indexEntry } = indexStart(dir, seg, best.offset, steps);
   const src = openLog(dir, seg);
   try {
-    const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
-    let batches = 0;
-    for (;;) {
-      const n = gen.next();
-      if (n.done) break;
-      if (n.value.kind === 'bad-entry') throw n.value.error;
-      batches++;
-      const b = n.value.batch;
-      if (b.maxTimestamp !== best.ts) continue;
-      for (const r of batchRecords(b)) {
-        if (r.timestamp === best.ts) {
-          checkBatchCrc(b);
-          steps.push(`scanned ${batches} batch(es) from position ${start}: the first batch with maxTimestamp ${best.ts} is at position ${b.position}; its first record with that timestamp is offset ${r.offset}`);
-          return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, batch: b, record: r, bytesScanned: b.position + b.size - start, steps, special: 'max-timestamp', timestamp: b.maxTimestamp, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null };
-        }
-      }
-      // A batch whose header claims the maximum but no record carries it: Kafka answers nothing.
-      break;
+    const found = scanForTimestamp(src, seg, start, best.ts, -Infinity, true);
+    if (found) {
+      const { batch: b, record: r } = found;
+      steps.push(`scanned ${found.batches} batch(es) from position ${start}: the first batch with maxTimestamp ${best.ts} is at position ${b.position}; its first record with that timestamp is offset ${r.offset}`);
+      return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, batch: b, record: r, bytesScanned: b.position + b.size - start, steps, special: 'max-timestamp', timestamp: b.maxTimestamp, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null };
     }
   } finally {
     src.close();

@@ -4,7 +4,7 @@ import { batchRecords } from '../format/batch.js';
 import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
 import { decodeControlPayload, decodeInternalRecord, type DecodedMessage } from '../format/kafka-messages/index.js';
 import { logEntries } from '../storage/log-reader.js';
-import { scanPartitionDir, statPath } from '../storage/segments.js';
+import { parseKraftSnapshotName, scanPartitionDir, statPath } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
 import { checkKraftSnapshot } from './kraft-snapshot.js';
 
@@ -118,7 +118,11 @@ export interface MetadataOptions {
   atOffset?: number;
 }
 
-const SNAPSHOT_RE = /^(\d{20})-(\d{10})\.checkpoint$/;
+/** A numbered KRaft snapshot, `<end offset>-<epoch>.checkpoint` (not bootstrap.checkpoint), or null. */
+function numberedSnapshot(name: string): { endOffset: number; epoch: number } | null {
+  const k = parseKraftSnapshotName(name);
+  return k && !k.bootstrap ? k : null;
+}
 const CONFIG_BROKER = 4;
 const CONFIG_TOPIC = 2;
 const CONFIG_TYPES: Record<number, string> = { 0: 'unknown', 2: 'topic', 4: 'broker', 8: 'broker-logger', 16: 'client-metrics', 32: 'group' };
@@ -330,7 +334,7 @@ function resolveMetadataPath(p: string): { dir: string; single: string | null } 
   const inner = path.join(p, '__cluster_metadata-0');
   if (!/__cluster_metadata-\d+$/.test(path.resolve(p)) && fs.existsSync(inner)) return { dir: inner, single: null };
   const names = fs.readdirSync(p);
-  if (!names.some((f) => /\.log$/.test(f) || SNAPSHOT_RE.test(f))) throw new IoError('NO_PARTITION', 'no __cluster_metadata-0 log segments or snapshots here', { file: p });
+  if (!names.some((f) => /\.log$/.test(f) || numberedSnapshot(f) !== null)) throw new IoError('NO_PARTITION', 'no __cluster_metadata-0 log segments or snapshots here', { file: p });
   return { dir: p, single: null };
 }
 
@@ -347,15 +351,15 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
   if (single) {
     const name = path.basename(single);
     sources.push({ file: name, path: single, snapshot: /\.checkpoint$/.test(name) });
-    const m = SNAPSHOT_RE.exec(name);
-    if (m) snapshot = { file: name, endOffset: Number(m[1]), epoch: Number(m[2]), records: 0 };
+    const k = numberedSnapshot(name);
+    if (k) snapshot = { file: name, endOffset: k.endOffset, epoch: k.epoch, records: 0 };
     else if (name === 'bootstrap.checkpoint') snapshot = { file: name, endOffset: 0, epoch: 0, records: 0 };
   } else {
     const snaps = fs
       .readdirSync(dir)
-      .map((f) => ({ f, m: SNAPSHOT_RE.exec(f) }))
-      .filter((x): x is { f: string; m: RegExpExecArray } => !!x.m)
-      .map(({ f, m }) => ({ file: f, endOffset: Number(m[1]), epoch: Number(m[2]) }))
+      .map((f) => ({ f, k: numberedSnapshot(f) }))
+      .filter((x): x is { f: string; k: { endOffset: number; epoch: number } } => x.k !== null)
+      .map(({ f, k }) => ({ file: f, endOffset: k.endOffset, epoch: k.epoch }))
       .sort((a, b) => a.endOffset - b.endOffset || a.epoch - b.epoch);
     // The latest complete snapshot whose records all lie at or below the offset (its end offset is
     // exclusive). One without its SnapshotHeader/Footer is skipped, as Kafka never loads one.

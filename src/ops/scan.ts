@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { KsegError, UsageError } from '../format/errors.js';
+import { UsageError } from '../format/errors.js';
 import { noPartitionError, scanPartitionDir, subdirectories } from '../storage/segments.js';
+import { WorkerPool } from './worker-pool.js';
 
 /**
  * Whole log.dir scans: every partition directory under one or more broker log dirs, verified (or
@@ -128,62 +128,37 @@ export async function* scan(logDirs: string[], opts: ScanOptions = {}): AsyncGen
   const jobs = Math.max(1, Math.min(opts.jobs ?? (os.availableParallelism?.() ?? os.cpus().length), Math.max(1, targets.length)));
   const total = targets.reduce((n, t) => n + t.bytes, 0);
   let done = 0;
-  let next = 0;
   const ready: ScanResult[] = [];
-  let wake: (() => void) | null = null;
-  let failure: Error | null = null;
-  let running = 0;
-  const workers: Worker[] = [];
-
-  const dispatch = (w: Worker): void => {
-    if (next >= targets.length) {
-      void w.terminate();
-      return;
-    }
-    const id = next++;
-    running++;
-    const job: WorkerJob = { id, dir: targets[id]!.dir, mode, strict: opts.strict ?? false, maxIssues: opts.maxIssues ?? 1000 };
-    w.postMessage(job);
-  };
-
-  for (let i = 0; i < jobs; i++) {
-    // Workers read with positional reads: in a process with several threads every munmap /
-    // MADV_DONTNEED of a finished map window interrupts the other threads (TLB shootdowns) and page
-    // faults contend on one mmap lock; measured on a 32-partition log.dir, 2 workers went from
-    // 1.35x to 1.5x of 1 worker with reads instead of maps.
-    const w = new Worker(new URL('./scan-worker.js', import.meta.url), { env: { ...process.env, KSEG_READER: 'pread' } });
-    workers.push(w);
-    w.on('message', (m: WorkerReply) => {
-      running--;
+  const strict = opts.strict ?? false;
+  const maxIssues = opts.maxIssues ?? 1000;
+  const pool = new WorkerPool<WorkerJob, WorkerReply>(
+    'scan',
+    new URL('./scan-worker.js', import.meta.url),
+    jobs,
+    targets.length,
+    (id) => ({ id, dir: targets[id]!.dir, mode, strict, maxIssues }),
+    (m) => {
       const target = targets[m.id]!;
       const r: ScanResult = { target, mode, ...m.result };
       done += target.bytes;
       opts.onProgress?.(done, total, r);
       ready.push(r);
-      dispatch(w);
-      wake?.();
-    });
-    w.on('error', (e) => {
-      failure = e;
-      wake?.();
-    });
-    dispatch(w);
-  }
+      return true;
+    },
+  );
   try {
     let yielded = 0;
     while (yielded < targets.length) {
-      if (failure) throw new KsegError('INTERNAL', `scan worker failed: ${(failure as Error).message}`, 70);
+      pool.assertHealthy();
       const r = ready.shift();
       if (r) {
         yielded++;
         yield r;
         continue;
       }
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
+      await pool.waitForReply();
     }
   } finally {
-    void running;
-    await Promise.all(workers.map((w) => w.terminate()));
+    await pool.close();
   }
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
 import { CorruptDataError, IoError, KsegError, UsageError } from '../format/errors.js';
-import { parseTxnIndex, type AbortedTxn } from '../format/indexes.js';
+import { parseTxnIndex } from '../format/indexes.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { logEntries } from '../storage/log-reader.js';
 import { noPartitionError, resolveInputs, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
@@ -275,23 +275,7 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
         return;
       }
       if (!marker || (marker.type !== 'COMMIT' && marker.type !== 'ABORT')) return;
-      const t: Transaction = pr.open ?? {
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        state: 'open',
-        firstOffset: null,
-        lastOffset: null,
-        firstTimestamp: null,
-        lastTimestamp: null,
-        file: null,
-        position: null,
-        batches: 0,
-        records: 0,
-        markerOffset: null,
-        markerTimestamp: null,
-        markerProducerEpoch: null,
-        coordinatorEpoch: null,
-      };
+      const t: Transaction = pr.open ?? openTransaction(b.producerId, b.producerEpoch, null, null, null, null, null, null);
       if (pr.open) counts.open--;
       pr.open = null;
       t.state = marker.type === 'COMMIT' ? 'committed' : 'aborted';
@@ -315,23 +299,7 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     }
     const first = b.deleteHorizonMs !== null ? b.maxTimestamp : b.baseTimestamp;
     if (!pr.open) {
-      pr.open = {
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        state: 'open',
-        firstOffset: b.baseOffset,
-        lastOffset: b.lastOffset,
-        firstTimestamp: first,
-        lastTimestamp: b.maxTimestamp,
-        file: b.file ?? null,
-        position: b.position,
-        batches: 0,
-        records: 0,
-        markerOffset: null,
-        markerTimestamp: null,
-        markerProducerEpoch: null,
-        coordinatorEpoch: null,
-      };
+      pr.open = openTransaction(b.producerId, b.producerEpoch, b.baseOffset, b.lastOffset, first, b.maxTimestamp, b.file ?? null, b.position);
       counts.open++;
     }
     const t = pr.open;
@@ -449,14 +417,8 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
   const indexed = new Set<string>();
   for (const seg of part.segments) {
     if (!seg.txnindex) continue;
-    let entries: AbortedTxn[];
-    try {
-      entries = parseTxnIndex(readWholeFile(path.join(part.dir, seg.txnindex)), seg.txnindex).entries;
-    } catch (e) {
-      if (!(e instanceof KsegError)) throw e;
-      findings.push({ code: 'TXNINDEX_UNREADABLE', message: e.message, file: seg.txnindex, position: e.position });
-      continue;
-    }
+    const entries = parseOrReport(part.dir, seg.txnindex, 'TXNINDEX_UNREADABLE', (buf, file) => parseTxnIndex(buf, file).entries, findings);
+    if (!entries) continue;
     txnIndexFiles++;
     entries.forEach((e, i) => {
       txnIndexEntries++;
@@ -486,14 +448,8 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
   // ------------------------------------------------------------------ producer snapshots
   const snapshots: SnapshotCheck[] = [];
   for (const s of snapshotFiles) {
-    let entries;
-    try {
-      entries = parseProducerSnapshot(readWholeFile(path.join(part.dir, s.file)), s.file).producers;
-    } catch (e) {
-      if (!(e instanceof KsegError)) throw e;
-      findings.push({ code: 'SNAPSHOT_UNREADABLE', message: e.message, file: s.file, position: e.position });
-      continue;
-    }
+    const entries = parseOrReport(part.dir, s.file, 'SNAPSHOT_UNREADABLE', (buf, file) => parseProducerSnapshot(buf, file).producers, findings);
+    if (!entries) continue;
     const openTransactions = entries.filter((e) => e.currentTxnFirstOffset >= 0).map((e) => ({ producerId: e.producerId, firstOffset: e.currentTxnFirstOffset }));
     const seen = openAt.get(s.offset);
     let agrees: boolean | null = null;
@@ -541,6 +497,38 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
     txnIndex: { files: txnIndexFiles, entries: txnIndexEntries },
     snapshots,
     findings,
+  };
+}
+
+/** A side file (.txnindex, .snapshot) parsed, or null after reporting why it cannot be (a KsegError) as a `code` finding. */
+function parseOrReport<T>(dir: string, file: string, code: TxnCheckCode, parse: (buf: Buffer, file: string) => T, findings: TxnFinding[]): T | null {
+  try {
+    return parse(readWholeFile(path.join(dir, file)), file);
+  } catch (e) {
+    if (!(e instanceof KsegError)) throw e;
+    findings.push({ code, message: e.message, file, position: e.position });
+    return null;
+  }
+}
+
+/** A transaction as first seen: open, no batch counted, no marker; where its data starts (nulls: not in the log). */
+function openTransaction(producerId: number, producerEpoch: number, firstOffset: number | null, lastOffset: number | null, firstTimestamp: number | null, lastTimestamp: number | null, file: string | null, position: number | null): Transaction {
+  return {
+    producerId,
+    producerEpoch,
+    state: 'open',
+    firstOffset,
+    lastOffset,
+    firstTimestamp,
+    lastTimestamp,
+    file,
+    position,
+    batches: 0,
+    records: 0,
+    markerOffset: null,
+    markerTimestamp: null,
+    markerProducerEpoch: null,
+    coordinatorEpoch: null,
   };
 }
 

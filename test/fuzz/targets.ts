@@ -29,7 +29,7 @@ import { dump, type DirPart, type DumpOptions } from '../../src/ops/dump.js';
 import { lookup } from '../../src/ops/lookup.js';
 import { info } from '../../src/ops/info.js';
 import { ISSUE_CODES, verify, type VerifyReport } from '../../src/ops/verify/index.js';
-import { recover } from '../../src/ops/recover.js';
+import { recover } from '../../src/ops/recover/index.js';
 import { rebuildIndex } from '../../src/ops/rebuild-index.js';
 import { truncate } from '../../src/ops/truncate.js';
 import { compact } from '../../src/ops/compact.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startProgress } from '../progress.js';
-import { recover, type RecoverAction, type RecoverResult } from '../../ops/recover.js';
+import { recover, type RecoverAction, type RecoverResult } from '../../ops/recover/index.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';

@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { ioError, KsegError } from '../../format/errors.js';
+import { faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../../storage/atomic.js';
+import type { RecoveryPlan } from './types.js';
+
+// A raw positional read loop outside storage/: to move onto the positional reader being built in
+// storage/ (issue 13, readers in storage) once it lands.
+function copyRange(src: string, dst: string, from: number, to: number): void {
+  const CH = 1 << 20;
+  const fdIn = fs.openSync(src, 'r');
+  const tmp = dst + TEMP_SUFFIX;
+  const fdOut = fs.openSync(tmp, 'w', 0o644);
+  try {
+    const buf = Buffer.allocUnsafe(CH);
+    for (let p = from; p < to; ) {
+      const n = fs.readSync(fdIn, buf, 0, Math.min(CH, to - p), p);
+      if (n === 0) throw new Error(`${src} shrank while being backed up`);
+      fs.writeSync(fdOut, buf, 0, n);
+      p += n;
+    }
+    fs.fsyncSync(fdOut);
+  } finally {
+    fs.closeSync(fdIn);
+    fs.closeSync(fdOut);
+  }
+  fs.renameSync(tmp, dst);
+}
+
+/**
+ * Copy everything the plan removes or replaces into a fresh sub-directory of `root`, with a
+ * manifest.json saying where each piece came from (byte ranges of truncated files included).
+ */
+export function backupPlan(plan: RecoveryPlan, root: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dest = path.join(path.resolve(root), `${path.basename(path.resolve(plan.dir))}-${stamp}`);
+  const manifest: Record<string, unknown>[] = [];
+  try {
+    fs.mkdirSync(dest, { recursive: true });
+    // Names at execution time can differ from names now (swaps are renamed first): back up the current bytes.
+    const realNow = new Map<string, string>();
+    for (const a of plan.actions) {
+      if (a.type === 'rename') realNow.set(a.to, realNow.get(a.from) ?? path.join(plan.dir, a.from));
+    }
+    const source = (name: string): string => realNow.get(name) ?? path.join(plan.dir, name);
+    let n = 0;
+    for (const a of plan.actions) {
+      faultPoint(`backup ${a.type} ${'file' in a ? a.file : a.from}`);
+      if (a.type === 'delete' || (a.type === 'write' && a.existed)) {
+        const saved = `${String(++n).padStart(4, '0')}-${a.file}`;
+        const src = source(a.file);
+        copyRange(src, path.join(dest, saved), 0, fs.statSync(src).size);
+        manifest.push({ action: a.type, file: a.file, saved, reason: a.reason });
+      } else if (a.type === 'truncate') {
+        const saved = `${String(++n).padStart(4, '0')}-${a.file}.bytes-${a.size}-${a.fromSize}`;
+        copyRange(source(a.file), path.join(dest, saved), a.size, a.fromSize);
+        manifest.push({ action: 'truncate', file: a.file, saved, fromPosition: a.size, toPosition: a.fromSize, reason: a.reason, restore: `cat ${saved} >> ${a.file}` });
+      } else if (a.type === 'rename') {
+        manifest.push({ action: 'rename', from: a.from, to: a.to, reason: a.reason });
+      } else {
+        manifest.push({ action: 'write', file: a.file, created: true, reason: a.reason });
+      }
+    }
+    writeFileAtomic(dest, 'manifest.json', JSON.stringify({ partition: path.resolve(plan.dir), createdAt: new Date().toISOString(), actions: manifest }, null, 2) + '\n');
+    fsyncDir(dest);
+  } catch (e) {
+    if (e instanceof KsegError || e instanceof SimulatedCrash) throw e;
+    throw ioError(e, dest);
+  }
+  return dest;
+}
+
+export function execute(plan: RecoveryPlan): void {
+  const dir = plan.dir;
+  for (const a of plan.actions) {
+    switch (a.type) {
+      case 'delete':
+        removeDurable(dir, a.file);
+        fsyncDir(dir);
+        break;
+      case 'rename':
+        renameDurable(dir, a.from, a.to);
+        break;
+      case 'write':
+        writeFileAtomic(dir, a.file, a.data);
+        break;
+      case 'truncate':
+        truncateDurable(dir, a.file, a.size);
+        break;
+    }
+  }
+}

@@ -3,7 +3,7 @@ import { decompress } from './codecs.js';
 import { compressionName, type CompressionName } from './compression.js';
 import { CorruptDataError } from './errors.js';
 import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
-import { RecordWalker, WALK_OK, WALK_RECORDS } from './record-walk.js';
+import { RecordWalker, WALK_CHECK, WALK_OK } from './record-walk.js';
 import { decodeControlRecord, type ControlInfo } from './control.js';
 
 // ------------------------------------------------------------------ common framing of a .log entry
@@ -593,7 +593,7 @@ export function scanBatchRecords(batch: Batch): { records: number; maxTimestamp:
   if (count === 0) return { records: 0, maxTimestamp: -1, firstOffsetDelta: -1, lastOffsetDelta: -1, offsetsIncreasing: true };
   const { buf, pos, end } = v2Payload(batch);
   const w = scanWalker;
-  if (w.walkFast(buf, pos, end, count, batch.baseTimestamp, WALK_RECORDS) !== WALK_OK) {
+  if (w.walkFast(buf, pos, end, count, batch.baseTimestamp, WALK_CHECK) !== WALK_OK) {
     // The fast walk stopped at something it does not handle: the careful walk throws the exact error.
     try {
       w.walkExact(buf, pos, end, count, batch.baseTimestamp, batch);
@@ -621,7 +621,7 @@ export const WALK = new Float64Array(4);
  */
 export function walkV2Records(buf: Uint8Array, pos: number, end: number, count: number, baseTimestamp: number): number {
   const w = scanWalker;
-  if (w.walkFast(buf, pos, end, count, baseTimestamp, WALK_RECORDS) !== WALK_OK) return 1;
+  if (w.walkFast(buf, pos, end, count, baseTimestamp, WALK_CHECK) !== WALK_OK) return 1;
   WALK[0] = w.maxTimestamp;
   WALK[1] = w.firstOffsetDelta;
   WALK[2] = w.lastOffsetDelta;

@@ -21,11 +21,13 @@ export const WALK_TRAILING = 2;
 
 /** Offset deltas, key positions and lengths only: values and headers are jumped over by the record length. */
 export const WALK_KEYS = 0;
+/** Every record checked, nothing kept per record: only count, next and the per-batch results (verify). */
+export const WALK_CHECK = 1;
 /** Everything but header positions (headers are checked and skipped). */
-export const WALK_RECORDS = 1;
+export const WALK_RECORDS = 2;
 /** WALK_RECORDS plus every header's key and value position (`headerIndex`, `headerCount`, `headers`). */
-export const WALK_HEADERS = 2;
-export type WalkMode = typeof WALK_KEYS | typeof WALK_RECORDS | typeof WALK_HEADERS;
+export const WALK_HEADERS = 3;
+export type WalkMode = typeof WALK_KEYS | typeof WALK_CHECK | typeof WALK_RECORDS | typeof WALK_HEADERS;
 
 function recordError(message: string, where: ErrorLocation): CorruptDataError {
   return new CorruptDataError('RECORD_DECODE_ERROR', message, { file: where.file, position: where.position });
@@ -138,7 +140,7 @@ export class RecordWalker {
     this.begin(buf, pos);
     // Every record takes at least two bytes: a count beyond that is left to walkExact's message.
     if (count < 0 || count > end - pos) return WALK_STOPPED;
-    this.grow(count);
+    if (mode !== WALK_CHECK) this.grow(count);
     if (mode === WALK_KEYS) return this.keys(buf, pos, end, count);
     const cur = this.cur;
     const offsetDeltaA = this.offsetDelta;
@@ -154,6 +156,7 @@ export class RecordWalker {
     const headerCountA = this.headerCount;
     const headerIndexA = this.headerIndex;
     const withHeaders = mode === WALK_HEADERS;
+    const keep = mode !== WALK_CHECK;
     let hu = 0;
     let p = pos;
     let maxTs = -Infinity;
@@ -243,10 +246,12 @@ export class RecordWalker {
       }
       if (n >= 0) {
         if (n > bodyEnd - p) break;
-        keyStartA[i] = p;
-        keyLenA[i] = n;
+        if (keep) {
+          keyStartA[i] = p;
+          keyLenA[i] = n;
+        }
         p += n;
-      } else keyLenA[i] = -1;
+      } else if (keep) keyLenA[i] = -1;
       // value
       b = p < bodyEnd ? buf[p]! : 0x80;
       if (b < 0x80) {
@@ -265,10 +270,12 @@ export class RecordWalker {
       }
       if (n >= 0) {
         if (n > bodyEnd - p) break;
-        valueStartA[i] = p;
-        valueLenA[i] = n;
+        if (keep) {
+          valueStartA[i] = p;
+          valueLenA[i] = n;
+        }
         p += n;
-      } else valueLenA[i] = -1;
+      } else if (keep) valueLenA[i] = -1;
       // headers
       let hc = 0;
       if (p < bodyEnd && buf[p] === 0) {
@@ -312,16 +319,18 @@ export class RecordWalker {
         if (h < hc) break;
       }
       if (p !== bodyEnd) break;
-      headerCountA[i] = hc;
-      headerIndexA[i] = hu;
-      if (withHeaders) hu += hc;
-      offsetDeltaA[i] = offDelta;
-      tsDeltaA[i] = tsDelta;
       const ts = baseTimestamp + tsDelta;
-      timestampA[i] = ts;
-      attributesA[i] = attributes;
-      tailStartA[i] = tail;
-      recEndA[i] = bodyEnd;
+      if (keep) {
+        headerCountA[i] = hc;
+        headerIndexA[i] = hu;
+        if (withHeaders) hu += hc;
+        offsetDeltaA[i] = offDelta;
+        tsDeltaA[i] = tsDelta;
+        timestampA[i] = ts;
+        attributesA[i] = attributes;
+        tailStartA[i] = tail;
+        recEndA[i] = bodyEnd;
+      }
       if (ts > maxTs) maxTs = ts;
       if (i === 0) this.firstOffsetDelta = offDelta;
       else if (offDelta <= prev) increasing = false;

@@ -58,7 +58,7 @@ export class RecordWalker {
   firstOffsetDelta = -1;
   lastOffsetDelta = -1;
   offsetsIncreasing = true;
-  /** Every varint after the timestamp delta was minimally encoded and every record's attributes are 0. */
+  /** Every varint after the timestamp delta was minimally encoded and every record's attributes are 0 (WALK_RECORDS, WALK_HEADERS, walkExact). */
   canonical = true;
 
   // per record
@@ -137,10 +137,11 @@ export class RecordWalker {
    * Returns WALK_OK, WALK_STOPPED or WALK_TRAILING; never throws, never reads outside [pos, end).
    */
   walkFast(buf: Uint8Array, pos: number, end: number, count: number, baseTimestamp: number, mode: WalkMode): number {
-    this.begin(buf, pos);
     // Every record takes at least two bytes: a count beyond that is left to walkExact's message.
+    if (mode === WALK_CHECK && count >= 0 && count <= end - pos) return this.check(buf, pos, end, count, baseTimestamp);
+    this.begin(buf, pos);
     if (count < 0 || count > end - pos) return WALK_STOPPED;
-    if (mode !== WALK_CHECK) this.grow(count);
+    this.grow(count);
     if (mode === WALK_KEYS) return this.keys(buf, pos, end, count);
     const cur = this.cur;
     const offsetDeltaA = this.offsetDelta;
@@ -156,7 +157,6 @@ export class RecordWalker {
     const headerCountA = this.headerCount;
     const headerIndexA = this.headerIndex;
     const withHeaders = mode === WALK_HEADERS;
-    const keep = mode !== WALK_CHECK;
     let hu = 0;
     let p = pos;
     let maxTs = -Infinity;
@@ -246,12 +246,10 @@ export class RecordWalker {
       }
       if (n >= 0) {
         if (n > bodyEnd - p) break;
-        if (keep) {
-          keyStartA[i] = p;
-          keyLenA[i] = n;
-        }
+        keyStartA[i] = p;
+        keyLenA[i] = n;
         p += n;
-      } else if (keep) keyLenA[i] = -1;
+      } else keyLenA[i] = -1;
       // value
       b = p < bodyEnd ? buf[p]! : 0x80;
       if (b < 0x80) {
@@ -270,12 +268,10 @@ export class RecordWalker {
       }
       if (n >= 0) {
         if (n > bodyEnd - p) break;
-        if (keep) {
-          valueStartA[i] = p;
-          valueLenA[i] = n;
-        }
+        valueStartA[i] = p;
+        valueLenA[i] = n;
         p += n;
-      } else if (keep) valueLenA[i] = -1;
+      } else valueLenA[i] = -1;
       // headers
       let hc = 0;
       if (p < bodyEnd && buf[p] === 0) {
@@ -320,17 +316,15 @@ export class RecordWalker {
       }
       if (p !== bodyEnd) break;
       const ts = baseTimestamp + tsDelta;
-      if (keep) {
-        headerCountA[i] = hc;
-        headerIndexA[i] = hu;
-        if (withHeaders) hu += hc;
-        offsetDeltaA[i] = offDelta;
-        tsDeltaA[i] = tsDelta;
-        timestampA[i] = ts;
-        attributesA[i] = attributes;
-        tailStartA[i] = tail;
-        recEndA[i] = bodyEnd;
-      }
+      headerCountA[i] = hc;
+      headerIndexA[i] = hu;
+      if (withHeaders) hu += hc;
+      offsetDeltaA[i] = offDelta;
+      tsDeltaA[i] = tsDelta;
+      timestampA[i] = ts;
+      attributesA[i] = attributes;
+      tailStartA[i] = tail;
+      recEndA[i] = bodyEnd;
       if (ts > maxTs) maxTs = ts;
       if (i === 0) this.firstOffsetDelta = offDelta;
       else if (offDelta <= prev) increasing = false;
@@ -342,6 +336,141 @@ export class RecordWalker {
     this.lastOffsetDelta = prev;
     this.offsetsIncreasing = increasing;
     this.canonical = canonical;
+    if (i < count) {
+      this.next = rs;
+      return WALK_STOPPED;
+    }
+    this.next = p;
+    return p === end ? WALK_OK : WALK_TRAILING;
+  }
+
+  /**
+   * WALK_CHECK: walkFast's checks with nothing kept per record and no canonical tracking — verify's
+   * walk over every record of every batch, where each store per record shows in the run time.
+   * Keep its checks in step with walkFast's (test/record-walk.test.ts compares them).
+   */
+  private check(buf: Uint8Array, pos: number, end: number, count: number, baseTimestamp: number): number {
+    const cur = this.cur;
+    let p = pos;
+    let maxTs = -Infinity;
+    let first = -1;
+    let prev = -1;
+    let increasing = true;
+    let b = 0;
+    let r = 0;
+    let i = 0;
+    let rs = p;
+    for (; i < count; i++) {
+      rs = p;
+      if (p >= end) break;
+      // record length (bounded by the payload end)
+      let length: number;
+      b = buf[p]!;
+      if (b < 0x80) {
+        length = (b >>> 1) ^ -(b & 1);
+        p++;
+      } else if (p + 1 < end && buf[p + 1]! < 0x80) {
+        r = (b & 0x7f) | (buf[p + 1]! << 7);
+        length = (r >>> 1) ^ -(r & 1);
+        p += 2;
+      } else {
+        length = varintAt(buf, p, end, cur);
+        if (cur.pos < 0) break;
+        p = cur.pos;
+      }
+      if (length < 1 || length > end - p) break;
+      const bodyEnd = p + length;
+      p++; // attributes
+      // timestamp delta (varlong)
+      let tsDelta: number;
+      b = p < bodyEnd ? buf[p]! : 0x80;
+      if (b < 0x80) {
+        tsDelta = (b >>> 1) ^ -(b & 1);
+        p++;
+      } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
+        r = (b & 0x7f) | (buf[p + 1]! << 7);
+        tsDelta = (r >>> 1) ^ -(r & 1);
+        p += 2;
+      } else {
+        tsDelta = varlongAt(buf, p, bodyEnd, cur);
+        if (cur.pos < 0) break;
+        p = cur.pos;
+      }
+      // offset delta
+      let offDelta: number;
+      b = p < bodyEnd ? buf[p]! : 0x80;
+      if (b < 0x80) {
+        offDelta = (b >>> 1) ^ -(b & 1);
+        p++;
+      } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
+        r = (b & 0x7f) | (buf[p + 1]! << 7);
+        offDelta = (r >>> 1) ^ -(r & 1);
+        p += 2;
+      } else {
+        offDelta = varintAt(buf, p, bodyEnd, cur);
+        if (cur.pos < 0) break;
+        p = cur.pos;
+      }
+      // key, then value: length (-1: null) and bytes
+      let k = 0;
+      for (; k < 2; k++) {
+        let n: number;
+        b = p < bodyEnd ? buf[p]! : 0x80;
+        if (b < 0x80) {
+          n = (b >>> 1) ^ -(b & 1);
+          p++;
+        } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
+          r = (b & 0x7f) | (buf[p + 1]! << 7);
+          n = (r >>> 1) ^ -(r & 1);
+          p += 2;
+        } else {
+          n = varintAt(buf, p, bodyEnd, cur);
+          if (cur.pos < 0) break;
+          p = cur.pos;
+        }
+        if (n >= 0) {
+          if (n > bodyEnd - p) break;
+          p += n;
+        }
+      }
+      if (k < 2) break;
+      // headers
+      if (p < bodyEnd && buf[p] === 0) {
+        p++;
+      } else {
+        const hc = varintAt(buf, p, bodyEnd, cur);
+        if (cur.pos < 0) break;
+        p = cur.pos;
+        if (hc < 0 || hc > bodyEnd - p) break;
+        let h = 0;
+        for (; h < hc; h++) {
+          const hk = varintAt(buf, p, bodyEnd, cur);
+          if (cur.pos < 0) break;
+          p = cur.pos;
+          if (hk < 0 || hk > bodyEnd - p) break;
+          p += hk;
+          const hv = varintAt(buf, p, bodyEnd, cur);
+          if (cur.pos < 0) break;
+          p = cur.pos;
+          if (hv >= 0) {
+            if (hv > bodyEnd - p) break;
+            p += hv;
+          }
+        }
+        if (h < hc) break;
+      }
+      if (p !== bodyEnd) break;
+      const ts = baseTimestamp + tsDelta;
+      if (ts > maxTs) maxTs = ts;
+      if (i === 0) first = offDelta;
+      else if (offDelta <= prev) increasing = false;
+      prev = offDelta;
+    }
+    this.count = i;
+    this.maxTimestamp = maxTs;
+    this.firstOffsetDelta = first;
+    this.lastOffsetDelta = prev;
+    this.offsetsIncreasing = increasing;
     if (i < count) {
       this.next = rs;
       return WALK_STOPPED;

@@ -117,7 +117,8 @@ export {
 } from './format/batch.js';
 export { decodeControlRecord, controlRecoveryOutcome, CONTROL_TYPES, type ControlInfo, type ControlRecoveryOutcome } from './format/control.js';
 export { compressionName, compressionId, COMPRESSION_NAMES, type CompressionName, type CompressionWriteName } from './format/compression.js';
-export { decompress, compress, codecImplementations, setMaxDecompressedBytes, maxDecompressedBytes, DEFAULT_MAX_DECOMPRESSED_BYTES } from './format/codecs.js';
+export { decompress, compress, codecImplementations, maxDecompressedBytes, DEFAULT_MAX_DECOMPRESSED_BYTES } from './format/codecs.js';
+export { setMaxDecompressedBytes } from './storage/environment.js';
 export { crc32, crc32c, crcImplementations } from './format/crc.js';
 // Writing batches (what `generate` and the repairing commands write).
 export {
@@ -198,3 +199,7 @@ export {
   type FieldSchema,
   type FieldType,
 } from './format/kafka-messages/index.js';
+
+// format/ reads no environment: KSEG_NO_NATIVE and KSEG_MAX_DECOMPRESSED_BYTES apply from here.
+import { applyEnvironment } from './storage/environment.js';
+applyEnvironment();

@@ -3,6 +3,9 @@ import { KsegError } from '../format/errors.js';
 import type { GrepCriteria } from '../ops/grep.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from './grep-render.js';
+import { applyEnvironment } from '../storage/environment.js';
+
+applyEnvironment();
 
 /**
  * One `kseg grep` log-dir worker: greps the partitions it is sent, one at a time, and hands its

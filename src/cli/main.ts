@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { constants as bufferConstants } from 'node:buffer';
 import { KsegError, UsageError } from '../format/errors.js';
 import { SimulatedCrash } from '../storage/atomic.js';
+import { applyEnvironment, setMaxDecompressedBytes } from '../storage/environment.js';
 import { onStorageNote } from '../storage/notes.js';
 import { COMMANDS } from './command-list.js';
 import { bytesArg } from './options.js';
@@ -24,6 +25,7 @@ function commandName(argv: string[]): string | undefined {
 }
 
 export async function run(argv: string[] = process.argv): Promise<void> {
+  applyEnvironment();
   const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
   const program = new Command('kseg')
     .description('Read, verify, repair and generate Apache Kafka partition directories on disk.')
@@ -48,7 +50,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
   program.hook('preAction', async (cmd) => {
     const limit = cmd.optsWithGlobals().maxDecompressedBytes as number | undefined;
-    if (limit !== undefined) (await import('../format/codecs.js')).setMaxDecompressedBytes(limit);
+    if (limit !== undefined) setMaxDecompressedBytes(limit);
   });
 
   if ((argv.includes('--version') || argv.includes('-V')) && argv.includes('--verbose')) {

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { batchRecords, RECORDS_OFFSET, type Batch } from '../format/batch.js';
 import { decompress } from '../format/codecs.js';
-import { readVarlong } from '../format/varint.js';
+import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { outputFailed } from './output.js';
 import { batchPartString, recordNdjson } from './render.js';
@@ -13,8 +13,9 @@ import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
  * written from the batch's bytes without building record objects or strings. The batch's records
  * are copied into wasm memory once, and json-escape.wat's `walk` decodes and writes the plain ones
  * (no headers, valid UTF-8, room in the buffer) in one call: varints, digits, pre-encoded
- * templates, SIMD escaping / hex / base64. The record it stops at is decoded here (same checks as
- * batch.ts) and written piece by piece, then the walk resumes. The bytes are exactly those of
+ * templates, SIMD escaping / hex / base64. The record it stops at is found by format/record-walk.ts
+ * (the walk every reader of records uses) and written piece by piece, then the wasm walk resumes;
+ * without wasm that walk finds all the batch's records at once. The bytes are exactly those of
  * `recordNdjson` (render.ts) followed by a newline — test/ndjson-writer.test.ts keeps that path as
  * the oracle. Anything unusual (legacy and control batches, the json decoder, a record that does
  * not decode) is written by that path itself, so errors and their order stay the same.
@@ -189,10 +190,7 @@ function writeUint8Digits(dst: Uint8Array, d: number, v: number): number {
   return d + 8;
 }
 
-/** Not a failure of the data: the fast path hands the batch to the exact path from this record on. */
 const EMPTY = Buffer.alloc(0);
-
-const BAIL = new Error('kseg: fast ndjson path bails out');
 
 // ---------------------------------------------------------------- the writer
 
@@ -224,8 +222,8 @@ export class JsonLinesWriter {
   private first = true;
   private readonly array: boolean;
   private readonly threshold = (SLOT * 3) >> 2;
-  // header ranges of the record being written (key start, key end, value start, value end or -1)
-  private hdr = new Int32Array(64);
+  /** Finds the parts of the records it writes (reused for every batch). */
+  private readonly walker = new RecordWalker();
 
   constructor(
     private readonly stream: NodeJS.WritableStream,
@@ -527,106 +525,52 @@ export class JsonLinesWriter {
     const dh = d.header;
     const wasm = this.wasm;
     if (recOk) wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, from ?? -Infinity, to ?? Infinity, kindK, kindV, this.array ? 1 : 0, tailLen);
+    const w = this.walker;
     let i = 0;
-    try {
-      for (; i < count; i++) {
-        if (recOk && this.base >= 0) {
-          // plain records in wasm (json-escape.wat's walk); it stops at a record for the code below
-          wasm!.gfirst.value = this.first ? 1 : 0;
-          const status = wasm!.walk(p, end, i, count, this.base + this.pos, this.base + this.cap);
-          p = wasm!.gp.value;
-          i = wasm!.gi.value;
-          this.pos = wasm!.gd.value - this.base;
-          this.first = wasm!.gfirst.value !== 0;
-          if (status === 0) break;
-          if (status === 1) return;
-        }
-        if (p >= end) throw BAIL;
-        // length varint
-        const length = varint(src, p, end);
-        const bodyStart = np;
-        if (length < 1 || length > end - bodyStart) throw BAIL;
-        const bodyEnd = bodyStart + length;
-        let q = bodyStart + 1; // attributes
-        // timestampDelta varlong: up to 4 bytes here, longer ones by readVarlong
-        let tsDelta: number;
-        {
-          let raw = 0;
-          let shift = 0;
-          let k = 0;
-          for (; k < 4; k++) {
-            if (q + k >= bodyEnd) throw BAIL;
-            const c = src[q + k]!;
-            raw |= (c & 0x7f) << shift;
-            if ((c & 0x80) === 0) break;
-            shift += 7;
-          }
-          if (k < 4) {
-            tsDelta = (raw >>> 1) ^ -(raw & 1);
-            q += k + 1;
-          } else {
-            const cur = { pos: q };
-            try {
-              tsDelta = readVarlong(src, cur, bodyEnd);
-            } catch {
-              throw BAIL;
-            }
-            q = cur.pos;
-          }
-        }
-        const offsetDelta = varint(src, q, bodyEnd);
-        q = np;
-        const keyLen = varint(src, q, bodyEnd);
-        q = np;
-        let ks = -1;
-        if (keyLen >= 0) {
-          if (keyLen > bodyEnd - q) throw BAIL;
-          ks = q;
-          q += keyLen;
-        }
-        const ke = q;
-        const valueLen = varint(src, q, bodyEnd);
-        q = np;
-        let vs = -1;
-        if (valueLen >= 0) {
-          if (valueLen > bodyEnd - q) throw BAIL;
-          vs = q;
-          q += valueLen;
-        }
-        const ve = q;
-        const hc = varint(src, q, bodyEnd);
-        q = np;
-        if (hc < 0 || hc > bodyEnd - q) throw BAIL;
-        if (hc > 0) {
-          if (this.hdr.length < hc * 4) this.hdr = new Int32Array(hc * 4);
-          const hdr = this.hdr;
-          for (let h = 0; h < hc; h++) {
-            const hk = varint(src, q, bodyEnd);
-            q = np;
-            if (hk < 0 || hk > bodyEnd - q) throw BAIL;
-            hdr[4 * h] = q;
-            q += hk;
-            hdr[4 * h + 1] = q;
-            const hv = varint(src, q, bodyEnd);
-            q = np;
-            if (hv >= 0) {
-              if (hv > bodyEnd - q) throw BAIL;
-              hdr[4 * h + 2] = q;
-              q += hv;
-              hdr[4 * h + 3] = q;
-            } else {
-              hdr[4 * h + 2] = -1;
-              hdr[4 * h + 3] = -1;
-            }
-          }
-        }
-        if (q !== bodyEnd) throw BAIL;
-        p = bodyEnd;
-        // the record decodes: filter, then write it
+    while (i < count) {
+      const inWasm = recOk && this.base >= 0;
+      if (inWasm) {
+        // plain records in wasm (json-escape.wat's walk); it stops at a record for the code below
+        wasm!.gfirst.value = this.first ? 1 : 0;
+        const status = wasm!.walk(p, end, i, count, this.base + this.pos, this.base + this.cap);
+        p = wasm!.gp.value;
+        i = wasm!.gi.value;
+        this.pos = wasm!.gd.value - this.base;
+        this.first = wasm!.gfirst.value !== 0;
+        if (status === 0) break;
+        if (status === 1) return;
+      }
+      // format/record-walk.ts finds the records' parts: after a wasm stop the one record it stopped
+      // at, else all the rest. Where the walk stops, the exact path takes over (and reports).
+      const n = inWasm ? 1 : count - i;
+      w.walkFast(src, p, end, n, baseTimestamp, WALK_HEADERS);
+      const got = w.count;
+      const offsetDeltaA = w.offsetDelta;
+      const timestampA = w.timestamp;
+      const keyStartA = w.keyStart;
+      const keyLenA = w.keyLen;
+      const valueStartA = w.valueStart;
+      const valueLenA = w.valueLen;
+      const recEndA = w.recEnd;
+      const headerCountA = w.headerCount;
+      const headerIndexA = w.headerIndex;
+      const hdr = w.headers;
+      let recStart = p;
+      for (let k = 0; k < got; k++) {
+        const length = recEndA[k]! - recStart;
+        recStart = recEndA[k]!;
+        const offsetDelta = offsetDeltaA[k]!;
         const offset = baseOffset + offsetDelta;
         if (from !== undefined && offset < from) continue;
         if (to !== undefined && offset > to) return;
-        const timestamp = logAppend ? maxTimestamp : baseTimestamp + tsDelta;
+        const timestamp = logAppend ? maxTimestamp : timestampA[k]!;
+        const kl = keyLenA[k]!;
+        const ks = kl < 0 ? -1 : keyStartA[k]!;
+        const ke = kl < 0 ? -1 : ks + kl;
+        const vl = valueLenA[k]!;
+        const vs = vl < 0 ? -1 : valueStartA[k]!;
+        const ve = vl < 0 ? -1 : vs + vl;
+        const hc = headerCountA[k]!;
         this.ensure(6 * length + 96 * hc + 320 + tailLen);
         this.prefix();
         const seq = baseSequence >= 0 ? lastSequenceFor(baseSequence, offsetDelta) : -1;
@@ -646,18 +590,15 @@ export class JsonLinesWriter {
         this.field(KEY, src, ks, ke, dk, staged);
         this.field(VALUE, src, vs, ve, dv, staged);
         this.bytes(HEADERS_OPEN);
-        if (hc > 0) {
-          const hdr = this.hdr;
-          for (let h = 0; h < hc; h++) {
-            if (h > 0) this.buf[this.pos++] = 0x2c;
-            this.bytes(HEADER_KEY);
-            this.utf8String(src, hdr[4 * h]!, hdr[4 * h + 1]!, staged);
-            if (dh !== 'none') {
-              this.bytes(VALUE);
-              this.value(src, hdr[4 * h + 2]!, hdr[4 * h + 3]!, dh, staged);
-            }
-            this.buf[this.pos++] = 0x7d;
+        for (let h = 0, at = 4 * headerIndexA[k]!; h < hc; h++, at += 4) {
+          if (h > 0) this.buf[this.pos++] = 0x2c;
+          this.bytes(HEADER_KEY);
+          this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
+          if (dh !== 'none') {
+            this.bytes(VALUE);
+            this.value(src, hdr[at + 2]!, hdr[at + 3]!, dh, staged);
           }
+          this.buf[this.pos++] = 0x7d;
         }
         this.buf[this.pos++] = 0x5d;
         if (seq >= 0) {
@@ -668,12 +609,16 @@ export class JsonLinesWriter {
         else tail.copy(this.buf, this.pos);
         this.pos += tailLen;
       }
-      if (p !== end) throw BAIL;
-    } catch (e) {
-      if (e !== BAIL) throw e;
-      // record i (or the end of the batch) does not decode: the exact path from there
-      this.exact(b, from, to, i);
+      i += got;
+      p = w.next;
+      if (got < n) {
+        // record i does not decode: the exact path from there
+        this.exact(b, from, to, i);
+        return;
+      }
     }
+    // the records end before the batch does: the exact path reports it
+    if (p !== end) this.exact(b, from, to, count);
   }
 
   /** The record path of ops/dump + render.ts, skipping the first `skip` records. */
@@ -693,24 +638,4 @@ function lastSequenceFor(baseSequence: number, delta: number): number {
   if (baseSequence < 0) return -1;
   if (baseSequence > 0x7fffffff - delta) return delta - (0x7fffffff - baseSequence) - 1;
   return baseSequence + delta;
-}
-
-/** Position after the last varint read. */
-let np = 0;
-
-/** varint.ts's readVarint at src[p] (sets np); throws BAIL where readVarint throws. */
-function varint(src: Uint8Array, p: number, end: number): number {
-  let raw = 0;
-  let shift = 0;
-  for (let i = 0; i < 5; i++) {
-    if (p >= end) throw BAIL;
-    const c = src[p++]!;
-    raw |= (c & 0x7f) << shift;
-    if ((c & 0x80) === 0) {
-      np = p;
-      return (raw >>> 1) ^ -(raw & 1);
-    }
-    shift += 7;
-  }
-  throw BAIL;
 }

@@ -2,8 +2,8 @@ import { crc32, crc32c } from './crc.js';
 import { decompress } from './codecs.js';
 import { compressionName, type CompressionName } from './compression.js';
 import { CorruptDataError } from './errors.js';
-import { readInt16, readInt32, readInt64, readUInt32 } from './int64.js';
-import { readVarint, readVarlong, type Cursor } from './varint.js';
+import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
+import { RecordWalker, WALK_CHECK, WALK_OK } from './record-walk.js';
 import { decodeControlRecord, type ControlInfo } from './control.js';
 
 // ------------------------------------------------------------------ common framing of a .log entry
@@ -180,41 +180,139 @@ function decodeV2Header(bytes: Buffer, start: number, size: number, position: nu
   if (size < RECORD_BATCH_OVERHEAD) {
     throw new CorruptDataError('SIZE_TOO_SMALL', `Record batch is corrupt (the size ${size} is smaller than the minimum allowed overhead ${RECORD_BATCH_OVERHEAD})`, { file, position });
   }
+  return decodeV2HeaderInto(bytes, start, size, position, file, checkCrc, newBatch(bytes, magic, baseOffset));
+}
+
+/** A Batch to decode into (`decodeV2HeaderInto` fills every field). */
+export function newBatch(bytes: Buffer = Buffer.alloc(0), magic = 2, baseOffset = 0): Batch {
+  return {
+    file: undefined,
+    position: 0,
+    size: 0,
+    magic,
+    baseOffset,
+    lastOffset: 0,
+    entryOffset: baseOffset,
+    crc: 0,
+    crcValid: false,
+    computedCrc: -1,
+    attributes: 0,
+    compressionId: 0,
+    compression: 'none',
+    timestampType: 'CreateTime',
+    isTransactional: false,
+    isControl: false,
+    deleteHorizonMs: null,
+    partitionLeaderEpoch: 0,
+    lastOffsetDelta: 0,
+    baseTimestamp: 0,
+    maxTimestamp: 0,
+    producerId: 0,
+    producerEpoch: 0,
+    baseSequence: 0,
+    recordCount: 0,
+    bytes,
+    start: 0,
+  };
+}
+
+/**
+ * The one v2 header decoder (Kafka's DefaultRecordBatch accessors): the header of the batch at
+ * `bytes[start, start+size)` (size >= 61, magic >= 2) into `out`, which a reader may reuse for
+ * every batch (then the batch it returns is valid until its next decode). `checkCrc` false leaves
+ * computedCrc -1 (see checkBatchCrc).
+ */
+export function decodeV2HeaderInto(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, checkCrc: boolean, out: Batch): Batch {
   const attributes = readInt16(bytes, start + ATTRIBUTES_OFFSET);
   const lastOffsetDelta = readInt32(bytes, start + LAST_OFFSET_DELTA_OFFSET);
+  const baseOffset = readInt64(bytes, start);
   const baseTimestamp = readInt64(bytes, start + BASE_TIMESTAMP_OFFSET);
   const crc = readUInt32(bytes, start + CRC_OFFSET);
   const computedCrc = checkCrc ? crc32c(bytes, start + ATTRIBUTES_OFFSET, start + size) : -1;
   const compressionId = attributes & ATTR_COMPRESSION_MASK;
-  return {
-    file,
-    position,
-    size,
-    magic,
-    baseOffset,
-    lastOffset: baseOffset + lastOffsetDelta,
-    entryOffset: baseOffset,
-    crc,
-    crcValid: crc === computedCrc,
-    computedCrc,
-    attributes,
-    compressionId,
-    compression: compressionName(compressionId),
-    timestampType: timestampTypeOf(magic, attributes),
-    isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
-    isControl: (attributes & ATTR_CONTROL) !== 0,
-    deleteHorizonMs: (attributes & ATTR_DELETE_HORIZON) !== 0 ? baseTimestamp : null,
-    partitionLeaderEpoch: readInt32(bytes, start + PARTITION_LEADER_EPOCH_OFFSET),
-    lastOffsetDelta,
-    baseTimestamp,
-    maxTimestamp: readInt64(bytes, start + MAX_TIMESTAMP_OFFSET),
-    producerId: readInt64(bytes, start + PRODUCER_ID_OFFSET),
-    producerEpoch: readInt16(bytes, start + PRODUCER_EPOCH_OFFSET),
-    baseSequence: readInt32(bytes, start + BASE_SEQUENCE_OFFSET),
-    recordCount: readInt32(bytes, start + RECORDS_COUNT_OFFSET),
-    bytes,
-    start,
-  };
+  const magic = (bytes[start + MAGIC_OFFSET]! << 24) >> 24;
+  out.file = file;
+  out.position = position;
+  out.size = size;
+  out.magic = magic;
+  out.baseOffset = baseOffset;
+  out.lastOffset = baseOffset + lastOffsetDelta;
+  out.entryOffset = baseOffset;
+  out.crc = crc;
+  out.crcValid = crc === computedCrc;
+  out.computedCrc = computedCrc;
+  out.attributes = attributes;
+  out.compressionId = compressionId;
+  out.compression = compressionName(compressionId);
+  out.timestampType = timestampTypeOf(magic, attributes);
+  out.isTransactional = (attributes & ATTR_TRANSACTIONAL) !== 0;
+  out.isControl = (attributes & ATTR_CONTROL) !== 0;
+  out.deleteHorizonMs = (attributes & ATTR_DELETE_HORIZON) !== 0 ? baseTimestamp : null;
+  out.partitionLeaderEpoch = readInt32(bytes, start + PARTITION_LEADER_EPOCH_OFFSET);
+  out.lastOffsetDelta = lastOffsetDelta;
+  out.baseTimestamp = baseTimestamp;
+  out.maxTimestamp = readInt64(bytes, start + MAX_TIMESTAMP_OFFSET);
+  out.producerId = readInt64(bytes, start + PRODUCER_ID_OFFSET);
+  out.producerEpoch = readInt16(bytes, start + PRODUCER_EPOCH_OFFSET);
+  out.baseSequence = readInt32(bytes, start + BASE_SEQUENCE_OFFSET);
+  out.recordCount = readInt32(bytes, start + RECORDS_COUNT_OFFSET);
+  out.bytes = bytes;
+  out.start = start;
+  return out;
+}
+
+/** The fields of a v2 batch header a writer chooses (batchLength, magic and CRC follow from the bytes). */
+export interface V2HeaderFields {
+  baseOffset: number;
+  partitionLeaderEpoch: number;
+  /** Codec, timestamp type, transactional, control and delete-horizon bits. */
+  attributes: number;
+  lastOffsetDelta: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  recordCount: number;
+}
+
+/**
+ * The one v2 header writer (DefaultRecordBatch.writeHeader): the 61-byte header of the batch at
+ * buf[start, end) whose records are already in place, the CRC last — or 0 with `deferCrc`, for
+ * the caller's `setV2Crc` (on another thread, say).
+ */
+export function writeV2Header(buf: Uint8Array, start: number, end: number, h: V2HeaderFields, deferCrc = false): void {
+  writeInt64(buf, start, h.baseOffset);
+  int32At(buf, start + SIZE_OFFSET, end - start - LOG_OVERHEAD);
+  int32At(buf, start + PARTITION_LEADER_EPOCH_OFFSET, h.partitionLeaderEpoch);
+  buf[start + MAGIC_OFFSET] = 2;
+  buf[start + ATTRIBUTES_OFFSET] = h.attributes >>> 8;
+  buf[start + ATTRIBUTES_OFFSET + 1] = h.attributes;
+  int32At(buf, start + LAST_OFFSET_DELTA_OFFSET, h.lastOffsetDelta);
+  writeInt64(buf, start + BASE_TIMESTAMP_OFFSET, h.baseTimestamp);
+  writeInt64(buf, start + MAX_TIMESTAMP_OFFSET, h.maxTimestamp);
+  writeInt64(buf, start + PRODUCER_ID_OFFSET, h.producerId);
+  buf[start + PRODUCER_EPOCH_OFFSET] = h.producerEpoch >>> 8;
+  buf[start + PRODUCER_EPOCH_OFFSET + 1] = h.producerEpoch;
+  int32At(buf, start + BASE_SEQUENCE_OFFSET, h.baseSequence);
+  int32At(buf, start + RECORDS_COUNT_OFFSET, h.recordCount);
+  if (deferCrc) int32At(buf, start + CRC_OFFSET, 0);
+  else setV2Crc(buf, start, end);
+}
+
+/** Compute and store the CRC-32C of the v2 batch at buf[start, end) (bytes 21.. of the batch). */
+export function setV2Crc(buf: Uint8Array, start: number, end: number): void {
+  // A plain Uint8Array view: cheaper to make than a Buffer slice on the hot path.
+  const covered = new Uint8Array(buf.buffer, buf.byteOffset + start + ATTRIBUTES_OFFSET, end - start - ATTRIBUTES_OFFSET);
+  int32At(buf, start + CRC_OFFSET, crc32c(covered));
+}
+
+/** Big-endian int32 (or uint32) without Buffer's argument checks. */
+function int32At(buf: Uint8Array, off: number, v: number): void {
+  buf[off] = v >>> 24;
+  buf[off + 1] = v >>> 16;
+  buf[off + 2] = v >>> 8;
+  buf[off + 3] = v;
 }
 
 function decodeLegacyHeader(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, magic: number, entryOffset: number, checkCrc: boolean): Batch {
@@ -374,10 +472,7 @@ function legacyRecord(m: LegacyMessage, batch: Batch): KafkaRecord {
   };
 }
 
-// ------------------------------------------------------------------ v2 records
-//   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
-//   keyLength varint | key | valueLength varint | value | headersCount varint |
-//   headers: keyLength varint | key | valueLength varint | value
+// ------------------------------------------------------------------ v2 records (walked in record-walk.ts)
 
 function v2Payload(batch: Batch): { buf: Buffer; pos: number; end: number } {
   const { bytes, start, size } = batch;
@@ -401,46 +496,25 @@ export function batchLastSequence(batch: Batch): number {
   return batch.magic >= 2 ? lastSequenceFor(batch.baseSequence, batch.lastOffsetDelta) : -1;
 }
 
-/** Decode one v2 record at cursor.pos; advances the cursor. */
-function decodeV2Record(buf: Buffer, cur: Cursor, end: number, batch: Batch, logAppend: boolean): KafkaRecord {
-  const recStart = cur.pos;
-  const length = readVarint(buf, cur, end);
-  const bodyStart = cur.pos;
-  if (length < 0 || length > end - bodyStart) {
-    throw corrupt('RECORD_DECODE_ERROR', `Invalid record size: expected ${length} bytes in record payload, but ${end - bodyStart} remain`, batch);
-  }
-  const bodyEnd = bodyStart + length;
-  if (length < 1) throw corrupt('RECORD_DECODE_ERROR', 'Found invalid record structure (empty record)', batch);
-  const attributes = buf[cur.pos++]!;
-  const timestampDelta = readVarlong(buf, cur, bodyEnd);
-  const offsetDelta = readVarint(buf, cur, bodyEnd);
-  const key = readVarBytes(buf, cur, bodyEnd, batch, 'key');
-  const value = readVarBytes(buf, cur, bodyEnd, batch, 'value');
-  const headerCount = readVarint(buf, cur, bodyEnd);
-  if (headerCount < 0) throw corrupt('RECORD_DECODE_ERROR', `Found invalid number of record headers ${headerCount}`, batch);
-  if (headerCount > bodyEnd - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Found invalid number of record headers ${headerCount}`, batch);
+/** A record object from slot 0 of a walker that just decoded it (`RecordWalker.one`). */
+function v2Record(buf: Buffer, w: RecordWalker, batch: Batch, logAppend: boolean): KafkaRecord {
+  const offsetDelta = w.offsetDelta[0]!;
+  const timestampDelta = w.timestampDelta[0]!;
+  const kl = w.keyLen[0]!;
+  const vl = w.valueLen[0]!;
   const headers: RecordHeader[] = [];
-  for (let i = 0; i < headerCount; i++) {
-    const hk = readVarint(buf, cur, bodyEnd);
-    if (hk < 0) throw corrupt('RECORD_DECODE_ERROR', `Invalid negative header key size ${hk}`, batch);
-    if (hk > bodyEnd - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Invalid header key size ${hk} is larger than the remaining size of the buffer`, batch);
-    const hkey = buf.subarray(cur.pos, cur.pos + hk);
-    cur.pos += hk;
-    const hvalue = readVarBytes(buf, cur, bodyEnd, batch, 'header value');
-    headers.push({ key: hkey, value: hvalue });
+  const hdr = w.headers;
+  for (let h = 0, n = w.headerCount[0]!, at = 4 * w.headerIndex[0]!; h < n; h++, at += 4) {
+    headers.push({ key: buf.subarray(hdr[at]!, hdr[at + 1]!), value: hdr[at + 2]! < 0 ? null : buf.subarray(hdr[at + 2]!, hdr[at + 3]!) });
   }
-  if (cur.pos !== bodyEnd) {
-    throw corrupt('RECORD_DECODE_ERROR', `Invalid record size: expected to read ${length} bytes in record payload, but instead read ${cur.pos - bodyStart}`, batch);
-  }
-  void recStart;
   return {
     offset: batch.baseOffset + offsetDelta,
     timestamp: logAppend ? batch.maxTimestamp : batch.baseTimestamp + timestampDelta,
     timestampType: batch.timestampType,
-    key,
-    value,
+    key: kl < 0 ? null : buf.subarray(w.keyStart[0]!, w.keyStart[0]! + kl),
+    value: vl < 0 ? null : buf.subarray(w.valueStart[0]!, w.valueStart[0]! + vl),
     headers,
-    attributes,
+    attributes: w.attributes[0]!,
     sequence: batch.baseSequence < 0 ? -1 : lastSequenceFor(batch.baseSequence, offsetDelta),
     offsetDelta,
     timestampDelta,
@@ -448,14 +522,8 @@ function decodeV2Record(buf: Buffer, cur: Cursor, end: number, batch: Batch, log
   };
 }
 
-function readVarBytes(buf: Buffer, cur: Cursor, end: number, batch: Batch, what: string): Buffer | null {
-  const n = readVarint(buf, cur, end);
-  if (n < 0) return null;
-  if (n > end - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Invalid ${what} size ${n} is larger than the remaining size of the buffer`, batch);
-  const b = buf.subarray(cur.pos, cur.pos + n);
-  cur.pos += n;
-  return b;
-}
+/** Walkers of running batchRecords generators (each holds one until it finishes). */
+const walkers: RecordWalker[] = [];
 
 /**
  * Iterate the records of an entry: v2 records (decompressing), or the single message / the inner
@@ -476,27 +544,35 @@ export function* batchRecords(batch: Batch): Generator<KafkaRecord> {
   if (count < 0) throw corrupt('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch`, batch);
   if (count === 0) return;
   const { buf, pos, end } = v2Payload(batch);
-  const cur: Cursor = { pos };
   const logAppend = batch.timestampType === 'LogAppendTime';
-  for (let i = 0; i < count; i++) {
-    if (cur.pos >= end) throw corrupt('RECORD_DECODE_ERROR', 'Incorrect declared batch size, premature EOF reached', batch);
-    let rec: KafkaRecord;
-    try {
-      rec = decodeV2Record(buf, cur, end, batch, logAppend);
-    } catch (e) {
-      if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
-      throw e;
+  const w = walkers.pop() ?? new RecordWalker(1);
+  try {
+    let p = pos;
+    for (let i = 0; i < count; i++) {
+      if (p >= end) throw corrupt('RECORD_DECODE_ERROR', 'Incorrect declared batch size, premature EOF reached', batch);
+      try {
+        p = w.one(buf, p, end, batch);
+      } catch (e) {
+        if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
+        throw e;
+      }
+      const rec = v2Record(buf, w, batch, logAppend);
+      if (batch.isControl) rec.control = decodeControlRecord(rec.key, rec.value);
+      yield rec;
     }
-    if (batch.isControl) rec.control = decodeControlRecord(rec.key, rec.value);
-    yield rec;
+    if (p !== end) throw corrupt('RECORD_DECODE_ERROR', 'Incorrect declared batch size, records still remaining in file', batch);
+  } finally {
+    walkers.push(w);
   }
-  if (cur.pos !== end) throw corrupt('RECORD_DECODE_ERROR', 'Incorrect declared batch size, records still remaining in file', batch);
 }
 
 /** All records of a batch as an array. */
 export function batchRecordList(batch: Batch): KafkaRecord[] {
   return [...batchRecords(batch)];
 }
+
+/** scanBatchRecords' walker (its results are copied out before it returns). */
+const scanWalker = new RecordWalker();
 
 /**
  * Walk every record of a v2 batch checking its structure without building record objects
@@ -516,232 +592,15 @@ export function scanBatchRecords(batch: Batch): { records: number; maxTimestamp:
   if (count < 0) throw corrupt('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch`, batch);
   if (count === 0) return { records: 0, maxTimestamp: -1, firstOffsetDelta: -1, lastOffsetDelta: -1, offsetsIncreasing: true };
   const { buf, pos, end } = v2Payload(batch);
-  if (walkV2Records(buf, pos, end, count, batch.baseTimestamp) === 0) {
-    return { records: count, maxTimestamp: WALK[0]!, firstOffsetDelta: WALK[1]!, lastOffsetDelta: WALK[2]!, offsetsIncreasing: WALK[3] === 1 };
-  }
-  // The fast walk stopped at something it does not handle: the walk below throws the exact error.
-  const cur: Cursor = { pos };
-  let maxTs = -Infinity;
-  let first = -1;
-  let prev = -1;
-  let increasing = true;
-  try {
-    for (let i = 0; i < count; i++) {
-      if (cur.pos >= end) throw corrupt('RECORD_DECODE_ERROR', 'Incorrect declared batch size, premature EOF reached', batch);
-      const length = readVarint(buf, cur, end);
-      const bodyStart = cur.pos;
-      if (length < 1 || length > end - bodyStart) throw corrupt('RECORD_DECODE_ERROR', `Invalid record size: expected ${length} bytes in record payload, but ${end - bodyStart} remain`, batch);
-      const bodyEnd = bodyStart + length;
-      cur.pos++; // attributes
-      const tsDelta = readVarlong(buf, cur, bodyEnd);
-      const offDelta = readVarint(buf, cur, bodyEnd);
-      skipVarBytes(buf, cur, bodyEnd, batch);
-      skipVarBytes(buf, cur, bodyEnd, batch);
-      const headerCount = readVarint(buf, cur, bodyEnd);
-      if (headerCount < 0 || headerCount > bodyEnd - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Found invalid number of record headers ${headerCount}`, batch);
-      for (let h = 0; h < headerCount; h++) {
-        const hk = readVarint(buf, cur, bodyEnd);
-        if (hk < 0 || hk > bodyEnd - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Invalid header key size ${hk}`, batch);
-        cur.pos += hk;
-        skipVarBytes(buf, cur, bodyEnd, batch);
-      }
-      if (cur.pos !== bodyEnd) throw corrupt('RECORD_DECODE_ERROR', `Invalid record size: expected to read ${length} bytes in record payload, but instead read ${cur.pos - bodyStart}`, batch);
-      const ts = batch.baseTimestamp + tsDelta;
-      if (ts > maxTs) maxTs = ts;
-      if (i === 0) first = offDelta;
-      else if (offDelta <= prev) increasing = false;
-      prev = offDelta;
-    }
-  } catch (e) {
-    if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
-    throw e;
-  }
-  if (cur.pos !== end) throw corrupt('RECORD_DECODE_ERROR', 'Incorrect declared batch size, records still remaining in file', batch);
-  return { records: count, maxTimestamp: maxTs, firstOffsetDelta: first, lastOffsetDelta: prev, offsetsIncreasing: increasing };
-}
-
-function skipVarBytes(buf: Buffer, cur: Cursor, end: number, batch: Batch): void {
-  const n = readVarint(buf, cur, end);
-  if (n < 0) return;
-  if (n > end - cur.pos) throw corrupt('RECORD_DECODE_ERROR', `Invalid field size ${n} is larger than the remaining size of the buffer`, batch);
-  cur.pos += n;
-}
-
-// ------------------------------------------------------------------ verify's record walk (hot path)
-
-/**
- * Results of the last successful `walkV2Records`: [maxTimestamp, firstOffsetDelta, lastOffsetDelta,
- * offsetsIncreasing (1/0)]. A module-level array so the walk allocates nothing per batch or record.
- */
-export const WALK = new Float64Array(4);
-
-/** Position after the last varint read by `varAt` (-1: the varint ran past `end` or over 5 bytes). */
-let VP = 0;
-
-/** Zig-zag varint at buf[p] exactly as readVarint decodes it; sets VP (-1 on failure). */
-function varAt(buf: Uint8Array, p: number, end: number): number {
-  if (p >= end) {
-    VP = -1;
-    return 0;
-  }
-  let b = buf[p]!;
-  if (b < 0x80) {
-    VP = p + 1;
-    return (b >>> 1) ^ -(b & 1);
-  }
-  let raw = b & 0x7f;
-  for (let i = 1; i < 5; i++) {
-    if (p + i >= end) break;
-    b = buf[p + i]!;
-    raw |= (b & 0x7f) << (7 * i);
-    if (b < 0x80) {
-      VP = p + i + 1;
-      return (raw >>> 1) ^ -(raw & 1);
+  const w = scanWalker;
+  if (w.walkFast(buf, pos, end, count, batch.baseTimestamp, WALK_CHECK) !== WALK_OK) {
+    // The fast walk stopped at something it does not handle: the careful walk throws the exact error.
+    try {
+      w.walkExact(buf, pos, end, count, batch.baseTimestamp, batch);
+    } catch (e) {
+      if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
+      throw e;
     }
   }
-  VP = -1;
-  return 0;
-}
-
-/** Zig-zag varlong at buf[p] exactly as readVarlong decodes values up to 2^53; sets VP (-1: not handled here). */
-function varlongAt(buf: Uint8Array, p: number, end: number): number {
-  let raw = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (p + i >= end) break;
-    const b = buf[p + i]!;
-    raw += (b & 0x7f) * mul;
-    if (b < 0x80) {
-      if (raw > Number.MAX_SAFE_INTEGER) break;
-      VP = p + i + 1;
-      return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-    }
-    mul *= 128;
-  }
-  VP = -1;
-  return 0;
-}
-
-/**
- * Walk `count` uncompressed v2 records at buf[pos, end) checking their structure like
- * scanBatchRecords, without objects, cursors or exceptions. Returns 0 and fills WALK when every
- * record is well formed; otherwise 1 (the caller runs scanBatchRecords' walk for the exact error).
- * Only a successful walk is trusted: it accepts nothing that walk would reject. One- and two-byte
- * varints (nearly all of them in real records) are decoded inline.
- */
-export function walkV2Records(buf: Uint8Array, pos: number, end: number, count: number, baseTimestamp: number): number {
-  let p = pos;
-  let maxTs = -Infinity;
-  let first = -1;
-  let prev = -1;
-  let increasing = 1;
-  let b = 0;
-  let r = 0;
-  for (let i = 0; i < count; i++) {
-    if (p >= end) return 1;
-    // record length (bounded by the payload end)
-    let length: number;
-    b = buf[p]!;
-    if (b < 0x80) {
-      length = (b >>> 1) ^ -(b & 1);
-      p++;
-    } else if (p + 1 < end && buf[p + 1]! < 0x80) {
-      r = (b & 0x7f) | (buf[p + 1]! << 7);
-      length = (r >>> 1) ^ -(r & 1);
-      p += 2;
-    } else {
-      length = varAt(buf, p, end);
-      if (VP < 0) return 1;
-      p = VP;
-    }
-    if (length < 1 || length > end - p) return 1;
-    const bodyEnd = p + length;
-    p++; // attributes
-    // timestamp delta (varlong)
-    let tsDelta: number;
-    b = p < bodyEnd ? buf[p]! : 0x80;
-    if (b < 0x80) {
-      tsDelta = (b >>> 1) ^ -(b & 1);
-      p++;
-    } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
-      r = (b & 0x7f) | (buf[p + 1]! << 7);
-      tsDelta = (r >>> 1) ^ -(r & 1);
-      p += 2;
-    } else {
-      tsDelta = varlongAt(buf, p, bodyEnd);
-      if (VP < 0) return 1;
-      p = VP;
-    }
-    // offset delta
-    let offDelta: number;
-    b = p < bodyEnd ? buf[p]! : 0x80;
-    if (b < 0x80) {
-      offDelta = (b >>> 1) ^ -(b & 1);
-      p++;
-    } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
-      r = (b & 0x7f) | (buf[p + 1]! << 7);
-      offDelta = (r >>> 1) ^ -(r & 1);
-      p += 2;
-    } else {
-      offDelta = varAt(buf, p, bodyEnd);
-      if (VP < 0) return 1;
-      p = VP;
-    }
-    // key, then value: length (-1: null) and bytes
-    for (let k = 0; k < 2; k++) {
-      let n: number;
-      b = p < bodyEnd ? buf[p]! : 0x80;
-      if (b < 0x80) {
-        n = (b >>> 1) ^ -(b & 1);
-        p++;
-      } else if (p + 1 < bodyEnd && buf[p + 1]! < 0x80) {
-        r = (b & 0x7f) | (buf[p + 1]! << 7);
-        n = (r >>> 1) ^ -(r & 1);
-        p += 2;
-      } else {
-        n = varAt(buf, p, bodyEnd);
-        if (VP < 0) return 1;
-        p = VP;
-      }
-      if (n >= 0) {
-        if (n > bodyEnd - p) return 1;
-        p += n;
-      }
-    }
-    // headers
-    if (p < bodyEnd && buf[p] === 0) {
-      p++;
-    } else {
-      const headerCount = varAt(buf, p, bodyEnd);
-      if (VP < 0) return 1;
-      p = VP;
-      if (headerCount < 0 || headerCount > bodyEnd - p) return 1;
-      for (let h = 0; h < headerCount; h++) {
-        const hk = varAt(buf, p, bodyEnd);
-        if (VP < 0) return 1;
-        p = VP;
-        if (hk < 0 || hk > bodyEnd - p) return 1;
-        p += hk;
-        const n = varAt(buf, p, bodyEnd);
-        if (VP < 0) return 1;
-        p = VP;
-        if (n >= 0) {
-          if (n > bodyEnd - p) return 1;
-          p += n;
-        }
-      }
-    }
-    if (p !== bodyEnd) return 1;
-    const ts = baseTimestamp + tsDelta;
-    if (ts > maxTs) maxTs = ts;
-    if (i === 0) first = offDelta;
-    else if (offDelta <= prev) increasing = 0;
-    prev = offDelta;
-  }
-  if (p !== end) return 1;
-  WALK[0] = maxTs;
-  WALK[1] = first;
-  WALK[2] = prev;
-  WALK[3] = increasing;
-  return 0;
+  return { records: count, maxTimestamp: w.maxTimestamp, firstOffsetDelta: w.firstOffsetDelta, lastOffsetDelta: w.lastOffsetDelta, offsetsIncreasing: w.offsetsIncreasing };
 }

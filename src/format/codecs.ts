@@ -2,6 +2,7 @@ import type zlibTypes from 'node:zlib';
 import { constants as bufferConstants } from 'node:buffer';
 import { CorruptDataError } from './errors.js';
 import type { CompressionWriteName } from './compression.js';
+import { maxDecompressedBytes } from './limits.js';
 import { optionalNative, requireModule } from './native.js';
 
 /**
@@ -22,27 +23,10 @@ const zlib = (): typeof zlibTypes => (zlibMod ??= requireModule<typeof zlibTypes
  * The record count cannot bound the size usefully (one v2 record may be 2 GiB), and Kafka's
  * size limits (message.max.bytes, 1 MiB by default) apply to the compressed batch; 128 MiB is
  * over a hundred times the default batch limit and keeps a run on a broker host far from the
- * OOM killer. `--max-decompressed-bytes` (KSEG_MAX_DECOMPRESSED_BYTES, setMaxDecompressedBytes)
- * changes it.
+ * OOM killer. `--max-decompressed-bytes` (KSEG_MAX_DECOMPRESSED_BYTES, setMaxDecompressedBytes:
+ * limits.ts) changes it.
  */
-export const DEFAULT_MAX_DECOMPRESSED_BYTES = 128 * 1024 * 1024;
-let maxOut: number | undefined;
-
-/** Set the per-batch limit for this process and the workers it starts (undefined: the default). */
-export function setMaxDecompressedBytes(n: number | undefined): void {
-  if (n !== undefined && (!Number.isSafeInteger(n) || n < 1)) throw new RangeError(`max decompressed bytes must be a positive integer, not ${n}`);
-  maxOut = n;
-  if (n === undefined) delete process.env.KSEG_MAX_DECOMPRESSED_BYTES;
-  else process.env.KSEG_MAX_DECOMPRESSED_BYTES = String(n);
-}
-
-export function maxDecompressedBytes(): number {
-  if (maxOut === undefined) {
-    const v = Number(process.env.KSEG_MAX_DECOMPRESSED_BYTES);
-    maxOut = Number.isSafeInteger(v) && v > 0 ? v : DEFAULT_MAX_DECOMPRESSED_BYTES;
-  }
-  return maxOut;
-}
+export { DEFAULT_MAX_DECOMPRESSED_BYTES, maxDecompressedBytes, setMaxDecompressedBytes } from './limits.js';
 
 function tooLarge(codec: string, what: string, limit: number): CorruptDataError {
   return new CorruptDataError('DECOMPRESSED_TOO_LARGE', `${codec}: ${what} the limit of ${limit} bytes per batch (--max-decompressed-bytes)`);

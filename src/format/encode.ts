@@ -24,8 +24,11 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   SIZE_OFFSET,
+  writeV2Header,
   type TimestampType,
 } from './batch.js';
+
+export { setV2Crc } from './batch.js';
 
 /**
  * The write path of the format layer: v2 record batches (data and control), v0/v1 messages and
@@ -159,17 +162,7 @@ function v2Attributes(input: Omit<V2BatchInput, 'records'>): number {
   return attributes;
 }
 
-const TWO_32 = 4294967296;
-
-/** int64 field of a safe integer without BigInt (the hot path writes four per batch). */
-function int64At(buf: Buffer, off: number, value: number): void {
-  if (!Number.isSafeInteger(value)) return writeInt64(buf, off, value);
-  const hi = Math.floor(value / TWO_32);
-  int32At(buf, off, hi);
-  int32At(buf, off + 4, value - hi * TWO_32);
-}
-
-interface V2HeaderFields {
+interface V2LayoutFields {
   attributes: number;
   lastOffsetDelta: number;
   baseTimestamp: number;
@@ -177,42 +170,26 @@ interface V2HeaderFields {
   count: number;
 }
 
-/** The 61-byte header of the batch at buf[start, end) (records already in place), CRC last. */
-function writeV2Header(buf: Buffer, start: number, end: number, input: Omit<V2BatchInput, 'records'>, h: V2HeaderFields, deferCrc = false): void {
-  int64At(buf, start, input.baseOffset);
-  int32At(buf, start + SIZE_OFFSET, end - start - LOG_OVERHEAD);
-  int32At(buf, start + PARTITION_LEADER_EPOCH_OFFSET, input.partitionLeaderEpoch ?? -1);
-  buf[start + MAGIC_OFFSET] = 2;
-  int16At(buf, start + ATTRIBUTES_OFFSET, h.attributes);
-  int32At(buf, start + LAST_OFFSET_DELTA_OFFSET, h.lastOffsetDelta);
-  int64At(buf, start + BASE_TIMESTAMP_OFFSET, h.baseTimestamp);
-  int64At(buf, start + MAX_TIMESTAMP_OFFSET, h.maxTimestamp);
-  int64At(buf, start + PRODUCER_ID_OFFSET, input.producerId ?? -1);
-  int16At(buf, start + PRODUCER_EPOCH_OFFSET, input.producerEpoch ?? -1);
-  int32At(buf, start + BASE_SEQUENCE_OFFSET, input.baseSequence ?? -1);
-  int32At(buf, start + RECORDS_COUNT_OFFSET, h.count);
-  if (deferCrc) int32At(buf, start + CRC_OFFSET, 0);
-  else setV2Crc(buf, start, end);
-}
-
-/** Compute and store the CRC-32C of the v2 batch at buf[start, end) (bytes 21.. of the batch). */
-export function setV2Crc(buf: Uint8Array, start: number, end: number): void {
-  // A plain Uint8Array view: cheaper to make than a Buffer slice on the hot path.
-  const covered = new Uint8Array(buf.buffer, buf.byteOffset + start + ATTRIBUTES_OFFSET, end - start - ATTRIBUTES_OFFSET);
-  int32At(buf, start + CRC_OFFSET, crc32c(covered));
-}
-
-/** Big-endian int32 (or uint32) without Buffer's argument checks. */
-function int32At(buf: Uint8Array, off: number, v: number): void {
-  buf[off] = v >>> 24;
-  buf[off + 1] = v >>> 16;
-  buf[off + 2] = v >>> 8;
-  buf[off + 3] = v;
-}
-
-function int16At(buf: Uint8Array, off: number, v: number): void {
-  buf[off] = v >>> 8;
-  buf[off + 1] = v;
+/** batch.ts's writeV2Header with encodeV2BatchSync's defaults for the fields the input leaves out. */
+function writeHeader(buf: Buffer, start: number, end: number, input: Omit<V2BatchInput, 'records'>, h: V2LayoutFields, deferCrc = false): void {
+  writeV2Header(
+    buf,
+    start,
+    end,
+    {
+      baseOffset: input.baseOffset,
+      partitionLeaderEpoch: input.partitionLeaderEpoch ?? -1,
+      attributes: h.attributes,
+      lastOffsetDelta: h.lastOffsetDelta,
+      baseTimestamp: h.baseTimestamp,
+      maxTimestamp: h.maxTimestamp,
+      producerId: input.producerId ?? -1,
+      producerEpoch: input.producerEpoch ?? -1,
+      baseSequence: input.baseSequence ?? -1,
+      recordCount: h.count,
+    },
+    deferCrc,
+  );
 }
 
 /** Encode an uncompressed v2 batch synchronously. */
@@ -221,7 +198,7 @@ export function encodeV2BatchSync(input: V2BatchInput): Buffer {
   const l = v2Layout(input);
   const buf = Buffer.alloc(RECORDS_OFFSET + recordsSize(l.recs));
   writeRecords(buf, RECORDS_OFFSET, l.recs);
-  writeV2Header(buf, 0, buf.length, input, { ...l, count: l.recs.length });
+  writeHeader(buf, 0, buf.length, input, { ...l, count: l.recs.length });
   return buf;
 }
 
@@ -235,7 +212,7 @@ export async function encodeV2Batch(input: V2BatchInput): Promise<Buffer> {
   const payload = await compress(codec, raw, 2);
   const buf = Buffer.alloc(RECORDS_OFFSET + payload.length);
   payload.copy(buf, RECORDS_OFFSET);
-  writeV2Header(buf, 0, buf.length, input, { ...l, count: l.recs.length });
+  writeHeader(buf, 0, buf.length, input, { ...l, count: l.recs.length });
   return buf;
 }
 
@@ -327,7 +304,7 @@ export class V2BatchWriter {
    * `deferCrc` leaves the CRC field for the caller (`setV2Crc`), e.g. to compute it on another thread.
    */
   finish(h: Omit<V2BatchInput, 'records' | 'compression' | 'baseTimestamp' | 'maxTimestamp'> & { baseTimestamp: number; maxTimestamp: number }, deferCrc = false): number {
-    writeV2Header(
+    writeHeader(
       this.buf,
       this.start,
       this.pos,

@@ -11,10 +11,18 @@ export function readInt64(buf: Uint8Array, off: number): number {
   return hi * TWO_32 + lo;
 }
 
+/** Big-endian int64; safe integers (every real offset, timestamp and producer id) without BigInt. */
 export function writeInt64(buf: Uint8Array, off: number, value: number): void {
-  const v = BigInt.asUintN(64, BigInt(Math.trunc(value)));
-  const hi = Number(v >> 32n);
-  const lo = Number(v & 0xffffffffn);
+  let hi: number;
+  let lo: number;
+  if (Number.isSafeInteger(value)) {
+    hi = Math.floor(value / TWO_32);
+    lo = value - hi * TWO_32;
+  } else {
+    const v = BigInt.asUintN(64, BigInt(Math.trunc(value)));
+    hi = Number(v >> 32n);
+    lo = Number(v & 0xffffffffn);
+  }
   buf[off] = hi >>> 24;
   buf[off + 1] = (hi >>> 16) & 0xff;
   buf[off + 2] = (hi >>> 8) & 0xff;

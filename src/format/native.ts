@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 /**
  * Optional native modules (node-gyp builds that may be absent: a user's `npm i -g` on npm 11.19
  * skips their install scripts). Each loader returns null when the module is missing, failed to
- * build, or `KSEG_NO_NATIVE=1` disables the native fast paths. Nothing is loaded until asked.
+ * build, or they are switched off (`KSEG_NO_NATIVE=1`: setNativeDisabled). Nothing is loaded until asked.
  */
 let nodeRequire: NodeJS.Require | null = null;
 /** Created on first use: resolving import.meta.url to a path costs start-up time for nothing. */
@@ -12,9 +12,16 @@ function require(id: string): unknown {
 }
 require.resolve = (id: string): string => (nodeRequire ??= createRequire(import.meta.url)).resolve(id);
 
+let disabled = false;
+
+/** Whether the optional native modules are switched off (storage/environment.ts applies KSEG_NO_NATIVE: format/ reads no environment). */
 export function nativeDisabled(): boolean {
-  const v = process.env.KSEG_NO_NATIVE;
-  return v !== undefined && v !== '' && v !== '0';
+  return disabled;
+}
+
+/** Switch the native fast paths off (or on) for modules not loaded yet. */
+export function setNativeDisabled(off: boolean): void {
+  disabled = off;
 }
 
 /**

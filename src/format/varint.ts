@@ -9,43 +9,82 @@ export interface Cursor {
   pos: number;
 }
 
-export function readVarint(buf: Uint8Array, cursor: Cursor, end: number): number {
-  let pos = cursor.pos;
+/** varintAt / varlongAt set `out.pos` to one of these when there is no value. */
+export const VARINT_PAST_END = -1;
+export const VARINT_TOO_LONG = -2;
+
+/**
+ * The one zig-zag varint decoder (Kafka's ByteUtils.readVarint): the value at buf[p] and, in
+ * `out.pos`, the position after it — or VARINT_PAST_END when it runs to `end`, VARINT_TOO_LONG
+ * when it has more than 5 bytes. Never throws, never reads at or past `end`.
+ */
+export function varintAt(buf: Uint8Array, p: number, end: number, out: Cursor): number {
   let raw = 0;
-  let shift = 0;
   for (let i = 0; i < 5; i++) {
-    if (pos >= end) throw new CorruptDataError('RECORD_DECODE_ERROR', 'varint runs past the end of the data', { position: pos });
-    const b = buf[pos++]!;
-    raw |= (b & 0x7f) << shift;
-    if ((b & 0x80) === 0) {
-      cursor.pos = pos;
+    if (p + i >= end) {
+      out.pos = VARINT_PAST_END;
+      return 0;
+    }
+    const b = buf[p + i]!;
+    raw |= (b & 0x7f) << (7 * i);
+    if (b < 0x80) {
+      out.pos = p + i + 1;
       return (raw >>> 1) ^ -(raw & 1);
     }
-    shift += 7;
   }
-  throw new CorruptDataError('RECORD_DECODE_ERROR', 'varint longer than 5 bytes', { position: cursor.pos });
+  out.pos = VARINT_TOO_LONG;
+  return 0;
 }
 
-export function readVarlong(buf: Uint8Array, cursor: Cursor, end: number): number {
-  let pos = cursor.pos;
-  // Fast path: values that fit in 28 bits of zig-zag (the usual timestamp deltas).
+/**
+ * The one zig-zag varlong decoder (ByteUtils.readVarlong), like varintAt (at most 10 bytes).
+ * Values whose zig-zag form is beyond 2^53 (garbage, never real deltas) take a BigInt path.
+ */
+export function varlongAt(buf: Uint8Array, p: number, end: number, out: Cursor): number {
   let raw = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw new CorruptDataError('RECORD_DECODE_ERROR', 'varlong runs past the end of the data', { position: pos });
-    const b = buf[pos++]!;
+    if (p + i >= end) {
+      out.pos = VARINT_PAST_END;
+      return 0;
+    }
+    const b = buf[p + i]!;
     raw += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) {
-      cursor.pos = pos;
-      if (raw <= Number.MAX_SAFE_INTEGER) {
-        // zig-zag decode on a non-negative double
-        return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
-      }
-      return slowVarlong(buf, cursor.pos - (i + 1), i + 1);
+    if (b < 0x80) {
+      out.pos = p + i + 1;
+      // zig-zag decode on a non-negative double
+      if (raw <= Number.MAX_SAFE_INTEGER) return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+      return slowVarlong(buf, p, i + 1);
     }
     mul *= 128;
   }
-  throw new CorruptDataError('RECORD_DECODE_ERROR', 'varlong longer than 10 bytes', { position: cursor.pos });
+  out.pos = VARINT_TOO_LONG;
+  return 0;
+}
+
+const scratch: Cursor = { pos: 0 };
+
+/** varintAt that advances `cursor` and throws CorruptDataError (at the varint's byte) when there is no value. */
+export function readVarint(buf: Uint8Array, cursor: Cursor, end: number): number {
+  const p = cursor.pos;
+  const v = varintAt(buf, p, end, scratch);
+  if (scratch.pos < 0) throw noValue(scratch.pos, p, end, 'varint', 5);
+  cursor.pos = scratch.pos;
+  return v;
+}
+
+/** varlongAt that advances `cursor` and throws CorruptDataError when there is no value. */
+export function readVarlong(buf: Uint8Array, cursor: Cursor, end: number): number {
+  const p = cursor.pos;
+  const v = varlongAt(buf, p, end, scratch);
+  if (scratch.pos < 0) throw noValue(scratch.pos, p, end, 'varlong', 10);
+  cursor.pos = scratch.pos;
+  return v;
+}
+
+function noValue(why: number, p: number, end: number, what: string, max: number): CorruptDataError {
+  if (why === VARINT_PAST_END) return new CorruptDataError('RECORD_DECODE_ERROR', `${what} runs past the end of the data`, { position: Math.max(p, end) });
+  return new CorruptDataError('RECORD_DECODE_ERROR', `${what} longer than ${max} bytes`, { position: p });
 }
 
 function slowVarlong(buf: Uint8Array, start: number, len: number): number {

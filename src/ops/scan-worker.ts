@@ -1,6 +1,9 @@
 import { parentPort } from 'node:worker_threads';
 import { KsegError } from '../format/errors.js';
 import type { WorkerJob, WorkerReply } from './scan.js';
+import { applyEnvironment } from '../storage/environment.js';
+
+applyEnvironment();
 
 /** One scan worker: verifies (or summarises) the partition directories it is sent, one at a time. */
 parentPort!.on('message', async (job: WorkerJob) => {

@@ -467,7 +467,7 @@ function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boole
   let containsTombstones = false;
   for (let i = 0; i < n; i++) {
     let k = false;
-    const tomb = w.valueNull[i] === 1;
+    const tomb = w.valueLen[i]! < 0;
     if (discardBatchRecords) {
       if (batch.isControl) st.markersRemoved++;
       else st.abortedRemoved++;

@@ -13,9 +13,8 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   scanBatchRecords,
-  WALK,
-  walkV2Records,
 } from '../../format/batch.js';
+import { RecordWalker, WALK_CHECK, WALK_OK } from '../../format/record-walk.js';
 import { crc32c } from '../../format/crc.js';
 import { readInt16, readInt32, readInt64, readUInt32 } from '../../format/int64.js';
 
@@ -52,6 +51,9 @@ export function maxTimestampMatches(createTime: boolean, largestRecordTimestamp:
  * largest record timestamp. This is exactly "walkLog would report nothing from its CRC check and
  * checkRecords, and checkRecords would return no marker"; anything else is left to the main thread.
  */
+/** batchClean's walker, reused for every batch a thread checks (nothing of a walk outlives the call). */
+const walker = new RecordWalker();
+
 export function batchClean(view: Buffer, off: number, size: number, pos: number, file: string): boolean {
   if (size < RECORD_BATCH_OVERHEAD || view[off + MAGIC_OFFSET] !== 2) return false;
   if (readUInt32(view, off + CRC_OFFSET) !== crc32c(view, off + ATTRIBUTES_OFFSET, off + size)) return false;
@@ -66,11 +68,12 @@ export function batchClean(view: Buffer, off: number, size: number, pos: number,
   let last: number;
   let increasing: boolean;
   if ((attributes & ATTR_COMPRESSION_MASK) === 0) {
-    if (walkV2Records(view, off + RECORDS_OFFSET, off + size, count, readInt64(view, off + BASE_TIMESTAMP_OFFSET)) !== 0) return false;
-    maxTs = WALK[0]!;
-    first = WALK[1]!;
-    last = WALK[2]!;
-    increasing = WALK[3] === 1;
+    const w = walker;
+    if (w.walkFast(view, off + RECORDS_OFFSET, off + size, count, readInt64(view, off + BASE_TIMESTAMP_OFFSET), WALK_CHECK) !== WALK_OK) return false;
+    maxTs = w.maxTimestamp;
+    first = w.firstOffsetDelta;
+    last = w.lastOffsetDelta;
+    increasing = w.offsetsIncreasing;
   } else {
     try {
       const s = scanBatchRecords(decodeBatch(view, off, size, pos, file, false));

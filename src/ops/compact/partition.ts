@@ -6,7 +6,7 @@ import { parseLogDirCheckpoint, type LogDirCheckpointEntry } from '../../format/
 import type { StopInfo } from '../../storage/log-reader.js';
 import { scanPartitionDir, type PartitionDir, type Segment } from '../../storage/segments.js';
 import { INTENT_FILE } from '../intent.js';
-import { BAD, SegmentReader } from './reader.js';
+import { BAD, LogBatchReader } from '../../storage/log-batches.js';
 
 /**
  * What the mutating commands (truncate, compact) need to know about a partition before they plan:
@@ -64,7 +64,7 @@ export interface BatchVisitor {
 
 /** Walk the batch headers of one segment; `visit` sees each decodable batch in file order. */
 export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => void): SegmentStats {
-  const src = new SegmentReader(path.join(dir, seg.log));
+  const src = new LogBatchReader(path.join(dir, seg.log));
   const stats: SegmentStats = {
     batches: 0,
     records: 0,

@@ -49,8 +49,12 @@ export class LogBatchReader {
   private readonly r: PositionalReader<'borrowed'>;
   readonly size: number;
 
-  constructor(readonly path: string) {
-    this.r = new PositionalReader(path, { lifetime: 'borrowed', size: CHUNK, pooled: true });
+  /** `bufferSize`: tests use tiny ones to cross buffer boundaries; only the default size is pooled. */
+  constructor(
+    readonly path: string,
+    bufferSize = CHUNK,
+  ) {
+    this.r = new PositionalReader(path, { lifetime: 'borrowed', size: bufferSize, pooled: bufferSize === CHUNK });
     this.size = this.r.size;
   }
 

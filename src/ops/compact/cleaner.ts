@@ -4,7 +4,7 @@ import { CorruptDataError } from '../../format/errors.js';
 import { readInt64 } from '../../format/int64.js';
 import type { StopInfo } from '../../storage/log-reader.js';
 import { BAD, LogBatchReader } from '../../storage/log-batches.js';
-import { assertCleanFraming, type SegmentInfo } from './partition.js';
+import { assertCleanFraming, type SegmentInfo } from '../partition-state.js';
 import type { OffsetMap } from './offset-map.js';
 import type { LastRecord } from './producers.js';
 import { MD5_WORDS, md5Words } from './md5.js';

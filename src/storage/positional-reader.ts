@@ -245,3 +245,13 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
 export function headerSource(path: string): PositionalReader<'owned'> {
   return new PositionalReader(path, { lifetime: 'owned', size: 256 * 1024, farSize: 1024, nearGap: 16384 });
 }
+
+/** Bytes [pos, pos + len) of a file in a buffer of their own: open, one positional read, close. */
+export function readRange(path: string, pos: number, len: number): Buffer {
+  const r = new PositionalReader(path, { lifetime: 'owned', size: len });
+  try {
+    return r.read(pos, len);
+  } finally {
+    r.close();
+  }
+}

@@ -290,5 +290,13 @@ describe('LogBatchReader: logEntries framing through tiny buffers', () => {
       }
       expect(seen, `buffer ${bufSize}`).toEqual(want);
     }
+    // An entry that runs past the range asked for is an error, even when the buffer holds it.
+    const r = borrowed(V2, 4096);
+    try {
+      expect(r.window(0, 12, 100)).toBe(100);
+      expect(() => r.window(0, 200, 100)).toThrow(/read of 200 bytes at 0 runs past the end of the range \(100\)/);
+    } finally {
+      r.close();
+    }
   });
 });

@@ -169,6 +169,7 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
    * where they start in `bytes`. For walks over whole entries: take what fits, ask again for the rest.
    */
   window(pos: number, min: number, end: number): number {
+    if (pos + min > end) throw new IoError('EOF', `read of ${min} bytes at ${pos} runs past the end of the range (${end})`, { file: this.path, position: pos });
     if (!(pos >= this.bufPos && pos + min <= this.bufPos + this.fill)) this.refill(pos, min, end);
     return Math.min(this.bufPos + this.fill, end) - pos;
   }

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compact, groupSegmentsBySize, type CompactOptions } from '../src/ops/compact.js';
 import { md5Into } from '../src/ops/compact/md5.js';
 import { MD5X4_MAX_KEY, MD5X4_MAX_KEYS, Md5x4 } from '../src/ops/compact/md5x4.js';
-import { loadPartition } from '../src/ops/compact/partition.js';
+import { loadPartition } from '../src/ops/partition-state.js';
 import { OffsetMap } from '../src/ops/compact/offset-map.js';
 import { emptyBatchOf } from '../src/ops/compact/records.js';
 import { recover } from '../src/ops/recover/index.js';

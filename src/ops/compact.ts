@@ -6,7 +6,7 @@ import { withLogDirLock, withPartitionLock } from '../storage/lock.js';
 import { segmentFileName } from '../storage/segments.js';
 import { buildOffsetMap, cleanGroup, MapBuilder, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
 import { DEFAULT_OFFSET_MAP_BYTES, OffsetMap } from './compact/offset-map.js';
-import { assertSettled, loadPartition, readLogDirCheckpointEntry, summarize, type PartitionState, type SegmentInfo, type Summary } from './compact/partition.js';
+import { assertSettled, loadPartition, readLogDirCheckpointEntry, summarize, type PartitionState, type SegmentInfo, type Summary } from './partition-state.js';
 import { ProducerStateScan } from './compact/producers.js';
 import { RecordWalk } from './compact/records.js';
 import { AbortedTxnSource, CleanedTransactionMetadata } from './compact/txn.js';

@@ -10,7 +10,7 @@ import { OFFSET_INDEX_ENTRY_SIZE, parseOffsetIndex, parseTimeIndex, parseTxnInde
 import { assertNotLocked } from '../storage/atomic.js';
 import { withPartitionLock } from '../storage/lock.js';
 import { readWholeFile } from '../storage/source.js';
-import { assertSettled, loadPartition, readLogDirCheckpointEntry, scanSegment, type PartitionState, type SegmentInfo, type Summary } from './compact/partition.js';
+import { assertSettled, loadPartition, readLogDirCheckpointEntry, scanSegment, type PartitionState, type SegmentInfo, type Summary } from './partition-state.js';
 import { applyIntent, intentEffect, segmentPrefix, writeIntent, INTENT_VERSION, type CutPlan, type TruncateIntent } from './intent.js';
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseLogDirCheckpoint } from '../format/checkpoints.js';
+import { parseLogDirCheckpoint, type LogDirCheckpointEntry } from '../format/checkpoints.js';
 import { CorruptDataError, ioError } from '../format/errors.js';
 
 /**
@@ -80,7 +80,19 @@ function exists(p: string): boolean {
   }
 }
 
-function readEntry(file: string, tp: TopicPartitionName | null): LogDirCheckpointRead | null {
+/** A log-dir-level checkpoint file: all its entries and this partition's, if it has one. */
+export interface LogDirCheckpointFile {
+  file: string;
+  entries: LogDirCheckpointEntry[];
+  entry: LogDirCheckpointEntry | null;
+}
+
+/**
+ * Read a log-dir-level checkpoint file (recovery-point, log-start-offset, cleaner-offset) and find
+ * this partition's entry; null when the file does not exist. A file that does not parse throws its
+ * CorruptDataError (file and line).
+ */
+export function readLogDirCheckpoint(file: string, tp: TopicPartitionName | null): LogDirCheckpointFile | null {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -89,8 +101,13 @@ function readEntry(file: string, tp: TopicPartitionName | null): LogDirCheckpoin
     throw ioError(e, file);
   }
   const entries = parseLogDirCheckpoint(text, file);
-  const entry = tp ? entries.find((e) => e.topic === tp.topic && e.partition === tp.partition) : undefined;
-  return { file, offset: entry ? entry.offset : null };
+  const entry = tp ? (entries.find((e) => e.topic === tp.topic && e.partition === tp.partition) ?? null) : null;
+  return { file, entries, entry };
+}
+
+function readEntry(file: string, tp: TopicPartitionName | null): LogDirCheckpointRead | null {
+  const cp = readLogDirCheckpoint(file, tp);
+  return cp && { file, offset: cp.entry ? cp.entry.offset : null };
 }
 
 /**

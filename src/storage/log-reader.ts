@@ -1,4 +1,4 @@
-import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, LEGACY_CRC_OFFSET, LEGACY_MAGIC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, SIZE_OFFSET, type Batch } from '../format/batch.js';
+import { decodeBatch, frameEntry, type Frame, HEADER_SIZE_UP_TO_MAGIC, LEGACY_CRC_OFFSET, LEGACY_MAGIC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, SIZE_OFFSET, type Batch } from '../format/batch.js';
 import { CorruptDataError } from '../format/errors.js';
 import { readInt32, readInt64, readUInt32 } from '../format/int64.js';
 import { crc32 } from '../format/crc.js';
@@ -51,11 +51,7 @@ export function* logEntries(src: ByteSource, opts: LogReadOptions = {}): Generat
     if (pos >= src.size) return { reason: 'eof', position: pos, trailingBytes: 0 };
     const hdrLen = Math.min(HEADER_SIZE_UP_TO_MAGIC, src.size - pos);
     const frame = frameEntry(src.read(pos, hdrLen), 0, pos, src.size);
-    if (frame.kind === 'short-tail') return { reason: 'short-tail', position: pos, trailingBytes: frame.trailing, zeroTail: isZero(src, pos, src.size - pos) };
-    if (frame.kind === 'corrupt-size') {
-      return { reason: 'corrupt-size', position: pos, trailingBytes: src.size - pos, sizeField: frame.sizeField, zeroTail: isZero(src, pos, src.size - pos) };
-    }
-    if (frame.kind === 'partial') return { reason: 'partial-batch', position: pos, trailingBytes: frame.trailing, sizeField: frame.size - 12, zeroTail: false };
+    if (frame.kind !== 'entry') return stopAt(frame, pos, src);
     if (pos + frame.size > end) return { reason: 'max-bytes', position: pos, trailingBytes: src.size - pos };
     const bytes = src.read(pos, frame.size);
     try {
@@ -68,8 +64,25 @@ export function* logEntries(src: ByteSource, opts: LogReadOptions = {}): Generat
   }
 }
 
+/**
+ * Why framing ends at `pos` for an entry that does not frame (Kafka's FileLogInputStream.nextBatch:
+ * a short tail or a torn entry is the end of data; a size field below 14 is corruption), with
+ * whether the rest of the file is zero (a preallocated tail).
+ */
+export function stopAt(frame: Exclude<Frame, { kind: 'entry' }>, pos: number, src: ZeroProbe): StopInfo {
+  if (frame.kind === 'short-tail') return { reason: 'short-tail', position: pos, trailingBytes: frame.trailing, zeroTail: isZero(src, pos, src.size - pos) };
+  if (frame.kind === 'corrupt-size') return { reason: 'corrupt-size', position: pos, trailingBytes: src.size - pos, sizeField: frame.sizeField, zeroTail: isZero(src, pos, src.size - pos) };
+  return { reason: 'partial-batch', position: pos, trailingBytes: frame.trailing, sizeField: frame.size - 12, zeroTail: false };
+}
+
+/** What isZero reads through: any reader whose view is used before its next read. */
+interface ZeroProbe {
+  readonly size: number;
+  read(pos: number, len: number): Uint8Array;
+}
+
 /** Whether bytes [pos, pos+len) are all zero; reads in chunks, stops at the first non-zero byte. */
-export function isZero(src: ByteSource, pos: number, len: number): boolean {
+export function isZero(src: ZeroProbe, pos: number, len: number): boolean {
   const CH = 1 << 20;
   for (let p = pos; p < pos + len; p += CH) {
     const n = Math.min(CH, pos + len - p);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import { CorruptDataError, IoError, ioError } from '../format/errors.js';
+import { CorruptDataError } from '../format/errors.js';
 import { nativeLoadFailure, optionalNative } from '../format/native.js';
-import { calibrateForSize } from './calibration.js';
+import { checkRange, openForRead, PositionalReader, preadFully } from './positional-reader.js';
 
 /**
  * Read-only byte access to one file. `read` returns a view that stays valid for as long as the
@@ -98,37 +98,6 @@ function envInt(name: string): number | undefined {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
-/**
- * Open a file for reading and take its size; errors (missing, permission, a directory) become
- * IoErrors naming the file. For readers that manage their own buffers (compact's SegmentReader,
- * verify --jobs' HeaderSource); the caller closes the descriptor.
- */
-export function openForRead(path: string): { fd: number; size: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, 'r');
-  } catch (e) {
-    throw ioError(e, path);
-  }
-  let size: number;
-  try {
-    const st = fs.fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    size = st.size;
-  } catch (e) {
-    fs.closeSync(fd);
-    throw ioError(e, path);
-  }
-  // Large enough to be checked at length: pick the fastest CRC-32C here first (once per thread).
-  try {
-    calibrateForSize(size);
-  } catch (e) {
-    fs.closeSync(fd);
-    throw e;
-  }
-  return { fd, size };
-}
-
 export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
   const { fd, size } = openForRead(path);
   const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mmapModule();
@@ -139,65 +108,7 @@ export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
       // fall through to positional reads
     }
   }
-  return new PositionalSource(path, fd, size, opts.chunkSize ?? envInt('KSEG_CHUNK_SIZE') ?? DEFAULT_CHUNK);
-}
-
-/** Throw an IoError naming the file when [pos, pos + len) is not inside it. */
-export function checkRange(src: ByteSource, pos: number, len: number): void {
-  if (pos < 0 || len < 0 || pos + len > src.size) {
-    throw new IoError('EOF', `read of ${len} bytes at ${pos} is outside the file (${src.size} bytes)`, { file: src.path, position: pos });
-  }
-}
-
-/** Fill `buf` from file position `pos`; a file that ends first is an IoError at the missing byte. */
-export function preadFully(fd: number, path: string, buf: Buffer, pos: number): void {
-  let done = 0;
-  while (done < buf.length) {
-    let n: number;
-    try {
-      n = fs.readSync(fd, buf, done, buf.length - done, pos + done);
-    } catch (e) {
-      throw ioError(e, path);
-    }
-    if (n === 0) throw new IoError('EOF', `file shrank while reading (expected ${buf.length} bytes at ${pos})`, { file: path, position: pos + done });
-    done += n;
-  }
-}
-
-class PositionalSource implements ByteSource {
-  readonly kind = 'pread' as const;
-  bytesRequested = 0;
-  private chunk: Buffer = Buffer.alloc(0);
-  private chunkPos = 0;
-  private closed = false;
-
-  constructor(
-    readonly path: string,
-    private readonly fd: number,
-    readonly size: number,
-    private readonly chunkSize: number,
-  ) {}
-
-  read(pos: number, len: number): Buffer {
-    checkRange(this, pos, len);
-    this.bytesRequested += len;
-    if (pos >= this.chunkPos && pos + len <= this.chunkPos + this.chunk.length) {
-      return this.chunk.subarray(pos - this.chunkPos, pos - this.chunkPos + len);
-    }
-    const want = Math.min(Math.max(this.chunkSize, len), this.size - pos);
-    const buf = Buffer.allocUnsafe(want);
-    preadFully(this.fd, this.path, buf, pos);
-    this.chunk = buf;
-    this.chunkPos = pos;
-    return buf.subarray(0, len);
-  }
-
-  close(): void {
-    if (!this.closed) {
-      this.closed = true;
-      fs.closeSync(this.fd);
-    }
-  }
+  return new PositionalReader(path, { lifetime: 'owned', size: opts.chunkSize ?? envInt('KSEG_CHUNK_SIZE') ?? DEFAULT_CHUNK }, { fd, size }, true);
 }
 
 class MappedSource implements ByteSource {
@@ -208,7 +119,7 @@ class MappedSource implements ByteSource {
   private closed = false;
   private readonly page: number;
   /** Chunked positional reads once no further window may be mapped (shares the descriptor). */
-  private fallback: PositionalSource | null = null;
+  private fallback: PositionalReader<'owned'> | null = null;
 
   constructor(
     readonly path: string,
@@ -259,7 +170,7 @@ class MappedSource implements ByteSource {
       this.win = this.map(base, winLen);
     } catch {
       // Map budget spent (or the kernel refused): positional reads in chunks from here on.
-      this.fallback = new PositionalSource(this.path, this.fd, this.size, DEFAULT_CHUNK);
+      this.fallback = new PositionalReader(this.path, { lifetime: 'owned', size: DEFAULT_CHUNK }, { fd: this.fd, size: this.size });
       return this.fallback.read(pos, len);
     }
     this.winPos = base;

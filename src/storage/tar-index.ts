@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { CorruptDataError, NotFoundError, UsageError, ioError } from '../format/errors.js';
-import { type ByteSource, checkRange, openForRead, preadFully } from './source.js';
+import { checkRange, openForRead, preadFully } from './positional-reader.js';
+import type { ByteSource } from './source.js';
 
 /**
  * Random access to the members of an uncompressed tar archive, without extracting it.

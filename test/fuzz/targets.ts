@@ -24,7 +24,7 @@ import { parseProducerSnapshot } from '../../src/format/snapshot.js';
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../../src/format/checkpoints.js';
 import { logEntries } from '../../src/storage/log-reader.js';
 import type { ByteSource } from '../../src/storage/source.js';
-import { checkRange } from '../../src/storage/source.js';
+import { checkRange } from '../../src/storage/positional-reader.js';
 import { dump, type DirPart, type DumpOptions } from '../../src/ops/dump.js';
 import { lookup } from '../../src/ops/lookup.js';
 import { info } from '../../src/ops/info.js';

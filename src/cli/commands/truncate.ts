@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
 import { truncate, type TruncateResult } from '../../ops/truncate.js';
-import type { Summary } from '../../ops/compact/partition.js';
+import type { Summary } from '../../ops/partition-state.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';

@@ -3,8 +3,8 @@ import { encodeLegacyWrapper, encodeV2Batch } from '../../format/encode.js';
 import { CorruptDataError } from '../../format/errors.js';
 import { readInt64 } from '../../format/int64.js';
 import type { StopInfo } from '../../storage/log-reader.js';
-import { BAD, SegmentReader } from './reader.js';
-import { assertCleanFraming, type SegmentInfo } from './partition.js';
+import { BAD, LogBatchReader } from '../../storage/log-batches.js';
+import { assertCleanFraming, type SegmentInfo } from '../partition-state.js';
 import type { OffsetMap } from './offset-map.js';
 import type { LastRecord } from './producers.js';
 import { MD5_WORDS, md5Words } from './md5.js';
@@ -69,13 +69,13 @@ export function newStats(seg: SegmentInfo): SegmentCleanStats {
 }
 
 /** A reader over a segment that must frame cleanly (the batches are read with nextBatch). */
-function openSegment(seg: SegmentInfo, what: string): SegmentReader {
+function openSegment(seg: SegmentInfo, what: string): LogBatchReader {
   assertCleanFraming(seg, what);
-  return new SegmentReader(seg.path);
+  return new LogBatchReader(seg.path);
 }
 
 /** The next batch, or null at the end; what Kafka's cleaner would fail on throws. */
-function nextBatch(src: SegmentReader, seg: SegmentInfo, checkCrc: boolean, what: string): Batch | null {
+function nextBatch(src: LogBatchReader, seg: SegmentInfo, checkCrc: boolean, what: string): Batch | null {
   const b = src.next(seg.log, checkCrc);
   if (b === null) {
     const stop: StopInfo = src.stop!;

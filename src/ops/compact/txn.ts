@@ -3,7 +3,7 @@ import type { Batch } from '../../format/batch.js';
 import { batchRecords } from '../../format/batch.js';
 import { parseTxnIndex, type AbortedTxn } from '../../format/indexes.js';
 import { readWholeFile } from '../../storage/source.js';
-import type { SegmentInfo } from './partition.js';
+import type { SegmentInfo } from '../partition-state.js';
 
 /**
  * Kafka's CleanedTransactionMetadata (format doc 7.5): which batches belong to aborted

@@ -9,6 +9,7 @@ import { readInt32 } from '../../format/int64.js';
 import { readVarint, sizeOfVarint, writeVarint } from '../../format/varint.js';
 import { SNAPSHOT_CRC_OFFSET, SNAPSHOT_ENTRIES_OFFSET } from '../../format/snapshot.js';
 import { logEntries } from '../../storage/log-reader.js';
+import { readRange } from '../../storage/positional-reader.js';
 import { openSource } from '../../storage/source.js';
 import { segmentFileName } from '../../storage/segments.js';
 import { CORRUPT_KINDS, type CorruptKind, type GenerateOptions } from './options.js';
@@ -657,14 +658,7 @@ class Corrupter {
   }
 
   private readAt(name: string, position: number, length: number): Buffer {
-    const fd = this.open(name, 'r');
-    try {
-      const buf = Buffer.alloc(length);
-      fs.readSync(fd, buf, 0, length, position);
-      return buf;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return readRange(this.p(name), position, length);
   }
 
   private writeAt(name: string, position: number, data: Uint8Array): void {

@@ -1,9 +1,7 @@
-import fs from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { SIZE_OFFSET } from '../../format/batch.js';
-import { ioError } from '../../format/errors.js';
 import { readInt32 } from '../../format/int64.js';
-import { preadFully } from '../../storage/source.js';
+import { PositionalReader } from '../../storage/positional-reader.js';
 import { batchClean } from './record-rules.js';
 
 /**
@@ -46,62 +44,53 @@ export function claim(ctrl: Int32Array): number {
   }
 }
 
-/**
- * Check [start, end) with positional reads into one reused buffer (whole batches per read): no
- * page-table work, which in a multi-threaded process costs TLB shootdowns on every unmap.
- */
-export function checkChunkPread(fd: number, start: number, end: number, file: string, bufIn: Buffer): { self: number[]; buf: Buffer } {
-  const self: number[] = [];
-  let buf = bufIn;
-  let pos = start;
-  while (pos < end) {
-    const got = Math.min(buf.length, end - pos);
-    preadFully(fd, file, buf.subarray(0, got), pos);
-    let off = 0;
-    for (;;) {
-      if (off + 12 > got) break;
-      const size = LOG_OVERHEAD_PLUS(readInt32(buf, off + SIZE_OFFSET));
-      if (off + size > got) break;
-      if (!batchClean(buf, off, size, pos + off, file)) self.push(pos + off);
-      off += size;
-    }
-    if (off === 0) {
-      // One batch larger than the buffer: grow it to hold the batch.
-      const size = LOG_OVERHEAD_PLUS(readInt32(buf, SIZE_OFFSET));
-      buf = Buffer.allocUnsafe(Math.max(size, buf.length * 2));
-      continue;
-    }
-    pos += off;
-  }
-  return { self, buf };
-}
-
 /** Positional reads of whole batches into one reused buffer that fits a core's L2 cache (grown for a larger batch). */
 const READ_BUFFER = 512 * 1024;
 
-/** How a thread reads the chunks of one segment: positional reads into one reused buffer. */
+/**
+ * How a thread reads the chunks of one segment: positional reads of whole batches into one
+ * borrowed buffer (storage/positional-reader), no page-table work, which in a multi-threaded
+ * process costs TLB shootdowns on every unmap.
+ */
 export class ChunkReader {
-  private fd = -1;
-  private buf: Buffer | null = null;
+  private r: PositionalReader<'borrowed'> | null = null;
 
   constructor(private readonly path: string) {}
 
+  /** Positions in [start, end) of the batches that are not plainly clean. */
   check(start: number, end: number, file: string): number[] {
-    if (this.fd < 0) {
-      try {
-        this.fd = fs.openSync(this.path, 'r');
-      } catch (e) {
-        throw ioError(e, this.path);
+    // Opened on first use: a file that cannot be opened fails this chunk (rechecked by the main thread), not the worker.
+    const r = (this.r ??= new PositionalReader(this.path, { lifetime: 'borrowed', size: READ_BUFFER }));
+    const self: number[] = [];
+    let pos = start;
+    while (pos < end) {
+      const got = r.window(pos, Math.min(12, end - pos), end);
+      const buf = r.bytes;
+      const at = r.offsetOf(pos);
+      let off = 0;
+      for (;;) {
+        if (off + 12 > got) break;
+        const size = LOG_OVERHEAD_PLUS(readInt32(buf, at + off + SIZE_OFFSET));
+        if (off + size > got) break;
+        if (!batchClean(buf, at + off, size, pos + off, file)) self.push(pos + off);
+        off += size;
       }
+      if (off === 0) {
+        // One batch larger than what is buffered: read it whole (the buffer grows to fit it). One
+        // that runs past the chunk fails the chunk: the main thread's walk checks it.
+        const size = LOG_OVERHEAD_PLUS(readInt32(buf, at + SIZE_OFFSET));
+        if (pos + size > end) throw new Error(`batch at ${pos} runs past its chunk's end ${end}`);
+        r.window(pos, size, end);
+        continue;
+      }
+      pos += off;
     }
-    const r = checkChunkPread(this.fd, start, end, file, (this.buf ??= Buffer.allocUnsafe(READ_BUFFER)));
-    this.buf = r.buf;
-    return r.self;
+    return self;
   }
 
   close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
+    this.r?.close();
+    this.r = null;
   }
 }
 

@@ -4,7 +4,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { frameEntry, HEADER_SIZE_UP_TO_MAGIC, RECORD_BATCH_OVERHEAD } from '../../format/batch.js';
 import type { ByteSource } from '../../storage/source.js';
 import { ALL_SELF, ChunkReader, claim, CTRL_WORDS, DONE, FRAMED, NEXT, PUBLISHED, type ChunkResult, type SegmentJob } from './chunks.js';
-import { HeaderSource } from './header-source.js';
+import { headerSource } from '../../storage/positional-reader.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
@@ -130,7 +130,7 @@ export class VerifyPool {
       d = size >= 2 * chunkFor(size, this.fixedChunk);
       if (d && this.fixedChunk === null) {
         try {
-          const src = new HeaderSource(path);
+          const src = headerSource(path);
           try {
             d = !smallBatches(src);
           } finally {
@@ -157,7 +157,7 @@ export class VerifyPool {
   segment(path: string, file: string, size: number): { checks: SegmentChecks; src: ByteSource } | null {
     if (!this.splits(path, size)) return null;
     const chunk = chunkFor(size, this.fixedChunk);
-    const src = new HeaderSource(path);
+    const src = headerSource(path);
     if (!this.started) this.start();
     const maxChunks = Math.ceil(src.size / Math.min(chunk, this.fixedChunk ?? MIN_CHUNK)) + 1;
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);

@@ -1,18 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Batch } from '../../format/batch.js';
-import { CorruptDataError, ioError } from '../../format/errors.js';
-import { parseLogDirCheckpoint, type LogDirCheckpointEntry } from '../../format/checkpoints.js';
-import type { StopInfo } from '../../storage/log-reader.js';
-import { scanPartitionDir, type PartitionDir, type Segment } from '../../storage/segments.js';
-import { INTENT_FILE } from '../intent.js';
-import { BAD, SegmentReader } from './reader.js';
+import type { Batch } from '../format/batch.js';
+import { CorruptDataError, ioError } from '../format/errors.js';
+import type { StopInfo } from '../storage/log-reader.js';
+import { scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
+import { BAD, LogBatchReader } from '../storage/log-batches.js';
+import { readLogDirCheckpoint, type LogDirCheckpointFile } from '../storage/log-dir.js';
+import { INTENT_FILE } from './intent.js';
 
 /**
- * What the mutating commands (truncate, compact) need to know about a partition before they plan:
- * the segments in order with per-segment batch statistics from one header-only pass (no CRC, no
- * record decoding; legacy compressed wrappers are decompressed for their first offset), the log
- * start and end offsets, and the summary OUTPUT.md's `before`/`after` objects carry.
+ * A partition directory's state as the mutating commands (truncate, compact) see it before they
+ * plan, and the checks they share before rewriting it: the segments in order with per-segment
+ * batch statistics from one header-only pass (no CRC, no record decoding; legacy compressed
+ * wrappers are decompressed for their first offset), the log start and end offsets, and the
+ * summary OUTPUT.md's `before`/`after` objects carry.
  */
 export interface SegmentStats {
   batches: number;
@@ -64,7 +65,7 @@ export interface BatchVisitor {
 
 /** Walk the batch headers of one segment; `visit` sees each decodable batch in file order. */
 export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => void): SegmentStats {
-  const src = new SegmentReader(path.join(dir, seg.log));
+  const src = new LogBatchReader(path.join(dir, seg.log));
   const stats: SegmentStats = {
     batches: 0,
     records: 0,
@@ -117,19 +118,8 @@ export function parseTopicPartition(dir: string): { topic: string; partition: nu
 }
 
 /** The entry for this partition in a log-dir-level checkpoint file beside the partition directory. */
-export function readLogDirCheckpointEntry(dir: string, name: string, tp: PartitionState['topicPartition']): { file: string; entries: LogDirCheckpointEntry[]; entry: LogDirCheckpointEntry | null } | null {
-  if (!tp) return null;
-  const file = path.join(path.dirname(path.resolve(dir)), name);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw ioError(e, file);
-  }
-  const entries = parseLogDirCheckpoint(text, file);
-  const entry = entries.find((e) => e.topic === tp.topic && e.partition === tp.partition) ?? null;
-  return { file, entries, entry };
+export function readLogDirCheckpointEntry(dir: string, name: string, tp: PartitionState['topicPartition']): LogDirCheckpointFile | null {
+  return tp ? readLogDirCheckpoint(path.join(path.dirname(path.resolve(dir)), name), tp) : null;
 }
 
 /**

@@ -52,7 +52,7 @@ export async function* grepInParallel(targets: { dir: string; label?: string }[]
   try {
     for (let id = 0; id < targets.length; id++) {
       for (;;) {
-        if (failure) throw new KsegError('INTERNAL', `grep worker failed: ${(failure as Error).message}`, 70);
+        if (failure) throw new KsegError('INTERNAL', `grep worker failed: ${(failure as Error).message}`);
         const m = inbox[id]!.shift();
         if (!m) {
           await new Promise<void>((resolve) => (wake = resolve));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { KsegError, UsageError } from '../format/errors.js';
+import { InternalError, UsageError } from '../format/errors.js';
 import { noPartitionError, scanPartitionDir, subdirectories } from '../storage/segments.js';
 
 /**
@@ -153,7 +153,7 @@ export async function* scan(logDirs: string[], opts: ScanOptions = {}): AsyncGen
   try {
     let yielded = 0;
     while (yielded < targets.length) {
-      if (failure) throw new KsegError('INTERNAL', `scan worker failed: ${(failure as Error).message}`, 70);
+      if (failure) throw new InternalError(`scan worker failed: ${(failure as Error).message}`);
       const r = ready.shift();
       if (r) {
         yielded++;

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import tty from 'node:tty';
 import { startProgress, type Progress } from '../progress.js';
 import { onInterrupt } from '../interrupt.js';
@@ -11,7 +12,8 @@ import { JsonLinesWriter } from '../ndjson-writer.js';
 import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
 import { DECODER_HELP, nonNegative, intArg } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
-import { exitFor } from '../main.js';
+import { reportError } from '../report-error.js';
+import { isoTime } from '../time.js';
 import { batchRecords, type Batch, type KafkaRecord } from '../../format/batch.js';
 import { decodedPartJson, expandConsumerProtocol, internalJson, parseInternalDecoder, type DecodedRecord, type InternalDecoder } from '../../format/kafka-messages/index.js';
 import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
@@ -103,7 +105,7 @@ function applyKafkaToolFlags(paths: string[], f: DumpFlags): string[] {
   return all;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('dump')
     .description('print the records (default), batches or index entries of partition directories or single files')
@@ -155,7 +157,7 @@ Examples:
       const progress = startProgress('dumping', !tty.isatty(1));
       const off = onInterrupt('dump reads only: nothing was changed (the output may end mid-record)');
       try {
-        process.exitCode = await runDump(resolveArchiveArgs(paths), flags, progress);
+        return await runDump(resolveArchiveArgs(paths), flags, progress);
       } finally {
         off();
         progress.stop();
@@ -204,7 +206,7 @@ class DecodeNotes {
     if (!dec) return;
     if (dec.error) {
       this.errors++;
-      exitFor(dec.error, json);
+      reportError(dec.error, json);
       return;
     }
     const d = dec.decoded!;
@@ -270,7 +272,7 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
         errors++;
         await out.flush();
         if (format !== 'text' && ev.error.code.startsWith('SNAPSHOT_')) process.stderr.write(kafkaSnapshotError(ev.error) + '\n');
-        else exitFor(ev.error, json);
+        else reportError(ev.error, json);
         continue;
       }
       noteUnnamed(ev);
@@ -289,7 +291,7 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
   // kafka-dump-log.sh's report after all files (stderr).
   if (report) for (const l of report.lines()) process.stderr.write(l + '\n');
   warnInvalidUtf8();
-  return errors + notes.errors + toolErrors.count > 0 ? 3 : 0;
+  return errors + notes.errors + toolErrors.count > 0 ? EXIT.corrupt : EXIT.ok;
 }
 
 /** A record line of --json/--ndjson and the members to add before its closing brace: `decoded` (and `decodeError`). */
@@ -330,7 +332,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
       if (ev.type === 'error') {
         errors++;
         await out.flush();
-        exitFor(ev.error, true);
+        reportError(ev.error, true);
         continue;
       }
       noteUnnamed(ev);
@@ -355,7 +357,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
           if (!(e instanceof KsegError)) throw e;
           errors++;
           await out.flush();
-          exitFor(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
+          reportError(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
         }
       } else if (ev.type === 'batch' && records) {
         try {
@@ -364,7 +366,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
           if (!(e instanceof KsegError)) throw e;
           errors++;
           await out.flush();
-          exitFor(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
+          reportError(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
         }
       } else renderer(ev);
       if (out.full) await out.flush();
@@ -374,7 +376,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
     await out.flush();
   }
   warnInvalidUtf8();
-  return errors + notes.errors > 0 ? 3 : 0;
+  return errors + notes.errors > 0 ? EXIT.corrupt : EXIT.ok;
 }
 
 /**
@@ -490,11 +492,6 @@ function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
         break;
     }
   };
-}
-
-export function isoTime(ts: number): string {
-  if (ts < 0 || ts > 8.64e15) return '-';
-  return new Date(ts).toISOString();
 }
 
 /** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import { UsageError, ioError } from '../../format/errors.js';
 import { validateCriteria, type GrepCriteria, type GrepStats } from '../../ops/grep.js';
 import { listPartitions, type ScanTarget } from '../../ops/scan.js';
@@ -33,7 +34,7 @@ interface GrepFlags {
   headerDecoder?: string;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('grep')
     .description('print the records of partitions that match a key, header, value, offset or time range')
@@ -71,7 +72,7 @@ Examples:
   kseg grep orders-3 --value-contains hex:deadbeef --from-timestamp 2026-12-07T03:00:00Z --to-timestamp 2026-12-07T03:10:00Z
   kseg grep orders-3 --key-regex '^user-(17|42)$' --from-offset 368770 --to-offset 368790`)
     .action(async (paths: string[], flags: GrepFlags) => {
-      process.exitCode = await runGrep(paths, flags);
+      return runGrep(paths, flags);
     });
 }
 
@@ -196,8 +197,8 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
     process.stderr.write(`kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${count(s.bytesRead, 'byte')}\n`);
   }
   if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
-  if (errors > 0) return 3;
-  return matches > 0 ? 0 : 1;
+  if (errors > 0) return EXIT.corrupt;
+  return matches > 0 ? EXIT.ok : EXIT.notFound;
 }
 
 export interface PartitionFailure {

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
@@ -20,7 +21,7 @@ interface ScanFlags {
   progress?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('scan')
     .description('verify (or summarise with --summary) every partition under one or more broker log.dirs, in parallel')
@@ -46,7 +47,7 @@ Examples:
     .action(async (logDirs: string[], flags: ScanFlags) => {
       if (flags.json && flags.ndjson) throw new UsageError('--json and --ndjson are exclusive');
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
-      process.exitCode = await runScan(logDirs, flags);
+      return runScan(logDirs, flags);
     });
 }
 
@@ -126,7 +127,7 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     }
   }
   await out.flush();
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? EXIT.notFound : EXIT.ok;
 }
 
 function renderTable(results: ScanResult[], mode: ScanMode): string[] {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { zstdCompressSyncImpl } from '../format/codecs.js';
 import { IoError, UsageError } from '../format/errors.js';
 import { fsyncDir } from '../storage/atomic.js';
-import { EXPORT_COLUMNS, type ExportRow } from './export.js';
+import { EXPORT_COLUMNS, type ExportRow } from './export-row.js';
 
 /**
  * Row sinks of `kseg export`. Each writes to `<target>.kseg-tmp`, and `commit` fsyncs and renames it

@@ -8,69 +8,9 @@ import { topicPartitionOfDir } from '../storage/log-dir.js';
 import { scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
 import { openSink, type ExportFormat, type PageCompression } from './export-writers.js';
+import type { ExportRow } from './export-row.js';
 
-/**
- * `kseg export`: one row per record of a partition, each carrying its batch's header fields, so
- * that `kseg import` can lay the batches out again byte for byte (format doc 1.2-1.4: every input
- * of Kafka's MemoryRecordsBuilder / legacy message layout is a column). A v2 batch without records
- * (left by the cleaner, LogCleaner: retained empty batches) is one row with a null `offset`.
- * Reads one batch at a time: memory is bounded by the largest batch.
- */
-export interface ExportRow {
-  topic: string | null;
-  partition: number | null;
-  /** .log file name the batch was read from, and its byte position there. */
-  file: string;
-  position: number;
-  baseOffset: number;
-  lastOffset: number;
-  /** The int64 at byte 0 of the entry (v2 baseOffset; v0/v1 the message or wrapper offset). */
-  entryOffset: number;
-  magic: number;
-  compression: string;
-  /** Snappy batches: true when the payload uses the xerial stream framing (Kafka's producer), false for raw snappy; null for other codecs. */
-  snappyXerial: boolean | null;
-  /** Batch (v2) or wrapper/message (v0/v1) attributes as stored. */
-  batchAttributes: number;
-  /** Stored CRC (unsigned) and whether it matched the bytes. */
-  batchCrc: number;
-  crcValid: boolean;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  partitionLeaderEpoch: number;
-  isTransactional: boolean;
-  isControl: boolean;
-  /** v2 baseTimestamp (the delete horizon when attributes bit 6 is set); -1 for v0/v1. */
-  firstTimestamp: number;
-  /** v2 maxTimestamp, v1 wrapper/message timestamp, -1 for v0. */
-  maxTimestamp: number;
-  lastOffsetDelta: number;
-  /** Records in the batch (v2 recordsCount; v0/v1 inner messages). */
-  recordCount: number;
-  /** Entry size on disk (12 + length field). */
-  batchSize: number;
-  offset: number | null;
-  timestamp: number | null;
-  timestampType: string;
-  recordAttributes: number | null;
-  offsetDelta: number | null;
-  timestampDelta: number | null;
-  /** Message format of the record itself (inner v0/v1 messages can differ from their wrapper). */
-  recordMagic: number | null;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: { key: string; value: Buffer | null }[];
-}
-
-/** Column order of every export format (CSV header, Parquet schema, NDJSON key order). */
-export const EXPORT_COLUMNS = [
-  'topic', 'partition', 'file', 'position', 'baseOffset', 'lastOffset', 'entryOffset', 'magic', 'compression',
-  'batchAttributes', 'batchCrc', 'crcValid', 'producerId', 'producerEpoch', 'baseSequence', 'partitionLeaderEpoch',
-  'isTransactional', 'isControl', 'firstTimestamp', 'maxTimestamp', 'lastOffsetDelta', 'recordCount', 'batchSize',
-  'offset', 'timestamp', 'timestampType', 'recordAttributes', 'offsetDelta', 'timestampDelta', 'recordMagic',
-  'key', 'value', 'headers', 'snappyXerial',
-] as const satisfies readonly (keyof ExportRow)[];
+export { EXPORT_COLUMNS, type ExportRow } from './export-row.js';
 
 export interface ExportedLog {
   file: string;

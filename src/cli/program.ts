@@ -10,6 +10,11 @@ export class KsegCommand extends Command {
   /** What the action that ran returned (on the program, the root command); undefined: none, or it returned nothing. */
   exitStatus: number | undefined;
 
+  /** Add a group of options shared with other commands (options.ts: decoderOptions(), offsetRangeOptions(), ...) here in the chain. */
+  with(group: (cmd: this) => this): this {
+    return group(this);
+  }
+
   override createCommand(name?: string): KsegCommand {
     return new KsegCommand(name);
   }

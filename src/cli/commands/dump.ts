@@ -10,7 +10,7 @@ import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../d
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter } from '../ndjson-writer.js';
 import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
-import { DECODER_HELP, nonNegative, intArg } from '../options.js';
+import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { reportError } from '../report-error.js';
 import { isoTime } from '../time.js';
@@ -117,21 +117,16 @@ export function register(program: KsegCommand): void {
     .option('--value-decoder-class <class>', 'kafka-dump-log.sh: as --key-decoder-class, for values', decoderClassArg('--value-decoder-class'))
     .option('--skip-record-metadata', 'kafka-dump-log.sh: record lines without their metadata (only `| key: ... payload: ...`; control records give empty lines)')
     .option('--format <fmt>', 'text | kafka (kafka-dump-log.sh 3.x text) | kafka4 (the 2026 Java tool) | json | ndjson', 'text')
-    .option('--json', 'one JSON array (same objects as --ndjson)')
-    .option('--ndjson', 'one JSON object per line')
+    .with(jsonOptions({ json: 'one JSON array (same objects as --ndjson)', ndjson: 'one JSON object per line' }))
     .option('--batches', 'one line per batch instead of per record')
     .option('--index', 'for a directory: dump every segment\'s .index')
     .option('--timeindex', 'for a directory: dump every segment\'s .timeindex')
     .option('--txnindex', 'for a directory: dump every segment\'s .txnindex')
     .option('--snapshot', 'for a directory: dump the producer .snapshot files')
-    .option('--from-offset <n>', 'first offset to print (segments below it are not read)', nonNegative('--from-offset'))
-    .option('--to-offset <n>', 'last offset to print, inclusive', intArg('--to-offset'))
+    .with(offsetRangeOptions({ from: 'first offset to print (segments below it are not read)', to: 'last offset to print, inclusive' }))
     .option('--max-message-size <n>', 'kafka formats, .index: bytes read at each entry\'s position to find its batch (kafka-dump-log.sh, default 5242880); a larger batch is reported on stderr as the tool would fail there', nonNegative('--max-message-size'))
     .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
-    .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
-    .option('--key-decoder <d>', DECODER_HELP)
-    .option('--value-decoder <d>', DECODER_HELP)
-    .option('--header-decoder <d>', DECODER_HELP)
+    .with(decoderOptions())
     .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
     .option('--index-sanity-check', 'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)')
     .option('--verify-index-only', 'kafka formats, .index/.timeindex: check entries against the .log and report mismatches on stderr, without printing the entries')
@@ -166,7 +161,7 @@ Examples:
 }
 
 function pickFormat(f: DumpFlags): Format {
-  if (f.json && f.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+  assertOneJsonFormat(f);
   if (f.json) return 'json';
   if (f.ndjson) return 'ndjson';
   const fmt = f.format ?? 'text';

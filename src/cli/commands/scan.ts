@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
-import { nonNegative } from '../options.js';
+import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
@@ -29,8 +29,7 @@ export function register(program: KsegCommand): void {
     .option('--jobs <n>', 'worker threads (default: the number of cores)', nonNegative('--jobs'))
     .option('--summary', 'summarise partitions (offsets, records, bytes) instead of verifying them')
     .option('--strict', 'treat warnings as errors')
-    .option('--json', 'one JSON object for the whole scan')
-    .option('--ndjson', 'one JSON line per partition as it finishes (lines from several hosts merge with cat)')
+    .with(jsonOptions({ json: 'one JSON object for the whole scan', ndjson: 'one JSON line per partition as it finishes (lines from several hosts merge with cat)' }))
     .option('--host <name>', 'host name written into JSON lines (default: this host)')
     .option('--max-issues <n>', 'list at most N issues per partition (all are counted)', nonNegative('--max-issues'), 1000)
     .option('--no-progress', 'no progress bar (it is only shown on a terminal anyway)')
@@ -45,7 +44,7 @@ Examples:
   kseg scan /data/kafka-1 /data/kafka-2 --jobs 8 --ndjson > scan-$(hostname).ndjson
   kseg scan /var/lib/kafka/data --summary`)
     .action(async (logDirs: string[], flags: ScanFlags) => {
-      if (flags.json && flags.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+      assertOneJsonFormat(flags);
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
       return runScan(logDirs, flags);
     });

@@ -9,7 +9,7 @@
  */
 
 // ---- Errors (format/errors.ts): every failure kseg reports is one of these ----
-export { KsegError, CorruptDataError, UsageError, IoError, NotFoundError, type ErrorLocation } from './format/errors.js';
+export { KsegError, CorruptDataError, UsageError, IoError, NotFoundError, InternalError, type ErrorLocation } from './format/errors.js';
 
 // ---- Operations: one per command (src/ops) ----
 

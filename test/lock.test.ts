@@ -13,6 +13,7 @@ import { acquirePartitionLock, type LockHolder } from '../src/storage/lock.js';
 import { onStorageNote } from '../src/storage/notes.js';
 import { copyPartition, FIXTURES, kseg, ROOT, tmpDir } from './helpers.js';
 import { allRecords } from './partition-builder.js';
+import { exitCodeFor } from '../src/cli/exit-codes.js';
 
 // Issue 12, item 5: two kseg writers on one partition must not interleave. kseg's own lock is
 // `<partition>/.kseg.lock` (O_EXCL), stale when its pid is gone; a second writer exits 4 at once.
@@ -77,7 +78,8 @@ describe('kseg partition lock (in process)', () => {
     const before = allRecords(dir);
     for (const run of [() => truncate(dir, { toOffset: 10 }), () => recover(dir), () => rebuildIndex(dir)]) {
       const e = thrown(run);
-      expect(e).toMatchObject({ code: 'KSEG_LOCKED', exitCode: 4, file: path.join(fs.realpathSync(dir), LOCK) });
+      expect(e).toMatchObject({ code: 'KSEG_LOCKED', file: path.join(fs.realpathSync(dir), LOCK) });
+      expect(exitCodeFor(e)).toBe(4);
       expect(e.message).toContain(`pid ${sleeper.pid} on ${os.hostname()}, \`kseg compact /data/orders-3\`, since 2026-12-07T03:00:00.000Z`);
     }
     await expect(compact(dir, { now: 1_700_000_000_000 })).rejects.toMatchObject({ code: 'KSEG_LOCKED' });
@@ -123,7 +125,8 @@ describe('kseg partition lock (in process)', () => {
     const dir = partition();
     fs.writeFileSync(path.join(dir, LOCK), JSON.stringify(holder({ pid: deadPid(), host: 'other-host.example' })));
     const e = thrown(() => truncate(dir, { toOffset: 10 }));
-    expect(e).toMatchObject({ code: 'KSEG_LOCKED', exitCode: 4 });
+    expect(e).toMatchObject({ code: 'KSEG_LOCKED' });
+    expect(exitCodeFor(e)).toBe(4);
     expect(e.message).toMatch(/on other-host\.example.*another host/);
     fs.writeFileSync(path.join(dir, LOCK), '');
     expect(thrown(() => truncate(dir, { toOffset: 10 })).message).toMatch(/unreadable/);
@@ -295,7 +298,8 @@ describe('log-dir checkpoint files shared by partitions (kseg lock on the log di
     children.push(sleeper);
     fs.writeFileSync(path.join(root, LOCK), JSON.stringify(holder({ pid: sleeper.pid! })));
     const e = thrown(() => withLogDirLock(root, 'compact', () => 'ran', 100));
-    expect(e).toMatchObject({ code: 'KSEG_LOCKED', exitCode: 4 });
+    expect(e).toMatchObject({ code: 'KSEG_LOCKED' });
+    expect(exitCodeFor(e)).toBe(4);
     expect(e.message).toContain(`the log directory (its shared checkpoint files) is being changed by another kseg (pid ${sleeper.pid}`);
     sleeper.kill('SIGKILL');
   });

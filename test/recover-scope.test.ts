@@ -9,6 +9,7 @@ import { encodeEndTxnMarker, encodeV2BatchSync } from '../src/format/encode.js';
 import { truncateEpochsFromEnd, truncateEpochsFromStart } from '../src/format/checkpoints.js';
 import { controlRecoveryOutcome } from '../src/format/control.js';
 import { KsegError } from '../src/format/errors.js';
+import { exitCodeFor } from '../src/cli/exit-codes.js';
 import { rebuildIndex } from '../src/ops/rebuild-index.js';
 import { topicPartitionOfDir } from '../src/storage/log-dir.js';
 import { FIXTURES, HAVE_REAL, kseg, REAL, tmpDir } from './helpers.js';
@@ -116,7 +117,7 @@ describe('recover scope: LogLoader.recoverLog from the recovery point', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(KsegError);
-    expect((err as KsegError).exitCode).toBe(3);
+    expect(exitCodeFor(err)).toBe(3);
     expect((err as KsegError).file).toBe(path.join(path.dirname(dir), 'recovery-point-offset-checkpoint'));
     expect((err as KsegError).message).toMatch(/line 4/);
     expect((err as KsegError).message).toMatch(/--full/);

@@ -10,6 +10,7 @@ import { recordFaultPoints, setFaultPoint, SimulatedCrash } from '../src/storage
 import { encodeProducerSnapshot } from '../src/format/snapshot.js';
 import { CORRUPT_KINDS, generate, type CorruptKind } from '../src/ops/generate.js';
 import { KsegError } from '../src/format/errors.js';
+import { exitCodeFor } from '../src/cli/exit-codes.js';
 import { copyPartition, corruptCases, FIXTURES, kseg, tmpDir } from './helpers.js';
 
 const caseDir = (c: string): string => path.join(FIXTURES, c, 'topic-0');
@@ -157,7 +158,7 @@ describe('recover: plan, dry run, backup', () => {
         err = e;
       }
       expect(err).toBeInstanceOf(KsegError);
-      expect((err as KsegError).exitCode).toBe(4);
+      expect(exitCodeFor(err)).toBe(4);
       expect((err as KsegError).code).toBe('LOCKED');
       const cli = kseg(['recover', dir]);
       expect(cli.status).toBe(4);

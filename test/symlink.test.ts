@@ -16,6 +16,7 @@ import { onStorageNote } from '../src/storage/notes.js';
 import { scanPartitionDir } from '../src/storage/segments.js';
 import { copyPartition, FIXTURES, kseg, tmpDir } from './helpers.js';
 import { allRecords } from './partition-builder.js';
+import { exitCodeFor } from '../src/cli/exit-codes.js';
 
 // Operators spread a partition over disks with symbolic links; Kafka's LogLoader lists the
 // directory with java.io.File, whose isFile()/length()/FileChannel.open follow links, so a linked
@@ -229,7 +230,8 @@ describe('broken symbolic links with partition file names are clear errors, neve
           err = e;
         }
         expect(err).toBeInstanceOf(KsegError);
-        expect(err).toMatchObject({ code, exitCode: 4, file: path.join(dir, name) });
+        expect(err).toMatchObject({ code, file: path.join(dir, name) });
+        expect(exitCodeFor(err)).toBe(4);
       }
       expect(fs.readdirSync(dir).filter((f) => f.endsWith('.log')).length).toBe(11);
     });

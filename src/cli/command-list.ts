@@ -1,16 +1,12 @@
-import type { Command } from 'commander';
+import type { CommandSpec } from './program.js';
+
+export type { CommandSpec } from './program.js';
 
 /**
  * Every kseg command: its name, the summary `kseg --help` lists and the module that registers it,
  * imported lazily so `kseg --help` and `kseg lookup` load only what they use. main.ts dispatches
- * through this list and `kseg completion` walks it, so a new command is added in one place.
+ * through this list and hands it to `kseg completion`, which walks it, so a new command is added in one place.
  */
-export interface CommandSpec {
-  name: string;
-  summary: string;
-  load: () => Promise<{ register(program: Command): void }>;
-}
-
 export const COMMANDS: CommandSpec[] = [
   { name: 'dump', summary: 'print records, batches or index entries of a partition or file', load: () => import('./commands/dump.js') },
   { name: 'lookup', summary: 'find the record at an offset or timestamp the way a broker does', load: () => import('./commands/lookup.js') },

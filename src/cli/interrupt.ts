@@ -1,3 +1,5 @@
+import { EXIT, exitNow } from './exit-codes.js';
+
 /**
  * Ctrl-C (SIGINT) and SIGTERM while a command that awaits between steps runs: say what state the
  * data is in and exit 130 / 143 (128 + signal number, as a shell reports a signal's death).
@@ -9,7 +11,7 @@
 export function onInterrupt(state: string): () => void {
   const handler = (sig: NodeJS.Signals): void => {
     process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}kseg: interrupted: ${state}\n`);
-    process.exit(sig === 'SIGINT' ? 130 : 143);
+    exitNow(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);

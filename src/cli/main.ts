@@ -1,17 +1,17 @@
-import { Command, CommanderError } from 'commander';
 import { constants as bufferConstants } from 'node:buffer';
-import { KsegError, UsageError } from '../format/errors.js';
-import { SimulatedCrash } from '../storage/atomic.js';
+import { UsageError } from '../format/errors.js';
 import { applyEnvironment, setMaxDecompressedBytes } from '../storage/environment.js';
 import { onStorageNote } from '../storage/notes.js';
 import { COMMANDS } from './command-list.js';
 import { bytesArg } from './options.js';
-import { toJson } from './output.js';
+import { KsegCommand } from './program.js';
+import { reportError } from './report-error.js';
 import { stdoutMayBeTty, writeStdout } from './stdout.js';
 
 /**
  * The entry: maps command names to lazily imported modules, so `kseg --help` and `kseg lookup`
- * load only what they use. Only this file turns errors into exit codes (OUTPUT.md).
+ * load only what they use. Commands return their exit status as data and throw errors; only this
+ * file sets the process's exit code, mapping errors through one table (exit-codes.ts, OUTPUT.md).
  */
 export { COMMANDS } from './command-list.js';
 
@@ -27,7 +27,7 @@ function commandName(argv: string[]): string | undefined {
 export async function run(argv: string[] = process.argv): Promise<void> {
   applyEnvironment();
   const wantsJson = argv.includes('--json') || argv.includes('--ndjson');
-  const program = new Command('kseg')
+  const program = new KsegCommand('kseg')
     .description('Read, verify, repair and generate Apache Kafka partition directories on disk.')
     .version(VERSION, '-V, --version', 'output the version number (with --verbose: also the native fast paths and fallbacks this install loads)')
     .option('--no-color', 'disable colours (also NO_COLOR=1)')
@@ -60,15 +60,16 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   const name = commandName(argv);
   const spec = COMMANDS.find((c) => c.name === name);
   if (spec) {
-    (await spec.load()).register(program);
+    (await spec.load()).register(program, COMMANDS);
   } else {
     for (const c of COMMANDS) program.command(c.name).description(c.summary);
   }
   onStorageNote((m) => process.stderr.write(`kseg: note: ${m}\n`));
   try {
     await program.parseAsync(argv);
+    if (program.exitStatus !== undefined) process.exitCode = program.exitStatus;
   } catch (e) {
-    process.exitCode = exitFor(e, wantsJson);
+    process.exitCode = reportError(e, wantsJson);
   }
 }
 
@@ -85,32 +86,6 @@ function forcedColor(): boolean | undefined {
   if (env.NO_COLOR || env.FORCE_COLOR === '0' || env.FORCE_COLOR === 'false') return false;
   if (env.FORCE_COLOR || env.CLICOLOR_FORCE !== undefined) return true;
   return undefined;
-}
-
-export function exitFor(e: unknown, wantsJson: boolean): number {
-  if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-    if (wantsJson) process.stderr.write(toJson({ error: { code: 'USAGE', message: e.message.replace(/^error: /, '') } }) + '\n');
-    return 2;
-  }
-  if (e instanceof KsegError) {
-    const where = e.file !== undefined ? ` (${e.file}${e.position !== undefined ? ` at byte ${e.position}` : ''})` : '';
-    process.stderr.write(`kseg: ${e.message}${where}\n`);
-    if (wantsJson) {
-      const err: Record<string, unknown> = { code: e.code, message: e.message };
-      if (e.file !== undefined) err.file = e.file;
-      if (e.position !== undefined) err.position = e.position;
-      process.stderr.write(toJson({ error: err }) + '\n');
-    }
-    return e.exitCode;
-  }
-  if (e instanceof SimulatedCrash) {
-    process.stderr.write(`kseg: ${e.message}\n`);
-    return 75;
-  }
-  const err = e as Error;
-  process.stderr.write(`kseg: internal error (a bug): ${err?.stack ?? String(e)}\nPlease report it with the command line and, if you can, the file that triggered it.\n`);
-  return 70;
 }
 
 /** `kseg --version --verbose`: which native fast paths and fallbacks this install loaded. */

@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { UsageError } from '../format/errors.js';
 
 /** Parse a non-negative integer flag value (offsets, byte counts). */
@@ -74,3 +75,42 @@ export function timestampArg(flag: string): (v: string) => number {
 
 /** Help text shared by the timestamp flags. */
 export const TIMESTAMP_HELP = 'epoch milliseconds or ISO 8601 with a zone (2025-12-30T06:29:00Z, …:00.250+01:00; a date alone is 00:00 UTC)';
+
+/**
+ * Option groups several commands share, each added where it stands in a command's chain
+ * (`.with(decoderOptions())`, KsegCommand.with) so that --help lists it in the same place. The
+ * help text that differs between commands is a parameter; the flags, placeholders and parsers are not.
+ */
+export type OptionGroup = <C extends Command>(cmd: C) => C;
+
+/** --decoder and the key/value/header decoders (dump, lookup, grep). */
+export function decoderOptions(decoderHelp = `key, value and header decoder: ${DECODER_HELP}`): OptionGroup {
+  return (cmd) => cmd.option('--decoder <d>', decoderHelp).option('--key-decoder <d>', DECODER_HELP).option('--value-decoder <d>', DECODER_HELP).option('--header-decoder <d>', DECODER_HELP);
+}
+
+/**
+ * --from-offset N .. --to-offset N, inclusive (dump, grep, slice). --from-offset is never negative;
+ * --to-offset is any integer unless `toNonNegative` (a negative one then selects nothing).
+ */
+export function offsetRangeOptions(help: { from: string; to: string }, o: { requiredFrom?: boolean; toNonNegative?: boolean } = {}): OptionGroup {
+  return (cmd) => {
+    if (o.requiredFrom) cmd.requiredOption('--from-offset <n>', help.from, nonNegative('--from-offset'));
+    else cmd.option('--from-offset <n>', help.from, nonNegative('--from-offset'));
+    return cmd.option('--to-offset <n>', help.to, o.toNonNegative ? nonNegative('--to-offset') : intArg('--to-offset'));
+  };
+}
+
+/** --from-timestamp T .. --to-timestamp T, inclusive, each `help` followed by the accepted forms (TIMESTAMP_HELP). */
+export function timestampRangeOptions(help: { from: string; to: string }): OptionGroup {
+  return (cmd) => cmd.option('--from-timestamp <t>', help.from, timestampArg('--from-timestamp')).option('--to-timestamp <t>', help.to, timestampArg('--to-timestamp'));
+}
+
+/** --json then --ndjson, with their help (dump, scan); `assertOneJsonFormat` refuses both at once. */
+export function jsonOptions(help: { json: string; ndjson: string }): OptionGroup {
+  return (cmd) => cmd.option('--json', help.json).option('--ndjson', help.ndjson);
+}
+
+/** --json and --ndjson are two shapes of one output: at most one. */
+export function assertOneJsonFormat(flags: { json?: boolean; ndjson?: boolean }): void {
+  if (flags.json && flags.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+}

@@ -1,3 +1,5 @@
+import { EXIT, exitNow } from './exit-codes.js';
+
 /**
  * Buffered stdout with backpressure: lines collect into a chunk that is written when large; the
  * caller awaits `flushIfFull()` so memory stays flat however much is dumped. A closed pipe (e.g.
@@ -47,9 +49,9 @@ export class Output {
  * other error (disk full, EIO) is an I/O error, exit 4 (OUTPUT.md).
  */
 export function outputFailed(e: NodeJS.ErrnoException): never {
-  if (e.code === 'EPIPE') process.exit(0);
+  if (e.code === 'EPIPE') exitNow(EXIT.ok);
   process.stderr.write(`kseg: cannot write the output: ${e.message}\n`);
-  process.exit(4);
+  exitNow(EXIT.io);
 }
 
 /** JSON.stringify that writes int64 values beyond 2^53 as strings (OUTPUT.md). */

@@ -59,13 +59,6 @@ export async function loadTheme(color?: boolean): Promise<void> {
   p = painters((await import('chalk')).default);
 }
 
-export function setColor(enabled: boolean | undefined): void {
-  if (enabled === false) {
-    disabled = true;
-    p = plain;
-  }
-}
-
 export const theme: Painters = {
   dim: (s) => p.dim(s),
   bold: (s) => p.bold(s),

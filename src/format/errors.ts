@@ -1,6 +1,7 @@
 /**
  * One error tree for the whole toolkit. Each error can carry the file and byte position it is
- * about; the CLI turns them into one stderr line and an exit code (docs: OUTPUT.md).
+ * about. Its kind (the class) and `code` say what went wrong; the CLI turns them into one stderr
+ * line and an exit code (its table: cli/exit-codes.ts; docs: OUTPUT.md).
  */
 export interface ErrorLocation {
   file?: string;
@@ -12,14 +13,11 @@ export class KsegError extends Error {
   readonly code: string;
   file?: string;
   position?: number;
-  /** Process exit code the CLI uses for this error (OUTPUT.md). */
-  readonly exitCode: number;
 
-  constructor(code: string, message: string, exitCode: number, where: ErrorLocation = {}) {
+  constructor(code: string, message: string, where: ErrorLocation = {}) {
     super(message);
     this.name = new.target.name;
     this.code = code;
-    this.exitCode = exitCode;
     this.file = where.file;
     this.position = where.position;
   }
@@ -32,31 +30,38 @@ export class KsegError extends Error {
   }
 }
 
-/** Bytes on disk do not follow the format. Exit code 3. */
+/** Bytes on disk do not follow the format (the CLI: exit code 3). */
 export class CorruptDataError extends KsegError {
   constructor(code: string, message: string, where: ErrorLocation = {}) {
-    super(code, message, 3, where);
+    super(code, message, where);
   }
 }
 
-/** Bad flags or arguments. Exit code 2. */
+/** Bad flags or arguments (exit code 2). */
 export class UsageError extends KsegError {
   constructor(message: string, code = 'USAGE') {
-    super(code, message, 2);
+    super(code, message);
   }
 }
 
-/** Missing file, permission, disk full, locked directory. Exit code 4. */
+/** Missing file, permission, disk full, locked directory (exit code 4). */
 export class IoError extends KsegError {
   constructor(code: string, message: string, where: ErrorLocation = {}) {
-    super(code, message, 4, where);
+    super(code, message, where);
   }
 }
 
-/** A lookup found nothing (offset or timestamp out of range). Exit code 1. */
+/** A lookup found nothing (offset or timestamp out of range; exit code 1). */
 export class NotFoundError extends KsegError {
   constructor(code: string, message: string, where: ErrorLocation = {}) {
-    super(code, message, 1, where);
+    super(code, message, where);
+  }
+}
+
+/** Not the input's fault: a worker thread failed, an invariant broke (exit code 70). */
+export class InternalError extends KsegError {
+  constructor(message: string, code = 'INTERNAL') {
+    super(code, message);
   }
 }
 

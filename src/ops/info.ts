@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { scanBatchRecords } from '../format/batch.js';
-import { KsegError } from '../format/errors.js';
+import { KsegError, UsageError } from '../format/errors.js';
 import { parseOffsetIndex, parseTimeIndex, parseTxnIndex } from '../format/indexes.js';
 import { parseLeaderEpochCheckpoint, parsePartitionMetadata, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
@@ -77,7 +77,7 @@ export function info(paths: string[]): PartitionInfo[] {
     const dir = path.dirname(input.file.path);
     const seg: Segment = { baseOffset: input.file.baseOffset ?? 0, name: input.file.name, log: input.file.name, logSize: 0 };
     if (input.file.kind === 'kraft-checkpoint') return partitionInfo({ dir, segments: [], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [input.file.name] });
-    if (input.file.kind !== 'log') throw new KsegError('USAGE', `info takes a partition directory or a .log file, not ${input.file.name}`, 2);
+    if (input.file.kind !== 'log') throw new UsageError(`info takes a partition directory or a .log file, not ${input.file.name}`);
     return partitionInfo({ dir, segments: [seg], snapshots: [], orphans: [], leftovers: [], irregular: [], other: [] }, true);
   });
 }

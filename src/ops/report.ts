@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords } from '../format/batch.js';
-import { KsegError, UsageError } from '../format/errors.js';
+import { IoError, KsegError, UsageError } from '../format/errors.js';
 import { logEntries } from '../storage/log-reader.js';
 import { openSource } from '../storage/source.js';
 import { noPartitionError, scanPartitionDir } from '../storage/segments.js';
@@ -94,7 +94,7 @@ export async function report(input: string, opts: ReportOptions = {}): Promise<R
   try {
     st = fs.statSync(input);
   } catch (e) {
-    throw new KsegError('IO', `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 4, { file: input });
+    throw new IoError('IO', `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: input });
   }
   if (!st.isDirectory()) throw new UsageError(`report takes a partition directory or a log dir, not a file: ${input}`);
   const maxPartitions = opts.maxPartitions ?? 20;

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { KsegError } from '../format/errors.js';
+import { InternalError } from '../format/errors.js';
 
 /**
  * A pool of worker threads running one module, for jobs 0..count-1 that are independent (one
@@ -64,7 +64,7 @@ export class WorkerPool<Job, Reply extends { id: number }> {
 
   /** Throws, as an internal error (exit 70), when a worker crashed. */
   assertHealthy(): void {
-    if (this.failure) throw new KsegError('INTERNAL', `${this.name} worker failed: ${this.failure.message}`, 70);
+    if (this.failure) throw new InternalError(`${this.name} worker failed: ${this.failure.message}`);
   }
 
   /** Resolves when the next reply, or a worker's crash, arrives. */

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { KsegError } from '../../src/format/errors.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { frames, mix, mutate, mutateText, Rng, type FileKind, type Mutation } from './mutate.js';
 import { kindOf, loadSeeds, ROOT, type SeedPartition } from './seeds.js';
 import { IN_MEMORY, TARGETS, targetsFor, type FuzzCase } from './targets.js';
@@ -156,7 +157,7 @@ export async function runInput(seeds: SeedPartition[], ws: Workspace, input: Fuz
     return { ok: true, codes: [...codes] };
   } catch (e) {
     // a KsegError is a clear rejection, unless it is the CLI's internal-error class (exit 70)
-    if (e instanceof KsegError && e.exitCode !== 70) {
+    if (e instanceof KsegError && exitCodeFor(e) !== 70) {
       codes.add(e.code);
       return { ok: true, codes: [...codes] };
     }

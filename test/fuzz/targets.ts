@@ -19,6 +19,7 @@ import {
 } from '../../src/format/batch.js';
 import { decodeControlRecord } from '../../src/format/control.js';
 import { KsegError } from '../../src/format/errors.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { lookupOffsetSlot, lookupTimeSlot, parseOffsetIndex, parseTimeIndex, parseTxnIndex, slotCount } from '../../src/format/indexes.js';
 import { parseProducerSnapshot } from '../../src/format/snapshot.js';
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../../src/format/checkpoints.js';
@@ -180,7 +181,7 @@ function collecting(): { stream: Writable; text: () => string } {
 }
 
 function noteError(e: unknown, codes: Set<string>): void {
-  if (e instanceof KsegError && e.exitCode !== 70) codes.add(e.code);
+  if (e instanceof KsegError && exitCodeFor(e) !== 70) codes.add(e.code);
   else throw e;
 }
 

@@ -1,16 +1,16 @@
 import type { Command, Option } from 'commander';
 import { UsageError } from '../../format/errors.js';
-import { COMMANDS } from '../command-list.js';
+import { KsegCommand, type CommandSpec } from '../program.js';
 import { writeStdout } from '../stdout.js';
 
 /**
  * `kseg completion bash|zsh|fish`: a completion script built from the commander definition of
  * every command, so it cannot drift from --help. main.ts registers commands lazily (one module per
- * command, listed in command-list.ts); this one imports them all (none loads a codec or native module at import time) and
+ * command, listed in command-list.ts) and hands this one that list (it does not import the list,
+ * which imports it); it loads them all (none loads a codec or native module at import time) and
  * walks their options. Flag values come from commander's `.choices()` when set, else from the
  * `a | b | c` list in the option's help text (the list --help shows, e.g. dump --format).
  */
-export const COMPLETION_COMMANDS = COMMANDS.map((c) => c.name);
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
 export interface FlagSpec {
@@ -66,11 +66,10 @@ function helpFlags(): FlagSpec[] {
 }
 
 /** The command tree as completion sees it: global flags and one entry per command. */
-export async function completionModel(program: Command): Promise<CompletionModel> {
-  const { Command: Cmd } = await import('commander');
-  const full = new Cmd('kseg');
-  for (const c of COMMANDS) if (c.name !== 'completion') (await c.load()).register(full);
-  register(full);
+export async function completionModel(program: Command, specs: readonly CommandSpec[]): Promise<CompletionModel> {
+  const full = new KsegCommand('kseg');
+  for (const c of specs) if (c.name !== 'completion') (await c.load()).register(full, specs);
+  register(full, specs);
   // Global flags other than --version also follow a command (commander's showGlobalOptions).
   const inherited = program.options.filter((o) => o.long !== '--version').map(flagSpec);
   const commands = full.commands.map((c) => ({
@@ -250,7 +249,7 @@ export function fishScript(m: CompletionModel): string {
   return lines.join('\n') + '\n';
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand, commands: readonly CommandSpec[]): void {
   const cmd = program
     .command('completion')
     .description('print a shell completion script (bash, zsh or fish): commands, flags and flag values')
@@ -263,7 +262,7 @@ Examples:
   kseg completion fish > ~/.config/fish/completions/kseg.fish`);
   cmd.action(async (shell: string) => {
     if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`completion: unknown shell '${shell}' (expected one of ${SHELLS.join(', ')})`);
-    const m = await completionModel(program);
+    const m = await completionModel(program, commands);
     writeStdout(shell === 'bash' ? bashScript(m) : shell === 'zsh' ? zshScript(m) : fishScript(m));
   });
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import { diff, type BatchDiff, type BatchHeader, type DiffResult, type IndexLanding, type ReplicaInfo } from '../../ops/diff.js';
 import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
@@ -14,7 +15,7 @@ interface DiffFlags {
   deep?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('diff')
     .description('compare two replicas of a partition: first diverging offset, differing batches, log start/end, records in one only, index lookups that would land elsewhere')
@@ -43,7 +44,7 @@ Examples:
       if (flags.json) out.line(toJson(r));
       else for (const l of renderDiff(r)) out.line(l);
       await out.flush();
-      process.exitCode = r.same ? 0 : 1;
+      return r.same ? EXIT.ok : EXIT.notFound;
     });
 }
 

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import tty from 'node:tty';
 import { startProgress, type Progress } from '../progress.js';
 import { onInterrupt } from '../interrupt.js';
@@ -9,9 +10,10 @@ import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../d
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter } from '../ndjson-writer.js';
 import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
-import { DECODER_HELP, nonNegative, intArg } from '../options.js';
+import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
-import { exitFor } from '../main.js';
+import { reportError } from '../report-error.js';
+import { isoTime } from '../time.js';
 import { batchRecords, type Batch, type KafkaRecord } from '../../format/batch.js';
 import { decodedPartJson, expandConsumerProtocol, internalJson, parseInternalDecoder, type DecodedRecord, type InternalDecoder } from '../../format/kafka-messages/index.js';
 import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
@@ -103,7 +105,7 @@ function applyKafkaToolFlags(paths: string[], f: DumpFlags): string[] {
   return all;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('dump')
     .description('print the records (default), batches or index entries of partition directories or single files')
@@ -115,21 +117,16 @@ export function register(program: Command): void {
     .option('--value-decoder-class <class>', 'kafka-dump-log.sh: as --key-decoder-class, for values', decoderClassArg('--value-decoder-class'))
     .option('--skip-record-metadata', 'kafka-dump-log.sh: record lines without their metadata (only `| key: ... payload: ...`; control records give empty lines)')
     .option('--format <fmt>', 'text | kafka (kafka-dump-log.sh 3.x text) | kafka4 (the 2026 Java tool) | json | ndjson', 'text')
-    .option('--json', 'one JSON array (same objects as --ndjson)')
-    .option('--ndjson', 'one JSON object per line')
+    .with(jsonOptions({ json: 'one JSON array (same objects as --ndjson)', ndjson: 'one JSON object per line' }))
     .option('--batches', 'one line per batch instead of per record')
     .option('--index', 'for a directory: dump every segment\'s .index')
     .option('--timeindex', 'for a directory: dump every segment\'s .timeindex')
     .option('--txnindex', 'for a directory: dump every segment\'s .txnindex')
     .option('--snapshot', 'for a directory: dump the producer .snapshot files')
-    .option('--from-offset <n>', 'first offset to print (segments below it are not read)', nonNegative('--from-offset'))
-    .option('--to-offset <n>', 'last offset to print, inclusive', intArg('--to-offset'))
+    .with(offsetRangeOptions({ from: 'first offset to print (segments below it are not read)', to: 'last offset to print, inclusive' }))
     .option('--max-message-size <n>', 'kafka formats, .index: bytes read at each entry\'s position to find its batch (kafka-dump-log.sh, default 5242880); a larger batch is reported on stderr as the tool would fail there', nonNegative('--max-message-size'))
     .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
-    .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
-    .option('--key-decoder <d>', DECODER_HELP)
-    .option('--value-decoder <d>', DECODER_HELP)
-    .option('--header-decoder <d>', DECODER_HELP)
+    .with(decoderOptions())
     .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
     .option('--index-sanity-check', 'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)')
     .option('--verify-index-only', 'kafka formats, .index/.timeindex: check entries against the .log and report mismatches on stderr, without printing the entries')
@@ -155,7 +152,7 @@ Examples:
       const progress = startProgress('dumping', !tty.isatty(1));
       const off = onInterrupt('dump reads only: nothing was changed (the output may end mid-record)');
       try {
-        process.exitCode = await runDump(resolveArchiveArgs(paths), flags, progress);
+        return await runDump(resolveArchiveArgs(paths), flags, progress);
       } finally {
         off();
         progress.stop();
@@ -164,7 +161,7 @@ Examples:
 }
 
 function pickFormat(f: DumpFlags): Format {
-  if (f.json && f.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+  assertOneJsonFormat(f);
   if (f.json) return 'json';
   if (f.ndjson) return 'ndjson';
   const fmt = f.format ?? 'text';
@@ -204,7 +201,7 @@ class DecodeNotes {
     if (!dec) return;
     if (dec.error) {
       this.errors++;
-      exitFor(dec.error, json);
+      reportError(dec.error, json);
       return;
     }
     const d = dec.decoded!;
@@ -270,7 +267,7 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
         errors++;
         await out.flush();
         if (format !== 'text' && ev.error.code.startsWith('SNAPSHOT_')) process.stderr.write(kafkaSnapshotError(ev.error) + '\n');
-        else exitFor(ev.error, json);
+        else reportError(ev.error, json);
         continue;
       }
       noteUnnamed(ev);
@@ -289,7 +286,7 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
   // kafka-dump-log.sh's report after all files (stderr).
   if (report) for (const l of report.lines()) process.stderr.write(l + '\n');
   warnInvalidUtf8();
-  return errors + notes.errors + toolErrors.count > 0 ? 3 : 0;
+  return errors + notes.errors + toolErrors.count > 0 ? EXIT.corrupt : EXIT.ok;
 }
 
 /** A record line of --json/--ndjson and the members to add before its closing brace: `decoded` (and `decodeError`). */
@@ -330,7 +327,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
       if (ev.type === 'error') {
         errors++;
         await out.flush();
-        exitFor(ev.error, true);
+        reportError(ev.error, true);
         continue;
       }
       noteUnnamed(ev);
@@ -355,7 +352,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
           if (!(e instanceof KsegError)) throw e;
           errors++;
           await out.flush();
-          exitFor(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
+          reportError(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
         }
       } else if (ev.type === 'batch' && records) {
         try {
@@ -364,7 +361,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
           if (!(e instanceof KsegError)) throw e;
           errors++;
           await out.flush();
-          exitFor(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
+          reportError(e.at({ file: ev.batch.file, position: ev.batch.position }), true);
         }
       } else renderer(ev);
       if (out.full) await out.flush();
@@ -374,7 +371,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
     await out.flush();
   }
   warnInvalidUtf8();
-  return errors + notes.errors > 0 ? 3 : 0;
+  return errors + notes.errors > 0 ? EXIT.corrupt : EXIT.ok;
 }
 
 /**
@@ -490,11 +487,6 @@ function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
         break;
     }
   };
-}
-
-export function isoTime(ts: number): string {
-  if (ts < 0 || ts > 8.64e15) return '-';
-  return new Date(ts).toISOString();
 }
 
 /** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */

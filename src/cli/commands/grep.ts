@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import { UsageError, ioError } from '../../format/errors.js';
 import { validateCriteria, type GrepCriteria, type GrepStats } from '../../ops/grep.js';
 import { listPartitions, type ScanTarget } from '../../ops/scan.js';
 import { noPartitionError } from '../../storage/segments.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
-import { DECODER_HELP, intArg, nonNegative, TIMESTAMP_HELP, timestampArg } from '../options.js';
+import { assertOneJsonFormat, decoderOptions, DECODER_HELP, nonNegative, offsetRangeOptions, TIMESTAMP_HELP, timestampRangeOptions } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { count } from '../plural.js';
 
@@ -33,7 +34,7 @@ interface GrepFlags {
   headerDecoder?: string;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('grep')
     .description('print the records of partitions that match a key, header, value, offset or time range')
@@ -43,19 +44,14 @@ export function register(program: Command): void {
     .option('--header <name[=value]>', 'records with a header NAME (whose value is exactly VALUE; text or hex:..); repeat to require several', collect, [])
     .option('--value-contains <s>', 'records whose value contains S (text, or hex:0a0b for bytes)')
     .option('--value-regex <re>', 'records whose value (as UTF-8) matches the JavaScript regular expression RE')
-    .option('--from-offset <n>', 'first offset searched (segments below it are not read; the offset index finds the start)', nonNegative('--from-offset'))
-    .option('--to-offset <n>', 'last offset searched, inclusive', intArg('--to-offset'))
-    .option('--from-timestamp <t>', `records with timestamp >= T (${TIMESTAMP_HELP}); rolled segments whose time index ends below T are not read`, timestampArg('--from-timestamp'))
-    .option('--to-timestamp <t>', `records with timestamp <= T (${TIMESTAMP_HELP})`, timestampArg('--to-timestamp'))
+    .with(offsetRangeOptions({ from: 'first offset searched (segments below it are not read; the offset index finds the start)', to: 'last offset searched, inclusive' }))
+    .with(timestampRangeOptions({ from: `records with timestamp >= T (${TIMESTAMP_HELP}); rolled segments whose time index ends below T are not read`, to: `records with timestamp <= T (${TIMESTAMP_HELP})` }))
     .option('-c, --count', 'print only the number of matching records (per partition for a log dir)')
     .option('--ndjson', 'one JSON line per matching record, the same object as dump --ndjson (log dirs add "partition")')
     .option('--json', 'with -c: one JSON object with the counts')
     .option('--jobs <n>', 'worker threads for a log dir (default: the number of cores)', nonNegative('--jobs'))
     .option('--stats', 'print what was read and skipped to stderr')
-    .option('--decoder <d>', `key, value and header decoder for output: ${DECODER_HELP}`)
-    .option('--key-decoder <d>', DECODER_HELP)
-    .option('--value-decoder <d>', DECODER_HELP)
-    .option('--header-decoder <d>', DECODER_HELP)
+    .with(decoderOptions(`key, value and header decoder for output: ${DECODER_HELP}`))
     .addHelpText('after', `
 All given criteria must hold. Text arguments are matched as UTF-8 bytes; prefix hex: for raw bytes
 (--key hex:00ff) or text: for text that starts with "hex:". Regular expressions see the bytes
@@ -71,7 +67,7 @@ Examples:
   kseg grep orders-3 --value-contains hex:deadbeef --from-timestamp 2026-12-07T03:00:00Z --to-timestamp 2026-12-07T03:10:00Z
   kseg grep orders-3 --key-regex '^user-(17|42)$' --from-offset 368770 --to-offset 368790`)
     .action(async (paths: string[], flags: GrepFlags) => {
-      process.exitCode = await runGrep(paths, flags);
+      return runGrep(paths, flags);
     });
 }
 
@@ -154,7 +150,7 @@ function resolveTargets(paths: string[]): Target[] {
 }
 
 async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
-  if (flags.json && flags.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+  assertOneJsonFormat(flags);
   if (flags.json && !flags.count) throw new UsageError('--json goes with -c (counts); matching records are printed with --ndjson, one per line');
   if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
   const criteria = criteriaOf(flags);
@@ -196,8 +192,8 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
     process.stderr.write(`kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${count(s.bytesRead, 'byte')}\n`);
   }
   if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
-  if (errors > 0) return 3;
-  return matches > 0 ? 0 : 1;
+  if (errors > 0) return EXIT.corrupt;
+  return matches > 0 ? EXIT.ok : EXIT.notFound;
 }
 
 export interface PartitionFailure {

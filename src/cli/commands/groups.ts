@@ -1,13 +1,14 @@
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import Table from 'cli-table3';
 import { groups, type GroupsReport } from '../../ops/groups.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { isoTime } from './dump.js';
+import { isoTime } from '../time.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('groups')
     .description('consumer groups as of the end of __consumer_offsets: type (classic, consumer, share, streams), state, generation/epoch, protocol, members')
@@ -27,7 +28,7 @@ Examples:
       process.stdout.write(flags.json ? toJson(r) + '\n' : renderGroups(r, !!flags.members));
       if (flags.group?.length && r.groups.length === 0) {
         process.stderr.write(`kseg: note: no such group in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read\n`);
-        process.exitCode = 1;
+        return EXIT.notFound;
       }
     });
 }

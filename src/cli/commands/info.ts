@@ -4,7 +4,7 @@ import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
 import { fitTable } from '../table-fit.js';
 import { theme } from '../theme.js';
-import { isoTime } from './dump.js';
+import { isoTime } from '../time.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { bytesWithUnit, count } from '../plural.js';
 

@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { lookup, SPECIAL_TIMESTAMPS, type SpecialTimestamp } from '../../ops/lookup.js';
 import { UsageError } from '../../format/errors.js';
 import { resolveDecoders } from '../decoders.js';
 import { toJson } from '../output.js';
 import { recordJson } from '../render.js';
-import { DECODER_HELP, intArg, parseTimestamp } from '../options.js';
+import { decoderOptions, intArg, parseTimestamp } from '../options.js';
 
 /** `--timestamp`: epoch milliseconds, a ListOffsets special value (-1..-5) or its name. */
 function timestampArg(v: string): number {
@@ -32,7 +32,7 @@ interface LookupFlags {
   headerDecoder?: string;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('lookup')
     .description('find the record at an offset (or the first at/after a timestamp) the way a broker does')
@@ -41,10 +41,7 @@ export function register(program: Command): void {
     .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds or ISO 8601 with a zone, e.g. 2025-12-30T06:29:00Z; ListOffsets rule); or ListOffsets\' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)', timestampArg)
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
     .option('--json', 'JSON result (README, "JSON contract")')
-    .option('--decoder <d>', `key, value and header decoder: ${DECODER_HELP}`)
-    .option('--key-decoder <d>', DECODER_HELP)
-    .option('--value-decoder <d>', DECODER_HELP)
-    .option('--header-decoder <d>', DECODER_HELP)
+    .with(decoderOptions())
     .addHelpText('after', `
 Examples:
   kseg lookup /var/lib/kafka/orders-3 --offset 368776 --explain

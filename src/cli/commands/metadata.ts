@@ -4,7 +4,7 @@ import { metadata, type MetadataReport } from '../../ops/metadata.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { isoTime } from './dump.js';
+import { isoTime } from '../time.js';
 import { count } from '../plural.js';
 
 const PROTOCOLS: Record<number, string> = { 0: 'PLAINTEXT', 1: 'SSL', 2: 'SASL_PLAINTEXT', 3: 'SASL_SSL' };

@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import Table from 'cli-table3';
 import { DEFAULT_OFFSETS_RETENTION_MS, offsets, type OffsetsReport } from '../../ops/groups.js';
 import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { isoTime } from './dump.js';
+import { isoTime } from '../time.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -20,7 +21,7 @@ export function referenceArg(flag: string, allowLog: boolean): (v: string) => nu
   };
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('offsets')
     .description("committed offsets of consumer groups as of the end of __consumer_offsets: latest commit per topic-partition, tombstones and transactional commits applied, expiry by Kafka's rules")
@@ -40,7 +41,7 @@ Examples:
       for (const g of r.notFound) process.stderr.write(`kseg: note: group ${JSON.stringify(g)} has no record in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read (kseg coordinator --group says which one holds it)\n`);
       process.stdout.write(flags.json ? toJson(r) + '\n' : renderOffsets(r));
       // Like lookup: nothing found for any group asked for is exit 1 (OUTPUT.md).
-      if (flags.group?.length && r.notFound.length === flags.group.length) process.exitCode = 1;
+      if (flags.group?.length && r.notFound.length === flags.group.length) return EXIT.notFound;
     });
 }
 

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import { startProgress } from '../progress.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES, rebuildIndex, type IndexFileComparison, type RebuildResult } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
@@ -16,7 +17,7 @@ interface RebuildFlags {
   yes?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('rebuild-index')
     .description('rebuild .index/.timeindex/.txnindex exactly as Kafka\'s recovery writes them; --check compares instead')
@@ -65,7 +66,7 @@ Examples:
       } else {
         process.stdout.write(render(r, flags));
       }
-      if (flags.check && r.differences > 0) process.exitCode = 1;
+      if (flags.check && r.differences > 0) return EXIT.notFound;
     });
 }
 

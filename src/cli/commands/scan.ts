@@ -1,10 +1,11 @@
 import os from 'node:os';
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
-import { nonNegative } from '../options.js';
+import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
@@ -20,7 +21,7 @@ interface ScanFlags {
   progress?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('scan')
     .description('verify (or summarise with --summary) every partition under one or more broker log.dirs, in parallel')
@@ -28,8 +29,7 @@ export function register(program: Command): void {
     .option('--jobs <n>', 'worker threads (default: the number of cores)', nonNegative('--jobs'))
     .option('--summary', 'summarise partitions (offsets, records, bytes) instead of verifying them')
     .option('--strict', 'treat warnings as errors')
-    .option('--json', 'one JSON object for the whole scan')
-    .option('--ndjson', 'one JSON line per partition as it finishes (lines from several hosts merge with cat)')
+    .with(jsonOptions({ json: 'one JSON object for the whole scan', ndjson: 'one JSON line per partition as it finishes (lines from several hosts merge with cat)' }))
     .option('--host <name>', 'host name written into JSON lines (default: this host)')
     .option('--max-issues <n>', 'list at most N issues per partition (all are counted)', nonNegative('--max-issues'), 1000)
     .option('--no-progress', 'no progress bar (it is only shown on a terminal anyway)')
@@ -44,9 +44,9 @@ Examples:
   kseg scan /data/kafka-1 /data/kafka-2 --jobs 8 --ndjson > scan-$(hostname).ndjson
   kseg scan /var/lib/kafka/data --summary`)
     .action(async (logDirs: string[], flags: ScanFlags) => {
-      if (flags.json && flags.ndjson) throw new UsageError('--json and --ndjson are exclusive');
+      assertOneJsonFormat(flags);
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
-      process.exitCode = await runScan(logDirs, flags);
+      return runScan(logDirs, flags);
     });
 }
 
@@ -126,7 +126,7 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     }
   }
   await out.flush();
-  return failed > 0 ? 1 : 0;
+  return failed > 0 ? EXIT.notFound : EXIT.ok;
 }
 
 function renderTable(results: ScanResult[], mode: ScanMode): string[] {

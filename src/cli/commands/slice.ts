@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { UsageError } from '../../format/errors.js';
 import { parseRedactFields } from '../../ops/redact.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { slice, type SliceResult } from '../../ops/slice.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, offsetRangeOptions } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
@@ -20,13 +20,12 @@ interface SliceFlags {
   redactSeed?: string;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('slice')
     .description('a standalone partition (or one .log) holding exactly the batches that cover [--from-offset, --to-offset], copied byte for byte')
     .argument('<path>', 'partition directory, or one segment\'s .log file')
-    .requiredOption('--from-offset <n>', 'first offset to include', nonNegative('--from-offset'))
-    .option('--to-offset <n>', 'last offset to include (inclusive; default: --from-offset)', nonNegative('--to-offset'))
+    .with(offsetRangeOptions({ from: 'first offset to include', to: 'last offset to include (inclusive; default: --from-offset)' }, { requiredFrom: true, toNonNegative: true }))
     .requiredOption('-o, --output <path>', 'new (or empty) directory for the partition; with --single-file a new .log file')
     .option('--single-file', 'write the batches into one .log file instead of a partition directory')
     .option('--index-interval-bytes <n>', `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)

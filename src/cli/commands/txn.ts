@@ -5,7 +5,7 @@ import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { isoTime } from './dump.js';
+import { isoTime } from '../time.js';
 import { count } from '../plural.js';
 
 interface TxnFlags {

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { EXIT } from '../exit-codes.js';
+import type { KsegCommand } from '../program.js';
 import { ISSUE_CODES, verify, type PartitionReport, type Recoverable, type VerifyIssue, type VerifyReport } from '../../ops/verify/index.js';
 import os from 'node:os';
 import { UsageError } from '../../format/errors.js';
@@ -26,7 +27,7 @@ function jobsArg(v: string): number {
   return n;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('verify')
     .description('check every batch, index, snapshot and checkpoint; report each problem with its file, byte position and offset')
@@ -72,7 +73,7 @@ Examples:
         progress.stop();
       }
       process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report, paths.join(' ')));
-      if (report.errors > 0) process.exitCode = 1;
+      if (report.errors > 0) return EXIT.notFound;
     });
 }
 

@@ -1,4 +1,27 @@
-export * from './internal.js';
+export {
+  INTERNAL_DECODERS,
+  internalTopicOf,
+  parseInternalDecoder,
+  allSchemas,
+  schemaByName,
+  schemaFor,
+  decodeInternalRecord,
+  decodeInternalRecordForJson,
+  decodedPartJson,
+  FRAME_VERSION,
+  CONTROL_RECORD_TYPES,
+  decodeControlPayload,
+  encodeCoordinatorKey,
+  encodeCoordinatorValue,
+  encodeApiFramed,
+  encodeControlRecord,
+  expandConsumerProtocol,
+  type InternalDecoder,
+  type DecodedMessage,
+  type UnknownMessage,
+  type DecodedPart,
+  type DecodedRecord,
+} from './internal.js';
 export { decodeMessage, decodeMessageJson, encodeMessage, internalJson, MessageReader, MessageWriter, readStruct, writeStruct, isFlexible, supports, defaultOf } from './codec.js';
 export type { FieldSchema, FieldType, MessageSchema, VersionRange } from './schema.js';
 export { inRange } from './schema.js';

@@ -22,6 +22,7 @@ export {
   type DecodedPart,
   type DecodedRecord,
 } from './internal.js';
-export { decodeMessage, decodeMessageJson, encodeMessage, internalJson, MessageReader, MessageWriter, readStruct, writeStruct, isFlexible, supports, defaultOf } from './codec.js';
+export { decodeMessage, decodeMessageJson, internalJson, MessageReader, readStruct, isFlexible, supports, defaultOf } from './codec.js';
+export { encodeMessage, MessageWriter, writeStruct } from './writer.js';
 export type { FieldSchema, FieldType, MessageSchema, VersionRange } from './schema.js';
 export { inRange } from './schema.js';

@@ -26,7 +26,8 @@
  *   their own version.
  */
 import { CorruptDataError, UsageError } from '../errors.js';
-import { decodeMessage, decodeMessageJson, encodeMessage, internalJson, isFlexible, MessageReader, MessageWriter, readStruct, supports } from './codec.js';
+import { decodeMessage, decodeMessageJson, internalJson, isFlexible, MessageReader, readStruct, supports } from './codec.js';
+import { encodeMessage, MessageWriter } from './writer.js';
 import { inRange, type MessageSchema } from './schema.js';
 import { KAFKA_SCHEMAS } from './schemas.generated.js';
 import { REMOTE_LOG_METADATA_SCHEMAS } from './remote-log-metadata.generated.js';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { IoError, ioError } from '../format/errors.js';
 import { storageNote } from './notes.js';
 import { brokenLink } from './segments.js';
+import { PositionalReader } from './positional-reader.js';
 
 /**
  * Crash-safe file changes: write to a temporary name, fsync, rename over the target, fsync the
@@ -230,4 +231,34 @@ export function assertNotLocked(partitionDir: string, force: boolean): void {
   if (s.locked === true) {
     throw new IoError('LOCKED', `the log directory is locked by a running broker${s.pid ? ` (pid ${s.pid})` : ''}; stop the broker or pass --force`, { file: s.lockFile });
   }
+}
+
+/**
+ * Copy bytes [from, to) of `src` into a new file `dst` (written as dst + TEMP_SUFFIX, fsynced,
+ * renamed): recover's backups of what it cuts or replaces. Reads through one borrowed 1 MiB buffer;
+ * a source that shrinks under it is an IoError naming the file and position.
+ */
+export function copyRangeDurable(src: string, dst: string, from: number, to: number): void {
+  const CH = 1 << 20;
+  const r = new PositionalReader(src, { lifetime: 'borrowed', size: CH });
+  const tmp = dst + TEMP_SUFFIX;
+  let fdOut = -1;
+  try {
+    try {
+      fdOut = fs.openSync(tmp, 'w', 0o644);
+    } catch (e) {
+      throw ioError(e, tmp);
+    }
+    for (let p = from; p < to; ) {
+      const n = Math.min(CH, to - p);
+      const view = r.read(p, n);
+      fs.writeSync(fdOut, view, 0, n);
+      p += n;
+    }
+    fs.fsyncSync(fdOut);
+  } finally {
+    r.close();
+    if (fdOut >= 0) fs.closeSync(fdOut);
+  }
+  fs.renameSync(tmp, dst);
 }

@@ -1,31 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ioError, KsegError } from '../../format/errors.js';
-import { faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, TEMP_SUFFIX, truncateDurable, writeFileAtomic } from '../../storage/atomic.js';
+import { copyRangeDurable as copyRange, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, truncateDurable, writeFileAtomic } from '../../storage/atomic.js';
 import type { RecoveryPlan } from './types.js';
-
-// A raw positional read loop outside storage/: to move onto the positional reader being built in
-// storage/ (issue 13, readers in storage) once it lands.
-function copyRange(src: string, dst: string, from: number, to: number): void {
-  const CH = 1 << 20;
-  const fdIn = fs.openSync(src, 'r');
-  const tmp = dst + TEMP_SUFFIX;
-  const fdOut = fs.openSync(tmp, 'w', 0o644);
-  try {
-    const buf = Buffer.allocUnsafe(CH);
-    for (let p = from; p < to; ) {
-      const n = fs.readSync(fdIn, buf, 0, Math.min(CH, to - p), p);
-      if (n === 0) throw new Error(`${src} shrank while being backed up`);
-      fs.writeSync(fdOut, buf, 0, n);
-      p += n;
-    }
-    fs.fsyncSync(fdOut);
-  } finally {
-    fs.closeSync(fdIn);
-    fs.closeSync(fdOut);
-  }
-  fs.renameSync(tmp, dst);
-}
 
 /**
  * Copy everything the plan removes or replaces into a fresh sub-directory of `root`, with a

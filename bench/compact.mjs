@@ -39,7 +39,20 @@ function parseSize(s) {
 }
 
 function args(argv) {
-  const o = { records: 2_000_000, keys: 200_000, recordsPerBatch: 10, valueSize: 100, segmentBytes: '64m', offsetMapBytes: '128m', runs: 3, dir: null, regenerate: false, json: false, compact: true, rebuild: true };
+  const o = {
+    records: 2_000_000,
+    keys: 200_000,
+    recordsPerBatch: 10,
+    valueSize: 100,
+    segmentBytes: '64m',
+    offsetMapBytes: '128m',
+    runs: 3,
+    dir: null,
+    regenerate: false,
+    json: false,
+    compact: true,
+    rebuild: true,
+  };
   for (let i = 2; i < argv.length; i++) {
     const a = argv[i];
     const next = () => argv[++i];
@@ -56,7 +69,9 @@ function args(argv) {
     else if (a === '--no-rebuild') o.rebuild = false;
     else if (a === '--rebuild-only') o.compact = false;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node bench/compact.mjs [--records 2000000] [--keys 200000] [--records-per-batch 10] [--value-size 100] [--segment-bytes 64m] [--offset-map-bytes 128m] [--runs 3] [--data DIR] [--regenerate] [--json] [--no-rebuild | --rebuild-only]');
+      console.log(
+        'usage: node bench/compact.mjs [--records 2000000] [--keys 200000] [--records-per-batch 10] [--value-size 100] [--segment-bytes 64m] [--offset-map-bytes 128m] [--runs 3] [--data DIR] [--regenerate] [--json] [--no-rebuild | --rebuild-only]',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -76,7 +91,25 @@ function ensureData(o) {
   const t = Date.now();
   const r = spawnSync(
     process.execPath,
-    [KSEG, 'generate', dir, '--records', String(o.records), '--key-space', String(o.keys), '--records-per-batch', String(o.recordsPerBatch), '--value-size', String(o.valueSize), '--compression', 'none', '--segment-bytes', String(parseSize(o.segmentBytes)), '--no-fsync', '--force'],
+    [
+      KSEG,
+      'generate',
+      dir,
+      '--records',
+      String(o.records),
+      '--key-space',
+      String(o.keys),
+      '--records-per-batch',
+      String(o.recordsPerBatch),
+      '--value-size',
+      String(o.valueSize),
+      '--compression',
+      'none',
+      '--segment-bytes',
+      String(parseSize(o.segmentBytes)),
+      '--no-fsync',
+      '--force',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (r.status !== 0) throw new Error(`kseg generate failed (exit ${r.status}); run "npm run build" first`);
@@ -97,7 +130,23 @@ function ensureRebuildData(o) {
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   const r = spawnSync(
     process.execPath,
-    [KSEG, 'generate', dir, '--records', String(REBUILD.records), '--records-per-batch', String(REBUILD.recordsPerBatch), '--value-size', String(REBUILD.valueSize), '--compression', 'none', '--segment-bytes', String(parseSize(REBUILD.segmentBytes)), '--no-fsync', '--force'],
+    [
+      KSEG,
+      'generate',
+      dir,
+      '--records',
+      String(REBUILD.records),
+      '--records-per-batch',
+      String(REBUILD.recordsPerBatch),
+      '--value-size',
+      String(REBUILD.valueSize),
+      '--compression',
+      'none',
+      '--segment-bytes',
+      String(parseSize(REBUILD.segmentBytes)),
+      '--no-fsync',
+      '--force',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (r.status !== 0) throw new Error(`kseg generate failed (exit ${r.status}); run "npm run build" first`);
@@ -171,7 +220,10 @@ const mib = (b) => `${(b / 1024 ** 2).toFixed(1)} MiB`;
 /** compact vs verify on the compaction data. */
 function benchCompact(o, mapBytes, baseline) {
   const { dir } = ensureData(o);
-  const logBytes = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  const logBytes = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   const segments = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).length;
   const work = path.join(path.dirname(dir), 'work', path.basename(dir));
 
@@ -201,14 +253,32 @@ function benchCompact(o, mapBytes, baseline) {
   const mapUsed = Math.max(...c.map((x) => x.mapBytesUsed ?? 0));
   const above = peak - baseline.maxRssBytes;
   return {
-    data: { dir: path.relative(ROOT, dir), segments, logBytes, records: check.records, keys: o.keys, recordsPerBatch: o.recordsPerBatch, valueSize: o.valueSize, compression: 'none' },
+    data: {
+      dir: path.relative(ROOT, dir),
+      segments,
+      logBytes,
+      records: check.records,
+      keys: o.keys,
+      recordsPerBatch: o.recordsPerBatch,
+      valueSize: o.valueSize,
+      compression: 'none',
+    },
     runs: o.runs,
     mbPerSecond: { verify: { best: best(vMBs), median: median(vMBs) }, compact: { best: best(cMBs), median: median(cMBs) } },
     recordsPerSecond: { verify: median(v.map((x) => check.records / x.seconds)), compact: median(c.map((x) => check.records / x.seconds)) },
     compactVsVerify: ratio,
     target: 0.4,
     meetsTarget: ratio.median >= 0.4,
-    compaction: { rounds: last.rounds, mapKeys: last.mapKeys, recordsIn: last.recordsIn, recordsOut: last.recordsOut, bytesIn: last.bytesIn, bytesOut: last.bytesOut, after: last.after, verifiesClean: after.ok },
+    compaction: {
+      rounds: last.rounds,
+      mapKeys: last.mapKeys,
+      recordsIn: last.recordsIn,
+      recordsOut: last.recordsOut,
+      bytesIn: last.bytesIn,
+      bytesOut: last.bytesOut,
+      after: last.after,
+      verifiesClean: after.ok,
+    },
     // The map is one table of --offset-map-bytes, but only the part it probes is ever touched
     // (and resident): compare what the run added to the baseline with that part, not the flag.
     memory: {
@@ -227,7 +297,10 @@ function benchCompact(o, mapBytes, baseline) {
 /** rebuild-index vs verify on the 1 GiB partition: indexes present (compare) and deleted (rebuild + write). */
 function benchRebuild(o, mapBytes) {
   const dir = ensureRebuildData(o);
-  const logBytes = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+  const logBytes = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
   const work = path.join(path.dirname(dir), 'work');
   linkWithoutIndexes(dir, work);
   const check = child('verify', dir, mapBytes);
@@ -289,8 +362,12 @@ function main() {
   if (c) {
     const m = c.memory;
     const last = c.compaction;
-    console.log(`compact benchmark: ${c.data.records} records over ${o.keys} keys, ${c.data.segments} segments, ${mib(c.data.logBytes)} uncompressed v2, ${o.runs} rounds, warm page cache, node ${process.version}`);
-    console.log(`compaction: ${last.rounds} round(s), ${last.recordsIn} -> ${last.recordsOut} records below the active segment, ${mib(last.bytesIn)} -> ${mib(last.bytesOut)}; result verifies clean: ${last.verifiesClean}`);
+    console.log(
+      `compact benchmark: ${c.data.records} records over ${o.keys} keys, ${c.data.segments} segments, ${mib(c.data.logBytes)} uncompressed v2, ${o.runs} rounds, warm page cache, node ${process.version}`,
+    );
+    console.log(
+      `compaction: ${last.rounds} round(s), ${last.recordsIn} -> ${last.recordsOut} records below the active segment, ${mib(last.bytesIn)} -> ${mib(last.bytesOut)}; result verifies clean: ${last.verifiesClean}`,
+    );
     console.log('');
     console.log('              best MB/s  median MB/s');
     console.log(`verify        ${f(c.mbPerSecond.verify.best)}    ${f(c.mbPerSecond.verify.median)}`);
@@ -306,12 +383,16 @@ function main() {
   const r = out.rebuildIndex;
   if (r) {
     if (c) console.log('');
-    console.log(`rebuild-index benchmark: ${r.data.records} records, ${r.data.recordsPerBatch}-record batches of ${r.data.valueSize}-byte values, ${mib(r.data.logBytes)} uncompressed v2, ${o.runs} rounds`);
+    console.log(
+      `rebuild-index benchmark: ${r.data.records} records, ${r.data.recordsPerBatch}-record batches of ${r.data.valueSize}-byte values, ${mib(r.data.logBytes)} uncompressed v2, ${o.runs} rounds`,
+    );
     console.log('                                   best MB/s  median MB/s');
     console.log(`verify                             ${f(r.mbPerSecond.verify.best)}    ${f(r.mbPerSecond.verify.median)}`);
     console.log(`rebuild-index (indexes present)    ${f(r.mbPerSecond.rebuildCompare.best)}    ${f(r.mbPerSecond.rebuildCompare.median)}`);
     console.log(`rebuild-index (indexes deleted)    ${f(r.mbPerSecond.rebuildWrite.best)}    ${f(r.mbPerSecond.rebuildWrite.median)}`);
-    console.log(`rebuild-index / verify: ${p(r.rebuildVsVerify.compare)} (compare), ${p(r.rebuildVsVerify.write)} (rebuild and write), medians   (target >= 60 %: ${r.meetsTarget ? 'met' : 'NOT met'}); peak RSS ${mib(r.peakRss.rebuild)} (verify ${mib(r.peakRss.verify)})`);
+    console.log(
+      `rebuild-index / verify: ${p(r.rebuildVsVerify.compare)} (compare), ${p(r.rebuildVsVerify.write)} (rebuild and write), medians   (target >= 60 %: ${r.meetsTarget ? 'met' : 'NOT met'}); peak RSS ${mib(r.peakRss.rebuild)} (verify ${mib(r.peakRss.verify)})`,
+    );
   }
 }
 

@@ -88,12 +88,16 @@ try {
     for (let r = 1; r <= rounds; r++) {
       const g = await generateOnce(valueSize);
       const raw = rawWrite(g.bytes);
-      console.log(`  round ${r}: generate ${g.secs.toFixed(2)} s ${fmt(g.bytes, g.secs)} (${g.records} records, ${g.segments} segment(s)); raw ${raw.toFixed(2)} s ${fmt(g.bytes, raw)}`);
+      console.log(
+        `  round ${r}: generate ${g.secs.toFixed(2)} s ${fmt(g.bytes, g.secs)} (${g.records} records, ${g.segments} segment(s)); raw ${raw.toFixed(2)} s ${fmt(g.bytes, raw)}`,
+      );
       if (!bestGen || g.secs < bestGen.secs) bestGen = g;
       bestRaw = Math.min(bestRaw, raw);
     }
     const ratio = bestRaw / bestGen.secs;
-    console.log(`  best: generate ${fmt(bestGen.bytes, bestGen.secs)} (${(bestGen.records / bestGen.secs / 1e6).toFixed(2)} M records/s), raw write ${fmt(bestGen.bytes, bestRaw)}, ratio ${(ratio * 100).toFixed(0)} %`);
+    console.log(
+      `  best: generate ${fmt(bestGen.bytes, bestGen.secs)} (${(bestGen.records / bestGen.secs / 1e6).toFixed(2)} M records/s), raw write ${fmt(bestGen.bytes, bestRaw)}, ratio ${(ratio * 100).toFixed(0)} %`,
+    );
     verdict ??= ratio;
   }
   console.log(`ratio generate/raw: ${(verdict * 100).toFixed(0)} % for value-size ${sizes[0].min}-${sizes[0].max} (target >= 50 %) ${verdict >= 0.5 ? 'ok' : 'BELOW TARGET'}`);

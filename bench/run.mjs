@@ -64,7 +64,7 @@ const ITEMS = {
   truncate: 'truncate --to-offset mid-partition',
   compact: 'compact vs verify on the same data',
   salvage: 'salvage of an intact partition into a new directory vs verify on the same data',
-  grep: 'grep --key -c vs verify on the same data (issue 14: at least half of verify\'s throughput)',
+  grep: "grep --key -c vs verify on the same data (issue 14: at least half of verify's throughput)",
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
   export: 'export --format parquet vs dump --ndjson on the same 1 GiB (issue 15: >= 30 %)',
   internal: 'dump --ndjson of a generated __consumer_offsets partition, decoded vs --internal-decoder none on the same bytes (issue 16: >= 50 %)',
@@ -95,7 +95,18 @@ function usage(code) {
 }
 
 function parseArgs(argv) {
-  const o = { scale: 1, quick: false, only: null, runs: 3, nativePass: true, noNativePass: true, data: path.join(ROOT, 'bench', '.data', 'run'), regenerate: false, results: null, json: null };
+  const o = {
+    scale: 1,
+    quick: false,
+    only: null,
+    runs: 3,
+    nativePass: true,
+    noNativePass: true,
+    data: path.join(ROOT, 'bench', '.data', 'run'),
+    regenerate: false,
+    results: null,
+    json: null,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -106,7 +117,11 @@ function parseArgs(argv) {
       o.quick = true;
       o.scale = 0.125;
     } else if (a === '--scale') o.scale = Number(next());
-    else if (a === '--only') o.only = next().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only')
+      o.only = next()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--runs') o.runs = Number(next());
     else if (a === '--no-native-pass') o.noNativePass = false;
     else if (a === '--native-only') o.noNativePass = false;
@@ -159,22 +174,56 @@ const BATCH = ['--records-per-batch', '200', '--value-size', '1000'];
 const SETS = {
   // segment.bytes = the size: one full segment plus a one-batch active segment, so compact has a
   // whole segment to clean (the active one is never cleaned).
-  a: { title: `${fmtSize(SIZE_A)} uncompressed v2, 200-record batches, 1 KB values from 100,000 keys, segment.bytes=${fmtSize(SIZE_A)}`, partitions: [{ name: 'none-0', args: ['--bytes', String(SIZE_A), ...BATCH, '--key-space', '100000', '--compression', 'none', '--segment-bytes', String(SIZE_A)] }], estimate: SIZE_A * 1.01 },
+  a: {
+    title: `${fmtSize(SIZE_A)} uncompressed v2, 200-record batches, 1 KB values from 100,000 keys, segment.bytes=${fmtSize(SIZE_A)}`,
+    partitions: [{ name: 'none-0', args: ['--bytes', String(SIZE_A), ...BATCH, '--key-space', '100000', '--compression', 'none', '--segment-bytes', String(SIZE_A)] }],
+    estimate: SIZE_A * 1.01,
+  },
   ...Object.fromEntries(
     CODECS.map((c) => [
       c,
       {
         title: `${opts.codecDisk ? `${fmtSize(SIZE_A)} on disk` : `${RECORDS_B} records (${fmtSize(RECORDS_B * 1024)} of 1 KB values)`} in ${CODEC_ARG[c]} batches of 200`,
-        partitions: [{ name: `${c}-0`, args: [...(opts.codecDisk ? ['--bytes', String(SIZE_A)] : ['--records', String(RECORDS_B)]), ...BATCH, '--key-space', '100000', '--compression', CODEC_ARG[c], '--segment-bytes', String(GiB)] }],
+        partitions: [
+          {
+            name: `${c}-0`,
+            args: [
+              ...(opts.codecDisk ? ['--bytes', String(SIZE_A)] : ['--records', String(RECORDS_B)]),
+              ...BATCH,
+              '--key-space',
+              '100000',
+              '--compression',
+              CODEC_ARG[c],
+              '--segment-bytes',
+              String(GiB),
+            ],
+          },
+        ],
         estimate: opts.codecDisk ? SIZE_A * 1.01 : SIZE_A * 0.5,
       },
     ]),
   ),
-  c: { title: `${fmtSize(SIZE_C)} partition, segment.bytes=${SEG_C}, 200-record batches, 1 KB values`, partitions: [{ name: 'big-0', args: ['--bytes', String(SIZE_C), ...BATCH, '--key-space', '100000', '--compression', 'none', '--segment-bytes', String(SEG_C)] }], estimate: SIZE_C * 1.01 },
-  d: { title: `${fmtSize(SIZE_D)} in ~1,000 segments (segment.bytes=${SEG_D}), generate's default records (1-20 per batch, 20-200 B values)`, partitions: [{ name: 'many-0', args: ['--bytes', String(SIZE_D), '--segment-bytes', String(SEG_D)] }], estimate: SIZE_D * 1.05 },
-  f: { title: `${fmtSize(PEER_BYTES)} in one segment, generate's default records (1-20 per batch, 20-200 B values): the peer's small records`, partitions: [{ name: 'small-0', args: ['--bytes', String(PEER_BYTES), '--segment-bytes', String(GiB)] }], estimate: PEER_BYTES * 1.05 },
+  c: {
+    title: `${fmtSize(SIZE_C)} partition, segment.bytes=${SEG_C}, 200-record batches, 1 KB values`,
+    partitions: [{ name: 'big-0', args: ['--bytes', String(SIZE_C), ...BATCH, '--key-space', '100000', '--compression', 'none', '--segment-bytes', String(SEG_C)] }],
+    estimate: SIZE_C * 1.01,
+  },
+  d: {
+    title: `${fmtSize(SIZE_D)} in ~1,000 segments (segment.bytes=${SEG_D}), generate's default records (1-20 per batch, 20-200 B values)`,
+    partitions: [{ name: 'many-0', args: ['--bytes', String(SIZE_D), '--segment-bytes', String(SEG_D)] }],
+    estimate: SIZE_D * 1.05,
+  },
+  f: {
+    title: `${fmtSize(PEER_BYTES)} in one segment, generate's default records (1-20 per batch, 20-200 B values): the peer's small records`,
+    partitions: [{ name: 'small-0', args: ['--bytes', String(PEER_BYTES), '--segment-bytes', String(GiB)] }],
+    estimate: PEER_BYTES * 1.05,
+  },
   // Internal-topic decoding (issue 16): every offsets record type and version in turn, as generate writes them.
-  i: { title: `${fmtSize(SIZE_A)} __consumer_offsets partition (generate --internal offsets: every record type and version in turn, 10 % tombstones)`, partitions: [{ name: '__consumer_offsets-0', args: ['--internal', 'offsets', '--bytes', String(SIZE_A), '--segment-bytes', String(GiB)] }], estimate: SIZE_A * 1.01 },
+  i: {
+    title: `${fmtSize(SIZE_A)} __consumer_offsets partition (generate --internal offsets: every record type and version in turn, 10 % tombstones)`,
+    partitions: [{ name: '__consumer_offsets-0', args: ['--internal', 'offsets', '--bytes', String(SIZE_A), '--segment-bytes', String(GiB)] }],
+    estimate: SIZE_A * 1.01,
+  },
   e: {
     title: `log.dir of ${SCAN_PARTS} partitions of ${fmtSize(SIZE_E)} (generate's default records)`,
     logDir: true,
@@ -541,8 +590,22 @@ function groupRead(pass, state) {
   fs.rmSync(exportFile, { force: true });
   const lim = limitMed(s.limit);
   const limName = 'verify limit';
-  if (lim != null) row(pass, { set: 'a', what: `verify limit: CRC-32C, best of every reader and implementation (${s.limit[0].result.reader.split(' (')[0]}, ${s.limit[0].result.crc32c})`, t: lim, bytes, kind: 'limit' });
-  if (s.limitPrebuilt?.length) row(pass, { set: 'a', what: `verify limit, prebuilt path (${s.limitPrebuilt[0].result.reader.split(' (')[0]}, ${s.limitPrebuilt[0].result.crc32c})`, t: limitMed(s.limitPrebuilt), bytes, kind: 'limit' });
+  if (lim != null)
+    row(pass, {
+      set: 'a',
+      what: `verify limit: CRC-32C, best of every reader and implementation (${s.limit[0].result.reader.split(' (')[0]}, ${s.limit[0].result.crc32c})`,
+      t: lim,
+      bytes,
+      kind: 'limit',
+    });
+  if (s.limitPrebuilt?.length)
+    row(pass, {
+      set: 'a',
+      what: `verify limit, prebuilt path (${s.limitPrebuilt[0].result.reader.split(' (')[0]}, ${s.limitPrebuilt[0].result.crc32c})`,
+      t: limitMed(s.limitPrebuilt),
+      bytes,
+      kind: 'limit',
+    });
   if (s.cat.length) row(pass, { set: 'a', what: 'raw copy: cat > /dev/null', t: wallMed(s.cat), bytes, kind: 'limit' });
   const cmd = (key, what, target) => {
     if (!s[key]?.length) return null;
@@ -557,7 +620,16 @@ function groupRead(pass, state) {
   if (s.export?.length) {
     const t = net(pass, s.export);
     const dumpT = pass.dumpA?.t ?? null;
-    row(pass, { set: 'a', what: 'export --format parquet (snappy pages)', t, bytes, rssMiB: rssMax(s.export), cpu: cpuMed(s.export), ratio: { value: dumpT != null ? dumpT / t : null, of: 'dump --ndjson' }, target: { min: 0.3 } });
+    row(pass, {
+      set: 'a',
+      what: 'export --format parquet (snappy pages)',
+      t,
+      bytes,
+      rssMiB: rssMax(s.export),
+      cpu: cpuMed(s.export),
+      ratio: { value: dumpT != null ? dumpT / t : null, of: 'dump --ndjson' },
+      target: { min: 0.3 },
+    });
   }
 }
 
@@ -580,10 +652,22 @@ function groupCodecs(pass) {
       const r0 = s.decompress[0].result;
       row(pass, { set: c, what: `${c}: codec library alone (${libName}), ${(r0.outBytes / r0.payloadBytes).toFixed(1)}:1`, t: lim, bytes, kind: 'limit' });
     }
-    for (const [k, what] of [['verify', 'verify'], ['dump', 'dump --ndjson']]) {
+    for (const [k, what] of [
+      ['verify', 'verify'],
+      ['dump', 'dump --ndjson'],
+    ]) {
       if (!s[k].length) continue;
       const t = net(pass, s[k]);
-      row(pass, { set: c, what: `${c}: ${what}`, t, bytes, rssMiB: rssMax(s[k]), cpu: cpuMed(s[k]), ratio: { value: lim != null ? lim / t : null, of: 'decompression alone' }, target: { min: 0.7 } });
+      row(pass, {
+        set: c,
+        what: `${c}: ${what}`,
+        t,
+        bytes,
+        rssMiB: rssMax(s[k]),
+        cpu: cpuMed(s[k]),
+        ratio: { value: lim != null ? lim / t : null, of: 'decompression alone' },
+        target: { min: 0.7 },
+      });
     }
   }
 }
@@ -631,7 +715,16 @@ function groupMutating(pass) {
   const cmd = (key, what, target) => {
     if (!s[key]?.length) return null;
     const t = net(pass, s[key]);
-    return row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: target ? { value: v != null ? v / t : null, of: 'verify' } : undefined, target });
+    return row(pass, {
+      set: 'a',
+      what,
+      t,
+      bytes,
+      rssMiB: rssMax(s[key]),
+      cpu: cpuMed(s[key]),
+      ratio: target ? { value: v != null ? v / t : null, of: 'verify' } : undefined,
+      target,
+    });
   };
   pass.mutA = {
     rebuild: cmd('rebuild', 'rebuild-index', { min: 0.6 }),
@@ -666,7 +759,16 @@ function groupGenerate(pass) {
   if (lim != null) row(pass, { set: 'a', what: 'raw sequential write + fsync (4 MiB writes)', t: lim, bytes: logBytes, kind: 'limit' });
   if (s.generate.length) {
     const t = net(pass, s.generate);
-    pass.genA = row(pass, { set: 'a', what: `generate ${fmtSize(bytes)}`, t, bytes: logBytes, rssMiB: rssMax(s.generate), cpu: cpuMed(s.generate), ratio: { value: lim != null ? lim / t : null, of: 'raw write' }, target: { min: 0.5 } });
+    pass.genA = row(pass, {
+      set: 'a',
+      what: `generate ${fmtSize(bytes)}`,
+      t,
+      bytes: logBytes,
+      rssMiB: rssMax(s.generate),
+      cpu: cpuMed(s.generate),
+      ratio: { value: lim != null ? lim / t : null, of: 'raw write' },
+      target: { min: 0.5 },
+    });
   }
 }
 
@@ -712,7 +814,14 @@ function groupBig(pass) {
   const lim = s.limit.length ? limitMed(s.limit) : null;
   if (lim != null) row(pass, { set: 'c', what: 'verify limit', t: lim, bytes, kind: 'limit' });
   const small = { verify: pass.verifyA, dump: pass.dumpA, rebuild: pass.mutA?.rebuild, truncate: pass.mutA?.truncate, compact: pass.mutA?.compact, generate: pass.genA };
-  const names = { verify: 'verify', dump: 'dump --ndjson', rebuild: 'rebuild-index', truncate: `truncate --to-offset ${Math.floor(logEnd / 2)}`, compact: 'compact', generate: 'generate (--no-fsync)' };
+  const names = {
+    verify: 'verify',
+    dump: 'dump --ndjson',
+    rebuild: 'rebuild-index',
+    truncate: `truncate --to-offset ${Math.floor(logEnd / 2)}`,
+    compact: 'compact',
+    generate: 'generate (--no-fsync)',
+  };
   for (const k of Object.keys(names)) {
     if (!s[k].length) continue;
     const t = net(pass, s[k]);
@@ -738,7 +847,12 @@ function groupLookup(pass) {
   const first = stamp.partitions[0].summary.logStartOffset ?? 0;
   const segs = logFiles(set.dir).length;
   log(`\n[${pass.name}] data set d: ${set.title} (${segs} segments): ${LOOKUPS} lookups spread over offsets ${first}..${logEnd - 1}`);
-  warm(fs.readdirSync(set.dir).filter((f) => /\.(index|timeindex)$/.test(f)).map((f) => path.join(set.dir, f)));
+  warm(
+    fs
+      .readdirSync(set.dir)
+      .filter((f) => /\.(index|timeindex)$/.test(f))
+      .map((f) => path.join(set.dir, f)),
+  );
   const offsets = Array.from({ length: LOOKUPS }, (_, i) => first + Math.floor(((i + 0.5) * (logEnd - first)) / LOOKUPS) + ((i * 7919) % 97));
   // Bytes read: one untimed --json --explain per offset.
   let worst = null;
@@ -775,10 +889,24 @@ function groupLookup(pass) {
   const node0 = wallMed(base);
   if (xs.length) {
     const w = wallMed(xs);
-    row(pass, { set: 'd', what: `lookup ×${xs.length} (median, whole process)`, t: w, rssMiB: rssMax(xs), cpu: cpuMed(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
+    row(pass, {
+      set: 'd',
+      what: `lookup ×${xs.length} (median, whole process)`,
+      t: w,
+      rssMiB: rssMax(xs),
+      cpu: cpuMed(xs),
+      ratio: { value: w / node0, of: 'node -e 0', kind: 'time' },
+      target: { max: 1.3 },
+    });
   }
   if (worst) {
-    row(pass, { set: 'd', what: 'lookup: log bytes scanned', info: `max ${maxScanned} B; worst ${worst.scanned} B with a ${worst.batch} B batch (offset ${worst.offset})`, targetText: '≤ 4096 (index.interval.bytes) + one batch', ok: worst.over <= 0 });
+    row(pass, {
+      set: 'd',
+      what: 'lookup: log bytes scanned',
+      info: `max ${maxScanned} B; worst ${worst.scanned} B with a ${worst.batch} B batch (offset ${worst.offset})`,
+      targetText: '≤ 4096 (index.interval.bytes) + one batch',
+      ok: worst.over <= 0,
+    });
   }
 }
 
@@ -800,7 +928,15 @@ function groupHelp(pass) {
   row(pass, { set: '-', what: 'node -e 0', t: node0, rssMiB: rssMax(base), cpu: cpuMed(base), kind: 'limit' });
   if (xs.length) {
     const w = wallMed(xs);
-    row(pass, { set: '-', what: 'kseg --help (whole process)', t: w, rssMiB: rssMax(xs), cpu: cpuMed(xs), ratio: { value: w / node0, of: 'node -e 0', kind: 'time' }, target: { max: 1.3 } });
+    row(pass, {
+      set: '-',
+      what: 'kseg --help (whole process)',
+      t: w,
+      rssMiB: rssMax(xs),
+      cpu: cpuMed(xs),
+      ratio: { value: w / node0, of: 'node -e 0', kind: 'time' },
+      target: { max: 1.3 },
+    });
   }
 }
 
@@ -819,7 +955,16 @@ function groupScan(pass) {
   const t1 = net(pass, s.one);
   const t2 = net(pass, s.two);
   row(pass, { set: 'e', what: 'scan --jobs 1', t: t1, bytes, rssMiB: rssMax(s.one), cpu: cpuMed(s.one) });
-  row(pass, { set: 'e', what: 'scan --jobs 2', t: t2, bytes, rssMiB: rssMax(s.two), cpu: cpuMed(s.two), ratio: { value: t1 / t2, of: 'scan --jobs 1', kind: 'times' }, target: { min: 1.7 } });
+  row(pass, {
+    set: 'e',
+    what: 'scan --jobs 2',
+    t: t2,
+    bytes,
+    rssMiB: rssMax(s.two),
+    cpu: cpuMed(s.two),
+    ratio: { value: t1 / t2, of: 'scan --jobs 1', kind: 'times' },
+    target: { min: 1.7 },
+  });
 }
 
 function groupInternal(pass) {
@@ -839,7 +984,16 @@ function groupInternal(pass) {
   const tp = net(pass, s.plain);
   const td = net(pass, s.decoded);
   row(pass, { set: 'i', what: 'dump --ndjson --internal-decoder none --decoder base64', t: tp, bytes, rssMiB: rssMax(s.plain), cpu: cpuMed(s.plain) });
-  row(pass, { set: 'i', what: 'dump --ndjson (offsets decoder, by the directory name)', t: td, bytes, rssMiB: rssMax(s.decoded), cpu: cpuMed(s.decoded), ratio: { value: tp / td, of: 'the same dump undecoded' }, target: { min: 0.5 } });
+  row(pass, {
+    set: 'i',
+    what: 'dump --ndjson (offsets decoder, by the directory name)',
+    t: td,
+    bytes,
+    rssMiB: rssMax(s.decoded),
+    cpu: cpuMed(s.decoded),
+    ratio: { value: tp / td, of: 'the same dump undecoded' },
+    target: { min: 0.5 },
+  });
 }
 
 let pythonCache;
@@ -857,7 +1011,25 @@ function findKafkaPython() {
 }
 
 let jvmPeer = null;
-const groupJvm = makeGroupJvm({ peer: () => jvmPeer, SETS, opts, run, check, kseg, rounds, row, note, log: (m) => log(m), logFiles, sizeOf, warm, wallMed, rssMax, cpuMed, fmtSize });
+const groupJvm = makeGroupJvm({
+  peer: () => jvmPeer,
+  SETS,
+  opts,
+  run,
+  check,
+  kseg,
+  rounds,
+  row,
+  note,
+  log: (m) => log(m),
+  logFiles,
+  sizeOf,
+  warm,
+  wallMed,
+  rssMax,
+  cpuMed,
+  fmtSize,
+});
 
 function groupPeer(pass, shared) {
   if (!selected('peer')) return;
@@ -882,16 +1054,40 @@ function groupPeer(pass, shared) {
     const s = rounds(pass, fns);
     if (s.python?.length) {
       const r0 = s.python[0].result;
-      shared[`peer-${set.key}`] = { t: limitMed(s.python), bytes: r0.bytes, records: r0.records, rssMiB: rssMax(s.python), cpu: cpuMed(s.python), version: py.version, pass: pass.name };
+      shared[`peer-${set.key}`] = {
+        t: limitMed(s.python),
+        bytes: r0.bytes,
+        records: r0.records,
+        rssMiB: rssMax(s.python),
+        cpu: cpuMed(s.python),
+        version: py.version,
+        pass: pass.name,
+      };
     }
     const peer = shared[`peer-${set.key}`];
     if (peer) {
       const [kv, pyv] = peer.version.split(' ');
-      row(pass, { set: set.key, what: `kafka-python ${kv} decoder (py ${pyv}), ${(peer.bytes / peer.records).toFixed(0)} B/record${peer.pass !== pass.name ? `, ${peer.pass} pass` : ''}`, t: peer.t, bytes: peer.bytes, rssMiB: peer.rssMiB, kind: 'limit' });
+      row(pass, {
+        set: set.key,
+        what: `kafka-python ${kv} decoder (py ${pyv}), ${(peer.bytes / peer.records).toFixed(0)} B/record${peer.pass !== pass.name ? `, ${peer.pass} pass` : ''}`,
+        t: peer.t,
+        bytes: peer.bytes,
+        rssMiB: peer.rssMiB,
+        kind: 'limit',
+      });
     }
     if (s.dump.length) {
       const t = net(pass, s.dump);
-      row(pass, { set: set.key, what: `dump SEGMENT --ndjson --max-bytes ${fmtSize(PEER_BYTES)}`, t, bytes: peer?.bytes ?? PEER_BYTES, rssMiB: rssMax(s.dump), cpu: cpuMed(s.dump), ratio: peer ? { value: peer.t / t, of: 'kafka-python', kind: 'times' } : undefined, target: peer ? { min: 20 } : undefined });
+      row(pass, {
+        set: set.key,
+        what: `dump SEGMENT --ndjson --max-bytes ${fmtSize(PEER_BYTES)}`,
+        t,
+        bytes: peer?.bytes ?? PEER_BYTES,
+        rssMiB: rssMax(s.dump),
+        cpu: cpuMed(s.dump),
+        ratio: peer ? { value: peer.t / t, of: 'kafka-python', kind: 'times' } : undefined,
+        target: peer ? { min: 20 } : undefined,
+      });
     }
   }
 }
@@ -923,7 +1119,10 @@ function machine() {
     kseg: (v.stdout || v.stderr).trim(),
     ksegNoNative: (vOff.stdout || vOff.stderr).trim(),
     rssTool: TIME_BIN ? '/usr/bin/time -f "%M %U %S"' : 'process.resourceUsage().maxRSS via node --import bench/lib/rss-preload.mjs',
-    load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+    load: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
     busy: os.loadavg()[0] > Math.max(1, os.cpus().length * 0.25),
     jvm: jvmMachineLine(jvmPeer),
   };
@@ -940,7 +1139,7 @@ function cells(x) {
     x.t != null ? x.t.toFixed(3) : '',
     x.cpu != null ? x.cpu.toFixed(2) : '',
     x.mbps != null ? fmtNum(x.mbps) : '',
-    x.ratio?.value != null ? ratioText(x) : x.info ?? (x.kind === 'limit' ? '(limit)' : ''),
+    x.ratio?.value != null ? ratioText(x) : (x.info ?? (x.kind === 'limit' ? '(limit)' : '')),
     x.rssMiB != null ? x.rssMiB.toFixed(0) : '',
     targetText(x),
     x.ok === undefined ? '' : x.ok ? 'met' : 'NOT met',
@@ -950,19 +1149,31 @@ function cells(x) {
 function textTable(passName) {
   const body = rows.filter((x) => x.pass === passName).map(cells);
   const w = COLS.map((c, i) => Math.max(c.length, ...body.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (RIGHT.has(i) ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (r) =>
+    r
+      .map((c, i) => (RIGHT.has(i) ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   return [line(COLS), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
 }
 
 function missedLines() {
-  return rows.filter((x) => x.ok === false).map((x) => `[${x.pass}, set ${x.set}] ${x.what}: ${x.ratio?.value != null ? ratioText(x) : x.info ?? ''}${x.rssMiB != null && x.rssTarget ? ` (RSS ${x.rssMiB.toFixed(0)} MiB)` : ''}; target ${targetText(x)}`);
+  return rows
+    .filter((x) => x.ok === false)
+    .map(
+      (x) =>
+        `[${x.pass}, set ${x.set}] ${x.what}: ${x.ratio?.value != null ? ratioText(x) : (x.info ?? '')}${x.rssMiB != null && x.rssTarget ? ` (RSS ${x.rssMiB.toFixed(0)} MiB)` : ''}; target ${targetText(x)}`,
+    );
 }
 
 function markdown(m, passes, sets, seconds) {
   const esc = (s) => String(s).replace(/\|/g, '\\|');
   const out = [];
   out.push('# kseg benchmark results', '');
-  out.push(`Written by \`npm run bench\` (bench/run.mjs) on ${m.date}${opts.quick ? ' — **quick mode (1/8 sizes), for development only**' : opts.scale !== 1 ? ` — scale ${opts.scale}` : ''}${opts.only ? ` — subset: ${opts.only.join(', ')}` : ''}; ${opts.runs} run(s) per measurement, median; total ${Math.round(seconds)} s.`, '');
+  out.push(
+    `Written by \`npm run bench\` (bench/run.mjs) on ${m.date}${opts.quick ? ' — **quick mode (1/8 sizes), for development only**' : opts.scale !== 1 ? ` — scale ${opts.scale}` : ''}${opts.only ? ` — subset: ${opts.only.join(', ')}` : ''}; ${opts.runs} run(s) per measurement, median; total ${Math.round(seconds)} s.`,
+    '',
+  );
   out.push('## Machine', '');
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.ramGiB.toFixed(1)} GiB`);
   out.push(`- ${m.kernel}; Node ${m.node}; npm ${m.npm}`);
@@ -978,11 +1189,19 @@ function markdown(m, passes, sets, seconds) {
     const files = logFiles(s.dir);
     const p0 = s.partitions[0];
     const cmd = `kseg generate ${s.logDir ? 'LOGDIR/scan-N' : p0.name} ${p0.args.join(' ').replace(/--seed \d+/, '--seed N+1')} --no-fsync`;
-    out.push(`- **${s.key}**: ${s.title} — ${files.length} segment(s), ${fmtSize(sizeOf(files))} of .log files${st ? `; generated in ${Math.round(st.seconds)} s` : ''}: \`${cmd}\``);
+    out.push(
+      `- **${s.key}**: ${s.title} — ${files.length} segment(s), ${fmtSize(sizeOf(files))} of .log files${st ? `; generated in ${Math.round(st.seconds)} s` : ''}: \`${cmd}\``,
+    );
   }
   out.push('');
   out.push('## Results', '');
-  out.push('Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.' + (selected('jvm') ? " The jvm rows (Kafka's own code) use whole-process wall time on both sides; their ratio is the JVM's time over kseg's (higher: kseg further ahead)." : ''), '');
+  out.push(
+    'Throughput (MB/s, 10^6 bytes of .log files per second) uses the command\'s wall time minus `node -e 0` measured in the same run; limits use their timed loop only. Ratios are throughput ratios to the named limit (higher is better) except the start-up rows (whole wall time as a multiple of `node -e 0`, lower is better). "cpu s" is the user + system CPU time of the whole process (all threads, start-up included): on a busy machine it moves less than wall time. Peak RSS is the whole process.' +
+      (selected('jvm')
+        ? " The jvm rows (Kafka's own code) use whole-process wall time on both sides; their ratio is the JVM's time over kseg's (higher: kseg further ahead)."
+        : ''),
+    '',
+  );
   for (const p of passes) {
     out.push(`### ${p === 'native' ? 'Native fast paths (as installed)' : 'No native modules: KSEG_NO_NATIVE=1 KSEG_READER=pread'}`, '');
     out.push(`| ${COLS.join(' | ')} |`);
@@ -1004,12 +1223,20 @@ function markdown(m, passes, sets, seconds) {
     out.push('');
   }
   out.push('## How it is measured', '');
-  out.push('- verify limit: `bench/lib/limits.mjs crc` — every byte of the same .log files through CRC-32C over the windows kseg\'s reader hands out (memory-mapped 64 MiB windows and positional reads, 16 MiB CRC calls), with every CRC-32C implementation that loads (sse4_crc32, @node-rs/crc32), the fastest combination counting (issue 17: which is fastest depends on the CPU; kseg picks its own by a calibration, shown in the `kseg --version --verbose` block above); always measured with the native paths on, so the no-native pass shows what the fallback costs against the machine\'s limit.');
-  out.push('- decompression alone: `bench/lib/limits.mjs decompress` — the compressed v2 payloads are located first (untimed), then only the library calls are timed: zlib `gunzipSync`, `snappy` `uncompressSync` with copyOutputData (xerial blocks unframed), lz4-napi blocks through kseg\'s LZ4 frame walk, zstd-napi (or fzstd without native modules, as kseg does).');
+  out.push(
+    "- verify limit: `bench/lib/limits.mjs crc` — every byte of the same .log files through CRC-32C over the windows kseg's reader hands out (memory-mapped 64 MiB windows and positional reads, 16 MiB CRC calls), with every CRC-32C implementation that loads (sse4_crc32, @node-rs/crc32), the fastest combination counting (issue 17: which is fastest depends on the CPU; kseg picks its own by a calibration, shown in the `kseg --version --verbose` block above); always measured with the native paths on, so the no-native pass shows what the fallback costs against the machine's limit.",
+  );
+  out.push(
+    "- decompression alone: `bench/lib/limits.mjs decompress` — the compressed v2 payloads are located first (untimed), then only the library calls are timed: zlib `gunzipSync`, `snappy` `uncompressSync` with copyOutputData (xerial blocks unframed), lz4-napi blocks through kseg's LZ4 frame walk, zstd-napi (or fzstd without native modules, as kseg does).",
+  );
   out.push('- generate limit: sequential 4 MiB `fs.writeSync` calls + fsync of the same number of bytes; generate runs with its default fsync.');
   out.push('- Commands run as `node bin/kseg.js ...` child processes, stdout to /dev/null; rebuild-index, truncate and compact on a fresh copy each run (copy untimed).');
-  out.push('- internal (issue 16): `dump --ndjson` of set i, a `__consumer_offsets-0` written by `kseg generate --internal offsets` (every offsets record type and version in turn), decoded as the directory name selects, vs the same command with `--internal-decoder none --decoder base64` (the raw key and value rendered as the decoded dump renders them): the ratio is the throughput kept with decoding on; target ≥ 0.5.');
-  out.push('- peer: kafka-python\'s `MemoryRecords` / `DefaultRecordBatch` iterating every record of the batches in the first ~200 MB of a segment, reading key and value (decode loop only; file read and `import kafka` excluded; no CRC check) vs `kseg dump SEGMENT --ndjson --max-bytes N` (which checks CRCs and writes JSON), on set a (1 KB values) and set f (small records, where per-record work dominates). kafka-python runs once, in the native pass; its time is reused in the no-native pass.');
+  out.push(
+    '- internal (issue 16): `dump --ndjson` of set i, a `__consumer_offsets-0` written by `kseg generate --internal offsets` (every offsets record type and version in turn), decoded as the directory name selects, vs the same command with `--internal-decoder none --decoder base64` (the raw key and value rendered as the decoded dump renders them): the ratio is the throughput kept with decoding on; target ≥ 0.5.',
+  );
+  out.push(
+    "- peer: kafka-python's `MemoryRecords` / `DefaultRecordBatch` iterating every record of the batches in the first ~200 MB of a segment, reading key and value (decode loop only; file read and `import kafka` excluded; no CRC check) vs `kseg dump SEGMENT --ndjson --max-bytes N` (which checks CRCs and writes JSON), on set a (1 KB values) and set f (small records, where per-record work dominates). kafka-python runs once, in the native pass; its time is reused in the no-native pass.",
+  );
   if (selected('jvm')) out.push(`- ${JVM_HOW}`);
   out.push('- The 4 GiB rows are one run each; "flat" compares peak RSS with the same command on the 1 GiB set (at most +25 % or +32 MiB).');
   out.push('');
@@ -1083,13 +1310,26 @@ async function main() {
   const met = rows.filter((x) => x.ok === true).length;
   console.log(`targets: ${met} met, ${missed.length} not met; ${Math.round(seconds)} s in all`);
   for (const l of missed) console.log(`  NOT met: ${l}`);
-  m.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  m.loadEnd = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   for (const n of notes) console.log(`note: ${n}`);
 
   const full = !opts.quick && opts.scale === 1 && !opts.only;
   const resultsFile = opts.results ?? (full ? path.join(ROOT, 'bench', 'RESULTS.md') : path.join(opts.data, 'RESULTS.md'));
-  fs.writeFileSync(resultsFile, markdown(m, passes.map((p) => p.name), sets, seconds));
-  console.log(`written: ${path.relative(process.cwd(), resultsFile) || resultsFile}${full ? '' : ' (not bench/RESULTS.md: quick, scaled or partial run; --results FILE to choose)'}`);
+  fs.writeFileSync(
+    resultsFile,
+    markdown(
+      m,
+      passes.map((p) => p.name),
+      sets,
+      seconds,
+    ),
+  );
+  console.log(
+    `written: ${path.relative(process.cwd(), resultsFile) || resultsFile}${full ? '' : ' (not bench/RESULTS.md: quick, scaled or partial run; --results FILE to choose)'}`,
+  );
   if (opts.json) fs.writeFileSync(opts.json, JSON.stringify({ machine: m, options: opts, rows, notes }, null, 2));
 }
 

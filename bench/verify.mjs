@@ -71,7 +71,25 @@ function haveGenerate() {
 function generateWithKseg(dir, bytes, segmentBytes) {
   const r = spawnSync(
     process.execPath,
-    [path.join(ROOT, 'bin', 'kseg.js'), 'generate', dir, '--bytes', String(bytes), '--records-per-batch', String(RECORDS_PER_BATCH), '--value-size', String(VALUE_SIZE), '--compression', 'none', '--segment-bytes', String(segmentBytes), '--key-space', '100000', '--no-fsync', '--force'],
+    [
+      path.join(ROOT, 'bin', 'kseg.js'),
+      'generate',
+      dir,
+      '--bytes',
+      String(bytes),
+      '--records-per-batch',
+      String(RECORDS_PER_BATCH),
+      '--value-size',
+      String(VALUE_SIZE),
+      '--compression',
+      'none',
+      '--segment-bytes',
+      String(segmentBytes),
+      '--key-space',
+      '100000',
+      '--no-fsync',
+      '--force',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (r.status !== 0) throw new Error(`kseg generate failed (exit ${r.status})`);
@@ -188,7 +206,7 @@ function rawRead(files, buf) {
   let n = 0;
   for (const f of files) {
     const fd = fs.openSync(f, 'r');
-    for (let p = 0; ; ) {
+    for (let p = 0; ;) {
       const k = fs.readSync(fd, buf, 0, buf.length, p);
       if (k === 0) break;
       p += k;
@@ -224,7 +242,10 @@ async function main() {
   const { openSource, readerKind } = await load('storage/source.js');
   const { crc32c, crcImplementations } = await load('format/crc.js');
   const { dir, writer } = await ensureData(o);
-  const all = fs.readdirSync(dir).sort().map((f) => path.join(dir, f));
+  const all = fs
+    .readdirSync(dir)
+    .sort()
+    .map((f) => path.join(dir, f));
   const logs = all.filter((f) => f.endsWith('.log'));
   // Everything verify reads: segments, indexes, snapshots, checkpoints.
   const files = all.filter((f) => fs.statSync(f).isFile());
@@ -262,7 +283,16 @@ async function main() {
   const ratio = { best: ver.best / raw.best, median: ver.median / raw.median };
   const jobs = o.jobs > 1 ? stats(res.jobs) : null;
   const out = {
-    data: { dir: path.relative(ROOT, dir), writer, segments: logs.length, logBytes, batches: check.summary.batches, records: check.summary.records, recordsPerBatch: RECORDS_PER_BATCH, valueSize: VALUE_SIZE },
+    data: {
+      dir: path.relative(ROOT, dir),
+      writer,
+      segments: logs.length,
+      logBytes,
+      batches: check.summary.batches,
+      records: check.summary.records,
+      recordsPerBatch: RECORDS_PER_BATCH,
+      valueSize: VALUE_SIZE,
+    },
     implementations: { reader: readerKind(), ...crcImplementations() },
     runs: o.runs,
     gbPerSecond: { rawRead: raw, crc32cMapped: crc, verify: ver, ...(jobs ? { verifyJobs: jobs } : {}) },
@@ -280,7 +310,9 @@ async function main() {
   }
   const f = (x) => x.toFixed(2).padStart(6);
   const p = (x) => `${(x * 100).toFixed(0)} %`.padStart(6);
-  console.log(`verify benchmark: ${logs.length} segments, ${(logBytes / 1024 ** 2).toFixed(0)} MiB, ${check.summary.batches} batches of ${RECORDS_PER_BATCH} x ${VALUE_SIZE} B records (uncompressed v2), ${o.runs} rounds, warm page cache`);
+  console.log(
+    `verify benchmark: ${logs.length} segments, ${(logBytes / 1024 ** 2).toFixed(0)} MiB, ${check.summary.batches} batches of ${RECORDS_PER_BATCH} x ${VALUE_SIZE} B records (uncompressed v2), ${o.runs} rounds, warm page cache`,
+  );
   console.log(`reader: ${out.implementations.reader}; crc32c: ${out.implementations.crc32c}; node ${process.version}`);
   console.log('');
   console.log('                       best GB/s  median GB/s');
@@ -291,7 +323,8 @@ async function main() {
   console.log('');
   console.log(`verify / raw read:      ${p(ratio.best)} best, ${p(ratio.median)} median   (target >= 60 %: ${out.meetsTarget ? 'met' : 'NOT met'})`);
   console.log(`verify / crc32c floor:  ${p(out.verifyVsCrcFloor.best)} best, ${p(out.verifyVsCrcFloor.median)} median   (issue 8 target >= 80 %)`);
-  if (jobs) console.log(`verify --jobs ${o.jobs} / floor: ${p(out.verifyJobsVsCrcFloor.best)} best, ${p(out.verifyJobsVsCrcFloor.median)} median   (issue 8 target for --jobs 2 >= 150 %)`);
+  if (jobs)
+    console.log(`verify --jobs ${o.jobs} / floor: ${p(out.verifyJobsVsCrcFloor.best)} best, ${p(out.verifyJobsVsCrcFloor.median)} median   (issue 8 target for --jobs 2 >= 150 %)`);
 }
 
 main().catch((e) => {

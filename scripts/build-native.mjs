@@ -80,8 +80,18 @@ try {
   const r = spawnSync(process.execPath, args, { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const built = path.join(work, 'build', 'Release', 'mmap_io.node');
   if (r.status !== 0 || !fs.existsSync(built)) {
-    process.stderr.write(r.stdout.split('\n').filter((l) => !l.startsWith('gyp info')).join('\n'));
-    process.stderr.write(r.stderr.split('\n').filter((l) => !l.startsWith('gyp info')).join('\n'));
+    process.stderr.write(
+      r.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('gyp info'))
+        .join('\n'),
+    );
+    process.stderr.write(
+      r.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('gyp info'))
+        .join('\n'),
+    );
     fail(`node-gyp failed (exit ${r.status}) building @riaskov/mmap-io for ${process.version}; kseg keeps working with positional reads`);
   }
   // Load it before installing it, so a broken build never replaces nothing with something worse.

@@ -22,7 +22,23 @@ function show(args, { expect = [0] } = {}) {
 }
 
 const orders = path.join(work, 'orders-0');
-show(['generate', orders, '--records', '3000', '--transactions', '--compression', 'none,gzip,lz4,zstd,snappy', '--segment-bytes', '64k', '--headers', '2', '--leader-epochs', '2', '--seed', '7']);
+show([
+  'generate',
+  orders,
+  '--records',
+  '3000',
+  '--transactions',
+  '--compression',
+  'none,gzip,lz4,zstd,snappy',
+  '--segment-bytes',
+  '64k',
+  '--headers',
+  '2',
+  '--leader-epochs',
+  '2',
+  '--seed',
+  '7',
+]);
 show(['info', orders]);
 show(['dump', orders, '--from-offset', '1000', '--to-offset', '1004', '--header-decoder', 'hex']);
 show(['lookup', orders, '--offset', '2000', '--explain']);

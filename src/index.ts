@@ -48,7 +48,15 @@ export {
   type NotRecovered,
 } from './ops/recover/index.js';
 // kseg rebuild-index: .index/.timeindex/.txnindex as Kafka's recovery writes them (or a comparison).
-export { rebuildIndex, DEFAULT_INDEX_INTERVAL_BYTES, type RebuildOptions, type RebuildResult, type IndexFileComparison, type IndexSummary, type IndexKind } from './ops/rebuild-index.js';
+export {
+  rebuildIndex,
+  DEFAULT_INDEX_INTERVAL_BYTES,
+  type RebuildOptions,
+  type RebuildResult,
+  type IndexFileComparison,
+  type IndexSummary,
+  type IndexKind,
+} from './ops/rebuild-index.js';
 // kseg truncate: the tail or leading segments of a partition, crash-safely.
 export { truncate, type TruncateOptions, type TruncateResult, type SegmentChange } from './ops/truncate.js';
 // kseg compact: Kafka's log cleaner offline.

@@ -19,13 +19,19 @@ const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 function run(args: string[], tmp: string): { status: number; stdout: string; stderr: string } {
   const r = kseg(args, { env: { TMPDIR: tmp } });
   // The extraction is removed when kseg exits, whatever the outcome.
-  expect(fs.readdirSync(tmp).filter((n) => n.startsWith('kseg-tar-')), 'extracted copy left behind').toEqual([]);
+  expect(
+    fs.readdirSync(tmp).filter((n) => n.startsWith('kseg-tar-')),
+    'extracted copy left behind',
+  ).toEqual([]);
   return r;
 }
 
 /** Output with the extracted copy's root and the local root both replaced by ROOT. */
 function norm(s: string, tmp: string, local: string): string {
-  return s.replace(new RegExp(esc(tmp) + '/kseg-tar-[0-9]+-[A-Za-z0-9]+', 'g'), 'ROOT').split(local).join('ROOT');
+  return s
+    .replace(new RegExp(esc(tmp) + '/kseg-tar-[0-9]+-[A-Za-z0-9]+', 'g'), 'ROOT')
+    .split(local)
+    .join('ROOT');
 }
 
 function archives(cwd: string, members: string[]): { tar: string; tgz: string; tmp: string } {
@@ -75,7 +81,10 @@ describe('tarred partitions (logs.tar, logs.tar.gz) read like the directory', ()
       for (const file of [a.tar, a.tgz]) {
         for (const cmd of cmds) {
           const want = kseg(cmd.map((x) => (x === 'X' ? path.join(local, 'topic-0') : x)));
-          const got = run(cmd.map((x) => (x === 'X' ? file : x)), a.tmp);
+          const got = run(
+            cmd.map((x) => (x === 'X' ? file : x)),
+            a.tmp,
+          );
           expect(got.status, `${cmd.join(' ')} on ${path.basename(file)}: ${got.stderr}`).toBe(want.status);
           expect(norm(got.stdout, a.tmp, local), `${cmd.join(' ')} on ${path.basename(file)}`).toBe(norm(want.stdout, a.tmp, local));
           expect(got.stdout.length).toBeGreaterThan(2);
@@ -227,7 +236,10 @@ describe.skipIf(!HAVE_REAL)('real broker log dir in a tar (../shared/real/ldi-po
       const got = run(['verify', file, '--json'], a.tmp);
       expect(got.status, got.stderr).toBe(want.status);
       expect(norm(got.stdout, a.tmp, local)).toBe(norm(want.stdout, a.tmp, local));
-      for (const cmd of [['info', '--json'], ['dump', '--ndjson']]) {
+      for (const cmd of [
+        ['info', '--json'],
+        ['dump', '--ndjson'],
+      ]) {
         const w = kseg([cmd[0]!, path.join(local, 'kafka-logs', '__consumer_offsets-0'), cmd[1]!]);
         const g = run([cmd[0]!, `${file}#kafka-logs/__consumer_offsets-0`, cmd[1]!], a.tmp);
         expect(g.status, g.stderr).toBe(w.status);

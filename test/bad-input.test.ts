@@ -103,7 +103,11 @@ describe('bad input', () => {
 
   it('empty directory: dump, info and lookup exit 4, no partition found (issue 18: never "ok" on nothing)', () => {
     const d = tmpDir();
-    for (const args of [['dump', d], ['info', d, '--json'], ['lookup', d, '--offset', '0']]) {
+    for (const args of [
+      ['dump', d],
+      ['info', d, '--json'],
+      ['lookup', d, '--offset', '0'],
+    ]) {
       const r = kseg(args);
       expect(r.status).toBe(4);
       expect(r.stdout).toBe('');
@@ -139,7 +143,7 @@ describe('bad input', () => {
 
   it('random garbage never produces a stack trace or a hang', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     for (let i = 0; i < 8; i++) {
       const b = Buffer.from(fs.readFileSync(SRC).subarray(0, 3000));
       for (let j = 0; j < 20; j++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);

@@ -111,7 +111,9 @@ describe('CLI', () => {
     const cache = tmpDir();
     const a = kseg(['--version', '--verbose'], { env: { KSEG_CACHE_DIR: cache } });
     expect(a.status).toBe(0);
-    expect(a.stdout).toMatch(several ? /^crc32c: .+ \(measured now: (sse4|node-rs) [\d.]+ GB\/s, .*; cache .*calibration\.json\)$/m : /^crc32c: @node-rs\/crc32 \(the only candidate\)$/m);
+    expect(a.stdout).toMatch(
+      several ? /^crc32c: .+ \(measured now: (sse4|node-rs) [\d.]+ GB\/s, .*; cache .*calibration\.json\)$/m : /^crc32c: @node-rs\/crc32 \(the only candidate\)$/m,
+    );
     if (several) expect(kseg(['--version', '--verbose'], { env: { KSEG_CACHE_DIR: cache } }).stdout).toMatch(/\(measured earlier \(cached\): /);
     const bad = kseg(['--version', '--verbose'], { env: { KSEG_CACHE_DIR: cache, KSEG_CRC: 'x' } });
     expect(bad.stdout).toMatch(/^crc32c: .+ \(default order; KSEG_CRC=x: expected one of sse4, node-rs\)$/m);

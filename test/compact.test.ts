@@ -172,7 +172,12 @@ function modelCompact(input: MSeg[], o: ModelOpts, maxRounds = Infinity): MSeg[]
       if (kept.length > 0) {
         const needH = (kept.some((r) => r.value === null && !b.isControl) || (canDiscard && b.isControl)) && h === null;
         const same = kept.length === b.records.length && !needH;
-        out.push({ ...b, records: kept, deleteHorizonMs: needH ? o.now + o.deleteRetentionMs : h, maxTimestamp: same || b.records.length === 0 ? b.maxTimestamp : Math.max(...kept.map((r) => r.timestamp)) });
+        out.push({
+          ...b,
+          records: kept,
+          deleteHorizonMs: needH ? o.now + o.deleteRetentionMs : h,
+          maxTimestamp: same || b.records.length === 0 ? b.maxTimestamp : Math.max(...kept.map((r) => r.timestamp)),
+        });
       } else if (retainEmpty) out.push({ ...b, records: [], deleteHorizonMs: null });
     }
     // Coverage of the replaced segments by the swap (compact.ts).
@@ -209,7 +214,7 @@ function rawBatches(dir: string): Map<number, { batch: Batch; bytes: Buffer }> {
   const out = new Map<number, { batch: Batch; bytes: Buffer }>();
   for (const seg of scanPartitionDir(dir).segments) {
     const buf = fs.readFileSync(path.join(dir, seg.log));
-    for (let p = 0; p < buf.length; ) {
+    for (let p = 0; p < buf.length;) {
       const size = 12 + buf.readInt32BE(p + 8);
       const bytes = Buffer.from(buf.subarray(p, p + size));
       out.set(Number(bytes.readBigInt64BE(0)), { batch: decodeBatch(bytes, 0, size, p, seg.log), bytes });
@@ -281,7 +286,7 @@ describe('offset map (SkimpyOffsetMap)', () => {
     expect(start).toBeLessThan(m.slots);
     const model = new Map<string, number>();
     let seed = 7;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let off = 1; off <= 400_000 && model.size < m.maxDesiredSize; off++) {
       // Mostly new keys, some rewrites of old ones; keys of varied lengths (over 64 bytes too).
       const id = rnd() < 0.8 ? off : Math.floor(rnd() * off);
@@ -300,7 +305,15 @@ describe('offset map (SkimpyOffsetMap)', () => {
   });
 
   it('the empty batch the cleaner keeps matches the format doc vector (1.9)', () => {
-    const src = encodeV2BatchSync({ baseOffset: 10, records: [{ offsetDelta: 0, timestamp: 1700000000000, key: 'k', value: 'v' }], lastOffsetDelta: 2, producerId: 42, producerEpoch: 7, baseSequence: 3, partitionLeaderEpoch: 0 });
+    const src = encodeV2BatchSync({
+      baseOffset: 10,
+      records: [{ offsetDelta: 0, timestamp: 1700000000000, key: 'k', value: 'v' }],
+      lastOffsetDelta: 2,
+      producerId: 42,
+      producerEpoch: 7,
+      baseSequence: 3,
+      partitionLeaderEpoch: 0,
+    });
     const b = decodeBatch(src, 0, src.length, 0);
     expect(emptyBatchOf(b).toString('hex')).toBe('000000000000000a00000031000000000260de2774000000000002ffffffffffffffff0000018bcfe56800000000000000002a00070000000300000000');
   });
@@ -354,7 +367,9 @@ describe('compact fixtures', () => {
     }
     // A third run past the horizons set by the second: ABORT markers whose data went are gone;
     // the COMMIT markers left each follow data of their transaction that is still there.
-    const before = readPartition(dir).segments.flatMap((s) => s.batches).filter((b) => b.isControl && b.count > 0).length;
+    const before = readPartition(dir)
+      .segments.flatMap((s) => s.batches)
+      .filter((b) => b.isControl && b.count > 0).length;
     await compact(dir, { now: 1700000000000 + 4 * DAY });
     const segs = readPartition(dir).segments;
     const cleaned = segs.slice(0, -1).flatMap((s) => s.batches);
@@ -371,7 +386,7 @@ describe('compact fixtures', () => {
     verifyClean(dir);
   });
 
-  it('v2-per-append, every codec, headers, LogAppendTime: match the model and verify clean; unchanged batches are copied byte for byte, changed ones are what Kafka\'s builder writes', async () => {
+  it("v2-per-append, every codec, headers, LogAppendTime: match the model and verify clean; unchanged batches are copied byte for byte, changed ones are what Kafka's builder writes", async () => {
     for (const c of ['v2-per-append', 'v2-mixed-codecs', 'v2-headers', 'v2-logappend', 'v2-compact']) {
       const dir = copyPartition(fixture(c));
       const o = { now: 1700000000000, deleteRetentionMs: DAY, mapKeys: 1e9, producerExpirationMs: DAY };
@@ -597,7 +612,11 @@ function scratchDir(): string {
   return path.join(scratchRoot(), 'topic-0');
 }
 
-async function crashEveryStep(makeDir: () => string | Promise<string>, run: (dir: string) => Promise<unknown>, acceptable?: (records: string, old: string, fresh: string) => boolean): Promise<{ points: string[]; outcomes: Set<string> }> {
+async function crashEveryStep(
+  makeDir: () => string | Promise<string>,
+  run: (dir: string) => Promise<unknown>,
+  acceptable?: (records: string, old: string, fresh: string) => boolean,
+): Promise<{ points: string[]; outcomes: Set<string> }> {
   const probe = await makeDir();
   const old = JSON.stringify(allRecords(probe));
   const log = recordFaultPoints(true);
@@ -634,13 +653,19 @@ async function crashEveryStep(makeDir: () => string | Promise<string>, run: (dir
 
 describe('compact crash safety: a crash at every fault point, then recover, gives the old or the new partition', () => {
   it('v2-compact, one group', async () => {
-    const r = await crashEveryStep(() => scratchCopy(fixture('v2-compact')), (d) => compact(d, { now: START }));
+    const r = await crashEveryStep(
+      () => scratchCopy(fixture('v2-compact')),
+      (d) => compact(d, { now: START }),
+    );
     expect(r.points.some((p) => p.includes('.swap'))).toBe(true);
     expect([...r.outcomes].sort()).toEqual(['new', 'old']);
   });
 
   it('v2-txn in several groups (small --segment-bytes), every swap covering its old segments', async () => {
-    const r = await crashEveryStep(() => scratchCopy(fixture('v2-txn')), (d) => compact(d, { now: START, segmentBytes: 12000 }));
+    const r = await crashEveryStep(
+      () => scratchCopy(fixture('v2-txn')),
+      (d) => compact(d, { now: START, segmentBytes: 12000 }),
+    );
     expect(r.points.filter((p) => /^write .*\.log\.cleaned$/.test(p)).length).toBeGreaterThan(1);
   });
 
@@ -648,10 +673,34 @@ describe('compact crash safety: a crash at every fault point, then recover, give
     // seg 0: keyed records; seg 4: records without keys (dropped), then an offset gap, so no batch
     // ends at the first uncleanable offset 10 (the active segment's base).
     const specs: Spec[] = [
-      { kind: 'data', records: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }], producerId: -1, transactional: false },
-      { kind: 'data', records: [{ key: 'a', value: '3' }, { key: 'b', value: '4' }], producerId: -1, transactional: false },
+      {
+        kind: 'data',
+        records: [
+          { key: 'a', value: '1' },
+          { key: 'b', value: '2' },
+        ],
+        producerId: -1,
+        transactional: false,
+      },
+      {
+        kind: 'data',
+        records: [
+          { key: 'a', value: '3' },
+          { key: 'b', value: '4' },
+        ],
+        producerId: -1,
+        transactional: false,
+      },
       { kind: 'roll' },
-      { kind: 'data', records: [{ key: null, value: 'x' }, { key: null, value: 'y' }], producerId: -1, transactional: false },
+      {
+        kind: 'data',
+        records: [
+          { key: null, value: 'x' },
+          { key: null, value: 'y' },
+        ],
+        producerId: -1,
+        transactional: false,
+      },
       { kind: 'data', records: [{ key: null, value: 'z' }], producerId: -1, transactional: false },
       { kind: 'skip', offsets: 3 },
       { kind: 'roll' },
@@ -678,7 +727,15 @@ describe('compact crash safety: a crash at every fault point, then recover, give
     const specs: Spec[] = [];
     const keys = 'abcdefghij'.split('');
     for (let i = 0; i < 30; i++) {
-      specs.push({ kind: 'data', records: [{ key: keys[i % 10]!, value: `v${i}` }, { key: keys[(i * 3) % 10]!, value: i % 7 === 0 ? null : `w${i}` }], producerId: -1, transactional: false });
+      specs.push({
+        kind: 'data',
+        records: [
+          { key: keys[i % 10]!, value: `v${i}` },
+          { key: keys[(i * 3) % 10]!, value: i % 7 === 0 ? null : `w${i}` },
+        ],
+        producerId: -1,
+        transactional: false,
+      });
       if (i % 6 === 5) specs.push({ kind: 'roll' });
     }
     const make = async () => {
@@ -701,6 +758,10 @@ describe('compact crash safety: a crash at every fault point, then recover, give
       const partial = modelCompact(modelInput(d0), { now: START, deleteRetentionMs: DAY, mapKeys: 4, producerExpirationMs: DAY }, k);
       roundStates.add(JSON.stringify(partial.flatMap((s) => s.batches.flatMap((b) => b.records))));
     }
-    await crashEveryStep(make, (d) => compact(d, opts), (got) => roundStates.has(got));
+    await crashEveryStep(
+      make,
+      (d) => compact(d, opts),
+      (got) => roundStates.has(got),
+    );
   });
 });

@@ -20,7 +20,11 @@ function complete(script: string, words: string[]): string[] {
   const file = path.join(dir, 'kseg.bash');
   fs.writeFileSync(file, script);
   const arr = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const r = spawnSync('bash', ['-c', `source '${file}'; COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; COMP_LINE="\${COMP_WORDS[*]}"; _kseg; printf '%s\\n' "\${COMPREPLY[@]}"`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'bash',
+    ['-c', `source '${file}'; COMP_WORDS=(${arr}); COMP_CWORD=${words.length - 1}; COMP_LINE="\${COMP_WORDS[*]}"; _kseg; printf '%s\\n' "\${COMPREPLY[@]}"`],
+    { encoding: 'utf8' },
+  );
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return r.stdout.split('\n').filter((l) => l !== '');
@@ -31,7 +35,12 @@ const which = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd
 describe('kseg completion', () => {
   it('knows every command main.ts registers (the lazily loaded ones too), so the list cannot drift', async () => {
     const model = await completionModel(new KsegCommand('kseg'), COMMANDS);
-    expect(model.commands.map((c) => c.name).filter((n) => n !== 'help').sort()).toEqual(COMMANDS.map((c) => c.name).sort());
+    expect(
+      model.commands
+        .map((c) => c.name)
+        .filter((n) => n !== 'help')
+        .sort(),
+    ).toEqual(COMMANDS.map((c) => c.name).sort());
   });
 
   it('reads value lists from placeholders and help text', () => {
@@ -50,7 +59,7 @@ describe('kseg completion', () => {
     expect(complete(s, ['kseg', '--no-color', 'ver'])).toEqual(['verify']);
   });
 
-  it('bash: completes a command\'s flags and the global ones', () => {
+  it("bash: completes a command's flags and the global ones", () => {
     const s = bashScript();
     const flags = complete(s, ['kseg', 'dump', '/tmp/p', '--f']);
     expect(flags).toEqual(expect.arrayContaining(['--format', '--from-offset']));
@@ -108,7 +117,10 @@ describe('kseg completion', () => {
       const r = spawnSync('fish', ['--no-config', '-c', `source '${file}'; complete -C '${line.replace(/'/g, "\\'")}'`], { encoding: 'utf8' });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]);
     };
     it('commands, flags and flag values', () => {
       expect(fish('kseg re')).toEqual(['rebuild-index', 'recover', 'report']);
@@ -143,7 +155,14 @@ describe('kseg completion', () => {
       const r = spawnSync('zsh', ['-f', '-c', driver], { encoding: 'utf8', timeout: 20_000 });
       expect(r.status, r.stderr).toBe(0);
       const got = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-      return [...new Set(got.split('\n').filter(Boolean).map((l) => l.replace(/(?<!\\):.*$/, '')))];
+      return [
+        ...new Set(
+          got
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.replace(/(?<!\\):.*$/, '')),
+        ),
+      ];
     };
     it('commands, flags and flag values', () => {
       expect(zsh('kseg re')).toEqual(['recover', 'rebuild-index', 'report']);

@@ -50,11 +50,15 @@ describe('coordinator: GroupMetadataManager/TransactionStateManager.partitionFor
 
   it('hashCode equals a BigInt model for any string (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) })), fc.integer({ min: 1, max: 1000 }), (s, n) => {
-        expect(javaStringHashCode(s)).toBe(modelHash(s));
-        const p = coordinatorPartition(s, n);
-        expect(p >= 0 && p < n).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)) })),
+        fc.integer({ min: 1, max: 1000 }),
+        (s, n) => {
+          expect(javaStringHashCode(s)).toBe(modelHash(s));
+          const p = coordinatorPartition(s, n);
+          expect(p >= 0 && p < n).toBe(true);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -103,7 +103,7 @@ describe('diff: replicas generated to diverge at a known offset', () => {
     expect(r.indexes.mattering).toBe(0);
   });
 
-  it('extra records on one side: the longer replica has them, first diverging offset at the shorter one\'s end', async () => {
+  it("extra records on one side: the longer replica has them, first diverging offset at the shorter one's end", async () => {
     const a = await gen(path.join(tmpDir(), 'x-0'));
     const b = copy(a, 'x-0');
     const X = 1200;
@@ -139,7 +139,12 @@ describe('diff: replicas generated to diverge at a known offset', () => {
     const r2 = diff(a, b);
     expect(r2.same).toBe(false);
     expect(r2.indexes.mattering).toBeGreaterThan(0);
-    expect(r2.indexes.differences[0]).toMatchObject({ replica: 'b', offset: all[5]!.batch.lastOffset, lands: { baseOffset: all[7]!.batch.baseOffset }, expected: { baseOffset: all[5]!.batch.baseOffset } });
+    expect(r2.indexes.differences[0]).toMatchObject({
+      replica: 'b',
+      offset: all[5]!.batch.lastOffset,
+      lands: { baseOffset: all[7]!.batch.baseOffset },
+      expected: { baseOffset: all[5]!.batch.baseOffset },
+    });
     expect(r2.batchesDiffering).toBe(0);
     expect(kseg(['diff', a, b]).status).toBe(1);
   });

@@ -47,14 +47,17 @@ describe('format doc 1.9 byte vectors', () => {
         { offsetDelta: 1, timestamp: TS + 5, key: 'k2', value: null },
       ],
     };
-    const want = '0000000000000064000000490000000302f1759baf0000000000010000018bcfe568000000018bcfe56805ffffffffffffffffffffffffffff000000021c000000046b31047631020268027810000a02046b320100';
+    const want =
+      '0000000000000064000000490000000302f1759baf0000000000010000018bcfe568000000018bcfe56805ffffffffffffffffffffffffffff000000021c000000046b31047631020268027810000a02046b320100';
     expect(hex(encodeV2BatchSync(input))).toBe(want);
     expect(hex(await encodeV2Batch(input))).toBe(want);
   });
 
   it('COMMIT marker', () => {
     const b = encodeEndTxnMarker({ baseOffset: 5, type: 'COMMIT', producerId: 42, producerEpoch: 7, coordinatorEpoch: 100, timestamp: TS, partitionLeaderEpoch: 0 });
-    expect(hex(b)).toBe('0000000000000005000000420000000002cb2437970030000000000000018bcfe568000000018bcfe56800000000000000002a0007ffffffff000000012000000008000000010c00000000006400');
+    expect(hex(b)).toBe(
+      '0000000000000005000000420000000002cb2437970030000000000000018bcfe568000000018bcfe56800000000000000002a0007ffffffff000000012000000008000000010c00000000006400',
+    );
     expect(b.length).toBe(78);
   });
 
@@ -65,17 +68,28 @@ describe('format doc 1.9 byte vectors', () => {
 
   it('v0 and v1 messages', () => {
     expect(hex(encodeLegacyMessage({ offset: 0, magic: 0, key: 'k', value: 'hello' }))).toBe('000000000000000000000014a4cdab3a0000000000016b0000000568656c6c6f');
-    expect(hex(encodeLegacyMessage({ offset: 0, magic: 1, timestamp: TS, key: null, value: 'hello' }))).toBe('00000000000000000000001b8ee30bba01000000018bcfe56800ffffffff0000000568656c6c6f');
+    expect(hex(encodeLegacyMessage({ offset: 0, magic: 1, timestamp: TS, key: null, value: 'hello' }))).toBe(
+      '00000000000000000000001b8ee30bba01000000018bcfe56800ffffffff0000000568656c6c6f',
+    );
   });
 
   it('producer snapshot (format doc 3.5)', () => {
-    const b = encodeProducerSnapshot([{ producerId: 42, producerEpoch: 7, lastSequence: 9, lastOffset: 19, offsetDelta: 9, timestamp: TS, coordinatorEpoch: 3, currentTxnFirstOffset: -1 }]);
+    const b = encodeProducerSnapshot([
+      { producerId: 42, producerEpoch: 7, lastSequence: 9, lastOffset: 19, offsetDelta: 9, timestamp: TS, coordinatorEpoch: 3, currentTxnFirstOffset: -1 },
+    ]);
     expect(hex(b)).toBe('0001d328f25100000001000000000000002a0007000000090000000000000013000000090000018bcfe5680000000003ffffffffffffffff');
     expect(hex(encodeProducerSnapshot([]))).toBe('000148674bc700000000');
   });
 
   it('setLegacyLogAppendTime stamps a v1 wrapper in place as a broker does', async () => {
-    const w = await encodeLegacyWrapper({ magic: 1, compression: 'gzip', messages: [{ offset: 7, timestamp: TS, key: 'a', value: 'b' }, { offset: 8, timestamp: TS + 1, key: null, value: 'c' }] });
+    const w = await encodeLegacyWrapper({
+      magic: 1,
+      compression: 'gzip',
+      messages: [
+        { offset: 7, timestamp: TS, key: 'a', value: 'b' },
+        { offset: 8, timestamp: TS + 1, key: null, value: 'c' },
+      ],
+    });
     setLegacyLogAppendTime(w, TS + 99);
     const batch = decodeBatch(w, 0, w.length, 0);
     expect(batch.crcValid).toBe(true);
@@ -90,7 +104,10 @@ describe('format doc 1.9 byte vectors', () => {
 
 // ------------------------------------------------------------------ the streaming writer
 
-const bytesArb = fc.option(fc.uint8Array({ maxLength: 80 }).map((u) => Buffer.from(u)), { nil: null });
+const bytesArb = fc.option(
+  fc.uint8Array({ maxLength: 80 }).map((u) => Buffer.from(u)),
+  { nil: null },
+);
 const batchArb = fc.record({
   baseOffset: fc.integer({ min: 0, max: 2 ** 40 }),
   partitionLeaderEpoch: fc.integer({ min: -1, max: 1000 }),
@@ -117,11 +134,23 @@ describe('V2BatchWriter (records streamed into a caller buffer)', () => {
     fc.assert(
       fc.property(batchArb, fc.integer({ min: 0, max: 100 }), (b, at) => {
         let delta = -1;
-        const records: RecordInput[] = b.records.map((r) => ({ offsetDelta: (delta += 1 + r.gap), timestamp: b.baseTimestamp + r.tsDelta, key: r.key, value: r.value, headers: r.headers }));
+        const records: RecordInput[] = b.records.map((r) => ({
+          offsetDelta: (delta += 1 + r.gap),
+          timestamp: b.baseTimestamp + r.tsDelta,
+          key: r.key,
+          value: r.value,
+          headers: r.headers,
+        }));
         const maxTimestamp = Math.max(...records.map((r) => r.timestamp));
         const input: V2BatchInput = { ...b, records, maxTimestamp };
         const want = encodeV2BatchSync(input);
-        const room = at + 61 + b.records.reduce((n, r) => n + V2_RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0) + r.headers.reduce((m, h) => m + 10 + h.key.length + (h.value?.length ?? 0), 0), 0);
+        const room =
+          at +
+          61 +
+          b.records.reduce(
+            (n, r) => n + V2_RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0) + r.headers.reduce((m, h) => m + 10 + h.key.length + (h.value?.length ?? 0), 0),
+            0,
+          );
         for (const mode of ['add', 'in-place'] as const) {
           const buf = Buffer.alloc(room, 0xee);
           const w = new V2BatchWriter(buf, at);
@@ -150,7 +179,9 @@ describe('V2BatchWriter (records streamed into a caller buffer)', () => {
     const size = w.finish({ baseOffset: 0, partitionLeaderEpoch: 0, baseTimestamp: TS, maxTimestamp: TS }, true);
     expect(buf.readUInt32BE(10 + 17)).toBe(0);
     setV2Crc(buf, 10, 10 + size);
-    expect(hex(buf.subarray(10, 10 + size))).toBe('00000000000000000000003d0000000002e641a44b0000000000000000018bcfe568000000018bcfe56800ffffffffffffffffffffffffffff0000000116000000010a68656c6c6f00');
+    expect(hex(buf.subarray(10, 10 + size))).toBe(
+      '00000000000000000000003d0000000002e641a44b0000000000000000018bcfe568000000018bcfe56800ffffffffffffffffffffffffffff0000000116000000010a68656c6c6f00',
+    );
   });
 });
 
@@ -267,7 +298,8 @@ describe.each(BYTE_EXACT)('re-encoding %s byte for byte', (c) => {
       // The streaming writer, as generate uses it, gives the same bytes.
       const streamed = Buffer.alloc(disk.length);
       const w = new V2BatchWriter(streamed, 0);
-      for (const r of input.records) w.add(r.offsetDelta!, r.timestampDelta!, r.key as Buffer | null, r.value as Buffer | null, r.headers as { key: Buffer; value: Buffer | null }[]);
+      for (const r of input.records)
+        w.add(r.offsetDelta!, r.timestampDelta!, r.key as Buffer | null, r.value as Buffer | null, r.headers as { key: Buffer; value: Buffer | null }[]);
       const { records: _r, ...header } = input;
       expect(w.finish({ ...header, baseTimestamp: b.baseTimestamp, maxTimestamp: b.maxTimestamp })).toBe(disk.length);
       if (!streamed.equals(disk)) expect(hex(streamed), `${b.file}@${b.position} (V2BatchWriter)`).toBe(hex(disk));
@@ -276,23 +308,24 @@ describe.each(BYTE_EXACT)('re-encoding %s byte for byte', (c) => {
     expect(compared).toBe(plain.length);
   });
 
-  if (c === 'v2-txn') it('transaction markers equal encodeEndTxnMarker output', () => {
-    for (const b of plain.filter((x) => (x.attributes & ATTR_CONTROL) !== 0)) {
-      const [rec] = recordsOf(records, b);
-      const key = b64(rec!.key)!;
-      const value = b64(rec!.value)!;
-      const marker = encodeEndTxnMarker({
-        baseOffset: b.baseOffset,
-        type: key.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT',
-        producerId: b.producerId,
-        producerEpoch: b.producerEpoch,
-        coordinatorEpoch: value.readInt32BE(2),
-        timestamp: b.baseTimestamp,
-        partitionLeaderEpoch: b.partitionLeaderEpoch,
-      });
-      expect(hex(marker)).toBe(hex(onDisk(dir, b)));
-    }
-  });
+  if (c === 'v2-txn')
+    it('transaction markers equal encodeEndTxnMarker output', () => {
+      for (const b of plain.filter((x) => (x.attributes & ATTR_CONTROL) !== 0)) {
+        const [rec] = recordsOf(records, b);
+        const key = b64(rec!.key)!;
+        const value = b64(rec!.value)!;
+        const marker = encodeEndTxnMarker({
+          baseOffset: b.baseOffset,
+          type: key.readInt16BE(2) === 1 ? 'COMMIT' : 'ABORT',
+          producerId: b.producerId,
+          producerEpoch: b.producerEpoch,
+          coordinatorEpoch: value.readInt32BE(2),
+          timestamp: b.baseTimestamp,
+          partitionLeaderEpoch: b.partitionLeaderEpoch,
+        });
+        expect(hex(marker)).toBe(hex(onDisk(dir, b)));
+      }
+    });
 });
 
 const COMPRESSED = ['v2-gzip', 'v2-snappy', 'v2-snappy-xerial', 'v2-lz4', 'v2-zstd', 'v2-mixed-codecs', 'v2-txn', 'v2-high-offset'];
@@ -312,7 +345,19 @@ describe.each(COMPRESSED)('re-encoding the compressed batches of %s', (c) => {
       const mine = decodeBatch(ours, 0, ours.length, b.position);
       const theirs = decodeBatch(disk, 0, disk.length, b.position);
       expect(mine.crcValid).toBe(true);
-      const header = (x: Batch) => [x.baseOffset, x.lastOffset, x.attributes, x.partitionLeaderEpoch, x.baseTimestamp, x.maxTimestamp, x.producerId, x.producerEpoch, x.baseSequence, x.recordCount, compressionName(x.compressionId)];
+      const header = (x: Batch) => [
+        x.baseOffset,
+        x.lastOffset,
+        x.attributes,
+        x.partitionLeaderEpoch,
+        x.baseTimestamp,
+        x.maxTimestamp,
+        x.producerId,
+        x.producerEpoch,
+        x.baseSequence,
+        x.recordCount,
+        compressionName(x.compressionId),
+      ];
       expect(header(mine)).toEqual(header(theirs));
       expect(batchRecordList(mine).map(asFixture)).toEqual(recs);
       expect(batchRecordList(theirs).map(asFixture)).toEqual(recs);
@@ -325,7 +370,14 @@ describe.each(['v0-none', 'v1-none'])('re-encoding the uncompressed messages of 
     const { dir, batches, records } = load(c);
     for (const b of batches) {
       const [r] = recordsOf(records, b);
-      const ours = encodeLegacyMessage({ offset: b.baseOffset, magic: b.magic as 0 | 1, timestamp: b.magic === 1 ? r!.timestamp : undefined, key: b64(r!.key), value: b64(r!.value), attributes: b.attributes });
+      const ours = encodeLegacyMessage({
+        offset: b.baseOffset,
+        magic: b.magic as 0 | 1,
+        timestamp: b.magic === 1 ? r!.timestamp : undefined,
+        key: b64(r!.key),
+        value: b64(r!.value),
+        attributes: b.attributes,
+      });
       expect(hex(ours), `${b.file}@${b.position}`).toBe(hex(onDisk(dir, b)));
     }
   });
@@ -338,7 +390,8 @@ describe.each(['v0-gzip', 'v0-snappy', 'v1-gzip', 'v1-lz4', 'v1-snappy-logappend
       const disk = onDisk(dir, b);
       const theirs = decodeBatch(disk, 0, disk.length, b.position);
       const inner = batchRecordList(theirs);
-      const codec: CompressionWriteName = b.compression === 'snappy' && isXerial(theirs.bytes.subarray(b.magic === 1 ? 34 : 26)) ? 'snappy-xerial' : (b.compression as CompressionWriteName);
+      const codec: CompressionWriteName =
+        b.compression === 'snappy' && isXerial(theirs.bytes.subarray(b.magic === 1 ? 34 : 26)) ? 'snappy-xerial' : (b.compression as CompressionWriteName);
       const logAppend = (b.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
       const w = await encodeLegacyWrapper({
         magic: b.magic as 0 | 1,
@@ -350,7 +403,13 @@ describe.each(['v0-gzip', 'v0-snappy', 'v1-gzip', 'v1-lz4', 'v1-snappy-logappend
       if (logAppend) setLegacyLogAppendTime(w, b.maxTimestamp);
       const mine = decodeBatch(w, 0, w.length, b.position);
       expect(mine.crcValid).toBe(true);
-      expect([mine.baseOffset, mine.lastOffset, mine.attributes, mine.maxTimestamp, mine.recordCount]).toEqual([b.baseOffset, b.lastOffset, b.attributes, b.maxTimestamp, b.recordCount]);
+      expect([mine.baseOffset, mine.lastOffset, mine.attributes, mine.maxTimestamp, mine.recordCount]).toEqual([
+        b.baseOffset,
+        b.lastOffset,
+        b.attributes,
+        b.maxTimestamp,
+        b.recordCount,
+      ]);
       expect(batchRecordList(mine).map(asFixture)).toEqual(recordsOf(records, b));
     }
   });

@@ -16,7 +16,11 @@ import { FIXTURES, HAVE_REAL, REAL, healthyCases, kseg, readNdjson, tmpDir } fro
  * codec implementation are "recompressed" (same records, CRCs reported).
  */
 
-const logs = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+const logs = (dir: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
 
 /** A partition generated in process (as `kseg generate --no-fsync` with these options). */
 const gen = (dir: string, o: Partial<GenerateOptions>) => generate(dir, { fsync: false, ...o }, { ioWorker: false });
@@ -30,7 +34,19 @@ async function content(dir: string): Promise<unknown[]> {
   const out = tmpDir();
   const f = path.join(out, 'c.ndjson');
   await exportPartitions(dir, { format: 'ndjson', output: f });
-  return readNdjson(f).map((r) => [r.offset, r.timestamp, r.timestampType, r.key, r.value, JSON.stringify(r.headers), r.isControl, r.isTransactional, r.producerId, r.baseSequence, r.partitionLeaderEpoch]);
+  return readNdjson(f).map((r) => [
+    r.offset,
+    r.timestamp,
+    r.timestampType,
+    r.key,
+    r.value,
+    JSON.stringify(r.headers),
+    r.isControl,
+    r.isTransactional,
+    r.producerId,
+    r.baseSequence,
+    r.partitionLeaderEpoch,
+  ]);
 }
 
 /** Every .log byte-identical, or each differing batch listed as recompressed/crc-repaired. */
@@ -60,7 +76,8 @@ describe('kseg export | import round trip', () => {
 
   type Codec = 'none' | 'gzip' | 'snappy' | 'snappy-xerial' | 'lz4' | 'zstd';
   const gens: [string, Partial<GenerateOptions>][] = [];
-  for (const codec of ['none', 'gzip', 'snappy', 'snappy-xerial', 'lz4', 'zstd'] as Codec[]) gens.push([`v2 ${codec}`, { magic: 2, compression: [codec], headers: 2, tombstoneRatio: 0.1 }]);
+  for (const codec of ['none', 'gzip', 'snappy', 'snappy-xerial', 'lz4', 'zstd'] as Codec[])
+    gens.push([`v2 ${codec}`, { magic: 2, compression: [codec], headers: 2, tombstoneRatio: 0.1 }]);
   for (const magic of [0, 1] as const) for (const codec of ['none', 'gzip', 'snappy', 'lz4'] as Codec[]) gens.push([`v${magic} ${codec}`, { magic, compression: [codec] }]);
   gens.push(['v2 mixed LogAppendTime', { compression: ['none', 'gzip', 'zstd'], timestampType: 'LogAppendTime' }]);
   gens.push(['v2 transactions', { compression: ['none', 'lz4'], transactions: true, abortRatio: 0.3 }]);
@@ -103,7 +120,10 @@ describe('kseg export: readers', () => {
     const f = path.join(root, 'orders.parquet');
     const e = kseg(['export', dir, '-o', f, '--json', '--row-group-rows', '1000']);
     expect(e.status, e.stderr).toBe(0);
-    const dumped = kseg(['dump', dir, '--ndjson']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const dumped = kseg(['dump', dir, '--ndjson'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     const [row] = (await c.runAndReadAll(`SELECT count(*), max("offset") FROM '${f}'`)).getRows();
@@ -197,7 +217,12 @@ describe('kseg export/import: bad input and safety', () => {
 });
 
 describe.skipIf(!HAVE_REAL)('real data', () => {
-  const cases = ['kafkajs/v4_response_mixed_formats/test-mixed-message-formats-0', 'ldi-poc/kafka-logs/__cluster_metadata-0', 'kafka-go/v1-v1c-v2-v2c-v2b-v2b-v2b-v2bc-v1b-v1bc/test-88-0', 'rskafka/zstd/rskafka-zstd-0'];
+  const cases = [
+    'kafkajs/v4_response_mixed_formats/test-mixed-message-formats-0',
+    'ldi-poc/kafka-logs/__cluster_metadata-0',
+    'kafka-go/v1-v1c-v2-v2c-v2b-v2b-v2b-v2bc-v1b-v1bc/test-88-0',
+    'rskafka/zstd/rskafka-zstd-0',
+  ];
   it.each(cases)('%s: export | import keeps every record; uncompressed batches byte-identical', async (p) => {
     const dir = path.join(REAL, p);
     expect(fs.existsSync(dir), `${dir} is missing from ../shared/real`).toBe(true);

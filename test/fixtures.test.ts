@@ -53,7 +53,18 @@ describe.each(healthyCases())('fixture %s: info agrees with expected/summary.jso
     expect(p!.records).toBe(exp.records);
     expect(p!.batches).toBe(exp.batches);
     expect(p!.topicId).toBe(exp.topicId);
-    const pick = (s: any) => ({ baseOffset: s.baseOffset, file: s.file, batches: s.batches, records: s.records, firstOffset: s.firstOffset, lastOffset: s.lastOffset, maxTimestamp: s.maxTimestamp ?? -1, indexEntries: s.indexEntries, timeIndexEntries: s.timeIndexEntries, txnIndexEntries: s.txnIndexEntries });
+    const pick = (s: any) => ({
+      baseOffset: s.baseOffset,
+      file: s.file,
+      batches: s.batches,
+      records: s.records,
+      firstOffset: s.firstOffset,
+      lastOffset: s.lastOffset,
+      maxTimestamp: s.maxTimestamp ?? -1,
+      indexEntries: s.indexEntries,
+      timeIndexEntries: s.timeIndexEntries,
+      txnIndexEntries: s.txnIndexEntries,
+    });
     expect(p!.segments.map((s) => pick({ ...s, size: s.bytes, txnIndexEntries: s.txnIndexEntries ?? 0 }))).toEqual(exp.segments.map(pick));
   });
 });

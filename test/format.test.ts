@@ -16,7 +16,17 @@ const decodeAll = (b: Buffer) => batchRecordList(decodeBatch(b, 0, b.length, 0, 
 
 describe('varints (format doc 1.5)', () => {
   it('matches the reference examples', () => {
-    const cases: [number, string][] = [[0, '00'], [-1, '01'], [1, '02'], [5, '0a'], [11, '16'], [-64, '7f'], [64, '8001'], [2147483647, 'feffffff0f'], [-2147483648, 'ffffffff0f']];
+    const cases: [number, string][] = [
+      [0, '00'],
+      [-1, '01'],
+      [1, '02'],
+      [5, '0a'],
+      [11, '16'],
+      [-64, '7f'],
+      [64, '8001'],
+      [2147483647, 'feffffff0f'],
+      [-2147483648, 'ffffffff0f'],
+    ];
     for (const [v, h] of cases) {
       const b = Buffer.alloc(5);
       const n = writeVarint(b, 0, v);
@@ -26,14 +36,16 @@ describe('varints (format doc 1.5)', () => {
     }
   });
   it('round-trips varlongs including beyond 2^53', () => {
-    fc.assert(fc.property(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.constant(-1700000000000), fc.constant(1700000000000)), (v) => {
-      const b = Buffer.alloc(10);
-      const n = writeVarlong(b, 0, v);
-      expect(n).toBe(sizeOfVarlong(v));
-      const cur = { pos: 0 };
-      expect(readVarlong(b, cur, n)).toBe(v);
-      expect(cur.pos).toBe(n);
-    }));
+    fc.assert(
+      fc.property(fc.oneof(fc.integer(), fc.maxSafeInteger(), fc.constant(-1700000000000), fc.constant(1700000000000)), (v) => {
+        const b = Buffer.alloc(10);
+        const n = writeVarlong(b, 0, v);
+        expect(n).toBe(sizeOfVarlong(v));
+        const cur = { pos: 0 };
+        expect(readVarlong(b, cur, n)).toBe(v);
+        expect(cur.pos).toBe(n);
+      }),
+    );
   });
   it('rejects over-long and truncated varints', () => {
     expect(() => readVarint(hex('ffffffffff01'), { pos: 0 }, 6)).toThrow(KsegError);
@@ -127,11 +139,16 @@ describe('file framing (format doc 1.1)', () => {
 describe('record batches', () => {
   const ts = 1700000000000;
   it('decodes the reference v2 vector with headers and a tombstone', () => {
-    const b = hex('0000000000000064000000490000000302f1759baf0000000000010000018bcfe568000000018bcfe56805ffffffffffffffffffffffffffff000000021c000000046b31047631020268027810000a02046b320100');
+    const b = hex(
+      '0000000000000064000000490000000302f1759baf0000000000010000018bcfe568000000018bcfe56805ffffffffffffffffffffffffffff000000021c000000046b31047631020268027810000a02046b320100',
+    );
     const batch = decodeBatch(b, 0, b.length, 0);
     expect(batch).toMatchObject({ baseOffset: 100, lastOffset: 101, partitionLeaderEpoch: 3, crc: 4051016623, crcValid: true, recordCount: 2, maxTimestamp: ts + 5 });
     const recs = batchRecordList(batch);
-    expect(recs.map((r) => [r.offset, r.timestamp, r.key?.toString(), r.value?.toString() ?? null])).toEqual([[100, ts, 'k1', 'v1'], [101, ts + 5, 'k2', null]]);
+    expect(recs.map((r) => [r.offset, r.timestamp, r.key?.toString(), r.value?.toString() ?? null])).toEqual([
+      [100, ts, 'k1', 'v1'],
+      [101, ts + 5, 'k2', null],
+    ]);
     expect(recs[0]!.headers.map((h) => [h.key.toString(), h.value?.toString()])).toEqual([['h', 'x']]);
   });
   it('reports a CRC mismatch without throwing; the partition leader epoch is not covered', () => {
@@ -144,14 +161,36 @@ describe('record batches', () => {
     expect(batch.computedCrc).not.toBe(batch.crc);
   });
   it('negative timestamp deltas (delete horizon) decode to absolute timestamps', () => {
-    const b = encodeV2BatchSync({ baseOffset: 7, deleteHorizonMs: ts + 86400000, records: [{ offsetDelta: 0, timestamp: ts, key: 'k', value: null }, { offsetDelta: 3, timestamp: ts + 2, key: 'j', value: 'v' }] });
+    const b = encodeV2BatchSync({
+      baseOffset: 7,
+      deleteHorizonMs: ts + 86400000,
+      records: [
+        { offsetDelta: 0, timestamp: ts, key: 'k', value: null },
+        { offsetDelta: 3, timestamp: ts + 2, key: 'j', value: 'v' },
+      ],
+    });
     const batch = decodeBatch(b, 0, b.length, 0);
     expect(batch.deleteHorizonMs).toBe(ts + 86400000);
-    expect(batchRecordList(batch).map((r) => [r.offset, r.timestamp, r.timestampDelta])).toEqual([[7, ts, -86400000], [10, ts + 2, -86399998]]);
+    expect(batchRecordList(batch).map((r) => [r.offset, r.timestamp, r.timestampDelta])).toEqual([
+      [7, ts, -86400000],
+      [10, ts + 2, -86399998],
+    ]);
   });
   it('LogAppendTime: every record reports the batch maxTimestamp', async () => {
-    const b = await encodeV2Batch({ baseOffset: 0, compression: 'gzip', timestampType: 'LogAppendTime', maxTimestamp: ts + 999, records: [{ timestamp: ts, key: 'a', value: 'b' }, { offsetDelta: 1, timestamp: ts + 1, key: 'c', value: 'd' }] });
-    expect(decodeAll(b).map((r) => [r.timestamp, r.timestampType])).toEqual([[ts + 999, 'LogAppendTime'], [ts + 999, 'LogAppendTime']]);
+    const b = await encodeV2Batch({
+      baseOffset: 0,
+      compression: 'gzip',
+      timestampType: 'LogAppendTime',
+      maxTimestamp: ts + 999,
+      records: [
+        { timestamp: ts, key: 'a', value: 'b' },
+        { offsetDelta: 1, timestamp: ts + 1, key: 'c', value: 'd' },
+      ],
+    });
+    expect(decodeAll(b).map((r) => [r.timestamp, r.timestampType])).toEqual([
+      [ts + 999, 'LogAppendTime'],
+      [ts + 999, 'LogAppendTime'],
+    ]);
   });
   it('v0 wrapper inner offsets are absolute, v1 relative to the wrapper', async () => {
     const msgs = [10, 11, 12].map((o) => ({ offset: o, timestamp: ts + o, key: `k${o}`, value: `v${o}` }));
@@ -171,7 +210,13 @@ describe('record batches', () => {
     expect(() => decodeBatch(w, 0, w.length, 0)).toThrow(/invalid wrapper offset/);
   });
   it('v1 LogAppendTime wrapper: inner records report the wrapper timestamp', async () => {
-    const w = await encodeLegacyWrapper({ magic: 1, compression: 'lz4', timestampType: 'LogAppendTime', wrapperTimestamp: ts + 50, messages: [{ offset: 0, timestamp: ts, key: 'a', value: 'b' }] });
+    const w = await encodeLegacyWrapper({
+      magic: 1,
+      compression: 'lz4',
+      timestampType: 'LogAppendTime',
+      wrapperTimestamp: ts + 50,
+      messages: [{ offset: 0, timestamp: ts, key: 'a', value: 'b' }],
+    });
     expect(decodeAll(w).map((r) => r.timestamp)).toEqual([ts + 50]);
   });
   it('record-level errors name the batch position', () => {
@@ -203,23 +248,48 @@ describe('record batches', () => {
       headers: fc.array(header, { maxLength: 3 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(rec, { minLength: 1, maxLength: 20 }), fc.constantFrom('none', 'gzip', 'snappy', 'snappy-xerial', 'lz4', 'zstd'), fc.nat({ max: 2 ** 40 }), async (recs, codec, base) => {
-        const input = recs.map((r, i) => ({ offsetDelta: i, timestamp: ts + r.ts, key: r.key && Buffer.from(r.key), value: r.value && Buffer.from(r.value), headers: r.headers.map((h) => ({ key: h.key, value: h.value && Buffer.from(h.value) })) }));
-        const b = await encodeV2Batch({ baseOffset: base, compression: codec as any, records: input });
-        const batch = decodeBatch(b, 0, b.length, 0);
-        expect(batch.crcValid).toBe(true);
-        const out = batchRecordList(batch);
-        expect(out.map((r) => ({ o: r.offset, t: r.timestamp, k: r.key && [...r.key], v: r.value && [...r.value], h: r.headers.map((h) => [h.key.toString(), h.value && [...h.value]]) }))).toEqual(
-          input.map((r, i) => ({ o: base + i, t: r.timestamp, k: r.key && [...r.key], v: r.value && [...r.value], h: r.headers.map((h) => [h.key, h.value && [...h.value]]) })),
-        );
-      }),
+      fc.asyncProperty(
+        fc.array(rec, { minLength: 1, maxLength: 20 }),
+        fc.constantFrom('none', 'gzip', 'snappy', 'snappy-xerial', 'lz4', 'zstd'),
+        fc.nat({ max: 2 ** 40 }),
+        async (recs, codec, base) => {
+          const input = recs.map((r, i) => ({
+            offsetDelta: i,
+            timestamp: ts + r.ts,
+            key: r.key && Buffer.from(r.key),
+            value: r.value && Buffer.from(r.value),
+            headers: r.headers.map((h) => ({ key: h.key, value: h.value && Buffer.from(h.value) })),
+          }));
+          const b = await encodeV2Batch({ baseOffset: base, compression: codec as any, records: input });
+          const batch = decodeBatch(b, 0, b.length, 0);
+          expect(batch.crcValid).toBe(true);
+          const out = batchRecordList(batch);
+          expect(
+            out.map((r) => ({
+              o: r.offset,
+              t: r.timestamp,
+              k: r.key && [...r.key],
+              v: r.value && [...r.value],
+              h: r.headers.map((h) => [h.key.toString(), h.value && [...h.value]]),
+            })),
+          ).toEqual(
+            input.map((r, i) => ({ o: base + i, t: r.timestamp, k: r.key && [...r.key], v: r.value && [...r.value], h: r.headers.map((h) => [h.key, h.value && [...h.value]]) })),
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('property: mutated bytes never throw anything but a KsegError', async () => {
     const seeds = [
-      encodeV2BatchSync({ baseOffset: 5, records: [{ timestamp: ts, key: 'k', value: 'hello', headers: [{ key: 'h', value: 'x' }] }, { offsetDelta: 1, timestamp: ts + 1, key: null, value: null }] }),
+      encodeV2BatchSync({
+        baseOffset: 5,
+        records: [
+          { timestamp: ts, key: 'k', value: 'hello', headers: [{ key: 'h', value: 'x' }] },
+          { offsetDelta: 1, timestamp: ts + 1, key: null, value: null },
+        ],
+      }),
       await encodeV2Batch({ baseOffset: 5, compression: 'gzip', records: [{ timestamp: ts, key: 'k', value: 'hello' }] }),
       await encodeV2Batch({ baseOffset: 5, compression: 'lz4', records: [{ timestamp: ts, key: 'k', value: 'hello' }] }),
       await encodeV2Batch({ baseOffset: 5, compression: 'snappy-xerial', records: [{ timestamp: ts, key: 'k', value: 'hello' }] }),
@@ -263,7 +333,9 @@ describe('side files', () => {
   it('producer snapshot byte vector (format doc 3.5)', () => {
     const s = parseProducerSnapshot(hex('0001d328f25100000001000000000000002a0007000000090000000000000013000000090000018bcfe5680000000003ffffffffffffffff'));
     expect(s.crcValid).toBe(true);
-    expect(s.producers).toEqual([{ producerId: 42, producerEpoch: 7, lastSequence: 9, lastOffset: 19, offsetDelta: 9, timestamp: 1700000000000, coordinatorEpoch: 3, currentTxnFirstOffset: -1 }]);
+    expect(s.producers).toEqual([
+      { producerId: 42, producerEpoch: 7, lastSequence: 9, lastOffset: 19, offsetDelta: 9, timestamp: 1700000000000, coordinatorEpoch: 3, currentTxnFirstOffset: -1 },
+    ]);
     expect(parseProducerSnapshot(hex('000148674bc700000000')).count).toBe(0);
     expect(() => parseProducerSnapshot(Buffer.alloc(0), 'x.snapshot')).toThrow(/shorter than the 10-byte header/);
     expect(() => parseProducerSnapshot(hex('000248674bc700000000'))).toThrow(/unknown file version 2/);
@@ -272,7 +344,10 @@ describe('side files', () => {
     expect(parseProducerSnapshot(bad).crcValid).toBe(false);
   });
   it('checkpoint files', () => {
-    expect(parseLeaderEpochCheckpoint('0\n2\n0 0\n3 151\n')).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 151 }]);
+    expect(parseLeaderEpochCheckpoint('0\n2\n0 0\n3 151\n')).toEqual([
+      { epoch: 0, startOffset: 0 },
+      { epoch: 3, startOffset: 151 },
+    ]);
     expect(parseCheckpoint('')).toEqual({ version: 0, lines: [] });
     expect(() => parseCheckpoint('1\n0\n')).toThrow(/Unrecognised version:1/);
     expect(() => parseCheckpoint('0\n3\n0 0\n')).toThrow(/Expected \[3\] entries/);

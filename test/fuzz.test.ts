@@ -57,7 +57,21 @@ describe.concurrent('fuzz: bounded run (npm test), corpus replay, runner self-te
     expect(r.summary.distinctCodes).toBeGreaterThanOrEqual(25);
     for (const c of ['CRC_MISMATCH', 'RECORD_DECODE_ERROR', 'DECOMPRESSION_ERROR', 'SIZE_TOO_SMALL', 'INDEX_POSITION_NOT_BATCH_START']) expect(r.summary.codes).toHaveProperty(c);
     // every command's core and the main parsers ran
-    for (const t of ['compact', 'dump', 'dump-range', 'format-checkpoint', 'format-index', 'format-log', 'info', 'lookup', 'rebuild-index-check', 'recover', 'recover-dry-run', 'truncate', 'verify']) {
+    for (const t of [
+      'compact',
+      'dump',
+      'dump-range',
+      'format-checkpoint',
+      'format-index',
+      'format-log',
+      'info',
+      'lookup',
+      'rebuild-index-check',
+      'recover',
+      'recover-dry-run',
+      'truncate',
+      'verify',
+    ]) {
       expect(r.summary.perTarget[t] ?? 0).toBeGreaterThan(5);
     }
   });
@@ -85,7 +99,15 @@ describe.concurrent('fuzz: bounded run (npm test), corpus replay, runner self-te
     expect(kinds.get('selftest-json')).toMatchObject({ kind: 'throw', message: expect.stringMatching(/^ContractError: record\.offset/) });
     const saved = fs.readdirSync(corpus);
     expect(saved.some((f) => /^selftest-throw-[0-9a-f]{12}\.bin$/.test(f))).toBe(true);
-    const meta = JSON.parse(fs.readFileSync(path.join(corpus, saved.find((f) => f.startsWith('selftest-throw') && f.endsWith('.json'))!), 'utf8'));
+    const meta = JSON.parse(
+      fs.readFileSync(
+        path.join(
+          corpus,
+          saved.find((f) => f.startsWith('selftest-throw') && f.endsWith('.json'))!,
+        ),
+        'utf8',
+      ),
+    );
     expect(meta).toMatchObject({ target: 'selftest-throw', failure: 'throw', runSeed: 41 });
     // replayed, the saved inputs fail again (the throws: a hang or a death costs a worker restart each)
     for (const f of saved) if (!/^selftest-(throw|json)-/.test(f)) fs.rmSync(path.join(corpus, f));
@@ -121,7 +143,13 @@ describe('fuzz: mutations', () => {
   });
 
   it('a recordsCount set to 2^31-1 with the CRC re-fixed reaches the record decoder (not only the CRC check)', () => {
-    const batch = encodeV2BatchSync({ baseOffset: 0, records: [{ timestamp: 1, key: 'k', value: 'v' }, { timestamp: 2, key: 'k2', value: 'v2' }] });
+    const batch = encodeV2BatchSync({
+      baseOffset: 0,
+      records: [
+        { timestamp: 1, key: 'k', value: 'v' },
+        { timestamp: 2, key: 'k2', value: 'v2' },
+      ],
+    });
     batch.writeInt32BE(2 ** 31 - 1, 57);
     refixCrcs(batch, 'log');
     const b = decodeBatch(batch, 0, batch.length, 0);

@@ -129,7 +129,11 @@ function replayProducers(groups: Batch[][], snapshotAt: number[]): { txn: TxnEnt
   const snapshots = new Map<number, ProducerSnapshotEntry[]>();
   const pending = [...snapshotAt].sort((a, b) => a - b);
   const take = (upTo: number): void => {
-    while (pending.length && pending[0]! <= upTo) snapshots.set(pending.shift()!, [...state.values()].sort((a, b) => a.producerId - b.producerId).map((e) => ({ ...e })));
+    while (pending.length && pending[0]! <= upTo)
+      snapshots.set(
+        pending.shift()!,
+        [...state.values()].sort((a, b) => a.producerId - b.producerId).map((e) => ({ ...e })),
+      );
   };
   for (const g of groups) {
     take(g[0]!.baseOffset);
@@ -137,7 +141,20 @@ function replayProducers(groups: Batch[][], snapshotAt: number[]): { txn: TxnEnt
     for (const b of g) {
       if (b.magic < 2 || b.producerId < 0) continue;
       let p = state.get(b.producerId);
-      if (!p) state.set(b.producerId, (p = { producerId: b.producerId, producerEpoch: b.producerEpoch, lastSequence: -1, lastOffset: -1, offsetDelta: 0, timestamp: -1, coordinatorEpoch: -1, currentTxnFirstOffset: -1 }));
+      if (!p)
+        state.set(
+          b.producerId,
+          (p = {
+            producerId: b.producerId,
+            producerEpoch: b.producerEpoch,
+            lastSequence: -1,
+            lastOffset: -1,
+            offsetDelta: 0,
+            timestamp: -1,
+            coordinatorEpoch: -1,
+            currentTxnFirstOffset: -1,
+          }),
+        );
       p.producerEpoch = b.producerEpoch;
       p.timestamp = b.maxTimestamp;
       if (b.isControl) {
@@ -159,8 +176,12 @@ function replayProducers(groups: Batch[][], snapshotAt: number[]): { txn: TxnEnt
     }
     for (const c of completed) {
       const other = ongoing.find((t) => t.pid !== c.pid);
-      if (c.aborted) txn.push({ file: c.file.replace(/\.log$/, '.txnindex'), producerId: c.pid, firstOffset: c.first, lastOffset: c.last, lastStableOffset: other ? other.first : c.last + 1 });
-      ongoing.splice(ongoing.findIndex((t) => t.first === c.first), 1);
+      if (c.aborted)
+        txn.push({ file: c.file.replace(/\.log$/, '.txnindex'), producerId: c.pid, firstOffset: c.first, lastOffset: c.last, lastStableOffset: other ? other.first : c.last + 1 });
+      ongoing.splice(
+        ongoing.findIndex((t) => t.first === c.first),
+        1,
+      );
     }
   }
   take(Number.MAX_SAFE_INTEGER);
@@ -194,7 +215,10 @@ describe('test oracles agree with the fixtures (an independent writer)', () => {
   it('txnindex entries and last stable offsets of v2-txn', () => {
     const dir = path.join(FIXTURES, 'v2-txn', 'topic-0');
     const batches = readSegments(dir).flatMap((s) => s.batches);
-    const { txn } = replayProducers(batches.map((b) => [b]), []);
+    const { txn } = replayProducers(
+      batches.map((b) => [b]),
+      [],
+    );
     expect(txn).toEqual(readNdjson(path.join(FIXTURES, 'v2-txn', 'expected', 'txnindex.ndjson')));
   });
 
@@ -345,7 +369,15 @@ function checkPartition({ dir, o, summary, appends }: Run): void {
   const snapshotOffsets = [...segs.slice(1).map((s) => s.baseOffset), summary.logEndOffset];
   const { txn, snapshots } = replayProducers(groups, snapshotOffsets);
   const txnFiles = names.filter((n) => n.endsWith('.txnindex'));
-  const gotTxn = txnFiles.flatMap((f) => parseTxnIndex(fs.readFileSync(path.join(dir, f))).entries.map((e) => ({ file: f, producerId: e.producerId, firstOffset: e.firstOffset, lastOffset: e.lastOffset, lastStableOffset: e.lastStableOffset })));
+  const gotTxn = txnFiles.flatMap((f) =>
+    parseTxnIndex(fs.readFileSync(path.join(dir, f))).entries.map((e) => ({
+      file: f,
+      producerId: e.producerId,
+      firstOffset: e.firstOffset,
+      lastOffset: e.lastOffset,
+      lastStableOffset: e.lastStableOffset,
+    })),
+  );
   expect(gotTxn).toEqual(txn);
   for (const f of txnFiles) expect(fs.statSync(path.join(dir, f)).size).toBeGreaterThan(0);
   expect(names.filter((n) => n.endsWith('.snapshot'))).toEqual([...new Set(snapshotOffsets)].map((x) => `${String(x).padStart(20, '0')}.snapshot`));
@@ -361,7 +393,9 @@ function checkPartition({ dir, o, summary, appends }: Run): void {
     expect(parseLeaderEpochCheckpoint(fs.readFileSync(path.join(dir, 'leader-epoch-checkpoint'), 'utf8'))).toEqual(leaderEpochOracle(batches));
     expect(summary.leaderEpochs).toEqual(leaderEpochOracle(batches));
   } else expect(names).not.toContain('leader-epoch-checkpoint');
-  expect(names.filter((n) => !/^\d{20}\.(log|index|timeindex|txnindex|snapshot)$/.test(n))).toEqual(o.magic === 2 ? ['leader-epoch-checkpoint', 'partition.metadata'] : ['partition.metadata']);
+  expect(names.filter((n) => !/^\d{20}\.(log|index|timeindex|txnindex|snapshot)$/.test(n))).toEqual(
+    o.magic === 2 ? ['leader-epoch-checkpoint', 'partition.metadata'] : ['partition.metadata'],
+  );
 
   // And the project's verifier finds nothing to complain about.
   const report = verify([dir]);
@@ -451,7 +485,14 @@ describe('generate over random flags', () => {
           expect(fs.readdirSync(b.dir).sort()).toEqual(files);
           for (const f of files) expect(fs.readFileSync(path.join(b.dir, f)).equals(fs.readFileSync(path.join(a.dir, f))), f).toBe(true);
           expect(b.summary).toEqual(a.summary);
-          const logs = (d: string) => Buffer.concat(fs.readdirSync(d).sort().filter((f) => f.endsWith('.log')).map((f) => fs.readFileSync(path.join(d, f))));
+          const logs = (d: string) =>
+            Buffer.concat(
+              fs
+                .readdirSync(d)
+                .sort()
+                .filter((f) => f.endsWith('.log'))
+                .map((f) => fs.readFileSync(path.join(d, f))),
+            );
           expect(logs(c.dir).equals(logs(a.dir))).toBe(false);
         } finally {
           for (const x of [a, b, c]) fs.rmSync(path.dirname(x.dir), { recursive: true, force: true });
@@ -464,20 +505,40 @@ describe('generate over random flags', () => {
 
 describe('generate, fixed cases', () => {
   it('the v2-txn fixture flags: transactions, markers, txn indexes, leader epochs, mixed codecs', async () => {
-    const r = await run({ transactions: true, records: 600, recordsPerBatch: { min: 1, max: 8 }, valueSize: { min: 10, max: 80 }, segmentBytes: 8192, indexIntervalBytes: 1024, leaderEpochs: 3, compression: ['none', 'gzip'], seed: 30 });
+    const r = await run({
+      transactions: true,
+      records: 600,
+      recordsPerBatch: { min: 1, max: 8 },
+      valueSize: { min: 10, max: 80 },
+      segmentBytes: 8192,
+      indexIntervalBytes: 1024,
+      leaderEpochs: 3,
+      compression: ['none', 'gzip'],
+      seed: 30,
+    });
     checkPartition(r);
     expect(r.summary.segments).toBeGreaterThan(3);
     expect(r.summary.transactions.aborted).toBeGreaterThan(0);
     expect(r.summary.transactions.committed).toBeGreaterThan(0);
     expect(r.summary.leaderEpochs!.length).toBe(4);
     // Some aborted transaction started in an earlier segment than its marker.
-    const txn = fs.readdirSync(r.dir).filter((f) => f.endsWith('.txnindex')).flatMap((f) => parseTxnIndex(fs.readFileSync(path.join(r.dir, f))).entries.map((e) => ({ ...e, base: Number(f.slice(0, 20)) })));
+    const txn = fs
+      .readdirSync(r.dir)
+      .filter((f) => f.endsWith('.txnindex'))
+      .flatMap((f) => parseTxnIndex(fs.readFileSync(path.join(r.dir, f))).entries.map((e) => ({ ...e, base: Number(f.slice(0, 20)) })));
     expect(txn.length).toBe(r.summary.transactions.aborted);
     expect(txn.every((e) => e.lastStableOffset <= e.lastOffset + 1)).toBe(true);
   });
 
   it('per-append layout: entries carry the last offset of the whole append; one batch per append equals per-batch', async () => {
-    const flags: Partial<GenerateOptions> = { records: 1200, recordsPerBatch: { min: 1, max: 10 }, valueSize: { min: 20, max: 120 }, segmentBytes: 12288, indexIntervalBytes: 800, seed: 33 };
+    const flags: Partial<GenerateOptions> = {
+      records: 1200,
+      recordsPerBatch: { min: 1, max: 10 },
+      valueSize: { min: 20, max: 120 },
+      segmentBytes: 12288,
+      indexIntervalBytes: 800,
+      seed: 33,
+    };
     const pa = await run({ ...flags, layout: 'per-append', batchesPerAppend: { min: 2, max: 6 } });
     checkPartition(pa);
     const segs = readSegments(pa.dir);
@@ -496,7 +557,14 @@ describe('generate, fixed cases', () => {
   });
 
   it('legacy formats: v0 (no timestamps, empty time indexes), v1 wrappers with LogAppendTime', async () => {
-    const v0 = await run({ magic: 0, records: 200, recordsPerBatch: { min: 1, max: 6 }, segmentBytes: 3000, indexIntervalBytes: 400, compression: ['none', 'gzip', 'snappy-xerial'] });
+    const v0 = await run({
+      magic: 0,
+      records: 200,
+      recordsPerBatch: { min: 1, max: 6 },
+      segmentBytes: 3000,
+      indexIntervalBytes: 400,
+      compression: ['none', 'gzip', 'snappy-xerial'],
+    });
     checkPartition(v0);
     for (const f of fs.readdirSync(v0.dir).filter((n) => n.endsWith('.timeindex'))) expect(fs.statSync(path.join(v0.dir, f)).size).toBe(0);
     const v1 = await run({ magic: 1, records: 200, compression: ['gzip', 'lz4', 'snappy'], timestampType: 'LogAppendTime', recordsPerBatch: { min: 3, max: 12 } });
@@ -507,7 +575,14 @@ describe('generate, fixed cases', () => {
   it('an empty partition: one empty segment, empty indexes, an empty snapshot at the start offset', async () => {
     const r = await run({ records: 0, startOffset: 42 });
     checkPartition(r);
-    expect(fs.readdirSync(r.dir).sort()).toEqual(['00000000000000000042.index', '00000000000000000042.log', '00000000000000000042.snapshot', '00000000000000000042.timeindex', 'leader-epoch-checkpoint', 'partition.metadata']);
+    expect(fs.readdirSync(r.dir).sort()).toEqual([
+      '00000000000000000042.index',
+      '00000000000000000042.log',
+      '00000000000000000042.snapshot',
+      '00000000000000000042.timeindex',
+      'leader-epoch-checkpoint',
+      'partition.metadata',
+    ]);
     expect(fs.readFileSync(path.join(r.dir, '00000000000000000042.snapshot')).toString('hex')).toBe('000148674bc700000000');
     expect(fs.readFileSync(path.join(r.dir, 'leader-epoch-checkpoint'), 'utf8')).toBe('0\n0\n');
   });
@@ -547,8 +622,26 @@ describe('generate, fixed cases', () => {
 
 describe('PartitionWriter roll rules', () => {
   const entry = (baseOffset: number, count: number): Entry => {
-    const bytes = encodeV2BatchSync({ baseOffset, partitionLeaderEpoch: 0, records: Array.from({ length: count }, (_, i) => ({ offsetDelta: i, timestamp: 1700000000000 + baseOffset + i, key: null, value: 'v' })) });
-    return { bytes, magic: 2, baseOffset, lastOffset: baseOffset + count - 1, maxTimestamp: 1700000000000 + baseOffset + count - 1, records: count, producerId: -1, producerEpoch: -1, baseSequence: -1, isTransactional: false, marker: null, partitionLeaderEpoch: 0, compression: 'none' };
+    const bytes = encodeV2BatchSync({
+      baseOffset,
+      partitionLeaderEpoch: 0,
+      records: Array.from({ length: count }, (_, i) => ({ offsetDelta: i, timestamp: 1700000000000 + baseOffset + i, key: null, value: 'v' })),
+    });
+    return {
+      bytes,
+      magic: 2,
+      baseOffset,
+      lastOffset: baseOffset + count - 1,
+      maxTimestamp: 1700000000000 + baseOffset + count - 1,
+      records: count,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      isTransactional: false,
+      marker: null,
+      partitionLeaderEpoch: 0,
+      compression: 'none',
+    };
   };
   const write = async (opts: Partial<ConstructorParameters<typeof PartitionWriter>[0]>, appends: number): Promise<ReadSegment[]> => {
     const dir = tmpDir();
@@ -591,7 +684,13 @@ describe('PartitionWriter roll rules', () => {
 
 // ================================================================== --corrupt
 
-const CORRUPT_BASE: Partial<GenerateOptions> = { records: 400, recordsPerBatch: { min: 1, max: 10 }, valueSize: { min: 20, max: 120 }, segmentBytes: 8192, indexIntervalBytes: 1024 };
+const CORRUPT_BASE: Partial<GenerateOptions> = {
+  records: 400,
+  recordsPerBatch: { min: 1, max: 10 },
+  valueSize: { min: 20, max: 120 },
+  segmentBytes: 8192,
+  indexIntervalBytes: 1024,
+};
 const CORRUPT_VARIANTS: [string, Partial<GenerateOptions>][] = [
   ['v2 transactions', { ...CORRUPT_BASE, transactions: true, leaderEpochs: 2, compression: ['none', 'gzip'] }],
   ['v1 mixed codecs', { ...CORRUPT_BASE, magic: 1, compression: ['gzip', 'none', 'lz4'] }],
@@ -719,7 +818,8 @@ describe.each(CORRUPT_VARIANTS)('--corrupt on %s', (_name, base) => {
     else {
       expect(report.recoverable).toMatchObject({ file: k.recoverFile, truncateAtPosition: k.recoverToPosition });
       // verify counts the records it can read: not those of a torn batch, nor of a v0/v1 entry it cannot decode.
-      if (kind !== 'partial-tail' && (base.magic ?? 2) === 2 && !report.recoverable!.recordsLostEstimated) expect(report.recoverable!.recordsLost).toBe(k.recordsBefore - k.recordsSurvivingRecovery);
+      if (kind !== 'partial-tail' && (base.magic ?? 2) === 2 && !report.recoverable!.recordsLostEstimated)
+        expect(report.recoverable!.recordsLost).toBe(k.recordsBefore - k.recordsSurvivingRecovery);
       const later = r.summary.segmentList.filter((s) => s.baseOffset > k.segmentBaseOffset!).map((s) => s.file);
       expect(k.segmentsDeletedByRecovery).toEqual(later);
     }
@@ -729,7 +829,9 @@ describe.each(CORRUPT_VARIANTS)('--corrupt on %s', (_name, base) => {
 describe('--corrupt edge cases', () => {
   it('kinds that need index entries say so (exit 2) and leave no files behind', async () => {
     const dir = path.join(tmpDir(), 'p');
-    await expect(generate(dir, { records: 5, corrupt: 'index-nonmonotonic', fsync: false })).rejects.toThrow(/--corrupt index-nonmonotonic needs a segment with two or more .index entries/);
+    await expect(generate(dir, { records: 5, corrupt: 'index-nonmonotonic', fsync: false })).rejects.toThrow(
+      /--corrupt index-nonmonotonic needs a segment with two or more .index entries/,
+    );
     expect(fs.existsSync(dir)).toBe(false);
   });
 
@@ -761,7 +863,13 @@ describe('kseg generate (CLI)', () => {
     const s = JSON.parse(r.stdout);
     for (const key of ['segments', 'batches', 'records', 'bytes', 'logStartOffset', 'logEndOffset']) expect(typeof s[key]).toBe('number');
     expect(s.records).toBe(400);
-    expect(s.corruption).toMatchObject({ kind: 'crc', code: 'CRC_MISMATCH', file: expect.stringMatching(/^\d{20}\.log$/), position: expect.any(Number), offset: expect.any(Number) });
+    expect(s.corruption).toMatchObject({
+      kind: 'crc',
+      code: 'CRC_MISMATCH',
+      file: expect.stringMatching(/^\d{20}\.log$/),
+      position: expect.any(Number),
+      offset: expect.any(Number),
+    });
   });
 
   it('text output says where the fault is and what verify should report', () => {

@@ -50,7 +50,11 @@ function oracle(lines: string[], c: JsonCriteria): string[] {
     if (c.key !== undefined && o.key !== c.key) return false;
     if (c.keyRegex !== undefined && (o.key === null || !new RegExp(c.keyRegex, 'u').test(o.key))) return false;
     if (c.valueContains !== undefined && (o.value === null || !o.value.includes(c.valueContains))) return false;
-    if (c.header !== undefined && !o.headers.some((h: { key: string; value: string | null }) => h.key === c.header!.name && (c.header!.value === undefined || h.value === c.header!.value))) return false;
+    if (
+      c.header !== undefined &&
+      !o.headers.some((h: { key: string; value: string | null }) => h.key === c.header!.name && (c.header!.value === undefined || h.value === c.header!.value))
+    )
+      return false;
     return true;
   });
 }
@@ -92,23 +96,36 @@ describe('grep: results equal a filter over dump NDJSON', () => {
       expect(objs.length).toBeGreaterThan(300);
       const keys = [...new Set(objs.map((o) => o.key).filter((k) => k !== null))] as string[];
       const headerNames = [...new Set(objs.flatMap((o) => o.headers.map((h: { key: string }) => h.key)))] as string[];
-      const headerPairs = objs.flatMap((o) => o.headers.filter((h: { value: string | null }) => typeof h.value === 'string').map((h: { key: string; value: string }) => ({ name: h.key, value: h.value })));
+      const headerPairs = objs.flatMap((o) =>
+        o.headers.filter((h: { value: string | null }) => typeof h.value === 'string').map((h: { key: string; value: string }) => ({ name: h.key, value: h.value })),
+      );
       const first = objs[0].offset as number;
       const last = objs[objs.length - 1].offset as number;
       const ts = objs.map((o) => o.timestamp as number).sort((a, b) => a - b);
-      const arb: fc.Arbitrary<JsonCriteria> = fc.record(
-        {
-          key: fc.constantFrom(...keys, 'no-such-key'),
-          keyRegex: fc.constantFrom('^key-00000[0-4]$', '7$', 'key-0000(1|2)'),
-          header: headerNames.length ? fc.oneof(fc.constantFrom(...headerNames).map((name) => ({ name })), fc.constantFrom(...headerPairs)) : fc.constant(undefined),
-          valueContains: fc.constantFrom('alpha', 'echo kilo', '|', 'zzzz-not-there'),
-          fromOffset: fc.integer({ min: first, max: last + 2 }),
-          toOffset: fc.integer({ min: first - 1, max: last + 2 }),
-          fromTimestamp: fc.constantFrom(...ts),
-          toTimestamp: fc.constantFrom(...ts),
-        },
-        { requiredKeys: [] },
-      ).filter((c) => (c.fromOffset === undefined || c.toOffset === undefined || c.toOffset >= c.fromOffset) && (c.fromTimestamp === undefined || c.toTimestamp === undefined || c.toTimestamp >= c.fromTimestamp));
+      const arb: fc.Arbitrary<JsonCriteria> = fc
+        .record(
+          {
+            key: fc.constantFrom(...keys, 'no-such-key'),
+            keyRegex: fc.constantFrom('^key-00000[0-4]$', '7$', 'key-0000(1|2)'),
+            header: headerNames.length
+              ? fc.oneof(
+                  fc.constantFrom(...headerNames).map((name) => ({ name })),
+                  fc.constantFrom(...headerPairs),
+                )
+              : fc.constant(undefined),
+            valueContains: fc.constantFrom('alpha', 'echo kilo', '|', 'zzzz-not-there'),
+            fromOffset: fc.integer({ min: first, max: last + 2 }),
+            toOffset: fc.integer({ min: first - 1, max: last + 2 }),
+            fromTimestamp: fc.constantFrom(...ts),
+            toTimestamp: fc.constantFrom(...ts),
+          },
+          { requiredKeys: [] },
+        )
+        .filter(
+          (c) =>
+            (c.fromOffset === undefined || c.toOffset === undefined || c.toOffset >= c.fromOffset) &&
+            (c.fromTimestamp === undefined || c.toTimestamp === undefined || c.toTimestamp >= c.fromTimestamp),
+        );
       fc.assert(
         fc.property(arb, (c) => {
           expect(grepLines(dir, toCriteria(c))).toEqual(oracle(lines, c));
@@ -218,7 +235,7 @@ describe.skipIf(!HAVE_REAL)('kseg grep on real broker data', () => {
       if (p && fs.existsSync(path.join(REAL, p)) && fs.readdirSync(path.join(REAL, p)).some((f) => f.endsWith('.log'))) partitions.push(p);
     }
   }
-  it('every real partition: grep by each record\'s key equals dump filtered by that key (first 3 keys)', () => {
+  it("every real partition: grep by each record's key equals dump filtered by that key (first 3 keys)", () => {
     expect(partitions.length).toBeGreaterThan(0);
     for (const p of partitions) {
       const dir = path.join(REAL, p);

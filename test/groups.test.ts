@@ -59,11 +59,24 @@ const groupMeta = (group: string, ts: number, members: { id: string; topics: str
     protocol: members.length ? 'range' : null,
     leader: members[0]?.id ?? null,
     currentStateTimestamp,
-    members: members.map((m) => ({ memberId: m.id, groupInstanceId: null, clientId: `c-${m.id}`, clientHost: '/10.0.0.1', rebalanceTimeout: 300000, sessionTimeout: 45000, subscription: subscription(m.topics), assignment: assignment(m.topics[0]!, [0, 1]) })),
+    members: members.map((m) => ({
+      memberId: m.id,
+      groupInstanceId: null,
+      clientId: `c-${m.id}`,
+      clientHost: '/10.0.0.1',
+      rebalanceTimeout: 300000,
+      sessionTimeout: 45000,
+      subscription: subscription(m.topics),
+      assignment: assignment(m.topics[0]!, [0, 1]),
+    })),
   }),
   ts,
 });
-const rec = (id: number, key: Record<string, unknown>, value: Record<string, unknown> | null, ts: number) => ({ key: encodeCoordinatorKey(O, id, key), value: value ? encodeCoordinatorValue(O, id, 0, value) : null, ts });
+const rec = (id: number, key: Record<string, unknown>, value: Record<string, unknown> | null, ts: number) => ({
+  key: encodeCoordinatorKey(O, id, key),
+  value: value ? encodeCoordinatorValue(O, id, 0, value) : null,
+  ts,
+});
 
 /**
  * Known answers (GroupMetadataManager.loadGroupsAndOffsets / OffsetMetadataManager.replay):
@@ -92,7 +105,11 @@ async function scenario(dir: string): Promise<void> {
     {
       recs: [
         { key: commitKey('solo', 'orders', 0), value: commitValue(1, T0, 1, { expireTimestamp: T0 + DAY }), ts: T0 },
-        { key: encodeCoordinatorKey(O, 0, { group: 'solo', topic: 'orders', partition: 1 }), value: encodeCoordinatorValue(O, 1, 0, { offset: 2, metadata: '', commitTimestamp: T0 }), ts: T0 },
+        {
+          key: encodeCoordinatorKey(O, 0, { group: 'solo', topic: 'orders', partition: 1 }),
+          value: encodeCoordinatorValue(O, 1, 0, { offset: 2, metadata: '', commitTimestamp: T0 }),
+          ts: T0,
+        },
         groupMeta('empty', T0, [], T0 + 2 * DAY),
         commit('empty', 'orders', 0, 3, T0),
         groupMeta('gone', T0, []),
@@ -101,8 +118,18 @@ async function scenario(dir: string): Promise<void> {
         { key: encodeCoordinatorKey(O, 2, { group: 'gone' }), value: null, ts: T0 + 1 },
         rec(3, { groupId: 'n1' }, { epoch: 5 }, T0),
         rec(6, { groupId: 'n1' }, { assignmentEpoch: 5 }, T0),
-        rec(5, { groupId: 'n1', memberId: 'x1' }, { clientId: 'cx', clientHost: '/10.0.0.2', subscribedTopicNames: ['orders'], rebalanceTimeoutMs: 1000, serverAssignor: 'uniform' }, T0),
-        rec(8, { groupId: 'n1', memberId: 'x1' }, { memberEpoch: 5, previousMemberEpoch: 4, state: 0, assignedPartitions: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [0, 1] }], partitionsPendingRevocation: [] }, T0),
+        rec(
+          5,
+          { groupId: 'n1', memberId: 'x1' },
+          { clientId: 'cx', clientHost: '/10.0.0.2', subscribedTopicNames: ['orders'], rebalanceTimeoutMs: 1000, serverAssignor: 'uniform' },
+          T0,
+        ),
+        rec(
+          8,
+          { groupId: 'n1', memberId: 'x1' },
+          { memberEpoch: 5, previousMemberEpoch: 4, state: 0, assignedPartitions: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [0, 1] }], partitionsPendingRevocation: [] },
+          T0,
+        ),
         commit('n1', 'orders', 0, 100, T0),
         commit('n1', 'audit', 0, 5, T0),
         rec(3, { groupId: 'n2' }, { epoch: 3 }, T0),
@@ -126,7 +153,13 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
       ['orders', 3, 12],
       ['payments', 0, 9],
     ]);
-    expect(g.offsets.find((o) => o.partition === 2 && o.topic === 'orders')).toMatchObject({ producerId: 100, leaderEpoch: 4, metadata: 'm', valueVersion: 3, file: '00000000000000000000.log' });
+    expect(g.offsets.find((o) => o.partition === 2 && o.topic === 'orders')).toMatchObject({
+      producerId: 100,
+      leaderEpoch: 4,
+      metadata: 'm',
+      valueVersion: 3,
+      file: '00000000000000000000.log',
+    });
     expect(g.pending.map((o) => [o.topic, o.partition, o.offset, o.producerId])).toEqual([['orders', 5, 60, 103]]);
     expect(r.problems).toEqual([]);
     // No orders-N directories beside it: no lag.
@@ -152,7 +185,8 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     await scenario(dir);
     const ret = DEFAULT_OFFSETS_RETENTION_MS;
     const at = (t: number) => offsets([dir], { referenceTime: t });
-    const find = (r: ReturnType<typeof at>, group: string, topic: string, p: number) => r.groups.find((g) => g.group === group)!.offsets.find((o) => o.topic === topic && o.partition === p)!;
+    const find = (r: ReturnType<typeof at>, group: string, topic: string, p: number) =>
+      r.groups.find((g) => g.group === group)!.offsets.find((o) => o.topic === topic && o.partition === p)!;
     const r = at(T0 + ret);
     expect(find(r, 'g1', 'orders', 0)).toMatchObject({ expiryRule: 'subscribed', expiresAt: null, expired: false });
     expect(find(r, 'g1', 'payments', 0)).toMatchObject({ expiryRule: 'not-subscribed', expiresAt: T0 + ret, expired: true });
@@ -186,8 +220,22 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     ]);
     const g1 = r.groups[1]!;
     expect(g1).toMatchObject({ protocol: 'range', leader: 'm1', currentStateTimestamp: T0 });
-    expect(g1.members[0]).toMatchObject({ memberId: 'm1', clientId: 'c-m1', clientHost: '/10.0.0.1', sessionTimeoutMs: 45000, rebalanceTimeoutMs: 300000, subscribedTopics: ['orders'], assignment: [{ topic: 'orders', partitions: [0, 1] }] });
-    expect(r.groups[2]!.members[0]).toMatchObject({ memberId: 'x1', clientId: 'cx', subscribedTopics: ['orders'], memberEpoch: 5, assignment: [{ topic: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [0, 1] }] });
+    expect(g1.members[0]).toMatchObject({
+      memberId: 'm1',
+      clientId: 'c-m1',
+      clientHost: '/10.0.0.1',
+      sessionTimeoutMs: 45000,
+      rebalanceTimeoutMs: 300000,
+      subscribedTopics: ['orders'],
+      assignment: [{ topic: 'orders', partitions: [0, 1] }],
+    });
+    expect(r.groups[2]!.members[0]).toMatchObject({
+      memberId: 'x1',
+      clientId: 'cx',
+      subscribedTopics: ['orders'],
+      memberEpoch: 5,
+      assignment: [{ topic: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: [0, 1] }],
+    });
     expect(groups([dir], { includeDead: true }).groups.find((g) => g.group === 'gone')).toMatchObject({ state: 'Dead' });
   });
 
@@ -204,7 +252,9 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
 
   it('a tombstoned group whose offsets remain loads as a group without metadata (standalone expiry)', async () => {
     const dir = path.join(tmpDir('kseg-groups-'), '__consumer_offsets-1');
-    await writeLog(dir, [{ recs: [groupMeta('h', T0, [{ id: 'm', topics: ['t'] }]), commit('h', 't', 0, 4, T0), { key: encodeCoordinatorKey(O, 2, { group: 'h' }), value: null, ts: T0 + 1 }] }]);
+    await writeLog(dir, [
+      { recs: [groupMeta('h', T0, [{ id: 'm', topics: ['t'] }]), commit('h', 't', 0, 4, T0), { key: encodeCoordinatorKey(O, 2, { group: 'h' }), value: null, ts: T0 + 1 }] },
+    ]);
     expect(groups([dir]).groups.map((g) => [g.group, g.type, g.state, g.committedOffsets])).toEqual([['h', 'offsets-only', 'Empty', 1]]);
     expect(offsets([dir], { referenceTime: T0 }).groups[0]!.offsets[0]).toMatchObject({ expiryRule: 'standalone', expiresAt: T0 + DEFAULT_OFFSETS_RETENTION_MS });
   });
@@ -215,7 +265,9 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     await writeLog(dir, [{ recs: [{ key: commitKey('g', 't', 0), value: bad, ts: T0 }, commit('g', 't', 1, 8, T0)] }]);
     const r = offsets([dir], { referenceTime: T0 });
     expect(r.groups[0]!.offsets.map((o) => [o.partition, o.offset])).toEqual([[1, 8]]);
-    expect(r.problems).toEqual([expect.objectContaining({ file: path.join(dir, '00000000000000000000.log'), position: 0, offset: 0, message: expect.stringMatching(/does not decode/) })]);
+    expect(r.problems).toEqual([
+      expect.objectContaining({ file: path.join(dir, '00000000000000000000.log'), position: 0, offset: 0, message: expect.stringMatching(/does not decode/) }),
+    ]);
   });
 
   it('CLI: a log dir reads every __consumer_offsets-N; text and --json; wrong paths are clear errors', async () => {
@@ -243,7 +295,7 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     expect(kseg(['groups', '/nonexistent/dir']).status).toBe(4);
   });
 
-  it.skipIf(!HAVE_REAL)('real Kafka 3.7 log dir: what Kafka\'s JsonConverter output (expected-internal) implies for group DEVSmileCDR (skipped without ../shared/real)', () => {
+  it.skipIf(!HAVE_REAL)("real Kafka 3.7 log dir: what Kafka's JsonConverter output (expected-internal) implies for group DEVSmileCDR (skipped without ../shared/real)", () => {
     const logDir = path.join(REAL, 'ldi-poc', 'kafka-logs');
     // The model from Kafka's own decoding: the last GroupMetadataValue and the last OffsetCommit per partition.
     const expected = readNdjson(path.join(REAL, 'expected-internal', 'ldi-poc', 'kafka-logs', '__consumer_offsets-6.records.ndjson'));
@@ -257,7 +309,10 @@ describe('offsets / groups: GroupMetadataManager.loadGroupsAndOffsets offline', 
     // KRaft: __cluster_metadata-0 says __consumer_offsets has 50 partitions, so only the group's own is read.
     expect(r.partitions.map((p) => path.basename(p))).toEqual(['__consumer_offsets-6']);
     expect(r.partitionCountFrom).toBe(path.join(logDir, '__cluster_metadata-0'));
-    expect(offsets([logDir], { referenceTime: 'log' })).toMatchObject({ partitionCountFrom: null, partitions: expect.arrayContaining([path.join(logDir, '__consumer_offsets-49')]) });
+    expect(offsets([logDir], { referenceTime: 'log' })).toMatchObject({
+      partitionCountFrom: null,
+      partitions: expect.arrayContaining([path.join(logDir, '__consumer_offsets-49')]),
+    });
     expect(offsets([logDir], { referenceTime: 'log' }).partitions).toHaveLength(49);
     expect(r.problems).toEqual([]);
     const g = r.groups[0]!;

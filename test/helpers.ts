@@ -13,11 +13,18 @@ export const HAVE_REAL = fs.existsSync(path.join(REAL, 'MANIFEST.tsv'));
 /** Expected rows from an NDJSON file. A missing file is an error (never read as "no rows"). */
 export function readNdjson(p: string): any[] {
   if (!fs.existsSync(p)) throw new Error(`expected file ${p} is missing`);
-  return fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return fs
+    .readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }
 
 export function fixtureCases(): string[] {
-  return fs.readdirSync(FIXTURES).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'topic-0'))).sort();
+  return fs
+    .readdirSync(FIXTURES)
+    .filter((d) => fs.existsSync(path.join(FIXTURES, d, 'topic-0')))
+    .sort();
 }
 
 export function healthyCases(): string[] {
@@ -59,5 +66,8 @@ export function copyPartition(src: string): string {
 }
 
 export function ndjsonLines(s: string): any[] {
-  return s.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return s
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }

@@ -151,7 +151,13 @@ describe('decompression bombs (issue 12 item 2)', () => {
 
   it('a payload just under the limit still decompresses, one byte more does not (every codec)', async () => {
     const data = Buffer.alloc(1000, 7);
-    for (const [codec, id] of [['gzip', 1], ['snappy', 2], ['snappy-xerial', 2], ['lz4', 3], ['zstd', 4]] as const) {
+    for (const [codec, id] of [
+      ['gzip', 1],
+      ['snappy', 2],
+      ['snappy-xerial', 2],
+      ['lz4', 3],
+      ['zstd', 4],
+    ] as const) {
       const { compress } = await import('../src/format/codecs.js');
       const c = await compress(codec, data, 2);
       expect(decompress(id, c, 2, 1000).equals(data), codec).toBe(true);
@@ -193,14 +199,18 @@ describe('decompression bombs (issue 12 item 2)', () => {
     ['dump', ['dump']],
     ['recover --dry-run', ['recover', '--dry-run']],
     ['rebuild-index --check', ['rebuild-index', '--check']],
-  ])('gzip + zstd + lz4 bombs: %s ends with a clear error or finding and peak RSS under 300 MB', (_n, cmd) => {
-    for (const name of ['gzip', 'zstd', 'lz4']) {
-      const r = measured([...cmd, bombs[name]!]);
-      expect(r.signal, name).toBeNull();
-      expect(r.status, `${name}: ${r.stderr}`).not.toBe(70);
-      expect(r.rssMiB, name).toBeLessThan(300);
-    }
-  }, 120_000);
+  ])(
+    'gzip + zstd + lz4 bombs: %s ends with a clear error or finding and peak RSS under 300 MB',
+    (_n, cmd) => {
+      for (const name of ['gzip', 'zstd', 'lz4']) {
+        const r = measured([...cmd, bombs[name]!]);
+        expect(r.signal, name).toBeNull();
+        expect(r.status, `${name}: ${r.stderr}`).not.toBe(70);
+        expect(r.rssMiB, name).toBeLessThan(300);
+      }
+    },
+    120_000,
+  );
 
   it('dump names the code, file and position on stderr', () => {
     const r = kseg(['dump', bombs['zstd-2p40']!, '--json']);
@@ -384,7 +394,7 @@ describe('index files over 2 GiB (issue 12 item 4)', () => {
     fs.mkdirSync(copy);
     for (const f of fs.readdirSync(part)) {
       const src = path.join(part, f);
-      if (f === INDEX || f === TIMEINDEX || f === TXNINDEX) fs.writeFileSync(path.join(copy, f), ''), fs.truncateSync(path.join(copy, f), fs.statSync(src).size);
+      if (f === INDEX || f === TIMEINDEX || f === TXNINDEX) (fs.writeFileSync(path.join(copy, f), ''), fs.truncateSync(path.join(copy, f), fs.statSync(src).size));
       else fs.copyFileSync(src, path.join(copy, f));
     }
     const r = kseg(['recover', copy]);

@@ -34,7 +34,10 @@ function structArb(fields: readonly FieldSchema[], version: number, flexible: bo
     if (flexible && inRange(f.taggedVersions, version)) {
       // A tagged field is printed only when it is not its default: absent, or a non-default value.
       const d = JSON.stringify(defaultOf(f, { version, flexible }));
-      shape[f.name] = fc.option(arb.filter((v) => internalJson(v) !== d), { nil: undefined });
+      shape[f.name] = fc.option(
+        arb.filter((v) => internalJson(v) !== d),
+        { nil: undefined },
+      );
     } else shape[f.name] = arb;
   }
   return fc.record(shape).map((o) => {
@@ -151,7 +154,9 @@ describe('framings (CoordinatorRecordSerde, MetadataRecordSerde, ControlRecordUt
               const value = encodeCoordinatorValue(decoder, ks.apiKey!, v, vd);
               expect(value.readInt16BE(0)).toBe(v);
               const d = decodeInternalRecord(decoder, key, value);
-              expect(JSON.parse(internalJson(d))).toEqual(JSON.parse(internalJson({ key: { type: ks.name, version: 0, data: kd }, value: { type: vs.name, version: v, data: vd }, id: ks.apiKey, kind: 'coordinator' })));
+              expect(JSON.parse(internalJson(d))).toEqual(
+                JSON.parse(internalJson({ key: { type: ks.name, version: 0, data: kd }, value: { type: vs.name, version: v, data: vd }, id: ks.apiKey, kind: 'coordinator' })),
+              );
               expect(decodeInternalRecord(decoder, key, null).value).toBeNull();
             }),
             { numRuns: 5 },
@@ -182,10 +187,16 @@ describe('framings (CoordinatorRecordSerde, MetadataRecordSerde, ControlRecordUt
 
   it('unknown record types and versions are {unknown:true,type,version}, never a crash', () => {
     const key = Buffer.from([0x00, 0x63, 0x00, 0x01, 0x61]); // record type 99
-    expect(decodeInternalRecord('offsets', key, Buffer.from([0x00, 0x07]))).toMatchObject({ key: { unknown: true, type: 99, version: 0 }, value: { unknown: true, type: 99, version: 7 } });
+    expect(decodeInternalRecord('offsets', key, Buffer.from([0x00, 0x07]))).toMatchObject({
+      key: { unknown: true, type: 99, version: 0 },
+      value: { unknown: true, type: 99, version: 7 },
+    });
     // OffsetCommitValue v99
     const k = encodeCoordinatorKey('offsets', 1, { group: 'g', topic: 't', partition: 0 });
-    expect(decodeInternalRecord('offsets', k, Buffer.from([0x00, 0x63, 1, 2, 3]))).toMatchObject({ key: { type: 'OffsetCommitKey' }, value: { unknown: true, type: 1, version: 99 } });
+    expect(decodeInternalRecord('offsets', k, Buffer.from([0x00, 0x63, 1, 2, 3]))).toMatchObject({
+      key: { type: 'OffsetCommitKey' },
+      value: { unknown: true, type: 1, version: 99 },
+    });
     // metadata apiKey 200, and a version beyond PartitionRecord's range
     expect(decodeInternalRecord('cluster-metadata', null, Buffer.from([1, 0xc8, 0x01, 0, 0])).value).toEqual({ unknown: true, type: 200, version: 0 });
     expect(decodeInternalRecord('cluster-metadata', null, Buffer.from([1, 3, 99, 0])).value).toEqual({ unknown: true, type: 3, version: 99 });
@@ -207,7 +218,11 @@ describe('framings (CoordinatorRecordSerde, MetadataRecordSerde, ControlRecordUt
     // OffsetCommitValue v4 (flexible): compact string metadata, tagged topicId (tag 0, 16 bytes)
     const uuid = Buffer.alloc(16, 0xab);
     const v4 = Buffer.concat([Buffer.from('0004' + '000000000000002a' + 'ffffffff' + '01' + '00000000000003e8' + '01' + '00' + '10', 'hex'), uuid]);
-    expect(decodeInternalRecord('offsets', key, v4).value).toEqual({ type: 'OffsetCommitValue', version: 4, data: { offset: 42, leaderEpoch: -1, metadata: '', commitTimestamp: 1000, topicId: uuid.toString('base64url') } });
+    expect(decodeInternalRecord('offsets', key, v4).value).toEqual({
+      type: 'OffsetCommitValue',
+      version: 4,
+      data: { offset: 42, leaderEpoch: -1, metadata: '', commitTimestamp: 1000, topicId: uuid.toString('base64url') },
+    });
     // FeatureLevelRecord v0: frame 1 | apiKey 12 | version 0 | compact string "metadata.version" | int16 19 | no tags
     const name = Buffer.from('metadata.version');
     const feature = Buffer.concat([Buffer.from([1, 12, 0, name.length + 1]), name, Buffer.from('001300', 'hex')]);
@@ -216,14 +231,25 @@ describe('framings (CoordinatorRecordSerde, MetadataRecordSerde, ControlRecordUt
     const big = Buffer.from('0003' + '7fffffffffffffff' + '00000007' + '0000' + '00000000000003e8', 'hex');
     expect(internalJson(decodeInternalRecord('offsets', key, big).value)).toContain('"offset":9223372036854775807');
     // leftover bytes are an error naming the byte position within the value
-    expect(() => decodeInternalRecord('offsets', key, Buffer.concat([value, Buffer.from([9])]))).toThrow(/value: OffsetCommitValue v3: 1 bytes left over after the struct at byte 24/);
+    expect(() => decodeInternalRecord('offsets', key, Buffer.concat([value, Buffer.from([9])]))).toThrow(
+      /value: OffsetCommitValue v3: 1 bytes left over after the struct at byte 24/,
+    );
   });
 
   it('control records: COMMIT marker, LeaderChange, SnapshotHeader/Footer, KRaftVersion, Voters', () => {
     const commit = encodeControlRecord(1, { coordinatorEpoch: 5 });
-    expect(decodeControlPayload(commit.key, commit.value)).toEqual({ key: { type: 'COMMIT', version: 0, data: {} }, value: { type: 'EndTxnMarker', version: 0, data: { coordinatorEpoch: 5 } }, id: 1, kind: 'control' });
+    expect(decodeControlPayload(commit.key, commit.value)).toEqual({
+      key: { type: 'COMMIT', version: 0, data: {} },
+      value: { type: 'EndTxnMarker', version: 0, data: { coordinatorEpoch: 5 } },
+      id: 1,
+      kind: 'control',
+    });
     const lc = encodeControlRecord(2, { version: 0, leaderId: 1, voters: [{ voterId: 1 }], grantingVoters: [{ voterId: 1 }] });
-    expect(decodeControlPayload(lc.key, lc.value).value).toEqual({ type: 'LeaderChangeMessage', version: 0, data: { version: 0, leaderId: 1, voters: [{ voterId: 1 }], grantingVoters: [{ voterId: 1 }] } });
+    expect(decodeControlPayload(lc.key, lc.value).value).toEqual({
+      type: 'LeaderChangeMessage',
+      version: 0,
+      data: { version: 0, leaderId: 1, voters: [{ voterId: 1 }], grantingVoters: [{ voterId: 1 }] },
+    });
     for (const id of [3, 4, 5, 6]) {
       const s = allSchemas().find((x) => x.name === ['SnapshotHeaderRecord', 'SnapshotFooterRecord', 'KRaftVersionRecord', 'VotersRecord'][id - 3])!;
       fc.assert(
@@ -243,7 +269,11 @@ describe('framings (CoordinatorRecordSerde, MetadataRecordSerde, ControlRecordUt
       samples.push(['cluster-metadata', null, encodeApiFramed('cluster-metadata', s.apiKey!, s.validVersions![1], {})]);
     }
     const k = encodeCoordinatorKey('offsets', 2, { group: 'g' });
-    samples.push(['offsets', k, encodeCoordinatorValue('offsets', 2, 3, { protocolType: 'consumer', generation: 1, protocol: 'range', leader: 'a', currentStateTimestamp: 1, members: [] })]);
+    samples.push([
+      'offsets',
+      k,
+      encodeCoordinatorValue('offsets', 2, 3, { protocolType: 'consumer', generation: 1, protocol: 'range', leader: 'a', currentStateTimestamp: 1, members: [] }),
+    ]);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), fc.nat(), (i, flips, cut) => {
         const [d, key, value] = samples[i]!;
@@ -293,11 +323,27 @@ describe("DumpLogSegmentsTest's asserted parser output (Java tool, kafka4 format
   });
 
   it('OffsetsMessageParser: GroupMetadataValue v4 with the consumer protocol expanded, or kept as bytes when malformed', () => {
-    const member = (subscription: string, assignment: string) => ({ memberId: 'member', groupInstanceId: 'instance', clientId: 'client', clientHost: 'host', rebalanceTimeout: 1000, sessionTimeout: 100, subscription, assignment });
+    const member = (subscription: string, assignment: string) => ({
+      memberId: 'member',
+      groupInstanceId: 'instance',
+      clientId: 'client',
+      clientHost: 'host',
+      rebalanceTimeout: 1000,
+      sessionTimeout: 100,
+      subscription,
+      assignment,
+    });
     const key = encodeCoordinatorKey('offsets', 2, { group: 'group' });
-    const value = (m: object) => encodeCoordinatorValue('offsets', 2, 4, { protocolType: 'consumer', generation: 10, protocol: 'range', leader: 'member', currentStateTimestamp: -1, members: [m] });
+    const value = (m: object) =>
+      encodeCoordinatorValue('offsets', 2, 4, { protocolType: 'consumer', generation: 10, protocol: 'range', leader: 'member', currentStateTimestamp: -1, members: [m] });
     // ConsumerProtocol.serializeSubscription / serializeAssignment: highest version (3), int16 version prefix
-    const sub = prefixed('ConsumerProtocolSubscription', 3, { topics: ['foo'], userData: null, ownedPartitions: [{ topic: 'foo', partitions: [0] }], generationId: 0, rackId: 'rack' });
+    const sub = prefixed('ConsumerProtocolSubscription', 3, {
+      topics: ['foo'],
+      userData: null,
+      ownedPartitions: [{ topic: 'foo', partitions: [0] }],
+      generationId: 0,
+      rackId: 'rack',
+    });
     const asg = prefixed('ConsumerProtocolAssignment', 3, { assignedPartitions: [{ topic: 'foo', partitions: [0] }], userData: null });
     expect(kafka4Parts('offsets', decodeInternalRecord('offsets', key, value(member(sub, asg))), 0).payload).toBe(
       '{"version":"4","data":{"protocolType":"consumer","generation":10,"protocol":"range",' +
@@ -321,15 +367,34 @@ describe("DumpLogSegmentsTest's asserted parser output (Java tool, kafka4 format
 
   it('TransactionLogMessageParser: v0 and v1 values, status by its TransactionState name', () => {
     const key = encodeCoordinatorKey('transaction', 0, { transactionalId: 'txnId' });
-    const v0 = encodeCoordinatorValue('transaction', 0, 0, { producerId: 123, producerEpoch: 0, transactionTimeoutMs: 0, transactionStatus: 0, transactionPartitions: [], transactionLastUpdateTimestampMs: 0, transactionStartTimestampMs: 0 });
+    const v0 = encodeCoordinatorValue('transaction', 0, 0, {
+      producerId: 123,
+      producerEpoch: 0,
+      transactionTimeoutMs: 0,
+      transactionStatus: 0,
+      transactionPartitions: [],
+      transactionLastUpdateTimestampMs: 0,
+      transactionStartTimestampMs: 0,
+    });
     expect(kafka4Parts('transaction', decodeInternalRecord('transaction', key, v0), 0)).toEqual({
       key: '{"type":"0","data":{"transactionalId":"txnId"}}',
-      payload: '{"version":"0","data":{"producerId":123,"producerEpoch":0,"transactionTimeoutMs":0,"transactionStatus":"Empty","transactionPartitions":[],"transactionLastUpdateTimestampMs":0,"transactionStartTimestampMs":0}}',
+      payload:
+        '{"version":"0","data":{"producerId":123,"producerEpoch":0,"transactionTimeoutMs":0,"transactionStatus":"Empty","transactionPartitions":[],"transactionLastUpdateTimestampMs":0,"transactionStartTimestampMs":0}}',
     });
     const v1 = encodeCoordinatorValue('transaction', 0, 1, {
-      producerId: 12, previousProducerId: 11, nextProducerId: 10, producerEpoch: 2, transactionTimeoutMs: 14, transactionStatus: 0,
-      transactionPartitions: [{ topic: 'topic1', partitionIds: [0, 1, 2] }, { topic: 'topic2', partitionIds: [3, 4, 5] }],
-      transactionLastUpdateTimestampMs: 123, transactionStartTimestampMs: 13, clientTransactionVersion: 0,
+      producerId: 12,
+      previousProducerId: 11,
+      nextProducerId: 10,
+      producerEpoch: 2,
+      transactionTimeoutMs: 14,
+      transactionStatus: 0,
+      transactionPartitions: [
+        { topic: 'topic1', partitionIds: [0, 1, 2] },
+        { topic: 'topic2', partitionIds: [3, 4, 5] },
+      ],
+      transactionLastUpdateTimestampMs: 123,
+      transactionStartTimestampMs: 13,
+      clientTransactionVersion: 0,
     });
     expect(kafka4Parts('transaction', decodeInternalRecord('transaction', key, v1), 0).payload).toBe(
       '{"version":"1","data":{"producerId":12,"previousProducerId":11,"nextProducerId":10,' +

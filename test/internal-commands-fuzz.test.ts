@@ -30,7 +30,10 @@ function mutate(dir: string, seed: { pos: number; byte: number; cut: boolean }[]
   }
 }
 
-const mutations = fc.array(fc.record({ pos: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.integer({ min: 0, max: 4 }).map((x) => x === 0) }), { minLength: 1, maxLength: 6 });
+const mutations = fc.array(fc.record({ pos: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.integer({ min: 0, max: 4 }).map((x) => x === 0) }), {
+  minLength: 1,
+  maxLength: 6,
+});
 
 function onlyKsegErrors(fn: () => unknown): void {
   try {
@@ -47,8 +50,14 @@ describe('txn, offsets, groups, metadata on corrupted input: results or a KsegEr
     fs.mkdirSync(src, { recursive: true });
     const O = 'offsets' as const;
     const recs = [
-      { key: encodeCoordinatorKey(O, 2, { group: 'g' }), value: encodeCoordinatorValue(O, 2, 3, { protocolType: 'consumer', generation: 1, protocol: 'range', leader: 'm', currentStateTimestamp: T0, members: [] }) },
-      { key: encodeCoordinatorKey(O, 1, { group: 'g', topic: 't', partition: 0 }), value: encodeCoordinatorValue(O, 1, 3, { offset: 5, leaderEpoch: 1, metadata: '', commitTimestamp: T0 }) },
+      {
+        key: encodeCoordinatorKey(O, 2, { group: 'g' }),
+        value: encodeCoordinatorValue(O, 2, 3, { protocolType: 'consumer', generation: 1, protocol: 'range', leader: 'm', currentStateTimestamp: T0, members: [] }),
+      },
+      {
+        key: encodeCoordinatorKey(O, 1, { group: 'g', topic: 't', partition: 0 }),
+        value: encodeCoordinatorValue(O, 1, 3, { offset: 5, leaderEpoch: 1, metadata: '', commitTimestamp: T0 }),
+      },
       { key: encodeCoordinatorKey(O, 3, { groupId: 'n' }), value: encodeCoordinatorValue(O, 3, 0, { epoch: 2 }) },
       { key: encodeCoordinatorKey(O, 5, { groupId: 'n', memberId: 'x' }), value: encodeCoordinatorValue(O, 5, 0, { clientId: 'c', subscribedTopicNames: ['t'] }) },
     ];
@@ -99,7 +108,15 @@ describe('txn, offsets, groups, metadata on corrupted input: results or a KsegEr
   it('txn over a mutated transactional partition', async () => {
     const base = tmpDir('kseg-fuzz-txn-');
     const src = path.join(base, 'src', 'orders-0');
-    const d = (pid: number) => ({ kind: 'data' as const, producerId: pid, transactional: true, records: [{ key: 'k', value: 'v' }, { key: 'k2', value: 'v2' }] });
+    const d = (pid: number) => ({
+      kind: 'data' as const,
+      producerId: pid,
+      transactional: true,
+      records: [
+        { key: 'k', value: 'v' },
+        { key: 'k2', value: 'v2' },
+      ],
+    });
     await buildPartition(src, [d(1), d(2), { kind: 'marker', producerId: 1, commit: false }, d(3), { kind: 'marker', producerId: 2, commit: true }, d(1)], { segmentBytes: 300 });
     let n = 0;
     fc.assert(

@@ -30,7 +30,11 @@ function* recordsOf(file: string): Generator<{ offset: number; decoded: DecodedR
 
 function logFilesOf(target: string): string[] {
   if (!fs.statSync(target).isDirectory()) return [target];
-  return fs.readdirSync(target).filter((n) => /^\d{20}\.log$/.test(n)).sort().map((n) => path.join(target, n));
+  return fs
+    .readdirSync(target)
+    .filter((n) => /^\d{20}\.log$/.test(n))
+    .sort()
+    .map((n) => path.join(target, n));
 }
 
 /** The expected line's {type, version, data} (its `id` and `kind` are the oracle's own). */
@@ -49,9 +53,19 @@ describe.skipIf(!HAVE_INTERNAL)('internal topics of real Kafka 3.7 data decode a
   for (const name of names) {
     const target = name.replace(/\.records\.ndjson$/, '');
     it(`${target}: every record decodes, no unknown types, data equals expected-internal`, () => {
-      const expected = fs.readFileSync(path.join(EXPECTED, name), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const expected = fs
+        .readFileSync(path.join(EXPECTED, name), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       const expanded = path.join(EXPECTED, name.replace(/\.records\.ndjson$/, '.records.consumer-protocol.ndjson'));
-      const expectedExpanded = fs.existsSync(expanded) ? fs.readFileSync(expanded, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : null;
+      const expectedExpanded = fs.existsSync(expanded)
+        ? fs
+            .readFileSync(expanded, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l))
+        : null;
       const got: { offset: number; decoded: DecodedRecord }[] = [];
       for (const f of logFilesOf(path.join(LDI, target))) for (const r of recordsOf(f)) got.push(r);
       expect(got.length).toBe(expected.length);

@@ -20,7 +20,9 @@ describe.skipIf(!HAVE_INTERNAL)('kseg dump --ndjson of real Kafka 3.7 internal t
       expect(r.status).toBe(0);
       const got = ndjsonLines(r.stdout);
       const exp = readExpected(`${target}.records.ndjson`);
-      expect(got.map((l) => ({ offset: l.offset, key: l.decoded.key, value: l.decoded.value }))).toEqual(exp.map((e) => ({ offset: e.offset, key: strip(e.key), value: strip(e.value) })));
+      expect(got.map((l) => ({ offset: l.offset, key: l.decoded.key, value: l.decoded.value }))).toEqual(
+        exp.map((e) => ({ offset: e.offset, key: strip(e.key), value: strip(e.value) })),
+      );
     });
   }
   it('__consumer_offsets-6 --expand-consumer-protocol: members as kafka-dump-log.sh --offsets-decoder prints them', () => {
@@ -39,7 +41,9 @@ describe.skipIf(!HAVE_INTERNAL)('kseg dump --ndjson of real Kafka 3.7 internal t
   it('--format kafka on __cluster_metadata-0: metadata records as DumpLogSegments JSON payloads', () => {
     const r = kseg(['dump', path.join(LDI, '__cluster_metadata-0'), '--format', 'kafka', '--to-offset', '3']);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('| offset: 2 '));
-    expect(lines).toEqual(['| offset: 2 CreateTime: 1769791434545 keySize: -1 valueSize: 23 sequence: -1 headerKeys: [] payload: {"type":"FEATURE_LEVEL_RECORD","version":0,"data":{"name":"metadata.version","featureLevel":19}}']);
+    expect(lines).toEqual([
+      '| offset: 2 CreateTime: 1769791434545 keySize: -1 valueSize: 23 sequence: -1 headerKeys: [] payload: {"type":"FEATURE_LEVEL_RECORD","version":0,"data":{"name":"metadata.version","featureLevel":19}}',
+    ]);
   });
   it('bootstrap.checkpoint --format kafka: "KRaft bootstrap snapshot" header and snapshot control lines', () => {
     const r = kseg(['dump', path.join(LDI, 'bootstrap.checkpoint'), '--format', 'kafka']);
@@ -77,7 +81,12 @@ beforeAll(() => {
   const good = encodeCoordinatorValue('offsets', 1, 3, { offset: 42, leaderEpoch: 5, metadata: 'm', commitTimestamp: T0 });
   writeLog(offsets, [
     encodeV2BatchSync({ baseOffset: 0, records: [rec(0, ck, good)] }),
-    encodeV2BatchSync({ baseOffset: 1, records: [rec(1, gk, encodeCoordinatorValue('offsets', 2, 3, { protocolType: 'consumer', generation: 4, protocol: 'range', leader: 'm1', currentStateTimestamp: T0, members: [] }))] }),
+    encodeV2BatchSync({
+      baseOffset: 1,
+      records: [
+        rec(1, gk, encodeCoordinatorValue('offsets', 2, 3, { protocolType: 'consumer', generation: 4, protocol: 'range', leader: 'm1', currentStateTimestamp: T0, members: [] })),
+      ],
+    }),
     encodeV2BatchSync({ baseOffset: 2, records: [rec(2, ck, null)] }), // tombstone
     encodeV2BatchSync({ baseOffset: 3, records: [rec(3, unknownKey, Buffer.from([0, 0]))] }),
     encodeV2BatchSync({ baseOffset: 4, records: [rec(4, ck, Buffer.concat([good, Buffer.from([7, 7])]))] }), // 2 bytes left over
@@ -91,12 +100,17 @@ describe('kseg dump of an internal topic built with the encoder', () => {
     expect(r.status).toBe(3);
     const lines = ndjsonLines(r.stdout);
     expect(lines.map((l) => l.offset)).toEqual([0, 1, 2, 3, 4, 5]);
-    expect(lines[0].decoded).toEqual({ key: { type: 'OffsetCommitKey', version: 0, data: { group: 'g1', topic: 'orders', partition: 3 } }, value: { type: 'OffsetCommitValue', version: 3, data: { offset: 42, leaderEpoch: 5, metadata: 'm', commitTimestamp: T0 } } });
+    expect(lines[0].decoded).toEqual({
+      key: { type: 'OffsetCommitKey', version: 0, data: { group: 'g1', topic: 'orders', partition: 3 } },
+      value: { type: 'OffsetCommitValue', version: 3, data: { offset: 42, leaderEpoch: 5, metadata: 'm', commitTimestamp: T0 } },
+    });
     expect(lines[0].key).toBe(encodeCoordinatorKey('offsets', 1, { group: 'g1', topic: 'orders', partition: 3 }).toString('base64'));
     expect(lines[2].decoded.value).toBeNull();
     expect(lines[3].decoded).toEqual({ key: { unknown: true, type: 99, version: 0 }, value: { unknown: true, type: 99, version: 0 } });
     expect(lines[4].decoded).toBeNull();
-    expect(lines[4].decodeError).toMatch(/record at offset 4 \(batch at byte \d+\) does not decode: value: OffsetCommitValue v3: 2 bytes left over after the struct at byte 25 of the value/);
+    expect(lines[4].decodeError).toMatch(
+      /record at offset 4 \(batch at byte \d+\) does not decode: value: OffsetCommitValue v3: 2 bytes left over after the struct at byte 25 of the value/,
+    );
     expect(lines[5].decoded.value).toEqual({ type: 'OffsetCommitValue', version: 1, data: { offset: 9, metadata: '', commitTimestamp: T0, expireTimestamp: T0 + 1 } });
     expect(r.stderr).toMatch(/note: 00000000000000000000\.log: offset 3: coordinator key of unknown type 99 version 0/);
     expect(r.stderr).toMatch(/kseg: record at offset 4 .* does not decode: .* \(00000000000000000000\.log\)/);
@@ -123,7 +137,10 @@ describe('kseg dump of an internal topic built with the encoder', () => {
 
   it('--format kafka prints what the 3.x dump tool prints (GroupMetadataManager.formatRecordKeyAndValue)', () => {
     const r = kseg(['dump', offsets, '--format', 'kafka']);
-    const tails = r.stdout.split('\n').filter((l) => l.startsWith('|')).map((l) => l.replace(/^.*headerKeys: \[\]/, ''));
+    const tails = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .map((l) => l.replace(/^.*headerKeys: \[\]/, ''));
     expect(tails).toEqual([
       ' key: offset_commit::group=g1,partition=orders-3 payload: offset=42,metadata=m',
       ' key: group_metadata::group=g1 payload: {"protocolType":"consumer","protocol":"range","generationId":4,"assignment":"{}"}',
@@ -136,8 +153,13 @@ describe('kseg dump of an internal topic built with the encoder', () => {
 
   it('--format kafka4 prints what the Java tool prints (CoordinatorRecordMessageParser)', () => {
     const r = kseg(['dump', offsets, '--format', 'kafka4']);
-    const tails = r.stdout.split('\n').filter((l) => l.startsWith('|')).map((l) => l.replace(/^.*headerKeys: \[\]/, ''));
-    expect(tails[0]).toBe(` key: {"type":"1","data":{"group":"g1","topic":"orders","partition":3}} payload: {"version":"3","data":{"offset":42,"leaderEpoch":5,"metadata":"m","commitTimestamp":${T0}}}`);
+    const tails = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .map((l) => l.replace(/^.*headerKeys: \[\]/, ''));
+    expect(tails[0]).toBe(
+      ` key: {"type":"1","data":{"group":"g1","topic":"orders","partition":3}} payload: {"version":"3","data":{"offset":42,"leaderEpoch":5,"metadata":"m","commitTimestamp":${T0}}}`,
+    );
     expect(tails[2]).toBe(' key: {"type":"1","data":{"group":"g1","topic":"orders","partition":3}} payload: <DELETE>');
     expect(tails[3]).toBe(' key: Unknown record type 99 at offset 3, skipping.');
   });
@@ -186,7 +208,10 @@ describe('verify and info of KRaft snapshots (RecordsSnapshotReader: header firs
     const h = encodeControlRecord(3, { version: 0, lastContainedLogTimestamp: T0 });
     const f = encodeControlRecord(4, { version: 0 });
     const topic = encodeApiFramed('cluster-metadata', 2, 0, { name: 't', topicId: 'AAAAAAAAAAAAAAAAAAAAAg' });
-    const batches = [encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, h.key, h.value)] }), encodeV2BatchSync({ baseOffset: 1 + gap, records: [rec(1 + gap, null, topic)] })];
+    const batches = [
+      encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, h.key, h.value)] }),
+      encodeV2BatchSync({ baseOffset: 1 + gap, records: [rec(1 + gap, null, topic)] }),
+    ];
     if (footer) batches.push(encodeV2BatchSync({ baseOffset: 2 + gap, isControl: true, records: [rec(2 + gap, f.key, f.value)] }));
     return writeLog(dir, batches, name);
   }
@@ -196,7 +221,19 @@ describe('verify and info of KRaft snapshots (RecordsSnapshotReader: header firs
     const v = kseg(['verify', p, '--json']);
     expect(v.status).toBe(0);
     const i = JSON.parse(kseg(['info', dir, '--json']).stdout)[0];
-    expect(i.kraftSnapshots).toEqual([{ file: '00000000000000000123-0000000004.checkpoint', endOffset: 123, epoch: 4, bytes: fs.statSync(p).size, batches: 3, records: 3, lastContainedLogTimestamp: T0, complete: true, problems: [] }]);
+    expect(i.kraftSnapshots).toEqual([
+      {
+        file: '00000000000000000123-0000000004.checkpoint',
+        endOffset: 123,
+        epoch: 4,
+        bytes: fs.statSync(p).size,
+        batches: 3,
+        records: 3,
+        lastContainedLogTimestamp: T0,
+        complete: true,
+        problems: [],
+      },
+    ]);
   });
   it('no footer → SNAPSHOT_FOOTER_MISSING; an offset gap → SNAPSHOT_OFFSET_GAP (file and directory verify)', () => {
     const dir = path.join(root, 'snap-bad', '__cluster_metadata-0');
@@ -236,7 +273,19 @@ describe('generate --internal: every record type and version of the topic, decod
       const want = new Set<string>();
       for (const s of all().filter((x) => x.group === group && x.kind === specKind)) for (let v = s.validVersions![0]; v <= s.validVersions![1]; v++) want.add(`${s.name} v${v}`);
       const dir = path.join(root, `gen-${kind}-0`);
-      const g = kseg(['generate', dir, '--internal', kind, '--records', String(Math.max(60, want.size * 3)), '--tombstone-ratio', '0.1', '--compression', 'none,zstd', '--no-fsync']);
+      const g = kseg([
+        'generate',
+        dir,
+        '--internal',
+        kind,
+        '--records',
+        String(Math.max(60, want.size * 3)),
+        '--tombstone-ratio',
+        '0.1',
+        '--compression',
+        'none,zstd',
+        '--no-fsync',
+      ]);
       expect(g.status).toBe(0);
       const r = kseg(['dump', dir, '--ndjson', '--internal-decoder', decoder]);
       expect(r.stderr).toBe('');
@@ -253,11 +302,23 @@ describe('generate --internal: every record type and version of the topic, decod
 describe('KRaft voters control record (DumpLogSegments printControlRecord)', () => {
   it('--format kafka prints " KRaftVoters {json}" as the dump tool does', () => {
     const dir = path.join(root, 'voters', '__cluster_metadata-0');
-    const voters = { version: 0, voters: [{ voterId: 1, voterDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAQ', endpoints: [{ name: 'CONTROLLER', host: 'localhost', port: 9093 }], kRaftVersionFeature: { minSupportedVersion: 0, maxSupportedVersion: 1 } }] };
+    const voters = {
+      version: 0,
+      voters: [
+        {
+          voterId: 1,
+          voterDirectoryId: 'AAAAAAAAAAAAAAAAAAAAAQ',
+          endpoints: [{ name: 'CONTROLLER', host: 'localhost', port: 9093 }],
+          kRaftVersionFeature: { minSupportedVersion: 0, maxSupportedVersion: 1 },
+        },
+      ],
+    };
     const c = encodeControlRecord(6, voters);
     writeLog(dir, [encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, c.key, c.value)] })]);
     const r = kseg(['dump', dir, '--format', 'kafka']);
-    expect(r.stdout.split('\n').find((l) => l.startsWith('|'))).toBe(`| offset: 0 CreateTime: ${T0} keySize: 4 valueSize: ${c.value.length} sequence: -1 headerKeys: [] KRaftVoters ${JSON.stringify(voters)}`);
+    expect(r.stdout.split('\n').find((l) => l.startsWith('|'))).toBe(
+      `| offset: 0 CreateTime: ${T0} keySize: 4 valueSize: ${c.value.length} sequence: -1 headerKeys: [] KRaftVoters ${JSON.stringify(voters)}`,
+    );
     const j = ndjsonLines(kseg(['dump', dir, '--ndjson']).stdout)[0];
     expect(j.decoded).toEqual({ key: { type: 'KRAFT_VOTERS', version: 0, data: {} }, value: { type: 'VotersRecord', version: 0, data: voters } });
   });
@@ -270,7 +331,10 @@ describe('LEADER_CHANGE control record (DumpLogSegments printControlRecord: 3.x 
     const c = encodeControlRecord(2, lc);
     writeLog(dir, [encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, c.key, c.value)] })]);
     const head = `| offset: 0 CreateTime: ${T0} keySize: 4 valueSize: ${c.value.length} sequence: -1 headerKeys: []`;
-    const line = (format: string) => kseg(['dump', dir, '--format', format]).stdout.split('\n').find((l) => l.startsWith('|'));
+    const line = (format: string) =>
+      kseg(['dump', dir, '--format', format])
+        .stdout.split('\n')
+        .find((l) => l.startsWith('|'));
     expect(line('kafka')).toBe(`${head} controlType: LEADER_CHANGE(2)`);
     expect(line('kafka4')).toBe(`${head} LeaderChange: ${JSON.stringify(lc)}`);
   });

@@ -15,7 +15,15 @@ beforeAll(async () => {
   dir = path.join(tmpDir('kseg-dumpflags-'), 'flags-0');
   // Keys of 4, 8, 2 and 5 ASCII bytes, a null key, and a transaction ending in a COMMIT marker.
   await buildPartition(dir, [
-    { kind: 'data', producerId: -1, transactional: false, records: [{ key: 'ABCD', value: 'ABCDEFGH' }, { key: null, value: 'v1' }] },
+    {
+      kind: 'data',
+      producerId: -1,
+      transactional: false,
+      records: [
+        { key: 'ABCD', value: 'ABCDEFGH' },
+        { key: null, value: 'v1' },
+      ],
+    },
     { kind: 'data', producerId: 7, transactional: true, records: [{ key: 'AB', value: 'ABCDE' }] },
     { kind: 'marker', producerId: 7, commit: true },
   ]);
@@ -24,7 +32,10 @@ beforeAll(async () => {
 
 function recordLines(out: string): string[] {
   // (record lines start with `|`, a space, or are empty; batch lines with `baseOffset:`, or `offset:` for v0/v1)
-  return out.split('\n').slice(0, -1).filter((l) => l === '' || l.startsWith('|') || l.startsWith(' '));
+  return out
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l === '' || l.startsWith('|') || l.startsWith(' '));
 }
 
 describe('DumpLogSegments --skip-record-metadata (spawned kseg)', () => {
@@ -47,7 +58,7 @@ describe('DumpLogSegments --skip-record-metadata (spawned kseg)', () => {
     expect(kseg(['dump', '--files', log, '--skip-record-metadata']).stdout).toBe(kseg(['dump', '--files', log]).stdout);
   });
 
-  it('is refused with kseg\'s own text/JSON formats (it only shapes the tool\'s text)', () => {
+  it("is refused with kseg's own text/JSON formats (it only shapes the tool's text)", () => {
     const r = kseg(['dump', log, '--skip-record-metadata', '--json']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--skip-record-metadata/);
@@ -79,11 +90,22 @@ describe('DumpLogSegments --skip-record-metadata (spawned kseg)', () => {
 
 describe('DumpLogSegments --key-decoder-class/--value-decoder-class: tools-api Integer/Long/Default decoders', () => {
   it('IntegerDecoder/LongDecoder: big-endian int/long in decimal; LongDecoder exact beyond 2^53', () => {
-    const r = kseg(['dump', '--files', log, '--key-decoder-class', 'org.apache.kafka.tools.api.IntegerDecoder', '--value-decoder-class', 'kafka.serializer.LongDecoder', '--skip-record-metadata']);
+    const r = kseg([
+      'dump',
+      '--files',
+      log,
+      '--key-decoder-class',
+      'org.apache.kafka.tools.api.IntegerDecoder',
+      '--value-decoder-class',
+      'kafka.serializer.LongDecoder',
+      '--skip-record-metadata',
+    ]);
     // 'ABCD' = 0x41424344; 'ABCDEFGH' = 0x4142434445464748; 'v1' and 'ABCDE' are too short for a long, 'AB' for an int.
     expect(recordLines(r.stdout)).toEqual(['| key: 1094861636 payload: 4702394921427289928', '', '', '']);
     // ByteBuffer.getInt/getLong on too few bytes: the tool throws BufferUnderflowException and stops; kseg says so (file, batch position, offset) and goes on.
-    expect(r.stderr).toMatch(/00000000000000000000\.log: batch at byte \d+: offset 1: payload: 2 bytes cannot be read as LongDecoder's 8-byte long \(the tool stops here with java\.nio\.BufferUnderflowException\)/);
+    expect(r.stderr).toMatch(
+      /00000000000000000000\.log: batch at byte \d+: offset 1: payload: 2 bytes cannot be read as LongDecoder's 8-byte long \(the tool stops here with java\.nio\.BufferUnderflowException\)/,
+    );
     expect(r.stderr).toMatch(/offset 2: key: 2 bytes cannot be read as IntegerDecoder's 4-byte int/);
     expect(r.status).toBe(3);
   });
@@ -109,10 +131,13 @@ describe('DumpLogSegments --key-decoder-class/--value-decoder-class: tools-api I
     expect(r.stderr).toMatch(/com\.acme\.AvroDecoder.*Integer and Long/);
   });
 
-  it('kseg\'s own int32/int64 decoders (--key-decoder/--value-decoder) in NDJSON: number, exact int64 string, wrong length as hex + error', () => {
+  it("kseg's own int32/int64 decoders (--key-decoder/--value-decoder) in NDJSON: number, exact int64 string, wrong length as hex + error", () => {
     const r = kseg(['dump', log, '--ndjson', '--key-decoder', 'int32', '--value-decoder', 'int64']);
     expect(r.status).toBe(0);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs[0].key).toBe(1094861636);
     expect(recs[0].value).toBe('4702394921427289928');
     expect(recs[1].key).toBe(null);
@@ -158,7 +183,11 @@ describe('DumpLogSegments.dumpIndex --max-message-size (FileRecords.slice + File
   const firstEntry = (): { offset: number; position: number; size: number } => {
     const r = kseg(['dump', IDX, '--ndjson']);
     const e = JSON.parse(r.stdout.split('\n')[0]!);
-    const b = kseg(['dump', IDX.replace(/\.index$/, '.log'), '--batches', '--ndjson']).stdout.trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.position === e.position);
+    const b = kseg(['dump', IDX.replace(/\.index$/, '.log'), '--batches', '--ndjson'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((x) => x.position === e.position);
     return { offset: e.offset, position: e.position, size: b.size };
   };
 
@@ -172,7 +201,9 @@ describe('DumpLogSegments.dumpIndex --max-message-size (FileRecords.slice + File
     const r = kseg(['dump', '--files', IDX, '--max-message-size', String(size - 1)]);
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(quiet.stdout);
-    expect(r.stderr).toContain(`00000000000000000000.index: entry #0 (offset ${offset}) points at position ${position} of 00000000000000000000.log, where the batch is ${size} bytes, more than --max-message-size ${size - 1}`);
+    expect(r.stderr).toContain(
+      `00000000000000000000.index: entry #0 (offset ${offset}) points at position ${position} of 00000000000000000000.log, where the batch is ${size} bytes, more than --max-message-size ${size - 1}`,
+    );
     expect(r.stderr).toMatch(/the tool aborts here with NoSuchElementException/);
   });
 
@@ -192,8 +223,18 @@ describe('DumpLogSegments.dumpIndex --max-message-size (FileRecords.slice + File
 
   it.skipIf(!HAVE_REAL)('real data: pinterest timeindex_test (indexed batches of 130-136 bytes): 136 checks every entry silently, 135 counts the 136-byte ones', () => {
     const f = path.join(REAL, 'pinterest-tiered-storage/ts-common/timeindex_test/00000000000000000000.index');
-    const positions = new Set(kseg(['dump', f, '--ndjson']).stdout.trim().split('\n').map((l) => JSON.parse(l).position));
-    const sizes = kseg(['dump', f.replace(/\.index$/, '.log'), '--batches', '--ndjson']).stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((b) => positions.has(b.position)).map((b) => b.size as number);
+    const positions = new Set(
+      kseg(['dump', f, '--ndjson'])
+        .stdout.trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).position),
+    );
+    const sizes = kseg(['dump', f.replace(/\.index$/, '.log'), '--batches', '--ndjson'])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((b) => positions.has(b.position))
+      .map((b) => b.size as number);
     expect(sizes.length).toBe(positions.size);
     const max = Math.max(...sizes);
     const ok = kseg(['dump', '--files', f, '--max-message-size', String(max), '--verify-index-only']);
@@ -208,7 +249,23 @@ describe('DumpLogSegments.dumpIndex --max-message-size (FileRecords.slice + File
 });
 
 describe('every DumpLogSegments option is accepted (the option list of DumpLogSegmentsOptions, 3.x and Java port alike)', () => {
-  const TOOL_OPTIONS = ['cluster-metadata-decoder', 'deep-iteration', 'files', 'index-sanity-check', 'key-decoder-class', 'max-bytes', 'max-message-size', 'offsets-decoder', 'print-data-log', 'remote-log-metadata-decoder', 'share-group-state-decoder', 'skip-record-metadata', 'transaction-log-decoder', 'value-decoder-class', 'verify-index-only'];
+  const TOOL_OPTIONS = [
+    'cluster-metadata-decoder',
+    'deep-iteration',
+    'files',
+    'index-sanity-check',
+    'key-decoder-class',
+    'max-bytes',
+    'max-message-size',
+    'offsets-decoder',
+    'print-data-log',
+    'remote-log-metadata-decoder',
+    'share-group-state-decoder',
+    'skip-record-metadata',
+    'transaction-log-decoder',
+    'value-decoder-class',
+    'verify-index-only',
+  ];
   it('kseg dump --help lists each one', () => {
     const help = kseg(['dump', '--help']).stdout;
     for (const o of TOOL_OPTIONS) expect(help, o).toMatch(new RegExp(`--${o}\\b`));

@@ -13,55 +13,71 @@ const parseFields = (line: string): Record<string, string> => {
 };
 
 describe('kafka-dump-log.sh compatible text', () => {
-  it.each(['v2-txn', 'v2-mixed-codecs', 'v2-logappend', 'v1-gzip', 'v0-none', 'v1-snappy-logappend'])('%s: every batch and record field parses back to the expected values', (c) => {
-    const dir = path.join(FIXTURES, c, 'topic-0');
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
-    const batches = readNdjson(path.join(FIXTURES, c, 'expected', 'batches.ndjson'));
-    const records = readNdjson(path.join(FIXTURES, c, 'expected', 'records.ndjson'));
-    const out = logs.flatMap((f) => kseg(['dump', path.join(dir, f), '--format', 'kafka']).stdout.split('\n'));
-    expect(out.filter((l) => l.startsWith('Dumping ')).length).toBe(logs.length);
-    expect(out.filter((l) => l.startsWith('Log starting offset: ')).map((l) => Number(l.split(': ')[1]))).toEqual(logs.map((f) => Number(f.slice(0, 20))));
-    const batchLines = out.filter((l) => l.startsWith('baseOffset: ') || l.startsWith('offset: '));
-    expect(batchLines.length).toBe(batches.length);
-    batchLines.forEach((l, i) => {
-      const f = parseFields(l);
-      const b = batches[i];
-      expect(Number(f.position)).toBe(b.position);
-      expect(Number(f.size)).toBe(b.size);
-      expect(Number(f.magic)).toBe(b.magic);
-      expect(f.compresscodec).toBe(b.compression);
-      expect(Number(f.crc)).toBe(b.crc);
-      expect(f.isvalid).toBe('true');
-      if (b.magic >= 2) {
-        expect([Number(f.baseOffset), Number(f.lastOffset), Number(f.count), Number(f.producerId), Number(f.producerEpoch), Number(f.partitionLeaderEpoch), Number(f.baseSequence)]).toEqual([b.baseOffset, b.lastOffset, b.recordCount, b.producerId, b.producerEpoch, b.partitionLeaderEpoch, b.baseSequence]);
-        expect(f.isTransactional).toBe(String(b.isTransactional));
-        expect(f.isControl).toBe(String(b.isControl));
-        expect(f.deleteHorizonMs).toBe('OptionalLong.empty');
-        expect(Number(f.CreateTime ?? f.LogAppendTime)).toBe(b.maxTimestamp);
-      } else {
-        expect(Number(f.offset)).toBe(b.lastOffset);
-        expect(Number(f.CreateTime ?? f.LogAppendTime ?? f.NoTimestampType)).toBe(b.maxTimestamp);
-      }
-    });
-    const recLines = out.filter((l) => l.startsWith('| offset: '));
-    expect(recLines.length).toBe(records.length);
-    recLines.forEach((l, i) => {
-      const f = parseFields(l);
-      const r = records[i];
-      expect(Number(f.offset)).toBe(r.offset);
-      expect(Number(f.CreateTime ?? f.LogAppendTime ?? f.NoTimestampType)).toBe(r.timestamp);
-      expect(Number(f.keySize)).toBe(r.key === null ? -1 : Buffer.from(r.key, 'base64').length);
-      expect(Number(f.valueSize)).toBe(r.value === null ? -1 : Buffer.from(r.value, 'base64').length);
-      if (r.value !== null && !/endTxnMarker/.test(l)) expect(l.endsWith(` payload: ${Buffer.from(r.value, 'base64').toString('utf8')}`)).toBe(true);
-      if (r.value === null) expect(l).not.toMatch(/payload:/);
-    });
-    if (c === 'v2-txn') expect(out.some((l) => /endTxnMarker: ABORT coordinatorEpoch: \d+$/.test(l))).toBe(true);
-    if (c.startsWith('v1') || c.startsWith('v0')) expect(recLines.every((l) => /isValid: true crc: \d+\}/.test(l))).toBe(true);
-  });
+  it.each(['v2-txn', 'v2-mixed-codecs', 'v2-logappend', 'v1-gzip', 'v0-none', 'v1-snappy-logappend'])(
+    '%s: every batch and record field parses back to the expected values',
+    (c) => {
+      const dir = path.join(FIXTURES, c, 'topic-0');
+      const logs = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.log'))
+        .sort();
+      const batches = readNdjson(path.join(FIXTURES, c, 'expected', 'batches.ndjson'));
+      const records = readNdjson(path.join(FIXTURES, c, 'expected', 'records.ndjson'));
+      const out = logs.flatMap((f) => kseg(['dump', path.join(dir, f), '--format', 'kafka']).stdout.split('\n'));
+      expect(out.filter((l) => l.startsWith('Dumping ')).length).toBe(logs.length);
+      expect(out.filter((l) => l.startsWith('Log starting offset: ')).map((l) => Number(l.split(': ')[1]))).toEqual(logs.map((f) => Number(f.slice(0, 20))));
+      const batchLines = out.filter((l) => l.startsWith('baseOffset: ') || l.startsWith('offset: '));
+      expect(batchLines.length).toBe(batches.length);
+      batchLines.forEach((l, i) => {
+        const f = parseFields(l);
+        const b = batches[i];
+        expect(Number(f.position)).toBe(b.position);
+        expect(Number(f.size)).toBe(b.size);
+        expect(Number(f.magic)).toBe(b.magic);
+        expect(f.compresscodec).toBe(b.compression);
+        expect(Number(f.crc)).toBe(b.crc);
+        expect(f.isvalid).toBe('true');
+        if (b.magic >= 2) {
+          expect([
+            Number(f.baseOffset),
+            Number(f.lastOffset),
+            Number(f.count),
+            Number(f.producerId),
+            Number(f.producerEpoch),
+            Number(f.partitionLeaderEpoch),
+            Number(f.baseSequence),
+          ]).toEqual([b.baseOffset, b.lastOffset, b.recordCount, b.producerId, b.producerEpoch, b.partitionLeaderEpoch, b.baseSequence]);
+          expect(f.isTransactional).toBe(String(b.isTransactional));
+          expect(f.isControl).toBe(String(b.isControl));
+          expect(f.deleteHorizonMs).toBe('OptionalLong.empty');
+          expect(Number(f.CreateTime ?? f.LogAppendTime)).toBe(b.maxTimestamp);
+        } else {
+          expect(Number(f.offset)).toBe(b.lastOffset);
+          expect(Number(f.CreateTime ?? f.LogAppendTime ?? f.NoTimestampType)).toBe(b.maxTimestamp);
+        }
+      });
+      const recLines = out.filter((l) => l.startsWith('| offset: '));
+      expect(recLines.length).toBe(records.length);
+      recLines.forEach((l, i) => {
+        const f = parseFields(l);
+        const r = records[i];
+        expect(Number(f.offset)).toBe(r.offset);
+        expect(Number(f.CreateTime ?? f.LogAppendTime ?? f.NoTimestampType)).toBe(r.timestamp);
+        expect(Number(f.keySize)).toBe(r.key === null ? -1 : Buffer.from(r.key, 'base64').length);
+        expect(Number(f.valueSize)).toBe(r.value === null ? -1 : Buffer.from(r.value, 'base64').length);
+        if (r.value !== null && !/endTxnMarker/.test(l)) expect(l.endsWith(` payload: ${Buffer.from(r.value, 'base64').toString('utf8')}`)).toBe(true);
+        if (r.value === null) expect(l).not.toMatch(/payload:/);
+      });
+      if (c === 'v2-txn') expect(out.some((l) => /endTxnMarker: ABORT coordinatorEpoch: \d+$/.test(l))).toBe(true);
+      if (c.startsWith('v1') || c.startsWith('v0')) expect(recLines.every((l) => /isValid: true crc: \d+\}/.test(l))).toBe(true);
+    },
+  );
 
   it('kafka4 format drops the 3.x stray brace; --no-print-data omits key and payload', () => {
     const f = path.join(FIXTURES, 'v1-gzip', 'topic-0', '00000000000000001000.log');
-    const k4 = kseg(['dump', f, '--format', 'kafka4']).stdout.split('\n').filter((l) => l.startsWith('| '));
+    const k4 = kseg(['dump', f, '--format', 'kafka4'])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('| '));
     expect(k4.every((l) => /isValid: true crc: \d+ key: /.test(l))).toBe(true);
     const nodata = kseg(['dump', f, '--format', 'kafka', '--no-print-data']).stdout;
     expect(nodata).not.toMatch(/payload:/);
@@ -83,9 +99,17 @@ describe('kafka-dump-log.sh compatible text', () => {
 
   it('index entries and txn index lines', () => {
     const dir = path.join(FIXTURES, 'v2-txn', 'topic-0');
-    const idx = kseg(['dump', path.join(dir, '00000000000000000000.index'), '--format', 'kafka']).stdout.split('\n').filter((l) => l.startsWith('offset'));
-    expect(idx.map((l) => parseFields(l))).toEqual(readNdjson(path.join(FIXTURES, 'v2-txn', 'expected', 'index.ndjson')).filter((e) => e.file === '00000000000000000000.index').map((e) => ({ offset: String(e.offset), position: String(e.position) })));
-    const txn = kseg(['dump', path.join(dir, '00000000000000000000.txnindex'), '--format', 'kafka']).stdout.split('\n').filter((l) => l.startsWith('version'));
+    const idx = kseg(['dump', path.join(dir, '00000000000000000000.index'), '--format', 'kafka'])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('offset'));
+    expect(idx.map((l) => parseFields(l))).toEqual(
+      readNdjson(path.join(FIXTURES, 'v2-txn', 'expected', 'index.ndjson'))
+        .filter((e) => e.file === '00000000000000000000.index')
+        .map((e) => ({ offset: String(e.offset), position: String(e.position) })),
+    );
+    const txn = kseg(['dump', path.join(dir, '00000000000000000000.txnindex'), '--format', 'kafka'])
+      .stdout.split('\n')
+      .filter((l) => l.startsWith('version'));
     expect(txn.length).toBe(3);
     expect(txn[0]).toMatch(/^version: 0 producerId: \d+ firstOffset: \d+ lastOffset: \d+ lastStableOffset: \d+$/);
   });
@@ -116,11 +140,14 @@ function nonConsecutive(offsets: number[], flavor: 'kafka' | 'kafka4'): string[]
 }
 
 describe('kafka-dump-log.sh report on stderr (DumpLogSegments.main)', () => {
-  it('non-consecutive offsets of a compacted partition, each tool\'s order (DumpLogSegments.dumpLog)', () => {
+  it("non-consecutive offsets of a compacted partition, each tool's order (DumpLogSegments.dumpLog)", () => {
     const d = path.join(tmpDir(), 'compacted-0');
     expect(kseg(['generate', d, '--records', '500', '--key-space', '30', '--segment-bytes', '6k', '--no-fsync']).status).toBe(0);
     expect(kseg(['compact', d, '--now', '1800000000000']).status).toBe(0);
-    const logs = fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(d)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     let sawGaps = false;
     for (const f of logs) {
       const file = path.join(d, f);
@@ -169,12 +196,15 @@ describe('kafka-dump-log.sh report on stderr (DumpLogSegments.main)', () => {
     const k4 = kseg(['dump', idx, '--format', 'kafka4', '--verify-index-only']);
     // --verify-index-only: the check runs, no entry is printed.
     expect(k4.stdout).toBe(`Dumping ${idx}\n`);
-    expect(k4.stderr.split('\n').filter((l) => l)).toEqual([`Mismatches in :${abs(idx)}`, ...[...mismatches].sort((a, b) => b[0] - a[0]).map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`)]);
+    expect(k4.stderr.split('\n').filter((l) => l)).toEqual([
+      `Mismatches in :${abs(idx)}`,
+      ...[...mismatches].sort((a, b) => b[0] - a[0]).map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`),
+    ]);
     // A per-batch (leader, KAFKA-806) index has none.
     expect(kseg(['dump', path.join(FIXTURES, 'v2-multiseg', 'topic-0', '00000000000000000000.index'), '--format', 'kafka']).stderr).toBe('');
   });
 
-  it('time index errors: timestamp mismatch, out of order, offsets not found, in Kafka\'s order (TimeIndexDumpErrors.printErrors)', () => {
+  it("time index errors: timestamp mismatch, out of order, offsets not found, in Kafka's order (TimeIndexDumpErrors.printErrors)", () => {
     const src = path.join(FIXTURES, 'v2-multiseg', 'topic-0');
     const d = copyPartition(src);
     const ti = path.join(d, '00000000000000000000.timeindex');
@@ -230,11 +260,15 @@ describe('kafka-dump-log.sh report on stderr (DumpLogSegments.main)', () => {
     const r = kseg(['dump', idx, ti, path.join(d, '00000000000000000000.log'), '--format', 'kafka', '--index-sanity-check']);
     expect(r.status).toBe(3);
     expect(r.stdout).toMatch(new RegExp(`^Dumping ${idx}\\n${idx} passed sanity check.\\nDumping ${ti}\\nDumping .*\\.log\\nLog starting offset: 0\\nbaseOffset: 0 `));
-    expect(r.stderr).toContain(`Corrupt time index found, time index file (${abs(ti)}) has non-zero size but the last timestamp is 0 which is less than the first timestamp ${Number(tiBuf.readBigInt64BE(0))}`);
+    expect(r.stderr).toContain(
+      `Corrupt time index found, time index file (${abs(ti)}) has non-zero size but the last timestamp is 0 which is less than the first timestamp ${Number(tiBuf.readBigInt64BE(0))}`,
+    );
     // Length not a multiple of the entry size.
     fs.appendFileSync(idx, Buffer.alloc(3));
     const len = fs.statSync(idx).size;
-    expect(kseg(['dump', idx, '--format', 'kafka4', '--index-sanity-check']).stderr).toContain(`Index file ${abs(idx)} is corrupt, found ${len} bytes which is neither positive nor a multiple of 8`);
+    expect(kseg(['dump', idx, '--format', 'kafka4', '--index-sanity-check']).stderr).toContain(
+      `Index file ${abs(idx)} is corrupt, found ${len} bytes which is neither positive nor a multiple of 8`,
+    );
     // Other formats refuse the tool's options.
     expect(kseg(['dump', idx, '--index-sanity-check']).status).toBe(2);
   });
@@ -262,7 +296,11 @@ describe('kafka-dump-log.sh report on stderr (DumpLogSegments.main)', () => {
 
   it('where the tool aborts with a stack trace (size below 14), kseg reports it and dumps the next file', () => {
     const bad = path.join(FIXTURES, 'corrupt-size', 'topic-0');
-    const badLog = fs.readdirSync(bad).filter((f) => f.endsWith('.log')).sort().find((f) => kseg(['dump', path.join(bad, f), '--format', 'kafka']).status === 3)!;
+    const badLog = fs
+      .readdirSync(bad)
+      .filter((f) => f.endsWith('.log'))
+      .sort()
+      .find((f) => kseg(['dump', path.join(bad, f), '--format', 'kafka']).status === 3)!;
     const good = path.join(FIXTURES, 'v2-none', 'topic-0', '00000000000000000000.log');
     const r = kseg(['dump', path.join(bad, badLog), good, '--format', 'kafka']);
     expect(r.status).toBe(3);
@@ -277,7 +315,11 @@ describe('malformed records inside a compressed batch (the tool: InvalidRecordEx
     const g = kseg(['generate', d, '--records', '200', '--compression', 'gzip', '--segment-bytes', '8k', '--corrupt', 'record-decode', '--no-fsync', '--json']);
     expect(g.status).toBe(0);
     const summary = JSON.parse(g.stdout);
-    const logs = fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort().map((f) => path.join(d, f));
+    const logs = fs
+      .readdirSync(d)
+      .filter((f) => f.endsWith('.log'))
+      .sort()
+      .map((f) => path.join(d, f));
     const r = kseg(['dump', ...logs, '--format', 'kafka']);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/^kseg: .+ \(\d{20}\.log at byte \d+\)$/m);
@@ -316,8 +358,23 @@ describe('file order of the report with several files (hash maps keyed by absolu
     // `new HashMap<>()`, put in this order, keySet() printed by OpenJDK (with String.hashCode).
     expect(javaStringHash('/tmp/a/00000000000000000131.log')).toBe(1877665482);
     expect(javaStringHash('/b/c.log')).toBe(-1472768963);
-    expect(javaHashMapOrder(['/tmp/a/00000000000000000000.log', '/tmp/a/00000000000000000131.log', '/work/x/00000000000000000268.log', '/b/c.log', 'x', 'y', 'z'])).toEqual(['/tmp/a/00000000000000000131.log', '/tmp/a/00000000000000000000.log', '/work/x/00000000000000000268.log', 'x', 'y', '/b/c.log', 'z']);
-    expect(javaHashMapOrder(['/tmp/k/a-0/00000000000000000000.log', '/tmp/k/a-0/00000000000000000121.log', '/tmp/k/a-0/00000000000000000239.log', '/tmp/k/a-0/00000000000000000354.log'])).toEqual(['/tmp/k/a-0/00000000000000000354.log', '/tmp/k/a-0/00000000000000000000.log', '/tmp/k/a-0/00000000000000000239.log', '/tmp/k/a-0/00000000000000000121.log']);
+    expect(javaHashMapOrder(['/tmp/a/00000000000000000000.log', '/tmp/a/00000000000000000131.log', '/work/x/00000000000000000268.log', '/b/c.log', 'x', 'y', 'z'])).toEqual([
+      '/tmp/a/00000000000000000131.log',
+      '/tmp/a/00000000000000000000.log',
+      '/work/x/00000000000000000268.log',
+      'x',
+      'y',
+      '/b/c.log',
+      'z',
+    ]);
+    expect(
+      javaHashMapOrder([
+        '/tmp/k/a-0/00000000000000000000.log',
+        '/tmp/k/a-0/00000000000000000121.log',
+        '/tmp/k/a-0/00000000000000000239.log',
+        '/tmp/k/a-0/00000000000000000354.log',
+      ]),
+    ).toEqual(['/tmp/k/a-0/00000000000000000354.log', '/tmp/k/a-0/00000000000000000000.log', '/tmp/k/a-0/00000000000000000239.log', '/tmp/k/a-0/00000000000000000121.log']);
   });
   it('scala.collection.mutable.HashMap (2.13) keeps a bucket sorted by hash; java.util.HashMap in insertion order', async () => {
     const { javaHashMapOrder, scalaHashMapOrder } = await import('../src/cli/kafka-report.js');
@@ -337,7 +394,11 @@ describe('file order of the report with several files (hash maps keyed by absolu
   it('the CLI prints files in that order, not the order given', async () => {
     const { javaHashMapOrder } = await import('../src/cli/kafka-report.js');
     const dir = path.join(FIXTURES, 'v2-txn', 'topic-0');
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log') && !f.startsWith('00000000000000000000')).sort().map((f) => path.join(dir, f));
+    const logs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log') && !f.startsWith('00000000000000000000'))
+      .sort()
+      .map((f) => path.join(dir, f));
     const r = kseg(['dump', ...logs, '--format', 'kafka4']);
     const heads = r.stderr.split('\n').filter((l) => l.startsWith('Non-consecutive'));
     expect(heads).toEqual(javaHashMapOrder(logs.map(abs)).map((f) => `Non-consecutive offsets in ${f}`));
@@ -345,7 +406,10 @@ describe('file order of the report with several files (hash maps keyed by absolu
 });
 
 function readNdjsonText(s: string): any[] {
-  return s.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  return s
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
 }
 
 describe('files the tool ignores by suffix (DumpLogSegments.main dispatch)', () => {
@@ -363,7 +427,7 @@ describe('files the tool ignores by suffix (DumpLogSegments.main dispatch)', () 
   });
 });
 
-describe('every fixture: the whole stderr report, built from the expected listings with DumpLogSegments\' rules', () => {
+describe("every fixture: the whole stderr report, built from the expected listings with DumpLogSegments' rules", () => {
   it.each(healthyCases())('%s', async (c) => {
     const { javaHashMapOrder, scalaHashMapOrder } = await import('../src/cli/kafka-report.js');
     const dir = path.join(FIXTURES, c, 'topic-0');
@@ -374,7 +438,10 @@ describe('every fixture: the whole stderr report, built from the expected listin
     const timeindex = exp('timeindex.ndjson');
     const summary = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
     const files: string[] = [];
-    const model = { kafka: { mismatch: new Map<string, string[]>(), mismatchPuts: [] as string[], gaps: new Map<string, string[]>(), gapPuts: [] as string[] }, kafka4: { mismatch: new Map<string, string[]>(), gaps: new Map<string, string[]>() } };
+    const model = {
+      kafka: { mismatch: new Map<string, string[]>(), mismatchPuts: [] as string[], gaps: new Map<string, string[]>(), gapPuts: [] as string[] },
+      kafka4: { mismatch: new Map<string, string[]>(), gaps: new Map<string, string[]>() },
+    };
     const tErr = { mismatch: new Map<string, string[]>(), order: new Map<string, string[]>(), missing: new Map<string, string[]>() };
     const add = (m: Map<string, string[]>, k: string, l: string) => m.set(k, [...(m.get(k) ?? []), l]);
     for (const seg of summary.segments) {
@@ -400,9 +467,15 @@ describe('every fixture: the whole stderr report, built from the expected listin
           if (b && b.lastOffset !== e.offset) mism.push([e.offset, b.lastOffset]);
         }
         if (mism.length) {
-          model.kafka.mismatch.set(abs, [...mism].reverse().map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`));
+          model.kafka.mismatch.set(
+            abs,
+            [...mism].reverse().map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`),
+          );
           for (let i = 0; i < mism.length; i++) model.kafka.mismatchPuts.push(abs);
-          model.kafka4.mismatch.set(abs, [...new Map(mism)].sort((a, b) => b[0] - a[0]).map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`));
+          model.kafka4.mismatch.set(
+            abs,
+            [...new Map(mism)].sort((a, b) => b[0] - a[0]).map(([o, l]) => `  Index offset: ${o}, log offset: ${l}`),
+          );
         }
       }
       // dumpTimeIndex: the first batch ending at or after each entry's offset, its largest record timestamp.

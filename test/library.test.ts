@@ -51,7 +51,10 @@ describe('library (src/index.ts, README "Library")', () => {
 
   it('the built package entry (dist/index.js via package.json exports) has the same exports as src/index.ts', () => {
     const dir = consumerDir();
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "import * as k from 'kseg'; console.log(JSON.stringify(Object.keys(k).sort()))"], { cwd: dir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "import * as k from 'kseg'; console.log(JSON.stringify(Object.keys(k).sort()))"], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(Object.keys(src).sort());
   });

@@ -185,7 +185,10 @@ describe('kseg partition lock across processes (built CLI)', () => {
   }
 
   function startCompaction(dir: string): ChildProcess {
-    const c = spawn(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'compact', dir, '--now', '1700000000000', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const c = spawn(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'compact', dir, '--now', '1700000000000', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     children.push(c);
     return c;
   }
@@ -199,10 +202,11 @@ describe('kseg partition lock across processes (built CLI)', () => {
     }
   }
 
-  const exited = (c: ChildProcess) => new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) resolve({ code: c.exitCode, signal: c.signalCode });
-    else c.once('exit', (code, signal) => resolve({ code, signal }));
-  });
+  const exited = (c: ChildProcess) =>
+    new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) resolve({ code: c.exitCode, signal: c.signalCode });
+      else c.once('exit', (code, signal) => resolve({ code, signal }));
+    });
 
   it('two compactions at once: the second exits 4 at once naming the first; the first completes', async () => {
     const dir = copyBig();
@@ -287,7 +291,15 @@ describe('log-dir checkpoint files shared by partitions (kseg lock on the log di
     const root = tmpDir();
     roots.push(root);
     const lockJs = path.join(ROOT, 'dist', 'storage', 'lock.js');
-    const child = spawn(process.execPath, ['--input-type=module', '-e', `const { acquirePartitionLock } = await import(${JSON.stringify(lockJs)}); const l = acquirePartitionLock(${JSON.stringify(root)}, 'truncate'); console.log('held'); setTimeout(() => { l.release(); }, 300);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { acquirePartitionLock } = await import(${JSON.stringify(lockJs)}); const l = acquirePartitionLock(${JSON.stringify(root)}, 'truncate'); console.log('held'); setTimeout(() => { l.release(); }, 300);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     children.push(child);
     await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
     const { withLogDirLock } = await import('../src/storage/lock.js');

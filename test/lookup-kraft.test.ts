@@ -19,7 +19,8 @@ const topic = (name: string): Buffer => encodeApiFramed('cluster-metadata', 2, 0
 /** One batch per record from `base`: metadata TopicRecords named t<offset>. */
 async function logBytes(base: number, n: number): Promise<Buffer> {
   const out: Buffer[] = [];
-  for (let o = base; o < base + n; o++) out.push(await encodeV2Batch({ baseOffset: o, records: [{ offsetDelta: 0, timestamp: T0 + o, key: null, value: topic(`t${o}`) }], partitionLeaderEpoch: 3 }));
+  for (let o = base; o < base + n; o++)
+    out.push(await encodeV2Batch({ baseOffset: o, records: [{ offsetDelta: 0, timestamp: T0 + o, key: null, value: topic(`t${o}`) }], partitionLeaderEpoch: 3 }));
   return Buffer.concat(out);
 }
 
@@ -28,7 +29,13 @@ async function snapshotBytes(n: number): Promise<Buffer> {
   const h = encodeControlRecord(3, { version: 0, lastContainedLogTimestamp: T0 });
   const f = encodeControlRecord(4, { version: 0 });
   const out = [await encodeV2Batch({ baseOffset: 0, records: [{ offsetDelta: 0, timestamp: T0, key: h.key, value: h.value }], isControl: true, partitionLeaderEpoch: 3 })];
-  out.push(await encodeV2Batch({ baseOffset: 1, records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: T0, key: null, value: topic(`s${i}`) })), partitionLeaderEpoch: 3 }));
+  out.push(
+    await encodeV2Batch({
+      baseOffset: 1,
+      records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: T0, key: null, value: topic(`s${i}`) })),
+      partitionLeaderEpoch: 3,
+    }),
+  );
   out.push(await encodeV2Batch({ baseOffset: n + 1, records: [{ offsetDelta: 0, timestamp: T0, key: f.key, value: f.value }], isControl: true, partitionLeaderEpoch: 3 }));
   return Buffer.concat(out);
 }

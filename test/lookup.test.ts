@@ -18,7 +18,12 @@ describe.each(['v2-multiseg', 'v2-per-append', 'v2-high-offset', 'v2-txn', 'v0-n
     for (const exp of records) {
       const r = lookup(dir, { offset: exp.offset });
       const got = recordJson(r.record, r.batch, b64) as any;
-      expect({ offset: got.offset, timestamp: got.timestamp, key: got.key, value: got.value }).toEqual({ offset: exp.offset, timestamp: exp.timestamp, key: exp.key, value: exp.value });
+      expect({ offset: got.offset, timestamp: got.timestamp, key: got.key, value: got.value }).toEqual({
+        offset: exp.offset,
+        timestamp: exp.timestamp,
+        key: exp.key,
+        value: exp.value,
+      });
       if (summary.config.layout === 'per-append') {
         // Entries are per follower append: the scan never passes the next indexed position by more than one batch.
         const idx = readNdjson(path.join(FIXTURES, c, 'expected', 'index.ndjson')).filter((e) => e.file === r.segment.replace('.log', '.index'));
@@ -89,33 +94,36 @@ describe('lookup CLI', () => {
 });
 
 describe('ListOffsets special timestamps (ListOffsetsRequest constants, UnifiedLog.fetchOffsetByTimestamp)', () => {
-  it.each(['v2-multiseg', 'v2-compact', 'v2-txn', 'v2-logappend', 'v1-none', 'v1-gzip'])('%s: latest = log end offset with no record, earliest = log start offset, max-timestamp = first record carrying the largest timestamp', (c) => {
-    const dir = path.join(FIXTURES, c, 'topic-0');
-    const records = readNdjson(path.join(FIXTURES, c, 'expected', 'records.ndjson'));
-    const summary = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
-    // LATEST_TIMESTAMP (-1): the log end offset, no record, timestamp -1. (Before: offset 0.)
-    const latest = lookup(dir, { timestamp: -1 });
-    expect(latest.offset).toBe(summary.logEndOffset);
-    expect(latest.record).toBeNull();
-    expect(latest.timestamp).toBe(-1);
-    expect(latest.special).toBe('latest');
-    // EARLIEST_TIMESTAMP (-2) and, without tiered storage, EARLIEST_LOCAL_TIMESTAMP (-4): the log start offset.
-    for (const t of [-2, -4]) {
-      const r = lookup(dir, { timestamp: t });
-      expect(r.offset).toBe(summary.logStartOffset);
-      expect(r.record!.offset).toBe(records[0].offset);
-      expect(r.timestamp).toBe(-1);
-    }
-    // MAX_TIMESTAMP (-3), KIP-734 + KAFKA-16342: the first record (offset order) whose timestamp is the largest.
-    const max = Math.max(...records.map((r) => r.timestamp));
-    const m = lookup(dir, { timestamp: -3 });
-    expect(m.special).toBe('max-timestamp');
-    expect(m.record!.offset).toBe(records.find((r) => r.timestamp === max).offset);
-    expect(m.offset).toBe(m.record!.offset);
-    expect(m.timestamp).toBe(max);
-    // LATEST_TIERED_TIMESTAMP (-5): no remote tier offline; a broker without tiered storage answers -1 (unknown).
-    expect(() => lookup(dir, { timestamp: -5 })).toThrow(/tiered storage disabled .* answers offset -1/);
-  });
+  it.each(['v2-multiseg', 'v2-compact', 'v2-txn', 'v2-logappend', 'v1-none', 'v1-gzip'])(
+    '%s: latest = log end offset with no record, earliest = log start offset, max-timestamp = first record carrying the largest timestamp',
+    (c) => {
+      const dir = path.join(FIXTURES, c, 'topic-0');
+      const records = readNdjson(path.join(FIXTURES, c, 'expected', 'records.ndjson'));
+      const summary = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
+      // LATEST_TIMESTAMP (-1): the log end offset, no record, timestamp -1. (Before: offset 0.)
+      const latest = lookup(dir, { timestamp: -1 });
+      expect(latest.offset).toBe(summary.logEndOffset);
+      expect(latest.record).toBeNull();
+      expect(latest.timestamp).toBe(-1);
+      expect(latest.special).toBe('latest');
+      // EARLIEST_TIMESTAMP (-2) and, without tiered storage, EARLIEST_LOCAL_TIMESTAMP (-4): the log start offset.
+      for (const t of [-2, -4]) {
+        const r = lookup(dir, { timestamp: t });
+        expect(r.offset).toBe(summary.logStartOffset);
+        expect(r.record!.offset).toBe(records[0].offset);
+        expect(r.timestamp).toBe(-1);
+      }
+      // MAX_TIMESTAMP (-3), KIP-734 + KAFKA-16342: the first record (offset order) whose timestamp is the largest.
+      const max = Math.max(...records.map((r) => r.timestamp));
+      const m = lookup(dir, { timestamp: -3 });
+      expect(m.special).toBe('max-timestamp');
+      expect(m.record!.offset).toBe(records.find((r) => r.timestamp === max).offset);
+      expect(m.offset).toBe(m.record!.offset);
+      expect(m.timestamp).toBe(max);
+      // LATEST_TIERED_TIMESTAMP (-5): no remote tier offline; a broker without tiered storage answers -1 (unknown).
+      expect(() => lookup(dir, { timestamp: -5 })).toThrow(/tiered storage disabled .* answers offset -1/);
+    },
+  );
 
   it('max-timestamp on v0 data has no answer (RecordBatch.offsetOfMaxTimestamp is empty for magic 0)', () => {
     expect(() => lookup(path.join(FIXTURES, 'v0-none', 'topic-0'), { timestamp: -3 })).toThrow(/no batch carries a timestamp/);
@@ -131,7 +139,20 @@ describe('ListOffsets special timestamps (ListOffsetsRequest constants, UnifiedL
     expect(r.status).toBe(0);
     const o = JSON.parse(r.stdout);
     // leaderEpoch: LATEST answers the leader-epoch-checkpoint's last epoch (3 here: 0 0 / 2 259 / 3 625).
-    expect(o).toEqual({ offset: 1200, timestamp: -1, special: 'latest', segment: '00000000000000001084.log', segmentBaseOffset: 1084, indexEntry: null, batch: null, record: null, bytesScanned: expect.any(Number), logStartOffset: 0, logStartOffsetSource: 'first-segment', leaderEpoch: 3 });
+    expect(o).toEqual({
+      offset: 1200,
+      timestamp: -1,
+      special: 'latest',
+      segment: '00000000000000001084.log',
+      segmentBaseOffset: 1084,
+      indexEntry: null,
+      batch: null,
+      record: null,
+      bytesScanned: expect.any(Number),
+      logStartOffset: 0,
+      logStartOffsetSource: 'first-segment',
+      leaderEpoch: 3,
+    });
     expect(JSON.parse(kseg(['lookup', dir, '--timestamp', '-1', '--json']).stdout).offset).toBe(1200);
     const e = JSON.parse(kseg(['lookup', dir, '--timestamp', 'earliest', '--json']).stdout);
     expect([e.offset, e.special, e.timestamp, e.record.offset]).toEqual([0, 'earliest', -1, 0]);
@@ -181,7 +202,7 @@ describe('log start offset from the log dir (log-start-offset-checkpoint, LogLoa
     const exp = records.find((r) => r.offset >= 500 && r.timestamp >= t);
     expect(lookup(d, { timestamp: t }).record!.offset).toBe(exp.offset);
   });
-  it('a checkpoint entry below the first segment, or another partition\'s entry, leaves the first segment base', () => {
+  it("a checkpoint entry below the first segment, or another partition's entry, leaves the first segment base", () => {
     const d = withCheckpoint(0);
     expect(lookup(d, { timestamp: -2 }).logStartOffsetSource).toBe('first-segment');
     expect(() => lookup(d, { offset: 0 })).not.toThrow();
@@ -191,17 +212,24 @@ describe('log start offset from the log dir (log-start-offset-checkpoint, LogLoa
 describe('timestamp search selects segments as Kafka does (LogSegment.largestTimestamp, UnifiedLog.searchOffsetInLocalLog)', () => {
   it('a segment with no timestamps (v0) is selected by its .log mtime, and only that segment is searched', () => {
     const d = copyPartition(path.join(FIXTURES, 'v0-none', 'topic-0'));
-    const logs = fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(d)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     const T = 1_700_000_000_000;
     for (const f of logs) fs.utimesSync(path.join(d, f), new Date(T - 10_000), new Date(T - 10_000));
     expect(() => lookup(d, { timestamp: T })).toThrow(/every segment's largest timestamp is below it/);
     fs.utimesSync(path.join(d, logs[0]!), new Date(T + 10_000), new Date(T + 10_000));
-    expect(() => lookup(d, { timestamp: T })).toThrow(new RegExp(`${logs[0]} is the first segment whose largest timestamp \\(${T + 10_000}, from the .log file's modification time.*${logs.length - 1} later segment\\(s\\) not searched`));
+    expect(() => lookup(d, { timestamp: T })).toThrow(
+      new RegExp(
+        `${logs[0]} is the first segment whose largest timestamp \\(${T + 10_000}, from the .log file's modification time.*${logs.length - 1} later segment\\(s\\) not searched`,
+      ),
+    );
   });
 });
 
 describe('timestamp search without a time index (deliberate difference: what the broker has after rebuilding it)', () => {
-  it('a segment whose .timeindex is gone is selected by its batch headers\' largest timestamp, not its mtime', () => {
+  it("a segment whose .timeindex is gone is selected by its batch headers' largest timestamp, not its mtime", () => {
     const d = copyPartition(path.join(FIXTURES, 'v2-multiseg', 'topic-0'));
     for (const f of fs.readdirSync(d)) if (f.endsWith('.timeindex')) fs.rmSync(path.join(d, f));
     const records = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'records.ndjson'));
@@ -213,10 +241,14 @@ describe('timestamp search without a time index (deliberate difference: what the
   });
 });
 
-describe('the active segment\'s time index may lag its data (entries every index.interval.bytes; a crashed broker had the newest only in memory)', () => {
-  it('timestamp search and max-timestamp read the batches after its last entry, as the broker\'s recovered index would hold them', () => {
+describe("the active segment's time index may lag its data (entries every index.interval.bytes; a crashed broker had the newest only in memory)", () => {
+  it("timestamp search and max-timestamp read the batches after its last entry, as the broker's recovered index would hold them", () => {
     const d = copyPartition(path.join(FIXTURES, 'v2-multiseg', 'topic-0'));
-    const last = fs.readdirSync(d).filter((f) => f.endsWith('.timeindex')).sort().pop()!;
+    const last = fs
+      .readdirSync(d)
+      .filter((f) => f.endsWith('.timeindex'))
+      .sort()
+      .pop()!;
     fs.truncateSync(path.join(d, last), 12);
     const records = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'records.ndjson'));
     const max = Math.max(...records.map((r) => r.timestamp));

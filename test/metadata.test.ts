@@ -21,7 +21,9 @@ async function batches(base: number, recs: (R | { control: number; data: Record<
       out.push(await encodeV2Batch({ baseOffset: o++, records: [{ offsetDelta: 0, timestamp: T0 + o, key: c.key, value: c.value }], isControl: true, partitionLeaderEpoch: 3 }));
       continue;
     }
-    out.push(await encodeV2Batch({ baseOffset: o++, records: [{ offsetDelta: 0, timestamp: T0 + o, key: null, value: encodeApiFramed(M, r[0], r[1], r[2]) }], partitionLeaderEpoch: 3 }));
+    out.push(
+      await encodeV2Batch({ baseOffset: o++, records: [{ offsetDelta: 0, timestamp: T0 + o, key: null, value: encodeApiFramed(M, r[0], r[1], r[2]) }], partitionLeaderEpoch: 3 }),
+    );
   }
   return Buffer.concat(out);
 }
@@ -29,8 +31,23 @@ async function batches(base: number, recs: (R | { control: number; data: Record<
 const TOPIC_A = 'AAAAAAAAAAAAAAAAAAAAAQ';
 const TOPIC_B = 'AAAAAAAAAAAAAAAAAAAAAg';
 const TOPIC_C = 'AAAAAAAAAAAAAAAAAAAAAw';
-const broker = (id: number, epoch: number): R => [0, 3, { brokerId: id, incarnationId: 'AAAAAAAAAAAAAAAAAAAAEQ', brokerEpoch: epoch, endPoints: [{ name: 'PLAINTEXT', host: `b${id}`, port: 9092, securityProtocol: 0 }], rack: id === 1 ? 'r1' : null, fenced: true }];
-const partition = (topicId: string, p: number): R => [3, 0, { partitionId: p, topicId, replicas: [1, 2, 3], isr: [1, 2, 3], removingReplicas: [], addingReplicas: [], leader: 1, leaderEpoch: 0, partitionEpoch: 0 }];
+const broker = (id: number, epoch: number): R => [
+  0,
+  3,
+  {
+    brokerId: id,
+    incarnationId: 'AAAAAAAAAAAAAAAAAAAAEQ',
+    brokerEpoch: epoch,
+    endPoints: [{ name: 'PLAINTEXT', host: `b${id}`, port: 9092, securityProtocol: 0 }],
+    rack: id === 1 ? 'r1' : null,
+    fenced: true,
+  },
+];
+const partition = (topicId: string, p: number): R => [
+  3,
+  0,
+  { partitionId: p, topicId, replicas: [1, 2, 3], isr: [1, 2, 3], removingReplicas: [], addingReplicas: [], leader: 1, leaderEpoch: 0, partitionEpoch: 0 },
+];
 
 /**
  * Offsets (MetadataDelta semantics; see src/ops/metadata.ts):
@@ -85,10 +102,16 @@ async function writeMetadataDir(root: string): Promise<string> {
 }
 
 describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
-  it('applies every record type with Kafka\'s rules (PartitionRegistration.merge, ClusterDelta epochs, feature removal, configs, KIP-868 transactions)', async () => {
+  it("applies every record type with Kafka's rules (PartitionRegistration.merge, ClusterDelta epochs, feature removal, configs, KIP-868 transactions)", async () => {
     const dir = await writeMetadataDir(tmpDir('kseg-meta-'));
     const r = metadata(dir);
-    expect(r).toMatchObject({ logStartOffset: 0, logEndOffset: 33, lastAppliedOffset: 32, quorumLeader: { leaderId: 1, epoch: 3, offset: 0 }, features: { 'metadata.version': 19 } });
+    expect(r).toMatchObject({
+      logStartOffset: 0,
+      logEndOffset: 33,
+      lastAppliedOffset: 32,
+      quorumLeader: { leaderId: 1, epoch: 3, offset: 0 },
+      features: { 'metadata.version': 19 },
+    });
     expect(r.brokers.map((b) => [b.brokerId, b.brokerEpoch, b.fenced, b.rack])).toEqual([
       [1, 10, false, 'r1'],
       [3, 12, true, null],
@@ -106,7 +129,9 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     expect(r.configs.brokers).toEqual({ '': { 'log.retention.hours': '1' } });
     expect(r.producerIds).toEqual({ brokerId: 1, brokerEpoch: 10, nextProducerId: 5000 });
     expect(r.openTransaction).toEqual({ name: 'third', offset: 31, records: 1 });
-    expect(r.problems).toEqual([expect.objectContaining({ offset: 15, file: '00000000000000000000.log', message: expect.stringMatching(/broker 3 has epoch 12, the record says 99/) })]);
+    expect(r.problems).toEqual([
+      expect.objectContaining({ offset: 15, file: '00000000000000000000.log', message: expect.stringMatching(/broker 3 has epoch 12, the record says 99/) }),
+    ]);
   });
 
   it('--at-offset: the state after that record', async () => {
@@ -119,7 +144,11 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     // Inside the second transaction: c not yet applied.
     expect(metadata(dir, { atOffset: 29 }).topics.map((t) => t.name)).toEqual(['a']);
     expect(metadata(dir, { atOffset: 30 }).topics.map((t) => t.name)).toEqual(['a', 'c']);
-    expect(metadata(dir, { atOffset: 16 }).brokers.map((b) => [b.brokerId, b.fenced])).toEqual([[1, false], [2, false], [3, true]]);
+    expect(metadata(dir, { atOffset: 16 }).brokers.map((b) => [b.brokerId, b.fenced])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
   });
 
   it('starts from the latest snapshot at or below the offset and applies the log after it', async () => {
@@ -163,7 +192,10 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     const dir = path.join(root, '__cluster_metadata-0');
     fs.mkdirSync(dir);
     const good = await batches(100, [[2, 0, { name: 'a', topicId: TOPIC_A }]]);
-    const bad = await encodeV2Batch({ baseOffset: 101, records: [{ offsetDelta: 0, timestamp: T0, key: null, value: Buffer.concat([encodeApiFramed(M, 2, 0, { name: 'z', topicId: TOPIC_C }), Buffer.from([9])]) }] });
+    const bad = await encodeV2Batch({
+      baseOffset: 101,
+      records: [{ offsetDelta: 0, timestamp: T0, key: null, value: Buffer.concat([encodeApiFramed(M, 2, 0, { name: 'z', topicId: TOPIC_C }), Buffer.from([9])]) }],
+    });
     fs.writeFileSync(path.join(dir, segmentFileName(100, 'log')), Buffer.concat([good, bad]));
     const r = metadata(root);
     expect(r.topics.map((t) => t.name)).toEqual(['a']);
@@ -190,7 +222,7 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     expect(kseg(['metadata', dir, '--at-offset', '-1']).status).toBe(2);
   });
 
-  it.skipIf(!HAVE_REAL)('real Kafka 3.7 __cluster_metadata-0 agrees with a model built from Kafka\'s own decoding (expected-internal) (skipped without ../shared/real)', () => {
+  it.skipIf(!HAVE_REAL)("real Kafka 3.7 __cluster_metadata-0 agrees with a model built from Kafka's own decoding (expected-internal) (skipped without ../shared/real)", () => {
     const logDir = path.join(REAL, 'ldi-poc', 'kafka-logs');
     const exp = readNdjson(path.join(REAL, 'expected-internal', 'ldi-poc', 'kafka-logs', '__cluster_metadata-0.records.ndjson'));
     // Model: partition epoch = PartitionRecord's + number of changes; leader = last leader != -2.
@@ -200,7 +232,8 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
       const v = e.value;
       if (!v) continue;
       if (v.type === 'TopicRecord') names.set(v.data.topicId, v.data.name);
-      if (v.type === 'PartitionRecord') parts.set(`${v.data.topicId}/${v.data.partitionId}`, { leader: v.data.leader, leaderEpoch: v.data.leaderEpoch, partitionEpoch: v.data.partitionEpoch, isr: v.data.isr });
+      if (v.type === 'PartitionRecord')
+        parts.set(`${v.data.topicId}/${v.data.partitionId}`, { leader: v.data.leader, leaderEpoch: v.data.leaderEpoch, partitionEpoch: v.data.partitionEpoch, isr: v.data.isr });
       if (v.type === 'PartitionChangeRecord') {
         const p = parts.get(`${v.data.topicId}/${v.data.partitionId}`)!;
         p.partitionEpoch++;
@@ -216,9 +249,16 @@ describe('metadata: MetadataDelta replay of __cluster_metadata offline', () => {
     expect(r.notApplied).toEqual({});
     expect(r.logEndOffset).toBe(exp[exp.length - 1].offset + 1);
     expect(new Map(r.topics.map((t) => [t.topicId, t.name]))).toEqual(names);
-    const got = new Map(r.topics.flatMap((t) => t.partitions.map((p) => [`${t.topicId}/${p.partition}`, { leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, isr: p.isr }])));
+    const got = new Map(
+      r.topics.flatMap((t) =>
+        t.partitions.map((p) => [`${t.topicId}/${p.partition}`, { leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, isr: p.isr }]),
+      ),
+    );
     expect(got).toEqual(parts);
-    expect(r.topics.find((t) => t.name === '__consumer_offsets')).toMatchObject({ partitionCount: 50, configs: { 'compression.type': 'producer', 'cleanup.policy': 'compact', 'segment.bytes': '104857600' } });
+    expect(r.topics.find((t) => t.name === '__consumer_offsets')).toMatchObject({
+      partitionCount: 50,
+      configs: { 'compression.type': 'producer', 'cleanup.policy': 'compact', 'segment.bytes': '104857600' },
+    });
     // The broker went through a controlled shutdown and was fenced at offset 4926.
     expect(r.brokers).toEqual([expect.objectContaining({ brokerId: 1, brokerEpoch: 8, fenced: true, inControlledShutdown: true })]);
     expect(r.features).toEqual({ 'metadata.version': 19 });

@@ -140,11 +140,45 @@ describe('dump --ndjson writer = the record-event string path', () => {
 // ---------------------------------------------------------------- random records
 
 /** Bytes that stress the escaper: quotes, backslashes, controls, UTF-8 lead/continuation edges. */
-const special = fc.constantFrom(0x22, 0x5c, 0, 1, 8, 9, 10, 11, 12, 13, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff);
+const special = fc.constantFrom(
+  0x22,
+  0x5c,
+  0,
+  1,
+  8,
+  9,
+  10,
+  11,
+  12,
+  13,
+  0x1f,
+  0x20,
+  0x7e,
+  0x7f,
+  0x80,
+  0x8f,
+  0x90,
+  0x9f,
+  0xa0,
+  0xbf,
+  0xc0,
+  0xc1,
+  0xc2,
+  0xdf,
+  0xe0,
+  0xed,
+  0xef,
+  0xf0,
+  0xf4,
+  0xf5,
+  0xff,
+);
 const bytesArb = fc.oneof(
   fc.array(fc.oneof(special, fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0, max: 255 })), { maxLength: 70 }).map((a) => Buffer.from(a)),
   fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => Buffer.from(s, 'utf8')),
-  fc.tuple(fc.string({ unit: 'grapheme-ascii', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 3 }), fc.nat(40)).map(([a, b, n]) => Buffer.from(a.slice(0, n) + b + a.slice(n), 'utf8')),
+  fc
+    .tuple(fc.string({ unit: 'grapheme-ascii', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 3 }), fc.nat(40))
+    .map(([a, b, n]) => Buffer.from(a.slice(0, n) + b + a.slice(n), 'utf8')),
 );
 const nullable = fc.option(bytesArb, { freq: 6 });
 const recordArb = fc.record({
@@ -237,9 +271,19 @@ describe('random batches: writer = recordNdjson per record', () => {
     const big = Buffer.alloc(3 << 20, 'a');
     for (let i = 0; i < big.length; i += 997) big[i] = i % 3 === 0 ? 0x22 : i % 3 === 1 ? 0x0a : 0xc3;
     for (let i = 1; i < big.length; i += 997) if (big[i - 1] === 0xc3) big[i] = 0xa9;
-    const values = [big, big.subarray(0, 100_003), Buffer.from('é'.repeat(5000)), Buffer.concat([Buffer.alloc(31, 'x'), Buffer.from([0xed, 0xa0, 0x80])]), big.subarray(7, 1_500_000)]; // > 4 MiB in all: too large to stage in wasm memory
+    const values = [
+      big,
+      big.subarray(0, 100_003),
+      Buffer.from('é'.repeat(5000)),
+      Buffer.concat([Buffer.alloc(31, 'x'), Buffer.from([0xed, 0xa0, 0x80])]),
+      big.subarray(7, 1_500_000),
+    ]; // > 4 MiB in all: too large to stage in wasm memory
     for (const compression of ['none', 'lz4'] as const) {
-      const buf = await encodeV2Batch({ baseOffset: 10, records: values.map((v, i) => ({ offsetDelta: i, timestamp: 1700000000000 + i, key: `k${i}`, value: v, headers: [{ key: 'h', value: v.subarray(0, 40) }] })), compression });
+      const buf = await encodeV2Batch({
+        baseOffset: 10,
+        records: values.map((v, i) => ({ offsetDelta: i, timestamp: 1700000000000 + i, key: `k${i}`, value: v, headers: [{ key: 'h', value: v.subarray(0, 40) }] })),
+        compression,
+      });
       const b = decodeBatch(buf, 0, buf.length, 0, 'x.log');
       for (const d of DECODERS.slice(0, 3)) {
         const want = oracleBatch(b, d);

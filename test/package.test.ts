@@ -10,7 +10,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, kseg, tmpDir } from './helpers.js';
 
-const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+const npm = (args: string[], cwd: string) =>
+  spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
 
 let tarball = '';
 let files: string[] = [];
@@ -86,7 +87,12 @@ describe('package (npm pack, install in an empty directory)', () => {
   });
 
   it('the installed library imports by name', () => {
-    const r = run(process.execPath, ['--input-type=module', '-e', "import { verify, dump } from 'kseg'; const rep = verify([process.argv[1]]); let n = 0; for (const e of dump([process.argv[1]], { records: true })) if (e.type === 'record') n++; console.log(rep.ok, n);", path.join(FIXTURES, 'v2-none', 'topic-0')]);
+    const r = run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      "import { verify, dump } from 'kseg'; const rep = verify([process.argv[1]]); let n = 0; for (const e of dump([process.argv[1]], { records: true })) if (e.type === 'record') n++; console.log(rep.ok, n);",
+      path.join(FIXTURES, 'v2-none', 'topic-0'),
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toMatch(/^true [1-9]\d*$/);
   });

@@ -99,7 +99,15 @@ export async function buildPartition(dir: string, specs: Spec[], opts: BuildOpti
       if (first === undefined) continue;
       noteEpoch();
       ts += 1;
-      const b = encodeEndTxnMarker({ baseOffset: offset, type: s.commit ? 'COMMIT' : 'ABORT', producerId: s.producerId, producerEpoch: 0, coordinatorEpoch: 5, timestamp: ts, partitionLeaderEpoch: epoch });
+      const b = encodeEndTxnMarker({
+        baseOffset: offset,
+        type: s.commit ? 'COMMIT' : 'ABORT',
+        producerId: s.producerId,
+        producerEpoch: 0,
+        coordinatorEpoch: 5,
+        timestamp: ts,
+        partitionLeaderEpoch: epoch,
+      });
       append(b, offset, ts);
       if (!s.commit) {
         // LSO when the abort completes: the first offset of the earliest other open transaction, else the marker + 1.
@@ -213,7 +221,13 @@ export function readPartition(dir: string): { segments: { base: number; file: st
             magic: b.magic,
             position: b.position,
             partitionLeaderEpoch: b.partitionLeaderEpoch,
-            records: [...batchRecords(b)].map((r) => ({ offset: r.offset, timestamp: r.timestamp, key: b.isControl ? null : str(r.key), value: b.isControl ? null : str(r.value), control: r.control?.type ?? null })),
+            records: [...batchRecords(b)].map((r) => ({
+              offset: r.offset,
+              timestamp: r.timestamp,
+              key: b.isControl ? null : str(r.key),
+              value: b.isControl ? null : str(r.value),
+              control: r.control?.type ?? null,
+            })),
           });
         }
       } finally {

@@ -39,7 +39,15 @@ function viaLogEntries(file: string) {
     return {
       entries: items.map((i) =>
         i.kind === 'batch'
-          ? { position: i.batch.position, size: i.batch.size, baseOffset: i.batch.baseOffset, lastOffset: i.batch.lastOffset, crcValid: i.batch.crcValid, records: i.batch.recordCount, bytes: i.batch.bytes.subarray(i.batch.start, i.batch.start + i.batch.size).toString('hex') }
+          ? {
+              position: i.batch.position,
+              size: i.batch.size,
+              baseOffset: i.batch.baseOffset,
+              lastOffset: i.batch.lastOffset,
+              crcValid: i.batch.crcValid,
+              records: i.batch.recordCount,
+              bytes: i.batch.bytes.subarray(i.batch.start, i.batch.start + i.batch.size).toString('hex'),
+            }
           : { bad: i.position, code: i.error.code, message: i.error.message },
       ),
       stop: result,
@@ -62,7 +70,15 @@ function viaBatchReader(file: string, bufferSize?: number) {
         continue;
       }
       const batch = b as Exclude<typeof b, typeof BAD>;
-      entries.push({ position: batch.position, size: batch.size, baseOffset: batch.baseOffset, lastOffset: batch.lastOffset, crcValid: batch.crcValid, records: batch.recordCount, bytes: batch.bytes.subarray(batch.start, batch.start + batch.size).toString('hex') });
+      entries.push({
+        position: batch.position,
+        size: batch.size,
+        baseOffset: batch.baseOffset,
+        lastOffset: batch.lastOffset,
+        crcValid: batch.crcValid,
+        records: batch.recordCount,
+        bytes: batch.bytes.subarray(batch.start, batch.start + batch.size).toString('hex'),
+      });
     }
   } finally {
     r.close();

@@ -37,7 +37,10 @@ describe('ProgressMeter', () => {
   it('verify reports the .log bytes it walked, ending at the partition total, without changing the report', () => {
     const calls: [number, number][] = [];
     const withProgress = verify([dir], { onProgress: (d, t) => calls.push([d, t]) });
-    const total = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    const total = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
     expect(calls.length).toBeGreaterThan(2);
     expect(calls.every(([, t]) => t === total)).toBe(true);
     expect(calls.at(-1)![0]).toBe(total);
@@ -92,7 +95,10 @@ describe('progress bar (CLI)', () => {
 
   it('Ctrl-C during a dump: exit 130 and a message saying nothing was changed', async () => {
     const { spawn } = await import('node:child_process');
-    const before = fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).sort();
+    const before = fs
+      .readdirSync(dir)
+      .map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`)
+      .sort();
     // stdout is a pipe nobody reads: the dump waits for it, as it would behind a slow consumer.
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'dump', '--ndjson', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.pause();
@@ -103,7 +109,12 @@ describe('progress bar (CLI)', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(130);
     expect(err).toBe('kseg: interrupted: dump reads only: nothing was changed (the output may end mid-record)\n');
-    expect(fs.readdirSync(dir).map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`).sort()).toEqual(before);
+    expect(
+      fs
+        .readdirSync(dir)
+        .map((f) => `${f}:${fs.statSync(path.join(dir, f)).size}`)
+        .sort(),
+    ).toEqual(before);
   }, 30_000);
 
   it.skipIf(!HAVE_SCRIPT)('rebuild-index on a terminal draws the bar and rebuilds the same indexes as in a pipe', () => {
@@ -127,7 +138,14 @@ describe('progress bar (CLI)', () => {
     const b = path.join(tmpDir(), 'b-0');
     for (const d of [a, b]) {
       fs.cpSync(dir, d, { recursive: true });
-      const log = path.join(d, fs.readdirSync(d).filter((f) => f.endsWith('.log')).sort().pop()!);
+      const log = path.join(
+        d,
+        fs
+          .readdirSync(d)
+          .filter((f) => f.endsWith('.log'))
+          .sort()
+          .pop()!,
+      );
       fs.appendFileSync(log, Buffer.alloc(25, 0x41));
     }
     const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'recover', a, '--yes'].map(q).join(' ')} > /dev/null`;
@@ -137,7 +155,11 @@ describe('progress bar (CLI)', () => {
     const piped = kseg(['recover', b, '--yes'], { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
     expect(piped.status).toBe(0);
     expect(piped.stderr).toBe('');
-    const files = (d: string) => fs.readdirSync(d).sort().map((f) => [f, fs.readFileSync(path.join(d, f)).length]);
+    const files = (d: string) =>
+      fs
+        .readdirSync(d)
+        .sort()
+        .map((f) => [f, fs.readFileSync(path.join(d, f)).length]);
     expect(files(a)).toEqual(files(b));
   });
 });

@@ -19,7 +19,10 @@ describe.skipIf(!HAVE_REAL)('real broker partitions', () => {
   it.each(BROKER_DIRS)('%s: the kafka4 index/time-index/non-consecutive report equals the model from the expected listings', (rel) => {
     const dir = path.join(REAL, rel);
     const exp = (f: string) => readNdjson(path.join(REAL, 'expected', rel, f));
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     const files: string[] = [];
     const mism = new Map<string, string[]>();
     const tsMismatch = new Map<string, string[]>();
@@ -81,7 +84,10 @@ describe.skipIf(!HAVE_REAL)('real broker partitions', () => {
 
   it.each(BROKER_DIRS)('%s: latest, earliest and max-timestamp as ListOffsets answers them', (rel) => {
     const dir = path.join(REAL, rel);
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     const records = logs.flatMap((l) => readNdjson(path.join(REAL, 'expected', rel, `${l}.records.ndjson`)));
     expect(records.length).toBeGreaterThan(0);
     const latest = lookup(dir, { timestamp: -1 });

@@ -43,21 +43,25 @@ describe.skipIf(!HAVE_REAL)('real broker and client data', () => {
   for (const rel of files.filter((f) => f.endsWith('.log'))) {
     it(`${rel}: records and batches match expected/`, () => {
       const abs = path.join(REAL, rel);
-      const recs = events(abs, true).filter((e) => e.type === 'record').map((e) => {
-        const o = recordJson((e as any).record, (e as any).batch, b64) as any;
-        return { offset: o.offset, timestamp: o.timestamp, key: o.key, value: o.value, headers: o.headers };
-      });
+      const recs = events(abs, true)
+        .filter((e) => e.type === 'record')
+        .map((e) => {
+          const o = recordJson((e as any).record, (e as any).batch, b64) as any;
+          return { offset: o.offset, timestamp: o.timestamp, key: o.key, value: o.value, headers: o.headers };
+        });
       const expRecs = readNdjson(expectedFor(rel, 'records.ndjson'));
       expect(recs).toEqual(expRecs);
 
       const evs = events(abs, false);
       const expBatches = readNdjson(expectedFor(rel, 'batches.ndjson'));
       const trailing = expBatches.filter((b) => 'trailingBytes' in b);
-      const batches = evs.filter((e) => e.type === 'batch').map((e, i) => {
-        const b = batchJson((e as any).batch);
-        const keys = Object.keys(expBatches[i] ?? b);
-        return Object.fromEntries(keys.map((k) => [k, b[k]]));
-      });
+      const batches = evs
+        .filter((e) => e.type === 'batch')
+        .map((e, i) => {
+          const b = batchJson((e as any).batch);
+          const keys = Object.keys(expBatches[i] ?? b);
+          return Object.fromEntries(keys.map((k) => [k, b[k]]));
+        });
       expect(batches).toEqual(expBatches.filter((b) => !('trailingBytes' in b)));
       const end = evs.find((e) => e.type === 'log-end') as Extract<DumpEvent, { type: 'log-end' }>;
       const errors = evs.filter((e) => e.type === 'error');
@@ -118,8 +122,28 @@ describe.skipIf(!HAVE_REAL)('real data: info agrees with expected summary.json',
       expect(p!.logStartOffset).toBe(exp.logStartOffset);
       expect(p!.logEndOffset).toBe(exp.logEndOffset);
       expect(p!.records).toBe(exp.totalRecords);
-      expect(p!.segments.map((s) => ({ base: s.baseOffset, file: s.file, batches: s.batches, records: s.records, firstOffset: s.firstOffset, lastOffset: s.lastOffset, bytes: s.bytes, validBytes: s.validBytes }))).toEqual(
-        exp.segments.map((s: any) => ({ base: s.base, file: s.file, batches: s.batches, records: s.records, firstOffset: s.firstOffset, lastOffset: s.lastOffset, bytes: s.bytes, validBytes: s.validBytes })),
+      expect(
+        p!.segments.map((s) => ({
+          base: s.baseOffset,
+          file: s.file,
+          batches: s.batches,
+          records: s.records,
+          firstOffset: s.firstOffset,
+          lastOffset: s.lastOffset,
+          bytes: s.bytes,
+          validBytes: s.validBytes,
+        })),
+      ).toEqual(
+        exp.segments.map((s: any) => ({
+          base: s.base,
+          file: s.file,
+          batches: s.batches,
+          records: s.records,
+          firstOffset: s.firstOffset,
+          lastOffset: s.lastOffset,
+          bytes: s.bytes,
+          validBytes: s.validBytes,
+        })),
       );
     });
   }

@@ -10,7 +10,11 @@ import { copyPartition, FIXTURES, HAVE_REAL, healthyCases, kseg, REAL } from './
 const caseDir = (c: string): string => path.join(FIXTURES, c, 'topic-0');
 const config = (c: string): { indexIntervalBytes: number; layout: string } => JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8')).config;
 const perBatch = healthyCases().filter((c) => config(c).layout === 'per-batch');
-const sideFiles = (dir: string): string[] => fs.readdirSync(dir).filter((f) => /\.(index|timeindex|txnindex)$/.test(f)).sort();
+const sideFiles = (dir: string): string[] =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => /\.(index|timeindex|txnindex)$/.test(f))
+    .sort();
 
 describe('rebuilt indexes are byte-identical to the fixtures (per-batch layout)', () => {
   it.each(perBatch)('%s', (c) => {
@@ -28,7 +32,7 @@ describe('rebuilt indexes are byte-identical to the fixtures (per-batch layout)'
     expect(check.applied).toBe(false);
   });
 
-  it('one segment\'s .txnindex takes firstOffset from an earlier segment (v2-txn, segment 467)', () => {
+  it("one segment's .txnindex takes firstOffset from an earlier segment (v2-txn, segment 467)", () => {
     const dir = copyPartition(caseDir('v2-txn'));
     const f = '00000000000000000467.txnindex';
     fs.rmSync(path.join(dir, f));
@@ -61,9 +65,12 @@ describe('--check and the layouts brokers really write', () => {
     expect(v.errors + v.warnings).toBe(0);
   });
 
-  it('the active segment\'s preallocated zero tail is ignored; an inactive one\'s is a difference', () => {
+  it("the active segment's preallocated zero tail is ignored; an inactive one's is a difference", () => {
     const dir = copyPartition(caseDir('v2-multiseg'));
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     const active = logs.at(-1)!.replace('.log', '');
     const inactive = logs[2]!.replace('.log', '');
     fs.appendFileSync(path.join(dir, `${active}.index`), Buffer.alloc(4096));
@@ -95,7 +102,7 @@ describe('--check and the layouts brokers really write', () => {
 });
 
 describe('rebuild-index refuses what it cannot index', () => {
-  it('a log Kafka\'s recovery would cut: exit 3 naming file and byte position', () => {
+  it("a log Kafka's recovery would cut: exit 3 naming file and byte position", () => {
     let err: unknown;
     try {
       rebuildIndex(caseDir('corrupt-crc'), { check: true });

@@ -192,7 +192,7 @@ function fixtureBatches(): { name: string; buf: Buffer; count: number; baseTs: n
     const dir = path.join(FIXTURES, c, 'topic-0');
     for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.log'))) {
       const log = fs.readFileSync(path.join(dir, f));
-      for (let p = 0; p + 61 <= log.length; ) {
+      for (let p = 0; p + 61 <= log.length;) {
         const size = 12 + log.readInt32BE(p + 8);
         if (size < 61 || p + size > log.length) break;
         if (log[p + 16] === 2) {
@@ -308,11 +308,16 @@ describe('RecordWalker: fast walk = careful walk = record decoder', () => {
 
   it('mutated batches: the fast walk never throws and accepts only what the careful walk accepts, with the same results', () => {
     fc.assert(
-      fc.property(batchArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.integer({ min: -1, max: 1 }), (b, flips, countDelta) => {
-        const buf = Buffer.from(encode(b));
-        for (const [q, x] of flips) buf[q % buf.length] ^= x;
-        agree(buf, buf.length, b.records.length + countDelta, b.baseTs);
-      }),
+      fc.property(
+        batchArb,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: -1, max: 1 }),
+        (b, flips, countDelta) => {
+          const buf = Buffer.from(encode(b));
+          for (const [q, x] of flips) buf[q % buf.length] ^= x;
+          agree(buf, buf.length, b.records.length + countDelta, b.baseTs);
+        },
+      ),
       { numRuns: 1000, seed: 14 },
     );
   });
@@ -360,7 +365,16 @@ describe('RecordWalker: every truncation of a valid batch', () => {
       encodeV2BatchSync({
         baseOffset: 0,
         records: [
-          { offset: 0, timestamp: 5, key: 'key-1', value: 'x'.repeat(200), headers: [{ key: 'a', value: Buffer.from('bb') }, { key: 'c', value: null }] },
+          {
+            offset: 0,
+            timestamp: 5,
+            key: 'key-1',
+            value: 'x'.repeat(200),
+            headers: [
+              { key: 'a', value: Buffer.from('bb') },
+              { key: 'c', value: null },
+            ],
+          },
           { offset: 3, timestamp: 2 ** 40, key: null, value: null },
           { offset: 4, timestamp: 0, key: 'é', value: '', headers: [{ key: '', value: Buffer.alloc(130) }] },
         ],

@@ -19,7 +19,12 @@ const epochsOf = (dir: string): LeaderEpochEntry[] => parseLeaderEpochCheckpoint
 
 /** `n` single-record batches without producer, in segments of about `segmentBytes`. */
 function dataSpecs(n: number): Spec[] {
-  return Array.from({ length: n }, (_, i) => ({ kind: 'data' as const, records: [{ key: `k${i}`, value: `value-${i}-${'x'.repeat(i % 7)}` }], producerId: -1, transactional: false }));
+  return Array.from({ length: n }, (_, i) => ({
+    kind: 'data' as const,
+    records: [{ key: `k${i}`, value: `value-${i}-${'x'.repeat(i % 7)}` }],
+    producerId: -1,
+    transactional: false,
+  }));
 }
 
 /** A partition `topic-0` in a fresh log dir (files: log-dir files by name), built from specs. */
@@ -92,7 +97,7 @@ describe('recover: leader epochs assigned during recovery (LogSegment.recover ->
     expect(epochsOf(dir)).toEqual(full);
   });
 
-  it('LogLoader.recoverLog: only segments from the recovery point are recovered, so an epoch that began earlier is assigned at that segment\'s first batch', async () => {
+  it("LogLoader.recoverLog: only segments from the recovery point are recovered, so an epoch that began earlier is assigned at that segment's first batch", async () => {
     const dir = await partition(dataSpecs(60), { segmentBytes: 1024, epochEvery: 10 }, {});
     const segs = readPartition(dir).segments;
     expect(segs.length).toBeGreaterThanOrEqual(3);
@@ -212,11 +217,19 @@ describe('recover: InvalidOffsetException during recovery empties the segment (L
     expect(r.cuts).toEqual([]);
   });
 
-  it('generate --corrupt offsets-backwards: recover agrees with the generator\'s model of LogSegment.recover + recoverLog', async () => {
+  it("generate --corrupt offsets-backwards: recover agrees with the generator's model of LogSegment.recover + recoverLog", async () => {
     let emptied = 0;
     for (let seed = 1; seed <= 12; seed++) {
       const dir = path.join(tmpDir('kseg-rk-gen-'), 'topic-0');
-      const s = await generate(dir, { records: 300, recordsPerBatch: { min: 1, max: 1 }, segmentBytes: 4096, indexIntervalBytes: 1, fsync: false, seed, corrupt: 'offsets-backwards' });
+      const s = await generate(dir, {
+        records: 300,
+        recordsPerBatch: { min: 1, max: 1 },
+        segmentBytes: 4096,
+        indexIntervalBytes: 1,
+        fsync: false,
+        seed,
+        corrupt: 'offsets-backwards',
+      });
       const k = s.corruption!;
       const r = recover(dir, { dryRun: true, indexIntervalBytes: 1 });
       if (k.recoverToPosition === null) {
@@ -241,8 +254,20 @@ describe('recover: InvalidOffsetException during recovery empties the segment (L
 function controlPartition(key: Buffer | null, value: Buffer | null, trailing = true): string {
   const dir = path.join(tmpDir('kseg-rk-ctl-'), 'txn-0');
   fs.mkdirSync(dir);
-  const data = (o: number, n: number): Buffer => encodeV2BatchSync({ baseOffset: o, records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: 1_700_000_000_000 + o + i, key: `k${o + i}`, value: `v${o + i}` })) });
-  const ctl = encodeV2BatchSync({ baseOffset: 1, records: [{ offsetDelta: 0, timestamp: 1_700_000_000_001, key, value }], isTransactional: true, isControl: true, producerId: 7, producerEpoch: 0, baseSequence: -1 });
+  const data = (o: number, n: number): Buffer =>
+    encodeV2BatchSync({
+      baseOffset: o,
+      records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: 1_700_000_000_000 + o + i, key: `k${o + i}`, value: `v${o + i}` })),
+    });
+  const ctl = encodeV2BatchSync({
+    baseOffset: 1,
+    records: [{ offsetDelta: 0, timestamp: 1_700_000_000_001, key, value }],
+    isTransactional: true,
+    isControl: true,
+    producerId: 7,
+    producerEpoch: 0,
+    baseSequence: -1,
+  });
   const parts = [data(0, 1), ctl];
   if (trailing) parts.push(data(2, 3));
   fs.writeFileSync(path.join(dir, seg(0, 'log')), Buffer.concat(parts));
@@ -255,7 +280,10 @@ describe('verify: one CONTROL_RECORD_INVALID per bad transaction marker (EndTran
   const controlIssues = (dir: string) => verify([dir]).issues.filter((i) => i.code === 'CONTROL_RECORD_INVALID');
 
   it('null key / null value (NullPointerException: the broker fails to load the partition): one issue, saying so', () => {
-    for (const [key, value] of [[null, goodValue], [Buffer.from([0, 0, 0, 1]), null]] as const) {
+    for (const [key, value] of [
+      [null, goodValue],
+      [Buffer.from([0, 0, 0, 1]), null],
+    ] as const) {
       const issues = controlIssues(controlPartition(key, value));
       expect(issues).toHaveLength(1);
       expect(issues[0]!.message).toMatch(/NullPointerException.*does not load the partition/);
@@ -287,7 +315,11 @@ describe('recover: -delete, -stray and -future partition directories (LogManager
     fs.writeFileSync(path.join(logDir, 'recovery-point-offset-checkpoint'), checkpoint([['topic', 0, 0]]));
     return dir;
   }
-  const snapshot = (dir: string) => fs.readdirSync(dir).sort().map((f) => [f, fs.statSync(path.join(dir, f)).size]);
+  const snapshot = (dir: string) =>
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => [f, fs.statSync(path.join(dir, f)).size]);
 
   it('LogLoader.load skips recoverLog for a -delete dir and LogManager.loadLog deletes it: refused (exit 2), nothing changed, even a dry run', async () => {
     const dir = await named('delete');
@@ -340,7 +372,11 @@ describe('recover: producer snapshots after a clean shutdown (UnifiedLog.rebuild
     b[3]! ^= 0xff;
     return b;
   };
-  const snaps = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.snapshot')).sort();
+  const snaps = (dir: string) =>
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.snapshot'))
+      .sort();
 
   it('rebuildProducerState: the last snapshot files are kept when deleting them would make Kafka assume an empty producer state instead of replaying', async () => {
     const { dir, bases, leo } = await clean();

@@ -33,7 +33,12 @@ function inLogDir(src: string, files: Record<string, string> = {}): string {
 }
 
 const checkpoint = (entries: [string, number, number][]): string => `0\n${entries.length}\n${entries.map((e) => e.join(' ') + '\n').join('')}`;
-const rp = (offset: number): Record<string, string> => ({ 'recovery-point-offset-checkpoint': checkpoint([['other', 0, 5], ['topic', 0, offset]]) });
+const rp = (offset: number): Record<string, string> => ({
+  'recovery-point-offset-checkpoint': checkpoint([
+    ['other', 0, 5],
+    ['topic', 0, offset],
+  ]),
+});
 
 function files(dir: string): string[] {
   return fs.readdirSync(dir).sort();
@@ -199,16 +204,29 @@ describe('recover scope: LogLoader.recoverLog from the recovery point', () => {
 
 describe('leader-epoch-checkpoint (LeaderEpochFileCache)', () => {
   it('truncateFromEnd(L) keeps only entries starting below L; truncateFromStart(S) folds those at or below S into one at S', () => {
-    const e = [{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 50 }, { epoch: 5, startOffset: 80 }];
+    const e = [
+      { epoch: 0, startOffset: 0 },
+      { epoch: 3, startOffset: 50 },
+      { epoch: 5, startOffset: 80 },
+    ];
     expect(truncateEpochsFromEnd(e, 80)).toEqual(e.slice(0, 2));
     expect(truncateEpochsFromEnd(e, 81)).toEqual(e);
     expect(truncateEpochsFromEnd(e, 50)).toEqual(e.slice(0, 1));
-    expect(truncateEpochsFromStart(e, 60)).toEqual([{ epoch: 3, startOffset: 60 }, { epoch: 5, startOffset: 80 }]);
-    expect(truncateEpochsFromStart(e, 50)).toEqual([{ epoch: 3, startOffset: 50 }, { epoch: 5, startOffset: 80 }]);
+    expect(truncateEpochsFromStart(e, 60)).toEqual([
+      { epoch: 3, startOffset: 60 },
+      { epoch: 5, startOffset: 80 },
+    ]);
+    expect(truncateEpochsFromStart(e, 50)).toEqual([
+      { epoch: 3, startOffset: 50 },
+      { epoch: 5, startOffset: 80 },
+    ]);
   });
 
   it('LogLoader.load: an entry starting exactly at the log end goes even when nothing is cut; entries below the log-start checkpoint are folded', () => {
-    const dir = inLogDir(path.join(FIXTURES, 'v2-none', 'topic-0'), { 'log-start-offset-checkpoint': checkpoint([['topic', 0, 10]]), 'recovery-point-offset-checkpoint': checkpoint([]) });
+    const dir = inLogDir(path.join(FIXTURES, 'v2-none', 'topic-0'), {
+      'log-start-offset-checkpoint': checkpoint([['topic', 0, 10]]),
+      'recovery-point-offset-checkpoint': checkpoint([]),
+    });
     const leo = planRecovery(dir, { dryRun: true }).before.logEndOffset!;
     fs.writeFileSync(path.join(dir, 'leader-epoch-checkpoint'), `0\n4\n0 0\n1 5\n2 20\n3 ${leo}\n`);
     const r = recover(dir);
@@ -244,8 +262,20 @@ function controlPartition(key: Buffer | null, value: Buffer | null, trailing = t
   const logDir = tmpDir('kseg-ctl-');
   const dir = path.join(logDir, 'txn-0');
   fs.mkdirSync(dir);
-  const data = (o: number, n: number): Buffer => encodeV2BatchSync({ baseOffset: o, records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: 1_700_000_000_000 + o + i, key: `k${o + i}`, value: `v${o + i}` })) });
-  const ctl = encodeV2BatchSync({ baseOffset: 1, records: [{ offsetDelta: 0, timestamp: 1_700_000_000_001, key, value }], isTransactional: true, isControl: true, producerId: 7, producerEpoch: 0, baseSequence: -1 });
+  const data = (o: number, n: number): Buffer =>
+    encodeV2BatchSync({
+      baseOffset: o,
+      records: Array.from({ length: n }, (_, i) => ({ offsetDelta: i, timestamp: 1_700_000_000_000 + o + i, key: `k${o + i}`, value: `v${o + i}` })),
+    });
+  const ctl = encodeV2BatchSync({
+    baseOffset: 1,
+    records: [{ offsetDelta: 0, timestamp: 1_700_000_000_001, key, value }],
+    isTransactional: true,
+    isControl: true,
+    producerId: 7,
+    producerEpoch: 0,
+    baseSequence: -1,
+  });
   const parts = [data(0, 1), ctl];
   if (trailing) parts.push(data(2, 3));
   fs.writeFileSync(path.join(dir, seg(0, 'log')), Buffer.concat(parts));
@@ -297,7 +327,14 @@ describe('control batch whose marker Kafka cannot parse (LogSegment.recover -> P
     const logDir = tmpDir('kseg-ctl-');
     const dir = path.join(logDir, 'txn-0');
     fs.mkdirSync(dir);
-    const d = encodeV2BatchSync({ baseOffset: 0, records: [{ offsetDelta: 0, timestamp: 1, key: 'a', value: 'b' }], isTransactional: true, producerId: 7, producerEpoch: 0, baseSequence: 0 });
+    const d = encodeV2BatchSync({
+      baseOffset: 0,
+      records: [{ offsetDelta: 0, timestamp: 1, key: 'a', value: 'b' }],
+      isTransactional: true,
+      producerId: 7,
+      producerEpoch: 0,
+      baseSequence: 0,
+    });
     const m = encodeEndTxnMarker({ baseOffset: 1, type: 'ABORT', producerId: 7, producerEpoch: 0, coordinatorEpoch: 0, timestamp: 2 });
     const e = encodeV2BatchSync({ baseOffset: 2, records: [{ offsetDelta: 0, timestamp: 3, key: 'c', value: 'd' }] });
     fs.writeFileSync(path.join(dir, seg(0, 'log')), Buffer.concat([d, m, e]));
@@ -310,7 +347,8 @@ describe.skipIf(!HAVE_REAL)('recover on a real Kafka 3.7 log dir (ldi-poc), copi
   it('TestTopicPatient-0 (no .index files, unclean shutdown, recovery point 0 in the checkpoint): plan names the mode and creates the indexes', () => {
     const src = path.join(REAL, 'ldi-poc', 'kafka-logs');
     const logDir = tmpDir('kseg-real-');
-    for (const f of ['recovery-point-offset-checkpoint', 'log-start-offset-checkpoint', 'replication-offset-checkpoint', 'meta.properties']) fs.copyFileSync(path.join(src, f), path.join(logDir, f));
+    for (const f of ['recovery-point-offset-checkpoint', 'log-start-offset-checkpoint', 'replication-offset-checkpoint', 'meta.properties'])
+      fs.copyFileSync(path.join(src, f), path.join(logDir, f));
     const dir = path.join(logDir, 'TestTopicPatient-0');
     fs.cpSync(path.join(src, 'TestTopicPatient-0'), dir, { recursive: true });
     const r = planRecovery(dir);
@@ -372,7 +410,17 @@ describe('dump of a corrupt producer snapshot (ProducerStateManager.readSnapshot
     for (const format of ['json', 'ndjson']) {
       const r = kseg(['dump', bad, good, '--format', format]);
       expect(r.status).toBe(3);
-      const errLine = r.stderr.trim().split('\n').map((l) => { try { return JSON.parse(l); } catch { return null; } }).find((o) => o?.error);
+      const errLine = r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            return null;
+          }
+        })
+        .find((o) => o?.error);
       expect(errLine.error).toMatchObject({ code: 'SNAPSHOT_CRC_MISMATCH', file: seg(10, 'snapshot'), position: 2 });
       expect(r.stdout).not.toMatch(/00000000000000000010\.snapshot/);
       expect(r.stdout).toMatch(/00000000000000000020\.snapshot/);

@@ -48,7 +48,12 @@ describe.each(corruptCases())('recover %s', (c) => {
     for (const s of exp.segmentsDeletedByRecovery) expect(fs.existsSync(path.join(dir, s))).toBe(false);
     if (exp.recoverFile) {
       expect(fs.statSync(path.join(dir, exp.recoverFile)).size).toBe(exp.recoverToPosition);
-      expect(r.cut).toMatchObject({ file: exp.recoverFile, position: exp.recoverToPosition, records: exp.recordsBefore - exp.recordsSurvivingRecovery, segmentsDeleted: exp.segmentsDeletedByRecovery });
+      expect(r.cut).toMatchObject({
+        file: exp.recoverFile,
+        position: exp.recoverToPosition,
+        records: exp.recordsBefore - exp.recordsSurvivingRecovery,
+        segmentsDeleted: exp.segmentsDeletedByRecovery,
+      });
     }
     // Everything recover can fix is fixed; what Kafka keeps (a bad magic behind a valid CRC) is listed.
     const v = verify([dir]);
@@ -63,7 +68,16 @@ describe('recover agrees with the outcome generate --corrupt computes independen
   const kinds = (Object.keys(CORRUPT_KINDS) as CorruptKind[]).filter((k) => k !== 'timeindex-nonmonotonic');
   it.each(kinds)('%s', async (kind) => {
     const dir = path.join(tmpDir(), 'p-0');
-    const s = await generate(dir, { records: 2000, segmentBytes: 32768, indexIntervalBytes: 1024, transactions: true, compression: ['none', 'lz4'], fsync: false, seed: 3, corrupt: kind });
+    const s = await generate(dir, {
+      records: 2000,
+      segmentBytes: 32768,
+      indexIntervalBytes: 1024,
+      transactions: true,
+      compression: ['none', 'lz4'],
+      fsync: false,
+      seed: 3,
+      corrupt: kind,
+    });
     const k = s.corruption!;
     const r = recover(dir);
     // Record counts come from batch headers; record-decode lowers one header's count.
@@ -74,7 +88,12 @@ describe('recover agrees with the outcome generate --corrupt computes independen
     for (const f of k.segmentsDeletedByRecovery) expect(fs.existsSync(path.join(dir, f))).toBe(false);
     const v = verify([dir]);
     // What Kafka's rule keeps is all that may remain: a bad magic (valid CRC), offsets going back, a broken record.
-    expect(v.issues.filter((i) => i.severity !== 'info').map((i) => i.code).filter((c) => !['BAD_MAGIC', 'OFFSET_NOT_INCREASING', 'RECORD_DECODE_ERROR'].includes(c))).toEqual([]);
+    expect(
+      v.issues
+        .filter((i) => i.severity !== 'info')
+        .map((i) => i.code)
+        .filter((c) => !['BAD_MAGIC', 'OFFSET_NOT_INCREASING', 'RECORD_DECODE_ERROR'].includes(c)),
+    ).toEqual([]);
   });
 });
 
@@ -177,9 +196,16 @@ describe('recover: plan, dry run, backup', () => {
 /** v2-multiseg with an unfinished clean: segments 0 and 1 merged into 0.*.swap, plus other leftovers. */
 function swapScenario(): { dir: string; bases: number[] } {
   const dir = copyPartition(caseDir('v2-multiseg'));
-  const bases = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => Number(f.slice(0, 20))).sort((a, b) => a - b);
+  const bases = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => Number(f.slice(0, 20)))
+    .sort((a, b) => a - b);
   const work = tmpDir();
-  fs.writeFileSync(path.join(work, seg(bases[0]!, 'log')), Buffer.concat([fs.readFileSync(path.join(dir, seg(bases[0]!, 'log'))), fs.readFileSync(path.join(dir, seg(bases[1]!, 'log')))]));
+  fs.writeFileSync(
+    path.join(work, seg(bases[0]!, 'log')),
+    Buffer.concat([fs.readFileSync(path.join(dir, seg(bases[0]!, 'log'))), fs.readFileSync(path.join(dir, seg(bases[1]!, 'log')))]),
+  );
   rebuildIndex(work, { indexIntervalBytes: 800 });
   for (const ext of ['log', 'index', 'timeindex']) fs.copyFileSync(path.join(work, seg(bases[0]!, ext)), path.join(dir, seg(bases[0]!, `${ext}.swap`)));
   // A snapshot inside the replaced range goes with the old segments.
@@ -206,7 +232,9 @@ describe('recover: leftovers and strays (Kafka LogLoader steps 1-3)', () => {
     expect(files).not.toContain(seg(bases[1]!, 'log'));
     expect(files).not.toContain(seg(bases[1]!, 'snapshot'));
     expect(files).not.toContain(seg(99999, 'index'));
-    expect(fs.statSync(path.join(dir, seg(bases[0]!, 'log'))).size).toBe(fs.statSync(path.join(caseDir('v2-multiseg'), seg(bases[0]!, 'log'))).size + fs.statSync(path.join(caseDir('v2-multiseg'), seg(bases[1]!, 'log'))).size);
+    expect(fs.statSync(path.join(dir, seg(bases[0]!, 'log'))).size).toBe(
+      fs.statSync(path.join(caseDir('v2-multiseg'), seg(bases[0]!, 'log'))).size + fs.statSync(path.join(caseDir('v2-multiseg'), seg(bases[1]!, 'log'))).size,
+    );
     expect(readableOffsets(dir)).toEqual(offsets);
     expect(r.removed).toEqual(expect.arrayContaining([seg(bases[1]!, 'log'), seg(bases[0]!, 'log.swap')]));
     const v = verify([dir]);
@@ -227,7 +255,7 @@ describe('recover: leftovers and strays (Kafka LogLoader steps 1-3)', () => {
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.snapshot'))).toEqual([seg(319, 'snapshot')]);
   });
 
-  it('has a phase list with room for completing other commands\' interrupted work', () => {
+  it("has a phase list with room for completing other commands' interrupted work", () => {
     // 'intents' (ops/intent.ts) finishes an interrupted kseg truncate before Kafka's own steps.
     expect(RECOVERY_PHASES.map((p) => p.name)).toEqual(['intents', 'leftovers', 'strays', 'log', 'epochs', 'snapshots']);
     const marker = tmpDir();

@@ -18,7 +18,22 @@ function gen(dir: string, extra: string[]): void {
 }
 
 function chromium(args: string[]): ReturnType<typeof spawnSync> {
-  return spawnSync(CHROMIUM!, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${tmpDir('kseg-chromium-')}`, ...args], { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 });
+  return spawnSync(
+    CHROMIUM!,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${tmpDir('kseg-chromium-')}`,
+      ...args,
+    ],
+    { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
+  );
 }
 
 /** Decode a PNG's pixel bytes (IDAT inflated, filters undone) to count distinct colours: a blank page has one. */
@@ -169,7 +184,11 @@ describe('kseg report', () => {
 
   it('a log dir: an overview row per partition, largest first, capped by --max-partitions with the rest named', () => {
     const root = tmpDir('kseg-report-logdir-');
-    for (const [c, name] of [['v2-txn', 'orders-0'], ['v2-compact', 'orders-1'], ['corrupt-crc', 'payments-0']] as const) {
+    for (const [c, name] of [
+      ['v2-txn', 'orders-0'],
+      ['v2-compact', 'orders-1'],
+      ['corrupt-crc', 'payments-0'],
+    ] as const) {
       fs.cpSync(path.join(FIXTURES, c, 'topic-0'), path.join(root, name), { recursive: true });
     }
     const data = JSON.parse(kseg(['report', root, '--json', '--max-partitions', '2']).stdout);
@@ -195,33 +214,37 @@ describe('kseg report', () => {
     expect(kseg(['report', path.join(FIXTURES, 'v2-none', 'topic-0', '00000000000000000000.log')]).status).toBe(2);
   });
 
-  it.skipIf(!CHROMIUM)('headless Chromium renders the page: elements present, screenshot not blank', () => {
-    const d = path.join(tmpDir('kseg-report-'), 'orders-0');
-    gen(d, ['--records', '2000', '--key-space', '40', '--segment-bytes', '48k', '--corrupt', 'crc', '--compression', 'none,zstd']);
-    const dir = tmpDir('kseg-report-shot-');
-    const page = path.join(dir, 'report.html');
-    expect(kseg(['report', d, '-o', page, '--now', '1700000000000']).status).toBe(0);
-    const dom = chromium(['--dump-dom', `file://${page}`]);
-    expect(dom.status, String(dom.stderr)).toBe(0);
-    const html = String(dom.stdout);
-    expect(html).toContain('id="title"');
-    for (const id of ['p0-timeline', 'p0-minutes', 'p0-mix', 'p0-keys', 'p0-findings', 'p0-segments']) expect(html).toContain(`id="${id}"`);
-    expect((html.match(/class="segment"/g) ?? []).length).toBeGreaterThan(2);
-    expect(html).toContain('data-code="CRC_MISMATCH"');
-    const png = path.join(dir, 'shot.png');
-    const shot = chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${page}`]);
-    expect(shot.status, String(shot.stderr)).toBe(0);
-    const img = pngColours(png);
-    expect(img.width).toBe(1200);
-    expect(img.height).toBe(1600);
-    expect(img.colours).toBeGreaterThan(20);
-    // The same decoder says a blank page is blank (the check can fail).
-    const blankPage = path.join(dir, 'blank.html');
-    fs.writeFileSync(blankPage, '<!DOCTYPE html><html><body></body></html>');
-    const blank = path.join(dir, 'blank.png');
-    chromium([`--screenshot=${blank}`, '--window-size=1200,1600', `file://${blankPage}`]);
-    expect(pngColours(blank).colours).toBeLessThanOrEqual(2);
-  }, 180_000);
+  it.skipIf(!CHROMIUM)(
+    'headless Chromium renders the page: elements present, screenshot not blank',
+    () => {
+      const d = path.join(tmpDir('kseg-report-'), 'orders-0');
+      gen(d, ['--records', '2000', '--key-space', '40', '--segment-bytes', '48k', '--corrupt', 'crc', '--compression', 'none,zstd']);
+      const dir = tmpDir('kseg-report-shot-');
+      const page = path.join(dir, 'report.html');
+      expect(kseg(['report', d, '-o', page, '--now', '1700000000000']).status).toBe(0);
+      const dom = chromium(['--dump-dom', `file://${page}`]);
+      expect(dom.status, String(dom.stderr)).toBe(0);
+      const html = String(dom.stdout);
+      expect(html).toContain('id="title"');
+      for (const id of ['p0-timeline', 'p0-minutes', 'p0-mix', 'p0-keys', 'p0-findings', 'p0-segments']) expect(html).toContain(`id="${id}"`);
+      expect((html.match(/class="segment"/g) ?? []).length).toBeGreaterThan(2);
+      expect(html).toContain('data-code="CRC_MISMATCH"');
+      const png = path.join(dir, 'shot.png');
+      const shot = chromium([`--screenshot=${png}`, '--window-size=1200,1600', `file://${page}`]);
+      expect(shot.status, String(shot.stderr)).toBe(0);
+      const img = pngColours(png);
+      expect(img.width).toBe(1200);
+      expect(img.height).toBe(1600);
+      expect(img.colours).toBeGreaterThan(20);
+      // The same decoder says a blank page is blank (the check can fail).
+      const blankPage = path.join(dir, 'blank.html');
+      fs.writeFileSync(blankPage, '<!DOCTYPE html><html><body></body></html>');
+      const blank = path.join(dir, 'blank.png');
+      chromium([`--screenshot=${blank}`, '--window-size=1200,1600', `file://${blankPage}`]);
+      expect(pngColours(blank).colours).toBeLessThanOrEqual(2);
+    },
+    180_000,
+  );
 
   it.skipIf(!HAVE_REAL)('real broker log dir (ldi-poc): one section per partition, capped, findings and totals from the data', () => {
     const logDir = path.join(REAL, 'ldi-poc', 'kafka-logs');
@@ -237,4 +260,3 @@ describe('kseg report', () => {
     expect(ttp.perMinute.map((m: any) => m.records)).toEqual([1, 1, 1]);
   });
 });
-

@@ -19,7 +19,8 @@ function entriesOf(dir: string): { file: string; batch: Batch; bytes: Buffer }[]
   for (const s of scanPartitionDir(dir).segments) {
     const src = openSource(path.join(dir, s.log));
     const { items } = collect(logEntries(src, { file: s.log }));
-    for (const it of items) if (it.kind === 'batch') out.push({ file: s.log, batch: it.batch, bytes: Buffer.from(it.batch.bytes.subarray(it.batch.start, it.batch.start + it.batch.size)) });
+    for (const it of items)
+      if (it.kind === 'batch') out.push({ file: s.log, batch: it.batch, bytes: Buffer.from(it.batch.bytes.subarray(it.batch.start, it.batch.start + it.batch.size)) });
     src.close();
   }
   return out;
@@ -32,13 +33,23 @@ function patch(file: string, position: number, bytes: number[]): void {
 }
 
 const CASES: { magic: 0 | 1 | 2; codec: string }[] = [];
-for (const magic of [0, 1, 2] as const) for (const codec of magic === 2 ? ['none', 'gzip', 'snappy', 'lz4', 'zstd'] : ['none', 'gzip', 'snappy', 'lz4']) CASES.push({ magic, codec });
+for (const magic of [0, 1, 2] as const)
+  for (const codec of magic === 2 ? ['none', 'gzip', 'snappy', 'lz4', 'zstd'] : ['none', 'gzip', 'snappy', 'lz4']) CASES.push({ magic, codec });
 
 describe('salvage (LogSegment.recover cuts at the first bad entry; salvage resynchronises and keeps the rest)', () => {
   it.each(CASES)('magic $magic, $codec: exactly the batches not corrupted come out, byte for byte, and verify is clean', async ({ magic, codec }) => {
     const root = tmpDir();
     const dir = path.join(root, 'topic-0');
-    await generate(dir, { records: 1500, magic, compression: [codec as 'none'], segmentBytes: 24000, recordsPerBatch: { min: 1, max: 8 }, transactions: magic === 2, fsync: false, seed: 11 });
+    await generate(dir, {
+      records: 1500,
+      magic,
+      compression: [codec as 'none'],
+      segmentBytes: 24000,
+      recordsPerBatch: { min: 1, max: 8 },
+      transactions: magic === 2,
+      fsync: false,
+      seed: 11,
+    });
     const before = entriesOf(dir);
     const segs = scanPartitionDir(dir).segments;
     expect(segs.length).toBeGreaterThan(2);
@@ -110,13 +121,14 @@ describe('salvage (LogSegment.recover cuts at the first bad entry; salvage resyn
     expect(entriesOf(path.join(root, 'out-0')).map((e) => e.bytes.toString('hex'))).toEqual(before.map((e) => e.bytes.toString('hex')));
   });
 
-  it('an input segment named below the previous segment\'s last offset (SEGMENT_OVERLAP) comes out named by its first kept offset', async () => {
+  it("an input segment named below the previous segment's last offset (SEGMENT_OVERLAP) comes out named by its first kept offset", async () => {
     const root = tmpDir();
     const dir = path.join(root, 'o-0');
     await generate(dir, { records: 600, segmentBytes: 16000, fsync: false, seed: 12 });
     const segs = scanPartitionDir(dir).segments;
     const lower = segs[1]!.baseOffset - 5;
-    for (const f of fs.readdirSync(dir)) if (f.startsWith(segs[1]!.name)) fs.renameSync(path.join(dir, f), path.join(dir, f.replace(segs[1]!.name, String(lower).padStart(20, '0'))));
+    for (const f of fs.readdirSync(dir))
+      if (f.startsWith(segs[1]!.name)) fs.renameSync(path.join(dir, f), path.join(dir, f.replace(segs[1]!.name, String(lower).padStart(20, '0'))));
     const before = entriesOf(dir);
     const out = path.join(root, 'o-out');
     const r = salvage(dir, out);
@@ -188,7 +200,13 @@ describe('salvage (LogSegment.recover cuts at the first bad entry; salvage resyn
     const r = kseg(['salvage', dir, '-o', path.join(root, 'new-0'), '--json']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ complete: true, kept: { batches: expect.any(Number) }, lost: { bytes: 0, damagedRanges: 0, droppedBatches: 0, batches: 0, records: 0 }, logStartOffset: 0, logEndOffset: 100 });
+    expect(j).toMatchObject({
+      complete: true,
+      kept: { batches: expect.any(Number) },
+      lost: { bytes: 0, damagedRanges: 0, droppedBatches: 0, batches: 0, records: 0 },
+      logStartOffset: 0,
+      logEndOffset: 100,
+    });
     expect(j.segments[0]).toMatchObject({ file: '00000000000000000000.log', output: '00000000000000000000.log', damaged: [], dropped: [] });
     expect(fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f)).toString('hex')])).toEqual(listing);
     expect(fs.readdirSync(root).filter((f) => f.includes('kseg-tmp'))).toEqual([]);
@@ -196,7 +214,7 @@ describe('salvage (LogSegment.recover cuts at the first bad entry; salvage resyn
 });
 
 describe('slice', () => {
-  it('copies exactly the batches covering [A, B] across segments; their records in [A, B] equal the input\'s; verify is clean', async () => {
+  it("copies exactly the batches covering [A, B] across segments; their records in [A, B] equal the input's; verify is clean", async () => {
     const root = tmpDir();
     const dir = path.join(root, 's-0');
     await generate(dir, { records: 2000, segmentBytes: 20000, transactions: true, compression: ['none', 'zstd'], fsync: false, seed: 8 });
@@ -212,7 +230,11 @@ describe('slice', () => {
     expect(r.segments).toHaveLength(3);
     expect(r.firstOffset).toBeLessThanOrEqual(A);
     expect(r.lastOffset).toBeGreaterThanOrEqual(B);
-    const recs = (xs: typeof all) => xs.flatMap((e) => batchRecordList(e.batch)).filter((x) => x.offset >= A && x.offset <= B).map((x) => [x.offset, x.key?.toString('hex'), x.value?.toString('hex')]);
+    const recs = (xs: typeof all) =>
+      xs
+        .flatMap((e) => batchRecordList(e.batch))
+        .filter((x) => x.offset >= A && x.offset <= B)
+        .map((x) => [x.offset, x.key?.toString('hex'), x.value?.toString('hex')]);
     expect(recs(got)).toEqual(recs(all));
     expect(recs(got).length).toBeGreaterThan(0);
     expect(verify([out]).issues.filter((i) => i.severity !== 'info')).toEqual([]);
@@ -241,7 +263,9 @@ describe('slice', () => {
 
 describe('slice --redact', () => {
   const shape = (xs: { batch: Batch }[]) =>
-    xs.flatMap((e) => batchRecordList(e.batch).map((r) => [r.offset, r.timestamp, r.key?.length ?? null, r.value?.length ?? null, r.headers.map((h) => [h.key.length, h.value?.length ?? null])]));
+    xs.flatMap((e) =>
+      batchRecordList(e.batch).map((r) => [r.offset, r.timestamp, r.key?.length ?? null, r.value?.length ?? null, r.headers.map((h) => [h.key.length, h.value?.length ?? null])]),
+    );
   it('keeps sizes, offsets, timestamps and framing; replaces contents deterministically per seed; equal keys stay equal', async () => {
     const root = tmpDir();
     const dir = path.join(root, 'r-0');
@@ -273,7 +297,7 @@ describe('slice --redact', () => {
     after.forEach((r, i) => {
       const o = before[i]!;
       if (o.value && o.value.length >= 8) expect(r.value!.equals(o.value)).toBe(false);
-      if (o.key && o.key.length >= 8) changed++, expect(r.key!.equals(o.key)).toBe(false);
+      if (o.key && o.key.length >= 8) (changed++, expect(r.key!.equals(o.key)).toBe(false));
       r.headers.forEach((h, j) => h.key.length >= 4 && expect(h.key.equals(o.headers[j]!.key)).toBe(false));
     });
     expect(changed).toBeGreaterThan(100);
@@ -315,7 +339,13 @@ describe('slice --redact', () => {
 
 describe.skipIf(!HAVE_REAL)('salvage and slice on real broker data', () => {
   const partitions = HAVE_REAL
-    ? fs.readFileSync(path.join(REAL, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1).filter((l) => l.includes('\tbroker-log-dir')).map((l) => l.split('\t')[0]!).filter((p) => /-\d+$/.test(p) && fs.existsSync(path.join(REAL, p)) && scanPartitionDir(path.join(REAL, p)).segments.some((s) => s.logSize > 0))
+    ? fs
+        .readFileSync(path.join(REAL, 'MANIFEST.tsv'), 'utf8')
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.includes('\tbroker-log-dir'))
+        .map((l) => l.split('\t')[0]!)
+        .filter((p) => /-\d+$/.test(p) && fs.existsSync(path.join(REAL, p)) && scanPartitionDir(path.join(REAL, p)).segments.some((s) => s.logSize > 0))
     : [];
   it.skipIf(partitions.length === 0)('salvage of each intact real partition keeps every .log byte and verifies clean', () => {
     for (const rel of partitions) {

@@ -6,7 +6,13 @@ import { FIXTURES, kseg, ndjsonLines, tmpDir, HAVE_REAL, REAL } from './helpers.
 
 function logDir(): string {
   const d = tmpDir('kseg-scan-');
-  for (const [c, name] of [['v2-txn', 'orders-0'], ['v2-compact', 'orders-1'], ['corrupt-crc', 'payments-0'], ['v1-gzip', 'legacy-0'], ['v2-none', 'old-0.0123456789abcdef0123456789abcdef-delete']] as const) {
+  for (const [c, name] of [
+    ['v2-txn', 'orders-0'],
+    ['v2-compact', 'orders-1'],
+    ['corrupt-crc', 'payments-0'],
+    ['v1-gzip', 'legacy-0'],
+    ['v2-none', 'old-0.0123456789abcdef0123456789abcdef-delete'],
+  ] as const) {
     fs.cpSync(path.join(FIXTURES, c, 'topic-0'), path.join(d, name), { recursive: true });
   }
   fs.writeFileSync(path.join(d, 'recovery-point-offset-checkpoint'), '0\n0\n');

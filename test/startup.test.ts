@@ -35,14 +35,26 @@ describe('listSegments (lookup start-up) lists what scanPartitionDir lists', () 
   it('on odd names: short and long offsets, leftovers, snapshots, orphans, directories and links named like segments', () => {
     const dir = tmpDir();
     const files = [
-      '00000000000000000000.log', '00000000000000000000.index', '00000000000000000000.timeindex',
-      '00000000000000000100.log', '00000000000000000100.txnindex',
-      '200.log', '0200.log', '0200.index', // irregular names: same base offset, two segments
-      '00000000000000000300.log.deleted', '00000000000000000300.index.deleted',
-      '00000000000000000400.log.swap', '00000000000000000400.log.cleaned',
-      '00000000000000000500.snapshot', '00000000000000000600.index', // orphan index
+      '00000000000000000000.log',
+      '00000000000000000000.index',
+      '00000000000000000000.timeindex',
+      '00000000000000000100.log',
+      '00000000000000000100.txnindex',
+      '200.log',
+      '0200.log',
+      '0200.index', // irregular names: same base offset, two segments
+      '00000000000000000300.log.deleted',
+      '00000000000000000300.index.deleted',
+      '00000000000000000400.log.swap',
+      '00000000000000000400.log.cleaned',
+      '00000000000000000500.snapshot',
+      '00000000000000000600.index', // orphan index
       '99999999999999999999.log', // beyond 2^53: not a segment
-      'x.log', '12a.log', '.log', 'leader-epoch-checkpoint', 'partition.metadata',
+      'x.log',
+      '12a.log',
+      '.log',
+      'leader-epoch-checkpoint',
+      'partition.metadata',
     ];
     for (const f of files) fs.writeFileSync(path.join(dir, f), '');
     fs.mkdirSync(path.join(dir, '00000000000000000700.log'));
@@ -65,7 +77,10 @@ describe('start-up', () => {
     const out = path.join(tmpDir(), 'out.txt');
     const fd = fs.openSync(out, 'w');
     try {
-      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'lookup', dir, '--offset', '0', '--explain'], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'lookup', dir, '--offset', '0', '--explain'], {
+        stdio: ['ignore', fd, 'pipe'],
+        env: { ...process.env, NO_COLOR: '1' },
+      });
       expect(r.status).toBe(0);
     } finally {
       fs.closeSync(fd);

@@ -16,7 +16,18 @@ function readAll(opts: Parameters<typeof openSource>[1]) {
     return {
       kind: src.kind,
       stop: result,
-      batches: items.map((i) => (i.kind === 'batch' ? [i.batch.position, i.batch.baseOffset, i.batch.crc, batchRecordList(i.batch).map((r) => r.value!.toString('base64')).join()] : i.kind)),
+      batches: items.map((i) =>
+        i.kind === 'batch'
+          ? [
+              i.batch.position,
+              i.batch.baseOffset,
+              i.batch.crc,
+              batchRecordList(i.batch)
+                .map((r) => r.value!.toString('base64'))
+                .join(),
+            ]
+          : i.kind,
+      ),
     };
   } finally {
     src.close();
@@ -72,11 +83,26 @@ describe('segment discovery', () => {
   });
   it('sorts by base offset and reports leftovers and orphans instead of tripping on them', () => {
     const d = tmpDir();
-    for (const f of ['00000000000000000100.log', '00000000000000000100.index', '00000000000000000000.log', '00000000000000000000.log.deleted', '00000000000000000050.log.cleaned', '00000000000000000300.index', '00000000000000000100.snapshot', 'partition.metadata', 'leader-epoch-checkpoint', 'notes.txt']) fs.writeFileSync(path.join(d, f), '');
+    for (const f of [
+      '00000000000000000100.log',
+      '00000000000000000100.index',
+      '00000000000000000000.log',
+      '00000000000000000000.log.deleted',
+      '00000000000000000050.log.cleaned',
+      '00000000000000000300.index',
+      '00000000000000000100.snapshot',
+      'partition.metadata',
+      'leader-epoch-checkpoint',
+      'notes.txt',
+    ])
+      fs.writeFileSync(path.join(d, f), '');
     const p = scanPartitionDir(d);
     expect(p.segments.map((s) => s.baseOffset)).toEqual([0, 100]);
     expect(p.segments[1]!.index).toBe('00000000000000000100.index');
-    expect(p.leftovers.map((l) => [l.file, l.kind])).toEqual([['00000000000000000000.log.deleted', 'deleted'], ['00000000000000000050.log.cleaned', 'cleaned']]);
+    expect(p.leftovers.map((l) => [l.file, l.kind])).toEqual([
+      ['00000000000000000000.log.deleted', 'deleted'],
+      ['00000000000000000050.log.cleaned', 'cleaned'],
+    ]);
     expect(p.orphans).toEqual(['00000000000000000300.index']);
     expect(p.snapshots.map((s) => s.offset)).toEqual([100]);
     expect(p.other).toEqual(['notes.txt']);

@@ -71,7 +71,7 @@ describe('symbolic links to segment files are read as the files (LogLoader follo
     expect(p.orphans).toEqual([]);
   });
 
-  it('verify counts the linked segment\'s records (same summary as the plain copy, no UNKNOWN_FILE)', () => {
+  it("verify counts the linked segment's records (same summary as the plain copy, no UNKNOWN_FILE)", () => {
     const { dir, plain } = spread('v2-multiseg', [0, 472, 1084]);
     const linked = verify([dir]);
     expect(linked.summary).toEqual(verify([plain]).summary);
@@ -87,7 +87,11 @@ describe('symbolic links to segment files are read as the files (LogLoader follo
     expect(count(plain)).toBe(1200);
     const a = info([dir])[0]!;
     const b = info([plain])[0]!;
-    expect({ ...a, dir: '', segments: a.segments.map((s) => ({ ...s, file: undefined, path: undefined })) }).toEqual({ ...b, dir: '', segments: b.segments.map((s) => ({ ...s, file: undefined, path: undefined })) });
+    expect({ ...a, dir: '', segments: a.segments.map((s) => ({ ...s, file: undefined, path: undefined })) }).toEqual({
+      ...b,
+      dir: '',
+      segments: b.segments.map((s) => ({ ...s, file: undefined, path: undefined })),
+    });
     expect(a.records).toBe(1200);
     const l = lookup(dir, { offset: 500 });
     expect(l.segmentBaseOffset).toBe(472);
@@ -144,7 +148,9 @@ describe('writers through symbolic links', () => {
     for (const d of [plain, disk2]) fs.appendFileSync(path.join(d, seg(1084, 'log')), Buffer.alloc(100));
     const want = recover(plain);
     const r = recover(dir);
-    expect(r.removed.filter((f) => f.startsWith(seg(1084, '').slice(0, 20)) && !f.endsWith('.log'))).toEqual(want.removed.filter((f) => f.startsWith('00000000000000001084') && !f.endsWith('.log')));
+    expect(r.removed.filter((f) => f.startsWith(seg(1084, '').slice(0, 20)) && !f.endsWith('.log'))).toEqual(
+      want.removed.filter((f) => f.startsWith('00000000000000001084') && !f.endsWith('.log')),
+    );
     for (const s of ['log', 'index', 'timeindex']) {
       expect(isLink(path.join(dir, seg(1084, s))), s).toBe(true);
       expect(fs.readFileSync(path.join(disk2, seg(1084, s))), s).toEqual(fs.readFileSync(path.join(plain, seg(1084, s))));
@@ -210,10 +216,14 @@ describe('writers through symbolic links', () => {
 describe('broken symbolic links with partition file names are clear errors, never skipped', () => {
   const cases: [string, (dir: string, name: string) => void, string][] = [
     ['dangling', (dir, name) => fs.symlinkSync(path.join(dir, 'gone'), path.join(dir, name)), 'DANGLING_SYMLINK'],
-    ['a loop', (dir, name) => {
-      fs.symlinkSync(path.join(dir, 'b'), path.join(dir, name));
-      fs.symlinkSync(path.join(dir, name), path.join(dir, 'b'));
-    }, 'SYMLINK_LOOP'],
+    [
+      'a loop',
+      (dir, name) => {
+        fs.symlinkSync(path.join(dir, 'b'), path.join(dir, name));
+        fs.symlinkSync(path.join(dir, name), path.join(dir, 'b'));
+      },
+      'SYMLINK_LOOP',
+    ],
     ['to a directory', (dir, name) => fs.symlinkSync(path.dirname(dir), path.join(dir, name)), 'SYMLINK_TO_DIRECTORY'],
   ];
   for (const [what, make, code] of cases) {
@@ -296,8 +306,14 @@ describe('crash safety through symbolic links: a crash at every fault point, the
       const which = got === fresh ? 'new' : got === old ? 'old' : 'neither';
       expect(which, `crash at ${n}: ${labels[n - 1]}`).not.toBe('neither');
       outcomes.add(which);
-      expect(fs.readdirSync(disk2).filter((f) => f.endsWith(TEMP_SUFFIX)), labels[n - 1]).toEqual([]);
-      expect(fs.readdirSync(dir).filter((f) => f.startsWith('.kseg.lock')), labels[n - 1]).toEqual([]);
+      expect(
+        fs.readdirSync(disk2).filter((f) => f.endsWith(TEMP_SUFFIX)),
+        labels[n - 1],
+      ).toEqual([]);
+      expect(
+        fs.readdirSync(dir).filter((f) => f.startsWith('.kseg.lock')),
+        labels[n - 1],
+      ).toEqual([]);
       verifyClean(dir);
       fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     }

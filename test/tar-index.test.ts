@@ -77,7 +77,11 @@ describe('tar-index: uncompressed tar members read in place', () => {
       const mine = idx.members.filter((m) => m.type !== 'other').map((m) => `${m.type} ${m.path} ${m.size}`);
       const theirs = listArchive(file).map((m) => `${m.type} ${m.path} ${m.size}`);
       expect(mine).toEqual(theirs);
-      for (const f of t.files) expect(idx.members.some((m) => m.path === f && m.type === 'file'), f).toBe(true);
+      for (const f of t.files)
+        expect(
+          idx.members.some((m) => m.path === f && m.type === 'file'),
+          f,
+        ).toBe(true);
       expect(t.files.some((f) => f.length > 155)).toBe(true);
     });
 

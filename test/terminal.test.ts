@@ -17,7 +17,9 @@ function onTty(args: string[], env: Record<string, string | undefined>): string 
   // An operator's interactive shell, not the caller's: CI runners set CI=1 or TERM=dumb, which
   // make supports-color (rightly) paint nothing, so only PATH and HOME are carried over.
   const clean: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm-256color' };
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete clean[k]; else clean[k] = v;
+  for (const [k, v] of Object.entries(env))
+    if (v === undefined) delete clean[k];
+    else clean[k] = v;
   const r = spawnSync(SCRIPT!, ['-qc', cmd, '/dev/null'], { encoding: 'utf8', env: clean });
   return r.stdout;
 }

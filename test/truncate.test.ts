@@ -189,7 +189,16 @@ describe('truncate --start-offset', () => {
   });
 
   it('truncateFromStart re-adds the last dropped epoch at the new start', () => {
-    expect(truncateEpochsFromStart([{ epoch: 0, startOffset: 0 }, { epoch: 2, startOffset: 50 }, { epoch: 3, startOffset: 90 }], 60)).toEqual([
+    expect(
+      truncateEpochsFromStart(
+        [
+          { epoch: 0, startOffset: 0 },
+          { epoch: 2, startOffset: 50 },
+          { epoch: 3, startOffset: 90 },
+        ],
+        60,
+      ),
+    ).toEqual([
       { epoch: 2, startOffset: 60 },
       { epoch: 3, startOffset: 90 },
     ]);
@@ -266,8 +275,14 @@ describe('truncate crash safety: a crash at every fault point, then recover, giv
   });
 
   it('--to-offset below the first segment (truncateFullyAndStartAt) and --start-offset', () => {
-    crashEveryStep(() => copyPartition(fixture('v2-high-offset')), (d) => truncate(d, { toOffset: 1000 }));
-    crashEveryStep(() => copyPartition(fixture('v2-multiseg')), (d) => truncate(d, { startOffset: 700 }));
+    crashEveryStep(
+      () => copyPartition(fixture('v2-high-offset')),
+      (d) => truncate(d, { toOffset: 1000 }),
+    );
+    crashEveryStep(
+      () => copyPartition(fixture('v2-multiseg')),
+      (d) => truncate(d, { startOffset: 700 }),
+    );
   });
 
   it('completeIntents alone finishes an interrupted truncation, and is idempotent', () => {
@@ -302,7 +317,16 @@ describe('truncate crash safety: a crash at every fault point, then recover, giv
 
 const keyArb = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
 const specArb: fc.Arbitrary<Spec> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('data' as const), records: fc.array(fc.record({ key: fc.option(keyArb, { freq: 10 }), value: fc.option(fc.string({ maxLength: 12 }), { freq: 5 }) }), { minLength: 1, maxLength: 5 }), producerId: fc.constantFrom(-1, 1, 2), transactional: fc.boolean(), compression: fc.constantFrom('none' as const, 'none' as const, 'gzip' as const) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('data' as const),
+      records: fc.array(fc.record({ key: fc.option(keyArb, { freq: 10 }), value: fc.option(fc.string({ maxLength: 12 }), { freq: 5 }) }), { minLength: 1, maxLength: 5 }),
+      producerId: fc.constantFrom(-1, 1, 2),
+      transactional: fc.boolean(),
+      compression: fc.constantFrom('none' as const, 'none' as const, 'gzip' as const),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('marker' as const), producerId: fc.constantFrom(1, 2), commit: fc.boolean() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'roll' as const }) },
 );
@@ -310,18 +334,24 @@ const specArb: fc.Arbitrary<Spec> = fc.oneof(
 describe('truncate model test (fast-check): random partitions and targets', () => {
   it('records left equal Kafka batch-granular truncation; leader epochs and indexes stay consistent', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(specArb, { minLength: 1, maxLength: 40 }), fc.nat({ max: 120 }), fc.integer({ min: 150, max: 900 }), fc.nat({ max: 3 }), async (specs, target, segmentBytes, startOffset) => {
-        const dir = path.join(tmpDir(), 'topic-0');
-        await buildPartition(dir, specs, { segmentBytes, indexIntervalBytes: 100, epochEvery: 4, startOffset: startOffset * 5 });
-        const model = modelTruncateTo(dir, target);
-        const epochsBefore = epochsOf(dir)!;
-        const full = scanPartitionDir(dir).segments[0]!.baseOffset > target;
-        truncate(dir, { toOffset: target });
-        expect(allRecords(dir)).toEqual(model.records);
-        expect(leoOf(dir)).toBe(model.logEndOffset);
-        expect(epochsOf(dir)).toEqual(full ? [] : epochsBefore.filter((e) => e.startOffset < model.logEndOffset));
-        verifyClean(dir);
-      }),
+      fc.asyncProperty(
+        fc.array(specArb, { minLength: 1, maxLength: 40 }),
+        fc.nat({ max: 120 }),
+        fc.integer({ min: 150, max: 900 }),
+        fc.nat({ max: 3 }),
+        async (specs, target, segmentBytes, startOffset) => {
+          const dir = path.join(tmpDir(), 'topic-0');
+          await buildPartition(dir, specs, { segmentBytes, indexIntervalBytes: 100, epochEvery: 4, startOffset: startOffset * 5 });
+          const model = modelTruncateTo(dir, target);
+          const epochsBefore = epochsOf(dir)!;
+          const full = scanPartitionDir(dir).segments[0]!.baseOffset > target;
+          truncate(dir, { toOffset: target });
+          expect(allRecords(dir)).toEqual(model.records);
+          expect(leoOf(dir)).toBe(model.logEndOffset);
+          expect(epochsOf(dir)).toEqual(full ? [] : epochsBefore.filter((e) => e.startOffset < model.logEndOffset));
+          verifyClean(dir);
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -34,15 +34,21 @@ async function scenario(dir: string) {
 }
 
 describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () => {
-  it('lists committed, aborted and open transactions per producer, the LSO and its holder, with the builder\'s known answers', async () => {
+  it("lists committed, aborted and open transactions per producer, the LSO and its holder, with the builder's known answers", async () => {
     const dir = path.join(tmpDir('kseg-txn-'), 'orders-3');
     const built = await scenario(dir);
-    expect([...built.openTxns]).toEqual([[3, 9], [4, 15]]);
+    expect([...built.openTxns]).toEqual([
+      [3, 9],
+      [4, 15],
+    ]);
     const r = txn(dir, { all: true });
     expect(r).toMatchObject({ topic: 'orders', partition: 3, logStartOffset: 0, logEndOffset: 16, lastStableOffset: 9 });
     expect(r.counts).toEqual({ producers: 5, transactionalProducers: 4, open: 2, committed: 2, aborted: 2 });
     expect(r.lastStableOffsetHeldBy).toMatchObject({ producerId: 3, state: 'open', firstOffset: 9, lastOffset: 10, batches: 1, records: 2 });
-    expect(r.open.map((t) => [t.producerId, t.firstOffset])).toEqual([[3, 9], [4, 15]]);
+    expect(r.open.map((t) => [t.producerId, t.firstOffset])).toEqual([
+      [3, 9],
+      [4, 15],
+    ]);
     expect(r.transactions.map((t) => [t.producerId, t.state, t.firstOffset, t.lastOffset, t.markerOffset])).toEqual([
       [1, 'committed', 0, 2, 3],
       [2, 'aborted', 4, 5, 6],
@@ -71,28 +77,48 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
     const r = txn(dir, { referenceTime: lastTs + 60_000, hangingTimeoutMs: 60_000, bootstrapServer: 'b1:9092' });
     // producer 3 idle 60000 + (lastTs - p3Last) > 60000; producer 4 idle exactly 60000: not more than the timeout.
     expect(r.hanging.map((h) => [h.producerId, h.firstOffset])).toEqual([[3, 9]]);
-    expect(r.hanging[0]).toMatchObject({ idleMs: 60_000 + (lastTs - p3Last), command: 'kafka-transactions.sh --bootstrap-server b1:9092 abort --topic orders --partition 3 --start-offset 9' });
+    expect(r.hanging[0]).toMatchObject({
+      idleMs: 60_000 + (lastTs - p3Last),
+      command: 'kafka-transactions.sh --bootstrap-server b1:9092 abort --topic orders --partition 3 --start-offset 9',
+    });
     expect(txn(dir, { referenceTime: lastTs + 900_001 }).hanging.map((h) => h.producerId)).toEqual([3, 4]);
     expect(txn(dir, { referenceTime: 'now' }).referenceTimeSource).toBe('clock');
   });
 
   it('abort command quotes a topic name the shell would split', () => {
-    expect(abortCommand('<host:port>', "it's a topic", 0, 5)).toBe(`kafka-transactions.sh --bootstrap-server <host:port> abort --topic 'it'\\''s a topic' --partition 0 --start-offset 5`);
+    expect(abortCommand('<host:port>', "it's a topic", 0, 5)).toBe(
+      `kafka-transactions.sh --bootstrap-server <host:port> abort --topic 'it'\\''s a topic' --partition 0 --start-offset 5`,
+    );
     expect(abortCommand('h:1', null, null, 5)).toContain('--topic <topic> --partition <partition>');
   });
 
   it('.txnindex cross-check: a missing entry, a wrong lastStableOffset and an entry with no ABORT in the log are each found', async () => {
     const dir = path.join(tmpDir('kseg-txn-'), 'orders-3');
     await scenario(dir);
-    const idx = fs.readdirSync(dir).filter((f) => f.endsWith('.txnindex')).sort();
+    const idx = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.txnindex'))
+      .sort();
     const all = idx.flatMap((f) => parseTxnIndex(fs.readFileSync(path.join(dir, f))).entries.map((e) => ({ f, e })));
-    expect(all.map(({ e }) => [e.producerId, e.firstOffset, e.lastOffset, e.lastStableOffset])).toEqual([[2, 4, 6, 7], [2, 12, 13, 9]]);
+    expect(all.map(({ e }) => [e.producerId, e.firstOffset, e.lastOffset, e.lastStableOffset])).toEqual([
+      [2, 4, 6, 7],
+      [2, 12, 13, 9],
+    ]);
     // Drop the first entry's file, rewrite the second with a wrong LSO, add an entry for a marker that does not exist.
     for (const f of idx) fs.rmSync(path.join(dir, f));
     const second = all[1]!;
-    fs.writeFileSync(path.join(dir, second.f), Buffer.concat([encodeAbortedTxn({ ...second.e, lastStableOffset: 13 }), encodeAbortedTxn({ producerId: 3, firstOffset: 9, lastOffset: 10, lastStableOffset: 11 })]));
+    fs.writeFileSync(
+      path.join(dir, second.f),
+      Buffer.concat([encodeAbortedTxn({ ...second.e, lastStableOffset: 13 }), encodeAbortedTxn({ producerId: 3, firstOffset: 9, lastOffset: 10, lastStableOffset: 11 })]),
+    );
     const f = txn(dir).findings;
-    expect(f.map((x) => [x.code, x.producerId, x.offset])).toEqual(expect.arrayContaining([['INDEX_LSO_DIFFERS', 2, 13], ['INDEX_WITHOUT_ABORT', 3, 10], ['ABORT_NOT_INDEXED', 2, 6]]));
+    expect(f.map((x) => [x.code, x.producerId, x.offset])).toEqual(
+      expect.arrayContaining([
+        ['INDEX_LSO_DIFFERS', 2, 13],
+        ['INDEX_WITHOUT_ABORT', 3, 10],
+        ['ABORT_NOT_INDEXED', 2, 6],
+      ]),
+    );
     expect(f).toHaveLength(3);
     expect(f.find((x) => x.code === 'INDEX_WITHOUT_ABORT')).toMatchObject({ file: second.f, position: 34 });
   });
@@ -100,13 +126,31 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
   it('producer snapshot cross-check: open transactions at the snapshot offset agree, a different one is reported', async () => {
     const dir = path.join(tmpDir('kseg-txn-'), 'orders-3');
     await scenario(dir);
-    const entry = (producerId: number, currentTxnFirstOffset: number) => ({ producerId, producerEpoch: 0, lastSequence: 0, lastOffset: 10, offsetDelta: 0, timestamp: T0, coordinatorEpoch: -1, currentTxnFirstOffset });
+    const entry = (producerId: number, currentTxnFirstOffset: number) => ({
+      producerId,
+      producerEpoch: 0,
+      lastSequence: 0,
+      lastOffset: 10,
+      offsetDelta: 0,
+      timestamp: T0,
+      coordinatorEpoch: -1,
+      currentTxnFirstOffset,
+    });
     // At offset 11: p3 is open since 9 (p1 and p2 are not). At 12: p1 open since 11 as well.
     fs.writeFileSync(path.join(dir, '00000000000000000011.snapshot'), encodeProducerSnapshot([entry(3, 9), entry(9, -1)]));
     fs.writeFileSync(path.join(dir, '00000000000000000012.snapshot'), encodeProducerSnapshot([entry(3, 9)]));
     const r = txn(dir);
-    expect(r.snapshots.map((s) => [s.offset, s.agrees])).toEqual([[11, true], [12, false]]);
-    expect(r.findings).toEqual([expect.objectContaining({ code: 'SNAPSHOT_OPEN_DIFFERS', file: '00000000000000000012.snapshot', message: expect.stringMatching(/producer 1 open from 11 in the log, not in the snapshot/) })]);
+    expect(r.snapshots.map((s) => [s.offset, s.agrees])).toEqual([
+      [11, true],
+      [12, false],
+    ]);
+    expect(r.findings).toEqual([
+      expect.objectContaining({
+        code: 'SNAPSHOT_OPEN_DIFFERS',
+        file: '00000000000000000012.snapshot',
+        message: expect.stringMatching(/producer 1 open from 11 in the log, not in the snapshot/),
+      }),
+    ]);
     // An unreadable snapshot is a finding, not a crash.
     fs.writeFileSync(path.join(dir, '00000000000000000013.snapshot'), Buffer.from([0, 1, 2]));
     expect(txn(dir).findings.map((x) => x.code)).toContain('SNAPSHOT_UNREADABLE');
@@ -183,7 +227,10 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
     const j = JSON.parse(kseg(['txn', dir, '--json']).stdout);
     expect(j).toMatchObject({ lastStableOffset: 9, referenceTimeSource: 'log', hangingTimeoutMs: 900000, counts: { open: 2 } });
     // Torn append at the end of the last segment.
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort();
+    const logs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort();
     fs.appendFileSync(path.join(dir, logs[logs.length - 1]!), Buffer.from([0, 0, 0, 0, 0, 0, 0, 99, 0, 0, 1, 0, 0, 0, 0, 0, 2, 7, 7, 7]));
     const torn = JSON.parse(kseg(['txn', dir, '--json']).stdout);
     expect(torn.findings).toEqual([expect.objectContaining({ code: 'LOG_TAIL', file: logs[logs.length - 1] })]);
@@ -207,7 +254,15 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
     await scenario(dir);
     const key = (id: string) => encodeCoordinatorKey('transaction', 0, { transactionalId: id });
     const value = (producerId: number, transactionStatus: number, partitions: { topic: string; partitionIds: number[] }[]) =>
-      encodeCoordinatorValue('transaction', 0, 0, { producerId, producerEpoch: 0, transactionTimeoutMs: 60000, transactionStatus, transactionPartitions: partitions, transactionLastUpdateTimestampMs: T0, transactionStartTimestampMs: T0 });
+      encodeCoordinatorValue('transaction', 0, 0, {
+        producerId,
+        producerEpoch: 0,
+        transactionTimeoutMs: 60000,
+        transactionStatus,
+        transactionPartitions: partitions,
+        transactionLastUpdateTimestampMs: T0,
+        transactionStartTimestampMs: T0,
+      });
     const ts = path.join(logDir, '__transaction_state-7');
     fs.mkdirSync(ts);
     const recs = [
@@ -217,7 +272,10 @@ describe('txn: ProducerStateManager / UnifiedLog.lastStableOffset offline', () =
       { key: key('tx-4'), value: value(4, 1, [{ topic: 'orders', partitionIds: [2, 3] }]) },
       { key: key('tx-1'), value: null }, // expired transactional id
     ];
-    fs.writeFileSync(path.join(ts, segmentFileName(0, 'log')), await encodeV2Batch({ baseOffset: 0, records: recs.map((r, i) => ({ offsetDelta: i, timestamp: T0, key: r.key, value: r.value })) }));
+    fs.writeFileSync(
+      path.join(ts, segmentFileName(0, 'log')),
+      await encodeV2Batch({ baseOffset: 0, records: recs.map((r, i) => ({ offsetDelta: i, timestamp: T0, key: r.key, value: r.value })) }),
+    );
     const r = txn(dir, { referenceTime: T0 + 3_600_000 });
     expect(r.transactionState).toEqual({ partitions: [ts], transactionalIds: 2, problems: 0 });
     expect(r.producers.map((p) => [p.producerId, p.transactionalId, p.coordinator?.state ?? null])).toEqual([

@@ -23,7 +23,14 @@ function ptyKseg(args: string[], answer: string): { status: number | null; out: 
 function damaged(): { dir: string; log: string; size: number } {
   const dir = path.join(tmpDir(), 'orders-0');
   fs.cpSync(path.join(FIXTURES, 'v2-multiseg', 'topic-0'), dir, { recursive: true });
-  const log = path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort().pop()!);
+  const log = path.join(
+    dir,
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort()
+      .pop()!,
+  );
   fs.appendFileSync(log, Buffer.alloc(100, 0x41));
   return { dir, log, size: fs.statSync(log).size };
 }
@@ -31,7 +38,13 @@ function damaged(): { dir: string; log: string; size: number } {
 function withoutIndex(): { dir: string; index: string } {
   const dir = path.join(tmpDir(), 'orders-0');
   fs.cpSync(path.join(FIXTURES, 'v2-multiseg', 'topic-0'), dir, { recursive: true });
-  const index = path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.index')).sort()[0]!);
+  const index = path.join(
+    dir,
+    fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.index'))
+      .sort()[0]!,
+  );
   fs.rmSync(index);
   return { dir, index };
 }

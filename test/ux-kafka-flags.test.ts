@@ -7,7 +7,15 @@ import { FIXTURES, HAVE_REAL, REAL, kseg, readNdjson } from './helpers.js';
 // are printed only with --deep-iteration; --print-data-log (or a decoder flag) implies it and adds
 // key/payload; --files is a comma-separated list; without a format the tool's (3.x) text is printed.
 const SEG = path.join(FIXTURES, 'v2-multiseg', 'topic-0', '00000000000000000000.log');
-const SEG2 = path.join(FIXTURES, 'v2-multiseg', 'topic-0', fs.readdirSync(path.join(FIXTURES, 'v2-multiseg', 'topic-0')).filter((f) => f.endsWith('.log')).sort()[1]!);
+const SEG2 = path.join(
+  FIXTURES,
+  'v2-multiseg',
+  'topic-0',
+  fs
+    .readdirSync(path.join(FIXTURES, 'v2-multiseg', 'topic-0'))
+    .filter((f) => f.endsWith('.log'))
+    .sort()[1]!,
+);
 const batches = readNdjson(path.join(FIXTURES, 'v2-multiseg', 'expected', 'batches.ndjson')).filter((b) => b.file === path.basename(SEG));
 
 describe('kafka-dump-log.sh flags (DumpLogSegments semantics, spawned kseg)', () => {
@@ -46,7 +54,9 @@ describe('kafka-dump-log.sh flags (DumpLogSegments semantics, spawned kseg)', ()
   it('string decoder classes map to UTF-8 and imply --print-data-log; others are a usage error', () => {
     const want = kseg(['dump', SEG, '--format', 'kafka']).stdout;
     expect(kseg(['dump', '--files', SEG, '--value-decoder-class', 'kafka.serializer.StringDecoder']).stdout).toBe(want);
-    expect(kseg(['dump', '--files', SEG, '--key-decoder-class', 'org.apache.kafka.tools.api.StringDecoder', '--value-decoder-class', 'org.apache.kafka.tools.api.StringDecoder']).stdout).toBe(want);
+    expect(
+      kseg(['dump', '--files', SEG, '--key-decoder-class', 'org.apache.kafka.tools.api.StringDecoder', '--value-decoder-class', 'org.apache.kafka.tools.api.StringDecoder']).stdout,
+    ).toBe(want);
     const bad = kseg(['dump', '--files', SEG, '--value-decoder-class', 'com.example.AvroDecoder']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--value-decoder-class: 'com.example.AvroDecoder' is not supported/);
@@ -80,7 +90,10 @@ describe('kafka-dump-log.sh flags (DumpLogSegments semantics, spawned kseg)', ()
 describe.skipIf(!HAVE_REAL)('real broker data (../shared/real)', () => {
   it('ldi-poc: --files --print-data-log --deep-iteration equals --format kafka on every broker segment', () => {
     const dir = path.join(REAL, 'ldi-poc', 'kafka-logs', 'TestTopicPatient-0');
-    const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => path.join(dir, f));
+    const logs = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .map((f) => path.join(dir, f));
     expect(logs.length).toBeGreaterThan(0);
     const got = kseg(['dump', '--files', logs.join(','), '--print-data-log', '--deep-iteration']);
     expect(got.status).toBe(0);

@@ -17,7 +17,19 @@ function layout(): { empty: string; parent: string; logDir: string } {
   return { empty, parent, logDir };
 }
 
-const COMMANDS: string[][] = [['verify'], ['verify', '--json'], ['scan'], ['info'], ['info', '--json'], ['dump'], ['lookup', '--offset', '0'], ['grep', '-c'], ['txn'], ['rebuild-index', '--check'], ['recover', '--dry-run']];
+const COMMANDS: string[][] = [
+  ['verify'],
+  ['verify', '--json'],
+  ['scan'],
+  ['info'],
+  ['info', '--json'],
+  ['dump'],
+  ['lookup', '--offset', '0'],
+  ['grep', '-c'],
+  ['txn'],
+  ['rebuild-index', '--check'],
+  ['recover', '--dry-run'],
+];
 
 describe('no partition found is an error (exit 4), never "ok"', () => {
   const { empty, parent, logDir } = layout();

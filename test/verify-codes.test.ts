@@ -25,7 +25,11 @@ function expectedRows(c: string, name: string): any[] {
   const p = path.join(FIXTURES, c, 'expected', name);
   // A missing expected file is a broken fixture, not an empty list.
   expect(fs.existsSync(p), p).toBe(true);
-  const rows = fs.readFileSync(p, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+  const rows = fs
+    .readFileSync(p, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
   expect(rows.length, p).toBeGreaterThan(0);
   return rows;
 }
@@ -219,10 +223,14 @@ describe('verify codes: .index and .timeindex entries (v2-multiseg)', () => {
 
   it('an offset below the previous entry with a rising timestamp: TIMEINDEX_OFFSET_NOT_INCREASING (and so a timestamp too large for that offset)', () => {
     const { r } = mutated(C, (d) => patch(path.join(d, `${mid}.timeindex`), 24, timeEntry(midT[2].timestamp, midT[1].offset - base - 1)));
-    expectFindings(r, ['error', 'TIMEINDEX_OFFSET_NOT_INCREASING', `${mid}.timeindex`, 24, midT[1].offset - 1], ['error', 'TIMEINDEX_TIMESTAMP_MISMATCH', `${mid}.timeindex`, 24, midT[1].offset - 1]);
+    expectFindings(
+      r,
+      ['error', 'TIMEINDEX_OFFSET_NOT_INCREASING', `${mid}.timeindex`, 24, midT[1].offset - 1],
+      ['error', 'TIMEINDEX_TIMESTAMP_MISMATCH', `${mid}.timeindex`, 24, midT[1].offset - 1],
+    );
   });
 
-  it('an entry past the segment\'s last offset: TIMEINDEX_OFFSET_BEYOND_LOG_END', () => {
+  it("an entry past the segment's last offset: TIMEINDEX_OFFSET_BEYOND_LOG_END", () => {
     const lastBatch = inMid[inMid.length - 1];
     const lastT = midT[midT.length - 1];
     const { r } = mutated(C, (d) => fs.appendFileSync(path.join(d, `${mid}.timeindex`), timeEntry(lastT.timestamp + 1, lastBatch.lastOffset - base + 10)));
@@ -233,7 +241,15 @@ describe('verify codes: .index and .timeindex entries (v2-multiseg)', () => {
     // Offsets 0..2, a gap 3..7 (as compaction leaves), 8..10.
     const dir = path.join(tmpDir('kseg-codes-'), 't-0');
     const rec = (k: string) => ({ key: k, value: `v-${k}` });
-    await buildPartition(dir, [{ kind: 'data', producerId: -1, transactional: false, records: [rec('a'), rec('b'), rec('c')] }, { kind: 'skip', offsets: 5 }, { kind: 'data', producerId: -1, transactional: false, records: [rec('d'), rec('e'), rec('f')] }], { indexIntervalBytes: 1 << 20 });
+    await buildPartition(
+      dir,
+      [
+        { kind: 'data', producerId: -1, transactional: false, records: [rec('a'), rec('b'), rec('c')] },
+        { kind: 'skip', offsets: 5 },
+        { kind: 'data', producerId: -1, transactional: false, records: [rec('d'), rec('e'), rec('f')] },
+      ],
+      { indexIntervalBytes: 1 << 20 },
+    );
     expect(verify([dir]).issues).toEqual([]);
     const log = fs.readFileSync(path.join(dir, seg(0, 'log')));
     const maxTs0 = Number(log.readBigInt64BE(35)); // the first batch's maxTimestamp
@@ -256,7 +272,9 @@ describe('verify codes: .txnindex, producer snapshot, an index file without its 
   });
 
   it('producer snapshot version 2: SNAPSHOT_BAD_VERSION at byte 0', () => {
-    const snap = encodeProducerSnapshot([{ producerId: 42, producerEpoch: 1, lastSequence: 9, lastOffset: 100, offsetDelta: 9, timestamp: 1700000000000, coordinatorEpoch: -1, currentTxnFirstOffset: -1 }]);
+    const snap = encodeProducerSnapshot([
+      { producerId: 42, producerEpoch: 1, lastSequence: 9, lastOffset: 100, offsetDelta: 9, timestamp: 1700000000000, coordinatorEpoch: -1, currentTxnFirstOffset: -1 },
+    ]);
     const name = seg(259, 'snapshot');
     const ok = mutated('v2-multiseg', (d) => fs.writeFileSync(path.join(d, name), snap));
     expect(ok.r.issues).toEqual([]);
@@ -269,14 +287,23 @@ describe('verify codes: .txnindex, producer snapshot, an index file without its 
   it('an .index given alone whose .log is absent: LOG_MISSING (info), its own structure still checked', () => {
     const C = 'v2-multiseg';
     const dir = copyPartition(caseDir(C));
-    const base = Number(expectedRows(C, 'batches.ndjson').map((b) => b.file).filter((f, i, a) => a.indexOf(f) === i)[2].replace('.log', ''));
+    const base = Number(
+      expectedRows(C, 'batches.ndjson')
+        .map((b) => b.file)
+        .filter((f, i, a) => a.indexOf(f) === i)[2]
+        .replace('.log', ''),
+    );
     fs.rmSync(path.join(dir, seg(base, 'log')));
     const r = verify([path.join(dir, seg(base, 'index'))]);
     expectFindings(r, ['info', 'LOG_MISSING', seg(base, 'index'), null, base]);
     expect(r.ok).toBe(true);
     // A structural fault in it is still found.
     patch(path.join(dir, seg(base, 'index')), 0, indexEntry(-1, 0));
-    expectFindings(verify([path.join(dir, seg(base, 'index'))]), ['info', 'LOG_MISSING', seg(base, 'index'), null, base], ['error', 'INDEX_OFFSET_BELOW_BASE', seg(base, 'index'), 0, base - 1]);
+    expectFindings(
+      verify([path.join(dir, seg(base, 'index'))]),
+      ['info', 'LOG_MISSING', seg(base, 'index'), null, base],
+      ['error', 'INDEX_OFFSET_BELOW_BASE', seg(base, 'index'), 0, base - 1],
+    );
   });
 });
 
@@ -291,10 +318,17 @@ describe('verify codes: KRaft snapshots (<offset>-<epoch>.checkpoint)', () => {
   const NAME = '00000000000000000010-0000000001.checkpoint';
 
   /** A snapshot of three batches: `first` (offset 0), one metadata record `value` (offset 1), the footer (offset 2). */
-  function snapshot(value: Buffer, first: Buffer = encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, header.key, header.value)] })): { file: string; positions: number[] } {
+  function snapshot(
+    value: Buffer,
+    first: Buffer = encodeV2BatchSync({ baseOffset: 0, isControl: true, records: [rec(0, header.key, header.value)] }),
+  ): { file: string; positions: number[] } {
     const dir = path.join(tmpDir('kseg-codes-kraft-'), '__cluster_metadata-0');
     fs.mkdirSync(dir);
-    const batches = [first, encodeV2BatchSync({ baseOffset: 1, records: [rec(1, null, value)] }), encodeV2BatchSync({ baseOffset: 2, isControl: true, records: [rec(2, footer.key, footer.value)] })];
+    const batches = [
+      first,
+      encodeV2BatchSync({ baseOffset: 1, records: [rec(1, null, value)] }),
+      encodeV2BatchSync({ baseOffset: 2, isControl: true, records: [rec(2, footer.key, footer.value)] }),
+    ];
     const file = path.join(dir, NAME);
     fs.writeFileSync(file, Buffer.concat(batches));
     return { file, positions: [0, batches[0]!.length, batches[0]!.length + batches[1]!.length] };
@@ -349,14 +383,17 @@ describe('every verify code is named by a test', () => {
   const list = source.slice(start, source.indexOf('\n]', start)); // up to the array's closing bracket
   const codes = [...list.matchAll(/\bcode:\s*['"]([A-Z][A-Z0-9_]*)['"]/g)].map((m) => m[1]!);
 
-  it('the codes parsed from the source are the library\'s ISSUE_CODES', () => {
+  it("the codes parsed from the source are the library's ISSUE_CODES", () => {
     expect(codes).toEqual(ISSUE_CODES.map((c) => c.code));
     expect(codes.length).toBeGreaterThan(60);
   });
 
   it('each code appears in some test file (add a corruption-injection test here when adding a code)', () => {
     const dir = path.join(ROOT, 'test');
-    const texts = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+    const texts = fs
+      .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
     const unnamed = codes.filter((c) => !texts.some((t) => new RegExp(`(?<![A-Z0-9_])${c}(?![A-Z0-9_])`).test(t)));
     expect(unnamed).toEqual([]);
   });

@@ -80,7 +80,22 @@ describe('ISSUE_CODES', () => {
       expect(c.code).toMatch(/^[A-Z][A-Z0-9_]+$/);
     }
     // The codes OUTPUT.md names.
-    for (const c of ['SIZE_TOO_SMALL', 'PARTIAL_TAIL', 'CRC_MISMATCH', 'BAD_MAGIC', 'OFFSET_NOT_INCREASING', 'RECORD_DECODE_ERROR', 'ZERO_TAIL', 'INDEX_POSITION_NOT_BATCH_START', 'INDEX_OFFSET_NOT_INCREASING', 'INDEX_ZERO_TAIL', 'INDEX_MISSING', 'TIMEINDEX_NOT_INCREASING', 'SNAPSHOT_CRC_MISMATCH', 'SEGMENT_BASE_ABOVE_FIRST_OFFSET']) {
+    for (const c of [
+      'SIZE_TOO_SMALL',
+      'PARTIAL_TAIL',
+      'CRC_MISMATCH',
+      'BAD_MAGIC',
+      'OFFSET_NOT_INCREASING',
+      'RECORD_DECODE_ERROR',
+      'ZERO_TAIL',
+      'INDEX_POSITION_NOT_BATCH_START',
+      'INDEX_OFFSET_NOT_INCREASING',
+      'INDEX_ZERO_TAIL',
+      'INDEX_MISSING',
+      'TIMEINDEX_NOT_INCREASING',
+      'SNAPSHOT_CRC_MISMATCH',
+      'SEGMENT_BASE_ABOVE_FIRST_OFFSET',
+    ]) {
       expect(codes).toContain(c);
     }
   });
@@ -114,7 +129,12 @@ describe('healthy fixtures verify clean', () => {
     const r = verify([caseDir(c)]);
     expectClean(r);
     const summary = JSON.parse(fs.readFileSync(path.join(FIXTURES, c, 'expected', 'summary.json'), 'utf8'));
-    expect(r.summary).toEqual({ segments: summary.segments.length, batches: summary.batches, records: summary.records, bytes: summary.segments.reduce((n: number, s: any) => n + s.size, 0) });
+    expect(r.summary).toEqual({
+      segments: summary.segments.length,
+      batches: summary.batches,
+      records: summary.records,
+      bytes: summary.segments.reduce((n: number, s: any) => n + s.size, 0),
+    });
     expect(r.recoverable).toBeNull();
   });
 });
@@ -123,7 +143,11 @@ describe('healthy fixtures verify clean', () => {
 
 function realDirs(): string[] {
   if (!HAVE_REAL) return [];
-  const manifest = fs.readFileSync(path.join(REAL, 'MANIFEST.tsv'), 'utf8').split('\n').slice(1).filter((l) => l.trim() !== '');
+  const manifest = fs
+    .readFileSync(path.join(REAL, 'MANIFEST.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .filter((l) => l.trim() !== '');
   const dirs = new Set(manifest.map((l) => l.split('\t')[0]!));
   // Every partition directory of the broker log dirs as well.
   for (const d of [...dirs]) {
@@ -314,7 +338,11 @@ describe('faults in .log files', () => {
     const { r } = mutated(C, (d) => {
       for (const ext of ['log', 'index', 'timeindex']) fs.renameSync(path.join(d, seg(base, ext)), path.join(d, `${base}.${ext}`));
     });
-    expect(issuesOf(r, 'SEGMENT_NAME_IRREGULAR').map((i) => i.file).sort()).toEqual([`${base}.index`, `${base}.log`, `${base}.timeindex`]);
+    expect(
+      issuesOf(r, 'SEGMENT_NAME_IRREGULAR')
+        .map((i) => i.file)
+        .sort(),
+    ).toEqual([`${base}.index`, `${base}.log`, `${base}.timeindex`]);
     expect(r.errors).toBe(0);
     expect(r.summary.batches).toBe(batches.length);
   });
@@ -477,7 +505,10 @@ describe('faults in .txnindex files (v2-txn)', () => {
 
 describe('faults in snapshots, checkpoints and the directory', () => {
   const C = 'v2-multiseg';
-  const snap = (): Buffer => encodeProducerSnapshot([{ producerId: 42, producerEpoch: 1, lastSequence: 9, lastOffset: 100, offsetDelta: 9, timestamp: 1700000000000, coordinatorEpoch: -1, currentTxnFirstOffset: -1 }]);
+  const snap = (): Buffer =>
+    encodeProducerSnapshot([
+      { producerId: 42, producerEpoch: 1, lastSequence: 9, lastOffset: 100, offsetDelta: 9, timestamp: 1700000000000, coordinatorEpoch: -1, currentTxnFirstOffset: -1 },
+    ]);
 
   it('a valid snapshot is fine; a flipped byte is SNAPSHOT_CRC_MISMATCH at the CRC field; short is SNAPSHOT_TRUNCATED', () => {
     expectClean(mutated(C, (d) => fs.writeFileSync(path.join(d, seg(259, 'snapshot')), snap())).r);
@@ -639,7 +670,7 @@ describe('never cry wolf', () => {
     expectClean(verify([dir]));
   });
 
-  it('the active segment\'s preallocated all-zero index files, even with no entries at all', () => {
+  it("the active segment's preallocated all-zero index files, even with no entries at all", () => {
     const last = segFiles[segFiles.length - 1]!.replace('.log', '');
     const { r } = mutated(C, (d) => {
       fs.writeFileSync(path.join(d, `${last}.index`), Buffer.alloc(10 * 1024 * 1024));
@@ -666,7 +697,10 @@ describe('never cry wolf', () => {
 
 describe('every generate --corrupt kind gives exactly one finding, at the reported place', () => {
   const variants: [string, Partial<GenerateOptions>][] = [
-    ['v2 transactions', { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, transactions: true, leaderEpochs: 2, compression: ['none', 'gzip'], fsync: false, seed: 7 }],
+    [
+      'v2 transactions',
+      { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, transactions: true, leaderEpochs: 2, compression: ['none', 'gzip'], fsync: false, seed: 7 },
+    ],
     ['v1 mixed codecs', { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, magic: 1, compression: ['gzip', 'none', 'lz4'], fsync: false, seed: 8 }],
     ['v2 per-append', { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, layout: 'per-append', compression: ['zstd', 'none'], fsync: false, seed: 9 }],
   ];
@@ -694,23 +728,27 @@ describe('robustness', () => {
     const dir = copyPartition(caseDir(C));
     const file = path.join(dir, seg(0, 'log'));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(src.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.option(fc.nat(src.length), { nil: undefined }), (flips, cut) => {
-        const buf = Buffer.from(src);
-        for (const [p, x] of flips) buf[p] ^= x;
-        fs.writeFileSync(file, cut === undefined ? buf : buf.subarray(0, cut));
-        let r: VerifyReport;
-        try {
-          r = verify([dir]);
-        } catch (e) {
-          expect(e).toBeInstanceOf(KsegError);
-          return;
-        }
-        // The counts are those of the listed findings, and ok follows the errors.
-        expect(r.errors).toBe(r.issues.filter((i) => i.severity === 'error').length);
-        expect(r.warnings).toBe(r.issues.filter((i) => i.severity === 'warning').length);
-        expect(r.ok).toBe(r.errors === 0);
-        for (const i of r.issues) expect(ISSUE_CODES.some((c) => c.code === i.code)).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(src.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        fc.option(fc.nat(src.length), { nil: undefined }),
+        (flips, cut) => {
+          const buf = Buffer.from(src);
+          for (const [p, x] of flips) buf[p] ^= x;
+          fs.writeFileSync(file, cut === undefined ? buf : buf.subarray(0, cut));
+          let r: VerifyReport;
+          try {
+            r = verify([dir]);
+          } catch (e) {
+            expect(e).toBeInstanceOf(KsegError);
+            return;
+          }
+          // The counts are those of the listed findings, and ok follows the errors.
+          expect(r.errors).toBe(r.issues.filter((i) => i.severity === 'error').length);
+          expect(r.warnings).toBe(r.issues.filter((i) => i.severity === 'warning').length);
+          expect(r.ok).toBe(r.errors === 0);
+          for (const i of r.issues) expect(ISSUE_CODES.some((c) => c.code === i.code)).toBe(true);
+        },
+      ),
       { numRuns: 150, seed: 5 },
     );
   });
@@ -816,28 +854,35 @@ describe('verify --jobs: the same findings, in the same order, as one thread', (
   it('random byte flips and truncations: identical reports', () => {
     for (const C of ['v2-headers', 'v2-mixed-codecs', 'v2-txn']) {
       const dir = copyPartition(caseDir(C));
-      const name = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort()[0]!;
+      const name = fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.log'))
+        .sort()[0]!;
       const file = path.join(dir, name);
       const src = fs.readFileSync(file);
       fc.assert(
-        fc.property(fc.array(fc.tuple(fc.nat(src.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }), fc.option(fc.nat(src.length), { nil: undefined }), (flips, cut) => {
-          const buf = Buffer.from(src);
-          for (const [p, x] of flips) buf[p] ^= x;
-          fs.writeFileSync(file, cut === undefined ? buf : buf.subarray(0, cut));
-          let one: VerifyReport | KsegError;
-          let split: VerifyReport | KsegError;
-          try {
-            one = verify([dir]);
-          } catch (e) {
-            one = e as KsegError;
-          }
-          try {
-            split = withEnv(SPLIT, () => verify([dir], { jobs: 3 }));
-          } catch (e) {
-            split = e as KsegError;
-          }
-          expect(split).toEqual(one);
-        }),
+        fc.property(
+          fc.array(fc.tuple(fc.nat(src.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }),
+          fc.option(fc.nat(src.length), { nil: undefined }),
+          (flips, cut) => {
+            const buf = Buffer.from(src);
+            for (const [p, x] of flips) buf[p] ^= x;
+            fs.writeFileSync(file, cut === undefined ? buf : buf.subarray(0, cut));
+            let one: VerifyReport | KsegError;
+            let split: VerifyReport | KsegError;
+            try {
+              one = verify([dir]);
+            } catch (e) {
+              one = e as KsegError;
+            }
+            try {
+              split = withEnv(SPLIT, () => verify([dir], { jobs: 3 }));
+            } catch (e) {
+              split = e as KsegError;
+            }
+            expect(split).toEqual(one);
+          },
+        ),
         { numRuns: 60, seed: 11 },
       );
     }
@@ -872,7 +917,16 @@ describe('verify --jobs: the same findings, in the same order, as one thread', (
     const dirs: string[] = [];
     for (const kind of ['crc', 'record-decode', 'bad-magic', 'size', 'partial-tail', 'offsets-backwards'] as CorruptKind[]) {
       const dir = path.join(root, `t-${dirs.length}`);
-      await generate(dir, { records: 3000, segmentBytes: 65536, indexIntervalBytes: 1024, transactions: true, compression: ['none', 'gzip'], fsync: false, seed: 21, corrupt: kind });
+      await generate(dir, {
+        records: 3000,
+        segmentBytes: 65536,
+        indexIntervalBytes: 1024,
+        transactions: true,
+        compression: ['none', 'gzip'],
+        fsync: false,
+        seed: 21,
+        corrupt: kind,
+      });
       dirs.push(dir);
     }
     for (const dir of dirs) {
@@ -897,7 +951,7 @@ describe('verify --jobs: the same findings, in the same order, as one thread', (
   });
 });
 
-describe('RecordWalker.walkFast in WALK_CHECK mode (verify\'s record walk) agrees with the record decoder', () => {
+describe("RecordWalker.walkFast in WALK_CHECK mode (verify's record walk) agrees with the record decoder", () => {
   const walker = new RecordWalker();
   it('random byte flips in the records of uncompressed batches', () => {
     for (const C of ['v2-headers', 'v2-none', 'v2-logappend']) {
@@ -927,7 +981,8 @@ describe('RecordWalker.walkFast in WALK_CHECK mode (verify\'s record walk) agree
           }
           const fast = walker.walkFast(buf, 61, size, b.recordCount, b.baseTimestamp, WALK_CHECK);
           if (slow === null) expect(fast).not.toBe(WALK_OK);
-          else if (fast === WALK_OK) expect([walker.maxTimestamp, walker.firstOffsetDelta, walker.lastOffsetDelta, walker.offsetsIncreasing]).toEqual([slow.max, slow.first, slow.last, slow.inc]);
+          else if (fast === WALK_OK)
+            expect([walker.maxTimestamp, walker.firstOffsetDelta, walker.lastOffsetDelta, walker.offsetsIncreasing]).toEqual([slow.max, slow.first, slow.last, slow.inc]);
           else expect(flips.length).toBeGreaterThan(0);
         }),
         { numRuns: 300, seed: 3 },

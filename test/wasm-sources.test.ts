@@ -176,7 +176,14 @@ function assemble(src: string): Uint8Array {
   }
   const body = [...leb(groups.length), ...groups.flatMap(([n, ty]) => [...leb(n!), ty!]), ...code];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
     ...section(1, [1, 0x60, ...leb(params.length), ...params, 0]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0x00, ...leb(pages)]),

@@ -71,7 +71,7 @@ async function payloads(files) {
   for (const f of files) {
     const src = openSource(f, { pattern: 'sequential' });
     bytes += src.size;
-    for (let pos = 0; pos + 17 <= src.size; ) {
+    for (let pos = 0; pos + 17 <= src.size;) {
       const h = src.read(pos, 17);
       const size = 12 + h.readInt32BE(8);
       if (size < 26 || pos + size > src.size) break;
@@ -101,7 +101,7 @@ async function decompressLimit(files) {
   const snappyFn = (d) => {
     if (d.length >= 16 && XERIAL.equals(d.subarray(0, 8))) {
       let n = 0;
-      for (let p = 16; p + 4 <= d.length; ) {
+      for (let p = 16; p + 4 <= d.length;) {
         const len = d.readUInt32BE(p);
         n += snappy.uncompressSync(d.subarray(p + 4, p + 4 + len), SNAPPY_OPTS).length;
         p += 4 + len;
@@ -149,7 +149,7 @@ function writeLimit(bytes, file) {
   const buf = Buffer.alloc(CHUNK, 0x5a);
   const t0 = now();
   const fd = fs.openSync(file, 'w');
-  for (let left = bytes; left > 0; ) {
+  for (let left = bytes; left > 0;) {
     const n = Math.min(left, CHUNK);
     let done = 0;
     while (done < n) done += fs.writeSync(fd, buf, done, n - done);

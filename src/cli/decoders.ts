@@ -76,7 +76,10 @@ export function kafkaToolText(b: Buffer, d: DecoderName): string | Error | undef
     case 'int32':
     case 'int64': {
       const n = d === 'int32' ? 4 : 8;
-      if (b.length < n) return new Error(`${b.length} bytes cannot be read as ${d === 'int32' ? 'IntegerDecoder\'s 4-byte int' : 'LongDecoder\'s 8-byte long'} (the tool stops here with java.nio.BufferUnderflowException)`);
+      if (b.length < n)
+        return new Error(
+          `${b.length} bytes cannot be read as ${d === 'int32' ? "IntegerDecoder's 4-byte int" : "LongDecoder's 8-byte long"} (the tool stops here with java.nio.BufferUnderflowException)`,
+        );
       return d === 'int32' ? String(b.readInt32BE(0)) : b.readBigInt64BE(0).toString();
     }
     case 'hex':

@@ -18,7 +18,14 @@ export interface PoolResult {
   failure?: { code: string; message: string; file?: string; position?: number };
 }
 
-export async function* grepInParallel(targets: { dir: string; label?: string }[], criteria: GrepCriteria, decoders: Decoders, mode: GrepMode, jobs: number, out: Output): AsyncGenerator<PoolResult> {
+export async function* grepInParallel(
+  targets: { dir: string; label?: string }[],
+  criteria: GrepCriteria,
+  decoders: Decoders,
+  mode: GrepMode,
+  jobs: number,
+  out: Output,
+): AsyncGenerator<PoolResult> {
   const n = Math.max(1, Math.min(jobs, targets.length));
   const inbox: GrepWorkerMessage[][] = targets.map(() => []);
   const pool = new WorkerPool<GrepJob, GrepWorkerMessage>(
@@ -61,7 +68,9 @@ export async function* grepInParallel(targets: { dir: string; label?: string }[]
         yield { target: targets[id]!, outcome: m.outcome, failure: m.failure };
         if (m.failure) {
           await out.flush();
-          process.stderr.write(`kseg: ${targets[id]!.label ?? targets[id]!.dir}: ${m.failure.message}${m.failure.file ? ` (${m.failure.file}${m.failure.position !== undefined ? ` at byte ${m.failure.position}` : ''})` : ''}\n`);
+          process.stderr.write(
+            `kseg: ${targets[id]!.label ?? targets[id]!.dir}: ${m.failure.message}${m.failure.file ? ` (${m.failure.file}${m.failure.position !== undefined ? ` at byte ${m.failure.position}` : ''})` : ''}\n`,
+          );
         }
         break;
       }

@@ -57,6 +57,7 @@ export async function grepToSink(dir: string, criteria: GrepCriteria, d: Decoder
       sink.err(`kseg: ${e.message}${where}`);
     }
   }
-  if (stats.crcMismatches > 0) sink.err(`kseg: warning: ${label ?? dir}: ${stats.crcMismatches} batch${stats.crcMismatches === 1 ? '' : 'es'} with a CRC mismatch were searched anyway (run kseg verify)`);
+  if (stats.crcMismatches > 0)
+    sink.err(`kseg: warning: ${label ?? dir}: ${stats.crcMismatches} batch${stats.crcMismatches === 1 ? '' : 'es'} with a CRC mismatch were searched anyway (run kseg verify)`);
   return { stats, errors, firstError };
 }

@@ -74,7 +74,13 @@ async function run(job: GrepJob): Promise<void> {
   } catch (e) {
     await send();
     const k = e instanceof KsegError ? e : null;
-    reply = { type: 'done', id: job.id, outcome: null, invalidUtf8: decodeStats.invalidUtf8 - utf8Before, failure: k ? { code: k.code, message: k.message, file: k.file, position: k.position } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) } };
+    reply = {
+      type: 'done',
+      id: job.id,
+      outcome: null,
+      invalidUtf8: decodeStats.invalidUtf8 - utf8Before,
+      failure: k ? { code: k.code, message: k.message, file: k.file, position: k.position } : { code: 'INTERNAL', message: (e as Error)?.stack ?? String(e) },
+    };
   }
   parentPort!.postMessage(reply);
 }

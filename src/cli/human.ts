@@ -22,8 +22,11 @@ export function humanBatchLine(b: Batch): string {
   const producer = b.producerId >= 0 ? ` producer ${b.producerId}/${b.producerEpoch} seq ${b.baseSequence}` : '';
   const crc = b.crcValid ? theme.good('crc ok') : theme.bad(`CRC MISMATCH (stored ${b.crc}, computed ${b.computedCrc})`);
   const ts = b.maxTimestamp >= 0 ? ` ${b.timestampType} ${isoOrRaw(b.maxTimestamp)}` : '';
-  return theme.dim(`batch @${b.position} `) + theme.offset(`${b.baseOffset}..${b.lastOffset}`) +
-    ` ${b.recordCount} rec ${b.size} B v${b.magic} ${b.compression}${ts}${producer}${flags.length ? ' [' + flags.join(', ') + ']' : ''} epoch ${b.partitionLeaderEpoch} ${crc}`;
+  return (
+    theme.dim(`batch @${b.position} `) +
+    theme.offset(`${b.baseOffset}..${b.lastOffset}`) +
+    ` ${b.recordCount} rec ${b.size} B v${b.magic} ${b.compression}${ts}${producer}${flags.length ? ' [' + flags.join(', ') + ']' : ''} epoch ${b.partitionLeaderEpoch} ${crc}`
+  );
 }
 
 function show(b: Buffer | null, d: Decoders['key']): string {

@@ -51,7 +51,8 @@ export function kafka4Parts(decoder: InternalDecoder, d: DecodedRecord, offset: 
   if (!isKnown(x.value)) return { key: `Unknown record type ${d.id} at offset ${offset}, skipping.` };
   let data = x.value.data;
   // TransactionLogMessageParser prints the status by its TransactionState name.
-  if (decoder === 'transaction' && x.value.type === 'TransactionLogValue') data = { ...data, transactionStatus: TXN_STATES[Number(data.transactionStatus)] ?? String(data.transactionStatus) };
+  if (decoder === 'transaction' && x.value.type === 'TransactionLogValue')
+    data = { ...data, transactionStatus: TXN_STATES[Number(data.transactionStatus)] ?? String(data.transactionStatus) };
   return { key, payload: `{"version":"${x.value.version}","data":${internalJson(data)}}` };
 }
 

@@ -45,7 +45,10 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     getOutHelpWidth: (() => (stdoutMayBeTty() ? out.getOutHelpWidth!() : undefined)) as () => number,
     getOutHasColors: (() => (stdoutMayBeTty() ? out.getOutHasColors!() : forcedColor())) as () => boolean,
   });
-  program.addHelpText('after', '\nExit codes: 0 ok, 1 verify found errors / lookup, offsets or groups found nothing / grep matched nothing / diff found differences, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").');
+  program.addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 verify found errors / lookup, offsets or groups found nothing / grep matched nothing / diff found differences, 2 usage, 3 corrupt input, 4 I/O or locked, 70 internal error.\nMachine-readable output: --json / --ndjson (see README, "JSON contract").',
+  );
   // chalk loads here only when stdout could show colours (theme.ts).
   program.hook('preAction', async (cmd) => (await import('./theme.js')).loadTheme(cmd.optsWithGlobals().color as boolean | undefined));
   program.hook('preAction', async (cmd) => {
@@ -104,13 +107,17 @@ async function versionDetails(): Promise<string> {
   }
   const crc = crcImplementations();
   const codecs = codecImplementations();
-  return [
-    `kseg ${VERSION}`,
-    `node ${process.version} (${process.platform}-${process.arch})`,
-    `reader: ${readerKind()}`,
-    `crc32c: ${crc.crc32c} (${crc.crc32cChoice || 'default order'}${choice})`,
-    `crc32: ${crc.crc32}`,
-    ...Object.entries(codecs).map(([k, v]) => `${k}: ${v}`),
-    nativeDisabled() ? 'KSEG_NO_NATIVE is set: optional native modules are not loaded' : '',
-  ].filter(Boolean).join('\n') + '\n';
+  return (
+    [
+      `kseg ${VERSION}`,
+      `node ${process.version} (${process.platform}-${process.arch})`,
+      `reader: ${readerKind()}`,
+      `crc32c: ${crc.crc32c} (${crc.crc32cChoice || 'default order'}${choice})`,
+      `crc32: ${crc.crc32}`,
+      ...Object.entries(codecs).map(([k, v]) => `${k}: ${v}`),
+      nativeDisabled() ? 'KSEG_NO_NATIVE is set: optional native modules are not loaded' : '',
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n'
+  );
 }

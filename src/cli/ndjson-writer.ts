@@ -34,7 +34,19 @@ interface EscapeExports {
   b64(s: number, e: number, d: number): number;
   copy(d: number, s: number, n: number): void;
   rec(d: number, offset: number, timestamp: number, keyKind: number, ks: number, ke: number, valueKind: number, vs: number, ve: number, sequence: number): number;
-  setup(baseOffset: number, baseTimestamp: number, maxTimestamp: number, logAppend: number, baseSequence: number, from: number, to: number, keyKind: number, valueKind: number, array: number, tailLen: number): void;
+  setup(
+    baseOffset: number,
+    baseTimestamp: number,
+    maxTimestamp: number,
+    logAppend: number,
+    baseSequence: number,
+    from: number,
+    to: number,
+    keyKind: number,
+    valueKind: number,
+    array: number,
+    tailLen: number,
+  ): void;
   walk(p: number, end: number, i: number, count: number, d: number, dEnd: number): number;
   gp: { value: number };
   gi: { value: number };
@@ -180,7 +192,7 @@ function writeUint31(dst: Uint8Array, d: number, v: number): number {
 
 /** Exactly 8 digits (zero-padded) of 0 <= v < 1e8. */
 function writeUint8Digits(dst: Uint8Array, d: number, v: number): number {
-  for (let p = d + 8; p > d; ) {
+  for (let p = d + 8; p > d;) {
     const q = (v / 100) | 0;
     const r = (v - q * 100) << 1;
     dst[--p] = DIGIT_PAIRS[r + 1]!;
@@ -510,7 +522,11 @@ export class JsonLinesWriter {
       tailAt = T_TAIL + 4;
       tailLen = mem.readUInt32LE(T_TAIL);
       tail = mem.subarray(tailAt, tailAt + tailLen);
-      recOk = staged && REC_KIND[d.key]! >= 0 && REC_KIND[d.value]! >= 0 && this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (d.key === 'none' ? '' : ',"key":'), 124);
+      recOk =
+        staged &&
+        REC_KIND[d.key]! >= 0 &&
+        REC_KIND[d.value]! >= 0 &&
+        this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (d.key === 'none' ? '' : ',"key":'), 124);
     } else {
       tail = enc(tailStr);
       tailLen = tail.length;

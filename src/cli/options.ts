@@ -85,7 +85,8 @@ export type OptionGroup = <C extends Command>(cmd: C) => C;
 
 /** --decoder and the key/value/header decoders (dump, lookup, grep). */
 export function decoderOptions(decoderHelp = `key, value and header decoder: ${DECODER_HELP}`): OptionGroup {
-  return (cmd) => cmd.option('--decoder <d>', decoderHelp).option('--key-decoder <d>', DECODER_HELP).option('--value-decoder <d>', DECODER_HELP).option('--header-decoder <d>', DECODER_HELP);
+  return (cmd) =>
+    cmd.option('--decoder <d>', decoderHelp).option('--key-decoder <d>', DECODER_HELP).option('--value-decoder <d>', DECODER_HELP).option('--header-decoder <d>', DECODER_HELP);
 }
 
 /**

@@ -56,5 +56,9 @@ export function outputFailed(e: NodeJS.ErrnoException): never {
 
 /** JSON.stringify that writes int64 values beyond 2^53 as strings (OUTPUT.md). */
 export function toJson(value: unknown, space?: number): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v).toString() : typeof v === 'bigint' ? v.toString() : v), space);
+  return JSON.stringify(
+    value,
+    (_k, v) => (typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v) ? BigInt(v).toString() : typeof v === 'bigint' ? v.toString() : v),
+    space,
+  );
 }

@@ -42,17 +42,15 @@ export function startProgress(label: string, enabled = true): Progress {
       const secs = (performance.now() - started) / 1000;
       if (!bar) {
         if (secs * 1000 < delay || done >= total) return;
-        bar = new cliProgress.SingleBar(
-          {
-            stream: process.stderr,
-            format: `${plain ? label : theme.bold(label)} [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`,
-            hideCursor: true,
-            clearOnComplete: true,
-            etaBuffer: 20,
-            barCompleteChar: plain ? '#' : '\u2588',
-            barIncompleteChar: plain ? '-' : '\u2591',
-          },
-        );
+        bar = new cliProgress.SingleBar({
+          stream: process.stderr,
+          format: `${plain ? label : theme.bold(label)} [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 20,
+          barCompleteChar: plain ? '#' : '\u2588',
+          barIncompleteChar: plain ? '-' : '\u2591',
+        });
         bar.start(Math.max(1, total), 0, { done: human(0), total_h: human(total), rate: '' });
       }
       bar.update(Math.min(done, Math.max(1, total)), { done: human(done), total_h: human(total), rate: `${human(done / Math.max(secs, 0.001))}/s` });

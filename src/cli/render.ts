@@ -173,7 +173,8 @@ export function firstSequence(lastSequence: number, offsetDelta: number): number
 /** One producer of a .snapshot as DumpLogSegments.dumpProducerIdSnapshot prints it (3.x leaves a space after lastTimestamp). */
 export function kafkaSnapshotLine(p: ProducerSnapshotEntry, scala: boolean): string {
   let s = `producerId: ${p.producerId} producerEpoch: ${p.producerEpoch} coordinatorEpoch: ${p.coordinatorEpoch} currentTxnFirstOffset: ${p.currentTxnFirstOffset < 0 ? 'OptionalLong.empty' : `OptionalLong[${p.currentTxnFirstOffset}]`} lastTimestamp: ${p.timestamp}${scala ? ' ' : ''}`;
-  if (p.lastOffset >= 0) s += `${scala ? '' : ' '}firstSequence: ${firstSequence(p.lastSequence, p.offsetDelta)} lastSequence: ${p.lastSequence} lastOffset: ${p.lastOffset} offsetDelta: ${p.offsetDelta} timestamp: ${p.timestamp}`;
+  if (p.lastOffset >= 0)
+    s += `${scala ? '' : ' '}firstSequence: ${firstSequence(p.lastSequence, p.offsetDelta)} lastSequence: ${p.lastSequence} lastOffset: ${p.lastOffset} offsetDelta: ${p.offsetDelta} timestamp: ${p.timestamp}`;
   return s;
 }
 

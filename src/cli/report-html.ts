@@ -5,9 +5,12 @@ import type { PartitionReportData, ReportData } from '../ops/report.js';
  * Every string from the data goes through esc(): keys, file names and messages are arbitrary bytes.
  */
 export function esc(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
-    // C0 controls other than tab/newline have no place in a page
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return (
+    String(s)
+      .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+      // C0 controls other than tab/newline have no place in a page
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  );
 }
 
 export function human(n: number): string {
@@ -105,7 +108,9 @@ function timeline(p: PartitionReportData, id: string): string {
   const x = (o: number) => left + ((o - lo) / (hi - lo)) * (W - 2 * left);
   const compacted = new Set(p.compactedRanges.map((c) => c.file));
   const parts: string[] = [];
-  parts.push(`<defs><pattern id="${id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#7aa7e0"/><line x1="0" y1="0" x2="0" y2="6" stroke="#2f5f9e" stroke-width="2"/></pattern></defs>`);
+  parts.push(
+    `<defs><pattern id="${id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#7aa7e0"/><line x1="0" y1="0" x2="0" y2="6" stroke="#2f5f9e" stroke-width="2"/></pattern></defs>`,
+  );
   segs.forEach((s, i) => {
     const x0 = x(s.baseOffset);
     const w = Math.max(2, x(Math.max(s.nextOffset, s.baseOffset + 1)) - x0 - 1);
@@ -117,14 +122,18 @@ function timeline(p: PartitionReportData, id: string): string {
     );
   });
   for (const g of p.gaps) {
-    parts.push(`<rect class="gap" x="${x(g.from).toFixed(1)}" y="${top}" width="${Math.max(2, x(g.to) - x(g.from)).toFixed(1)}" height="${barMax}" fill="#f4c7c3" stroke="#b3261e" stroke-dasharray="3 2"><title>${esc(`gap: offsets ${g.from}..${g.to - 1} in no segment`)}</title></rect>`);
+    parts.push(
+      `<rect class="gap" x="${x(g.from).toFixed(1)}" y="${top}" width="${Math.max(2, x(g.to) - x(g.from)).toFixed(1)}" height="${barMax}" fill="#f4c7c3" stroke="#b3261e" stroke-dasharray="3 2"><title>${esc(`gap: offsets ${g.from}..${g.to - 1} in no segment`)}</title></rect>`,
+    );
   }
   for (const f of p.verify.findings) {
     const seg = segs.find((s) => s.baseOffset === f.segmentBaseOffset);
     const off = f.offset ?? seg?.baseOffset ?? lo;
     const cx = x(Math.min(Math.max(off, lo), hi));
     const color = f.severity === 'error' ? '#b3261e' : f.severity === 'warning' ? '#d68a00' : '#5d6780';
-    parts.push(`<path class="finding" data-code="${esc(f.code)}" d="M${cx.toFixed(1)} ${top - 2} l-6 -12 h12 z" fill="${color}"><title>${esc(`${f.severity} ${f.code} ${f.file}${f.position !== null ? ` @${f.position}` : ''}${f.offset !== null ? ` offset ${f.offset}` : ''}: ${f.message}`)}</title></path>`);
+    parts.push(
+      `<path class="finding" data-code="${esc(f.code)}" d="M${cx.toFixed(1)} ${top - 2} l-6 -12 h12 z" fill="${color}"><title>${esc(`${f.severity} ${f.code} ${f.file}${f.position !== null ? ` @${f.position}` : ''}${f.offset !== null ? ` offset ${f.offset}` : ''}: ${f.message}`)}</title></path>`,
+    );
   }
   const axisY = top + barMax + 14;
   parts.push(`<line x1="${left}" y1="${top + barMax + 2}" x2="${W - left}" y2="${top + barMax + 2}" stroke="#8a93a6"/>`);
@@ -168,24 +177,41 @@ function perMinute(p: PartitionReportData, id: string): string {
     if (rec[c] === 0 && byt[c] === 0) continue;
     const h = (rec[c]! / maxR) * ch;
     const t = first + c * per * 60000;
-    parts.push(`<rect class="minute" x="${(left + c * cw).toFixed(2)}" y="${(top + ch - h).toFixed(2)}" width="${Math.max(1, cw - (cw > 3 ? 1 : 0)).toFixed(2)}" height="${h.toFixed(2)}" fill="#4c8be0"><title>${esc(`${iso(t)}: ${plural(rec[c]!, 'record')}, ${human(byt[c]!)}`)}</title></rect>`);
+    parts.push(
+      `<rect class="minute" x="${(left + c * cw).toFixed(2)}" y="${(top + ch - h).toFixed(2)}" width="${Math.max(1, cw - (cw > 3 ? 1 : 0)).toFixed(2)}" height="${h.toFixed(2)}" fill="#4c8be0"><title>${esc(`${iso(t)}: ${plural(rec[c]!, 'record')}, ${human(byt[c]!)}`)}</title></rect>`,
+    );
   }
   const pts = byt.map((b, c) => `${(left + c * cw + cw / 2).toFixed(1)},${(top + ch - (b / maxB) * ch).toFixed(1)}`).join(' ');
   parts.push(`<polyline points="${pts}" fill="none" stroke="#d68a00" stroke-width="1.5"/>`);
   parts.push(`<line x1="${left}" y1="${top + ch}" x2="${W - 10}" y2="${top + ch}" stroke="#8a93a6"/>`);
   parts.push(`<text x="${left - 4}" y="${top + 10}" text-anchor="end">${esc(maxR.toLocaleString('en-US'))}</text><text x="${left - 4}" y="${top + ch}" text-anchor="end">0</text>`);
   parts.push(`<text x="${left}" y="${top + ch + 16}">${esc(iso(first))}</text><text x="${W - 10}" y="${top + ch + 16}" text-anchor="end">${esc(iso(last))}</text>`);
-  parts.push(`<text x="${(W + left) / 2}" y="${H - 4}" text-anchor="middle">${esc(`bars: records per ${per === 1 ? 'minute' : `${per} minutes`} (max ${maxR.toLocaleString('en-US')}); line: bytes (max ${human(maxB)})`)}</text>`);
+  parts.push(
+    `<text x="${(W + left) / 2}" y="${H - 4}" text-anchor="middle">${esc(`bars: records per ${per === 1 ? 'minute' : `${per} minutes`} (max ${maxR.toLocaleString('en-US')}); line: bytes (max ${human(maxB)})`)}</text>`,
+  );
   const note = `<p class="note">From the max timestamp of every batch header (${plural(p.info.batches, 'batch').replace('batchs', 'batches')}); the time index is sparse (${plural(p.timeIndexEntries, 'entry').replace('entrys', 'entries')}), so batch headers give the exact picture.</p>`;
   return `<svg id="${id}-minutes" class="minutes" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="records per minute">${parts.join('')}</svg>${note}`;
 }
 
 function mixTable(p: PartitionReportData, id: string): string {
   if (p.mix.length === 0) return `<p class="note" id="${id}-mix">no batches</p>`;
-  const total = Math.max(1, p.mix.reduce((n, m) => n + m.bytes, 0));
+  const total = Math.max(
+    1,
+    p.mix.reduce((n, m) => n + m.bytes, 0),
+  );
   const colors = ['#4c8be0', '#d68a00', '#137a3a', '#8e44ad', '#b3261e', '#5d6780'];
-  const bar = p.mix.map((m, i) => `<rect x="${((p.mix.slice(0, i).reduce((n, k) => n + k.bytes, 0) / total) * 600).toFixed(1)}" y="0" width="${((m.bytes / total) * 600).toFixed(1)}" height="16" fill="${colors[i % colors.length]}"><title>${esc(`magic ${m.magic} ${m.codec}: ${human(m.bytes)}`)}</title></rect>`).join('');
-  const rows = p.mix.map((m, i) => `<tr><td class="l"><i style="display:inline-block;width:10px;height:10px;background:${colors[i % colors.length]}"></i> v${m.magic}</td><td class="l">${esc(m.codec)}</td><td>${m.batches.toLocaleString('en-US')}</td><td>${m.records.toLocaleString('en-US')}</td><td>${esc(human(m.bytes))}</td><td>${((m.bytes / total) * 100).toFixed(1)} %</td></tr>`).join('');
+  const bar = p.mix
+    .map(
+      (m, i) =>
+        `<rect x="${((p.mix.slice(0, i).reduce((n, k) => n + k.bytes, 0) / total) * 600).toFixed(1)}" y="0" width="${((m.bytes / total) * 600).toFixed(1)}" height="16" fill="${colors[i % colors.length]}"><title>${esc(`magic ${m.magic} ${m.codec}: ${human(m.bytes)}`)}</title></rect>`,
+    )
+    .join('');
+  const rows = p.mix
+    .map(
+      (m, i) =>
+        `<tr><td class="l"><i style="display:inline-block;width:10px;height:10px;background:${colors[i % colors.length]}"></i> v${m.magic}</td><td class="l">${esc(m.codec)}</td><td>${m.batches.toLocaleString('en-US')}</td><td>${m.records.toLocaleString('en-US')}</td><td>${esc(human(m.bytes))}</td><td>${((m.bytes / total) * 100).toFixed(1)} %</td></tr>`,
+    )
+    .join('');
   return `<svg viewBox="0 0 600 16" width="600" height="16">${bar}</svg><table id="${id}-mix" class="mix"><tr><th class="l">magic</th><th class="l">codec</th><th>batches</th><th>records</th><th>bytes</th><th>share</th></tr>${rows}</table>`;
 }
 
@@ -211,23 +237,40 @@ function keysTable(p: PartitionReportData, id: string): string {
 function findingsTable(p: PartitionReportData, id: string): string {
   const f = p.verify.findings;
   if (f.length === 0) return `<p class="ok" id="${id}-findings">verify found no problem in ${esc(plural(p.info.segments.length, 'segment'))}.</p>`;
-  const rows = f.map((i) => `<tr class="${i.severity === 'error' ? 'bad' : i.severity === 'warning' ? 'warn' : ''}"><td class="l">${esc(i.severity)}</td><td class="l">${esc(i.code)}</td><td class="l">${esc(i.file)}</td><td>${i.position ?? '-'}</td><td>${i.offset ?? '-'}</td><td class="l">${esc(i.message)}</td></tr>`).join('');
+  const rows = f
+    .map(
+      (i) =>
+        `<tr class="${i.severity === 'error' ? 'bad' : i.severity === 'warning' ? 'warn' : ''}"><td class="l">${esc(i.severity)}</td><td class="l">${esc(i.code)}</td><td class="l">${esc(i.file)}</td><td>${i.position ?? '-'}</td><td>${i.offset ?? '-'}</td><td class="l">${esc(i.message)}</td></tr>`,
+    )
+    .join('');
   const omitted = p.verify.issuesOmitted ? `<p class="note">${esc(plural(p.verify.issuesOmitted, 'more finding'))} not listed (run kseg verify for all).</p>` : '';
   return `<table id="${id}-findings" class="findings"><tr><th class="l">severity</th><th class="l">code</th><th class="l">file</th><th>byte</th><th>offset</th><th class="l">message</th></tr>${rows}</table>${omitted}`;
 }
 
 function segmentTable(p: PartitionReportData, id: string): string {
-  const rows = p.info.segments.map((s) => `<tr><td class="l">${esc(s.file)}</td><td>${s.firstOffset ?? '-'}..${s.lastOffset ?? '-'}</td><td>${s.batches.toLocaleString('en-US')}</td><td>${s.records.toLocaleString('en-US')}</td><td>${esc(human(s.bytes))}</td><td>${s.indexEntries ?? '-'}</td><td>${s.timeIndexEntries ?? '-'}</td><td class="l">${s.minTimestamp === null ? '-' : esc(`${iso(s.minTimestamp)} – ${iso(s.maxTimestamp!)}`)}</td><td class="l">${esc(s.codecs.join(', ') || '-')}</td></tr>`).join('');
+  const rows = p.info.segments
+    .map(
+      (s) =>
+        `<tr><td class="l">${esc(s.file)}</td><td>${s.firstOffset ?? '-'}..${s.lastOffset ?? '-'}</td><td>${s.batches.toLocaleString('en-US')}</td><td>${s.records.toLocaleString('en-US')}</td><td>${esc(human(s.bytes))}</td><td>${s.indexEntries ?? '-'}</td><td>${s.timeIndexEntries ?? '-'}</td><td class="l">${s.minTimestamp === null ? '-' : esc(`${iso(s.minTimestamp)} – ${iso(s.maxTimestamp!)}`)}</td><td class="l">${esc(s.codecs.join(', ') || '-')}</td></tr>`,
+    )
+    .join('');
   return `<table id="${id}-segments" class="segments"><tr><th class="l">file</th><th>offsets</th><th>batches</th><th>records</th><th>bytes</th><th>index</th><th>timeindex</th><th class="l">time range</th><th class="l">codecs</th></tr>${rows}</table>`;
 }
 
 /** A log dir: one row per partition, linking to its section. */
 function overview(r: ReportData): string {
-  const rows = r.partitions.map((p, i) => {
-    const v = p.verify;
-    const verdict = v.errors > 0 ? `<span class="bad">${esc(plural(v.errors, 'error'))}</span>` : v.warnings > 0 ? `<span class="warn">${esc(plural(v.warnings, 'warning'))}</span>` : '<span class="ok">ok</span>';
-    const reclaim = 'error' in p.compaction ? 'n/a' : human(p.compaction.bytesReclaimed);
-    return `<tr><td class="l"><a href="#p${i}">${esc(p.name)}</a></td><td>${verdict}</td><td>${p.info.segments.length}</td><td>${p.info.records.toLocaleString('en-US')}</td><td>${esc(human(p.info.bytes))}</td><td>${p.keys.distinct.toLocaleString('en-US')}${p.keys.capped ? '+' : ''}</td><td>${esc(reclaim)}</td></tr>`;
-  }).join('');
+  const rows = r.partitions
+    .map((p, i) => {
+      const v = p.verify;
+      const verdict =
+        v.errors > 0
+          ? `<span class="bad">${esc(plural(v.errors, 'error'))}</span>`
+          : v.warnings > 0
+            ? `<span class="warn">${esc(plural(v.warnings, 'warning'))}</span>`
+            : '<span class="ok">ok</span>';
+      const reclaim = 'error' in p.compaction ? 'n/a' : human(p.compaction.bytesReclaimed);
+      return `<tr><td class="l"><a href="#p${i}">${esc(p.name)}</a></td><td>${verdict}</td><td>${p.info.segments.length}</td><td>${p.info.records.toLocaleString('en-US')}</td><td>${esc(human(p.info.bytes))}</td><td>${p.keys.distinct.toLocaleString('en-US')}${p.keys.capped ? '+' : ''}</td><td>${esc(reclaim)}</td></tr>`;
+    })
+    .join('');
   return `<section class="partition"><h2>Partitions</h2><table id="overview"><tr><th class="l">partition</th><th>verify</th><th>segments</th><th>records</th><th>bytes</th><th>distinct keys</th><th>compaction would reclaim</th></tr>${rows}</table></section>`;
 }

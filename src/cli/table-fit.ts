@@ -6,7 +6,14 @@
  */
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
-const visible = (s: string): number => Math.max(0, ...s.replace(ANSI, '').split('\n').map((l) => l.length));
+const visible = (s: string): number =>
+  Math.max(
+    0,
+    ...s
+      .replace(ANSI, '')
+      .split('\n')
+      .map((l) => l.length),
+  );
 
 export function terminalWidth(): number | undefined {
   const env = Number(process.env.COLUMNS);

@@ -178,7 +178,10 @@ export function checkBatchCrc(batch: Batch): Batch {
 
 function decodeV2Header(bytes: Buffer, start: number, size: number, position: number, file: string | undefined, magic: number, baseOffset: number, checkCrc: boolean): Batch {
   if (size < RECORD_BATCH_OVERHEAD) {
-    throw new CorruptDataError('SIZE_TOO_SMALL', `Record batch is corrupt (the size ${size} is smaller than the minimum allowed overhead ${RECORD_BATCH_OVERHEAD})`, { file, position });
+    throw new CorruptDataError('SIZE_TOO_SMALL', `Record batch is corrupt (the size ${size} is smaller than the minimum allowed overhead ${RECORD_BATCH_OVERHEAD})`, {
+      file,
+      position,
+    });
   }
   return decodeV2HeaderInto(bytes, start, size, position, file, checkCrc, newBatch(bytes, magic, baseOffset));
 }
@@ -443,7 +446,12 @@ export function legacyInnerMessages(batch: Batch): LegacyMessage[] {
     const wrapperOffset = batch.entryOffset;
     const lastInner = inner[inner.length - 1]!.offset;
     if (wrapperOffset !== 0) {
-      if (wrapperOffset < lastInner) throw corrupt('RECORD_DECODE_ERROR', `Found invalid wrapper offset in compressed v1 message set, wrapper offset '${wrapperOffset}' is less than the last inner message offset '${lastInner}'`, batch);
+      if (wrapperOffset < lastInner)
+        throw corrupt(
+          'RECORD_DECODE_ERROR',
+          `Found invalid wrapper offset in compressed v1 message set, wrapper offset '${wrapperOffset}' is less than the last inner message offset '${lastInner}'`,
+          batch,
+        );
       const base = wrapperOffset - lastInner;
       for (const m of inner) m.offset = base + m.offset;
     }

@@ -22,12 +22,17 @@ export function parseCheckpoint(text: string, file?: string): CheckpointFile {
   if (!Number.isInteger(count) || count < 0) throw new CorruptDataError('CHECKPOINT_MALFORMED', `Malformed entry count line '${rows[1] ?? ''}'`, { file, position: lineStart(1) });
   const lines: string[][] = [];
   for (let i = 2; i < rows.length; i++) {
-    const parts = rows[i]!.trim().split(/\s+/).filter((s) => s.length > 0);
+    const parts = rows[i]!.trim()
+      .split(/\s+/)
+      .filter((s) => s.length > 0);
     if (parts.length === 0) continue;
     lines.push(parts);
   }
   if (lines.length !== count) {
-    throw new CorruptDataError('CHECKPOINT_COUNT_MISMATCH', `Expected [${count}] entries in checkpoint file, but found only [${lines.length}]`, { file, position: lineStart(Math.min(rows.length, 2 + lines.length)) });
+    throw new CorruptDataError('CHECKPOINT_COUNT_MISMATCH', `Expected [${count}] entries in checkpoint file, but found only [${lines.length}]`, {
+      file,
+      position: lineStart(Math.min(rows.length, 2 + lines.length)),
+    });
   }
   return { version, lines };
 }

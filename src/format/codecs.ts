@@ -89,7 +89,8 @@ export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes(
     pos += 4;
     if (len > data.length - pos) throw new CorruptDataError('DECOMPRESSION_ERROR', `snappy (xerial): block of ${len} bytes at payload byte ${pos - 4} runs past the payload end`);
     const declared = uvarint32(data, pos);
-    if (declared !== null && total + declared > limit) throw tooLarge('snappy (xerial)', `blocks up to payload byte ${pos - 4} declare ${total + declared} decompressed bytes, above`, limit);
+    if (declared !== null && total + declared > limit)
+      throw tooLarge('snappy (xerial)', `blocks up to payload byte ${pos - 4} declare ${total + declared} decompressed bytes, above`, limit);
     const part = snappyRaw(data.subarray(pos, pos + len));
     total += part.length;
     parts.push(part);
@@ -182,7 +183,7 @@ export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecomp
       if (pos + 4 > n) throw lz4Error('Stream ended prematurely (block checksum)');
       const stored32 = (data[pos]! | (data[pos + 1]! << 8) | (data[pos + 2]! << 16) | (data[pos + 3]! << 24)) >>> 0;
       pos += 4;
-      if ((xxh().xxh32(block, 0) >>> 0) !== stored32) throw lz4Error('Block checksum mismatch');
+      if (xxh().xxh32(block, 0) >>> 0 !== stored32) throw lz4Error('Block checksum mismatch');
     }
     if (stored) {
       total += size;

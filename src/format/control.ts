@@ -171,7 +171,10 @@ export function controlRecoveryOutcome(key: Buffer | null, value: Buffer | null)
   if (version < 0) return { kind: 'truncate-after', reason: `negative control key version ${version}` };
   const typeId = readInt16(key, 2);
   if (typeId !== 0 && typeId !== 1) {
-    return { kind: 'load-fails', reason: `control record type ${CONTROL_TYPES[typeId] ?? `UNKNOWN (${typeId})`} is not a transaction marker (IllegalArgumentException in EndTransactionMarker)` };
+    return {
+      kind: 'load-fails',
+      reason: `control record type ${CONTROL_TYPES[typeId] ?? `UNKNOWN (${typeId})`} is not a transaction marker (IllegalArgumentException in EndTransactionMarker)`,
+    };
   }
   if (value === null) return { kind: 'load-fails', reason: 'transaction marker value is null (NullPointerException in EndTransactionMarker.deserialize)' };
   if (value.length < 6) return { kind: 'truncate-after', reason: `transaction marker value of ${value.length} bytes (needs 6)` };

@@ -58,7 +58,12 @@ export class IndexBuilder {
     if (n > 0 && rel <= this.offsets[n - 2]!) {
       // Kafka would throw InvalidOffsetException; keep the index valid. (An offset outside the
       // segment's relative range makes Kafka split the segment instead: not recorded.)
-      if (rel >= 0 && rel <= 0x7fffffff) this.invalidOffset ??= { position, offset, message: `offset index entry for offset ${offset} (batch at byte ${position}) is not above the last one (${this.offsets[n - 2]! + this.baseOffset})` };
+      if (rel >= 0 && rel <= 0x7fffffff)
+        this.invalidOffset ??= {
+          position,
+          offset,
+          message: `offset index entry for offset ${offset} (batch at byte ${position}) is not above the last one (${this.offsets[n - 2]! + this.baseOffset})`,
+        };
       return;
     }
     this.offsets.push(rel, position);

@@ -32,10 +32,7 @@ export function setNativeDisabled(off: boolean): void {
  * Loading the addon file directly is tried first; the package entry is the fallback.
  */
 const ADDONS: Record<string, () => string[]> = {
-  '@riaskov/mmap-io': () => [
-    `build/binding/Release/node-v${process.versions.modules}-${process.platform}-${process.arch}/mmap_io.node`,
-    'build/Release/mmap_io.node',
-  ],
+  '@riaskov/mmap-io': () => [`build/binding/Release/node-v${process.versions.modules}-${process.platform}-${process.arch}/mmap_io.node`, 'build/Release/mmap_io.node'],
   sse4_crc32: () => ['build/Release/crc32c.node'],
 };
 
@@ -82,9 +79,7 @@ function describeFailure(e: unknown): string {
     return `built for another Node.js version; this is ${process.version} (ABI ${process.versions.modules}): run \`npm run build:native\` with this Node (README, "Install")`;
   }
   if (err?.code === 'MODULE_NOT_FOUND' || err?.code === 'ERR_MODULE_NOT_FOUND') {
-    return /[\\/]build[\\/]|bindings|\.node\b|node-pre-gyp/.test(msg)
-      ? 'installed but not built (its install script did not run: README, "Install")'
-      : 'not installed';
+    return /[\\/]build[\\/]|bindings|\.node\b|node-pre-gyp/.test(msg) ? 'installed but not built (its install script did not run: README, "Install")' : 'not installed';
   }
   return msg.split('\n')[0];
 }

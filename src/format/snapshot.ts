@@ -43,7 +43,10 @@ export function parseProducerSnapshot(buf: Uint8Array, file?: string): ProducerS
   const computedCrc = crc32c(buf, SNAPSHOT_COUNT_OFFSET, buf.length);
   const count = readInt32(buf, SNAPSHOT_COUNT_OFFSET);
   if (count < 0 || SNAPSHOT_ENTRIES_OFFSET + count * SNAPSHOT_ENTRY_SIZE > buf.length) {
-    throw new CorruptDataError('SNAPSHOT_TRUNCATED', `Snapshot failed schema validation: ${count} entries do not fit in ${buf.length} bytes`, { file, position: SNAPSHOT_COUNT_OFFSET });
+    throw new CorruptDataError('SNAPSHOT_TRUNCATED', `Snapshot failed schema validation: ${count} entries do not fit in ${buf.length} bytes`, {
+      file,
+      position: SNAPSHOT_COUNT_OFFSET,
+    });
   }
   const producers: ProducerSnapshotEntry[] = [];
   for (let i = 0; i < count; i++) {
@@ -60,7 +63,11 @@ export function parseProducerSnapshot(buf: Uint8Array, file?: string): ProducerS
     });
   }
   if (SNAPSHOT_ENTRIES_OFFSET + count * SNAPSHOT_ENTRY_SIZE !== buf.length) {
-    throw new CorruptDataError('SNAPSHOT_TRUNCATED', `Snapshot failed schema validation: ${buf.length - SNAPSHOT_ENTRIES_OFFSET - count * SNAPSHOT_ENTRY_SIZE} unexpected bytes after ${count} entries`, { file, position: SNAPSHOT_ENTRIES_OFFSET + count * SNAPSHOT_ENTRY_SIZE });
+    throw new CorruptDataError(
+      'SNAPSHOT_TRUNCATED',
+      `Snapshot failed schema validation: ${buf.length - SNAPSHOT_ENTRIES_OFFSET - count * SNAPSHOT_ENTRY_SIZE} unexpected bytes after ${count} entries`,
+      { file, position: SNAPSHOT_ENTRIES_OFFSET + count * SNAPSHOT_ENTRY_SIZE },
+    );
   }
   return { version, crc, computedCrc, crcValid: crc === computedCrc, count, producers };
 }

@@ -178,7 +178,7 @@ function firstUncleanable(state: PartitionState, firstDirty: number, lso: number
   const active = segs[segs.length - 1]!;
   let uncleanable = Math.min(lso, active.baseOffset);
   if (lagMs > 0) {
-    const young = segs.slice(0, -1).find((s, i) => (segs[i + 1]!.baseOffset > firstDirty) && s.stats.maxTimestamp > now - lagMs);
+    const young = segs.slice(0, -1).find((s, i) => segs[i + 1]!.baseOffset > firstDirty && s.stats.maxTimestamp > now - lagMs);
     if (young) uncleanable = Math.min(uncleanable, young.baseOffset);
   }
   // Rounded down to the base offset of the segment holding it (nonActiveLogSegmentsFrom(...).head,
@@ -213,7 +213,15 @@ interface Speculation {
  * below it, no --min-compaction-lag-ms). compact() uses it only when the real range is the same;
  * any error while building makes it fall back to buildOffsetMap, which fails in its usual place.
  */
-function speculate(dir: string, segs: SegmentInfo[], logStartOffset: number, tp: PartitionState['topicPartition'], firstDirtyOpt: number | undefined, offsetMapBytes: number, walk: RecordWalk): Speculation | null {
+function speculate(
+  dir: string,
+  segs: SegmentInfo[],
+  logStartOffset: number,
+  tp: PartitionState['topicPartition'],
+  firstDirtyOpt: number | undefined,
+  offsetMapBytes: number,
+  walk: RecordWalk,
+): Speculation | null {
   if (segs.length < 2) return null;
   const cp = readLogDirCheckpointEntry(dir, 'cleaner-offset-checkpoint', tp);
   let start = firstDirtyOpt ?? cp?.entry?.offset ?? logStartOffset;
@@ -229,7 +237,21 @@ function speculate(dir: string, segs: SegmentInfo[], logStartOffset: number, tp:
 }
 
 function emptyTotals(): CompactTotals {
-  return { recordsIn: 0, recordsOut: 0, recordsRemoved: 0, supersededRemoved: 0, tombstonesRemoved: 0, tombstonesRetained: 0, abortedRemoved: 0, markersRemoved: 0, unkeyedRemoved: 0, horizonsSet: 0, emptyBatchesKept: 0, bytesIn: 0, bytesOut: 0 };
+  return {
+    recordsIn: 0,
+    recordsOut: 0,
+    recordsRemoved: 0,
+    supersededRemoved: 0,
+    tombstonesRemoved: 0,
+    tombstonesRetained: 0,
+    abortedRemoved: 0,
+    markersRemoved: 0,
+    unkeyedRemoved: 0,
+    horizonsSet: 0,
+    emptyBatchesKept: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
 }
 
 /** Compact a partition directory, holding kseg's partition lock unless it is a dry run (storage/lock.ts). */

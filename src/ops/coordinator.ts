@@ -140,7 +140,9 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
       notes.push(`partition count ${partitions} from ${fromMeta.dir} (the topic's partitions at the end of the metadata log)`);
     }
     if (partitions === undefined && metaRead && !fromMeta) {
-      notes.push(`${metaRead} has no ${topic} topic yet: the broker creates it on first use with ${topic === OFFSETS_TOPIC ? 'offsets.topic.num.partitions' : 'transaction.state.log.num.partitions'} partitions`);
+      notes.push(
+        `${metaRead} has no ${topic} topic yet: the broker creates it on first use with ${topic === OFFSETS_TOPIC ? 'offsets.topic.num.partitions' : 'transaction.state.log.num.partitions'} partitions`,
+      );
     }
     if (partitions === undefined) {
       if (found.length) {
@@ -148,12 +150,19 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
         partitionsSource = 'log-dirs';
         const seen = new Set(found.map((f) => f.partition));
         const missing = [...Array(partitions).keys()].filter((p) => !seen.has(p));
-        notes.push(`partition count ${partitions} inferred from the highest ${topic}-N directory in the log dirs; pass --partitions if the topic has more partitions than these log dirs hold`);
-        if (missing.length) notes.push(`${missing.length} of ${partitions} ${topic} partitions have no directory in these log dirs: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
+        notes.push(
+          `partition count ${partitions} inferred from the highest ${topic}-N directory in the log dirs; pass --partitions if the topic has more partitions than these log dirs hold`,
+        );
+        if (missing.length)
+          notes.push(
+            `${missing.length} of ${partitions} ${topic} partitions have no directory in these log dirs: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`,
+          );
       } else {
         partitions = topic === OFFSETS_TOPIC ? DEFAULT_OFFSETS_PARTITIONS : DEFAULT_TRANSACTION_PARTITIONS;
         partitionsSource = 'default';
-        notes.push(`partition count ${partitions} is Kafka's default (${topic === OFFSETS_TOPIC ? 'offsets.topic.num.partitions' : 'transaction.state.log.num.partitions'}); pass --partitions if the cluster sets another`);
+        notes.push(
+          `partition count ${partitions} is Kafka's default (${topic === OFFSETS_TOPIC ? 'offsets.topic.num.partitions' : 'transaction.state.log.num.partitions'}); pass --partitions if the cluster sets another`,
+        );
       }
     }
     const hashCode = javaStringHashCode(id);
@@ -170,5 +179,13 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
 
 function locate(logDir: string, dir: string): CoordinatorLocation {
   const b = partitionBounds(dir);
-  return { logDir, dir, segments: b.segments, bytes: b.segments.reduce((a, s) => a + s.bytes, 0), logStartOffset: b.logStartOffset, logEndOffset: b.logEndOffset, producerSnapshots: b.producerSnapshots };
+  return {
+    logDir,
+    dir,
+    segments: b.segments,
+    bytes: b.segments.reduce((a, s) => a + s.bytes, 0),
+    logStartOffset: b.logStartOffset,
+    logEndOffset: b.logEndOffset,
+    producerSnapshots: b.producerSnapshots,
+  };
 }

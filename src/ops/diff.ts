@@ -29,7 +29,6 @@ export interface DiffOptions {
   deep?: boolean;
 }
 
-
 export interface ReplicaInfo {
   dir: string;
   logStartOffset: number | null;
@@ -173,7 +172,18 @@ function header(b: Batch): BatchHeader {
   };
 }
 
-const COMPARED: (keyof BatchHeader)[] = ['size', 'magic', 'crc', 'partitionLeaderEpoch', 'attributes', 'maxTimestamp', 'producerId', 'producerEpoch', 'baseSequence', 'recordCount'];
+const COMPARED: (keyof BatchHeader)[] = [
+  'size',
+  'magic',
+  'crc',
+  'partitionLeaderEpoch',
+  'attributes',
+  'maxTimestamp',
+  'producerId',
+  'producerEpoch',
+  'baseSequence',
+  'recordCount',
+];
 
 /** Every batch of a partition in order, without CRC checks; corrupt data ends that .log (noted in info). */
 function* batchesOf(part: PartitionDir, info: ReplicaInfo, deep: boolean): Generator<Item> {
@@ -196,7 +206,8 @@ function* batchesOf(part: PartitionDir, info: ReplicaInfo, deep: boolean): Gener
         const n = gen.next();
         if (n.done) {
           const stop = n.value;
-          if (stop.reason === 'corrupt-size' && !stop.zeroTail) info.stoppedAt ??= { file: seg.log, position: stop.position, message: `record size ${stop.sizeField} is below the minimum of 14` };
+          if (stop.reason === 'corrupt-size' && !stop.zeroTail)
+            info.stoppedAt ??= { file: seg.log, position: stop.position, message: `record size ${stop.sizeField} is below the minimum of 14` };
           break;
         }
         if (n.value.kind === 'bad-entry') {
@@ -281,11 +292,20 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
   for (const part of [partA, partB]) {
     if (part.segments.length > 0) continue;
     const sub = fs.readdirSync(part.dir, { withFileTypes: true }).find((e) => e.isDirectory() && parsePartitionDirName(e.name));
-    if (sub) throw new UsageError(`${part.dir} holds partition directories (${sub.name}, ...): kseg diff compares two partition directories, e.g. ${path.join(part.dir, sub.name)}`);
+    if (sub)
+      throw new UsageError(`${part.dir} holds partition directories (${sub.name}, ...): kseg diff compares two partition directories, e.g. ${path.join(part.dir, sub.name)}`);
   }
   const replica = (part: PartitionDir): ReplicaInfo => {
     const ls = part.segments.length > 0 ? logStartOffsetOf(part.dir, part.segments[0]!.baseOffset) : null;
-    return { dir: part.dir, logStartOffset: ls?.logStartOffset ?? null, logStartOffsetSource: ls?.source ?? null, logEndOffset: null, segments: part.segments.length, batches: 0, bytes: 0 };
+    return {
+      dir: part.dir,
+      logStartOffset: ls?.logStartOffset ?? null,
+      logStartOffsetSource: ls?.source ?? null,
+      logEndOffset: null,
+      segments: part.segments.length,
+      batches: 0,
+      bytes: 0,
+    };
   };
   const a = replica(partA);
   const b = replica(partB);
@@ -400,7 +420,10 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
     diverge(firsts.length > 0 && !records.error ? Math.min(...firsts) : base);
   }
   // An empty last segment (rolled, or truncated to its base) puts the log end at its base offset.
-  for (const [info, part] of [[a, partA], [b, partB]] as const) {
+  for (const [info, part] of [
+    [a, partA],
+    [b, partB],
+  ] as const) {
     const lastBase = part.segments[part.segments.length - 1]?.baseOffset;
     if (lastBase !== undefined && (info.logEndOffset === null || info.logEndOffset < lastBase)) info.logEndOffset = lastBase;
   }
@@ -501,7 +524,10 @@ function compareIndexes(partA: PartitionDir, partB: PartitionDir, res: DiffResul
   }
   res.indexes.identical = identical.size;
   const layout = new Set<string>();
-  for (const [replica, part, other] of [['a', partA, partB], ['b', partB, partA]] as const) {
+  for (const [replica, part, other] of [
+    ['a', partA, partB],
+    ['b', partB, partA],
+  ] as const) {
     const segs = part.segments;
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i]!;

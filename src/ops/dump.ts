@@ -3,14 +3,32 @@ import path from 'node:path';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { CorruptDataError, KsegError, UsageError } from '../format/errors.js';
-import { lookupOffsetSlot, parseOffsetIndex, parseTimeIndex, parseTxnIndex, slotCount, OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, type AbortedTxn, type OffsetIndexEntry, type TimeIndexEntry } from '../format/indexes.js';
+import {
+  lookupOffsetSlot,
+  parseOffsetIndex,
+  parseTimeIndex,
+  parseTxnIndex,
+  slotCount,
+  OFFSET_INDEX_ENTRY_SIZE,
+  TIME_INDEX_ENTRY_SIZE,
+  type AbortedTxn,
+  type OffsetIndexEntry,
+  type TimeIndexEntry,
+} from '../format/indexes.js';
 import { parseProducerSnapshot, SNAPSHOT_CRC_OFFSET, type ProducerSnapshot } from '../format/snapshot.js';
 import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, parsePartitionMetadata } from '../format/checkpoints.js';
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
 import { parseKraftSnapshotName, requirePartition, resolveInputs, segmentFileName, type FileKind, type Input, type KraftSnapshotName } from '../storage/segments.js';
-import { decodeControlPayload, decodeInternalRecord, decodeInternalRecordForJson, internalTopicOf, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/internal.js';
+import {
+  decodeControlPayload,
+  decodeInternalRecord,
+  decodeInternalRecordForJson,
+  internalTopicOf,
+  type DecodedRecord,
+  type InternalDecoder,
+} from '../format/kafka-messages/internal.js';
 
 /** What to dump of a partition directory (single files are dumped by their kind). */
 export type DirPart = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
@@ -161,9 +179,14 @@ function* dumpInput(input: Input, opts: DumpOptions): Generator<DumpEvent> {
   }
   const { partition } = input;
   requirePartition(partition);
-  if (partition.leftovers.length) yield { type: 'note', message: `${input.path}: unfinished delete/clean/swap files are not dumped (\`kseg recover\` resolves them as a broker would): ${partition.leftovers.map((l) => l.file).join(', ')}` };
+  if (partition.leftovers.length)
+    yield {
+      type: 'note',
+      message: `${input.path}: unfinished delete/clean/swap files are not dumped (\`kseg recover\` resolves them as a broker would): ${partition.leftovers.map((l) => l.file).join(', ')}`,
+    };
   if (partition.orphans.length) yield { type: 'note', message: `${input.path}: index files without a .log (a broker deletes them at startup): ${partition.orphans.join(', ')}` };
-  if (partition.irregular.length) yield { type: 'note', message: `${input.path}: segment files whose names are not 20 digits (not written by Kafka): ${partition.irregular.join(', ')}` };
+  if (partition.irregular.length)
+    yield { type: 'note', message: `${input.path}: segment files whose names are not 20 digits (not written by Kafka): ${partition.irregular.join(', ')}` };
   const parts = opts.parts ?? ['log'];
   const segs = partition.segments;
   for (let i = 0; i < segs.length; i++) {
@@ -216,7 +239,8 @@ export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefi
       case 'snapshot': {
         const buf = readWholeFile(p, { pattern: 'sequential' });
         yield { type: 'file', path: p, name, kind, baseOffset, size: buf.length };
-        if ((kind === 'index' || kind === 'timeindex') && (opts.checkIndexes || opts.indexSanityOnly || opts.verifyIndexOnly)) yield* dumpIndexKafka(p, buf, name, kind, baseOffset ?? 0, opts);
+        if ((kind === 'index' || kind === 'timeindex') && (opts.checkIndexes || opts.indexSanityOnly || opts.verifyIndexOnly))
+          yield* dumpIndexKafka(p, buf, name, kind, baseOffset ?? 0, opts);
         else yield* dumpSideFile(buf, name, kind, baseOffset ?? 0);
         return;
       }
@@ -226,12 +250,19 @@ export function* dumpFile(p: string, kind: FileKind, baseOffset: number | undefi
         const buf = readWholeFile(p);
         yield { type: 'file', path: p, name, kind, size: buf.length };
         const text = buf.toString('utf8');
-        const data = kind === 'leader-epoch-checkpoint' ? parseLeaderEpochCheckpoint(text, name) : kind === 'partition.metadata' ? parsePartitionMetadata(text, name) : parseLogDirOrGeneric(text, name);
+        const data =
+          kind === 'leader-epoch-checkpoint'
+            ? parseLeaderEpochCheckpoint(text, name)
+            : kind === 'partition.metadata'
+              ? parsePartitionMetadata(text, name)
+              : parseLogDirOrGeneric(text, name);
         yield { type: 'checkpoint', name, kind, data };
         return;
       }
       default:
-        throw new UsageError(`${name}: not a Kafka partition file (expected a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, a KRaft <offset>-<epoch>.checkpoint or bootstrap.checkpoint, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
+        throw new UsageError(
+          `${name}: not a Kafka partition file (expected a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, a KRaft <offset>-<epoch>.checkpoint or bootstrap.checkpoint, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`,
+        );
     }
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -266,7 +297,10 @@ function* dumpSideFile(buf: Buffer, name: string, kind: FileKind, baseOffset: nu
     const snapshot = parseProducerSnapshot(buf, name);
     // ProducerStateManager.readSnapshot refuses a snapshot whose CRC fails: its entries are not data.
     if (!snapshot.crcValid) {
-      throw new CorruptDataError('SNAPSHOT_CRC_MISMATCH', `Snapshot is corrupt (CRC is no longer valid). Stored crc: ${snapshot.crc}. Computed crc: ${snapshot.computedCrc}`, { file: name, position: SNAPSHOT_CRC_OFFSET });
+      throw new CorruptDataError('SNAPSHOT_CRC_MISMATCH', `Snapshot is corrupt (CRC is no longer valid). Stored crc: ${snapshot.crc}. Computed crc: ${snapshot.computedCrc}`, {
+        file: name,
+        position: SNAPSHOT_CRC_OFFSET,
+      });
     }
     yield { type: 'snapshot', name, snapshot };
   }
@@ -302,7 +336,11 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
   if (kind === 'index' && slots === 0) return;
   if (opts.indexSanityOnly) {
     const problem = kind === 'index' ? offsetIndexSanity(buf, slots, baseOffset, abs) : timeIndexSanity(buf, slots, baseOffset, abs);
-    if (problem) yield { type: 'error', error: new CorruptDataError(kind === 'index' ? 'INDEX_SANITY_CHECK' : 'TIMEINDEX_SANITY_CHECK', problem.message, { file: name, position: problem.position }) };
+    if (problem)
+      yield {
+        type: 'error',
+        error: new CorruptDataError(kind === 'index' ? 'INDEX_SANITY_CHECK' : 'TIMEINDEX_SANITY_CHECK', problem.message, { file: name, position: problem.position }),
+      };
     else yield { type: 'sanity-passed', path: p, name, kind };
     return;
   }
@@ -313,7 +351,10 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
     src = openSource(logPath, { pattern: 'random' });
   } catch (e) {
     if (!(e instanceof KsegError)) throw e;
-    yield { type: 'note', message: `${name}: ${segName}.log cannot be read (${e.message}); entries are listed without checking them against the log (kafka-dump-log.sh stops here with an exception)` };
+    yield {
+      type: 'note',
+      message: `${name}: ${segName}.log cannot be read (${e.message}); entries are listed without checking them against the log (kafka-dump-log.sh stops here with an exception)`,
+    };
   }
   try {
     if (kind === 'index') {
@@ -333,16 +374,27 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
             // log overhead included) does not fit in it; iterator().next() then throws.
             if (max !== undefined && (max <= 17 || size > max)) {
               if (oversize++ === 0) {
-                yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where the batch is ${size} bytes, more than --max-message-size ${max} lets kafka-dump-log.sh read (${max <= 17 ? 'a slice of 17 bytes or fewer holds no batch' : 'it finds no batch in the slice'}): the tool aborts here with NoSuchElementException, kseg goes on and still checks the entry` };
+                yield {
+                  type: 'note',
+                  message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where the batch is ${size} bytes, more than --max-message-size ${max} lets kafka-dump-log.sh read (${max <= 17 ? 'a slice of 17 bytes or fewer holds no batch' : 'it finds no batch in the slice'}): the tool aborts here with NoSuchElementException, kseg goes on and still checks the entry`,
+                };
               }
               largest = Math.max(largest, size);
             }
             if (first.batch.lastOffset !== entry.offset) yield { type: 'index-mismatch', path: p, name, indexOffset: entry.offset, logOffset: first.batch.lastOffset };
-          } else yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where ${first.why}; kafka-dump-log.sh aborts here with a stack trace, kseg goes on` };
+          } else
+            yield {
+              type: 'note',
+              message: `${name}: entry #${i} (offset ${entry.offset}) points at position ${entry.position} of ${segName}.log, where ${first.why}; kafka-dump-log.sh aborts here with a stack trace, kseg goes on`,
+            };
         }
         if (!opts.verifyIndexOnly) yield { type: 'index-entry', name, entry, slot: i };
       }
-      if (oversize > 1) yield { type: 'note', message: `${name}: ${oversize} entries in all point at batches larger than --max-message-size ${opts.maxMessageSize} (the largest ${largest} bytes)` };
+      if (oversize > 1)
+        yield {
+          type: 'note',
+          message: `${name}: ${oversize} entries in all point at batches larger than --max-message-size ${opts.maxMessageSize} (the largest ${largest} bytes)`,
+        };
       return;
     }
     const { entries } = parseTimeIndex(buf, baseOffset);
@@ -373,7 +425,10 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
             if (prevTimestamp >= entry.timestamp) yield { type: 'timeindex-error', path: p, name, problem: 'out-of-order', first: entry.timestamp, second: prevTimestamp };
           } catch (e) {
             if (!(e instanceof KsegError)) throw e;
-            yield { type: 'note', message: `${name}: entry #${i} (offset ${entry.offset}): the records of the batch at position ${found.position} of ${segName}.log cannot be read (${e.message}); kafka-dump-log.sh aborts here with a stack trace, kseg goes on` };
+            yield {
+              type: 'note',
+              message: `${name}: entry #${i} (offset ${entry.offset}): the records of the batch at position ${found.position} of ${segName}.log cannot be read (${e.message}); kafka-dump-log.sh aborts here with a stack trace, kseg goes on`,
+            };
           }
         }
       }
@@ -389,7 +444,8 @@ function* dumpIndexKafka(p: string, buf: Buffer, name: string, kind: 'index' | '
 function firstBatchAt(src: ByteSource, position: number, file: string): { batch: Batch } | { why: string } {
   if (position < 0 || position >= src.size) return { why: `the file ends (${src.size} bytes)` };
   const n = logEntries(src, { start: position, file, checkCrc: false }).next();
-  if (n.done) return { why: n.value.reason === 'corrupt-size' ? `the size field is ${n.value.sizeField}, below the 14-byte minimum` : `no complete batch starts (${n.value.reason})` };
+  if (n.done)
+    return { why: n.value.reason === 'corrupt-size' ? `the size field is ${n.value.sizeField}, below the 14-byte minimum` : `no complete batch starts (${n.value.reason})` };
   if (n.value.kind === 'bad-entry') return { why: n.value.error.message };
   return { batch: n.value.batch };
 }
@@ -409,9 +465,14 @@ function loadSiblingIndex(p: string, logSize: number): { buf: Buffer; count: num
 function offsetIndexSanity(buf: Buffer, slots: number, baseOffset: number, abs: string): { message: string; position: number } | null {
   if (slots > 0) {
     const last = baseOffset + readInt32(buf, (slots - 1) * 8);
-    if (last < baseOffset) return { message: `Corrupt index found, index file ${abs} has non-zero size but the last offset is ${last} which is less than the base offset ${baseOffset}`, position: (slots - 1) * 8 };
+    if (last < baseOffset)
+      return {
+        message: `Corrupt index found, index file ${abs} has non-zero size but the last offset is ${last} which is less than the base offset ${baseOffset}`,
+        position: (slots - 1) * 8,
+      };
   }
-  if (buf.length % OFFSET_INDEX_ENTRY_SIZE !== 0) return { message: `Index file ${abs} is corrupt, found ${buf.length} bytes which is neither positive nor a multiple of ${OFFSET_INDEX_ENTRY_SIZE}`, position: slots * 8 };
+  if (buf.length % OFFSET_INDEX_ENTRY_SIZE !== 0)
+    return { message: `Index file ${abs} is corrupt, found ${buf.length} bytes which is neither positive nor a multiple of ${OFFSET_INDEX_ENTRY_SIZE}`, position: slots * 8 };
   return null;
 }
 
@@ -421,10 +482,19 @@ function timeIndexSanity(buf: Buffer, slots: number, baseOffset: number, abs: st
     const lastTs = readInt64(buf, (slots - 1) * 12);
     const lastOffset = baseOffset + readInt32(buf, (slots - 1) * 12 + 8);
     const firstTs = readInt64(buf, 0);
-    if (lastTs < firstTs) return { message: `Corrupt time index found, time index file (${abs}) has non-zero size but the last timestamp is ${lastTs} which is less than the first timestamp ${firstTs}`, position: (slots - 1) * 12 };
-    if (lastOffset < baseOffset) return { message: `Corrupt time index found, time index file (${abs}) has non-zero size but the last offset is ${lastOffset} which is less than the first offset ${baseOffset}`, position: (slots - 1) * 12 };
+    if (lastTs < firstTs)
+      return {
+        message: `Corrupt time index found, time index file (${abs}) has non-zero size but the last timestamp is ${lastTs} which is less than the first timestamp ${firstTs}`,
+        position: (slots - 1) * 12,
+      };
+    if (lastOffset < baseOffset)
+      return {
+        message: `Corrupt time index found, time index file (${abs}) has non-zero size but the last offset is ${lastOffset} which is less than the first offset ${baseOffset}`,
+        position: (slots - 1) * 12,
+      };
   }
-  if (buf.length % TIME_INDEX_ENTRY_SIZE !== 0) return { message: `Time index file ${abs} is corrupt, found ${buf.length} bytes which is neither positive nor a multiple of ${TIME_INDEX_ENTRY_SIZE}`, position: slots * 12 };
+  if (buf.length % TIME_INDEX_ENTRY_SIZE !== 0)
+    return { message: `Time index file ${abs} is corrupt, found ${buf.length} bytes which is neither positive nor a multiple of ${TIME_INDEX_ENTRY_SIZE}`, position: slots * 12 };
   return null;
 }
 
@@ -481,7 +551,13 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
         yield { type: 'log-end', path: p, name, size: src.size, stop, validBytes: stop.position };
         if (stop.reason === 'corrupt-size') {
           const zero = stop.zeroTail ? ` (the rest of the file, ${stop.trailingBytes} bytes, is zeros: a preallocated tail)` : '';
-          yield { type: 'error', error: new CorruptDataError(stop.zeroTail ? 'ZERO_TAIL' : 'SIZE_TOO_SMALL', `Found record size ${stop.sizeField} smaller than minimum record overhead (14)${zero}`, { file: name, position: stop.position }) };
+          yield {
+            type: 'error',
+            error: new CorruptDataError(stop.zeroTail ? 'ZERO_TAIL' : 'SIZE_TOO_SMALL', `Found record size ${stop.sizeField} smaller than minimum record overhead (14)${zero}`, {
+              file: name,
+              position: stop.position,
+            }),
+          };
         }
         return;
       }
@@ -495,7 +571,14 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
       if (toOffset !== undefined && batch.baseOffset > toOffset) {
         if (trackGaps) yield gapsEvent();
         opts.progressMeter?.fileDone(src.size);
-        yield { type: 'log-end', path: p, name, size: src.size, stop: { reason: 'max-bytes', position: batch.position, trailingBytes: src.size - batch.position }, validBytes: batch.position };
+        yield {
+          type: 'log-end',
+          path: p,
+          name,
+          size: src.size,
+          stop: { reason: 'max-bytes', position: batch.position, trailingBytes: src.size - batch.position },
+          validBytes: batch.position,
+        };
         return;
       }
       opts.progressMeter?.at(batch.position);

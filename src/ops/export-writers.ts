@@ -154,12 +154,40 @@ class CsvSink extends TextSink {
 
 type ColKind = 'string' | 'int32' | 'int64' | 'bool' | 'binary' | 'headers';
 const COLUMN_KINDS: Record<(typeof EXPORT_COLUMNS)[number], ColKind> = {
-  topic: 'string', partition: 'int32', file: 'string', position: 'int64', baseOffset: 'int64', lastOffset: 'int64', entryOffset: 'int64',
-  magic: 'int32', compression: 'string', batchAttributes: 'int32', batchCrc: 'int64', crcValid: 'bool', producerId: 'int64',
-  producerEpoch: 'int32', baseSequence: 'int32', partitionLeaderEpoch: 'int32', isTransactional: 'bool', isControl: 'bool',
-  firstTimestamp: 'int64', maxTimestamp: 'int64', lastOffsetDelta: 'int32', recordCount: 'int32', batchSize: 'int32',
-  offset: 'int64', timestamp: 'int64', timestampType: 'string', recordAttributes: 'int32', offsetDelta: 'int32',
-  timestampDelta: 'int64', recordMagic: 'int32', key: 'binary', value: 'binary', headers: 'headers', snappyXerial: 'bool',
+  topic: 'string',
+  partition: 'int32',
+  file: 'string',
+  position: 'int64',
+  baseOffset: 'int64',
+  lastOffset: 'int64',
+  entryOffset: 'int64',
+  magic: 'int32',
+  compression: 'string',
+  batchAttributes: 'int32',
+  batchCrc: 'int64',
+  crcValid: 'bool',
+  producerId: 'int64',
+  producerEpoch: 'int32',
+  baseSequence: 'int32',
+  partitionLeaderEpoch: 'int32',
+  isTransactional: 'bool',
+  isControl: 'bool',
+  firstTimestamp: 'int64',
+  maxTimestamp: 'int64',
+  lastOffsetDelta: 'int32',
+  recordCount: 'int32',
+  batchSize: 'int32',
+  offset: 'int64',
+  timestamp: 'int64',
+  timestampType: 'string',
+  recordAttributes: 'int32',
+  offsetDelta: 'int32',
+  timestampDelta: 'int64',
+  recordMagic: 'int32',
+  key: 'binary',
+  value: 'binary',
+  headers: 'headers',
+  snappyXerial: 'bool',
 };
 
 /** The Parquet schema of an export (all leaf columns OPTIONAL; headers a LIST of key/value structs). */
@@ -197,7 +225,11 @@ class ParquetSink implements RowSink {
   private cols: unknown[][] = EXPORT_COLUMNS.map(() => []);
   private rows = 0;
   private bytes = 0;
-  private constructor(readonly target: string, private w: ParquetWriterLike, private groupRows: number) {}
+  private constructor(
+    readonly target: string,
+    private w: ParquetWriterLike,
+    private groupRows: number,
+  ) {}
 
   static async open(target: string, opts: SinkOptions): Promise<ParquetSink> {
     const hp = await import('hyparquet-writer');

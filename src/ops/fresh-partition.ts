@@ -60,9 +60,20 @@ export function keptEntry(b: Batch): KeptEntry {
     }
   }
   return {
-    position: b.position, size: b.size, magic: b.magic, baseOffset: b.baseOffset, lastOffset: b.lastOffset, recordCount: b.recordCount,
-    partitionLeaderEpoch: b.partitionLeaderEpoch, producerId: b.producerId, producerEpoch: b.producerEpoch, baseSequence: b.baseSequence,
-    maxTimestamp: b.maxTimestamp, isTransactional: b.isTransactional, isControl: b.isControl, marker,
+    position: b.position,
+    size: b.size,
+    magic: b.magic,
+    baseOffset: b.baseOffset,
+    lastOffset: b.lastOffset,
+    recordCount: b.recordCount,
+    partitionLeaderEpoch: b.partitionLeaderEpoch,
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    maxTimestamp: b.maxTimestamp,
+    isTransactional: b.isTransactional,
+    isControl: b.isControl,
+    marker,
   };
 }
 

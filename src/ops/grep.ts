@@ -155,7 +155,11 @@ function indexedLargestTimestamp(dir: string, seg: Segment): number | null {
 export function* grepPartition(dir: string, c: GrepCriteria, stats: GrepStats = newStats()): Generator<GrepEvent, GrepStats> {
   validateCriteria(c);
   const part = scanPartitionDir(dir);
-  if (part.leftovers.length) yield { type: 'note', message: `${dir}: unfinished delete/clean/swap files are not searched (\`kseg recover\` resolves them as a broker would): ${part.leftovers.map((l) => l.file).join(', ')}` };
+  if (part.leftovers.length)
+    yield {
+      type: 'note',
+      message: `${dir}: unfinished delete/clean/swap files are not searched (\`kseg recover\` resolves them as a broker would): ${part.leftovers.map((l) => l.file).join(', ')}`,
+    };
   const segs = part.segments;
   const ns = needles(c);
   for (let i = 0; i < segs.length; i++) {
@@ -207,7 +211,13 @@ function* grepLog(dir: string, seg: Segment, c: GrepCriteria, ns: Buffer[], stat
         const stop = n.value;
         stats.bytesRead += stop.position - start;
         if (stop.reason === 'corrupt-size' && !stop.zeroTail) {
-          yield { type: 'error', error: new CorruptDataError('SIZE_TOO_SMALL', `Found record size ${stop.sizeField} smaller than minimum record overhead (14); the rest of this .log is not searched`, { file: seg.log, position: stop.position }) };
+          yield {
+            type: 'error',
+            error: new CorruptDataError('SIZE_TOO_SMALL', `Found record size ${stop.sizeField} smaller than minimum record overhead (14); the rest of this .log is not searched`, {
+              file: seg.log,
+              position: stop.position,
+            }),
+          };
         }
         return;
       }

@@ -145,7 +145,22 @@ const NEW_KINDS: Record<string, 'consumer' | 'share' | 'streams'> = { ConsumerGr
 function model(state: GroupsState, group: string, partitionDir: string): GroupModel {
   let g = state.groups.get(group);
   if (!g) {
-    g = { group, partitionDir, classic: null, classicDeleted: false, kind: null, epoch: null, assignmentEpoch: null, newDeleted: false, members: new Map(), memberAssignments: new Map(), offsets: new Map(), pending: new Map(), lastRecordOffset: -1, lastRecordTimestamp: -1 };
+    g = {
+      group,
+      partitionDir,
+      classic: null,
+      classicDeleted: false,
+      kind: null,
+      epoch: null,
+      assignmentEpoch: null,
+      newDeleted: false,
+      members: new Map(),
+      memberAssignments: new Map(),
+      offsets: new Map(),
+      pending: new Map(),
+      lastRecordOffset: -1,
+      lastRecordTimestamp: -1,
+    };
     state.groups.set(group, g);
   }
   return g;
@@ -241,7 +256,10 @@ function replayPartition(state: GroupsState, part: InternalPartition, accept?: (
     }
     if (key.type === 'GroupMetadataKey') {
       if (value) {
-        g.classic = { version: value.version, data: expandConsumerProtocol(d).value ? ((expandConsumerProtocol(d).value as DecodedMessage).data as Record<string, unknown>) : value.data };
+        g.classic = {
+          version: value.version,
+          data: expandConsumerProtocol(d).value ? ((expandConsumerProtocol(d).value as DecodedMessage).data as Record<string, unknown>) : value.data,
+        };
         g.classicDeleted = false;
       } else {
         g.classic = null;
@@ -278,14 +296,24 @@ function replayPartition(state: GroupsState, part: InternalPartition, accept?: (
         g.assignmentEpoch = vdata ? (vdata.assignmentEpoch as number) : null;
         break;
     }
-  }  state.maxTimestamp = stats.maxTimestamp;
+  }
+  state.maxTimestamp = stats.maxTimestamp;
 }
 
 function num(v: unknown): number | null {
   return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
 }
 
-function offsetEntry(group: string, k: Record<string, unknown>, v: DecodedMessage, partitionDir: string, file: string, position: number, recordOffset: number, producerId: number | null): CommittedOffset {
+function offsetEntry(
+  group: string,
+  k: Record<string, unknown>,
+  v: DecodedMessage,
+  partitionDir: string,
+  file: string,
+  position: number,
+  recordOffset: number,
+  producerId: number | null,
+): CommittedOffset {
   const d = v.data as Record<string, unknown>;
   return {
     group,
@@ -350,14 +378,31 @@ function newMembers(g: GroupModel): GroupMember[] {
 
 function view(g: GroupModel): GroupInfo {
   const pendingCount = [...g.pending.values()].reduce((a, m) => a + m.size, 0);
-  const base = { group: g.group, committedOffsets: g.offsets.size, pendingTransactionalOffsets: pendingCount, partitionDir: g.partitionDir, lastRecordOffset: g.lastRecordOffset, lastRecordTimestamp: g.lastRecordTimestamp };
+  const base = {
+    group: g.group,
+    committedOffsets: g.offsets.size,
+    pendingTransactionalOffsets: pendingCount,
+    partitionDir: g.partitionDir,
+    lastRecordOffset: g.lastRecordOffset,
+    lastRecordTimestamp: g.lastRecordTimestamp,
+  };
   if (g.kind && (g.epoch !== null || g.members.size > 0) && !g.newDeleted) {
     const members = newMembers(g);
     let state = 'Stable';
     if (members.length === 0) state = 'Empty';
     else if (g.epoch !== null && g.assignmentEpoch !== null && g.epoch > g.assignmentEpoch) state = 'Assigning';
     else if (members.some((m) => m.memberEpoch !== g.assignmentEpoch)) state = 'Reconciling';
-    return { ...base, type: g.kind, state, protocolType: g.kind === 'consumer' ? 'consumer' : g.kind, protocol: null, generation: g.epoch, leader: null, currentStateTimestamp: null, members };
+    return {
+      ...base,
+      type: g.kind,
+      state,
+      protocolType: g.kind === 'consumer' ? 'consumer' : g.kind,
+      protocol: null,
+      generation: g.epoch,
+      leader: null,
+      currentStateTimestamp: null,
+      members,
+    };
   }
   if (g.classic) {
     const d = g.classic.data;
@@ -376,7 +421,17 @@ function view(g: GroupModel): GroupInfo {
   }
   // A tombstoned group whose offsets remain loads as a group without metadata (loadGroupsAndOffsets).
   const deleted = (g.classicDeleted || g.newDeleted) && g.offsets.size === 0 && pendingCount === 0;
-  return { ...base, type: deleted ? (g.kind ?? 'classic') : 'offsets-only', state: deleted ? 'Dead' : g.offsets.size ? 'Empty' : 'Dead', protocolType: null, protocol: null, generation: null, leader: null, currentStateTimestamp: null, members: [] };
+  return {
+    ...base,
+    type: deleted ? (g.kind ?? 'classic') : 'offsets-only',
+    state: deleted ? 'Dead' : g.offsets.size ? 'Empty' : 'Dead',
+    protocolType: null,
+    protocol: null,
+    generation: null,
+    leader: null,
+    currentStateTimestamp: null,
+    members: [],
+  };
 }
 
 /** Apply the expiry rules (module comment) to the group's committed offsets. */
@@ -493,7 +548,16 @@ export function offsets(paths: string[], opts: OffsetsOptions = {}): OffsetsRepo
     const offs = applyExpiry(g, info, ref.referenceTime, retentionMs);
     for (const o of offs) addLag(o, logDirs, boundsCache);
     if (!opts.groups?.length && offs.length === 0 && pending.length === 0) continue;
-    groups.push({ group: id, type: info.type, state: info.state, protocolType: info.protocolType, generation: info.generation, partitionDir: g.partitionDir, offsets: offs, pending });
+    groups.push({
+      group: id,
+      type: info.type,
+      state: info.state,
+      protocolType: info.protocolType,
+      generation: info.generation,
+      partitionDir: g.partitionDir,
+      offsets: offs,
+      pending,
+    });
   }
   return { partitions: state.partitions, partitionCountFrom: state.partitionCountFrom, ...ref, retentionMs, groups, notFound, problems: state.problems };
 }
@@ -520,7 +584,12 @@ function addLag(o: CommittedOffset, logDirs: string[], cache: Map<string, Partit
     Object.assign(o, { logStartOffset: null, logEndOffset: null, lag: null, outOfRange: null });
     return;
   }
-  Object.assign(o, { logStartOffset: b.logStartOffset, logEndOffset: b.logEndOffset, lag: b.logEndOffset - o.offset, outOfRange: o.offset > b.logEndOffset || (b.logStartOffset !== null && o.offset < b.logStartOffset) });
+  Object.assign(o, {
+    logStartOffset: b.logStartOffset,
+    logEndOffset: b.logEndOffset,
+    lag: b.logEndOffset - o.offset,
+    outOfRange: o.offset > b.logEndOffset || (b.logStartOffset !== null && o.offset < b.logStartOffset),
+  });
 }
 
 export interface GroupsReport {

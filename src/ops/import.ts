@@ -338,7 +338,8 @@ export async function encodeBatch(rows: ExportRow[], file: string): Promise<Buff
       })),
     });
   }
-  if (recs.length === 0) throw new CorruptDataError('IMPORT_ROW', `v${h.magic} entry at ${h.file}:${h.position} has no record rows (Kafka cannot write an empty v0/v1 entry)`, { file });
+  if (recs.length === 0)
+    throw new CorruptDataError('IMPORT_ROW', `v${h.magic} entry at ${h.file}:${h.position} has no record rows (Kafka cannot write an empty v0/v1 entry)`, { file });
   const magic = h.magic as 0 | 1;
   const logAppend = magic === 1 && (h.batchAttributes & ATTR_TIMESTAMP_TYPE) !== 0;
   if (codec === 'none') {
@@ -381,7 +382,8 @@ function checkOutput(out: string): void {
 export async function importPartition(input: string, output: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const format = importFormatOf(input, opts.format);
   if (!fs.existsSync(input)) throw new IoError('ENOENT', 'no such file', { file: input });
-  if (fs.statSync(input).isDirectory()) throw new UsageError(`${input} is a directory: import one exported partition file (kseg export of a log directory writes one per partition)`);
+  if (fs.statSync(input).isDirectory())
+    throw new UsageError(`${input} is a directory: import one exported partition file (kseg export of a log directory writes one per partition)`);
   checkOutput(output);
   const outAbs = path.resolve(output);
   const tmp = path.join(path.dirname(outAbs), `.${path.basename(outAbs)}.kseg-import`);
@@ -389,8 +391,20 @@ export async function importPartition(input: string, output: string, opts: Impor
   fs.mkdirSync(path.dirname(outAbs), { recursive: true });
   fs.mkdirSync(tmp);
   const result: ImportResult = {
-    input, format, output, rows: 0, batches: 0, records: 0, identical: 0, rewritten: 0, recompressed: 0, edited: 0, crcRepaired: 0,
-    rewrittenBatches: [], segments: [], indexes: { changed: [] },
+    input,
+    format,
+    output,
+    rows: 0,
+    batches: 0,
+    records: 0,
+    identical: 0,
+    rewritten: 0,
+    recompressed: 0,
+    edited: 0,
+    crcRepaired: 0,
+    rewrittenBatches: [],
+    segments: [],
+    indexes: { changed: [] },
   };
   let fd: number | null = null;
   let seg: ImportedSegment | null = null;
@@ -408,8 +422,10 @@ export async function importPartition(input: string, output: string, opts: Impor
     const h = rows[0]!;
     if (h.file !== lastFile) {
       const parsed = parseSegmentName(h.file);
-      if (!parsed || parsed.kind !== 'log' || parsed.leftover !== undefined || parsed.irregular || path.basename(h.file) !== h.file) throw new CorruptDataError('IMPORT_ROW', `file ${JSON.stringify(h.file)} is not a segment name (20 digits + .log)`, { file: input });
-      if (lastFile !== null && h.file <= lastFile) throw new CorruptDataError('IMPORT_ROW', `rows of ${h.file} come after ${lastFile}: rows must stay in export order`, { file: input });
+      if (!parsed || parsed.kind !== 'log' || parsed.leftover !== undefined || parsed.irregular || path.basename(h.file) !== h.file)
+        throw new CorruptDataError('IMPORT_ROW', `file ${JSON.stringify(h.file)} is not a segment name (20 digits + .log)`, { file: input });
+      if (lastFile !== null && h.file <= lastFile)
+        throw new CorruptDataError('IMPORT_ROW', `rows of ${h.file} come after ${lastFile}: rows must stay in export order`, { file: input });
       closeSeg();
       fd = fs.openSync(path.join(tmp, h.file), 'wx');
       seg = { file: h.file, batches: 0, records: 0, bytes: 0 };
@@ -417,9 +433,12 @@ export async function importPartition(input: string, output: string, opts: Impor
       lastFile = h.file;
       lastPos = -1;
     }
-    if (h.position <= lastPos) throw new CorruptDataError('IMPORT_ROW', `batch at ${h.file}:${h.position} comes after position ${lastPos}: rows must stay in export order`, { file: input });
+    if (h.position <= lastPos)
+      throw new CorruptDataError('IMPORT_ROW', `batch at ${h.file}:${h.position} comes after position ${lastPos}: rows must stay in export order`, { file: input });
     if (h.baseOffset <= lastEnd && rows.some((r) => r.offset !== null)) {
-      throw new CorruptDataError('IMPORT_ROW', `batch at ${h.file}:${h.position} starts at offset ${h.baseOffset}, not above the previous batch's last offset ${lastEnd}`, { file: input });
+      throw new CorruptDataError('IMPORT_ROW', `batch at ${h.file}:${h.position} starts at offset ${h.baseOffset}, not above the previous batch's last offset ${lastEnd}`, {
+        file: input,
+      });
     }
     lastPos = h.position;
     const bytes = await encodeBatch(rows, input);
@@ -434,7 +453,17 @@ export async function importPartition(input: string, output: string, opts: Impor
       else if (reason === 'edited') result.edited++;
       else result.crcRepaired++;
       if (result.rewrittenBatches.length < MAX_LISTED) {
-        result.rewrittenBatches.push({ file: h.file, exportedPosition: h.position, position: seg!.bytes, baseOffset: h.baseOffset, reason, exportedCrc: h.batchCrc, crc, exportedSize: h.batchSize, size: bytes.length });
+        result.rewrittenBatches.push({
+          file: h.file,
+          exportedPosition: h.position,
+          position: seg!.bytes,
+          baseOffset: h.baseOffset,
+          reason,
+          exportedCrc: h.batchCrc,
+          crc,
+          exportedSize: h.batchSize,
+          size: bytes.length,
+        });
       }
     }
     fs.writeSync(fd!, bytes);
@@ -443,7 +472,7 @@ export async function importPartition(input: string, output: string, opts: Impor
     seg!.bytes += bytes.length;
     result.batches++;
     result.records += recCount;
-    lastEnd = Math.max(lastEnd, h.magic >= 2 ? h.baseOffset + h.lastOffsetDelta : rows[rows.length - 1]!.offset ?? lastEnd);
+    lastEnd = Math.max(lastEnd, h.magic >= 2 ? h.baseOffset + h.lastOffsetDelta : (rows[rows.length - 1]!.offset ?? lastEnd));
   };
   try {
     let group: ExportRow[] = [];

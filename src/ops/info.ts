@@ -92,7 +92,8 @@ function partitionInfo(part: PartitionDir, single = false): PartitionInfo {
     topicId = null;
   }
   try {
-    if (part.leaderEpochCheckpoint) leaderEpochs = parseLeaderEpochCheckpoint(readWholeFile(path.join(part.dir, part.leaderEpochCheckpoint)).toString('utf8'), part.leaderEpochCheckpoint);
+    if (part.leaderEpochCheckpoint)
+      leaderEpochs = parseLeaderEpochCheckpoint(readWholeFile(path.join(part.dir, part.leaderEpochCheckpoint)).toString('utf8'), part.leaderEpochCheckpoint);
   } catch {
     leaderEpochs = null;
   }
@@ -120,7 +121,17 @@ function kraftSnapshotInfo(dir: string, file: string): KraftSnapshotInfo {
   try {
     const s = checkKraftSnapshot(p);
     const problems = s.findings.map((f) => `${f.code}: ${f.message}`);
-    return { file, endOffset: s.endOffset, epoch: s.epoch, bytes, batches: s.batches, records: s.records, lastContainedLogTimestamp: s.lastContainedLogTimestamp, complete: problems.length === 0, problems };
+    return {
+      file,
+      endOffset: s.endOffset,
+      epoch: s.epoch,
+      bytes,
+      batches: s.batches,
+      records: s.records,
+      lastContainedLogTimestamp: s.lastContainedLogTimestamp,
+      complete: problems.length === 0,
+      problems,
+    };
   } catch (e) {
     if (!(e instanceof KsegError)) throw e;
     return { file, endOffset: null, epoch: null, bytes, batches: 0, records: 0, lastContainedLogTimestamp: null, complete: false, problems: [e.message] };
@@ -207,7 +218,8 @@ function segmentInfo(dir: string, seg: Segment, single: boolean): SegmentInfo {
       const idx = side(seg.index);
       if (idx) {
         const p = parseOffsetIndex(idx, base);
-        si.indexEntries = p.entries.length === 1 && idx.length > 8 && p.zeroTailEntries > 0 && p.entries[0]!.relativeOffset === 0 && p.entries[0]!.position === 0 ? 0 : p.entries.length;
+        si.indexEntries =
+          p.entries.length === 1 && idx.length > 8 && p.zeroTailEntries > 0 && p.entries[0]!.relativeOffset === 0 && p.entries[0]!.position === 0 ? 0 : p.entries.length;
         si.indexZeroTailEntries = p.zeroTailEntries + (si.indexEntries === 0 && p.entries.length === 1 ? 1 : 0);
       }
       const tidx = side(seg.timeindex);

@@ -121,7 +121,10 @@ export function readIntent(dir: string): Intent | null {
     throw new CorruptDataError('INTENT_MALFORMED', 'not a kseg intent record', { file: INTENT_FILE, position: 0 });
   }
   if (o.version > INTENT_VERSION) {
-    throw new CorruptDataError('INTENT_VERSION', `intent record version ${o.version} is newer than this kseg understands (${INTENT_VERSION}); complete it with a newer kseg`, { file: INTENT_FILE, position: 0 });
+    throw new CorruptDataError('INTENT_VERSION', `intent record version ${o.version} is newer than this kseg understands (${INTENT_VERSION}); complete it with a newer kseg`, {
+      file: INTENT_FILE,
+      position: 0,
+    });
   }
   if (o.op !== 'truncate' || !Array.isArray(o.deleteSegments) || !Array.isArray(o.deleteSnapshots) || (o.mode !== 'to-offset' && o.mode !== 'start-offset')) {
     throw new CorruptDataError('INTENT_MALFORMED', `unknown or incomplete intent record (op ${String(o.op)})`, { file: INTENT_FILE, position: 0 });

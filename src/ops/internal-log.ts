@@ -83,7 +83,12 @@ export function* replay(part: InternalPartition, decoder: InternalDecoder, probl
         if (n.done) {
           const stop = n.value;
           if (stop.reason !== 'eof' && !stop.zeroTail) {
-            problems.push({ file: path.join(part.dir, seg.log), position: stop.position, offset: -1, message: `log data ends at byte ${stop.position} (${stop.reason}); ${stop.trailingBytes} bytes after it are not read` });
+            problems.push({
+              file: path.join(part.dir, seg.log),
+              position: stop.position,
+              offset: -1,
+              message: `log data ends at byte ${stop.position} (${stop.reason}); ${stop.trailingBytes} bytes after it are not read`,
+            });
           }
           break;
         }
@@ -93,7 +98,13 @@ export function* replay(part: InternalPartition, decoder: InternalDecoder, probl
         }
         const b = n.value.batch;
         if (stats && (stats.maxTimestamp === null || b.maxTimestamp > stats.maxTimestamp)) stats.maxTimestamp = b.maxTimestamp;
-        if (!b.crcValid) problems.push({ file: path.join(part.dir, seg.log), position: b.position, offset: b.baseOffset, message: `batch CRC mismatch (expected 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); its records are used as they are` });
+        if (!b.crcValid)
+          problems.push({
+            file: path.join(part.dir, seg.log),
+            position: b.position,
+            offset: b.baseOffset,
+            message: `batch CRC mismatch (expected 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); its records are used as they are`,
+          });
         let recs;
         try {
           recs = [...batchRecords(b)];
@@ -115,7 +126,12 @@ export function* replay(part: InternalPartition, decoder: InternalDecoder, probl
             const decoded = decodeInternalRecord(decoder, r.key, r.value);
             const unknown = [decoded.key, decoded.value].find((x) => x && 'unknown' in x);
             if (unknown && 'unknown' in unknown) {
-              problems.push({ file: path.join(part.dir, seg.log), position: b.position, offset: r.offset, message: `record type ${unknown.type} version ${unknown.version} is not in kseg's schema table; skipped` });
+              problems.push({
+                file: path.join(part.dir, seg.log),
+                position: b.position,
+                offset: r.offset,
+                message: `record type ${unknown.type} version ${unknown.version} is not in kseg's schema table; skipped`,
+              });
             }
             yield { kind: 'record', ...base, decoded };
           } catch (e) {

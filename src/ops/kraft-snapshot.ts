@@ -59,7 +59,12 @@ export function checkKraftSnapshot(p: string): SnapshotSummary {
       lastPos = b.position;
       lastOffset = b.lastOffset;
       if (b.baseOffset !== expected) {
-        out.findings.push({ code: 'SNAPSHOT_OFFSET_GAP', position: b.position, offset: b.baseOffset, message: `batch starts at offset ${b.baseOffset}, expected ${expected} (a snapshot's batches hold consecutive offsets from 0)` });
+        out.findings.push({
+          code: 'SNAPSHOT_OFFSET_GAP',
+          position: b.position,
+          offset: b.baseOffset,
+          message: `batch starts at offset ${b.baseOffset}, expected ${expected} (a snapshot's batches hold consecutive offsets from 0)`,
+        });
       }
       expected = b.lastOffset + 1;
       let records;
@@ -76,7 +81,12 @@ export function checkKraftSnapshot(p: string): SnapshotSummary {
         const dec = r0 && b.isControl ? decodeRecord('cluster-metadata', r0, b) : null;
         const k = dec?.decoded?.key;
         if (!k || 'unknown' in k || k.type !== 'SNAPSHOT_HEADER') {
-          out.findings.push({ code: 'SNAPSHOT_HEADER_MISSING', position: b.position, offset: b.baseOffset, message: `the first batch is ${b.isControl ? `a control batch starting with ${k && !('unknown' in k) ? k.type : 'something else'}` : 'a data batch'}, not a SnapshotHeaderRecord` });
+          out.findings.push({
+            code: 'SNAPSHOT_HEADER_MISSING',
+            position: b.position,
+            offset: b.baseOffset,
+            message: `the first batch is ${b.isControl ? `a control batch starting with ${k && !('unknown' in k) ? k.type : 'something else'}` : 'a data batch'}, not a SnapshotHeaderRecord`,
+          });
         } else {
           const v = dec!.decoded!.value;
           if (v && !('unknown' in v)) out.lastContainedLogTimestamp = Number(v.data.lastContainedLogTimestamp);
@@ -91,7 +101,13 @@ export function checkKraftSnapshot(p: string): SnapshotSummary {
         }
         const d = dec.decoded!;
         for (const part of [d.key, d.value]) {
-          if (part && 'unknown' in part) out.findings.push({ code: 'SNAPSHOT_RECORD_UNKNOWN', position: b.position, offset: r.offset, message: `${d.kind} record of unknown type ${part.type} version ${part.version}` });
+          if (part && 'unknown' in part)
+            out.findings.push({
+              code: 'SNAPSHOT_RECORD_UNKNOWN',
+              position: b.position,
+              offset: r.offset,
+              message: `${d.kind} record of unknown type ${part.type} version ${part.version}`,
+            });
         }
         lastControlType = b.isControl ? (CONTROL_RECORD_TYPES[d.id] ?? null) : null;
       }
@@ -100,7 +116,12 @@ export function checkKraftSnapshot(p: string): SnapshotSummary {
       out.findings.push({ code: 'SNAPSHOT_HEADER_MISSING', position: 0, offset: null, message: 'the snapshot holds no batch (no SnapshotHeaderRecord)' });
       out.findings.push({ code: 'SNAPSHOT_FOOTER_MISSING', position: 0, offset: null, message: 'the snapshot holds no batch (no SnapshotFooterRecord)' });
     } else if (lastControlType !== 'SNAPSHOT_FOOTER') {
-      out.findings.push({ code: 'SNAPSHOT_FOOTER_MISSING', position: lastPos, offset: lastOffset, message: 'the last record is not a SnapshotFooterRecord (an unfinished or cut snapshot; Kafka does not load it)' });
+      out.findings.push({
+        code: 'SNAPSHOT_FOOTER_MISSING',
+        position: lastPos,
+        offset: lastOffset,
+        message: 'the last record is not a SnapshotFooterRecord (an unfinished or cut snapshot; Kafka does not load it)',
+      });
     }
   } finally {
     src.close();

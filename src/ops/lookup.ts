@@ -102,11 +102,14 @@ function logSize(dir: string, seg: Segment): number {
 export function lookup(dir: string, opts: LookupOptions): LookupResult {
   if ((opts.offset === undefined) === (opts.timestamp === undefined)) throw new UsageError('give exactly one of --offset or --timestamp');
   if (opts.timestamp !== undefined && opts.timestamp < 0 && specialTimestampName(opts.timestamp) === null) {
-    throw new UsageError(`--timestamp: ${opts.timestamp} is neither a timestamp (>= 0) nor one of ListOffsets' special values -1 latest, -2 earliest, -3 max-timestamp, -4 earliest-local, -5 latest-tiered`);
+    throw new UsageError(
+      `--timestamp: ${opts.timestamp} is neither a timestamp (>= 0) nor one of ListOffsets' special values -1 latest, -2 earliest, -3 max-timestamp, -4 earliest-local, -5 latest-tiered`,
+    );
   }
   const kraft = kraftSnapshotName(path.basename(dir));
   if (kraft && isFile(dir)) {
-    if (opts.offset === undefined) throw new UsageError(`${path.basename(dir)} is a KRaft snapshot: its records carry internal offsets from 0 and no meaningful timestamps; look one up with --offset`);
+    if (opts.offset === undefined)
+      throw new UsageError(`${path.basename(dir)} is a KRaft snapshot: its records carry internal offsets from 0 and no meaningful timestamps; look one up with --offset`);
     return lookupInSnapshot(dir, kraft, opts.offset);
   }
   const part = scanPartition(dir);
@@ -194,7 +197,9 @@ function leaderEpochs(dir: string): LeaderEpochEntry[] {
 }
 
 function describeLogStart(ls: LogStart): string {
-  return ls.source === 'first-segment' ? `log start offset ${ls.logStartOffset} (the first segment's base offset; no log-start-offset-checkpoint entry above it)` : `log start offset ${ls.logStartOffset} (from ${ls.file})`;
+  return ls.source === 'first-segment'
+    ? `log start offset ${ls.logStartOffset} (the first segment's base offset; no log-start-offset-checkpoint entry above it)`
+    : `log start offset ${ls.logStartOffset} (from ${ls.file})`;
 }
 
 /** Largest segment base offset <= target (Kafka's segments.floorSegment). */
@@ -277,7 +282,9 @@ function scanForOffset(src: ByteSource, seg: Segment, start: number, target: num
   for (;;) {
     const n = gen.next();
     if (n.done) {
-      steps.push(`scanned ${batches} batches (${n.value.position - start} bytes) from position ${start} to the end of ${seg.log} (${n.value.reason}) without reaching offset ${target}`);
+      steps.push(
+        `scanned ${batches} batches (${n.value.position - start} bytes) from position ${start} to the end of ${seg.log} (${n.value.reason}) without reaching offset ${target}`,
+      );
       return null;
     }
     const item = n.value;
@@ -288,7 +295,9 @@ function scanForOffset(src: ByteSource, seg: Segment, start: number, target: num
     for (const r of batchRecords(b)) {
       if (r.offset >= target) {
         checkBatchCrc(b);
-        steps.push(`scanned ${batches} batch(es), ${b.position + b.size - start} bytes, from position ${start}: batch at position ${b.position} holds offsets ${b.baseOffset}..${b.lastOffset}`);
+        steps.push(
+          `scanned ${batches} batch(es), ${b.position + b.size - start} bytes, from position ${start}: batch at position ${b.position} holds offsets ${b.baseOffset}..${b.lastOffset}`,
+        );
         if (r.offset !== target) steps.push(`offset ${target} is not in the log (removed by compaction); the next record is at offset ${r.offset}, as a fetch would return`);
         return { batch: b, record: r, scanned: b.position + b.size - start };
       }
@@ -302,7 +311,14 @@ function scanForOffset(src: ByteSource, seg: Segment, start: number, target: num
  * target and its first record carrying it (RecordBatch.offsetOfMaxTimestamp): a batch whose header
  * claims the maximum but no record carries it ends the search, Kafka answers nothing then.
  */
-function scanForTimestamp(src: ByteSource, seg: Segment, start: number, target: number, minOffset: number, exact: boolean): { batch: Batch; record: KafkaRecord; batches: number } | null {
+function scanForTimestamp(
+  src: ByteSource,
+  seg: Segment,
+  start: number,
+  target: number,
+  minOffset: number,
+  exact: boolean,
+): { batch: Batch; record: KafkaRecord; batches: number } | null {
   const gen = logEntries(src, { start, file: seg.log, checkCrc: false });
   let batches = 0;
   for (;;) {
@@ -388,14 +404,20 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
   const logStart = ls.logStartOffset;
   const outOfRange = (): NotFoundError => {
     const end = logEndOffset(dir, part);
-    let why = target < logStart && ls.source === 'log-start-offset-checkpoint' ? `; the log start offset comes from ${ls.file} (offsets below it were deleted by retention or DeleteRecords; a fetch gets OFFSET_OUT_OF_RANGE)` : '';
+    let why =
+      target < logStart && ls.source === 'log-start-offset-checkpoint'
+        ? `; the log start offset comes from ${ls.file} (offsets below it were deleted by retention or DeleteRecords; a fetch gets OFFSET_OUT_OF_RANGE)`
+        : '';
     const hint = target < logStart ? snapshotHint(dir, target, logStart) : null;
     if (hint) why += `; ${hint}`;
     return new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${target} is outside the log [logStartOffset ${logStart}, logEndOffset ${end})${why}`, { file: dir });
   };
   let i = floorSegment(segs, target);
   if (i < 0 || target < logStart) throw outOfRange();
-  steps.push(`${segs.length} segments; binary search by base offset: ${segs[i]!.log} (base ${segs[i]!.baseOffset}) is the last with base <= ${target}` + (segs[i + 1] ? `; next starts at ${segs[i + 1]!.baseOffset}` : ' (the active segment)'));
+  steps.push(
+    `${segs.length} segments; binary search by base offset: ${segs[i]!.log} (base ${segs[i]!.baseOffset}) is the last with base <= ${target}` +
+      (segs[i + 1] ? `; next starts at ${segs[i + 1]!.baseOffset}` : ' (the active segment)'),
+  );
   for (; i < segs.length; i++) {
     const seg = part.withIndexes(segs[i]!);
     let start = 0;
@@ -417,7 +439,9 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
         try {
           const base = firstOffsetAt(src, next.position);
           if (base !== null && base <= target) {
-            steps.push(`next entry #${slot + 1} (offset ${next.offset}) points at a batch starting at offset ${base} <= ${target}: scanning from its position ${next.position} instead`);
+            steps.push(
+              `next entry #${slot + 1} (offset ${next.offset}) points at a batch starting at offset ${base} <= ${target}: scanning from its position ${next.position} instead`,
+            );
             indexEntry = { offset: next.offset, position: next.position };
             start = next.position;
           }
@@ -520,7 +544,12 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     const seg = part.withIndexes(s);
     const tidx = loadTimeIndex(dir, seg, steps);
     const largest = largestTimestamp(dir, seg, tidx, i === part.segments.length - 1);
-    const fromWhat = largest.from === 'timeindex' ? `its ${seg.timeindex}'s last entry` : largest.from === 'batches' ? 'its batch headers (beyond its time index)' : `the .log file's modification time (no timestamps >= 0 in the segment, LogSegment.largestTimestamp)`;
+    const fromWhat =
+      largest.from === 'timeindex'
+        ? `its ${seg.timeindex}'s last entry`
+        : largest.from === 'batches'
+          ? 'its batch headers (beyond its time index)'
+          : `the .log file's modification time (no timestamps >= 0 in the segment, LogSegment.largestTimestamp)`;
     if (largest.ts < target) {
       steps.push(`${seg.log}: largest timestamp ${largest.ts} (from ${fromWhat}) < ${target}; skipped`);
       continue;
@@ -544,8 +573,20 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
       const found = scanForTimestamp(src, seg, start, target, logStart, false);
       if (found) {
         const { batch: b, record: r } = found;
-        steps.push(`scanned ${found.batches} batch(es), ${b.position + b.size - start} bytes from position ${start}: first record with timestamp >= ${target} is offset ${r.offset} (timestamp ${r.timestamp})`);
-        return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, timeIndexEntry: timeIndexEntryFound, batch: b, record: r, bytesScanned: b.position + b.size - start, steps };
+        steps.push(
+          `scanned ${found.batches} batch(es), ${b.position + b.size - start} bytes from position ${start}: first record with timestamp >= ${target} is offset ${r.offset} (timestamp ${r.timestamp})`,
+        );
+        return {
+          offset: r.offset,
+          segment: seg.log,
+          segmentBaseOffset: seg.baseOffset,
+          indexEntry,
+          timeIndexEntry: timeIndexEntryFound,
+          batch: b,
+          record: r,
+          bytesScanned: b.position + b.size - start,
+          steps,
+        };
       }
     } finally {
       src.close();
@@ -553,7 +594,8 @@ function lookupTimestamp(part: PartitionDir, target: number): LookupResult {
     const later = part.segments.length - 1 - i;
     throw new NotFoundError(
       'TIMESTAMP_NOT_FOUND',
-      `no record has a timestamp >= ${target}: ${seg.log} is the first segment whose largest timestamp (${largest.ts}, from ${fromWhat}) is >= ${target}, and it holds no record with timestamp >= ${target} at or above offset ${logStart}; a broker searches only that segment and answers no offset` + (later > 0 ? ` (${later} later segment(s) not searched, as by Kafka)` : ''),
+      `no record has a timestamp >= ${target}: ${seg.log} is the first segment whose largest timestamp (${largest.ts}, from ${fromWhat}) is >= ${target}, and it holds no record with timestamp >= ${target} at or above offset ${logStart}; a broker searches only that segment and answers no offset` +
+        (later > 0 ? ` (${later} later segment(s) not searched, as by Kafka)` : ''),
       { file: dir },
     );
   }
@@ -651,7 +693,8 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
     const { ts, offset } = maxTimestampSoFar(dir, seg, loadTimeIndex(dir, seg, steps), i === part.segments.length - 1);
     if (best === null || ts > best.ts) best = { seg, ts, offset };
   }
-  if (!best || best.ts < 0) throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no batch carries a timestamp (v0 data, or timestamps of -1): a broker answers no offset`, { file: dir });
+  if (!best || best.ts < 0)
+    throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no batch carries a timestamp (v0 data, or timestamps of -1): a broker answers no offset`, { file: dir });
   const seg = best.seg;
   steps.push(`${seg.log} has the largest timestamp, ${best.ts}` + (best.offset !== null ? ` (at offset ${best.offset})` : ''));
   const { start, indexEntry } = indexStart(dir, seg, best.offset, steps);
@@ -660,13 +703,33 @@ function lookupMaxTimestamp(part: PartitionDir, label: string, ls: LogStart): Lo
     const found = scanForTimestamp(src, seg, start, best.ts, -Infinity, true);
     if (found) {
       const { batch: b, record: r } = found;
-      steps.push(`scanned ${found.batches} batch(es) from position ${start}: the first batch with maxTimestamp ${best.ts} is at position ${b.position}; its first record with that timestamp is offset ${r.offset}`);
-      return { offset: r.offset, segment: seg.log, segmentBaseOffset: seg.baseOffset, indexEntry, batch: b, record: r, bytesScanned: b.position + b.size - start, steps, special: 'max-timestamp', timestamp: b.maxTimestamp, logStartOffset: ls.logStartOffset, logStartOffsetSource: ls.source, leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null };
+      steps.push(
+        `scanned ${found.batches} batch(es) from position ${start}: the first batch with maxTimestamp ${best.ts} is at position ${b.position}; its first record with that timestamp is offset ${r.offset}`,
+      );
+      return {
+        offset: r.offset,
+        segment: seg.log,
+        segmentBaseOffset: seg.baseOffset,
+        indexEntry,
+        batch: b,
+        record: r,
+        bytesScanned: b.position + b.size - start,
+        steps,
+        special: 'max-timestamp',
+        timestamp: b.maxTimestamp,
+        logStartOffset: ls.logStartOffset,
+        logStartOffsetSource: ls.source,
+        leaderEpoch: b.partitionLeaderEpoch >= 0 ? b.partitionLeaderEpoch : null,
+      };
     }
   } finally {
     src.close();
   }
-  throw new NotFoundError('TIMESTAMP_NOT_FOUND', `${label}: no record in ${seg.log} carries its largest timestamp ${best.ts} (the time index or batch header disagrees with the records); a broker answers no offset`, { file: dir });
+  throw new NotFoundError(
+    'TIMESTAMP_NOT_FOUND',
+    `${label}: no record in ${seg.log} carries its largest timestamp ${best.ts} (the time index or batch header disagrees with the records); a broker answers no offset`,
+    { file: dir },
+  );
 }
 
 /** End offset and epoch from a KRaft snapshot file name (bootstrap.checkpoint: 0, 0), or null. */
@@ -721,7 +784,8 @@ function snapshotHint(dir: string, target: number, logStart: number | null): str
 /** The record at a KRaft snapshot's internal offset (snapshots number their records from 0). */
 function lookupInSnapshot(file: string, snap: { endOffset: number; epoch: number }, target: number): LookupResult {
   const name = path.basename(file);
-  const what = name === 'bootstrap.checkpoint' ? 'the bootstrap snapshot (initial metadata)' : `a KRaft snapshot (state as of log offset ${snap.endOffset - 1}, epoch ${snap.epoch})`;
+  const what =
+    name === 'bootstrap.checkpoint' ? 'the bootstrap snapshot (initial metadata)' : `a KRaft snapshot (state as of log offset ${snap.endOffset - 1}, epoch ${snap.epoch})`;
   const steps: string[] = [`${name} is ${what}; its records carry internal offsets from 0 and it has no index: scanning from position 0`];
   const src = openSource(file, { pattern: 'sequential' });
   try {
@@ -742,12 +806,26 @@ function lookupInSnapshot(file: string, snap: { endOffset: number; epoch: number
           checkBatchCrc(b);
           steps.push(`scanned ${batches} batch(es), ${b.position + b.size} bytes: batch at position ${b.position} holds internal offsets ${b.baseOffset}..${b.lastOffset}`);
           if (r.offset !== target) break;
-          return { offset: target, segment: name, segmentBaseOffset: 0, indexEntry: null, batch: b, record: r, bytesScanned: b.position + b.size, steps, snapshot: { file: name, ...snap } };
+          return {
+            offset: target,
+            segment: name,
+            segmentBaseOffset: 0,
+            indexEntry: null,
+            batch: b,
+            record: r,
+            bytesScanned: b.position + b.size,
+            steps,
+            snapshot: { file: name, ...snap },
+          };
         }
       }
       break;
     }
-    throw new NotFoundError('OFFSET_OUT_OF_RANGE', `offset ${target} is not a record of KRaft snapshot ${name} (its internal offsets run 0..${end - 1}; a snapshot's offsets are not log offsets)`, { file });
+    throw new NotFoundError(
+      'OFFSET_OUT_OF_RANGE',
+      `offset ${target} is not a record of KRaft snapshot ${name} (its internal offsets run 0..${end - 1}; a snapshot's offsets are not log offsets)`,
+      { file },
+    );
   } finally {
     src.close();
   }

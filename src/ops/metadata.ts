@@ -145,7 +145,21 @@ interface State {
 }
 
 function emptyState(): State {
-  return { topics: new Map(), names: new Map(), brokers: new Map(), controllers: new Map(), features: new Map(), configs: new Map(), producerIds: null, acls: new Set(), quotas: new Set(), scram: new Set(), tokens: new Set(), zkMigrationState: null, notApplied: {} };
+  return {
+    topics: new Map(),
+    names: new Map(),
+    brokers: new Map(),
+    controllers: new Map(),
+    features: new Map(),
+    configs: new Map(),
+    producerIds: null,
+    acls: new Set(),
+    quotas: new Set(),
+    scram: new Set(),
+    tokens: new Set(),
+    zkMigrationState: null,
+    notApplied: {},
+  };
 }
 
 const nums = (v: unknown): number[] => (Array.isArray(v) ? (v as number[]) : []);
@@ -269,7 +283,11 @@ function apply(s: State, rec: DecodedMessage, where: Where, problems: MetadataPr
       break;
     }
     case 'RegisterControllerRecord':
-      s.controllers.set(d.controllerId, { controllerId: d.controllerId, incarnationId: d.incarnationId, endPoints: (d.endPoints ?? []).map((e: Record<string, unknown>) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })) });
+      s.controllers.set(d.controllerId, {
+        controllerId: d.controllerId,
+        incarnationId: d.incarnationId,
+        endPoints: (d.endPoints ?? []).map((e: Record<string, unknown>) => ({ name: e.name, host: e.host, port: e.port, securityProtocol: e.securityProtocol })),
+      });
       break;
     case 'FeatureLevelRecord':
       if (d.featureLevel === 0 && d.name !== 'metadata.version') s.features.delete(d.name);
@@ -334,7 +352,8 @@ function resolveMetadataPath(p: string): { dir: string; single: string | null } 
   const inner = path.join(p, '__cluster_metadata-0');
   if (!/__cluster_metadata-\d+$/.test(path.resolve(p)) && fs.existsSync(inner)) return { dir: inner, single: null };
   const names = fs.readdirSync(p);
-  if (!names.some((f) => /\.log$/.test(f) || numberedSnapshot(f) !== null)) throw new IoError('NO_PARTITION', 'no __cluster_metadata-0 log segments or snapshots here', { file: p });
+  if (!names.some((f) => /\.log$/.test(f) || numberedSnapshot(f) !== null))
+    throw new IoError('NO_PARTITION', 'no __cluster_metadata-0 log segments or snapshots here', { file: p });
   return { dir: p, single: null };
 }
 
@@ -367,7 +386,9 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
     let chosen: (typeof usable)[number] | undefined;
     for (let i = usable.length - 1; i >= 0 && !chosen; i--) {
       const c = usable[i]!;
-      const bad = checkKraftSnapshot(path.join(dir, c.file)).findings.filter((f) => f.code === 'SNAPSHOT_HEADER_MISSING' || f.code === 'SNAPSHOT_FOOTER_MISSING' || f.code === 'SNAPSHOT_OFFSET_GAP');
+      const bad = checkKraftSnapshot(path.join(dir, c.file)).findings.filter(
+        (f) => f.code === 'SNAPSHOT_HEADER_MISSING' || f.code === 'SNAPSHOT_FOOTER_MISSING' || f.code === 'SNAPSHOT_OFFSET_GAP',
+      );
       if (bad.length === 0) chosen = c;
       else problems.push({ file: c.file, position: bad[0]!.position ?? 0, offset: -1, message: `snapshot not used: ${bad.map((f) => f.message).join('; ')}` });
     }
@@ -379,7 +400,12 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
     if (part.segments.length) logStartOffset = part.segments[0]!.baseOffset;
     for (const seg of part.segments) sources.push({ file: seg.log, path: path.join(dir, seg.log), snapshot: false });
     if (!chosen && logStartOffset !== null && logStartOffset > 0) {
-      problems.push({ file: part.segments[0]!.log, position: 0, offset: logStartOffset, message: `the log starts at offset ${logStartOffset} and no snapshot covers the offsets before it: records before it are missing from this state` });
+      problems.push({
+        file: part.segments[0]!.log,
+        position: 0,
+        offset: logStartOffset,
+        message: `the log starts at offset ${logStartOffset} and no snapshot covers the offsets before it: records before it are missing from this state`,
+      });
     }
   }
 
@@ -399,7 +425,13 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
         const nx = it.next();
         if (nx.done) {
           const stop = nx.value;
-          if (stop.reason !== 'eof' && !stop.zeroTail) problems.push({ file: src.file, position: stop.position, offset: -1, message: `data ends at byte ${stop.position} (${stop.reason}); ${stop.trailingBytes} bytes after it are not read` });
+          if (stop.reason !== 'eof' && !stop.zeroTail)
+            problems.push({
+              file: src.file,
+              position: stop.position,
+              offset: -1,
+              message: `data ends at byte ${stop.position} (${stop.reason}); ${stop.trailingBytes} bytes after it are not read`,
+            });
           break;
         }
         if (nx.value.kind === 'bad-entry') {
@@ -409,7 +441,13 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
         const b = nx.value.batch;
         if (!src.snapshot && b.lastOffset + 1 > (logEndOffset ?? -1)) logEndOffset = b.lastOffset + 1;
         if (!src.snapshot && b.lastOffset < snapEnd) continue; // covered by the snapshot
-        if (!b.crcValid) problems.push({ file: src.file, position: b.position, offset: b.baseOffset, message: `batch CRC mismatch (expected 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); its records are applied as they are` });
+        if (!b.crcValid)
+          problems.push({
+            file: src.file,
+            position: b.position,
+            offset: b.baseOffset,
+            message: `batch CRC mismatch (expected 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); its records are applied as they are`,
+          });
         let recs;
         try {
           recs = [...batchRecords(b)];
@@ -522,7 +560,9 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
     configs: { brokers: brokerConfigs, other },
     producerIds: s.producerIds,
     counts: { acls: s.acls.size, clientQuotas: s.quotas.size, scramCredentials: s.scram.size, delegationTokens: s.tokens.size },
-    openTransaction: txn ? { name: (txn as { name: string | null }).name, offset: (txn as { offset: number }).offset, records: (txn as { records: unknown[] }).records.length } : null,
+    openTransaction: txn
+      ? { name: (txn as { name: string | null }).name, offset: (txn as { offset: number }).offset, records: (txn as { records: unknown[] }).records.length }
+      : null,
     notApplied: s.notApplied,
     problems,
   };

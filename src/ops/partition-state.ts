@@ -129,13 +129,19 @@ export function readLogDirCheckpointEntry(dir: string, name: string, tp: Partiti
 export function assertSettled(listing: PartitionDir, what: string): void {
   const left = listing.leftovers[0];
   if (left) {
-    throw new CorruptDataError('UNFINISHED_SWAP', `${what}: the directory holds ${listing.leftovers.length} leftover file(s) of an interrupted clean/swap/delete (${left.file}); run \`kseg recover\` first`, { file: left.file });
+    throw new CorruptDataError(
+      'UNFINISHED_SWAP',
+      `${what}: the directory holds ${listing.leftovers.length} leftover file(s) of an interrupted clean/swap/delete (${left.file}); run \`kseg recover\` first`,
+      { file: left.file },
+    );
   }
   if (listing.other.includes(INTENT_FILE)) {
     throw new CorruptDataError('UNFINISHED_INTENT', `${what}: an interrupted kseg truncate left ${INTENT_FILE}; run \`kseg recover\` first to complete it`, { file: INTENT_FILE });
   }
   if (listing.irregular.length > 0) {
-    throw new CorruptDataError('IRREGULAR_SEGMENT_NAME', `${what}: segment file names must be 20-digit base offsets; found ${listing.irregular[0]}`, { file: listing.irregular[0] });
+    throw new CorruptDataError('IRREGULAR_SEGMENT_NAME', `${what}: segment file names must be 20-digit base offsets; found ${listing.irregular[0]}`, {
+      file: listing.irregular[0],
+    });
   }
 }
 

@@ -10,7 +10,10 @@ export const PROGRESS_STEP = 4 * 1024 * 1024;
 export class ProgressMeter {
   private base = 0;
   private next = PROGRESS_STEP;
-  constructor(private readonly cb: OnProgress, private readonly total: number) {}
+  constructor(
+    private readonly cb: OnProgress,
+    private readonly total: number,
+  ) {}
 
   /** At byte `pos` of the current file. */
   at(pos: number): void {

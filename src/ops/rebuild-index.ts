@@ -77,7 +77,15 @@ function decodeEntry(kind: IndexKind, buf: Buffer, i: number, base: number): Rec
 }
 
 /** Compare the rebuilt bytes of one side file with the file on disk. */
-export function compareIndexFile(kind: IndexKind, name: string, disk: Buffer | undefined, rebuilt: Buffer, base: number, zeroTailSlots = 0, tooLarge?: number): IndexFileComparison {
+export function compareIndexFile(
+  kind: IndexKind,
+  name: string,
+  disk: Buffer | undefined,
+  rebuilt: Buffer,
+  base: number,
+  zeroTailSlots = 0,
+  tooLarge?: number,
+): IndexFileComparison {
   const size = ENTRY_SIZE[kind];
   const entriesRebuilt = rebuilt.length / size;
   if (tooLarge !== undefined) return { file: name, kind, status: 'differs', entriesOnDisk: null, entriesRebuilt, bytesOnDiskTooLarge: tooLarge };
@@ -139,7 +147,11 @@ export function assertRecoverable(scan: PartitionScan, upTo: number | null): voi
   for (const s of scan.segments) {
     if (upTo !== null && s.segment.baseOffset > upTo) break;
     if (s.cut) {
-      throw new CorruptDataError(s.cut.code, `the log is invalid here (${s.cut.code}): Kafka's recovery would truncate it, so its indexes cannot be rebuilt as they are; run \`kseg recover\` first`, { file: s.segment.log, position: s.cut.position });
+      throw new CorruptDataError(
+        s.cut.code,
+        `the log is invalid here (${s.cut.code}): Kafka's recovery would truncate it, so its indexes cannot be rebuilt as they are; run \`kseg recover\` first`,
+        { file: s.segment.log, position: s.cut.position },
+      );
     }
     if (s.overflow) {
       throw new CorruptDataError('OFFSET_OVERFLOW', `offsets more than 2^31-1 above the segment base cannot be indexed (Kafka splits such a segment)`, { file: s.segment.log });
@@ -248,7 +260,8 @@ export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResul
 
 function rebuildIndexOf(p: string, opts: RebuildOptions): RebuildResult {
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
-  if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 0) throw new UsageError(`--index-interval-bytes must be a non-negative integer (got ${indexIntervalBytes})`);
+  if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 0)
+    throw new UsageError(`--index-interval-bytes must be a non-negative integer (got ${indexIntervalBytes})`);
   const { dir, partition, target } = resolveSegmentTarget(p);
   const writing = !opts.check && !opts.dryRun;
   if (writing) assertNotLocked(dir, opts.force ?? false);

@@ -1,5 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { ATTR_COMPRESSION_MASK, ATTRIBUTES_OFFSET, batchRecords, decodeBatch, LEGACY_CRC_OFFSET, LEGACY_MAGIC_OFFSET, LOG_OVERHEAD, RECORDS_OFFSET, SIZE_OFFSET, type Batch } from '../format/batch.js';
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTRIBUTES_OFFSET,
+  batchRecords,
+  decodeBatch,
+  LEGACY_CRC_OFFSET,
+  LEGACY_MAGIC_OFFSET,
+  LOG_OVERHEAD,
+  RECORDS_OFFSET,
+  SIZE_OFFSET,
+  type Batch,
+} from '../format/batch.js';
 import { compress, decompress, isXerial } from '../format/codecs.js';
 import type { CompressionWriteName } from '../format/compression.js';
 import { crc32 } from '../format/crc.js';
@@ -25,7 +36,10 @@ export interface RedactOptions {
 
 export function parseRedactFields(v: string): Set<RedactField> {
   const out = new Set<RedactField>();
-  for (const f of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const f of v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!(REDACT_FIELDS as readonly string[]).includes(f)) throw new UsageError(`--redact: unknown field '${f}' (use ${REDACT_FIELDS.join(',')})`);
     out.add(f as RedactField);
   }
@@ -39,7 +53,11 @@ function hashInto(field: Buffer, kind: string, seed: string): void {
   const original = Buffer.from(field);
   let filled = 0;
   for (let block = 0; filled < field.length; block++) {
-    const h = createHmac('sha256', seed).update(kind).update(original).update(Buffer.from([block >>> 24, block >>> 16, block >>> 8, block])).digest();
+    const h = createHmac('sha256', seed)
+      .update(kind)
+      .update(original)
+      .update(Buffer.from([block >>> 24, block >>> 16, block >>> 8, block]))
+      .digest();
     filled += h.copy(field, filled, 0, Math.min(h.length, field.length - filled));
   }
 }
@@ -57,7 +75,9 @@ export async function redactEntry(batch: Batch, opts: RedactOptions): Promise<Re
   const b = decodeBatch(copy, 0, copy.length, batch.position, batch.file, false);
   if (b.isControl) return { bytes: copy, records: 0, sizeChanged: false };
   if (b.magic < 2 && b.compressionId !== 0) {
-    throw new UsageError(`--redact cannot rewrite the compressed v${b.magic} wrapper at offset ${b.baseOffset} (${batch.file ?? ''} byte ${batch.position}): its inner messages carry their own CRCs and offsets; slice without --redact`);
+    throw new UsageError(
+      `--redact cannot rewrite the compressed v${b.magic} wrapper at offset ${b.baseOffset} (${batch.file ?? ''} byte ${batch.position}): its inner messages carry their own CRCs and offsets; slice without --redact`,
+    );
   }
   if (b.magic < 2 || b.compressionId === 0) {
     const records = redactRecords(b, opts);
@@ -75,7 +95,8 @@ export async function redactEntry(batch: Batch, opts: RedactOptions): Promise<Re
   twin.writeInt16BE(b.attributes & ~ATTR_COMPRESSION_MASK, ATTRIBUTES_OFFSET);
   twin.writeInt32BE(twin.length - LOG_OVERHEAD, SIZE_OFFSET);
   const records = redactRecords(decodeBatch(twin, 0, twin.length, batch.position, batch.file, false), opts);
-  const codec: CompressionWriteName = b.compressionId === 1 ? 'gzip' : b.compressionId === 2 ? (isXerial(compressed) ? 'snappy-xerial' : 'snappy') : b.compressionId === 3 ? 'lz4' : 'zstd';
+  const codec: CompressionWriteName =
+    b.compressionId === 1 ? 'gzip' : b.compressionId === 2 ? (isXerial(compressed) ? 'snappy-xerial' : 'snappy') : b.compressionId === 3 ? 'lz4' : 'zstd';
   const packed = await compress(codec, twin.subarray(RECORDS_OFFSET), 2);
   const out = Buffer.alloc(RECORDS_OFFSET + packed.length);
   copy.copy(out, 0, 0, RECORDS_OFFSET);

@@ -129,12 +129,28 @@ function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: numb
   const openRanges: DamagedRange[] = [];
   const keep = (b: Batch): void => {
     if (b.baseOffset <= state.lastOffset) {
-      report.dropped.push({ position: b.position, size: b.size, baseOffset: b.baseOffset, lastOffset: b.lastOffset, records: b.recordCount, code: 'OFFSET_NOT_INCREASING', message: `offsets ${b.baseOffset}..${b.lastOffset} do not follow the last kept offset ${state.lastOffset}` });
+      report.dropped.push({
+        position: b.position,
+        size: b.size,
+        baseOffset: b.baseOffset,
+        lastOffset: b.lastOffset,
+        records: b.recordCount,
+        code: 'OFFSET_NOT_INCREASING',
+        message: `offsets ${b.baseOffset}..${b.lastOffset} do not follow the last kept offset ${state.lastOffset}`,
+      });
       report.bytesLost += b.size;
       return;
     }
     if (b.lastOffset - seg.baseOffset > INT32_MAX) {
-      report.dropped.push({ position: b.position, size: b.size, baseOffset: b.baseOffset, lastOffset: b.lastOffset, records: b.recordCount, code: 'OFFSET_OVERFLOW', message: `last offset ${b.lastOffset} is more than 2^31-1 above the segment base ${seg.baseOffset}` });
+      report.dropped.push({
+        position: b.position,
+        size: b.size,
+        baseOffset: b.baseOffset,
+        lastOffset: b.lastOffset,
+        records: b.recordCount,
+        code: 'OFFSET_OVERFLOW',
+        message: `last offset ${b.lastOffset} is more than 2^31-1 above the segment base ${seg.baseOffset}`,
+      });
       report.bytesLost += b.size;
       return;
     }
@@ -188,7 +204,8 @@ function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: numb
 /** Salvage the partition directory (or the one segment named by a .log file) `input` into `out`. */
 export function salvage(input: string, out: string, opts: SalvageOptions = {}): SalvageResult {
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
-  if (path.resolve(out) === path.resolve(input) || path.resolve(out).startsWith(path.resolve(input) + path.sep)) throw new UsageError(`the output ${out} must not be the input or inside it`);
+  if (path.resolve(out) === path.resolve(input) || path.resolve(out).startsWith(path.resolve(input) + path.sep))
+    throw new UsageError(`the output ${out} must not be the input or inside it`);
   const { dir, partition, target } = resolveSegmentTarget(input);
   const segs = partition.segments.filter((s) => target === null || s.baseOffset === target);
   if (segs.length === 0) throw new CorruptDataError('NO_SEGMENTS', `${dir} holds no .log segment to salvage`, { file: dir });

@@ -15,12 +15,38 @@ parentPort!.on('message', async (job: WorkerJob) => {
       const { logBounds } = await import('./lookup.js');
       const r = verify([job.dir], { strict: job.strict, maxIssues: job.maxIssues });
       const { logStartOffset, logEndOffset } = logBounds(job.dir);
-      reply = { id: job.id, result: { ok: r.ok, errors: r.errors, warnings: r.warnings, summary: r.summary, logStartOffset, logEndOffset, recoverable: r.recoverable, issues: r.issues, elapsedMs: performance.now() - t0 } };
+      reply = {
+        id: job.id,
+        result: {
+          ok: r.ok,
+          errors: r.errors,
+          warnings: r.warnings,
+          summary: r.summary,
+          logStartOffset,
+          logEndOffset,
+          recoverable: r.recoverable,
+          issues: r.issues,
+          elapsedMs: performance.now() - t0,
+        },
+      };
     } else {
       const { info } = await import('./info.js');
       const p = info([job.dir])[0]!;
       const summary = { segments: p.segments.length, batches: p.batches, records: p.records, bytes: p.bytes };
-      reply = { id: job.id, result: { ok: true, errors: 0, warnings: 0, summary, logStartOffset: p.logStartOffset, logEndOffset: p.logEndOffset, recoverable: null, issues: [], elapsedMs: performance.now() - t0 } };
+      reply = {
+        id: job.id,
+        result: {
+          ok: true,
+          errors: 0,
+          warnings: 0,
+          summary,
+          logStartOffset: p.logStartOffset,
+          logEndOffset: p.logEndOffset,
+          recoverable: null,
+          issues: [],
+          elapsedMs: performance.now() - t0,
+        },
+      };
     }
   } catch (e) {
     const k = e instanceof KsegError ? e : null;

@@ -125,7 +125,7 @@ export type WorkerReply = { id: number; result: Omit<ScanResult, 'target' | 'mod
 export async function* scan(logDirs: string[], opts: ScanOptions = {}): AsyncGenerator<ScanResult> {
   const targets = listPartitions(logDirs);
   const mode = opts.mode ?? 'verify';
-  const jobs = Math.max(1, Math.min(opts.jobs ?? (os.availableParallelism?.() ?? os.cpus().length), Math.max(1, targets.length)));
+  const jobs = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism?.() ?? os.cpus().length, Math.max(1, targets.length)));
   const total = targets.reduce((n, t) => n + t.bytes, 0);
   let done = 0;
   const ready: ScanResult[] = [];

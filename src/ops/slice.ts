@@ -90,12 +90,17 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
         if (n.done) {
           // A torn or zero-filled tail is the end of data (Kafka reads it so); a bad length field mid-file is damage.
           if (n.value.reason === 'corrupt-size' && !n.value.zeroTail && !done) {
-            throw new CorruptDataError('SIZE_TOO_SMALL', `length field ${n.value.sizeField} at byte ${n.value.position} cannot be framed; run kseg salvage first and slice its output`, { file: seg.log, position: n.value.position });
+            throw new CorruptDataError(
+              'SIZE_TOO_SMALL',
+              `length field ${n.value.sizeField} at byte ${n.value.position} cannot be framed; run kseg salvage first and slice its output`,
+              { file: seg.log, position: n.value.position },
+            );
           }
           break;
         }
         const item = n.value;
-        if (item.kind === 'bad-entry') throw new CorruptDataError(item.error.code, `${item.error.message}; run kseg salvage first and slice its output`, { file: seg.log, position: item.position });
+        if (item.kind === 'bad-entry')
+          throw new CorruptDataError(item.error.code, `${item.error.message}; run kseg salvage first and slice its output`, { file: seg.log, position: item.position });
         const b = item.batch;
         if (b.lastOffset < from) continue;
         if (b.baseOffset > to) {
@@ -103,9 +108,19 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
           break;
         }
         checkBatchCrc(b);
-        if (!b.crcValid) throw new CorruptDataError('CRC_MISMATCH', `the batch at offsets ${b.baseOffset}..${b.lastOffset} fails its CRC (stored 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); run kseg salvage first and slice its output`, { file: seg.log, position: b.position });
+        if (!b.crcValid)
+          throw new CorruptDataError(
+            'CRC_MISMATCH',
+            `the batch at offsets ${b.baseOffset}..${b.lastOffset} fails its CRC (stored 0x${b.crc.toString(16)}, computed 0x${b.computedCrc.toString(16)}); run kseg salvage first and slice its output`,
+            { file: seg.log, position: b.position },
+          );
         const prev = kept[kept.length - 1] ?? outSegs[outSegs.length - 1]?.batches.at(-1);
-        if (prev && b.baseOffset <= prev.lastOffset) throw new CorruptDataError('OFFSET_NOT_INCREASING', `offsets ${b.baseOffset}..${b.lastOffset} do not follow ${prev.lastOffset}; run kseg salvage first and slice its output`, { file: seg.log, position: b.position });
+        if (prev && b.baseOffset <= prev.lastOffset)
+          throw new CorruptDataError(
+            'OFFSET_NOT_INCREASING',
+            `offsets ${b.baseOffset}..${b.lastOffset} do not follow ${prev.lastOffset}; run kseg salvage first and slice its output`,
+            { file: seg.log, position: b.position },
+          );
         kept.push(keptEntry(b));
         if (opts.redact) {
           const r = await redactEntry(b, opts.redact);

@@ -190,7 +190,7 @@ function planTo(state: PartitionState, target: number): Plan {
 
   if (target >= leo) {
     // UnifiedLog.truncateTo: nothing to remove; only the leader-epoch cache loses entries at or above the log end.
-    const kept = (epochs ? truncateEpochsFromEnd(epochs, leo) : null);
+    const kept = epochs ? truncateEpochsFromEnd(epochs, leo) : null;
     if (epochs && kept && !sameEpochs(epochs, kept)) {
       const intent = newIntent(state, 'to-offset', target, { logStartOffset: state.logStartOffset, logEndOffset: leo });
       intent.leaderEpochCheckpoint = encodeLeaderEpochCheckpoint(kept);
@@ -236,7 +236,7 @@ function planTo(state: PartitionState, target: number): Plan {
   const newEnd = cut.newEnd;
 
   const cutPlan = cutIndexes(state.dir, cutSeg, cut);
-  const keptEpochs = (epochs ? truncateEpochsFromEnd(epochs, newEnd) : null);
+  const keptEpochs = epochs ? truncateEpochsFromEnd(epochs, newEnd) : null;
   const intent = newIntent(state, 'to-offset', target, { logStartOffset: Math.min(state.logStartOffset, newEnd), logEndOffset: newEnd });
   intent.deleteSegments = deleted.map((s) => s.name);
   intent.cut = cutPlan.changesSomething ? cutPlan.plan : null;
@@ -251,7 +251,15 @@ function planTo(state: PartitionState, target: number): Plan {
 
   result.segments = deleted.map(deletion);
   if (cut.removedBatches > 0 || cut.tailBytes > 0) {
-    result.segments.push({ file: cutSeg.log, baseOffset: cutSeg.baseOffset, action: 'cut', position: cut.position, batches: cut.removedBatches, records: cut.removedRecords, bytes: cutSeg.logSize - cut.position });
+    result.segments.push({
+      file: cutSeg.log,
+      baseOffset: cutSeg.baseOffset,
+      action: 'cut',
+      position: cut.position,
+      batches: cut.removedBatches,
+      records: cut.removedRecords,
+      bytes: cutSeg.logSize - cut.position,
+    });
   }
   result.straddlingBatch = cut.straddling;
   result.leaderEpochs = epochs && keptEpochs ? { before: epochs, after: keptEpochs } : null;
@@ -368,8 +376,7 @@ function cutIndexes(dir: string, seg: SegmentInfo, cut: Cut): { plan: CutPlan; c
     const p = timeIndexBytes;
     timeChanges = timeIndexCurrent.readBigInt64BE(p) !== BigInt(finalEntry.timestamp) || timeIndexCurrent.readInt32BE(p + 8) !== finalEntry.relativeOffset;
   }
-  const changesSomething =
-    cut.position < seg.logSize || (indexSize !== null && indexSize !== indexBytes) || timeChanges || (txnSize !== null && txnSize !== txnIndexBytes);
+  const changesSomething = cut.position < seg.logSize || (indexSize !== null && indexSize !== indexBytes) || timeChanges || (txnSize !== null && txnSize !== txnIndexBytes);
   return { plan, changesSomething };
 }
 
@@ -391,9 +398,10 @@ function planStart(state: PartitionState, target: number): Plan {
   const newStart = keptFirst.baseOffset;
   if (deleted.length === 0) {
     result.noop = true;
-    result.reason = target <= keptFirst.baseOffset
-      ? `offset ${target} is at or below the log start offset ${keptFirst.baseOffset}: nothing to remove`
-      : `offset ${target} is in the first segment (${keptFirst.log}); only whole segments are removed, so nothing goes`;
+    result.reason =
+      target <= keptFirst.baseOffset
+        ? `offset ${target} is at or below the log start offset ${keptFirst.baseOffset}: nothing to remove`
+        : `offset ${target} is in the first segment (${keptFirst.log}); only whole segments are removed, so nothing goes`;
     return { result, intent: null };
   }
   const epochs = readEpochs(state);
@@ -419,4 +427,3 @@ function planStart(state: PartitionState, target: number): Plan {
   };
   return { result, intent };
 }
-

@@ -85,7 +85,8 @@ export interface HangingCandidate {
   coordinatorState?: string | null;
 }
 
-export type TxnCheckCode = 'ABORT_NOT_INDEXED' | 'INDEX_WITHOUT_ABORT' | 'INDEX_LSO_DIFFERS' | 'SNAPSHOT_OPEN_DIFFERS' | 'SNAPSHOT_UNREADABLE' | 'TXNINDEX_UNREADABLE' | 'BAD_ENTRY' | 'LOG_TAIL';
+export type TxnCheckCode =
+  'ABORT_NOT_INDEXED' | 'INDEX_WITHOUT_ABORT' | 'INDEX_LSO_DIFFERS' | 'SNAPSHOT_OPEN_DIFFERS' | 'SNAPSHOT_UNREADABLE' | 'TXNINDEX_UNREADABLE' | 'BAD_ENTRY' | 'LOG_TAIL';
 
 export interface TxnFinding {
   code: TxnCheckCode;
@@ -171,7 +172,8 @@ export function txn(p: string, opts: TxnOptions = {}): TxnReport {
 export function txnPath(p: string, opts: TxnOptions = {}): { kind: 'partition'; report: TxnReport } | { kind: 'log-dir'; report: TxnLogDirReport } {
   const inputs = resolveInputs([p]);
   const input = inputs[0]!;
-  if (input.type === 'dir' && input.partition.segments.length === 0 && !parsePartitionDirName(path.basename(path.resolve(p)))) return { kind: 'log-dir', report: txnLogDir(p, opts) };
+  if (input.type === 'dir' && input.partition.segments.length === 0 && !parsePartitionDirName(path.basename(path.resolve(p))))
+    return { kind: 'log-dir', report: txnLogDir(p, opts) };
   return { kind: 'partition', report: txn(p, opts) };
 }
 
@@ -271,7 +273,14 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
         }
       } catch (e) {
         if (!(e instanceof CorruptDataError)) throw e;
-        findings.push({ code: 'BAD_ENTRY', message: `control batch at offset ${b.baseOffset} does not decode (${e.message}); its marker is not applied`, file: b.file, position: b.position, producerId: b.producerId, offset: b.baseOffset });
+        findings.push({
+          code: 'BAD_ENTRY',
+          message: `control batch at offset ${b.baseOffset} does not decode (${e.message}); its marker is not applied`,
+          file: b.file,
+          position: b.position,
+          producerId: b.producerId,
+          offset: b.baseOffset,
+        });
         return;
       }
       if (!marker || (marker.type !== 'COMMIT' && marker.type !== 'ABORT')) return;
@@ -319,7 +328,12 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
         if (n.done) {
           const stop = n.value;
           if (stop.reason !== 'eof' && !(stop.reason === 'short-tail' && stop.zeroTail) && !(stop.zeroTail && stop.reason === 'corrupt-size')) {
-            findings.push({ code: 'LOG_TAIL', message: `log data ends at byte ${stop.position} (${stop.reason}, ${stop.trailingBytes} bytes left); later bytes are not read`, file: seg.log, position: stop.position });
+            findings.push({
+              code: 'LOG_TAIL',
+              message: `log data ends at byte ${stop.position} (${stop.reason}, ${stop.trailingBytes} bytes left); later bytes are not read`,
+              file: seg.log,
+              position: stop.position,
+            });
           }
           break;
         }
@@ -380,7 +394,8 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
       pr.coordinator = c;
       pr.transactionalId = c?.transactionalId ?? null;
     }
-    if (!opts.transactionStateView) for (const p of tsView.problems) findings.push({ code: 'BAD_ENTRY', message: `__transaction_state: ${p.message}`, file: p.file, position: p.position });
+    if (!opts.transactionStateView)
+      for (const p of tsView.problems) findings.push({ code: 'BAD_ENTRY', message: `__transaction_state: ${p.message}`, file: p.file, position: p.position });
   }
 
   const server = opts.bootstrapServer ?? '<host:port>';
@@ -428,21 +443,39 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
       const a = abortedInLog.get(key);
       if (!a) {
         if (logStartOffset !== null && e.lastOffset >= logStartOffset && logEndOffset !== null && e.lastOffset < logEndOffset) {
-          findings.push({ code: 'INDEX_WITHOUT_ABORT', message: `.txnindex lists an aborted transaction of producer ${e.producerId} ending at ${e.lastOffset}, but the log has no ABORT marker of that producer there`, ...where });
+          findings.push({
+            code: 'INDEX_WITHOUT_ABORT',
+            message: `.txnindex lists an aborted transaction of producer ${e.producerId} ending at ${e.lastOffset}, but the log has no ABORT marker of that producer there`,
+            ...where,
+          });
         }
         return;
       }
       if (a.txn.firstOffset !== null && a.txn.firstOffset !== e.firstOffset) {
-        findings.push({ code: 'INDEX_WITHOUT_ABORT', message: `.txnindex says producer ${e.producerId}'s aborted transaction ending at ${e.lastOffset} starts at ${e.firstOffset}; the log says ${a.txn.firstOffset}`, ...where });
+        findings.push({
+          code: 'INDEX_WITHOUT_ABORT',
+          message: `.txnindex says producer ${e.producerId}'s aborted transaction ending at ${e.lastOffset} starts at ${e.firstOffset}; the log says ${a.txn.firstOffset}`,
+          ...where,
+        });
       }
       if (a.lastStableOffset !== e.lastStableOffset) {
-        findings.push({ code: 'INDEX_LSO_DIFFERS', message: `.txnindex entry of producer ${e.producerId} ending at ${e.lastOffset}: lastStableOffset ${e.lastStableOffset}, the log gives ${a.lastStableOffset}`, ...where });
+        findings.push({
+          code: 'INDEX_LSO_DIFFERS',
+          message: `.txnindex entry of producer ${e.producerId} ending at ${e.lastOffset}: lastStableOffset ${e.lastStableOffset}, the log gives ${a.lastStableOffset}`,
+          ...where,
+        });
       }
     });
   }
   for (const [key, a] of abortedInLog) {
     if (indexed.has(key)) continue;
-    findings.push({ code: 'ABORT_NOT_INDEXED', message: `aborted transaction of producer ${a.txn.producerId} (marker at ${a.txn.markerOffset}) is missing from the .txnindex: consumers with read_committed would see its records`, file: a.file, producerId: a.txn.producerId, offset: a.txn.markerOffset! });
+    findings.push({
+      code: 'ABORT_NOT_INDEXED',
+      message: `aborted transaction of producer ${a.txn.producerId} (marker at ${a.txn.markerOffset}) is missing from the .txnindex: consumers with read_committed would see its records`,
+      file: a.file,
+      producerId: a.txn.producerId,
+      offset: a.txn.markerOffset!,
+    });
   }
 
   // ------------------------------------------------------------------ producer snapshots
@@ -512,7 +545,16 @@ function parseOrReport<T>(dir: string, file: string, code: TxnCheckCode, parse: 
 }
 
 /** A transaction as first seen: open, no batch counted, no marker; where its data starts (nulls: not in the log). */
-function openTransaction(producerId: number, producerEpoch: number, firstOffset: number | null, lastOffset: number | null, firstTimestamp: number | null, lastTimestamp: number | null, file: string | null, position: number | null): Transaction {
+function openTransaction(
+  producerId: number,
+  producerEpoch: number,
+  firstOffset: number | null,
+  lastOffset: number | null,
+  firstTimestamp: number | null,
+  lastTimestamp: number | null,
+  file: string | null,
+  position: number | null,
+): Transaction {
   return {
     producerId,
     producerEpoch,

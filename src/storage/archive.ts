@@ -43,7 +43,10 @@ export function parseArchivePath(arg: string): ArchiveSpec | null {
 }
 
 function normalizeMember(p: string): string {
-  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  return p
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
 }
 
 interface TarEntry {
@@ -126,7 +129,11 @@ export function openArchivePath(spec: ArchiveSpec, opts: ResolveOptions = {}): O
     if (parts.length === 1) member = parts[0]!;
     else if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
     else if (opts.allowLogDir) member = commonDir(parts);
-    else throw new UsageError(`${spec.archive} holds ${parts.length} partitions (${parts.slice(0, 8).join(', ')}${parts.length > 8 ? ', ...' : ''}); choose one with ${spec.archive}#PARTITION`, 'TAR_AMBIGUOUS');
+    else
+      throw new UsageError(
+        `${spec.archive} holds ${parts.length} partitions (${parts.slice(0, 8).join(', ')}${parts.length > 8 ? ', ...' : ''}); choose one with ${spec.archive}#PARTITION`,
+        'TAR_AMBIGUOUS',
+      );
   }
   const isRoot = member === '' || member === '.';
   const hit = isRoot ? undefined : entries.find((e) => e.path === member);

@@ -172,7 +172,8 @@ export function removeDurable(dir: string, name: string): void {
   } catch (e) {
     throw ioError(e, p);
   }
-  if (target !== null && fs.existsSync(target)) storageNote(`removed the symbolic link ${p}; its target ${target} was left in place (as Kafka leaves it): delete it by hand when it is no longer needed`);
+  if (target !== null && fs.existsSync(target))
+    storageNote(`removed the symbolic link ${p}; its target ${target} was left in place (as Kafka leaves it): delete it by hand when it is no longer needed`);
 }
 
 /** Truncate a file in place to `size` bytes and fsync it. */
@@ -249,7 +250,7 @@ export function copyRangeDurable(src: string, dst: string, from: number, to: num
     } catch (e) {
       throw ioError(e, tmp);
     }
-    for (let p = from; p < to; ) {
+    for (let p = from; p < to;) {
       const n = Math.min(CH, to - p);
       const view = r.read(p, n);
       fs.writeSync(fdOut, view, 0, n);

@@ -83,7 +83,8 @@ export function describeHolder(h: LockHolder): string {
 function parseHolder(text: string): LockHolder | null {
   try {
     const o = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.command === 'string' && typeof o.startedAt === 'string' && typeof o.token === 'string') return o as LockHolder;
+    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.command === 'string' && typeof o.startedAt === 'string' && typeof o.token === 'string')
+      return o as LockHolder;
   } catch {
     /* below */
   }
@@ -152,7 +153,8 @@ export function acquirePartitionLock(dir: string, command: string, what = 'the p
   }
   const file = path.join(real, KSEG_LOCK_FILE);
   // Not a directory: nothing to lock; the command reports the path the way it always has.
-  if (!fs.statSync(real).isDirectory()) return { file, holder: { pid: process.pid, host: os.hostname(), command, startedAt: new Date().toISOString(), token: '' }, release: () => {} };
+  if (!fs.statSync(real).isDirectory())
+    return { file, holder: { pid: process.pid, host: os.hostname(), command, startedAt: new Date().toISOString(), token: '' }, release: () => {} };
   const mine = held.get(file);
   if (mine) {
     mine.count++;

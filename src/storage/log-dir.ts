@@ -12,7 +12,14 @@ export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 export const RECOVERY_POINT_CHECKPOINT = 'recovery-point-offset-checkpoint';
 export const LOG_START_OFFSET_CHECKPOINT = 'log-start-offset-checkpoint';
 /** Files that only a Kafka log directory holds: any of them makes the parent a log dir. */
-const LOG_DIR_MARKERS = [CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, 'replication-offset-checkpoint', 'cleaner-offset-checkpoint', 'meta.properties'];
+const LOG_DIR_MARKERS = [
+  CLEAN_SHUTDOWN_FILE,
+  RECOVERY_POINT_CHECKPOINT,
+  LOG_START_OFFSET_CHECKPOINT,
+  'replication-offset-checkpoint',
+  'cleaner-offset-checkpoint',
+  'meta.properties',
+];
 
 export interface TopicPartitionName {
   topic: string;

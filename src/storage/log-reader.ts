@@ -1,4 +1,18 @@
-import { decodeBatch, frameEntry, type Frame, HEADER_SIZE_UP_TO_MAGIC, LEGACY_CRC_OFFSET, LEGACY_MAGIC_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET, RECORD_BATCH_OVERHEAD, RECORD_OVERHEAD_V0, RECORD_OVERHEAD_V1, SIZE_OFFSET, type Batch } from '../format/batch.js';
+import {
+  decodeBatch,
+  frameEntry,
+  type Frame,
+  HEADER_SIZE_UP_TO_MAGIC,
+  LEGACY_CRC_OFFSET,
+  LEGACY_MAGIC_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORD_OVERHEAD_V0,
+  RECORD_OVERHEAD_V1,
+  SIZE_OFFSET,
+  type Batch,
+} from '../format/batch.js';
 import { CorruptDataError } from '../format/errors.js';
 import { readInt32, readInt64, readUInt32 } from '../format/int64.js';
 import { crc32 } from '../format/crc.js';
@@ -71,7 +85,8 @@ export function* logEntries(src: ByteSource, opts: LogReadOptions = {}): Generat
  */
 export function stopAt(frame: Exclude<Frame, { kind: 'entry' }>, pos: number, src: ZeroProbe): StopInfo {
   if (frame.kind === 'short-tail') return { reason: 'short-tail', position: pos, trailingBytes: frame.trailing, zeroTail: isZero(src, pos, src.size - pos) };
-  if (frame.kind === 'corrupt-size') return { reason: 'corrupt-size', position: pos, trailingBytes: src.size - pos, sizeField: frame.sizeField, zeroTail: isZero(src, pos, src.size - pos) };
+  if (frame.kind === 'corrupt-size')
+    return { reason: 'corrupt-size', position: pos, trailingBytes: src.size - pos, sizeField: frame.sizeField, zeroTail: isZero(src, pos, src.size - pos) };
   return { reason: 'partial-batch', position: pos, trailingBytes: frame.trailing, sizeField: frame.size - 12, zeroTail: false };
 }
 
@@ -130,18 +145,21 @@ function checkEntryHeader(src: ByteSource, hdr: Uint8Array, at: number, pos: num
   const magic = hdr[at + MAGIC_OFFSET]!;
   const sizeField = readInt32(hdr, at + SIZE_OFFSET);
   if (sizeField < RECORD_OVERHEAD_V0) return { ok: false, code: 'SIZE_TOO_SMALL', message: `length field ${sizeField} is below the minimum 14` };
-  if (pos + LOG_OVERHEAD + sizeField > src.size) return { ok: false, code: 'PARTIAL_TAIL', message: `entry of ${LOG_OVERHEAD + sizeField} bytes runs past the end of the file (${src.size - pos} bytes left)` };
+  if (pos + LOG_OVERHEAD + sizeField > src.size)
+    return { ok: false, code: 'PARTIAL_TAIL', message: `entry of ${LOG_OVERHEAD + sizeField} bytes runs past the end of the file (${src.size - pos} bytes left)` };
   if (magic > 2) return { ok: false, code: 'BAD_MAGIC', message: `magic byte ${magic} is not 0, 1 or 2` };
   if (sizeField < MIN_SIZE_FIELD[magic]!) return { ok: false, code: 'SIZE_TOO_SMALL', message: `length field ${sizeField} is below the minimum for magic ${magic}` };
   const offset = readInt64(hdr, at);
-  if (offset < opts.minOffset || offset > opts.maxOffset) return { ok: false, code: 'OFFSET_OUT_OF_RANGE', message: `offset field ${offset} is outside [${opts.minOffset}, ${opts.maxOffset}]` };
+  if (offset < opts.minOffset || offset > opts.maxOffset)
+    return { ok: false, code: 'OFFSET_OUT_OF_RANGE', message: `offset field ${offset} is outside [${opts.minOffset}, ${opts.maxOffset}]` };
   const size = LOG_OVERHEAD + sizeField;
   const bytes = src.read(pos, size);
   if (magic < 2) {
     // v0/v1: check the message CRC before decompressing a wrapper (garbage would only fail later, slower).
     const stored = readUInt32(bytes, LEGACY_CRC_OFFSET);
     const computed = crc32(bytes, LEGACY_MAGIC_OFFSET, size);
-    if (stored !== computed) return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}` };
+    if (stored !== computed)
+      return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${stored.toString(16).padStart(8, '0')}, computed 0x${computed.toString(16).padStart(8, '0')}` };
   }
   let batch: Batch;
   try {
@@ -150,8 +168,10 @@ function checkEntryHeader(src: ByteSource, hdr: Uint8Array, at: number, pos: num
     if (!(e instanceof CorruptDataError)) throw e;
     return { ok: false, code: e.code, message: e.message };
   }
-  if (!batch.crcValid) return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${batch.crc.toString(16).padStart(8, '0')}, computed 0x${batch.computedCrc.toString(16).padStart(8, '0')}` };
-  if (batch.magic >= 2 && batch.lastOffset < batch.baseOffset) return { ok: false, code: 'LAST_OFFSET_DELTA_MISMATCH', message: `negative lastOffsetDelta ${batch.lastOffsetDelta}` };
+  if (!batch.crcValid)
+    return { ok: false, code: 'CRC_MISMATCH', message: `stored CRC 0x${batch.crc.toString(16).padStart(8, '0')}, computed 0x${batch.computedCrc.toString(16).padStart(8, '0')}` };
+  if (batch.magic >= 2 && batch.lastOffset < batch.baseOffset)
+    return { ok: false, code: 'LAST_OFFSET_DELTA_MISMATCH', message: `negative lastOffsetDelta ${batch.lastOffsetDelta}` };
   return { ok: true, batch };
 }
 

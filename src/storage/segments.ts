@@ -363,7 +363,15 @@ const PARTITION_DIR_RE = /-\d+(\.[0-9a-f]{32}-(delete|future|stray))?$/;
  * epoch/metadata files, KRaft snapshots (`<offset>-<epoch>.checkpoint` in __cluster_metadata-0).
  */
 export function hasPartitionFiles(part: PartitionDir): boolean {
-  return part.segments.length > 0 || part.leftovers.length > 0 || part.orphans.length > 0 || part.snapshots.length > 0 || part.leaderEpochCheckpoint !== undefined || part.partitionMetadata !== undefined || part.other.some((o) => classifyFile(o) === 'kraft-checkpoint');
+  return (
+    part.segments.length > 0 ||
+    part.leftovers.length > 0 ||
+    part.orphans.length > 0 ||
+    part.snapshots.length > 0 ||
+    part.leaderEpochCheckpoint !== undefined ||
+    part.partitionMetadata !== undefined ||
+    part.other.some((o) => classifyFile(o) === 'kraft-checkpoint')
+  );
 }
 
 function hasSegmentLog(dir: string): boolean {

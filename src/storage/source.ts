@@ -201,7 +201,11 @@ export function readWholeFile(path: string, opts: OpenOptions = {}): Buffer {
   const src = openSource(path, { ...opts, pattern: opts.pattern ?? 'sequential' });
   if (src.size > MAX_WHOLE_FILE) {
     src.close();
-    throw new CorruptDataError('FILE_TOO_LARGE', `file is ${src.size} bytes, more than the ${MAX_WHOLE_FILE} an index, checkpoint or snapshot can be (Kafka maps and reads them with 32-bit sizes)`, { file: path });
+    throw new CorruptDataError(
+      'FILE_TOO_LARGE',
+      `file is ${src.size} bytes, more than the ${MAX_WHOLE_FILE} an index, checkpoint or snapshot can be (Kafka maps and reads them with 32-bit sizes)`,
+      { file: path },
+    );
   }
   try {
     return src.size === 0 ? Buffer.alloc(0) : src.read(0, src.size);

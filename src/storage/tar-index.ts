@@ -62,7 +62,10 @@ function tarInternals(): TarInternals {
 const MAX_META = 1024 * 1024;
 
 export function normalizeMemberPath(p: string): string {
-  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  return p
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\/+$/, '');
 }
 
 /** True when the archive's first bytes are gzip's magic (then it is not random-access). */

@@ -158,7 +158,7 @@ function setField(buf: Buffer, at: number, width: number, rng: Rng): void {
       buf.writeInt16BE(rng.pick([0, -1, 1, 0x7fff, -0x8000, rng.int(65536) - 32768]), at);
       break;
     case 4:
-      buf.writeInt32BE(rng.chance(0.8) ? rng.pick(INT32_EDGES) : (rng.u32() | 0), at);
+      buf.writeInt32BE(rng.chance(0.8) ? rng.pick(INT32_EDGES) : rng.u32() | 0, at);
       break;
     case 8:
       buf.writeBigInt64BE(rng.chance(0.8) ? rng.pick(INT64_EDGES) : BigInt.asIntN(64, (BigInt(rng.u32()) << 32n) | BigInt(rng.u32())), at);
@@ -303,14 +303,17 @@ function fieldMutation(buf: Buffer, kind: FileKind, rng: Rng, ops: string[]): Bu
       const entry = kind === 'index' ? 8 : kind === 'timeindex' ? 12 : kind === 'txnindex' ? 34 : 46;
       const head = kind === 'snapshot' ? 10 : 0;
       if (kind === 'snapshot' && rng.chance(0.3)) {
-        const [off, w] = rng.pick([[0, 2], [6, 4]] as [number, number][]);
+        const [off, w] = rng.pick([
+          [0, 2],
+          [6, 4],
+        ] as [number, number][]);
         setField(buf, off, w, rng);
         ops.push(`snaphead+${off}`);
         return buf;
       }
       const count = Math.floor((buf.length - head) / entry);
       if (count <= 0) {
-        if (rng.chance(0.5)) ops.push('append-zero'), (buf = Buffer.concat([buf, Buffer.alloc(entry * (1 + rng.int(3)))]));
+        if (rng.chance(0.5)) (ops.push('append-zero'), (buf = Buffer.concat([buf, Buffer.alloc(entry * (1 + rng.int(3)))])));
         return buf;
       }
       const slot = rng.int(count);
@@ -322,10 +325,34 @@ function fieldMutation(buf: Buffer, kind: FileKind, rng: Rng, ops: string[]): Bu
         return Buffer.concat([buf, Buffer.alloc(extra)]);
       }
       const fields: [number, number][] =
-        kind === 'index' ? [[0, 4], [4, 4]]
-        : kind === 'timeindex' ? [[0, 8], [8, 4]]
-        : kind === 'txnindex' ? [[0, 2], [2, 8], [10, 8], [18, 8], [26, 8]]
-        : [[0, 8], [8, 2], [10, 4], [14, 8], [22, 4], [26, 8], [34, 4], [38, 8]];
+        kind === 'index'
+          ? [
+              [0, 4],
+              [4, 4],
+            ]
+          : kind === 'timeindex'
+            ? [
+                [0, 8],
+                [8, 4],
+              ]
+            : kind === 'txnindex'
+              ? [
+                  [0, 2],
+                  [2, 8],
+                  [10, 8],
+                  [18, 8],
+                  [26, 8],
+                ]
+              : [
+                  [0, 8],
+                  [8, 2],
+                  [10, 4],
+                  [14, 8],
+                  [22, 4],
+                  [26, 8],
+                  [34, 4],
+                  [38, 8],
+                ];
       const [off, w] = rng.pick(fields);
       setField(buf, base + off, w, rng);
       ops.push(`${kind}field@${base + off}`);

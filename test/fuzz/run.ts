@@ -35,7 +35,21 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { count: 10_000, seed: Date.now() % 2 ** 31, only: null, timeout: 30_000, procs: 1, recycle: 2000, replay: false, json: false, corpus: CORPUS, save: true, formatShare: DEFAULT_FORMAT_SHARE, maxRssMB: 1536, noNative: false };
+  const a: Args = {
+    count: 10_000,
+    seed: Date.now() % 2 ** 31,
+    only: null,
+    timeout: 30_000,
+    procs: 1,
+    recycle: 2000,
+    replay: false,
+    json: false,
+    corpus: CORPUS,
+    save: true,
+    formatShare: DEFAULT_FORMAT_SHARE,
+    maxRssMB: 1536,
+    noNative: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = (): string => {
@@ -65,8 +79,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--format-share') {
       a.formatShare = Number(v());
       if (!(a.formatShare >= 0 && a.formatShare <= 1)) throw new Error('--format-share: give a share between 0 and 1');
-    }
-    else if (k === '--help' || k === '-h') {
+    } else if (k === '--help' || k === '-h') {
       process.stdout.write(
         'usage: npm run fuzz -- [--count N] [--seed S] [--target a,b] [--procs P] [--timeout MS] [--max-rss-mb N] [--recycle N] [--format-share F] [--replay] [--corpus DIR] [--no-save] [--no-native] [--json]\n' +
           `targets: ${TARGET_NAMES.join(', ')}\n`,
@@ -123,7 +136,9 @@ async function main(): Promise<void> {
     savedPerSignature.set(sig, n + 1);
     const saved = args.save && !args.replay && n < 3 ? saveInput(input, kind, message, args.corpus) : null;
     failures.push({ index: i, target: input.target, kind, message, saved });
-    process.stderr.write(`\nfuzz: FAILURE (${kind}) at input ${i} [${input.target} ${input.seed}/${input.file} ${input.reader.reader}${input.reader.chunk ? `:${input.reader.chunk}` : ''} ${input.mutation.ops.join(' ')}]\n  ${message.split('\n').slice(0, 6).join('\n  ')}\n${saved ? `  saved: ${path.relative(process.cwd(), saved)}\n` : ''}`);
+    process.stderr.write(
+      `\nfuzz: FAILURE (${kind}) at input ${i} [${input.target} ${input.seed}/${input.file} ${input.reader.reader}${input.reader.chunk ? `:${input.reader.chunk}` : ''} ${input.mutation.ops.join(' ')}]\n  ${message.split('\n').slice(0, 6).join('\n  ')}\n${saved ? `  saved: ${path.relative(process.cwd(), saved)}\n` : ''}`,
+    );
   };
 
   /** Run inputs [start, end) in one worker after another until all are done. */
@@ -240,32 +255,32 @@ async function main(): Promise<void> {
   finish();
 
   function finish(): never {
-  clearInterval(progress);
-  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
-  const seconds = (Date.now() - t0) / 1000;
-  const summary = {
-    mode: args.replay ? 'replay' : 'run',
-    seed: args.seed,
-    formatShare: args.formatShare,
-    native: !args.noNative,
-    targets: args.only ?? TARGET_NAMES,
-    inputs: done,
-    distinctCodes: codes.size,
-    codes: Object.fromEntries([...codes].sort(([a], [b]) => a.localeCompare(b))),
-    perTarget: Object.fromEntries([...perTarget].sort(([a], [b]) => a.localeCompare(b))),
-    failures: failures.length,
-    failed: failures.map((f) => ({ index: f.index, target: f.target, kind: f.kind, message: f.message.split('\n')[0], saved: f.saved })),
-    seconds: Math.round(seconds * 10) / 10,
-    inputsPerSecond: Math.round(done / Math.max(seconds, 0.001)),
-    maxWorkerRssMB: Math.round(maxRss / 2 ** 20),
-    interrupted,
-  };
-  process.stderr.write(
-    `fuzz: ${summary.mode} seed ${args.seed}: ${done} inputs in ${summary.seconds} s (${summary.inputsPerSecond}/s), ${codes.size} distinct finding codes, ${failures.length} failures, max worker RSS ${summary.maxWorkerRssMB} MB\n` +
-      `fuzz: codes: ${Object.keys(summary.codes).join(' ')}\n`,
-  );
-  if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  process.exit(failures.length ? 1 : interrupted ? 130 : 0);
+    clearInterval(progress);
+    for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+    const seconds = (Date.now() - t0) / 1000;
+    const summary = {
+      mode: args.replay ? 'replay' : 'run',
+      seed: args.seed,
+      formatShare: args.formatShare,
+      native: !args.noNative,
+      targets: args.only ?? TARGET_NAMES,
+      inputs: done,
+      distinctCodes: codes.size,
+      codes: Object.fromEntries([...codes].sort(([a], [b]) => a.localeCompare(b))),
+      perTarget: Object.fromEntries([...perTarget].sort(([a], [b]) => a.localeCompare(b))),
+      failures: failures.length,
+      failed: failures.map((f) => ({ index: f.index, target: f.target, kind: f.kind, message: f.message.split('\n')[0], saved: f.saved })),
+      seconds: Math.round(seconds * 10) / 10,
+      inputsPerSecond: Math.round(done / Math.max(seconds, 0.001)),
+      maxWorkerRssMB: Math.round(maxRss / 2 ** 20),
+      interrupted,
+    };
+    process.stderr.write(
+      `fuzz: ${summary.mode} seed ${args.seed}: ${done} inputs in ${summary.seconds} s (${summary.inputsPerSecond}/s), ${codes.size} distinct finding codes, ${failures.length} failures, max worker RSS ${summary.maxWorkerRssMB} MB\n` +
+        `fuzz: codes: ${Object.keys(summary.codes).join(' ')}\n`,
+    );
+    if (args.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    process.exit(failures.length ? 1 : interrupted ? 130 : 0);
   }
 }
 

@@ -9,14 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import {
-  batchLastSequence,
-  batchRecordList,
-  checkBatchCrc,
-  legacyInnerMessages,
-  scanBatchRecords,
-  type Batch,
-} from '../../src/format/batch.js';
+import { batchLastSequence, batchRecordList, checkBatchCrc, legacyInnerMessages, scanBatchRecords, type Batch } from '../../src/format/batch.js';
 import { decodeControlRecord } from '../../src/format/control.js';
 import { KsegError } from '../../src/format/errors.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
@@ -88,8 +81,36 @@ function roundTrip(value: unknown, what: string): any {
 }
 
 const TIMESTAMP_TYPES = new Set(['CreateTime', 'LogAppendTime', 'NoTimestampType']);
-const BATCH_KEYS = ['file', 'position', 'baseOffset', 'lastOffset', 'magic', 'compression', 'isTransactional', 'isControl', 'producerId', 'producerEpoch', 'baseSequence', 'partitionLeaderEpoch', 'crcValid'];
-const BATCH_LINE_KEYS = ['file', 'position', 'baseOffset', 'lastOffset', 'size', 'magic', 'compression', 'isControl', 'isTransactional', 'producerId', 'recordCount', 'maxTimestamp', 'crcValid'];
+const BATCH_KEYS = [
+  'file',
+  'position',
+  'baseOffset',
+  'lastOffset',
+  'magic',
+  'compression',
+  'isTransactional',
+  'isControl',
+  'producerId',
+  'producerEpoch',
+  'baseSequence',
+  'partitionLeaderEpoch',
+  'crcValid',
+];
+const BATCH_LINE_KEYS = [
+  'file',
+  'position',
+  'baseOffset',
+  'lastOffset',
+  'size',
+  'magic',
+  'compression',
+  'isControl',
+  'isTransactional',
+  'producerId',
+  'recordCount',
+  'maxTimestamp',
+  'crcValid',
+];
 
 export function checkRecordJson(o: any): void {
   for (const k of ['offset', 'timestamp']) need(o, k, isNum, 'record');
@@ -230,7 +251,11 @@ function segmentBaseOf(name: string): number {
 
 /** Offsets worth looking up in a partition: bounds, their neighbours, and a few from the mutated file. */
 function interestingOffsets(c: FuzzCase): number[] {
-  const bases = fs.readdirSync(c.dir).filter((f) => f.endsWith('.log')).map(segmentBaseOf).sort((a, b) => a - b);
+  const bases = fs
+    .readdirSync(c.dir)
+    .filter((f) => f.endsWith('.log'))
+    .map(segmentBaseOf)
+    .sort((a, b) => a - b);
   const out = [0, -1, 2 ** 53 - 1];
   for (const b of bases) out.push(b, b + 1, b + c.rng.int(200));
   return out;
@@ -270,7 +295,12 @@ async function dumpJson(paths: string[], opts: DumpOptions, rng: Rng, codes: Set
   const s = text();
   let lines: any[];
   try {
-    lines = array ? JSON.parse(s) : s.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+    lines = array
+      ? JSON.parse(s)
+      : s
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l));
   } catch (e) {
     throw new ContractError(`dump ${array ? '--json' : '--ndjson'} output is not JSON (${(e as Error).message})`, s.slice(0, 2000));
   }
@@ -482,11 +512,15 @@ export function targetsFor(kind: string): { format: string[]; ops: string[] } {
   const selftest = TARGET_NAMES.filter((t) => t.startsWith('selftest-'));
   const ops = [...selftest, 'dump', 'dump-range', 'lookup', 'info', 'verify', 'recover-dry-run', 'rebuild-index-check', 'recover', 'truncate', 'compact'];
   const format =
-    kind === 'log' ? ['format-log']
-    : kind === 'index' || kind === 'timeindex' ? ['format-index']
-    : kind === 'txnindex' ? ['format-txnindex']
-    : kind === 'snapshot' ? ['format-snapshot']
-    : ['format-checkpoint'];
+    kind === 'log'
+      ? ['format-log']
+      : kind === 'index' || kind === 'timeindex'
+        ? ['format-index']
+        : kind === 'txnindex'
+          ? ['format-txnindex']
+          : kind === 'snapshot'
+            ? ['format-snapshot']
+            : ['format-checkpoint'];
   return { format, ops };
 }
 

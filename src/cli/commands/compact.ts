@@ -32,11 +32,31 @@ export function register(program: Command): void {
     .option('--dry-run', 'report per segment what would be removed (records, tombstones, bytes) and change nothing')
     .option('--json', 'JSON result (README, "JSON contract"): changed, removed, before, after, rounds, per-segment counts')
     .option('--now <ms>', 'cleaning time in ms since the epoch (default: now); decides tombstone horizons and producer expiry', intArg('--now'))
-    .option('--delete-retention-ms <ms>', `delete.retention.ms: how long a tombstone survives after the first cleaning that saw it (default ${COMPACT_DEFAULTS.deleteRetentionMs})`, nonNegative('--delete-retention-ms'))
-    .option('--offset-map-bytes <size>', 'log.cleaner.dedupe.buffer.size: the key -> offset map (24 bytes per slot, 90 % load); more keys than fit take several rounds (default 128m)', bytesArg('--offset-map-bytes'))
-    .option('--first-dirty-offset <n>', "where the dirty range starts (default: this partition's entry in ../cleaner-offset-checkpoint, else the log start)", nonNegative('--first-dirty-offset'))
-    .option('--min-compaction-lag-ms <ms>', 'min.compaction.lag.ms: segments with records younger than this (relative to --now) stay dirty (default 0)', nonNegative('--min-compaction-lag-ms'))
-    .option('--producer-expiration-ms <ms>', `producer.id.expiration.ms: producers whose last batch is older are no longer active (default ${COMPACT_DEFAULTS.producerExpirationMs})`, nonNegative('--producer-expiration-ms'))
+    .option(
+      '--delete-retention-ms <ms>',
+      `delete.retention.ms: how long a tombstone survives after the first cleaning that saw it (default ${COMPACT_DEFAULTS.deleteRetentionMs})`,
+      nonNegative('--delete-retention-ms'),
+    )
+    .option(
+      '--offset-map-bytes <size>',
+      'log.cleaner.dedupe.buffer.size: the key -> offset map (24 bytes per slot, 90 % load); more keys than fit take several rounds (default 128m)',
+      bytesArg('--offset-map-bytes'),
+    )
+    .option(
+      '--first-dirty-offset <n>',
+      "where the dirty range starts (default: this partition's entry in ../cleaner-offset-checkpoint, else the log start)",
+      nonNegative('--first-dirty-offset'),
+    )
+    .option(
+      '--min-compaction-lag-ms <ms>',
+      'min.compaction.lag.ms: segments with records younger than this (relative to --now) stay dirty (default 0)',
+      nonNegative('--min-compaction-lag-ms'),
+    )
+    .option(
+      '--producer-expiration-ms <ms>',
+      `producer.id.expiration.ms: producers whose last batch is older are no longer active (default ${COMPACT_DEFAULTS.producerExpirationMs})`,
+      nonNegative('--producer-expiration-ms'),
+    )
     .option('--segment-bytes <size>', 'segment.bytes: maximum size of a cleaned segment group (default 1g)', bytesArg('--segment-bytes'))
     .option('--segment-index-bytes <size>', 'segment.index.bytes: maximum index size of a group (default 10m)', bytesArg('--segment-index-bytes'))
     .option('--index-interval-bytes <n>', `index.interval.bytes for the rebuilt indexes (default ${COMPACT_DEFAULTS.indexIntervalBytes})`, nonNegative('--index-interval-bytes'))
@@ -105,24 +125,53 @@ export function renderCompact(r: CompactResult): string {
     lines.push(theme.dim(r.reason ?? 'nothing to do'));
     return lines.join('\n');
   }
-  lines.push(`  dirty range [${r.firstDirtyOffset}, ${r.firstUncleanableOffset}); active segment ${r.activeSegment} is not cleaned; last stable offset ${r.lastStableOffset}; ${r.activeProducers} active producer(s)`);
+  lines.push(
+    `  dirty range [${r.firstDirtyOffset}, ${r.firstUncleanableOffset}); active segment ${r.activeSegment} is not cleaned; last stable offset ${r.lastStableOffset}; ${r.activeProducers} active producer(s)`,
+  );
   r.rounds.forEach((round, i) => {
     const pct = ((round.mapKeys / round.mapSlots) * 100).toFixed(1);
-    lines.push(theme.bold(`  round ${i + 1}: cleaned below offset ${round.endOffset}`) + theme.dim(`  (offset map: ${round.mapKeys} keys in ${round.mapSlots} slots, ${pct} %${round.mapFull ? ', full: another round follows' : ''})`));
+    lines.push(
+      theme.bold(`  round ${i + 1}: cleaned below offset ${round.endOffset}`) +
+        theme.dim(`  (offset map: ${round.mapKeys} keys in ${round.mapSlots} slots, ${pct} %${round.mapFull ? ', full: another round follows' : ''})`),
+    );
     const table = new Table({
       head: ['segment', 'records in', 'kept', 'superseded', 'tombstones gone/kept', 'aborted', 'markers', 'no key', 'bytes in', 'bytes out'],
       style: { head: [], border: [] },
     });
     for (const s of round.segments) {
-      table.push([s.file, s.recordsIn, s.recordsOut, s.supersededRemoved, `${s.tombstonesRemoved}/${s.tombstonesRetained}`, s.abortedRemoved, s.markersRemoved, s.unkeyedRemoved, s.bytesIn, s.bytesOut].map(String));
+      table.push(
+        [
+          s.file,
+          s.recordsIn,
+          s.recordsOut,
+          s.supersededRemoved,
+          `${s.tombstonesRemoved}/${s.tombstonesRetained}`,
+          s.abortedRemoved,
+          s.markersRemoved,
+          s.unkeyedRemoved,
+          s.bytesIn,
+          s.bytesOut,
+        ].map(String),
+      );
     }
     lines.push(table.toString().replace(/^/gm, '  '));
-    for (const g of round.groups) lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${count(g.bytes, 'byte')})`);
-    if (round.coverBatch) lines.push(theme.dim(`    kept the last batch of ${round.coverBatch.file} (ends at ${round.coverBatch.lastOffset}) so that an interrupted swap is completed by the broker's loader too`));
+    for (const g of round.groups)
+      lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${count(g.bytes, 'byte')})`);
+    if (round.coverBatch)
+      lines.push(
+        theme.dim(
+          `    kept the last batch of ${round.coverBatch.file} (ends at ${round.coverBatch.lastOffset}) so that an interrupted swap is completed by the broker's loader too`,
+        ),
+      );
   });
   const t = r.totals;
-  lines.push(`  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${t.tombstonesRemoved} tombstones, ${t.abortedRemoved} aborted, ${t.markersRemoved} markers, ${t.unkeyedRemoved} without key); ${t.bytesIn} -> ${count(t.bytesOut, 'byte')}`);
-  if (t.tombstonesRetained) lines.push(`  ${t.tombstonesRetained} tombstone(s) kept until their delete horizon${t.horizonsSet ? ` (${t.horizonsSet} batch(es) stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`);
+  lines.push(
+    `  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${t.tombstonesRemoved} tombstones, ${t.abortedRemoved} aborted, ${t.markersRemoved} markers, ${t.unkeyedRemoved} without key); ${t.bytesIn} -> ${count(t.bytesOut, 'byte')}`,
+  );
+  if (t.tombstonesRetained)
+    lines.push(
+      `  ${t.tombstonesRetained} tombstone(s) kept until their delete horizon${t.horizonsSet ? ` (${t.horizonsSet} batch(es) stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`,
+    );
   if (r.moreRounds) lines.push(theme.warn('  the offset map filled: compaction continues in further rounds (a dry run shows the first)'));
   if (r.cleanerOffsetCheckpoint) lines.push(`  ../${r.cleanerOffsetCheckpoint.file}: ${r.cleanerOffsetCheckpoint.before ?? '(none)'} -> ${r.cleanerOffsetCheckpoint.after}`);
   lines.push(`  before: ${summaryLine(r.before)}`);

@@ -131,7 +131,12 @@ _kseg() {
     return 0
   fi
   if [[ "$sub" == help ]]; then
-    COMPREPLY=( $(compgen -W ${sq(m.commands.filter((c) => c.name !== 'help').map((c) => c.name).join(' '))} -- "$cur") )
+    COMPREPLY=( $(compgen -W ${sq(
+      m.commands
+        .filter((c) => c.name !== 'help')
+        .map((c) => c.name)
+        .join(' '),
+    )} -- "$cur") )
     return 0
   fi
   if [[ "$cur" != -* ]]; then
@@ -168,7 +173,10 @@ export function zshScript(m: CompletionModel): string {
   for (const c of m.commands) {
     for (const f of [...c.flags, ...m.inherited]) {
       if (!f.takesValue) continue;
-      for (const n of names(f)) (f.values.length ? valueLines : freeLines).push(f.values.length ? `    ${sq(`${c.name}:${n}`)}) vals=(${f.values.map(sq).join(' ')}) ;;` : `    ${sq(`${c.name}:${n}`)}) _files; return ;;`);
+      for (const n of names(f))
+        (f.values.length ? valueLines : freeLines).push(
+          f.values.length ? `    ${sq(`${c.name}:${n}`)}) vals=(${f.values.map(sq).join(' ')}) ;;` : `    ${sq(`${c.name}:${n}`)}) _files; return ;;`,
+        );
     }
   }
   const globalValue = m.global.filter((f) => f.takesValue).flatMap(names);
@@ -244,7 +252,14 @@ export function fishScript(m: CompletionModel): string {
   };
   for (const f of m.global) lines.push(flagLine(f.long === '--version' ? '__fish_use_subcommand' : 'true', f));
   for (const c of m.commands) lines.push(`complete -c kseg -f -n '__fish_use_subcommand' -a ${fq(c.name)} -d ${fq(oneLine(c.description))}`);
-  lines.push(`complete -c kseg -f -n '__fish_seen_subcommand_from help' -a ${fq(m.commands.filter((c) => c.name !== 'help').map((c) => c.name).join(' '))}`);
+  lines.push(
+    `complete -c kseg -f -n '__fish_seen_subcommand_from help' -a ${fq(
+      m.commands
+        .filter((c) => c.name !== 'help')
+        .map((c) => c.name)
+        .join(' '),
+    )}`,
+  );
   for (const c of m.commands) for (const f of c.flags) if (f.long !== '--help') lines.push(flagLine(`__fish_seen_subcommand_from ${c.name}`, f));
   return lines.join('\n') + '\n';
 }
@@ -254,12 +269,15 @@ export function register(program: KsegCommand, commands: readonly CommandSpec[])
     .command('completion')
     .description('print a shell completion script (bash, zsh or fish): commands, flags and flag values')
     .argument('<shell>', SHELLS.join(' | '))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   source <(kseg completion bash)                                   # this shell
   kseg completion bash > ~/.local/share/bash-completion/completions/kseg
   kseg completion zsh > "\${fpath[1]}/_kseg"
-  kseg completion fish > ~/.config/fish/completions/kseg.fish`);
+  kseg completion fish > ~/.config/fish/completions/kseg.fish`,
+    );
   cmd.action(async (shell: string) => {
     if (!(SHELLS as readonly string[]).includes(shell)) throw new UsageError(`completion: unknown shell '${shell}' (expected one of ${SHELLS.join(', ')})`);
     const m = await completionModel(program, commands);

@@ -11,17 +11,26 @@ const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(
 export function register(program: Command): void {
   program
     .command('coordinator')
-    .description("which __consumer_offsets / __transaction_state partition coordinates a group or transactional id (Kafka's Utils.abs(String.hashCode) % partitions), and where it is on disk")
+    .description(
+      "which __consumer_offsets / __transaction_state partition coordinates a group or transactional id (Kafka's Utils.abs(String.hashCode) % partitions), and where it is on disk",
+    )
     .option('--group <id>', 'consumer group id (repeatable)', collect)
     .option('--transactional-id <id>', 'transactional id (repeatable)', collect)
-    .option('--partitions <n>', 'partition count of the internal topic (default: from __cluster_metadata-0 under --log-dirs, else the highest N + 1 found there, else 50)', intArg('--partitions'))
+    .option(
+      '--partitions <n>',
+      'partition count of the internal topic (default: from __cluster_metadata-0 under --log-dirs, else the highest N + 1 found there, else 50)',
+      intArg('--partitions'),
+    )
     .option('--log-dirs <dirs>', 'broker log.dirs to look in, comma-separated (repeatable)', list)
     .option('--json', 'JSON array, one object per id')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kseg coordinator --group payments-consumer
   kseg coordinator --transactional-id orders-tx-1 --partitions 50
-  kseg coordinator --group g1 --group g2 --log-dirs /data/kafka-1,/data/kafka-2 --json`)
+  kseg coordinator --group g1 --group g2 --log-dirs /data/kafka-1,/data/kafka-2 --json`,
+    )
     .action((flags: { group?: string[]; transactionalId?: string[]; partitions?: number; logDirs?: string[]; json?: boolean }) => {
       const results = coordinator({ groups: flags.group, transactionalIds: flags.transactionalId, partitions: flags.partitions, logDirs: flags.logDirs });
       process.stdout.write(flags.json ? toJson(results) + '\n' : results.map(render).join('\n') + '\n');
@@ -34,7 +43,9 @@ function render(r: CoordinatorResult): string {
     `${what} ${JSON.stringify(r.id)} -> ${theme.file(r.partitionDir)}  (hashCode ${r.hashCode}, abs % ${r.partitions} = ${r.partition}; ${count(r.partitions, 'partition')} from ${r.partitionsSource === 'flag' ? '--partitions' : r.partitionsSource === 'cluster-metadata' ? '__cluster_metadata' : r.partitionsSource === 'log-dirs' ? 'the log dirs' : "Kafka's default"})`,
   ];
   for (const l of r.locations ?? []) {
-    lines.push(`  ${l.dir}: ${l.segments.length} segment${l.segments.length === 1 ? '' : 's'}, ${count(l.bytes, 'byte')}, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${l.producerSnapshots} producer snapshot${l.producerSnapshots === 1 ? '' : 's'}`);
+    lines.push(
+      `  ${l.dir}: ${l.segments.length} segment${l.segments.length === 1 ? '' : 's'}, ${count(l.bytes, 'byte')}, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${l.producerSnapshots} producer snapshot${l.producerSnapshots === 1 ? '' : 's'}`,
+    );
     for (const s of l.segments) lines.push(`    ${s.file}  ${count(s.bytes, 'byte')}`);
   }
   for (const n of r.notes) lines.push(`  ${theme.warn('note:')} ${n}`);

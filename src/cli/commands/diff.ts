@@ -19,13 +19,15 @@ export function register(program: KsegCommand): void {
   program
     .command('diff')
     .description('compare two replicas of a partition: first diverging offset, differing batches, log start/end, records in one only, index lookups that would land elsewhere')
-    .argument('<dir-a>', 'partition directory (e.g. the leader\'s, or the copy before a repair)')
-    .argument('<dir-b>', 'partition directory (e.g. a follower\'s, or the copy after a repair)')
+    .argument('<dir-a>', "partition directory (e.g. the leader's, or the copy before a repair)")
+    .argument('<dir-b>', "partition directory (e.g. a follower's, or the copy after a repair)")
     .option('--json', 'one JSON object')
     .option('--deep', 'also compare the bytes of batches whose headers agree (reads both logs fully; finds a damaged copy whose stored CRC was kept)')
     .option('--max-diffs <n>', 'list at most N differing batches and index lookups (all are counted)', nonNegative('--max-diffs'), 100)
     .option('--max-records <n>', 'list at most N record offsets of each kind per differing batch', nonNegative('--max-records'), 20)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Batch headers are compared first (offsets, length, stored CRC, leader epoch, attributes, max
 timestamp, producer id/epoch/sequence, record count); records are decoded only where headers
 disagree. CRCs are not recomputed: run kseg verify on each replica for that. Offset index
@@ -36,7 +38,8 @@ Exit codes: 0 the replicas are the same, 1 they differ, 2 usage, 4 I/O error.
 
 Examples:
   kseg diff /data/broker-1/orders-3 /data/broker-2/orders-3
-  kseg diff orders-3.before orders-3 --json | jq .firstDivergingOffset`)
+  kseg diff orders-3.before orders-3 --json | jq .firstDivergingOffset`,
+    )
     .action(async (a: string, b: string, flags: DiffFlags) => {
       if (flags.maxDiffs === undefined) throw new UsageError('--max-diffs needs a number');
       const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
@@ -49,7 +52,8 @@ Examples:
 }
 
 function replicaLine(name: string, r: ReplicaInfo): string {
-  const start = r.logStartOffset === null ? 'no segments' : `log start ${r.logStartOffset}${r.logStartOffsetSource === 'log-start-offset-checkpoint' ? ' (log-start-offset-checkpoint)' : ''}`;
+  const start =
+    r.logStartOffset === null ? 'no segments' : `log start ${r.logStartOffset}${r.logStartOffsetSource === 'log-start-offset-checkpoint' ? ' (log-start-offset-checkpoint)' : ''}`;
   const end = r.logEndOffset === null ? '' : `, log end ${r.logEndOffset}`;
   const stop = r.stoppedAt ? theme.bad(`; reading stopped at ${r.stoppedAt.file} byte ${r.stoppedAt.position}: ${r.stoppedAt.message}`) : '';
   return `${name}: ${r.dir}  ${start}${end}, ${r.segments} segment${r.segments === 1 ? '' : 's'}, ${count(r.batches, 'batch')}, ${count(r.bytes, 'byte')}${stop}`;
@@ -66,9 +70,10 @@ function batchLine(d: BatchDiff): string {
   const where = (h: BatchHeader | null) => (h ? `${h.file}@${h.position}` : '-');
   if (d.kind === 'only-a') return `  ${range} only in A (${where(d.a)}, ${count(d.a!.recordCount, 'record')})`;
   if (d.kind === 'only-b') return `  ${range} only in B (${where(d.b)}, ${count(d.b!.recordCount, 'record')})`;
-  let s = d.kind === 'boundaries'
-    ? `  ${range} batch boundaries differ: A ${d.a!.baseOffset}..${d.a!.lastOffset}, B ${d.b!.baseOffset}..${d.b!.lastOffset}`
-    : `  ${range} differs: ${d.fields.map((f) => fieldDiff(f, d.a, d.b)).join(', ')} (A ${where(d.a)}, B ${where(d.b)})`;
+  let s =
+    d.kind === 'boundaries'
+      ? `  ${range} batch boundaries differ: A ${d.a!.baseOffset}..${d.a!.lastOffset}, B ${d.b!.baseOffset}..${d.b!.lastOffset}`
+      : `  ${range} differs: ${d.fields.map((f) => fieldDiff(f, d.a, d.b)).join(', ')} (A ${where(d.a)}, B ${where(d.b)})`;
   const r = d.records;
   if (r) {
     if (r.error) s += theme.bad(`; records not compared: ${r.error}`);
@@ -112,7 +117,9 @@ export function renderDiff(r: DiffResult): string[] {
     lines.push(`leader-epoch-checkpoint differs: A ${show(le.a, le.errorA)}; B ${show(le.b, le.errorB)}`);
   }
   const ix = r.indexes;
-  lines.push(`offset indexes: ${ix.identical} identical, ${ix.layoutOnly.length} layout only${ix.layoutOnly.length ? ` (${ix.layoutOnly.join(', ')})` : ''}, ${ix.mattering} lookup${ix.mattering === 1 ? '' : 's'} landing elsewhere`);
+  lines.push(
+    `offset indexes: ${ix.identical} identical, ${ix.layoutOnly.length} layout only${ix.layoutOnly.length ? ` (${ix.layoutOnly.join(', ')})` : ''}, ${ix.mattering} lookup${ix.mattering === 1 ? '' : 's'} landing elsewhere`,
+  );
   for (const d of ix.differences) {
     lines.push(`  ${d.replica === 'a' ? 'A' : 'B'} ${d.segment}: a lookup of offset ${d.offset} lands on ${landingText(d.lands)}, the log has it in ${landingText(d.expected)}`);
   }

@@ -79,7 +79,9 @@ function decoderClassArg(flag: string): (v: string) => string {
   return (v: string) => {
     const d = DECODER_CLASSES.get(v.trim());
     if (d !== undefined) return d;
-    throw new UsageError(`${flag}: '${v}' is not supported; kseg maps the String, Default (as hex), Integer and Long decoders of org.apache.kafka.tools.api and kafka.serializer; for other bytes use --key-decoder/--value-decoder (${DECODER_HELP})`);
+    throw new UsageError(
+      `${flag}: '${v}' is not supported; kseg maps the String, Default (as hex), Integer and Long decoders of org.apache.kafka.tools.api and kafka.serializer; for other bytes use --key-decoder/--value-decoder (${DECODER_HELP})`,
+    );
   };
 }
 
@@ -90,7 +92,14 @@ function decoderClassArg(flag: string): (v: string) => string {
  * as does a decoder flag). Without either the tool prints batch lines only.
  */
 function applyKafkaToolFlags(paths: string[], f: DumpFlags): string[] {
-  const toolStyle = f.files !== undefined || f.printDataLog || f.deepIteration || f.keyDecoderClass !== undefined || f.valueDecoderClass !== undefined || f.skipRecordMetadata || f.maxMessageSize !== undefined;
+  const toolStyle =
+    f.files !== undefined ||
+    f.printDataLog ||
+    f.deepIteration ||
+    f.keyDecoderClass !== undefined ||
+    f.valueDecoderClass !== undefined ||
+    f.skipRecordMetadata ||
+    f.maxMessageSize !== undefined;
   if (!toolStyle) return paths;
   const all = [...paths, ...(f.files ?? [])];
   if (all.length === 0) throw new UsageError('--files: give at least one file (a comma-separated list, as kafka-dump-log.sh takes)');
@@ -110,34 +119,54 @@ export function register(program: KsegCommand): void {
     .command('dump')
     .description('print the records (default), batches or index entries of partition directories or single files')
     .argument('[path...]', 'partition directory or .log/.index/.timeindex/.txnindex/.snapshot/checkpoint file')
-    .option('--files <f[,f]>', 'kafka-dump-log.sh: the files to dump, comma-separated; selects --format kafka and the tool\'s semantics (batches only unless --deep-iteration/--print-data-log)', (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter((x) => x !== '')])
+    .option(
+      '--files <f[,f]>',
+      "kafka-dump-log.sh: the files to dump, comma-separated; selects --format kafka and the tool's semantics (batches only unless --deep-iteration/--print-data-log)",
+      (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter((x) => x !== '')],
+    )
     .option('--print-data-log', 'kafka-dump-log.sh: print records with key and payload (implies --deep-iteration)')
     .option('--deep-iteration', 'kafka-dump-log.sh: print the records of each batch (without their data unless --print-data-log)')
-    .option('--key-decoder-class <class>', 'kafka-dump-log.sh: org.apache.kafka.tools.api (or kafka.serializer) StringDecoder (utf8), IntegerDecoder (int32), LongDecoder (int64), DefaultDecoder (hex); implies --print-data-log', decoderClassArg('--key-decoder-class'))
+    .option(
+      '--key-decoder-class <class>',
+      'kafka-dump-log.sh: org.apache.kafka.tools.api (or kafka.serializer) StringDecoder (utf8), IntegerDecoder (int32), LongDecoder (int64), DefaultDecoder (hex); implies --print-data-log',
+      decoderClassArg('--key-decoder-class'),
+    )
     .option('--value-decoder-class <class>', 'kafka-dump-log.sh: as --key-decoder-class, for values', decoderClassArg('--value-decoder-class'))
     .option('--skip-record-metadata', 'kafka-dump-log.sh: record lines without their metadata (only `| key: ... payload: ...`; control records give empty lines)')
     .option('--format <fmt>', 'text | kafka (kafka-dump-log.sh 3.x text) | kafka4 (the 2026 Java tool) | json | ndjson', 'text')
     .with(jsonOptions({ json: 'one JSON array (same objects as --ndjson)', ndjson: 'one JSON object per line' }))
     .option('--batches', 'one line per batch instead of per record')
-    .option('--index', 'for a directory: dump every segment\'s .index')
-    .option('--timeindex', 'for a directory: dump every segment\'s .timeindex')
-    .option('--txnindex', 'for a directory: dump every segment\'s .txnindex')
+    .option('--index', "for a directory: dump every segment's .index")
+    .option('--timeindex', "for a directory: dump every segment's .timeindex")
+    .option('--txnindex', "for a directory: dump every segment's .txnindex")
     .option('--snapshot', 'for a directory: dump the producer .snapshot files')
     .with(offsetRangeOptions({ from: 'first offset to print (segments below it are not read)', to: 'last offset to print, inclusive' }))
-    .option('--max-message-size <n>', 'kafka formats, .index: bytes read at each entry\'s position to find its batch (kafka-dump-log.sh, default 5242880); a larger batch is reported on stderr as the tool would fail there', nonNegative('--max-message-size'))
+    .option(
+      '--max-message-size <n>',
+      "kafka formats, .index: bytes read at each entry's position to find its batch (kafka-dump-log.sh, default 5242880); a larger batch is reported on stderr as the tool would fail there",
+      nonNegative('--max-message-size'),
+    )
     .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
     .with(decoderOptions())
     .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
-    .option('--index-sanity-check', 'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)')
+    .option(
+      '--index-sanity-check',
+      'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)',
+    )
     .option('--verify-index-only', 'kafka formats, .index/.timeindex: check entries against the .log and report mismatches on stderr, without printing the entries')
-    .option('--internal-decoder <d>', 'decode internal-topic records: offsets | transaction | share-group-state | cluster-metadata | remote-log-metadata | none (default: by the partition directory\'s topic name)')
+    .option(
+      '--internal-decoder <d>',
+      "decode internal-topic records: offsets | transaction | share-group-state | cluster-metadata | remote-log-metadata | none (default: by the partition directory's topic name)",
+    )
     .option('--offsets-decoder', 'same as --internal-decoder offsets (kafka-dump-log.sh spelling)')
     .option('--transaction-log-decoder', 'same as --internal-decoder transaction')
     .option('--cluster-metadata-decoder', 'same as --internal-decoder cluster-metadata')
     .option('--share-group-state-decoder', 'same as --internal-decoder share-group-state')
     .option('--remote-log-metadata-decoder', 'same as --internal-decoder remote-log-metadata')
-    .option('--expand-consumer-protocol', 'json/ndjson: decode group members\' subscription/assignment bytes as kafka-dump-log.sh --offsets-decoder does')
-    .addHelpText('after', `
+    .option('--expand-consumer-protocol', "json/ndjson: decode group members' subscription/assignment bytes as kafka-dump-log.sh --offsets-decoder does")
+    .addHelpText(
+      'after',
+      `
 Examples:
   kseg dump /var/lib/kafka/orders-3                       records of every segment
   kseg dump orders-3 --batches --ndjson                   batch headers as NDJSON
@@ -146,7 +175,8 @@ Examples:
   kseg dump orders-3/00000000000000368769.index --ndjson
   kseg dump __consumer_offsets-12 --ndjson                 committed offsets and group metadata decoded
   kseg dump __cluster_metadata-0 --format kafka            metadata records (and KRaft snapshots) as JSON
-  kseg dump __cluster_metadata-0/00000000000000004000-0000000003.checkpoint`)
+  kseg dump __cluster_metadata-0/00000000000000004000-0000000003.checkpoint`,
+    )
     .action(async (paths: string[], flags: DumpFlags) => {
       // The bar only when stdout goes elsewhere than the terminal (a file, a pipe): it would mix with the dump.
       const progress = startProgress('dumping', !tty.isatty(1));
@@ -205,12 +235,17 @@ class DecodeNotes {
       return;
     }
     const d = dec.decoded!;
-    for (const [part, p] of [['key', d.key], ['value', d.value]] as const) {
+    for (const [part, p] of [
+      ['key', d.key],
+      ['value', d.value],
+    ] as const) {
       if (p === null || !('unknown' in p)) continue;
       const id = `${file}:${part}:${p.type}:${p.version}`;
       if (this.seen.has(id)) continue;
       this.seen.add(id);
-      process.stderr.write(`kseg: note: ${file}: offset ${r.offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true}; later records of that type are not noted again)\n`);
+      process.stderr.write(
+        `kseg: note: ${file}: offset ${r.offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true}; later records of that type are not noted again)\n`,
+      );
     }
   }
 }
@@ -226,10 +261,13 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
   if (flags.txnindex) parts.push('txnindex');
   if (flags.snapshot) parts.push('snapshot');
   const kafka = format === 'kafka' || format === 'kafka4';
-  if (!kafka && flags.maxMessageSize !== undefined) throw new UsageError('--max-message-size is a kafka-dump-log.sh option for .index files: use it with --format kafka or kafka4 (or --files)');
+  if (!kafka && flags.maxMessageSize !== undefined)
+    throw new UsageError('--max-message-size is a kafka-dump-log.sh option for .index files: use it with --format kafka or kafka4 (or --files)');
   if (!kafka && flags.skipRecordMetadata) throw new UsageError('--skip-record-metadata is a kafka-dump-log.sh option: use it with --format kafka or kafka4 (or --files)');
   if (!kafka && (flags.indexSanityCheck || flags.verifyIndexOnly)) {
-    throw new UsageError('--index-sanity-check and --verify-index-only are kafka-dump-log.sh options: use them with --format kafka or kafka4 (`kseg verify` checks indexes in depth)');
+    throw new UsageError(
+      '--index-sanity-check and --verify-index-only are kafka-dump-log.sh options: use them with --format kafka or kafka4 (`kseg verify` checks indexes in depth)',
+    );
   }
   const opts: DumpOptions = {
     records: !flags.batches,
@@ -249,7 +287,8 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
   const json = format === 'json' || format === 'ndjson';
   const notes = new DecodeNotes();
   // Internal records' raw key/value are binary: base64 (exact bytes) unless a decoder was asked for.
-  const rawDecoders: Decoders = flags.decoder === undefined && flags.keyDecoder === undefined && flags.valueDecoder === undefined ? { ...decoders, key: 'base64', value: 'base64' } : decoders;
+  const rawDecoders: Decoders =
+    flags.decoder === undefined && flags.keyDecoder === undefined && flags.valueDecoder === undefined ? { ...decoders, key: 'base64', value: 'base64' } : decoders;
   if (json) return runJsonDump(paths, opts, format === 'json', decoders, notes, flags.expandConsumerProtocol === true, rawDecoders);
   const out = new Output();
   let errors = 0;
@@ -391,13 +430,19 @@ function noteUnnamed(ev: DumpEvent): void {
 }
 
 function warnInvalidUtf8(): void {
-  if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
+  if (decodeStats.invalidUtf8 > 0)
+    process.stderr.write(
+      `kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`,
+    );
 }
 
 function trailingNote(ev: Extract<DumpEvent, { type: 'log-end' }>): void {
   const s = ev.stop;
   if (s.reason === 'eof' || s.reason === 'max-bytes' || s.reason === 'corrupt-size' || s.trailingBytes === 0) return;
-  const why = s.reason === 'short-tail' ? `${count(s.trailingBytes, 'byte')} are too few for a batch header` : `the batch there declares ${count(s.sizeField, 'byte')} but only ${s.trailingBytes} remain (a torn append)`;
+  const why =
+    s.reason === 'short-tail'
+      ? `${count(s.trailingBytes, 'byte')} are too few for a batch header`
+      : `the batch there declares ${count(s.sizeField, 'byte')} but only ${s.trailingBytes} remain (a torn append)`;
   process.stderr.write(`kseg: note: ${ev.name}: data ends at byte ${s.position}; ${why}. Kafka reads this as the end of the log.\n`);
 }
 
@@ -473,7 +518,9 @@ function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
         const s = ev.snapshot;
         out.line(`  version ${s.version}  crc ${s.crc} ${s.crcValid ? 'ok' : `MISMATCH (computed ${s.computedCrc})`}  producers ${s.count}`);
         for (const p of s.producers) {
-          out.line(`  producerId ${p.producerId} epoch ${p.producerEpoch} lastSequence ${p.lastSequence} lastOffset ${p.lastOffset} offsetDelta ${p.offsetDelta} timestamp ${p.timestamp} coordinatorEpoch ${p.coordinatorEpoch} currentTxnFirstOffset ${p.currentTxnFirstOffset}`);
+          out.line(
+            `  producerId ${p.producerId} epoch ${p.producerEpoch} lastSequence ${p.lastSequence} lastOffset ${p.lastOffset} offsetDelta ${p.offsetDelta} timestamp ${p.timestamp} coordinatorEpoch ${p.coordinatorEpoch} currentTxnFirstOffset ${p.currentTxnFirstOffset}`,
+          );
         }
         break;
       }
@@ -517,7 +564,8 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         baseOfFile = ev.baseOffset ?? 0;
         internal = ev.internal;
         if (ev.kind === 'log') out.line(`Log starting offset: ${baseOfFile}`);
-        else if (ev.kraftSnapshot) out.line(ev.kraftSnapshot.bootstrap ? 'KRaft bootstrap snapshot' : `Snapshot end offset: ${ev.kraftSnapshot.endOffset}, epoch: ${ev.kraftSnapshot.epoch}`);
+        else if (ev.kraftSnapshot)
+          out.line(ev.kraftSnapshot.bootstrap ? 'KRaft bootstrap snapshot' : `Snapshot end offset: ${ev.kraftSnapshot.endOffset}, epoch: ${ev.kraftSnapshot.epoch}`);
         else if (ev.kind === 'index' && ev.size < 8) out.line(`${javaFilePath(ev.path)} is empty.`);
         break;
       case 'ignored':
@@ -547,14 +595,17 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         out.line(`timestamp: ${ev.entry.timestamp} offset: ${ev.entry.offset}`);
         break;
       case 'txnindex-entry':
-        out.line(`version: ${ev.entry.version} producerId: ${ev.entry.producerId} firstOffset: ${ev.entry.firstOffset} lastOffset: ${ev.entry.lastOffset} lastStableOffset: ${ev.entry.lastStableOffset}`);
+        out.line(
+          `version: ${ev.entry.version} producerId: ${ev.entry.producerId} firstOffset: ${ev.entry.firstOffset} lastOffset: ${ev.entry.lastOffset} lastStableOffset: ${ev.entry.lastStableOffset}`,
+        );
         break;
       case 'snapshot':
         for (const p of ev.snapshot.producers) out.line(kafkaSnapshotLine(p, format === 'kafka'));
         break;
       case 'log-end':
         // The tool prints this only while --max-bytes is at its default, Integer.MAX_VALUE (given or not).
-        if ((opts.maxBytes === undefined || opts.maxBytes === 2147483647) && ev.stop.reason !== 'corrupt-size' && ev.stop.reason !== 'max-bytes' && ev.size - ev.validBytes > 0) out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
+        if ((opts.maxBytes === undefined || opts.maxBytes === 2147483647) && ev.stop.reason !== 'corrupt-size' && ev.stop.reason !== 'max-bytes' && ev.size - ev.validBytes > 0)
+          out.line(`Found ${ev.size - ev.validBytes} invalid bytes at the end of ${ev.name}`);
         break;
       default:
         break;
@@ -568,7 +619,8 @@ function kafkaDecodedLine(r: KafkaRecord, b: Batch, internal: InternalDecoder, d
   if (b.isControl) {
     // KRaft voters: the dump tool prints them as JSON (ControlRecordType KRAFT_VOTERS).
     const v = dec.decoded?.value;
-    if (r.control?.type === 'KRAFT_VOTERS' && v && !('unknown' in v) && !textOpts.skipMetadata) return meta.replace(/ controlType: KRAFT_VOTERS\(6\)$/, ` KRaftVoters ${internalJson(v.data)}`);
+    if (r.control?.type === 'KRAFT_VOTERS' && v && !('unknown' in v) && !textOpts.skipMetadata)
+      return meta.replace(/ controlType: KRAFT_VOTERS\(6\)$/, ` KRaftVoters ${internalJson(v.data)}`);
     return meta;
   }
   if (!textOpts.printData) return meta;

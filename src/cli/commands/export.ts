@@ -26,7 +26,9 @@ export function register(program: Command): void {
     .option('--row-group-rows <n>', 'rows per Parquet row group (default 25000; also cut at 32 MiB of keys and values)', nonNegative('--row-group-rows'))
     .option('--force', 'overwrite existing output files')
     .option('--json', 'JSON summary ({format, compression, batches, records, partitions: [...]})')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Columns (README "kseg export"): topic, partition, file, position, baseOffset, lastOffset, entryOffset, magic,
 compression, batchAttributes, batchCrc, crcValid, producerId, producerEpoch, baseSequence,
 partitionLeaderEpoch, isTransactional, isControl, firstTimestamp, maxTimestamp, lastOffsetDelta,
@@ -36,7 +38,8 @@ recordMagic, key, value, headers. NDJSON and CSV carry key, value and header val
 Examples:
   kseg export /var/lib/kafka/orders-3 -o orders-3.parquet
   duckdb -c "SELECT count(*), max(\\"offset\\") FROM 'orders-3.parquet'"
-  kseg export /var/lib/kafka --format ndjson -o /tmp/export/`)
+  kseg export /var/lib/kafka --format ndjson -o /tmp/export/`,
+    )
     .action(async (p: string, flags: ExportFlags) => {
       if (!['parquet', 'ndjson', 'csv'].includes(flags.format)) throw new UsageError(`--format must be parquet, ndjson or csv (got ${flags.format})`);
       if (!['snappy', 'zstd', 'none'].includes(flags.compression)) throw new UsageError(`--compression must be snappy, zstd or none (got ${flags.compression})`);

@@ -1,7 +1,16 @@
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../../format/errors.js';
-import { CORRUPT_KINDS, GENERATE_CODECS, GENERATE_DEFAULTS, generate, type CorruptKind, type GenerateOptions, type GenerateProgress, type GenerateSummary } from '../../ops/generate.js';
+import {
+  CORRUPT_KINDS,
+  GENERATE_CODECS,
+  GENERATE_DEFAULTS,
+  generate,
+  type CorruptKind,
+  type GenerateOptions,
+  type GenerateProgress,
+  type GenerateSummary,
+} from '../../ops/generate.js';
 import type { CompressionWriteName } from '../../format/compression.js';
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
@@ -63,7 +72,8 @@ function ratioArg(flag: string): (v: string) => number {
 function codecList(v: string): CompressionWriteName[] {
   const list = v.split(',').map((s) => s.trim().toLowerCase());
   for (const c of list) {
-    if (!(GENERATE_CODECS as readonly string[]).includes(c)) throw new UsageError(`--compression: unknown codec '${c}' (${GENERATE_CODECS.join(', ')}; a comma list mixes them per batch)`);
+    if (!(GENERATE_CODECS as readonly string[]).includes(c))
+      throw new UsageError(`--compression: unknown codec '${c}' (${GENERATE_CODECS.join(', ')}; a comma list mixes them per batch)`);
   }
   return list as CompressionWriteName[];
 }
@@ -101,14 +111,22 @@ export function register(program: Command): void {
     .option('--bytes <size>', 'stop once the .log files hold this many bytes (e.g. 512m, 4g)', bytesArg('--bytes'))
     .option('--magic <0|1|2>', `message format (default ${d.magic})`, magicArg)
     .option('--compression <codecs>', `${GENERATE_CODECS.join('|')}; a comma list picks one per batch (default none)`, codecList)
-    .option('--records-per-batch <k|min-max>', `records per producer batch (default ${d.recordsPerBatch.min}-${d.recordsPerBatch.max})`, rangeArg('--records-per-batch', intArg('--records-per-batch')))
+    .option(
+      '--records-per-batch <k|min-max>',
+      `records per producer batch (default ${d.recordsPerBatch.min}-${d.recordsPerBatch.max})`,
+      rangeArg('--records-per-batch', intArg('--records-per-batch')),
+    )
     .option('--batches-per-append <min-max>', 'batches per append call (default 1; 2-6 with --layout per-append)', rangeArg('--batches-per-append', intArg('--batches-per-append')))
     .option('--segment-bytes <size>', `segment.bytes: roll when the next append would pass it (default ${d.segmentBytes})`, bytesArg('--segment-bytes'))
     .option('--index-interval-bytes <size>', `index.interval.bytes (default ${d.indexIntervalBytes})`, bytesArg('--index-interval-bytes'))
     .option('--key-space <k>', `keys key-000000.. drawn from K distinct ones; 0 = null keys (default ${d.keySpace})`, nonNegative('--key-space'))
     .option('--tombstone-ratio <r>', 'share of records with a null value (default 0)', ratioArg('--tombstone-ratio'))
     .option('--headers <h>', 'up to H headers per record, v2 only (default 0)', nonNegative('--headers'))
-    .option('--value-size <s|min-max>', `value bytes (default ${d.valueSize.min}-${d.valueSize.max}; units allowed, e.g. 1k-4k)`, rangeArg('--value-size', bytesArg('--value-size')))
+    .option(
+      '--value-size <s|min-max>',
+      `value bytes (default ${d.valueSize.min}-${d.valueSize.max}; units allowed, e.g. 1k-4k)`,
+      rangeArg('--value-size', bytesArg('--value-size')),
+    )
     .option('--timestamp-type <create|logappend>', 'CreateTime or LogAppendTime (broker stamps maxTimestamp / v1 wrappers)', timestampTypeArg)
     .option('--start-offset <o>', 'log start offset (default 0)', nonNegative('--start-offset'))
     .option('--start-timestamp <ms>', `first producer timestamp (default ${d.startTimestamp})`, nonNegative('--start-timestamp'))
@@ -122,13 +140,20 @@ export function register(program: Command): void {
     .option('--seed <s>', `seed: same flags and seed give byte-identical files (default ${d.seed})`, intArg('--seed'))
     .option('--topic-id <id>', 'topic id for partition.metadata (22-char URL-safe base64; default derived from the seed)')
     .option('--corrupt <kind>', `inject one fault and report where: ${Object.keys(CORRUPT_KINDS).join(', ')}`, corruptArg)
-    .option('--internal <kind>', 'records of an internal topic, every record type and version in turn: offsets (__consumer_offsets), transactions (__transaction_state), share-group-state, metadata (__cluster_metadata)')
+    .option(
+      '--internal <kind>',
+      'records of an internal topic, every record type and version in turn: offsets (__consumer_offsets), transactions (__transaction_state), share-group-state, metadata (__cluster_metadata)',
+    )
     .option('--force', 'write into a non-empty directory, replacing the partition files in it')
     .option('--no-fsync', 'skip fsync of files and directory (faster; not crash-safe)')
     .option('--json', 'print the summary as JSON (OUTPUT.md: verify summary + logStartOffset, logEndOffset, corruption)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Corruption kinds and the verify code each should produce:
-${Object.entries(CORRUPT_KINDS).map(([k, c]) => `  ${k.padEnd(24)}${c}`).join('\n')}
+${Object.entries(CORRUPT_KINDS)
+  .map(([k, c]) => `  ${k.padEnd(24)}${c}`)
+  .join('\n')}
 
 Examples:
   kseg generate orders-0 --records 100000 --compression lz4 --segment-bytes 1m
@@ -136,7 +161,8 @@ Examples:
   kseg generate legacy-0 --magic 1 --compression snappy-xerial --timestamp-type logappend
   kseg generate big-0 --bytes 4g --value-size 100-1000
   kseg generate broken-0 --records 400 --segment-bytes 8k --corrupt crc --json
-  kseg generate __consumer_offsets-0 --internal offsets --records 500 --tombstone-ratio 0.1`)
+  kseg generate __consumer_offsets-0 --internal offsets --records 500 --tombstone-ratio 0.1`,
+    )
     .action(async (outDir: string, flags: GenerateFlags) => {
       const options: Partial<GenerateOptions> = {
         records: flags.records,
@@ -195,10 +221,20 @@ class ProgressBar {
     if (!this.bar) {
       if (p.done || performance.now() - this.started < 1000) return;
       this.bar = new cliProgress.SingleBar(
-        { stream: process.stderr, format: `generating [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`, hideCursor: true, clearOnComplete: true, etaBuffer: 50 },
+        {
+          stream: process.stderr,
+          format: `generating [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 50,
+        },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(byBytes ? p.targetBytes! : p.targetRecords, 0, { done: byBytes ? humanBytes(0) : '0 records', total_h: byBytes ? humanBytes(p.targetBytes!) : String(p.targetRecords), rate: '' });
+      this.bar.start(byBytes ? p.targetBytes! : p.targetRecords, 0, {
+        done: byBytes ? humanBytes(0) : '0 records',
+        total_h: byBytes ? humanBytes(p.targetBytes!) : String(p.targetRecords),
+        rate: '',
+      });
     }
     const value = byBytes ? Math.min(p.bytes, p.targetBytes!) : p.dataRecords;
     const secs = (performance.now() - this.started) / 1000;
@@ -249,7 +285,16 @@ export function renderSummary(dir: string, s: GenerateSummary, seconds: number):
   const k = s.corruption;
   if (k) {
     const where = k.position === null ? k.file : `${k.file} at byte ${k.position}`;
-    const what = k.offset === null ? '' : k.kind.startsWith('index') || k.kind.startsWith('timeindex') ? `, entry offset ${k.offset}` : k.kind === 'missing-index' ? `, segment ${k.offset}` : k.kind === 'snapshot-crc' ? `, snapshot offset ${k.offset}` : `, batch offset ${k.offset}`;
+    const what =
+      k.offset === null
+        ? ''
+        : k.kind.startsWith('index') || k.kind.startsWith('timeindex')
+          ? `, entry offset ${k.offset}`
+          : k.kind === 'missing-index'
+            ? `, segment ${k.offset}`
+            : k.kind === 'snapshot-crc'
+              ? `, snapshot offset ${k.offset}`
+              : `, batch offset ${k.offset}`;
     lines.push(`${theme.bad(`corrupted (${k.kind})`)}: ${theme.file(where)}${what}`);
     lines.push(`  ${k.detail}`);
     lines.push(`  verify should report ${theme.bold(k.code)}`);

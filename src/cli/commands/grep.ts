@@ -45,14 +45,21 @@ export function register(program: KsegCommand): void {
     .option('--value-contains <s>', 'records whose value contains S (text, or hex:0a0b for bytes)')
     .option('--value-regex <re>', 'records whose value (as UTF-8) matches the JavaScript regular expression RE')
     .with(offsetRangeOptions({ from: 'first offset searched (segments below it are not read; the offset index finds the start)', to: 'last offset searched, inclusive' }))
-    .with(timestampRangeOptions({ from: `records with timestamp >= T (${TIMESTAMP_HELP}); rolled segments whose time index ends below T are not read`, to: `records with timestamp <= T (${TIMESTAMP_HELP})` }))
+    .with(
+      timestampRangeOptions({
+        from: `records with timestamp >= T (${TIMESTAMP_HELP}); rolled segments whose time index ends below T are not read`,
+        to: `records with timestamp <= T (${TIMESTAMP_HELP})`,
+      }),
+    )
     .option('-c, --count', 'print only the number of matching records (per partition for a log dir)')
     .option('--ndjson', 'one JSON line per matching record, the same object as dump --ndjson (log dirs add "partition")')
     .option('--json', 'with -c: one JSON object with the counts')
     .option('--jobs <n>', 'worker threads for a log dir (default: the number of cores)', nonNegative('--jobs'))
     .option('--stats', 'print what was read and skipped to stderr')
     .with(decoderOptions(`key, value and header decoder for output: ${DECODER_HELP}`))
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 All given criteria must hold. Text arguments are matched as UTF-8 bytes; prefix hex: for raw bytes
 (--key hex:00ff) or text: for text that starts with "hex:". Regular expressions see the bytes
 decoded as UTF-8. A null key or value never matches a key or value criterion.
@@ -65,7 +72,8 @@ Examples:
   kseg grep /var/lib/kafka/data --key order-1842 -c              every partition, in parallel
   kseg grep orders-3 --header trace-id=4bf92f35 --ndjson
   kseg grep orders-3 --value-contains hex:deadbeef --from-timestamp 2026-12-07T03:00:00Z --to-timestamp 2026-12-07T03:10:00Z
-  kseg grep orders-3 --key-regex '^user-(17|42)$' --from-offset 368770 --to-offset 368790`)
+  kseg grep orders-3 --key-regex '^user-(17|42)$' --from-offset 368770 --to-offset 368790`,
+    )
     .action(async (paths: string[], flags: GrepFlags) => {
       return runGrep(paths, flags);
     });
@@ -143,10 +151,7 @@ function resolveTargets(paths: string[]): Target[] {
   found.sort((a, b) => a.logDir.localeCompare(b.logDir) || a.topic.localeCompare(b.topic) || a.partition - b.partition || a.name.localeCompare(b.name));
   const many = partitions.length + found.length > 1;
   const oneLogDir = logDirs.length === 1 && partitions.length === 0;
-  return [
-    ...partitions.map((dir) => ({ dir, label: many ? dir : undefined })),
-    ...found.map((t) => ({ dir: t.dir, label: oneLogDir ? t.name : t.dir })),
-  ];
+  return [...partitions.map((dir) => ({ dir, label: many ? dir : undefined })), ...found.map((t) => ({ dir: t.dir, label: oneLogDir ? t.name : t.dir }))];
 }
 
 async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
@@ -170,7 +175,7 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
     results.push({ target: t, outcome });
   } else {
     const { grepInParallel } = await import('../grep-pool.js');
-    for await (const r of grepInParallel(targets, criteria, decoders, mode, flags.jobs ?? (os.availableParallelism?.() ?? os.cpus().length), out)) results.push(r);
+    for await (const r of grepInParallel(targets, criteria, decoders, mode, flags.jobs ?? os.availableParallelism?.() ?? os.cpus().length, out)) results.push(r);
   }
   let matches = 0;
   let errors = 0;
@@ -189,9 +194,14 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
   await out.flush();
   if (flags.stats) {
     const s = sumStats(results.map((r) => r.outcome?.stats));
-    process.stderr.write(`kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${count(s.bytesRead, 'byte')}\n`);
+    process.stderr.write(
+      `kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${count(s.bytesRead, 'byte')}\n`,
+    );
   }
-  if (decodeStats.invalidUtf8 > 0) process.stderr.write(`kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`);
+  if (decodeStats.invalidUtf8 > 0)
+    process.stderr.write(
+      `kseg: warning: ${decodeStats.invalidUtf8} payloads were not valid UTF-8 and were printed with replacement characters (use --decoder hex or base64 for exact bytes)\n`,
+    );
   if (errors > 0) return EXIT.corrupt;
   return matches > 0 ? EXIT.ok : EXIT.notFound;
 }

@@ -14,17 +14,21 @@ export function register(program: KsegCommand): void {
     .description('consumer groups as of the end of __consumer_offsets: type (classic, consumer, share, streams), state, generation/epoch, protocol, members')
     .argument('<path...>', 'broker log dir (every __consumer_offsets-N in it) or __consumer_offsets-N directories')
     .option('--group <id>', 'only this group (repeatable)', collect)
-    .option('--members', 'list each group\'s members (client id, host, subscriptions, assignment)')
+    .option('--members', "list each group's members (client id, host, subscriptions, assignment)")
     .option('--all', 'include deleted (Dead) groups')
     .option('--json', 'one JSON object (README, "JSON contract")')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kseg groups /var/lib/kafka/data
   kseg groups /var/lib/kafka/data --group payments-consumer --members
-  kseg groups /var/lib/kafka/data --json | jq '.groups[] | {group, state, members: (.members | length)}'`)
+  kseg groups /var/lib/kafka/data --json | jq '.groups[] | {group, state, members: (.members | length)}'`,
+    )
     .action((paths: string[], flags: { group?: string[]; members?: boolean; all?: boolean; json?: boolean }) => {
       const r = groups(paths, { groups: flags.group, includeDead: flags.all });
-      for (const p of r.problems) process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
+      for (const p of r.problems)
+        process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       process.stdout.write(flags.json ? toJson(r) + '\n' : renderGroups(r, !!flags.members));
       if (flags.group?.length && r.groups.length === 0) {
         process.stderr.write(`kseg: note: no such group in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read\n`);
@@ -34,11 +38,27 @@ Examples:
 }
 
 export function renderGroups(r: GroupsReport, members: boolean): string {
-  const out: string[] = [`${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read; ${r.groups.length} group${r.groups.length === 1 ? '' : 's'}`];
+  const out: string[] = [
+    `${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read; ${r.groups.length} group${r.groups.length === 1 ? '' : 's'}`,
+  ];
   if (r.groups.length) {
-    const t = new Table({ head: ['group', 'type', 'protocol type', 'state', 'generation', 'protocol', 'members', 'offsets', 'partition', 'last record'], style: { head: [], border: [] } });
+    const t = new Table({
+      head: ['group', 'type', 'protocol type', 'state', 'generation', 'protocol', 'members', 'offsets', 'partition', 'last record'],
+      style: { head: [], border: [] },
+    });
     for (const g of r.groups) {
-      t.push([g.group, g.type, g.protocolType ?? '-', g.state === 'Dead' ? theme.bad(g.state) : g.state, g.generation === null ? '-' : String(g.generation), g.protocol ?? '-', String(g.members.length), `${g.committedOffsets}${g.pendingTransactionalOffsets ? ` (+${g.pendingTransactionalOffsets} pending)` : ''}`, g.partitionDir, `${g.lastRecordOffset} ${g.lastRecordTimestamp >= 0 ? isoTime(g.lastRecordTimestamp) : ''}`]);
+      t.push([
+        g.group,
+        g.type,
+        g.protocolType ?? '-',
+        g.state === 'Dead' ? theme.bad(g.state) : g.state,
+        g.generation === null ? '-' : String(g.generation),
+        g.protocol ?? '-',
+        String(g.members.length),
+        `${g.committedOffsets}${g.pendingTransactionalOffsets ? ` (+${g.pendingTransactionalOffsets} pending)` : ''}`,
+        g.partitionDir,
+        `${g.lastRecordOffset} ${g.lastRecordTimestamp >= 0 ? isoTime(g.lastRecordTimestamp) : ''}`,
+      ]);
     }
     out.push(t.toString());
   }
@@ -49,7 +69,9 @@ export function renderGroups(r: GroupsReport, members: boolean): string {
       for (const m of g.members) {
         const sub = m.subscribedTopics ? m.subscribedTopics.join(',') : '?';
         const asg = m.assignment ? m.assignment.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ') : '?';
-        out.push(`  ${m.memberId}${m.groupInstanceId ? ` (static ${m.groupInstanceId})` : ''}  client ${m.clientId ?? '-'} ${m.clientHost ?? ''}${m.sessionTimeoutMs !== null ? `  session ${m.sessionTimeoutMs} ms` : ''}${m.memberEpoch != null ? `  epoch ${m.memberEpoch}` : ''}`);
+        out.push(
+          `  ${m.memberId}${m.groupInstanceId ? ` (static ${m.groupInstanceId})` : ''}  client ${m.clientId ?? '-'} ${m.clientHost ?? ''}${m.sessionTimeoutMs !== null ? `  session ${m.sessionTimeoutMs} ms` : ''}${m.memberEpoch != null ? `  epoch ${m.memberEpoch}` : ''}`,
+        );
         out.push(`    subscribed: ${sub}${m.subscribedTopicRegex ? ` regex ${m.subscribedTopicRegex}` : ''}   assigned: ${asg || '-'}`);
       }
     }

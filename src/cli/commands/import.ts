@@ -19,9 +19,16 @@ export function register(program: Command): void {
     .argument('<file>', 'a kseg export: .parquet, .ndjson or .csv (possibly filtered or edited)')
     .requiredOption('-o, --output <partition-dir>', 'new partition directory (must not exist or be empty)')
     .option('--format <format>', 'parquet, ndjson or csv (default: from the file name)')
-    .option('--index-interval-bytes <n>', `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
+    .option(
+      '--index-interval-bytes <n>',
+      `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`,
+      nonNegative('--index-interval-bytes'),
+      DEFAULT_INDEX_INTERVAL_BYTES,
+    )
     .option('--json', 'JSON summary ({batches, records, identical, rewritten, recompressed, edited, rewrittenBatches, segments, ...})')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Rows of one batch (same file and position) are encoded again from the exported batch fields. A batch
 whose CRC and size equal the exported ones is byte-identical; others are listed as "recompressed"
 (all records there, the codec library produced other bytes: new but equivalent) or "edited".
@@ -30,7 +37,8 @@ Indexes are rebuilt as Kafka's recovery writes them. The directory appears only 
 Examples:
   kseg import orders-3.parquet -o /tmp/orders-3
   duckdb -c "COPY (SELECT * FROM 'orders-3.parquet' WHERE key <> 'secret'::BLOB) TO 'f.parquet'"
-  kseg import f.parquet -o /tmp/orders-3 && kseg verify /tmp/orders-3`)
+  kseg import f.parquet -o /tmp/orders-3 && kseg verify /tmp/orders-3`,
+    )
     .action(async (file: string, flags: ImportFlags) => {
       const r = await importPartition(file, flags.output!, { format: flags.format as ImportFormat | undefined, indexIntervalBytes: flags.indexIntervalBytes });
       process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
@@ -43,7 +51,9 @@ function render(r: ImportResult): string {
   if (r.crcRepaired) lines.push(theme.warn(`  ${r.crcRepaired} batches had an invalid CRC in the export and were written with a correct one`));
   if (r.edited) lines.push(theme.warn(`  ${r.edited} batches written with edited content (rows removed or changed)`));
   for (const b of r.rewrittenBatches.slice(0, 20)) {
-    lines.push(`    ${b.file}:${b.position} base ${b.baseOffset} ${b.reason}: crc 0x${b.crc.toString(16).padStart(8, '0')} (exported 0x${b.exportedCrc.toString(16).padStart(8, '0')}), ${b.size} bytes (exported ${b.exportedSize})`);
+    lines.push(
+      `    ${b.file}:${b.position} base ${b.baseOffset} ${b.reason}: crc 0x${b.crc.toString(16).padStart(8, '0')} (exported 0x${b.exportedCrc.toString(16).padStart(8, '0')}), ${b.size} bytes (exported ${b.exportedSize})`,
+    );
   }
   if (r.rewritten > 20) lines.push(`    ... ${r.rewritten - 20} more (--json lists up to 1000)`);
   lines.push(`  indexes rebuilt: ${r.indexes.changed.length} files`);

@@ -14,10 +14,13 @@ export function register(program: Command): void {
     .description('a table per partition: one row per segment with offsets, batches, records, bytes, index entries, time range, magics, codecs')
     .argument('<path...>', 'partition directory, .log file or KRaft snapshot (.checkpoint) file')
     .option('--json', 'JSON array, one object per partition')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kseg info /var/lib/kafka/orders-3
-  kseg info orders-3 --json | jq '.[0].segments[] | {file, records}'`)
+  kseg info orders-3 --json | jq '.[0].segments[] | {file, records}'`,
+    )
     .action((paths: string[], flags: { json?: boolean }) => {
       const parts = info(resolveArchiveArgs(paths));
       if (flags.json) {
@@ -33,7 +36,8 @@ function range(a: number | null, b: number | null): string {
 }
 
 export function renderPartition(p: PartitionInfo): string {
-  const heading = `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${count(p.segments.length, 'segment')}, ${count(p.batches, 'batch')}, ${count(p.records, 'record')}, ${bytesWithUnit(p.bytes)}` +
+  const heading =
+    `${theme.file(p.dir)}  log ${p.logStartOffset ?? '-'}..${p.logEndOffset ?? '-'} (end exclusive)  ${count(p.segments.length, 'segment')}, ${count(p.batches, 'batch')}, ${count(p.records, 'record')}, ${bytesWithUnit(p.bytes)}` +
     (p.topicId ? `  topicId ${p.topicId}` : '') +
     (p.leaderEpochs && p.leaderEpochs.length ? `  leader epochs ${p.leaderEpochs.map((e) => `${e.epoch}@${e.startOffset}`).join(' ')}` : '');
   const head = ['segment base', 'offsets', 'batches', 'records', 'bytes', 'index', 'timeindex', 'txnindex', 'time range', 'magic', 'codecs', 'notes'];

@@ -38,17 +38,24 @@ export function register(program: KsegCommand): void {
     .description('find the record at an offset (or the first at/after a timestamp) the way a broker does')
     .argument('<dir>', 'partition directory, or a KRaft snapshot (.checkpoint) file of __cluster_metadata-0')
     .option('--offset <n>', 'offset to find', intArg('--offset'))
-    .option('--timestamp <ms>', 'first record with timestamp >= this (epoch milliseconds or ISO 8601 with a zone, e.g. 2025-12-30T06:29:00Z; ListOffsets rule); or ListOffsets\' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)', timestampArg)
+    .option(
+      '--timestamp <ms>',
+      "first record with timestamp >= this (epoch milliseconds or ISO 8601 with a zone, e.g. 2025-12-30T06:29:00Z; ListOffsets rule); or ListOffsets' special values: latest (-1, log end offset), earliest (-2, log start offset), max-timestamp (-3), earliest-local (-4), latest-tiered (-5)",
+      timestampArg,
+    )
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
     .option('--json', 'JSON result (README, "JSON contract")')
     .with(decoderOptions())
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   kseg lookup /var/lib/kafka/orders-3 --offset 368776 --explain
   kseg lookup orders-3 --timestamp 1700000000000 --json
   kseg lookup orders-3 --timestamp 2025-12-30T06:29:00Z     ISO 8601 (Z or +01:00; a date alone is 00:00 UTC)
   kseg lookup orders-3 --timestamp latest          log end offset (ListOffsets -1)
-  kseg lookup orders-3 --timestamp max-timestamp   record with the largest timestamp (-3)`)
+  kseg lookup orders-3 --timestamp max-timestamp   record with the largest timestamp (-3)`,
+    )
     .action(async (dir: string, flags: LookupFlags) => {
       const decoders = resolveDecoders(flags);
       const r = lookup(resolveArchiveArgs([dir])[0]!, { offset: flags.offset, timestamp: flags.timestamp });
@@ -82,10 +89,19 @@ Examples:
         writeStdout('\n');
       }
       if (r.special !== undefined) {
-        const ts = (r.timestamp !== undefined && r.timestamp >= 0 ? `, timestamp ${r.timestamp}` : '') + (r.leaderEpoch !== undefined && r.leaderEpoch !== null ? `, leader epoch ${r.leaderEpoch}` : '');
-        writeStdout(`${r.special} (${SPECIAL_TIMESTAMPS[r.special]}): offset ${r.offset}${ts}` + (r.record ? '' : r.special === 'latest' ? ' (the log end offset: the next record will get it; no record there yet)' : ' (no record there: the log is empty)') + '\n');
+        const ts =
+          (r.timestamp !== undefined && r.timestamp >= 0 ? `, timestamp ${r.timestamp}` : '') +
+          (r.leaderEpoch !== undefined && r.leaderEpoch !== null ? `, leader epoch ${r.leaderEpoch}` : '');
+        writeStdout(
+          `${r.special} (${SPECIAL_TIMESTAMPS[r.special]}): offset ${r.offset}${ts}` +
+            (r.record ? '' : r.special === 'latest' ? ' (the log end offset: the next record will get it; no record there yet)' : ' (no record there: the log is empty)') +
+            '\n',
+        );
       }
-      if (r.snapshot !== undefined) writeStdout(`KRaft snapshot ${r.snapshot.file}: state as of log offset ${r.snapshot.endOffset - 1} (epoch ${r.snapshot.epoch}); offset ${r.offset} is the snapshot's internal offset\n`);
+      if (r.snapshot !== undefined)
+        writeStdout(
+          `KRaft snapshot ${r.snapshot.file}: state as of log offset ${r.snapshot.endOffset - 1} (epoch ${r.snapshot.epoch}); offset ${r.offset} is the snapshot's internal offset\n`,
+        );
       if (r.record && r.batch) writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n${humanBatchLine(r.batch)}\n${humanRecordLine(r.record, decoders)}\n`);
       else writeStdout(`${theme.file(r.segment)} (base ${r.segmentBaseOffset})\n`);
     });

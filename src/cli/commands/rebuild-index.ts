@@ -20,15 +20,22 @@ interface RebuildFlags {
 export function register(program: KsegCommand): void {
   program
     .command('rebuild-index')
-    .description('rebuild .index/.timeindex/.txnindex exactly as Kafka\'s recovery writes them; --check compares instead')
-    .argument('<path>', 'partition directory, or one segment\'s .log/.index/.timeindex/.txnindex')
-    .option('--index-interval-bytes <n>', `the topic's index.interval.bytes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
+    .description("rebuild .index/.timeindex/.txnindex exactly as Kafka's recovery writes them; --check compares instead")
+    .argument('<path>', "partition directory, or one segment's .log/.index/.timeindex/.txnindex")
+    .option(
+      '--index-interval-bytes <n>',
+      `the topic's index.interval.bytes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`,
+      nonNegative('--index-interval-bytes'),
+      DEFAULT_INDEX_INTERVAL_BYTES,
+    )
     .option('--check', 'compare the files on disk with rebuilt ones and report differences; write nothing; exit 1 if any differ')
     .option('--dry-run', 'list the files that would be rewritten; write nothing')
     .option('--json', 'JSON result ({changed, removed, before, after, files}; with --check {same, differences, files})')
     .option('--force', 'write even if a broker holds the log directory lock')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (scripts and pipes are never asked)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Entries follow Kafka's index.interval.bytes rule per batch (the layout of brokers since KAFKA-806 and of
 recovery); .txnindex entries come from the ABORT markers, with the transaction state replayed from the
 first segment. A log that Kafka's recovery would cut is refused (exit 3): run kseg recover first.
@@ -39,7 +46,8 @@ the existing entries are valid. The active segment's preallocated zero tail is i
 
 Examples:
   kseg rebuild-index orders-3 --check
-  kseg rebuild-index orders-3/00000000000000368769.log --index-interval-bytes 4096`)
+  kseg rebuild-index orders-3/00000000000000368769.log --index-interval-bytes 4096`,
+    )
     .action(async (p: string, flags: RebuildFlags) => {
       if (!flags.check && shouldConfirm(flags)) {
         const plan = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force });
@@ -61,7 +69,16 @@ Examples:
       if (flags.json) {
         const o = flags.check
           ? { same: r.differences === 0, differences: r.differences, indexIntervalBytes: r.indexIntervalBytes, files: r.files }
-          : { changed: r.changed, removed: r.removed, before: r.before, after: r.after, dryRun: !!flags.dryRun, applied: r.applied, indexIntervalBytes: r.indexIntervalBytes, files: r.files };
+          : {
+              changed: r.changed,
+              removed: r.removed,
+              before: r.before,
+              after: r.after,
+              dryRun: !!flags.dryRun,
+              applied: r.applied,
+              indexIntervalBytes: r.indexIntervalBytes,
+              files: r.files,
+            };
         process.stdout.write(toJson(o) + '\n');
       } else {
         process.stdout.write(render(r, flags));
@@ -78,7 +95,8 @@ function fileLine(f: IndexFileComparison, verb: string): string {
   const tail = f.zeroTailSlots ? theme.dim(` (+${f.zeroTailSlots} preallocated zero slots ignored)`) : '';
   if (f.status === 'same') return `  ${theme.good('same    ')} ${f.file}: ${count(f.entriesRebuilt, 'entry')}${tail}`;
   if (f.status === 'missing') return `  ${theme.warn('missing ')} ${f.file}: ${verb} with ${count(f.entriesRebuilt, 'entry')}`;
-  if (f.bytesOnDiskTooLarge !== undefined) return `  ${theme.warn('differs ')} ${f.file}: ${count(f.bytesOnDiskTooLarge, 'byte')} on disk, too large for Kafka to map; ${verb} with ${count(f.entriesRebuilt, 'entry')}`;
+  if (f.bytesOnDiskTooLarge !== undefined)
+    return `  ${theme.warn('differs ')} ${f.file}: ${count(f.bytesOnDiskTooLarge, 'byte')} on disk, too large for Kafka to map; ${verb} with ${count(f.entriesRebuilt, 'entry')}`;
   const d = f.firstDifference!;
   return `  ${theme.warn('differs ')} ${f.file}: ${count(f.entriesOnDisk, 'entry')} on disk, ${f.entriesRebuilt} rebuilt; first difference at entry ${d.entry} (byte ${d.position}): disk ${entry(d.disk)}, rebuilt ${entry(d.rebuilt)}${tail}`;
 }

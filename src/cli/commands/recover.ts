@@ -21,16 +21,28 @@ interface RecoverFlags {
 export function register(program: Command): void {
   program
     .command('recover')
-    .description("Kafka's startup recovery, offline and crash-safe: finish leftovers, cut at the first invalid batch from the recovery point on, delete later segments, rebuild indexes")
+    .description(
+      "Kafka's startup recovery, offline and crash-safe: finish leftovers, cut at the first invalid batch from the recovery point on, delete later segments, rebuild indexes",
+    )
     .argument('<dir>', 'partition directory')
     .option('--dry-run', 'print the plan (what is cut, how many records and bytes, which files) and change nothing')
-    .option('--full', "recover every segment: cut at the first invalid batch anywhere, ignoring the log dir's recovery point and clean-shutdown marker (also recovers a -delete directory)")
+    .option(
+      '--full',
+      "recover every segment: cut at the first invalid batch anywhere, ignoring the log dir's recovery point and clean-shutdown marker (also recovers a -delete directory)",
+    )
     .option('--json', 'JSON result: {mode, changed, removed, before, after, actions, cut, cuts, notRecovered, remaining}')
     .option('--backup <dir>', 'first copy every removed file, cut byte range and replaced file into a new sub-directory of DIR (with manifest.json)')
     .option('--force', 'run even if a broker holds the log directory lock')
     .option('-y, --yes', 'do not ask for confirmation on a terminal (scripts and pipes are never asked)')
-    .option('--index-interval-bytes <n>', `index.interval.bytes for rebuilt indexes (the topic's setting; Kafka's default is ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
-    .addHelpText('after', `
+    .option(
+      '--index-interval-bytes <n>',
+      `index.interval.bytes for rebuilt indexes (the topic's setting; Kafka's default is ${DEFAULT_INDEX_INTERVAL_BYTES})`,
+      nonNegative('--index-interval-bytes'),
+      DEFAULT_INDEX_INTERVAL_BYTES,
+    )
+    .addHelpText(
+      'after',
+      `
 Which segments are recovered, as a broker decides at startup (LogLoader): when the partition
 directory sits in a log dir (its parent holds recovery-point-offset-checkpoint, .kafka_cleanshutdown
 or other broker files), after a clean shutdown (.kafka_cleanshutdown) no segment is recovered;
@@ -64,7 +76,8 @@ they are listed as "remaining". Exit 4 if a running broker holds the directory (
 Examples:
   kseg recover /var/lib/kafka/orders-3 --dry-run
   kseg recover /var/lib/kafka/orders-3 --full --dry-run
-  kseg recover orders-3 --backup /srv/kseg-backups --index-interval-bytes 4096`)
+  kseg recover orders-3 --backup /srv/kseg-backups --index-interval-bytes 4096`,
+    )
     .action(async (dir: string, flags: RecoverFlags) => {
       const opts = { full: flags.full, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes };
       if (shouldConfirm(flags)) {
@@ -159,7 +172,9 @@ function render(r: RecoverResult, dryRun: boolean): string {
     out.push(`${dryRun ? 'plan for' : 'recovered'} ${theme.file(r.dir)}:`);
     for (const a of r.actions) out.push('  ' + actionLine(a));
     for (const c of r.cuts) {
-      out.push(`  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${count(c.bytes, 'byte')} removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`);
+      out.push(
+        `  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${count(c.bytes, 'byte')} removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`,
+      );
     }
     out.push(`  before: ${summary(r.before)}`);
     out.push(`  after:  ${summary(r.after)}`);
@@ -167,7 +182,8 @@ function render(r: RecoverResult, dryRun: boolean): string {
   }
   if (r.notRecovered.length) {
     out.push(theme.warn(`  ${r.notRecovered.length} corruption(s) Kafka's startup would not recover, kept (kseg verify shows them; kseg recover --full cuts at the first):`));
-    for (const n of r.notRecovered) out.push(`    ${n.code} ${n.file}${n.position !== null ? `@${n.position}` : ''}${n.offset !== null ? ` (offset ${n.offset})` : ''}: ${n.reason}`);
+    for (const n of r.notRecovered)
+      out.push(`    ${n.code} ${n.file}${n.position !== null ? `@${n.position}` : ''}${n.offset !== null ? ` (offset ${n.offset})` : ''}: ${n.reason}`);
   }
   if (r.remaining.length) {
     out.push(theme.warn(`  ${r.remaining.length} problem(s) Kafka's recovery keeps (run kseg verify for details):`));

@@ -17,12 +17,19 @@ export function register(program: Command): void {
   program
     .command('salvage')
     .description('copy every valid batch of a damaged partition into a fresh, valid partition, resynchronising past damage; report what was lost')
-    .argument('<path>', 'damaged partition directory, or one segment\'s .log file')
+    .argument('<path>', "damaged partition directory, or one segment's .log file")
     .requiredOption('-o, --output <dir>', 'new (or empty) directory for the salvaged partition; never overwritten')
-    .option('--index-interval-bytes <n>', `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
+    .option(
+      '--index-interval-bytes <n>',
+      `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`,
+      nonNegative('--index-interval-bytes'),
+      DEFAULT_INDEX_INTERVAL_BYTES,
+    )
     .option('--dry-run', 'scan and print the loss report; write nothing')
     .option('--json', 'JSON loss report (README, "JSON contract")')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The input is only read. Past an entry that fails its size, magic, offset or CRC check, salvage scans
 forward byte by byte for the next position where a whole entry validates (v2: CRC-32C over the batch;
 v0/v1: CRC-32 of the message, offset inside the segment's range) and continues there. Kafka's own
@@ -37,7 +44,8 @@ directory, fsynced, and renamed into place.
 Examples:
   kseg salvage /var/lib/kafka/data/orders-3 -o /tmp/orders-3
   kseg salvage orders-3 -o orders-3.salvaged --json > loss.json
-  kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`)
+  kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`,
+    )
     .action((p: string, flags: SalvageFlags) => {
       const r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun });
       process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
@@ -52,16 +60,38 @@ function render(r: SalvageResult): string {
   const out: string[] = [`${theme.file(r.input)} -> ${theme.file(r.output)}${r.dryRun ? theme.dim(' (dry run: nothing written)') : ''}`];
   for (const s of r.segments) {
     const head = `  ${s.file}: kept ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${s.bytes} of ${count(s.size, 'byte')}`;
-    out.push(s.bytesLost === 0 ? `${head} ${theme.good('(complete)')}` : `${head}, ${theme.warn(`lost ${count(s.bytesLost, 'byte')}`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`);
+    out.push(
+      s.bytesLost === 0
+        ? `${head} ${theme.good('(complete)')}`
+        : `${head}, ${theme.warn(`lost ${count(s.bytesLost, 'byte')}`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`,
+    );
     for (const d of s.damaged) {
-      const offs = d.offsetsLost ? (d.offsetsLost.to === null ? `, offsets from ${d.offsetsLost.from} on` : d.offsetsLost.to < d.offsetsLost.from ? '' : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`) : '';
-      out.push(`    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${count(d.bytes, 'byte')}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`);
+      const offs = d.offsetsLost
+        ? d.offsetsLost.to === null
+          ? `, offsets from ${d.offsetsLost.from} on`
+          : d.offsetsLost.to < d.offsetsLost.from
+            ? ''
+            : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`
+        : '';
+      out.push(
+        `    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${count(d.bytes, 'byte')}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`,
+      );
     }
-    for (const d of s.dropped) out.push(`    ${theme.warn('dropped')} batch at byte ${d.position} (${count(d.size, 'byte')}, offsets ${d.baseOffset}..${d.lastOffset}, ${count(d.records, 'record')}): ${d.code}: ${d.message}`);
+    for (const d of s.dropped)
+      out.push(
+        `    ${theme.warn('dropped')} batch at byte ${d.position} (${count(d.size, 'byte')}, offsets ${d.baseOffset}..${d.lastOffset}, ${count(d.records, 'record')}): ${d.code}: ${d.message}`,
+      );
   }
-  out.push(`kept ${count(r.kept.batches, 'batch')}, ${count(r.kept.records, 'record')}, ${count(r.kept.bytes, 'byte')} in ${r.kept.segments} segment(s); offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`);
+  out.push(
+    `kept ${count(r.kept.batches, 'batch')}, ${count(r.kept.records, 'record')}, ${count(r.kept.bytes, 'byte')} in ${r.kept.segments} segment(s); offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`,
+  );
   if (r.complete) out.push(theme.good('nothing lost: every byte of the input was a valid batch'));
-  else out.push(theme.warn(`lost ${count(r.lost.bytes, 'byte')}: ${r.lost.damagedRanges} damaged range(s), ${r.lost.droppedBatches} dropped batch(es); ${count(n(r.lost.batches), 'batch')}, ${count(n(r.lost.records), 'record')}`));
+  else
+    out.push(
+      theme.warn(
+        `lost ${count(r.lost.bytes, 'byte')}: ${r.lost.damagedRanges} damaged range(s), ${r.lost.droppedBatches} dropped batch(es); ${count(n(r.lost.batches), 'batch')}, ${count(n(r.lost.records), 'record')}`,
+      ),
+    );
   if (!r.dryRun) out.push(theme.dim(`wrote ${count(r.files.length, 'file')}; check with: kseg verify ${r.output}`));
   return out.join('\n') + '\n';
 }

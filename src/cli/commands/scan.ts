@@ -33,7 +33,9 @@ export function register(program: KsegCommand): void {
     .option('--host <name>', 'host name written into JSON lines (default: this host)')
     .option('--max-issues <n>', 'list at most N issues per partition (all are counted)', nonNegative('--max-issues'), 1000)
     .option('--no-progress', 'no progress bar (it is only shown on a terminal anyway)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 A broker's data lives on that broker: scan a fleet by running kseg on each broker and merging the
 NDJSON lines (README, "Scanning a fleet").
 
@@ -42,7 +44,8 @@ Exit codes: 0 no errors, 1 errors found in some partition, 2 usage, 4 I/O error.
 Examples:
   kseg scan /var/lib/kafka/data
   kseg scan /data/kafka-1 /data/kafka-2 --jobs 8 --ndjson > scan-$(hostname).ndjson
-  kseg scan /var/lib/kafka/data --summary`)
+  kseg scan /var/lib/kafka/data --summary`,
+    )
     .action(async (logDirs: string[], flags: ScanFlags) => {
       assertOneJsonFormat(flags);
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
@@ -91,7 +94,10 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     onProgress: (done, total, res) => {
       if (!showBar) return;
       if (!bar) {
-        bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} MiB | {partition}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          { format: ' {bar} {percentage}% | {value}/{total} MiB | {partition}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(Math.max(1, Math.round(total / 1048576)), 0, { partition: '' });
       }
       bar.update(Math.round(done / 1048576), { partition: res.target.name });
@@ -108,7 +114,13 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
   const failed = results.filter((r) => !r.ok).length;
   const errors = results.reduce((n, r) => n + r.errors, 0);
   const warnings = results.reduce((n, r) => n + r.warnings, 0);
-  results.sort((a, b) => a.target.logDir.localeCompare(b.target.logDir) || a.target.topic.localeCompare(b.target.topic) || a.target.partition - b.target.partition || a.target.name.localeCompare(b.target.name));
+  results.sort(
+    (a, b) =>
+      a.target.logDir.localeCompare(b.target.logDir) ||
+      a.target.topic.localeCompare(b.target.topic) ||
+      a.target.partition - b.target.partition ||
+      a.target.name.localeCompare(b.target.name),
+  );
   if (flags.json) {
     const totals = { partitions: results.length, failed, errors, warnings, segments: 0, batches: 0, records: 0, bytes: 0 };
     for (const r of results) {
@@ -120,9 +132,19 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     out.line(toJson({ host, logDirs, mode, ok: failed === 0, totals, partitions: results.map((r) => resultJson(r, host)) }));
   } else if (!flags.ndjson) {
     for (const line of renderTable(results, mode)) out.line(line);
-    out.line(`${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` + (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"})` : ''));
+    out.line(
+      `${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` +
+        (mode === 'verify'
+          ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})`
+          : ''),
+    );
     for (const r of results.filter((x) => !x.ok)) {
-      out.line(theme.bad(`  ${r.target.dir}: `) + (r.failure ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}` : `${r.errors} error${r.errors === 1 ? "" : "s"} — run: kseg verify ${r.target.dir}`));
+      out.line(
+        theme.bad(`  ${r.target.dir}: `) +
+          (r.failure
+            ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}`
+            : `${r.errors} error${r.errors === 1 ? '' : 's'} — run: kseg verify ${r.target.dir}`),
+      );
     }
   }
   await out.flush();

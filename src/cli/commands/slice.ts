@@ -24,15 +24,22 @@ export function register(program: KsegCommand): void {
   program
     .command('slice')
     .description('a standalone partition (or one .log) holding exactly the batches that cover [--from-offset, --to-offset], copied byte for byte')
-    .argument('<path>', 'partition directory, or one segment\'s .log file')
+    .argument('<path>', "partition directory, or one segment's .log file")
     .with(offsetRangeOptions({ from: 'first offset to include', to: 'last offset to include (inclusive; default: --from-offset)' }, { requiredFrom: true, toNonNegative: true }))
     .requiredOption('-o, --output <path>', 'new (or empty) directory for the partition; with --single-file a new .log file')
     .option('--single-file', 'write the batches into one .log file instead of a partition directory')
-    .option('--index-interval-bytes <n>', `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`, nonNegative('--index-interval-bytes'), DEFAULT_INDEX_INTERVAL_BYTES)
+    .option(
+      '--index-interval-bytes <n>',
+      `index.interval.bytes for the rebuilt indexes (Kafka's default ${DEFAULT_INDEX_INTERVAL_BYTES})`,
+      nonNegative('--index-interval-bytes'),
+      DEFAULT_INDEX_INTERVAL_BYTES,
+    )
     .option('--redact <fields>', 'replace record contents with same-length keyed hashes: keys,values,headers (any of them)')
     .option('--redact-seed <seed>', 'HMAC key of --redact: the same seed gives the same bytes (default: a random seed, not printed)')
     .option('--json', 'JSON summary (README, "JSON contract")')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Batches are copied whole and unchanged (no re-encoding), so the slice may start before --from-offset
 and end after --to-offset. Each input segment that holds part of the range becomes one output segment
 named by its first copied offset; indexes, .txnindex, leader-epoch-checkpoint and a producer snapshot
@@ -48,20 +55,37 @@ size and position; compressed ones are compressed again with the same codec, so 
 Examples:
   kseg slice orders-3 --from-offset 368770 --to-offset 368790 -o /tmp/orders-3-repro
   kseg slice orders-3 --from-offset 368776 -o 00000000000000368776.log --single-file
-  kseg slice orders-3 --from-offset 368770 --to-offset 368790 -o /tmp/repro --redact keys,values,headers --redact-seed ticket-4711`)
+  kseg slice orders-3 --from-offset 368770 --to-offset 368790 -o /tmp/repro --redact keys,values,headers --redact-seed ticket-4711`,
+    )
     .action(async (p: string, flags: SliceFlags) => {
       const redact = flags.redact !== undefined ? { fields: parseRedactFields(flags.redact), seed: flags.redactSeed ?? randomBytes(16).toString('hex') } : undefined;
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
-      const r = await slice(p, flags.output, { fromOffset: flags.fromOffset, toOffset: flags.toOffset, singleFile: flags.singleFile, indexIntervalBytes: flags.indexIntervalBytes, redact });
+      const r = await slice(p, flags.output, {
+        fromOffset: flags.fromOffset,
+        toOffset: flags.toOffset,
+        singleFile: flags.singleFile,
+        indexIntervalBytes: flags.indexIntervalBytes,
+        redact,
+      });
       process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
     });
 }
 
 function render(r: SliceResult): string {
   const out = [`${theme.file(r.input)} [${r.fromOffset}, ${r.toOffset}] -> ${theme.file(r.output)}${r.singleFile ? ' (single file)' : ''}`];
-  for (const s of r.segments) out.push(`  ${count(s.file, 'byte')} ${s.position}..${s.endPosition} -> ${s.output}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, offsets ${s.baseOffset}..${s.lastOffset}`);
-  if (r.redacted) out.push(`  redacted ${r.redacted.fields.join(', ')} of ${count(r.redacted.records, 'record')} in ${count(r.redacted.batches, 'batch')}${r.redacted.compressedSizeChanged ? theme.warn(`; ${r.redacted.compressedSizeChanged} compressed batch(es) changed size when compressed again`) : ''}`);
-  out.push(theme.good(`${r.redacted ? 'wrote' : 'copied'} ${count(r.batches, 'batch')}, ${count(r.records, 'record')}, ${count(r.bytes, 'byte')}; offsets ${r.firstOffset}..${r.lastOffset}`));
+  for (const s of r.segments)
+    out.push(
+      `  ${count(s.file, 'byte')} ${s.position}..${s.endPosition} -> ${s.output}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, offsets ${s.baseOffset}..${s.lastOffset}`,
+    );
+  if (r.redacted)
+    out.push(
+      `  redacted ${r.redacted.fields.join(', ')} of ${count(r.redacted.records, 'record')} in ${count(r.redacted.batches, 'batch')}${r.redacted.compressedSizeChanged ? theme.warn(`; ${r.redacted.compressedSizeChanged} compressed batch(es) changed size when compressed again`) : ''}`,
+    );
+  out.push(
+    theme.good(
+      `${r.redacted ? 'wrote' : 'copied'} ${count(r.batches, 'batch')}, ${count(r.records, 'record')}, ${count(r.bytes, 'byte')}; offsets ${r.firstOffset}..${r.lastOffset}`,
+    ),
+  );
   out.push(theme.dim(`wrote ${r.files.length} file(s); check with: kseg verify ${r.output}`));
   return out.join('\n') + '\n';
 }

@@ -66,7 +66,6 @@ Examples:
     });
 }
 
-
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */
 export function truncateJson(r: TruncateResult): Record<string, unknown> {
   return {
@@ -102,7 +101,10 @@ export function renderTruncate(r: TruncateResult): string {
   if (r.noop) return lines.join('\n');
   for (const s of r.segments) {
     if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}`);
-    else if (s.action === 'cut') lines.push(`  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')} go`);
+    else if (s.action === 'cut')
+      lines.push(
+        `  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')} go`,
+      );
     else lines.push(`  ${theme.good('create')} ${theme.file(s.file)} (empty)`);
   }
   if (r.leaderEpochs) {

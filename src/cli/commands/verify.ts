@@ -39,7 +39,9 @@ export function register(program: KsegCommand): void {
     .option('--max-issues <n>', 'list at most N issues (all are counted)', nonNegative('--max-issues'), 10000)
     .option('--jobs <n>', 'threads checking batch CRCs and records: a number, or auto for the number of cores (default 1)', jobsArg, 1)
     .option('--codes', 'print the table of issue codes with their severity and exit')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Every issue has a stable code, a severity (error, warning, info), the file name within its partition
 directory, the byte position in that file (for index problems: of the entry) and the offset when known.
 Facts that are normal in real clusters (follower index layout, time-index entries inside a batch,
@@ -59,7 +61,8 @@ Examples:
   kseg verify /var/lib/kafka --json | jq '.partitions[] | select(.ok == false)'
   kseg verify orders-3/00000000000000368769.index
   kseg verify capture/topic-0 --record-set
-  kseg verify /var/lib/kafka/orders-3 --jobs auto`)
+  kseg verify /var/lib/kafka/orders-3 --jobs auto`,
+    )
     .action((paths: string[], flags: VerifyFlags) => {
       if (flags.codes) {
         process.stdout.write(flags.json ? toJson(ISSUE_CODES) + '\n' : renderCodes());
@@ -68,7 +71,13 @@ Examples:
       const progress = startProgress('verifying');
       let report: VerifyReport;
       try {
-        report = verify(resolveArchiveArgs(paths, { allowLogDir: true }), { strict: flags.strict, recordSet: flags.recordSet, maxIssues: flags.maxIssues, jobs: flags.jobs, onProgress: progress.onProgress });
+        report = verify(resolveArchiveArgs(paths, { allowLogDir: true }), {
+          strict: flags.strict,
+          recordSet: flags.recordSet,
+          maxIssues: flags.maxIssues,
+          jobs: flags.jobs,
+          onProgress: progress.onProgress,
+        });
       } finally {
         progress.stop();
       }

@@ -322,7 +322,21 @@ interface Step {
   f: FieldSchema;
 }
 const T_BOOL = 0, T_INT8 = 1, T_INT16 = 2, T_UINT16 = 3, T_INT32 = 4, T_UINT32 = 5, T_INT64 = 6, T_FLOAT64 = 7, T_UUID = 8, T_STRING = 9, T_BYTES = 10, T_STRUCT = 11; // prettier-ignore
-const CODES: Record<string, number> = { bool: T_BOOL, int8: T_INT8, int16: T_INT16, uint16: T_UINT16, int32: T_INT32, uint32: T_UINT32, int64: T_INT64, float64: T_FLOAT64, uuid: T_UUID, string: T_STRING, bytes: T_BYTES, records: T_BYTES, struct: T_STRUCT };
+const CODES: Record<string, number> = {
+  bool: T_BOOL,
+  int8: T_INT8,
+  int16: T_INT16,
+  uint16: T_UINT16,
+  int32: T_INT32,
+  uint32: T_UINT32,
+  int64: T_INT64,
+  float64: T_FLOAT64,
+  uuid: T_UUID,
+  string: T_STRING,
+  bytes: T_BYTES,
+  records: T_BYTES,
+  struct: T_STRUCT,
+};
 const PLANS = new WeakMap<readonly FieldSchema[], Map<number, Step[] | null>>();
 
 // Plans hang off the fields array itself (indexed by version, flexible or not): one property load
@@ -638,4 +652,3 @@ function slowJson(v: unknown): string {
   }
   return `{${parts.join(',')}}`;
 }
-

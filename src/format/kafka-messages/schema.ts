@@ -4,20 +4,7 @@
  */
 export type VersionRange = readonly [number, number];
 
-export type FieldType =
-  | 'bool'
-  | 'int8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'uint32'
-  | 'int64'
-  | 'float64'
-  | 'uuid'
-  | 'string'
-  | 'bytes'
-  | 'records'
-  | 'struct';
+export type FieldType = 'bool' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'float64' | 'uuid' | 'string' | 'bytes' | 'records' | 'struct';
 
 export interface FieldSchema {
   /** JSON key: the spec name with a lower-case first letter (Kafka's camelCaseName). */

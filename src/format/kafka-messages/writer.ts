@@ -81,9 +81,7 @@ export function writeStruct(w: MessageWriter, fields: readonly FieldSchema[], da
     writeField(w, f, v, ctx, false, `${what}.${f.name}`);
   }
   if (!ctx.flexible) return;
-  const present = tagged
-    .filter((f) => f.name in data && !isDefault(data[f.name], f, ctx))
-    .sort((a, b) => (a.tag ?? 0) - (b.tag ?? 0));
+  const present = tagged.filter((f) => f.name in data && !isDefault(data[f.name], f, ctx)).sort((a, b) => (a.tag ?? 0) - (b.tag ?? 0));
   w.uvarint(present.length);
   for (const f of present) {
     const inner = new MessageWriter();
@@ -172,4 +170,3 @@ export function encodeMessage(schema: MessageSchema, version: number, data: Reco
   writeStruct(w, schema.fields, data, { version, flexible: isFlexible(schema, version) }, schema.name);
   return w.finish();
 }
-

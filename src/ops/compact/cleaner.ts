@@ -79,7 +79,8 @@ function nextBatch(src: LogBatchReader, seg: SegmentInfo, checkCrc: boolean, wha
   const b = src.next(seg.log, checkCrc);
   if (b === null) {
     const stop: StopInfo = src.stop!;
-    if (stop.reason !== 'eof') throw new CorruptDataError('NEEDS_RECOVERY', `${what}: ${seg.log} changed while being read (framing stopped: ${stop.reason})`, { file: seg.log, position: stop.position });
+    if (stop.reason !== 'eof')
+      throw new CorruptDataError('NEEDS_RECOVERY', `${what}: ${seg.log} changed while being read (framing stopped: ${stop.reason})`, { file: seg.log, position: stop.position });
     return null;
   }
   if (b === BAD) {
@@ -272,7 +273,14 @@ export class MapBuilder {
 }
 
 /** buildOffsetMap over the dirty segments [start, end); returns whether the map filled. */
-export function buildOffsetMap(dirty: SegmentInfo[], start: number, end: number, map: OffsetMap, txns: AbortedTxnSource, walk: RecordWalk): { full: boolean; recordsMapped: number } {
+export function buildOffsetMap(
+  dirty: SegmentInfo[],
+  start: number,
+  end: number,
+  map: OffsetMap,
+  txns: AbortedTxnSource,
+  walk: RecordWalk,
+): { full: boolean; recordsMapped: number } {
   const builder = new MapBuilder(map, walk, start, end, txns);
   for (let i = 0; i < dirty.length; i++) {
     // Whether the map filled decides whether the next segment is read at all (and checked).
@@ -381,7 +389,11 @@ export async function cleanGroup(
     try {
       for (let batch = nextBatch(src, seg, true, 'compact'); batch !== null; batch = nextBatch(src, seg, true, 'compact')) {
         if (!batch.crcValid) {
-          throw new CorruptDataError('CRC_MISMATCH', `compact: batch at offset ${batch.baseOffset} fails its CRC (stored ${batch.crc}, computed ${batch.computedCrc}); cleaning would hide the corruption — run \`kseg verify\` / \`kseg recover\` first`, { file: seg.log, position: batch.position });
+          throw new CorruptDataError(
+            'CRC_MISMATCH',
+            `compact: batch at offset ${batch.baseOffset} fails its CRC (stored ${batch.crc}, computed ${batch.computedCrc}); cleaning would hide the corruption — run \`kseg verify\` / \`kseg recover\` first`,
+            { file: seg.log, position: batch.position },
+          );
         }
         st.batchesIn++;
         st.recordsIn += batch.recordCount;
@@ -403,9 +415,10 @@ export async function cleanGroup(
     }
     if (coverCandidate === seg && lastOfSegment) {
       const b = lastOfSegment;
-      cover = b.magic >= 2
-        ? { bytes: emptyBatchOf(b), lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: 0 }
-        : { bytes: lastLegacyBytes!, lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: b.recordCount };
+      cover =
+        b.magic >= 2
+          ? { bytes: emptyBatchOf(b), lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: 0 }
+          : { bytes: lastLegacyBytes!, lastOffset: b.lastOffset, maxTimestamp: b.maxTimestamp, records: b.recordCount };
     }
   }
   ctx.txn.cleanedIndex = null;
@@ -430,7 +443,13 @@ const enum Retention {
 let keep = new Uint8Array(64);
 
 /** MemoryRecords.filterTo with the cleaner's RecordFilter, for one batch. */
-function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boolean, st: SegmentCleanStats, reserve: ((len: number) => Buffer | null) | undefined): Filtered | null | Promise<Filtered | null> {
+function filterBatch(
+  batch: Batch,
+  ctx: CleanContext,
+  retainLegacyDeletes: boolean,
+  st: SegmentCleanStats,
+  reserve: ((len: number) => Buffer | null) | undefined,
+): Filtered | null | Promise<Filtered | null> {
   const now = ctx.now;
   const canDiscardBatch = batch.isControl ? ctx.txn.onControlBatchRead(batch) : ctx.txn.onBatchRead(batch);
   const discardBatchRecords = batch.isControl ? canDiscardBatch && batch.deleteHorizonMs !== null && batch.deleteHorizonMs <= now : canDiscardBatch;
@@ -509,11 +528,19 @@ function filterBatch(batch: Batch, ctx: CleanContext, retainLegacyDeletes: boole
     if (needHorizon) st.horizonsSet++;
     if (w.canonical && batch.compressionId === 0) {
       let reserved = false;
-      const bytes = rebuildV2Sync(batch, w, keep, newHorizon, reserve ? (len) => {
-        const room = reserve(len);
-        reserved = room !== null;
-        return room;
-      } : undefined);
+      const bytes = rebuildV2Sync(
+        batch,
+        w,
+        keep,
+        newHorizon,
+        reserve
+          ? (len) => {
+              const room = reserve(len);
+              reserved = room !== null;
+              return room;
+            }
+          : undefined,
+      );
       return { inPlace: reserved, bytes, lastOffset: batch.lastOffset, maxTimestamp: readInt64(bytes, MAX_TIMESTAMP_OFFSET), records: retained };
     }
     const rebuilt = w.canonical ? rebuildV2(batch, w, keep, newHorizon) : reencodeV2(batch, keep, newHorizon);
@@ -601,4 +628,3 @@ async function filterLegacy(batch: Batch, ctx: CleanContext, retainLegacyDeletes
   const maxTimestamp = batch.magic === 0 ? -1 : readInt64(bytes, 18);
   return { bytes, lastOffset: last.offset, maxTimestamp, records: kept.length };
 }
-

@@ -12,8 +12,22 @@ const H = MD5_WORDS;
 
 /** One 64-byte block from M into H. */
 function block(): void {
-  const m0 = M[0]!, m1 = M[1]!, m2 = M[2]!, m3 = M[3]!, m4 = M[4]!, m5 = M[5]!, m6 = M[6]!, m7 = M[7]!;
-  const m8 = M[8]!, m9 = M[9]!, m10 = M[10]!, m11 = M[11]!, m12 = M[12]!, m13 = M[13]!, m14 = M[14]!, m15 = M[15]!;
+  const m0 = M[0]!,
+    m1 = M[1]!,
+    m2 = M[2]!,
+    m3 = M[3]!,
+    m4 = M[4]!,
+    m5 = M[5]!,
+    m6 = M[6]!,
+    m7 = M[7]!;
+  const m8 = M[8]!,
+    m9 = M[9]!,
+    m10 = M[10]!,
+    m11 = M[11]!,
+    m12 = M[12]!,
+    m13 = M[13]!,
+    m14 = M[14]!,
+    m15 = M[15]!;
   let a = H[0]!;
   let b = H[1]!;
   let c = H[2]!;

@@ -126,7 +126,14 @@ export function moduleBytes(): Uint8Array {
   const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
   const name = (s: string) => [...leb(s.length), ...[...s].map((ch) => ch.charCodeAt(0))];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
     ...section(1, [1, 0x60, 1, 0x7f, 0]), // type 0: (i32) -> ()
     ...section(3, [1, 0]), // function 0: type 0
     ...section(5, [1, 0x00, 1]), // memory 0: min 1 page

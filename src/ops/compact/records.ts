@@ -1,12 +1,4 @@
-import {
-  ATTR_CONTROL,
-  ATTR_DELETE_HORIZON,
-  ATTR_TIMESTAMP_TYPE,
-  ATTR_TRANSACTIONAL,
-  RECORDS_OFFSET,
-  writeV2Header,
-  type Batch,
-} from '../../format/batch.js';
+import { ATTR_CONTROL, ATTR_DELETE_HORIZON, ATTR_TIMESTAMP_TYPE, ATTR_TRANSACTIONAL, RECORDS_OFFSET, writeV2Header, type Batch } from '../../format/batch.js';
 import { compress, decompress } from '../../format/codecs.js';
 import type { CompressionWriteName } from '../../format/compression.js';
 import { CorruptDataError } from '../../format/errors.js';
@@ -79,7 +71,8 @@ export class RecordWalk extends RecordWalker {
       this.pos = 0;
       this.end = this.buf.length;
     }
-    if (count > this.end - this.pos) throw new CorruptDataError('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch: more than its ${this.end - this.pos} payload bytes allow`, where);
+    if (count > this.end - this.pos)
+      throw new CorruptDataError('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch: more than its ${this.end - this.pos} payload bytes allow`, where);
     return count;
   }
 }

@@ -89,7 +89,9 @@ export class CleanedSegmentWriter {
 
   private checkOffset(lastOffset: number): void {
     if (lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET || lastOffset < this.baseOffset) {
-      throw new CorruptDataError('OFFSET_OVERFLOW', `offset ${lastOffset} cannot be stored in a segment with base offset ${this.baseOffset} (relative offsets are int32)`, { file: segmentFileName(this.baseOffset, 'log') });
+      throw new CorruptDataError('OFFSET_OVERFLOW', `offset ${lastOffset} cannot be stored in a segment with base offset ${this.baseOffset} (relative offsets are int32)`, {
+        file: segmentFileName(this.baseOffset, 'log'),
+      });
     }
   }
 

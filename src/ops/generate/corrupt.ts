@@ -1,6 +1,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ATTRIBUTES_OFFSET, CRC_OFFSET, decodeBatch, LEGACY_CRC_OFFSET, LEGACY_KEY_LENGTH_OFFSET_V0, LEGACY_KEY_LENGTH_OFFSET_V1, LEGACY_MAGIC_OFFSET, MAGIC_OFFSET, RECORDS_COUNT_OFFSET, RECORDS_OFFSET, SIZE_OFFSET } from '../../format/batch.js';
+import {
+  ATTRIBUTES_OFFSET,
+  CRC_OFFSET,
+  decodeBatch,
+  LEGACY_CRC_OFFSET,
+  LEGACY_KEY_LENGTH_OFFSET_V0,
+  LEGACY_KEY_LENGTH_OFFSET_V1,
+  LEGACY_MAGIC_OFFSET,
+  MAGIC_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  SIZE_OFFSET,
+} from '../../format/batch.js';
 import { encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint } from '../../format/checkpoints.js';
 import { crc32, crc32c } from '../../format/crc.js';
 import { UsageError, ioError } from '../../format/errors.js';
@@ -235,7 +247,14 @@ class Corrupter {
     }
     const after = this.readBatch(seg, b.position, b.size);
     const outcome = this.kafkaRecoverSegment(seg);
-    const report = this.logFault('offsets-backwards', seg, { ...b, baseOffset: after.baseOffset, lastOffset: after.lastOffset }, outcome !== null, { detail, ...field }, outcome ?? undefined);
+    const report = this.logFault(
+      'offsets-backwards',
+      seg,
+      { ...b, baseOffset: after.baseOffset, lastOffset: after.lastOffset },
+      outcome !== null,
+      { detail, ...field },
+      outcome ?? undefined,
+    );
     if (outcome === null) report.kafkaRecovery = 'nothing to cut: Kafka checks neither offset order nor record contents, and no index append it makes fails';
     return report;
   }
@@ -409,11 +428,28 @@ class Corrupter {
 
   // ------------------------------------------------------------------ reports
 
-  private header(kind: CorruptKind, file: string, position: number | null, offset: number | null, segmentBaseOffset: number | null, variant: string | null): Pick<CorruptionReport, 'kind' | 'code' | 'file' | 'position' | 'offset' | 'segmentBaseOffset' | 'variant'> {
+  private header(
+    kind: CorruptKind,
+    file: string,
+    position: number | null,
+    offset: number | null,
+    segmentBaseOffset: number | null,
+    variant: string | null,
+  ): Pick<CorruptionReport, 'kind' | 'code' | 'file' | 'position' | 'offset' | 'segmentBaseOffset' | 'variant'> {
     return { kind, code: CORRUPT_KINDS[kind], file, position, offset, segmentBaseOffset, variant };
   }
 
-  private noCut(): Pick<CorruptionReport, 'firstBadBatchPosition' | 'recoverFile' | 'recoverToPosition' | 'segmentsDeletedByRecovery' | 'recordsSurvivingRecovery' | 'logEndOffsetAfterRecovery' | 'recordsBefore' | 'kafkaRecovery'> {
+  private noCut(): Pick<
+    CorruptionReport,
+    | 'firstBadBatchPosition'
+    | 'recoverFile'
+    | 'recoverToPosition'
+    | 'segmentsDeletedByRecovery'
+    | 'recordsSurvivingRecovery'
+    | 'logEndOffsetAfterRecovery'
+    | 'recordsBefore'
+    | 'kafkaRecovery'
+  > {
     return {
       firstBadBatchPosition: null,
       recoverFile: null,
@@ -426,16 +462,35 @@ class Corrupter {
     };
   }
 
-  private indexFault(kind: CorruptKind, file: string, position: number | null, offset: number | null, seg: SegmentSummary, extra: { detail: string; variant?: string } & Record<string, unknown>): CorruptionReport {
+  private indexFault(
+    kind: CorruptKind,
+    file: string,
+    position: number | null,
+    offset: number | null,
+    seg: SegmentSummary,
+    extra: { detail: string; variant?: string } & Record<string, unknown>,
+  ): CorruptionReport {
     const { variant, ...rest } = extra;
-    return { ...this.header(kind, file, position, offset, seg.baseOffset, variant ?? null), ...this.noCut(), kafkaRecovery: 'nothing to cut (size/CRC of every batch valid); indexes are rebuilt, not cut for', ...rest };
+    return {
+      ...this.header(kind, file, position, offset, seg.baseOffset, variant ?? null),
+      ...this.noCut(),
+      kafkaRecovery: 'nothing to cut (size/CRC of every batch valid); indexes are rebuilt, not cut for',
+      ...rest,
+    };
   }
 
   /**
    * A fault in a .log batch. `cuts`: Kafka's recovery stops at this batch (or, with `at`, at the
    * position it gives), truncates the segment there and deletes every later segment.
    */
-  private logFault(kind: CorruptKind, seg: SegmentSummary, b: BatchRef, cuts: boolean, extra: { detail: string; variant?: string } & Record<string, unknown>, at?: { position: number; reason: string }): CorruptionReport {
+  private logFault(
+    kind: CorruptKind,
+    seg: SegmentSummary,
+    b: BatchRef,
+    cuts: boolean,
+    extra: { detail: string; variant?: string } & Record<string, unknown>,
+    at?: { position: number; reason: string },
+  ): CorruptionReport {
     const { variant, ...rest } = extra;
     const head = this.header(kind, seg.file, b.position, this.offsetAsRead(seg, b.position), seg.baseOffset, variant ?? null);
     if (!cuts) return { ...head, ...this.noCut(), firstBadBatchPosition: b.position, ...rest };
@@ -490,7 +545,10 @@ class Corrupter {
       }
       if (pos - lastIndexed > this.o.indexIntervalBytes) {
         if (lastIndexOffset !== null && b.lastOffset <= lastIndexOffset) {
-          return { position: 0, reason: `InvalidOffsetException while rebuilding the index (offset ${b.lastOffset} after ${lastIndexOffset} at ${b.position}): the segment is truncated to its base offset` };
+          return {
+            position: 0,
+            reason: `InvalidOffsetException while rebuilding the index (offset ${b.lastOffset} after ${lastIndexOffset} at ${b.position}): the segment is truncated to its base offset`,
+          };
         }
         lastIndexOffset = b.lastOffset;
         const err = timeAppend(maxTs, maxTsOffset);
@@ -566,7 +624,20 @@ class Corrupter {
       let index = 0;
       for (const item of logEntries(src, { file: seg.file })) {
         if (item.kind !== 'batch') {
-          yield { index: index++, position: item.position, size: item.size, baseOffset: -1, lastOffset: -1, entryOffset: -1, magic: -1, records: 0, isControl: false, isTransactional: false, compressionId: -1, maxTimestamp: -1 };
+          yield {
+            index: index++,
+            position: item.position,
+            size: item.size,
+            baseOffset: -1,
+            lastOffset: -1,
+            entryOffset: -1,
+            magic: -1,
+            records: 0,
+            isControl: false,
+            isTransactional: false,
+            compressionId: -1,
+            maxTimestamp: -1,
+          };
           continue;
         }
         const b = item.batch;

@@ -1,4 +1,14 @@
-import { allSchemas, encodeApiFramed, encodeCoordinatorKey, encodeCoordinatorValue, inRange, isFlexible, type FieldSchema, type InternalDecoder, type MessageSchema } from '../../format/kafka-messages/index.js';
+import {
+  allSchemas,
+  encodeApiFramed,
+  encodeCoordinatorKey,
+  encodeCoordinatorValue,
+  inRange,
+  isFlexible,
+  type FieldSchema,
+  type InternalDecoder,
+  type MessageSchema,
+} from '../../format/kafka-messages/index.js';
 import { RecordContent, type GenRecord } from './content.js';
 import type { GenerateOptions } from './options.js';
 import { Prng } from './prng.js';

@@ -174,7 +174,11 @@ export function resolveGenerateOptions(input: Partial<GenerateOptions> & { produ
   int('--timestamp-jitter', o.timestampJitter, 0, o.startTimestamp);
   if (typeof o.transactions !== 'boolean' || typeof o.idempotent !== 'boolean') throw new UsageError('--transactions and --idempotent are switches');
   if (o.magic < 2) {
-    for (const [flag, on] of [['--transactions', o.transactions], ['--idempotent', o.idempotent], ['--leader-epochs', o.leaderEpochs > 0]] as const) {
+    for (const [flag, on] of [
+      ['--transactions', o.transactions],
+      ['--idempotent', o.idempotent],
+      ['--leader-epochs', o.leaderEpochs > 0],
+    ] as const) {
       if (on) throw new UsageError(`${flag} needs message format v2: v${o.magic} batches carry no producer ids or leader epochs`);
     }
   }
@@ -185,9 +189,11 @@ export function resolveGenerateOptions(input: Partial<GenerateOptions> & { produ
   int('--leader-epochs', o.leaderEpochs, 0, 1_000_000);
   if (o.layout !== 'per-batch' && o.layout !== 'per-append') throw new UsageError(`--layout: '${String(o.layout)}' is not per-batch or per-append`);
   int('--seed', o.seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  if (o.topicId !== null && !isValidTopicId(o.topicId)) throw new UsageError(`--topic-id: '${o.topicId}' is not a non-zero topic id (22 characters of URL-safe base64, as in partition.metadata)`);
+  if (o.topicId !== null && !isValidTopicId(o.topicId))
+    throw new UsageError(`--topic-id: '${o.topicId}' is not a non-zero topic id (22 characters of URL-safe base64, as in partition.metadata)`);
   if (o.internal !== null) {
-    if (!['offsets', 'transactions', 'share-group-state', 'metadata'].includes(o.internal)) throw new UsageError(`--internal: unknown topic kind '${String(o.internal)}' (offsets, transactions, share-group-state, metadata)`);
+    if (!['offsets', 'transactions', 'share-group-state', 'metadata'].includes(o.internal))
+      throw new UsageError(`--internal: unknown topic kind '${String(o.internal)}' (offsets, transactions, share-group-state, metadata)`);
     if (o.magic < 2) throw new UsageError('--internal needs message format v2');
   }
   if (o.corrupt !== null) {

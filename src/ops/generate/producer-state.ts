@@ -29,11 +29,22 @@ export class ProducerStateModel {
   private readonly ongoing = new Map<number, number>();
 
   /** Apply one v2 batch; returns the transaction it completes (still counted as ongoing until `completeTxn`). */
-  apply(e: Pick<Entry, 'magic' | 'producerId' | 'producerEpoch' | 'maxTimestamp' | 'marker' | 'baseOffset' | 'lastOffset' | 'baseSequence' | 'isTransactional'>): CompletedTxn | null {
+  apply(
+    e: Pick<Entry, 'magic' | 'producerId' | 'producerEpoch' | 'maxTimestamp' | 'marker' | 'baseOffset' | 'lastOffset' | 'baseSequence' | 'isTransactional'>,
+  ): CompletedTxn | null {
     if (e.magic < 2 || e.producerId < 0) return null;
     let p = this.producers.get(e.producerId);
     if (!p) {
-      p = { producerId: e.producerId, producerEpoch: e.producerEpoch, lastSequence: -1, lastOffset: -1, offsetDelta: 0, timestamp: -1, coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
+      p = {
+        producerId: e.producerId,
+        producerEpoch: e.producerEpoch,
+        lastSequence: -1,
+        lastOffset: -1,
+        offsetDelta: 0,
+        timestamp: -1,
+        coordinatorEpoch: -1,
+        currentTxnFirstOffset: -1,
+      };
       this.producers.set(e.producerId, p);
     }
     p.producerEpoch = e.producerEpoch;

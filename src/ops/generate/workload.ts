@@ -257,17 +257,20 @@ export class Workload {
     const { writer, baseTimestamp, maxCreate } = p.stream!;
     const logAppend = this.o.timestampType === 'LogAppendTime';
     const maxTimestamp = logAppend ? appendTime : maxCreate;
-    const size = writer.finish({
-      baseOffset: p.baseOffset,
-      timestampType: this.o.timestampType,
-      baseTimestamp,
-      maxTimestamp,
-      isTransactional: p.isTransactional,
-      partitionLeaderEpoch: this.leaderEpoch,
-      producerId: p.producerId,
-      producerEpoch: p.producerEpoch,
-      baseSequence: p.baseSequence,
-    }, deferCrc);
+    const size = writer.finish(
+      {
+        baseOffset: p.baseOffset,
+        timestampType: this.o.timestampType,
+        baseTimestamp,
+        maxTimestamp,
+        isTransactional: p.isTransactional,
+        partitionLeaderEpoch: this.leaderEpoch,
+        producerId: p.producerId,
+        producerEpoch: p.producerEpoch,
+        baseSequence: p.baseSequence,
+      },
+      deferCrc,
+    );
     return {
       crcDeferred: deferCrc,
       bytes: writer.buf.subarray(writer.start, writer.start + size),

@@ -38,7 +38,7 @@ export function scanPartition(view: PartitionView, opts: ScanOptions = {}): Part
   const part = view.partition;
   if (opts.pool) for (const s of part.segments) if (!opts.segments || opts.segments.has(s.baseOffset)) opts.pool.warm(view.pathOf(s.log), s.logSize);
   const rep = new Reporter(opts.files ?? null, opts.maxIssues ?? Infinity);
-  const mode = opts.recordSet ?? looksLikeRecordSet(part) ? 'record-set' : 'partition';
+  const mode = (opts.recordSet ?? looksLikeRecordSet(part)) ? 'record-set' : 'partition';
   directoryIssues(part, rep);
 
   const tracker = new TxnTracker();
@@ -57,7 +57,13 @@ export function scanPartition(view: PartitionView, opts: ScanOptions = {}): Part
       if (seg.baseOffset === prevBase) {
         rep.add('SEGMENT_OVERLAP', seg.log, null, seg.baseOffset, `${seg.log} and ${prevSegName} have the same base offset ${seg.baseOffset}`);
       } else if (prevSegLast !== null && seg.baseOffset <= prevSegLast) {
-        rep.add('SEGMENT_OVERLAP', seg.log, null, seg.baseOffset, `segment base offset ${seg.baseOffset} is not above the last offset ${prevSegLast} of ${prevSegName} (expected > ${prevSegLast}, found ${seg.baseOffset})`);
+        rep.add(
+          'SEGMENT_OVERLAP',
+          seg.log,
+          null,
+          seg.baseOffset,
+          `segment base offset ${seg.baseOffset} is not above the last offset ${prevSegLast} of ${prevSegName} (expected > ${prevSegLast}, found ${seg.baseOffset})`,
+        );
       }
     }
     const s = scanSegment(view, seg, active, next?.baseOffset ?? null, prevLast, tracker, rep, mode, opts);
@@ -99,7 +105,11 @@ export function scanPartition(view: PartitionView, opts: ScanOptions = {}): Part
  * bytes is cut; every later one is deleted. A scan of chosen segments only (`partial`) names the
  * cut of the first one that has one, and what that segment loses from it.
  */
-function recoveryCut(segs: SegmentScan[], logEndOffset: number | null, partial: boolean): { cutSegment: number; recoverable: Recoverable | null; logEndOffsetAfterRecovery: number | null } {
+function recoveryCut(
+  segs: SegmentScan[],
+  logEndOffset: number | null,
+  partial: boolean,
+): { cutSegment: number; recoverable: Recoverable | null; logEndOffsetAfterRecovery: number | null } {
   let cutSegment = -1;
   let recoverable: Recoverable | null = null;
   let logEndOffsetAfterRecovery = logEndOffset;

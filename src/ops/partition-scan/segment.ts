@@ -109,7 +109,8 @@ export function scanSegment(
     if (src.size > INT32_MAX) rep.add('LOG_TOO_LARGE', seg.log, null, null, `segment is ${src.size} bytes (expected at most ${INT32_MAX})`);
     if (mode === 'partition' && src.size > 0 && !opts.standalone) {
       if (!seg.index) rep.add('INDEX_MISSING', `${seg.name}.index`, null, seg.baseOffset, `${seg.name}.index is missing (Kafka rebuilds it when it loads the segment)`);
-      if (!seg.timeindex) rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, seg.baseOffset, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
+      if (!seg.timeindex)
+        rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, seg.baseOffset, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
     }
     walkLog(ctx, src, nextBase, prevLastIn, out, pre, {
       onBatch(b, kafkaValid, marker, offsetsOk) {
@@ -168,5 +169,11 @@ export function scanSegment(
 /** An ABORT marker in a segment that has no .txnindex file at all. */
 function txnMissingFile(ctx: SegmentContext, done: CompletedTxn, b: Batch): void {
   if (b.deleteHorizonMs !== null || ctx.mode === 'record-set') return;
-  ctx.rep.add('TXNINDEX_ENTRY_MISSING', `${ctx.seg.name}.txnindex`, null, done.lastOffset, `ABORT marker of producer ${done.producerId} at offset ${done.lastOffset} (byte ${b.position} of ${ctx.seg.log}) has no entry: ${ctx.seg.name}.txnindex does not exist`);
+  ctx.rep.add(
+    'TXNINDEX_ENTRY_MISSING',
+    `${ctx.seg.name}.txnindex`,
+    null,
+    done.lastOffset,
+    `ABORT marker of producer ${done.producerId} at offset ${done.lastOffset} (byte ${b.position} of ${ctx.seg.log}) has no entry: ${ctx.seg.name}.txnindex does not exist`,
+  );
 }

@@ -94,7 +94,6 @@ export interface PartitionScan {
   logEndOffsetAfterRecovery: number | null;
 }
 
-
 /** A partition directory, or .log files cut from fetch responses (a partial last batch is normal). */
 export type ScanMode = 'partition' | 'record-set';
 

@@ -1,5 +1,12 @@
 import { CorruptDataError } from '../../format/errors.js';
-import { assignEpoch, encodeLeaderEpochCheckpoint, parseLeaderEpochCheckpoint, truncateEpochsFromEnd, truncateEpochsFromStart, type LeaderEpochEntry } from '../../format/checkpoints.js';
+import {
+  assignEpoch,
+  encodeLeaderEpochCheckpoint,
+  parseLeaderEpochCheckpoint,
+  truncateEpochsFromEnd,
+  truncateEpochsFromStart,
+  type LeaderEpochEntry,
+} from '../../format/checkpoints.js';
 import { readWholeFile } from '../../storage/source.js';
 import { planWrite } from './state.js';
 import type { RecoveryPhase } from './types.js';
@@ -47,7 +54,8 @@ export const epochsPhase: RecoveryPhase = {
     const fromEnd = truncateEpochsFromEnd(cache, leo);
     const kept = truncateEpochsFromStart(fromEnd, state.logStartOffsetCheckpoint);
     if (f ? sameEpochs(kept, entries) : kept.length === 0) return;
-    if (assigned.length) reasons.push(`assign ${assigned.slice(0, 5).join(', ')}${assigned.length > 5 ? ` and ${assigned.length - 5} more` : ''}, seen in recovered batches (LogSegment.recover)`);
+    if (assigned.length)
+      reasons.push(`assign ${assigned.slice(0, 5).join(', ')}${assigned.length > 5 ? ` and ${assigned.length - 5} more` : ''}, seen in recovered batches (LogSegment.recover)`);
     const dropped = cache.length - fromEnd.length;
     if (dropped > 0) reasons.push(`drop ${dropped} epoch entr${dropped === 1 ? 'y' : 'ies'} starting at or after the log end offset ${leo}`);
     if (!sameEpochs(kept, fromEnd)) reasons.push(`fold the entries at or below the log start offset ${state.logStartOffsetCheckpoint} into one starting there`);

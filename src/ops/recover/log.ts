@@ -47,7 +47,12 @@ export const logPhase: RecoveryPhase = {
   plan(state) {
     const view = viewOfPlan(state);
     const cb = state.opts.onProgress;
-    const progress = cb ? new ProgressMeter(cb, view.partition.segments.reduce((n, s) => n + s.logSize, 0)) : null;
+    const progress = cb
+      ? new ProgressMeter(
+          cb,
+          view.partition.segments.reduce((n, s) => n + s.logSize, 0),
+        )
+      : null;
     const scan = scanPartition(view, { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false, progress });
     state.scan = scan;
     state.actionsBeforeLog = state.actions.length;
@@ -91,7 +96,10 @@ export const logPhase: RecoveryPhase = {
         return s;
       }
       if (i < scopeStart) return s;
-      emptiedWhy.set(i, `InvalidOffsetException while rebuilding the indexes: ${inv.message}; Kafka's recovery empties the segment (LogLoader.recoverLog truncates it to its base offset)`);
+      emptiedWhy.set(
+        i,
+        `InvalidOffsetException while rebuilding the indexes: ${inv.message}; Kafka's recovery empties the segment (LogLoader.recoverLog truncates it to its base offset)`,
+      );
       const empty = Buffer.alloc(0);
       const emptied: SegmentScan = {
         ...s,
@@ -123,7 +131,14 @@ export const logPhase: RecoveryPhase = {
           mode.kind === 'clean-shutdown'
             ? `the log directory was shut down cleanly (${CLEAN_SHUTDOWN_FILE}): Kafka's startup recovers no segment`
             : `below the recovery point ${mode.recoveryPoint}: Kafka's startup does not recover this segment`;
-        state.notRecovered.push({ file: s.segment.log, position: s.cut.position, code: s.cut.code, offset: s.cut.offset, records: s.recordsFromCut, reason: `${why}; kept (kseg verify shows it, kseg recover --full cuts here)` });
+        state.notRecovered.push({
+          file: s.segment.log,
+          position: s.cut.position,
+          code: s.cut.code,
+          offset: s.cut.offset,
+          records: s.recordsFromCut,
+          reason: `${why}; kept (kseg verify shows it, kseg recover --full cuts here)`,
+        });
       }
     }
     // The batches whose leader epochs Kafka's recovery assigns (LogSegment.recover), in the order it
@@ -139,7 +154,10 @@ export const logPhase: RecoveryPhase = {
     }
     const survivors = recoveryCut >= 0 ? segs.slice(0, recoveryCut + 1) : segs;
     for (const s of survivors) {
-      if (s.overflow) throw new CorruptDataError('OFFSET_OVERFLOW', 'offsets more than 2^31-1 above the segment base: Kafka splits such a segment, which recover does not do', { file: s.segment.log });
+      if (s.overflow)
+        throw new CorruptDataError('OFFSET_OVERFLOW', 'offsets more than 2^31-1 above the segment base: Kafka splits such a segment, which recover does not do', {
+          file: s.segment.log,
+        });
     }
     const deleted: string[] = [];
     if (recoveryCut >= 0) {
@@ -173,13 +191,22 @@ export const logPhase: RecoveryPhase = {
     state.logEndOffset = last ? (cutAt.has(survivors.length - 1) ? last.nextOffsetBeforeCut : scan.logEndOffset) : null;
     const lsoCp = state.logStartOffsetCheckpoint;
     if (state.logEndOffset !== null && lsoCp > state.logEndOffset) {
-      state.notRecovered.push({ file: mode.logStartOffsetSource ?? LOG_START_OFFSET_CHECKPOINT, position: null, code: 'LOG_END_BELOW_LOG_START', offset: lsoCp, records: 0, reason: `the log end offset ${state.logEndOffset} is below the log start offset ${lsoCp}: Kafka's startup deletes every segment of such a log (LogLoader); kseg leaves them, check the checkpoint and the segments first` });
+      state.notRecovered.push({
+        file: mode.logStartOffsetSource ?? LOG_START_OFFSET_CHECKPOINT,
+        position: null,
+        code: 'LOG_END_BELOW_LOG_START',
+        offset: lsoCp,
+        records: 0,
+        reason: `the log end offset ${state.logEndOffset} is below the log start offset ${lsoCp}: Kafka's startup deletes every segment of such a log (LogLoader); kseg leaves them, check the checkpoint and the segments first`,
+      });
     }
     const truncate = (i: number, kind: RecoverCut['kind']): void => {
       const cs = segs[i]!;
       const c = cs.cut!;
       const where = emptiedWhy.has(i) ? `${c.code} (offset ${c.offset})` : `${c.code} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''}`;
-      const why = emptiedWhy.get(i) ?? (kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`);
+      const why =
+        emptiedWhy.get(i) ??
+        (kind === 'recovery' ? "Kafka's recovery truncates here" : `Kafka recovers this segment when it loads it (${loadReasons.get(i)}) and truncates here; later segments stay`);
       state.actions.push({ type: 'truncate', file: cs.segment.log, size: c.position, fromSize: cs.logSize, records: cs.recordsFromCut, reason: `${where}: ${why}` });
       state.files.set(cs.segment.log, { ...state.files.get(cs.segment.log)!, size: c.position });
     };
@@ -193,12 +220,18 @@ export const logPhase: RecoveryPhase = {
       const s = survivors[i]!;
       const name = s.segment.name;
       if (s.cut && !cutAt.has(i)) continue;
-      const flagged = cutAt.has(i) || [`${name}.index`, `${name}.timeindex`, `${name}.txnindex`].some((f) => [...(scan.reporter.byFile.get(f) ?? [])].some((c) => INDEX_KINDS.has(c)));
+      const flagged =
+        cutAt.has(i) || [`${name}.index`, `${name}.timeindex`, `${name}.txnindex`].some((f) => [...(scan.reporter.byFile.get(f) ?? [])].some((c) => INDEX_KINDS.has(c)));
       if (!flagged && !loadReasons.has(i)) continue;
       for (const c of compareSegment(s)) {
         if (c.status === 'same') continue;
         const was = c.bytesOnDiskTooLarge !== undefined ? `a ${c.bytesOnDiskTooLarge}-byte file Kafka cannot map` : `${c.entriesOnDisk}`;
-        planWrite(state, c.file, s.rebuilt![c.kind], c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entr${c.entriesRebuilt === 1 ? 'y' : 'ies'} (was ${was})`);
+        planWrite(
+          state,
+          c.file,
+          s.rebuilt![c.kind],
+          c.status === 'missing' ? `create: Kafka rebuilds a missing ${c.kind}` : `rebuild: ${c.entriesRebuilt} entr${c.entriesRebuilt === 1 ? 'y' : 'ies'} (was ${was})`,
+        );
       }
     }
     // The recovery cut comes last: its segment stays in scope until then, so an interrupted run

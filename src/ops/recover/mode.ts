@@ -68,16 +68,34 @@ export function recoveryModeOf(dir: string, full: boolean): { mode: RecoveryMode
     logStartOffsetSource: lsoEntry !== null ? ctx.logStartOffset!.file : null,
   };
   const lso = lsoEntry ?? 0;
-  const lsoNote = ctx.logStartOffsetError ? `; ${ctx.logStartOffsetError.file ?? LOG_START_OFFSET_CHECKPOINT} does not parse (${ctx.logStartOffsetError.message}): the first segment's base offset is the log start offset, as Kafka falls back` : '';
+  const lsoNote = ctx.logStartOffsetError
+    ? `; ${ctx.logStartOffsetError.file ?? LOG_START_OFFSET_CHECKPOINT} does not parse (${ctx.logStartOffsetError.message}): the first segment's base offset is the log start offset, as Kafka falls back`
+    : '';
   if (full) return { mode: { ...fullMode('--full: every segment is recovered'), ...base, reason: `--full: every segment is recovered${lsoNote}` }, logStartOffsetCheckpoint: lso };
   if (!ctx.isLogDir) {
-    return { mode: { kind: 'no-log-dir', recoveryPoint: 0, source: null, ...base, reason: `${ctx.logDir} holds no Kafka log-dir files (checkpoints, ${CLEAN_SHUTDOWN_FILE}): recovered from offset 0, as Kafka does without a recovery point${lsoNote}` }, logStartOffsetCheckpoint: lso };
+    return {
+      mode: {
+        kind: 'no-log-dir',
+        recoveryPoint: 0,
+        source: null,
+        ...base,
+        reason: `${ctx.logDir} holds no Kafka log-dir files (checkpoints, ${CLEAN_SHUTDOWN_FILE}): recovered from offset 0, as Kafka does without a recovery point${lsoNote}`,
+      },
+      logStartOffsetCheckpoint: lso,
+    };
   }
   if (ctx.topicPartition?.topic === '__cluster_metadata') {
     // KafkaMetadataLog opens the KRaft metadata log with recovery point 0, log start 0 and
     // lastShutdownClean = false: every start recovers it whole, whatever the log dir's files say.
     return {
-      mode: { kind: 'recovery-point', recoveryPoint: 0, source: null, ...base, logStartOffsetSource: null, reason: `the KRaft metadata log: Kafka (KafkaMetadataLog) recovers it from offset 0 at every start, ignoring the log dir's checkpoints and ${CLEAN_SHUTDOWN_FILE}` },
+      mode: {
+        kind: 'recovery-point',
+        recoveryPoint: 0,
+        source: null,
+        ...base,
+        logStartOffsetSource: null,
+        reason: `the KRaft metadata log: Kafka (KafkaMetadataLog) recovers it from offset 0 at every start, ignoring the log dir's checkpoints and ${CLEAN_SHUTDOWN_FILE}`,
+      },
       logStartOffsetCheckpoint: 0,
     };
   }
@@ -86,7 +104,13 @@ export function recoveryModeOf(dir: string, full: boolean): { mode: RecoveryMode
   const tpName = ctx.topicPartition ? `${ctx.topicPartition.topic}-${ctx.topicPartition.partition}` : path.basename(path.resolve(dir));
   if (ctx.cleanShutdown) {
     return {
-      mode: { kind: 'clean-shutdown', recoveryPoint: rp, source: rpFile, ...base, reason: `${ctx.cleanShutdown} is present: the broker shut down cleanly and Kafka recovers no segment at startup (only leftovers, orphaned files and segments without a .index)${lsoNote}` },
+      mode: {
+        kind: 'clean-shutdown',
+        recoveryPoint: rp,
+        source: rpFile,
+        ...base,
+        reason: `${ctx.cleanShutdown} is present: the broker shut down cleanly and Kafka recovers no segment at startup (only leftovers, orphaned files and segments without a .index)${lsoNote}`,
+      },
       logStartOffsetCheckpoint: lso,
     };
   }
@@ -96,7 +120,10 @@ export function recoveryModeOf(dir: string, full: boolean): { mode: RecoveryMode
       : rp === null
         ? `${tpName} has no entry in ${rpFile}: recovery point 0, as Kafka defaults it`
         : `${rpFile} says ${tpName} is flushed up to offset ${rp}: segments from the one holding it on are recovered`;
-  return { mode: { kind: 'recovery-point', recoveryPoint: rp ?? 0, source: rpFile, ...base, reason: `no ${CLEAN_SHUTDOWN_FILE} (unclean shutdown): ${why}${lsoNote}` }, logStartOffsetCheckpoint: lso };
+  return {
+    mode: { kind: 'recovery-point', recoveryPoint: rp ?? 0, source: rpFile, ...base, reason: `no ${CLEAN_SHUTDOWN_FILE} (unclean shutdown): ${why}${lsoNote}` },
+    logStartOffsetCheckpoint: lso,
+  };
 }
 
 export function fullMode(reason: string): RecoveryMode {

@@ -66,7 +66,12 @@ export function verify(paths: string[], opts: VerifyOptions = {}): VerifyReport 
   const multi = units.length > 1;
   // Worker threads start only when a segment is large enough to split (see pool.ts).
   const pool = (opts.jobs ?? 1) > 1 ? new VerifyPool(opts.jobs! - 1) : null;
-  const progress = opts.onProgress ? new ProgressMeter(opts.onProgress, units.reduce((n, u) => n + (u.bytes ?? 0), 0)) : null;
+  const progress = opts.onProgress
+    ? new ProgressMeter(
+        opts.onProgress,
+        units.reduce((n, u) => n + (u.bytes ?? 0), 0),
+      )
+    : null;
   try {
     for (const u of units) {
       const r = u.run(Math.max(0, maxIssues - issues.length), pool, progress);

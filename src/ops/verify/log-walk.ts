@@ -135,7 +135,15 @@ function resync(src: ByteSource, from: number, minOffset: number, maxOffset: num
  * pool found clean skip their CRC and record walk (those could only confirm them); every other
  * batch is checked here exactly as without it.
  */
-export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number | null, prevLastIn: number | null, out: SegmentScan, pre: SegmentChecks | null, hooks: WalkHooks): void {
+export function walkLog(
+  ctx: SegmentContext,
+  src: ByteSource,
+  nextBase: number | null,
+  prevLastIn: number | null,
+  out: SegmentScan,
+  pre: SegmentChecks | null,
+  hooks: WalkHooks,
+): void {
   const { seg, rep, mode } = ctx;
   const file = seg.log;
   const size = src.size;
@@ -201,7 +209,13 @@ export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number |
       setCut(pos, 'SIZE_TOO_SMALL', null);
       const q = skipTo(pos, headerRecordCount(src, pos));
       const skipped = q === null ? `no valid batch in the remaining ${size - pos} bytes` : `next valid batch found at ${q} (${q - pos} bytes skipped)`;
-      rep.add('SIZE_TOO_SMALL', file, pos, plausibleOffset(offsetHere, seg, maxOffset), `length field is ${frame.sizeField}, below the minimum ${RECORD_OVERHEAD_V0} (expected >= ${RECORD_OVERHEAD_V0}, found ${frame.sizeField}); ${skipped}`);
+      rep.add(
+        'SIZE_TOO_SMALL',
+        file,
+        pos,
+        plausibleOffset(offsetHere, seg, maxOffset),
+        `length field is ${frame.sizeField}, below the minimum ${RECORD_OVERHEAD_V0} (expected >= ${RECORD_OVERHEAD_V0}, found ${frame.sizeField}); ${skipped}`,
+      );
       idx?.onSkip(pos, q ?? size);
       tidx?.onSkip();
       hooks.onSkip();
@@ -215,7 +229,13 @@ export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number |
       setCut(pos, 'PARTIAL_TAIL', plausibleOffset(offsetHere, seg, maxOffset));
       const q = skipTo(pos, headerRecordCount(src, pos));
       if (q !== null) {
-        rep.add('SIZE_TOO_LARGE', file, pos, plausibleOffset(offsetHere, seg, maxOffset), `entry of ${frame.size} bytes runs past the end of the file (${size} bytes, ${frame.trailing} left) although a valid batch follows at ${q}: a corrupted length field (expected at most ${q - pos}, found ${frame.size - LOG_OVERHEAD})`);
+        rep.add(
+          'SIZE_TOO_LARGE',
+          file,
+          pos,
+          plausibleOffset(offsetHere, seg, maxOffset),
+          `entry of ${frame.size} bytes runs past the end of the file (${size} bytes, ${frame.trailing} left) although a valid batch follows at ${q}: a corrupted length field (expected at most ${q - pos}, found ${frame.size - LOG_OVERHEAD})`,
+        );
         if (before === null && out.cut) out.cut.code = 'SIZE_TOO_LARGE';
         idx?.onSkip(pos, q);
         tidx?.onSkip();
@@ -223,7 +243,13 @@ export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number |
         pos = q;
         continue;
       }
-      rep.add(tailCode(), file, pos, plausibleOffset(offsetHere, seg, maxOffset), `last entry is incomplete: its length says ${frame.size} bytes but only ${frame.trailing} remain (expected file size >= ${pos + frame.size}, found ${size})`);
+      rep.add(
+        tailCode(),
+        file,
+        pos,
+        plausibleOffset(offsetHere, seg, maxOffset),
+        `last entry is incomplete: its length says ${frame.size} bytes but only ${frame.trailing} remain (expected file size >= ${pos + frame.size}, found ${size})`,
+      );
       idx?.onSkip(pos, size);
       tidx?.onSkip();
       hooks.onSkip();
@@ -249,7 +275,13 @@ export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number |
       const offsetHere = readInt64(bytes, 0);
       const magic = (bytes[MAGIC_OFFSET]! << 24) >> 24;
       if (!valid && magic < 2 && e.code !== 'SIZE_TOO_SMALL') {
-        rep.add('CRC_MISMATCH', file, pos, offsetHere, `v${magic} message CRC-32 mismatch: expected ${hex(crc32(bytes, LEGACY_MAGIC_OFFSET, entrySize))} (computed), found ${hex(readUInt32(bytes, LEGACY_CRC_OFFSET))} (stored)`);
+        rep.add(
+          'CRC_MISMATCH',
+          file,
+          pos,
+          offsetHere,
+          `v${magic} message CRC-32 mismatch: expected ${hex(crc32(bytes, LEGACY_MAGIC_OFFSET, entrySize))} (computed), found ${hex(readUInt32(bytes, LEGACY_CRC_OFFSET))} (stored)`,
+        );
       } else {
         rep.addError(e, 'RECORD_DECODE_ERROR', file, pos, offsetHere);
       }
@@ -271,7 +303,7 @@ export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number |
     // a batch is reported once and only checked for where it is, not for what it says.
     const trusted = goodMagic && kafkaValid;
     if (!goodMagic) {
-      const kafka = kafkaValid ? 'its size and CRC pass as v2, so Kafka\'s recovery keeps it' : 'it fails Kafka\'s size/CRC check, so recovery truncates the log here';
+      const kafka = kafkaValid ? "its size and CRC pass as v2, so Kafka's recovery keeps it" : "it fails Kafka's size/CRC check, so recovery truncates the log here";
       rep.add('BAD_MAGIC', file, pos, plausibleOffset(b.entryOffset, seg, maxOffset), `magic byte is ${b.magic} (expected 0, 1 or 2, found ${b.magic}); ${kafka}`);
     } else if (!kafkaValid) {
       const algo = b.magic >= 2 ? 'CRC-32C' : 'CRC-32';
@@ -295,15 +327,29 @@ export function walkLog(ctx: SegmentContext, src: ByteSource, nextBase: number |
         offsetsOk = false;
       }
       if (b.baseOffset < seg.baseOffset) {
-        if (!reportedBelowBase) rep.add('SEGMENT_BASE_ABOVE_FIRST_OFFSET', file, pos, b.baseOffset, `batch offset ${b.baseOffset} is below the segment's base offset (expected >= ${seg.baseOffset}, found ${b.baseOffset})`);
+        if (!reportedBelowBase)
+          rep.add(
+            'SEGMENT_BASE_ABOVE_FIRST_OFFSET',
+            file,
+            pos,
+            b.baseOffset,
+            `batch offset ${b.baseOffset} is below the segment's base offset (expected >= ${seg.baseOffset}, found ${b.baseOffset})`,
+          );
         reportedBelowBase = true;
         offsetsOk = false;
       } else if (prevLast !== null && b.baseOffset <= prevLast) {
-        rep.add('OFFSET_NOT_INCREASING', file, pos, b.baseOffset, `batch starts at offset ${b.baseOffset}, not above the previous batch's last offset (expected > ${prevLast}, found ${b.baseOffset})`);
+        rep.add(
+          'OFFSET_NOT_INCREASING',
+          file,
+          pos,
+          b.baseOffset,
+          `batch starts at offset ${b.baseOffset}, not above the previous batch's last offset (expected > ${prevLast}, found ${b.baseOffset})`,
+        );
         offsetsOk = false;
       }
       if (b.lastOffset - seg.baseOffset > INT32_MAX) {
-        if (!out.overflow) rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
+        if (!out.overflow)
+          rep.add('OFFSET_OVERFLOW', file, pos, b.lastOffset, `offset ${b.lastOffset} is ${b.lastOffset - seg.baseOffset} above the segment base (expected <= ${INT32_MAX})`);
         out.overflow = true;
       }
       // A transaction marker whose recovery outcome is reported below (controlRecovery) is not

@@ -30,7 +30,13 @@ export class OffsetIndexCheck {
     this.file = seg.index!;
     const file = this.file;
     if (buf.length % OFFSET_INDEX_ENTRY_SIZE !== 0) {
-      rep.add('INDEX_SIZE_NOT_MULTIPLE', file, buf.length - (buf.length % OFFSET_INDEX_ENTRY_SIZE), null, `file is ${buf.length} bytes (expected a multiple of ${OFFSET_INDEX_ENTRY_SIZE}, found ${buf.length % OFFSET_INDEX_ENTRY_SIZE} extra bytes)`);
+      rep.add(
+        'INDEX_SIZE_NOT_MULTIPLE',
+        file,
+        buf.length - (buf.length % OFFSET_INDEX_ENTRY_SIZE),
+        null,
+        `file is ${buf.length} bytes (expected a multiple of ${OFFSET_INDEX_ENTRY_SIZE}, found ${buf.length % OFFSET_INDEX_ENTRY_SIZE} extra bytes)`,
+      );
     }
     this.slots = Math.floor(buf.length / OFFSET_INDEX_ENTRY_SIZE);
     this.tailStart = zeroTailStart(buf, OFFSET_INDEX_ENTRY_SIZE);
@@ -49,8 +55,16 @@ export class OffsetIndexCheck {
       pos[i] = p;
       const abs = seg.baseOffset + r;
       if (r < 0) rep.add('INDEX_OFFSET_BELOW_BASE', file, i * 8, abs, `entry ${i} has relative offset ${r} (expected >= 0, found ${r})`);
-      else if (i > 0 && r <= prevRel) rep.add('INDEX_OFFSET_NOT_INCREASING', file, i * 8, abs, `entry ${i} offset ${abs} follows offset ${seg.baseOffset + prevRel} (expected > ${seg.baseOffset + prevRel}, found ${abs})`);
-      else if (i > 0 && p <= prevPos) rep.add('INDEX_POSITION_NOT_INCREASING', file, i * 8, abs, `entry ${i} position ${p} follows position ${prevPos} (expected > ${prevPos}, found ${p})`);
+      else if (i > 0 && r <= prevRel)
+        rep.add(
+          'INDEX_OFFSET_NOT_INCREASING',
+          file,
+          i * 8,
+          abs,
+          `entry ${i} offset ${abs} follows offset ${seg.baseOffset + prevRel} (expected > ${seg.baseOffset + prevRel}, found ${abs})`,
+        );
+      else if (i > 0 && p <= prevPos)
+        rep.add('INDEX_POSITION_NOT_INCREASING', file, i * 8, abs, `entry ${i} position ${p} follows position ${prevPos} (expected > ${prevPos}, found ${p})`);
       if (i > 0 && p < prevPos) sorted = false;
       prevRel = r;
       prevPos = p;
@@ -78,12 +92,17 @@ export class OffsetIndexCheck {
   onSkip(from: number, to: number): void {
     while (this.k < this.n && this.pos[this.k]! < from) {
       const p = this.pos[this.k]!;
-      this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, which is not a batch start (expected ${from} or an earlier batch start, found ${p})`);
+      this.flag(
+        this.k,
+        'INDEX_POSITION_NOT_BATCH_START',
+        `entry ${this.slot[this.k]} points to ${p}, which is not a batch start (expected ${from} or an earlier batch start, found ${p})`,
+      );
       this.k++;
     }
     while (this.k < this.n && this.pos[this.k]! < to) {
       const p = this.pos[this.k]!;
-      if (p > from) this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, inside bytes that are not a valid batch (expected a batch start)`);
+      if (p > from)
+        this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, inside bytes that are not a valid batch (expected a batch start)`);
       this.k++;
     }
   }
@@ -100,7 +119,11 @@ export class OffsetIndexCheck {
   private inside(start: number, size: number, b?: Batch): void {
     while (this.k < this.n && this.pos[this.k]! < start) {
       const p = this.pos[this.k]!;
-      this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} points to ${p}, which is not a batch start (expected ${start}, the next batch start, found ${p})`);
+      this.flag(
+        this.k,
+        'INDEX_POSITION_NOT_BATCH_START',
+        `entry ${this.slot[this.k]} points to ${p}, which is not a batch start (expected ${start}, the next batch start, found ${p})`,
+      );
       this.k++;
     }
     while (this.k < this.n && this.pos[this.k]! === start) {
@@ -108,13 +131,22 @@ export class OffsetIndexCheck {
       if (!b) this.reported[this.k] = 1;
       else {
         const abs = this.seg.baseOffset + this.rel[this.k]!;
-        if (abs < b.baseOffset) this.flag(this.k, 'INDEX_OFFSET_MISMATCH', `entry ${this.slot[this.k]} (offset ${abs}) points to the batch at ${start} whose offsets start at ${b.baseOffset} (expected offset >= ${b.baseOffset}, normally ${b.lastOffset}; found ${abs})`);
+        if (abs < b.baseOffset)
+          this.flag(
+            this.k,
+            'INDEX_OFFSET_MISMATCH',
+            `entry ${this.slot[this.k]} (offset ${abs}) points to the batch at ${start} whose offsets start at ${b.baseOffset} (expected offset >= ${b.baseOffset}, normally ${b.lastOffset}; found ${abs})`,
+          );
       }
       this.k++;
     }
     while (this.k < this.n && this.pos[this.k]! < start + size) {
       const p = this.pos[this.k]!;
-      this.flag(this.k, 'INDEX_POSITION_NOT_BATCH_START', `entry ${this.slot[this.k]} (offset ${this.seg.baseOffset + this.rel[this.k]!}) points to ${p}, inside the batch at ${start} (expected ${start}, found ${p})`);
+      this.flag(
+        this.k,
+        'INDEX_POSITION_NOT_BATCH_START',
+        `entry ${this.slot[this.k]} (offset ${this.seg.baseOffset + this.rel[this.k]!}) points to ${p}, inside the batch at ${start} (expected ${start}, found ${p})`,
+      );
       this.k++;
     }
   }
@@ -129,12 +161,22 @@ export class OffsetIndexCheck {
     for (let j = 0; j < this.n; j++) {
       const abs = this.seg.baseOffset + this.rel[j]!;
       if (lastOffset === null || abs > lastOffset) {
-        this.flag(j, 'INDEX_OFFSET_BEYOND_LOG_END', `entry ${this.slot[j]} has offset ${abs}, above the segment's last offset (expected <= ${lastOffset ?? this.seg.baseOffset - 1}, found ${abs})`);
+        this.flag(
+          j,
+          'INDEX_OFFSET_BEYOND_LOG_END',
+          `entry ${this.slot[j]} has offset ${abs}, above the segment's last offset (expected <= ${lastOffset ?? this.seg.baseOffset - 1}, found ${abs})`,
+        );
       }
     }
     const zeros = this.slots - this.tailStart;
     if (zeros > 0 && !this.active) {
-      this.rep.add('INDEX_ZERO_TAIL', this.file, this.tailStart * 8, null, `${zeros} all-zero entries from byte ${this.tailStart * 8} on an inactive segment (expected the file trimmed to ${this.tailStart * 8} bytes, found ${this.slots * 8})`);
+      this.rep.add(
+        'INDEX_ZERO_TAIL',
+        this.file,
+        this.tailStart * 8,
+        null,
+        `${zeros} all-zero entries from byte ${this.tailStart * 8} on an inactive segment (expected the file trimmed to ${this.tailStart * 8} bytes, found ${this.slots * 8})`,
+      );
       return 0;
     }
     return zeros;

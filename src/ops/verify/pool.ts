@@ -166,7 +166,17 @@ export class VerifyPool {
     const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf };
     for (const w of this.workers) w.worker.postMessage(job);
     try {
-      return { checks: new SegmentChecks(this, gen, job, src, this.workers.map((w) => w.port), chunk), src };
+      return {
+        checks: new SegmentChecks(
+          this,
+          gen,
+          job,
+          src,
+          this.workers.map((w) => w.port),
+          chunk,
+        ),
+        src,
+      };
     } catch (e) {
       // Framing failed (an I/O error): release the workers waiting for this segment's chunks.
       const ctrl = new Int32Array(ctrlBuf);

@@ -85,5 +85,9 @@ export function batchClean(view: Buffer, off: number, size: number, pos: number,
       return false;
     }
   }
-  return offsetDeltasIncreasing(first, increasing) && lastDeltaWithin(last, lastOffsetDelta) && maxTimestampMatches((attributes & ATTR_TIMESTAMP_TYPE) === 0, maxTs, readInt64(view, off + MAX_TIMESTAMP_OFFSET));
+  return (
+    offsetDeltasIncreasing(first, increasing) &&
+    lastDeltaWithin(last, lastOffsetDelta) &&
+    maxTimestampMatches((attributes & ATTR_TIMESTAMP_TYPE) === 0, maxTs, readInt64(view, off + MAX_TIMESTAMP_OFFSET))
+  );
 }

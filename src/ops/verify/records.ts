@@ -22,19 +22,43 @@ export function checkRecords(ctx: SegmentContext, b: Batch, skipFirstControl = f
     if (b.magic >= 2) {
       const count = b.recordCount;
       if (!recordCountPlausible(count, b.lastOffsetDelta)) {
-        rep.add('RECORD_COUNT_MISMATCH', file, pos, b.baseOffset, `recordsCount is ${count} (expected 0..${b.lastOffsetDelta + 1} for lastOffsetDelta ${b.lastOffsetDelta}, found ${count})`);
+        rep.add(
+          'RECORD_COUNT_MISMATCH',
+          file,
+          pos,
+          b.baseOffset,
+          `recordsCount is ${count} (expected 0..${b.lastOffsetDelta + 1} for lastOffsetDelta ${b.lastOffsetDelta}, found ${count})`,
+        );
         return null;
       }
       if (b.isControl) return checkControl(ctx, b, skipFirstControl);
       const s = scanBatchRecords(b);
       if (s.records > 0) {
         if (!offsetDeltasIncreasing(s.firstOffsetDelta, s.offsetsIncreasing)) {
-          rep.add('RECORD_OFFSETS_NOT_INCREASING', file, pos, b.baseOffset, `record offset deltas are not strictly increasing from 0 (first delta ${s.firstOffsetDelta}${s.offsetsIncreasing ? '' : ', a later delta repeats or goes back'})`);
+          rep.add(
+            'RECORD_OFFSETS_NOT_INCREASING',
+            file,
+            pos,
+            b.baseOffset,
+            `record offset deltas are not strictly increasing from 0 (first delta ${s.firstOffsetDelta}${s.offsetsIncreasing ? '' : ', a later delta repeats or goes back'})`,
+          );
         } else if (!lastDeltaWithin(s.lastOffsetDelta, b.lastOffsetDelta)) {
-          rep.add('LAST_OFFSET_DELTA_MISMATCH', file, pos, b.baseOffset, `last record has offset delta ${s.lastOffsetDelta} above the header's lastOffsetDelta (expected <= ${b.lastOffsetDelta}, found ${s.lastOffsetDelta})`);
+          rep.add(
+            'LAST_OFFSET_DELTA_MISMATCH',
+            file,
+            pos,
+            b.baseOffset,
+            `last record has offset delta ${s.lastOffsetDelta} above the header's lastOffsetDelta (expected <= ${b.lastOffsetDelta}, found ${s.lastOffsetDelta})`,
+          );
         }
         if (!maxTimestampMatches(b.timestampType === 'CreateTime', s.maxTimestamp, b.maxTimestamp)) {
-          rep.add('MAX_TIMESTAMP_MISMATCH', file, pos, b.baseOffset, `maxTimestamp differs from the largest record timestamp (expected ${s.maxTimestamp}, found ${b.maxTimestamp})`);
+          rep.add(
+            'MAX_TIMESTAMP_MISMATCH',
+            file,
+            pos,
+            b.baseOffset,
+            `maxTimestamp differs from the largest record timestamp (expected ${s.maxTimestamp}, found ${b.maxTimestamp})`,
+          );
         }
       }
       return null;
@@ -42,7 +66,13 @@ export function checkRecords(ctx: SegmentContext, b: Batch, skipFirstControl = f
     // v0/v1: parse the message (and inner messages of a wrapper).
     const s = scanBatchRecords(b);
     if (b.magic === 1 && b.compressionId !== 0 && b.timestampType === 'CreateTime' && s.maxTimestamp !== b.maxTimestamp && s.maxTimestamp >= 0) {
-      rep.add('MAX_TIMESTAMP_MISMATCH', file, pos, b.baseOffset, `wrapper timestamp differs from the largest inner timestamp (expected ${s.maxTimestamp}, found ${b.maxTimestamp})`);
+      rep.add(
+        'MAX_TIMESTAMP_MISMATCH',
+        file,
+        pos,
+        b.baseOffset,
+        `wrapper timestamp differs from the largest inner timestamp (expected ${s.maxTimestamp}, found ${b.maxTimestamp})`,
+      );
     }
   } catch (e) {
     if (!(e instanceof KsegError)) throw e;
@@ -78,10 +108,22 @@ export function controlRecovery(ctx: SegmentContext, b: Batch, moreFollows: bool
   if (outcome.kind === 'truncate-after') {
     if (!moreFollows) return; // nothing after it: Kafka truncates 0 bytes and goes on
     // Reported at the batch (as checkControl would), so the kept batch's problem stays listed after the cut.
-    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`);
+    ctx.rep.add(
+      'CONTROL_RECORD_INVALID',
+      ctx.seg.log,
+      b.position,
+      b.baseOffset,
+      `control batch of producer ${b.producerId} at byte ${b.position} (offset ${b.baseOffset}): ${outcome.reason}; Kafka's recovery keeps the batch and truncates the segment after it, at byte ${b.position + b.size}`,
+    );
     setCut(b.position + b.size, 'CONTROL_RECORD_INVALID', b.lastOffset + 1);
   } else if (outcome.kind === 'load-fails') {
-    ctx.rep.add('CONTROL_RECORD_INVALID', ctx.seg.log, b.position, b.baseOffset, `control batch of producer ${b.producerId} at offset ${b.baseOffset}: ${outcome.reason}; Kafka's recovery of this segment fails with it and the broker does not load the partition`);
+    ctx.rep.add(
+      'CONTROL_RECORD_INVALID',
+      ctx.seg.log,
+      b.position,
+      b.baseOffset,
+      `control batch of producer ${b.producerId} at offset ${b.baseOffset}: ${outcome.reason}; Kafka's recovery of this segment fails with it and the broker does not load the partition`,
+    );
   }
 }
 

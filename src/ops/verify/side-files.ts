@@ -16,7 +16,13 @@ export function sideFileIssues(view: PartitionView, rep: Reporter, logEndOffset:
   for (const s of part.snapshots) {
     checkSnapshotFile(view.pathOf(s.file), s.file, rep);
     if (logEndOffset !== null && s.offset > logEndOffset) {
-      rep.add('SNAPSHOT_BEYOND_LOG_END', s.file, null, s.offset, `snapshot offset ${s.offset} is above the log end offset (expected <= ${logEndOffset}, found ${s.offset}); Kafka deletes it at startup`);
+      rep.add(
+        'SNAPSHOT_BEYOND_LOG_END',
+        s.file,
+        null,
+        s.offset,
+        `snapshot offset ${s.offset} is above the log end offset (expected <= ${logEndOffset}, found ${s.offset}); Kafka deletes it at startup`,
+      );
     }
   }
   if (part.leaderEpochCheckpoint) checkLeaderEpochFile(view.pathOf(part.leaderEpochCheckpoint), part.leaderEpochCheckpoint, rep, logEndOffset);
@@ -33,7 +39,8 @@ export function checkSnapshotFile(p: string, name: string, rep: Reporter): void 
   const offset = parseSegmentName(name)?.baseOffset ?? null;
   try {
     const s = parseProducerSnapshot(buf, name);
-    if (!s.crcValid) rep.add('SNAPSHOT_CRC_MISMATCH', name, 2, offset, `CRC-32C mismatch: expected ${hex(s.computedCrc)} (computed over bytes 6..${buf.length}), found ${hex(s.crc)} (stored)`);
+    if (!s.crcValid)
+      rep.add('SNAPSHOT_CRC_MISMATCH', name, 2, offset, `CRC-32C mismatch: expected ${hex(s.computedCrc)} (computed over bytes 6..${buf.length}), found ${hex(s.crc)} (stored)`);
   } catch (e) {
     reportParseError(e, rep, name, offset);
   }
@@ -81,11 +88,23 @@ export function checkLeaderEpochFile(p: string, name: string, rep: Reporter, log
     if (i > 0) {
       const prev = entries[i - 1]!;
       if (e.epoch <= prev.epoch || e.startOffset <= prev.startOffset) {
-        rep.add('LEADER_EPOCH_NOT_INCREASING', name, at, e.startOffset, `entry (epoch ${e.epoch}, start ${e.startOffset}) follows (epoch ${prev.epoch}, start ${prev.startOffset}) (expected both larger)`);
+        rep.add(
+          'LEADER_EPOCH_NOT_INCREASING',
+          name,
+          at,
+          e.startOffset,
+          `entry (epoch ${e.epoch}, start ${e.startOffset}) follows (epoch ${prev.epoch}, start ${prev.startOffset}) (expected both larger)`,
+        );
       }
     }
     if (logEndOffset !== null && e.startOffset > logEndOffset) {
-      rep.add('LEADER_EPOCH_BEYOND_LOG_END', name, at, e.startOffset, `epoch ${e.epoch} starts at ${e.startOffset}, above the log end offset (expected <= ${logEndOffset}, found ${e.startOffset})`);
+      rep.add(
+        'LEADER_EPOCH_BEYOND_LOG_END',
+        name,
+        at,
+        e.startOffset,
+        `epoch ${e.epoch} starts at ${e.startOffset}, above the log end offset (expected <= ${logEndOffset}, found ${e.startOffset})`,
+      );
     }
   }
 }

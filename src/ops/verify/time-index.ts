@@ -38,7 +38,13 @@ export class TimeIndexCheck {
     this.file = seg.timeindex!;
     const file = this.file;
     if (buf.length % TIME_INDEX_ENTRY_SIZE !== 0) {
-      rep.add('TIMEINDEX_SIZE_NOT_MULTIPLE', file, buf.length - (buf.length % TIME_INDEX_ENTRY_SIZE), null, `file is ${buf.length} bytes (expected a multiple of ${TIME_INDEX_ENTRY_SIZE}, found ${buf.length % TIME_INDEX_ENTRY_SIZE} extra bytes)`);
+      rep.add(
+        'TIMEINDEX_SIZE_NOT_MULTIPLE',
+        file,
+        buf.length - (buf.length % TIME_INDEX_ENTRY_SIZE),
+        null,
+        `file is ${buf.length} bytes (expected a multiple of ${TIME_INDEX_ENTRY_SIZE}, found ${buf.length % TIME_INDEX_ENTRY_SIZE} extra bytes)`,
+      );
     }
     this.slots = Math.floor(buf.length / TIME_INDEX_ENTRY_SIZE);
     this.tailStart = zeroTailStart(buf, TIME_INDEX_ENTRY_SIZE);
@@ -56,8 +62,16 @@ export class TimeIndexCheck {
       rel[i] = r;
       const abs = seg.baseOffset + r;
       if (r < 0) rep.add('TIMEINDEX_OFFSET_BELOW_BASE', file, i * 12, abs, `entry ${i} has relative offset ${r} (expected >= 0, found ${r})`);
-      else if (i > 0 && t <= ts[i - 1]!) rep.add('TIMEINDEX_NOT_INCREASING', file, i * 12, abs, `entry ${i} timestamp ${t} follows ${ts[i - 1]} (expected > ${ts[i - 1]}, found ${t})`);
-      else if (i > 0 && r < rel[i - 1]!) rep.add('TIMEINDEX_OFFSET_NOT_INCREASING', file, i * 12, abs, `entry ${i} offset ${abs} follows offset ${seg.baseOffset + rel[i - 1]!} (expected >= ${seg.baseOffset + rel[i - 1]!}, found ${abs})`);
+      else if (i > 0 && t <= ts[i - 1]!)
+        rep.add('TIMEINDEX_NOT_INCREASING', file, i * 12, abs, `entry ${i} timestamp ${t} follows ${ts[i - 1]} (expected > ${ts[i - 1]}, found ${t})`);
+      else if (i > 0 && r < rel[i - 1]!)
+        rep.add(
+          'TIMEINDEX_OFFSET_NOT_INCREASING',
+          file,
+          i * 12,
+          abs,
+          `entry ${i} offset ${abs} follows offset ${seg.baseOffset + rel[i - 1]!} (expected >= ${seg.baseOffset + rel[i - 1]!}, found ${abs})`,
+        );
       if (i > 0 && r < rel[i - 1]!) sorted = false;
     }
     if (!sorted) {
@@ -79,7 +93,11 @@ export class TimeIndexCheck {
   private checkTs(j: number, expected: number): void {
     const t = this.ts[j]!;
     if (t < expected || (t > expected && !this.uncertain)) {
-      this.flag(j, 'TIMEINDEX_TIMESTAMP_MISMATCH', `entry ${this.slot[j]} (offset ${this.seg.baseOffset + this.rel[j]!}) says the largest timestamp so far is ${t} (expected ${expected}, the largest batch maxTimestamp up to that offset, found ${t})`);
+      this.flag(
+        j,
+        'TIMEINDEX_TIMESTAMP_MISMATCH',
+        `entry ${this.slot[j]} (offset ${this.seg.baseOffset + this.rel[j]!}) says the largest timestamp so far is ${t} (expected ${expected}, the largest batch maxTimestamp up to that offset, found ${t})`,
+      );
     }
   }
 
@@ -112,13 +130,23 @@ export class TimeIndexCheck {
         this.checkTs(this.k, this.runningMax);
         continue;
       }
-      this.flag(this.k, 'TIMEINDEX_OFFSET_BEYOND_LOG_END', `entry ${this.slot[this.k]} has offset ${abs}, above the segment's last offset (expected <= ${lastOffset ?? this.seg.baseOffset - 1}, found ${abs})`);
+      this.flag(
+        this.k,
+        'TIMEINDEX_OFFSET_BEYOND_LOG_END',
+        `entry ${this.slot[this.k]} has offset ${abs}, above the segment's last offset (expected <= ${lastOffset ?? this.seg.baseOffset - 1}, found ${abs})`,
+      );
     }
     // A single all-zero entry (timestamp 0 at the base offset) is real when the data says so.
     if (this.slot0Zero && this.runningMax === 0 && lastOffset !== null) this.tailStart = 1;
     const zeros = this.slots - this.tailStart;
     if (zeros > 0 && !this.active) {
-      this.rep.add('TIMEINDEX_ZERO_TAIL', this.file, this.tailStart * 12, null, `${zeros} all-zero entries from byte ${this.tailStart * 12} on an inactive segment (expected the file trimmed to ${this.tailStart * 12} bytes, found ${this.slots * 12}); Kafka would read this segment's largest timestamp as 0`);
+      this.rep.add(
+        'TIMEINDEX_ZERO_TAIL',
+        this.file,
+        this.tailStart * 12,
+        null,
+        `${zeros} all-zero entries from byte ${this.tailStart * 12} on an inactive segment (expected the file trimmed to ${this.tailStart * 12} bytes, found ${this.slots * 12}); Kafka would read this segment's largest timestamp as 0`,
+      );
       return 0;
     }
     return zeros;

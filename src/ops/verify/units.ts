@@ -160,7 +160,9 @@ function fileUnit(p: string, opts: UnitOptions): Unit {
           // A segment left by an unfinished delete, clean or split: verify its batches before recovery decides.
           const left = parseSegmentName(name);
           if (left?.leftover && left.kind === 'log') return standaloneLogUnit(p, name, left.baseOffset, maxIssues, pool);
-          throw new UsageError(`${name}: not a Kafka partition file (expected a partition or log directory, a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, a KRaft <offset>-<epoch>.checkpoint or bootstrap.checkpoint, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`);
+          throw new UsageError(
+            `${name}: not a Kafka partition file (expected a partition or log directory, a 20-digit .log/.index/.timeindex/.txnindex/.snapshot name, a KRaft <offset>-<epoch>.checkpoint or bootstrap.checkpoint, leader-epoch-checkpoint, partition.metadata or *-checkpoint)`,
+          );
         }
       }
     },
@@ -188,4 +190,3 @@ function standaloneLogUnit(p: string, name: string, baseOffset: number, maxIssue
   const s = scanPartition({ dir: part.dir, partition: part, pathOf: () => p }, { recordSet: false, standalone: true, maxIssues, pool });
   return { rep: s.reporter, mode: 'partition', summary: s.summary, recoverable: s.recoverable };
 }
-

@@ -10,8 +10,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
 
-// The same build as `npm run build`: tsc, then the CLI bundles bin/kseg.js runs (scripts/build-cli.mjs).
-if (run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0 || run(process.execPath, [path.join(root, 'scripts', 'build-cli.mjs')]) !== 0) {
+// The same build as `npm run build`: a clean dist/, tsc, then the CLI bundles bin/kseg.js runs (scripts/build-cli.mjs).
+if (
+  run(process.execPath, [path.join(root, 'scripts', 'clean-dist.mjs')]) !== 0 ||
+  run(bin('tsc'), ['-p', 'tsconfig.json']) !== 0 ||
+  run(process.execPath, [path.join(root, 'scripts', 'build-cli.mjs')]) !== 0
+) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

@@ -101,10 +101,13 @@ describe('progress bar (CLI)', () => {
       .sort();
     // stdout is a pipe nobody reads: the dump waits for it, as it would behind a slow consumer.
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'kseg.js'), 'dump', '--ndjson', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.pause();
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    await new Promise((r) => setTimeout(r, 700));
+    // The first output shows the dump running (its handler is installed before it writes; a fixed wait
+    // lost the race on a loaded machine: the signal came during start-up and killed node by default).
+    await new Promise((r) => child.stdout.once('data', r));
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGINT');
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(130);

@@ -24,7 +24,7 @@ export interface RowSink {
 
 export interface SinkOptions {
   compression?: PageCompression;
-  /** Rows per Parquet row group (default 100 000; a group is also cut at 4 MiB of key/value/header bytes: peak RSS stays under 300 MiB). */
+  /** Rows per Parquet row group (default 100 000; a group is also cut at 3 MiB of key/value/header bytes: peak RSS stays under 300 MiB). */
   rowGroupRows?: number;
 }
 
@@ -254,7 +254,7 @@ class CsvSink extends TextSink {
   }
 }
 
-const ROW_GROUP_BYTES = 4 << 20;
+const ROW_GROUP_BYTES = 3 << 20;
 
 /** Parquet: rows go column by column into the row group of export-parquet.ts, written to `<target>.kseg-tmp`. */
 class ParquetSink implements RowSink {

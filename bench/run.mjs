@@ -66,7 +66,7 @@ const ITEMS = {
   salvage: 'salvage of an intact partition into a new directory vs verify on the same data',
   grep: "grep --key -c vs verify on the same data (issue 14: at least half of verify's throughput)",
   scan: 'kseg scan of a log.dir: 1 vs 2 workers',
-  export: 'export --format parquet vs dump --ndjson on the same 1 GiB (issue 15: >= 30 %)',
+  export: 'export --format parquet / ndjson / csv vs dump --ndjson on the same 1 GiB (issue 15: >= 30 %, RSS <= 300 MiB)',
   internal: 'dump --ndjson of a generated __consumer_offsets partition, decoded vs --internal-decoder none on the same bytes (issue 16: >= 50 %)',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
   jvm: JVM_ITEM,
@@ -580,14 +580,21 @@ function groupRead(pass, state) {
     if (verifyHasJobs) fns.verifyJobs = () => kseg(['verify', set.dir, '--jobs', '2'], pass.env);
     else note(pass, 'verify --jobs: skipped, `kseg verify --help` lists no --jobs flag');
   }
-  if (want.includes('dump')) fns.dump = () => kseg(['dump', set.dir, '--ndjson'], pass.env);
+  // export's rows are ratios to dump --ndjson: measured with them
+  if (want.includes('dump') || want.includes('export')) fns.dump = () => kseg(['dump', set.dir, '--ndjson'], pass.env);
   if (want.includes('dump-batches')) fns.dumpBatches = () => kseg(['dump', set.dir, '--batches'], pass.env);
   if (want.includes('info')) fns.info = () => kseg(['info', set.dir], pass.env);
   // export writes its Parquet file beside the data set (bench/.data is gitignored)
   const exportFile = path.join(path.dirname(set.dir), 'export.parquet');
-  if (want.includes('export')) fns.export = () => kseg(['export', set.dir, '-o', exportFile, '--force'], pass.env);
+  const exportText = path.join(path.dirname(set.dir), 'export.txt');
+  if (want.includes('export')) {
+    fns.export = () => kseg(['export', set.dir, '-o', exportFile, '--force'], pass.env);
+    fns.exportNdjson = () => kseg(['export', set.dir, '--format', 'ndjson', '-o', exportText, '--force'], pass.env);
+    fns.exportCsv = () => kseg(['export', set.dir, '--format', 'csv', '-o', exportText, '--force'], pass.env);
+  }
   const s = rounds(pass, fns);
   fs.rmSync(exportFile, { force: true });
+  fs.rmSync(exportText, { force: true });
   const lim = limitMed(s.limit);
   const limName = 'verify limit';
   if (lim != null)
@@ -617,20 +624,25 @@ function groupRead(pass, state) {
   pass.dumpA = cmd('dump', 'dump --ndjson', { min: 0.25 });
   cmd('dumpBatches', 'dump --batches');
   cmd('info', 'info');
-  if (s.export?.length) {
-    const t = net(pass, s.export);
+  const exportRow = (key, what) => {
+    if (!s[key]?.length) return;
+    const t = net(pass, s[key]);
     const dumpT = pass.dumpA?.t ?? null;
     row(pass, {
       set: 'a',
-      what: 'export --format parquet (snappy pages)',
+      what,
       t,
       bytes,
-      rssMiB: rssMax(s.export),
-      cpu: cpuMed(s.export),
+      rssMiB: rssMax(s[key]),
+      cpu: cpuMed(s[key]),
       ratio: { value: dumpT != null ? dumpT / t : null, of: 'dump --ndjson' },
       target: { min: 0.3 },
+      rssTarget: 300,
     });
-  }
+  };
+  exportRow('export', 'export --format parquet (snappy pages)');
+  exportRow('exportNdjson', 'export --format ndjson');
+  exportRow('exportCsv', 'export --format csv');
 }
 
 function groupCodecs(pass) {

@@ -48,6 +48,7 @@ function uvarint32(data: Uint8Array, pos: number): number | null {
 interface SnappyModule {
   uncompressSync(data: Uint8Array, opts: { asBuffer: true; copyOutputData?: boolean }): Buffer;
   compressSync(data: Uint8Array): Buffer;
+  compress(data: Uint8Array): Promise<Buffer>;
 }
 let snappyMod: SnappyModule | null = null;
 const snappy = (): SnappyModule => (snappyMod ??= requireModule<SnappyModule>('snappy'));
@@ -97,6 +98,11 @@ export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes(
     pos += len;
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/** Raw snappy on the libuv thread pool (the native module's async task): callers overlap it with their own work. */
+export function snappyCompressAsync(data: Uint8Array): Promise<Buffer> {
+  return snappy().compress(data);
 }
 
 export function snappyCompress(data: Uint8Array, xerial: boolean): Buffer {

@@ -46,6 +46,93 @@ export interface ExportRow {
   headers: { key: string; value: Buffer | null }[];
 }
 
+/** The fields of an ExportRow that belong to its batch (the same on every row of the batch). */
+export interface BatchFields {
+  topic: string | null;
+  partition: number | null;
+  file: string;
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  entryOffset: number;
+  magic: number;
+  compression: string;
+  snappyXerial: boolean | null;
+  batchAttributes: number;
+  batchCrc: number;
+  crcValid: boolean;
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  partitionLeaderEpoch: number;
+  isTransactional: boolean;
+  isControl: boolean;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  lastOffsetDelta: number;
+  recordCount: number;
+  batchSize: number;
+  /** The batch's timestamp type: the `timestampType` of the row of a batch without records. */
+  timestampType: string;
+}
+
+/** What a row takes from its record (KafkaRecord's fields; a header key as decoded bytes). */
+export interface RowRecord {
+  offset: number;
+  timestamp: number;
+  timestampType: string;
+  attributes: number;
+  offsetDelta: number;
+  timestampDelta: number;
+  magic: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: readonly { key: Buffer; value: Buffer | null }[];
+}
+
+const NO_HEADERS: ExportRow['headers'] = [];
+
+/** The row of record `r` of a batch (`r` null: the one row of a batch without records). */
+export function rowOf(b: BatchFields, r: RowRecord | null): ExportRow {
+  const v2 = r !== null && r.magic >= 2;
+  return {
+    topic: b.topic,
+    partition: b.partition,
+    file: b.file,
+    position: b.position,
+    baseOffset: b.baseOffset,
+    lastOffset: b.lastOffset,
+    entryOffset: b.entryOffset,
+    magic: b.magic,
+    compression: b.compression,
+    snappyXerial: b.snappyXerial,
+    batchAttributes: b.batchAttributes,
+    batchCrc: b.batchCrc,
+    crcValid: b.crcValid,
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
+    partitionLeaderEpoch: b.partitionLeaderEpoch,
+    isTransactional: b.isTransactional,
+    isControl: b.isControl,
+    firstTimestamp: b.firstTimestamp,
+    maxTimestamp: b.maxTimestamp,
+    lastOffsetDelta: b.lastOffsetDelta,
+    recordCount: b.recordCount,
+    batchSize: b.batchSize,
+    offset: r === null ? null : r.offset,
+    timestamp: r === null ? null : r.timestamp,
+    timestampType: r === null ? b.timestampType : r.timestampType,
+    recordAttributes: r === null ? null : r.attributes,
+    offsetDelta: v2 ? r.offsetDelta : null,
+    timestampDelta: v2 ? r.timestampDelta : null,
+    recordMagic: r === null ? null : r.magic,
+    key: r === null ? null : r.key,
+    value: r === null ? null : r.value,
+    headers: r === null || r.headers.length === 0 ? NO_HEADERS : r.headers.map((h) => ({ key: h.key.toString('utf8'), value: h.value })),
+  };
+}
+
 /** Column order of every export format (CSV header, Parquet schema, NDJSON key order). */
 export const EXPORT_COLUMNS = [
   'topic',

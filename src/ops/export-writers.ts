@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { zstdCompressSyncImpl } from '../format/codecs.js';
-import { IoError, UsageError } from '../format/errors.js';
+import { IoError } from '../format/errors.js';
 import { fsyncDir, TEMP_SUFFIX } from '../storage/atomic.js';
-import { EXPORT_COLUMNS, type ExportRow } from './export-row.js';
+import { EXPORT_COLUMNS, type BatchFields, type ExportRow, type RowRecord } from './export-row.js';
+import { ParquetFileWriter } from './export-parquet.js';
+export { parquetSchema } from './export-parquet.js';
 
 /**
  * Row sinks of `kseg export`. Each writes to `<target>.kseg-tmp`, and `commit` fsyncs and renames it
@@ -13,7 +14,8 @@ export type ExportFormat = 'parquet' | 'ndjson' | 'csv';
 export type PageCompression = 'snappy' | 'zstd' | 'none';
 
 export interface RowSink {
-  write(row: ExportRow): void | Promise<void>;
+  /** The rows of one batch: one per record, or one with null record fields when `records` is empty. */
+  writeBatch(b: BatchFields, records: readonly RowRecord[]): void | Promise<void>;
   /** Flush, fsync and rename into place. */
   commit(): Promise<void>;
   /** Remove the temporary file (after an error). */
@@ -22,7 +24,7 @@ export interface RowSink {
 
 export interface SinkOptions {
   compression?: PageCompression;
-  /** Rows per Parquet row group (default 25 000; a group is also cut at 32 MiB of key/value bytes). */
+  /** Rows per Parquet row group (default 100 000; a group is also cut at 3 MiB of key/value/header bytes: peak RSS stays under 300 MiB). */
   rowGroupRows?: number;
 }
 
@@ -111,13 +113,39 @@ export function rowToJson(row: ExportRow): Record<string, unknown> {
   return o;
 }
 
+/*
+ * The text formats write a batch's columns once per batch: EXPORT_COLUMNS is the batch's fields
+ * (topic .. batchSize), then the record's (offset .. headers), then snappyXerial. Each line is the
+ * batch's head + the record's part + the batch's tail: byte for byte what JSON.stringify(rowToJson(row))
+ * gives (test/export-import-formats.test.ts holds them equal).
+ */
+const FIRST_RECORD_COLUMN = EXPORT_COLUMNS.indexOf('offset');
+const LAST_RECORD_COLUMN = EXPORT_COLUMNS.indexOf('headers');
+const BATCH_HEAD = EXPORT_COLUMNS.slice(0, FIRST_RECORD_COLUMN) as readonly (keyof BatchFields)[];
+const BATCH_TAIL = EXPORT_COLUMNS.slice(LAST_RECORD_COLUMN + 1) as readonly (keyof BatchFields)[];
+const RECORD_COLUMNS = ['offset', 'timestamp', 'timestampType', 'recordAttributes', 'offsetDelta', 'timestampDelta', 'recordMagic', 'key', 'value', 'headers'];
+if (EXPORT_COLUMNS.slice(FIRST_RECORD_COLUMN, LAST_RECORD_COLUMN + 1).join() !== RECORD_COLUMNS.join()) throw new Error('internal: export-row.ts column order changed');
+
+/** A JSON string of bytes in base64 (base64 needs no escaping), or null. */
+const b64Json = (b: Buffer | null): string => (b === null ? 'null' : '"' + b.toString('base64') + '"');
+
+function headersJson(hs: RowRecord['headers']): string {
+  if (hs.length === 0) return '[]';
+  let s = '[';
+  for (let i = 0; i < hs.length; i++) {
+    const h = hs[i]!;
+    s += (i ? ',{"key":' : '{"key":') + JSON.stringify(h.key.toString('utf8')) + ',"value":' + b64Json(h.value) + '}';
+  }
+  return s + ']';
+}
+
 /** A sink writing one text file: rows are added to `out`; commit closes and renames it into place. */
 abstract class TextSink implements RowSink {
   protected readonly out: TextFile;
   constructor(target: string) {
     this.out = new TextFile(target);
   }
-  abstract write(row: ExportRow): void;
+  abstract writeBatch(b: BatchFields, records: readonly RowRecord[]): void;
   async commit(): Promise<void> {
     this.out.close();
     finishFile(this.out.target);
@@ -129,8 +157,48 @@ abstract class TextSink implements RowSink {
 }
 
 class NdjsonSink extends TextSink {
-  write(row: ExportRow): void {
-    this.out.add(JSON.stringify(rowToJson(row)) + '\n');
+  writeBatch(b: BatchFields, records: readonly RowRecord[]): void {
+    let head = '{';
+    for (const c of BATCH_HEAD) head += JSON.stringify(c) + ':' + JSON.stringify(b[c]) + ',';
+    let tail = '';
+    for (const c of BATCH_TAIL) tail += ',' + JSON.stringify(c) + ':' + JSON.stringify(b[c]);
+    tail += '}\n';
+    if (records.length === 0) {
+      this.out.add(
+        head +
+          `"offset":null,"timestamp":null,"timestampType":${JSON.stringify(b.timestampType)},"recordAttributes":null,"offsetDelta":null,"timestampDelta":null,"recordMagic":null,"key":null,"value":null,"headers":[]` +
+          tail,
+      );
+      return;
+    }
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const v2 = r.magic >= 2;
+      this.out.add(
+        head +
+          '"offset":' +
+          r.offset +
+          ',"timestamp":' +
+          r.timestamp +
+          ',"timestampType":' +
+          JSON.stringify(r.timestampType) +
+          ',"recordAttributes":' +
+          r.attributes +
+          ',"offsetDelta":' +
+          (v2 ? r.offsetDelta : 'null') +
+          ',"timestampDelta":' +
+          (v2 ? r.timestampDelta : 'null') +
+          ',"recordMagic":' +
+          r.magic +
+          ',"key":' +
+          b64Json(r.key) +
+          ',"value":' +
+          b64Json(r.value) +
+          ',"headers":' +
+          headersJson(r.headers) +
+          tail,
+      );
+    }
   }
 }
 
@@ -146,162 +214,99 @@ class CsvSink extends TextSink {
     super(target);
     this.out.add(EXPORT_COLUMNS.join(',') + '\r\n');
   }
-  write(row: ExportRow): void {
-    const o = rowToJson(row);
-    this.out.add(EXPORT_COLUMNS.map((c) => csvField(o[c])).join(',') + '\r\n');
+  writeBatch(b: BatchFields, records: readonly RowRecord[]): void {
+    let head = '';
+    for (const c of BATCH_HEAD) head += csvField(b[c]) + ',';
+    let tail = '';
+    for (const c of BATCH_TAIL) tail += ',' + csvField(b[c]);
+    tail += '\r\n';
+    if (records.length === 0) {
+      this.out.add(head + `,,${csvField(b.timestampType)},,,,,,,[]` + tail);
+      return;
+    }
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const v2 = r.magic >= 2;
+      this.out.add(
+        head +
+          r.offset +
+          ',' +
+          r.timestamp +
+          ',' +
+          csvField(r.timestampType) +
+          ',' +
+          r.attributes +
+          ',' +
+          (v2 ? r.offsetDelta : '') +
+          ',' +
+          (v2 ? r.timestampDelta : '') +
+          ',' +
+          r.magic +
+          ',' +
+          (r.key === null ? '' : r.key.toString('base64')) +
+          ',' +
+          (r.value === null ? '' : r.value.toString('base64')) +
+          ',' +
+          (r.headers.length === 0 ? '[]' : csvField(headersJson(r.headers))) +
+          tail,
+      );
+    }
   }
 }
 
-type ColKind = 'string' | 'int32' | 'int64' | 'bool' | 'binary' | 'headers';
-const COLUMN_KINDS: Record<(typeof EXPORT_COLUMNS)[number], ColKind> = {
-  topic: 'string',
-  partition: 'int32',
-  file: 'string',
-  position: 'int64',
-  baseOffset: 'int64',
-  lastOffset: 'int64',
-  entryOffset: 'int64',
-  magic: 'int32',
-  compression: 'string',
-  batchAttributes: 'int32',
-  batchCrc: 'int64',
-  crcValid: 'bool',
-  producerId: 'int64',
-  producerEpoch: 'int32',
-  baseSequence: 'int32',
-  partitionLeaderEpoch: 'int32',
-  isTransactional: 'bool',
-  isControl: 'bool',
-  firstTimestamp: 'int64',
-  maxTimestamp: 'int64',
-  lastOffsetDelta: 'int32',
-  recordCount: 'int32',
-  batchSize: 'int32',
-  offset: 'int64',
-  timestamp: 'int64',
-  timestampType: 'string',
-  recordAttributes: 'int32',
-  offsetDelta: 'int32',
-  timestampDelta: 'int64',
-  recordMagic: 'int32',
-  key: 'binary',
-  value: 'binary',
-  headers: 'headers',
-  snappyXerial: 'bool',
-};
+const ROW_GROUP_BYTES = 3 << 20;
 
-/** The Parquet schema of an export (all leaf columns OPTIONAL; headers a LIST of key/value structs). */
-export function parquetSchema(): Record<string, unknown>[] {
-  const s: Record<string, unknown>[] = [{ name: 'root', num_children: EXPORT_COLUMNS.length }];
-  for (const c of EXPORT_COLUMNS) {
-    const k = COLUMN_KINDS[c];
-    if (k === 'headers') {
-      s.push({ name: c, repetition_type: 'REQUIRED', num_children: 1, converted_type: 'LIST' });
-      s.push({ name: 'list', repetition_type: 'REPEATED', num_children: 1 });
-      s.push({ name: 'element', repetition_type: 'REQUIRED', num_children: 2 });
-      s.push({ name: 'key', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' });
-      s.push({ name: 'value', type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' });
-    } else if (k === 'string') s.push({ name: c, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' });
-    else if (k === 'binary') s.push({ name: c, type: 'BYTE_ARRAY', repetition_type: 'OPTIONAL' });
-    else if (k === 'bool') s.push({ name: c, type: 'BOOLEAN', repetition_type: 'OPTIONAL' });
-    else if (k === 'int32') s.push({ name: c, type: 'INT32', repetition_type: 'OPTIONAL' });
-    else s.push({ name: c, type: 'INT64', repetition_type: 'OPTIONAL' });
-  }
-  return s;
-}
-
-const ROW_GROUP_BYTES = 32 << 20;
-
-interface ParquetWriterLike {
-  write(o: { columnData: { name: string; data: unknown[]; statistics?: boolean; encoding?: string }[]; rowGroupSize?: number }): void | Promise<void>;
-  finish(): void | Promise<void>;
-}
-
-/**
- * Parquet through hyparquet-writer's incremental ParquetWriter: rows are gathered into column
- * arrays and written as one row group when the group is full, so memory holds one row group.
- */
+/** Parquet: rows go column by column into the row group of export-parquet.ts, written to `<target>.kseg-tmp`. */
 class ParquetSink implements RowSink {
-  private cols: unknown[][] = EXPORT_COLUMNS.map(() => []);
-  private rows = 0;
-  private bytes = 0;
   private constructor(
     readonly target: string,
-    private w: ParquetWriterLike,
-    private groupRows: number,
+    private readonly fd: number,
+    private readonly w: ParquetFileWriter,
   ) {}
 
   static async open(target: string, opts: SinkOptions): Promise<ParquetSink> {
-    const hp = await import('hyparquet-writer');
-    const compression = opts.compression ?? 'snappy';
-    const compressors: Record<string, (d: Uint8Array) => Uint8Array> = {};
-    if (compression === 'zstd') {
-      const z = zstdCompressSyncImpl();
-      if (!z) throw new UsageError('--compression zstd needs the optional native module zstd-napi, which is not loaded here (see kseg --version --verbose); use snappy');
-      compressors.ZSTD = z;
-    }
-    const codec = compression === 'zstd' ? 'ZSTD' : compression === 'none' ? 'UNCOMPRESSED' : 'SNAPPY';
-    let writer;
+    let fd: number;
     try {
-      writer = hp.fileWriter(target + TMP);
+      fd = fs.openSync(target + TMP, 'w');
     } catch (e) {
       throw ioErr(e, target);
     }
-    const w = new hp.ParquetWriter({
-      writer,
-      schema: parquetSchema() as never,
-      codec,
-      compressors,
-      createdBy: 'kseg export',
-      kvMetadata: [{ key: 'kseg.export.version', value: '1' }],
-    });
-    return new ParquetSink(target, w as unknown as ParquetWriterLike, opts.rowGroupRows ?? 25_000);
-  }
-
-  async write(row: ExportRow): Promise<void> {
-    for (let i = 0; i < EXPORT_COLUMNS.length; i++) {
-      const c = EXPORT_COLUMNS[i]!;
-      const k = COLUMN_KINDS[c];
-      const v = row[c];
-      this.cols[i]!.push(k === 'int64' && v !== null ? BigInt(v as number) : v);
-    }
-    this.rows++;
-    this.bytes += (row.key?.length ?? 0) + (row.value?.length ?? 0) + 200;
-    if (this.rows >= this.groupRows || this.bytes >= ROW_GROUP_BYTES) await this.flushGroup();
-  }
-
-  private async flushGroup(): Promise<void> {
-    if (this.rows === 0) return;
-    // Min/max statistics on the scalar columns (row-group pruning on offset, timestamp, ...); none
-    // on key, value and headers, and no dictionary attempt on value (rarely repeats): both cost
-    // more than the rest of the export on large payloads.
-    const columnData = EXPORT_COLUMNS.map((name, i) => {
-      const k = COLUMN_KINDS[name];
-      const big = k === 'binary' || k === 'headers';
-      return { name, data: this.cols[i]!, ...(big ? { statistics: false } : {}), ...(name === 'value' ? { encoding: 'PLAIN' as const } : {}) };
-    });
     try {
-      await this.w.write({ columnData, rowGroupSize: this.rows });
+      const w = await ParquetFileWriter.open(fd, { compression: opts.compression ?? 'snappy', rowGroupRows: opts.rowGroupRows ?? 100_000, rowGroupBytes: ROW_GROUP_BYTES });
+      return new ParquetSink(target, fd, w);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code) throw ioErr(e, this.target);
+      fs.closeSync(fd);
+      removeTmp(target);
+      if ((e as NodeJS.ErrnoException).code) throw ioErr(e, target);
       throw e;
     }
-    this.cols = EXPORT_COLUMNS.map(() => []);
-    this.rows = 0;
-    this.bytes = 0;
+  }
+
+  writeBatch(b: BatchFields, records: readonly RowRecord[]): void | Promise<void> {
+    const w = this.w.addBatch(b, records);
+    if (!w) return;
+    return w.catch((e: unknown) => {
+      throw (e as NodeJS.ErrnoException).code ? ioErr(e, this.target) : e;
+    });
   }
 
   async commit(): Promise<void> {
-    await this.flushGroup();
     try {
       await this.w.finish();
+      fs.closeSync(this.fd);
     } catch (e) {
-      throw ioErr(e, this.target);
+      if ((e as NodeJS.ErrnoException).code) throw ioErr(e, this.target);
+      throw e;
     }
     finishFile(this.target);
   }
 
   abort(): void {
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* closed */
+    }
     removeTmp(this.target);
   }
 }

@@ -7,7 +7,7 @@ import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { topicPartitionOfDir } from '../storage/log-dir.js';
 import { scanPartitionDir, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
-import type { ExportRow } from './export-row.js';
+import { rowOf, type BatchFields, type ExportRow, type RowRecord } from './export-row.js';
 import { openSink, type ExportFormat, type PageCompression } from './export-writers.js';
 
 /**
@@ -18,7 +18,7 @@ import { openSink, type ExportFormat, type PageCompression } from './export-writ
  * Reads one batch at a time: memory is bounded by the largest batch.
  * The row and its column order are in export-row.ts (the writers and `kseg import` use them too).
  */
-export { EXPORT_COLUMNS, type ExportRow } from './export-row.js';
+export { EXPORT_COLUMNS, type BatchFields, type ExportRow, type RowRecord } from './export-row.js';
 
 export interface ExportedLog {
   file: string;
@@ -52,12 +52,18 @@ export function exportTargets(p: string): PartitionDir[] {
   return subs;
 }
 
+/** One batch of a partition: its fields and its records (none for a v2 batch left empty by the cleaner). */
+export interface ExportBatch {
+  fields: BatchFields;
+  records: readonly RowRecord[];
+}
+
 /**
- * The rows of one partition, segment by segment, batch by batch. An undecodable entry stops the
- * export with its file and byte position (run `kseg recover` first); a torn tail ends the segment
- * as it ends Kafka's read (FileLogInputStream) and is reported in the summary.
+ * The batches of one partition, segment by segment. An undecodable entry stops the export with its
+ * file and byte position (run `kseg recover` first); a torn tail ends the segment as it ends
+ * Kafka's read (FileLogInputStream) and is reported in the summary.
  */
-export function* partitionRows(part: PartitionDir, summary: ExportPartitionSummary): Generator<ExportRow> {
+export function* partitionBatches(part: PartitionDir, summary: ExportPartitionSummary): Generator<ExportBatch> {
   const tp = topicPartitionOfDir(part.dir);
   summary.topic = tp?.topic ?? null;
   summary.partition = tp?.partition ?? null;
@@ -86,9 +92,7 @@ export function* partitionRows(part: PartitionDir, summary: ExportPartitionSumma
           throw e;
         }
         log.records += recs.length;
-        // One object literal per row (a single shape: no spreads on the hot path).
-        if (recs.length === 0) yield rowOf(batch, seg.log, summary.topic, summary.partition, null);
-        for (const r of recs) yield rowOf(batch, seg.log, summary.topic, summary.partition, r);
+        yield { fields: batchFieldsOf(batch, seg.log, summary.topic, summary.partition), records: recs };
       }
     } finally {
       src.close();
@@ -99,8 +103,15 @@ export function* partitionRows(part: PartitionDir, summary: ExportPartitionSumma
   }
 }
 
-function rowOf(b: Batch, file: string, topic: string | null, partition: number | null, r: KafkaRecord | null): ExportRow {
-  const v2 = r !== null && r.magic >= 2;
+/** The rows of one partition (one per record; one with null record fields for a batch without records). */
+export function* partitionRows(part: PartitionDir, summary: ExportPartitionSummary): Generator<ExportRow> {
+  for (const { fields, records } of partitionBatches(part, summary)) {
+    if (records.length === 0) yield rowOf(fields, null);
+    for (const r of records) yield rowOf(fields, r);
+  }
+}
+
+function batchFieldsOf(b: Batch, file: string, topic: string | null, partition: number | null): BatchFields {
   return {
     topic,
     partition,
@@ -126,20 +137,9 @@ function rowOf(b: Batch, file: string, topic: string | null, partition: number |
     lastOffsetDelta: b.lastOffsetDelta,
     recordCount: b.recordCount,
     batchSize: b.size,
-    offset: r === null ? null : r.offset,
-    timestamp: r === null ? null : r.timestamp,
-    timestampType: r === null ? b.timestampType : r.timestampType,
-    recordAttributes: r === null ? null : r.attributes,
-    offsetDelta: v2 ? r.offsetDelta : null,
-    timestampDelta: v2 ? r.timestampDelta : null,
-    recordMagic: r === null ? null : r.magic,
-    key: r === null ? null : r.key,
-    value: r === null ? null : r.value,
-    headers: r === null || r.headers.length === 0 ? NO_HEADERS : r.headers.map((h) => ({ key: h.key.toString('utf8'), value: h.value })),
+    timestampType: b.timestampType,
   };
 }
-
-const NO_HEADERS: ExportRow['headers'] = [];
 
 /** The compressed bytes of a batch: v2 records area; v0/v1 the wrapper message's value. */
 function compressedPayload(b: Batch): Buffer {
@@ -203,8 +203,8 @@ export async function exportPartitions(input: string, opts: ExportOptions): Prom
     const summary: ExportPartitionSummary = { dir: part.dir, topic: null, partition: null, batches: 0, records: 0, logs: [] };
     const sink = await openSink(opts.format, target, { compression: opts.compression, rowGroupRows: opts.rowGroupRows });
     try {
-      for (const row of partitionRows(part, summary)) {
-        const w = sink.write(row);
+      for (const b of partitionBatches(part, summary)) {
+        const w = sink.writeBatch(b.fields, b.records);
         if (w) await w;
       }
       await sink.commit();

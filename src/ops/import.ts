@@ -2,12 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { ATTR_DELETE_HORIZON, ATTR_TIMESTAMP_TYPE, CRC_OFFSET, LEGACY_CRC_OFFSET } from '../format/batch.js';
+import { assignEpoch, encodeLeaderEpochCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { COMPRESSION_NAMES, type CompressionWriteName } from '../format/compression.js';
+import { decodeControlRecord } from '../format/control.js';
 import { encodeEmptyBatch, encodeLegacyMessage, encodeLegacyWrapper, encodeV2Batch } from '../format/encode.js';
 import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
+import { encodeProducerSnapshot } from '../format/snapshot.js';
 import { fsyncDir } from '../storage/atomic.js';
-import { parseSegmentName } from '../storage/segments.js';
+import { parseSegmentName, segmentFileName } from '../storage/segments.js';
 import { EXPORT_COLUMNS, type ExportRow } from './export.js';
+import { ProducerStateModel } from './generate/producer-state.js';
 import { rebuildIndex, type RebuildResult } from './rebuild-index.js';
 
 /**
@@ -16,7 +20,9 @@ import { rebuildIndex, type RebuildResult } from './rebuild-index.js';
  * batch, re-encoded from the exported header fields with the format layer's encoder; an unmodified
  * export gives the original .log bytes. Every batch's new CRC is compared with the exported one:
  * equal (and the same size) means the bytes are the original ones. Indexes are then rebuilt as
- * Kafka's recovery writes them (LogLoader), in a temporary directory renamed into place.
+ * Kafka's recovery writes them (LogLoader), .txnindex included, in a temporary directory renamed
+ * into place, together with what a broker leaves after a clean shutdown (see PartitionTail):
+ * leader-epoch-checkpoint and producer snapshots.
  */
 export type ImportFormat = 'parquet' | 'ndjson' | 'csv';
 
@@ -59,6 +65,12 @@ export interface ImportResult {
   rewrittenBatches: RewrittenBatch[];
   segments: ImportedSegment[];
   indexes: { changed: string[] };
+  /** Offset after the last imported batch. */
+  logEndOffset: number;
+  /** leader-epoch-checkpoint as written (empty when no v2 batch carries an epoch). */
+  leaderEpochs: LeaderEpochEntry[];
+  /** Producer snapshot files written (one per later segment's base offset and one at the log end). */
+  snapshots: string[];
 }
 
 const MAX_LISTED = 1000;
@@ -360,6 +372,69 @@ function crcOf(entry: Buffer): number {
   return entry.readUInt32BE(entry[16]! >= 2 ? CRC_OFFSET : LEGACY_CRC_OFFSET);
 }
 
+/**
+ * The partition state a broker derives from the batches and writes beside the segments, built while
+ * the batches are written (no batch held):
+ * - leader-epoch-checkpoint: LeaderEpochFileCache.assign(partitionLeaderEpoch, baseOffset) for every
+ *   v2 batch, in offset order (LogSegment.recover does the same at load);
+ * - producer snapshots: ProducerStateManager.takeSnapshot at each segment roll (the snapshot named
+ *   after the new segment's base offset holds the state before it) and at the log end on a clean
+ *   shutdown. Markers (COMMIT/ABORT control batches) end the producer's transaction, as
+ *   ProducerAppendInfo.appendEndTxnMarker does; other control batches are skipped.
+ * The same rules as salvage/slice's fresh-partition writer, applied as a stream.
+ */
+class PartitionTail {
+  private readonly model = new ProducerStateModel();
+  epochs: LeaderEpochEntry[] = [];
+  readonly snapshots: { offset: number; data: Buffer }[] = [];
+  anyV2 = false;
+
+  /** A new segment starts at `baseOffset`: the roll's snapshot (not for the first segment). */
+  roll(baseOffset: number, first: boolean): void {
+    if (!first) this.snapshots.push({ offset: baseOffset, data: encodeProducerSnapshot(this.model.snapshot()) });
+  }
+
+  /** One written batch: `h` its first row (the batch fields), `lastOffset` its last offset. */
+  batch(h: ExportRow, lastOffset: number): void {
+    if (h.magic < 2) return;
+    this.anyV2 = true;
+    if (h.partitionLeaderEpoch >= 0) {
+      const latest = this.epochs[this.epochs.length - 1];
+      if (!latest || h.partitionLeaderEpoch > latest.epoch) this.epochs = assignEpoch(this.epochs, h.partitionLeaderEpoch, h.baseOffset);
+    }
+    if (h.producerId < 0) return;
+    let marker: { type: 'COMMIT' | 'ABORT'; coordinatorEpoch: number } | null = null;
+    if (h.isControl) {
+      if (h.offset === null) return;
+      const c = decodeControlRecord(h.key, h.value);
+      if (c.type !== 'COMMIT' && c.type !== 'ABORT') return;
+      marker = { type: c.type, coordinatorEpoch: c.coordinatorEpoch ?? -1 };
+    }
+    const t = this.model.apply({ ...h, lastOffset, marker });
+    if (t) this.model.completeTxn(t);
+  }
+
+  /** The clean-shutdown snapshot at the log end offset. */
+  end(logEndOffset: number): void {
+    if (!this.snapshots.some((x) => x.offset === logEndOffset)) this.snapshots.push({ offset: logEndOffset, data: encodeProducerSnapshot(this.model.snapshot()) });
+  }
+}
+
+function writeSynced(dir: string, name: string, data: Uint8Array | string): void {
+  const p = path.join(dir, name);
+  try {
+    const fd = fs.openSync(p, 'wx', 0o644);
+    try {
+      fs.writeFileSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw new IoError((e as NodeJS.ErrnoException).code ?? 'EIO', (e as Error).message, { file: p });
+  }
+}
+
 // ---------------------------------------------------------------- writing the partition
 
 export interface ImportOptions {
@@ -405,7 +480,11 @@ export async function importPartition(input: string, output: string, opts: Impor
     rewrittenBatches: [],
     segments: [],
     indexes: { changed: [] },
+    logEndOffset: 0,
+    leaderEpochs: [],
+    snapshots: [],
   };
+  const state = new PartitionTail();
   let fd: number | null = null;
   let seg: ImportedSegment | null = null;
   let lastFile: string | null = null;
@@ -427,6 +506,7 @@ export async function importPartition(input: string, output: string, opts: Impor
       if (lastFile !== null && h.file <= lastFile)
         throw new CorruptDataError('IMPORT_ROW', `rows of ${h.file} come after ${lastFile}: rows must stay in export order`, { file: input });
       closeSeg();
+      state.roll(parsed.baseOffset, lastFile === null);
       fd = fs.openSync(path.join(tmp, h.file), 'wx');
       seg = { file: h.file, batches: 0, records: 0, bytes: 0 };
       result.segments.push(seg);
@@ -472,7 +552,9 @@ export async function importPartition(input: string, output: string, opts: Impor
     seg!.bytes += bytes.length;
     result.batches++;
     result.records += recCount;
-    lastEnd = Math.max(lastEnd, h.magic >= 2 ? h.baseOffset + h.lastOffsetDelta : (rows[rows.length - 1]!.offset ?? lastEnd));
+    const batchLast = h.magic >= 2 ? h.baseOffset + h.lastOffsetDelta : (rows[rows.length - 1]!.offset ?? lastEnd);
+    state.batch(h, batchLast);
+    lastEnd = Math.max(lastEnd, batchLast);
   };
   try {
     let group: ExportRow[] = [];
@@ -489,6 +571,17 @@ export async function importPartition(input: string, output: string, opts: Impor
     if (result.segments.length === 0) throw new UsageError(`${input} holds no rows: nothing to import`);
     const rebuilt: RebuildResult = rebuildIndex(tmp, { indexIntervalBytes: opts.indexIntervalBytes });
     result.indexes.changed = rebuilt.changed;
+    result.logEndOffset = lastEnd + 1;
+    state.end(result.logEndOffset);
+    if (state.anyV2) {
+      writeSynced(tmp, 'leader-epoch-checkpoint', encodeLeaderEpochCheckpoint(state.epochs));
+      result.leaderEpochs = state.epochs;
+      for (const snap of state.snapshots) {
+        const name = segmentFileName(snap.offset, 'snapshot');
+        writeSynced(tmp, name, snap.data);
+        result.snapshots.push(name);
+      }
+    }
     fsyncDir(tmp);
     if (fs.existsSync(outAbs)) fs.rmdirSync(outAbs); // checked empty above
     fs.renameSync(tmp, outAbs);

@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --output <file-or-dir>', 'output file; a directory for a log directory (DIR/<topic>-<partition>.<ext>)')
     .option('--format <format>', 'parquet, ndjson or csv', 'parquet')
     .option('--compression <codec>', 'Parquet page compression: snappy, zstd or none', 'snappy')
-    .option('--row-group-rows <n>', 'rows per Parquet row group (default 25000; also cut at 32 MiB of keys and values)', nonNegative('--row-group-rows'))
+    .option('--row-group-rows <n>', 'rows per Parquet row group (default 100000; also cut at 3 MiB of keys, values and headers)', nonNegative('--row-group-rows'))
     .option('--force', 'overwrite existing output files')
     .option('--json', 'JSON summary ({format, compression, batches, records, partitions: [...]})')
     .addHelpText(

@@ -25,14 +25,17 @@ export function register(program: Command): void {
       nonNegative('--index-interval-bytes'),
       DEFAULT_INDEX_INTERVAL_BYTES,
     )
-    .option('--json', 'JSON summary ({batches, records, identical, rewritten, recompressed, edited, rewrittenBatches, segments, ...})')
+    .option('--json', 'JSON summary ({batches, records, identical, rewritten, recompressed, edited, rewrittenBatches, segments, leaderEpochs, snapshots, logEndOffset, ...})')
     .addHelpText(
       'after',
       `
 Rows of one batch (same file and position) are encoded again from the exported batch fields. A batch
 whose CRC and size equal the exported ones is byte-identical; others are listed as "recompressed"
 (all records there, the codec library produced other bytes: new but equivalent) or "edited".
-Indexes are rebuilt as Kafka's recovery writes them. The directory appears only when complete.
+Indexes (.index, .timeindex, .txnindex) are rebuilt as Kafka's recovery writes them; for v2 data
+the leader-epoch-checkpoint (from the batches' partition leader epochs) and producer snapshots (at
+each segment roll and at the log end) are written as a broker leaves them after a clean shutdown.
+The directory appears only when complete.
 
 Examples:
   kseg import orders-3.parquet -o /tmp/orders-3
@@ -57,5 +60,9 @@ function render(r: ImportResult): string {
   }
   if (r.rewritten > 20) lines.push(`    ... ${r.rewritten - 20} more (--json lists up to 1000)`);
   lines.push(`  indexes rebuilt: ${r.indexes.changed.length} files`);
+  if (r.snapshots.length || r.leaderEpochs.length)
+    lines.push(
+      `  leader-epoch-checkpoint: ${r.leaderEpochs.length} entr${r.leaderEpochs.length === 1 ? 'y' : 'ies'}; producer snapshots: ${r.snapshots.join(', ')} (log end offset ${r.logEndOffset})`,
+    );
   return lines.join('\n') + '\n';
 }

@@ -135,11 +135,13 @@ describe('choosing a partition inside an archive (ARCHIVE#PATH)', () => {
 
   it('verify without #PATH reads the whole log dir in the archive, like verify on the directory', () => {
     const want = kseg(['verify', path.join(root, 'logs'), '--json']);
-    const got = run(['verify', a.tgz, '--json'], a.tmp);
-    expect(got.status, got.stderr).toBe(want.status);
-    expect(norm(got.stdout, a.tmp, root)).toBe(norm(want.stdout, a.tmp, root));
-    // (verify also lists the bare `logs` dir itself: it has no checkpoint files to mark it a log dir)
-    expect(JSON.parse(got.stdout).partitions.filter((p: { partition: string }) => /-0$/.test(p.partition)).length).toBe(2);
+    for (const file of [a.tar, a.tgz]) {
+      const got = run(['verify', file, '--json'], a.tmp);
+      expect(got.status, got.stderr).toBe(want.status);
+      expect(norm(got.stdout, a.tmp, root)).toBe(norm(want.stdout, a.tmp, root));
+      // (verify also lists the bare `logs` dir itself: it has no checkpoint files to mark it a log dir)
+      expect(JSON.parse(got.stdout).partitions.filter((p: { partition: string }) => /-0$/.test(p.partition)).length).toBe(2);
+    }
   });
 
   it('a path not in the archive: exit 1 naming the archive and the partitions it has', () => {

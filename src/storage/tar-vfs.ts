@@ -119,8 +119,11 @@ export class TarVfs implements VfsProvider {
     return out;
   }
 
+  /** A link or special member named directly cannot be followed: its error, as `open` gives it. */
   stat(p: string): VfsEntry {
-    return { ...this.find(p).entry };
+    const n = this.find(p);
+    if (n.entry.type === 'other') throw this.linkError(n.member!);
+    return { ...n.entry };
   }
 
   open(p: string, opts: OpenOptions = {}): ByteSource {

@@ -87,5 +87,5 @@ export function isMissingError(e: unknown): boolean {
  * path a provider serves: virtual files are read-only, nothing is written anywhere.
  */
 export function readOnlyMessage(command: string, p: string, scheme: string): string {
-  return `read-only: ${p} is inside a ${scheme === 'tar' ? 'tar archive' : `${scheme} store`}; kseg ${command} changes files and cannot work on it: copy it out first (${scheme === 'tar' ? 'tar -xf' : 'download it'}) and run kseg ${command} on the copy`;
+  return `read-only: ${p} is read in place from ${scheme === 'tar' ? 'a tar archive' : `an ${scheme} store`}; kseg ${command} changes files and cannot work on it: copy it out first (${scheme === 'tar' ? 'tar -xf' : 'download it'}) and run kseg ${command} on the copy`;
 }

@@ -7,6 +7,7 @@ import { info } from '../src/ops/info.js';
 import { lookup } from '../src/ops/lookup.js';
 import { verify } from '../src/ops/verify/index.js';
 import { readLogDirContext } from '../src/storage/log-dir.js';
+import { onStorageNote } from '../src/storage/notes.js';
 import { PositionalReader, headerSource, readRange } from '../src/storage/positional-reader.js';
 import { listSegments, readDirEntries, readDirNames, resolveInputs, scanPartitionDir, statPath, subdirectories } from '../src/storage/segments.js';
 import { openSource, readTextFile, readWholeFile, type ByteSource, type OpenOptions } from '../src/storage/source.js';
@@ -224,7 +225,15 @@ describe('storage/vfs.ts routing with an in-memory provider', () => {
       expect(events(dir)).toBe(events(local));
       expect(strip(info([dir]))).toBe(strip(info([local])));
       expect(strip(verify([dir]))).toBe(strip(verify([local])));
-      expect(strip(verify([dir], { jobs: 3 }))).toBe(strip(verify([local])));
+      // The in-memory provider has no workerSpec: verify --jobs checks its paths on one thread, and says so.
+      const notes: string[] = [];
+      const prev = onStorageNote((m) => notes.push(m));
+      try {
+        expect(strip(verify([dir], { jobs: 3 }))).toBe(strip(verify([local])));
+      } finally {
+        onStorageNote(prev);
+      }
+      expect(notes.join('\n')).toContain('checked on one thread');
       const { logStartOffset: first, logEndOffset: end } = info([local])[0]!;
       for (const off of [first, Math.floor((first + end!) / 2), end! - 1]) {
         const a = lookup(dir, { offset: off });

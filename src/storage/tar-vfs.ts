@@ -5,7 +5,7 @@ import { checkRange, preadFully } from './positional-reader.js';
 import { classifyFile } from './segments.js';
 import type { ByteSource, OpenOptions } from './source.js';
 import { indexTar, type TarIndex, type TarMember } from './tar-index.js';
-import type { VfsEntry, VfsProvider } from './vfs.js';
+import { registerProviderFactory, type VfsEntry, type VfsProvider, type VfsWorkerSpec } from './vfs.js';
 
 /**
  * An uncompressed tar archive as a read-only directory tree (storage/vfs.ts), read in place: the
@@ -39,11 +39,13 @@ export class TarVfs implements VfsProvider {
   private readonly root: Node;
   private fetched = 0;
   private fd: number | null = null;
+  private readonly spelling: string;
 
   constructor(
     readonly index: TarIndex,
     spelling: string = index.archive,
   ) {
+    this.spelling = spelling;
     this.prefixes = [...new Set([spelling, path.normalize(spelling), path.resolve(spelling), index.archive, path.resolve(index.archive)])].map((s) => `${s}#`);
     this.root = { entry: { name: path.basename(index.archive), type: 'dir', size: 0, mtimeMs: NaN }, member: null, children: new Map() };
     for (const m of index.members) this.add(m);
@@ -157,6 +159,11 @@ export class TarVfs implements VfsProvider {
     return this.fetched;
   }
 
+  /** A worker indexes the archive again (header blocks only) and answers to the same spellings. */
+  workerSpec(): VfsWorkerSpec {
+    return { scheme: 'tar', options: { archive: this.index.archive, spelling: this.spelling } };
+  }
+
   close(): void {
     if (this.fd !== null) {
       fs.closeSync(this.fd);
@@ -206,3 +213,8 @@ class TarRangeSource implements ByteSource {
     this.buf = Buffer.alloc(0);
   }
 }
+
+registerProviderFactory('tar', (o) => {
+  const { archive, spelling } = o as { archive: string; spelling: string };
+  return new TarVfs(indexTar(archive), spelling);
+});

@@ -39,6 +39,17 @@ export interface VfsProvider {
   bytesFetched(): number;
   /** Release what the provider holds (descriptors, connections); called by `unregister`'s caller. Optional. */
   close?(): void;
+  /**
+   * How a worker thread (verify --jobs) makes the same provider: a scheme whose factory the worker
+   * has loaded (`registerProviderFactory`) and structured-cloneable options. Optional: without it
+   * verify checks this provider's paths on the main thread alone.
+   */
+  workerSpec?(): VfsWorkerSpec;
+}
+
+export interface VfsWorkerSpec {
+  scheme: string;
+  options: unknown;
 }
 
 const providers: VfsProvider[] = [];
@@ -66,6 +77,41 @@ export function providerFor(path: string): VfsProvider | null {
 export function resolvePath(p: string): string {
   if (providerFor(p) === null) return nodePath.resolve(p);
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+const factories = new Map<string, (options: unknown) => VfsProvider>();
+
+/** Make providers of `scheme` from a VfsWorkerSpec's options (a module registers its own at load). */
+export function registerProviderFactory(scheme: string, make: (options: unknown) => VfsProvider): void {
+  factories.set(scheme, make);
+}
+
+/** The specs of every registered provider, or null when one of them has none (it cannot be re-made in a worker). */
+export function workerSpecs(): VfsWorkerSpec[] | null {
+  const out: VfsWorkerSpec[] = [];
+  for (const p of providers) {
+    const s = p.workerSpec?.();
+    if (!s) return null;
+    out.push(s);
+  }
+  return out;
+}
+
+/**
+ * In a worker thread: register the providers the main thread had, from their specs, in the same
+ * order. A spec whose scheme has no factory loaded here, or whose provider fails to open, is
+ * skipped: paths it serves then fail in the worker, and the main thread checks those itself.
+ */
+export function registerFromSpecs(specs: readonly VfsWorkerSpec[]): void {
+  for (let i = specs.length - 1; i >= 0; i--) {
+    const make = factories.get(specs[i]!.scheme);
+    if (!make) continue;
+    try {
+      registerProvider(make(specs[i]!.options));
+    } catch {
+      /* see above */
+    }
+  }
 }
 
 /** Providers registered now (for `--version --verbose` and the worker pools' "virtual path" test). */

@@ -5,6 +5,7 @@ import { frameEntry, HEADER_SIZE_UP_TO_MAGIC, RECORD_BATCH_OVERHEAD } from '../.
 import type { ByteSource } from '../../storage/source.js';
 import { ALL_SELF, ChunkReader, claim, CTRL_WORDS, DONE, FRAMED, NEXT, PUBLISHED, type ChunkResult, type SegmentJob } from './chunks.js';
 import { headerSource } from '../../storage/positional-reader.js';
+import { workerSpecs } from '../../storage/vfs.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
@@ -113,7 +114,7 @@ export class VerifyPool {
     if (url.protocol !== 'file:' || !fs.existsSync(fileURLToPath(url))) return;
     for (let i = 0; i < this.extraThreads; i++) {
       const { port1, port2 } = new MessageChannel();
-      const worker = new Worker(url, { workerData: { port: port2 }, transferList: [port2] });
+      const worker = new Worker(url, { workerData: { port: port2, vfs: workerSpecs() ?? [] }, transferList: [port2] });
       worker.unref();
       // Errors surface as missing results (the main thread then checks the chunk itself).
       worker.on('error', () => {});

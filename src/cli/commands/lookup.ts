@@ -4,7 +4,7 @@ import { UsageError } from '../../format/errors.js';
 import { resolveDecoders } from '../decoders.js';
 import { toJson } from '../output.js';
 import { recordJson } from '../render.js';
-import { decoderOptions, intArg, parseTimestamp } from '../options.js';
+import { decoderOptions, intArg, parseTimestamp, s3Options } from '../options.js';
 
 /** `--timestamp`: epoch milliseconds, a ListOffsets special value (-1..-5) or its name. */
 function timestampArg(v: string): number {
@@ -46,6 +46,7 @@ export function register(program: KsegCommand): void {
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
     .option('--json', 'JSON result (README, "JSON contract")')
     .with(decoderOptions())
+    .with(s3Options())
     .addHelpText(
       'after',
       `

@@ -36,6 +36,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JVM_HOW, JVM_ITEM, JVM_SETS, findJvmPeer, jvmMachineLine, makeGroupJvm } from './jvm.mjs';
+import { groupRemote, prepareRemote } from './remote.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KSEG = path.join(ROOT, 'bin', 'kseg.js');
@@ -70,6 +71,7 @@ const ITEMS = {
   internal: 'dump --ndjson of a generated __consumer_offsets partition, decoded vs --internal-decoder none on the same bytes (issue 16: >= 50 %)',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
   jvm: JVM_ITEM,
+  remote: "s3:// on s3rver (bench/remote.mjs): a lookup's bytes fetched vs the .log size, dump --ndjson vs the local dump (issue 15)",
 };
 
 function usage(code) {
@@ -260,6 +262,7 @@ const NEEDS = {
   internal: ['i'],
   peer: ['a', 'f'],
   jvm: JVM_SETS,
+  remote: ['a'],
 };
 
 function fmtSize(b) {
@@ -1282,6 +1285,9 @@ async function main() {
   if (m.busy) log(`warning: load average ${m.load} before the run: other work is running, the numbers will be noisy`);
   if (!findKafkaPython() && selected('peer')) log('kafka-python: not found (python3 / /usr/bin/python3 -c "import kafka")');
 
+  const remote = selected('remote') ? await prepareRemote({ root: ROOT, dir: SETS.a.dir, note }) : null;
+  const groupRemoteOf = (pass) =>
+    groupRemote(pass, remote, { dir: SETS.a.dir, logFiles, sizeOf, kseg, rounds, net, row, note, log: (m) => log(m), rssMax, cpuMed, lookups: LOOKUPS });
   const passes = [{ name: 'native', env: { ...NATIVE_ON } }];
   if (opts.noNativePass) passes.push({ name: 'no-native', env: { ...NATIVE_OFF } });
   const shared = {};
@@ -1290,7 +1296,7 @@ async function main() {
     log(`\n=== pass: ${pass.name}${pass.env.KSEG_NO_NATIVE ? ' (KSEG_NO_NATIVE=1 KSEG_READER=pread)' : ''}`);
     measureStartup(pass, 5);
     log(`  node -e 0: ${(pass.startup * 1000).toFixed(0)} ms (subtracted from command wall times)`);
-    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer, groupJvm]) {
+    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer, groupJvm, groupRemoteOf]) {
       try {
         g(pass, shared);
       } catch (e) {
@@ -1299,6 +1305,7 @@ async function main() {
     }
   }
   fs.rmSync(WORK, { recursive: true, force: true });
+  await remote?.server.close();
 
   const seconds = (Date.now() - t0) / 1000;
   for (const p of passes) {

@@ -128,7 +128,8 @@ export function s3Error(e: S3ErrorInfo, s: Subject, config: S3ClientConfig): Kse
     case 'NotFound':
       return new NotFoundError('S3_NO_SUCH_KEY', `no such object${at}`, where);
     case 'NoSuchBucket':
-      return new NotFoundError('S3_NO_SUCH_BUCKET', `no such bucket at ${server}`, where);
+      // like a missing archive or directory given on the command line: exit 4, not "nothing found in it"
+      return new IoError('S3_NO_SUCH_BUCKET', `no such bucket at ${server}`, where);
     case 'AccessDenied':
     case 'Forbidden':
     case 'AllAccessDisabled':

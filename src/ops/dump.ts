@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
 import { readInt32, readInt64 } from '../format/int64.js';
@@ -20,7 +19,8 @@ import { parseCheckpoint, parseLeaderEpochCheckpoint, parseLogDirCheckpoint, par
 import { logEntries, type StopInfo } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
-import { parseKraftSnapshotName, requirePartition, resolveInputs, segmentFileName, type FileKind, type Input, type KraftSnapshotName } from '../storage/segments.js';
+import { parseKraftSnapshotName, requirePartition, resolveInputs, segmentFileName, statPath, type FileKind, type Input, type KraftSnapshotName } from '../storage/segments.js';
+import { resolvePath } from '../storage/vfs.js';
 import {
   decodeControlPayload,
   decodeInternalRecord,
@@ -79,7 +79,7 @@ export function internalDecoderFor(p: string, opts: Pick<DumpOptions, 'internal'
   if (opts.internal === 'off') return undefined;
   if (opts.internal !== undefined) return opts.internal;
   if (parseKraftSnapshotName(path.basename(p))) return 'cluster-metadata';
-  const dir = path.basename(path.dirname(path.resolve(p)));
+  const dir = path.basename(path.dirname(resolvePath(p)));
   const m = /^(.+)-\d+$/.exec(dir);
   return m ? internalTopicOf(m[1]!) : undefined;
 }
@@ -163,7 +163,7 @@ function logBytes(inputs: Input[], opts: DumpOptions): number {
       if ((opts.parts ?? ['log']).includes('log')) for (const s of i.partition.segments) n += s.logSize;
     } else if (i.file.kind === 'log') {
       try {
-        n += fs.statSync(i.file.path).size;
+        n += statPath(i.file.path).size;
       } catch {
         // (dumpFile reports it)
       }

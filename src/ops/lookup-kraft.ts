@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, checkBatchCrc } from '../format/batch.js';
 import { NotFoundError } from '../format/errors.js';
 import { logEntries } from '../storage/log-reader.js';
-import { parseKraftSnapshotName } from '../storage/segments.js';
+import { parseKraftSnapshotName, readDirNames, statPath } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
 import type { LookupResult } from './lookup.js';
 
@@ -21,7 +20,7 @@ export function kraftSnapshotName(name: string): { endOffset: number; epoch: num
 
 export function isFile(p: string): boolean {
   try {
-    return fs.statSync(p).isFile();
+    return statPath(p).isFile();
   } catch {
     return false;
   }
@@ -39,7 +38,7 @@ export function isFile(p: string): boolean {
 export function snapshotHint(dir: string, target: number, logStart: number | null): string | null {
   let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    names = readDirNames(dir);
   } catch {
     return null;
   }

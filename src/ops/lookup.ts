@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, checkBatchCrc, decodeBatch, HEADER_SIZE_UP_TO_MAGIC, MAGIC_OFFSET, type Batch, type KafkaRecord } from '../format/batch.js';
 import { parseLeaderEpochCheckpoint, parseLogDirCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
@@ -6,10 +5,11 @@ import { ioError, KsegError, NotFoundError, UsageError } from '../format/errors.
 import { lookupOffsetSlot, lookupTimeSlot, OFFSET_INDEX_ENTRY_SIZE, slotCount, TIME_INDEX_ENTRY_SIZE, offsetIndexEntry, timeIndexEntry } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { logEntries } from '../storage/log-reader.js';
-import { MAX_WHOLE_FILE, openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { listSegments, noPartitionError, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
+import { MAX_WHOLE_FILE, openSource, readTextFile, readWholeFile, type ByteSource } from '../storage/source.js';
+import { listSegments, noPartitionError, statPath, type SegmentFiles, type SegmentListing } from '../storage/segments.js';
 import { floorIndex } from './floor.js';
 import { isFile, kraftSnapshotName, lookupInSnapshot, snapshotHint } from './lookup-kraft.js';
+import { resolvePath } from '../storage/vfs.js';
 
 /**
  * Offset and timestamp lookup the way a broker serves a fetch / ListOffsets: binary-search the
@@ -89,12 +89,7 @@ function scanPartition(dir: string): PartitionDir {
 
 function logSize(dir: string, seg: Segment): number {
   if (seg.logSize === undefined) {
-    const p = path.join(dir, seg.log);
-    try {
-      seg.logSize = fs.statSync(p).size;
-    } catch (e) {
-      throw ioError(e, p);
-    }
+    seg.logSize = statPath(path.join(dir, seg.log)).size;
   }
   return seg.logSize;
 }
@@ -134,12 +129,12 @@ export function lookup(dir: string, opts: LookupOptions): LookupResult {
  * (max(checkpoint, first segment base), the rule for a log without tiered storage).
  */
 export function logStartOffsetOf(dir: string, firstSegmentBase: number): LogStart {
-  const m = /^(.+)-(\d+)$/.exec(path.basename(path.resolve(dir)));
+  const m = /^(.+)-(\d+)$/.exec(path.basename(resolvePath(dir)));
   if (m) {
-    const file = path.join(path.dirname(path.resolve(dir)), 'log-start-offset-checkpoint');
+    const file = path.join(path.dirname(resolvePath(dir)), 'log-start-offset-checkpoint');
     let text: string | null = null;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = readTextFile(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, file);
     }
@@ -183,7 +178,7 @@ function leaderEpochs(dir: string): LeaderEpochEntry[] {
   const file = path.join(dir, 'leader-epoch-checkpoint');
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw ioError(e, file);
@@ -222,7 +217,7 @@ interface IndexView {
 function oversized(dir: string, name: string, steps?: string[]): boolean {
   let size: number;
   try {
-    size = fs.statSync(path.join(dir, name)).size;
+    size = statPath(path.join(dir, name)).size;
   } catch {
     return false; // reading it reports the problem
   }
@@ -476,12 +471,7 @@ function lookupOffset(part: PartitionDir, target: number): LookupResult {
 function largestTimestamp(dir: string, seg: Segment, tidx: IndexView | null, active: boolean): { ts: number; from: 'timeindex' | 'batches' | 'mtime' } {
   const m = maxTimestampSoFar(dir, seg, tidx, active);
   if (m.ts >= 0) return { ts: m.ts, from: m.from };
-  const p = path.join(dir, seg.log);
-  try {
-    return { ts: Math.floor(fs.statSync(p).mtimeMs), from: 'mtime' };
-  } catch (e) {
-    throw ioError(e, p);
-  }
+  return { ts: Math.floor(statPath(path.join(dir, seg.log)).mtimeMs), from: 'mtime' };
 }
 
 /**

@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { Batch } from '../format/batch.js';
 import { CorruptDataError, ioError } from '../format/errors.js';
 import type { StopInfo } from '../storage/log-reader.js';
-import { scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
+import { scanPartitionDir, statPath, type PartitionDir, type Segment } from '../storage/segments.js';
 import { BAD, LogBatchReader } from '../storage/log-batches.js';
 import { readLogDirCheckpoint, type LogDirCheckpointFile } from '../storage/log-dir.js';
 import { INTENT_FILE } from './intent.js';
+import { resolvePath } from '../storage/vfs.js';
 
 /**
  * A partition directory's state as the mutating commands (truncate, compact) see it before they
@@ -102,16 +103,12 @@ export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => voi
 }
 
 export function mtimeOf(p: string): number {
-  try {
-    return fs.statSync(p).mtimeMs;
-  } catch (e) {
-    throw ioError(e, p);
-  }
+  return statPath(p).mtimeMs;
 }
 
 /** `orders-3` → { topic: 'orders', partition: 3 } (Kafka's `<topic>-<partition>` directory name). */
 export function parseTopicPartition(dir: string): { topic: string; partition: number } | null {
-  const m = /^(.+)-(\d+)$/.exec(path.basename(path.resolve(dir)));
+  const m = /^(.+)-(\d+)$/.exec(path.basename(resolvePath(dir)));
   if (!m) return null;
   const partition = Number(m[2]);
   return Number.isSafeInteger(partition) ? { topic: m[1]!, partition } : null;
@@ -119,7 +116,7 @@ export function parseTopicPartition(dir: string): { topic: string; partition: nu
 
 /** The entry for this partition in a log-dir-level checkpoint file beside the partition directory. */
 export function readLogDirCheckpointEntry(dir: string, name: string, tp: PartitionState['topicPartition']): LogDirCheckpointFile | null {
-  return tp ? readLogDirCheckpoint(path.join(path.dirname(path.resolve(dir)), name), tp) : null;
+  return tp ? readLogDirCheckpoint(path.join(path.dirname(resolvePath(dir)), name), tp) : null;
 }
 
 /**

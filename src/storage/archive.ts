@@ -4,19 +4,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { CorruptDataError, IoError, KsegError, NotFoundError, UsageError, ioError } from '../format/errors.js';
 import { storageNote } from './notes.js';
+import { openForRead } from './positional-reader.js';
+import { isGzip } from './tar-index.js';
+import { TarVfs } from './tar-vfs.js';
+import { providerFor, readOnlyMessage, registerProvider } from './vfs.js';
 
 /**
  * Tarred log dirs and partitions, as they arrive in support tickets: `logs.tar`, `logs.tar.gz`,
  * `logs.tgz`, optionally followed by `#PATH` naming a partition directory (or one file) inside the
- * archive. The archive is never modified. The chosen member is extracted, streaming, into a
- * private temporary directory (only regular files and directories; absolute paths and `..` are
- * refused by the tar reader), the command reads that copy, and the copy is removed when the
- * process exits. Memory stays bounded (the reader streams); disk use is the chosen member's size.
+ * archive. The archive is never modified.
  *
- * Not (yet) done: the commands reading members in place by byte range; every command reads the
- * extracted copy. tar-index.ts has the in-place layer (header-only index + member ByteSources) for
- * uncompressed archives; wiring it needs a virtual-directory view in segment discovery and the
- * ops' direct fs calls (stat, readdir, index reads by path).
+ * An uncompressed archive (told by its first bytes, not its name) is read in place: tar-vfs.ts
+ * indexes its headers and registers a virtual file system (storage/vfs.ts) serving the member as
+ * `ARCHIVE#/PATH`; segment listing, stats and reads go through it, each read a positional read of
+ * the archive. A gzip-compressed archive has no random access: its chosen member is extracted,
+ * streaming, into a private temporary directory (only regular files and directories; absolute
+ * paths and `..` are refused by the tar reader), the command reads that copy, and the copy is
+ * removed when the process exits. Memory stays bounded (the reader streams); disk use is the
+ * chosen member's size.
  */
 
 const ARCHIVE_RE = /\.(tar|tar\.gz|tgz)$/i;
@@ -45,6 +50,7 @@ export function parseArchivePath(arg: string): ArchiveSpec | null {
 function normalizeMember(p: string): string {
   return p
     .replace(/\\/g, '/')
+    .replace(/^\/+/, '')
     .replace(/^(\.\/)+/, '')
     .replace(/\/+$/, '');
 }
@@ -222,13 +228,89 @@ function commonDir(dirs: string[]): string {
   return common.join('/');
 }
 
+/** Whether the file's first bytes are gzip's magic (a file too short or unreadable: false; opening it reports that). */
+function gzipped(archive: string): boolean {
+  let fd: number;
+  try {
+    fd = openForRead(archive).fd;
+  } catch (e) {
+    throw tarError(e, archive);
+  }
+  try {
+    return isGzip(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const opened = new Map<string, TarVfs>();
+
 /**
- * Replace every archive argument by a local path (other arguments pass through unchanged).
- * Used by dump, info, verify and lookup.
+ * The tar provider for an uncompressed archive, registered once per archive for the rest of the
+ * process (storage/vfs.ts); its index is read at the first call.
+ */
+export function tarProvider(archive: string): TarVfs {
+  const key = path.resolve(archive);
+  let v = opened.get(key);
+  if (!v) {
+    v = TarVfs.open(archive);
+    opened.set(key, v);
+    registerProvider(v);
+  }
+  return v;
+}
+
+/**
+ * The path naming an archive member in place (uncompressed archives): `ARCHIVE#/MEMBER`, served by
+ * the archive's tar provider. The member is chosen as openArchivePath does.
+ */
+export function openArchiveInPlace(spec: ArchiveSpec, opts: ResolveOptions = {}): string {
+  const v = tarProvider(spec.archive);
+  const entries = v.index.members.filter((m) => m.type !== 'other').map((m) => ({ path: m.path, type: m.type as 'file' | 'dir' }));
+  if (!entries.some((e) => e.type === 'file')) throw new CorruptDataError('TAR_EMPTY', 'the archive holds no files (or is not a tar archive)', { file: spec.archive });
+  let member = spec.member;
+  if (member === null) {
+    const parts = archivePartitions(entries);
+    if (parts.length === 1) member = parts[0]!;
+    else if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
+    else if (opts.allowLogDir) member = commonDir(parts);
+    else
+      throw new UsageError(
+        `${spec.archive} holds ${parts.length} partitions (${parts.slice(0, 8).join(', ')}${parts.length > 8 ? ', ...' : ''}); choose one with ${spec.archive}#PARTITION`,
+        'TAR_AMBIGUOUS',
+      );
+  }
+  const p = v.pathOf(member === '.' ? '' : member);
+  try {
+    v.stat(p);
+  } catch (e) {
+    if (!(e instanceof KsegError) || e.code !== 'ENOENT') throw e;
+    throw new NotFoundError('ENOENT', `no ${member} in the archive (partitions in it: ${archivePartitions(entries).slice(0, 8).join(', ') || 'none'})`, { file: spec.archive });
+  }
+  return p;
+}
+
+/**
+ * Replace every archive argument by a path the read path can open (other arguments pass through
+ * unchanged): uncompressed archives in place (`ARCHIVE#/MEMBER`), gzip-compressed ones as an
+ * extracted copy. Used by dump, info, verify and lookup.
  */
 export function resolveArchiveArgs(args: string[], opts: ResolveOptions = {}): string[] {
   return args.map((a) => {
     const spec = parseArchivePath(a);
-    return spec ? openArchivePath(spec, opts).path : a;
+    if (!spec) return a;
+    return gzipped(spec.archive) ? openArchivePath(spec, opts).path : openArchiveInPlace(spec, opts);
   });
+}
+
+/**
+ * Commands that change a partition (recover, truncate, compact, rebuild-index) refuse an archive
+ * or a virtual path (`s3://...`): a UsageError saying to copy it out first; nothing is written.
+ */
+export function refuseReadOnlyPaths(command: string, args: string[]): void {
+  for (const a of args) {
+    const v = providerFor(a);
+    const scheme = v ? v.scheme : /^s3:\/\/?/i.test(a) ? 's3' : parseArchivePath(a) ? 'tar' : null;
+    if (scheme) throw new UsageError(readOnlyMessage(command, a, scheme), 'READ_ONLY');
+  }
 }

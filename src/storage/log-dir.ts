@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseLogDirCheckpoint, type LogDirCheckpointEntry } from '../format/checkpoints.js';
 import { CorruptDataError, ioError } from '../format/errors.js';
+import { readTextFile } from './source.js';
+import { isMissingError, providerFor, resolvePath } from './vfs.js';
 
 /**
  * The broker-level files of the log directory a partition directory sits in (LogManager): the
@@ -31,7 +33,7 @@ export interface TopicPartitionName {
  * `topic-N.<32 hex>-delete` / `-future` / `-stray`.
  */
 export function topicPartitionOfDir(dir: string): TopicPartitionName | null {
-  const name = path.basename(path.resolve(dir));
+  const name = path.basename(resolvePath(dir));
   const m = /^(.+)-(\d+)(?:\.[0-9a-f]{32}-(?:delete|future|stray))?$/.exec(name);
   if (!m) return null;
   const partition = Number(m[2]);
@@ -47,7 +49,7 @@ export function topicPartitionOfDir(dir: string): TopicPartitionName | null {
 export type PartitionDirKind = 'current' | 'delete' | 'stray' | 'future';
 
 export function partitionDirKind(dir: string): PartitionDirKind {
-  const name = path.basename(path.resolve(dir));
+  const name = path.basename(resolvePath(dir));
   if (name.endsWith('-delete')) return 'delete';
   if (/\.[0-9a-f]{32}-stray$/.test(name)) return 'stray';
   if (/\.[0-9a-f]{32}-future$/.test(name)) return 'future';
@@ -79,10 +81,12 @@ export interface LogDirContext {
 
 function exists(p: string): boolean {
   try {
-    fs.statSync(p);
+    const v = providerFor(p);
+    if (v) v.stat(p);
+    else fs.statSync(p);
     return true;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+    if (isMissingError(e)) return false;
     throw ioError(e, p);
   }
 }
@@ -102,7 +106,7 @@ export interface LogDirCheckpointFile {
 export function readLogDirCheckpoint(file: string, tp: TopicPartitionName | null): LogDirCheckpointFile | null {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw ioError(e, file);
@@ -124,9 +128,10 @@ function readEntry(file: string, tp: TopicPartitionName | null): LogDirCheckpoin
  * not parse is returned as `logStartOffsetError` (Kafka falls back to the first segment's base).
  */
 export function readLogDirContext(partitionDir: string): LogDirContext {
-  const logDir = path.dirname(path.resolve(partitionDir));
+  const logDir = path.dirname(resolvePath(partitionDir));
   const tp = topicPartitionOfDir(partitionDir);
-  const isLogDir = LOG_DIR_MARKERS.some((f) => exists(path.join(logDir, f)));
+  // A partition at the root of an archive (storage/vfs.ts) has no log dir: its parent is outside.
+  const isLogDir = providerFor(logDir) === providerFor(partitionDir) && LOG_DIR_MARKERS.some((f) => exists(path.join(logDir, f)));
   const ctx: LogDirContext = { logDir, isLogDir, topicPartition: tp, cleanShutdown: null, recoveryPoint: null, logStartOffset: null, logStartOffsetError: null };
   if (!isLogDir) return ctx;
   const marker = path.join(logDir, CLEAN_SHUTDOWN_FILE);

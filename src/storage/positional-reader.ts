@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { IoError, ioError } from '../format/errors.js';
 import { calibrateForSize } from './calibration.js';
+import type { ByteSource } from './source.js';
+import { providerFor } from './vfs.js';
 
 /**
  * The one positional (pread) reader of kseg: bytes at absolute file positions through a buffer
@@ -131,6 +133,8 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
   private fill = 0;
   private lastEnd = 0;
   private closed = false;
+  /** A virtual file (storage/vfs.ts: a tar member, an S3 object): refills copy from its provider's source. */
+  private readonly src: ByteSource | null = null;
 
   /**
    * `opened`: a descriptor already open on `path` (openForRead's result), closed by close() only
@@ -142,7 +146,14 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
     opened?: { fd: number; size: number },
     ownsFd: boolean = opened === undefined,
   ) {
-    const o = opened ?? openForRead(path);
+    let o = opened;
+    if (o === undefined) {
+      const v = providerFor(path);
+      if (v) {
+        this.src = v.open(path, { pattern: 'sequential' });
+        o = { fd: -1, size: this.src.size };
+      } else o = openForRead(path);
+    }
     this.fd = o.fd;
     this.size = o.size;
     this.ownsFd = ownsFd;
@@ -214,7 +225,7 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
     if (this.owned) {
       const want = Math.min(Math.max(chunk, len), avail);
       this.buf = Buffer.allocUnsafe(want < len ? len : want);
-      this.fill = readFully(this.fd, this.path, this.buf, 0, want, pos, len);
+      this.fill = this.src === null ? readFully(this.fd, this.path, this.buf, 0, want, pos, len) : this.copyFromSource(want, pos, len);
     } else {
       if (len > this.buf.length) {
         // One range larger than the buffer (an oversized batch): grow by doubling, to fit it.
@@ -222,9 +233,17 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
         while (cap < len) cap *= 2;
         this.buf = Buffer.allocUnsafe(Math.min(cap, Math.max(len, this.maxRead)));
       }
-      this.fill = readFully(this.fd, this.path, this.buf, 0, Math.min(this.buf.length, avail), pos, len);
+      const want = Math.min(this.buf.length, avail);
+      this.fill = this.src === null ? readFully(this.fd, this.path, this.buf, 0, want, pos, len) : this.copyFromSource(want, pos, len);
     }
     this.bufPos = pos;
+  }
+
+  /** readFully for a virtual file: `want` bytes at `pos` from the provider's source into the buffer. */
+  private copyFromSource(want: number, pos: number, need: number): number {
+    if (want < need) throw new IoError('EOF', `file ended before ${need} bytes at ${pos} (${this.size} bytes)`, { file: this.path, position: pos + want });
+    if (want > 0) this.src!.read(pos, want).copy(this.buf, 0);
+    return want;
   }
 
   close(): void {
@@ -238,6 +257,7 @@ export class PositionalReader<L extends Lifetime = 'borrowed'> {
     this.buf = Buffer.alloc(0);
     this.bufPos = 0;
     this.fill = 0;
+    if (this.src !== null) return this.src.close();
     if (!this.ownsFd) return;
     try {
       fs.closeSync(this.fd);

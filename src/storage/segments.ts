@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { IoError, ioError, type KsegError, UsageError } from '../format/errors.js';
+import { providerFor, resolvePath, type VfsProvider } from './vfs.js';
 
 /** Suffixes of segment files; `.snapshot` shares the 20-digit naming but is not part of a segment. */
 export type SegmentFileKind = 'log' | 'index' | 'timeindex' | 'txnindex' | 'snapshot';
@@ -153,6 +154,8 @@ export function brokenLink(e: unknown, p: string): IoError {
 
 /** List a directory with each entry's type, symbolic links followed (see `entryType`). */
 export function readDirEntries(dir: string): DirEntry[] {
+  const v = providerFor(dir);
+  if (v) return virtualEntries(v, dir);
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -162,8 +165,22 @@ export function readDirEntries(dir: string): DirEntry[] {
   return entries.map((e) => ({ name: e.name, type: entryType(dir, e) }));
 }
 
+/** A virtual directory's entries (storage/vfs.ts), sizes included: a provider lists them with the names. */
+function virtualEntries(v: VfsProvider, dir: string): DirEntry[] {
+  return v.readdir(dir).map((e) => (e.type === 'file' ? { name: e.name, type: e.type, size: e.size } : { name: e.name, type: e.type }));
+}
+
+/** Names in a directory (`fs.readdirSync`'s errors unchanged; a virtual directory's from its provider). */
+export function readDirNames(dir: string): string[] {
+  const v = providerFor(dir);
+  if (v) return v.readdir(dir).map((e) => e.name);
+  return fs.readdirSync(dir);
+}
+
 /** Sub-directories of `dir` (symbolic links to directories included, as Kafka's LogManager lists them). */
 export function subdirectories(dir: string): string[] {
+  const v = providerFor(dir);
+  if (v) return v.readdir(dir).flatMap((e) => (e.type === 'dir' ? [e.name] : []));
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -210,6 +227,8 @@ const LOG_NAME = /^\d+\.log$/;
  * (matching `parseSegmentName`'s rules for `.log` files only, and keeping the others in a map).
  */
 export function listSegments(dir: string): SegmentListing {
+  const v = providerFor(dir);
+  if (v) return listVirtualSegments(v, dir);
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -247,6 +266,31 @@ export function listSegments(dir: string): SegmentListing {
   };
 }
 
+/** listSegments of a virtual directory (storage/vfs.ts): one listing gives names and types. */
+function listVirtualSegments(v: VfsProvider, dir: string): SegmentListing {
+  const files = new Set<string>();
+  const segments: SegmentFiles[] = [];
+  for (const e of v.readdir(dir)) {
+    if (e.type !== 'file') continue;
+    files.add(e.name);
+    if (!LOG_NAME.test(e.name)) continue;
+    const prefix = e.name.slice(0, e.name.length - 4);
+    const baseOffset = Number(prefix);
+    if (Number.isSafeInteger(baseOffset)) segments.push({ baseOffset, name: prefix, log: e.name });
+  }
+  segments.sort((a, b) => a.baseOffset - b.baseOffset || a.name.localeCompare(b.name));
+  return {
+    segments,
+    withIndexes(seg) {
+      for (const kind of ['index', 'timeindex', 'txnindex'] as const) {
+        const f = `${seg.name}.${kind}`;
+        if (files.has(f)) seg[kind] = f;
+      }
+      return seg;
+    },
+  };
+}
+
 /**
  * Classify a listing of a partition directory (real or planned, e.g. a recovery plan's "after"
  * view). Sizes missing from `entries` are read with stat.
@@ -258,11 +302,7 @@ export function partitionFromEntries(dir: string, entries: DirEntry[]): Partitio
   const size = (f: string): number => {
     const known = sizes.get(f);
     if (known !== undefined) return known;
-    try {
-      return fs.statSync(path.join(dir, f)).size;
-    } catch (e) {
-      throw ioError(e, path.join(dir, f));
-    }
+    return statPath(path.join(dir, f)).size;
   };
   for (const ent of entries) {
     const name = ent.name;
@@ -323,9 +363,9 @@ export type Input = { type: 'dir'; path: string; partition: PartitionDir } | { t
 export function resolveInputs(paths: string[]): Input[] {
   if (paths.length === 0) throw new UsageError('no PATH given (a partition directory or a segment/index/checkpoint file)');
   return paths.map((p) => {
-    let st: fs.Stats;
+    let st: PathStats;
     try {
-      st = fs.statSync(p);
+      st = statVirtualOr(p);
     } catch (e) {
       throw statError(e, p);
     }
@@ -337,10 +377,29 @@ export function resolveInputs(paths: string[]): Input[] {
   });
 }
 
-/** `stat(p)` of a command-line path (links followed); a failure is an `ioError` naming it. */
-export function statPath(p: string): fs.Stats {
+/** What the read path uses of a stat: `fs.Stats` has it, and so does a virtual file's (storage/vfs.ts). */
+export interface PathStats {
+  size: number;
+  mtimeMs: number;
+  isFile(): boolean;
+  isDirectory(): boolean;
+}
+
+/** `fs.statSync(p)`, or the provider's stat when a virtual file system serves `p`. */
+function statVirtualOr(p: string): PathStats {
+  const v = providerFor(p);
+  if (v === null) return fs.statSync(p);
+  const e = v.stat(p);
+  return { size: e.size, mtimeMs: e.mtimeMs, isFile: () => e.type === 'file', isDirectory: () => e.type === 'dir' };
+}
+
+/**
+ * `stat(p)` of a path (links followed; a virtual file's stat from its provider, storage/vfs.ts); a
+ * failure is an `ioError` naming it.
+ */
+export function statPath(p: string): PathStats {
   try {
-    return fs.statSync(p);
+    return statVirtualOr(p);
   } catch (e) {
     throw ioError(e, p);
   }
@@ -348,6 +407,7 @@ export function statPath(p: string): fs.Stats {
 
 /** An error from `stat(p)`: a broken symbolic link says so, anything else as `ioError`. */
 export function statError(e: unknown, p: string): KsegError {
+  if (providerFor(p) !== null) return ioError(e, p);
   try {
     if (fs.lstatSync(p).isSymbolicLink()) return brokenLink(e, p);
   } catch {
@@ -376,6 +436,8 @@ export function hasPartitionFiles(part: PartitionDir): boolean {
 
 function hasSegmentLog(dir: string): boolean {
   try {
+    const v = providerFor(dir);
+    if (v) return v.readdir(dir).some((e) => e.type === 'file' && /^\d+\.log$/.test(e.name));
     return fs.readdirSync(dir).some((f) => /^\d+\.log$/.test(f));
   } catch {
     return false;
@@ -418,7 +480,7 @@ export function partitionHoldersBelow(dir: string, maxDepth = 3): { dir: string;
  * when partition directories sit below it, which directory holds them.
  */
 export function noPartitionError(dir: string): IoError {
-  const below = partitionHoldersBelow(dir).filter((h) => path.resolve(h.dir) !== path.resolve(dir));
+  const below = partitionHoldersBelow(dir).filter((h) => resolvePath(h.dir) !== resolvePath(dir));
   const looked = 'looked for segment files (<20-digit offset>.log and their indexes) and <topic>-<partition> directories holding them';
   let hint = '';
   if (below.length > 0) {

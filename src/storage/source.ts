@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { CorruptDataError } from '../format/errors.js';
 import { nativeLoadFailure, optionalNative } from '../format/native.js';
 import { checkRange, openForRead, PositionalReader, preadFully } from './positional-reader.js';
+import { providerFor } from './vfs.js';
 
 /**
  * Read-only byte access to one file. `read` returns a view that stays valid for as long as the
@@ -99,6 +100,8 @@ function envInt(name: string): number | undefined {
 }
 
 export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
+  const v = providerFor(path);
+  if (v) return v.open(path, opts);
   const { fd, size } = openForRead(path);
   const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mmapModule();
   if (mm && size > 0 && liveMaps < maxMaps()) {
@@ -212,6 +215,16 @@ export function readWholeFile(path: string, opts: OpenOptions = {}): Buffer {
   } finally {
     src.close();
   }
+}
+
+/**
+ * A small text file (checkpoints, partition.metadata) as UTF-8. Local files: `fs.readFileSync`, its
+ * errors unchanged (callers test `code === 'ENOENT'`); virtual files (storage/vfs.ts) through
+ * their provider, a missing one an error with code ENOENT too.
+ */
+export function readTextFile(path: string): string {
+  if (providerFor(path) === null) return fs.readFileSync(path, 'utf8');
+  return readWholeFile(path).toString('utf8');
 }
 
 export function readerKind(): string {

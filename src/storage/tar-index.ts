@@ -29,6 +29,10 @@ export interface TarMember {
   dataOffset: number;
   /** Byte position of the member's (first) header block, for error messages. */
   headerOffset: number;
+  /** Modification time in ms since the epoch (ustar: whole seconds; pax: finer); NaN when absent. */
+  mtimeMs: number;
+  /** Target of a symbolic or hard link member ('other'), else null. */
+  linkpath: string | null;
 }
 
 export interface TarIndex {
@@ -44,6 +48,7 @@ interface HeaderLike {
   cksumValid: boolean;
   nullBlock: boolean;
   linkpath: string | null;
+  mtime: Date | null;
 }
 interface TarInternals {
   Header: new (buf: Buffer, off: number, ex?: object | null, gex?: object | null) => HeaderLike;
@@ -64,6 +69,7 @@ const MAX_META = 1024 * 1024;
 export function normalizeMemberPath(p: string): string {
   return p
     .replace(/\\/g, '/')
+    .replace(/^\/+/, '')
     .replace(/^(\.\/)+/, '')
     .replace(/\/+$/, '');
 }
@@ -145,7 +151,11 @@ function walk(fd: number, archive: string, size: number): TarMember[] {
         const p = normalizeMemberPath(longPath ?? exv?.path ?? h.path ?? '');
         const type = h.type === 'File' || h.type === 'OldFile' || h.type === 'ContiguousFile' ? 'file' : h.type === 'Directory' ? 'dir' : 'other';
         if (type === 'file' && dataAt + len > size) throw bad('TAR_TRUNCATED', `member ${p} (${len} bytes) runs past the end of the archive (${size} bytes)`, firstHeader);
-        members.push({ path: p, type, size: type === 'dir' ? 0 : len, dataOffset: dataAt, headerOffset: firstHeader });
+        // `..` would name something outside the archive's tree: a hostile or broken archive (tar -x refuses it too).
+        if (p.split('/').includes('..')) throw bad('TAR_UNSAFE_PATH', `member ${p} has a '..' path component (refused: it names a file outside the archive's tree)`, firstHeader);
+        const mtime = h.mtime?.getTime();
+        const linkpath = type === 'other' ? (exv?.linkpath ?? h.linkpath ?? null) : null;
+        members.push({ path: p, type, size: type === 'dir' ? 0 : len, dataOffset: dataAt, headerOffset: firstHeader, mtimeMs: mtime ?? NaN, linkpath });
         ex = null;
         longPath = null;
         firstHeader = -1;

@@ -1,3 +1,4 @@
+import nodePath from 'node:path';
 import type { ByteSource, OpenOptions } from './source.js';
 
 /**
@@ -36,6 +37,8 @@ export interface VfsProvider {
   open(path: string, opts?: OpenOptions): ByteSource;
   /** Bytes fetched from the backing store so far (for `--json` stats and tests); 0 when not counted. */
   bytesFetched(): number;
+  /** Release what the provider holds (descriptors, connections); called by `unregister`'s caller. Optional. */
+  close?(): void;
 }
 
 const providers: VfsProvider[] = [];
@@ -54,4 +57,35 @@ export function providerFor(path: string): VfsProvider | null {
   if (providers.length === 0) return null;
   for (const p of providers) if (p.claims(path)) return p;
   return null;
+}
+
+/**
+ * `path.resolve(p)` for local paths; a virtual path is already absolute in its provider's terms
+ * (`s3://b/p` must not become `$PWD/s3:/b/p`), so only its trailing slashes are dropped.
+ */
+export function resolvePath(p: string): string {
+  if (providerFor(p) === null) return nodePath.resolve(p);
+  return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/** Providers registered now (for `--version --verbose` and the worker pools' "virtual path" test). */
+export function registeredProviders(): readonly VfsProvider[] {
+  return providers;
+}
+
+/**
+ * Whether an error from a provider (or from `fs`) says the path does not exist: `ENOENT` or
+ * `ENOTDIR`, the codes a provider's NotFoundError carries as well.
+ */
+export function isMissingError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The usage error of a command that writes (recover, truncate, compact, rebuild-index, ...) given a
+ * path a provider serves: virtual files are read-only, nothing is written anywhere.
+ */
+export function readOnlyMessage(command: string, p: string, scheme: string): string {
+  return `read-only: ${p} is read in place from ${scheme === 'tar' ? 'a tar archive' : `an ${scheme} store`}; kseg ${command} changes files and cannot work on it: copy it out first (${scheme === 'tar' ? 'tar -xf' : 'download it'}) and run kseg ${command} on the copy`;
 }

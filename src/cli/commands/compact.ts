@@ -7,6 +7,7 @@ import { theme } from '../theme.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { summaryLine } from './truncate.js';
 import { count } from '../plural.js';
+import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface CompactFlags {
   dryRun?: boolean;
@@ -86,6 +87,7 @@ Examples:
   kseg compact orders-3 --offset-map-bytes 16m`,
     )
     .action(async (dir: string, flags: CompactFlags) => {
+      refuseReadOnlyPaths('compact', [dir]);
       const opts: CompactOptions = {
         force: flags.force,
         now: flags.now,

@@ -7,6 +7,7 @@ import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
+import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface RebuildFlags {
   indexIntervalBytes: number;
@@ -49,6 +50,7 @@ Examples:
   kseg rebuild-index orders-3/00000000000000368769.log --index-interval-bytes 4096`,
     )
     .action(async (p: string, flags: RebuildFlags) => {
+      refuseReadOnlyPaths('rebuild-index', [p]);
       if (!flags.check && shouldConfirm(flags)) {
         const plan = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force });
         if (plan.changed.length > 0) {

@@ -7,6 +7,7 @@ import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
+import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface RecoverFlags {
   dryRun?: boolean;
@@ -79,6 +80,7 @@ Examples:
   kseg recover orders-3 --backup /srv/kseg-backups --index-interval-bytes 4096`,
     )
     .action(async (dir: string, flags: RecoverFlags) => {
+      refuseReadOnlyPaths('recover', [dir]);
       const opts = { full: flags.full, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes };
       if (shouldConfirm(flags)) {
         const plan = recover(dir, { ...opts, dryRun: true });

@@ -7,6 +7,7 @@ import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { count } from '../plural.js';
+import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface TruncateFlags {
   toOffset?: number;
@@ -50,6 +51,7 @@ Examples:
   kseg truncate orders-3 --start-offset 100000`,
     )
     .action(async (dir: string, flags: TruncateFlags) => {
+      refuseReadOnlyPaths('truncate', [dir]);
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
       if (shouldConfirm(flags)) {

@@ -1,9 +1,8 @@
-import fs from 'node:fs';
 import { type Batch } from '../../format/batch.js';
 import { IndexBuilder } from '../../format/index-rule.js';
 import { encodeAbortedTxn, OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE } from '../../format/indexes.js';
 import { MAX_WHOLE_FILE, openSource, readWholeFile } from '../../storage/source.js';
-import type { Segment } from '../../storage/segments.js';
+import { statPath, type Segment } from '../../storage/segments.js';
 import { walkLog } from '../verify/log-walk.js';
 import { OffsetIndexCheck } from '../verify/offset-index.js';
 import type { SegmentChecks } from '../verify/pool.js';
@@ -23,7 +22,7 @@ const INT32_MAX = 2147483647;
 
 function fileSize(p: string): number {
   try {
-    return fs.statSync(p).size;
+    return statPath(p).size;
   } catch {
     return 0; // openSource reports it
   }

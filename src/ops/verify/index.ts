@@ -1,5 +1,7 @@
 import { ProgressMeter, type OnProgress } from '../progress.js';
 import { VerifyPool } from './pool.js';
+import { storageNote } from '../../storage/notes.js';
+import { providerFor } from '../../storage/vfs.js';
 import type { Recoverable, VerifyIssue, VerifySummary } from './reporter.js';
 import type { ScanMode } from '../partition-scan/types.js';
 import { unitsFor } from './units.js';
@@ -64,8 +66,12 @@ export function verify(paths: string[], opts: VerifyOptions = {}): VerifyReport 
   const total: VerifySummary = { segments: 0, batches: 0, records: 0, bytes: 0 };
   let recoverable: Recoverable | null = null;
   const multi = units.length > 1;
-  // Worker threads start only when a segment is large enough to split (see pool.ts).
-  const pool = (opts.jobs ?? 1) > 1 ? new VerifyPool(opts.jobs! - 1) : null;
+  // Worker threads start only when a segment is large enough to split (see pool.ts). A worker
+  // cannot open a virtual path (a tar member, an S3 object: its provider lives in this thread,
+  // storage/vfs.ts), so those are checked on this thread alone.
+  const virtual = (opts.jobs ?? 1) > 1 ? paths.find((p) => providerFor(p) !== null) : undefined;
+  if (virtual !== undefined) storageNote(`verify --jobs: ${virtual} is read in place (${providerFor(virtual)!.scheme}), which worker threads cannot open: checked on one thread`);
+  const pool = (opts.jobs ?? 1) > 1 && virtual === undefined ? new VerifyPool(opts.jobs! - 1) : null;
   const progress = opts.onProgress
     ? new ProgressMeter(
         opts.onProgress,

@@ -371,6 +371,13 @@ describe.skipIf(!ROUTED)('CLI on s3:// partitions: output equal to the local one
       const got = run(['dump', s3(rel), '--ndjson']);
       expect(got.status, got.stderr).toBe(0);
       expect(got.stdout).toBe(want.stdout);
+      // the remote segments alone are a clean partition: indexes, txn indexes, snapshots, epochs agree
+      const v = run(['verify', s3(rel), '--json']);
+      expect(v.status, v.stdout).toBe(0);
+      expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, errors: 0, warnings: 0, summary: { segments: logs.length - 1 } });
+      const [i] = JSON.parse(run(['info', s3(rel), '--json']).stdout);
+      expect(i).toMatchObject({ dir: s3(rel), logStartOffset: 0, logEndOffset: Number(to) + 1 });
+      expect(i.segments.map((x: { file: string }) => x.file)).toEqual(logs.slice(0, -1));
     }
   });
 

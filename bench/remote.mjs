@@ -35,13 +35,14 @@ export function groupRemote(pass, remote, { dir, logFiles, sizeOf, kseg, rounds,
   const bytes = sizeOf(logFiles(dir));
   log(`\n[${pass.name}] data set a on s3rver (${remote.url}): a lookup's bytes fetched, dump --ndjson`);
   const fetched = [];
+  const end = JSON.parse(kseg(['lookup', dir, '--timestamp', 'latest', '--json'], pass.env, { capture: true }).stdout).offset;
   for (let i = 0; i < lookups; i++) {
-    const offset = 1 + i * 7919 * 13;
+    const offset = Math.floor(((i + 0.5) * end) / lookups) + ((i * 7919) % 97);
     try {
-      const r = kseg(['lookup', remote.url, '--offset', String(offset), '--fetch-stats', ...ep], env, { capture: true, okStatus: [0, 1] });
+      const r = kseg(['lookup', remote.url, '--offset', String(offset), '--fetch-stats', ...ep], env, { capture: true });
       const m = /kseg: s3: (\d+) requests, (\d+) bytes fetched/.exec(r.stderr);
       if (!m) throw new Error(`no --fetch-stats line on stderr: ${r.stderr.trim().split('\n').pop()}`);
-      if (r.status === 0) fetched.push(Number(m[2]));
+      fetched.push(Number(m[2]));
     } catch (e) {
       note(pass, `remote lookup --offset ${offset}: ${e.message}`);
       break;

@@ -85,8 +85,8 @@ export class S3Bridge {
     this.worker!.postMessage({ id: 0, op: 'get', bucket, key, start, end, prefetch: true } satisfies S3Request);
   }
 
-  list(bucket: string, prefix: string, token: string | undefined, subject: Subject, flat = false): ListPage {
-    return this.call({ op: 'list', bucket, prefix, token, flat }, subject).value as ListPage;
+  list(bucket: string, prefix: string, token: string | undefined, subject: Subject, flat = false, maxKeys?: number): ListPage {
+    return this.call({ op: 'list', bucket, prefix, token, flat, maxKeys }, subject).value as ListPage;
   }
 
   head(bucket: string, key: string, subject: Subject): { size: number; mtimeMs: number } {
@@ -161,7 +161,8 @@ export function s3Error(e: S3ErrorInfo, s: Subject, config: S3ClientConfig): Kse
       return new InternalError(`the AWS SDK (@aws-sdk/client-s3) is not installed: ${e.message}`);
     default:
       if (e.status === 404) return new NotFoundError('S3_NO_SUCH_KEY', `no such object${at}`, where);
-      if (e.status === 403) return new IoError('S3_ACCESS_DENIED', `access denied${at} (${e.name})`, where);
+      // a HEAD answer has no body: a 403 there does not say whether the key or the policy is wrong
+      if (e.status === 403) return new IoError('S3_ACCESS_DENIED', `access denied${at} (HTTP 403): the credentials are wrong, or lack s3:GetObject / s3:ListBucket here`, where);
       return new IoError('S3_ERROR', `${server}: ${e.name}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.message}${at}`, where);
   }
 }

@@ -6,12 +6,49 @@ import type { S3Bridge } from './bridge.js';
  * A ByteSource over one object (or a byte range of one: an index inside Aiven's `.indexes`),
  * read with ranged GETs into aligned blocks. 'sequential' (dump, verify): 8 MiB blocks, and the
  * next block is fetched while the caller parses this one. 'random' (a lookup's index search and
- * scan): 64 KiB blocks, only those read. Memory stays bounded: a few blocks per source; a read
- * larger than a block is fetched into a buffer of its own. Buffers are never reused, so views the
- * caller holds stay valid after their block leaves the cache.
+ * scan): 16 KiB blocks, only those read (the blocks a read spans that are not cached come in one
+ * GET). Memory stays bounded: the provider's block cache (32 MiB, shared by its sources) and two
+ * read-ahead blocks in the worker; a read of more than two blocks gets a buffer of its own. Buffers
+ * are never reused, so views the caller holds stay valid after their block leaves the cache.
  */
 export const SEQUENTIAL_BLOCK = 8 * 1024 * 1024;
-export const RANDOM_BLOCK = 64 * 1024;
+export const RANDOM_BLOCK = 16 * 1024;
+
+/**
+ * Blocks shared by every source of one provider (a lookup opens a segment twice: its scan and its
+ * record read the same block), least recently used first out, bounded in bytes.
+ */
+export class BlockCache {
+  private readonly blocks = new Map<string, Buffer>();
+  private bytes = 0;
+  constructor(readonly maxBytes = 32 * 1024 * 1024) {}
+
+  get(k: string): Buffer | undefined {
+    const b = this.blocks.get(k);
+    if (b) {
+      this.blocks.delete(k);
+      this.blocks.set(k, b);
+    }
+    return b;
+  }
+
+  has(k: string): boolean {
+    return this.blocks.has(k);
+  }
+
+  set(k: string, b: Buffer): void {
+    const old = this.blocks.get(k);
+    if (old) this.bytes -= old.length;
+    this.blocks.delete(k);
+    this.blocks.set(k, b);
+    this.bytes += b.length;
+    while (this.bytes > this.maxBytes && this.blocks.size > 1) {
+      const [first, v] = this.blocks.entries().next().value!;
+      this.blocks.delete(first);
+      this.bytes -= v.length;
+    }
+  }
+}
 
 export interface ObjectRef {
   bucket: string;
@@ -30,14 +67,14 @@ export class S3ObjectSource implements ByteSource {
   readonly size: number;
   bytesRequested = 0;
   private readonly block: number;
-  private readonly maxBlocks: number;
-  /** Block number → bytes, in use order (oldest first). */
-  private readonly cache = new Map<number, Buffer>();
+  /** This object's blocks in the provider's cache: `${prefix}${block number}`. */
+  private readonly prefix: string;
   private prefetched = -1;
   private closed = false;
 
   constructor(
     private readonly bridge: S3Bridge,
+    private readonly cache: BlockCache,
     private readonly ref: ObjectRef,
     path: string,
     pattern: AccessPattern,
@@ -45,9 +82,10 @@ export class S3ObjectSource implements ByteSource {
   ) {
     this.path = path;
     this.size = ref.size;
-    this.block = blockSize ?? (pattern === 'random' ? RANDOM_BLOCK : SEQUENTIAL_BLOCK);
-    this.maxBlocks = pattern === 'random' ? 64 : 2;
+    const block = pattern === 'random' ? RANDOM_BLOCK : SEQUENTIAL_BLOCK;
+    this.block = Math.max(1, Math.min(block, blockSize ?? block));
     this.sequential = pattern === 'sequential';
+    this.prefix = `${ref.bucket}\0${ref.key}\0${ref.offset}\0${this.block}\0`;
   }
 
   private readonly sequential: boolean;
@@ -67,7 +105,7 @@ export class S3ObjectSource implements ByteSource {
       return b.subarray(at, at + len);
     }
     if (len > 2 * this.block) {
-      // a read larger than the cache holds: its own buffer, fetched in block-sized GETs
+      // a read of more than two blocks: its own buffer, fetched in block-sized GETs
       const out = Buffer.allocUnsafe(len);
       for (let at = 0; at < len; at += SEQUENTIAL_BLOCK) {
         const n = Math.min(SEQUENTIAL_BLOCK, len - at);
@@ -75,6 +113,7 @@ export class S3ObjectSource implements ByteSource {
       }
       return out;
     }
+    this.fill(first, last);
     const out = Buffer.allocUnsafe(len);
     let at = 0;
     for (let i = first; i <= last; i++) {
@@ -87,22 +126,36 @@ export class S3ObjectSource implements ByteSource {
     return out;
   }
 
+  /** Fetch the blocks first..last that are not cached, each run of missing ones in one GET. */
+  private fill(first: number, last: number): void {
+    for (let i = first; i <= last; i++) {
+      if (this.cache.has(this.prefix + i)) continue;
+      let j = i;
+      while (j < last && !this.cache.has(this.prefix + (j + 1))) j++;
+      const start = i * this.block;
+      const bytes = this.fetch(start, Math.min(this.size, (j + 1) * this.block));
+      for (let k = i; k <= j; k++) this.cache.set(this.prefix + k, bytes.subarray((k - i) * this.block, (k - i + 1) * this.block));
+      i = j;
+    }
+  }
+
+  /** Sequential: start fetching the block after `i` while the caller parses this one. */
+  private readAhead(i: number): void {
+    const next = i + 1;
+    const start = next * this.block;
+    if (start >= this.size || this.prefetched >= next || this.cache.has(this.prefix + next)) return;
+    this.prefetched = next;
+    this.bridge.prefetch(this.ref.bucket, this.ref.key, this.ref.offset + start, this.ref.offset + Math.min(this.size, start + this.block));
+  }
+
   private blockAt(i: number): Buffer {
-    let b = this.cache.get(i);
-    if (b) {
-      this.cache.delete(i);
-      this.cache.set(i, b);
-      return b;
+    let b = this.cache.get(this.prefix + i);
+    if (!b) {
+      const start = i * this.block;
+      b = this.fetch(start, Math.min(this.size, start + this.block));
+      this.cache.set(this.prefix + i, b);
     }
-    const start = i * this.block;
-    const end = Math.min(this.size, start + this.block);
-    b = this.fetch(start, end);
-    this.cache.set(i, b);
-    while (this.cache.size > this.maxBlocks) this.cache.delete(this.cache.keys().next().value!);
-    if (this.sequential && end < this.size && this.prefetched !== i + 1) {
-      this.prefetched = i + 1;
-      this.bridge.prefetch(this.ref.bucket, this.ref.key, this.ref.offset + end, this.ref.offset + Math.min(this.size, end + this.block));
-    }
+    if (this.sequential) this.readAhead(i);
     return b;
   }
 
@@ -113,6 +166,5 @@ export class S3ObjectSource implements ByteSource {
 
   close(): void {
     this.closed = true;
-    this.cache.clear();
   }
 }

@@ -17,7 +17,7 @@ export interface S3ClientConfig {
 
 export type S3Request =
   /** One page of ListObjectsV2; `flat`: without the '/' delimiter (every key below the prefix). */
-  | { id: number; op: 'list'; bucket: string; prefix: string; token?: string; flat?: boolean }
+  | { id: number; op: 'list'; bucket: string; prefix: string; token?: string; flat?: boolean; maxKeys?: number }
   | { id: number; op: 'head'; bucket: string; key: string }
   /** Bytes [start, end) of an object; `prefetch`: fetch now, answer later when asked again. */
   | { id: number; op: 'get'; bucket: string; key: string; start: number; end: number; prefetch?: boolean }

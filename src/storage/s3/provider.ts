@@ -3,7 +3,7 @@ import type { ByteSource, OpenOptions } from '../source.js';
 import { registerProvider, type VfsEntry, type VfsProvider } from '../vfs.js';
 import { S3Bridge } from './bridge.js';
 import { buildView, type DirView, type ListedObject, type Target } from './layouts.js';
-import { S3ObjectSource } from './object-source.js';
+import { BlockCache, S3ObjectSource } from './object-source.js';
 import type { S3ClientConfig } from './protocol.js';
 import { baseName, isS3Path, parentKey, parseS3Path, s3Url, type S3Location } from './url.js';
 
@@ -27,6 +27,7 @@ export class S3Provider implements VfsProvider {
   readonly scheme = 's3';
   readonly bridge: S3Bridge;
   private readonly views = new Map<string, DirView>();
+  private readonly blocks = new BlockCache();
 
   constructor(opts: S3Options = {}) {
     const env = Number(process.env.KSEG_S3_TIMEOUT_MS);
@@ -67,7 +68,7 @@ export class S3Provider implements VfsProvider {
     }
     const t = this.target(loc);
     if (t) return { name: baseName(loc.key), type: 'file', size: t.size, mtimeMs: t.mtimeMs };
-    if (this.view(loc, false)) return { name: baseName(loc.key), type: 'dir', size: 0, mtimeMs: NaN };
+    if (this.isDir(loc)) return { name: baseName(loc.key), type: 'dir', size: 0, mtimeMs: NaN };
     throw new NotFoundError('ENOENT', 'no such object or prefix', { file: s3Url(loc) });
   }
 
@@ -76,12 +77,14 @@ export class S3Provider implements VfsProvider {
     const url = s3Url(loc);
     const t = this.target(loc);
     if (!t) {
-      if (loc.key === '' || this.view(loc, false)) throw new IoError('EISDIR', 'is a directory (a key prefix)', { file: url });
+      if (loc.key === '' || this.isDir(loc)) throw new IoError('EISDIR', 'is a directory (a key prefix)', { file: url });
       throw new NotFoundError('ENOENT', 'no such object', { file: url });
     }
     if (t.kind === 'unsupported') throw new IoError(t.code, t.why, { file: s3Url({ bucket: loc.bucket, key: t.key }) });
     const ref = { bucket: loc.bucket, key: t.key, offset: t.kind === 'slice' ? t.offset : 0, size: t.size, url: s3Url({ bucket: loc.bucket, key: t.key }) };
-    return new S3ObjectSource(this.bridge, ref, path, opts.pattern ?? 'sequential', opts.chunkSize);
+    // no pattern but positional reads in chunks asked for (lookup's scan): read only what is asked
+    const pattern = opts.pattern ?? (opts.reader === 'pread' || opts.chunkSize !== undefined ? 'random' : 'sequential');
+    return new S3ObjectSource(this.bridge, this.blocks, ref, path, pattern, opts.chunkSize);
   }
 
   /** The object (or slice) a file path reads, or null when there is none. */
@@ -101,6 +104,15 @@ export class S3Provider implements VfsProvider {
     }
     if (!/^\d{20}\.[a-z]+$|^leader-epoch-checkpoint$/.test(name)) return null;
     return this.view(parent, false)?.files.get(name) ?? null;
+  }
+
+  /**
+   * Whether any key lies below `loc`: one page of a listing without the delimiter (no MaxKeys=1:
+   * s3rver answers it with HTTP 500).
+   */
+  private isDir(loc: S3Location): boolean {
+    if (this.views.has(s3Url(loc))) return true;
+    return this.bridge.list(loc.bucket, `${loc.key}/`, undefined, { url: s3Url(loc) }, true).objects.length > 0;
   }
 
   /** The presented directory at `loc`; null (or NotFoundError when `must`) when no key has that prefix. */

@@ -48,7 +48,9 @@ function errorInfo(e: unknown): S3ErrorInfo {
 async function listPage(r: Extract<S3Request, { op: 'list' }>): Promise<ListPage> {
   const { sdk, client: c } = await client();
   requests++;
-  const out = await c.send(new sdk.ListObjectsV2Command({ Bucket: r.bucket, Prefix: r.prefix, Delimiter: r.flat ? undefined : '/', ContinuationToken: r.token }));
+  const out = await c.send(
+    new sdk.ListObjectsV2Command({ Bucket: r.bucket, Prefix: r.prefix, Delimiter: r.flat ? undefined : '/', ContinuationToken: r.token, MaxKeys: r.maxKeys }),
+  );
   return {
     objects: (out.Contents ?? []).map((o) => ({ key: o.Key ?? '', size: Number(o.Size ?? 0), mtimeMs: o.LastModified ? o.LastModified.getTime() : NaN })),
     prefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter(Boolean),

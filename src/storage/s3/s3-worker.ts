@@ -22,16 +22,28 @@ function client(): Promise<{ sdk: Sdk; client: InstanceType<Sdk['S3Client']> }> 
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const sdk = await import('@aws-sdk/client-s3');
     const region = config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    const c = new sdk.S3Client({
-      endpoint: config.endpoint,
-      // S3-compatible servers (MinIO, Ceph, s3rver, LocalStack) address buckets by path
-      forcePathStyle: config.endpoint !== undefined,
-      // a bucket in another region answers with a redirect the client follows
-      followRegionRedirects: true,
-      region: region ?? (config.endpoint !== undefined ? 'us-east-1' : undefined),
-      maxAttempts: config.maxAttempts,
-      requestHandler: { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs, throwOnRequestTimeout: true },
-    });
+    const make = (r: string | undefined): InstanceType<Sdk['S3Client']> =>
+      new sdk.S3Client({
+        endpoint: config.endpoint,
+        // S3-compatible servers (MinIO, Ceph, s3rver, LocalStack) address buckets by path
+        forcePathStyle: config.endpoint !== undefined,
+        // a bucket in another region answers with a redirect the client follows
+        followRegionRedirects: true,
+        region: r,
+        maxAttempts: config.maxAttempts,
+        requestHandler: { connectionTimeout: config.timeoutMs, requestTimeout: config.timeoutMs, throwOnRequestTimeout: true },
+      });
+    let c = make(region ?? (config.endpoint !== undefined ? 'us-east-1' : undefined));
+    if (region === undefined && config.endpoint === undefined) {
+      // no region in the environment: the profile's (AWS_PROFILE, ~/.aws/config), else us-east-1,
+      // whose endpoint redirects to the bucket's region
+      try {
+        await c.config.region();
+      } catch {
+        c.destroy();
+        c = make('us-east-1');
+      }
+    }
     return { sdk, client: c };
   })();
   return sdkPromise;

@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, kseg, ROOT, tmpDir } from './helpers.js';
 import { startS3Server } from './s3-server.mjs';
@@ -158,6 +159,24 @@ describe('the s3:// provider (src/storage/s3) against s3rver', () => {
     p.close();
   });
 
+  it('any read (position, length) equals the local bytes, for both patterns and odd block sizes (fast-check)', () => {
+    const p = new S3Provider({ endpoint: server.endpoint });
+    const name = segmentFiles(gen)[0].replace(/\.log$/, '.timeindex');
+    const local = fs.readFileSync(path.join(gen, name));
+    const sources = [
+      p.open(`s3://${BUCKET}/plain/orders-3/${name}`, { pattern: 'random', chunkSize: 777 }),
+      p.open(`s3:/${BUCKET}/plain/orders-3/${name}`, { pattern: 'sequential', chunkSize: 1500 }),
+    ];
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 }), fc.integer({ min: 0, max: local.length }), fc.integer({ min: 0, max: 5000 }), (which, pos, n) => {
+        const len = Math.min(n, local.length - pos);
+        expect(Buffer.compare(sources[which].read(pos, len), local.subarray(pos, pos + len))).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
+    p.close();
+  });
+
   it("'random' fetches only the blocks read; 'sequential' reads ahead in large blocks", () => {
     const log = segmentFiles(gen)[0];
     const size = fs.statSync(path.join(gen, log)).size;
@@ -291,6 +310,77 @@ describe('tiered-storage layouts shown as partition directories', () => {
       expect.objectContaining({ code: 'REMOTE_DUPLICATE_SEGMENT', message: expect.stringContaining(a) && expect.stringContaining(b) }),
     );
     p.close();
+  });
+});
+
+describe('layouts.ts on listings alone (no server)', () => {
+  let buildView: typeof import('../src/storage/s3/layouts.js').buildView;
+  beforeAll(async () => {
+    ({ buildView } = await import(path.join(ROOT, 'dist', 'storage', 's3', 'layouts.js')));
+  });
+  const id = 'tqimKeZwStOEOwRzT3L5oQ';
+  const obj = (name: string, size = 100) => ({ name, key: `p/${name}`, size, mtimeMs: 1 });
+  const url = (k: string): string => `s3://b/${k}`;
+  const manifest = (o: Record<string, unknown> = {}): Buffer =>
+    Buffer.from(
+      JSON.stringify({
+        version: '1',
+        chunkIndex: { type: 'fixed', originalChunkSize: 4194304, originalFileSize: 100, transformedChunkSize: 4194304, finalTransformedChunkSize: 100 },
+        segmentIndexes: {
+          offset: { position: 0, size: 8 },
+          timestamp: { position: 8, size: 12 },
+          producerSnapshot: { position: 20, size: 10 },
+          leaderEpoch: { position: 30, size: 8 },
+          transaction: null,
+        },
+        compression: false,
+        ...o,
+      }),
+    );
+  const aiven = (m: Buffer | Error, logSize = 100) =>
+    buildView(
+      [obj(`00000000000000000000-${id}.log`, logSize), obj(`00000000000000000000-${id}.indexes`, 38), obj(`00000000000000000000-${id}.rsm-manifest`)],
+      [],
+      () => [m as Buffer],
+      url,
+    );
+
+  it('plain names pass through; an Aiven segment shows its log, indexes and epochs (SegmentIndexesV1 ranges)', () => {
+    expect([...buildView([obj('00000000000000000000.log'), obj('partition.metadata')], ['x'], () => [], url).files.keys()]).toEqual([
+      '00000000000000000000.log',
+      'partition.metadata',
+    ]);
+    const v = aiven(manifest());
+    expect(v.layout).toBe('aiven');
+    expect(Object.fromEntries([...v.files].map(([k, t]) => [k, t.kind === 'slice' ? [t.offset, t.size] : t.kind]))).toEqual({
+      '00000000000000000000.log': 'object',
+      '00000000000000000000.index': [0, 8],
+      '00000000000000000000.timeindex': [8, 12],
+      'leader-epoch-checkpoint': [30, 8],
+    }); // no next segment and no endOffset: the snapshot's name is unknown; transaction null: no .txnindex
+    expect(aiven(manifest({ remoteLogSegmentMetadata: { endOffset: 41 } })).files.get('00000000000000000042.snapshot')).toMatchObject({ kind: 'slice', offset: 20, size: 10 });
+  });
+
+  it('a manifest kseg cannot trust turns the log into a clear error, not a guess', () => {
+    const why = (m: Buffer | Error, logSize?: number) => aiven(m, logSize).files.get('00000000000000000000.log') as { kind: string; code?: string; why?: string };
+    expect(why(Buffer.from('{not json'))).toMatchObject({ kind: 'unsupported', code: 'BAD_RSM_MANIFEST', why: expect.stringMatching(/not a JSON segment manifest/) });
+    expect(why(manifest({ version: '2' }))).toMatchObject({ code: 'BAD_RSM_MANIFEST', why: expect.stringMatching(/version "2"/) });
+    expect(why(manifest({ segmentIndexes: {} }))).toMatchObject({ code: 'BAD_RSM_MANIFEST' });
+    expect(why(manifest(), 99)).toMatchObject({ code: 'REMOTE_SIZE_MISMATCH', why: expect.stringMatching(/99 bytes.*100/) });
+    expect(why(Object.assign(new Error('no such object'), { code: 'S3_NO_SUCH_KEY' }))).toMatchObject({ code: 'REMOTE_NO_MANIFEST' });
+    const noManifest = buildView([obj(`00000000000000000000-${id}.log`), obj(`00000000000000000000-${id}.indexes`)], [], () => [], url);
+    expect(noManifest.files.get('00000000000000000000.log')).toMatchObject({ code: 'REMOTE_NO_MANIFEST', why: expect.stringMatching(/rsm-manifest/) });
+    const past = aiven(
+      manifest({
+        segmentIndexes: {
+          offset: { position: 0, size: 8 },
+          timestamp: { position: 8, size: 12 },
+          producerSnapshot: { position: 20, size: 10 },
+          leaderEpoch: { position: 30, size: 80 },
+        },
+      }),
+    );
+    expect(past.files.get('leader-epoch-checkpoint')).toMatchObject({ code: 'REMOTE_SIZE_MISMATCH' });
   });
 });
 

@@ -71,6 +71,7 @@ const ITEMS = {
   internal: 'dump --ndjson of a generated __consumer_offsets partition, decoded vs --internal-decoder none on the same bytes (issue 16: >= 50 %)',
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
   jvm: JVM_ITEM,
+  tar: 'lookup and info on the ~1,000-segment partition tarred (read in place) vs the directory (issue 15)',
   remote: "s3:// on s3rver (bench/remote.mjs): a lookup's bytes fetched vs the .log size, dump --ndjson vs the local dump (issue 15)",
 };
 
@@ -262,6 +263,7 @@ const NEEDS = {
   internal: ['i'],
   peer: ['a', 'f'],
   jvm: JVM_SETS,
+  tar: ['d'],
   remote: ['a'],
 };
 
@@ -913,6 +915,36 @@ function groupLookup(pass) {
   }
 }
 
+/** Issue 15: an uncompressed tar read in place (header index + positional reads) vs the directory. */
+function groupTar(pass) {
+  if (!selected('tar')) return;
+  const set = SETS.d;
+  const stamp = readStamp(set);
+  const archive = path.join(path.dirname(set.dir), 'many.tar');
+  if (!fs.existsSync(archive) || fs.statSync(archive).mtimeMs < fs.statSync(set.dir).mtimeMs) {
+    check(run('tar', ['-cf', archive, '-C', path.dirname(set.dir), path.basename(set.dir)]), 'tar -cf');
+  }
+  const members = fs.readdirSync(set.dir).length;
+  const first = stamp.partitions[0].summary.logStartOffset ?? 0;
+  const end = stamp.partitions[0].summary.logEndOffset;
+  const offset = String(first + Math.floor((end - first) * 0.7));
+  log(`\n[${pass.name}] data set d tarred (${members} members, ${fmtSize(fs.statSync(archive).size)}): read in place vs the directory`);
+  warm([archive]);
+  const xs = rounds(pass, {
+    lookupTar: () => kseg(['lookup', archive, '--offset', offset], pass.env),
+    lookupDir: () => kseg(['lookup', set.dir, '--offset', offset], pass.env),
+    infoTar: () => kseg(['info', archive, '--json'], pass.env),
+    infoDir: () => kseg(['info', set.dir, '--json'], pass.env),
+  });
+  for (const [what, a, b, max] of [
+    ['lookup of logs.tar (in place: header index, one index, the bytes scanned)', xs.lookupTar, xs.lookupDir, 3],
+    ['info of logs.tar (in place)', xs.infoTar, xs.infoDir, 1.5],
+  ]) {
+    if (!a.length || !b.length) continue;
+    row(pass, { set: 'd', what, t: wallMed(a), cpu: cpuMed(a), rssMiB: rssMax(a), ratio: { value: wallMed(a) / wallMed(b), of: 'the directory', kind: 'time' }, target: { max } });
+  }
+}
+
 function groupHelp(pass) {
   if (!selected('help')) return;
   log(`\n[${pass.name}] start-up: kseg --help vs node -e 0`);
@@ -1296,7 +1328,21 @@ async function main() {
     log(`\n=== pass: ${pass.name}${pass.env.KSEG_NO_NATIVE ? ' (KSEG_NO_NATIVE=1 KSEG_READER=pread)' : ''}`);
     measureStartup(pass, 5);
     log(`  node -e 0: ${(pass.startup * 1000).toFixed(0)} ms (subtracted from command wall times)`);
-    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer, groupJvm, groupRemoteOf]) {
+    for (const g of [
+      groupHelp,
+      groupLookup,
+      groupRead,
+      groupCodecs,
+      groupMutating,
+      groupGenerate,
+      groupBig,
+      groupScan,
+      groupInternal,
+      groupPeer,
+      groupJvm,
+      groupTar,
+      groupRemoteOf,
+    ]) {
       try {
         g(pass, shared);
       } catch (e) {

@@ -106,6 +106,8 @@ export { scanPartitionDir, resolveInputs, parseSegmentName, segmentFileName, typ
 export { readLogDirContext, topicPartitionOfDir, CLEAN_SHUTDOWN_FILE, RECOVERY_POINT_CHECKPOINT, LOG_START_OFFSET_CHECKPOINT, type LogDirContext } from './storage/log-dir.js';
 export { acquirePartitionLock, withPartitionLock, ksegLockHolder, type LockHolder, type PartitionLock } from './storage/lock.js';
 export { onStorageNote } from './storage/notes.js';
+export { registerProvider, providerFor, type VfsProvider, type VfsEntry } from './storage/vfs.js';
+export { TarVfs } from './storage/tar-vfs.js';
 
 // ---- Format: pure bytes <-> values (src/format) ----
 // Record batches (v0/v1 messages and v2 batches) and their records.

@@ -6,6 +6,7 @@ import { KsegError } from '../src/format/errors.js';
 import { info } from '../src/ops/info.js';
 import { lookup } from '../src/ops/lookup.js';
 import { resolveArchiveArgs, tarProvider } from '../src/storage/archive.js';
+import { quickHeader } from '../src/storage/tar-index.js';
 import { TarVfs } from '../src/storage/tar-vfs.js';
 import { providerFor, registeredProviders } from '../src/storage/vfs.js';
 import { FIXTURES, kseg, tmpDir } from './helpers.js';
@@ -230,5 +231,70 @@ describe('hostile and damaged archives read in place: errors name the archive an
     const got = kseg(['dump', f, '--ndjson']);
     expect(got.status, got.stderr).toBe(0);
     expect(got.stdout.split(`${f}#/logs/t-0`).join('P')).toBe(want.stdout.split(path.join(FIXTURES, 'v2-none', 'topic-0')).join('P'));
+  });
+});
+
+describe('tar-index quickHeader: the same fields as node-tar Header', () => {
+  const Header = createRequire(import.meta.url)('tar/lib/header.js') as new (b: Buffer, off: number) => Record<string, unknown>;
+  const fields = (h: Record<string, unknown>) => ({
+    path: h.path,
+    size: h.size,
+    type: h.type,
+    cksumValid: h.cksumValid,
+    nullBlock: h.nullBlock,
+    linkpath: h.linkpath,
+    mtime: (h.mtime as Date | null)?.getTime() ?? null,
+  });
+  /** node-tar's fields, or 'throws' (then quickHeader must leave the block to it: undefined). */
+  const theirs = (b: Buffer): ReturnType<typeof fields> | 'throws' => {
+    try {
+      return fields(new Header(b, 0));
+    } catch {
+      return 'throws';
+    }
+  };
+  const blocks: Buffer[] = [];
+  const dir = tmpDir('kseg-tarhdr-');
+  const long = path.join(dir, 'src', 'a'.repeat(60), 'b'.repeat(60));
+  fs.mkdirSync(long, { recursive: true });
+  fs.cpSync(path.join(FIXTURES, 'v2-multiseg', 'topic-0'), path.join(long, 'orders-0'), { recursive: true });
+  for (const portable of [true, false]) {
+    const f = path.join(dir, `n${portable}.tar`);
+    tar.c({ file: f, cwd: path.join(dir, 'src'), sync: true, portable }, ['.']);
+    const b = fs.readFileSync(f);
+    for (let o = 0; o + 512 <= b.length; o += 512) blocks.push(b.subarray(o, o + 512));
+  }
+  blocks.push(member('x/y.log', '2', Buffer.alloc(0), '../z'), member('d/', '0', Buffer.alloc(0)), member('p/q', '\0', Buffer.alloc(3)), Buffer.alloc(512));
+
+  it('on every 512-byte block of node-tar archives (headers, data, long ustar prefixes, links, end blocks)', () => {
+    let decoded = 0;
+    for (const b of blocks) {
+      const q = quickHeader(b, 0);
+      if (q === undefined) continue;
+      decoded++;
+      expect(fields(q as unknown as Record<string, unknown>)).toEqual(theirs(b));
+    }
+    expect(decoded).toBeGreaterThan(blocks.length / 2);
+  });
+
+  it('on headers with bytes flipped in every field (seeded): equal, or left to node-tar (undefined)', () => {
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const heads = blocks.filter((b) => {
+      const t = theirs(b);
+      return t !== 'throws' && t.cksumValid && !t.nullBlock;
+    });
+    expect(heads.length).toBeGreaterThan(5);
+    const picks = [0, 99, 100, 124, 130, 135, 136, 147, 148, 155, 156, 157, 257, 263, 345, 475, 500, 511];
+    for (let i = 0; i < 3000; i++) {
+      const b = Buffer.from(heads[rnd(heads.length)]!);
+      const at = rnd(2) ? picks[rnd(picks.length)]! : rnd(512);
+      b[at] = [0, 0x20, 0x30, 0x37, 0x38, 0x2d, 0x80, 0xff, 0x2f, rnd(256)][rnd(10)]!;
+      const q = quickHeader(b, 0);
+      if (q !== undefined) expect(fields(q as unknown as Record<string, unknown>), `byte ${at} = ${b[at]}`).toEqual(theirs(b));
+    }
   });
 });

@@ -36,6 +36,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { JVM_HOW, JVM_ITEM, JVM_SETS, findJvmPeer, jvmMachineLine, makeGroupJvm } from './jvm.mjs';
+import { groupRemote, prepareRemote } from './remote.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KSEG = path.join(ROOT, 'bin', 'kseg.js');
@@ -71,6 +72,7 @@ const ITEMS = {
   peer: 'kafka-python record decoder vs dump --ndjson on the same ~200 MB (1 KB values, and small records)',
   jvm: JVM_ITEM,
   tar: 'lookup and info on the ~1,000-segment partition tarred (read in place) vs the directory (issue 15)',
+  remote: "s3:// on s3rver (bench/remote.mjs): a lookup's bytes fetched vs the .log size, dump --ndjson vs the local dump (issue 15)",
 };
 
 function usage(code) {
@@ -262,6 +264,7 @@ const NEEDS = {
   peer: ['a', 'f'],
   jvm: JVM_SETS,
   tar: ['d'],
+  remote: ['a'],
 };
 
 function fmtSize(b) {
@@ -1326,6 +1329,9 @@ async function main() {
   if (m.busy) log(`warning: load average ${m.load} before the run: other work is running, the numbers will be noisy`);
   if (!findKafkaPython() && selected('peer')) log('kafka-python: not found (python3 / /usr/bin/python3 -c "import kafka")');
 
+  const remote = selected('remote') ? await prepareRemote({ root: ROOT, dir: SETS.a.dir, note }) : null;
+  const groupRemoteOf = (pass) =>
+    groupRemote(pass, remote, { dir: SETS.a.dir, logFiles, sizeOf, kseg, rounds, net, row, note, log: (m) => log(m), rssMax, cpuMed, lookups: LOOKUPS });
   const passes = [{ name: 'native', env: { ...NATIVE_ON } }];
   if (opts.noNativePass) passes.push({ name: 'no-native', env: { ...NATIVE_OFF } });
   const shared = {};
@@ -1334,7 +1340,21 @@ async function main() {
     log(`\n=== pass: ${pass.name}${pass.env.KSEG_NO_NATIVE ? ' (KSEG_NO_NATIVE=1 KSEG_READER=pread)' : ''}`);
     measureStartup(pass, 5);
     log(`  node -e 0: ${(pass.startup * 1000).toFixed(0)} ms (subtracted from command wall times)`);
-    for (const g of [groupHelp, groupLookup, groupRead, groupCodecs, groupMutating, groupGenerate, groupBig, groupScan, groupInternal, groupPeer, groupJvm, groupTar]) {
+    for (const g of [
+      groupHelp,
+      groupLookup,
+      groupRead,
+      groupCodecs,
+      groupMutating,
+      groupGenerate,
+      groupBig,
+      groupScan,
+      groupInternal,
+      groupPeer,
+      groupJvm,
+      groupTar,
+      groupRemoteOf,
+    ]) {
       try {
         g(pass, shared);
       } catch (e) {
@@ -1343,6 +1363,7 @@ async function main() {
     }
   }
   fs.rmSync(WORK, { recursive: true, force: true });
+  await remote?.server.close();
 
   const seconds = (Date.now() - t0) / 1000;
   for (const p of passes) {

@@ -108,6 +108,7 @@ export { acquirePartitionLock, withPartitionLock, ksegLockHolder, type LockHolde
 export { onStorageNote } from './storage/notes.js';
 export { registerProvider, providerFor, type VfsProvider, type VfsEntry } from './storage/vfs.js';
 export { TarVfs } from './storage/tar-vfs.js';
+export { S3Provider, registerS3Provider, type S3Options } from './storage/s3/provider.js';
 
 // ---- Format: pure bytes <-> values (src/format) ----
 // Record batches (v0/v1 messages and v2 batches) and their records.

@@ -3,7 +3,7 @@ import { UsageError } from '../format/errors.js';
 import { applyEnvironment, setMaxDecompressedBytes } from '../storage/environment.js';
 import { onStorageNote } from '../storage/notes.js';
 import { COMMANDS } from './command-list.js';
-import { bytesArg } from './options.js';
+import { bytesArg, endpointArg } from './options.js';
 import { KsegCommand } from './program.js';
 import { reportError } from './report-error.js';
 import { stdoutMayBeTty, writeStdout } from './stdout.js';
@@ -68,12 +68,26 @@ export async function run(argv: string[] = process.argv): Promise<void> {
     for (const c of COMMANDS) program.command(c.name).description(c.summary);
   }
   onStorageNote((m) => process.stderr.write(`kseg: note: ${m}\n`));
+  let s3Stats: (() => string) | null = null;
+  if (argv.slice(2).some((a) => /^s3:\//i.test(a))) {
+    // s3:// paths (README "S3 and tiered storage"): the provider, and the worker running the AWS
+    // SDK, load only when an argument names one
+    program.hook('preAction', async (_cmd, action) => {
+      const o = action.opts() as { endpoint?: string; region?: string; fetchStats?: boolean };
+      const env = process.env.KSEG_S3_ENDPOINT;
+      if (o.endpoint === undefined && env) endpointArg(env);
+      const { registerS3Provider } = await import('../storage/s3/provider.js');
+      const p = registerS3Provider({ endpoint: o.endpoint, region: o.region });
+      if (o.fetchStats) s3Stats = () => `kseg: s3: ${p.requests()} requests, ${p.bytesFetched()} bytes fetched\n`;
+    });
+  }
   try {
     await program.parseAsync(argv);
     if (program.exitStatus !== undefined) process.exitCode = program.exitStatus;
   } catch (e) {
     process.exitCode = reportError(e, wantsJson);
   }
+  if (s3Stats) process.stderr.write((s3Stats as () => string)());
 }
 
 /** --max-decompressed-bytes: a byte size (4096, 64k, 512m, 2g) from 1 byte to Node's largest Buffer. */

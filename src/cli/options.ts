@@ -115,3 +115,27 @@ export function jsonOptions(help: { json: string; ndjson: string }): OptionGroup
 export function assertOneJsonFormat(flags: { json?: boolean; ndjson?: boolean }): void {
   if (flags.json && flags.ndjson) throw new UsageError('--json and --ndjson are exclusive');
 }
+
+/**
+ * --endpoint and --region for `s3://bucket/prefix/...` paths (dump, info, verify, lookup; README
+ * "S3 and tiered storage"). Credentials come from the AWS SDK's default chain (environment,
+ * ~/.aws/credentials and config, AWS_PROFILE). main.ts registers the s3 provider with them.
+ */
+export function s3Options(): OptionGroup {
+  return (cmd) =>
+    cmd
+      .option('--endpoint <url>', 's3:// paths: an S3-compatible server (MinIO, Ceph, LocalStack; path-style addressing); also KSEG_S3_ENDPOINT', endpointArg)
+      .option('--region <region>', "s3:// paths: the bucket's region (default AWS_REGION, the profile's, or us-east-1 with --endpoint)")
+      .option('--fetch-stats', 's3:// paths: print the S3 requests and bytes fetched on stderr at the end');
+}
+
+export function endpointArg(v: string): string {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new UsageError(`--endpoint: '${v}' is not a URL (e.g. http://127.0.0.1:9000)`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`--endpoint: '${v}' must be an http:// or https:// URL`);
+  return v;
+}

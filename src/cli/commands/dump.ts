@@ -10,7 +10,7 @@ import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../d
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter } from '../ndjson-writer.js';
 import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
-import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions } from '../options.js';
+import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions, s3Options } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { reportError } from '../report-error.js';
 import { isoTime } from '../time.js';
@@ -148,6 +148,7 @@ export function register(program: KsegCommand): void {
     )
     .option('--max-bytes <n>', 'only batches that end within the first N bytes of each .log', nonNegative('--max-bytes'))
     .with(decoderOptions())
+    .with(s3Options())
     .option('--no-print-data', 'kafka formats: omit key/payload (like leaving out --print-data-log)')
     .option(
       '--index-sanity-check',

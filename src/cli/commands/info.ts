@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { s3Options } from '../options.js';
+import type { KsegCommand } from '../program.js';
 import Table from 'cli-table3';
 import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
@@ -8,12 +9,13 @@ import { isoTime } from '../time.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { bytesWithUnit, count } from '../plural.js';
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('info')
     .description('a table per partition: one row per segment with offsets, batches, records, bytes, index entries, time range, magics, codecs')
     .argument('<path...>', 'partition directory, .log file or KRaft snapshot (.checkpoint) file')
     .option('--json', 'JSON array, one object per partition')
+    .with(s3Options())
     .addHelpText(
       'after',
       `

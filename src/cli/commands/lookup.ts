@@ -1,10 +1,11 @@
 import type { KsegCommand } from '../program.js';
+import { providerFor } from '../../storage/vfs.js';
 import { lookup, SPECIAL_TIMESTAMPS, type SpecialTimestamp } from '../../ops/lookup.js';
 import { UsageError } from '../../format/errors.js';
 import { resolveDecoders } from '../decoders.js';
 import { toJson } from '../output.js';
 import { recordJson } from '../render.js';
-import { decoderOptions, intArg, parseTimestamp } from '../options.js';
+import { decoderOptions, intArg, parseTimestamp, s3Options } from '../options.js';
 
 /** `--timestamp`: epoch milliseconds, a ListOffsets special value (-1..-5) or its name. */
 function timestampArg(v: string): number {
@@ -46,6 +47,7 @@ export function register(program: KsegCommand): void {
     .option('--explain', 'print each step: candidate segment, index entry used, bytes scanned')
     .option('--json', 'JSON result (README, "JSON contract")')
     .with(decoderOptions())
+    .with(s3Options())
     .addHelpText(
       'after',
       `
@@ -59,6 +61,9 @@ Examples:
     .action(async (dir: string, flags: LookupFlags) => {
       const decoders = resolveDecoders(flags);
       const r = lookup(resolveArchiveArgs([dir])[0]!, { offset: flags.offset, timestamp: flags.timestamp });
+      // s3:// (README "S3 and tiered storage"): object bytes the lookup fetched, index and scan together
+      const remote = providerFor(dir);
+      const fetched = remote?.scheme === 's3' ? remote.bytesFetched() : undefined;
       if (flags.json) {
         const o: Record<string, unknown> = { offset: r.offset };
         if (r.special !== undefined) {
@@ -78,6 +83,7 @@ Examples:
           o.logStartOffsetSource = r.logStartOffsetSource;
           o.leaderEpoch = r.leaderEpoch ?? null;
         }
+        if (fetched !== undefined) o.fetched = fetched;
         if (flags.explain) o.steps = r.steps;
         writeStdout(toJson(o) + '\n');
         return;
@@ -86,6 +92,7 @@ Examples:
       const [{ humanBatchLine, humanRecordLine }, { theme }] = await Promise.all([import('../human.js'), import('../theme.js')]);
       if (flags.explain) {
         r.steps.forEach((s, i) => writeStdout(theme.dim(`${i + 1}. `) + s + '\n'));
+        if (fetched !== undefined) writeStdout(theme.dim(`${r.steps.length + 1}. `) + `fetched ${fetched} bytes from S3 (ranged GETs: the index, then the blocks scanned)\n`);
         writeStdout('\n');
       }
       if (r.special !== undefined) {

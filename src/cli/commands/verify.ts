@@ -3,7 +3,7 @@ import type { KsegCommand } from '../program.js';
 import { ISSUE_CODES, verify, type PartitionReport, type Recoverable, type VerifyIssue, type VerifyReport } from '../../ops/verify/index.js';
 import os from 'node:os';
 import { UsageError } from '../../format/errors.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
@@ -39,6 +39,7 @@ export function register(program: KsegCommand): void {
     .option('--max-issues <n>', 'list at most N issues (all are counted)', nonNegative('--max-issues'), 10000)
     .option('--jobs <n>', 'threads checking batch CRCs and records: a number, or auto for the number of cores (default 1)', jobsArg, 1)
     .option('--codes', 'print the table of issue codes with their severity and exit')
+    .with(s3Options())
     .addHelpText(
       'after',
       `

@@ -87,7 +87,7 @@ describe.skipIf(!HAVE_SCRIPT)('confirmation on a terminal (script -qc pseudo-ter
   it('rebuild-index shows the files and asks before rewriting', () => {
     const { dir, index } = withoutIndex();
     const r = ptyKseg(['rebuild-index', dir], 'n\n');
-    expect(r.out).toMatch(/dry run: \d+ file\(s\) would be rewritten/);
+    expect(r.out).toMatch(/dry run: \d+ files? would be rewritten/);
     expect(r.out).toMatch(/Rewrite \d+ index files?\? \[y\/N\]/);
     expect(r.out).toContain('nothing changed');
     expect(fs.existsSync(index)).toBe(false);

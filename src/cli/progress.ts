@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { OnProgress } from '../ops/progress.js';
 import { colorDisabledByEnv, theme } from './theme.js';
+import { shortSize as human } from './plural.js';
 
 /**
  * The one progress bar of long commands (issue 18): on stderr, only when stderr is a terminal (so
@@ -19,16 +20,6 @@ export interface Progress {
 function delayMs(): number {
   const v = Number(process.env.KSEG_PROGRESS_DELAY_MS);
   return Number.isFinite(v) && v >= 0 ? v : 1000;
-}
-
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
 }
 
 export function startProgress(label: string, enabled = true): Progress {

@@ -4,6 +4,8 @@
  * The widest columns give way first, down to 4 characters (then 3, one character of text), and
  * cli-table3 wraps their cells; columns are never dropped.
  */
+import Table from 'cli-table3';
+
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
 const visible = (s: string): number =>
@@ -27,9 +29,20 @@ export function fitTable(head: string[], rows: string[][], width = terminalWidth
   const w = head.map((h, i) => Math.max(visible(h), ...rows.map((r) => visible(r[i] ?? ''))) + 2);
   const total = (): number => w.reduce((a, b) => a + b, 0) + w.length + 1;
   if (total() <= width) return {};
-  // Headings wrap before data does: first no column narrower than its widest cell, then 4, then 3.
+  // Headings wrap before data does, between words first: no column narrower than its widest cell
+  // and the longest word of its heading, then than its widest cell, then 4, then 3.
   const cells = head.map((_, i) => Math.max(0, ...rows.map((r) => visible(r[i] ?? ''))) + 2);
-  for (const floor of [(i: number) => Math.max(cells[i], 4), () => 4, () => 3]) {
+  const words = head.map(
+    (h) =>
+      Math.max(
+        0,
+        ...h
+          .replace(ANSI, '')
+          .split(/\s+/)
+          .map((x) => x.length),
+      ) + 2,
+  );
+  for (const floor of [(i: number) => Math.max(cells[i], words[i], 4), (i: number) => Math.max(cells[i], 4), () => 4, () => 3]) {
     while (total() > width) {
       let widest = -1;
       for (let i = 0; i < w.length; i++) if (w[i] > floor(i) && (widest < 0 || w[i] > w[widest])) widest = i;
@@ -38,4 +51,31 @@ export function fitTable(head: string[], rows: string[][], width = terminalWidth
     }
   }
   return { colWidths: w, wordWrap: true, wrapOnWordBoundary: false };
+}
+
+/**
+ * A cli-table3 table that fits the terminal: rows are collected and the column widths chosen when
+ * it is printed (fitTable). `indent` is what the caller puts before every line.
+ */
+export class FitTable {
+  private readonly rows: string[][] = [];
+  constructor(
+    private readonly head: string[],
+    private readonly indent = 0,
+  ) {}
+
+  push(...rows: unknown[][]): void {
+    for (const r of rows) this.rows.push(r.map((c) => String(c)));
+  }
+
+  toString(): string {
+    const width = terminalWidth();
+    const t = new Table({
+      head: this.head,
+      style: { head: [], border: [] },
+      ...fitTable(this.head, this.rows, width === undefined ? undefined : Math.max(20, width - this.indent)),
+    });
+    t.push(...this.rows);
+    return t.toString();
+  }
 }

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { compact, COMPACT_DEFAULTS, type CompactOptions, type CompactResult } from '../../ops/compact.js';
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { FitTable } from '../table-fit.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { summaryLine } from './truncate.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface CompactFlags {
   dryRun?: boolean;
@@ -126,7 +126,7 @@ export function renderCompact(r: CompactResult): string {
     return lines.join('\n');
   }
   lines.push(
-    `  dirty range [${r.firstDirtyOffset}, ${r.firstUncleanableOffset}); active segment ${r.activeSegment} is not cleaned; last stable offset ${r.lastStableOffset}; ${r.activeProducers} active producer(s)`,
+    `  dirty range [${r.firstDirtyOffset}, ${r.firstUncleanableOffset}); active segment ${r.activeSegment} is not cleaned; last stable offset ${r.lastStableOffset}; ${count(r.activeProducers, 'active producer')}`,
   );
   r.rounds.forEach((round, i) => {
     const pct = ((round.mapKeys / round.mapSlots) * 100).toFixed(1);
@@ -134,10 +134,7 @@ export function renderCompact(r: CompactResult): string {
       theme.bold(`  round ${i + 1}: cleaned below offset ${round.endOffset}`) +
         theme.dim(`  (offset map: ${round.mapKeys} keys in ${round.mapSlots} slots, ${pct} %${round.mapFull ? ', full: another round follows' : ''})`),
     );
-    const table = new Table({
-      head: ['segment', 'records in', 'kept', 'superseded', 'tombstones gone/kept', 'aborted', 'markers', 'no key', 'bytes in', 'bytes out'],
-      style: { head: [], border: [] },
-    });
+    const table = new FitTable(['segment', 'records in', 'kept', 'superseded', 'tombstones gone/kept', 'aborted', 'markers', 'no key', 'bytes in', 'bytes out'], 2);
     for (const s of round.segments) {
       table.push(
         [
@@ -156,7 +153,7 @@ export function renderCompact(r: CompactResult): string {
     }
     lines.push(table.toString().replace(/^/gm, '  '));
     for (const g of round.groups)
-      lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${count(g.bytes, 'byte')})`);
+      lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${bytesWithUnit(g.bytes)})`);
     if (round.coverBatch)
       lines.push(
         theme.dim(
@@ -166,11 +163,11 @@ export function renderCompact(r: CompactResult): string {
   });
   const t = r.totals;
   lines.push(
-    `  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${t.tombstonesRemoved} tombstones, ${t.abortedRemoved} aborted, ${t.markersRemoved} markers, ${t.unkeyedRemoved} without key); ${t.bytesIn} -> ${count(t.bytesOut, 'byte')}`,
+    `  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${count(t.tombstonesRemoved, 'tombstone')}, ${t.abortedRemoved} aborted, ${count(t.markersRemoved, 'marker')}, ${t.unkeyedRemoved} without key); ${bytesWithUnit(t.bytesIn)} -> ${bytesWithUnit(t.bytesOut)}`,
   );
   if (t.tombstonesRetained)
     lines.push(
-      `  ${t.tombstonesRetained} tombstone(s) kept until their delete horizon${t.horizonsSet ? ` (${t.horizonsSet} batch(es) stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`,
+      `  ${count(t.tombstonesRetained, 'tombstone')} kept until their delete horizon${t.horizonsSet ? ` (${count(t.horizonsSet, 'batch')} stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`,
     );
   if (r.moreRounds) lines.push(theme.warn('  the offset map filled: compaction continues in further rounds (a dry run shows the first)'));
   if (r.cleanerOffsetCheckpoint) lines.push(`  ../${r.cleanerOffsetCheckpoint.file}: ${r.cleanerOffsetCheckpoint.before ?? '(none)'} -> ${r.cleanerOffsetCheckpoint.after}`);

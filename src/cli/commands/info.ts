@@ -69,7 +69,7 @@ export function renderPartition(p: PartitionInfo): string {
   for (const k of p.kraftSnapshots) {
     const what = k.endOffset === null ? 'KRaft bootstrap snapshot' : `KRaft snapshot end offset ${k.endOffset} epoch ${k.epoch}`;
     const state = k.complete ? theme.good('complete') : theme.bad(`incomplete: ${k.problems.join('; ')}`);
-    extra.push(`${what}: ${k.file}  ${count(k.batches, 'batch')}, ${count(k.records, 'record')}, ${count(k.bytes, 'byte')}  ${state}`);
+    extra.push(`${what}: ${k.file}  ${count(k.batches, 'batch')}, ${count(k.records, 'record')}, ${bytesWithUnit(k.bytes)}  ${state}`);
   }
   if (p.leftovers.length) extra.push(theme.warn(`leftovers (unfinished delete/clean/swap): ${p.leftovers.join(', ')}`));
   if (p.orphans.length) extra.push(theme.warn(`index files without a .log: ${p.orphans.join(', ')}`));

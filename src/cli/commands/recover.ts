@@ -6,7 +6,7 @@ import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface RecoverFlags {
   dryRun?: boolean;
@@ -137,18 +137,18 @@ function resultJson(r: RecoverResult, dryRun: boolean): Record<string, unknown> 
 function actionLine(a: RecoverAction): string {
   switch (a.type) {
     case 'delete':
-      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${count(a.bytes, 'byte')}) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${bytesWithUnit(a.bytes)}) ${theme.dim('— ' + a.reason)}`;
     case 'rename':
       return `${theme.warn('rename  ')} ${theme.file(a.from)} -> ${theme.file(a.to)} ${theme.dim('— ' + a.reason)}`;
     case 'truncate':
-      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${count(a.fromSize - a.size, 'byte')}, ${count(a.records, 'record')}) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${bytesWithUnit(a.fromSize - a.size)}, ${count(a.records, 'record')}) ${theme.dim('— ' + a.reason)}`;
     case 'write':
-      return `${theme.good('write   ')} ${theme.file(a.file)} (${count(a.data.length, 'byte')}) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.good('write   ')} ${theme.file(a.file)} (${bytesWithUnit(a.data.length)}) ${theme.dim('— ' + a.reason)}`;
   }
 }
 
 function summary(s: RecoverResult['before']): string {
-  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}, log end offset ${s.logEndOffset ?? '-'}`;
+  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}, log end offset ${s.logEndOffset ?? '-'}`;
 }
 
 function modeLine(m: RecoverResult['mode']): string {
@@ -173,7 +173,7 @@ function render(r: RecoverResult, dryRun: boolean): string {
     for (const a of r.actions) out.push('  ' + actionLine(a));
     for (const c of r.cuts) {
       out.push(
-        `  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${count(c.bytes, 'byte')} removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`,
+        `  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${bytesWithUnit(c.bytes)} removed${c.segmentsDeleted.length ? `, ${count(c.segmentsDeleted.length, 'later segment')} deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`,
       );
     }
     out.push(`  before: ${summary(r.before)}`);
@@ -181,12 +181,14 @@ function render(r: RecoverResult, dryRun: boolean): string {
     if (r.backupDir) out.push(`  backup: ${r.backupDir} (manifest.json lists every piece)`);
   }
   if (r.notRecovered.length) {
-    out.push(theme.warn(`  ${r.notRecovered.length} corruption(s) Kafka's startup would not recover, kept (kseg verify shows them; kseg recover --full cuts at the first):`));
+    out.push(
+      theme.warn(`  ${count(r.notRecovered.length, 'corruption')} Kafka's startup would not recover, kept (kseg verify shows them; kseg recover --full cuts at the first):`),
+    );
     for (const n of r.notRecovered)
       out.push(`    ${n.code} ${n.file}${n.position !== null ? `@${n.position}` : ''}${n.offset !== null ? ` (offset ${n.offset})` : ''}: ${n.reason}`);
   }
   if (r.remaining.length) {
-    out.push(theme.warn(`  ${r.remaining.length} problem(s) Kafka's recovery keeps (run kseg verify for details):`));
+    out.push(theme.warn(`  ${count(r.remaining.length, 'problem')} Kafka's recovery keeps (run kseg verify for details):`));
     for (const i of r.remaining.slice(0, 20)) out.push(`    ${i.code} ${i.file}${i.position !== null ? `@${i.position}` : ''}: ${i.message}`);
   }
   if (dryRun && r.actions.length) out.push(theme.dim('dry run: nothing was changed'));

@@ -1,14 +1,14 @@
 import os from 'node:os';
 import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
-import Table from 'cli-table3';
 import cliProgress from 'cli-progress';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
 import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { FitTable } from '../table-fit.js';
+import { bytesCell, count } from '../plural.js';
 
 interface ScanFlags {
   jobs?: number;
@@ -134,16 +134,14 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     for (const line of renderTable(results, mode)) out.line(line);
     out.line(
       `${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` +
-        (mode === 'verify'
-          ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})`
-          : ''),
+        (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${count(errors, 'error')}, ${count(warnings, 'warning')})` : ''),
     );
     for (const r of results.filter((x) => !x.ok)) {
       out.line(
         theme.bad(`  ${r.target.dir}: `) +
           (r.failure
             ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}`
-            : `${r.errors} error${r.errors === 1 ? '' : 's'} — run: kseg verify ${r.target.dir}`),
+            : `${count(r.errors, 'error')} — run: kseg verify ${r.target.dir}`),
       );
     }
   }
@@ -161,10 +159,10 @@ function renderTable(results: ScanResult[], mode: ScanMode): string[] {
   }
   const head = ['topic', 'partitions', 'segments', 'records', 'bytes'];
   if (mode === 'verify') head.push('ok', 'errors', 'warnings');
-  const table = new Table({ head, style: { head: [], border: [] } });
+  const table = new FitTable(head);
   for (const [topic, rs] of byTopic) {
     const sum = (f: (r: ScanResult) => number) => rs.reduce((n, r) => n + f(r), 0);
-    const row = [topic, String(rs.length), String(sum((r) => r.summary.segments)), String(sum((r) => r.summary.records)), String(sum((r) => r.summary.bytes))];
+    const row = [topic, String(rs.length), String(sum((r) => r.summary.segments)), String(sum((r) => r.summary.records)), bytesCell(sum((r) => r.summary.bytes))];
     if (mode === 'verify') {
       const bad = rs.filter((r) => !r.ok).length;
       row.push(bad === 0 ? theme.good('✓') : theme.bad(`${bad} ✗`), String(sum((r) => r.errors)), String(sum((r) => r.warnings)));

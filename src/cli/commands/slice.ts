@@ -7,7 +7,7 @@ import { slice, type SliceResult } from '../../ops/slice.js';
 import { nonNegative, offsetRangeOptions } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface SliceFlags {
   output: string;
@@ -75,17 +75,17 @@ function render(r: SliceResult): string {
   const out = [`${theme.file(r.input)} [${r.fromOffset}, ${r.toOffset}] -> ${theme.file(r.output)}${r.singleFile ? ' (single file)' : ''}`];
   for (const s of r.segments)
     out.push(
-      `  ${count(s.file, 'byte')} ${s.position}..${s.endPosition} -> ${s.output}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, offsets ${s.baseOffset}..${s.lastOffset}`,
+      `  ${s.file} bytes ${s.position}..${s.endPosition} -> ${s.output}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, offsets ${s.baseOffset}..${s.lastOffset}`,
     );
   if (r.redacted)
     out.push(
-      `  redacted ${r.redacted.fields.join(', ')} of ${count(r.redacted.records, 'record')} in ${count(r.redacted.batches, 'batch')}${r.redacted.compressedSizeChanged ? theme.warn(`; ${r.redacted.compressedSizeChanged} compressed batch(es) changed size when compressed again`) : ''}`,
+      `  redacted ${r.redacted.fields.join(', ')} of ${count(r.redacted.records, 'record')} in ${count(r.redacted.batches, 'batch')}${r.redacted.compressedSizeChanged ? theme.warn(`; ${count(r.redacted.compressedSizeChanged, 'compressed batch', 'compressed batches')} changed size when compressed again`) : ''}`,
     );
   out.push(
     theme.good(
-      `${r.redacted ? 'wrote' : 'copied'} ${count(r.batches, 'batch')}, ${count(r.records, 'record')}, ${count(r.bytes, 'byte')}; offsets ${r.firstOffset}..${r.lastOffset}`,
+      `${r.redacted ? 'wrote' : 'copied'} ${count(r.batches, 'batch')}, ${count(r.records, 'record')}, ${bytesWithUnit(r.bytes)}; offsets ${r.firstOffset}..${r.lastOffset}`,
     ),
   );
-  out.push(theme.dim(`wrote ${r.files.length} file(s); check with: kseg verify ${r.output}`));
+  out.push(theme.dim(`wrote ${count(r.files.length, 'file')}; check with: kseg verify ${r.output}`));
   return out.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@ import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface TruncateFlags {
   toOffset?: number;
@@ -89,7 +89,7 @@ export function truncateJson(r: TruncateResult): Record<string, unknown> {
 }
 
 export function summaryLine(s: Summary): string {
-  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}, offsets ${s.logStartOffset ?? '-'}..${s.logEndOffset ?? '-'} (end exclusive)`;
+  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}, offsets ${s.logStartOffset ?? '-'}..${s.logEndOffset ?? '-'} (end exclusive)`;
 }
 
 export function renderTruncate(r: TruncateResult): string {
@@ -100,10 +100,10 @@ export function renderTruncate(r: TruncateResult): string {
   if (r.reason) lines.push(r.noop ? theme.dim(r.reason) : theme.warn(r.reason));
   if (r.noop) return lines.join('\n');
   for (const s of r.segments) {
-    if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}`);
+    if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}`);
     else if (s.action === 'cut')
       lines.push(
-        `  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')} go`,
+        `  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)} go`,
       );
     else lines.push(`  ${theme.good('create')} ${theme.file(s.file)} (empty)`);
   }

@@ -70,12 +70,78 @@ export class FitTable {
 
   toString(): string {
     const width = terminalWidth();
-    const t = new Table({
-      head: this.head,
-      style: { head: [], border: [] },
-      ...fitTable(this.head, this.rows, width === undefined ? undefined : Math.max(20, width - this.indent)),
-    });
-    t.push(...this.rows);
+    const fit = fitTable(this.head, this.rows, width === undefined ? undefined : Math.max(20, width - this.indent));
+    const w = fit.colWidths;
+    if (!w) {
+      const t = new Table({ head: this.head, style: { head: [], border: [] } });
+      t.push(...this.rows);
+      return t.toString();
+    }
+    // Cells are wrapped here, colour codes kept whole (cli-table3's own wrapping counts them as
+    // text and cuts them); cli-table3 then carries colours across the lines of a cell.
+    const t = new Table({ head: this.head.map((h, i) => wrapCell(h, w[i] - 2)), style: { head: [], border: [] }, colWidths: w, wordWrap: false });
+    t.push(...this.rows.map((r) => r.map((c, i) => wrapCell(c, w[i] - 2))));
     return t.toString();
   }
+}
+
+const TABLE_LINE = /^\s*[┌│├└]/;
+
+/**
+ * Human text that fits the terminal: a line wider than `width` (COLUMNS, else the terminal's; no
+ * limit in a pipe or file) breaks at its last space that fits, and its continuation lines are
+ * indented two more than the line; a word longer than the width is cut. Table lines (drawn by
+ * FitTable, already fitted) are left alone. Never used for JSON.
+ */
+export function fitText(text: string, width = terminalWidth()): string {
+  if (width === undefined) return text;
+  const w = Math.max(20, width);
+  return text
+    .split('\n')
+    .map((line) =>
+      TABLE_LINE.test(line) || visible(line) <= w ? line : wrapLine(line, w, ' '.repeat(Math.min(/^ */.exec(line.replace(ANSI, ''))![0].length + 2, Math.floor(w / 2)))),
+    )
+    .join('\n');
+}
+
+/** A table cell's text broken into lines of at most `width` visible characters (between words where it can). */
+function wrapCell(cell: string, width: number): string {
+  return cell
+    .split('\n')
+    .map((l) => (visible(l) <= width ? l : wrapLine(l, width, '')))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number, indent: string): string {
+  const out: string[] = [];
+  let rest = line;
+  let prefix = '';
+  while (visible(prefix + rest) > width) {
+    const room = width - prefix.length;
+    // Walk visible characters (skipping colour codes) to the cut: the last space within `room`.
+    let seen = 0;
+    let cut = -1;
+    let hard = rest.length;
+    for (let i = 0; i < rest.length;) {
+      // eslint-disable-next-line no-control-regex
+      const m = rest[i] === '\u001b' ? /^\u001b\[[0-9;]*m/.exec(rest.slice(i)) : null;
+      if (m) {
+        i += m[0].length;
+        continue;
+      }
+      if (seen === room) {
+        hard = i;
+        break;
+      }
+      if (rest[i] === ' ' && seen > 0 && seen <= room) cut = i;
+      seen++;
+      i++;
+    }
+    const at = cut > 0 ? cut : hard;
+    out.push(prefix + rest.slice(0, at).trimEnd());
+    rest = rest.slice(at).replace(/^ +/, '');
+    prefix = indent;
+  }
+  out.push(prefix + rest);
+  return out.join('\n');
 }

@@ -1,3 +1,4 @@
+import { PartitionReadProgress, ProgressMeter, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, UsageError } from './../format/errors.js';
@@ -49,6 +50,11 @@ export interface CompactOptions {
   segmentBytes?: number;
   segmentIndexBytes?: number;
   indexIntervalBytes?: number;
+  /**
+   * Bytes of .log read, in two phases: 'reading' (the whole partition's batch headers) and, per
+   * round, 'cleaning' (the segments read and rewritten, counted as each group is done).
+   */
+  onProgress?: OnProgress;
 }
 
 export const COMPACT_DEFAULTS = {
@@ -281,8 +287,10 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
   // The first round's offset map is built while the partition is read for its batch headers,
   // assuming the usual dirty range (see speculate); used only if that range turns out right.
   let spec: Speculation | null = null;
+  const readProgress = opts.onProgress ? new PartitionReadProgress(opts.onProgress, 'reading') : null;
   let state = loadPartition(dir, {
     begin(listing, logStartOffset, tp) {
+      readProgress?.begin(listing);
       if (lagMs > 0) return; // the range would depend on segment timestamps
       try {
         spec = speculate(dir, listing.segments as SegmentInfo[], logStartOffset, tp, opts.firstDirtyOffset, offsetMapBytes, walk);
@@ -292,6 +300,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       }
     },
     visit(b, seg) {
+      readProgress?.batch(b.position);
       producers.visit(b);
       const sp = spec as Speculation | null;
       if (sp && !sp.failed && sp.dirty.has(seg.baseOffset)) {
@@ -303,6 +312,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       }
     },
     segmentDone(seg) {
+      readProgress?.segmentDone(seg);
       const sp = spec as Speculation | null;
       if (!sp || sp.failed || !sp.dirty.has(seg.baseOffset)) return;
       if (seg.stats.badEntry || seg.stats.stop.reason !== 'eof') sp.failed = true;
@@ -411,6 +421,13 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
     const outputs: { nextOffset: number; bytes: number; batches: number; records: number; txnEntries: number }[] = [];
     let cover: { groupIdx: number; bytes: Buffer; lastOffset: number; maxTimestamp: number; records: number } | null = null;
     const finished: (WrittenSegment | undefined)[] = [];
+    const cleanProgress = opts.onProgress
+      ? new ProgressMeter(
+          opts.onProgress,
+          groups.flat().reduce((n, s) => n + s.logSize, 0),
+          'cleaning',
+        )
+      : null;
     try {
       for (let gi = 0; gi < groups.length; gi++) {
         const g = groups[gi]!;
@@ -419,6 +436,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
         const sink: BatchSink = writer ?? { append() {} };
         const out = await cleanGroup(g, ctx, sink, writer, g.includes(coverCandidate!) ? coverCandidate : null);
         round.segments.push(...out.stats);
+        for (const s of g) cleanProgress?.fileDone(s.logSize);
         outputs.push(out);
         if (out.cover) cover = { groupIdx: gi, ...out.cover };
         writer?.seal();

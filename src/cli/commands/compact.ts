@@ -3,7 +3,8 @@ import { compact, COMPACT_DEFAULTS, type CompactOptions, type CompactResult } fr
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { FitTable } from '../table-fit.js';
+import { startProgress } from '../progress.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { summaryLine } from './truncate.js';
 import { bytesWithUnit, count } from '../plural.js';
@@ -100,16 +101,18 @@ Examples:
       };
       if (opts.now === undefined) opts.now = Date.now();
       if (shouldConfirm(flags)) {
-        const plan = await compact(dir, { ...opts, dryRun: true });
-        process.stdout.write(renderCompact(plan) + '\n');
+        const progress = startProgress('compacting');
+        const plan = await compact(dir, { ...opts, dryRun: true, onProgress: progress.onProgress }).finally(() => progress.stop());
+        process.stdout.write(fitText(renderCompact(plan)) + '\n');
         if (plan.noop) return;
         if (!(await confirm('Compact this partition?', 'kseg compact keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const r = await compact(dir, { ...opts, dryRun: flags.dryRun });
-      process.stdout.write((flags.json ? toJson(compactJson(r)) : renderCompact(r)) + '\n');
+      const progress = startProgress('compacting');
+      const r = await compact(dir, { ...opts, dryRun: flags.dryRun, onProgress: progress.onProgress }).finally(() => progress.stop());
+      process.stdout.write((flags.json ? toJson(compactJson(r)) : fitText(renderCompact(r))) + '\n');
     });
 }
 

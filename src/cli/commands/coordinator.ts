@@ -3,6 +3,7 @@ import { coordinator, type CoordinatorResult } from '../../ops/coordinator.js';
 import { intArg } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -33,7 +34,7 @@ Examples:
     )
     .action((flags: { group?: string[]; transactionalId?: string[]; partitions?: number; logDirs?: string[]; json?: boolean }) => {
       const results = coordinator({ groups: flags.group, transactionalIds: flags.transactionalId, partitions: flags.partitions, logDirs: flags.logDirs });
-      process.stdout.write(flags.json ? toJson(results) + '\n' : results.map(render).join('\n') + '\n');
+      process.stdout.write(flags.json ? toJson(results) + '\n' : fitText(results.map(render).join('\n')) + '\n');
     });
 }
 

@@ -6,6 +6,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 interface DiffFlags {
@@ -45,7 +46,7 @@ Examples:
       const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
       const out = new Output();
       if (flags.json) out.line(toJson(r));
-      else for (const l of renderDiff(r)) out.line(l);
+      else for (const l of renderDiff(r)) out.line(fitText(l));
       await out.flush();
       return r.same ? EXIT.ok : EXIT.notFound;
     });

@@ -5,6 +5,7 @@ import type { ExportFormat, PageCompression } from '../../ops/export-writers.js'
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 interface ExportFlags {
@@ -52,7 +53,7 @@ Examples:
         rowGroupRows: flags.rowGroupRows,
         force: flags.force,
       });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 

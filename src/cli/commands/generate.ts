@@ -15,6 +15,7 @@ import type { CompressionWriteName } from '../../format/compression.js';
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { count, shortSize } from '../plural.js';
 
 interface GenerateFlags {
@@ -206,7 +207,7 @@ Examples:
         process.stdout.write(toJson(summary) + '\n');
         return;
       }
-      process.stdout.write(renderSummary(outDir, summary, (performance.now() - started) / 1000) + '\n');
+      process.stdout.write(fitText(renderSummary(outDir, summary, (performance.now() - started) / 1000)) + '\n');
     });
 }
 

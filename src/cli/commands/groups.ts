@@ -3,7 +3,7 @@ import type { KsegCommand } from '../program.js';
 import { groups, type GroupsReport } from '../../ops/groups.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { FitTable } from '../table-fit.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
 
@@ -30,7 +30,7 @@ Examples:
       const r = groups(paths, { groups: flags.group, includeDead: flags.all });
       for (const p of r.problems)
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
-      process.stdout.write(flags.json ? toJson(r) + '\n' : renderGroups(r, !!flags.members));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(renderGroups(r, !!flags.members)));
       if (flags.group?.length && r.groups.length === 0) {
         process.stderr.write(`kseg: note: no such group in ${count(r.partitions.length, '__consumer_offsets partition')} read\n`);
         return EXIT.notFound;

@@ -4,6 +4,7 @@ import { importPartition, type ImportFormat, type ImportResult } from '../../ops
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 
 interface ImportFlags {
@@ -42,7 +43,7 @@ Examples:
     )
     .action(async (file: string, flags: ImportFlags) => {
       const r = await importPartition(file, flags.output!, { format: flags.format as ImportFormat | undefined, indexIntervalBytes: flags.indexIntervalBytes });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
-import { fitTable } from '../table-fit.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { theme } from '../theme.js';
 import { isoTime } from '../time.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
@@ -27,7 +26,7 @@ Examples:
         process.stdout.write(toJson(parts) + '\n');
         return;
       }
-      for (const p of parts) process.stdout.write(renderPartition(p) + '\n');
+      for (const p of parts) process.stdout.write(fitText(renderPartition(p)) + '\n');
     });
 }
 
@@ -73,7 +72,7 @@ export function renderPartition(p: PartitionInfo): string {
   }
   if (p.leftovers.length) extra.push(theme.warn(`leftovers (unfinished delete/clean/swap): ${p.leftovers.join(', ')}`));
   if (p.orphans.length) extra.push(theme.warn(`index files without a .log: ${p.orphans.join(', ')}`));
-  const table = new Table({ head, style: { head: [], border: [] }, ...fitTable(head, rows) });
+  const table = new FitTable(head);
   table.push(...rows);
   return [heading, table.toString(), ...extra].join('\n');
 }

@@ -3,7 +3,7 @@ import { metadata, type MetadataReport } from '../../ops/metadata.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { FitTable } from '../table-fit.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
 
@@ -37,7 +37,7 @@ Examples:
         process.stdout.write(toJson(r) + '\n');
         return;
       }
-      process.stdout.write(renderMetadata(r, !!flags.partitions, flags.topic));
+      process.stdout.write(fitText(renderMetadata(r, !!flags.partitions, flags.topic)));
     });
 }
 

@@ -5,7 +5,7 @@ import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { FitTable } from '../table-fit.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
 
@@ -53,7 +53,7 @@ Examples:
         process.stderr.write(
           `kseg: note: group ${JSON.stringify(g)} has no record in ${count(r.partitions.length, '__consumer_offsets partition')} read (kseg coordinator --group says which one holds it)\n`,
         );
-      process.stdout.write(flags.json ? toJson(r) + '\n' : renderOffsets(r));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(renderOffsets(r)));
       // Like lookup: nothing found for any group asked for is exit 1 (OUTPUT.md).
       if (flags.group?.length && r.notFound.length === flags.group.length) return EXIT.notFound;
     });

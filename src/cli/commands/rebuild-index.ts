@@ -6,6 +6,7 @@ import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 
 interface RebuildFlags {
@@ -52,7 +53,7 @@ Examples:
       if (!flags.check && shouldConfirm(flags)) {
         const plan = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force });
         if (plan.changed.length > 0) {
-          process.stdout.write(render(plan, { ...flags, dryRun: true }));
+          process.stdout.write(fitText(render(plan, { ...flags, dryRun: true })));
           if (!(await confirm(`Rewrite ${count(plan.changed.length, 'index file')}?`))) {
             process.stdout.write(DECLINED);
             return;
@@ -81,7 +82,7 @@ Examples:
             };
         process.stdout.write(toJson(o) + '\n');
       } else {
-        process.stdout.write(render(r, flags));
+        process.stdout.write(fitText(render(r, flags)));
       }
       if (flags.check && r.differences > 0) return EXIT.notFound;
     });

@@ -6,6 +6,7 @@ import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 interface RecoverFlags {
@@ -83,7 +84,7 @@ Examples:
       if (shouldConfirm(flags)) {
         const plan = recover(dir, { ...opts, dryRun: true });
         if (plan.actions.length > 0 || plan.completed.length > 0) {
-          process.stdout.write(render(plan, true));
+          process.stdout.write(fitText(render(plan, true)));
           const hint = flags.backup ? undefined : 'Removed files and cut bytes are not kept; add --backup DIR to keep a copy of everything recover removes.';
           if (!(await confirm('Apply this recovery?', hint))) {
             process.stdout.write(DECLINED);
@@ -98,7 +99,7 @@ Examples:
       } finally {
         progress.stop();
       }
-      process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : render(r, !!flags.dryRun));
+      process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : fitText(render(r, !!flags.dryRun)));
     });
 }
 

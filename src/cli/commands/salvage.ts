@@ -4,6 +4,8 @@ import { salvage, type SalvageResult } from '../../ops/salvage.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { startProgress } from '../progress.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 interface SalvageFlags {
@@ -47,8 +49,14 @@ Examples:
   kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`,
     )
     .action((p: string, flags: SalvageFlags) => {
-      const r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+      const progress = startProgress('salvaging');
+      let r: SalvageResult;
+      try {
+        r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
+      } finally {
+        progress.stop();
+      }
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 

@@ -1,13 +1,13 @@
 import os from 'node:os';
 import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
-import cliProgress from 'cli-progress';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
 import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { FitTable } from '../table-fit.js';
+import { startProgress } from '../progress.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { bytesCell, count } from '../plural.js';
 
 interface ScanFlags {
@@ -83,25 +83,16 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
   const mode: ScanMode = flags.summary ? 'info' : 'verify';
   const out = new Output();
   const results: ScanResult[] = [];
-  const showBar = flags.progress !== false && process.stderr.isTTY === true;
-  let bar: cliProgress.SingleBar | null = null;
+  // One bar over the .log bytes of all partitions, moving while partitions are read (workers
+  // report bytes), on a terminal's stderr only (progress.ts); --no-progress turns it off.
+  const progress = startProgress(mode === 'verify' ? 'scanning' : 'summarising', flags.progress !== false);
   const t0 = performance.now();
   for await (const r of scan(logDirs, {
     jobs: flags.jobs,
     mode,
     strict: flags.strict,
     maxIssues: flags.maxIssues,
-    onProgress: (done, total, res) => {
-      if (!showBar) return;
-      if (!bar) {
-        bar = new cliProgress.SingleBar(
-          { format: ' {bar} {percentage}% | {value}/{total} MiB | {partition}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(Math.max(1, Math.round(total / 1048576)), 0, { partition: '' });
-      }
-      bar.update(Math.round(done / 1048576), { partition: res.target.name });
-    },
+    onBytes: progress.onProgress,
   })) {
     results.push(r);
     if (flags.ndjson) {
@@ -109,7 +100,7 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
       await out.flushIfFull();
     }
   }
-  (bar as cliProgress.SingleBar | null)?.stop();
+  progress.stop();
   const elapsed = (performance.now() - t0) / 1000;
   const failed = results.filter((r) => !r.ok).length;
   const errors = results.reduce((n, r) => n + r.errors, 0);
@@ -131,17 +122,21 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     }
     out.line(toJson({ host, logDirs, mode, ok: failed === 0, totals, partitions: results.map((r) => resultJson(r, host)) }));
   } else if (!flags.ndjson) {
-    for (const line of renderTable(results, mode)) out.line(line);
+    for (const line of renderTable(results, mode)) out.line(fitText(line));
     out.line(
-      `${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` +
-        (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${count(errors, 'error')}, ${count(warnings, 'warning')})` : ''),
+      fitText(
+        `${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` +
+          (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${count(errors, 'error')}, ${count(warnings, 'warning')})` : ''),
+      ),
     );
     for (const r of results.filter((x) => !x.ok)) {
       out.line(
-        theme.bad(`  ${r.target.dir}: `) +
-          (r.failure
-            ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}`
-            : `${count(r.errors, 'error')} — run: kseg verify ${r.target.dir}`),
+        fitText(
+          theme.bad(`  ${r.target.dir}: `) +
+            (r.failure
+              ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}`
+              : `${count(r.errors, 'error')} — run: kseg verify ${r.target.dir}`),
+        ),
       );
     }
   }

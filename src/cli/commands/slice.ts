@@ -7,6 +7,8 @@ import { slice, type SliceResult } from '../../ops/slice.js';
 import { nonNegative, offsetRangeOptions } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { startProgress } from '../progress.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 interface SliceFlags {
@@ -60,14 +62,16 @@ Examples:
     .action(async (p: string, flags: SliceFlags) => {
       const redact = flags.redact !== undefined ? { fields: parseRedactFields(flags.redact), seed: flags.redactSeed ?? randomBytes(16).toString('hex') } : undefined;
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
+      const progress = startProgress('slicing');
       const r = await slice(p, flags.output, {
         fromOffset: flags.fromOffset,
         toOffset: flags.toOffset,
         singleFile: flags.singleFile,
         indexIntervalBytes: flags.indexIntervalBytes,
         redact,
-      });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+        onProgress: progress.onProgress,
+      }).finally(() => progress.stop());
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 

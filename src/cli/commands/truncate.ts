@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
 import { truncate, type TruncateResult } from '../../ops/truncate.js';
 import type { Summary } from '../../ops/partition-state.js';
+import type { OnProgress } from '../../ops/progress.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { startProgress } from '../progress.js';
+import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 
 interface TruncateFlags {
@@ -53,17 +56,27 @@ Examples:
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
       if (shouldConfirm(flags)) {
-        const plan = truncate(dir, { ...opts, dryRun: true });
-        process.stdout.write(renderTruncate(plan) + '\n');
+        const plan = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: true, onProgress }));
+        process.stdout.write(fitText(renderTruncate(plan)) + '\n');
         if (plan.noop) return;
         if (!(await confirm('Apply this truncation?', 'kseg truncate keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const r = truncate(dir, { ...opts, dryRun: flags.dryRun });
-      process.stdout.write((flags.json ? toJson(truncateJson(r)) : renderTruncate(r)) + '\n');
+      const r = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: flags.dryRun, onProgress }));
+      process.stdout.write((flags.json ? toJson(truncateJson(r)) : fitText(renderTruncate(r))) + '\n');
     });
+}
+
+/** Runs a synchronous op with the progress bar (stderr, terminal only, after a moment), cleared after. */
+function withBar<T>(label: string, op: (onProgress: OnProgress | undefined) => T): T {
+  const progress = startProgress(label);
+  try {
+    return op(progress.onProgress);
+  } finally {
+    progress.stop();
+  }
 }
 
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */

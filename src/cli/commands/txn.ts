@@ -4,7 +4,7 @@ import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { FitTable } from '../table-fit.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
 
@@ -62,7 +62,7 @@ Examples:
         transactionState: flags.transactionState,
       });
       if (flags.json) process.stdout.write(toJson(r.report) + '\n');
-      else process.stdout.write(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report));
+      else process.stdout.write(fitText(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report)));
     });
 }
 

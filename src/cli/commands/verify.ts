@@ -6,6 +6,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { startProgress } from '../progress.js';
@@ -81,7 +82,7 @@ Examples:
       } finally {
         progress.stop();
       }
-      process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report, paths.join(' ')));
+      process.stdout.write(flags.json ? toJson(report) + '\n' : fitText(renderReport(report, paths.join(' '))));
       if (report.errors > 0) return EXIT.notFound;
     });
 }

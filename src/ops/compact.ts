@@ -1,3 +1,4 @@
+import { safePoint } from './interrupt.js';
 import { PartitionReadProgress, ProgressMeter, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,6 +56,11 @@ export interface CompactOptions {
    * round, 'cleaning' (the segments read and rewritten, counted as each group is done).
    */
   onProgress?: OnProgress;
+  /**
+   * Stop at the next safe point once aborted (between groups, before a round's swap): throws
+   * Interrupted saying whether the partition is unchanged or which rounds completed.
+   */
+  signal?: AbortSignal;
 }
 
 export const COMPACT_DEFAULTS = {
@@ -362,6 +368,13 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
   const removed = new Set<string>();
   let dryAfter: Summary | null = null;
   let finalSegments: Parameters<typeof summarize>[0] | null = null;
+  // What an interrupt leaves: nothing changed before the first swap; after one, the rounds done.
+  const interruptedState = (): string =>
+    dryRun
+      ? 'compaction dry run interrupted: nothing was changed'
+      : result.rounds.length === 0
+        ? 'compaction interrupted before its swap: the partition is unchanged (its .cleaned files were removed)'
+        : `compaction interrupted after ${result.rounds.length} round${result.rounds.length === 1 ? '' : 's'}: the partition is consistent, cleaned below offset ${firstDirty}; run kseg compact again to clean the rest`;
 
   for (;;) {
     const segs = state.segments;
@@ -431,6 +444,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
     try {
       for (let gi = 0; gi < groups.length; gi++) {
         const g = groups[gi]!;
+        await safePoint(opts.signal, `compact-group-${gi + 1}`, interruptedState);
         const writer = dryRun ? null : new CleanedSegmentWriter(dir, g[0]!.baseOffset, indexIntervalBytes);
         writers.push(writer);
         const sink: BatchSink = writer ?? { append() {} };
@@ -478,6 +492,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
           txnIndexEntries: o.txnEntries,
         });
       }
+      await safePoint(opts.signal, 'compact-swap', interruptedState);
       if (!dryRun) {
         const eff = commitSwap(dir, groups, written);
         // The partition now: the new segments and those above the round (what a rescan would find).

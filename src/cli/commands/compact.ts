@@ -3,6 +3,7 @@ import { compact, COMPACT_DEFAULTS, type CompactOptions, type CompactResult } fr
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { watchInterrupt, type InterruptWatch } from '../interrupt.js';
 import { startProgress } from '../progress.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
@@ -101,19 +102,41 @@ Examples:
       };
       if (opts.now === undefined) opts.now = Date.now();
       if (shouldConfirm(flags)) {
-        const progress = startProgress('compacting');
-        const plan = await compact(dir, { ...opts, dryRun: true, onProgress: progress.onProgress }).finally(() => progress.stop());
-        process.stdout.write(fitText(renderCompact(plan)) + '\n');
-        if (plan.noop) return;
+        const plan = await runCompact(dir, { ...opts, dryRun: true });
+        process.stdout.write(fitText(renderCompact(plan.r)) + '\n');
+        plan.watch.done('the plan was shown; nothing was changed');
+        if (plan.r.noop) return;
         if (!(await confirm('Compact this partition?', 'kseg compact keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const progress = startProgress('compacting');
-      const r = await compact(dir, { ...opts, dryRun: flags.dryRun, onProgress: progress.onProgress }).finally(() => progress.stop());
+      const { r, watch } = await runCompact(dir, { ...opts, dryRun: flags.dryRun });
       process.stdout.write((flags.json ? toJson(compactJson(r)) : fitText(renderCompact(r))) + '\n');
+      watch.done(
+        r.dryRun
+          ? 'the dry run had finished: nothing was changed'
+          : 'compaction had finished before it could stop (the signal came after its last safe point): the partition is compacted, as printed',
+      );
     });
+}
+
+/**
+ * compact with its progress bar and Ctrl-C: the op stops at its next safe point (ops/interrupt.ts)
+ * and the CLI says what state the partition is in, exit 130 (143 for SIGTERM).
+ */
+async function runCompact(dir: string, opts: CompactOptions): Promise<{ r: CompactResult; watch: InterruptWatch }> {
+  const progress = startProgress('compacting');
+  const watch = watchInterrupt();
+  let r: CompactResult;
+  try {
+    r = await compact(dir, { ...opts, onProgress: progress.onProgress, signal: watch.signal });
+  } catch (e) {
+    progress.stop();
+    return watch.fail(e);
+  }
+  progress.stop();
+  return { r, watch };
 }
 
 export function compactJson(r: CompactResult): Record<string, unknown> {

@@ -90,6 +90,20 @@ describe('Ctrl-C during kseg compact (spawned CLI)', () => {
   }, 120_000);
 });
 
+describe('Ctrl-C during kseg slice (spawned CLI)', () => {
+  it('while reading the input: exit 130, nothing written, the input untouched', async () => {
+    const dir = path.join(tmpDir(), 'multi-0');
+    fs.cpSync(path.join(FIXTURES, 'v2-multiseg', 'topic-0'), dir, { recursive: true });
+    const out = path.join(tmpDir(), 'slice-0');
+    const before = records(dir);
+    const r = await interruptAt(['slice', dir, '--from-offset', '100', '--to-offset', '300', '-o', out], 'slice-segment-2');
+    expect(r.status).toBe(130);
+    expect(r.stderr).toMatch(/^kseg: interrupted: slice interrupted while reading 0+\d+\.log: nothing was written/m);
+    expect(fs.existsSync(out)).toBe(false);
+    expect(records(dir)).toBe(before);
+  }, 120_000);
+});
+
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
 
 describe.skipIf(!SCRIPT)('Ctrl-C on a pseudo-terminal (script -qc)', () => {

@@ -1,3 +1,4 @@
+import { safePoint } from './interrupt.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,8 @@ export interface SliceOptions {
   redact?: RedactOptions;
   /** Bytes of the input .log files read (the segments that hold the range). */
   onProgress?: OnProgress;
+  /** Stop between input segments once aborted (throws Interrupted: nothing was written). */
+  signal?: AbortSignal;
 }
 
 export interface SliceSegment {
@@ -90,6 +93,7 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
       // A segment holds offsets below the next one's base: skip those entirely below the range, stop above it.
       if (next && next.baseOffset <= from) continue;
       if (seg.baseOffset > to) break;
+      await safePoint(opts.signal, `slice-segment-${i + 1}`, () => `slice interrupted while reading ${seg.log}: nothing was written (${out} was not created)`);
       const src = openSource(path.join(dir, seg.log), { pattern: 'sequential' });
       sources.push(src);
       const kept: KeptEntry[] = [];

@@ -7,6 +7,7 @@ import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
+import { onInterrupt } from '../interrupt.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { bytesCell, count } from '../plural.js';
 
@@ -87,6 +88,8 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
   // report bytes), on a terminal's stderr only (progress.ts); --no-progress turns it off.
   const progress = startProgress(mode === 'verify' ? 'scanning' : 'summarising', flags.progress !== false);
   const t0 = performance.now();
+  // The main thread only waits for the workers here, so Ctrl-C is handled at once.
+  const offInterrupt = onInterrupt('scan reads only: nothing was changed');
   for await (const r of scan(logDirs, {
     jobs: flags.jobs,
     mode,
@@ -101,6 +104,7 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     }
   }
   progress.stop();
+  offInterrupt();
   const elapsed = (performance.now() - t0) / 1000;
   const failed = results.filter((r) => !r.ok).length;
   const errors = results.reduce((n, r) => n + r.errors, 0);

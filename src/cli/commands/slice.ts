@@ -7,6 +7,7 @@ import { slice, type SliceResult } from '../../ops/slice.js';
 import { nonNegative, offsetRangeOptions } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { watchInterrupt } from '../interrupt.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
@@ -63,6 +64,7 @@ Examples:
       const redact = flags.redact !== undefined ? { fields: parseRedactFields(flags.redact), seed: flags.redactSeed ?? randomBytes(16).toString('hex') } : undefined;
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
       const progress = startProgress('slicing');
+      const watch = watchInterrupt();
       const r = await slice(p, flags.output, {
         fromOffset: flags.fromOffset,
         toOffset: flags.toOffset,
@@ -70,8 +72,12 @@ Examples:
         indexIntervalBytes: flags.indexIntervalBytes,
         redact,
         onProgress: progress.onProgress,
-      }).finally(() => progress.stop());
+        signal: watch.signal,
+      })
+        .catch((e: unknown) => watch.fail(e))
+        .finally(() => progress.stop());
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
+      watch.done(`the slice had been written before it could stop: ${flags.output} is complete`);
     });
 }
 

@@ -82,6 +82,17 @@ describe('Ctrl-C during kseg compact (spawned CLI)', () => {
     expect(records(dir)).toBe(records(ref));
   }, 120_000);
 
+  it('inside a group, before one of its segments is cleaned: unchanged, nothing left behind', async () => {
+    const dir = compactable();
+    const before = records(dir);
+    const r = await interruptAt(['compact', dir, ...COMPACT], 'compact-segment');
+    expect(r.status).toBe(130);
+    expect(r.stderr).toMatch(/interrupted: compaction interrupted before its swap: the partition is unchanged/);
+    expect(kseg(['verify', dir]).status).toBe(0);
+    expect(records(dir)).toBe(before);
+    expect(fs.readdirSync(dir).filter((f) => /\.cleaned|\.swap|kseg-intent/.test(f))).toEqual([]);
+  }, 120_000);
+
   it('a dry run interrupted says nothing was changed', async () => {
     const dir = compactable();
     const r = await interruptAt(['compact', dir, '--dry-run', '--now', '1700000100000'], 'compact-group-1');

@@ -429,6 +429,8 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       txn: new CleanedTransactionMetadata(),
       txns,
       walk,
+      progress: null as ProgressMeter | null,
+      checkpoint: opts.signal ? () => safePoint(opts.signal, 'compact-segment', interruptedState) : undefined,
     };
     const writers: (CleanedSegmentWriter | null)[] = [];
     const outputs: { nextOffset: number; bytes: number; batches: number; records: number; txnEntries: number }[] = [];
@@ -441,6 +443,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
           'cleaning',
         )
       : null;
+    ctx.progress = cleanProgress;
     try {
       for (let gi = 0; gi < groups.length; gi++) {
         const g = groups[gi]!;
@@ -450,7 +453,6 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
         const sink: BatchSink = writer ?? { append() {} };
         const out = await cleanGroup(g, ctx, sink, writer, g.includes(coverCandidate!) ? coverCandidate : null);
         round.segments.push(...out.stats);
-        for (const s of g) cleanProgress?.fileDone(s.logSize);
         outputs.push(out);
         if (out.cover) cover = { groupIdx: gi, ...out.cover };
         writer?.seal();

@@ -85,6 +85,8 @@ export { importPartition, readExportRows, type ImportResult, type ImportOptions,
 export { salvage, type SalvageOptions, type SalvageResult, type SalvageSegment, type DamagedRange, type DroppedBatch } from './ops/salvage.js';
 // kseg slice: the batches covering an offset range as a standalone partition (optionally redacted).
 export { slice, type SliceOptions, type SliceResult, type SliceSegment } from './ops/slice.js';
+// Ctrl-C for long ops: compact and slice take `signal` (an AbortSignal) and throw Interrupted, whose `state` says what state the data is in.
+export { Interrupted } from './ops/interrupt.js';
 // kseg grep: records matching key, header, value, offset or time criteria.
 export { grepPartition, recordMatches, type GrepCriteria, type GrepEvent, type GrepStats } from './ops/grep.js';
 // kseg diff: two replicas of one partition compared.

@@ -165,4 +165,51 @@ describe('progress bar (CLI)', () => {
         .map((f) => [f, fs.readFileSync(path.join(d, f)).length]);
     expect(files(a)).toEqual(files(b));
   });
+
+  // issue 18: the bar for every long command, and scan moving by bytes inside a partition.
+  it.skipIf(!HAVE_SCRIPT).each([
+    ['truncate --dry-run', (d: string) => ['truncate', d, '--to-offset', '10', '--dry-run'], 'reading'],
+    ['compact --dry-run', (d: string) => ['compact', d, '--dry-run', '--now', '1700000100000'], 'reading'],
+    ['salvage --dry-run', (d: string) => ['salvage', d, '-o', path.join(tmpDir(), 'out-0'), '--dry-run'], 'salvaging'],
+    ['slice', (d: string) => ['slice', d, '--from-offset', '0', '--to-offset', '100000', '-o', path.join(tmpDir(), 'slice-0')], 'slicing'],
+  ] as const)('%s on a terminal draws the bar with bytes of the total; in a pipe stderr stays empty', (_n, args, label) => {
+    const a = path.join(tmpDir(), 'p-0');
+    fs.cpSync(dir, a, { recursive: true });
+    const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), ...args(a)].map(q).join(' ')} > /dev/null`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 60_000 });
+    expect(r.status, r.stdout).toBe(0);
+    expect(r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).toMatch(new RegExp(`${label} \\[[#-]+\\] \\d+% \\| [\\d.]+ MiB of 12\\.\\d MiB`));
+    const b = path.join(tmpDir(), 'p-0');
+    fs.cpSync(dir, b, { recursive: true });
+    const piped = kseg(args(b), { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).toBe('');
+  });
+
+  it('scan reports bytes while a partition is being read, not only when it finishes', async () => {
+    // The built module: its worker is dist/ops/scan-worker.js (vitest does not run .ts workers).
+    const { scan } = (await import(path.join(ROOT, 'dist', 'ops', 'scan.js'))) as typeof import('../src/ops/scan.js');
+    const logDir = path.join(tmpDir(), 'logdir');
+    fs.mkdirSync(logDir);
+    fs.cpSync(dir, path.join(logDir, 'big-0'), { recursive: true });
+    const calls: [number, number][] = [];
+    let finished = 0;
+    for await (const _ of scan([logDir], { jobs: 1, onBytes: (d, t) => calls.push([d, t]), onProgress: () => finished++ })) void _;
+    expect(finished).toBe(1);
+    const total = calls.at(-1)![1];
+    // The single partition moved the bar before it finished: some call lies strictly between 0 and the total.
+    expect(calls.some(([d]) => d > 0 && d < total)).toBe(true);
+    expect(calls.at(-1)).toEqual([total, total]);
+    for (let i = 1; i < calls.length; i++) expect(calls[i]![0]).toBeGreaterThanOrEqual(calls[i - 1]![0]);
+  });
+
+  it.skipIf(!HAVE_SCRIPT)('scan on a terminal draws one bar over all partitions', () => {
+    const logDir = path.join(tmpDir(), 'logdir');
+    fs.mkdirSync(logDir);
+    fs.cpSync(dir, path.join(logDir, 'big-0'), { recursive: true });
+    const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'scan', logDir, '--jobs', '1'].map(q).join(' ')} > /dev/null`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).toMatch(/scanning \[[#-]+\] \d+% \| [\d.]+ MiB of 12\.\d MiB/);
+  });
 });

@@ -87,12 +87,12 @@ describe.skipIf(!HAVE_SCRIPT)('confirmation on a terminal (script -qc pseudo-ter
   it('rebuild-index shows the files and asks before rewriting', () => {
     const { dir, index } = withoutIndex();
     const r = ptyKseg(['rebuild-index', dir], 'n\n');
-    expect(r.out).toMatch(/dry run: \d+ file\(s\) would be rewritten/);
+    expect(r.out).toMatch(/dry run: \d+ files? would be rewritten/);
     expect(r.out).toMatch(/Rewrite \d+ index files?\? \[y\/N\]/);
     expect(r.out).toContain('nothing changed');
     expect(fs.existsSync(index)).toBe(false);
     const y = ptyKseg(['rebuild-index', dir], 'yes\n');
-    expect(y.out).toMatch(/\d+ file\(s\) rewritten/);
+    expect(y.out).toMatch(/\d+ files? rewritten/);
     expect(fs.existsSync(index)).toBe(true);
     // --check never asks: it writes nothing.
     expect(ptyKseg(['rebuild-index', dir, '--check'], 'n\n').out).not.toContain('[y/N]');

@@ -1,12 +1,12 @@
 import type { Batch, KafkaRecord } from '../format/batch.js';
 import { decodeBytes, type Decoders } from './decoders.js';
 import { theme } from './theme.js';
-import { count } from './plural.js';
+import { bytesWithUnit } from './plural.js';
 
 /** Readable (not machine) text for dump and lookup. May change between versions. */
 export function humanFileHeader(ev: { name: string; kind: string; size: number; baseOffset?: number }): string {
   const base = ev.baseOffset !== undefined ? `, base offset ${ev.baseOffset}` : '';
-  return theme.file(`== ${ev.name} (${ev.kind}, ${count(ev.size, 'byte')}${base}) ==`);
+  return theme.file(`== ${ev.name} (${ev.kind}, ${bytesWithUnit(ev.size)}${base}) ==`);
 }
 
 /** ISO time of a non-negative timestamp; beyond what a Date holds (year 275760), the number itself. */

@@ -1,3 +1,4 @@
+import { Interrupted } from '../ops/interrupt.js';
 import { EXIT, exitNow } from './exit-codes.js';
 
 /**
@@ -18,5 +19,53 @@ export function onInterrupt(state: string): () => void {
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+  };
+}
+
+/**
+ * Ctrl-C / SIGTERM for a command whose op stops at safe points (ops/interrupt.ts): the first
+ * signal aborts `signal` (the op then throws Interrupted at its next safe point, leaving the data
+ * readable); a second one ends the process at once, as the default would. `finish(e)` turns the
+ * op's Interrupted into the one stderr line and exit 130 / 143; after an op that completed
+ * although a signal came (it came after the last safe point), `after(state)` says so and exits.
+ */
+export interface InterruptWatch {
+  signal: AbortSignal;
+  /** Rethrows anything but Interrupted; for Interrupted prints its state and exits 130/143. */
+  fail(e: unknown): never;
+  /** Call when the op returned: exits 130/143 with `state` when a signal came meanwhile. */
+  done(state: string): void;
+}
+
+export function watchInterrupt(): InterruptWatch {
+  const ctl = new AbortController();
+  let got: NodeJS.Signals | null = null;
+  const handler = (sig: NodeJS.Signals): void => {
+    if (got) exitNow(sig === 'SIGINT' ? EXIT.sigint : EXIT.sigterm);
+    got = sig;
+    ctl.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  const off = (): void => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  const exitWith = (state: string): never => {
+    off();
+    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}kseg: interrupted: ${state}\n`);
+    exitNow(got === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint);
+  };
+  return {
+    signal: ctl.signal,
+    fail(e) {
+      if (e instanceof Interrupted) exitWith(e.state);
+      off();
+      throw e;
+    },
+    done(state) {
+      off();
+      if (got) exitWith(state);
+    },
   };
 }

@@ -19,3 +19,19 @@ export function bytesWithUnit(n: number): string {
   }
   return u < 0 ? count(n, 'byte') : `${count(n, 'byte')} (${v.toFixed(1)} ${units[u]})`;
 }
+
+/** "812 B", "1.5 MiB": the short size for progress bars and rates (bytesWithUnit keeps the exact bytes). */
+export function shortSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
+}
+
+/** A table cell of bytes: "812", "1048576 (1.0 MiB)" (the column heading says bytes). */
+export function bytesCell(n: number): string {
+  return n < 1024 ? String(n) : `${n} (${shortSize(n)})`;
+}

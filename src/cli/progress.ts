@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { OnProgress } from '../ops/progress.js';
 import { colorDisabledByEnv, theme } from './theme.js';
+import { shortSize as human } from './plural.js';
 
 /**
  * The one progress bar of long commands (issue 18): on stderr, only when stderr is a terminal (so
@@ -21,30 +22,30 @@ function delayMs(): number {
   return Number.isFinite(v) && v >= 0 ? v : 1000;
 }
 
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
-
 export function startProgress(label: string, enabled = true): Progress {
   if (!enabled || process.stderr.isTTY !== true) return { onProgress: undefined, stop() {} };
-  const started = performance.now();
+  let started = performance.now();
   const delay = delayMs();
   let bar: cliProgress.SingleBar | null = null;
+  let shownPhase: string | undefined;
   const plain = colorDisabledByEnv();
   return {
-    onProgress(done, total) {
+    onProgress(done, total, phase) {
+      // A new phase (compact: reading, then cleaning) starts a new bar with its own rate and ETA.
+      if (bar && phase !== shownPhase) {
+        bar.stop();
+        bar = null;
+        started = performance.now();
+      }
       const secs = (performance.now() - started) / 1000;
       if (!bar) {
         if (secs * 1000 < delay || done >= total) return;
+        shownPhase = phase;
+        const name = phase ?? label;
         bar = new cliProgress.SingleBar({
           stream: process.stderr,
-          format: `${plain ? label : theme.bold(label)} [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`,
+          format: barFormat(plain ? name : theme.bold(name), name.length),
+          barsize: barSize(name.length),
           hideCursor: true,
           clearOnComplete: true,
           etaBuffer: 20,
@@ -60,4 +61,20 @@ export function startProgress(label: string, enabled = true): Progress {
       bar = null;
     },
   };
+}
+
+/** The text around the bar: "label [bar] 42% | 1.2 GiB of 3.0 GiB | 210.4 MiB/s | eta 8s" (~56 columns besides label and bar). */
+const TEXT = 56;
+
+/** The bar's width so that the whole line fits stderr's terminal: 10 to 40, or none when narrow. */
+function barSize(labelLength: number): number {
+  const cols = process.stderr.columns > 0 ? process.stderr.columns : 80;
+  return Math.max(0, Math.min(40, cols - 1 - labelLength - TEXT));
+}
+
+function barFormat(label: string, labelLength: number): string {
+  const size = barSize(labelLength);
+  if (size >= 10) return `${label} [{bar}] {percentage}% | {done} of {total_h} | {rate} | eta {eta_formatted}`;
+  // A narrow terminal: no bar, the numbers only (still one line, so the bar's redraw works).
+  return `${label} {percentage}% | {done} of {total_h} | eta {eta_formatted}`;
 }

@@ -1,3 +1,5 @@
+import { safePoint } from './interrupt.js';
+import { PartitionReadProgress, ProgressMeter, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptDataError, UsageError } from './../format/errors.js';
@@ -49,6 +51,16 @@ export interface CompactOptions {
   segmentBytes?: number;
   segmentIndexBytes?: number;
   indexIntervalBytes?: number;
+  /**
+   * Bytes of .log read, in two phases: 'reading' (the whole partition's batch headers) and, per
+   * round, 'cleaning' (the segments read and rewritten, counted as each group is done).
+   */
+  onProgress?: OnProgress;
+  /**
+   * Stop at the next safe point once aborted (between groups, before a round's swap): throws
+   * Interrupted saying whether the partition is unchanged or which rounds completed.
+   */
+  signal?: AbortSignal;
 }
 
 export const COMPACT_DEFAULTS = {
@@ -281,8 +293,10 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
   // The first round's offset map is built while the partition is read for its batch headers,
   // assuming the usual dirty range (see speculate); used only if that range turns out right.
   let spec: Speculation | null = null;
+  const readProgress = opts.onProgress ? new PartitionReadProgress(opts.onProgress, 'reading') : null;
   let state = loadPartition(dir, {
     begin(listing, logStartOffset, tp) {
+      readProgress?.begin(listing);
       if (lagMs > 0) return; // the range would depend on segment timestamps
       try {
         spec = speculate(dir, listing.segments as SegmentInfo[], logStartOffset, tp, opts.firstDirtyOffset, offsetMapBytes, walk);
@@ -292,6 +306,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       }
     },
     visit(b, seg) {
+      readProgress?.batch(b.position);
       producers.visit(b);
       const sp = spec as Speculation | null;
       if (sp && !sp.failed && sp.dirty.has(seg.baseOffset)) {
@@ -303,6 +318,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       }
     },
     segmentDone(seg) {
+      readProgress?.segmentDone(seg);
       const sp = spec as Speculation | null;
       if (!sp || sp.failed || !sp.dirty.has(seg.baseOffset)) return;
       if (seg.stats.badEntry || seg.stats.stop.reason !== 'eof') sp.failed = true;
@@ -352,6 +368,13 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
   const removed = new Set<string>();
   let dryAfter: Summary | null = null;
   let finalSegments: Parameters<typeof summarize>[0] | null = null;
+  // What an interrupt leaves: nothing changed before the first swap; after one, the rounds done.
+  const interruptedState = (): string =>
+    dryRun
+      ? 'compaction dry run interrupted: nothing was changed'
+      : result.rounds.length === 0
+        ? 'compaction interrupted before its swap: the partition is unchanged (its .cleaned files were removed)'
+        : `compaction interrupted after ${result.rounds.length} round${result.rounds.length === 1 ? '' : 's'}: the partition is consistent, cleaned below offset ${firstDirty}; run kseg compact again to clean the rest`;
 
   for (;;) {
     const segs = state.segments;
@@ -406,14 +429,25 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       txn: new CleanedTransactionMetadata(),
       txns,
       walk,
+      progress: null as ProgressMeter | null,
+      checkpoint: opts.signal ? () => safePoint(opts.signal, 'compact-segment', interruptedState) : undefined,
     };
     const writers: (CleanedSegmentWriter | null)[] = [];
     const outputs: { nextOffset: number; bytes: number; batches: number; records: number; txnEntries: number }[] = [];
     let cover: { groupIdx: number; bytes: Buffer; lastOffset: number; maxTimestamp: number; records: number } | null = null;
     const finished: (WrittenSegment | undefined)[] = [];
+    const cleanProgress = opts.onProgress
+      ? new ProgressMeter(
+          opts.onProgress,
+          groups.flat().reduce((n, s) => n + s.logSize, 0),
+          'cleaning',
+        )
+      : null;
+    ctx.progress = cleanProgress;
     try {
       for (let gi = 0; gi < groups.length; gi++) {
         const g = groups[gi]!;
+        await safePoint(opts.signal, `compact-group-${gi + 1}`, interruptedState);
         const writer = dryRun ? null : new CleanedSegmentWriter(dir, g[0]!.baseOffset, indexIntervalBytes);
         writers.push(writer);
         const sink: BatchSink = writer ?? { append() {} };
@@ -460,6 +494,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
           txnIndexEntries: o.txnEntries,
         });
       }
+      await safePoint(opts.signal, 'compact-swap', interruptedState);
       if (!dryRun) {
         const eff = commitSwap(dir, groups, written);
         // The partition now: the new segments and those above the round (what a rescan would find).

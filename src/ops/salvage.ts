@@ -1,3 +1,4 @@
+import { ProgressMeter, type OnProgress } from './progress.js';
 import path from 'node:path';
 import { decodeBatch, frameEntry, HEADER_SIZE_UP_TO_MAGIC, type Batch } from '../format/batch.js';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
@@ -89,6 +90,8 @@ export interface SalvageOptions {
   indexIntervalBytes?: number;
   /** Scan and report; write nothing. */
   dryRun?: boolean;
+  /** Bytes of the input .log files scanned (per kept batch and per segment). */
+  onProgress?: OnProgress;
 }
 
 /** Best-effort account of a damaged range: walk length fields from its start; if they chain exactly to its end, count entries and records. */
@@ -121,13 +124,14 @@ function isZeroRange(src: ByteSource, from: number, to: number): boolean {
   return true;
 }
 
-function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: number }): { report: SalvageSegment; kept: KeptEntry[] } {
+function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: number; progress: ProgressMeter | null }): { report: SalvageSegment; kept: KeptEntry[] } {
   const file = seg.log;
   const bounds = { minOffset: seg.baseOffset, maxOffset: seg.baseOffset + INT32_MAX, file };
   const report: SalvageSegment = { file, baseOffset: seg.baseOffset, size: src.size, output: null, batches: 0, records: 0, bytes: 0, bytesLost: 0, damaged: [], dropped: [] };
   const kept: KeptEntry[] = [];
   const openRanges: DamagedRange[] = [];
   const keep = (b: Batch): void => {
+    state.progress?.at(b.position);
     if (b.baseOffset <= state.lastOffset) {
       report.dropped.push({
         position: b.position,
@@ -210,7 +214,15 @@ export function salvage(input: string, out: string, opts: SalvageOptions = {}): 
   const segs = partition.segments.filter((s) => target === null || s.baseOffset === target);
   if (segs.length === 0) throw new CorruptDataError('NO_SEGMENTS', `${dir} holds no .log segment to salvage`, { file: dir });
   if (!opts.dryRun) assertFreshOutDir(out);
-  const state = { lastOffset: -1 };
+  const state = {
+    lastOffset: -1,
+    progress: opts.onProgress
+      ? new ProgressMeter(
+          opts.onProgress,
+          segs.reduce((n, s) => n + s.logSize, 0),
+        )
+      : null,
+  };
   const reports: SalvageSegment[] = [];
   const outSegs: OutSegment[] = [];
   const sources: ByteSource[] = [];
@@ -220,6 +232,7 @@ export function salvage(input: string, out: string, opts: SalvageOptions = {}): 
       sources.push(src);
       const lastBefore = state.lastOffset;
       const { report, kept } = salvageSegment(seg, src, state);
+      state.progress?.fileDone(seg.logSize);
       reports.push(report);
       if (kept.length > 0) {
         // Input segments that overlap (SEGMENT_OVERLAP): name the output segment by its first kept offset so it starts above the previous one.

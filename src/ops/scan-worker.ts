@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { KsegError } from '../format/errors.js';
-import type { WorkerJob, WorkerReply } from './scan.js';
+import { SCAN_PROGRESS_MS, type WorkerJob, type WorkerReply } from './scan.js';
 import { applyEnvironment } from '../storage/environment.js';
 
 applyEnvironment();
@@ -13,7 +13,18 @@ parentPort!.on('message', async (job: WorkerJob) => {
     if (job.mode === 'verify') {
       const { verify } = await import('./verify/index.js');
       const { logBounds } = await import('./lookup.js');
-      const r = verify([job.dir], { strict: job.strict, maxIssues: job.maxIssues });
+      // Bytes read so far, to the scan's progress bar: verify reports every PROGRESS_STEP bytes,
+      // passed on at most every SCAN_PROGRESS_MS.
+      let last = 0;
+      const onProgress = job.progress
+        ? (bytesRead: number) => {
+            const t = performance.now();
+            if (t - last < SCAN_PROGRESS_MS) return;
+            last = t;
+            parentPort!.postMessage({ id: job.id, bytesRead } satisfies WorkerReply);
+          }
+        : undefined;
+      const r = verify([job.dir], { strict: job.strict, maxIssues: job.maxIssues, onProgress });
       const { logStartOffset, logEndOffset } = logBounds(job.dir);
       reply = {
         id: job.id,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../format/errors.js';
 import { noPartitionError, scanPartitionDir, subdirectories } from '../storage/segments.js';
+import type { OnProgress } from './progress.js';
 import { WorkerPool } from './worker-pool.js';
 
 /**
@@ -49,6 +50,12 @@ export interface ScanOptions {
   maxIssues?: number;
   /** Called as partitions finish (bytes done, bytes total). */
   onProgress?: (done: number, total: number, result: ScanResult) => void;
+  /**
+   * Bytes of .log read so far of all partitions, also while partitions are being read: workers
+   * report every PROGRESS_STEP bytes, at most every SCAN_PROGRESS_MS (verify mode; info mode
+   * reports partitions as they finish).
+   */
+  onBytes?: OnProgress;
 }
 
 const PARTITION_RE = /^(.+)-(\d+)$/;
@@ -117,9 +124,14 @@ export interface WorkerJob {
   mode: ScanMode;
   strict: boolean;
   maxIssues: number;
+  /** Report bytes read while reading (ScanOptions.onBytes). */
+  progress: boolean;
 }
 
-export type WorkerReply = { id: number; result: Omit<ScanResult, 'target' | 'mode'> };
+export type WorkerReply = { id: number; result: Omit<ScanResult, 'target' | 'mode'> } | { id: number; bytesRead: number };
+
+/** How often at most a scan worker reports the bytes it has read of its partition. */
+export const SCAN_PROGRESS_MS = 100;
 
 /** Run the scan; yields results in completion order. */
 export async function* scan(logDirs: string[], opts: ScanOptions = {}): AsyncGenerator<ScanResult> {
@@ -128,6 +140,8 @@ export async function* scan(logDirs: string[], opts: ScanOptions = {}): AsyncGen
   const jobs = Math.max(1, Math.min(opts.jobs ?? os.availableParallelism?.() ?? os.cpus().length, Math.max(1, targets.length)));
   const total = targets.reduce((n, t) => n + t.bytes, 0);
   let done = 0;
+  let reading = 0;
+  const partial = new Map<number, number>();
   const ready: ScanResult[] = [];
   const strict = opts.strict ?? false;
   const maxIssues = opts.maxIssues ?? 1000;
@@ -136,12 +150,22 @@ export async function* scan(logDirs: string[], opts: ScanOptions = {}): AsyncGen
     new URL('./scan-worker.js', import.meta.url),
     jobs,
     targets.length,
-    (id) => ({ id, dir: targets[id]!.dir, mode, strict, maxIssues }),
+    (id) => ({ id, dir: targets[id]!.dir, mode, strict, maxIssues, progress: opts.onBytes !== undefined }),
     (m) => {
+      if ('bytesRead' in m) {
+        // A partition being read: its bytes count until it finishes (then its total replaces them).
+        reading += m.bytesRead - (partial.get(m.id) ?? 0);
+        partial.set(m.id, m.bytesRead);
+        opts.onBytes?.(Math.min(total, done + reading), total);
+        return false;
+      }
       const target = targets[m.id]!;
       const r: ScanResult = { target, mode, ...m.result };
       done += target.bytes;
+      reading -= partial.get(m.id) ?? 0;
+      partial.delete(m.id);
       opts.onProgress?.(done, total, r);
+      opts.onBytes?.(Math.min(total, done + reading), total);
       ready.push(r);
       return true;
     },

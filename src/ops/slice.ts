@@ -1,3 +1,5 @@
+import { safePoint } from './interrupt.js';
+import { ProgressMeter, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkBatchCrc } from '../format/batch.js';
@@ -24,6 +26,10 @@ export interface SliceOptions {
   indexIntervalBytes?: number;
   /** Re-encode with these fields replaced by same-length keyed hashes (redact.ts). */
   redact?: RedactOptions;
+  /** Bytes of the input .log files read (the segments that hold the range). */
+  onProgress?: OnProgress;
+  /** Stop between input segments once aborted (throws Interrupted: nothing was written). */
+  signal?: AbortSignal;
 }
 
 export interface SliceSegment {
@@ -73,6 +79,13 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
   const redacted = opts.redact ? { fields: [...opts.redact.fields], records: 0, batches: 0, compressedSizeChanged: 0 } : null;
   const sources: ByteSource[] = [];
   const outSegs: (OutSegment & { file: string })[] = [];
+  const inRange = all.filter((s, i) => !(all[i + 1] && all[i + 1]!.baseOffset <= from) && s.baseOffset <= to);
+  const progress = opts.onProgress
+    ? new ProgressMeter(
+        opts.onProgress,
+        inRange.reduce((n, s) => n + s.logSize, 0),
+      )
+    : null;
   try {
     for (let i = 0; i < all.length; i++) {
       const seg = all[i]!;
@@ -80,6 +93,7 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
       // A segment holds offsets below the next one's base: skip those entirely below the range, stop above it.
       if (next && next.baseOffset <= from) continue;
       if (seg.baseOffset > to) break;
+      await safePoint(opts.signal, `slice-segment-${i + 1}`, () => `slice interrupted while reading ${seg.log}: nothing was written (${out} was not created)`);
       const src = openSource(path.join(dir, seg.log), { pattern: 'sequential' });
       sources.push(src);
       const kept: KeptEntry[] = [];
@@ -102,6 +116,7 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
         if (item.kind === 'bad-entry')
           throw new CorruptDataError(item.error.code, `${item.error.message}; run kseg salvage first and slice its output`, { file: seg.log, position: item.position });
         const b = item.batch;
+        progress?.at(b.position);
         if (b.lastOffset < from) continue;
         if (b.baseOffset > to) {
           done = true;
@@ -132,6 +147,7 @@ export async function slice(input: string, out: string, opts: SliceOptions): Pro
         }
       }
       if (kept.length > 0) outSegs.push({ baseOffset: kept[0]!.baseOffset, batches: kept, src, file: seg.log });
+      progress?.fileDone(seg.logSize);
       if (done) break;
     }
     if (outSegs.length === 0) throw new NotFoundError('OFFSET_NOT_FOUND', `no batch holds an offset in [${from}, ${to}]`, { file: dir });

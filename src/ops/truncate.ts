@@ -1,3 +1,4 @@
+import { PartitionReadProgress, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Batch } from '../format/batch.js';
@@ -41,6 +42,8 @@ export interface TruncateOptions {
   dryRun?: boolean;
   /** Work on a directory a running broker holds. */
   force?: boolean;
+  /** Bytes of .log read while the partition is scanned (the only long part: the cut itself is a few renames). */
+  onProgress?: OnProgress;
 }
 
 export interface SegmentChange {
@@ -88,7 +91,8 @@ function truncatePartition(dir: string, opts: TruncateOptions): TruncateResult {
   const target = (opts.toOffset ?? opts.startOffset)!;
   if (!Number.isSafeInteger(target) || target < 0) throw new UsageError(`the target offset must be a non-negative integer (got ${target})`);
   if (!opts.dryRun) assertNotLocked(dir, opts.force ?? false);
-  const state = loadPartition(dir);
+  const p = opts.onProgress ? new PartitionReadProgress(opts.onProgress) : null;
+  const state = loadPartition(dir, p ? { begin: (l) => p.begin(l), visit: (b) => p.batch(b.position), segmentDone: (s) => p.segmentDone(s) } : undefined);
   assertSettled(state.listing, 'truncate');
   if (state.segments.length === 0) throw new CorruptDataError('NO_SEGMENTS', 'the directory has no .log segments', { file: dir });
   const plan = opts.toOffset !== undefined ? planTo(state, target) : planStart(state, target);

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { compact, COMPACT_DEFAULTS, type CompactOptions, type CompactResult } from '../../ops/compact.js';
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { watchInterrupt, type InterruptWatch } from '../interrupt.js';
+import { startProgress } from '../progress.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { summaryLine } from './truncate.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface CompactFlags {
@@ -102,17 +104,41 @@ Examples:
       };
       if (opts.now === undefined) opts.now = Date.now();
       if (shouldConfirm(flags)) {
-        const plan = await compact(dir, { ...opts, dryRun: true });
-        process.stdout.write(renderCompact(plan) + '\n');
-        if (plan.noop) return;
+        const plan = await runCompact(dir, { ...opts, dryRun: true });
+        process.stdout.write(fitText(renderCompact(plan.r)) + '\n');
+        plan.watch.done('the plan was shown; nothing was changed');
+        if (plan.r.noop) return;
         if (!(await confirm('Compact this partition?', 'kseg compact keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const r = await compact(dir, { ...opts, dryRun: flags.dryRun });
-      process.stdout.write((flags.json ? toJson(compactJson(r)) : renderCompact(r)) + '\n');
+      const { r, watch } = await runCompact(dir, { ...opts, dryRun: flags.dryRun });
+      process.stdout.write((flags.json ? toJson(compactJson(r)) : fitText(renderCompact(r))) + '\n');
+      watch.done(
+        r.dryRun
+          ? 'the dry run had finished: nothing was changed'
+          : 'compaction had finished before it could stop (the signal came after its last safe point): the partition is compacted, as printed',
+      );
     });
+}
+
+/**
+ * compact with its progress bar and Ctrl-C: the op stops at its next safe point (ops/interrupt.ts)
+ * and the CLI says what state the partition is in, exit 130 (143 for SIGTERM).
+ */
+async function runCompact(dir: string, opts: CompactOptions): Promise<{ r: CompactResult; watch: InterruptWatch }> {
+  const progress = startProgress('compacting');
+  const watch = watchInterrupt();
+  let r: CompactResult;
+  try {
+    r = await compact(dir, { ...opts, onProgress: progress.onProgress, signal: watch.signal });
+  } catch (e) {
+    progress.stop();
+    return watch.fail(e);
+  }
+  progress.stop();
+  return { r, watch };
 }
 
 export function compactJson(r: CompactResult): Record<string, unknown> {
@@ -128,7 +154,7 @@ export function renderCompact(r: CompactResult): string {
     return lines.join('\n');
   }
   lines.push(
-    `  dirty range [${r.firstDirtyOffset}, ${r.firstUncleanableOffset}); active segment ${r.activeSegment} is not cleaned; last stable offset ${r.lastStableOffset}; ${r.activeProducers} active producer(s)`,
+    `  dirty range [${r.firstDirtyOffset}, ${r.firstUncleanableOffset}); active segment ${r.activeSegment} is not cleaned; last stable offset ${r.lastStableOffset}; ${count(r.activeProducers, 'active producer')}`,
   );
   r.rounds.forEach((round, i) => {
     const pct = ((round.mapKeys / round.mapSlots) * 100).toFixed(1);
@@ -136,10 +162,7 @@ export function renderCompact(r: CompactResult): string {
       theme.bold(`  round ${i + 1}: cleaned below offset ${round.endOffset}`) +
         theme.dim(`  (offset map: ${round.mapKeys} keys in ${round.mapSlots} slots, ${pct} %${round.mapFull ? ', full: another round follows' : ''})`),
     );
-    const table = new Table({
-      head: ['segment', 'records in', 'kept', 'superseded', 'tombstones gone/kept', 'aborted', 'markers', 'no key', 'bytes in', 'bytes out'],
-      style: { head: [], border: [] },
-    });
+    const table = new FitTable(['segment', 'records in', 'kept', 'superseded', 'tombstones gone/kept', 'aborted', 'markers', 'no key', 'bytes in', 'bytes out'], 2);
     for (const s of round.segments) {
       table.push(
         [
@@ -158,7 +181,7 @@ export function renderCompact(r: CompactResult): string {
     }
     lines.push(table.toString().replace(/^/gm, '  '));
     for (const g of round.groups)
-      lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${count(g.bytes, 'byte')})`);
+      lines.push(`    ${g.segments.join(' + ')} -> ${theme.file(g.file)} (${count(g.batches, 'batch')}, ${count(g.records, 'record')}, ${bytesWithUnit(g.bytes)})`);
     if (round.coverBatch)
       lines.push(
         theme.dim(
@@ -168,11 +191,11 @@ export function renderCompact(r: CompactResult): string {
   });
   const t = r.totals;
   lines.push(
-    `  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${t.tombstonesRemoved} tombstones, ${t.abortedRemoved} aborted, ${t.markersRemoved} markers, ${t.unkeyedRemoved} without key); ${t.bytesIn} -> ${count(t.bytesOut, 'byte')}`,
+    `  removed ${t.recordsRemoved} of ${count(t.recordsIn, 'record')} (${t.supersededRemoved} superseded, ${count(t.tombstonesRemoved, 'tombstone')}, ${t.abortedRemoved} aborted, ${count(t.markersRemoved, 'marker')}, ${t.unkeyedRemoved} without key); ${bytesWithUnit(t.bytesIn)} -> ${bytesWithUnit(t.bytesOut)}`,
   );
   if (t.tombstonesRetained)
     lines.push(
-      `  ${t.tombstonesRetained} tombstone(s) kept until their delete horizon${t.horizonsSet ? ` (${t.horizonsSet} batch(es) stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`,
+      `  ${count(t.tombstonesRetained, 'tombstone')} kept until their delete horizon${t.horizonsSet ? ` (${count(t.horizonsSet, 'batch')} stamped with horizon ${r.now + r.deleteRetentionMs} now)` : ''}`,
     );
   if (r.moreRounds) lines.push(theme.warn('  the offset map filled: compaction continues in further rounds (a dry run shows the first)'));
   if (r.cleanerOffsetCheckpoint) lines.push(`  ../${r.cleanerOffsetCheckpoint.file}: ${r.cleanerOffsetCheckpoint.before ?? '(none)'} -> ${r.cleanerOffsetCheckpoint.after}`);

@@ -3,7 +3,8 @@ import { coordinator, type CoordinatorResult } from '../../ops/coordinator.js';
 import { intArg } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').filter((s) => s.length > 0)];
@@ -33,7 +34,7 @@ Examples:
     )
     .action((flags: { group?: string[]; transactionalId?: string[]; partitions?: number; logDirs?: string[]; json?: boolean }) => {
       const results = coordinator({ groups: flags.group, transactionalIds: flags.transactionalId, partitions: flags.partitions, logDirs: flags.logDirs });
-      process.stdout.write(flags.json ? toJson(results) + '\n' : results.map(render).join('\n') + '\n');
+      process.stdout.write(flags.json ? toJson(results) + '\n' : fitText(results.map(render).join('\n')) + '\n');
     });
 }
 
@@ -44,9 +45,9 @@ function render(r: CoordinatorResult): string {
   ];
   for (const l of r.locations ?? []) {
     lines.push(
-      `  ${l.dir}: ${l.segments.length} segment${l.segments.length === 1 ? '' : 's'}, ${count(l.bytes, 'byte')}, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${l.producerSnapshots} producer snapshot${l.producerSnapshots === 1 ? '' : 's'}`,
+      `  ${l.dir}: ${count(l.segments.length, 'segment')}, ${bytesWithUnit(l.bytes)}, offsets ${l.logStartOffset ?? '-'}..${l.logEndOffset ?? '-'} (end exclusive), ${count(l.producerSnapshots, 'producer snapshot')}`,
     );
-    for (const s of l.segments) lines.push(`    ${s.file}  ${count(s.bytes, 'byte')}`);
+    for (const s of l.segments) lines.push(`    ${s.file}  ${bytesWithUnit(s.bytes)}`);
   }
   for (const n of r.notes) lines.push(`  ${theme.warn('note:')} ${n}`);
   return lines.join('\n');

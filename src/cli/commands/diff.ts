@@ -6,7 +6,8 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface DiffFlags {
   json?: boolean;
@@ -45,7 +46,7 @@ Examples:
       const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
       const out = new Output();
       if (flags.json) out.line(toJson(r));
-      else for (const l of renderDiff(r)) out.line(l);
+      else for (const l of renderDiff(r)) out.line(fitText(l));
       await out.flush();
       return r.same ? EXIT.ok : EXIT.notFound;
     });
@@ -56,7 +57,7 @@ function replicaLine(name: string, r: ReplicaInfo): string {
     r.logStartOffset === null ? 'no segments' : `log start ${r.logStartOffset}${r.logStartOffsetSource === 'log-start-offset-checkpoint' ? ' (log-start-offset-checkpoint)' : ''}`;
   const end = r.logEndOffset === null ? '' : `, log end ${r.logEndOffset}`;
   const stop = r.stoppedAt ? theme.bad(`; reading stopped at ${r.stoppedAt.file} byte ${r.stoppedAt.position}: ${r.stoppedAt.message}`) : '';
-  return `${name}: ${r.dir}  ${start}${end}, ${r.segments} segment${r.segments === 1 ? '' : 's'}, ${count(r.batches, 'batch')}, ${count(r.bytes, 'byte')}${stop}`;
+  return `${name}: ${r.dir}  ${start}${end}, ${count(r.segments, 'segment')}, ${count(r.batches, 'batch')}, ${bytesWithUnit(r.bytes)}${stop}`;
 }
 
 function fieldDiff(f: string, a: BatchHeader | null, b: BatchHeader | null): string {
@@ -118,7 +119,7 @@ export function renderDiff(r: DiffResult): string[] {
   }
   const ix = r.indexes;
   lines.push(
-    `offset indexes: ${ix.identical} identical, ${ix.layoutOnly.length} layout only${ix.layoutOnly.length ? ` (${ix.layoutOnly.join(', ')})` : ''}, ${ix.mattering} lookup${ix.mattering === 1 ? '' : 's'} landing elsewhere`,
+    `offset indexes: ${ix.identical} identical, ${ix.layoutOnly.length} layout only${ix.layoutOnly.length ? ` (${ix.layoutOnly.join(', ')})` : ''}, ${count(ix.mattering, 'lookup')} landing elsewhere`,
   );
   for (const d of ix.differences) {
     lines.push(`  ${d.replica === 'a' ? 'A' : 'B'} ${d.segment}: a lookup of offset ${d.offset} lands on ${landingText(d.lands)}, the log has it in ${landingText(d.expected)}`);

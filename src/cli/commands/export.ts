@@ -5,6 +5,8 @@ import type { ExportFormat, PageCompression } from '../../ops/export-writers.js'
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface ExportFlags {
   format: string;
@@ -51,16 +53,18 @@ Examples:
         rowGroupRows: flags.rowGroupRows,
         force: flags.force,
       });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 
 function render(r: ExportResult): string {
   const lines: string[] = [];
   for (const p of r.partitions) {
-    lines.push(`${theme.file(p.output)}: ${p.records} records in ${p.batches} batches from ${p.logs.length} segments of ${p.dir} (${p.bytesWritten} bytes)`);
+    lines.push(
+      `${theme.file(p.output)}: ${count(p.records, 'record')} in ${count(p.batches, 'batch')} from ${count(p.logs.length, 'segment')} of ${p.dir} (${bytesWithUnit(p.bytesWritten)})`,
+    );
     for (const l of p.logs) {
-      if (l.stop !== 'eof') lines.push(theme.warn(`  ${l.file}: ${l.trailingBytes} bytes at the tail not exported (${l.stop}); kseg import will not write them`));
+      if (l.stop !== 'eof') lines.push(theme.warn(`  ${l.file}: ${bytesWithUnit(l.trailingBytes)} at the tail not exported (${l.stop}); kseg import will not write them`));
     }
   }
   return lines.join('\n') + '\n';

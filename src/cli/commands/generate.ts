@@ -15,7 +15,8 @@ import type { CompressionWriteName } from '../../format/compression.js';
 import { bytesArg, intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { fitText } from '../table-fit.js';
+import { count, shortSize } from '../plural.js';
 
 interface GenerateFlags {
   records?: number;
@@ -206,7 +207,7 @@ Examples:
         process.stdout.write(toJson(summary) + '\n');
         return;
       }
-      process.stdout.write(renderSummary(outDir, summary, (performance.now() - started) / 1000) + '\n');
+      process.stdout.write(fitText(renderSummary(outDir, summary, (performance.now() - started) / 1000)) + '\n');
     });
 }
 
@@ -251,26 +252,15 @@ class ProgressBar {
   }
 }
 
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
-}
+/** (the short size of plural.ts, under generate's old name) */
+export const humanBytes = shortSize;
 
 export function renderSummary(dir: string, s: GenerateSummary, seconds: number): string {
   const c = s.config;
   const lines: string[] = [];
   const range = s.logEndOffset > s.logStartOffset ? `offsets ${s.logStartOffset}..${s.logEndOffset - 1}` : `no records, log start ${s.logStartOffset}`;
   lines.push(
-    `${theme.bold('generated')} ${theme.file(dir)}: ${plural(s.segments, 'segment')}, ${plural(s.batches, 'batch', 'batches')}, ${plural(s.records, 'record')}` +
+    `${theme.bold('generated')} ${theme.file(dir)}: ${count(s.segments, 'segment')}, ${count(s.batches, 'batch', 'batches')}, ${count(s.records, 'record')}` +
       (s.controlRecords ? ` (${s.dataRecords} data + ${s.controlRecords} control)` : '') +
       `, ${humanBytes(s.bytes)}`,
   );
@@ -303,7 +293,7 @@ export function renderSummary(dir: string, s: GenerateSummary, seconds: number):
       const deleted = k.segmentsDeletedByRecovery.length;
       lines.push(
         `  Kafka recovery: truncate ${k.recoverFile} at ${k.recoverToPosition}` +
-          (deleted ? `, delete ${deleted} later segment${deleted === 1 ? '' : 's'}` : '') +
+          (deleted ? `, delete ${count(deleted, 'later segment')}` : '') +
           `, keep ${k.recordsSurvivingRecovery} of ${count(k.recordsBefore, 'record')} (log end ${k.logEndOffsetAfterRecovery})`,
       );
     }

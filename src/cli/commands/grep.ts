@@ -11,7 +11,7 @@ import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
 import { assertOneJsonFormat, decoderOptions, DECODER_HELP, nonNegative, offsetRangeOptions, TIMESTAMP_HELP, timestampRangeOptions } from '../options.js';
 import { Output, toJson } from '../output.js';
-import { count } from '../plural.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface GrepFlags {
   key?: string;
@@ -195,7 +195,7 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
   if (flags.stats) {
     const s = sumStats(results.map((r) => r.outcome?.stats));
     process.stderr.write(
-      `kseg: grep: ${s.matches} matching record${s.matches === 1 ? '' : 's'}; ${s.segmentsRead} segment${s.segmentsRead === 1 ? '' : 's'} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${count(s.bytesRead, 'byte')}\n`,
+      `kseg: grep: ${count(s.matches, 'matching record')}; ${count(s.segmentsRead, 'segment')} read, ${s.segmentsSkipped} skipped; ${count(s.batchesRead, 'batch')} read, ${s.batchesSkipped} skipped without decoding; ${count(s.recordsDecoded, 'record')} decoded; ${bytesWithUnit(s.bytesRead)}\n`,
     );
   }
   if (decodeStats.invalidUtf8 > 0)

@@ -1,9 +1,10 @@
 import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
-import Table from 'cli-table3';
 import { groups, type GroupsReport } from '../../ops/groups.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { FitTable, fitText } from '../table-fit.js';
+import { count } from '../plural.js';
 import { isoTime } from '../time.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -29,23 +30,18 @@ Examples:
       const r = groups(paths, { groups: flags.group, includeDead: flags.all });
       for (const p of r.problems)
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
-      process.stdout.write(flags.json ? toJson(r) + '\n' : renderGroups(r, !!flags.members));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(renderGroups(r, !!flags.members)));
       if (flags.group?.length && r.groups.length === 0) {
-        process.stderr.write(`kseg: note: no such group in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read\n`);
+        process.stderr.write(`kseg: note: no such group in ${count(r.partitions.length, '__consumer_offsets partition')} read\n`);
         return EXIT.notFound;
       }
     });
 }
 
 export function renderGroups(r: GroupsReport, members: boolean): string {
-  const out: string[] = [
-    `${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read; ${r.groups.length} group${r.groups.length === 1 ? '' : 's'}`,
-  ];
+  const out: string[] = [`${count(r.partitions.length, '__consumer_offsets partition')} read; ${count(r.groups.length, 'group')}`];
   if (r.groups.length) {
-    const t = new Table({
-      head: ['group', 'type', 'protocol type', 'state', 'generation', 'protocol', 'members', 'offsets', 'partition', 'last record'],
-      style: { head: [], border: [] },
-    });
+    const t = new FitTable(['group', 'type', 'protocol type', 'state', 'generation', 'protocol', 'members', 'offsets', 'partition', 'last record']);
     for (const g of r.groups) {
       t.push([
         g.group,

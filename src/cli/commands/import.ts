@@ -4,6 +4,8 @@ import { importPartition, type ImportFormat, type ImportResult } from '../../ops
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
+import { count } from '../plural.js';
 
 interface ImportFlags {
   output?: string;
@@ -44,25 +46,28 @@ Examples:
     )
     .action(async (file: string, flags: ImportFlags) => {
       const r = await importPartition(file, flags.output!, { format: flags.format as ImportFormat | undefined, indexIntervalBytes: flags.indexIntervalBytes });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 
 function render(r: ImportResult): string {
-  const lines = [`${theme.file(r.output)}: ${r.records} records in ${r.batches} batches, ${r.segments.length} segments; ${r.identical} batches byte-identical to the export`];
-  if (r.recompressed) lines.push(theme.warn(`  ${r.recompressed} compressed batches written as new but equivalent bytes (same records; the codec produced other bytes)`));
-  if (r.crcRepaired) lines.push(theme.warn(`  ${r.crcRepaired} batches had an invalid CRC in the export and were written with a correct one`));
-  if (r.edited) lines.push(theme.warn(`  ${r.edited} batches written with edited content (rows removed or changed)`));
+  const lines = [
+    `${theme.file(r.output)}: ${count(r.records, 'record')} in ${count(r.batches, 'batch')}, ${count(r.segments.length, 'segment')}; ${count(r.identical, 'batch')} byte-identical to the export`,
+  ];
+  if (r.recompressed)
+    lines.push(
+      theme.warn(`  ${count(r.recompressed, 'compressed batch', 'compressed batches')} written as new but equivalent bytes (same records; the codec produced other bytes)`),
+    );
+  if (r.crcRepaired) lines.push(theme.warn(`  ${count(r.crcRepaired, 'batch')} had an invalid CRC in the export and were written with a correct one`));
+  if (r.edited) lines.push(theme.warn(`  ${count(r.edited, 'batch')} written with edited content (rows removed or changed)`));
   for (const b of r.rewrittenBatches.slice(0, 20)) {
     lines.push(
-      `    ${b.file}:${b.position} base ${b.baseOffset} ${b.reason}: crc 0x${b.crc.toString(16).padStart(8, '0')} (exported 0x${b.exportedCrc.toString(16).padStart(8, '0')}), ${b.size} bytes (exported ${b.exportedSize})`,
+      `    ${b.file}:${b.position} base ${b.baseOffset} ${b.reason}: crc 0x${b.crc.toString(16).padStart(8, '0')} (exported 0x${b.exportedCrc.toString(16).padStart(8, '0')}), ${count(b.size, 'byte')} (exported ${b.exportedSize})`,
     );
   }
   if (r.rewritten > 20) lines.push(`    ... ${r.rewritten - 20} more (--json lists up to 1000)`);
-  lines.push(`  indexes rebuilt: ${r.indexes.changed.length} files`);
+  lines.push(`  indexes rebuilt: ${count(r.indexes.changed.length, 'file')}`);
   if (r.snapshots.length || r.leaderEpochs.length)
-    lines.push(
-      `  leader-epoch-checkpoint: ${r.leaderEpochs.length} entr${r.leaderEpochs.length === 1 ? 'y' : 'ies'}; producer snapshots: ${r.snapshots.join(', ')} (log end offset ${r.logEndOffset})`,
-    );
+    lines.push(`  leader-epoch-checkpoint: ${count(r.leaderEpochs.length, 'entry', 'entries')}; producer snapshots: ${r.snapshots.join(', ')} (log end offset ${r.logEndOffset})`);
   return lines.join('\n') + '\n';
 }

@@ -1,9 +1,8 @@
 import { s3Options } from '../options.js';
 import type { KsegCommand } from '../program.js';
-import Table from 'cli-table3';
 import { info, type PartitionInfo } from '../../ops/info.js';
 import { toJson } from '../output.js';
-import { fitTable } from '../table-fit.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { theme } from '../theme.js';
 import { isoTime } from '../time.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
@@ -29,7 +28,7 @@ Examples:
         process.stdout.write(toJson(parts) + '\n');
         return;
       }
-      for (const p of parts) process.stdout.write(renderPartition(p) + '\n');
+      for (const p of parts) process.stdout.write(fitText(renderPartition(p)) + '\n');
     });
 }
 
@@ -71,11 +70,11 @@ export function renderPartition(p: PartitionInfo): string {
   for (const k of p.kraftSnapshots) {
     const what = k.endOffset === null ? 'KRaft bootstrap snapshot' : `KRaft snapshot end offset ${k.endOffset} epoch ${k.epoch}`;
     const state = k.complete ? theme.good('complete') : theme.bad(`incomplete: ${k.problems.join('; ')}`);
-    extra.push(`${what}: ${k.file}  ${count(k.batches, 'batch')}, ${count(k.records, 'record')}, ${count(k.bytes, 'byte')}  ${state}`);
+    extra.push(`${what}: ${k.file}  ${count(k.batches, 'batch')}, ${count(k.records, 'record')}, ${bytesWithUnit(k.bytes)}  ${state}`);
   }
   if (p.leftovers.length) extra.push(theme.warn(`leftovers (unfinished delete/clean/swap): ${p.leftovers.join(', ')}`));
   if (p.orphans.length) extra.push(theme.warn(`index files without a .log: ${p.orphans.join(', ')}`));
-  const table = new Table({ head, style: { head: [], border: [] }, ...fitTable(head, rows) });
+  const table = new FitTable(head);
   table.push(...rows);
   return [heading, table.toString(), ...extra].join('\n');
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { metadata, type MetadataReport } from '../../ops/metadata.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
 
@@ -37,12 +37,12 @@ Examples:
         process.stdout.write(toJson(r) + '\n');
         return;
       }
-      process.stdout.write(renderMetadata(r, !!flags.partitions, flags.topic));
+      process.stdout.write(fitText(renderMetadata(r, !!flags.partitions, flags.topic)));
     });
 }
 
 const list = (a: number[] | null): string => (a === null ? '-' : `[${a.join(',')}]`);
-const table = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
+const table = (head: string[]) => new FitTable(head);
 
 export function renderMetadata(r: MetadataReport, partitions: boolean, only?: string[]): string {
   const out: string[] = [];

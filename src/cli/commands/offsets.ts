@@ -1,11 +1,12 @@
 import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
-import Table from 'cli-table3';
 import { DEFAULT_OFFSETS_RETENTION_MS, offsets, type OffsetsReport } from '../../ops/groups.js';
 import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { FitTable, fitText } from '../table-fit.js';
+import { count } from '../plural.js';
 import { isoTime } from '../time.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
@@ -50,9 +51,9 @@ Examples:
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       for (const g of r.notFound)
         process.stderr.write(
-          `kseg: note: group ${JSON.stringify(g)} has no record in ${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read (kseg coordinator --group says which one holds it)\n`,
+          `kseg: note: group ${JSON.stringify(g)} has no record in ${count(r.partitions.length, '__consumer_offsets partition')} read (kseg coordinator --group says which one holds it)\n`,
         );
-      process.stdout.write(flags.json ? toJson(r) + '\n' : renderOffsets(r));
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(renderOffsets(r)));
       // Like lookup: nothing found for any group asked for is exit 1 (OUTPUT.md).
       if (flags.group?.length && r.notFound.length === flags.group.length) return EXIT.notFound;
     });
@@ -65,7 +66,7 @@ function time(ts: number | null): string {
 export function renderOffsets(r: OffsetsReport): string {
   const out: string[] = [];
   out.push(
-    `${r.partitions.length} __consumer_offsets partition${r.partitions.length === 1 ? '' : 's'} read${r.partitionCountFrom ? " (the groups' coordinator partitions, by the partition count in " + r.partitionCountFrom + ')' : ''}; expiry as of ${isoTime(r.referenceTime)} (${r.referenceTimeSource === 'clock' ? 'now' : r.referenceTimeSource === 'log' ? 'newest record read' : '--reference-time'}), retention ${r.retentionMs} ms`,
+    `${count(r.partitions.length, '__consumer_offsets partition')} read${r.partitionCountFrom ? " (the groups' coordinator partitions, by the partition count in " + r.partitionCountFrom + ')' : ''}; expiry as of ${isoTime(r.referenceTime)} (${r.referenceTimeSource === 'clock' ? 'now' : r.referenceTimeSource === 'log' ? 'newest record read' : '--reference-time'}), retention ${r.retentionMs} ms`,
   );
   if (r.groups.length === 0) out.push('no committed offsets');
   for (const g of r.groups) {
@@ -80,10 +81,7 @@ export function renderOffsets(r: OffsetsReport): string {
       `${theme.bold(`group ${JSON.stringify(g.group)}`)}  ${kind}, ${g.state}${g.generation !== null ? `, generation ${g.generation}` : ''}; ${theme.file(g.partitionDir)}`,
     );
     if (g.offsets.length) {
-      const t = new Table({
-        head: ['topic', 'partition', 'offset', 'log end', 'lag', 'leader epoch', 'committed at', 'expires', 'metadata', 'record'],
-        style: { head: [], border: [] },
-      });
+      const t = new FitTable(['topic', 'partition', 'offset', 'log end', 'lag', 'leader epoch', 'committed at', 'expires', 'metadata', 'record']);
       for (const o of g.offsets) {
         const expires = o.expired
           ? theme.bad(`expired ${time(o.expiresAt)}`)

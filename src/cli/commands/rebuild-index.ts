@@ -6,6 +6,7 @@ import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
@@ -54,8 +55,8 @@ Examples:
       if (!flags.check && shouldConfirm(flags)) {
         const plan = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force });
         if (plan.changed.length > 0) {
-          process.stdout.write(render(plan, { ...flags, dryRun: true }));
-          if (!(await confirm(`Rewrite ${plan.changed.length} index file${plan.changed.length === 1 ? '' : 's'}?`))) {
+          process.stdout.write(fitText(render(plan, { ...flags, dryRun: true })));
+          if (!(await confirm(`Rewrite ${count(plan.changed.length, 'index file')}?`))) {
             process.stdout.write(DECLINED);
             return;
           }
@@ -83,7 +84,7 @@ Examples:
             };
         process.stdout.write(toJson(o) + '\n');
       } else {
-        process.stdout.write(render(r, flags));
+        process.stdout.write(fitText(render(r, flags)));
       }
       if (flags.check && r.differences > 0) return EXIT.notFound;
     });
@@ -107,8 +108,11 @@ function render(r: RebuildResult, flags: RebuildFlags): string {
   const verb = flags.check || flags.dryRun ? 'would be written' : 'written';
   const out = [`${theme.file(r.dir)} (index.interval.bytes ${r.indexIntervalBytes})`];
   for (const f of r.files) out.push(fileLine(f, verb));
-  if (flags.check) out.push(r.differences ? theme.warn(`${r.differences} file(s) differ from a rebuild`) : theme.good('all index files equal a rebuild'));
-  else if (flags.dryRun) out.push(theme.dim(`dry run: ${r.changed.length} file(s) would be rewritten, nothing changed`));
-  else out.push(r.changed.length ? theme.good(`${r.changed.length} file(s) rewritten`) : theme.good('all index files already equal a rebuild; nothing written'));
+  if (flags.check)
+    out.push(
+      r.differences ? theme.warn(`${count(r.differences, 'file')} ${r.differences === 1 ? 'differs' : 'differ'} from a rebuild`) : theme.good('all index files equal a rebuild'),
+    );
+  else if (flags.dryRun) out.push(theme.dim(`dry run: ${count(r.changed.length, 'file')} would be rewritten, nothing changed`));
+  else out.push(r.changed.length ? theme.good(`${count(r.changed.length, 'file')} rewritten`) : theme.good('all index files already equal a rebuild; nothing written'));
   return out.join('\n') + '\n';
 }

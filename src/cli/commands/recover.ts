@@ -6,7 +6,8 @@ import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface RecoverFlags {
@@ -85,7 +86,7 @@ Examples:
       if (shouldConfirm(flags)) {
         const plan = recover(dir, { ...opts, dryRun: true });
         if (plan.actions.length > 0 || plan.completed.length > 0) {
-          process.stdout.write(render(plan, true));
+          process.stdout.write(fitText(render(plan, true)));
           const hint = flags.backup ? undefined : 'Removed files and cut bytes are not kept; add --backup DIR to keep a copy of everything recover removes.';
           if (!(await confirm('Apply this recovery?', hint))) {
             process.stdout.write(DECLINED);
@@ -100,7 +101,7 @@ Examples:
       } finally {
         progress.stop();
       }
-      process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : render(r, !!flags.dryRun));
+      process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : fitText(render(r, !!flags.dryRun)));
     });
 }
 
@@ -139,18 +140,18 @@ function resultJson(r: RecoverResult, dryRun: boolean): Record<string, unknown> 
 function actionLine(a: RecoverAction): string {
   switch (a.type) {
     case 'delete':
-      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${count(a.bytes, 'byte')}) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.bad('delete  ')} ${theme.file(a.file)} (${bytesWithUnit(a.bytes)}) ${theme.dim('— ' + a.reason)}`;
     case 'rename':
       return `${theme.warn('rename  ')} ${theme.file(a.from)} -> ${theme.file(a.to)} ${theme.dim('— ' + a.reason)}`;
     case 'truncate':
-      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${count(a.fromSize - a.size, 'byte')}, ${count(a.records, 'record')}) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.bad('truncate')} ${theme.file(a.file)} at byte ${a.size} (${bytesWithUnit(a.fromSize - a.size)}, ${count(a.records, 'record')}) ${theme.dim('— ' + a.reason)}`;
     case 'write':
-      return `${theme.good('write   ')} ${theme.file(a.file)} (${count(a.data.length, 'byte')}) ${theme.dim('— ' + a.reason)}`;
+      return `${theme.good('write   ')} ${theme.file(a.file)} (${bytesWithUnit(a.data.length)}) ${theme.dim('— ' + a.reason)}`;
   }
 }
 
 function summary(s: RecoverResult['before']): string {
-  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}, log end offset ${s.logEndOffset ?? '-'}`;
+  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}, log end offset ${s.logEndOffset ?? '-'}`;
 }
 
 function modeLine(m: RecoverResult['mode']): string {
@@ -175,7 +176,7 @@ function render(r: RecoverResult, dryRun: boolean): string {
     for (const a of r.actions) out.push('  ' + actionLine(a));
     for (const c of r.cuts) {
       out.push(
-        `  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${count(c.bytes, 'byte')} removed${c.segmentsDeleted.length ? `, ${c.segmentsDeleted.length} later segment(s) deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`,
+        `  ${theme.warn('cut')}: ${c.code} in ${c.file} at byte ${c.position}${c.offset !== null ? ` (offset ${c.offset})` : ''} — ${count(c.records, 'record')} and ${bytesWithUnit(c.bytes)} removed${c.segmentsDeleted.length ? `, ${count(c.segmentsDeleted.length, 'later segment')} deleted` : ''}${c.kind === 'segment-load' ? ' (this segment only, as Kafka recovers it when loading it)' : ''}`,
       );
     }
     out.push(`  before: ${summary(r.before)}`);
@@ -183,12 +184,14 @@ function render(r: RecoverResult, dryRun: boolean): string {
     if (r.backupDir) out.push(`  backup: ${r.backupDir} (manifest.json lists every piece)`);
   }
   if (r.notRecovered.length) {
-    out.push(theme.warn(`  ${r.notRecovered.length} corruption(s) Kafka's startup would not recover, kept (kseg verify shows them; kseg recover --full cuts at the first):`));
+    out.push(
+      theme.warn(`  ${count(r.notRecovered.length, 'corruption')} Kafka's startup would not recover, kept (kseg verify shows them; kseg recover --full cuts at the first):`),
+    );
     for (const n of r.notRecovered)
       out.push(`    ${n.code} ${n.file}${n.position !== null ? `@${n.position}` : ''}${n.offset !== null ? ` (offset ${n.offset})` : ''}: ${n.reason}`);
   }
   if (r.remaining.length) {
-    out.push(theme.warn(`  ${r.remaining.length} problem(s) Kafka's recovery keeps (run kseg verify for details):`));
+    out.push(theme.warn(`  ${count(r.remaining.length, 'problem')} Kafka's recovery keeps (run kseg verify for details):`));
     for (const i of r.remaining.slice(0, 20)) out.push(`    ${i.code} ${i.file}${i.position !== null ? `@${i.position}` : ''}: ${i.message}`);
   }
   if (dryRun && r.actions.length) out.push(theme.dim('dry run: nothing was changed'));

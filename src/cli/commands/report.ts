@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../../storage/atomic.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { renderReportHtml } from '../report-html.js';
+import { count } from '../plural.js';
 
 interface ReportFlags {
   output?: string;
@@ -46,7 +47,7 @@ Examples:
         const abs = path.resolve(flags.output);
         writeFileAtomic(path.dirname(abs), path.basename(abs), out);
         const n = data.partitions.length;
-        process.stderr.write(`kseg: wrote ${flags.output} (${n} partition${n === 1 ? '' : 's'}${data.skipped.length ? `, ${data.skipped.length} more not shown` : ''})\n`);
+        process.stderr.write(`kseg: wrote ${flags.output} (${count(n, 'partition')}${data.skipped.length ? `, ${data.skipped.length} more not shown` : ''})\n`);
       } else {
         process.stdout.write(out);
       }

@@ -4,7 +4,9 @@ import { salvage, type SalvageResult } from '../../ops/salvage.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { startProgress } from '../progress.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface SalvageFlags {
   output: string;
@@ -47,8 +49,14 @@ Examples:
   kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`,
     )
     .action((p: string, flags: SalvageFlags) => {
-      const r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+      const progress = startProgress('salvaging');
+      let r: SalvageResult;
+      try {
+        r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
+      } finally {
+        progress.stop();
+      }
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }
 
@@ -59,11 +67,11 @@ function n(v: number | null): string {
 function render(r: SalvageResult): string {
   const out: string[] = [`${theme.file(r.input)} -> ${theme.file(r.output)}${r.dryRun ? theme.dim(' (dry run: nothing written)') : ''}`];
   for (const s of r.segments) {
-    const head = `  ${s.file}: kept ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${s.bytes} of ${count(s.size, 'byte')}`;
+    const head = `  ${s.file}: kept ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${s.bytes} of ${bytesWithUnit(s.size)}`;
     out.push(
       s.bytesLost === 0
         ? `${head} ${theme.good('(complete)')}`
-        : `${head}, ${theme.warn(`lost ${count(s.bytesLost, 'byte')}`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`,
+        : `${head}, ${theme.warn(`lost ${bytesWithUnit(s.bytesLost)}`)}${s.output ? '' : theme.warn(' (nothing kept: no output segment)')}`,
     );
     for (const d of s.damaged) {
       const offs = d.offsetsLost
@@ -74,22 +82,22 @@ function render(r: SalvageResult): string {
             : `, offsets ${d.offsetsLost.from}..${d.offsetsLost.to}`
         : '';
       out.push(
-        `    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${count(d.bytes, 'byte')}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`,
+        `    ${theme.warn('damaged')} bytes ${d.position}..${d.endPosition} (${bytesWithUnit(d.bytes)}): ${d.code}: ${d.message}; ${count(n(d.batchesLost), 'batch')}, ${count(n(d.recordsLost), 'record')} lost${offs}`,
       );
     }
     for (const d of s.dropped)
       out.push(
-        `    ${theme.warn('dropped')} batch at byte ${d.position} (${count(d.size, 'byte')}, offsets ${d.baseOffset}..${d.lastOffset}, ${count(d.records, 'record')}): ${d.code}: ${d.message}`,
+        `    ${theme.warn('dropped')} batch at byte ${d.position} (${bytesWithUnit(d.size)}, offsets ${d.baseOffset}..${d.lastOffset}, ${count(d.records, 'record')}): ${d.code}: ${d.message}`,
       );
   }
   out.push(
-    `kept ${count(r.kept.batches, 'batch')}, ${count(r.kept.records, 'record')}, ${count(r.kept.bytes, 'byte')} in ${r.kept.segments} segment(s); offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`,
+    `kept ${count(r.kept.batches, 'batch')}, ${count(r.kept.records, 'record')}, ${bytesWithUnit(r.kept.bytes)} in ${count(r.kept.segments, 'segment')}; offsets ${r.logStartOffset}..${r.logEndOffset - 1} (log end offset ${r.logEndOffset})`,
   );
   if (r.complete) out.push(theme.good('nothing lost: every byte of the input was a valid batch'));
   else
     out.push(
       theme.warn(
-        `lost ${count(r.lost.bytes, 'byte')}: ${r.lost.damagedRanges} damaged range(s), ${r.lost.droppedBatches} dropped batch(es); ${count(n(r.lost.batches), 'batch')}, ${count(n(r.lost.records), 'record')}`,
+        `lost ${bytesWithUnit(r.lost.bytes)}: ${count(r.lost.damagedRanges, 'damaged range')}, ${count(r.lost.droppedBatches, 'dropped batch', 'dropped batches')}; ${count(n(r.lost.batches), 'batch')}, ${count(n(r.lost.records), 'record')}`,
       ),
     );
   if (!r.dryRun) out.push(theme.dim(`wrote ${count(r.files.length, 'file')}; check with: kseg verify ${r.output}`));

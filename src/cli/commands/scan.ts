@@ -1,14 +1,15 @@
 import os from 'node:os';
 import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
-import Table from 'cli-table3';
-import cliProgress from 'cli-progress';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
 import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { startProgress } from '../progress.js';
+import { onInterrupt } from '../interrupt.js';
+import { FitTable, fitText } from '../table-fit.js';
+import { bytesCell, count } from '../plural.js';
 
 interface ScanFlags {
   jobs?: number;
@@ -83,25 +84,18 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
   const mode: ScanMode = flags.summary ? 'info' : 'verify';
   const out = new Output();
   const results: ScanResult[] = [];
-  const showBar = flags.progress !== false && process.stderr.isTTY === true;
-  let bar: cliProgress.SingleBar | null = null;
+  // One bar over the .log bytes of all partitions, moving while partitions are read (workers
+  // report bytes), on a terminal's stderr only (progress.ts); --no-progress turns it off.
+  const progress = startProgress(mode === 'verify' ? 'scanning' : 'summarising', flags.progress !== false);
   const t0 = performance.now();
+  // The main thread only waits for the workers here, so Ctrl-C is handled at once.
+  const offInterrupt = onInterrupt('scan reads only: nothing was changed');
   for await (const r of scan(logDirs, {
     jobs: flags.jobs,
     mode,
     strict: flags.strict,
     maxIssues: flags.maxIssues,
-    onProgress: (done, total, res) => {
-      if (!showBar) return;
-      if (!bar) {
-        bar = new cliProgress.SingleBar(
-          { format: ' {bar} {percentage}% | {value}/{total} MiB | {partition}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
-          cliProgress.Presets.shades_classic,
-        );
-        bar.start(Math.max(1, Math.round(total / 1048576)), 0, { partition: '' });
-      }
-      bar.update(Math.round(done / 1048576), { partition: res.target.name });
-    },
+    onBytes: progress.onProgress,
   })) {
     results.push(r);
     if (flags.ndjson) {
@@ -109,7 +103,8 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
       await out.flushIfFull();
     }
   }
-  (bar as cliProgress.SingleBar | null)?.stop();
+  progress.stop();
+  offInterrupt();
   const elapsed = (performance.now() - t0) / 1000;
   const failed = results.filter((r) => !r.ok).length;
   const errors = results.reduce((n, r) => n + r.errors, 0);
@@ -131,19 +126,21 @@ async function runScan(logDirs: string[], flags: ScanFlags): Promise<number> {
     }
     out.line(toJson({ host, logDirs, mode, ok: failed === 0, totals, partitions: results.map((r) => resultJson(r, host)) }));
   } else if (!flags.ndjson) {
-    for (const line of renderTable(results, mode)) out.line(line);
+    for (const line of renderTable(results, mode)) out.line(fitText(line));
     out.line(
-      `${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` +
-        (mode === 'verify'
-          ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})`
-          : ''),
+      fitText(
+        `${count(results.length, 'partition')} in ${elapsed.toFixed(1)} s` +
+          (mode === 'verify' ? `: ${failed === 0 ? theme.good('all ok') : theme.bad(`${failed} with errors`)} (${count(errors, 'error')}, ${count(warnings, 'warning')})` : ''),
+      ),
     );
     for (const r of results.filter((x) => !x.ok)) {
       out.line(
-        theme.bad(`  ${r.target.dir}: `) +
-          (r.failure
-            ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}`
-            : `${r.errors} error${r.errors === 1 ? '' : 's'} — run: kseg verify ${r.target.dir}`),
+        fitText(
+          theme.bad(`  ${r.target.dir}: `) +
+            (r.failure
+              ? `${r.failure.message}${r.failure.file ? ` (${r.failure.file}${r.failure.position !== undefined ? ` at byte ${r.failure.position}` : ''})` : ''}`
+              : `${count(r.errors, 'error')} — run: kseg verify ${r.target.dir}`),
+        ),
       );
     }
   }
@@ -161,10 +158,10 @@ function renderTable(results: ScanResult[], mode: ScanMode): string[] {
   }
   const head = ['topic', 'partitions', 'segments', 'records', 'bytes'];
   if (mode === 'verify') head.push('ok', 'errors', 'warnings');
-  const table = new Table({ head, style: { head: [], border: [] } });
+  const table = new FitTable(head);
   for (const [topic, rs] of byTopic) {
     const sum = (f: (r: ScanResult) => number) => rs.reduce((n, r) => n + f(r), 0);
-    const row = [topic, String(rs.length), String(sum((r) => r.summary.segments)), String(sum((r) => r.summary.records)), String(sum((r) => r.summary.bytes))];
+    const row = [topic, String(rs.length), String(sum((r) => r.summary.segments)), String(sum((r) => r.summary.records)), bytesCell(sum((r) => r.summary.bytes))];
     if (mode === 'verify') {
       const bad = rs.filter((r) => !r.ok).length;
       row.push(bad === 0 ? theme.good('✓') : theme.bad(`${bad} ✗`), String(sum((r) => r.errors)), String(sum((r) => r.warnings)));

@@ -7,7 +7,10 @@ import { slice, type SliceResult } from '../../ops/slice.js';
 import { nonNegative, offsetRangeOptions } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { watchInterrupt } from '../interrupt.js';
+import { startProgress } from '../progress.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 
 interface SliceFlags {
   output: string;
@@ -60,14 +63,21 @@ Examples:
     .action(async (p: string, flags: SliceFlags) => {
       const redact = flags.redact !== undefined ? { fields: parseRedactFields(flags.redact), seed: flags.redactSeed ?? randomBytes(16).toString('hex') } : undefined;
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
+      const progress = startProgress('slicing');
+      const watch = watchInterrupt();
       const r = await slice(p, flags.output, {
         fromOffset: flags.fromOffset,
         toOffset: flags.toOffset,
         singleFile: flags.singleFile,
         indexIntervalBytes: flags.indexIntervalBytes,
         redact,
-      });
-      process.stdout.write(flags.json ? toJson(r) + '\n' : render(r));
+        onProgress: progress.onProgress,
+        signal: watch.signal,
+      })
+        .catch((e: unknown) => watch.fail(e))
+        .finally(() => progress.stop());
+      process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
+      watch.done(`the slice had been written before it could stop: ${flags.output} is complete`);
     });
 }
 
@@ -75,17 +85,17 @@ function render(r: SliceResult): string {
   const out = [`${theme.file(r.input)} [${r.fromOffset}, ${r.toOffset}] -> ${theme.file(r.output)}${r.singleFile ? ' (single file)' : ''}`];
   for (const s of r.segments)
     out.push(
-      `  ${count(s.file, 'byte')} ${s.position}..${s.endPosition} -> ${s.output}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, offsets ${s.baseOffset}..${s.lastOffset}`,
+      `  ${s.file} bytes ${s.position}..${s.endPosition} -> ${s.output}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, offsets ${s.baseOffset}..${s.lastOffset}`,
     );
   if (r.redacted)
     out.push(
-      `  redacted ${r.redacted.fields.join(', ')} of ${count(r.redacted.records, 'record')} in ${count(r.redacted.batches, 'batch')}${r.redacted.compressedSizeChanged ? theme.warn(`; ${r.redacted.compressedSizeChanged} compressed batch(es) changed size when compressed again`) : ''}`,
+      `  redacted ${r.redacted.fields.join(', ')} of ${count(r.redacted.records, 'record')} in ${count(r.redacted.batches, 'batch')}${r.redacted.compressedSizeChanged ? theme.warn(`; ${count(r.redacted.compressedSizeChanged, 'compressed batch', 'compressed batches')} changed size when compressed again`) : ''}`,
     );
   out.push(
     theme.good(
-      `${r.redacted ? 'wrote' : 'copied'} ${count(r.batches, 'batch')}, ${count(r.records, 'record')}, ${count(r.bytes, 'byte')}; offsets ${r.firstOffset}..${r.lastOffset}`,
+      `${r.redacted ? 'wrote' : 'copied'} ${count(r.batches, 'batch')}, ${count(r.records, 'record')}, ${bytesWithUnit(r.bytes)}; offsets ${r.firstOffset}..${r.lastOffset}`,
     ),
   );
-  out.push(theme.dim(`wrote ${r.files.length} file(s); check with: kseg verify ${r.output}`));
+  out.push(theme.dim(`wrote ${count(r.files.length, 'file')}; check with: kseg verify ${r.output}`));
   return out.join('\n') + '\n';
 }

@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
 import { truncate, type TruncateResult } from '../../ops/truncate.js';
 import type { Summary } from '../../ops/partition-state.js';
+import type { OnProgress } from '../../ops/progress.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { count } from '../plural.js';
+import { startProgress } from '../progress.js';
+import { fitText } from '../table-fit.js';
+import { bytesWithUnit, count } from '../plural.js';
 import { refuseReadOnlyPaths } from '../../storage/archive.js';
 
 interface TruncateFlags {
@@ -55,17 +58,27 @@ Examples:
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
       if (shouldConfirm(flags)) {
-        const plan = truncate(dir, { ...opts, dryRun: true });
-        process.stdout.write(renderTruncate(plan) + '\n');
+        const plan = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: true, onProgress }));
+        process.stdout.write(fitText(renderTruncate(plan)) + '\n');
         if (plan.noop) return;
         if (!(await confirm('Apply this truncation?', 'kseg truncate keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const r = truncate(dir, { ...opts, dryRun: flags.dryRun });
-      process.stdout.write((flags.json ? toJson(truncateJson(r)) : renderTruncate(r)) + '\n');
+      const r = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: flags.dryRun, onProgress }));
+      process.stdout.write((flags.json ? toJson(truncateJson(r)) : fitText(renderTruncate(r))) + '\n');
     });
+}
+
+/** Runs a synchronous op with the progress bar (stderr, terminal only, after a moment), cleared after. */
+function withBar<T>(label: string, op: (onProgress: OnProgress | undefined) => T): T {
+  const progress = startProgress(label);
+  try {
+    return op(progress.onProgress);
+  } finally {
+    progress.stop();
+  }
 }
 
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */
@@ -91,7 +104,7 @@ export function truncateJson(r: TruncateResult): Record<string, unknown> {
 }
 
 export function summaryLine(s: Summary): string {
-  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}, offsets ${s.logStartOffset ?? '-'}..${s.logEndOffset ?? '-'} (end exclusive)`;
+  return `${count(s.segments, 'segment')}, ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}, offsets ${s.logStartOffset ?? '-'}..${s.logEndOffset ?? '-'} (end exclusive)`;
 }
 
 export function renderTruncate(r: TruncateResult): string {
@@ -102,10 +115,10 @@ export function renderTruncate(r: TruncateResult): string {
   if (r.reason) lines.push(r.noop ? theme.dim(r.reason) : theme.warn(r.reason));
   if (r.noop) return lines.join('\n');
   for (const s of r.segments) {
-    if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')}`);
+    if (s.action === 'delete') lines.push(`  ${theme.bad('delete')} ${theme.file(s.file)}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)}`);
     else if (s.action === 'cut')
       lines.push(
-        `  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${count(s.bytes, 'byte')} go`,
+        `  ${theme.warn('cut')}    ${theme.file(s.file)} at byte ${s.position}: ${count(s.batches, 'batch')}, ${count(s.records, 'record')}, ${bytesWithUnit(s.bytes)} go`,
       );
     else lines.push(`  ${theme.good('create')} ${theme.file(s.file)} (empty)`);
   }

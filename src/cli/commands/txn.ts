@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import Table from 'cli-table3';
 import { DEFAULT_HANGING_TIMEOUT_MS, txnPath, type Transaction, type TxnLogDirReport, type TxnReport } from '../../ops/txn.js';
 import { UsageError } from '../../format/errors.js';
 import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
 
@@ -62,7 +62,7 @@ Examples:
         transactionState: flags.transactionState,
       });
       if (flags.json) process.stdout.write(toJson(r.report) + '\n');
-      else process.stdout.write(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report));
+      else process.stdout.write(fitText(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report)));
     });
 }
 
@@ -115,10 +115,16 @@ export function renderTxn(r: TxnReport): string {
     out.push(`__transaction_state: ${count(r.transactionState.partitions.length, 'partition')} read, ${r.transactionState.transactionalIds} transactional ids`);
   if (r.producers.length) {
     const ts = r.transactionState !== null;
-    const t = new Table({
-      head: ['producer id', 'epoch', 'committed', 'aborted', 'open since offset', 'last offset', 'last timestamp', ...(ts ? ['transactional id', 'coordinator state'] : [])],
-      style: { head: [], border: [] },
-    });
+    const t = new FitTable([
+      'producer id',
+      'epoch',
+      'committed',
+      'aborted',
+      'open since offset',
+      'last offset',
+      'last timestamp',
+      ...(ts ? ['transactional id', 'coordinator state'] : []),
+    ]);
     for (const p of r.producers) {
       const row = [
         String(p.producerId),
@@ -135,10 +141,7 @@ export function renderTxn(r: TxnReport): string {
     out.push('', t.toString());
   }
   if (r.transactions.length) {
-    const t = new Table({
-      head: ['producer id', 'state', 'offsets', 'batches', 'records', 'first timestamp', 'last timestamp', 'marker', 'coord. epoch'],
-      style: { head: [], border: [] },
-    });
+    const t = new FitTable(['producer id', 'state', 'offsets', 'batches', 'records', 'first timestamp', 'last timestamp', 'marker', 'coord. epoch']);
     for (const x of r.transactions) {
       const state = x.state === 'open' ? theme.warn('open') : x.state === 'aborted' ? theme.bad('aborted') : theme.good('committed');
       t.push([
@@ -200,10 +203,7 @@ export function renderLogDir(r: TxnLogDirReport): string {
     `${theme.file(r.logDir)}  ${count(r.partitionsRead, 'partition')} read, ${r.partitions.length} with transactions: ${c.open} open, ${c.hanging} hanging candidates, ${c.awaitingMarker} awaiting their marker, ${c.findings} findings`,
   ];
   if (r.partitions.length) {
-    const t = new Table({
-      head: ['partition', 'log end', 'last stable offset', 'held by producer', 'producers', 'committed', 'aborted', 'open', 'hanging', 'findings'],
-      style: { head: [], border: [] },
-    });
+    const t = new FitTable(['partition', 'log end', 'last stable offset', 'held by producer', 'producers', 'committed', 'aborted', 'open', 'hanging', 'findings']);
     for (const p of r.partitions) {
       const name = p.topic !== null ? `${p.topic}-${p.partition}` : p.dir;
       t.push([

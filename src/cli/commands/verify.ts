@@ -6,6 +6,7 @@ import { UsageError } from '../../format/errors.js';
 import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
+import { fitText } from '../table-fit.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { startProgress } from '../progress.js';
@@ -82,7 +83,7 @@ Examples:
       } finally {
         progress.stop();
       }
-      process.stdout.write(flags.json ? toJson(report) + '\n' : renderReport(report, paths.join(' ')));
+      process.stdout.write(flags.json ? toJson(report) + '\n' : fitText(renderReport(report, paths.join(' '))));
       if (report.errors > 0) return EXIT.notFound;
     });
 }
@@ -101,7 +102,7 @@ function where(i: VerifyIssue): string {
 }
 
 function recoverLine(r: Recoverable): string {
-  const lost = `${r.recordsLostEstimated ? 'about ' : ''}${r.recordsLost} record${r.recordsLost === 1 ? '' : 's'}`;
+  const lost = `${r.recordsLostEstimated ? 'about ' : ''}${count(r.recordsLost, 'record')}`;
   return `  ${theme.warn('recovery')} would truncate ${theme.file(r.file)} at byte ${r.truncateAtPosition} (later segments deleted): ${lost} lost (kseg recover)`;
 }
 
@@ -123,7 +124,7 @@ export function renderReport(r: VerifyReport, label?: string): string {
       const status = p.ok ? (p.warnings ? theme.warn('ok') : theme.good('ok')) : theme.bad('FAILED');
       if (p.logDir) {
         const n = p.filesChecked ?? 0;
-        out.push(`${theme.file(p.partition)}  ${status}  ${theme.dim(`log dir: ${n} broker file${n === 1 ? '' : 's'} checked (checkpoints, KRaft snapshots)`)}`);
+        out.push(`${theme.file(p.partition)}  ${status}  ${theme.dim(`log dir: ${count(n, 'broker file')} checked (checkpoints, KRaft snapshots)`)}`);
       } else out.push(`${theme.file(p.partition)}  ${status}  ${summaryLine(p)}${p.mode === 'record-set' ? theme.dim('  (record set)') : ''}`);
     }
     for (const i of issues) {
@@ -136,9 +137,9 @@ export function renderReport(r: VerifyReport, label?: string): string {
   }
   if (r.issuesOmitted) out.push(theme.dim(`  … ${r.issuesOmitted} more issues not listed (--max-issues)`));
   const infos = r.issues.filter((i) => i.severity === 'info').length;
-  const counts = `${r.errors} error${r.errors === 1 ? '' : 's'}, ${r.warnings} warning${r.warnings === 1 ? '' : 's'}${infos ? `, ${infos} note${infos === 1 ? '' : 's'}` : ''}`;
+  const counts = `${count(r.errors, 'error')}, ${count(r.warnings, 'warning')}${infos ? `, ${count(infos, 'note')}` : ''}`;
   const nParts = r.partitions ? r.partitions.filter((p) => !p.logDir).length : 0;
-  const partsText = nParts > 1 ? theme.dim(`${nParts} partitions, `) : '';
+  const partsText = nParts > 1 ? theme.dim(`${count(nParts, 'partition')}, `) : '';
   out.push(`${r.ok ? theme.good('✓ ok') : theme.bad('✗ errors found')}: ${counts}  ${partsText}${summaryLine(r)}`);
   return out.join('\n') + '\n';
 }

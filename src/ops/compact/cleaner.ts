@@ -1,3 +1,4 @@
+import type { ProgressMeter } from '../progress.js';
 import { batchRecords, MAX_TIMESTAMP_OFFSET, type Batch, type KafkaRecord } from '../../format/batch.js';
 import { encodeLegacyWrapper, encodeV2Batch } from '../../format/encode.js';
 import { CorruptDataError } from '../../format/errors.js';
@@ -321,6 +322,10 @@ export interface CleanContext {
   txn: CleanedTransactionMetadata;
   txns: AbortedTxnSource;
   walk: RecordWalk;
+  /** Bytes of the segments cleaned (compact's 'cleaning' progress): per batch and per segment. */
+  progress?: ProgressMeter | null;
+  /** Awaited before each segment: a safe point where an interrupt stops the round (ops/interrupt.ts). */
+  checkpoint?: () => Promise<void>;
 }
 
 export interface GroupOutput {
@@ -378,6 +383,7 @@ export async function cleanGroup(
   };
   for (let i = 0; i < group.length; i++) {
     const seg = group[i]!;
+    if (ctx.checkpoint) await ctx.checkpoint();
     const next = group[i + 1];
     const upper = next ? next.baseOffset : seg.stats.nextOffset;
     ctx.txn.addAbortedTransactions(ctx.txns.collect(seg.baseOffset, upper));
@@ -397,6 +403,7 @@ export async function cleanGroup(
         }
         st.batchesIn++;
         st.recordsIn += batch.recordCount;
+        ctx.progress?.at(batch.position);
         lastOfSegment = batch;
         // The batch's bytes live in the reader's buffer until the next batch is read: the cover
         // batch of a legacy segment is copied now.
@@ -413,6 +420,7 @@ export async function cleanGroup(
     } finally {
       src.close();
     }
+    ctx.progress?.fileDone(seg.logSize);
     if (coverCandidate === seg && lastOfSegment) {
       const b = lastOfSegment;
       cover =

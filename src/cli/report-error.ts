@@ -16,7 +16,9 @@ export function reportError(e: unknown, wantsJson: boolean): number {
     return code;
   }
   if (e instanceof KsegError) {
-    const where = e.file !== undefined ? ` (${e.file}${e.position !== undefined ? ` at byte ${e.position}` : ''})` : '';
+    // A message that already names its file (no partition found in DIR: ...) is not followed by it again.
+    const named = e.file !== undefined && e.position === undefined && e.message.includes(e.file);
+    const where = e.file !== undefined && !named ? ` (${e.file}${e.position !== undefined ? ` at byte ${e.position}` : ''})` : '';
     process.stderr.write(`kseg: ${e.message}${where}\n`);
     if (wantsJson) {
       const err: Record<string, unknown> = { code: e.code, message: e.message };

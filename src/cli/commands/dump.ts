@@ -29,6 +29,7 @@ import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
 import { recordNdjson } from '../render.js';
 import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
 import { theme } from '../theme.js';
+import { internalDecoderOptions, pickInternal } from '../internal-decoder-options.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { count } from '../plural.js';
 
@@ -163,15 +164,7 @@ export function register(program: KsegCommand): void {
       'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)',
     )
     .option('--verify-index-only', 'kafka formats, .index/.timeindex: check entries against the .log and report mismatches on stderr, without printing the entries')
-    .option(
-      '--internal-decoder <d>',
-      "decode internal-topic records: offsets | transaction | share-group-state | cluster-metadata | remote-log-metadata | none (default: by the partition directory's topic name)",
-    )
-    .option('--offsets-decoder', 'same as --internal-decoder offsets (kafka-dump-log.sh spelling)')
-    .option('--transaction-log-decoder', 'same as --internal-decoder transaction')
-    .option('--cluster-metadata-decoder', 'same as --internal-decoder cluster-metadata')
-    .option('--share-group-state-decoder', 'same as --internal-decoder share-group-state')
-    .option('--remote-log-metadata-decoder', 'same as --internal-decoder remote-log-metadata')
+    .with(internalDecoderOptions())
     .option('--expand-consumer-protocol', "json/ndjson: decode group members' subscription/assignment bytes as kafka-dump-log.sh --offsets-decoder does")
     .addHelpText(
       'after',
@@ -206,30 +199,6 @@ function pickFormat(f: DumpFlags): Format {
   const fmt = f.format ?? 'text';
   if (!['text', 'kafka', 'kafka4', 'json', 'ndjson'].includes(fmt)) throw new UsageError(`--format: unknown format '${fmt}' (text, kafka, kafka4, json, ndjson)`);
   return fmt as Format;
-}
-
-/**
- * Internal-topic decoding: an explicit decoder flag wins; otherwise --decoder/--key-decoder/
- * --value-decoder turn it off (raw bytes as before); otherwise the topic name decides (undefined).
- */
-function pickInternal(f: DumpFlags): InternalDecoder | 'off' | undefined {
-  const named: [boolean | undefined, InternalDecoder][] = [
-    [f.offsetsDecoder, 'offsets'],
-    [f.transactionLogDecoder, 'transaction'],
-    [f.clusterMetadataDecoder, 'cluster-metadata'],
-    [f.remoteLogMetadataDecoder, 'remote-log-metadata'],
-    [f.shareGroupStateDecoder, 'share-group-state'],
-  ];
-  const chosen = named.filter(([on]) => on).map(([, d]) => d);
-  if (f.internalDecoder !== undefined) {
-    if (f.internalDecoder === 'none' || f.internalDecoder === 'off') chosen.push('off' as InternalDecoder);
-    else chosen.push(parseInternalDecoder(f.internalDecoder));
-  }
-  const distinct = [...new Set(chosen)];
-  if (distinct.length > 1) throw new UsageError(`internal-topic decoders are exclusive (got ${distinct.join(', ')})`);
-  if (distinct.length === 1) return distinct[0] as InternalDecoder | 'off';
-  if (f.decoder !== undefined || f.keyDecoder !== undefined || f.valueDecoder !== undefined) return 'off';
-  return undefined;
 }
 
 /** One stderr note per unknown record type/version, and error lines for records that do not decode. */

@@ -24,6 +24,8 @@ import {
   type MessageSchema,
 } from '../src/format/kafka-messages/index.js';
 import { ROOT } from './helpers.js';
+import { compilePartWriter, writeDecodedRecordJson } from '../src/format/kafka-messages/json-writer.js';
+import { decodeInternalRecordForJson, decodedPartJson } from '../src/format/kafka-messages/index.js';
 
 /** Random JSON-ready values for a struct at a version, as Kafka's JsonConverter would print them. */
 function structArb(fields: readonly FieldSchema[], version: number, flexible: boolean, depth: number): fc.Arbitrary<Record<string, unknown>> {
@@ -404,5 +406,109 @@ describe("DumpLogSegmentsTest's asserted parser output (Java tool, kafka4 format
         '"transactionStartTimestampMs":13}}',
     );
     expect(kafka4Parts('transaction', decodeInternalRecord('transaction', key, null), 0).payload).toBe('<DELETE>');
+  });
+});
+
+/** The compiled writer's text, or null when it leaves the message to the object path (-1). */
+function compiledText(s: MessageSchema, v: number, bytes: Buffer, cap = 1 << 16): string | null {
+  const dst = Buffer.alloc(cap + 64);
+  const src = Buffer.concat([Buffer.from([0xee, 0xee]), bytes, Buffer.from([0xee])]); // not at 0, bytes around it
+  const e = compilePartWriter(s, v)(src, 2, 2 + bytes.length, dst, 5, cap);
+  return e < 0 ? null : dst.toString('utf8', 5, e);
+}
+
+/** The object path's text of the same part, or the error it throws. */
+function objectText(s: MessageSchema, v: number, bytes: Buffer): string | Error {
+  try {
+    return `{"type":${JSON.stringify(s.name)},"version":${v},"data":${decodeMessageJson(s, v, bytes)}}`;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+describe('compiled byte writers (json-writer.ts, the NDJSON path of kseg dump) = the object path, byte for byte', () => {
+  for (const s of allSchemas()) {
+    for (const v of versionsOf(s)) {
+      it(`${s.group}/${s.name} v${v}: encoded structs, then mutated and cut bytes`, () => {
+        fc.assert(
+          fc.property(
+            structArb(s.fields, v, isFlexible(s, v), 0),
+            fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+            fc.nat(),
+            (data, flips, cut) => {
+              const bytes = encodeMessage(s, v, data);
+              const want = objectText(s, v, bytes);
+              expect(want).toBe(`{"type":${JSON.stringify(s.name)},"version":${v},"data":${internalJson(data)}}`);
+              // the compiled writer writes all of them (tagged fields included), or leaves none it should write
+              expect(compiledText(s, v, bytes)).toBe(want);
+              // without room: nothing written, never past cap
+              if ((want as string).length > 8) expect(compiledText(s, v, bytes, 8)).toBeNull();
+              // mutated bytes: either the object path's exact text, or -1 where the object path gives an error
+              const m = Buffer.from(bytes);
+              for (const [p, b] of flips) if (m.length) m[p % m.length] = b;
+              const mc = m.subarray(0, flips.length === 0 ? cut % (m.length + 1) : m.length);
+              const got = compiledText(s, v, mc);
+              const ref = objectText(s, v, mc);
+              if (ref instanceof Error) {
+                expect(ref).toBeInstanceOf(CorruptDataError);
+                expect(got).toBeNull();
+              } else if (got !== null) expect(got).toBe(ref);
+            },
+          ),
+          { numRuns: 30 },
+        );
+      });
+    }
+  }
+
+  it('framing: writeDecodedRecordJson = decodedPartJson(decodeInternalRecordForJson(...)) for every coordinator and metadata record type', () => {
+    const cases: [InternalDecoder, Buffer | null, Buffer | null][] = [];
+    for (const d of ['offsets', 'transaction', 'share-group-state'] as InternalDecoder[]) {
+      for (const ks of allSchemas().filter((x) => x.kind === 'coordinator-key' && x.apiKey !== null)) {
+        const vs = allSchemas().find((x) => x.kind === 'coordinator-value' && x.group === ks.group && x.apiKey === ks.apiKey);
+        if (!vs || !['group-coordinator', 'transaction-coordinator', 'share-coordinator'][['offsets', 'transaction', 'share-group-state'].indexOf(d)]!.includes(ks.group)) continue;
+        const kd = fc.sample(structArb(ks.fields, 0, isFlexible(ks, 0), 0), 1)[0]!;
+        const key = encodeCoordinatorKey(d, ks.apiKey!, kd);
+        cases.push([d, key, null]);
+        for (const v of versionsOf(vs)) cases.push([d, key, encodeCoordinatorValue(d, ks.apiKey!, v, fc.sample(structArb(vs.fields, v, isFlexible(vs, v), 0), 1)[0]!)]);
+        // unknown value version, short value: left to the object path
+        cases.push([d, key, Buffer.from([0x7f, 0x7f])]);
+        cases.push([d, key, Buffer.from([0])]);
+      }
+      cases.push([d, Buffer.from([0x7f, 0x00]), Buffer.from([0, 0])]);
+      cases.push([d, null, Buffer.from([0, 0])]);
+    }
+    for (const s of allSchemas().filter((x) => x.kind === 'metadata' && x.group === 'metadata')) {
+      for (const v of versionsOf(s))
+        cases.push(['cluster-metadata', null, encodeApiFramed('cluster-metadata', s.apiKey!, v, fc.sample(structArb(s.fields, v, isFlexible(s, v), 0), 1)[0]!)]);
+    }
+    cases.push(['cluster-metadata', null, null]);
+    cases.push(['cluster-metadata', null, Buffer.from([2, 0, 0])]);
+    let written = 0;
+    for (const [d, key, value] of cases) {
+      const src = Buffer.concat([key ?? Buffer.alloc(0), value ?? Buffer.alloc(0)]);
+      const ks = key ? 0 : -1;
+      const ke = key ? key.length : -1;
+      const vs = value ? (ke < 0 ? 0 : ke) : -1;
+      const ve = value ? vs + value.length : -1;
+      const dst = Buffer.alloc(1 << 16);
+      const e = writeDecodedRecordJson(d, src, ks, ke, vs, ve, dst, 0, dst.length);
+      let ref: string | null;
+      try {
+        const x = decodeInternalRecordForJson(d, key, value);
+        const unknown = [x.key, x.value].some((p) => p !== null && 'unknown' in p);
+        ref = unknown ? null : `,"decoded":{"key":${decodedPartJson(x.key)},"value":${decodedPartJson(x.value)}}`;
+      } catch (err) {
+        expect(err).toBeInstanceOf(CorruptDataError);
+        ref = null;
+      }
+      // unknown types and errors are left to the object path (its notes and messages)
+      if (ref === null) expect(e).toBe(-1);
+      else {
+        expect(dst.toString('utf8', 0, e)).toBe(ref);
+        written++;
+      }
+    }
+    expect(written).toBeGreaterThan(80);
   });
 });

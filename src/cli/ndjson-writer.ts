@@ -212,6 +212,13 @@ interface Slot {
   base: number;
 }
 
+/**
+ * Writes the members added to an internal-topic record's line (`,"decoded":{…}`) for the record
+ * whose key is src[ks, ke) and value src[vs, ve) (start -1: null) into dst[d, cap): the new end,
+ * or -1 to leave the record to the caller.
+ */
+export type DecodedTail = (src: Buffer, ks: number, ke: number, vs: number, ve: number, offset: number, dst: Buffer, d: number, cap: number) => number;
+
 export interface JsonLinesWriterOptions {
   /** `--json`: one array (`[` before the first line, `,` before the others, `]` at the end). */
   array?: boolean;
@@ -635,6 +642,139 @@ export class JsonLinesWriter {
     }
     // the records end before the batch does: the exact path reports it
     if (p !== end) this.exact(b, from, to, count);
+  }
+
+  /**
+   * kseg dump's internal topics: the records of a v2 data batch from index `start` within [from, to]
+   * as batch() writes them, each line ending with what `tail` writes before the closing brace (the
+   * `decoded` member). Returns -1 when it wrote them all; the index of a record it did not write
+   * (`tail` gave -1, the record does not decode, or the records end before the batch does: index =
+   * count), which the caller writes on the object path before calling again from the next one;
+   * -2 for a batch it does not write at all (legacy, control, a decoder not written here).
+   */
+  decodedBatch(b: Batch, from: number | undefined, to: number | undefined, start: number, tail: DecodedTail, d: Decoders = this.d): number {
+    const { key: dk, value: dv, header: dh } = d;
+    if (b.magic < 2 || b.isControl || REC_KIND[dk]! < 0 || REC_KIND[dv]! < 0 || REC_KIND[dh]! < 0) return -2;
+    const count = b.recordCount;
+    if (count < 0) return -2;
+    let src: Buffer = b.bytes;
+    let p = b.start + RECORDS_OFFSET;
+    let end = b.start + b.size;
+    if (b.compressionId !== 0) {
+      try {
+        src = decompress(b.compressionId, b.bytes.subarray(p, end), b.magic);
+      } catch {
+        return -2;
+      }
+      p = 0;
+      end = src.length;
+    }
+    let staged = false;
+    const mem = this.mem;
+    if (mem !== null && end - p <= IN_SIZE) {
+      src.copy(mem, 0, p, end);
+      src = mem;
+      end -= p;
+      p = 0;
+      staged = true;
+    }
+    // the batch part without the record's closing brace: the decoded member and `}\n` follow it
+    const tailStr = ',' + batchPartString(b).slice(0, -1);
+    let batchTail: Buffer;
+    let tailAt = -1;
+    let tailLen: number;
+    let recOk = false;
+    if (mem !== null && this.template(T_TAIL, tailStr, TAIL_MAX)) {
+      tailAt = T_TAIL + 4;
+      tailLen = mem.readUInt32LE(T_TAIL);
+      batchTail = mem.subarray(tailAt, tailAt + tailLen);
+      // (the value template was made for the writer's own decoders)
+      recOk =
+        staged &&
+        (dv === 'none') === (this.d.value === 'none') &&
+        this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (dk === 'none' ? '' : ',"key":'), 124);
+    } else {
+      batchTail = enc(tailStr);
+      tailLen = batchTail.length;
+    }
+    const [kindK, kindV, tsType, logAppend] = [REC_KIND[dk]!, REC_KIND[dv]!, TS_TYPE[b.timestampType]!, b.timestampType === 'LogAppendTime'];
+    const { baseOffset, baseTimestamp, maxTimestamp, baseSequence } = b;
+    if (recOk) this.wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, -Infinity, Infinity, kindK, kindV, 0, tailLen);
+    const w = this.walker;
+    w.walkFast(src, p, end, count, baseTimestamp, WALK_HEADERS);
+    const got = w.count;
+    const hdr = w.headers;
+    let recStart = p;
+    for (let k = 0; k < got; k++) {
+      const length = w.recEnd[k]! - recStart;
+      recStart = w.recEnd[k]!;
+      if (k < start) continue;
+      const offsetDelta = w.offsetDelta[k]!;
+      const offset = baseOffset + offsetDelta;
+      if (from !== undefined && offset < from) continue;
+      if (to !== undefined && offset > to) return -1;
+      const timestamp = logAppend ? maxTimestamp : w.timestamp[k]!;
+      const kl = w.keyLen[k]!;
+      const ks = kl < 0 ? -1 : w.keyStart[k]!;
+      const ke = kl < 0 ? -1 : ks + kl;
+      const vl = w.valueLen[k]!;
+      const vs = vl < 0 ? -1 : w.valueStart[k]!;
+      const ve = vl < 0 ? -1 : vs + vl;
+      const hc = w.headerCount[k]!;
+      const seq = baseSequence >= 0 ? lastSequenceFor(baseSequence, offsetDelta) : -1;
+      // twice at most: when the decoded member has no room, once more at the start of a fresh buffer
+      for (let attempt = 0; ; attempt++) {
+        this.ensure(14 * length + 96 * hc + 1024 + tailLen);
+        const lineStart = this.pos;
+        const first = this.first;
+        this.prefix();
+        let r = -1;
+        if (recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
+          r = this.wasm!.rec(this.base + this.pos, offset, timestamp, kindK, ks, ke, kindV, vs, ve, seq);
+          if (r >= 0) this.pos = r - this.base;
+        }
+        if (r < 0) {
+          this.bytes(HEAD);
+          this.num(offset);
+          this.bytes(TIMESTAMP);
+          this.num(timestamp);
+          this.bytes(tsType);
+          this.field(KEY, src, ks, ke, dk, staged);
+          this.field(VALUE, src, vs, ve, dv, staged);
+          this.bytes(HEADERS_OPEN);
+          for (let h = 0, at = 4 * w.headerIndex[k]!; h < hc; h++, at += 4) {
+            if (h > 0) this.buf[this.pos++] = 0x2c;
+            this.bytes(HEADER_KEY);
+            this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
+            if (dh !== 'none') {
+              this.bytes(VALUE);
+              this.value(src, hdr[at + 2]!, hdr[at + 3]!, dh, staged);
+            }
+            this.buf[this.pos++] = 0x7d;
+          }
+          this.buf[this.pos++] = 0x5d;
+          if (seq >= 0) {
+            this.bytes(SEQUENCE);
+            this.num(seq);
+          }
+          if (tailAt >= 0 && this.base >= 0) this.wasm!.copy(this.base + this.pos, tailAt, tailLen);
+          else batchTail.copy(this.buf, this.pos);
+          this.pos += tailLen;
+        }
+        const e = tail(src, ks, ke, vs, ve, offset, this.buf, this.pos, this.cap - 2);
+        if (e >= 0) {
+          this.buf[e] = 0x7d;
+          this.buf[e + 1] = 0x0a;
+          this.pos = e + 2;
+          break;
+        }
+        this.pos = lineStart;
+        this.first = first;
+        if (attempt > 0 || lineStart === 0) return k;
+        this.spill(SLOT - SLACK);
+      }
+    }
+    return got < count || w.next !== end ? got : -1;
   }
 
   /** The record path of ops/dump + render.ts, skipping the first `skip` records. */

@@ -8,18 +8,28 @@ import { KafkaReport } from '../kafka-report.js';
 import { KsegError, UsageError } from '../../format/errors.js';
 import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
-import { JsonLinesWriter } from '../ndjson-writer.js';
+import { JsonLinesWriter, type DecodedTail } from '../ndjson-writer.js';
 import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
 import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions, s3Options } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { reportError } from '../report-error.js';
 import { isoTime } from '../time.js';
 import { batchRecords, type Batch, type KafkaRecord } from '../../format/batch.js';
-import { decodedPartJson, expandConsumerProtocol, internalJson, parseInternalDecoder, type DecodedRecord, type InternalDecoder } from '../../format/kafka-messages/index.js';
+import { decodedRecordWriter } from '../../format/kafka-messages/json-writer.js';
+import {
+  decodedPartJson,
+  decodeInternalRecordForJson,
+  expandConsumerProtocol,
+  internalJson,
+  parseInternalDecoder,
+  type DecodedRecord,
+  type InternalDecoder,
+} from '../../format/kafka-messages/index.js';
 import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
 import { recordNdjson } from '../render.js';
 import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
 import { theme } from '../theme.js';
+import { internalDecoderOptions, pickInternal } from '../internal-decoder-options.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { count } from '../plural.js';
 
@@ -155,15 +165,7 @@ export function register(program: KsegCommand): void {
       'kafka formats, .index/.timeindex: only run Kafka\'s index sanity check and print "<path> passed sanity check." (or the failure as Kafka words it)',
     )
     .option('--verify-index-only', 'kafka formats, .index/.timeindex: check entries against the .log and report mismatches on stderr, without printing the entries')
-    .option(
-      '--internal-decoder <d>',
-      "decode internal-topic records: offsets | transaction | share-group-state | cluster-metadata | remote-log-metadata | none (default: by the partition directory's topic name)",
-    )
-    .option('--offsets-decoder', 'same as --internal-decoder offsets (kafka-dump-log.sh spelling)')
-    .option('--transaction-log-decoder', 'same as --internal-decoder transaction')
-    .option('--cluster-metadata-decoder', 'same as --internal-decoder cluster-metadata')
-    .option('--share-group-state-decoder', 'same as --internal-decoder share-group-state')
-    .option('--remote-log-metadata-decoder', 'same as --internal-decoder remote-log-metadata')
+    .with(internalDecoderOptions())
     .option('--expand-consumer-protocol', "json/ndjson: decode group members' subscription/assignment bytes as kafka-dump-log.sh --offsets-decoder does")
     .addHelpText(
       'after',
@@ -200,35 +202,11 @@ function pickFormat(f: DumpFlags): Format {
   return fmt as Format;
 }
 
-/**
- * Internal-topic decoding: an explicit decoder flag wins; otherwise --decoder/--key-decoder/
- * --value-decoder turn it off (raw bytes as before); otherwise the topic name decides (undefined).
- */
-function pickInternal(f: DumpFlags): InternalDecoder | 'off' | undefined {
-  const named: [boolean | undefined, InternalDecoder][] = [
-    [f.offsetsDecoder, 'offsets'],
-    [f.transactionLogDecoder, 'transaction'],
-    [f.clusterMetadataDecoder, 'cluster-metadata'],
-    [f.remoteLogMetadataDecoder, 'remote-log-metadata'],
-    [f.shareGroupStateDecoder, 'share-group-state'],
-  ];
-  const chosen = named.filter(([on]) => on).map(([, d]) => d);
-  if (f.internalDecoder !== undefined) {
-    if (f.internalDecoder === 'none' || f.internalDecoder === 'off') chosen.push('off' as InternalDecoder);
-    else chosen.push(parseInternalDecoder(f.internalDecoder));
-  }
-  const distinct = [...new Set(chosen)];
-  if (distinct.length > 1) throw new UsageError(`internal-topic decoders are exclusive (got ${distinct.join(', ')})`);
-  if (distinct.length === 1) return distinct[0] as InternalDecoder | 'off';
-  if (f.decoder !== undefined || f.keyDecoder !== undefined || f.valueDecoder !== undefined) return 'off';
-  return undefined;
-}
-
 /** One stderr note per unknown record type/version, and error lines for records that do not decode. */
 class DecodeNotes {
   private seen = new Set<string>();
   errors = 0;
-  note(file: string, r: KafkaRecord, dec: RecordDecoding | undefined, json: boolean): void {
+  note(file: string, offset: number, dec: RecordDecoding | undefined, json: boolean): void {
     if (!dec) return;
     if (dec.error) {
       this.errors++;
@@ -245,7 +223,7 @@ class DecodeNotes {
       if (this.seen.has(id)) continue;
       this.seen.add(id);
       process.stderr.write(
-        `kseg: note: ${file}: offset ${r.offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true}; later records of that type are not noted again)\n`,
+        `kseg: note: ${file}: offset ${offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true}; later records of that type are not noted again)\n`,
       );
     }
   }
@@ -315,7 +293,7 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
       if (ev.type === 'record' && ev.decoding) {
         // (the note may print an error line: keep stdout ahead of it)
         if (ev.decoding.error) await out.flush();
-        notes.note(fileName, ev.record, ev.decoding, false);
+        notes.note(fileName, ev.record.offset, ev.decoding, false);
       }
       renderer(ev);
       if (out.full) await out.flush();
@@ -345,6 +323,31 @@ function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDec
 }
 
 /**
+ * The `decoded` member of an internal topic's record, written by the compiled byte writers
+ * (format/kafka-messages/json-writer.ts); what they leave (tagged fields, unknown types and
+ * versions) on the object path, with the same text and notes. -1: the record does not decode
+ * (the caller reports it) or has no room.
+ */
+function decodedTail(decoder: InternalDecoder, file: string, notes: DecodeNotes): DecodedTail {
+  const write = decodedRecordWriter(decoder);
+  return (src, ks, ke, vs, ve, offset, dst, d, cap) => {
+    const e = write(src, ks, ke, vs, ve, dst, d, cap);
+    if (e >= 0) return e;
+    let x: DecodedRecord;
+    try {
+      x = decodeInternalRecordForJson(decoder, ks < 0 ? null : src.subarray(ks, ke), vs < 0 ? null : src.subarray(vs, ve));
+    } catch (err) {
+      if (err instanceof KsegError) return -1;
+      throw err;
+    }
+    const members = `,"decoded":{"key":${decodedPartJson(x.key)},"value":${decodedPartJson(x.value)}}`;
+    if (d + 3 * members.length > cap) return -1;
+    notes.note(file, offset, { decoded: x }, true);
+    return d + dst.write(members, d, 'utf8');
+  };
+}
+
+/**
  * --json / --ndjson. Records are written batch by batch by the byte-level writer (the same bytes
  * as recordNdjson per 'record' event would give); other lines are toJson strings.
  */
@@ -356,6 +359,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
   const emit = (o: unknown): void => out.line(toJson(o));
   const renderer = jsonRenderer(emit, opts);
   let internal: InternalDecoder | undefined;
+  let tail: DecodedTail | undefined;
   let fileName = '';
   try {
     // Record events are replaced by whole batches (ops/dump filters batches the same way).
@@ -374,19 +378,39 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
       if (ev.type === 'file') {
         internal = ev.internal;
         fileName = ev.name;
+        tail = internal === undefined ? undefined : decodedTail(internal, fileName, notes);
       }
       if (ev.type === 'batch' && records && internal) {
-        // Internal topics: records one by one, each with its decoded key and value.
+        // Internal topics: each record with its decoded key and value. The byte writer writes the
+        // lines it can (decodedTail); a record it leaves (one that does not decode, a legacy or
+        // control batch, --expand-consumer-protocol) is written here on the object path.
         try {
-          for (const r of batchRecords(ev.batch)) {
-            if (fromOffset !== undefined && r.offset < fromOffset) continue;
-            if (toOffset !== undefined && r.offset > toOffset) break;
-            const dec = decodeRecord(internal, r, ev.batch, !expand);
-            if (dec.error) await out.flush();
-            notes.note(fileName, r, dec, true);
-            const [head, tail] = decodedRecordLine(r, ev.batch, rawDecoders, dec, expand);
-            out.lineExtended(head, tail);
-            if (out.full) await out.flush();
+          let start = 0;
+          const invalidBefore = decodeStats.invalidUtf8;
+          for (;;) {
+            const stop = expand ? -2 : out.decodedBatch(ev.batch, fromOffset, toOffset, start, tail!, rawDecoders);
+            // raw internal payloads are binary: they do not count towards the invalid-UTF-8 warning
+            decodeStats.invalidUtf8 = invalidBefore;
+            if (stop === -1) break;
+            let i = -1;
+            let more = false;
+            for (const r of batchRecords(ev.batch)) {
+              if (++i < stop) continue;
+              if (fromOffset !== undefined && r.offset < fromOffset) continue;
+              if (toOffset !== undefined && r.offset > toOffset) break;
+              const dec = decodeRecord(internal, r, ev.batch, !expand);
+              if (dec.error) await out.flush();
+              notes.note(fileName, r.offset, dec, true);
+              const [head, members] = decodedRecordLine(r, ev.batch, rawDecoders, dec, expand);
+              out.lineExtended(head, members);
+              if (out.full) await out.flush();
+              if (stop >= 0) {
+                more = true;
+                break;
+              }
+            }
+            if (!more) break;
+            start = i + 1;
           }
         } catch (e) {
           if (!(e instanceof KsegError)) throw e;

@@ -136,7 +136,8 @@ export function copyEntries(fd: number, file: string, src: ByteSource, batches: 
   return written;
 }
 
-function writeSynced(dir: string, name: string, data: Uint8Array | string): void {
+/** Write a new file (never an existing one) and fsync it; a fault point for the crash tests. */
+export function writeSynced(dir: string, name: string, data: Uint8Array | string): void {
   faultPoint(`write ${name}`);
   const p = path.join(dir, name);
   try {

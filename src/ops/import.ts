@@ -13,6 +13,7 @@ import { parseSegmentName, segmentFileName } from '../storage/segments.js';
 import { EXPORT_COLUMNS, type ExportRow } from './export.js';
 import { ProducerStateModel } from './generate/producer-state.js';
 import { rebuildIndex, type RebuildResult } from './rebuild-index.js';
+import { writeSynced } from './fresh-partition.js';
 
 /**
  * `kseg import`: rows of a `kseg export` (Parquet, NDJSON or CSV, possibly filtered or edited in
@@ -417,21 +418,6 @@ class PartitionTail {
   /** The clean-shutdown snapshot at the log end offset. */
   end(logEndOffset: number): void {
     if (!this.snapshots.some((x) => x.offset === logEndOffset)) this.snapshots.push({ offset: logEndOffset, data: encodeProducerSnapshot(this.model.snapshot()) });
-  }
-}
-
-function writeSynced(dir: string, name: string, data: Uint8Array | string): void {
-  const p = path.join(dir, name);
-  try {
-    const fd = fs.openSync(p, 'wx', 0o644);
-    try {
-      fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch (e) {
-    throw new IoError((e as NodeJS.ErrnoException).code ?? 'EIO', (e as Error).message, { file: p });
   }
 }
 

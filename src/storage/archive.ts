@@ -123,24 +123,29 @@ export interface ResolveOptions {
 }
 
 /**
+ * The member an archive argument names: `#PATH` as given; without it the one partition directory in
+ * the archive, or with several the directory holding them all when a log dir is allowed (verify).
+ */
+function chooseMember(spec: ArchiveSpec, entries: { path: string; type: 'file' | 'dir' }[], opts: ResolveOptions): string {
+  if (spec.member !== null) return spec.member;
+  const parts = archivePartitions(entries);
+  if (parts.length === 1) return parts[0]!;
+  if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
+  if (opts.allowLogDir) return commonDir(parts);
+  throw new UsageError(
+    `${spec.archive} holds ${parts.length} partitions (${parts.slice(0, 8).join(', ')}${parts.length > 8 ? ', ...' : ''}); choose one with ${spec.archive}#PARTITION`,
+    'TAR_AMBIGUOUS',
+  );
+}
+
+/**
  * Make the archive member an argument names readable as a local path. Without `#PATH`: the one
  * partition directory in the archive; with several, verify (allowLogDir) reads the directory that
  * holds them all, other commands ask for `#PATH`.
  */
 export function openArchivePath(spec: ArchiveSpec, opts: ResolveOptions = {}): OpenedArchive {
   const entries = listArchive(spec.archive);
-  let member = spec.member;
-  if (member === null) {
-    const parts = archivePartitions(entries);
-    if (parts.length === 1) member = parts[0]!;
-    else if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
-    else if (opts.allowLogDir) member = commonDir(parts);
-    else
-      throw new UsageError(
-        `${spec.archive} holds ${parts.length} partitions (${parts.slice(0, 8).join(', ')}${parts.length > 8 ? ', ...' : ''}); choose one with ${spec.archive}#PARTITION`,
-        'TAR_AMBIGUOUS',
-      );
-  }
+  const member = chooseMember(spec, entries, opts);
   const isRoot = member === '' || member === '.';
   const hit = isRoot ? undefined : entries.find((e) => e.path === member);
   const under = isRoot ? entries : entries.filter((e) => e.path.startsWith(member + '/'));
@@ -268,18 +273,7 @@ export function openArchiveInPlace(spec: ArchiveSpec, opts: ResolveOptions = {})
   const v = tarProvider(spec.archive);
   const entries = v.index.members.filter((m) => m.type !== 'other').map((m) => ({ path: m.path, type: m.type as 'file' | 'dir' }));
   if (!entries.some((e) => e.type === 'file')) throw new CorruptDataError('TAR_EMPTY', 'the archive holds no files (or is not a tar archive)', { file: spec.archive });
-  let member = spec.member;
-  if (member === null) {
-    const parts = archivePartitions(entries);
-    if (parts.length === 1) member = parts[0]!;
-    else if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
-    else if (opts.allowLogDir) member = commonDir(parts);
-    else
-      throw new UsageError(
-        `${spec.archive} holds ${parts.length} partitions (${parts.slice(0, 8).join(', ')}${parts.length > 8 ? ', ...' : ''}); choose one with ${spec.archive}#PARTITION`,
-        'TAR_AMBIGUOUS',
-      );
-  }
+  const member = chooseMember(spec, entries, opts);
   const p = v.pathOf(member === '.' ? '' : member);
   try {
     v.stat(p);

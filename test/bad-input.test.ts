@@ -153,3 +153,29 @@ describe('bad input', () => {
     }
   });
 });
+
+describe('an s3:// output path is refused, never written as a local directory named "s3:"', () => {
+  const src = path.join(FIXTURES, 'v2-none', 'topic-0');
+  it.each([
+    ['generate', ['generate', 's3://bucket/orders-0', '--records', '10']],
+    ['salvage', ['salvage', src, '-o', 's3://bucket/out-0']],
+    ['slice', ['slice', src, '--from-offset', '0', '--to-offset', '1', '-o', 's3:/bucket/out-0']],
+    ['export', ['export', src, '-o', 's3://bucket/x.parquet']],
+  ])('%s: exit 2, READ_ONLY, one line, nothing written in the working directory', (name, args) => {
+    const cwd = tmpDir();
+    const r = kseg([...args, '--json'], { cwd });
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n')[0]).toMatch(new RegExp(`^kseg: ${name} writes local files only: s3:/`));
+    expect(JSON.parse(r.stderr.split('\n')[1]!).error.code).toBe('READ_ONLY');
+    noStack(r.stderr);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+
+  it('import: exit 2 before reading its input', () => {
+    const cwd = tmpDir();
+    const r = kseg(['import', path.join(cwd, 'missing.parquet'), '-o', 's3://bucket/orders-0'], { cwd });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^kseg: import writes local files only/);
+    expect(fs.readdirSync(cwd)).toEqual([]);
+  });
+});

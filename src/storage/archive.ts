@@ -298,6 +298,15 @@ export function resolveArchiveArgs(args: string[], opts: ResolveOptions = {}): s
 }
 
 /**
+ * Output paths (generate's directory, `-o` of salvage, slice, import and export) are written with
+ * local file calls: an `s3://` URL there would become a local directory named `s3:`. Refused instead.
+ */
+export function refuseRemoteOutput(command: string, p: string | undefined): void {
+  if (p !== undefined && /^s3:\//i.test(p))
+    throw new UsageError(`${command} writes local files only: ${p} is an S3 path; write to a local directory and upload that (e.g. aws s3 cp --recursive)`, 'READ_ONLY');
+}
+
+/**
  * Commands that change a partition (recover, truncate, compact, rebuild-index) refuse an archive
  * or a virtual path (`s3://...`): a UsageError saying to copy it out first; nothing is written.
  */

@@ -17,6 +17,7 @@ import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { count, shortSize } from '../plural.js';
+import { refuseRemoteOutput } from '../../storage/archive.js';
 
 interface GenerateFlags {
   records?: number;
@@ -165,6 +166,7 @@ Examples:
   kseg generate __consumer_offsets-0 --internal offsets --records 500 --tombstone-ratio 0.1`,
     )
     .action(async (outDir: string, flags: GenerateFlags) => {
+      refuseRemoteOutput('generate', outDir);
       const options: Partial<GenerateOptions> = {
         records: flags.records,
         bytes: flags.bytes,

@@ -6,6 +6,7 @@ import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { count } from '../plural.js';
+import { refuseRemoteOutput } from '../../storage/archive.js';
 
 interface ImportFlags {
   output?: string;
@@ -45,6 +46,7 @@ Examples:
   kseg import f.parquet -o /tmp/orders-3 && kseg verify /tmp/orders-3`,
     )
     .action(async (file: string, flags: ImportFlags) => {
+      refuseRemoteOutput('import', flags.output);
       const r = await importPartition(file, flags.output!, { format: flags.format as ImportFormat | undefined, indexIntervalBytes: flags.indexIntervalBytes });
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });

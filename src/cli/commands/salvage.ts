@@ -7,6 +7,7 @@ import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { refuseRemoteOutput } from '../../storage/archive.js';
 
 interface SalvageFlags {
   output: string;
@@ -49,6 +50,7 @@ Examples:
   kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`,
     )
     .action((p: string, flags: SalvageFlags) => {
+      refuseRemoteOutput('salvage', flags.output);
       const progress = startProgress('salvaging');
       let r: SalvageResult;
       try {

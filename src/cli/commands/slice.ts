@@ -11,6 +11,7 @@ import { watchInterrupt } from '../interrupt.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { refuseRemoteOutput } from '../../storage/archive.js';
 
 interface SliceFlags {
   output: string;
@@ -61,6 +62,7 @@ Examples:
   kseg slice orders-3 --from-offset 368770 --to-offset 368790 -o /tmp/repro --redact keys,values,headers --redact-seed ticket-4711`,
     )
     .action(async (p: string, flags: SliceFlags) => {
+      refuseRemoteOutput('slice', flags.output);
       const redact = flags.redact !== undefined ? { fields: parseRedactFields(flags.redact), seed: flags.redactSeed ?? randomBytes(16).toString('hex') } : undefined;
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
       const progress = startProgress('slicing');

@@ -1,6 +1,6 @@
-import { isUtf8 } from 'node:buffer';
 import { batchRecords, RECORDS_OFFSET, type Batch } from '../format/batch.js';
 import { decompress } from '../format/codecs.js';
+import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { outputFailed } from './output.js';
@@ -111,83 +111,13 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** Decoder kinds of json-escape.wat's `rec` (-1: not handled there). */
 const REC_KIND: Record<string, number> = { none: 0, utf8: 1, hex: 2, base64: 3, json: -1, int32: -1, int64: -1 };
 
-/** 0: copied as is; 1: escaped; 2: not ASCII (copied when the whole string is valid UTF-8). */
-const CLASS = new Uint8Array(256);
-for (let c = 0; c < 256; c++) CLASS[c] = c < 0x20 || c === 0x22 || c === 0x5c ? 1 : c >= 0x80 ? 2 : 0;
-const SHORT_ESCAPE = new Uint8Array(32);
-SHORT_ESCAPE[8] = 0x62; // \b
-SHORT_ESCAPE[9] = 0x74; // \t
-SHORT_ESCAPE[10] = 0x6e; // \n
-SHORT_ESCAPE[12] = 0x66; // \f
-SHORT_ESCAPE[13] = 0x72; // \r
-const HEX = enc('0123456789abcdef');
-const DIGIT_PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  DIGIT_PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
-  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
-}
-
-/** JSON string body of the UTF-8 bytes src[s, e) at dst[d]: the new end, or -1 if not valid UTF-8. */
-function escapeJs(src: Buffer, s: number, e: number, dst: Buffer, d: number): number {
-  // a long run of plain ASCII is found first and copied natively
-  let i = s;
-  while (i < e && CLASS[src[i]!] === 0) i++;
-  if (i - s >= 64) {
-    src.copy(dst, d, s, i);
-    d += i - s;
-  } else i = s;
-  let checked = false;
-  for (; i < e; i++) {
-    const c = src[i]!;
-    const k = CLASS[c]!;
-    if (k === 0) {
-      dst[d++] = c;
-    } else if (k === 2) {
-      if (!checked) {
-        if (!isUtf8(src.subarray(s, e))) return -1;
-        checked = true;
-      }
-      dst[d++] = c;
-    } else {
-      dst[d++] = 0x5c;
-      if (c >= 0x20) dst[d++] = c;
-      else if (SHORT_ESCAPE[c] !== 0) dst[d++] = SHORT_ESCAPE[c]!;
-      else {
-        dst[d++] = 0x75;
-        dst[d++] = 0x30;
-        dst[d++] = 0x30;
-        dst[d++] = HEX[c >> 4]!;
-        dst[d++] = HEX[c & 15]!;
-      }
-    }
-  }
-  return d;
-}
-
 function hexJs(src: Uint8Array, s: number, e: number, dst: Uint8Array, d: number): number {
   for (let i = s; i < e; i++) {
     const c = src[i]!;
-    dst[d++] = HEX[c >> 4]!;
-    dst[d++] = HEX[c & 15]!;
+    dst[d++] = HEX_DIGITS[c >> 4]!;
+    dst[d++] = HEX_DIGITS[c & 15]!;
   }
   return d;
-}
-
-/** Digits of a non-negative integer below 2^31 at dst[d]; returns the new end. */
-function writeUint31(dst: Uint8Array, d: number, v: number): number {
-  let n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-  const end = d + n;
-  let p = end;
-  while (n >= 2) {
-    const q = (v / 100) | 0;
-    const r = (v - q * 100) << 1;
-    dst[--p] = DIGIT_PAIRS[r + 1]!;
-    dst[--p] = DIGIT_PAIRS[r]!;
-    v = q;
-    n -= 2;
-  }
-  if (n === 1) dst[--p] = 0x30 + v;
-  return end;
 }
 
 /** Exactly 8 digits (zero-padded) of 0 <= v < 1e8. */
@@ -434,7 +364,7 @@ export class JsonLinesWriter {
       if (staged && this.base >= 0) {
         r = this.wasm!.esc(s, e, this.base + this.pos);
         if (r >= 0) r -= this.base;
-      } else r = escapeJs(src, s, e, buf, this.pos);
+      } else r = escapeJsonBody(src, s, e, buf, this.pos);
       if (r < 0) {
         // not valid UTF-8: Node's replacement characters, counted as decoders.utf8 counts them
         decodeStats.invalidUtf8++;

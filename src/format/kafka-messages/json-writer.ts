@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { DIGIT_PAIRS, escapeJsonBody, writeUint31 } from '../json-bytes.js';
 import { inRange, type FieldSchema, type MessageSchema } from './schema.js';
 import { defaultOf, internalJson, isFlexible, supports } from './codec.js';
 import { FRAME_VERSION, schemaFor, type InternalDecoder } from './internal.js';
@@ -27,38 +27,6 @@ type PartWriter = (src: Uint8Array, p: number, end: number, dst: Buffer, d: numb
 
 const B64 = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1');
 const B64URL = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
-const HEXD = Buffer.from('0123456789abcdef', 'latin1');
-/** 0: copied as is; 1: escaped; 2: not ASCII (copied when the whole string is valid UTF-8). */
-const CLASS = new Uint8Array(256);
-for (let c = 0; c < 256; c++) CLASS[c] = c < 0x20 || c === 0x22 || c === 0x5c ? 1 : c >= 0x80 ? 2 : 0;
-const SHORT_ESCAPE = new Uint8Array(32);
-SHORT_ESCAPE[8] = 0x62; // \b
-SHORT_ESCAPE[9] = 0x74; // \t
-SHORT_ESCAPE[10] = 0x6e; // \n
-SHORT_ESCAPE[12] = 0x66; // \f
-SHORT_ESCAPE[13] = 0x72; // \r
-const DIGIT_PAIRS = new Uint8Array(200);
-for (let i = 0; i < 100; i++) {
-  DIGIT_PAIRS[2 * i] = 0x30 + ((i / 10) | 0);
-  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
-}
-
-function uint31(dst: Uint8Array, d: number, v: number): number {
-  let n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
-  const end = d + n;
-  let p = end;
-  while (n >= 2) {
-    const q = (v / 100) | 0;
-    const r = (v - q * 100) << 1;
-    dst[--p] = DIGIT_PAIRS[r + 1]!;
-    dst[--p] = DIGIT_PAIRS[r]!;
-    v = q;
-    n -= 2;
-  }
-  if (n === 1) dst[--p] = 0x30 + v;
-  return end;
-}
-
 /** The helpers of the compiled writers (one object: `H.x(...)` in the generated code). */
 const H = {
   /** New position after the last uv(). */
@@ -107,9 +75,9 @@ const H = {
       dst[d++] = 0x2d;
       v = -v;
     }
-    if (v <= 0x7fffffff) return uint31(dst, d, v);
+    if (v <= 0x7fffffff) return writeUint31(dst, d, v);
     const hi = Math.floor(v / 1e8);
-    d = uint31(dst, d, hi);
+    d = writeUint31(dst, d, hi);
     let lo = v - hi * 1e8;
     for (let p = d + 8; p > d;) {
       const q = (lo / 100) | 0;
@@ -185,36 +153,11 @@ const H = {
    * not valid UTF-8 is decoded with replacement characters as Buffer.toString does.
    */
   str(dst: Buffer, d: number, src: Uint8Array, s: number, e: number): number {
-    const start = d;
-    dst[d++] = 0x22;
-    let checked = false;
-    for (let i = s; i < e; i++) {
-      const c = src[i]!;
-      const k = CLASS[c]!;
-      if (k === 0) dst[d++] = c;
-      else if (k === 2) {
-        if (!checked) {
-          const b = Buffer.from(src.buffer, src.byteOffset + s, e - s);
-          if (!isUtf8(b)) return start + dst.write(JSON.stringify(b.toString('utf8')), start, 'utf8');
-          checked = true;
-        }
-        dst[d++] = c;
-      } else {
-        dst[d++] = 0x5c;
-        if (c >= 0x20) dst[d++] = c;
-        else if (SHORT_ESCAPE[c] !== 0) dst[d++] = SHORT_ESCAPE[c]!;
-        else {
-          dst[d] = 0x75;
-          dst[d + 1] = 0x30;
-          dst[d + 2] = 0x30;
-          dst[d + 3] = HEXD[c >> 4]!;
-          dst[d + 4] = HEXD[c & 15]!;
-          d += 5;
-        }
-      }
-    }
     dst[d] = 0x22;
-    return d + 1;
+    const end = escapeJsonBody(src, s, e, dst, d + 1);
+    if (end < 0) return d + dst.write(JSON.stringify(Buffer.from(src.buffer, src.byteOffset + s, e - s).toString('utf8')), d, 'utf8');
+    dst[end] = 0x22;
+    return end + 1;
   },
 };
 

@@ -117,6 +117,19 @@ describe('kseg dump of an internal topic built with the encoder', () => {
     expect(r.stderr).toMatch(/"code":"BAD_MESSAGE"/);
   });
 
+  it('dump and lookup share the notes: dump notes an unknown type once per file and says so, lookup notes its one record; a record that does not decode is exit 3 in both', () => {
+    const d = kseg(['dump', offsets, '--ndjson']);
+    expect(d.stderr).toContain(
+      'kseg: note: 00000000000000000000.log: offset 3: coordinator key of unknown type 99 version 0 (printed as {"unknown":true}; later records of that type are not noted again)\n',
+    );
+    const l = kseg(['lookup', offsets, '--offset', '3', '--json']);
+    expect(l.status).toBe(0);
+    expect(l.stderr.split('\n')).toContain('kseg: note: 00000000000000000000.log: offset 3: coordinator key of unknown type 99 version 0 (printed as {"unknown":true})');
+    const bad = kseg(['lookup', offsets, '--offset', '4', '--json']);
+    expect(bad.status).toBe(3);
+    expect(JSON.parse(bad.stderr.split('\n')[1]!).error.code).toBe('BAD_MESSAGE');
+  });
+
   it('--decoder hex turns decoding off (raw bytes as before); --internal-decoder offsets with it turns it back on; --internal-decoder none', () => {
     const off = ndjsonLines(kseg(['dump', offsets, '--ndjson', '--decoder', 'hex']).stdout);
     expect(off[0].decoded).toBeUndefined();

@@ -29,7 +29,7 @@ import { decodeRecord, type RecordDecoding } from '../../ops/dump.js';
 import { recordNdjson } from '../render.js';
 import { humanDecoded, kafka3Parts, kafka4Parts } from '../internal-text.js';
 import { theme } from '../theme.js';
-import { internalDecoderOptions, pickInternal } from '../internal-decoder-options.js';
+import { DecodeNotes, internalDecoderOptions, pickInternal } from '../internal-decoder-options.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 import { count } from '../plural.js';
 
@@ -200,33 +200,6 @@ function pickFormat(f: DumpFlags): Format {
   const fmt = f.format ?? 'text';
   if (!['text', 'kafka', 'kafka4', 'json', 'ndjson'].includes(fmt)) throw new UsageError(`--format: unknown format '${fmt}' (text, kafka, kafka4, json, ndjson)`);
   return fmt as Format;
-}
-
-/** One stderr note per unknown record type/version, and error lines for records that do not decode. */
-class DecodeNotes {
-  private seen = new Set<string>();
-  errors = 0;
-  note(file: string, offset: number, dec: RecordDecoding | undefined, json: boolean): void {
-    if (!dec) return;
-    if (dec.error) {
-      this.errors++;
-      reportError(dec.error, json);
-      return;
-    }
-    const d = dec.decoded!;
-    for (const [part, p] of [
-      ['key', d.key],
-      ['value', d.value],
-    ] as const) {
-      if (p === null || !('unknown' in p)) continue;
-      const id = `${file}:${part}:${p.type}:${p.version}`;
-      if (this.seen.has(id)) continue;
-      this.seen.add(id);
-      process.stderr.write(
-        `kseg: note: ${file}: offset ${offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true}; later records of that type are not noted again)\n`,
-      );
-    }
-  }
 }
 
 async function runDump(given: string[], flags: DumpFlags, progress?: Progress): Promise<number> {

@@ -22,10 +22,9 @@ function timestampArg(v: string): number {
 import { writeStdout } from '../stdout.js';
 import path from 'node:path';
 import { EXIT } from '../exit-codes.js';
-import { reportError } from '../report-error.js';
 import { decodeRecord, internalDecoderFor, type RecordDecoding } from '../../ops/dump.js';
 import { decodedPartJson } from '../../format/kafka-messages/index.js';
-import { internalDecoderOptions, pickInternal, type InternalDecoderFlags } from '../internal-decoder-options.js';
+import { DecodeNotes, internalDecoderOptions, pickInternal, type InternalDecoderFlags } from '../internal-decoder-options.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
 
 interface LookupFlags extends InternalDecoderFlags {
@@ -77,7 +76,7 @@ Examples:
       const decoding = decoder ? decodeRecord(decoder, r.record!, r.batch!) : undefined;
       const explicit = flags.decoder !== undefined || flags.keyDecoder !== undefined || flags.valueDecoder !== undefined;
       const decoders = decoding && !explicit ? { ...resolveDecoders(flags), key: 'base64' as const, value: 'base64' as const } : resolveDecoders(flags);
-      noteDecoding(r.segment, r.record?.offset ?? -1, decoding, flags.json === true);
+      new DecodeNotes(false).note(r.segment, r.record?.offset ?? -1, decoding, flags.json === true);
       const status = decoding?.error ? EXIT.corrupt : EXIT.ok;
       // s3:// (README "S3 and tiered storage"): object bytes the lookup fetched, index and scan together
       const remote = providerFor(dir);
@@ -156,21 +155,4 @@ function withDecoded(json: string, dec: RecordDecoding | undefined): string {
     ? `null,"decodeError":${JSON.stringify(dec.error.message)}`
     : `{"key":${decodedPartJson(dec.decoded!.key)},"value":${decodedPartJson(dec.decoded!.value)}}`;
   return json.replace(JSON.stringify(DECODED_HOLE), () => text);
-}
-
-/** What dump says on stderr about the record: the decode error, or a note for an unknown type or version. */
-function noteDecoding(file: string, offset: number, dec: RecordDecoding | undefined, json: boolean): void {
-  if (!dec) return;
-  if (dec.error) {
-    reportError(dec.error, json);
-    return;
-  }
-  const d = dec.decoded!;
-  for (const [part, p] of [
-    ['key', d.key],
-    ['value', d.value],
-  ] as const) {
-    if (p !== null && 'unknown' in p)
-      process.stderr.write(`kseg: note: ${file}: offset ${offset}: ${d.kind} ${part} of unknown type ${p.type} version ${p.version} (printed as {"unknown":true})\n`);
-  }
 }

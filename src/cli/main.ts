@@ -111,7 +111,7 @@ async function versionDetails(): Promise<string> {
   const { codecImplementations } = await import('../format/codecs.js');
   const { readerKind } = await import('../storage/source.js');
   const { nativeDisabled } = await import('../format/native.js');
-  const { calibrateCrc32c } = await import('../storage/calibration.js');
+  const { calibrateCrc32c, describeReaderChoice } = await import('../storage/calibration.js');
   let choice: string;
   try {
     const c = calibrateCrc32c();
@@ -126,6 +126,7 @@ async function versionDetails(): Promise<string> {
       `kseg ${VERSION}`,
       `node ${process.version} (${process.platform}-${process.arch})`,
       `reader: ${readerKind()}`,
+      `reader for sequential reads: ${describeReaderChoice()}`,
       `crc32c: ${crc.crc32c} (${crc.crc32cChoice || 'default order'}${choice})`,
       `crc32: ${crc.crc32}`,
       ...Object.entries(codecs).map(([k, v]) => `${k}: ${v}`),

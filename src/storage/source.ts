@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { CorruptDataError } from '../format/errors.js';
 import { nativeLoadFailure, optionalNative } from '../format/native.js';
+import { calibrateReader, forcedReader } from './calibration.js';
 import { checkRange, openForRead, PositionalReader, preadFully } from './positional-reader.js';
 import { providerFor } from './vfs.js';
 
@@ -35,7 +36,10 @@ interface MmapModule {
 export type AccessPattern = 'sequential' | 'random';
 
 export interface OpenOptions {
-  /** Force a reader: 'pread' never maps; 'auto' maps when possible. */
+  /**
+   * Force a reader: 'pread' never maps; 'auto' maps when possible, except that a sequential read
+   * uses positional reads where the calibration (storage/calibration.ts) found them faster.
+   */
   reader?: 'auto' | 'pread';
   pattern?: AccessPattern;
   /**
@@ -103,7 +107,13 @@ export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
   const v = providerFor(path);
   if (v) return v.open(path, opts);
   const { fd, size } = openForRead(path);
-  const mm = opts.reader === 'pread' || process.env.KSEG_READER === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mmapModule();
+  let mm: MmapModule | null = null;
+  try {
+    mm = opts.reader === 'pread' || size < (opts.mapMinBytes ?? 0) ? null : mapsFor(path, fd, size, opts.pattern ?? 'sequential');
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
   if (mm && size > 0 && liveMaps < maxMaps()) {
     try {
       return new MappedSource(path, fd, size, mm, opts.mmapWindow ?? envInt('KSEG_MMAP_WINDOW') ?? DEFAULT_WINDOW, opts.pattern ?? 'sequential');
@@ -112,6 +122,32 @@ export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
     }
   }
   return new PositionalReader(path, { lifetime: 'owned', size: opts.chunkSize ?? envInt('KSEG_CHUNK_SIZE') ?? DEFAULT_CHUNK }, { fd, size }, true);
+}
+
+/**
+ * The mapping module when this read should map: KSEG_READER forces either reader; otherwise a
+ * sequential read follows the reader calibration (measured here on the first large file), and a
+ * random one maps (a lookup's few scattered reads).
+ */
+function mapsFor(path: string, fd: number, size: number, pattern: AccessPattern): MmapModule | null {
+  const forced = forcedReader();
+  if (forced !== null) return forced === 'mmap' ? mmapModule() : null;
+  const mm = mmapModule();
+  if (mm === null || pattern !== 'sequential') return mm;
+  const probe = {
+    path,
+    size,
+    map: (pos: number, len: number): Buffer => {
+      if (liveMaps >= maxMaps()) throw new Error('map budget spent');
+      const buf = mm.map(len, mm.PROT_READ, mm.MAP_SHARED, fd, pos, mm.MADV_SEQUENTIAL);
+      liveMaps++;
+      mapReleased.register(buf.buffer, null);
+      return buf;
+    },
+    pread: (into: Buffer, pos: number): void => preadFully(fd, path, into, pos),
+  };
+  const c = calibrateReader(probe);
+  return c === null || c.chosen === 'mmap' ? mm : null;
 }
 
 class MappedSource implements ByteSource {
@@ -229,6 +265,7 @@ export function readTextFile(path: string): string {
 
 export function readerKind(): string {
   if (process.env.KSEG_READER === 'pread') return 'positional reads (KSEG_READER=pread)';
+  if (process.env.KSEG_READER === 'mmap' && mmapModule()) return 'mmap (@riaskov/mmap-io) with positional-read fallback (KSEG_READER=mmap)';
   if (mmapModule()) return 'mmap (@riaskov/mmap-io) with positional-read fallback';
   const why = nativeLoadFailure('@riaskov/mmap-io');
   return `positional reads (mmap module not available${why !== undefined ? `: @riaskov/mmap-io ${why}` : ''})`;

@@ -182,8 +182,13 @@ export function calibrateForSize(bytes: number): void {
  * times both on its own first bytes, as verify reads them: the range read once to bring it into
  * the page cache (a read the command does next anyway), then, alternating, mapped in one window
  * and checked with the chosen CRC-32C in batch-sized steps, and read in 1 MiB positional reads
- * each checked the same way. Best of ROUNDS each, ~5 ms in all; positional reads are chosen only
- * when more than 3 % faster (mapping is the default). The answer is cached with the CRC choice
+ * each checked the same way. The positional reads start half a page into the file: kseg's reads
+ * start at batch boundaries, anywhere in a page, and a read whose destination sits a few bytes
+ * above its source modulo 4 KiB (a page-aligned read into a malloc'ed buffer, which starts 16 bytes
+ * into its page) is copied by the kernel several times slower on some CPUs (AMD Zen's `rep movsb`;
+ * measured here 0.5 against 2 GB/s), which would misjudge positional reads by the one alignment
+ * kseg rarely reads at. Best of READER_ROUNDS each, ~8 ms in all; positional reads are chosen only
+ * when more than 10 % faster (mapping is the default). The answer is cached with the CRC choice
  * (same machine key); `KSEG_READER=mmap|pread` forces one without measuring.
  */
 export type ReaderId = 'mmap' | 'pread';
@@ -191,6 +196,12 @@ export const READER_CALIBRATE_MIN_BYTES = 256 * 1024 * 1024;
 const READER_RANGE = 4 * 1024 * 1024;
 const READER_STEP = 64 * 1024;
 const READER_CHUNK = 1024 * 1024;
+/** Rounds of each reader (best kept): more than the CRC's, page faults vary more under load. */
+const READER_ROUNDS = 5;
+/** Positional reads replace the default mapping only when this much faster (no flapping on a busy machine). */
+const READER_MARGIN = 1.1;
+/** Where in the file the timed range starts (see above: not page-aligned). */
+const READER_SKEW = 2048;
 
 export interface ReaderCalibration {
   chosen: ReaderId;
@@ -223,27 +234,28 @@ export function forcedReader(env: NodeJS.ProcessEnv = process.env): ReaderId | n
 }
 
 /** Throughput of both readers on the first READER_RANGE bytes of `probe`, GB/s. */
-export function measureReaders(probe: ReaderProbe, rounds = ROUNDS): Record<ReaderId, number> {
+export function measureReaders(probe: ReaderProbe, rounds = READER_ROUNDS): Record<ReaderId, number> {
   calibrateCrc32c();
-  const len = Math.min(READER_RANGE, probe.size);
+  const skew = probe.size > READER_RANGE + READER_SKEW ? READER_SKEW : 0;
+  const len = Math.min(READER_RANGE, probe.size - skew);
   const buf = Buffer.allocUnsafe(Math.min(READER_CHUNK, len));
   let sink = 0;
   // into the page cache first: both are then timed on cached pages, as the rest of the file will be
   for (let pos = 0; pos < len; pos += buf.length) {
     const n = Math.min(buf.length, len - pos);
-    probe.pread(n === buf.length ? buf : buf.subarray(0, n), pos);
+    probe.pread(n === buf.length ? buf : buf.subarray(0, n), skew + pos);
   }
   const best = { mmap: Infinity, pread: Infinity };
   for (let r = 0; r < rounds; r++) {
     let t0 = process.hrtime.bigint();
-    const m = probe.map(0, len);
-    for (let p = 0; p < len; p += READER_STEP) sink ^= crc32c(m, p, Math.min(len, p + READER_STEP));
+    const m = probe.map(0, skew + len);
+    for (let p = skew; p < skew + len; p += READER_STEP) sink ^= crc32c(m, p, Math.min(skew + len, p + READER_STEP));
     best.mmap = Math.min(best.mmap, Number(process.hrtime.bigint() - t0));
     t0 = process.hrtime.bigint();
     for (let pos = 0; pos < len; pos += buf.length) {
       const n = Math.min(buf.length, len - pos);
       const b = n === buf.length ? buf : buf.subarray(0, n);
-      probe.pread(b, pos);
+      probe.pread(b, skew + pos);
       for (let p = 0; p < n; p += READER_STEP) sink ^= crc32c(b, p, Math.min(n, p + READER_STEP));
     }
     best.pread = Math.min(best.pread, Number(process.hrtime.bigint() - t0));
@@ -277,7 +289,7 @@ export function calibrateReader(probe: ReaderProbe | null, opts: { env?: NodeJS.
   } catch {
     return null;
   }
-  const chosen: ReaderId = speeds.pread > speeds.mmap * 1.03 ? 'pread' : 'mmap';
+  const chosen: ReaderId = speeds.pread > speeds.mmap * READER_MARGIN ? 'pread' : 'mmap';
   const next: CacheFile = readCache(file) ?? { version: CACHE_VERSION, entries: {} };
   next.entries[key] = { ...next.entries[key], reader: { chosen, speeds, measuredAt: new Date().toISOString() } };
   const saved = writeCache(file, next);

@@ -69,7 +69,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   }
   onStorageNote((m) => process.stderr.write(`kseg: note: ${m}\n`));
   let s3Stats: (() => string) | null = null;
-  if (argv.slice(2).some((a) => /^s3:\//i.test(a))) {
+  if (argv.slice(2).some((a) => /(^|[=,])s3:\//i.test(a))) {
     // s3:// paths (README "S3 and tiered storage"): the provider, and the worker running the AWS
     // SDK, load only when an argument names one
     program.hook('preAction', async (_cmd, action) => {

@@ -285,16 +285,21 @@ export function openArchiveInPlace(spec: ArchiveSpec, opts: ResolveOptions = {})
 }
 
 /**
- * Replace every archive argument by a path the read path can open (other arguments pass through
- * unchanged): uncompressed archives in place (`ARCHIVE#/MEMBER`), gzip-compressed ones as an
- * extracted copy. Used by dump, info, verify and lookup.
+ * Replace every archive argument by a path the read path can open (other arguments, `s3://` URLs
+ * included, pass through unchanged: main.ts registers their provider): uncompressed archives in
+ * place (`ARCHIVE#/MEMBER`), gzip-compressed ones as an extracted copy. The one resolution every
+ * read-only input of every read command goes through (README "Archives": which commands read them).
  */
-export function resolveArchiveArgs(args: string[], opts: ResolveOptions = {}): string[] {
-  return args.map((a) => {
-    const spec = parseArchivePath(a);
-    if (!spec) return a;
-    return gzipped(spec.archive) ? openArchivePath(spec, opts).path : openArchiveInPlace(spec, opts);
-  });
+export function resolveArchiveArgs(args: readonly string[], opts: ResolveOptions = {}): string[] {
+  return args.map((a) => resolveArchiveArg(a, opts));
+}
+
+/** `resolveArchiveArgs` for one argument (undefined passes through: an option not given). */
+export function resolveArchiveArg<T extends string | undefined>(arg: T, opts: ResolveOptions = {}): T {
+  if (arg === undefined) return arg;
+  const spec = parseArchivePath(arg);
+  if (!spec) return arg;
+  return (gzipped(spec.archive) ? openArchivePath(spec, opts).path : openArchiveInPlace(spec, opts)) as T;
 }
 
 /**

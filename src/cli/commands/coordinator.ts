@@ -5,6 +5,7 @@ import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').filter((s) => s.length > 0)];
@@ -33,7 +34,12 @@ Examples:
   kseg coordinator --group g1 --group g2 --log-dirs /data/kafka-1,/data/kafka-2 --json`,
     )
     .action((flags: { group?: string[]; transactionalId?: string[]; partitions?: number; logDirs?: string[]; json?: boolean }) => {
-      const results = coordinator({ groups: flags.group, transactionalIds: flags.transactionalId, partitions: flags.partitions, logDirs: flags.logDirs });
+      const results = coordinator({
+        groups: flags.group,
+        transactionalIds: flags.transactionalId,
+        partitions: flags.partitions,
+        logDirs: flags.logDirs && resolveArchiveArgs(flags.logDirs, { allowLogDir: true }),
+      });
       process.stdout.write(flags.json ? toJson(results) + '\n' : fitText(results.map(render).join('\n')) + '\n');
     });
 }

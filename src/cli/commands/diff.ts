@@ -8,6 +8,7 @@ import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { resolveArchiveArg } from '../../storage/archive.js';
 
 interface DiffFlags {
   json?: boolean;
@@ -43,7 +44,7 @@ Examples:
     )
     .action(async (a: string, b: string, flags: DiffFlags) => {
       if (flags.maxDiffs === undefined) throw new UsageError('--max-diffs needs a number');
-      const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
+      const r = diff(resolveArchiveArg(a), resolveArchiveArg(b), { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
       const out = new Output();
       if (flags.json) out.line(toJson(r));
       else for (const l of renderDiff(r)) out.line(fitText(l));

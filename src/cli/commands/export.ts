@@ -7,7 +7,7 @@ import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
-import { refuseRemoteOutput } from '../../storage/archive.js';
+import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 
 interface ExportFlags {
   format: string;
@@ -48,7 +48,7 @@ Examples:
       if (!['parquet', 'ndjson', 'csv'].includes(flags.format)) throw new UsageError(`--format must be parquet, ndjson or csv (got ${flags.format})`);
       if (!['snappy', 'zstd', 'none'].includes(flags.compression)) throw new UsageError(`--compression must be snappy, zstd or none (got ${flags.compression})`);
       if (flags.rowGroupRows === 0) throw new UsageError('--row-group-rows must be at least 1');
-      const r = await exportPartitions(p, {
+      const r = await exportPartitions(resolveArchiveArg(p, { allowLogDir: true }), {
         format: flags.format as ExportFormat,
         output: flags.output!,
         compression: flags.compression as PageCompression,

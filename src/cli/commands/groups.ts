@@ -6,6 +6,7 @@ import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -27,7 +28,7 @@ Examples:
   kseg groups /var/lib/kafka/data --json | jq '.groups[] | {group, state, members: (.members | length)}'`,
     )
     .action((paths: string[], flags: { group?: string[]; members?: boolean; all?: boolean; json?: boolean }) => {
-      const r = groups(paths, { groups: flags.group, includeDead: flags.all });
+      const r = groups(resolveArchiveArgs(paths, { allowLogDir: true }), { groups: flags.group, includeDead: flags.all });
       for (const p of r.problems)
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(renderGroups(r, !!flags.members)));

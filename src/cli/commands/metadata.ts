@@ -6,6 +6,7 @@ import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
+import { resolveArchiveArg } from '../../storage/archive.js';
 
 const PROTOCOLS: Record<number, string> = { 0: 'PLAINTEXT', 1: 'SSL', 2: 'SASL_PLAINTEXT', 3: 'SASL_SSL' };
 
@@ -30,7 +31,7 @@ Examples:
   kseg metadata /var/lib/kafka/data/bootstrap.checkpoint`,
     )
     .action((p: string, flags: { atOffset?: number; partitions?: boolean; topic?: string[]; json?: boolean }) => {
-      const r = metadata(p, { atOffset: flags.atOffset });
+      const r = metadata(resolveArchiveArg(p, { allowLogDir: true }), { atOffset: flags.atOffset });
       for (const x of r.problems)
         process.stderr.write(`kseg: note: ${x.message} (${x.file}${x.position >= 0 ? ` at byte ${x.position}` : ''}${x.offset >= 0 ? `, offset ${x.offset}` : ''})\n`);
       if (flags.json) {

@@ -8,6 +8,7 @@ import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -46,7 +47,7 @@ Examples:
   kseg offsets /var/lib/kafka/data --reference-time log     # every group, expiry as of the last write`,
     )
     .action((paths: string[], flags: { group?: string[]; referenceTime?: number | 'now' | 'log'; retentionMs?: number; json?: boolean }) => {
-      const r = offsets(paths, { groups: flags.group, referenceTime: flags.referenceTime, retentionMs: flags.retentionMs });
+      const r = offsets(resolveArchiveArgs(paths, { allowLogDir: true }), { groups: flags.group, referenceTime: flags.referenceTime, retentionMs: flags.retentionMs });
       for (const p of r.problems)
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       for (const g of r.notFound)

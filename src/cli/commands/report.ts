@@ -6,6 +6,7 @@ import { intArg, nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { renderReportHtml } from '../report-html.js';
 import { count } from '../plural.js';
+import { resolveArchiveArg } from '../../storage/archive.js';
 
 interface ReportFlags {
   output?: string;
@@ -41,7 +42,7 @@ Examples:
   kseg report orders-3 --json | jq '.partitions[0].keys'`,
     )
     .action(async (p: string, flags: ReportFlags) => {
-      const data = await report(p, { maxPartitions: flags.maxPartitions, maxDistinctKeys: flags.maxKeys, now: flags.now });
+      const data = await report(resolveArchiveArg(p, { allowLogDir: true }), { maxPartitions: flags.maxPartitions, maxDistinctKeys: flags.maxKeys, now: flags.now });
       const out = flags.json ? toJson(data) + '\n' : renderReportHtml(data);
       if (flags.output) {
         const abs = path.resolve(flags.output);

@@ -7,7 +7,7 @@ import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
-import { refuseRemoteOutput } from '../../storage/archive.js';
+import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 
 interface SalvageFlags {
   output: string;
@@ -54,7 +54,7 @@ Examples:
       const progress = startProgress('salvaging');
       let r: SalvageResult;
       try {
-        r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
+        r = salvage(resolveArchiveArg(p), flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
       } finally {
         progress.stop();
       }

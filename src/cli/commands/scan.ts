@@ -10,6 +10,7 @@ import { startProgress } from '../progress.js';
 import { onInterrupt } from '../interrupt.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { bytesCell, count } from '../plural.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 interface ScanFlags {
   jobs?: number;
@@ -50,7 +51,7 @@ Examples:
     .action(async (logDirs: string[], flags: ScanFlags) => {
       assertOneJsonFormat(flags);
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
-      return runScan(logDirs, flags);
+      return runScan(resolveArchiveArgs(logDirs, { allowLogDir: true }), flags);
     });
 }
 

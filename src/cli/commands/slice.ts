@@ -11,7 +11,7 @@ import { watchInterrupt } from '../interrupt.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
-import { refuseRemoteOutput } from '../../storage/archive.js';
+import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 
 interface SliceFlags {
   output: string;
@@ -67,7 +67,7 @@ Examples:
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
       const progress = startProgress('slicing');
       const watch = watchInterrupt();
-      const r = await slice(p, flags.output, {
+      const r = await slice(resolveArchiveArg(p), flags.output, {
         fromOffset: flags.fromOffset,
         toOffset: flags.toOffset,
         singleFile: flags.singleFile,

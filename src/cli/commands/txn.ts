@@ -7,6 +7,7 @@ import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
+import { resolveArchiveArg, resolveArchiveArgs } from '../../storage/archive.js';
 
 interface TxnFlags {
   hangingTimeoutMs?: number;
@@ -53,13 +54,13 @@ Examples:
     .action((dir: string, flags: TxnFlags) => {
       let referenceTime: number | 'now' | undefined;
       if (flags.referenceTime !== undefined) referenceTime = flags.referenceTime === 'now' ? 'now' : referenceTimeArg(flags.referenceTime);
-      const r = txnPath(dir, {
+      const r = txnPath(resolveArchiveArg(dir, { allowLogDir: true }), {
         hangingTimeoutMs: flags.hangingTimeoutMs,
         referenceTime,
         bootstrapServer: flags.bootstrapServer,
         all: flags.all,
         limit: flags.limit,
-        transactionState: flags.transactionState,
+        transactionState: flags.transactionState && resolveArchiveArgs(flags.transactionState, { allowLogDir: true }),
       });
       if (flags.json) process.stdout.write(toJson(r.report) + '\n');
       else process.stdout.write(fitText(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report)));

@@ -1,6 +1,6 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { coordinator, type CoordinatorResult } from '../../ops/coordinator.js';
-import { intArg } from '../options.js';
+import { intArg, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
@@ -10,7 +10,7 @@ import { resolveArchiveArgs } from '../../storage/archive.js';
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').filter((s) => s.length > 0)];
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('coordinator')
     .description(
@@ -24,6 +24,7 @@ export function register(program: Command): void {
       intArg('--partitions'),
     )
     .option('--log-dirs <dirs>', 'broker log.dirs to look in, comma-separated (repeatable)', list)
+    .with(s3Options())
     .option('--json', 'JSON array, one object per id')
     .addHelpText(
       'after',

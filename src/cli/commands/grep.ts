@@ -8,7 +8,7 @@ import { listPartitions, type ScanTarget } from '../../ops/scan.js';
 import { noPartitionError, readDirNames, statPath } from '../../storage/segments.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
-import { assertOneJsonFormat, decoderOptions, DECODER_HELP, nonNegative, offsetRangeOptions, TIMESTAMP_HELP, timestampRangeOptions } from '../options.js';
+import { assertOneJsonFormat, decoderOptions, DECODER_HELP, nonNegative, offsetRangeOptions, TIMESTAMP_HELP, timestampRangeOptions, s3Options } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
@@ -53,6 +53,7 @@ export function register(program: KsegCommand): void {
     )
     .option('-c, --count', 'print only the number of matching records (per partition for a log dir)')
     .option('--ndjson', 'one JSON line per matching record, the same object as dump --ndjson (log dirs add "partition")')
+    .with(s3Options())
     .option('--json', 'with -c: one JSON object with the counts')
     .option('--jobs <n>', 'worker threads for a log dir (default: the number of cores)', nonNegative('--jobs'))
     .option('--stats', 'print what was read and skipped to stderr')

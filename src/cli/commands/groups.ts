@@ -7,6 +7,7 @@ import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
 import { resolveArchiveArgs } from '../../storage/archive.js';
+import { s3Options } from '../options.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -18,6 +19,7 @@ export function register(program: KsegCommand): void {
     .option('--group <id>', 'only this group (repeatable)', collect)
     .option('--members', "list each group's members (client id, host, subscriptions, assignment)")
     .option('--all', 'include deleted (Dead) groups')
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',

@@ -2,7 +2,7 @@ import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
 import { DEFAULT_OFFSETS_RETENTION_MS, offsets, type OffsetsReport } from '../../ops/groups.js';
 import { UsageError } from '../../format/errors.js';
-import { intArg, nonNegative } from '../options.js';
+import { intArg, nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
@@ -37,6 +37,7 @@ export function register(program: KsegCommand): void {
       referenceArg('--reference-time', true),
     )
     .option('--retention-ms <ms>', `offsets.retention.minutes in ms (default ${DEFAULT_OFFSETS_RETENTION_MS}: 7 days)`, nonNegative('--retention-ms'))
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',

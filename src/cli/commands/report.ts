@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import path from 'node:path';
 import { report } from '../../ops/report.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
-import { intArg, nonNegative } from '../options.js';
+import { intArg, nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { renderReportHtml } from '../report-html.js';
 import { count } from '../plural.js';
@@ -16,7 +16,7 @@ interface ReportFlags {
   now?: number;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('report')
     .description(
@@ -24,6 +24,7 @@ export function register(program: Command): void {
     )
     .argument('<path>', 'partition directory, or a broker log dir (one section per partition)')
     .option('-o, --output <file>', 'write the page here (default: stdout)')
+    .with(s3Options())
     .option('--json', 'print the data behind the page as JSON instead of HTML')
     .option('--max-partitions <n>', 'a log dir: report the largest N partitions, list the rest (default 20)', nonNegative('--max-partitions'))
     .option('--max-keys <n>', 'count distinct keys exactly up to N per partition, then report a lower bound (default 1000000)', nonNegative('--max-keys'))

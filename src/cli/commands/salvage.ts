@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { salvage, type SalvageResult } from '../../ops/salvage.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
@@ -16,7 +16,7 @@ interface SalvageFlags {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('salvage')
     .description('copy every valid batch of a damaged partition into a fresh, valid partition, resynchronising past damage; report what was lost')
@@ -29,6 +29,7 @@ export function register(program: Command): void {
       DEFAULT_INDEX_INTERVAL_BYTES,
     )
     .option('--dry-run', 'scan and print the loss report; write nothing')
+    .with(s3Options())
     .option('--json', 'JSON loss report (README, "JSON contract")')
     .addHelpText(
       'after',

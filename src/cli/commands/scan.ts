@@ -3,7 +3,7 @@ import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
-import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
+import { assertOneJsonFormat, jsonOptions, nonNegative, s3Options } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
@@ -31,6 +31,7 @@ export function register(program: KsegCommand): void {
     .option('--jobs <n>', 'worker threads (default: the number of cores)', nonNegative('--jobs'))
     .option('--summary', 'summarise partitions (offsets, records, bytes) instead of verifying them')
     .option('--strict', 'treat warnings as errors')
+    .with(s3Options())
     .with(jsonOptions({ json: 'one JSON object for the whole scan', ndjson: 'one JSON line per partition as it finishes (lines from several hosts merge with cat)' }))
     .option('--host <name>', 'host name written into JSON lines (default: this host)')
     .option('--max-issues <n>', 'list at most N issues per partition (all are counted)', nonNegative('--max-issues'), 1000)

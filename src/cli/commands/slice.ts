@@ -4,7 +4,7 @@ import { UsageError } from '../../format/errors.js';
 import { parseRedactFields } from '../../ops/redact.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { slice, type SliceResult } from '../../ops/slice.js';
-import { nonNegative, offsetRangeOptions } from '../options.js';
+import { nonNegative, offsetRangeOptions, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { watchInterrupt } from '../interrupt.js';
@@ -40,6 +40,7 @@ export function register(program: KsegCommand): void {
     )
     .option('--redact <fields>', 'replace record contents with same-length keyed hashes: keys,values,headers (any of them)')
     .option('--redact-seed <seed>', 'HMAC key of --redact: the same seed gives the same bytes (default: a random seed, not printed)')
+    .with(s3Options())
     .option('--json', 'JSON summary (README, "JSON contract")')
     .addHelpText(
       'after',

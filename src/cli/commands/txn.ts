@@ -1,7 +1,7 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { DEFAULT_HANGING_TIMEOUT_MS, txnPath, type Transaction, type TxnLogDirReport, type TxnReport } from '../../ops/txn.js';
 import { UsageError } from '../../format/errors.js';
-import { intArg, nonNegative } from '../options.js';
+import { intArg, nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
@@ -19,7 +19,7 @@ interface TxnFlags {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('txn')
     .description(
@@ -41,6 +41,7 @@ export function register(program: Command): void {
       (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)],
     )
     .option('--no-transaction-state', 'do not read __transaction_state')
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',

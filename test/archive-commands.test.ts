@@ -205,6 +205,21 @@ describe('read commands on a tarred log dir of fixtures (logs.tar read in place,
   });
 });
 
+describe('commands that take log dirs only (scan, coordinator --log-dirs) on an archive of one partition', () => {
+  it('read the directory holding it, as on the extracted log dir (not "a partition directory, not a log dir")', () => {
+    const root = tmpDir('kseg-archive-one-');
+    fs.cpSync(path.join(FIXTURES, 'v2-txn', 'topic-0'), path.join(root, 'logs', 'v2-txn-0'), { recursive: true });
+    const a = archives(root, 'logs');
+    sameAsDirectory(a, ['scan', 'ARG', '--json', '--summary'], null);
+    sameAsDirectory(a, ['coordinator', '--group', 'g1', '--log-dirs', 'ARG', '--json'], null);
+    // a partition at the archive's top: its log dir is the archive's root
+    const top = archives(path.join(root, 'logs'), 'v2-txn-0');
+    const r = run(['scan', top.tar, '--json', '--summary'], top);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).partitions.map((p: { partition: string }) => p.partition)).toEqual(['v2-txn-0']);
+  });
+});
+
 describe('errors inside an archive name the archive, the member and the byte position', () => {
   it('a CRC-damaged compressed batch: grep and export say ARCHIVE#/MEMBER at byte N, as on the directory', () => {
     const root = tmpDir('kseg-archive-bad-');

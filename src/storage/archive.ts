@@ -118,8 +118,10 @@ export interface OpenedArchive {
 }
 
 export interface ResolveOptions {
-  /** verify takes a whole log dir: with several partitions and no `#`, use the archive's top. */
+  /** The command takes a partition or a log dir (verify, grep, txn, ...): with several partitions and no `#`, the directory holding them. */
   allowLogDir?: boolean;
+  /** The command takes log dirs only (scan, coordinator --log-dirs): without `#`, the directory holding the partitions, even one. */
+  logDirOnly?: boolean;
 }
 
 /**
@@ -129,6 +131,7 @@ export interface ResolveOptions {
 function chooseMember(spec: ArchiveSpec, entries: { path: string; type: 'file' | 'dir' }[], opts: ResolveOptions): string {
   if (spec.member !== null) return spec.member;
   const parts = archivePartitions(entries);
+  if (opts.logDirOnly && parts.length > 0) return parts.length === 1 ? path.posix.dirname(parts[0]!) : commonDir(parts);
   if (parts.length === 1) return parts[0]!;
   if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
   if (opts.allowLogDir) return commonDir(parts);

@@ -39,7 +39,7 @@ Examples:
         groups: flags.group,
         transactionalIds: flags.transactionalId,
         partitions: flags.partitions,
-        logDirs: flags.logDirs && resolveArchiveArgs(flags.logDirs, { allowLogDir: true }),
+        logDirs: flags.logDirs && resolveArchiveArgs(flags.logDirs, { logDirOnly: true }),
       });
       process.stdout.write(flags.json ? toJson(results) + '\n' : fitText(results.map(render).join('\n')) + '\n');
     });

@@ -52,7 +52,7 @@ Examples:
     .action(async (logDirs: string[], flags: ScanFlags) => {
       assertOneJsonFormat(flags);
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
-      return runScan(resolveArchiveArgs(logDirs, { allowLogDir: true }), flags);
+      return runScan(resolveArchiveArgs(logDirs, { logDirOnly: true }), flags);
     });
 }
 

@@ -571,6 +571,19 @@ describe.skipIf(!ROUTED)('every read command on s3:// (grep, txn, export, diff, 
     same(['salvage', 'ARG', '-o', 'OUT', '--json'], 'v2-txn-0', 'salvaged');
   });
 
+  it('verify --jobs on s3://: worker threads make their own S3 provider and check chunks; the report equals the local one', () => {
+    // small chunks so the fixture's segments split; the main thread checks none itself (as tar-vfs.test.ts does for a tar)
+    const env = { ...server.env, KSEG_VERIFY_CHUNK_BYTES: String(16 * 1024), KSEG_VERIFY_MAIN_CHECKS: '0', KSEG_VERIFY_DEBUG: '1' };
+    const local = path.join(logs, 'v2-headers-0');
+    const r = kseg(['verify', s3('logdir/v2-headers-0'), '--json', '--jobs', '2', '--endpoint', server.endpoint], { env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('one thread');
+    const stats = JSON.parse(/verify --jobs: (\{.*\})/.exec(r.stderr)![1]!);
+    expect(stats.workers).toBeGreaterThan(0);
+    expect(stats.own).toBe(0);
+    expect(norm(r.stdout)).toBe(norm(kseg(['verify', local, '--json']).stdout));
+  });
+
   it('a missing prefix names the s3:// URL (exit 1); writing commands refuse s3:// (exit 2)', () => {
     const r = run(['txn', s3('logdir/nope-0'), '--json']);
     expect(r.status, r.stderr).toBe(1);

@@ -543,6 +543,11 @@ describe.skipIf(!ROUTED)('every read command on s3:// (grep, txn, export, diff, 
     same(['grep', 'ARG', '--from-offset', '0', '--ndjson', '--decoder', 'hex'], 'v2-headers-0');
     same(['grep', 'ARG', '--from-offset', '0', '--ndjson', '--decoder', 'hex', '--jobs', '2'], '');
     same(['grep', 'ARG', '--from-offset', '0', '-c', '--json', '--jobs', '2'], '');
+    // --fetch-stats counts this thread's requests and says that the workers' are not in it
+    const r = run(['grep', s3('logdir'), '--from-offset', '0', '-c', '--jobs', '2', '--fetch-stats']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/kseg: s3: \d+ requests, \d+ bytes fetched \(this thread's; worker threads' requests are not counted\)\n$/);
+    expect(run(['grep', s3('logdir/v2-headers-0'), '--from-offset', '0', '-c', '--fetch-stats']).stderr).toMatch(/kseg: s3: \d+ requests, [1-9]\d* bytes fetched\n$/);
   });
 
   it('txn of a tiered partition and of the log dir', () => {

@@ -78,7 +78,9 @@ export async function run(argv: string[] = process.argv): Promise<void> {
       if (o.endpoint === undefined && env) endpointArg(env);
       const { registerS3Provider } = await import('../storage/s3/provider.js');
       const p = registerS3Provider({ endpoint: o.endpoint, region: o.region });
-      if (o.fetchStats) s3Stats = () => `kseg: s3: ${p.requests()} requests, ${p.bytesFetched()} bytes fetched\n`;
+      if (o.fetchStats)
+        s3Stats = () =>
+          `kseg: s3: ${p.requests()} requests, ${p.bytesFetched()} bytes fetched${p.workersMade ? " (this thread's; worker threads' requests are not counted)" : ''}\n`;
     });
   }
   try {

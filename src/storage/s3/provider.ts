@@ -52,8 +52,12 @@ export class S3Provider implements VfsProvider {
    * not in this provider's counters (--fetch-stats counts the main thread's).
    */
   workerSpec(): VfsWorkerSpec {
+    this.workersMade = true;
     return { scheme: 's3', options: this.opts };
   }
+
+  /** Whether worker threads were handed this provider's spec (their requests are not in `requests()` / `bytesFetched()`). */
+  workersMade = false;
 
   bytesFetched(): number {
     return this.bridge.bytesFetched;

@@ -1,11 +1,15 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { KsegError } from '../format/errors.js';
 import type { GrepCriteria } from '../ops/grep.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from './grep-render.js';
 import { applyEnvironment } from '../storage/environment.js';
+import { registerWorkerProviders } from '../storage/vfs-workers.js';
+import type { VfsWorkerSpec } from '../storage/vfs.js';
 
 applyEnvironment();
+// partitions read in place from a tar archive or an s3:// store: the main thread's providers, re-made here
+registerWorkerProviders((workerData as { vfs?: VfsWorkerSpec[] } | null)?.vfs);
 
 /**
  * One `kseg grep` log-dir worker: greps the partitions it is sent, one at a time, and hands its

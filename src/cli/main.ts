@@ -69,7 +69,7 @@ export async function run(argv: string[] = process.argv): Promise<void> {
   }
   onStorageNote((m) => process.stderr.write(`kseg: note: ${m}\n`));
   let s3Stats: (() => string) | null = null;
-  if (argv.slice(2).some((a) => /^s3:\//i.test(a))) {
+  if (argv.slice(2).some((a) => /(^|[=,])s3:\//i.test(a))) {
     // s3:// paths (README "S3 and tiered storage"): the provider, and the worker running the AWS
     // SDK, load only when an argument names one
     program.hook('preAction', async (_cmd, action) => {
@@ -78,7 +78,9 @@ export async function run(argv: string[] = process.argv): Promise<void> {
       if (o.endpoint === undefined && env) endpointArg(env);
       const { registerS3Provider } = await import('../storage/s3/provider.js');
       const p = registerS3Provider({ endpoint: o.endpoint, region: o.region });
-      if (o.fetchStats) s3Stats = () => `kseg: s3: ${p.requests()} requests, ${p.bytesFetched()} bytes fetched\n`;
+      if (o.fetchStats)
+        s3Stats = () =>
+          `kseg: s3: ${p.requests()} requests, ${p.bytesFetched()} bytes fetched${p.workersMade ? " (this thread's; worker threads' requests are not counted)" : ''}\n`;
     });
   }
   try {

@@ -1,9 +1,10 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { ioError, KsegError, UsageError } from '../format/errors.js';
 import { partitionBounds } from '../storage/bounds.js';
 import { metadata } from './metadata.js';
 import { listPartitions } from './scan.js';
+import { statPath } from '../storage/segments.js';
+import { pathExists } from '../storage/vfs.js';
 
 /**
  * Which internal partition coordinates a consumer group or a transactional id, and where it is on
@@ -102,14 +103,14 @@ export function coordinator(opts: CoordinatorOptions): CoordinatorResult[] {
   if (logDirs.length) {
     for (const d of logDirs) {
       try {
-        if (!fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a directory (--log-dirs takes broker log.dirs)`);
+        if (!statPath(d).isDirectory()) throw new UsageError(`${d} is not a directory (--log-dirs takes broker log.dirs)`);
       } catch (e) {
         throw ioError(e, d);
       }
     }
     // KRaft: the metadata log knows each internal topic's partition count.
     for (const d of logDirs) {
-      if (metaCounts.size || !fs.existsSync(path.join(d, '__cluster_metadata-0'))) continue;
+      if (metaCounts.size || !pathExists(path.join(d, '__cluster_metadata-0'))) continue;
       try {
         metaRead = path.join(d, '__cluster_metadata-0');
         for (const t of metadata(metaRead).topics) {

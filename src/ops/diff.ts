@@ -1,12 +1,11 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseLeaderEpochCheckpoint, type LeaderEpochEntry } from '../format/checkpoints.js';
 import { batchRecords, type Batch, type KafkaRecord } from '../format/batch.js';
 import { KsegError, UsageError } from '../format/errors.js';
 import { parseOffsetIndex, type OffsetIndexEntry } from '../format/indexes.js';
 import { logEntries } from '../storage/log-reader.js';
-import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
-import { scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
+import { openSource, readTextFile, readWholeFile, type ByteSource } from '../storage/source.js';
+import { readDirEntries, scanPartitionDir, type PartitionDir, type Segment } from '../storage/segments.js';
 import { floorIndex } from './floor.js';
 import { logStartOffsetOf, type LogStartSource } from './lookup.js';
 import { parsePartitionDirName } from './scan.js';
@@ -291,7 +290,7 @@ export function diff(dirA: string, dirB: string, opts: DiffOptions = {}): DiffRe
   const partB = scanPartitionDir(dirB);
   for (const part of [partA, partB]) {
     if (part.segments.length > 0) continue;
-    const sub = fs.readdirSync(part.dir, { withFileTypes: true }).find((e) => e.isDirectory() && parsePartitionDirName(e.name));
+    const sub = readDirEntries(part.dir).find((e) => e.type === 'dir' && parsePartitionDirName(e.name));
     if (sub)
       throw new UsageError(`${part.dir} holds partition directories (${sub.name}, ...): kseg diff compares two partition directories, e.g. ${path.join(part.dir, sub.name)}`);
   }
@@ -567,7 +566,7 @@ function readEpochs(dir: string): { entries: LeaderEpochEntry[] | null; error?: 
   const file = path.join(dir, 'leader-epoch-checkpoint');
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: null };
     return { entries: null, error: (e as Error).message };

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { partitionBounds, type PartitionBounds } from '../storage/bounds.js';
 import { expandConsumerProtocol, type DecodedMessage, type DecodedPart } from '../format/kafka-messages/index.js';
@@ -7,6 +6,7 @@ import { coordinatorPartition, OFFSETS_TOPIC } from './coordinator.js';
 import { metadata } from './metadata.js';
 import { parsePartitionDirName } from './scan.js';
 import { internalPartitions, replay, type InternalPartition, type ReplayProblem } from './internal-log.js';
+import { pathExists } from '../storage/vfs.js';
 
 /**
  * Consumer groups and their committed offsets as of the end of `__consumer_offsets`, replayed the
@@ -193,7 +193,7 @@ function coordinatorPartitionsOnly(paths: string[], parts: InternalPartition[], 
   if (paths.some((p) => parsePartitionDirName(path.basename(path.resolve(p)))?.topic === OFFSETS_TOPIC)) return { parts, from: null };
   for (const d of paths) {
     const m = path.join(d, '__cluster_metadata-0');
-    if (!fs.existsSync(m)) continue;
+    if (!pathExists(m)) continue;
     let count: number | undefined;
     try {
       count = metadata(m).topics.find((t) => t.name === OFFSETS_TOPIC)?.partitionCount;
@@ -570,7 +570,7 @@ function addLag(o: CommittedOffset, logDirs: string[], cache: Map<string, Partit
     b = null;
     for (const d of logDirs) {
       const dir = path.join(d, name);
-      if (!fs.existsSync(dir)) continue;
+      if (!pathExists(dir)) continue;
       try {
         b = partitionBounds(dir);
       } catch (e) {

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
 import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
 import { decodeInternalRecord, type DecodedRecord, type InternalDecoder } from '../format/kafka-messages/index.js';
 import { logEntries } from '../storage/log-reader.js';
-import { scanPartitionDir, statPath, type PartitionDir } from '../storage/segments.js';
+import { readDirNames, scanPartitionDir, statPath, type PartitionDir } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
 import { parsePartitionDirName, partitionDirsIn } from './scan.js';
 
@@ -48,7 +47,7 @@ export function internalPartitions(paths: string[], topic: string): InternalPart
       out.push({ dir: p, name: path.basename(path.resolve(p)), partition: own.partition });
       continue;
     }
-    if (own && own.state === 'live' && fs.readdirSync(p).some((f) => /^\d+\.log$/.test(f))) {
+    if (own && own.state === 'live' && readDirNames(p).some((f) => /^\d+\.log$/.test(f))) {
       throw new UsageError(`${p} is a partition of ${own.topic}, not of ${topic}`);
     }
     let found = 0;

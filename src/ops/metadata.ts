@@ -1,12 +1,12 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords } from '../format/batch.js';
 import { CorruptDataError, IoError, UsageError } from '../format/errors.js';
 import { decodeControlPayload, decodeInternalRecord, type DecodedMessage } from '../format/kafka-messages/index.js';
 import { logEntries } from '../storage/log-reader.js';
-import { parseKraftSnapshotName, scanPartitionDir, statPath } from '../storage/segments.js';
+import { parseKraftSnapshotName, readDirNames, scanPartitionDir, statPath } from '../storage/segments.js';
 import { openSource } from '../storage/source.js';
 import { checkKraftSnapshot } from './kraft-snapshot.js';
+import { pathExists } from '../storage/vfs.js';
 
 /**
  * The cluster as a KRaft `__cluster_metadata` log describes it, at its end or at an offset: the
@@ -350,8 +350,8 @@ function resolveMetadataPath(p: string): { dir: string; single: string | null } 
   const st = statPath(p);
   if (st.isFile()) return { dir: path.dirname(p), single: p };
   const inner = path.join(p, '__cluster_metadata-0');
-  if (!/__cluster_metadata-\d+$/.test(path.resolve(p)) && fs.existsSync(inner)) return { dir: inner, single: null };
-  const names = fs.readdirSync(p);
+  if (!/__cluster_metadata-\d+$/.test(path.resolve(p)) && pathExists(inner)) return { dir: inner, single: null };
+  const names = readDirNames(p);
   if (!names.some((f) => /\.log$/.test(f) || numberedSnapshot(f) !== null))
     throw new IoError('NO_PARTITION', 'no __cluster_metadata-0 log segments or snapshots here', { file: p });
   return { dir: p, single: null };
@@ -374,8 +374,7 @@ export function metadata(p: string, opts: MetadataOptions = {}): MetadataReport 
     if (k) snapshot = { file: name, endOffset: k.endOffset, epoch: k.epoch, records: 0 };
     else if (name === 'bootstrap.checkpoint') snapshot = { file: name, endOffset: 0, epoch: 0, records: 0 };
   } else {
-    const snaps = fs
-      .readdirSync(dir)
+    const snaps = readDirNames(dir)
       .map((f) => ({ f, k: numberedSnapshot(f) }))
       .filter((x): x is { f: string; k: { endOffset: number; epoch: number } } => x.k !== null)
       .map(({ f, k }) => ({ file: f, endOffset: k.endOffset, epoch: k.epoch }))

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords } from '../format/batch.js';
 import { IoError, KsegError, UsageError } from '../format/errors.js';
 import { logEntries } from '../storage/log-reader.js';
 import { openSource } from '../storage/source.js';
-import { noPartitionError, scanPartitionDir } from '../storage/segments.js';
+import { noPartitionError, scanPartitionDir, statPath, type PathStats } from '../storage/segments.js';
 import { compact } from './compact.js';
 import { info, type PartitionInfo } from './info.js';
 import { listPartitions } from './scan.js';
@@ -90,9 +89,9 @@ function isPartitionDir(dir: string): boolean {
 }
 
 export async function report(input: string, opts: ReportOptions = {}): Promise<ReportData> {
-  let st: fs.Stats;
+  let st: PathStats;
   try {
-    st = fs.statSync(input);
+    st = statPath(input);
   } catch (e) {
     throw new IoError('IO', `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file: input });
   }

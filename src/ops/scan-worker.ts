@@ -1,9 +1,13 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { KsegError } from '../format/errors.js';
 import { SCAN_PROGRESS_MS, type WorkerJob, type WorkerReply } from './scan.js';
 import { applyEnvironment } from '../storage/environment.js';
+import { registerWorkerProviders } from '../storage/vfs-workers.js';
+import type { VfsWorkerSpec } from '../storage/vfs.js';
 
 applyEnvironment();
+// partitions read in place from a tar archive or an s3:// store: the main thread's providers, re-made here
+registerWorkerProviders((workerData as { vfs?: VfsWorkerSpec[] } | null)?.vfs);
 
 /** One scan worker: verifies (or summarises) the partition directories it is sent, one at a time. */
 parentPort!.on('message', async (job: WorkerJob) => {

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../format/errors.js';
-import { noPartitionError, scanPartitionDir, subdirectories } from '../storage/segments.js';
+import { noPartitionError, readDirNames, scanPartitionDir, statPath, subdirectories } from '../storage/segments.js';
 import type { OnProgress } from './progress.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -101,7 +100,7 @@ export function listPartitions(logDirs: string[]): ScanTarget[] {
       const dir = path.join(logDir, name);
       let bytes = 0;
       try {
-        for (const f of fs.readdirSync(dir)) if (f.endsWith('.log')) bytes += fs.statSync(path.join(dir, f)).size;
+        for (const f of readDirNames(dir)) if (f.endsWith('.log')) bytes += statPath(path.join(dir, f)).size;
       } catch {
         /* reported by the worker */
       }

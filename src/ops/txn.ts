@@ -1,14 +1,14 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { batchRecords, type Batch } from '../format/batch.js';
 import { CorruptDataError, IoError, KsegError, UsageError } from '../format/errors.js';
 import { parseTxnIndex } from '../format/indexes.js';
 import { parseProducerSnapshot } from '../format/snapshot.js';
 import { logEntries } from '../storage/log-reader.js';
-import { noPartitionError, resolveInputs, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
+import { noPartitionError, readDirNames, resolveInputs, scanPartitionDir, type PartitionDir } from '../storage/segments.js';
 import { openSource, readWholeFile } from '../storage/source.js';
 import { listPartitions, parsePartitionDirName } from './scan.js';
 import { coordinatorAwaitsMarker, loadTransactionState, type CoordinatorTxn, type TransactionStateView } from './txn-state.js';
+import { resolvePath } from '../storage/vfs.js';
 
 /**
  * Transaction forensics of one partition, from batch headers and transaction markers alone:
@@ -379,9 +379,9 @@ export function txnOfPartition(part: PartitionDir, opts: TxnOptions = {}): TxnRe
   if (opts.transactionState !== false && !tsView) {
     if (opts.transactionState && opts.transactionState.length) tsPaths = opts.transactionState;
     else {
-      const logDir = path.dirname(path.resolve(part.dir));
+      const logDir = path.dirname(resolvePath(part.dir));
       try {
-        if (fs.readdirSync(logDir).some((f) => /^__transaction_state-\d+$/.test(f))) tsPaths = [logDir];
+        if (readDirNames(logDir).some((f) => /^__transaction_state-\d+$/.test(f))) tsPaths = [logDir];
       } catch {
         tsPaths = null;
       }

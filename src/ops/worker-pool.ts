@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { InternalError } from '../format/errors.js';
+import { workerSpecs } from '../storage/vfs.js';
 
 /**
  * A pool of worker threads running one module, for jobs 0..count-1 that are independent (one
@@ -38,7 +39,9 @@ export class WorkerPool<Job, Reply extends { id: number }> {
     onReply: (reply: Reply) => boolean,
   ) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(file, { env: { ...process.env, KSEG_READER: 'pread' } });
+      // (a worker re-makes this thread's tar / s3 providers from workerData.vfs: storage/vfs-workers.ts; a
+      // provider without a spec is left out, and its paths fail in the worker with the path named)
+      const w = new Worker(file, { env: { ...process.env, KSEG_READER: 'pread' }, workerData: { vfs: workerSpecs() ?? [] } });
       this.workers.push(w);
       w.on('message', (m: Reply) => {
         if (onReply(m)) this.dispatch(w);

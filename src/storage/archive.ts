@@ -118,8 +118,10 @@ export interface OpenedArchive {
 }
 
 export interface ResolveOptions {
-  /** verify takes a whole log dir: with several partitions and no `#`, use the archive's top. */
+  /** The command takes a partition or a log dir (verify, grep, txn, ...): with several partitions and no `#`, the directory holding them. */
   allowLogDir?: boolean;
+  /** The command takes log dirs only (scan, coordinator --log-dirs): without `#`, the directory holding the partitions, even one. */
+  logDirOnly?: boolean;
 }
 
 /**
@@ -129,6 +131,7 @@ export interface ResolveOptions {
 function chooseMember(spec: ArchiveSpec, entries: { path: string; type: 'file' | 'dir' }[], opts: ResolveOptions): string {
   if (spec.member !== null) return spec.member;
   const parts = archivePartitions(entries);
+  if (opts.logDirOnly && parts.length > 0) return parts.length === 1 ? path.posix.dirname(parts[0]!) : commonDir(parts);
   if (parts.length === 1) return parts[0]!;
   if (parts.length === 0) throw new NotFoundError('TAR_NO_PARTITION', 'the archive holds no .log file; name a file inside it with ARCHIVE#PATH', { file: spec.archive });
   if (opts.allowLogDir) return commonDir(parts);
@@ -285,16 +288,21 @@ export function openArchiveInPlace(spec: ArchiveSpec, opts: ResolveOptions = {})
 }
 
 /**
- * Replace every archive argument by a path the read path can open (other arguments pass through
- * unchanged): uncompressed archives in place (`ARCHIVE#/MEMBER`), gzip-compressed ones as an
- * extracted copy. Used by dump, info, verify and lookup.
+ * Replace every archive argument by a path the read path can open (other arguments, `s3://` URLs
+ * included, pass through unchanged: main.ts registers their provider): uncompressed archives in
+ * place (`ARCHIVE#/MEMBER`), gzip-compressed ones as an extracted copy. The one resolution every
+ * read-only input of every read command goes through (README "Archives": which commands read them).
  */
-export function resolveArchiveArgs(args: string[], opts: ResolveOptions = {}): string[] {
-  return args.map((a) => {
-    const spec = parseArchivePath(a);
-    if (!spec) return a;
-    return gzipped(spec.archive) ? openArchivePath(spec, opts).path : openArchiveInPlace(spec, opts);
-  });
+export function resolveArchiveArgs(args: readonly string[], opts: ResolveOptions = {}): string[] {
+  return args.map((a) => resolveArchiveArg(a, opts));
+}
+
+/** `resolveArchiveArgs` for one argument (undefined passes through: an option not given). */
+export function resolveArchiveArg<T extends string | undefined>(arg: T, opts: ResolveOptions = {}): T {
+  if (arg === undefined) return arg;
+  const spec = parseArchivePath(arg);
+  if (!spec) return arg;
+  return (gzipped(spec.archive) ? openArchivePath(spec, opts).path : openArchiveInPlace(spec, opts)) as T;
 }
 
 /**

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import nodePath from 'node:path';
 import type { ByteSource, OpenOptions } from './source.js';
 
@@ -77,6 +78,23 @@ export function providerFor(path: string): VfsProvider | null {
 export function resolvePath(p: string): string {
   if (providerFor(p) === null) return nodePath.resolve(p);
   return p.length > 1 ? p.replace(/\/+$/, '') : p;
+}
+
+/**
+ * `fs.existsSync(p)` for any path: a virtual one (tar member, s3:// key prefix) is asked of its
+ * provider, whose errors other than "not found" propagate (a broken archive or an unreachable
+ * store is not "absent").
+ */
+export function pathExists(p: string): boolean {
+  const v = providerFor(p);
+  if (v === null) return fs.existsSync(p);
+  try {
+    v.stat(p);
+    return true;
+  } catch (e) {
+    if (isMissingError(e)) return false;
+    throw e;
+  }
 }
 
 const factories = new Map<string, (options: unknown) => VfsProvider>();

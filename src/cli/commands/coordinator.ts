@@ -1,15 +1,16 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { coordinator, type CoordinatorResult } from '../../ops/coordinator.js';
-import { intArg } from '../options.js';
+import { intArg, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 const list = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').filter((s) => s.length > 0)];
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('coordinator')
     .description(
@@ -23,6 +24,7 @@ export function register(program: Command): void {
       intArg('--partitions'),
     )
     .option('--log-dirs <dirs>', 'broker log.dirs to look in, comma-separated (repeatable)', list)
+    .with(s3Options())
     .option('--json', 'JSON array, one object per id')
     .addHelpText(
       'after',
@@ -33,7 +35,12 @@ Examples:
   kseg coordinator --group g1 --group g2 --log-dirs /data/kafka-1,/data/kafka-2 --json`,
     )
     .action((flags: { group?: string[]; transactionalId?: string[]; partitions?: number; logDirs?: string[]; json?: boolean }) => {
-      const results = coordinator({ groups: flags.group, transactionalIds: flags.transactionalId, partitions: flags.partitions, logDirs: flags.logDirs });
+      const results = coordinator({
+        groups: flags.group,
+        transactionalIds: flags.transactionalId,
+        partitions: flags.partitions,
+        logDirs: flags.logDirs && resolveArchiveArgs(flags.logDirs, { logDirOnly: true }),
+      });
       process.stdout.write(flags.json ? toJson(results) + '\n' : fitText(results.map(render).join('\n')) + '\n');
     });
 }

@@ -3,11 +3,12 @@ import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
 import { diff, type BatchDiff, type BatchHeader, type DiffResult, type IndexLanding, type ReplicaInfo } from '../../ops/diff.js';
 import { UsageError } from '../../format/errors.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, s3Options } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { resolveArchiveArg } from '../../storage/archive.js';
 
 interface DiffFlags {
   json?: boolean;
@@ -22,6 +23,7 @@ export function register(program: KsegCommand): void {
     .description('compare two replicas of a partition: first diverging offset, differing batches, log start/end, records in one only, index lookups that would land elsewhere')
     .argument('<dir-a>', "partition directory (e.g. the leader's, or the copy before a repair)")
     .argument('<dir-b>', "partition directory (e.g. a follower's, or the copy after a repair)")
+    .with(s3Options())
     .option('--json', 'one JSON object')
     .option('--deep', 'also compare the bytes of batches whose headers agree (reads both logs fully; finds a damaged copy whose stored CRC was kept)')
     .option('--max-diffs <n>', 'list at most N differing batches and index lookups (all are counted)', nonNegative('--max-diffs'), 100)
@@ -43,7 +45,7 @@ Examples:
     )
     .action(async (a: string, b: string, flags: DiffFlags) => {
       if (flags.maxDiffs === undefined) throw new UsageError('--max-diffs needs a number');
-      const r = diff(a, b, { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
+      const r = diff(resolveArchiveArg(a), resolveArchiveArg(b), { maxDiffs: flags.maxDiffs, maxRecords: flags.maxRecords, deep: flags.deep });
       const out = new Output();
       if (flags.json) out.line(toJson(r));
       else for (const l of renderDiff(r)) out.line(fitText(l));

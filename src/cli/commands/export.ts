@@ -1,13 +1,13 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { UsageError } from '../../format/errors.js';
 import { exportPartitions, type ExportResult } from '../../ops/export.js';
 import type { ExportFormat, PageCompression } from '../../ops/export-writers.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
-import { refuseRemoteOutput } from '../../storage/archive.js';
+import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 
 interface ExportFlags {
   format: string;
@@ -18,7 +18,7 @@ interface ExportFlags {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('export')
     .description('one row per record (with its batch metadata) as Parquet, NDJSON or CSV; kseg import writes it back')
@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--compression <codec>', 'Parquet page compression: snappy, zstd or none', 'snappy')
     .option('--row-group-rows <n>', 'rows per Parquet row group (default 100000; also cut at 3 MiB of keys, values and headers)', nonNegative('--row-group-rows'))
     .option('--force', 'overwrite existing output files')
+    .with(s3Options())
     .option('--json', 'JSON summary ({format, compression, batches, records, partitions: [...]})')
     .addHelpText(
       'after',
@@ -48,7 +49,7 @@ Examples:
       if (!['parquet', 'ndjson', 'csv'].includes(flags.format)) throw new UsageError(`--format must be parquet, ndjson or csv (got ${flags.format})`);
       if (!['snappy', 'zstd', 'none'].includes(flags.compression)) throw new UsageError(`--compression must be snappy, zstd or none (got ${flags.compression})`);
       if (flags.rowGroupRows === 0) throw new UsageError('--row-group-rows must be at least 1');
-      const r = await exportPartitions(p, {
+      const r = await exportPartitions(resolveArchiveArg(p, { allowLogDir: true }), {
         format: flags.format as ExportFormat,
         output: flags.output!,
         compression: flags.compression as PageCompression,

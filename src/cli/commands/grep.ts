@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EXIT } from '../exit-codes.js';
@@ -6,12 +5,13 @@ import type { KsegCommand } from '../program.js';
 import { UsageError, ioError } from '../../format/errors.js';
 import { validateCriteria, type GrepCriteria, type GrepStats } from '../../ops/grep.js';
 import { listPartitions, type ScanTarget } from '../../ops/scan.js';
-import { noPartitionError } from '../../storage/segments.js';
+import { noPartitionError, readDirNames, statPath } from '../../storage/segments.js';
 import { decodeStats, resolveDecoders, type Decoders } from '../decoders.js';
 import { grepToSink, type GrepMode, type PartitionOutcome } from '../grep-render.js';
-import { assertOneJsonFormat, decoderOptions, DECODER_HELP, nonNegative, offsetRangeOptions, TIMESTAMP_HELP, timestampRangeOptions } from '../options.js';
+import { assertOneJsonFormat, decoderOptions, DECODER_HELP, nonNegative, offsetRangeOptions, TIMESTAMP_HELP, timestampRangeOptions, s3Options } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { bytesWithUnit, count } from '../plural.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 interface GrepFlags {
   key?: string;
@@ -53,6 +53,7 @@ export function register(program: KsegCommand): void {
     )
     .option('-c, --count', 'print only the number of matching records (per partition for a log dir)')
     .option('--ndjson', 'one JSON line per matching record, the same object as dump --ndjson (log dirs add "partition")')
+    .with(s3Options())
     .option('--json', 'with -c: one JSON object with the counts')
     .option('--jobs <n>', 'worker threads for a log dir (default: the number of cores)', nonNegative('--jobs'))
     .option('--stats', 'print what was read and skipped to stderr')
@@ -137,8 +138,8 @@ function resolveTargets(paths: string[]): Target[] {
   for (const p of paths) {
     let names: string[];
     try {
-      if (!fs.statSync(p).isDirectory()) throw new UsageError(`${p}: not a directory (kseg grep takes a partition directory or a broker log.dir)`);
-      names = fs.readdirSync(p);
+      if (!statPath(p).isDirectory()) throw new UsageError(`${p}: not a directory (kseg grep takes a partition directory or a broker log.dir)`);
+      names = readDirNames(p);
     } catch (e) {
       if (e instanceof UsageError) throw e;
       throw ioError(e, p);
@@ -161,7 +162,7 @@ async function runGrep(paths: string[], flags: GrepFlags): Promise<number> {
   const criteria = criteriaOf(flags);
   const decoders = resolveDecoders(flags);
   const mode: GrepMode = flags.count ? 'count' : flags.ndjson ? 'ndjson' : 'text';
-  const targets = resolveTargets(paths);
+  const targets = resolveTargets(resolveArchiveArgs(paths, { allowLogDir: true }));
   if (targets.length === 0) throw new UsageError(`${paths.join(', ')}: no partition directories found`);
   const out = new Output();
   const results: { target: Target; outcome: PartitionOutcome | null; failure?: PartitionFailure }[] = [];

@@ -6,6 +6,8 @@ import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
+import { s3Options } from '../options.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -17,6 +19,7 @@ export function register(program: KsegCommand): void {
     .option('--group <id>', 'only this group (repeatable)', collect)
     .option('--members', "list each group's members (client id, host, subscriptions, assignment)")
     .option('--all', 'include deleted (Dead) groups')
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',
@@ -27,7 +30,7 @@ Examples:
   kseg groups /var/lib/kafka/data --json | jq '.groups[] | {group, state, members: (.members | length)}'`,
     )
     .action((paths: string[], flags: { group?: string[]; members?: boolean; all?: boolean; json?: boolean }) => {
-      const r = groups(paths, { groups: flags.group, includeDead: flags.all });
+      const r = groups(resolveArchiveArgs(paths, { allowLogDir: true }), { groups: flags.group, includeDead: flags.all });
       for (const p of r.problems)
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(renderGroups(r, !!flags.members)));

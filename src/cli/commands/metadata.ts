@@ -1,15 +1,16 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { metadata, type MetadataReport } from '../../ops/metadata.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
+import { resolveArchiveArg } from '../../storage/archive.js';
 
 const PROTOCOLS: Record<number, string> = { 0: 'PLAINTEXT', 1: 'SSL', 2: 'SASL_PLAINTEXT', 3: 'SASL_SSL' };
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('metadata')
     .description(
@@ -19,6 +20,7 @@ export function register(program: Command): void {
     .option('--at-offset <n>', 'the state after the record at this offset (default: the end of the log)', nonNegative('--at-offset'))
     .option('--partitions', 'list every partition (leader, leader epoch, partition epoch, replicas, ISR)')
     .option('--topic <name>', 'only this topic in the tables (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',
@@ -30,7 +32,7 @@ Examples:
   kseg metadata /var/lib/kafka/data/bootstrap.checkpoint`,
     )
     .action((p: string, flags: { atOffset?: number; partitions?: boolean; topic?: string[]; json?: boolean }) => {
-      const r = metadata(p, { atOffset: flags.atOffset });
+      const r = metadata(resolveArchiveArg(p, { allowLogDir: true }), { atOffset: flags.atOffset });
       for (const x of r.problems)
         process.stderr.write(`kseg: note: ${x.message} (${x.file}${x.position >= 0 ? ` at byte ${x.position}` : ''}${x.offset >= 0 ? `, offset ${x.offset}` : ''})\n`);
       if (flags.json) {

@@ -2,12 +2,13 @@ import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
 import { DEFAULT_OFFSETS_RETENTION_MS, offsets, type OffsetsReport } from '../../ops/groups.js';
 import { UsageError } from '../../format/errors.js';
-import { intArg, nonNegative } from '../options.js';
+import { intArg, nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { isoTime } from '../time.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -36,6 +37,7 @@ export function register(program: KsegCommand): void {
       referenceArg('--reference-time', true),
     )
     .option('--retention-ms <ms>', `offsets.retention.minutes in ms (default ${DEFAULT_OFFSETS_RETENTION_MS}: 7 days)`, nonNegative('--retention-ms'))
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',
@@ -46,7 +48,7 @@ Examples:
   kseg offsets /var/lib/kafka/data --reference-time log     # every group, expiry as of the last write`,
     )
     .action((paths: string[], flags: { group?: string[]; referenceTime?: number | 'now' | 'log'; retentionMs?: number; json?: boolean }) => {
-      const r = offsets(paths, { groups: flags.group, referenceTime: flags.referenceTime, retentionMs: flags.retentionMs });
+      const r = offsets(resolveArchiveArgs(paths, { allowLogDir: true }), { groups: flags.group, referenceTime: flags.referenceTime, retentionMs: flags.retentionMs });
       for (const p of r.problems)
         process.stderr.write(`kseg: note: ${p.message} (${p.file}${p.position >= 0 ? ` at byte ${p.position}` : ''}${p.offset >= 0 ? `, offset ${p.offset}` : ''})\n`);
       for (const g of r.notFound)

@@ -1,11 +1,12 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import path from 'node:path';
 import { report } from '../../ops/report.js';
 import { writeFileAtomic } from '../../storage/atomic.js';
-import { intArg, nonNegative } from '../options.js';
+import { intArg, nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { renderReportHtml } from '../report-html.js';
 import { count } from '../plural.js';
+import { resolveArchiveArg } from '../../storage/archive.js';
 
 interface ReportFlags {
   output?: string;
@@ -15,7 +16,7 @@ interface ReportFlags {
   now?: number;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('report')
     .description(
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     )
     .argument('<path>', 'partition directory, or a broker log dir (one section per partition)')
     .option('-o, --output <file>', 'write the page here (default: stdout)')
+    .with(s3Options())
     .option('--json', 'print the data behind the page as JSON instead of HTML')
     .option('--max-partitions <n>', 'a log dir: report the largest N partitions, list the rest (default 20)', nonNegative('--max-partitions'))
     .option('--max-keys <n>', 'count distinct keys exactly up to N per partition, then report a lower bound (default 1000000)', nonNegative('--max-keys'))
@@ -41,7 +43,7 @@ Examples:
   kseg report orders-3 --json | jq '.partitions[0].keys'`,
     )
     .action(async (p: string, flags: ReportFlags) => {
-      const data = await report(p, { maxPartitions: flags.maxPartitions, maxDistinctKeys: flags.maxKeys, now: flags.now });
+      const data = await report(resolveArchiveArg(p, { allowLogDir: true }), { maxPartitions: flags.maxPartitions, maxDistinctKeys: flags.maxKeys, now: flags.now });
       const out = flags.json ? toJson(data) + '\n' : renderReportHtml(data);
       if (flags.output) {
         const abs = path.resolve(flags.output);

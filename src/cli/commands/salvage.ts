@@ -1,13 +1,13 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { salvage, type SalvageResult } from '../../ops/salvage.js';
-import { nonNegative } from '../options.js';
+import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
-import { refuseRemoteOutput } from '../../storage/archive.js';
+import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 
 interface SalvageFlags {
   output: string;
@@ -16,7 +16,7 @@ interface SalvageFlags {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('salvage')
     .description('copy every valid batch of a damaged partition into a fresh, valid partition, resynchronising past damage; report what was lost')
@@ -29,6 +29,7 @@ export function register(program: Command): void {
       DEFAULT_INDEX_INTERVAL_BYTES,
     )
     .option('--dry-run', 'scan and print the loss report; write nothing')
+    .with(s3Options())
     .option('--json', 'JSON loss report (README, "JSON contract")')
     .addHelpText(
       'after',
@@ -54,7 +55,7 @@ Examples:
       const progress = startProgress('salvaging');
       let r: SalvageResult;
       try {
-        r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
+        r = salvage(resolveArchiveArg(p), flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
       } finally {
         progress.stop();
       }

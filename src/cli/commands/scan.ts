@@ -3,13 +3,14 @@ import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
 import { scan, type ScanMode, type ScanResult } from '../../ops/scan.js';
 import { UsageError } from '../../format/errors.js';
-import { assertOneJsonFormat, jsonOptions, nonNegative } from '../options.js';
+import { assertOneJsonFormat, jsonOptions, nonNegative, s3Options } from '../options.js';
 import { Output, toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { startProgress } from '../progress.js';
 import { onInterrupt } from '../interrupt.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { bytesCell, count } from '../plural.js';
+import { resolveArchiveArgs } from '../../storage/archive.js';
 
 interface ScanFlags {
   jobs?: number;
@@ -30,6 +31,7 @@ export function register(program: KsegCommand): void {
     .option('--jobs <n>', 'worker threads (default: the number of cores)', nonNegative('--jobs'))
     .option('--summary', 'summarise partitions (offsets, records, bytes) instead of verifying them')
     .option('--strict', 'treat warnings as errors')
+    .with(s3Options())
     .with(jsonOptions({ json: 'one JSON object for the whole scan', ndjson: 'one JSON line per partition as it finishes (lines from several hosts merge with cat)' }))
     .option('--host <name>', 'host name written into JSON lines (default: this host)')
     .option('--max-issues <n>', 'list at most N issues per partition (all are counted)', nonNegative('--max-issues'), 1000)
@@ -50,7 +52,7 @@ Examples:
     .action(async (logDirs: string[], flags: ScanFlags) => {
       assertOneJsonFormat(flags);
       if (flags.jobs === 0) throw new UsageError('--jobs must be at least 1');
-      return runScan(logDirs, flags);
+      return runScan(resolveArchiveArgs(logDirs, { logDirOnly: true }), flags);
     });
 }
 

@@ -4,14 +4,14 @@ import { UsageError } from '../../format/errors.js';
 import { parseRedactFields } from '../../ops/redact.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { slice, type SliceResult } from '../../ops/slice.js';
-import { nonNegative, offsetRangeOptions } from '../options.js';
+import { nonNegative, offsetRangeOptions, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { watchInterrupt } from '../interrupt.js';
 import { startProgress } from '../progress.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
-import { refuseRemoteOutput } from '../../storage/archive.js';
+import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 
 interface SliceFlags {
   output: string;
@@ -40,6 +40,7 @@ export function register(program: KsegCommand): void {
     )
     .option('--redact <fields>', 'replace record contents with same-length keyed hashes: keys,values,headers (any of them)')
     .option('--redact-seed <seed>', 'HMAC key of --redact: the same seed gives the same bytes (default: a random seed, not printed)')
+    .with(s3Options())
     .option('--json', 'JSON summary (README, "JSON contract")')
     .addHelpText(
       'after',
@@ -67,7 +68,7 @@ Examples:
       if (flags.redactSeed !== undefined && !redact) throw new UsageError('--redact-seed needs --redact');
       const progress = startProgress('slicing');
       const watch = watchInterrupt();
-      const r = await slice(p, flags.output, {
+      const r = await slice(resolveArchiveArg(p), flags.output, {
         fromOffset: flags.fromOffset,
         toOffset: flags.toOffset,
         singleFile: flags.singleFile,

@@ -1,12 +1,13 @@
-import type { Command } from 'commander';
+import type { KsegCommand } from '../program.js';
 import { DEFAULT_HANGING_TIMEOUT_MS, txnPath, type Transaction, type TxnLogDirReport, type TxnReport } from '../../ops/txn.js';
 import { UsageError } from '../../format/errors.js';
-import { intArg, nonNegative } from '../options.js';
+import { intArg, nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
 import { FitTable, fitText } from '../table-fit.js';
 import { isoTime } from '../time.js';
 import { count } from '../plural.js';
+import { resolveArchiveArg, resolveArchiveArgs } from '../../storage/archive.js';
 
 interface TxnFlags {
   hangingTimeoutMs?: number;
@@ -18,7 +19,7 @@ interface TxnFlags {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: KsegCommand): void {
   program
     .command('txn')
     .description(
@@ -40,6 +41,7 @@ export function register(program: Command): void {
       (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)],
     )
     .option('--no-transaction-state', 'do not read __transaction_state')
+    .with(s3Options())
     .option('--json', 'one JSON object (README, "JSON contract")')
     .addHelpText(
       'after',
@@ -53,13 +55,13 @@ Examples:
     .action((dir: string, flags: TxnFlags) => {
       let referenceTime: number | 'now' | undefined;
       if (flags.referenceTime !== undefined) referenceTime = flags.referenceTime === 'now' ? 'now' : referenceTimeArg(flags.referenceTime);
-      const r = txnPath(dir, {
+      const r = txnPath(resolveArchiveArg(dir, { allowLogDir: true }), {
         hangingTimeoutMs: flags.hangingTimeoutMs,
         referenceTime,
         bootstrapServer: flags.bootstrapServer,
         all: flags.all,
         limit: flags.limit,
-        transactionState: flags.transactionState,
+        transactionState: flags.transactionState && resolveArchiveArgs(flags.transactionState, { allowLogDir: true }),
       });
       if (flags.json) process.stdout.write(toJson(r.report) + '\n');
       else process.stdout.write(fitText(r.kind === 'partition' ? renderTxn(r.report) : renderLogDir(r.report)));

@@ -1,6 +1,6 @@
 import { IoError, NotFoundError } from '../../format/errors.js';
 import type { ByteSource, OpenOptions } from '../source.js';
-import { registerProvider, type VfsEntry, type VfsProvider } from '../vfs.js';
+import { registerProvider, registerProviderFactory, type VfsEntry, type VfsProvider, type VfsWorkerSpec } from '../vfs.js';
 import { S3Bridge } from './bridge.js';
 import { buildView, type DirView, type ListedObject, type Target } from './layouts.js';
 import { BlockCache, S3ObjectSource } from './object-source.js';
@@ -28,8 +28,10 @@ export class S3Provider implements VfsProvider {
   readonly bridge: S3Bridge;
   private readonly views = new Map<string, DirView>();
   private readonly blocks = new BlockCache();
+  private readonly opts: S3Options;
 
   constructor(opts: S3Options = {}) {
+    this.opts = { endpoint: opts.endpoint, region: opts.region, timeoutMs: opts.timeoutMs, maxAttempts: opts.maxAttempts };
     const env = Number(process.env.KSEG_S3_TIMEOUT_MS);
     const config: S3ClientConfig = {
       endpoint: opts.endpoint ?? (process.env.KSEG_S3_ENDPOINT || undefined),
@@ -43,6 +45,19 @@ export class S3Provider implements VfsProvider {
   claims(path: string): boolean {
     return isS3Path(path);
   }
+
+  /**
+   * A worker thread (grep's and scan's pools, verify --jobs) makes its own provider with the same
+   * endpoint and region: its own SDK worker, listings and block cache. Its requests and bytes are
+   * not in this provider's counters (--fetch-stats counts the main thread's).
+   */
+  workerSpec(): VfsWorkerSpec {
+    this.workersMade = true;
+    return { scheme: 's3', options: this.opts };
+  }
+
+  /** Whether worker threads were handed this provider's spec (their requests are not in `requests()` / `bytesFetched()`). */
+  workersMade = false;
 
   bytesFetched(): number {
     return this.bridge.bytesFetched;
@@ -184,5 +199,7 @@ export function registerS3Provider(opts: S3Options = {}): S3Provider {
   }
   return registered;
 }
+
+registerProviderFactory('s3', (o) => new S3Provider(o as S3Options));
 
 export { isS3Path } from './url.js';

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { UsageError } from '../format/errors.js';
 import { snappyCompress, snappyCompressAsync, zstdCompressSyncImpl } from '../format/codecs.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
+import type { WalkedRecords } from './export-walk.js';
 
 /**
  * The Parquet file of `kseg export`, written column by column from typed arrays: no object per
@@ -224,6 +225,37 @@ class Column {
     this.def[this.levels++] = b === null ? 0 : 1;
     if (b !== null) this.bin(b);
   }
+  /** One row's BYTE_ARRAY value src[s, s + n) (n < 0: a null). */
+  binaryAt(src: Uint8Array, s: number, n: number): void {
+    if (this.levels >= this.def.length) this.def = grow(this.def, this.levels + 1);
+    this.def[this.levels++] = n < 0 ? 0 : 1;
+    if (n >= 0) this.binRange(src, s, s + n);
+  }
+  /** A slot of a headers leaf with its value src[s, e) when s >= 0. */
+  slotAt(rep: number, def: number, src: Uint8Array, s: number, e: number): void {
+    if (this.levels >= this.def.length) {
+      this.def = grow(this.def, this.levels + 1);
+      this.rep = grow(this.rep, this.levels + 1);
+    }
+    this.rep[this.levels] = rep;
+    this.def[this.levels++] = def;
+    if (s >= 0) this.binRange(src, s, e);
+  }
+  private binRange(src: Uint8Array, s: number, e: number): void {
+    const at = this.byteLength;
+    const n = e - s;
+    const end = at + 4 + n;
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    const x = this.bytes;
+    x[at] = n & 0xff;
+    x[at + 1] = (n >>> 8) & 0xff;
+    x[at + 2] = (n >>> 16) & 0xff;
+    x[at + 3] = n >>> 24;
+    x.set(src.subarray(s, e), at + 4);
+    this.byteLength = end;
+    if (this.count >= this.ends.length) this.ends = grow(this.ends, this.count + 1);
+    this.ends[this.count++] = end;
+  }
   private bin(b: Uint8Array): void {
     const at = this.byteLength;
     const end = at + 4 + b.length;
@@ -423,6 +455,42 @@ export class ParquetFileWriter {
       }
     }
     if (tsRun) c.timestampType.fill(tsType, tsRun);
+    g.rows += n;
+    if (g.rows >= this.opts.rowGroupRows || c.value.byteLength + c.key.byteLength + c.hv.byteLength + c.hk.byteLength >= this.opts.rowGroupBytes) return this.flushGroup();
+  }
+
+  /** The rows of a walked v2 batch (export-walk.ts): the same cells as addBatch of its records. */
+  addWalked(b: BatchFields, r: WalkedRecords): void | Promise<void> {
+    const g = this.group;
+    const n = r.count;
+    for (const col of g.head) col.fill(b[col.name as keyof BatchFields] as number | string | boolean | null, n);
+    for (const col of g.tail) col.fill(b[col.name as keyof BatchFields] as number | string | boolean | null, n);
+    const c = g.c;
+    c.timestampType.fill(r.timestampType, n);
+    c.recordMagic.fill(r.magic, n);
+    const { src, w, baseOffset, logAppend, maxTimestamp } = r;
+    const hdr = w.headers;
+    for (let k = 0; k < n; k++) {
+      const od = w.offsetDelta[k]!;
+      c.offset.int64(baseOffset + od);
+      c.timestamp.int64(logAppend ? maxTimestamp : w.timestamp[k]!);
+      c.recordAttributes.int32(w.attributes[k]!);
+      c.offsetDelta.int32(od);
+      c.timestampDelta.int64(w.timestampDelta[k]!);
+      c.key.binaryAt(src, w.keyStart[k]!, w.keyLen[k]!);
+      c.value.binaryAt(src, w.valueStart[k]!, w.valueLen[k]!);
+      const hc = w.headerCount[k]!;
+      if (hc === 0) {
+        c.hk.slot(0, 0, null);
+        c.hv.slot(0, 0, null);
+      } else {
+        for (let j = 0, at = 4 * w.headerIndex[k]!; j < hc; j++, at += 4) {
+          c.hk.slotAt(j === 0 ? 0 : 1, 1, src, hdr[at]!, hdr[at + 1]!);
+          const vs = hdr[at + 2]!;
+          c.hv.slotAt(j === 0 ? 0 : 1, vs < 0 ? 1 : 2, src, vs, hdr[at + 3]!);
+        }
+      }
+    }
     g.rows += n;
     if (g.rows >= this.opts.rowGroupRows || c.value.byteLength + c.key.byteLength + c.hv.byteLength + c.hk.byteLength >= this.opts.rowGroupBytes) return this.flushGroup();
   }

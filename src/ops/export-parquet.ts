@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../format/errors.js';
 import { snappyCompress, snappyCompressAsync, zstdCompressSyncImpl } from '../format/codecs.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
@@ -106,6 +107,15 @@ export function parquetSchema(): SchemaElement[] {
 }
 
 const TWO_32 = 4294967296;
+
+/**
+ * A header key that is not valid UTF-8, as the row has it (export-row.ts: decoded with replacement
+ * characters, as NDJSON and CSV write it): the headers.key column is UTF8, and DuckDB refuses a
+ * file holding invalid UTF-8 there.
+ */
+function utf8Key(b: Uint8Array): Buffer {
+  return Buffer.from(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), 'utf8');
+}
 const PAGE_BYTES = 1 << 20;
 const PARQUET_MAGIC = Buffer.from('PAR1');
 
@@ -449,7 +459,7 @@ export class ParquetFileWriter {
         // definition 1 = a header (its key), 2 = a header with a non-null value.
         for (let j = 0; j < hs.length; j++) {
           const h = hs[j]!;
-          c.hk.slot(j === 0 ? 0 : 1, 1, h.key);
+          c.hk.slot(j === 0 ? 0 : 1, 1, isUtf8(h.key) ? h.key : utf8Key(h.key));
           c.hv.slot(j === 0 ? 0 : 1, h.value === null ? 1 : 2, h.value);
         }
       }
@@ -485,7 +495,10 @@ export class ParquetFileWriter {
         c.hv.slot(0, 0, null);
       } else {
         for (let j = 0, at = 4 * w.headerIndex[k]!; j < hc; j++, at += 4) {
-          c.hk.slotAt(j === 0 ? 0 : 1, 1, src, hdr[at]!, hdr[at + 1]!);
+          const ks = hdr[at]!;
+          const ke = hdr[at + 1]!;
+          if (isUtf8(src.subarray(ks, ke))) c.hk.slotAt(j === 0 ? 0 : 1, 1, src, ks, ke);
+          else c.hk.slot(j === 0 ? 0 : 1, 1, utf8Key(src.subarray(ks, ke)));
           const vs = hdr[at + 2]!;
           c.hv.slotAt(j === 0 ? 0 : 1, vs < 0 ? 1 : 2, src, vs, hdr[at + 3]!);
         }

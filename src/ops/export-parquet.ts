@@ -236,13 +236,13 @@ class Column {
     if (b !== null) this.bin(b);
   }
   /** One row's BYTE_ARRAY value src[s, s + n) (n < 0: a null). */
-  binaryAt(src: Uint8Array, s: number, n: number): void {
+  binaryAt(src: Buffer, s: number, n: number): void {
     if (this.levels >= this.def.length) this.def = grow(this.def, this.levels + 1);
     this.def[this.levels++] = n < 0 ? 0 : 1;
     if (n >= 0) this.binRange(src, s, s + n);
   }
   /** A slot of a headers leaf with its value src[s, e) when s >= 0. */
-  slotAt(rep: number, def: number, src: Uint8Array, s: number, e: number): void {
+  slotAt(rep: number, def: number, src: Buffer, s: number, e: number): void {
     if (this.levels >= this.def.length) {
       this.def = grow(this.def, this.levels + 1);
       this.rep = grow(this.rep, this.levels + 1);
@@ -251,7 +251,7 @@ class Column {
     this.def[this.levels++] = def;
     if (s >= 0) this.binRange(src, s, e);
   }
-  private binRange(src: Uint8Array, s: number, e: number): void {
+  private binRange(src: Buffer, s: number, e: number): void {
     const at = this.byteLength;
     const n = e - s;
     const end = at + 4 + n;
@@ -261,7 +261,9 @@ class Column {
     x[at + 1] = (n >>> 8) & 0xff;
     x[at + 2] = (n >>> 16) & 0xff;
     x[at + 3] = n >>> 24;
-    x.set(src.subarray(s, e), at + 4);
+    // (no view per value: a native copy, or a loop for the short ones)
+    if (n > 32) src.copy(x, at + 4, s, e);
+    else for (let i = 0; i < n; i++) x[at + 4 + i] = src[s + i]!;
     this.byteLength = end;
     if (this.count >= this.ends.length) this.ends = grow(this.ends, this.count + 1);
     this.ends[this.count++] = end;
@@ -412,6 +414,25 @@ export class ParquetFileWriter {
     let done = 0;
     while (done < b.length) done += fs.writeSync(this.fd, b, done, b.length - done);
     this.offset += b.length;
+  }
+
+  /** A row group's pages: queued, then written with one writev per group (drain). */
+  private readonly queued: Uint8Array[] = [];
+  private queue(b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.queued.push(b);
+    this.offset += b.length;
+  }
+  private drain(): void {
+    const q = this.queued;
+    let i = 0;
+    while (i < q.length) {
+      let n = fs.writevSync(this.fd, i === 0 ? q : q.slice(i));
+      // a short write: on from the first part not written in full
+      while (i < q.length && n >= q[i]!.length) n -= q[i++]!.length;
+      if (n > 0) q[i] = q[i]!.subarray(n);
+    }
+    q.length = 0;
   }
 
   /** The rows of one batch (one per record; one with null record fields for a batch without records). */
@@ -617,9 +638,9 @@ export class ParquetFileWriter {
           },
         });
         const headerBytes = new Uint8Array(header.buffer, 0, header.index);
-        this.write(headerBytes);
-        this.write(p.levels);
-        this.write(data);
+        this.queue(headerBytes);
+        this.queue(p.levels);
+        this.queue(data);
         uncompressed += headerBytes.length + p.levels.length + p.plain.length;
       });
       const meta: Record<string, unknown> = {
@@ -639,6 +660,7 @@ export class ParquetFileWriter {
       total += BigInt(uncompressed);
       columns.push({ meta_data: meta, file_offset: BigInt(chunkStart) });
     });
+    this.drain();
     this.rowGroups.push({ columns, total_byte_size: total, num_rows: BigInt(g.rows), total_compressed_size: BigInt(this.offset - start), file_offset: BigInt(start) });
     this.numRows += g.rows;
   }

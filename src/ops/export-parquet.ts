@@ -182,9 +182,29 @@ class Column {
       this.u8.fill(v ? 1 : 0, this.count, this.count + n);
       this.count += n;
     } else {
-      const b = Buffer.from(String(v), 'utf8');
-      for (let i = 0; i < n; i++) this.bin(b);
+      this.repeatBin(Buffer.from(String(v), 'utf8'), n);
     }
+  }
+  /** `n` copies of one BYTE_ARRAY value: written once, then doubled with copyWithin. */
+  private repeatBin(b: Uint8Array, n: number): void {
+    if (n <= 0) return;
+    const at = this.byteLength;
+    const one = 4 + b.length;
+    const end = at + n * one;
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    const x = this.bytes;
+    const len = b.length;
+    x[at] = len & 0xff;
+    x[at + 1] = (len >>> 8) & 0xff;
+    x[at + 2] = (len >>> 16) & 0xff;
+    x[at + 3] = len >>> 24;
+    x.set(b, at + 4);
+    for (let have = one; have < n * one; have *= 2) x.copyWithin(at + have, at, at + Math.min(have, n * one - have));
+    this.byteLength = end;
+    if (this.count + n > this.ends.length) this.ends = grow(this.ends, this.count + n);
+    const ends = this.ends;
+    for (let i = 0, e = at + one; i < n; i++, e += one) ends[this.count + i] = e;
+    this.count += n;
   }
   private int64s(v: number, n: number): void {
     this.i32 = grow(this.i32, 2 * (this.count + n));

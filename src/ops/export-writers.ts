@@ -93,7 +93,7 @@ class TextSink implements RowSink {
     this.w.walked(b, r);
   }
   async commit(): Promise<void> {
-    await this.out.close();
+    this.out.close();
     try {
       fs.renameSync(this.out.target + TMP, this.out.target);
     } catch (e) {

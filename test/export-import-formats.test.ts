@@ -233,3 +233,32 @@ describe('kseg export: progress', () => {
     expect(fs.readFileSync(outFile, 'utf8')).toMatch(/x\.parquet: \d+ records in \d+ batches from 3 segments/);
   });
 });
+
+// An undecodable batch in the middle stops the export with its file and byte position, and no
+// output (neither the target nor its .kseg-tmp) is left: for Parquet with row groups in flight.
+describe('kseg export: an undecodable batch', () => {
+  it.each(['parquet', 'ndjson', 'csv'] as const)('%s: CorruptDataError at the batch, no file left', async (format) => {
+    const dir = path.join(tmpDir(), 'bad-0');
+    fs.mkdirSync(dir);
+    const good = Array.from({ length: 30 }, (_, i) =>
+      encodeV2BatchSync({
+        baseOffset: i * 10,
+        records: Array.from({ length: 10 }, (_, n) => ({ offsetDelta: n, timestamp: 1_700_000_000_000 + n, key: `k${n}`, value: 'v'.repeat(500) })),
+      }),
+    );
+    const bad = encodeV2BatchSync({ baseOffset: 300, records: [{ offsetDelta: 0, timestamp: 1_700_000_000_000, key: 'k', value: 'v' }] });
+    bad[61] = 0x7e; // the record's length varint (61 = RECORDS_OFFSET): 63, past the batch's end
+    fs.writeFileSync(path.join(dir, '00000000000000000000.log'), Buffer.concat([...good, bad]));
+    const position = good.reduce((n, b) => n + b.length, 0);
+    const out = path.join(tmpDir(), `x.${format}`);
+    const err = await exportPartitions(dir, { format, output: out, rowGroupRows: 20 }).then(
+      () => null,
+      (e: unknown) => e as { code?: string; file?: string; position?: number },
+    );
+    expect(err).not.toBeNull();
+    expect(err!.code).toBe('RECORD_DECODE_ERROR');
+    expect(err!.file).toBe(path.join(dir, '00000000000000000000.log'));
+    expect(err!.position).toBe(position);
+    expect(fs.readdirSync(path.dirname(out))).toEqual([]);
+  });
+});

@@ -22,8 +22,8 @@ export interface RowSink {
   writeWalked(b: BatchFields, r: WalkedRecords): void | Promise<void>;
   /** Flush, fsync and rename into place. */
   commit(): Promise<void>;
-  /** Remove the temporary file (after an error). */
-  abort(): void;
+  /** Remove the temporary file (after an error; Parquet: once its work in flight has settled). */
+  abort(): void | Promise<void>;
 }
 
 export interface SinkOptions {
@@ -162,7 +162,8 @@ class ParquetSink implements RowSink {
     finishFile(this.target);
   }
 
-  abort(): void {
+  async abort(): Promise<void> {
+    await this.w.settle();
     try {
       fs.closeSync(this.fd);
     } catch {

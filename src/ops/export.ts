@@ -245,7 +245,7 @@ export async function exportPartitions(input: string, opts: ExportOptions): Prom
       }
       await sink.commit();
     } catch (e) {
-      sink.abort();
+      await sink.abort();
       throw e;
     }
     result.partitions.push({ ...summary, output: target, bytesWritten: fs.statSync(target).size });

@@ -31,7 +31,7 @@ function csvField(v: unknown): string {
  * padding, null keys and values, record attributes, negative and huge timestamp deltas, offsets
  * beyond 2^31 and 2^32, LogAppendTime (every record's timestamp is maxTimestamp, Kafka's
  * DefaultRecordBatch), a gzip batch (walked in its decompressed payload), a transaction marker
- * (control batch) and a batch left empty by the cleaner.
+ * (control batch), a batch left empty by the cleaner, and a line larger than the output buffer.
  */
 async function edgePartition(): Promise<string> {
   const dir = path.join(tmpDir(), 'edge-7');
@@ -67,6 +67,11 @@ async function edgePartition(): Promise<string> {
         { offsetDelta: 0, timestamp: -5, key: 'k', value: 'v' },
         { offsetDelta: 3, timestamp: 1_900_000_000_000, key: 'k2', value: 'v2' },
       ],
+    }),
+    // a line larger than the writers' 8 MiB output buffer
+    encodeV2BatchSync({
+      baseOffset: 8,
+      records: [{ offsetDelta: 0, timestamp: 1_700_000_000_000, key: 'big', value: Buffer.alloc(7 << 20, 0x5a), headers: [{ key: 'k"'.repeat(1000), value: null }] }],
     }),
     encodeV2BatchSync({
       baseOffset: 10,

@@ -55,12 +55,6 @@ export class ByteFile {
     this.pos += this.buf.write(s, this.pos, 'utf8');
   }
 
-  bytes(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-  }
-
   flush(): void {
     let done = 0;
     try {
@@ -69,6 +63,8 @@ export class ByteFile {
       throw ioErr(e, this.target);
     }
     this.pos = 0;
+    // back to the usual size after a record that needed more
+    if (this.buf.length > OUT_SIZE) this.buf = Buffer.allocUnsafe(OUT_SIZE);
   }
 
   /** Write out, fsync and close (the rename is the caller's). */
@@ -164,9 +160,17 @@ function writeHeadersJson(dst: Buffer, d: number, src: Buffer, hdr: Int32Array, 
   return d;
 }
 
-/** Bytes a walked record's line can take besides the batch's head and tail (its length: header keys escape to 6 bytes a byte, doubled quotes in CSV). */
+/**
+ * Bytes a walked record's line can take besides the batch's head and tail: base64 is 4/3 of its
+ * bytes, a header key at most 6 bytes a byte (`\u00XX`; in CSV an escaped quote `\""` is 3), the
+ * rest a constant per header and per record.
+ */
 function recordBound(w: WalkedRecords['w'], k: number, start: number): number {
-  return 12 * (w.recEnd[k]! - start) + 64 * w.headerCount[k]! + 256;
+  const hc = w.headerCount[k]!;
+  let n = 2 * (w.recEnd[k]! - start) + 64 * hc + 256;
+  const hdr = w.headers;
+  for (let h = 0, at = 4 * w.headerIndex[k]!; h < hc; h++, at += 4) n += 5 * (hdr[at + 1]! - hdr[at]!);
+  return n;
 }
 
 // ---------------------------------------------------------------- strings (legacy and empty batches)
@@ -174,7 +178,7 @@ function recordBound(w: WalkedRecords['w'], k: number, start: number): number {
 /** A JSON string of bytes in base64 (base64 needs no escaping), or null. */
 const b64Json = (b: Buffer | null): string => (b === null ? 'null' : '"' + b.toString('base64') + '"');
 
-export function headersJson(hs: RowRecord['headers']): string {
+function headersJson(hs: RowRecord['headers']): string {
   if (hs.length === 0) return '[]';
   let s = '[';
   for (let i = 0; i < hs.length; i++) {
@@ -185,7 +189,7 @@ export function headersJson(hs: RowRecord['headers']): string {
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
-export function csvField(v: unknown): string {
+function csvField(v: unknown): string {
   if (v === null || v === undefined) return '';
   const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
   return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;

@@ -592,14 +592,25 @@ function groupRead(pass, state) {
   // export writes its Parquet file beside the data set (bench/.data is gitignored)
   const exportFile = path.join(path.dirname(set.dir), 'export.parquet');
   const exportText = path.join(path.dirname(set.dir), 'export.txt');
+  const exportCsv = path.join(path.dirname(set.dir), 'export.csv');
+  const dumpText = path.join(path.dirname(set.dir), 'dump.ndjson');
+  const ddFile = path.join(path.dirname(set.dir), 'dd.bin');
   if (want.includes('export')) {
     fns.export = () => kseg(['export', set.dir, '-o', exportFile, '--force'], pass.env);
     fns.exportNdjson = () => kseg(['export', set.dir, '--format', 'ndjson', '-o', exportText, '--force'], pass.env);
-    fns.exportCsv = () => kseg(['export', set.dir, '--format', 'csv', '-o', exportText, '--force'], pass.env);
+    fns.exportCsv = () => kseg(['export', set.dir, '--format', 'csv', '-o', exportCsv, '--force'], pass.env);
+    // The text exports write ~2x the partition to disk and fsync it (dump writes to /dev/null):
+    // dump into a file on the same disk, and the disk's own time for the NDJSON export's bytes
+    // written and fsynced (dd conv=fsync), show how much of their time is the write itself.
+    fns.dumpFile = () => check(run('sh', ['-c', 'exec "$0" "$1" dump "$2" --ndjson > "$3"', NODE, KSEG, set.dir, dumpText], { env: pass.env }), 'dump --ndjson > file');
+    fns.writeLimit = () => {
+      const mib = fs.existsSync(exportText) ? Math.ceil(fs.statSync(exportText).size / MiB) : Math.ceil((2 * bytes) / MiB);
+      const r = check(run('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=1M', `count=${mib}`, 'conv=fsync', 'status=none']), 'dd');
+      return { ...r, mib };
+    };
   }
   const s = rounds(pass, fns);
-  fs.rmSync(exportFile, { force: true });
-  fs.rmSync(exportText, { force: true });
+  for (const f of [exportFile, exportText, exportCsv, dumpText, ddFile]) fs.rmSync(f, { force: true });
   const lim = limitMed(s.limit);
   const limName = 'verify limit';
   if (lim != null)
@@ -648,6 +659,18 @@ function groupRead(pass, state) {
   exportRow('export', 'export --format parquet (snappy pages)');
   exportRow('exportNdjson', 'export --format ndjson');
   exportRow('exportCsv', 'export --format csv');
+  // the same rows against dump writing its NDJSON into a file on the same disk (no target: context)
+  const dumpFileRow = cmd('dumpFile', 'dump --ndjson > file on the same disk');
+  if (s.writeLimit?.length)
+    row(pass, { set: 'a', what: `write limit: dd ${s.writeLimit[0].mib} MiB (the NDJSON export's size) with conv=fsync`, t: wallMed(s.writeLimit), bytes, kind: 'limit' });
+  for (const [key, what] of [
+    ['exportNdjson', 'export --format ndjson vs dump --ndjson > file'],
+    ['exportCsv', 'export --format csv vs dump --ndjson > file'],
+  ]) {
+    if (!s[key]?.length || !dumpFileRow) continue;
+    const t = net(pass, s[key]);
+    row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: { value: dumpFileRow.t / t, of: 'dump --ndjson > file' } });
+  }
 }
 
 function groupCodecs(pass) {

@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
+import { isUtf8 } from 'node:buffer';
 import { UsageError } from '../format/errors.js';
 import { snappyCompress, snappyCompressAsync, zstdCompressSyncImpl } from '../format/codecs.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
+import type { WalkedRecords } from './export-walk.js';
 
 /**
  * The Parquet file of `kseg export`, written column by column from typed arrays: no object per
@@ -105,7 +107,17 @@ export function parquetSchema(): SchemaElement[] {
 }
 
 const TWO_32 = 4294967296;
+
+/**
+ * A header key that is not valid UTF-8, as the row has it (export-row.ts: decoded with replacement
+ * characters, as NDJSON and CSV write it): the headers.key column is UTF8, and DuckDB refuses a
+ * file holding invalid UTF-8 there.
+ */
+function utf8Key(b: Uint8Array): Buffer {
+  return Buffer.from(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), 'utf8');
+}
 const PAGE_BYTES = 1 << 20;
+const SYNC_BYTES = 64 << 20;
 const PARQUET_MAGIC = Buffer.from('PAR1');
 
 /** `a` with room for `need` entries: doubled, but not past `cap` when `need` fits under it. */
@@ -171,9 +183,29 @@ class Column {
       this.u8.fill(v ? 1 : 0, this.count, this.count + n);
       this.count += n;
     } else {
-      const b = Buffer.from(String(v), 'utf8');
-      for (let i = 0; i < n; i++) this.bin(b);
+      this.repeatBin(Buffer.from(String(v), 'utf8'), n);
     }
+  }
+  /** `n` copies of one BYTE_ARRAY value: written once, then doubled with copyWithin. */
+  private repeatBin(b: Uint8Array, n: number): void {
+    if (n <= 0) return;
+    const at = this.byteLength;
+    const one = 4 + b.length;
+    const end = at + n * one;
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    const x = this.bytes;
+    const len = b.length;
+    x[at] = len & 0xff;
+    x[at + 1] = (len >>> 8) & 0xff;
+    x[at + 2] = (len >>> 16) & 0xff;
+    x[at + 3] = len >>> 24;
+    x.set(b, at + 4);
+    for (let have = one; have < n * one; have *= 2) x.copyWithin(at + have, at, at + Math.min(have, n * one - have));
+    this.byteLength = end;
+    if (this.count + n > this.ends.length) this.ends = grow(this.ends, this.count + n);
+    const ends = this.ends;
+    for (let i = 0, e = at + one; i < n; i++, e += one) ends[this.count + i] = e;
+    this.count += n;
   }
   private int64s(v: number, n: number): void {
     this.i32 = grow(this.i32, 2 * (this.count + n));
@@ -223,6 +255,39 @@ class Column {
     if (this.levels >= this.def.length) this.def = grow(this.def, this.levels + 1);
     this.def[this.levels++] = b === null ? 0 : 1;
     if (b !== null) this.bin(b);
+  }
+  /** One row's BYTE_ARRAY value src[s, s + n) (n < 0: a null). */
+  binaryAt(src: Buffer, s: number, n: number): void {
+    if (this.levels >= this.def.length) this.def = grow(this.def, this.levels + 1);
+    this.def[this.levels++] = n < 0 ? 0 : 1;
+    if (n >= 0) this.binRange(src, s, s + n);
+  }
+  /** A slot of a headers leaf with its value src[s, e) when s >= 0. */
+  slotAt(rep: number, def: number, src: Buffer, s: number, e: number): void {
+    if (this.levels >= this.def.length) {
+      this.def = grow(this.def, this.levels + 1);
+      this.rep = grow(this.rep, this.levels + 1);
+    }
+    this.rep[this.levels] = rep;
+    this.def[this.levels++] = def;
+    if (s >= 0) this.binRange(src, s, e);
+  }
+  private binRange(src: Buffer, s: number, e: number): void {
+    const at = this.byteLength;
+    const n = e - s;
+    const end = at + 4 + n;
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    const x = this.bytes;
+    x[at] = n & 0xff;
+    x[at + 1] = (n >>> 8) & 0xff;
+    x[at + 2] = (n >>> 16) & 0xff;
+    x[at + 3] = n >>> 24;
+    // (no view per value: a native copy, or a loop for the short ones)
+    if (n > 32) src.copy(x, at + 4, s, e);
+    else for (let i = 0; i < n; i++) x[at + 4 + i] = src[s + i]!;
+    this.byteLength = end;
+    if (this.count >= this.ends.length) this.ends = grow(this.ends, this.count + 1);
+    this.ends[this.count++] = end;
   }
   private bin(b: Uint8Array): void {
     const at = this.byteLength;
@@ -329,6 +394,9 @@ export class ParquetFileWriter {
   private group: Group;
   private spare: Group | null = null;
   private inFlight: Promise<void> | null = null;
+  /** Write-back started early (see writeGroup): the offset it covers, and the sync in flight. */
+  private syncedAt = 0;
+  private syncing: Promise<void> | null = null;
 
   private constructor(
     private readonly fd: number,
@@ -370,6 +438,25 @@ export class ParquetFileWriter {
     let done = 0;
     while (done < b.length) done += fs.writeSync(this.fd, b, done, b.length - done);
     this.offset += b.length;
+  }
+
+  /** A row group's pages: queued, then written with one writev per group (drain). */
+  private readonly queued: Uint8Array[] = [];
+  private queue(b: Uint8Array): void {
+    if (b.length === 0) return;
+    this.queued.push(b);
+    this.offset += b.length;
+  }
+  private drain(): void {
+    const q = this.queued;
+    let i = 0;
+    while (i < q.length) {
+      let n = fs.writevSync(this.fd, i === 0 ? q : q.slice(i));
+      // a short write: on from the first part not written in full
+      while (i < q.length && n >= q[i]!.length) n -= q[i++]!.length;
+      if (n > 0) q[i] = q[i]!.subarray(n);
+    }
+    q.length = 0;
   }
 
   /** The rows of one batch (one per record; one with null record fields for a batch without records). */
@@ -417,12 +504,51 @@ export class ParquetFileWriter {
         // definition 1 = a header (its key), 2 = a header with a non-null value.
         for (let j = 0; j < hs.length; j++) {
           const h = hs[j]!;
-          c.hk.slot(j === 0 ? 0 : 1, 1, h.key);
+          c.hk.slot(j === 0 ? 0 : 1, 1, isUtf8(h.key) ? h.key : utf8Key(h.key));
           c.hv.slot(j === 0 ? 0 : 1, h.value === null ? 1 : 2, h.value);
         }
       }
     }
     if (tsRun) c.timestampType.fill(tsType, tsRun);
+    g.rows += n;
+    if (g.rows >= this.opts.rowGroupRows || c.value.byteLength + c.key.byteLength + c.hv.byteLength + c.hk.byteLength >= this.opts.rowGroupBytes) return this.flushGroup();
+  }
+
+  /** The rows of a walked v2 batch (export-walk.ts): the same cells as addBatch of its records. */
+  addWalked(b: BatchFields, r: WalkedRecords): void | Promise<void> {
+    const g = this.group;
+    const n = r.count;
+    for (const col of g.head) col.fill(b[col.name as keyof BatchFields] as number | string | boolean | null, n);
+    for (const col of g.tail) col.fill(b[col.name as keyof BatchFields] as number | string | boolean | null, n);
+    const c = g.c;
+    c.timestampType.fill(r.timestampType, n);
+    c.recordMagic.fill(r.magic, n);
+    const { src, w, baseOffset, logAppend, maxTimestamp } = r;
+    const hdr = w.headers;
+    for (let k = 0; k < n; k++) {
+      const od = w.offsetDelta[k]!;
+      c.offset.int64(baseOffset + od);
+      c.timestamp.int64(logAppend ? maxTimestamp : w.timestamp[k]!);
+      c.recordAttributes.int32(w.attributes[k]!);
+      c.offsetDelta.int32(od);
+      c.timestampDelta.int64(w.timestampDelta[k]!);
+      c.key.binaryAt(src, w.keyStart[k]!, w.keyLen[k]!);
+      c.value.binaryAt(src, w.valueStart[k]!, w.valueLen[k]!);
+      const hc = w.headerCount[k]!;
+      if (hc === 0) {
+        c.hk.slot(0, 0, null);
+        c.hv.slot(0, 0, null);
+      } else {
+        for (let j = 0, at = 4 * w.headerIndex[k]!; j < hc; j++, at += 4) {
+          const ks = hdr[at]!;
+          const ke = hdr[at + 1]!;
+          if (isUtf8(src.subarray(ks, ke))) c.hk.slotAt(j === 0 ? 0 : 1, 1, src, ks, ke);
+          else c.hk.slot(j === 0 ? 0 : 1, 1, utf8Key(src.subarray(ks, ke)));
+          const vs = hdr[at + 2]!;
+          c.hv.slotAt(j === 0 ? 0 : 1, vs < 0 ? 1 : 2, src, vs, hdr[at + 3]!);
+        }
+      }
+    }
     g.rows += n;
     if (g.rows >= this.opts.rowGroupRows || c.value.byteLength + c.key.byteLength + c.hv.byteLength + c.hk.byteLength >= this.opts.rowGroupBytes) return this.flushGroup();
   }
@@ -536,9 +662,9 @@ export class ParquetFileWriter {
           },
         });
         const headerBytes = new Uint8Array(header.buffer, 0, header.index);
-        this.write(headerBytes);
-        this.write(p.levels);
-        this.write(data);
+        this.queue(headerBytes);
+        this.queue(p.levels);
+        this.queue(data);
         uncompressed += headerBytes.length + p.levels.length + p.plain.length;
       });
       const meta: Record<string, unknown> = {
@@ -558,6 +684,18 @@ export class ParquetFileWriter {
       total += BigInt(uncompressed);
       columns.push({ meta_data: meta, file_offset: BigInt(chunkStart) });
     });
+    this.drain();
+    // Start the write-back of what is written so far on the thread pool while the next groups are
+    // encoded, so the final fsync has little left (the file is ~1/3 of the partition). Paired runs
+    // on the 1 GiB bench partition: wall 0.97x of without, CPU 1.03x.
+    if (this.syncing === null && this.offset - this.syncedAt >= SYNC_BYTES) {
+      this.syncedAt = this.offset;
+      const fd = this.fd;
+      this.syncing = new Promise<void>((resolve) => fs.fdatasync(fd, () => resolve())).then(() => {
+        // (an error comes again from the caller's final fsync)
+        this.syncing = null;
+      });
+    }
     this.rowGroups.push({ columns, total_byte_size: total, num_rows: BigInt(g.rows), total_compressed_size: BigInt(this.offset - start), file_offset: BigInt(start) });
     this.numRows += g.rows;
   }
@@ -567,6 +705,7 @@ export class ParquetFileWriter {
     await this.flushGroup();
     if (this.inFlight) await this.inFlight;
     this.inFlight = null;
+    if (this.syncing) await this.syncing;
     const w = new this.hp.ByteWriter(1 << 16);
     this.hp.writeMetadata(w, {
       version: 2,
@@ -586,6 +725,7 @@ export class ParquetFileWriter {
 
   /** Wait for the group in flight (after an error: let it settle before the file is removed). */
   async settle(): Promise<void> {
+    if (this.syncing) await this.syncing;
     try {
       await this.inFlight;
     } catch {

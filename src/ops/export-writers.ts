@@ -4,6 +4,8 @@ import { IoError } from '../format/errors.js';
 import { fsyncDir, TEMP_SUFFIX } from '../storage/atomic.js';
 import { EXPORT_COLUMNS, type BatchFields, type ExportRow, type RowRecord } from './export-row.js';
 import { ParquetFileWriter } from './export-parquet.js';
+import { ByteFile, CsvWriter, NdjsonWriter, type TextWriter } from './export-text.js';
+import type { WalkedRecords } from './export-walk.js';
 export { parquetSchema } from './export-parquet.js';
 
 /**
@@ -16,10 +18,12 @@ export type PageCompression = 'snappy' | 'zstd' | 'none';
 export interface RowSink {
   /** The rows of one batch: one per record, or one with null record fields when `records` is empty. */
   writeBatch(b: BatchFields, records: readonly RowRecord[]): void | Promise<void>;
+  /** The rows of a v2 batch whose records export-walk.ts walked (the same rows as writeBatch of its records). */
+  writeWalked(b: BatchFields, r: WalkedRecords): void | Promise<void>;
   /** Flush, fsync and rename into place. */
   commit(): Promise<void>;
-  /** Remove the temporary file (after an error). */
-  abort(): void;
+  /** Remove the temporary file (after an error; Parquet: once its work in flight has settled). */
+  abort(): void | Promise<void>;
 }
 
 export interface SinkOptions {
@@ -60,46 +64,6 @@ function removeTmp(target: string): void {
   }
 }
 
-/** Buffered text output to a file (1 MiB chunks). */
-class TextFile {
-  private fd: number;
-  private parts: string[] = [];
-  private size = 0;
-  constructor(readonly target: string) {
-    try {
-      this.fd = fs.openSync(target + TMP, 'w');
-    } catch (e) {
-      throw ioErr(e, target);
-    }
-  }
-  add(s: string): void {
-    this.parts.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 20) this.flush();
-  }
-  flush(): void {
-    if (this.parts.length === 0) return;
-    try {
-      fs.writeSync(this.fd, this.parts.join(''));
-    } catch (e) {
-      throw ioErr(e, this.target);
-    }
-    this.parts = [];
-    this.size = 0;
-  }
-  close(): void {
-    this.flush();
-    fs.closeSync(this.fd);
-  }
-  closeQuietly(): void {
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* closed */
-    }
-  }
-}
-
 const b64 = (b: Buffer | null): string | null => (b === null ? null : b.toString('base64'));
 
 /** The JSON form of a row (NDJSON line, and CSV's headers cell): binary fields in base64. */
@@ -113,144 +77,33 @@ export function rowToJson(row: ExportRow): Record<string, unknown> {
   return o;
 }
 
-/*
- * The text formats write a batch's columns once per batch: EXPORT_COLUMNS is the batch's fields
- * (topic .. batchSize), then the record's (offset .. headers), then snappyXerial. Each line is the
- * batch's head + the record's part + the batch's tail: byte for byte what JSON.stringify(rowToJson(row))
- * gives (test/export-import-formats.test.ts holds them equal).
- */
-const FIRST_RECORD_COLUMN = EXPORT_COLUMNS.indexOf('offset');
-const LAST_RECORD_COLUMN = EXPORT_COLUMNS.indexOf('headers');
-const BATCH_HEAD = EXPORT_COLUMNS.slice(0, FIRST_RECORD_COLUMN) as readonly (keyof BatchFields)[];
-const BATCH_TAIL = EXPORT_COLUMNS.slice(LAST_RECORD_COLUMN + 1) as readonly (keyof BatchFields)[];
-const RECORD_COLUMNS = ['offset', 'timestamp', 'timestampType', 'recordAttributes', 'offsetDelta', 'timestampDelta', 'recordMagic', 'key', 'value', 'headers'];
-if (EXPORT_COLUMNS.slice(FIRST_RECORD_COLUMN, LAST_RECORD_COLUMN + 1).join() !== RECORD_COLUMNS.join()) throw new Error('internal: export-row.ts column order changed');
-
-/** A JSON string of bytes in base64 (base64 needs no escaping), or null. */
-const b64Json = (b: Buffer | null): string => (b === null ? 'null' : '"' + b.toString('base64') + '"');
-
-function headersJson(hs: RowRecord['headers']): string {
-  if (hs.length === 0) return '[]';
-  let s = '[';
-  for (let i = 0; i < hs.length; i++) {
-    const h = hs[i]!;
-    s += (i ? ',{"key":' : '{"key":') + JSON.stringify(h.key.toString('utf8')) + ',"value":' + b64Json(h.value) + '}';
+/** A sink writing one text file through export-text.ts's byte writers; commit fsyncs and renames it into place. */
+class TextSink implements RowSink {
+  private readonly w: TextWriter;
+  constructor(
+    private readonly out: ByteFile,
+    csv: boolean,
+  ) {
+    this.w = csv ? new CsvWriter(out) : new NdjsonWriter(out);
   }
-  return s + ']';
-}
-
-/** A sink writing one text file: rows are added to `out`; commit closes and renames it into place. */
-abstract class TextSink implements RowSink {
-  protected readonly out: TextFile;
-  constructor(target: string) {
-    this.out = new TextFile(target);
+  writeBatch(b: BatchFields, records: readonly RowRecord[]): void {
+    this.w.batch(b, records);
   }
-  abstract writeBatch(b: BatchFields, records: readonly RowRecord[]): void;
+  writeWalked(b: BatchFields, r: WalkedRecords): void {
+    this.w.walked(b, r);
+  }
   async commit(): Promise<void> {
     this.out.close();
-    finishFile(this.out.target);
+    try {
+      fs.renameSync(this.out.target + TMP, this.out.target);
+    } catch (e) {
+      throw ioErr(e, this.out.target);
+    }
+    fsyncDir(path.dirname(path.resolve(this.out.target)));
   }
   abort(): void {
     this.out.closeQuietly();
     removeTmp(this.out.target);
-  }
-}
-
-class NdjsonSink extends TextSink {
-  writeBatch(b: BatchFields, records: readonly RowRecord[]): void {
-    let head = '{';
-    for (const c of BATCH_HEAD) head += JSON.stringify(c) + ':' + JSON.stringify(b[c]) + ',';
-    let tail = '';
-    for (const c of BATCH_TAIL) tail += ',' + JSON.stringify(c) + ':' + JSON.stringify(b[c]);
-    tail += '}\n';
-    if (records.length === 0) {
-      this.out.add(
-        head +
-          `"offset":null,"timestamp":null,"timestampType":${JSON.stringify(b.timestampType)},"recordAttributes":null,"offsetDelta":null,"timestampDelta":null,"recordMagic":null,"key":null,"value":null,"headers":[]` +
-          tail,
-      );
-      return;
-    }
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      const v2 = r.magic >= 2;
-      this.out.add(
-        head +
-          '"offset":' +
-          r.offset +
-          ',"timestamp":' +
-          r.timestamp +
-          ',"timestampType":' +
-          JSON.stringify(r.timestampType) +
-          ',"recordAttributes":' +
-          r.attributes +
-          ',"offsetDelta":' +
-          (v2 ? r.offsetDelta : 'null') +
-          ',"timestampDelta":' +
-          (v2 ? r.timestampDelta : 'null') +
-          ',"recordMagic":' +
-          r.magic +
-          ',"key":' +
-          b64Json(r.key) +
-          ',"value":' +
-          b64Json(r.value) +
-          ',"headers":' +
-          headersJson(r.headers) +
-          tail,
-      );
-    }
-  }
-}
-
-/** RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-}
-
-class CsvSink extends TextSink {
-  constructor(target: string) {
-    super(target);
-    this.out.add(EXPORT_COLUMNS.join(',') + '\r\n');
-  }
-  writeBatch(b: BatchFields, records: readonly RowRecord[]): void {
-    let head = '';
-    for (const c of BATCH_HEAD) head += csvField(b[c]) + ',';
-    let tail = '';
-    for (const c of BATCH_TAIL) tail += ',' + csvField(b[c]);
-    tail += '\r\n';
-    if (records.length === 0) {
-      this.out.add(head + `,,${csvField(b.timestampType)},,,,,,,[]` + tail);
-      return;
-    }
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      const v2 = r.magic >= 2;
-      this.out.add(
-        head +
-          r.offset +
-          ',' +
-          r.timestamp +
-          ',' +
-          csvField(r.timestampType) +
-          ',' +
-          r.attributes +
-          ',' +
-          (v2 ? r.offsetDelta : '') +
-          ',' +
-          (v2 ? r.timestampDelta : '') +
-          ',' +
-          r.magic +
-          ',' +
-          (r.key === null ? '' : r.key.toString('base64')) +
-          ',' +
-          (r.value === null ? '' : r.value.toString('base64')) +
-          ',' +
-          (r.headers.length === 0 ? '[]' : csvField(headersJson(r.headers))) +
-          tail,
-      );
-    }
   }
 }
 
@@ -290,6 +143,14 @@ class ParquetSink implements RowSink {
     });
   }
 
+  writeWalked(b: BatchFields, r: WalkedRecords): void | Promise<void> {
+    const w = this.w.addWalked(b, r);
+    if (!w) return;
+    return w.catch((e: unknown) => {
+      throw (e as NodeJS.ErrnoException).code ? ioErr(e, this.target) : e;
+    });
+  }
+
   async commit(): Promise<void> {
     try {
       await this.w.finish();
@@ -301,7 +162,8 @@ class ParquetSink implements RowSink {
     finishFile(this.target);
   }
 
-  abort(): void {
+  async abort(): Promise<void> {
+    await this.w.settle();
     try {
       fs.closeSync(this.fd);
     } catch {
@@ -312,7 +174,6 @@ class ParquetSink implements RowSink {
 }
 
 export async function openSink(format: ExportFormat, target: string, opts: SinkOptions = {}): Promise<RowSink> {
-  if (format === 'ndjson') return new NdjsonSink(target);
-  if (format === 'csv') return new CsvSink(target);
+  if (format === 'ndjson' || format === 'csv') return new TextSink(new ByteFile(target), format === 'csv');
   return ParquetSink.open(target, opts);
 }

@@ -9,6 +9,9 @@ import { scanPartitionDir, subdirectories, type PartitionDir } from '../storage/
 import { openSource } from '../storage/source.js';
 import { rowOf, type BatchFields, type ExportRow, type RowRecord } from './export-row.js';
 import { openSink, type ExportFormat, type PageCompression } from './export-writers.js';
+import { walkedRecords, type WalkedRecords } from './export-walk.js';
+import { ProgressMeter, type OnProgress } from './progress.js';
+import { RecordWalker } from '../format/record-walk.js';
 
 /**
  * `kseg export`: one row per record of a partition, each carrying its batch's header fields, so
@@ -58,12 +61,22 @@ export interface ExportBatch {
   records: readonly RowRecord[];
 }
 
+/** A batch as the export writers take it: walked (export-walk.ts, the hot path) or as record objects. */
+interface SinkBatch {
+  fields: BatchFields;
+  walked: WalkedRecords | null;
+  records: readonly RowRecord[] | null;
+}
+
+const NO_RECORDS: readonly RowRecord[] = [];
+
 /**
  * The batches of one partition, segment by segment. An undecodable entry stops the export with its
  * file and byte position (run `kseg recover` first); a torn tail ends the segment as it ends
- * Kafka's read (FileLogInputStream) and is reported in the summary.
+ * Kafka's read (FileLogInputStream) and is reported in the summary. With a walker, v2 batches the
+ * fast walk takes come as `walked` (valid until the next batch); every other one as records.
  */
-export function* partitionBatches(part: PartitionDir, summary: ExportPartitionSummary): Generator<ExportBatch> {
+function* segmentBatches(part: PartitionDir, summary: ExportPartitionSummary, walker: RecordWalker | null, progress: ProgressMeter | null): Generator<SinkBatch> {
   const tp = topicPartitionOfDir(part.dir);
   summary.topic = tp?.topic ?? null;
   summary.partition = tp?.partition ?? null;
@@ -84,6 +97,14 @@ export function* partitionBatches(part: PartitionDir, summary: ExportPartitionSu
         if (item.kind === 'bad-entry') throw item.error;
         const batch = item.batch;
         log.batches++;
+        progress?.at(batch.position);
+        const fields = batchFieldsOf(batch, seg.log, summary.topic, summary.partition);
+        const walked = walker === null ? null : walkedRecords(batch, walker);
+        if (walked !== null) {
+          log.records += walked.count;
+          yield { fields, walked, records: null };
+          continue;
+        }
         let recs: KafkaRecord[];
         try {
           recs = [...batchRecords(batch)];
@@ -92,15 +113,21 @@ export function* partitionBatches(part: PartitionDir, summary: ExportPartitionSu
           throw e;
         }
         log.records += recs.length;
-        yield { fields: batchFieldsOf(batch, seg.log, summary.topic, summary.partition), records: recs };
+        yield { fields, walked: null, records: recs };
       }
     } finally {
       src.close();
     }
+    progress?.fileDone(seg.logSize);
     summary.batches += log.batches;
     summary.records += log.records;
     summary.logs.push(log);
   }
+}
+
+/** The batches of one partition with their records as objects (see segmentBatches). */
+export function* partitionBatches(part: PartitionDir, summary: ExportPartitionSummary): Generator<ExportBatch> {
+  for (const b of segmentBatches(part, summary, null, null)) yield { fields: b.fields, records: b.records ?? NO_RECORDS };
 }
 
 /** The rows of one partition (one per record; one with null record fields for a batch without records). */
@@ -159,6 +186,8 @@ export interface ExportOptions {
   rowGroupRows?: number;
   /** Overwrite existing output files. */
   force?: boolean;
+  /** Bytes of the partitions' .log files read so far, of all of them (ops/progress.ts). */
+  onProgress?: OnProgress;
 }
 
 export interface ExportOutput extends ExportPartitionSummary {
@@ -195,6 +224,13 @@ export async function exportPartitions(input: string, opts: ExportOptions): Prom
       throw new IoError((e as NodeJS.ErrnoException).code ?? 'EIO', (e as Error).message, { file: opts.output });
     }
   }
+  const progress = opts.onProgress
+    ? new ProgressMeter(
+        opts.onProgress,
+        parts.reduce((n, p) => n + p.segments.reduce((m, s) => m + s.logSize, 0), 0),
+      )
+    : null;
+  const walker = new RecordWalker();
   const result: ExportResult = { format: opts.format, compression: opts.format === 'parquet' ? (opts.compression ?? 'snappy') : null, partitions: [], batches: 0, records: 0 };
   for (const part of parts) {
     const name = path.basename(path.resolve(part.dir));
@@ -203,13 +239,13 @@ export async function exportPartitions(input: string, opts: ExportOptions): Prom
     const summary: ExportPartitionSummary = { dir: part.dir, topic: null, partition: null, batches: 0, records: 0, logs: [] };
     const sink = await openSink(opts.format, target, { compression: opts.compression, rowGroupRows: opts.rowGroupRows });
     try {
-      for (const b of partitionBatches(part, summary)) {
-        const w = sink.writeBatch(b.fields, b.records);
+      for (const b of segmentBatches(part, summary, walker, progress)) {
+        const w = b.walked !== null ? sink.writeWalked(b.fields, b.walked) : sink.writeBatch(b.fields, b.records!);
         if (w) await w;
       }
       await sink.commit();
     } catch (e) {
-      sink.abort();
+      await sink.abort();
       throw e;
     }
     result.partitions.push({ ...summary, output: target, bytesWritten: fs.statSync(target).size });

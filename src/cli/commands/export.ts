@@ -8,6 +8,7 @@ import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
+import { startProgress } from '../progress.js';
 
 interface ExportFlags {
   format: string;
@@ -49,13 +50,20 @@ Examples:
       if (!['parquet', 'ndjson', 'csv'].includes(flags.format)) throw new UsageError(`--format must be parquet, ndjson or csv (got ${flags.format})`);
       if (!['snappy', 'zstd', 'none'].includes(flags.compression)) throw new UsageError(`--compression must be snappy, zstd or none (got ${flags.compression})`);
       if (flags.rowGroupRows === 0) throw new UsageError('--row-group-rows must be at least 1');
-      const r = await exportPartitions(resolveArchiveArg(p, { allowLogDir: true }), {
-        format: flags.format as ExportFormat,
-        output: flags.output!,
-        compression: flags.compression as PageCompression,
-        rowGroupRows: flags.rowGroupRows,
-        force: flags.force,
-      });
+      const progress = startProgress('exporting');
+      let r: ExportResult;
+      try {
+        r = await exportPartitions(resolveArchiveArg(p, { allowLogDir: true }), {
+          format: flags.format as ExportFormat,
+          output: flags.output!,
+          compression: flags.compression as PageCompression,
+          rowGroupRows: flags.rowGroupRows,
+          force: flags.force,
+          onProgress: progress.onProgress,
+        });
+      } finally {
+        progress.stop();
+      }
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
     });
 }

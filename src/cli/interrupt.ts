@@ -1,4 +1,4 @@
-import { Interrupted } from '../ops/interrupt.js';
+import { Interrupted, runStoppable, type Steps, type StopState } from '../ops/interrupt.js';
 import { EXIT, exitNow } from './exit-codes.js';
 
 /**
@@ -68,4 +68,22 @@ export function watchInterrupt(): InterruptWatch {
       if (got) exitWith(state);
     },
   };
+}
+
+/**
+ * Run an op written as steps (ops/interrupt.ts) with Ctrl-C: it stops at its next safe point, and
+ * the CLI prints `at.state` and exits 130 / 143. `stop` clears the progress bar first. The caller
+ * prints the result and then calls `watch.done(...)` (a signal after the last safe point).
+ */
+export async function runInterruptible<T>(steps: Steps<T>, at: StopState, stop: () => void = () => {}): Promise<{ r: T; watch: InterruptWatch }> {
+  const watch = watchInterrupt();
+  let r: T;
+  try {
+    r = await runStoppable(steps, watch.signal, at);
+  } catch (e) {
+    stop();
+    return watch.fail(e);
+  }
+  stop();
+  return { r, watch };
 }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
-import { truncate, type TruncateResult } from '../../ops/truncate.js';
+import { truncateSteps, type TruncateResult } from '../../ops/truncate.js';
+import type { Steps, StopState } from '../../ops/interrupt.js';
+import { runInterruptible, type InterruptWatch } from '../interrupt.js';
 import type { Summary } from '../../ops/partition-state.js';
 import type { OnProgress } from '../../ops/progress.js';
 import { nonNegative } from '../options.js';
@@ -58,27 +60,33 @@ Examples:
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
       if (shouldConfirm(flags)) {
-        const plan = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: true, onProgress }));
+        const { r: plan, watch } = await withBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: true, onProgress }, at));
         process.stdout.write(fitText(renderTruncate(plan)) + '\n');
+        watch.done('the plan was shown; nothing was changed');
         if (plan.noop) return;
         if (!(await confirm('Apply this truncation?', 'kseg truncate keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const r = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: flags.dryRun, onProgress }));
+      const { r, watch } = await withBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: flags.dryRun, onProgress }, at));
       process.stdout.write((flags.json ? toJson(truncateJson(r)) : fitText(renderTruncate(r))) + '\n');
+      watch.done(
+        r.dryRun || r.noop
+          ? 'truncate had finished: nothing was changed'
+          : 'truncate had finished before it could stop (the signal came after its last safe point): the partition is truncated, as printed',
+      );
     });
 }
 
-/** Runs a synchronous op with the progress bar (stderr, terminal only, after a moment), cleared after. */
-function withBar<T>(label: string, op: (onProgress: OnProgress | undefined) => T): T {
+/**
+ * Runs the op's steps with the progress bar (stderr, terminal only, after a moment) and Ctrl-C
+ * (stops at the next safe point: exit 130/143 and the state line, cli/interrupt.ts).
+ */
+function withBar<T>(label: string, op: (onProgress: OnProgress | undefined, at: StopState) => Steps<T>): Promise<{ r: T; watch: InterruptWatch }> {
   const progress = startProgress(label);
-  try {
-    return op(progress.onProgress);
-  } finally {
-    progress.stop();
-  }
+  const at: StopState = { state: '' };
+  return runInterruptible(op(progress.onProgress, at), at, () => progress.stop());
 }
 
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */

@@ -1,5 +1,7 @@
 import { Interrupted, runStoppable, type Steps, type StopState } from '../ops/interrupt.js';
 import { EXIT, exitNow } from './exit-codes.js';
+import type { OnProgress } from '../ops/progress.js';
+import { startProgress } from './progress.js';
 
 /**
  * Ctrl-C (SIGINT) and SIGTERM while a command that awaits between steps runs: say what state the
@@ -86,4 +88,14 @@ export async function runInterruptible<T>(steps: Steps<T>, at: StopState, stop: 
   }
   stop();
   return { r, watch };
+}
+
+/**
+ * runInterruptible with the progress bar (stderr, terminal only, after a moment; cleared before the
+ * state line or the result): `op` gets the bar's callback and the StopState to pass to the op.
+ */
+export function runWithBar<T>(label: string, op: (onProgress: OnProgress | undefined, at: StopState) => Steps<T>, enabled = true): Promise<{ r: T; watch: InterruptWatch }> {
+  const progress = startProgress(label, enabled);
+  const at: StopState = { state: '' };
+  return runInterruptible(op(progress.onProgress, at), at, () => progress.stop());
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
 import { truncateSteps, type TruncateResult } from '../../ops/truncate.js';
-import type { Steps, StopState } from '../../ops/interrupt.js';
-import { runInterruptible, type InterruptWatch } from '../interrupt.js';
+import { runWithBar } from '../interrupt.js';
 import type { Summary } from '../../ops/partition-state.js';
 import type { OnProgress } from '../../ops/progress.js';
 import { nonNegative } from '../options.js';
@@ -60,7 +59,7 @@ Examples:
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
       if (shouldConfirm(flags)) {
-        const { r: plan, watch } = await withBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: true, onProgress }, at));
+        const { r: plan, watch } = await runWithBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: true, onProgress }, at));
         process.stdout.write(fitText(renderTruncate(plan)) + '\n');
         watch.done('the plan was shown; nothing was changed');
         if (plan.noop) return;
@@ -69,7 +68,7 @@ Examples:
           return;
         }
       }
-      const { r, watch } = await withBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: flags.dryRun, onProgress }, at));
+      const { r, watch } = await runWithBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: flags.dryRun, onProgress }, at));
       process.stdout.write((flags.json ? toJson(truncateJson(r)) : fitText(renderTruncate(r))) + '\n');
       watch.done(
         r.dryRun || r.noop
@@ -77,16 +76,6 @@ Examples:
           : 'truncate had finished before it could stop (the signal came after its last safe point): the partition is truncated, as printed',
       );
     });
-}
-
-/**
- * Runs the op's steps with the progress bar (stderr, terminal only, after a moment) and Ctrl-C
- * (stops at the next safe point: exit 130/143 and the state line, cli/interrupt.ts).
- */
-function withBar<T>(label: string, op: (onProgress: OnProgress | undefined, at: StopState) => Steps<T>): Promise<{ r: T; watch: InterruptWatch }> {
-  const progress = startProgress(label);
-  const at: StopState = { state: '' };
-  return runInterruptible(op(progress.onProgress, at), at, () => progress.stop());
 }
 
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */

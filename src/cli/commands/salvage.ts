@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
-import { salvage, type SalvageResult } from '../../ops/salvage.js';
+import { salvageSteps, type SalvageResult } from '../../ops/salvage.js';
 import { nonNegative } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { startProgress } from '../progress.js';
+import { runWithBar } from '../interrupt.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { refuseRemoteOutput } from '../../storage/archive.js';
@@ -49,16 +49,17 @@ Examples:
   kseg salvage orders-3 -o orders-3.salvaged --json > loss.json
   kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`,
     )
-    .action((p: string, flags: SalvageFlags) => {
+    .action(async (p: string, flags: SalvageFlags) => {
       refuseRemoteOutput('salvage', flags.output);
-      const progress = startProgress('salvaging');
-      let r: SalvageResult;
-      try {
-        r = salvage(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
-      } finally {
-        progress.stop();
-      }
+      const { r, watch } = await runWithBar('salvaging', (onProgress, at) =>
+        salvageSteps(p, flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress }, at),
+      );
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
+      watch.done(
+        r.dryRun
+          ? 'salvage dry run had finished: nothing was changed'
+          : `salvage had finished before it could stop (the signal came after its last safe point): ${r.output} is complete, as printed`,
+      );
     });
 }
 

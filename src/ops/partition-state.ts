@@ -82,35 +82,37 @@ export function* scanSegmentSteps(dir: string, seg: Segment, visit?: (b: Batch) 
     maxTimestamp: -1,
     stop: { reason: 'eof', position: 0, trailingBytes: 0 },
   };
-  let nextStop = SCAN_STEP;
   try {
-    for (;;) {
-      const b = src.next(seg.log, false);
-      if (b === null) {
-        stats.stop = src.stop!;
-        break;
-      }
-      if (b === BAD) {
-        stats.badEntry ??= { position: src.bad!.position, error: src.bad!.error };
-        continue;
-      }
-      const batch = b as Batch;
-      stats.batches++;
-      stats.records += batch.recordCount;
-      if (stats.firstOffset === null) stats.firstOffset = batch.baseOffset;
-      stats.lastOffset = batch.lastOffset;
-      stats.nextOffset = batch.lastOffset + 1;
-      if (batch.maxTimestamp > stats.maxTimestamp) stats.maxTimestamp = batch.maxTimestamp;
-      visit?.(batch);
-      if (batch.position >= nextStop) {
-        yield 'scan';
-        nextStop = batch.position + SCAN_STEP;
-      }
-    }
+    // The walk itself is a plain function (the hot loop stays out of the generator).
+    for (let until = SCAN_STEP; !scanUntil(src, seg, stats, visit, until); until += SCAN_STEP) yield 'scan';
   } finally {
     src.close();
   }
   return stats;
+}
+
+/** Walk batches until one starts at or beyond `until` (false) or the segment ends (true). */
+function scanUntil(src: LogBatchReader, seg: Segment, stats: SegmentStats, visit: ((b: Batch) => void) | undefined, until: number): boolean {
+  for (;;) {
+    const b = src.next(seg.log, false);
+    if (b === null) {
+      stats.stop = src.stop!;
+      return true;
+    }
+    if (b === BAD) {
+      stats.badEntry ??= { position: src.bad!.position, error: src.bad!.error };
+      continue;
+    }
+    const batch = b as Batch;
+    stats.batches++;
+    stats.records += batch.recordCount;
+    if (stats.firstOffset === null) stats.firstOffset = batch.baseOffset;
+    stats.lastOffset = batch.lastOffset;
+    stats.nextOffset = batch.lastOffset + 1;
+    if (batch.maxTimestamp > stats.maxTimestamp) stats.maxTimestamp = batch.maxTimestamp;
+    visit?.(batch);
+    if (batch.position >= until) return false;
+  }
 }
 
 export function mtimeOf(p: string): number {

@@ -126,6 +126,18 @@ function isZeroRange(src: ByteSource, from: number, to: number): boolean {
 }
 
 function* salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: number; progress: ProgressMeter | null }): Steps<{ report: SalvageSegment; kept: KeptEntry[] }> {
+  const w = salvageWalk(seg, src, state);
+  // The walk itself is a plain function (the hot loop stays out of the generator).
+  for (let pos = 0, until = SCAN_STEP; (pos = w.run(pos, until)) >= 0; until += SCAN_STEP) yield 'scan';
+  return { report: w.report, kept: w.kept };
+}
+
+/** One segment's walk; `run(pos, until)` walks from `pos` until an entry starts at or beyond `until` (returns its position) or the segment ends (-1). */
+function salvageWalk(
+  seg: Segment,
+  src: ByteSource,
+  state: { lastOffset: number; progress: ProgressMeter | null },
+): { report: SalvageSegment; kept: KeptEntry[]; run(pos: number, until: number): number } {
   const file = seg.log;
   const bounds = { minOffset: seg.baseOffset, maxOffset: seg.baseOffset + INT32_MAX, file };
   const report: SalvageSegment = { file, baseOffset: seg.baseOffset, size: src.size, output: null, batches: 0, records: 0, bytes: 0, bytesLost: 0, damaged: [], dropped: [] };
@@ -174,41 +186,40 @@ function* salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: num
     report.bytes += b.size;
     state.lastOffset = b.lastOffset;
   };
-  let pos = 0;
-  let nextStop = SCAN_STEP;
-  while (pos < src.size) {
-    if (pos >= nextStop) {
-      yield 'scan';
-      nextStop = pos + SCAN_STEP;
+  const run = (start: number, until: number): number => {
+    let pos = start;
+    while (pos < src.size) {
+      if (pos >= until) return pos;
+      const r = checkEntryAt(src, pos, bounds);
+      if (r.ok) {
+        keep(r.batch);
+        pos += r.batch.size;
+        continue;
+      }
+      const next = resyncFrom(src, pos + 1, bounds);
+      const end = next ? next.position : src.size;
+      const zeroFilled = isZeroRange(src, pos, end);
+      const acc = zeroFilled ? { batches: 0, records: 0 } : accountRange(src, pos, end, file);
+      const range: DamagedRange = {
+        position: pos,
+        endPosition: end,
+        bytes: end - pos,
+        code: zeroFilled ? 'ZERO_TAIL' : r.code,
+        message: zeroFilled ? `${end - pos} zero bytes` : r.message,
+        zeroFilled,
+        batchesLost: acc.batches,
+        recordsLost: acc.records,
+        offsetsLost: zeroFilled ? null : { from: Math.max(state.lastOffset + 1, seg.baseOffset), to: null },
+      };
+      if (range.offsetsLost) openRanges.push(range);
+      report.damaged.push(range);
+      report.bytesLost += range.bytes;
+      if (!next) return -1;
+      pos = next.position;
     }
-    const r = checkEntryAt(src, pos, bounds);
-    if (r.ok) {
-      keep(r.batch);
-      pos += r.batch.size;
-      continue;
-    }
-    const next = resyncFrom(src, pos + 1, bounds);
-    const end = next ? next.position : src.size;
-    const zeroFilled = isZeroRange(src, pos, end);
-    const acc = zeroFilled ? { batches: 0, records: 0 } : accountRange(src, pos, end, file);
-    const range: DamagedRange = {
-      position: pos,
-      endPosition: end,
-      bytes: end - pos,
-      code: zeroFilled ? 'ZERO_TAIL' : r.code,
-      message: zeroFilled ? `${end - pos} zero bytes` : r.message,
-      zeroFilled,
-      batchesLost: acc.batches,
-      recordsLost: acc.records,
-      offsetsLost: zeroFilled ? null : { from: Math.max(state.lastOffset + 1, seg.baseOffset), to: null },
-    };
-    if (range.offsetsLost) openRanges.push(range);
-    report.damaged.push(range);
-    report.bytesLost += range.bytes;
-    if (!next) break;
-    pos = next.position;
-  }
-  return { report, kept };
+    return -1;
+  };
+  return { report, kept, run };
 }
 
 /** Salvage the partition directory (or the one segment named by a .log file) `input` into `out`. */

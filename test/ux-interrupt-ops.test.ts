@@ -254,3 +254,23 @@ describe.skipIf(!SCRIPT)('Ctrl-C on a pseudo-terminal (script -qc) during kseg t
     expect(kseg(['verify', dir]).status).toBe(0);
   }, 120_000);
 });
+
+describe('library: the step forms', () => {
+  it('runStoppable(truncateSteps) with an aborted signal throws Interrupted with the state and releases the lock; runToEnd equals truncate', async () => {
+    const { truncateSteps, truncate, runStoppable, runToEnd, Interrupted } = await import('../src/index.js');
+    const dir = copy('v2-multiseg');
+    const before = files(dir);
+    const ac = new AbortController();
+    ac.abort();
+    const at = { state: '' };
+    const e = await runStoppable(truncateSteps(dir, { toOffset: 300 }, at), ac.signal, at).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(Interrupted);
+    expect((e as InstanceType<typeof Interrupted>).state).toBe('truncate stopped before any file changed: the partition is unchanged');
+    expect(files(dir)).toEqual(before); // no .kseg.lock either
+    const ref = copy('v2-multiseg', 'ref-0');
+    const a = runToEnd(truncateSteps(dir, { toOffset: 300 }));
+    const b = truncate(ref, { toOffset: 300 });
+    expect(a.after).toEqual(b.after);
+    expect(records(dir)).toBe(records(ref));
+  });
+});

@@ -37,6 +37,7 @@ export { scan, listPartitions, parsePartitionDirName, type ScanOptions, type Sca
 // kseg recover: Kafka's start-up recovery offline (planRecovery only plans).
 export {
   recover,
+  recoverSteps,
   planRecovery,
   type RecoverOptions,
   type RecoverResult,
@@ -50,6 +51,7 @@ export {
 // kseg rebuild-index: .index/.timeindex/.txnindex as Kafka's recovery writes them (or a comparison).
 export {
   rebuildIndex,
+  rebuildIndexSteps,
   DEFAULT_INDEX_INTERVAL_BYTES,
   type RebuildOptions,
   type RebuildResult,
@@ -58,7 +60,7 @@ export {
   type IndexKind,
 } from './ops/rebuild-index.js';
 // kseg truncate: the tail or leading segments of a partition, crash-safely.
-export { truncate, type TruncateOptions, type TruncateResult, type SegmentChange } from './ops/truncate.js';
+export { truncate, truncateSteps, type TruncateOptions, type TruncateResult, type SegmentChange } from './ops/truncate.js';
 // kseg compact: Kafka's log cleaner offline.
 export { compact, COMPACT_DEFAULTS, type CompactOptions, type CompactResult, type CompactRound, type CompactTotals, type GroupResult } from './ops/compact.js';
 // kseg generate: a partition directory as a broker writes it (deterministic, optional injected fault).
@@ -82,11 +84,12 @@ export { report, type ReportOptions, type ReportData, type PartitionReportData, 
 export { exportPartitions, partitionRows, EXPORT_COLUMNS, type ExportRow, type ExportOptions, type ExportResult } from './ops/export.js';
 export { importPartition, readExportRows, type ImportResult, type ImportOptions, type RewrittenBatch } from './ops/import.js';
 // kseg salvage: every valid batch of a damaged partition into a fresh one, with a loss report.
-export { salvage, type SalvageOptions, type SalvageResult, type SalvageSegment, type DamagedRange, type DroppedBatch } from './ops/salvage.js';
+export { salvage, salvageSteps, type SalvageOptions, type SalvageResult, type SalvageSegment, type DamagedRange, type DroppedBatch } from './ops/salvage.js';
 // kseg slice: the batches covering an offset range as a standalone partition (optionally redacted).
 export { slice, type SliceOptions, type SliceResult, type SliceSegment } from './ops/slice.js';
-// Ctrl-C for long ops: compact and slice take `signal` (an AbortSignal) and throw Interrupted, whose `state` says what state the data is in.
-export { Interrupted } from './ops/interrupt.js';
+// Ctrl-C for long ops: compact, slice, importPartition and generate take `signal` (an AbortSignal) and throw Interrupted, whose `state` says
+// what state the data is in; truncate, recover, rebuildIndex and salvage have step forms (…Steps) run by runToEnd or, stoppable, runStoppable.
+export { Interrupted, runStoppable, runToEnd, type Steps, type StopState } from './ops/interrupt.js';
 // kseg grep: records matching key, header, value, offset or time criteria.
 export { grepPartition, recordMatches, type GrepCriteria, type GrepEvent, type GrepStats } from './ops/grep.js';
 // kseg diff: two replicas of one partition compared.

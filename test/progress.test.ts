@@ -186,6 +186,24 @@ describe('progress bar (CLI)', () => {
     expect(piped.stderr).toBe('');
   });
 
+  it.skipIf(!HAVE_SCRIPT)(
+    'import on a terminal draws the bar with bytes of the export file read; in a pipe stderr stays empty',
+    () => {
+      const exported = path.join(tmpDir(), 'p.ndjson');
+      expect(kseg(['export', dir, '--format', 'ndjson', '-o', exported]).status).toBe(0);
+      const size = fs.statSync(exported).size / (1024 * 1024);
+      const cmd = `${[process.execPath, path.join(ROOT, 'bin', 'kseg.js'), 'import', exported, '-o', path.join(tmpDir(), 'imp-0')].map(q).join(' ')} > /dev/null`;
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', KSEG_PROGRESS_DELAY_MS: '0' }, timeout: 120_000 });
+      expect(r.status, r.stdout).toBe(0);
+      // The total is the export file's size (not the partition's), e.g. "of 31.4 MiB".
+      expect(r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')).toMatch(new RegExp(`importing \\[[#-]+\\] \\d+% \\| [\\d.]+ MiB of ${size.toFixed(1).replace('.', '\\.')} MiB`));
+      const piped = kseg(['import', exported, '-o', path.join(tmpDir(), 'imp-0')], { env: { KSEG_PROGRESS_DELAY_MS: '0' } });
+      expect(piped.status).toBe(0);
+      expect(piped.stderr).toBe('');
+    },
+    180_000,
+  );
+
   it('scan reports bytes while a partition is being read, not only when it finishes', async () => {
     // The built module: its worker is dist/ops/scan-worker.js (vitest does not run .ts workers).
     const { scan } = (await import(path.join(ROOT, 'dist', 'ops', 'scan.js'))) as typeof import('../src/ops/scan.js');

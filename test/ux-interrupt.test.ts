@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, ROOT, kseg, tmpDir } from './helpers.js';
+import { FIXTURES, kseg, tmpDir } from './helpers.js';
+import { BIN, interruptAt } from './interrupt-helpers.js';
 
 /**
  * Issue 18, "Ctrl-C: exit 130 and say what state the partition is in". The CLI is spawned as a
@@ -12,28 +13,10 @@ import { FIXTURES, ROOT, kseg, tmpDir } from './helpers.js';
  * ones (dumps compared). Kafka's LogCleaner swaps cleaned segments in only once they are complete
  * (LogCleaner / UnifiedLog.replaceSegments); kseg's safe points sit before that swap.
  */
-const BIN = path.join(ROOT, 'bin', 'kseg.js');
-
 function records(dir: string): string {
   const r = kseg(['dump', dir, '--ndjson']);
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
-}
-
-async function interruptAt(args: string[], step: string, sig: NodeJS.Signals = 'SIGINT'): Promise<{ status: number | null; stderr: string; stdout: string }> {
-  const ready = path.join(tmpDir(), 'ready');
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', KSEG_TEST_PAUSE: `${step}:${ready}` } });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = Date.now() + 60_000;
-  while (!fs.existsSync(ready) && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
-  expect(fs.existsSync(ready), `the op never reached ${step}: ${stderr}`).toBe(true);
-  child.kill(sig);
-  const status = await exited;
-  return { status, stderr, stdout };
 }
 
 function compactable(): string {

@@ -1,5 +1,7 @@
-import { Interrupted } from '../ops/interrupt.js';
+import { Interrupted, runStoppable, type Steps, type StopState } from '../ops/interrupt.js';
 import { EXIT, exitNow } from './exit-codes.js';
+import type { OnProgress } from '../ops/progress.js';
+import { startProgress } from './progress.js';
 
 /**
  * Ctrl-C (SIGINT) and SIGTERM while a command that awaits between steps runs: say what state the
@@ -68,4 +70,32 @@ export function watchInterrupt(): InterruptWatch {
       if (got) exitWith(state);
     },
   };
+}
+
+/**
+ * Run an op written as steps (ops/interrupt.ts) with Ctrl-C: it stops at its next safe point, and
+ * the CLI prints `at.state` and exits 130 / 143. `stop` clears the progress bar first. The caller
+ * prints the result and then calls `watch.done(...)` (a signal after the last safe point).
+ */
+export async function runInterruptible<T>(steps: Steps<T>, at: StopState, stop: () => void = () => {}): Promise<{ r: T; watch: InterruptWatch }> {
+  const watch = watchInterrupt();
+  let r: T;
+  try {
+    r = await runStoppable(steps, watch.signal, at);
+  } catch (e) {
+    stop();
+    return watch.fail(e);
+  }
+  stop();
+  return { r, watch };
+}
+
+/**
+ * runInterruptible with the progress bar (stderr, terminal only, after a moment; cleared before the
+ * state line or the result): `op` gets the bar's callback and the StopState to pass to the op.
+ */
+export function runWithBar<T>(label: string, op: (onProgress: OnProgress | undefined, at: StopState) => Steps<T>, enabled = true): Promise<{ r: T; watch: InterruptWatch }> {
+  const progress = startProgress(label, enabled);
+  const at: StopState = { state: '' };
+  return runInterruptible(op(progress.onProgress, at), at, () => progress.stop());
 }

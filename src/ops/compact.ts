@@ -1,4 +1,4 @@
-import { safePoint } from './interrupt.js';
+import { runStoppable, safePoint } from './interrupt.js';
 import { PartitionReadProgress, ProgressMeter, type OnProgress } from './progress.js';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { withLogDirLock, withPartitionLock } from '../storage/lock.js';
 import { segmentFileName } from '../storage/segments.js';
 import { buildOffsetMap, cleanGroup, MapBuilder, type BatchSink, type SegmentCleanStats } from './compact/cleaner.js';
 import { DEFAULT_OFFSET_MAP_BYTES, OffsetMap } from './compact/offset-map.js';
-import { assertSettled, loadPartition, readLogDirCheckpointEntry, summarize, type PartitionState, type SegmentInfo, type Summary } from './partition-state.js';
+import { assertSettled, loadPartition, loadPartitionSteps, readLogDirCheckpointEntry, summarize, type PartitionState, type SegmentInfo, type Summary } from './partition-state.js';
 import { ProducerStateScan } from './compact/producers.js';
 import { RecordWalk } from './compact/records.js';
 import { AbortedTxnSource, CleanedTransactionMetadata } from './compact/txn.js';
@@ -53,7 +53,8 @@ export interface CompactOptions {
   indexIntervalBytes?: number;
   /**
    * Bytes of .log read, in two phases: 'reading' (the whole partition's batch headers) and, per
-   * round, 'cleaning' (the segments read and rewritten, counted as each group is done).
+   * round, 'cleaning' (the segments read and rewritten, counted as each group is done); later
+   * rounds say their number ('reading (round 2)', 'cleaning (round 2)'), each a new bar.
    */
   onProgress?: OnProgress;
   /**
@@ -440,7 +441,7 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       ? new ProgressMeter(
           opts.onProgress,
           groups.flat().reduce((n, s) => n + s.logSize, 0),
-          'cleaning',
+          result.rounds.length === 0 ? 'cleaning' : `cleaning (round ${result.rounds.length + 1})`,
         )
       : null;
     ctx.progress = cleanProgress;
@@ -533,7 +534,17 @@ async function compactPartition(dir: string, opts: CompactOptions): Promise<Comp
       break;
     }
     if (!built.full) break;
-    state = loadPartition(dir);
+    // The next round reads the partition again: its own bar, and safe points per segment / few MiB.
+    const reread = opts.onProgress ? new PartitionReadProgress(opts.onProgress, `reading (round ${result.rounds.length + 1})`) : null;
+    state = await runStoppable(
+      loadPartitionSteps(dir, reread ? { begin: (l) => reread.begin(l), visit: (b) => reread.batch(b.position), segmentDone: (sg) => reread.segmentDone(sg) } : undefined),
+      opts.signal,
+      {
+        get state() {
+          return interruptedState();
+        },
+      },
+    );
   }
 
   if (!dryRun && result.rounds.length > 0 && cleanerCp) {

@@ -9,7 +9,8 @@ import type { ByteSource } from '../storage/source.js';
 import { scanPartitionDir, segmentFileName } from '../storage/segments.js';
 import { ProducerStateModel } from './generate/producer-state.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from './rebuild-index.js';
-import { scanPartition, viewOf } from './partition-scan/index.js';
+import { scanPartitionSteps, viewOf } from './partition-scan/index.js';
+import { runToEnd, SCAN_STEP, type Steps } from './interrupt.js';
 
 /**
  * Write a new partition directory (salvage, slice) from entries copied byte for byte out of
@@ -100,39 +101,44 @@ const COPY_CHUNK = 4 << 20;
 
 /** Append the entries' bytes, read again from `src`, to an open file: adjacent entries are copied as one range, in chunks of up to 4 MiB. */
 export function copyEntries(fd: number, file: string, src: ByteSource, batches: KeptEntry[]): number {
+  return runToEnd(copyEntriesSteps(fd, file, src, batches));
+}
+
+/** copyEntries as steps (ops/interrupt.ts): a safe point ('copy') every SCAN_STEP bytes written. */
+export function* copyEntriesSteps(fd: number, file: string, src: ByteSource, batches: KeptEntry[]): Steps<number> {
   let written = 0;
-  const copy = (from: number, to: number): void => {
-    for (let p = from; p < to; p += COPY_CHUNK) {
-      const buf = src.read(p, Math.min(COPY_CHUNK, to - p));
-      try {
-        fs.writeSync(fd, buf, 0, buf.length);
-      } catch (e) {
-        throw ioError(e, file);
-      }
-      written += buf.length;
+  let nextStop = SCAN_STEP;
+  const write = (buf: Uint8Array): void => {
+    try {
+      fs.writeSync(fd, buf, 0, buf.length);
+    } catch (e) {
+      throw ioError(e, file);
     }
+    written += buf.length;
   };
   let runStart = -1;
   let runEnd = -1;
-  for (const b of batches) {
-    if (b.data) {
-      if (runStart >= 0) copy(runStart, runEnd);
-      runStart = runEnd = -1;
-      try {
-        fs.writeSync(fd, b.data, 0, b.data.length);
-      } catch (e) {
-        throw ioError(e, file);
+  for (let i = 0; i <= batches.length; i++) {
+    const b = batches[i];
+    // The run of adjacent entries ends here (a gap, an entry with its own bytes, or the end): copy it.
+    if (runStart >= 0 && (!b || b.data || b.position !== runEnd)) {
+      for (let p = runStart; p < runEnd; p += COPY_CHUNK) {
+        write(src.read(p, Math.min(COPY_CHUNK, runEnd - p)));
+        if (written >= nextStop) {
+          yield 'copy';
+          nextStop = written + SCAN_STEP;
+        }
       }
-      written += b.data.length;
+      runStart = runEnd = -1;
+    }
+    if (!b) break;
+    if (b.data) {
+      write(b.data);
       continue;
     }
-    if (b.position !== runEnd) {
-      if (runStart >= 0) copy(runStart, runEnd);
-      runStart = b.position;
-    }
+    if (runStart < 0) runStart = b.position;
     runEnd = b.position + b.size;
   }
-  if (runStart >= 0) copy(runStart, runEnd);
   return written;
 }
 
@@ -188,27 +194,42 @@ export function epochsOf(segments: OutSegment[]): LeaderEpochEntry[] {
 }
 
 export function writeFreshPartition(out: string, segments: OutSegment[], opts: { partitionMetadata?: Buffer; indexIntervalBytes?: number }): FreshPartitionResult {
+  return runToEnd(writeFreshPartitionSteps(out, segments, opts));
+}
+
+/**
+ * writeFreshPartition as steps (ops/interrupt.ts): safe points before each segment written
+ * ('write-segment-N'), every few MiB of a copy and of the index rebuild, and before the temporary
+ * directory is renamed to `out` ('write-rename'). Stopped at any of them, the temporary directory
+ * is removed: `out` does not exist (or stays empty).
+ */
+export function* writeFreshPartitionSteps(out: string, segments: OutSegment[], opts: { partitionMetadata?: Buffer; indexIntervalBytes?: number }): Steps<FreshPartitionResult> {
   assertFreshOutDir(out);
   const parent = path.dirname(path.resolve(out));
   const tmp = path.join(parent, `.${path.basename(path.resolve(out))}.kseg-tmp-${process.pid}`);
   const files: string[] = [];
+  let settled = false; // renamed into place, or removed by the catch below
   try {
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp);
-    for (const s of segments) {
+    for (const [i, s] of segments.entries()) {
+      yield `write-segment-${i + 1}`;
       const name = segmentFileName(s.baseOffset, 'log');
       faultPoint(`write ${name}`);
       const p = path.join(tmp, name);
       const fd = fs.openSync(p, 'wx', 0o644);
       try {
-        if (s.src) copyEntries(fd, name, s.src, s.batches);
+        if (s.src) yield* copyEntriesSteps(fd, name, s.src, s.batches);
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
       }
       files.push(name);
     }
-    const scan = scanPartition(viewOf(scanPartitionDir(tmp)), { buildIndexes: { indexIntervalBytes: opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES }, maxIssues: 0 });
+    const scan = yield* scanPartitionSteps(viewOf(scanPartitionDir(tmp)), {
+      buildIndexes: { indexIntervalBytes: opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES },
+      maxIssues: 0,
+    });
     for (const s of scan.segments) {
       const r = s.rebuilt!;
       const name = s.segment.name;
@@ -239,9 +260,11 @@ export function writeFreshPartition(out: string, segments: OutSegment[], opts: {
       files.push('partition.metadata');
     }
     fsyncDir(tmp);
+    yield 'write-rename';
     faultPoint(`rename ${path.basename(out)}`);
     if (fs.existsSync(out)) fs.rmdirSync(out); // empty (checked above)
     fs.renameSync(tmp, out);
+    settled = true;
     fsyncDir(parent);
     return { files, logStartOffset, logEndOffset, leaderEpochs };
   } catch (e) {
@@ -250,7 +273,11 @@ export function writeFreshPartition(out: string, segments: OutSegment[], opts: {
     } catch {
       /* best effort */
     }
+    settled = true;
     if (e instanceof Error && 'code' in e && typeof (e as NodeJS.ErrnoException).syscall === 'string') throw ioError(e, out);
     throw e;
+  } finally {
+    // Stopped at a safe point (the generator was closed): nothing of the output stays.
+    if (!settled) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

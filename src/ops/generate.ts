@@ -9,6 +9,7 @@ import { applyCorruption, type CorruptionReport } from './generate/corrupt.js';
 import { resolveGenerateOptions, type GenerateOptions } from './generate/options.js';
 import { Prng } from './generate/prng.js';
 import { Workload } from './generate/workload.js';
+import { safePoint, type StopState } from './interrupt.js';
 import { PartitionWriter, type AppendInfo, type SegmentSummary } from './generate/writer.js';
 
 export { CORRUPT_KINDS, GENERATE_CODECS, GENERATE_DEFAULTS, resolveGenerateOptions, type CorruptKind, type GenerateOptions } from './generate/options.js';
@@ -30,6 +31,12 @@ export interface GenerateHooks {
   ioWorker?: 'auto' | boolean;
   /** Called every few appends and at the end. */
   onProgress?: (p: GenerateProgress) => void;
+  /**
+   * Stop at the next safe point once aborted (the CLI aborts it on SIGINT / SIGTERM): between
+   * appends, at most every 100 ms ('generate-append'), and before an injected fault
+   * ('generate-corrupt'). Throws Interrupted after removing what the run wrote.
+   */
+  signal?: AbortSignal;
 }
 
 export interface GenerateProgress {
@@ -85,6 +92,9 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
     ioWorker: hooks.ioWorker === undefined || hooks.ioWorker === 'auto' ? expectedBytes(o) >= IO_WORKER_MIN_BYTES : hooks.ioWorker,
     onAppend: hooks.onAppend,
   });
+  const at: StopState = {
+    state: createdDir ? `generate stopped: ${outDir} was removed (this run had created it)` : `generate stopped: the files this run had written in ${outDir} were removed`,
+  };
   try {
     writer.writeSideFile('partition.metadata', encodePartitionMetadata(topicId));
     const workload = new Workload(o);
@@ -101,9 +111,10 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
       if (writer.backlogged) await writer.drain();
       if (++appends % 64 === 0) {
         progress(false);
-        // Let timers (the progress bar) run during long runs.
-        if (performance.now() - lastYield > 100) {
-          await new Promise((r) => setImmediate(r));
+        // Let timers (the progress bar) and signal handlers run during long runs.
+        if (appends === 64 || performance.now() - lastYield > 100) {
+          if (hooks.signal) await safePoint(hooks.signal, 'generate-append', () => at.state);
+          else await new Promise((r) => setImmediate(r));
           lastYield = performance.now();
         }
       }
@@ -129,7 +140,10 @@ export async function generate(outDir: string, input: Partial<GenerateOptions> =
       config: { ...config, records: o.bytes !== null && o.records === Number.MAX_SAFE_INTEGER ? null : o.records, topicId },
       replacedFiles,
     };
-    if (o.corrupt) summary.corruption = applyCorruption(outDir, o, w);
+    if (o.corrupt) {
+      await safePoint(hooks.signal, 'generate-corrupt', () => at.state);
+      summary.corruption = applyCorruption(outDir, o, w);
+    }
     return summary;
   } catch (e) {
     await writer.abort();

@@ -12,7 +12,9 @@ import { fsyncDir } from '../storage/atomic.js';
 import { parseSegmentName, segmentFileName } from '../storage/segments.js';
 import { EXPORT_COLUMNS, type ExportRow } from './export.js';
 import { ProducerStateModel } from './generate/producer-state.js';
-import { rebuildIndex, type RebuildResult } from './rebuild-index.js';
+import { rebuildIndexSteps, type RebuildResult } from './rebuild-index.js';
+import { runStoppable, safePoint, type StopState } from './interrupt.js';
+import { PROGRESS_STEP, type OnProgress } from './progress.js';
 import { writeSynced } from './fresh-partition.js';
 
 /**
@@ -186,11 +188,13 @@ export function normalizeRow(r: Raw, textual: boolean, file: string, row: number
   };
 }
 
-async function* ndjsonRows(file: string): AsyncGenerator<ExportRow> {
-  const rl = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+async function* ndjsonRows(file: string, read: ReadBytes): AsyncGenerator<ExportRow> {
+  const input = fs.createReadStream(file);
+  const rl = readline.createInterface({ input, crlfDelay: Infinity });
   let row = 0;
   for await (const line of rl) {
     row++;
+    read.bytes = input.bytesRead;
     if (line.trim() === '') continue;
     let o: unknown;
     try {
@@ -204,13 +208,15 @@ async function* ndjsonRows(file: string): AsyncGenerator<ExportRow> {
 }
 
 /** RFC 4180 records from a stream (quoted fields may hold commas, quotes and line breaks). */
-async function* csvRecords(file: string): AsyncGenerator<string[]> {
+async function* csvRecords(file: string, read: ReadBytes): AsyncGenerator<string[]> {
   let field = '';
   let rec: string[] = [];
   let quoted = false;
   let afterQuote = false;
-  for await (const chunk of fs.createReadStream(file, { encoding: 'utf8' })) {
+  const input = fs.createReadStream(file, { encoding: 'utf8' });
+  for await (const chunk of input) {
     const s = chunk as string;
+    read.bytes = input.bytesRead;
     for (let i = 0; i < s.length; i++) {
       const ch = s[i]!;
       if (quoted) {
@@ -254,10 +260,10 @@ async function* csvRecords(file: string): AsyncGenerator<string[]> {
   }
 }
 
-async function* csvRows(file: string): AsyncGenerator<ExportRow> {
+async function* csvRows(file: string, read: ReadBytes): AsyncGenerator<ExportRow> {
   let header: string[] | null = null;
   let row = 0;
-  for await (const rec of csvRecords(file)) {
+  for await (const rec of csvRecords(file, read)) {
     row++;
     if (header === null) {
       header = rec;
@@ -271,7 +277,7 @@ async function* csvRows(file: string): AsyncGenerator<ExportRow> {
   }
 }
 
-async function* parquetRows(file: string): AsyncGenerator<ExportRow> {
+async function* parquetRows(file: string, read: ReadBytes): AsyncGenerator<ExportRow> {
   const hp = await import('hyparquet');
   let buf;
   try {
@@ -290,18 +296,26 @@ async function* parquetRows(file: string): AsyncGenerator<ExportRow> {
   if (missing.length) throw new CorruptDataError('IMPORT_COLUMNS', `missing columns of a kseg export: ${missing.join(', ')}`, { file });
   // One row group at a time: memory holds one group.
   let start = 0;
+  const totalRows = Number(meta.num_rows) || 1;
   for (const rg of meta.row_groups) {
     const end = start + Number(rg.num_rows);
     const rows = (await hp.parquetReadObjects({ file: buf, metadata: meta, rowStart: start, rowEnd: end, utf8: false })) as Raw[];
+    // Bytes read, as the share of rows decoded so far (row groups are read one at a time).
+    read.bytes = Math.round((buf.byteLength * end) / totalRows);
     for (let i = 0; i < rows.length; i++) yield normalizeRow(rows[i]!, false, file, start + i + 1);
     start = end;
   }
 }
 
-export function readExportRows(file: string, format: ImportFormat): AsyncGenerator<ExportRow> {
-  if (format === 'ndjson') return ndjsonRows(file);
-  if (format === 'csv') return csvRows(file);
-  return parquetRows(file);
+/** Bytes of the export file read so far (import's progress). */
+export interface ReadBytes {
+  bytes: number;
+}
+
+export function readExportRows(file: string, format: ImportFormat, read: ReadBytes = { bytes: 0 }): AsyncGenerator<ExportRow> {
+  if (format === 'ndjson') return ndjsonRows(file, read);
+  if (format === 'csv') return csvRows(file, read);
+  return parquetRows(file, read);
 }
 
 // ---------------------------------------------------------------- encoding batches
@@ -426,6 +440,14 @@ class PartitionTail {
 export interface ImportOptions {
   format?: ImportFormat;
   indexIntervalBytes?: number;
+  /** Bytes of the export file read, and its size (at most once per PROGRESS_STEP, 4 MiB); the index rebuild reports as phase 'indexing'. */
+  onProgress?: OnProgress;
+  /**
+   * Stop at the next safe point once aborted (the CLI aborts it on SIGINT / SIGTERM): while rows
+   * are read and written (every 4 MiB of input, 'import-read'), in the index rebuild, and before
+   * the rename ('import-rename'). Throws Interrupted: the output directory was not created.
+   */
+  signal?: AbortSignal;
 }
 
 /** Refuse an output that exists and is not an empty directory. */
@@ -542,20 +564,30 @@ export async function importPartition(input: string, output: string, opts: Impor
     state.batch(h, batchLast);
     lastEnd = Math.max(lastEnd, batchLast);
   };
+  const at: StopState = { state: `import stopped before its output was complete: ${output} was not created (its temporary directory was removed); ${input} is unchanged` };
+  const size = fs.statSync(input).size;
+  const read: ReadBytes = { bytes: 0 };
+  let nextStop = 0;
   try {
     let group: ExportRow[] = [];
-    for await (const row of readExportRows(input, format)) {
+    for await (const row of readExportRows(input, format, read)) {
       result.rows++;
       if (group.length > 0 && (row.file !== group[0]!.file || row.position !== group[0]!.position)) {
         await flushBatch(group);
         group = [];
+        if (read.bytes >= nextStop) {
+          nextStop = read.bytes + PROGRESS_STEP;
+          opts.onProgress?.(read.bytes, size);
+          await safePoint(opts.signal, 'import-read', () => at.state);
+        }
       }
       group.push(row);
     }
     if (group.length > 0) await flushBatch(group);
     closeSeg();
     if (result.segments.length === 0) throw new UsageError(`${input} holds no rows: nothing to import`);
-    const rebuilt: RebuildResult = rebuildIndex(tmp, { indexIntervalBytes: opts.indexIntervalBytes });
+    const indexing = opts.onProgress ? (done: number, total: number) => opts.onProgress!(done, total, 'indexing') : undefined;
+    const rebuilt: RebuildResult = await runStoppable(rebuildIndexSteps(tmp, { indexIntervalBytes: opts.indexIntervalBytes, onProgress: indexing }), opts.signal, at);
     result.indexes.changed = rebuilt.changed;
     result.logEndOffset = lastEnd + 1;
     state.end(result.logEndOffset);
@@ -569,6 +601,7 @@ export async function importPartition(input: string, output: string, opts: Impor
       }
     }
     fsyncDir(tmp);
+    await safePoint(opts.signal, 'import-rename', () => at.state);
     if (fs.existsSync(outAbs)) fs.rmdirSync(outAbs); // checked empty above
     fs.renameSync(tmp, outAbs);
     fsyncDir(path.dirname(outAbs));

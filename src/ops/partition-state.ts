@@ -8,6 +8,7 @@ import { BAD, LogBatchReader } from '../storage/log-batches.js';
 import { readLogDirCheckpoint, type LogDirCheckpointFile } from '../storage/log-dir.js';
 import { INTENT_FILE } from './intent.js';
 import { resolvePath } from '../storage/vfs.js';
+import { runToEnd, SCAN_STEP, type Steps } from './interrupt.js';
 
 /**
  * A partition directory's state as the mutating commands (truncate, compact) see it before they
@@ -66,6 +67,11 @@ export interface BatchVisitor {
 
 /** Walk the batch headers of one segment; `visit` sees each decodable batch in file order. */
 export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => void): SegmentStats {
+  return runToEnd(scanSegmentSteps(dir, seg, visit));
+}
+
+/** scanSegment as steps (ops/interrupt.ts): a safe point ('scan') every SCAN_STEP bytes. */
+export function* scanSegmentSteps(dir: string, seg: Segment, visit?: (b: Batch) => void): Steps<SegmentStats> {
   const src = new LogBatchReader(path.join(dir, seg.log));
   const stats: SegmentStats = {
     batches: 0,
@@ -77,29 +83,36 @@ export function scanSegment(dir: string, seg: Segment, visit?: (b: Batch) => voi
     stop: { reason: 'eof', position: 0, trailingBytes: 0 },
   };
   try {
-    for (;;) {
-      const b = src.next(seg.log, false);
-      if (b === null) {
-        stats.stop = src.stop!;
-        break;
-      }
-      if (b === BAD) {
-        stats.badEntry ??= { position: src.bad!.position, error: src.bad!.error };
-        continue;
-      }
-      const batch = b as Batch;
-      stats.batches++;
-      stats.records += batch.recordCount;
-      if (stats.firstOffset === null) stats.firstOffset = batch.baseOffset;
-      stats.lastOffset = batch.lastOffset;
-      stats.nextOffset = batch.lastOffset + 1;
-      if (batch.maxTimestamp > stats.maxTimestamp) stats.maxTimestamp = batch.maxTimestamp;
-      visit?.(batch);
-    }
+    // The walk itself is a plain function (the hot loop stays out of the generator).
+    for (let until = SCAN_STEP; !scanUntil(src, seg, stats, visit, until); until += SCAN_STEP) yield 'scan';
   } finally {
     src.close();
   }
   return stats;
+}
+
+/** Walk batches until one starts at or beyond `until` (false) or the segment ends (true). */
+function scanUntil(src: LogBatchReader, seg: Segment, stats: SegmentStats, visit: ((b: Batch) => void) | undefined, until: number): boolean {
+  for (;;) {
+    const b = src.next(seg.log, false);
+    if (b === null) {
+      stats.stop = src.stop!;
+      return true;
+    }
+    if (b === BAD) {
+      stats.badEntry ??= { position: src.bad!.position, error: src.bad!.error };
+      continue;
+    }
+    const batch = b as Batch;
+    stats.batches++;
+    stats.records += batch.recordCount;
+    if (stats.firstOffset === null) stats.firstOffset = batch.baseOffset;
+    stats.lastOffset = batch.lastOffset;
+    stats.nextOffset = batch.lastOffset + 1;
+    if (batch.maxTimestamp > stats.maxTimestamp) stats.maxTimestamp = batch.maxTimestamp;
+    visit?.(batch);
+    if (batch.position >= until) return false;
+  }
 }
 
 export function mtimeOf(p: string): number {
@@ -153,6 +166,11 @@ export interface ScanHooks {
 
 /** List and header-scan a partition directory. */
 export function loadPartition(dir: string, hooks?: BatchVisitor | ScanHooks): PartitionState {
+  return runToEnd(loadPartitionSteps(dir, hooks));
+}
+
+/** loadPartition as steps (ops/interrupt.ts): a safe point before each segment ('scan-segment-N') and every few MiB inside one. */
+export function* loadPartitionSteps(dir: string, hooks?: BatchVisitor | ScanHooks): Steps<PartitionState> {
   const h: ScanHooks = typeof hooks === 'function' ? { visit: hooks } : (hooks ?? {});
   const visit = h.visit;
   const listing = scanPartitionDir(dir);
@@ -161,13 +179,16 @@ export function loadPartition(dir: string, hooks?: BatchVisitor | ScanHooks): Pa
   const lso = readLogDirCheckpointEntry(dir, 'log-start-offset-checkpoint', tp);
   if (lso?.entry && lso.entry.offset > logStartOffset) logStartOffset = lso.entry.offset;
   h.begin?.(listing, logStartOffset, tp);
-  const segments: SegmentInfo[] = listing.segments.map((s) => {
+  const segments: SegmentInfo[] = [];
+  for (let i = 0; i < listing.segments.length; i++) {
+    const s = listing.segments[i]!;
+    yield `scan-segment-${i + 1}`;
     const p = path.join(dir, s.log);
     const info = { ...s, path: p, mtimeMs: mtimeOf(p) } as SegmentInfo;
-    info.stats = scanSegment(dir, s, visit ? (b) => visit(b, info) : undefined);
+    info.stats = yield* scanSegmentSteps(dir, s, visit ? (b) => visit(b, info) : undefined);
     h.segmentDone?.(info);
-    return info;
-  });
+    segments.push(info);
+  }
   const last = segments[segments.length - 1];
   const logEndOffset = last ? last.stats.nextOffset : logStartOffset;
   return { dir, listing, segments, logStartOffset, logEndOffset, summary: summarize(segments), topicPartition: tp };

@@ -4,10 +4,10 @@ import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { OFFSET_INDEX_ENTRY_SIZE, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { readInt32, readInt64 } from '../format/int64.js';
 import { assertNotLocked, faultPoint, fsyncDir, resolveWriteTarget, SimulatedCrash, TEMP_SUFFIX, writeFileAtomic } from '../storage/atomic.js';
-import { withPartitionLock } from '../storage/lock.js';
+import { lockedSteps, runToEnd, type Steps, type StopState } from './interrupt.js';
 import { classifyFile, requirePartition, scanPartitionDir, statPath, subdirectories, type PartitionDir } from '../storage/segments.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
-import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from './partition-scan/index.js';
+import { scanPartitionSteps, viewOf, type PartitionScan, type SegmentScan } from './partition-scan/index.js';
 
 /**
  * Rebuild .index / .timeindex / .txnindex files the way Kafka's segment recovery writes them
@@ -248,6 +248,17 @@ function writeFilesAtomic(dir: string, files: { name: string; data: Buffer }[]):
  * Writing holds kseg's lock on the partition directory (storage/lock.ts).
  */
 export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResult {
+  return runToEnd(rebuildIndexSteps(p, opts));
+}
+
+/**
+ * rebuildIndex as steps (ops/interrupt.ts), for a caller that stops it on Ctrl-C: safe points
+ * before each segment and every few MiB of the scan, and just before the files are written
+ * ('rebuild-index-write'); up to there nothing has changed. The writes (every file to a temp name
+ * and fsynced, then the renames) run without a safe point. `at.state` says what stopping leaves.
+ */
+export function rebuildIndexSteps(p: string, opts: RebuildOptions = {}, at: StopState = { state: '' }): Steps<RebuildResult> {
+  at.state = opts.check || opts.dryRun ? 'rebuild-index only read: nothing was changed' : 'rebuild-index stopped before any index file was written: the partition is unchanged';
   if (opts.check || opts.dryRun) return rebuildIndexOf(p, opts);
   let lockDir: string;
   try {
@@ -255,10 +266,10 @@ export function rebuildIndex(p: string, opts: RebuildOptions = {}): RebuildResul
   } catch {
     return rebuildIndexOf(p, opts); // reports the path's error
   }
-  return withPartitionLock(lockDir, 'rebuild-index', () => rebuildIndexOf(p, opts));
+  return lockedSteps(lockDir, 'rebuild-index', () => rebuildIndexOf(p, opts));
 }
 
-function rebuildIndexOf(p: string, opts: RebuildOptions): RebuildResult {
+function* rebuildIndexOf(p: string, opts: RebuildOptions): Steps<RebuildResult> {
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 0)
     throw new UsageError(`--index-interval-bytes must be a non-negative integer (got ${indexIntervalBytes})`);
@@ -269,7 +280,7 @@ function rebuildIndexOf(p: string, opts: RebuildOptions): RebuildResult {
   const through = target === null ? undefined : new Set(partition.segments.filter((s) => s.baseOffset <= target).map((s) => s.baseOffset));
   const total = partition.segments.reduce((n, s) => (!through || through.has(s.baseOffset) ? n + s.logSize : n), 0);
   const progress = opts.onProgress ? new ProgressMeter(opts.onProgress, total) : null;
-  const scan = scanPartition(viewOf(partition), { buildIndexes: { indexIntervalBytes }, segments: through, maxIssues: 0, progress });
+  const scan = yield* scanPartitionSteps(viewOf(partition), { buildIndexes: { indexIntervalBytes }, segments: through, maxIssues: 0, progress });
   assertRecoverable(scan, target);
   const targets = scan.segments.filter((s) => target === null || s.segment.baseOffset === target);
   const files: IndexFileComparison[] = [];
@@ -283,6 +294,7 @@ function rebuildIndexOf(p: string, opts: RebuildOptions): RebuildResult {
       if (writing) toWrite.push({ name: c.file, data: s.rebuilt![c.kind] });
     }
   }
+  if (toWrite.length) yield 'rebuild-index-write';
   writeFilesAtomic(dir, toWrite);
   return {
     dir,

@@ -5,8 +5,9 @@ import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { checkEntryAt, resyncFrom } from '../storage/log-reader.js';
 import { openSource, readWholeFile, type ByteSource } from '../storage/source.js';
 import { segmentFileName, type Segment } from '../storage/segments.js';
-import { writeFreshPartition, assertFreshOutDir, keptEntry, type KeptEntry, type OutSegment } from './fresh-partition.js';
+import { writeFreshPartitionSteps, assertFreshOutDir, keptEntry, type KeptEntry, type OutSegment } from './fresh-partition.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES, resolveSegmentTarget } from './rebuild-index.js';
+import { runToEnd, SCAN_STEP, type Steps, type StopState } from './interrupt.js';
 
 /**
  * kseg salvage: copy every valid entry of a damaged partition into a fresh partition. Where Kafka's
@@ -124,7 +125,19 @@ function isZeroRange(src: ByteSource, from: number, to: number): boolean {
   return true;
 }
 
-function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: number; progress: ProgressMeter | null }): { report: SalvageSegment; kept: KeptEntry[] } {
+function* salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: number; progress: ProgressMeter | null }): Steps<{ report: SalvageSegment; kept: KeptEntry[] }> {
+  const w = salvageWalk(seg, src, state);
+  // The walk itself is a plain function (the hot loop stays out of the generator).
+  for (let pos = 0, until = SCAN_STEP; (pos = w.run(pos, until)) >= 0; until += SCAN_STEP) yield 'scan';
+  return { report: w.report, kept: w.kept };
+}
+
+/** One segment's walk; `run(pos, until)` walks from `pos` until an entry starts at or beyond `until` (returns its position) or the segment ends (-1). */
+function salvageWalk(
+  seg: Segment,
+  src: ByteSource,
+  state: { lastOffset: number; progress: ProgressMeter | null },
+): { report: SalvageSegment; kept: KeptEntry[]; run(pos: number, until: number): number } {
   const file = seg.log;
   const bounds = { minOffset: seg.baseOffset, maxOffset: seg.baseOffset + INT32_MAX, file };
   const report: SalvageSegment = { file, baseOffset: seg.baseOffset, size: src.size, output: null, batches: 0, records: 0, bytes: 0, bytesLost: 0, damaged: [], dropped: [] };
@@ -173,40 +186,57 @@ function salvageSegment(seg: Segment, src: ByteSource, state: { lastOffset: numb
     report.bytes += b.size;
     state.lastOffset = b.lastOffset;
   };
-  let pos = 0;
-  while (pos < src.size) {
-    const r = checkEntryAt(src, pos, bounds);
-    if (r.ok) {
-      keep(r.batch);
-      pos += r.batch.size;
-      continue;
+  const run = (start: number, until: number): number => {
+    let pos = start;
+    while (pos < src.size) {
+      if (pos >= until) return pos;
+      const r = checkEntryAt(src, pos, bounds);
+      if (r.ok) {
+        keep(r.batch);
+        pos += r.batch.size;
+        continue;
+      }
+      const next = resyncFrom(src, pos + 1, bounds);
+      const end = next ? next.position : src.size;
+      const zeroFilled = isZeroRange(src, pos, end);
+      const acc = zeroFilled ? { batches: 0, records: 0 } : accountRange(src, pos, end, file);
+      const range: DamagedRange = {
+        position: pos,
+        endPosition: end,
+        bytes: end - pos,
+        code: zeroFilled ? 'ZERO_TAIL' : r.code,
+        message: zeroFilled ? `${end - pos} zero bytes` : r.message,
+        zeroFilled,
+        batchesLost: acc.batches,
+        recordsLost: acc.records,
+        offsetsLost: zeroFilled ? null : { from: Math.max(state.lastOffset + 1, seg.baseOffset), to: null },
+      };
+      if (range.offsetsLost) openRanges.push(range);
+      report.damaged.push(range);
+      report.bytesLost += range.bytes;
+      if (!next) return -1;
+      pos = next.position;
     }
-    const next = resyncFrom(src, pos + 1, bounds);
-    const end = next ? next.position : src.size;
-    const zeroFilled = isZeroRange(src, pos, end);
-    const acc = zeroFilled ? { batches: 0, records: 0 } : accountRange(src, pos, end, file);
-    const range: DamagedRange = {
-      position: pos,
-      endPosition: end,
-      bytes: end - pos,
-      code: zeroFilled ? 'ZERO_TAIL' : r.code,
-      message: zeroFilled ? `${end - pos} zero bytes` : r.message,
-      zeroFilled,
-      batchesLost: acc.batches,
-      recordsLost: acc.records,
-      offsetsLost: zeroFilled ? null : { from: Math.max(state.lastOffset + 1, seg.baseOffset), to: null },
-    };
-    if (range.offsetsLost) openRanges.push(range);
-    report.damaged.push(range);
-    report.bytesLost += range.bytes;
-    if (!next) break;
-    pos = next.position;
-  }
-  return { report, kept };
+    return -1;
+  };
+  return { report, kept, run };
 }
 
 /** Salvage the partition directory (or the one segment named by a .log file) `input` into `out`. */
 export function salvage(input: string, out: string, opts: SalvageOptions = {}): SalvageResult {
+  return runToEnd(salvageSteps(input, out, opts));
+}
+
+/**
+ * salvage as steps (ops/interrupt.ts), for a caller that stops it on Ctrl-C: safe points before
+ * each input segment ('salvage-segment-N') and every few MiB of its walk, then those of
+ * writeFreshPartitionSteps (the output is built in a temporary directory renamed at the end).
+ * Stopped anywhere, the input is unchanged and the output directory was not created.
+ */
+export function* salvageSteps(input: string, out: string, opts: SalvageOptions = {}, at: StopState = { state: '' }): Steps<SalvageResult> {
+  at.state = opts.dryRun
+    ? 'salvage dry run stopped: nothing was changed'
+    : `salvage stopped before its output was complete: ${out} was not created (its temporary directory was removed); the input is unchanged`;
   const indexIntervalBytes = opts.indexIntervalBytes ?? DEFAULT_INDEX_INTERVAL_BYTES;
   if (path.resolve(out) === path.resolve(input) || path.resolve(out).startsWith(path.resolve(input) + path.sep))
     throw new UsageError(`the output ${out} must not be the input or inside it`);
@@ -227,11 +257,12 @@ export function salvage(input: string, out: string, opts: SalvageOptions = {}): 
   const outSegs: OutSegment[] = [];
   const sources: ByteSource[] = [];
   try {
-    for (const seg of segs) {
+    for (const [i, seg] of segs.entries()) {
+      yield `salvage-segment-${i + 1}`;
       const src = openSource(path.join(dir, seg.log), { pattern: 'sequential' });
       sources.push(src);
       const lastBefore = state.lastOffset;
-      const { report, kept } = salvageSegment(seg, src, state);
+      const { report, kept } = yield* salvageSegment(seg, src, state);
       state.progress?.fileDone(seg.logSize);
       reports.push(report);
       if (kept.length > 0) {
@@ -265,7 +296,7 @@ export function salvage(input: string, out: string, opts: SalvageOptions = {}): 
           throw ioError(e, path.join(dir, partition.partitionMetadata));
         }
       }
-      const w = writeFreshPartition(out, outSegs, { partitionMetadata, indexIntervalBytes });
+      const w = yield* writeFreshPartitionSteps(out, outSegs, { partitionMetadata, indexIntervalBytes });
       files = w.files;
       logStartOffset = w.logStartOffset;
       logEndOffset = w.logEndOffset;

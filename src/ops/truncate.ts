@@ -9,9 +9,9 @@ export { truncateEpochsFromStart } from '../format/checkpoints.js';
 import { CorruptDataError, ioError, UsageError } from '../format/errors.js';
 import { OFFSET_INDEX_ENTRY_SIZE, parseOffsetIndex, parseTimeIndex, parseTxnIndex, TIME_INDEX_ENTRY_SIZE, TXN_INDEX_ENTRY_SIZE } from '../format/indexes.js';
 import { assertNotLocked } from '../storage/atomic.js';
-import { withPartitionLock } from '../storage/lock.js';
+import { lockedSteps, runToEnd, type Steps, type StopState } from './interrupt.js';
 import { readWholeFile } from '../storage/source.js';
-import { assertSettled, loadPartition, readLogDirCheckpointEntry, scanSegment, type PartitionState, type SegmentInfo, type Summary } from './partition-state.js';
+import { assertSettled, loadPartitionSteps, readLogDirCheckpointEntry, scanSegmentSteps, type PartitionState, type SegmentInfo, type Summary } from './partition-state.js';
 import { applyIntent, intentEffect, segmentPrefix, writeIntent, INTENT_VERSION, type CutPlan, type TruncateIntent } from './intent.js';
 
 /**
@@ -82,20 +82,33 @@ export interface TruncateResult {
 
 /** Truncate a partition directory, holding kseg's partition lock unless it is a dry run (storage/lock.ts). */
 export function truncate(dir: string, opts: TruncateOptions): TruncateResult {
-  if (opts.dryRun) return truncatePartition(dir, opts);
-  return withPartitionLock(dir, 'truncate', () => truncatePartition(dir, opts));
+  return runToEnd(truncateSteps(dir, opts));
 }
 
-function truncatePartition(dir: string, opts: TruncateOptions): TruncateResult {
+/**
+ * truncate as steps (ops/interrupt.ts), for a caller that stops it on Ctrl-C: safe points before
+ * each segment and every few MiB of the scan ('scan-segment-N', 'scan'), in the cut segment's walk
+ * ('truncate-cut') and just before the intent is written ('truncate-apply'); up to there nothing
+ * has changed. Writing the intent, applying it and the renames run without a safe point (a few
+ * renames and truncations; recover finishes them after a crash). `at.state` says what stopping
+ * at the current point leaves.
+ */
+export function truncateSteps(dir: string, opts: TruncateOptions, at: StopState = { state: '' }): Steps<TruncateResult> {
+  at.state = opts.dryRun ? 'truncate dry run stopped: nothing was changed' : 'truncate stopped before any file changed: the partition is unchanged';
+  if (opts.dryRun) return truncatePartition(dir, opts);
+  return lockedSteps(dir, 'truncate', () => truncatePartition(dir, opts));
+}
+
+function* truncatePartition(dir: string, opts: TruncateOptions): Steps<TruncateResult> {
   if ((opts.toOffset === undefined) === (opts.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
   const target = (opts.toOffset ?? opts.startOffset)!;
   if (!Number.isSafeInteger(target) || target < 0) throw new UsageError(`the target offset must be a non-negative integer (got ${target})`);
   if (!opts.dryRun) assertNotLocked(dir, opts.force ?? false);
   const p = opts.onProgress ? new PartitionReadProgress(opts.onProgress) : null;
-  const state = loadPartition(dir, p ? { begin: (l) => p.begin(l), visit: (b) => p.batch(b.position), segmentDone: (s) => p.segmentDone(s) } : undefined);
+  const state = yield* loadPartitionSteps(dir, p ? { begin: (l) => p.begin(l), visit: (b) => p.batch(b.position), segmentDone: (s) => p.segmentDone(s) } : undefined);
   assertSettled(state.listing, 'truncate');
   if (state.segments.length === 0) throw new CorruptDataError('NO_SEGMENTS', 'the directory has no .log segments', { file: dir });
-  const plan = opts.toOffset !== undefined ? planTo(state, target) : planStart(state, target);
+  const plan = opts.toOffset !== undefined ? yield* planTo(state, target) : planStart(state, target);
   const result = plan.result;
   result.dryRun = opts.dryRun ?? false;
   if (plan.intent) {
@@ -103,6 +116,7 @@ function truncatePartition(dir: string, opts: TruncateOptions): TruncateResult {
     result.changed = eff.changed;
     result.removed = eff.removed;
     if (!opts.dryRun) {
+      yield 'truncate-apply';
       writeIntent(dir, plan.intent);
       applyIntent(dir, plan.intent);
     }
@@ -186,7 +200,7 @@ interface Plan {
   intent: TruncateIntent | null;
 }
 
-function planTo(state: PartitionState, target: number): Plan {
+function* planTo(state: PartitionState, target: number): Steps<Plan> {
   const result = baseResult(state, 'to-offset', target);
   const segs = state.segments;
   const epochs = readEpochs(state);
@@ -236,7 +250,7 @@ function planTo(state: PartitionState, target: number): Plan {
   for (let i = 0; i < segs.length; i++) if (segs[i]!.baseOffset <= target) cutIdx = i;
   const cutSeg = segs[cutIdx]!;
   const deleted = segs.slice(cutIdx + 1).reverse();
-  const cut = findCut(state.dir, cutSeg, target);
+  const cut = yield* findCut(state.dir, cutSeg, target);
   const newEnd = cut.newEnd;
 
   const cutPlan = cutIndexes(state.dir, cutSeg, cut);
@@ -306,9 +320,10 @@ interface Cut {
 }
 
 /** LogSegment.truncateTo's translateOffset: the first batch whose last offset is >= target. */
-function findCut(dir: string, seg: SegmentInfo, target: number): Cut {
+function* findCut(dir: string, seg: SegmentInfo, target: number): Steps<Cut> {
   const cut: Cut = { position: -1, newEnd: seg.baseOffset, removedBatches: 0, removedRecords: 0, tailBytes: 0, straddling: null, maxTimestamp: -1, offsetOfMaxTimestamp: -1 };
-  const stats = scanSegment(dir, seg, (b: Batch) => {
+  yield 'truncate-cut';
+  const stats = yield* scanSegmentSteps(dir, seg, (b: Batch) => {
     if (cut.position < 0 && b.lastOffset >= target) {
       cut.position = b.position;
       if (b.baseOffset < target) cut.straddling = { file: seg.log, position: b.position, baseOffset: b.baseOffset, lastOffset: b.lastOffset, records: b.recordCount };

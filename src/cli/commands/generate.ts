@@ -18,6 +18,7 @@ import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { count, shortSize } from '../plural.js';
 import { refuseRemoteOutput } from '../../storage/archive.js';
+import { watchInterrupt } from '../interrupt.js';
 
 interface GenerateFlags {
   records?: number;
@@ -199,17 +200,18 @@ Examples:
       };
       const started = performance.now();
       const bar = new ProgressBar(started);
+      const watch = watchInterrupt();
       let summary: GenerateSummary;
       try {
-        summary = await generate(outDir, options, { onProgress: (p) => bar.update(p) });
-      } finally {
+        summary = await generate(outDir, options, { onProgress: (p) => bar.update(p), signal: watch.signal });
+      } catch (e) {
         bar.stop();
+        return watch.fail(e);
       }
-      if (flags.json) {
-        process.stdout.write(toJson(summary) + '\n');
-        return;
-      }
-      process.stdout.write(fitText(renderSummary(outDir, summary, (performance.now() - started) / 1000)) + '\n');
+      bar.stop();
+      if (flags.json) process.stdout.write(toJson(summary) + '\n');
+      else process.stdout.write(fitText(renderSummary(outDir, summary, (performance.now() - started) / 1000)) + '\n');
+      watch.done(`generate had finished before it could stop (the signal came after its last safe point): ${outDir} is complete, as printed`);
     });
 }
 

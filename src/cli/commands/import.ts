@@ -7,6 +7,8 @@ import { theme } from '../theme.js';
 import { fitText } from '../table-fit.js';
 import { count } from '../plural.js';
 import { refuseRemoteOutput } from '../../storage/archive.js';
+import { startProgress } from '../progress.js';
+import { watchInterrupt } from '../interrupt.js';
 
 interface ImportFlags {
   output?: string;
@@ -47,8 +49,23 @@ Examples:
     )
     .action(async (file: string, flags: ImportFlags) => {
       refuseRemoteOutput('import', flags.output);
-      const r = await importPartition(file, flags.output!, { format: flags.format as ImportFormat | undefined, indexIntervalBytes: flags.indexIntervalBytes });
+      const progress = startProgress('importing');
+      const watch = watchInterrupt();
+      let r: ImportResult;
+      try {
+        r = await importPartition(file, flags.output!, {
+          format: flags.format as ImportFormat | undefined,
+          indexIntervalBytes: flags.indexIntervalBytes,
+          onProgress: progress.onProgress,
+          signal: watch.signal,
+        });
+      } catch (e) {
+        progress.stop();
+        return watch.fail(e);
+      }
+      progress.stop();
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
+      watch.done(`import had finished before it could stop (the signal came after its last safe point): ${r.output} is complete, as printed`);
     });
 }
 

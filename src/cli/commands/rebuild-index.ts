@@ -1,7 +1,7 @@
 import { EXIT } from '../exit-codes.js';
 import type { KsegCommand } from '../program.js';
-import { startProgress } from '../progress.js';
-import { DEFAULT_INDEX_INTERVAL_BYTES, rebuildIndex, type IndexFileComparison, type RebuildResult } from '../../ops/rebuild-index.js';
+import { runWithBar } from '../interrupt.js';
+import { DEFAULT_INDEX_INTERVAL_BYTES, rebuildIndexSteps, type IndexFileComparison, type RebuildResult } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
 import { toJson } from '../output.js';
@@ -53,7 +53,10 @@ Examples:
     .action(async (p: string, flags: RebuildFlags) => {
       refuseReadOnlyPaths('rebuild-index', [p]);
       if (!flags.check && shouldConfirm(flags)) {
-        const plan = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force });
+        const { r: plan, watch } = await runWithBar('reading', (onProgress, at) =>
+          rebuildIndexSteps(p, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: true, force: flags.force, onProgress }, at),
+        );
+        watch.done('rebuild-index had only read: nothing was changed');
         if (plan.changed.length > 0) {
           process.stdout.write(fitText(render(plan, { ...flags, dryRun: true })));
           if (!(await confirm(`Rewrite ${count(plan.changed.length, 'index file')}?`))) {
@@ -62,13 +65,9 @@ Examples:
           }
         }
       }
-      const progress = startProgress(flags.check ? 'checking' : 'rebuilding');
-      let r: ReturnType<typeof rebuildIndex>;
-      try {
-        r = rebuildIndex(p, { indexIntervalBytes: flags.indexIntervalBytes, check: flags.check, dryRun: flags.dryRun, force: flags.force, onProgress: progress.onProgress });
-      } finally {
-        progress.stop();
-      }
+      const { r, watch } = await runWithBar(flags.check ? 'checking' : 'rebuilding', (onProgress, at) =>
+        rebuildIndexSteps(p, { indexIntervalBytes: flags.indexIntervalBytes, check: flags.check, dryRun: flags.dryRun, force: flags.force, onProgress }, at),
+      );
       if (flags.json) {
         const o = flags.check
           ? { same: r.differences === 0, differences: r.differences, indexIntervalBytes: r.indexIntervalBytes, files: r.files }
@@ -86,6 +85,11 @@ Examples:
       } else {
         process.stdout.write(fitText(render(r, flags)));
       }
+      watch.done(
+        flags.check || flags.dryRun || !r.changed.length
+          ? 'rebuild-index had finished: nothing was changed'
+          : 'rebuild-index had finished before it could stop (the signal came after its last safe point): the index files are rewritten, as printed',
+      );
       if (flags.check && r.differences > 0) return EXIT.notFound;
     });
 }

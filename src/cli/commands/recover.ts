@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { startProgress } from '../progress.js';
-import { recover, type RecoverAction, type RecoverResult } from '../../ops/recover/index.js';
+import { runWithBar } from '../interrupt.js';
+import { recoverSteps, type RecoverAction, type RecoverResult } from '../../ops/recover/index.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
 import { nonNegative } from '../options.js';
 import { confirm, DECLINED, shouldConfirm } from '../confirm.js';
@@ -84,7 +84,8 @@ Examples:
       refuseReadOnlyPaths('recover', [dir]);
       const opts = { full: flags.full, force: flags.force, backup: flags.backup, indexIntervalBytes: flags.indexIntervalBytes };
       if (shouldConfirm(flags)) {
-        const plan = recover(dir, { ...opts, dryRun: true });
+        const { r: plan, watch } = await runWithBar('reading', (onProgress, at) => recoverSteps(dir, { ...opts, dryRun: true, onProgress }, at));
+        watch.done('the plan was being shown: nothing was changed');
         if (plan.actions.length > 0 || plan.completed.length > 0) {
           process.stdout.write(fitText(render(plan, true)));
           const hint = flags.backup ? undefined : 'Removed files and cut bytes are not kept; add --backup DIR to keep a copy of everything recover removes.';
@@ -94,14 +95,13 @@ Examples:
           }
         }
       }
-      const progress = startProgress('recovering');
-      let r: ReturnType<typeof recover>;
-      try {
-        r = recover(dir, { ...opts, dryRun: flags.dryRun, onProgress: progress.onProgress });
-      } finally {
-        progress.stop();
-      }
+      const { r, watch } = await runWithBar('recovering', (onProgress, at) => recoverSteps(dir, { ...opts, dryRun: flags.dryRun, onProgress }, at));
       process.stdout.write(flags.json ? toJson(resultJson(r, !!flags.dryRun)) + '\n' : fitText(render(r, !!flags.dryRun)));
+      watch.done(
+        r.applied
+          ? 'recover had finished before it could stop (the signal came after its last safe point): the partition is recovered, as printed'
+          : 'recover had finished: nothing was changed',
+      );
     });
 }
 

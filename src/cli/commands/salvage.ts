@@ -1,10 +1,10 @@
 import type { KsegCommand } from '../program.js';
 import { DEFAULT_INDEX_INTERVAL_BYTES } from '../../ops/rebuild-index.js';
-import { salvage, type SalvageResult } from '../../ops/salvage.js';
+import { salvageSteps, type SalvageResult } from '../../ops/salvage.js';
 import { nonNegative, s3Options } from '../options.js';
 import { toJson } from '../output.js';
 import { theme } from '../theme.js';
-import { startProgress } from '../progress.js';
+import { runWithBar } from '../interrupt.js';
 import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
@@ -50,16 +50,17 @@ Examples:
   kseg salvage orders-3 -o orders-3.salvaged --json > loss.json
   kseg salvage orders-3/00000000000000368769.log -o /tmp/orders-3-seg --dry-run`,
     )
-    .action((p: string, flags: SalvageFlags) => {
+    .action(async (p: string, flags: SalvageFlags) => {
       refuseRemoteOutput('salvage', flags.output);
-      const progress = startProgress('salvaging');
-      let r: SalvageResult;
-      try {
-        r = salvage(resolveArchiveArg(p), flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress: progress.onProgress });
-      } finally {
-        progress.stop();
-      }
+      const { r, watch } = await runWithBar('salvaging', (onProgress, at) =>
+        salvageSteps(resolveArchiveArg(p), flags.output, { indexIntervalBytes: flags.indexIntervalBytes, dryRun: flags.dryRun, onProgress }, at),
+      );
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
+      watch.done(
+        r.dryRun
+          ? 'salvage dry run had finished: nothing was changed'
+          : `salvage had finished before it could stop (the signal came after its last safe point): ${r.output} is complete, as printed`,
+      );
     });
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../format/errors.js';
-import { truncate, type TruncateResult } from '../../ops/truncate.js';
+import { truncateSteps, type TruncateResult } from '../../ops/truncate.js';
+import { runWithBar } from '../interrupt.js';
 import type { Summary } from '../../ops/partition-state.js';
 import type { OnProgress } from '../../ops/progress.js';
 import { nonNegative } from '../options.js';
@@ -58,27 +59,23 @@ Examples:
       if ((flags.toOffset === undefined) === (flags.startOffset === undefined)) throw new UsageError('give exactly one of --to-offset N and --start-offset N');
       const opts = { toOffset: flags.toOffset, startOffset: flags.startOffset, force: flags.force };
       if (shouldConfirm(flags)) {
-        const plan = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: true, onProgress }));
+        const { r: plan, watch } = await runWithBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: true, onProgress }, at));
         process.stdout.write(fitText(renderTruncate(plan)) + '\n');
+        watch.done('the plan was shown; nothing was changed');
         if (plan.noop) return;
         if (!(await confirm('Apply this truncation?', 'kseg truncate keeps no copy: copy the partition directory first if you may need the removed records.'))) {
           process.stdout.write(DECLINED);
           return;
         }
       }
-      const r = withBar('reading', (onProgress) => truncate(dir, { ...opts, dryRun: flags.dryRun, onProgress }));
+      const { r, watch } = await runWithBar('reading', (onProgress, at) => truncateSteps(dir, { ...opts, dryRun: flags.dryRun, onProgress }, at));
       process.stdout.write((flags.json ? toJson(truncateJson(r)) : fitText(renderTruncate(r))) + '\n');
+      watch.done(
+        r.dryRun || r.noop
+          ? 'truncate had finished: nothing was changed'
+          : 'truncate had finished before it could stop (the signal came after its last safe point): the partition is truncated, as printed',
+      );
     });
-}
-
-/** Runs a synchronous op with the progress bar (stderr, terminal only, after a moment), cleared after. */
-function withBar<T>(label: string, op: (onProgress: OnProgress | undefined) => T): T {
-  const progress = startProgress(label);
-  try {
-    return op(progress.onProgress);
-  } finally {
-    progress.stop();
-  }
 }
 
 /** OUTPUT.md's mutating-command shape (changed, removed, before, after) plus the plan. */

@@ -6,6 +6,7 @@ import { sideFileIssues } from '../verify/side-files.js';
 import { scanSegment } from './segment.js';
 import { TxnTracker } from './txn-tracker.js';
 import type { PartitionScan, PartitionView, ScanOptions, SegmentScan } from './types.js';
+import { runToEnd, type Steps } from '../interrupt.js';
 
 /**
  * The partition scan: every segment of a partition directory walked in offset order with all of
@@ -35,6 +36,11 @@ export function looksLikeRecordSet(p: PartitionDir): boolean {
 }
 
 export function scanPartition(view: PartitionView, opts: ScanOptions = {}): PartitionScan {
+  return runToEnd(scanPartitionSteps(view, opts));
+}
+
+/** scanPartition as steps (ops/interrupt.ts): a safe point before each segment ('scan-segment-N') and every few MiB inside one. */
+export function* scanPartitionSteps(view: PartitionView, opts: ScanOptions = {}): Steps<PartitionScan> {
   const part = view.partition;
   if (opts.pool) for (const s of part.segments) if (!opts.segments || opts.segments.has(s.baseOffset)) opts.pool.warm(view.pathOf(s.log), s.logSize);
   const rep = new Reporter(opts.files ?? null, opts.maxIssues ?? Infinity);
@@ -66,7 +72,8 @@ export function scanPartition(view: PartitionView, opts: ScanOptions = {}): Part
         );
       }
     }
-    const s = scanSegment(view, seg, active, next?.baseOffset ?? null, prevLast, tracker, rep, mode, opts);
+    yield `scan-segment-${i + 1}`;
+    const s: SegmentScan = yield* scanSegment(view, seg, active, next?.baseOffset ?? null, prevLast, tracker, rep, mode, opts);
     opts.progress?.fileDone(s.logSize);
     segs.push(s);
     if (s.lastOffset !== null) {

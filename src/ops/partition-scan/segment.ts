@@ -10,6 +10,7 @@ import type { Reporter } from '../verify/reporter.js';
 import { TimeIndexCheck } from '../verify/time-index.js';
 import { TxnIndexCheck } from '../verify/txn-index.js';
 import type { CompletedTxn, TxnTracker } from './txn-tracker.js';
+import type { Steps } from '../interrupt.js';
 import type { PartitionView, ScanMode, ScanOptions, SegmentContext, SegmentScan } from './types.js';
 
 /**
@@ -48,7 +49,7 @@ function oversizedSide(view: PartitionView, name: string | undefined, code: 'IND
   return size;
 }
 
-export function scanSegment(
+export function* scanSegment(
   view: PartitionView,
   seg: Segment,
   active: boolean,
@@ -58,7 +59,7 @@ export function scanSegment(
   rep: Reporter,
   mode: ScanMode,
   opts: ScanOptions,
-): SegmentScan {
+): Steps<SegmentScan> {
   const ctx: SegmentContext = { view, seg, rep, mode };
   const tooLarge = {
     index: oversizedSide(view, seg.index, 'INDEX_TOO_LARGE', rep),
@@ -111,7 +112,7 @@ export function scanSegment(
       if (!seg.timeindex)
         rep.add('TIMEINDEX_MISSING', `${seg.name}.timeindex`, null, seg.baseOffset, `${seg.name}.timeindex is missing (Kafka creates it when it loads the segment)`);
     }
-    walkLog(ctx, src, nextBase, prevLastIn, out, pre, {
+    yield* walkLog(ctx, src, nextBase, prevLastIn, out, pre, {
       onBatch(b, kafkaValid, marker, offsetsOk) {
         // Kafka's replay takes every batch with a valid CRC; what it then believes is only
         // checked while the log around it is sound.

@@ -3,12 +3,18 @@ import path from 'node:path';
 import { ioError, KsegError } from '../../format/errors.js';
 import { copyRangeDurable as copyRange, faultPoint, fsyncDir, removeDurable, renameDurable, SimulatedCrash, truncateDurable, writeFileAtomic } from '../../storage/atomic.js';
 import type { RecoveryPlan } from './types.js';
+import { runToEnd, type Steps, type StopState } from '../interrupt.js';
 
 /**
  * Copy everything the plan removes or replaces into a fresh sub-directory of `root`, with a
  * manifest.json saying where each piece came from (byte ranges of truncated files included).
  */
 export function backupPlan(plan: RecoveryPlan, root: string): string {
+  return runToEnd(backupPlanSteps(plan, root));
+}
+
+/** backupPlan as steps (ops/interrupt.ts): a safe point ('recover-backup') before each file copied. */
+export function* backupPlanSteps(plan: RecoveryPlan, root: string, at: StopState = { state: '' }): Steps<string> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dest = path.join(path.resolve(root), `${path.basename(path.resolve(plan.dir))}-${stamp}`);
   const manifest: Record<string, unknown>[] = [];
@@ -21,7 +27,9 @@ export function backupPlan(plan: RecoveryPlan, root: string): string {
     }
     const source = (name: string): string => realNow.get(name) ?? path.join(plan.dir, name);
     let n = 0;
+    at.state = `recover stopped while backing up, before any file of the partition changed: the partition is unchanged (the incomplete backup ${dest} can be deleted)`;
     for (const a of plan.actions) {
+      yield 'recover-backup';
       faultPoint(`backup ${a.type} ${'file' in a ? a.file : a.from}`);
       if (a.type === 'delete' || (a.type === 'write' && a.existed)) {
         const saved = `${String(++n).padStart(4, '0')}-${a.file}`;
@@ -48,8 +56,21 @@ export function backupPlan(plan: RecoveryPlan, root: string): string {
 }
 
 export function execute(plan: RecoveryPlan): void {
+  runToEnd(executeSteps(plan));
+}
+
+/**
+ * execute as steps (ops/interrupt.ts): a safe point before the first action ('recover-apply') and
+ * before each later one ('recover-action-N'). The actions are ordered so that stopping between any two leaves a partition that
+ * another `kseg recover` finishes (each action is durable on its own: fsync and rename).
+ */
+export function* executeSteps(plan: RecoveryPlan, at: StopState = { state: '' }): Steps<void> {
   const dir = plan.dir;
-  for (const a of plan.actions) {
+  const total = plan.actions.length;
+  for (const [i, a] of plan.actions.entries()) {
+    if (i > 0)
+      at.state = `recover stopped after ${i} of ${total} planned changes: the partition is partly recovered (every change made is complete); run kseg recover again to finish it`;
+    yield i === 0 ? 'recover-apply' : `recover-action-${i + 1}`;
     switch (a.type) {
       case 'delete':
         removeDurable(dir, a.file);

@@ -1,8 +1,8 @@
 import { assertNotLocked } from '../../storage/atomic.js';
-import { withPartitionLock } from '../../storage/lock.js';
-import { backupPlan, execute } from './execute.js';
+import { lockedSteps, runToEnd, type Steps, type StopState } from '../interrupt.js';
+import { backupPlanSteps, executeSteps } from './execute.js';
 import { assertRecoverableDir } from './mode.js';
-import { planRecovery, RECOVERY_PHASES } from './plan.js';
+import { planRecoverySteps, RECOVERY_PHASES } from './plan.js';
 import type { RecoverOptions, RecoverResult } from './types.js';
 
 /**
@@ -39,16 +39,29 @@ export { planRecovery, RECOVERY_PHASES } from './plan.js';
 
 /** Recover a partition directory (or only plan it with dryRun); a real run holds kseg's partition lock (storage/lock.ts). */
 export function recover(dir: string, opts: RecoverOptions = {}): RecoverResult {
-  assertRecoverableDir(dir, !!opts.full);
-  if (opts.dryRun) return recoverPartition(dir, opts);
-  return withPartitionLock(dir, 'recover', () => recoverPartition(dir, opts));
+  return runToEnd(recoverSteps(dir, opts));
 }
 
-function recoverPartition(dir: string, opts: RecoverOptions): RecoverResult {
+/**
+ * recover as steps (ops/interrupt.ts), for a caller that stops it on Ctrl-C: safe points in the
+ * scan (nothing changed yet, unless an interrupted truncate/compact was completed first), before
+ * each file the backup copies, and between the planned changes (each one durable; another run
+ * finishes the rest). `at.state` says what stopping at the current point leaves.
+ */
+export function recoverSteps(dir: string, opts: RecoverOptions = {}, at: StopState = { state: '' }): Steps<RecoverResult> {
+  assertRecoverableDir(dir, !!opts.full);
+  at.state = opts.dryRun ? 'recover dry run stopped: nothing was changed' : 'recover stopped before any file changed: the partition is unchanged';
+  if (opts.dryRun) return recoverPartition(dir, opts, at);
+  return lockedSteps(dir, 'recover', () => recoverPartition(dir, opts, at));
+}
+
+function* recoverPartition(dir: string, opts: RecoverOptions, at: StopState): Steps<RecoverResult> {
   const completing = RECOVERY_PHASES.filter((p) => p.complete);
   if (completing.length && !opts.dryRun) assertNotLocked(dir, opts.force ?? false);
   const completed = completing.flatMap((p) => p.complete!(dir, { dryRun: !!opts.dryRun, force: !!opts.force }));
-  const plan = planRecovery(dir, opts);
+  if (completed.length && !opts.dryRun)
+    at.state = `recover stopped after completing an interrupted operation (${completed.join('; ')}), before its own changes: run kseg recover again to finish it`;
+  const plan = yield* planRecoverySteps(dir, opts);
   plan.completed = completed;
   const changed: string[] = [];
   const removed: string[] = [];
@@ -63,8 +76,10 @@ function recoverPartition(dir: string, opts: RecoverOptions): RecoverResult {
   result.applied = completed.length > 0 && !opts.dryRun;
   if (opts.dryRun || plan.actions.length === 0) return result;
   assertNotLocked(dir, opts.force ?? false);
-  if (opts.backup) result.backupDir = backupPlan(plan, opts.backup);
-  execute(plan);
+  const unchanged = at.state;
+  if (opts.backup) result.backupDir = yield* backupPlanSteps(plan, opts.backup, at);
+  at.state = unchanged;
+  yield* executeSteps(plan, at);
   result.applied = true;
   return result;
 }

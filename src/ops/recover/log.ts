@@ -4,7 +4,7 @@ import { readInt64 } from '../../format/int64.js';
 import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_CHECKPOINT } from '../../storage/log-dir.js';
 import { ProgressMeter } from '../progress.js';
 import { compareSegment } from '../rebuild-index.js';
-import { scanPartition, type SegmentScan } from '../partition-scan/index.js';
+import { scanPartitionSteps, type SegmentScan } from '../partition-scan/index.js';
 import { ISSUE_CODES } from '../verify/codes.js';
 import { planDelete, planWrite, viewOfPlan } from './state.js';
 import type { EpochReplay, RecoverCut, RecoveryPhase } from './types.js';
@@ -44,7 +44,7 @@ const TXN_LAST_OFFSET_IN_ENTRY = 2 + 8 + 8;
  */
 export const logPhase: RecoveryPhase = {
   name: 'log',
-  plan(state) {
+  *plan(state) {
     const view = viewOfPlan(state);
     const cb = state.opts.onProgress;
     const progress = cb
@@ -53,7 +53,7 @@ export const logPhase: RecoveryPhase = {
           view.partition.segments.reduce((n, s) => n + s.logSize, 0),
         )
       : null;
-    const scan = scanPartition(view, { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false, progress });
+    const scan = yield* scanPartitionSteps(view, { buildIndexes: { indexIntervalBytes: state.opts.indexIntervalBytes }, recordSet: false, progress });
     state.scan = scan;
     state.actionsBeforeLog = state.actions.length;
     const mode = state.mode;

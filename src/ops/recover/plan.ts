@@ -7,8 +7,9 @@ import { epochsPhase } from './epochs.js';
 import { leftoversPhase, straysPhase } from './leftovers.js';
 import { INDEX_KINDS, logPhase } from './log.js';
 import { assertPartitionDir, assertRecoverableDir, dirKindNote, recoveryModeOf } from './mode.js';
-import { scanPartition, viewOf, type PartitionScan, type SegmentScan } from '../partition-scan/index.js';
+import { scanPartitionSteps, viewOf, type PartitionScan, type SegmentScan } from '../partition-scan/index.js';
 import { snapshotsPhase } from './snapshots.js';
+import { runToEnd, type Steps } from '../interrupt.js';
 import { dirEntries } from './state.js';
 import type { PlanState, RecoverOptions, RecoverSummary, RecoveryPhase, RecoveryPlan } from './types.js';
 
@@ -43,6 +44,11 @@ function summaryOf(scan: PartitionScan): RecoverSummary {
 
 /** Plan Kafka's recovery of a partition directory without changing anything. */
 export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPlan {
+  return runToEnd(planRecoverySteps(dir, opts));
+}
+
+/** planRecovery as steps (ops/interrupt.ts): safe points in the scan of the log phase. */
+export function* planRecoverySteps(dir: string, opts: RecoverOptions = {}): Steps<RecoveryPlan> {
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
@@ -67,12 +73,15 @@ export function planRecovery(dir: string, opts: RecoverOptions = {}): RecoveryPl
     deletedBases: new Set(),
     logEndOffset: null,
   };
-  for (const phase of RECOVERY_PHASES) phase.plan?.(state);
+  for (const phase of RECOVERY_PHASES) {
+    const steps = phase.plan?.(state);
+    if (steps) yield* steps;
+  }
   const scan = state.scan!;
   // "before" describes the directory as it is: it differs from the log phase's view only when
   // completing a swap renamed or replaced segments.
   const segmentsMoved = state.actions.slice(0, state.actionsBeforeLog).some((a) => a.type === 'rename' || (a.type === 'delete' && a.file.endsWith('.log')));
-  const before = segmentsMoved ? summaryOf(scanPartition(viewOf(scanPartitionDir(dir)), { recordSet: false, maxIssues: 0 })) : summaryOf(scan);
+  const before = segmentsMoved ? summaryOf(yield* scanPartitionSteps(viewOf(scanPartitionDir(dir)), { recordSet: false, maxIssues: 0 })) : summaryOf(scan);
   const kept = state.kept!;
   const survivors = state.segs!.filter((s) => kept.has(s.segment.log));
   const cutHere = (s: SegmentScan): boolean => kept.get(s.segment.log) !== Infinity;

@@ -1,3 +1,4 @@
+import type { Steps } from '../interrupt.js';
 import type { OnProgress } from '../progress.js';
 import type { PartitionScan, SegmentScan } from '../partition-scan/index.js';
 import type { VerifyIssue, VerifySummary } from '../verify/reporter.js';
@@ -138,8 +139,8 @@ export interface PlanState {
 
 export interface RecoveryPhase {
   name: string;
-  /** Plan actions against the virtual listing in `state` (and update it). */
-  plan?(state: PlanState): void;
+  /** Plan actions against the virtual listing in `state` (and update it); a long one returns steps (ops/interrupt.ts). */
+  plan?(state: PlanState): void | Steps<void>;
   /**
    * Finish an interrupted operation of another command in place, before any phase plans; return
    * one line per thing done (with dryRun: that would be done, changing nothing).

@@ -28,6 +28,7 @@ import type { ByteSource } from '../../storage/source.js';
 import type { Segment } from '../../storage/segments.js';
 import type { SegmentContext, SegmentScan } from '../partition-scan/types.js';
 import type { IssueCodeName } from './codes.js';
+import { SCAN_STEP, type Steps } from '../interrupt.js';
 import type { OffsetIndexCheck } from './offset-index.js';
 import type { SegmentChecks } from './pool.js';
 import { checkRecords, controlOutcomeOf, controlRecovery, controlReported, type SetCut } from './records.js';
@@ -133,9 +134,10 @@ function resync(src: ByteSource, from: number, minOffset: number, maxOffset: num
 /**
  * The sequential walk of a segment. With `pre` (verify --jobs), batches before `pre.end` that the
  * pool found clean skip their CRC and record walk (those could only confirm them); every other
- * batch is checked here exactly as without it.
+ * batch is checked here exactly as without it. It yields a safe point ('scan') every SCAN_STEP
+ * bytes (ops/interrupt.ts: the mutating commands stop there on Ctrl-C; the walk only reads).
  */
-export function walkLog(
+export function* walkLog(
   ctx: SegmentContext,
   src: ByteSource,
   nextBase: number | null,
@@ -143,7 +145,7 @@ export function walkLog(
   out: SegmentScan,
   pre: SegmentChecks | null,
   hooks: WalkHooks,
-): void {
+): Steps<void> {
   const { seg, rep, mode } = ctx;
   const file = seg.log;
   const size = src.size;
@@ -181,8 +183,13 @@ export function walkLog(
     return q;
   };
 
+  let nextStop = SCAN_STEP;
   for (;;) {
     if (pos >= size) break;
+    if (pos >= nextStop) {
+      yield 'scan';
+      nextStop = pos + SCAN_STEP;
+    }
     const hdrLen = Math.min(HEADER_SIZE_UP_TO_MAGIC, size - pos);
     const frame = frameEntry(src.read(pos, hdrLen), 0, pos, size);
     if (frame.kind === 'short-tail') {

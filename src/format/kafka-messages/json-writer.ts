@@ -335,21 +335,20 @@ function writeStruct(st: StructOp, src: Uint8Array, p: number, end: number, dst:
 
 /**
  * A struct with tagged fields in this version. The regular fields come first on the wire, the tag
- * section after them; the JSON members are in spec order. A first pass writes the regular fields
- * (to find the tag section, each value checked), the tag section says where each known tag's value
- * is (a tag given twice is left to the object path), and a second pass writes the members in spec
- * order over the first: a tagged value is kept when its text is not its default's (JsonConverter).
+ * section after them; the JSON members are in spec order. A first pass skips the regular fields
+ * (skipField: lengths and counts only) to find the tag section, which says where each known tag's
+ * value is (a tag given twice is left to the object path); then the members are written in spec
+ * order, every value checked as it is written: a tagged value is kept when its text is not its
+ * default's (JsonConverter).
  */
 function writeTaggedStruct(st: StructOp, src: Uint8Array, p: number, end: number, dst: Uint8Array, d: number, cap: number): number {
   const fields = st.fields;
   const start = p;
-  const d0 = d;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     if (f.tagged >= 0) continue;
-    d = writeField(f, false, src, p, end, dst, d, cap);
-    if (d < 0) return -1;
-    p = P;
+    p = skipField(f, src, p, end);
+    if (p < 0) return -1;
   }
   const at = st.at;
   at.fill(-1);
@@ -378,7 +377,6 @@ function writeTaggedStruct(st: StructOp, src: Uint8Array, p: number, end: number
     p += z;
   }
   const after = p;
-  d = d0;
   if (d + 1 > cap) return -1;
   dst[d++] = 0x7b;
   p = start;
@@ -416,6 +414,65 @@ function writeTaggedStruct(st: StructOp, src: Uint8Array, p: number, end: number
   dst[d++] = 0x7d;
   P = after;
   return d;
+}
+
+/**
+ * The position after a member's bytes at src[p, end), or -1 when they do not fit (the checks that
+ * do not move the position, such as UTF-8 and presence markers, are writeField's: it reads the same
+ * bytes again).
+ */
+function skipField(f: FieldOp, src: Uint8Array, p: number, end: number): number {
+  let n = 1;
+  if (f.array) {
+    if (f.flexible) {
+      n = flexLength(src, p, end);
+      if (n < -1) return -1;
+      p = P;
+    } else {
+      if (p + 4 > end) return -1;
+      n = (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
+      p += 4;
+    }
+    if (n > end - p && (f.kind !== STRUCT || f.flexible || n > 1 << 20)) return -1;
+  }
+  const kind = f.kind;
+  for (let j = 0; j < n; j++) {
+    if (kind < STRING) {
+      p += kind === BOOL || kind === INT8 ? 1 : kind <= UINT16 ? 2 : kind <= UINT32 ? 4 : kind <= FLOAT64 ? 8 : 16;
+      if (p > end) return -1;
+    } else if (kind === STRUCT) {
+      const st = f.struct!;
+      if (!f.array && f.nullable) {
+        if (p + 1 > end) return -1;
+        if (src[p++]! >= 128) continue;
+      }
+      for (const g of st.fields) {
+        if (g.tagged >= 0) continue;
+        p = skipField(g, src, p, end);
+        if (p < 0) return -1;
+      }
+      if (st.flexible) p = skipTags(src, p, end);
+      if (p < 0) return -1;
+    } else {
+      let len: number;
+      if (f.flexible) {
+        len = flexLength(src, p, end);
+        if (len < -1) return -1;
+        p = P;
+      } else if (kind === STRING) {
+        if (p + 2 > end) return -1;
+        len = ((src[p]! << 24) >> 16) | src[p + 1]!;
+        p += 2;
+      } else {
+        if (p + 4 > end) return -1;
+        len = (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
+        p += 4;
+      }
+      if (len > end - p) return -1;
+      if (len > 0) p += len;
+    }
+  }
+  return p;
 }
 
 /** Whether dst[s, e) holds the bytes `b`. */

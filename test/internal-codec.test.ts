@@ -511,4 +511,97 @@ describe('compiled byte writers (json-writer.ts, the NDJSON path of kseg dump) =
     }
     expect(written).toBeGreaterThan(80);
   });
+
+  // The record writers (one RecordOp per key type and value version: framing + key struct + value
+  // struct in one run) against the object path over whole records, as kseg dump feeds them: key
+  // and value side by side in one buffer, then bytes flipped or cut in either, and too little room.
+  it('records: writeDecodedRecordJson = the object path over encoded, mutated and cut records; -1 never writes at or past cap', () => {
+    const pairs: [InternalDecoder, MessageSchema, MessageSchema][] = [];
+    const groups: [InternalDecoder, string][] = [
+      ['offsets', 'group-coordinator'],
+      ['transaction', 'transaction-coordinator'],
+      ['share-group-state', 'share-coordinator'],
+    ];
+    for (const [d, group] of groups)
+      for (const ks of allSchemas().filter((x) => x.kind === 'coordinator-key' && x.group === group && x.apiKey !== null)) {
+        const vs = allSchemas().find((x) => x.kind === 'coordinator-value' && x.group === group && x.apiKey === ks.apiKey);
+        if (vs) pairs.push([d, ks, vs]);
+      }
+    const metadata = allSchemas().filter((x) => x.kind === 'metadata' && x.group === 'metadata');
+    const recordArb = fc.oneof(
+      fc.integer({ min: 0, max: pairs.length - 1 }).chain((i) => {
+        const [d, ks, vs] = pairs[i]!;
+        const v = fc.constantFrom(...versionsOf(vs));
+        return fc
+          .tuple(
+            fc.constant(d),
+            structArb(ks.fields, 0, isFlexible(ks, 0), 0),
+            fc.boolean(),
+            v.chain((ver) => fc.tuple(fc.constant(ver), structArb(vs.fields, ver, isFlexible(vs, ver), 0))),
+          )
+          .map(([dec, kd, tomb, [ver, vd]]) => [dec, encodeCoordinatorKey(dec, ks.apiKey!, kd), tomb ? null : encodeCoordinatorValue(dec, ks.apiKey!, ver, vd)] as const);
+      }),
+      fc.integer({ min: 0, max: metadata.length - 1 }).chain((i) => {
+        const s = metadata[i]!;
+        return fc
+          .constantFrom(...versionsOf(s))
+          .chain((ver) =>
+            structArb(s.fields, ver, isFlexible(s, ver), 0).map(
+              (data) => ['cluster-metadata' as InternalDecoder, null, encodeApiFramed('cluster-metadata', s.apiKey!, ver, data)] as const,
+            ),
+          );
+      }),
+    );
+    fc.assert(
+      fc.property(
+        recordArb,
+        fc.array(fc.tuple(fc.boolean(), fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+        fc.option(fc.tuple(fc.boolean(), fc.nat())),
+        fc.nat(),
+        fc.option(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 255 }))),
+        ([d, key0, value0], flips, cut, room, extra) => {
+          const key = key0 === null ? null : Buffer.from(key0);
+          let value = value0 === null ? null : Buffer.from(value0);
+          for (const [inKey, at, b] of flips) {
+            const t = inKey ? key : value;
+            if (t && t.length) t[at % t.length] = b;
+          }
+          let k = key;
+          if (cut) {
+            if (cut[0] && k) k = k.subarray(0, cut[1] % (k.length + 1));
+            else if (value) value = value.subarray(0, cut[1] % (value.length + 1));
+          }
+          // a byte left over after the key's or the value's struct
+          if (extra && extra[0] && k) k = Buffer.concat([k, Buffer.from([extra[1]])]);
+          else if (extra && value) value = Buffer.concat([value, Buffer.from([extra[1]])]);
+          const src = Buffer.concat([Buffer.from([0xee]), k ?? Buffer.alloc(0), value ?? Buffer.alloc(0), Buffer.from([0xee])]);
+          const ks = k ? 1 : -1;
+          const ke = k ? 1 + k.length : -1;
+          const vs = value ? 1 + (k ? k.length : 0) : -1;
+          const ve = value ? vs + value.length : -1;
+          let ref: string | null;
+          try {
+            const x = decodeInternalRecordForJson(d, k, value);
+            const unknown = [x.key, x.value].some((p) => p !== null && 'unknown' in p);
+            ref = unknown ? null : `,"decoded":{"key":${decodedPartJson(x.key)},"value":${decodedPartJson(x.value)}}`;
+          } catch (err) {
+            expect(err).toBeInstanceOf(CorruptDataError);
+            ref = null;
+          }
+          const dst = Buffer.alloc(1 << 16, 0xaa);
+          const e = writeDecodedRecordJson(d, src, ks, ke, vs, ve, dst, 3, dst.length - 64);
+          if (ref === null) expect(e).toBe(-1);
+          else expect(dst.toString('utf8', 3, e)).toBe(ref);
+          // with less room than the text needs: -1, and nothing at or past cap
+          if (ref !== null && ref.length > 4) {
+            const small = Buffer.alloc(ref.length + 64, 0xaa);
+            const cap = 3 + (room % (Buffer.byteLength(ref) - 1));
+            expect(writeDecodedRecordJson(d, src, ks, ke, vs, ve, small, 3, cap)).toBe(-1);
+            expect(small.subarray(cap).every((b) => b === 0xaa)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
 });

@@ -296,9 +296,9 @@ function decodedRecordLine(r: KafkaRecord, b: Batch, d: Decoders, dec: RecordDec
 }
 
 /**
- * The `decoded` member of an internal topic's record, written by the compiled byte writers
- * (format/kafka-messages/json-writer.ts); what they leave (tagged fields, unknown types and
- * versions) on the object path, with the same text and notes. -1: the record does not decode
+ * The `decoded` member of an internal topic's record, written by the byte writers
+ * (format/kafka-messages/json-writer.ts); what they leave (unknown types and versions, bytes that
+ * do not follow the schema, no room) on the object path, with the same text and notes. -1: the record does not decode
  * (the caller reports it) or has no room.
  */
 function decodedTail(decoder: InternalDecoder, file: string, notes: DecodeNotes): DecodedTail {

@@ -209,6 +209,47 @@ describe('Ctrl-C during kseg import (spawned CLI)', () => {
   }, 180_000);
 });
 
+describe('Ctrl-C during kseg export (spawned CLI)', () => {
+  it('before a file is committed: exit 130, its temporary file removed, the outputs finished before it complete; an uninterrupted export writes them all', async () => {
+    // a log dir of two partitions: stop before the first one's rename, then before the second one's
+    const logDir = tmpDir();
+    for (const f of ['v2-multiseg', 'v2-none']) fs.cpSync(path.join(FIXTURES, f, 'topic-0'), path.join(logDir, `${f}-0`), { recursive: true });
+    for (const [step, sig, code, complete] of [
+      ['export-commit-1', 'SIGINT', 130, []],
+      ['export-commit-2', 'SIGTERM', 143, ['v2-multiseg']],
+    ] as const) {
+      for (const format of ['parquet', 'ndjson']) {
+        const out = tmpDir();
+        const r = await interruptAt(['export', logDir, '--format', format, '-o', out], step, sig);
+        expect(r.status, `${step} ${format}`).toBe(code);
+        expect(r.stdout).toBe('');
+        const written = fs.readdirSync(out).sort();
+        expect(written).toHaveLength(complete.length);
+        expect(leftovers(out)).toEqual([]);
+        if (complete.length === 0) {
+          expectOneStateLine(
+            r.stderr,
+            /^kseg: interrupted: export interrupted: .*\.(parquet|ndjson) was not written \(its temporary file was removed\); nothing else was written$/,
+          );
+        } else {
+          expectOneStateLine(
+            r.stderr,
+            /^kseg: interrupted: export interrupted: .*v2-none-0\.(parquet|ndjson) was not written \(its temporary file was removed\); complete before it: .*v2-multiseg-0\.(parquet|ndjson)$/,
+          );
+          // the one finished before the signal is the whole partition
+          const ref = tmpDir();
+          expect(kseg(['export', path.join(logDir, 'v2-multiseg-0'), '--format', format, '-o', path.join(ref, written[0]!)]).status).toBe(0);
+          expect(fs.readFileSync(path.join(out, written[0]!))).toEqual(fs.readFileSync(path.join(ref, written[0]!)));
+        }
+      }
+    }
+    // not a test of nothing: the same export uninterrupted writes both files
+    const all = tmpDir();
+    expect(kseg(['export', logDir, '--format', 'ndjson', '-o', all]).status).toBe(0);
+    expect(fs.readdirSync(all).sort()).toEqual(['v2-multiseg-0.ndjson', 'v2-none-0.ndjson']);
+  }, 120_000);
+});
+
 describe('Ctrl-C during kseg generate (spawned CLI)', () => {
   it('between appends: exit 130, the directory it created is removed', async () => {
     const parent = tmpDir();

@@ -11,6 +11,7 @@ import { rowOf, type BatchFields, type ExportRow, type RowRecord } from './expor
 import { openSink, type ExportFormat, type PageCompression } from './export-writers.js';
 import { walkedRecords, type WalkedRecords } from './export-walk.js';
 import { ProgressMeter, type OnProgress } from './progress.js';
+import { safePoint } from './interrupt.js';
 import { RecordWalker } from '../format/record-walk.js';
 
 /**
@@ -188,7 +189,15 @@ export interface ExportOptions {
   force?: boolean;
   /** Bytes of the partitions' .log files read so far, of all of them (ops/progress.ts). */
   onProgress?: OnProgress;
+  /**
+   * Ctrl-C (ops/interrupt.ts): checked every SAFE_STEP bytes of batches; when aborted, the output
+   * being written is removed (its temporary file) and Interrupted says which outputs are complete.
+   */
+  signal?: AbortSignal;
 }
+
+/** Bytes of batches exported between two safe points. */
+const SAFE_STEP = 8 * 1024 * 1024;
 
 export interface ExportOutput extends ExportPartitionSummary {
   output: string;
@@ -238,11 +247,21 @@ export async function exportPartitions(input: string, opts: ExportOptions): Prom
     if (!opts.force && fs.existsSync(target)) throw new UsageError(`${target} exists (give --force to overwrite it)`);
     const summary: ExportPartitionSummary = { dir: part.dir, topic: null, partition: null, batches: 0, records: 0, logs: [] };
     const sink = await openSink(opts.format, target, { compression: opts.compression, rowGroupRows: opts.rowGroupRows });
+    const done = result.partitions.map((p) => p.output);
+    const state = (): string =>
+      `export interrupted: ${target} was not written (its temporary file was removed)` + (done.length ? `; complete before it: ${done.join(', ')}` : '; nothing else was written');
+    let sinceSafe = 0;
     try {
       for (const b of segmentBatches(part, summary, walker, progress)) {
         const w = b.walked !== null ? sink.writeWalked(b.fields, b.walked) : sink.writeBatch(b.fields, b.records!);
         if (w) await w;
+        sinceSafe += b.fields.batchSize;
+        if (sinceSafe >= SAFE_STEP && opts.signal) {
+          sinceSafe = 0;
+          await safePoint(opts.signal, 'export-batches', state);
+        }
       }
+      await safePoint(opts.signal, `export-commit-${done.length + 1}`, state);
       await sink.commit();
     } catch (e) {
       await sink.abort();

@@ -9,6 +9,7 @@ import { fitText } from '../table-fit.js';
 import { bytesWithUnit, count } from '../plural.js';
 import { refuseRemoteOutput, resolveArchiveArg } from '../../storage/archive.js';
 import { startProgress } from '../progress.js';
+import { watchInterrupt } from '../interrupt.js';
 
 interface ExportFlags {
   format: string;
@@ -51,20 +52,20 @@ Examples:
       if (!['snappy', 'zstd', 'none'].includes(flags.compression)) throw new UsageError(`--compression must be snappy, zstd or none (got ${flags.compression})`);
       if (flags.rowGroupRows === 0) throw new UsageError('--row-group-rows must be at least 1');
       const progress = startProgress('exporting');
-      let r: ExportResult;
-      try {
-        r = await exportPartitions(resolveArchiveArg(p, { allowLogDir: true }), {
-          format: flags.format as ExportFormat,
-          output: flags.output!,
-          compression: flags.compression as PageCompression,
-          rowGroupRows: flags.rowGroupRows,
-          force: flags.force,
-          onProgress: progress.onProgress,
-        });
-      } finally {
-        progress.stop();
-      }
+      const watch = watchInterrupt();
+      const r: ExportResult = await exportPartitions(resolveArchiveArg(p, { allowLogDir: true }), {
+        format: flags.format as ExportFormat,
+        output: flags.output!,
+        compression: flags.compression as PageCompression,
+        rowGroupRows: flags.rowGroupRows,
+        force: flags.force,
+        onProgress: progress.onProgress,
+        signal: watch.signal,
+      })
+        .catch((e: unknown) => watch.fail(e))
+        .finally(() => progress.stop());
       process.stdout.write(flags.json ? toJson(r) + '\n' : fitText(render(r)));
+      watch.done(`export had finished before it could stop (the signal came after its last safe point): ${r.partitions.map((x) => x.output).join(', ')} complete, as printed`);
     });
 }
 

@@ -2,11 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/format/errors.js';
+import { crc32cCandidates } from '../src/format/crc.js';
 import {
   calibrateReader,
   calibrationCacheFile,
   describeReaderChoice,
   forcedReader,
+  machineKey,
   measureReaders,
   READER_CALIBRATE_MIN_BYTES,
   resetCalibrationForTests,
@@ -122,6 +124,18 @@ describe('calibrateReader (storage/calibration.ts)', () => {
     const entries = Object.values(file.entries) as { reader?: { chosen: string } }[];
     expect(entries.map((e) => e.reader?.chosen)).toEqual(['pread']);
     expect(describeReaderChoice()).toMatch(/^pread measured earlier \(cached\): mmap [\d.]+ GB\/s, pread [\d.]+ GB\/s$/);
+  });
+
+  it('opens of small files read the cache once per thread, not once per file', () => {
+    expect(calibrateReader(fakeProbe(1 << 20))).toBeNull();
+    // another process records a choice meanwhile: this thread's later small opens do not read the file again
+    const entries = { [machineKey(crc32cCandidates())]: { reader: { chosen: 'pread', speeds: { mmap: 1, pread: 2 }, measuredAt: 'x' } } };
+    fs.mkdirSync(path.dirname(calibrationCacheFile()), { recursive: true });
+    fs.writeFileSync(calibrationCacheFile(), JSON.stringify({ version: 1, entries }));
+    expect(calibrateReader(fakeProbe(1 << 20))).toBeNull();
+    // a new thread (reset) reads it
+    resetCalibrationForTests();
+    expect(calibrateReader(fakeProbe(1 << 20))).toMatchObject({ chosen: 'pread', how: 'measured earlier (cached)' });
   });
 
   it('a probe that fails (mapping refused) leaves the default and records no reader', () => {

@@ -47,7 +47,7 @@ export function calibrationCacheFile(env: NodeJS.ProcessEnv = process.env): stri
 }
 
 /** What identifies a machine for the cache: a result measured under another CPU or Node is not reused. */
-function machineKey(list: readonly Crc32cCandidate[]): string {
+export function machineKey(list: readonly Crc32cCandidate[]): string {
   const cpu = os.cpus()[0]?.model?.trim() || 'unknown cpu';
   return `${process.version} ${process.platform}-${process.arch} ${cpu} [${list.map((c) => c.id).join(',')}]`;
 }
@@ -224,6 +224,11 @@ export interface ReaderProbe {
 }
 
 let readerDone: ReaderCalibration | null = null;
+/**
+ * The cache file already read by this thread without a reader answer: later opens of small files
+ * then decide nothing without reading it again (a directory of 20,000 segments opens 20,000 files).
+ */
+let readerCacheMiss: string | null = null;
 
 /** The forced reader from KSEG_READER, or null; anything but mmap/pread is a usage error. */
 export function forcedReader(env: NodeJS.ProcessEnv = process.env): ReaderId | null {
@@ -276,13 +281,15 @@ export function calibrateReader(probe: ReaderProbe | null, opts: { env?: NodeJS.
   const forced = forcedReader(env);
   if (forced !== null) return (readerDone = { chosen: forced, how: 'forced by KSEG_READER', speeds: {} });
   const file = calibrationCacheFile(env);
-  const key = machineKey(crc32cCandidates());
-  const cache = readCache(file);
-  const hit = opts.remeasure ? undefined : cache?.entries[key]?.reader;
-  if (hit && (hit.chosen === 'mmap' || hit.chosen === 'pread')) {
-    return (readerDone = { chosen: hit.chosen, how: 'measured earlier (cached)', speeds: hit.speeds, cacheFile: file });
+  const small = probe === null || probe.size < (opts.minBytes ?? READER_CALIBRATE_MIN_BYTES);
+  if (readerCacheMiss !== file || opts.remeasure) {
+    const hit = opts.remeasure ? undefined : readCache(file)?.entries[machineKey(crc32cCandidates())]?.reader;
+    if (hit && (hit.chosen === 'mmap' || hit.chosen === 'pread')) {
+      return (readerDone = { chosen: hit.chosen, how: 'measured earlier (cached)', speeds: hit.speeds, cacheFile: file });
+    }
+    readerCacheMiss = file;
   }
-  if (probe === null || probe.size < (opts.minBytes ?? READER_CALIBRATE_MIN_BYTES)) return null;
+  if (small) return null;
   let speeds: Record<ReaderId, number>;
   try {
     speeds = measureReaders(probe);
@@ -291,6 +298,7 @@ export function calibrateReader(probe: ReaderProbe | null, opts: { env?: NodeJS.
   }
   const chosen: ReaderId = speeds.pread > speeds.mmap * READER_MARGIN ? 'pread' : 'mmap';
   const next: CacheFile = readCache(file) ?? { version: CACHE_VERSION, entries: {} };
+  const key = machineKey(crc32cCandidates());
   next.entries[key] = { ...next.entries[key], reader: { chosen, speeds, measuredAt: new Date().toISOString() } };
   const saved = writeCache(file, next);
   return (readerDone = { chosen, how: 'measured now', speeds, file: probe.path, cacheFile: saved ? file : undefined });
@@ -315,5 +323,6 @@ export function describeReaderChoice(env: NodeJS.ProcessEnv = process.env): stri
 export function resetCalibrationForTests(): void {
   done = null;
   readerDone = null;
+  readerCacheMiss = null;
   useCrc32c(crc32cCandidates()[0].id, '');
 }

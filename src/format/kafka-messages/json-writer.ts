@@ -41,6 +41,10 @@ const H = { np: 0 };
 
 /** Unsigned varint of at most 5 bytes and at most 2^32-1 (codec.ts's uvarint), or -1; H.np: the position after it. */
 function uv(src: Uint8Array, p: number, end: number): number {
+  if (p < end && src[p]! < 128) {
+    H.np = p + 1;
+    return src[p]!;
+  }
   let v = 0;
   for (let i = 0; i < 5; i++) {
     if (p >= end) return -1;
@@ -276,10 +280,6 @@ function put(dst: Uint8Array, d: number, cap: number, b: Uint8Array): number {
 
 /** A flexible version's unsigned varint length or count, minus one (null: -1), or -2 when it does not read; P: after it. */
 function flexLength(src: Uint8Array, p: number, end: number): number {
-  if (p < end && src[p]! < 128) {
-    P = p + 1;
-    return src[p]! - 1;
-  }
   const n = uv(src, p, end);
   if (n < 0) return -2;
   P = H.np;
@@ -288,14 +288,9 @@ function flexLength(src: Uint8Array, p: number, end: number): number {
 
 /** Skip a tagged-field section (unknown tags are not printed): the position after it, or -1. */
 function skipTags(src: Uint8Array, p: number, end: number): number {
-  if (p >= end) return -1;
-  let c = src[p]!;
-  if (c < 128) p++;
-  else {
-    c = uv(src, p, end);
-    if (c < 0) return -1;
-    p = H.np;
-  }
+  let c = uv(src, p, end);
+  if (c < 0) return -1;
+  p = H.np;
   for (; c > 0; c--) {
     if (uv(src, p, end) < 0) return -1;
     const z = uv(src, H.np, end);
@@ -352,14 +347,9 @@ function writeTaggedStruct(st: StructOp, src: Uint8Array, p: number, end: number
   }
   const at = st.at;
   at.fill(-1);
-  if (p >= end) return -1;
-  let c = src[p]!;
-  if (c < 128) p++;
-  else {
-    c = uv(src, p, end);
-    if (c < 0) return -1;
-    p = H.np;
-  }
+  let c = uv(src, p, end);
+  if (c < 0) return -1;
+  p = H.np;
   for (; c > 0; c--) {
     const tag = uv(src, p, end);
     if (tag < 0) return -1;

@@ -1,5 +1,5 @@
-/** One row of `kseg export` (ops/export.ts writes them, ops/import.ts reads them back): a record with its batch's header fields. */
-export interface ExportRow {
+/** The fields of an ExportRow that belong to its batch (the same on every row of the batch). */
+export interface BatchFields {
   topic: string | null;
   partition: number | null;
   /** .log file name the batch was read from, and its byte position there. */
@@ -33,8 +33,15 @@ export interface ExportRow {
   recordCount: number;
   /** Entry size on disk (12 + length field). */
   batchSize: number;
+  /** The batch's timestamp type: the `timestampType` of the row of a batch without records. */
+  timestampType: string;
+}
+
+/** One row of `kseg export` (ops/export.ts writes them, ops/import.ts reads them back): a record with its batch's header fields. */
+export interface ExportRow extends BatchFields {
   offset: number | null;
   timestamp: number | null;
+  /** The record's timestamp type (its batch's for the row of a batch without records). */
   timestampType: string;
   recordAttributes: number | null;
   offsetDelta: number | null;
@@ -44,36 +51,6 @@ export interface ExportRow {
   key: Buffer | null;
   value: Buffer | null;
   headers: { key: string; value: Buffer | null }[];
-}
-
-/** The fields of an ExportRow that belong to its batch (the same on every row of the batch). */
-export interface BatchFields {
-  topic: string | null;
-  partition: number | null;
-  file: string;
-  position: number;
-  baseOffset: number;
-  lastOffset: number;
-  entryOffset: number;
-  magic: number;
-  compression: string;
-  snappyXerial: boolean | null;
-  batchAttributes: number;
-  batchCrc: number;
-  crcValid: boolean;
-  producerId: number;
-  producerEpoch: number;
-  baseSequence: number;
-  partitionLeaderEpoch: number;
-  isTransactional: boolean;
-  isControl: boolean;
-  firstTimestamp: number;
-  maxTimestamp: number;
-  lastOffsetDelta: number;
-  recordCount: number;
-  batchSize: number;
-  /** The batch's timestamp type: the `timestampType` of the row of a batch without records. */
-  timestampType: string;
 }
 
 /** What a row takes from its record (KafkaRecord's fields; a header key as decoded bytes). */

@@ -1,5 +1,4 @@
-import { batchRecords, RECORDS_OFFSET, type Batch } from '../format/batch.js';
-import { decompress } from '../format/codecs.js';
+import { batchRecords, v2Payload, type Batch } from '../format/batch.js';
 import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
@@ -422,23 +421,14 @@ export class JsonLinesWriter {
       if (count < 0) this.exact(b, from, to, 0);
       return;
     }
-    let src: Buffer;
-    let p: number;
-    let end: number;
-    if (b.compressionId === 0) {
-      src = b.bytes;
-      p = b.start + RECORDS_OFFSET;
-      end = b.start + b.size;
-    } else {
-      try {
-        src = decompress(b.compressionId, b.bytes.subarray(b.start + RECORDS_OFFSET, b.start + b.size), b.magic);
-      } catch {
-        this.exact(b, from, to, 0);
-        return;
-      }
-      p = 0;
-      end = src.length;
+    let payload;
+    try {
+      payload = v2Payload(b);
+    } catch {
+      this.exact(b, from, to, 0);
+      return;
     }
+    let { buf: src, pos: p, end } = payload;
     // Stage the records in wasm memory so the escaper can read them.
     let staged = false;
     const mem = this.mem;
@@ -587,18 +577,13 @@ export class JsonLinesWriter {
     if (b.magic < 2 || b.isControl || REC_KIND[dk]! < 0 || REC_KIND[dv]! < 0 || REC_KIND[dh]! < 0) return -2;
     const count = b.recordCount;
     if (count < 0) return -2;
-    let src: Buffer = b.bytes;
-    let p = b.start + RECORDS_OFFSET;
-    let end = b.start + b.size;
-    if (b.compressionId !== 0) {
-      try {
-        src = decompress(b.compressionId, b.bytes.subarray(p, end), b.magic);
-      } catch {
-        return -2;
-      }
-      p = 0;
-      end = src.length;
+    let payload;
+    try {
+      payload = v2Payload(b);
+    } catch {
+      return -2;
     }
+    let { buf: src, pos: p, end } = payload;
     let staged = false;
     const mem = this.mem;
     if (mem !== null && end - p <= IN_SIZE) {

@@ -482,7 +482,11 @@ function legacyRecord(m: LegacyMessage, batch: Batch): KafkaRecord {
 
 // ------------------------------------------------------------------ v2 records (walked in record-walk.ts)
 
-function v2Payload(batch: Batch): { buf: Buffer; pos: number; end: number } {
+/**
+ * The records of a v2 batch: [pos, end) of `buf`, the batch's own bytes or its decompressed
+ * payload. A payload that does not decompress throws, a CorruptDataError located at the batch.
+ */
+export function v2Payload(batch: Batch): { buf: Buffer; pos: number; end: number } {
   const { bytes, start, size } = batch;
   if (batch.compressionId === 0) return { buf: bytes, pos: start + RECORDS_OFFSET, end: start + size };
   try {

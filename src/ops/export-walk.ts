@@ -1,5 +1,4 @@
-import { RECORDS_OFFSET, type Batch } from '../format/batch.js';
-import { decompress } from '../format/codecs.js';
+import { v2Payload, type Batch } from '../format/batch.js';
 import { RecordWalker, WALK_HEADERS, WALK_OK } from '../format/record-walk.js';
 
 /**
@@ -29,18 +28,13 @@ export interface WalkedRecords {
 /** Walk the records of `b` into `w`; null when batchRecords must decide (see above). */
 export function walkedRecords(b: Batch, w: RecordWalker): WalkedRecords | null {
   if (b.magic !== 2 || b.recordCount <= 0) return null;
-  let src: Buffer = b.bytes;
-  let p = b.start + RECORDS_OFFSET;
-  let end = b.start + b.size;
-  if (b.compressionId !== 0) {
-    try {
-      src = decompress(b.compressionId, b.bytes.subarray(p, end), b.magic);
-    } catch {
-      return null;
-    }
-    p = 0;
-    end = src.length;
+  let payload;
+  try {
+    payload = v2Payload(b);
+  } catch {
+    return null;
   }
+  const { buf: src, pos: p, end } = payload;
   if (w.walkFast(src, p, end, b.recordCount, b.baseTimestamp, WALK_HEADERS) !== WALK_OK) return null;
   return {
     src,

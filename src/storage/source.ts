@@ -124,6 +124,15 @@ export function openSource(path: string, opts: OpenOptions = {}): ByteSource {
   return new PositionalReader(path, { lifetime: 'owned', size: opts.chunkSize ?? envInt('KSEG_CHUNK_SIZE') ?? DEFAULT_CHUNK }, { fd, size }, true);
 }
 
+/** A read-only shared map of [pos, pos + len) of `fd`, counted against the map budget until the collector releases it. */
+function mapCounted(mm: MmapModule, fd: number, pos: number, len: number, advise: number): Buffer {
+  if (liveMaps >= maxMaps()) throw new Error('map budget spent');
+  const buf = mm.map(len, mm.PROT_READ, mm.MAP_SHARED, fd, pos, advise);
+  liveMaps++;
+  mapReleased.register(buf.buffer, null);
+  return buf;
+}
+
 /**
  * The mapping module when this read should map: KSEG_READER forces either reader; otherwise a
  * sequential read follows the reader calibration (measured here on the first large file), and a
@@ -137,13 +146,7 @@ function mapsFor(path: string, fd: number, size: number, pattern: AccessPattern)
   const probe = {
     path,
     size,
-    map: (pos: number, len: number): Buffer => {
-      if (liveMaps >= maxMaps()) throw new Error('map budget spent');
-      const buf = mm.map(len, mm.PROT_READ, mm.MAP_SHARED, fd, pos, mm.MADV_SEQUENTIAL);
-      liveMaps++;
-      mapReleased.register(buf.buffer, null);
-      return buf;
-    },
+    map: (pos: number, len: number): Buffer => mapCounted(mm, fd, pos, len, mm.MADV_SEQUENTIAL),
     pread: (into: Buffer, pos: number): void => preadFully(fd, path, into, pos),
   };
   const c = calibrateReader(probe);
@@ -173,12 +176,7 @@ class MappedSource implements ByteSource {
   }
 
   private map(pos: number, len: number): Buffer {
-    if (liveMaps >= maxMaps()) throw new Error('map budget spent');
-    const advise = this.pattern === 'random' ? this.mm.MADV_RANDOM : this.mm.MADV_SEQUENTIAL;
-    const buf = this.mm.map(len, this.mm.PROT_READ, this.mm.MAP_SHARED, this.fd, pos, advise);
-    liveMaps++;
-    mapReleased.register(buf.buffer, null);
-    return buf;
+    return mapCounted(this.mm, this.fd, pos, len, this.pattern === 'random' ? this.mm.MADV_RANDOM : this.mm.MADV_SEQUENTIAL);
   }
 
   read(pos: number, len: number): Buffer {

@@ -1,14 +1,15 @@
 ;; The byte loops of `dump --ndjson` (src/cli/ndjson-writer.ts), in WebAssembly with 128-bit SIMD:
 ;; a JavaScript loop checks about 0.7 GB/s of value bytes, the escaper here 16-64 at a time (~8-10
-;; GB/s); `walk` writes whole record lines without returning to JS.
+;; GB/s); `walk` writes whole record lines without returning to JS; `drec` the `decoded` member of
+;; internal topics' records.
 ;; src/cli/json-escape-wasm.ts holds the assembled module; after editing this file rebuild it with
 ;;   node scripts/build-wasm.mjs   (needs `npx wat2wasm`, from the `wabt` package; not a dependency)
 ;; Memory is one fixed block that never grows (a growing memory would detach the views handed to
 ;; stdout.write): the JS side lays out input, constants and output slots in it.
-;; module sha256: c4ffe491ff77f70d247fd3e6af08385e674302ee7e2e0e0b60ae187b8388981b
-;; source sha256: 6369c0684e6fd1dbb380a9d1fbdbd0a47dd639df46ccab323e47437a34de3588
+;; module sha256: a61a0f00e8935fc856b5c26c1d6b95f03f3415a9f875dcc5774f5416bec91a5e
+;; source sha256: 4139a336d2e013dbd60d4b14bbfbf71f54b87b571a630873dc74f0cacb2ca80f
 (module
-  (memory (export "mem") 160)
+  (memory (export "mem") 192)
 
   ;; memory.copy for the repeated parts of a line (the batch part, ~280 bytes per record).
   (func (export "copy") (param $d i32) (param $s i32) (param $n i32)
@@ -415,7 +416,19 @@
     (global.set $kk (local.get $kk))
     (global.set $vk (local.get $vk))
     (global.set $array (local.get $array))
-    (global.set $tailLen (local.get $tailLen)))
+    (global.set $tailLen (local.get $tailLen))
+    (global.set $dtable (i32.const -1)))
+
+  ;; After setup: the lines of `walk` end with the decoded member of an internal topic's record
+  ;; (drec with this table; framed as drec's), then `}` and the newline; the batch part template
+  ;; then lacks its closing brace. A record drec leaves stops the walk (status 2).
+  (global $dtable (mut i32) (i32.const -1))
+  (global $dframed (mut i32) (i32.const 0))
+  ;; how many decoded members walk wrote (the JS side reads and resets it)
+  (global $gdn (export "gdn") (mut i32) (i32.const 0))
+  (func (export "dsetup") (param $table i32) (param $framed i32)
+    (global.set $dtable (local.get $table))
+    (global.set $dframed (local.get $framed)))
 
   ;; readVarint at p, bounded by end: the value, with the new position in $gvp; $gvp = -1 on failure
   (global $gvp (mut i32) (i32.const 0))
@@ -526,6 +539,14 @@
         (local.set $r (call $line (local.get $r) (local.get $off) (local.get $ts) (global.get $kk) (local.get $ks) (local.get $ke)
           (global.get $vk) (local.get $vs) (local.get $ve) (local.get $seq)))
         (br_if $exit (i32.lt_s (local.get $r) (i32.const 0)))
+        (if (i32.ge_s (global.get $dtable) (i32.const 0))
+          (then
+            (local.set $r (call $drec (global.get $dtable) (global.get $dframed) (local.get $ks) (local.get $ke) (local.get $vs) (local.get $ve)
+              (local.get $r) (i32.sub (local.get $dEnd) (i32.const 2))))
+            (br_if $exit (i32.lt_s (local.get $r) (i32.const 0)))
+            (i32.store16 align=1 (local.get $r) (i32.const 0x0a7d))
+            (local.set $r (i32.add (local.get $r) (i32.const 2)))
+            (global.set $gdn (i32.add (global.get $gdn) (i32.const 1)))))
         (if (global.get $array) (then (global.set $gfirst (i32.const 0))))
         (local.set $d (local.get $r))
         (local.set $p (local.get $bodyEnd))
@@ -535,4 +556,447 @@
     (global.set $gi (local.get $i))
     (global.set $gd (local.get $d))
     (local.get $st))
+
+  ;; ---------------------------------------------------------------- internal topics: the decoded member
+  ;; `,"decoded":{"key":K,"value":V}` of a record of __consumer_offsets, __transaction_state,
+  ;; __share_group_state, __cluster_metadata or __remote_log_metadata, from its key and value bytes
+  ;; (staged input), as src/format/kafka-messages/json-writer.ts writes it: the same programs, laid
+  ;; out in memory by src/format/kafka-messages/record-programs.ts (programBytes), run here.
+  ;; A table per decoder maps (record type or apiKey) * 64 + version + 1 (version -1: a tombstone)
+  ;; to a record program's address; 0: not laid out yet (drec returns -2, the JS side lays it out
+  ;; and calls again); -1: left to JS.
+  ;; Record program: a, key struct (0: none), b, value struct (0: none), c (templates), value skip.
+  ;; Struct: count, flexible, then 16 bytes per member: kind, array, nullable, flexible (u8 each),
+  ;; tagged (i32), key template `"name":`, struct (for kind 11).
+  ;; Anything else is -1 ("not written here"): bounds or rule violations, no room, a tag section
+  ;; that is not empty, float64, text that is not valid UTF-8; the JS writer then takes the record.
+  (global $dp (mut i32) (i32.const 0))
+
+  ;; an unsigned varint below 2^31 at p (the position after it in $dp), or -1
+  (func $uv (param $p i32) (param $end i32) (result i32)
+    (local $v i64) (local $b i32) (local $sh i64)
+    (if (i32.ge_u (local.get $p) (local.get $end)) (then (return (i32.const -1))))
+    (local.set $b (i32.load8_u (local.get $p)))
+    (if (i32.lt_u (local.get $b) (i32.const 128))
+      (then (global.set $dp (i32.add (local.get $p) (i32.const 1))) (return (local.get $b))))
+    (loop $bytes
+      (if (i32.ge_u (local.get $p) (local.get $end)) (then (return (i32.const -1))))
+      (local.set $b (i32.load8_u (local.get $p)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (local.set $v (i64.or (local.get $v) (i64.shl (i64.extend_i32_u (i32.and (local.get $b) (i32.const 0x7f))) (local.get $sh))))
+      (if (i32.eqz (i32.and (local.get $b) (i32.const 0x80)))
+        (then
+          (if (i64.gt_u (local.get $v) (i64.const 0x7fffffff)) (then (return (i32.const -1))))
+          (global.set $dp (local.get $p))
+          (return (i32.wrap_i64 (local.get $v)))))
+      (local.set $sh (i64.add (local.get $sh) (i64.const 7)))
+      (br_if $bytes (i64.lt_u (local.get $sh) (i64.const 35))))
+    (i32.const -1))
+
+  (func $be32 (param $p i32) (result i32)
+    (i32.or
+      (i32.or (i32.shl (i32.load8_u (local.get $p)) (i32.const 24)) (i32.shl (i32.load8_u offset=1 (local.get $p)) (i32.const 16)))
+      (i32.or (i32.shl (i32.load8_u offset=2 (local.get $p)) (i32.const 8)) (i32.load8_u offset=3 (local.get $p)))))
+
+  (func $be16s (param $p i32) (result i32)
+    (i32.or (i32.shr_s (i32.shl (i32.load8_u (local.get $p)) (i32.const 24)) (i32.const 16)) (i32.load8_u offset=1 (local.get $p))))
+
+  ;; exactly 8 digits of x (< 10^8), zero-padded
+  (func $pad8 (param $d i32) (param $x i32) (result i32)
+    (local $k i32) (local $q i32)
+    (local.set $k (i32.const 8))
+    (loop $pairs
+      (local.set $k (i32.sub (local.get $k) (i32.const 2)))
+      (local.set $q (i32.div_u (local.get $x) (i32.const 100)))
+      (i32.store16 align=1 (i32.add (local.get $d) (local.get $k))
+        (i32.load16_u offset=4194816 align=1 (i32.shl (i32.sub (local.get $x) (i32.mul (local.get $q) (i32.const 100))) (i32.const 1))))
+      (local.set $x (local.get $q))
+      (br_if $pairs (local.get $k)))
+    (i32.add (local.get $d) (i32.const 8)))
+
+  ;; a signed 32-bit integer in decimal
+  (func $i32s (param $d i32) (param $x i32) (result i32)
+    (if (i32.lt_s (local.get $x) (i32.const 0))
+      (then
+        (i32.store8 (local.get $d) (i32.const 0x2d))
+        (return (call $u32 (i32.add (local.get $d) (i32.const 1)) (i32.sub (i32.const 0) (local.get $x))))))
+    (call $u32 (local.get $d) (local.get $x)))
+
+  ;; a signed 64-bit integer in decimal, exact over the whole range
+  (func $i64s (param $d i32) (param $v i64) (result i32)
+    (local $hi i64)
+    (if (i64.lt_s (local.get $v) (i64.const 0))
+      (then
+        (i32.store8 (local.get $d) (i32.const 0x2d))
+        (local.set $d (i32.add (local.get $d) (i32.const 1)))
+        (local.set $v (i64.sub (i64.const 0) (local.get $v)))))
+    (if (i64.lt_u (local.get $v) (i64.const 4294967296))
+      (then (return (call $u32 (local.get $d) (i32.wrap_i64 (local.get $v))))))
+    (local.set $hi (i64.div_u (local.get $v) (i64.const 100000000)))
+    (if (i64.lt_u (local.get $hi) (i64.const 4294967296))
+      (then (local.set $d (call $u32 (local.get $d) (i32.wrap_i64 (local.get $hi)))))
+      (else
+        (local.set $d (call $u32 (local.get $d) (i32.wrap_i64 (i64.div_u (local.get $hi) (i64.const 100000000)))))
+        (local.set $d (call $pad8 (local.get $d) (i32.wrap_i64 (i64.rem_u (local.get $hi) (i64.const 100000000)))))))
+    (call $pad8 (local.get $d) (i32.wrap_i64 (i64.sub (local.get $v) (i64.mul (local.get $hi) (i64.const 100000000))))))
+
+  ;; URL-safe base64 characters, in the last 64 bytes of the memory (the JS side keeps clear of them)
+  (data (i32.const 12582848) "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+  (func $b64u (param $i i32) (result i32)
+    (i32.load8_u offset=12582848 (local.get $i)))
+
+  ;; Kafka's Uuid.toString in quotes: URL-safe base64 of the 16 bytes, no padding (24 bytes)
+  (func $uuid (param $d i32) (param $s i32) (result i32)
+    (local $i i32) (local $w i32)
+    (i32.store8 (local.get $d) (i32.const 0x22))
+    (local.set $d (i32.add (local.get $d) (i32.const 1)))
+    (loop $groups
+      (local.set $w (i32.or (i32.or
+        (i32.shl (i32.load8_u (i32.add (local.get $s) (local.get $i))) (i32.const 16))
+        (i32.shl (i32.load8_u offset=1 (i32.add (local.get $s) (local.get $i))) (i32.const 8)))
+        (i32.load8_u offset=2 (i32.add (local.get $s) (local.get $i)))))
+      (i32.store8 (local.get $d) (call $b64u (i32.shr_u (local.get $w) (i32.const 18))))
+      (i32.store8 offset=1 (local.get $d) (call $b64u (i32.and (i32.shr_u (local.get $w) (i32.const 12)) (i32.const 63))))
+      (i32.store8 offset=2 (local.get $d) (call $b64u (i32.and (i32.shr_u (local.get $w) (i32.const 6)) (i32.const 63))))
+      (i32.store8 offset=3 (local.get $d) (call $b64u (i32.and (local.get $w) (i32.const 63))))
+      (local.set $d (i32.add (local.get $d) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 3)))
+      (br_if $groups (i32.lt_u (local.get $i) (i32.const 15))))
+    (local.set $w (i32.load8_u offset=15 (local.get $s)))
+    (i32.store8 (local.get $d) (call $b64u (i32.shr_u (local.get $w) (i32.const 2))))
+    (i32.store8 offset=1 (local.get $d) (call $b64u (i32.shl (i32.and (local.get $w) (i32.const 3)) (i32.const 4))))
+    (i32.store8 offset=2 (local.get $d) (i32.const 0x22))
+    (i32.add (local.get $d) (i32.const 3)))
+
+  (func $null (param $d i32) (result i32)
+    (i32.store align=1 (local.get $d) (i32.const 0x6c6c756e))
+    (i32.add (local.get $d) (i32.const 4)))
+
+  ;; a struct's JSON object from p (the position after it in $dp), or -1. The regular members
+  ;; in spec order; then, in a flexible version, the tag section: each known tag's value is written
+  ;; as its member when the struct's tagged members come last in spec order and the tags come in that
+  ;; order (else -1), and dropped when its text is its default's (JsonConverter).
+  (func $wstruct (param $st i32) (param $p i32) (param $end i32) (param $d i32) (param $cap i32) (result i32)
+    (local $n i32) (local $f i32) (local $first i32) (local $c i32) (local $tag i32) (local $z i32)
+    (local $k0 i32) (local $v0 i32) (local $def i32) (local $i i32) (local $last i32)
+    (local.set $n (i32.load (local.get $st)))
+    (local.set $f (i32.add (local.get $st) (i32.const 8)))
+    (local.set $last (i32.add (local.get $f) (i32.mul (local.get $n) (i32.const 24))))
+    (if (i32.gt_s (i32.add (local.get $d) (i32.const 1)) (local.get $cap)) (then (return (i32.const -1))))
+    (i32.store8 (local.get $d) (i32.const 0x7b))
+    (local.set $d (i32.add (local.get $d) (i32.const 1)))
+    (local.set $first (i32.const 1))
+    (block $done
+      (loop $members
+        (br_if $done (i32.ge_u (local.get $f) (local.get $last)))
+        ;; (tagged members come from the tag section below)
+        (if (i32.eqz (i32.load offset=4 (local.get $f)))
+          (then
+            (if (i32.gt_s (i32.add (i32.add (local.get $d) (i32.load (i32.load offset=8 (local.get $f)))) (i32.const 1)) (local.get $cap))
+              (then (return (i32.const -1))))
+            (if (i32.eqz (local.get $first))
+              (then
+                (i32.store8 (local.get $d) (i32.const 0x2c))
+                (local.set $d (i32.add (local.get $d) (i32.const 1)))))
+            (local.set $first (i32.const 0))
+            (local.set $d (call $tpl (local.get $d) (i32.load offset=8 (local.get $f))))
+            (if (i32.load8_u offset=1 (local.get $f))
+              (then (local.set $d (call $wfield (local.get $f) (i32.const 0) (local.get $p) (local.get $end) (local.get $d) (local.get $cap))))
+              (else (local.set $d (call $wvalue (local.get $f) (i32.load8_u offset=2 (local.get $f)) (i32.const 0) (i32.const 0)
+                (local.get $p) (local.get $end) (local.get $d) (local.get $cap)))))
+            (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))
+            (local.set $p (global.get $dp))))
+        (local.set $f (i32.add (local.get $f) (i32.const 24)))
+        (br $members)))
+    (if (i32.and (i32.load offset=4 (local.get $st)) (i32.const 1))
+      (then
+        (local.set $c (call $uv (local.get $p) (local.get $end)))
+        (if (i32.lt_s (local.get $c) (i32.const 0)) (then (return (i32.const -1))))
+        (local.set $p (global.get $dp))
+        (if (local.get $c)
+          (then
+            (if (i32.eqz (i32.and (i32.load offset=4 (local.get $st)) (i32.const 2))) (then (return (i32.const -1))))
+            (local.set $f (i32.add (local.get $st) (i32.const 8)))
+            (loop $tags
+              (local.set $tag (call $uv (local.get $p) (local.get $end)))
+              (if (i32.lt_s (local.get $tag) (i32.const 0)) (then (return (i32.const -1))))
+              (local.set $z (call $uv (global.get $dp) (local.get $end)))
+              (if (i32.lt_s (local.get $z) (i32.const 0)) (then (return (i32.const -1))))
+              (local.set $p (global.get $dp))
+              (if (i32.gt_s (local.get $z) (i32.sub (local.get $end) (local.get $p))) (then (return (i32.const -1))))
+              ;; its member: the next tagged one with this tag (a tag not known, repeated or out of order: -1)
+              (block $found
+                (loop $find
+                  (if (i32.ge_u (local.get $f) (local.get $last)) (then (return (i32.const -1))))
+                  (br_if $found (i32.eq (i32.load offset=4 (local.get $f)) (i32.add (local.get $tag) (i32.const 1))))
+                  (local.set $f (i32.add (local.get $f) (i32.const 24)))
+                  (br $find)))
+              (local.set $k0 (local.get $d))
+              (if (i32.gt_s (i32.add (i32.add (local.get $d) (i32.load (i32.load offset=8 (local.get $f)))) (i32.const 1)) (local.get $cap))
+                (then (return (i32.const -1))))
+              (if (i32.eqz (local.get $first))
+                (then
+                  (i32.store8 (local.get $d) (i32.const 0x2c))
+                  (local.set $d (i32.add (local.get $d) (i32.const 1)))))
+              (local.set $d (call $tpl (local.get $d) (i32.load offset=8 (local.get $f))))
+              (local.set $v0 (local.get $d))
+              (local.set $d (call $wfield (local.get $f) (i32.const 1) (local.get $p) (i32.add (local.get $p) (local.get $z)) (local.get $d) (local.get $cap)))
+              (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))
+              (if (i32.ne (global.get $dp) (i32.add (local.get $p) (local.get $z))) (then (return (i32.const -1))))
+              ;; the default's text: not written
+              (local.set $def (i32.load offset=16 (local.get $f)))
+              (local.set $i (i32.const 0))
+              (block $differs
+                (br_if $differs (i32.ne (i32.sub (local.get $d) (local.get $v0)) (i32.load (local.get $def))))
+                (loop $bytes
+                  (if (i32.ge_u (local.get $i) (i32.load (local.get $def)))
+                    (then
+                      ;; the same bytes: drop the member (and its comma)
+                      (local.set $d (local.get $k0))
+                      (br $differs)))
+                  (br_if $differs (i32.ne (i32.load8_u (i32.add (local.get $v0) (local.get $i)))
+                    (i32.load8_u offset=4 (i32.add (local.get $def) (local.get $i)))))
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br $bytes)))
+              (if (i32.ne (local.get $d) (local.get $k0)) (then (local.set $first (i32.const 0))))
+              (local.set $p (i32.add (local.get $p) (local.get $z)))
+              (local.set $f (i32.add (local.get $f) (i32.const 24)))
+              (local.set $c (i32.sub (local.get $c) (i32.const 1)))
+              (br_if $tags (local.get $c)))))))
+    (if (i32.gt_s (i32.add (local.get $d) (i32.const 1)) (local.get $cap)) (then (return (i32.const -1))))
+    (i32.store8 (local.get $d) (i32.const 0x7d))
+    (global.set $dp (local.get $p))
+    (i32.add (local.get $d) (i32.const 1)))
+
+  ;; a member's value: an array, or one value
+  (func $wfield (param $f i32) (param $tagged i32) (param $p i32) (param $end i32) (param $d i32) (param $cap i32) (result i32)
+    (local $n i32) (local $j i32) (local $kind i32)
+    (if (i32.eqz (i32.load8_u offset=1 (local.get $f)))
+      (then (return (call $wvalue (local.get $f) (i32.load8_u offset=2 (local.get $f)) (i32.const 0) (local.get $tagged)
+        (local.get $p) (local.get $end) (local.get $d) (local.get $cap)))))
+    (local.set $kind (i32.load8_u (local.get $f)))
+    (if (i32.load8_u offset=3 (local.get $f))
+      (then
+        (local.set $n (call $uv (local.get $p) (local.get $end)))
+        (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.const -1))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (local.set $p (global.get $dp)))
+      (else
+        (if (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $end)) (then (return (i32.const -1))))
+        (local.set $n (call $be32 (local.get $p)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))))
+    (if (i32.lt_s (local.get $n) (i32.const 0))
+      (then
+        (if (i32.or (i32.or (i32.eqz (i32.load8_u offset=2 (local.get $f))) (i32.lt_s (local.get $n) (i32.const -1)))
+              (i32.gt_s (i32.add (local.get $d) (i32.const 4)) (local.get $cap)))
+          (then (return (i32.const -1))))
+        (global.set $dp (local.get $p))
+        (return (call $null (local.get $d)))))
+    ;; every element takes at least one byte (an empty struct of a non-flexible version: none; the JS side checks those)
+    (if (i32.gt_s (local.get $n) (i32.sub (local.get $end) (local.get $p))) (then (return (i32.const -1))))
+    (if (i32.gt_s (i32.add (local.get $d) (i32.const 1)) (local.get $cap)) (then (return (i32.const -1))))
+    (i32.store8 (local.get $d) (i32.const 0x5b))
+    (local.set $d (i32.add (local.get $d) (i32.const 1)))
+    (block $done
+      (loop $elements
+        (br_if $done (i32.ge_s (local.get $j) (local.get $n)))
+        (if (local.get $j)
+          (then
+            (if (i32.gt_s (i32.add (local.get $d) (i32.const 1)) (local.get $cap)) (then (return (i32.const -1))))
+            (i32.store8 (local.get $d) (i32.const 0x2c))
+            (local.set $d (i32.add (local.get $d) (i32.const 1)))))
+        (if (i32.eq (local.get $kind) (i32.const 11))
+          (then (local.set $d (call $wstruct (i32.load offset=12 (local.get $f)) (local.get $p) (local.get $end) (local.get $d) (local.get $cap))))
+          (else (local.set $d (call $wvalue (local.get $f) (i32.const 0) (i32.const 1) (i32.const 0) (local.get $p) (local.get $end) (local.get $d) (local.get $cap)))))
+        (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))
+        (local.set $p (global.get $dp))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $elements)))
+    (if (i32.gt_s (i32.add (local.get $d) (i32.const 1)) (local.get $cap)) (then (return (i32.const -1))))
+    (i32.store8 (local.get $d) (i32.const 0x5d))
+    (global.set $dp (local.get $p))
+    (i32.add (local.get $d) (i32.const 1)))
+
+  ;; one value (an array element when $element)
+  (func $wvalue (param $f i32) (param $nullable i32) (param $element i32) (param $tagged i32)
+      (param $p i32) (param $end i32) (param $d i32) (param $cap i32) (result i32)
+    (local $kind i32) (local $size i32) (local $n i32) (local $x i32) (local $v v128)
+    (local.set $kind (i32.load8_u (local.get $f)))
+    (if (i32.lt_u (local.get $kind) (i32.const 9))
+      (then
+        ;; fixed size: at most 24 bytes of text
+        (local.set $size
+          (select (i32.const 1)
+            (select (i32.const 2)
+              (select (i32.const 4) (select (i32.const 8) (i32.const 16) (i32.lt_u (local.get $kind) (i32.const 8)))
+                (i32.lt_u (local.get $kind) (i32.const 6)))
+              (i32.lt_u (local.get $kind) (i32.const 4)))
+            (i32.lt_u (local.get $kind) (i32.const 2))))
+        (if (i32.or (i32.gt_s (i32.add (local.get $p) (local.get $size)) (local.get $end))
+              (i32.gt_s (i32.add (local.get $d) (i32.const 24)) (local.get $cap)))
+          (then (return (i32.const -1))))
+        (global.set $dp (i32.add (local.get $p) (local.get $size)))
+        (block $k8 (block $k7 (block $k6 (block $k5 (block $k4 (block $k3 (block $k2 (block $k1 (block $k0
+          (br_table $k0 $k1 $k2 $k3 $k4 $k5 $k6 $k7 $k8 (local.get $kind)))
+          ;; bool
+          (if (i32.load8_u (local.get $p))
+            (then
+              (i32.store align=1 (local.get $d) (i32.const 0x65757274))
+              (return (i32.add (local.get $d) (i32.const 4)))))
+          (i32.store align=1 (local.get $d) (i32.const 0x736c6166))
+          (i32.store8 offset=4 (local.get $d) (i32.const 0x65))
+          (return (i32.add (local.get $d) (i32.const 5))))
+          ;; int8
+          (return (call $i32s (local.get $d) (i32.load8_s (local.get $p)))))
+          ;; int16
+          (return (call $i32s (local.get $d) (call $be16s (local.get $p)))))
+          ;; uint16
+          (return (call $u32 (local.get $d)
+            (i32.or (i32.shl (i32.load8_u (local.get $p)) (i32.const 8)) (i32.load8_u offset=1 (local.get $p))))))
+          ;; int32
+          (return (call $i32s (local.get $d) (call $be32 (local.get $p)))))
+          ;; uint32
+          (return (call $u32 (local.get $d) (call $be32 (local.get $p)))))
+          ;; int64
+          (return (call $i64s (local.get $d)
+            (i64.or (i64.shl (i64.extend_i32_u (call $be32 (local.get $p))) (i64.const 32))
+              (i64.extend_i32_u (call $be32 (i32.add (local.get $p) (i32.const 4))))))))
+          ;; float64: the JS writer's
+          (return (i32.const -1)))
+        ;; uuid
+        (return (call $uuid (local.get $d) (local.get $p)))))
+    (if (i32.eq (local.get $kind) (i32.const 11))
+      (then
+        (if (i32.and (i32.eqz (local.get $element)) (local.get $nullable))
+          (then
+            ;; presence marker: int8 -1 = null, 1 = present; tagged: unsigned varint 0 = null, else present
+            (if (i32.ge_s (local.get $p) (local.get $end)) (then (return (i32.const -1))))
+            (local.set $x (i32.load8_u (local.get $p)))
+            (if (select (i32.eqz (local.get $x)) (i32.ge_u (local.get $x) (i32.const 128)) (local.get $tagged))
+              (then
+                (if (i32.gt_s (i32.add (local.get $d) (i32.const 4)) (local.get $cap)) (then (return (i32.const -1))))
+                (global.set $dp (i32.add (local.get $p) (i32.const 1)))
+                (return (call $null (local.get $d)))))
+            (if (local.get $tagged)
+              (then
+                (if (i32.lt_s (call $uv (local.get $p) (local.get $end)) (i32.const 0)) (then (return (i32.const -1))))
+                (local.set $p (global.get $dp)))
+              (else
+                (if (i32.ne (local.get $x) (i32.const 1)) (then (return (i32.const -1))))
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))))))
+        (return (call $wstruct (i32.load offset=12 (local.get $f)) (local.get $p) (local.get $end) (local.get $d) (local.get $cap)))))
+    ;; string (9), bytes and records (10)
+    (if (i32.load8_u offset=3 (local.get $f))
+      (then
+        (local.set $n (call $uv (local.get $p) (local.get $end)))
+        (if (i32.lt_s (local.get $n) (i32.const 0)) (then (return (i32.const -1))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (local.set $p (global.get $dp)))
+      (else
+        (if (i32.eq (local.get $kind) (i32.const 9))
+          (then
+            (if (i32.gt_s (i32.add (local.get $p) (i32.const 2)) (local.get $end)) (then (return (i32.const -1))))
+            (local.set $n (call $be16s (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (i32.const 2))))
+          (else
+            (if (i32.gt_s (i32.add (local.get $p) (i32.const 4)) (local.get $end)) (then (return (i32.const -1))))
+            (local.set $n (call $be32 (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))))))
+    (if (i32.lt_s (local.get $n) (i32.const 0))
+      (then
+        ;; (a null string element is refused, as codec.ts refuses it)
+        (if (i32.or (i32.or (i32.eqz (local.get $nullable)) (i32.lt_s (local.get $n) (i32.const -1)))
+              (i32.or (i32.and (i32.eq (local.get $kind) (i32.const 9)) (local.get $element))
+                (i32.gt_s (i32.add (local.get $d) (i32.const 4)) (local.get $cap))))
+          (then (return (i32.const -1))))
+        (global.set $dp (local.get $p))
+        (return (call $null (local.get $d)))))
+    (if (i32.gt_s (local.get $n) (i32.sub (local.get $end) (local.get $p))) (then (return (i32.const -1))))
+    (global.set $dp (i32.add (local.get $p) (local.get $n)))
+    (if (i32.eq (local.get $kind) (i32.const 9))
+      (then
+        (if (i32.or (i32.gt_s (local.get $n) (i32.const 32767))
+              (i32.gt_s (i32.add (i32.add (local.get $d) (i32.mul (local.get $n) (i32.const 6))) (i32.const 18)) (local.get $cap)))
+          (then (return (i32.const -1))))
+        (i32.store8 (local.get $d) (i32.const 0x22))
+        ;; up to 16 bytes of plain text (names, ids): one block (the input and output have room past the ends)
+        (if (i32.le_u (local.get $n) (i32.const 16))
+          (then
+            (local.set $v (v128.load align=1 (local.get $p)))
+            (if (i32.eqz (i32.and
+                  (i8x16.bitmask (v128.or (v128.or
+                    (i8x16.lt_s (local.get $v) (i8x16.splat (i32.const 32)))
+                    (i8x16.eq (local.get $v) (i8x16.splat (i32.const 34))))
+                    (i8x16.eq (local.get $v) (i8x16.splat (i32.const 92)))))
+                  (i32.sub (i32.shl (i32.const 1) (local.get $n)) (i32.const 1))))
+              (then
+                (v128.store offset=1 align=1 (local.get $d) (local.get $v))
+                (local.set $d (i32.add (i32.add (local.get $d) (local.get $n)) (i32.const 1)))
+                (i32.store8 (local.get $d) (i32.const 0x22))
+                (return (i32.add (local.get $d) (i32.const 1)))))))
+        (local.set $d (call $esc (local.get $p) (i32.add (local.get $p) (local.get $n)) (i32.add (local.get $d) (i32.const 1)))))
+      (else
+        (if (i32.gt_s (i32.add (i32.add (local.get $d) (i32.shl (i32.div_u (i32.add (local.get $n) (i32.const 2)) (i32.const 3)) (i32.const 2))) (i32.const 18))
+              (local.get $cap))
+          (then (return (i32.const -1))))
+        (i32.store8 (local.get $d) (i32.const 0x22))
+        (local.set $d (call $b64 (local.get $p) (i32.add (local.get $p) (local.get $n)) (i32.add (local.get $d) (i32.const 1))))))
+    (if (i32.lt_s (local.get $d) (i32.const 0)) (then (return (i32.const -1))))
+    (i32.store8 (local.get $d) (i32.const 0x22))
+    (i32.add (local.get $d) (i32.const 1)))
+
+  ;; The decoded member of one record at d (key at [ks, ke), value at [vs, ve); start -1: null) with
+  ;; the decoder's table at $table; $framed: metadata records (no key; the value starts with the
+  ;; frame version, apiKey and version, one byte each here), else coordinator records (key: int16
+  ;; type; value: int16 version). The end, -1 (left to JS) or -2 (the record's program is not laid
+  ;; out yet).
+  (func $drec (export "drec") (param $table i32) (param $framed i32) (param $ks i32) (param $ke i32) (param $vs i32) (param $ve i32)
+      (param $d i32) (param $cap i32) (result i32)
+    (local $id i32) (local $version i32) (local $r i32) (local $a i32)
+    (local.set $version (i32.const -1))
+    (if (local.get $framed)
+      (then
+        (if (i32.ge_s (local.get $vs) (i32.const 0))
+          (then
+            (if (i32.gt_s (i32.add (local.get $vs) (i32.const 3)) (local.get $ve)) (then (return (i32.const -1))))
+            (if (i32.or (i32.ne (i32.load8_u (local.get $vs)) (i32.const 1))
+                  (i32.or (i32.ge_u (i32.load8_u offset=1 (local.get $vs)) (i32.const 128)) (i32.ge_u (i32.load8_u offset=2 (local.get $vs)) (i32.const 63))))
+              (then (return (i32.const -1))))
+            (local.set $id (i32.load8_u offset=1 (local.get $vs)))
+            (local.set $version (i32.load8_u offset=2 (local.get $vs))))))
+      (else
+        (if (i32.or (i32.lt_s (local.get $ks) (i32.const 0)) (i32.lt_s (i32.sub (local.get $ke) (local.get $ks)) (i32.const 2)))
+          (then (return (i32.const -1))))
+        (local.set $id (call $be16s (local.get $ks)))
+        (if (i32.ge_s (local.get $vs) (i32.const 0))
+          (then
+            (if (i32.lt_s (i32.sub (local.get $ve) (local.get $vs)) (i32.const 2)) (then (return (i32.const -1))))
+            (local.set $version (call $be16s (local.get $vs)))
+            (if (i32.lt_s (local.get $version) (i32.const 0)) (then (return (i32.const -1))))))
+        (if (i32.or (i32.or (i32.lt_s (local.get $id) (i32.const 0)) (i32.ge_s (local.get $id) (i32.const 256)))
+              (i32.ge_s (local.get $version) (i32.const 63)))
+          (then (return (i32.const -1))))))
+    (local.set $r (i32.load (i32.add (local.get $table)
+      (i32.shl (i32.add (i32.shl (local.get $id) (i32.const 6)) (i32.add (local.get $version) (i32.const 1))) (i32.const 2)))))
+    (if (i32.eqz (local.get $r)) (then (return (i32.const -2))))
+    (if (i32.lt_s (local.get $r) (i32.const 0)) (then (return (i32.const -1))))
+    (local.set $a (i32.load (local.get $r)))
+    (if (i32.gt_s (i32.add (i32.add (local.get $d) (i32.load (local.get $a))) (i32.const 16)) (local.get $cap)) (then (return (i32.const -1))))
+    (local.set $d (call $tpl (local.get $d) (local.get $a)))
+    (if (i32.load offset=4 (local.get $r))
+      (then
+        (local.set $d (call $wstruct (i32.load offset=4 (local.get $r)) (i32.add (local.get $ks) (i32.const 2)) (local.get $ke) (local.get $d) (local.get $cap)))
+        (if (i32.or (i32.lt_s (local.get $d) (i32.const 0)) (i32.ne (global.get $dp) (local.get $ke))) (then (return (i32.const -1))))
+        (local.set $a (i32.load offset=8 (local.get $r)))
+        (if (i32.gt_s (i32.add (i32.add (local.get $d) (i32.load (local.get $a))) (i32.const 16)) (local.get $cap)) (then (return (i32.const -1))))
+        (local.set $d (call $tpl (local.get $d) (local.get $a)))))
+    (if (i32.load offset=12 (local.get $r))
+      (then
+        (local.set $d (call $wstruct (i32.load offset=12 (local.get $r)) (i32.add (local.get $vs) (i32.load offset=20 (local.get $r))) (local.get $ve)
+          (local.get $d) (local.get $cap)))
+        (if (i32.or (i32.lt_s (local.get $d) (i32.const 0)) (i32.ne (global.get $dp) (local.get $ve))) (then (return (i32.const -1))))
+        (local.set $a (i32.load offset=16 (local.get $r)))
+        (if (i32.gt_s (i32.add (i32.add (local.get $d) (i32.load (local.get $a))) (i32.const 16)) (local.get $cap)) (then (return (i32.const -1))))
+        (local.set $d (call $tpl (local.get $d) (local.get $a)))))
+    (local.get $d))
 )

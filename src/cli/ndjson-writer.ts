@@ -5,6 +5,8 @@ import { decodeStats, type Decoders } from './decoders.js';
 import { outputFailed } from './output.js';
 import { batchPartString, recordNdjson } from './render.js';
 import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
+import { DecodedPrograms, isFramed } from './decoded-wasm.js';
+import type { InternalDecoder } from '../format/kafka-messages/internal.js';
 
 /**
  * The JSON / NDJSON writer of `kseg dump`: lines are encoded straight into reusable 1 MiB output
@@ -19,7 +21,8 @@ import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
  * the oracle. Anything unusual (legacy and control batches, the json decoder, a record that does
  * not decode) is written by that path itself, so errors and their order stay the same.
  *
- * Memory: input staging, constants and five output slots live in one fixed wasm memory (it never
+ * Memory: input staging, constants, five output slots and the internal topics' record programs
+ * (decoded-wasm.ts) live in one fixed wasm memory (it never
  * grows, so views handed to `stream.write` stay valid); a slot is reused once its write completes.
  * Without WebAssembly (or KSEG_NO_WASM=1) the same code runs with JS loops and Buffer slots.
  */
@@ -47,6 +50,9 @@ interface EscapeExports {
     tailLen: number,
   ): void;
   walk(p: number, end: number, i: number, count: number, d: number, dEnd: number): number;
+  drec(table: number, framed: number, ks: number, ke: number, vs: number, ve: number, d: number, cap: number): number;
+  dsetup(table: number, framed: number): void;
+  gdn: { value: number };
   gp: { value: number };
   gi: { value: number };
   gd: { value: number };
@@ -71,6 +77,8 @@ const T_TAIL = CONST_AT + 1024;
 const TAIL_MAX = CONST_SIZE - 1024 - 4;
 const SLOTS_AT = IN_SIZE + (64 << 10);
 const WASM_SLOTS = 5;
+/** After the slots: the decoded writer's record programs (decoded-wasm.ts), up to the wasm's own table in the last 64 bytes. */
+const PROGRAMS_AT = SLOTS_AT + WASM_SLOTS * SLOT;
 
 let wasmCode: unknown;
 
@@ -172,6 +180,10 @@ export class JsonLinesWriter {
   private readonly threshold = (SLOT * 3) >> 2;
   /** Finds the parts of the records it writes (reused for every batch). */
   private readonly walker = new RecordWalker();
+  /** The record programs of the wasm decoded writer (internal topics), made at first use. */
+  private programs: DecodedPrograms | null = null;
+  /** How many records' decoded member the wasm writer wrote (the rest: the JS writer or the object path). */
+  decodedByWasm = 0;
 
   constructor(
     private readonly stream: NodeJS.WritableStream,
@@ -572,7 +584,7 @@ export class JsonLinesWriter {
    * count), which the caller writes on the object path before calling again from the next one;
    * -2 for a batch it does not write at all (legacy, control, a decoder not written here).
    */
-  decodedBatch(b: Batch, from: number | undefined, to: number | undefined, start: number, tail: DecodedTail, d: Decoders = this.d): number {
+  decodedBatch(b: Batch, from: number | undefined, to: number | undefined, start: number, tail: DecodedTail, d: Decoders = this.d, decoder?: InternalDecoder): number {
     const { key: dk, value: dv, header: dh } = d;
     if (b.magic < 2 || b.isControl || REC_KIND[dk]! < 0 || REC_KIND[dv]! < 0 || REC_KIND[dh]! < 0) return -2;
     const count = b.recordCount;
@@ -614,82 +626,138 @@ export class JsonLinesWriter {
     }
     const [kindK, kindV, tsType, logAppend] = [REC_KIND[dk]!, REC_KIND[dv]!, TS_TYPE[b.timestampType]!, b.timestampType === 'LogAppendTime'];
     const { baseOffset, baseTimestamp, maxTimestamp, baseSequence } = b;
-    if (recOk) this.wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, -Infinity, Infinity, kindK, kindV, 0, tailLen);
-    const w = this.walker;
-    w.walkFast(src, p, end, count, baseTimestamp, WALK_HEADERS);
-    const got = w.count;
-    const hdr = w.headers;
-    let recStart = p;
-    for (let k = 0; k < got; k++) {
-      const length = w.recEnd[k]! - recStart;
-      recStart = w.recEnd[k]!;
-      if (k < start) continue;
-      const offsetDelta = w.offsetDelta[k]!;
-      const offset = baseOffset + offsetDelta;
-      if (from !== undefined && offset < from) continue;
-      if (to !== undefined && offset > to) return -1;
-      const timestamp = logAppend ? maxTimestamp : w.timestamp[k]!;
-      const kl = w.keyLen[k]!;
-      const ks = kl < 0 ? -1 : w.keyStart[k]!;
-      const ke = kl < 0 ? -1 : ks + kl;
-      const vl = w.valueLen[k]!;
-      const vs = vl < 0 ? -1 : w.valueStart[k]!;
-      const ve = vl < 0 ? -1 : vs + vl;
-      const hc = w.headerCount[k]!;
-      const seq = baseSequence >= 0 ? lastSequenceFor(baseSequence, offsetDelta) : -1;
-      // twice at most: when the decoded member has no room, once more at the start of a fresh buffer
-      for (let attempt = 0; ; attempt++) {
-        this.ensure(14 * length + 96 * hc + 1024 + tailLen);
-        const lineStart = this.pos;
-        const first = this.first;
-        this.prefix();
-        let r = -1;
-        if (recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
-          r = this.wasm!.rec(this.base + this.pos, offset, timestamp, kindK, ks, ke, kindV, vs, ve, seq);
-          if (r >= 0) this.pos = r - this.base;
-        }
-        if (r < 0) {
-          this.bytes(HEAD);
-          this.num(offset);
-          this.bytes(TIMESTAMP);
-          this.num(timestamp);
-          this.bytes(tsType);
-          this.field(KEY, src, ks, ke, dk, staged);
-          this.field(VALUE, src, vs, ve, dv, staged);
-          this.bytes(HEADERS_OPEN);
-          for (let h = 0, at = 4 * w.headerIndex[k]!; h < hc; h++, at += 4) {
-            if (h > 0) this.buf[this.pos++] = 0x2c;
-            this.bytes(HEADER_KEY);
-            this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
-            if (dh !== 'none') {
-              this.bytes(VALUE);
-              this.value(src, hdr[at + 2]!, hdr[at + 3]!, dh, staged);
-            }
-            this.buf[this.pos++] = 0x7d;
-          }
-          this.buf[this.pos++] = 0x5d;
-          if (seq >= 0) {
-            this.bytes(SEQUENCE);
-            this.num(seq);
-          }
-          if (tailAt >= 0 && this.base >= 0) this.wasm!.copy(this.base + this.pos, tailAt, tailLen);
-          else batchTail.copy(this.buf, this.pos);
-          this.pos += tailLen;
-        }
-        const e = tail(src, ks, ke, vs, ve, offset, this.buf, this.pos, this.cap - 2);
-        if (e >= 0) {
-          this.buf[e] = 0x7d;
-          this.buf[e + 1] = 0x0a;
-          this.pos = e + 2;
-          break;
-        }
-        this.pos = lineStart;
-        this.first = first;
-        if (attempt > 0 || lineStart === 0) return k;
-        this.spill(SLOT - SLACK);
-      }
+    const wasm = this.wasm;
+    // the decoded member in wasm when the records are staged (positions are addresses of its memory)
+    let table = -1;
+    if (decoder !== undefined && staged && wasm !== null) {
+      this.programs ??= new DecodedPrograms(mem!, PROGRAMS_AT, mem!.length - 128);
+      table = this.programs.table(decoder);
     }
-    return got < count || w.next !== end ? got : -1;
+    const framed = decoder !== undefined && isFramed(decoder) ? 1 : 0;
+    if (recOk) {
+      wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, from ?? -Infinity, to ?? Infinity, kindK, kindV, this.array ? 1 : 0, tailLen);
+      if (table >= 0) wasm!.dsetup(table, framed);
+    }
+    const w = this.walker;
+    // the records before `start` were written by an earlier call: find where record `start` begins
+    let i = 0;
+    if (start > 0) {
+      w.walkFast(src, p, end, start, baseTimestamp, WALK_HEADERS);
+      if (w.count < start) return w.count;
+      p = w.next;
+      i = start;
+    }
+    while (i < count) {
+      const inWasm = recOk && table >= 0 && this.base >= 0;
+      if (inWasm) {
+        // whole lines, decoded member included, in wasm (json-escape.wat's walk with drec); it stops
+        // at a record for the code below (one it leaves, no room, a program not laid out yet)
+        wasm!.gfirst.value = this.first ? 1 : 0;
+        wasm!.gdn.value = 0;
+        const status = wasm!.walk(p, end, i, count, this.base + this.pos, this.base + this.cap);
+        p = wasm!.gp.value;
+        i = wasm!.gi.value;
+        this.pos = wasm!.gd.value - this.base;
+        this.first = wasm!.gfirst.value !== 0;
+        this.decodedByWasm += wasm!.gdn.value;
+        if (status === 0) break;
+        if (status === 1) return -1;
+      }
+      // format/record-walk.ts finds the records' parts: after a wasm stop the one record it stopped
+      // at, else all the rest
+      const n = inWasm ? 1 : count - i;
+      w.walkFast(src, p, end, n, baseTimestamp, WALK_HEADERS);
+      const got = w.count;
+      const hdr = w.headers;
+      let recStart = p;
+      for (let k = 0; k < got; k++) {
+        const length = w.recEnd[k]! - recStart;
+        recStart = w.recEnd[k]!;
+        const offsetDelta = w.offsetDelta[k]!;
+        const offset = baseOffset + offsetDelta;
+        if (from !== undefined && offset < from) continue;
+        if (to !== undefined && offset > to) return -1;
+        const timestamp = logAppend ? maxTimestamp : w.timestamp[k]!;
+        const kl = w.keyLen[k]!;
+        const ks = kl < 0 ? -1 : w.keyStart[k]!;
+        const ke = kl < 0 ? -1 : ks + kl;
+        const vl = w.valueLen[k]!;
+        const vs = vl < 0 ? -1 : w.valueStart[k]!;
+        const ve = vl < 0 ? -1 : vs + vl;
+        const hc = w.headerCount[k]!;
+        const seq = baseSequence >= 0 ? lastSequenceFor(baseSequence, offsetDelta) : -1;
+        // twice at most: when the decoded member has no room, once more at the start of a fresh buffer
+        for (let attempt = 0; ; attempt++) {
+          this.ensure(14 * length + 96 * hc + 1024 + tailLen);
+          const lineStart = this.pos;
+          const first = this.first;
+          this.prefix();
+          let r = -1;
+          if (recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
+            r = wasm!.rec(this.base + this.pos, offset, timestamp, kindK, ks, ke, kindV, vs, ve, seq);
+            if (r >= 0) this.pos = r - this.base;
+          }
+          if (r < 0) {
+            this.bytes(HEAD);
+            this.num(offset);
+            this.bytes(TIMESTAMP);
+            this.num(timestamp);
+            this.bytes(tsType);
+            this.field(KEY, src, ks, ke, dk, staged);
+            this.field(VALUE, src, vs, ve, dv, staged);
+            this.bytes(HEADERS_OPEN);
+            for (let h = 0, at = 4 * w.headerIndex[k]!; h < hc; h++, at += 4) {
+              if (h > 0) this.buf[this.pos++] = 0x2c;
+              this.bytes(HEADER_KEY);
+              this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
+              if (dh !== 'none') {
+                this.bytes(VALUE);
+                this.value(src, hdr[at + 2]!, hdr[at + 3]!, dh, staged);
+              }
+              this.buf[this.pos++] = 0x7d;
+            }
+            this.buf[this.pos++] = 0x5d;
+            if (seq >= 0) {
+              this.bytes(SEQUENCE);
+              this.num(seq);
+            }
+            if (tailAt >= 0 && this.base >= 0) wasm!.copy(this.base + this.pos, tailAt, tailLen);
+            else batchTail.copy(this.buf, this.pos);
+            this.pos += tailLen;
+          }
+          let e = -1;
+          if (table >= 0 && this.base >= 0) {
+            const at = this.base + this.pos;
+            const capAt = this.base + this.cap - 2;
+            e = wasm!.drec(table, framed, ks, ke, vs, ve, at, capAt);
+            if (e === -2) {
+              this.programs!.build(decoder!, table, ks, vs);
+              e = wasm!.drec(table, framed, ks, ke, vs, ve, at, capAt);
+            }
+            if (e >= 0) {
+              e -= this.base;
+              this.decodedByWasm++;
+            } else e = -1;
+          }
+          if (e < 0) e = tail(src, ks, ke, vs, ve, offset, this.buf, this.pos, this.cap - 2);
+          if (e >= 0) {
+            this.buf[e] = 0x7d;
+            this.buf[e + 1] = 0x0a;
+            this.pos = e + 2;
+            break;
+          }
+          this.pos = lineStart;
+          this.first = first;
+          if (attempt > 0 || lineStart === 0) return i + k;
+          this.spill(SLOT - SLACK);
+        }
+      }
+      i += got;
+      p = w.next;
+      if (got < n) return i;
+    }
+    // the records end before the batch does: the exact path reports it
+    return p !== end ? count : -1;
   }
 
   /** The record path of ops/dump + render.ts, skipping the first `skip` records. */

@@ -361,7 +361,7 @@ async function runJsonDump(paths: string[], opts: DumpOptions, array: boolean, d
           let start = 0;
           const invalidBefore = decodeStats.invalidUtf8;
           for (;;) {
-            const stop = expand ? -2 : out.decodedBatch(ev.batch, fromOffset, toOffset, start, tail!, rawDecoders);
+            const stop = expand ? -2 : out.decodedBatch(ev.batch, fromOffset, toOffset, start, tail!, rawDecoders, internal);
             // raw internal payloads are binary: they do not count towards the invalid-UTF-8 warning
             decodeStats.invalidUtf8 = invalidBefore;
             if (stop === -1) break;

@@ -1,21 +1,40 @@
 import { DIGIT_PAIRS, escapeJsonBody, writeUint31 } from '../json-bytes.js';
-import { inRange, type FieldSchema, type FieldType, type MessageSchema } from './schema.js';
-import { defaultOf, internalJson, isFlexible, supports } from './codec.js';
-import { FRAME_VERSION, schemaFor, type InternalDecoder } from './internal.js';
+import type { MessageSchema } from './schema.js';
+import { FRAME_VERSION, type InternalDecoder } from './internal.js';
+import {
+  BOOL,
+  BYTES,
+  FLOAT64,
+  INT16,
+  INT64,
+  INT8,
+  INT32,
+  STRING,
+  STRUCT,
+  UINT16,
+  UINT32,
+  messageOp,
+  partHead,
+  recordOpFor,
+  RecordOp,
+  type FieldOp,
+  type StructOp,
+} from './record-programs.js';
 
 /**
  * The NDJSON `decoded` member written as bytes straight from a record's key and value bytes into
- * an output buffer: no objects, no strings per record. Each (message schema, version) is turned
- * once, at first use, into a small program (StructOp: its members in spec order, each with its
- * `"name":` key as constant bytes, nested structs as their own StructOp), and one interpreter
- * (writeStruct / writeField / writeValue) runs every program. Per record, one RecordOp holds the
- * framing as three constant byte runs around the key's and the value's struct.
+ * an output buffer: no objects, no strings per record. The programs (record-programs.ts: per
+ * (message schema, version) a StructOp, per (record type, version) a RecordOp) are run by one
+ * interpreter (writeStruct / writeField / writeValue) here.
  *
- * Why an interpreter and not generated code: `kseg dump` of a coordinator topic meets every record
- * type and version in turn, and one generated function per (type, version) was 14-78 KB of
- * machine code each (~700 KB for the offsets topic): the processor's caches, not the work, set
- * the pace. The interpreter's code is a few KB, always hot (paired runs: decoded dump -28 % CPU
- * with the same bytes out).
+ * Two interpreters run the same programs. `kseg dump` runs src/cli/json-escape.wat's `drec` first
+ * (WebAssembly: the record's bytes staged in its memory, the common shapes); what that one leaves,
+ * and everything when WebAssembly is off or the batch is not staged, is written here; what this
+ * one leaves goes to the object path. Why interpreters and not generated code: `kseg dump` of a
+ * coordinator topic meets every record type and version in turn, and one generated function per
+ * (type, version) was 14-78 KB of machine code each (~700 KB for the offsets topic): the
+ * processor's caches, not the work, set the pace. The interpreter's code is a few KB, always hot
+ * (paired runs: decoded dump -28 % CPU with the same bytes out).
  *
  * The text is exactly decodedPartJson(decodeInternalRecordForJson(...)) (the object path of
  * codec.ts / internal.ts, which stays the reference: a property test holds the two together).
@@ -188,81 +207,6 @@ function utf8(dst: Uint8Array, d: number, src: Uint8Array, s: number, e: number)
 }
 
 // ---------------------------------------------------------------- programs and their interpreter
-
-// Value kinds of a FieldOp.
-const BOOL = 0;
-const INT8 = 1;
-const INT16 = 2;
-const UINT16 = 3;
-const INT32 = 4;
-const UINT32 = 5;
-const INT64 = 6;
-const FLOAT64 = 7;
-const UUID = 8;
-const STRING = 9;
-const BYTES = 10;
-const STRUCT = 11;
-const KINDS: Record<FieldType, number> = {
-  bool: BOOL,
-  int8: INT8,
-  int16: INT16,
-  uint16: UINT16,
-  int32: INT32,
-  uint32: UINT32,
-  int64: INT64,
-  float64: FLOAT64,
-  uuid: UUID,
-  string: STRING,
-  bytes: BYTES,
-  records: BYTES,
-  struct: STRUCT,
-};
-
-/** One member of a struct at one version. */
-class FieldOp {
-  constructor(
-    /** Bytes before the value: `{"name":` (first member) or `,"name":`; `"name":` in a struct with tagged fields (commas are written as members come). */
-    readonly key: Buffer,
-    readonly kind: number,
-    readonly array: boolean,
-    readonly nullable: boolean,
-    /** Lengths and counts are unsigned varints + 1 (a flexible version), else int16 (strings) or int32. */
-    readonly flexible: boolean,
-    readonly struct: StructOp | null,
-    /** Tagged in this version: its place among the struct's tagged fields, its tag, its default's JSON text (dropped when equal); else -1. */
-    readonly tagged: number,
-    readonly tag: number,
-    readonly def: Buffer | null,
-  ) {}
-}
-
-/** A struct at one version: its members in spec order. */
-class StructOp {
-  /** Per tagged field: where its value is (start, end; -1: absent), filled per struct read. */
-  readonly at: Int32Array;
-  constructor(
-    readonly fields: readonly FieldOp[],
-    readonly flexible: boolean,
-    /** How many fields are tagged in this version (then the members are written in a second pass). */
-    readonly taggedCount: number,
-  ) {
-    this.at = new Int32Array(2 * taggedCount);
-  }
-}
-
-function structOp(fields: readonly FieldSchema[], version: number, flexible: boolean): StructOp {
-  const present = fields.filter((f) => inRange(f.versions, version));
-  const tagged = flexible ? present.filter((f) => inRange(f.taggedVersions, version)) : [];
-  const ops = present.map((f, i) => {
-    const t = tagged.indexOf(f);
-    const name = JSON.stringify(f.name) + ':';
-    const key = Buffer.from(tagged.length > 0 ? name : (i === 0 ? '{' : ',') + name, 'utf8');
-    const sub = f.type === 'struct' ? structOp(f.fields ?? [], version, flexible) : null;
-    const def = t < 0 ? null : Buffer.from(internalJson(defaultOf(f, { version, flexible: true })), 'utf8');
-    return new FieldOp(key, KINDS[f.type], f.array === true, inRange(f.nullableVersions, version), flexible, sub, t, t < 0 ? -1 : f.tag!, def);
-  });
-  return new StructOp(ops, flexible, tagged.length);
-}
 
 /** Where a read stopped: the position after the last struct, field or value written. */
 let P = 0;
@@ -623,17 +567,6 @@ function writeValue(f: FieldOp, nullable: boolean, element: boolean, tagged: boo
   return d;
 }
 
-/** The structs of message schemas by version, built once. */
-const STRUCTS = new Map<MessageSchema, StructOp[]>();
-
-function messageOp(schema: MessageSchema, version: number): StructOp {
-  let byVersion = STRUCTS.get(schema);
-  if (byVersion === undefined) STRUCTS.set(schema, (byVersion = []));
-  return (byVersion[version] ??= structOp(schema.fields, version, isFlexible(schema, version)));
-}
-
-const partHead = (typeName: string, version: number): string => `{"type":${JSON.stringify(typeName)},"version":${version},"data":`;
-
 /** The writer of `{"type":NAME,"version":V,"data":{…}}` for a message schema at a version. */
 export function compilePartWriter(schema: MessageSchema, version: number, typeName = schema.name): PartWriter {
   const st = messageOp(schema, version);
@@ -646,40 +579,6 @@ export function compilePartWriter(schema: MessageSchema, version: number, typeNa
     dst[d] = 0x7d;
     return d + 1;
   };
-}
-
-/**
- * A record: `,"decoded":{"key":K,"value":V}` from its key at src[ks, ke) and value at src[vs, ve),
- * for one combination of key and value schema and version: constant bytes a, the key's struct,
- * constant bytes b, the value's struct, constant bytes c.
- * - coordinator topics: key = int16 type + key struct v0; value = int16 version + value struct, or
- *   null (value === null: a tombstone).
- * - API-framed topics (key === null): no key; value = varints frame version, apiKey, version (one
- *   byte each: the dispatcher checks them) + struct.
- */
-class RecordOp {
-  readonly a: Buffer;
-  readonly b: Buffer;
-  readonly c: Buffer;
-  readonly key: StructOp | null;
-  readonly value: StructOp | null;
-  /** Bytes of the value before its struct. */
-  readonly skip: number;
-  constructor(key: MessageSchema | null, value: MessageSchema | null, version: number) {
-    this.key = key === null ? null : messageOp(key, 0);
-    this.value = value === null ? null : messageOp(value, version);
-    const valueHead = value === null ? 'null}' : partHead(value.name, version);
-    if (key !== null) {
-      this.a = Buffer.from(',"decoded":{"key":' + partHead(key.name, 0), 'utf8');
-      this.b = Buffer.from('},"value":' + valueHead, 'utf8');
-      this.skip = 2;
-    } else {
-      this.a = Buffer.from(',"decoded":{"key":null,"value":' + valueHead, 'utf8');
-      this.b = Buffer.alloc(0);
-      this.skip = 3;
-    }
-    this.c = Buffer.from(value === null ? '' : '}}', 'utf8');
-  }
 }
 
 function writeRecord(r: RecordOp, src: Uint8Array, ks: number, ke: number, vs: number, ve: number, dst: Uint8Array, d: number, cap: number): number {
@@ -713,19 +612,6 @@ const VERSIONS = 63;
 /** Per decoder: slot (id * 64 + version + 1, version -1 = tombstone) → record program; undefined: not built yet; null: left to the object path. */
 const TABLES = new Map<InternalDecoder, (RecordOp | null | undefined)[]>();
 const OTHERS = new Map<string, RecordOp | null>();
-
-function recordOpFor(decoder: InternalDecoder, id: number, version: number): RecordOp | null {
-  if (decoder === 'cluster-metadata' || decoder === 'remote-log-metadata') {
-    if (version < 0) return new RecordOp(null, null, -1);
-    const schema = schemaFor(decoder, 'metadata', id);
-    return schema === undefined || !supports(schema, version) ? null : new RecordOp(null, schema, version);
-  }
-  const key = schemaFor(decoder, 'coordinator-key', id);
-  if (key === undefined || !supports(key, 0)) return null;
-  if (version < 0) return new RecordOp(key, null, -1);
-  const value = schemaFor(decoder, 'coordinator-value', id);
-  return value === undefined || !supports(value, version) ? null : new RecordOp(key, value, version);
-}
 
 function lookup(decoder: InternalDecoder, table: (RecordOp | null | undefined)[], id: number, version: number): RecordOp | null {
   if (id >= 0 && id < IDS && version < VERSIONS) {

@@ -584,6 +584,8 @@ function groupRead(pass, state) {
   if (want.includes('verify-jobs')) {
     if (verifyHasJobs) fns.verifyJobs = () => kseg(['verify', set.dir, '--jobs', '2'], pass.env);
     else note(pass, 'verify --jobs: skipped, `kseg verify --help` lists no --jobs flag');
+    // what two threads of this machine can do at all: the limit's work in two halves, in parallel
+    fns.limit2 = () => limit(['crc2', ...files], NATIVE_ON);
   }
   // export's rows are ratios to dump --ndjson: measured with them
   if (want.includes('dump') || want.includes('export')) fns.dump = () => kseg(['dump', set.dir, '--ndjson'], pass.env);
@@ -636,8 +638,26 @@ function groupRead(pass, state) {
     return row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: { value: lim != null ? lim / t : null, of: limName }, target });
   };
   pass.verifyA = cmd('verify', 'verify', { min: 0.8 });
-  cmd('verifyJobs', 'verify --jobs 2', { min: 1.5 });
-  pass.dumpA = cmd('dump', 'dump --ndjson', { min: 0.25 });
+  const lim2 = s.limit2?.length ? limitMed(s.limit2) : null;
+  if (lim2 != null)
+    row(pass, {
+      set: 'a',
+      what: `two-thread limit: the verify limit's CRC-32C in two halves, two threads at once (${s.limit2[0].result.crc32c})`,
+      t: lim2,
+      bytes,
+      kind: 'limit',
+      ratio: lim != null ? { value: lim / lim2, of: limName } : undefined,
+    });
+  const jobsRow = cmd('verifyJobs', 'verify --jobs 2', { min: 1.5 });
+  if (jobsRow && lim2 != null)
+    row(pass, {
+      set: 'a',
+      what: 'verify --jobs 2 vs the two-thread limit',
+      t: jobsRow.t,
+      bytes,
+      ratio: { value: lim2 / jobsRow.t, of: 'two-thread limit' },
+    });
+  pass.dumpA = cmd('dump', 'dump --ndjson', { min: 0.5 }); // issue 17: half the verify limit
   cmd('dumpBatches', 'dump --batches');
   cmd('info', 'info');
   const exportRow = (key, what) => {
@@ -1035,6 +1055,15 @@ function groupScan(pass) {
     ratio: { value: t1 / t2, of: 'scan --jobs 1', kind: 'times' },
     target: { min: 1.7 },
   });
+  // On paper (Amdahl): the serial fraction f that gives this 1 -> 2 speed-up, and what it allows
+  // on more cores: S(n) = 1 / (f + (1 - f) / n). CPU time shows whether the second worker adds work.
+  const s2 = t1 / t2;
+  const f = Math.min(1, Math.max(0, 2 / s2 - 1));
+  const at = (n) => 1 / (f + (1 - f) / n);
+  note(
+    pass,
+    `scan scaling: 1 -> 2 workers ${s2.toFixed(2)}× (CPU ${cpuMed(s.one)?.toFixed(2)} s -> ${cpuMed(s.two)?.toFixed(2)} s); serial fraction ${(f * 100).toFixed(0)} %, so on paper 4 workers ${at(4).toFixed(2)}×, 8 workers ${at(8).toFixed(2)}×`,
+  );
 }
 
 function groupInternal(pass) {

@@ -9,6 +9,10 @@
 //                                                  batch payload of the files (payloads are located
 //                                                  first, untimed; only the decompress calls are timed)
 //   node bench/lib/limits.mjs write BYTES FILE     sequential 4 MiB writes + fsync: the generate limit
+//   node bench/lib/limits.mjs crc2 FILE...         the verify limit's work split in two halves, each in
+//                                                  its own worker thread started together: what two
+//                                                  threads of this machine can do at all (issue 17's
+//                                                  scaling: the ceiling of verify --jobs 2 and scan)
 //
 // Prints one JSON line: {seconds (the timed loop only), bytes, ...}. The environment decides the
 // paths exactly as it does for kseg (KSEG_NO_NATIVE=1, KSEG_READER=pread).
@@ -162,13 +166,73 @@ function writeLimit(bytes, file) {
   return { seconds, bytes };
 }
 
-const [op, ...rest] = process.argv.slice(2);
+/**
+ * One half of crc2: the 16 MiB chunks [from, to) of the files (as crcLimit reads them, with kseg's
+ * default reader and CRC-32C), timed from the main thread's go signal.
+ */
+async function crcHalf({ files, from, to }, port) {
+  const { openSource } = await load('storage/source.js');
+  const { crc32c } = await load('format/crc.js');
+  crc32c(Buffer.alloc(16));
+  const CH = 16 * 1024 * 1024;
+  const srcs = files.map((f) => openSource(f, { pattern: 'sequential' }));
+  await new Promise((resolve) => {
+    port.once('message', resolve);
+    port.postMessage('ready');
+  });
+  const t0 = now();
+  let x = 0;
+  let bytes = 0;
+  let k = 0;
+  for (const src of srcs) {
+    for (let p = 0; p < src.size; p += CH, k++) {
+      if (k < from || k >= to) continue;
+      const n = Math.min(CH, src.size - p);
+      x ^= crc32c(src.read(p, n));
+      bytes += n;
+    }
+    src.close();
+  }
+  port.postMessage({ seconds: secs(t0), bytes, checksum: x >>> 0 });
+}
+
+async function crc2Limit(files) {
+  const { Worker } = await import('node:worker_threads');
+  const { openSource, readerKind } = await load('storage/source.js');
+  const { crcImplementations } = await load('format/crc.js');
+  if (files.length) openSource(files[0], { pattern: 'sequential' }).close(); // kseg's calibration outside the timing
+  const CH = 16 * 1024 * 1024;
+  const chunks = files.reduce((n, f) => n + Math.ceil(fs.statSync(f).size / CH), 0);
+  const halves = [
+    [0, chunks >> 1],
+    [chunks >> 1, chunks],
+  ];
+  const workers = halves.map(([from, to]) => new Worker(new URL(import.meta.url), { workerData: { files, from, to } }));
+  const message = (w) => new Promise((resolve, reject) => (w.once('message', resolve), w.once('error', reject)));
+  await Promise.all(workers.map(message)); // both loaded, files open
+  const t0 = now();
+  const done = workers.map(message);
+  for (const w of workers) w.postMessage('go');
+  const results = await Promise.all(done);
+  const seconds = secs(t0);
+  await Promise.all(workers.map((w) => w.terminate()));
+  const bytes = results.reduce((n, r) => n + r.bytes, 0);
+  return { seconds, bytes, threads: results.map((r) => r.seconds), reader: readerKind(), crc32c: crcImplementations().crc32c };
+}
+
+const { isMainThread, workerData, parentPort } = await import('node:worker_threads');
+const [op, ...rest] = isMainThread ? process.argv.slice(2) : ['half'];
 let result;
+if (op === 'half') {
+  await crcHalf(workerData, parentPort);
+  process.exit(0);
+}
 if (op === 'crc') result = await crcLimit(rest);
+else if (op === 'crc2') result = await crc2Limit(rest);
 else if (op === 'decompress') result = await decompressLimit(rest);
 else if (op === 'write') result = writeLimit(Number(rest[0]), rest[1]);
 else {
-  console.error('usage: limits.mjs crc FILE... | decompress FILE... | write BYTES FILE');
+  console.error('usage: limits.mjs crc FILE... | crc2 FILE... | decompress FILE... | write BYTES FILE');
   process.exit(2);
 }
 process.stdout.write(JSON.stringify(result) + '\n');

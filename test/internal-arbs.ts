@@ -113,3 +113,23 @@ export function internalRecordArb(): fc.Arbitrary<readonly [InternalDecoder, Buf
   );
   return recordArb;
 }
+
+/** Copies of a record's key and value with bytes flipped ([in the key?, position, byte]) and one of them cut ([the key?, length]). */
+export function damaged(
+  key0: Uint8Array | null,
+  value0: Uint8Array | null,
+  flips: readonly (readonly [boolean, number, number])[],
+  cut: readonly [boolean, number] | null,
+): [Buffer | null, Buffer | null] {
+  let key = key0 === null ? null : Buffer.from(key0);
+  let value = value0 === null ? null : Buffer.from(value0);
+  for (const [inKey, at, b] of flips) {
+    const t = inKey ? key : value;
+    if (t && t.length) t[at % t.length] = b;
+  }
+  if (cut) {
+    if (cut[0] && key) key = key.subarray(0, cut[1] % (key.length + 1));
+    else if (value) value = value.subarray(0, cut[1] % (value.length + 1));
+  }
+  return [key, value];
+}

@@ -24,7 +24,7 @@ import {
   type MessageSchema,
 } from '../src/format/kafka-messages/index.js';
 import { ROOT } from './helpers.js';
-import { internalRecordArb, structArb, versionsOf } from './internal-arbs.js';
+import { damaged, internalRecordArb, structArb, versionsOf } from './internal-arbs.js';
 import { compilePartWriter, writeDecodedRecordJson } from '../src/format/kafka-messages/json-writer.js';
 import { decodeInternalRecordForJson, decodedPartJson } from '../src/format/kafka-messages/index.js';
 
@@ -458,17 +458,7 @@ describe('compiled byte writers (json-writer.ts, the NDJSON path of kseg dump) =
         fc.nat(),
         fc.option(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 255 }))),
         ([d, key0, value0], flips, cut, room, extra) => {
-          const key = key0 === null ? null : Buffer.from(key0);
-          let value = value0 === null ? null : Buffer.from(value0);
-          for (const [inKey, at, b] of flips) {
-            const t = inKey ? key : value;
-            if (t && t.length) t[at % t.length] = b;
-          }
-          let k = key;
-          if (cut) {
-            if (cut[0] && k) k = k.subarray(0, cut[1] % (k.length + 1));
-            else if (value) value = value.subarray(0, cut[1] % (value.length + 1));
-          }
+          let [k, value] = damaged(key0, value0, flips, cut);
           // a byte left over after the key's or the value's struct
           if (extra && extra[0] && k) k = Buffer.concat([k, Buffer.from([extra[1]])]);
           else if (extra && value) value = Buffer.concat([value, Buffer.from([extra[1]])]);

@@ -7,7 +7,7 @@ import { CorruptDataError } from '../src/format/errors.js';
 import { decodeInternalRecordForJson, decodedPartJson, type InternalDecoder } from '../src/format/kafka-messages/index.js';
 import { decodedRecordWriter } from '../src/format/kafka-messages/json-writer.js';
 import { JsonLinesWriter, type DecodedTail } from '../src/cli/ndjson-writer.js';
-import { internalRecordArb } from './internal-arbs.js';
+import { damaged, internalRecordArb } from './internal-arbs.js';
 
 /**
  * The decoded member of internal-topic records written in WebAssembly (json-escape.wat's `drec`,
@@ -113,23 +113,7 @@ describe('internal topics: the wasm decoded writer (json-escape.wat drec) = the 
     await fc.assert(
       fc.asyncProperty(fc.array(mutated, { minLength: 1, maxLength: 12 }), fc.boolean(), async (items, damage) => {
         const d = items[0]![0][0];
-        const recs: Rec[] = items
-          .filter(([[dec]]) => dec === d)
-          .map(([[, key0, value0], flips, cut]) => {
-            const key = key0 === null ? null : Buffer.from(key0);
-            let value = value0 === null ? null : Buffer.from(value0);
-            if (!damage) return [key, value] as const;
-            for (const [inKey, at, b] of flips) {
-              const t = inKey ? key : value;
-              if (t && t.length) t[at % t.length] = b;
-            }
-            let k = key;
-            if (cut) {
-              if (cut[0] && k) k = k.subarray(0, cut[1] % (k.length + 1));
-              else if (value) value = value.subarray(0, cut[1] % (value.length + 1));
-            }
-            return [k, value] as const;
-          });
+        const recs: Rec[] = items.filter(([[dec]]) => dec === d).map(([[, key0, value0], flips, cut]) => (damage ? damaged(key0, value0, flips, cut) : ([key0, value0] as const)));
         const got = await written(d, recs, true);
         const js = await written(d, recs, false);
         expect(js.byWasm).toBe(0);

@@ -1,4 +1,4 @@
-import { batchRecords, v2Payload, type Batch } from '../format/batch.js';
+import { batchRecords, v2Payload, v2PayloadInto, type Batch } from '../format/batch.js';
 import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
@@ -172,6 +172,8 @@ export class JsonLinesWriter {
   private readonly threshold = (SLOT * 3) >> 2;
   /** Finds the parts of the records it writes (reused for every batch). */
   private readonly walker = new RecordWalker();
+  /** Where batch() decompresses a payload (mem's staging area with wasm); valid until the next batch. */
+  private scratch: Buffer | null = null;
 
   constructor(
     private readonly stream: NodeJS.WritableStream,
@@ -421,18 +423,21 @@ export class JsonLinesWriter {
       if (count < 0) this.exact(b, from, to, 0);
       return;
     }
+    const mem = this.mem;
     let payload;
     try {
-      payload = v2Payload(b);
+      // A compressed payload is decompressed straight into the staging area (this.scratch without
+      // wasm) when it fits: every view of it below is done with before the next batch.
+      payload = v2PayloadInto(b, (this.scratch ??= mem !== null ? mem.subarray(0, IN_SIZE) : Buffer.allocUnsafe(IN_SIZE)));
     } catch {
       this.exact(b, from, to, 0);
       return;
     }
     let { buf: src, pos: p, end } = payload;
-    // Stage the records in wasm memory so the escaper can read them.
-    let staged = false;
-    const mem = this.mem;
-    if (mem !== null && end - p <= IN_SIZE) {
+    // Stage the records in wasm memory so the escaper can read them (decompressed there already: no copy).
+    let staged = payload.inScratch && mem !== null;
+    if (staged) src = mem!;
+    else if (mem !== null && end - p <= IN_SIZE) {
       src.copy(mem, 0, p, end);
       src = mem;
       end -= p;

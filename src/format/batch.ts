@@ -1,5 +1,5 @@
 import { crc32, crc32c } from './crc.js';
-import { decompress } from './codecs.js';
+import { decompress, decompressInto } from './codecs.js';
 import { compressionName, type CompressionName } from './compression.js';
 import { CorruptDataError } from './errors.js';
 import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
@@ -492,6 +492,29 @@ export function v2Payload(batch: Batch): { buf: Buffer; pos: number; end: number
   try {
     const data = decompress(batch.compressionId, bytes.subarray(start + RECORDS_OFFSET, start + size), batch.magic);
     return { buf: data, pos: 0, end: data.length };
+  } catch (e) {
+    if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
+    throw e;
+  }
+}
+
+/**
+ * v2Payload for a caller that is done with the records before its next call: a compressed payload
+ * is decompressed into `scratch` when it fits there (codecs.ts decompressInto), with no buffer of
+ * its own. `inScratch` says so; the records are then scratch[0, end).
+ *
+ * LIFETIME: when `inScratch`, `buf` is `scratch` itself — its bytes, and every key, value or
+ * header view taken from them, are valid only until scratch is written again (the next call with
+ * it). Anything that hands records out beyond that (`batchRecords`, the library API) uses
+ * v2Payload, whose buffers are the records' own. Otherwise the result is v2Payload's.
+ */
+export function v2PayloadInto(batch: Batch, scratch: Buffer): { buf: Buffer; pos: number; end: number; inScratch: boolean } {
+  const { bytes, start, size } = batch;
+  if (batch.compressionId === 0) return { buf: bytes, pos: start + RECORDS_OFFSET, end: start + size, inScratch: false };
+  try {
+    const out = decompressInto(batch.compressionId, bytes.subarray(start + RECORDS_OFFSET, start + size), batch.magic, scratch);
+    if (typeof out === 'number') return { buf: scratch, pos: 0, end: out, inScratch: true };
+    return { buf: out, pos: 0, end: out.length, inScratch: false };
   } catch (e) {
     if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
     throw e;

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compress, decompress, decompressInto, lz4Compress, snappyCompress } from '../src/format/codecs.js';
 import { compressionId, type CompressionWriteName } from '../src/format/compression.js';
-import { batchRecords, decodeBatch, v2Payload, v2PayloadInto, type Batch } from '../src/format/batch.js';
+import { batchRecords, decodeBatch, scanBatchRecords, v2Payload, v2PayloadInto, type Batch } from '../src/format/batch.js';
 import { encodeV2Batch } from '../src/format/encode.js';
 import { recordNdjson } from '../src/cli/render.js';
 import { JsonLinesWriter } from '../src/cli/ndjson-writer.js';
@@ -171,6 +171,20 @@ describe('v2PayloadInto: reuse with an explicit lifetime', () => {
       v2PayloadInto(a, scratch);
       v2PayloadInto(b, scratch);
       expect(recsA.map((r) => `${r.key} ${r.value} ${r.headers.map((h) => `${h.key}=${h.value}`)}`)).toEqual(before);
+    }
+  });
+
+  it('scanBatchRecords (verify, reusing its own scratch) over consecutive batches = the records batchRecords gives', async () => {
+    for (const [i, codec] of (['zstd', 'lz4', 'snappy-xerial', 'gzip', 'none', 'snappy', 'zstd'] as CompressionWriteName[]).entries()) {
+      const b = await batchOf(codec, 50 * i, `s${i}`);
+      const recs = [...batchRecords(b)];
+      expect(scanBatchRecords(b)).toEqual({
+        records: recs.length,
+        maxTimestamp: Math.max(...recs.map((r) => r.timestamp)),
+        firstOffsetDelta: 0,
+        lastOffsetDelta: recs.length - 1,
+        offsetsIncreasing: true,
+      });
     }
   });
 

@@ -608,6 +608,12 @@ export function batchRecordList(batch: Batch): KafkaRecord[] {
 
 /** scanBatchRecords' walker (its results are copied out before it returns). */
 const scanWalker = new RecordWalker();
+/**
+ * Where scanBatchRecords decompresses a payload (v2PayloadInto): nothing of it outlives the call.
+ * Allocated on first use; pages beyond the largest payload seen are never touched.
+ */
+let scanScratch: Buffer | null = null;
+const SCAN_SCRATCH = 4 << 20;
 
 /**
  * Walk every record of a v2 batch checking its structure without building record objects
@@ -626,7 +632,7 @@ export function scanBatchRecords(batch: Batch): { records: number; maxTimestamp:
   const count = batch.recordCount;
   if (count < 0) throw corrupt('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch`, batch);
   if (count === 0) return { records: 0, maxTimestamp: -1, firstOffsetDelta: -1, lastOffsetDelta: -1, offsetsIncreasing: true };
-  const { buf, pos, end } = v2Payload(batch);
+  const { buf, pos, end } = batch.compressionId === 0 ? v2Payload(batch) : v2PayloadInto(batch, (scanScratch ??= Buffer.allocUnsafeSlow(SCAN_SCRATCH)));
   const w = scanWalker;
   if (w.walkFast(buf, pos, end, count, batch.baseTimestamp, WALK_CHECK) !== WALK_OK) {
     // The fast walk stopped at something it does not handle: the careful walk throws the exact error.

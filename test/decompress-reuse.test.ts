@@ -128,7 +128,7 @@ describe('decompressInto = decompress (KafkaLZ4BlockInputStream, SnappyInputStre
 
 // ---------------------------------------------------------------- batches and the lifetime rule
 
-async function batchOf(codec: CompressionWriteName, baseOffset: number, tag: string): Promise<Batch> {
+async function batchOf(codec: CompressionWriteName, baseOffset: number, tag: string, timestampType: 'CreateTime' | 'LogAppendTime' = 'CreateTime'): Promise<Batch> {
   const records = Array.from({ length: 50 }, (_, i) => ({
     offsetDelta: i,
     timestamp: 1_700_000_000_000 + i,
@@ -136,7 +136,7 @@ async function batchOf(codec: CompressionWriteName, baseOffset: number, tag: str
     value: `${tag}-value-${i}-`.repeat(40),
     headers: i % 7 === 0 ? [{ key: 'h', value: `${tag}-${i}` }] : [],
   }));
-  const buf = await encodeV2Batch({ baseOffset, records, compression: codec });
+  const buf = await encodeV2Batch({ baseOffset, records, compression: codec, timestampType });
   return decodeBatch(buf, 0, buf.length, 0);
 }
 
@@ -188,13 +188,16 @@ describe('v2PayloadInto: reuse with an explicit lifetime', () => {
     }
   });
 
-  it('the NDJSON writer: consecutive batches through one staging area = recordNdjson lines (wasm and JS)', async () => {
-    const d: Decoders = { key: 'utf8', value: 'utf8', header: 'utf8' };
+  it('the NDJSON writer: consecutive batches (codecs and timestamp types mixed) through one staging area = recordNdjson lines (wasm and JS)', async () => {
     const batches: Batch[] = [];
     for (const [i, codec] of (['zstd', 'lz4', 'snappy', 'snappy-xerial', 'none', 'gzip', 'zstd', 'snappy'] as CompressionWriteName[]).entries())
-      batches.push(await batchOf(codec, 50 * i, `t${i}`));
-    const want = batches.map((b) => [...batchRecords(b)].map((r) => recordNdjson(r, b, d) + '\n').join('')).join('');
-    for (const wasm of [true, false]) {
+      batches.push(await batchOf(codec, 50 * i, `t${i}`, i % 3 === 1 ? 'LogAppendTime' : 'CreateTime'));
+    for (const [d, wasm] of [
+      [{ key: 'utf8', value: 'utf8', header: 'utf8' }, true],
+      [{ key: 'utf8', value: 'utf8', header: 'utf8' }, false],
+      [{ key: 'none', value: 'hex', header: 'utf8' }, true],
+    ] as [Decoders, boolean][]) {
+      const want = batches.map((b) => [...batchRecords(b)].map((r) => recordNdjson(r, b, d) + '\n').join('')).join('');
       const chunks: Buffer[] = [];
       const stream = new Writable({
         write(chunk: Buffer, _enc, cb) {

@@ -100,6 +100,8 @@ const TS_TYPE: Record<string, Buffer> = {
   LogAppendTime: enc(',"timestampType":"LogAppendTime"'),
   NoTimestampType: enc(',"timestampType":"NoTimestampType"'),
 };
+/** batch()'s T_TS_TYPE_KEY template by timestamp type: [with the key member, without]. */
+const TS_TYPE_KEY: Record<string, [string, string]> = Object.fromEntries(Object.entries(TS_TYPE).map(([t, b]) => [t, [b.toString('latin1') + ',"key":', b.toString('latin1')]]));
 const KEY = enc(',"key":');
 const VALUE = enc(',"value":');
 const NULL = enc('null');
@@ -206,7 +208,16 @@ export class JsonLinesWriter {
     const mem = this.mem!;
     if (str.length * 3 > max) return false;
     mem.writeUInt32LE(mem.write(str, at + 4, 'utf8'), at);
+    if (at === T_TS_TYPE_KEY) this.tsTypeKey = str;
     return true;
+  }
+
+  /** What T_TS_TYPE_KEY holds (batch() writes it again only when it changes: small batches). */
+  private tsTypeKey = '';
+
+  /** template(), skipped when T_TS_TYPE_KEY holds `str` already. */
+  private sameTemplate(at: number, str: string, max: number): boolean {
+    return (at === T_TS_TYPE_KEY && this.tsTypeKey === str) || this.template(at, str, max);
   }
 
   /** Whether the WebAssembly escaper is in use (false: the JS loops). */
@@ -454,11 +465,7 @@ export class JsonLinesWriter {
       tailAt = T_TAIL + 4;
       tailLen = mem.readUInt32LE(T_TAIL);
       tail = mem.subarray(tailAt, tailAt + tailLen);
-      recOk =
-        staged &&
-        REC_KIND[d.key]! >= 0 &&
-        REC_KIND[d.value]! >= 0 &&
-        this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (d.key === 'none' ? '' : ',"key":'), 124);
+      recOk = staged && REC_KIND[d.key]! >= 0 && REC_KIND[d.value]! >= 0 && this.sameTemplate(T_TS_TYPE_KEY, TS_TYPE_KEY[b.timestampType]![d.key === 'none' ? 1 : 0], 124);
     } else {
       tail = enc(tailStr);
       tailLen = tail.length;

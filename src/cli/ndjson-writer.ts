@@ -1,4 +1,4 @@
-import { batchRecords, v2Payload, type Batch } from '../format/batch.js';
+import { batchRecords, v2Payload, v2PayloadInto, type Batch } from '../format/batch.js';
 import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
@@ -108,6 +108,8 @@ const TS_TYPE: Record<string, Buffer> = {
   LogAppendTime: enc(',"timestampType":"LogAppendTime"'),
   NoTimestampType: enc(',"timestampType":"NoTimestampType"'),
 };
+/** batch()'s T_TS_TYPE_KEY template by timestamp type: [with the key member, without]. */
+const TS_TYPE_KEY: Record<string, [string, string]> = Object.fromEntries(Object.entries(TS_TYPE).map(([t, b]) => [t, [b.toString('latin1') + ',"key":', b.toString('latin1')]]));
 const KEY = enc(',"key":');
 const VALUE = enc(',"value":');
 const NULL = enc('null');
@@ -184,6 +186,8 @@ export class JsonLinesWriter {
   private programs: DecodedPrograms | null = null;
   /** How many records' decoded member the wasm writer wrote (the rest: the JS writer or the object path). */
   decodedByWasm = 0;
+  /** Where batch() decompresses a payload (mem's staging area with wasm); valid until the next batch. */
+  private scratch: Buffer | null = null;
 
   constructor(
     private readonly stream: NodeJS.WritableStream,
@@ -216,7 +220,16 @@ export class JsonLinesWriter {
     const mem = this.mem!;
     if (str.length * 3 > max) return false;
     mem.writeUInt32LE(mem.write(str, at + 4, 'utf8'), at);
+    if (at === T_TS_TYPE_KEY) this.tsTypeKey = str;
     return true;
+  }
+
+  /** What T_TS_TYPE_KEY holds (batch() writes it again only when it changes: small batches). */
+  private tsTypeKey = '';
+
+  /** template(), skipped when T_TS_TYPE_KEY holds `str` already. */
+  private sameTemplate(at: number, str: string, max: number): boolean {
+    return (at === T_TS_TYPE_KEY && this.tsTypeKey === str) || this.template(at, str, max);
   }
 
   /** Whether the WebAssembly escaper is in use (false: the JS loops). */
@@ -433,18 +446,21 @@ export class JsonLinesWriter {
       if (count < 0) this.exact(b, from, to, 0);
       return;
     }
+    const mem = this.mem;
     let payload;
     try {
-      payload = v2Payload(b);
+      // A compressed payload is decompressed straight into the staging area (this.scratch without
+      // wasm) when it fits: every view of it below is done with before the next batch.
+      payload = v2PayloadInto(b, (this.scratch ??= mem !== null ? mem.subarray(0, IN_SIZE) : Buffer.allocUnsafe(IN_SIZE)));
     } catch {
       this.exact(b, from, to, 0);
       return;
     }
     let { buf: src, pos: p, end } = payload;
-    // Stage the records in wasm memory so the escaper can read them.
-    let staged = false;
-    const mem = this.mem;
-    if (mem !== null && end - p <= IN_SIZE) {
+    // Stage the records in wasm memory so the escaper can read them (decompressed there already: no copy).
+    let staged = payload.inScratch && mem !== null;
+    if (staged) src = mem!;
+    else if (mem !== null && end - p <= IN_SIZE) {
       src.copy(mem, 0, p, end);
       src = mem;
       end -= p;
@@ -461,11 +477,7 @@ export class JsonLinesWriter {
       tailAt = T_TAIL + 4;
       tailLen = mem.readUInt32LE(T_TAIL);
       tail = mem.subarray(tailAt, tailAt + tailLen);
-      recOk =
-        staged &&
-        REC_KIND[d.key]! >= 0 &&
-        REC_KIND[d.value]! >= 0 &&
-        this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (d.key === 'none' ? '' : ',"key":'), 124);
+      recOk = staged && REC_KIND[d.key]! >= 0 && REC_KIND[d.value]! >= 0 && this.sameTemplate(T_TS_TYPE_KEY, TS_TYPE_KEY[b.timestampType]![d.key === 'none' ? 1 : 0], 124);
     } else {
       tail = enc(tailStr);
       tailLen = tail.length;

@@ -1,5 +1,5 @@
 import { crc32, crc32c } from './crc.js';
-import { decompress } from './codecs.js';
+import { decompress, decompressInto } from './codecs.js';
 import { compressionName, type CompressionName } from './compression.js';
 import { CorruptDataError } from './errors.js';
 import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
@@ -498,6 +498,29 @@ export function v2Payload(batch: Batch): { buf: Buffer; pos: number; end: number
   }
 }
 
+/**
+ * v2Payload for a caller that is done with the records before its next call: a compressed payload
+ * is decompressed into `scratch` when it fits there (codecs.ts decompressInto), with no buffer of
+ * its own. `inScratch` says so; the records are then scratch[0, end).
+ *
+ * LIFETIME: when `inScratch`, `buf` is `scratch` itself — its bytes, and every key, value or
+ * header view taken from them, are valid only until scratch is written again (the next call with
+ * it). Anything that hands records out beyond that (`batchRecords`, the library API) uses
+ * v2Payload, whose buffers are the records' own. Otherwise the result is v2Payload's.
+ */
+export function v2PayloadInto(batch: Batch, scratch: Buffer): { buf: Buffer; pos: number; end: number; inScratch: boolean } {
+  const { bytes, start, size } = batch;
+  if (batch.compressionId === 0) return { buf: bytes, pos: start + RECORDS_OFFSET, end: start + size, inScratch: false };
+  try {
+    const out = decompressInto(batch.compressionId, bytes.subarray(start + RECORDS_OFFSET, start + size), batch.magic, scratch);
+    if (typeof out === 'number') return { buf: scratch, pos: 0, end: out, inScratch: true };
+    return { buf: out, pos: 0, end: out.length, inScratch: false };
+  } catch (e) {
+    if (e instanceof CorruptDataError) throw e.at({ file: batch.file, position: batch.position });
+    throw e;
+  }
+}
+
 function lastSequenceFor(baseSequence: number, delta: number): number {
   if (baseSequence < 0) return -1;
   if (baseSequence > 0x7fffffff - delta) return delta - (0x7fffffff - baseSequence) - 1;
@@ -585,6 +608,12 @@ export function batchRecordList(batch: Batch): KafkaRecord[] {
 
 /** scanBatchRecords' walker (its results are copied out before it returns). */
 const scanWalker = new RecordWalker();
+/**
+ * Where scanBatchRecords decompresses a payload (v2PayloadInto): nothing of it outlives the call.
+ * Allocated on first use; pages beyond the largest payload seen are never touched.
+ */
+let scanScratch: Buffer | null = null;
+const SCAN_SCRATCH = 4 << 20;
 
 /**
  * Walk every record of a v2 batch checking its structure without building record objects
@@ -603,7 +632,7 @@ export function scanBatchRecords(batch: Batch): { records: number; maxTimestamp:
   const count = batch.recordCount;
   if (count < 0) throw corrupt('RECORD_DECODE_ERROR', `Found invalid record count ${count} in magic v2 batch`, batch);
   if (count === 0) return { records: 0, maxTimestamp: -1, firstOffsetDelta: -1, lastOffsetDelta: -1, offsetsIncreasing: true };
-  const { buf, pos, end } = v2Payload(batch);
+  const { buf, pos, end } = batch.compressionId === 0 ? v2Payload(batch) : v2PayloadInto(batch, (scanScratch ??= Buffer.allocUnsafeSlow(SCAN_SCRATCH)));
   const w = scanWalker;
   if (w.walkFast(buf, pos, end, count, batch.baseTimestamp, WALK_CHECK) !== WALK_OK) {
     // The fast walk stopped at something it does not handle: the careful walk throws the exact error.

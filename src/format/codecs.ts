@@ -100,6 +100,49 @@ export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes(
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+/**
+ * snappyDecompress into dst[0, n) when the blocks' declared lengths (their uncompressed-length
+ * preambles) add up to at most min(dst.length, limit); null otherwise, and for anything the
+ * pre-walk does not understand (snappyDecompress then decodes or reports it). The library has no
+ * output-buffer option, so each block is still decoded into a buffer of its own and copied once;
+ * what this saves is the xerial blocks' concatenation and the caller's copy.
+ */
+function snappyInto(data: Uint8Array, dst: Buffer, limit: number): number | null {
+  const room = Math.min(dst.length, limit);
+  if (!isXerial(data)) {
+    const declared = uvarint32(data, 0);
+    if (declared === null || declared > room) return null;
+    const out = snappyRaw(data, limit);
+    if (out.length > room) return null;
+    out.copy(dst, 0);
+    return out.length;
+  }
+  let total = 0;
+  for (let pos = XERIAL_HEADER; pos < data.length;) {
+    if (pos + 4 > data.length) return null;
+    const len = ((data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!) >>> 0;
+    pos += 4;
+    if (len > data.length - pos) return null;
+    const declared = uvarint32(data, pos);
+    if (declared === null) return null;
+    total += declared;
+    if (total > room) return null;
+    pos += len;
+  }
+  let at = 0;
+  for (let pos = XERIAL_HEADER; pos < data.length;) {
+    const len = ((data[pos]! << 24) | (data[pos + 1]! << 16) | (data[pos + 2]! << 8) | data[pos + 3]!) >>> 0;
+    pos += 4;
+    const part = snappyRaw(data.subarray(pos, pos + len));
+    // (a block decodes to exactly its preamble's length, so the pre-walk's total bounds this)
+    if (at + part.length > room) return null;
+    part.copy(dst, at);
+    at += part.length;
+    pos += len;
+  }
+  return at;
+}
+
 /** Raw snappy on the libuv thread pool (the native module's async task): callers overlap it with their own work. */
 export function snappyCompressAsync(data: Uint8Array): Promise<Buffer> {
   return snappy().compress(data);
@@ -145,6 +188,15 @@ function lz4Error(msg: string): CorruptDataError {
  * Block checksums are verified when present; the content checksum is skipped, as Kafka does.
  */
 export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecompressedBytes()): Buffer {
+  return lz4Frame(data, magic, limit, null) as Buffer;
+}
+
+/**
+ * The frame walk of lz4Decompress. With `dst`, blocks are copied into dst[0, n) while they fit
+ * and the result is n; once one does not fit, what is in dst moves to a fresh buffer and the
+ * result is the whole payload as a Buffer, exactly as without dst.
+ */
+function lz4Frame(data: Uint8Array, magic: number, limit: number, dst: Buffer | null): Buffer | number {
   const n = data.length;
   if (n < 7) throw lz4Error('Stream ended prematurely (frame header)');
   const magicLE = (data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0;
@@ -194,7 +246,11 @@ export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecomp
     if (stored) {
       total += size;
       if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than`, limit);
-      parts.push(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+      if (dst !== null && total <= dst.length) dst.set(block, total - size);
+      else {
+        if (dst !== null) [parts[0], dst] = [Buffer.from(dst.subarray(0, total - size)), null];
+        parts.push(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+      }
     } else {
       // lz4-napi takes a block prefixed with its (maximum) decompressed size, little-endian.
       if (prefix === null || prefix.length < size + 4) prefix = Buffer.allocUnsafe(Math.max(size + 4, 4096));
@@ -209,12 +265,17 @@ export function lz4Decompress(data: Uint8Array, magic: number, limit = maxDecomp
       // Each block is at most 4 MiB, so counting block by block bounds memory by the limit.
       total += out.length;
       if (total > limit) throw tooLarge('lz4', `blocks up to payload byte ${pos} decompress to more than`, limit);
-      parts.push(out);
+      if (dst !== null && total <= dst.length) out.copy(dst, total - out.length);
+      else {
+        if (dst !== null) [parts[0], dst] = [Buffer.from(dst.subarray(0, total - out.length)), null];
+        parts.push(out);
+      }
     }
   }
   if (contentChecksum) {
     if (pos + 4 > n) throw lz4Error('Stream ended prematurely (content checksum)');
   }
+  if (dst !== null) return total;
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
@@ -334,6 +395,26 @@ export function zstdDecompress(data: Uint8Array, limit = maxDecompressedBytes())
   }
 }
 
+/**
+ * zstdDecompress into dst[0, n) when the native decoder is loaded and the frames declare a total
+ * of at most min(dst.length, limit) bytes: the frames are decoded straight into dst (no buffer of
+ * their own, no copy). null otherwise (zstdDecompress then decodes or reports it).
+ */
+function zstdInto(data: Uint8Array, dst: Buffer, limit: number): number | null {
+  const b = zstdBinding();
+  if (!b) return null;
+  const declared = zstdDeclaredSize(b, data, limit);
+  if (declared === null || declared > dst.length || declared > limit) return null;
+  let n: number;
+  try {
+    // (exactly the declared size, as zstdDecompress gives it: a frame holding more fails alike)
+    n = (sharedDCtx ??= new b.DCtx()).decompress(dst.subarray(0, declared), data);
+  } catch {
+    return null;
+  }
+  return n === declared ? n : null;
+}
+
 export async function zstdCompress(data: Uint8Array): Promise<Buffer> {
   const z = zstdNapi();
   if (z) return z.compress(data);
@@ -372,6 +453,29 @@ export function decompress(codecId: number, data: Uint8Array, magic: number, lim
     default:
       throw new CorruptDataError('UNKNOWN_COMPRESSION', `Unknown compression type id: ${codecId}`);
   }
+}
+
+/**
+ * `decompress` that writes into the caller's `dst` when the output fits (and the codec can):
+ * returns the number of bytes written to dst[0, n), or the payload as a fresh Buffer when it does
+ * not fit or the codec has no such path (gzip, zstd without its native module). Same result bytes,
+ * same errors, same limit as `decompress`.
+ *
+ * LIFETIME: the bytes in dst — and every view of them — stay valid only until dst is written
+ * again; a caller that hands views out beyond that must use `decompress`.
+ */
+export function decompressInto(codecId: number, data: Uint8Array, magic: number, dst: Buffer, limit = maxDecompressedBytes()): number | Buffer {
+  switch (codecId) {
+    case 2:
+      if (data.length > 0) return snappyInto(data, dst, limit) ?? snappyDecompress(data, limit);
+      break;
+    case 3:
+      return lz4Frame(data, magic, limit, dst);
+    case 4:
+      if (magic >= 2) return zstdInto(data, dst, limit) ?? zstdDecompress(data, limit);
+      break;
+  }
+  return decompress(codecId, data, magic, limit);
 }
 
 export async function compress(codec: CompressionWriteName, data: Uint8Array, magic: number): Promise<Buffer> {

@@ -1,4 +1,4 @@
-import { batchRecords, v2Payload, v2PayloadInto, type Batch } from '../format/batch.js';
+import { batchRecords, v2PayloadInto, type Batch } from '../format/batch.js';
 import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
@@ -447,26 +447,15 @@ export class JsonLinesWriter {
       return;
     }
     const mem = this.mem;
-    let payload;
+    let staging;
     try {
-      // A compressed payload is decompressed straight into the staging area (this.scratch without
-      // wasm) when it fits: every view of it below is done with before the next batch.
-      payload = v2PayloadInto(b, (this.scratch ??= mem !== null ? mem.subarray(0, IN_SIZE) : Buffer.allocUnsafe(IN_SIZE)));
+      staging = this.records(b);
     } catch {
       this.exact(b, from, to, 0);
       return;
     }
-    let { buf: src, pos: p, end } = payload;
-    // Stage the records in wasm memory so the escaper can read them (decompressed there already: no copy).
-    let staged = payload.inScratch && mem !== null;
-    if (staged) src = mem!;
-    else if (mem !== null && end - p <= IN_SIZE) {
-      src.copy(mem, 0, p, end);
-      src = mem;
-      end -= p;
-      p = 0;
-      staged = true;
-    }
+    const { src, end, staged } = staging;
+    let p = staging.p;
     // The batch part (plus the newline) once per batch, in wasm memory when it fits.
     const tailStr = ',' + batchPartString(b) + '\n';
     let tail: Buffer;
@@ -601,22 +590,15 @@ export class JsonLinesWriter {
     if (b.magic < 2 || b.isControl || REC_KIND[dk]! < 0 || REC_KIND[dv]! < 0 || REC_KIND[dh]! < 0) return -2;
     const count = b.recordCount;
     if (count < 0) return -2;
-    let payload;
+    const mem = this.mem;
+    let staging;
     try {
-      payload = v2Payload(b);
+      staging = this.records(b);
     } catch {
       return -2;
     }
-    let { buf: src, pos: p, end } = payload;
-    let staged = false;
-    const mem = this.mem;
-    if (mem !== null && end - p <= IN_SIZE) {
-      src.copy(mem, 0, p, end);
-      src = mem;
-      end -= p;
-      p = 0;
-      staged = true;
-    }
+    const { src, end, staged } = staging;
+    let p = staging.p;
     // the batch part without the record's closing brace: the decoded member and `}\n` follow it
     const tailStr = ',' + batchPartString(b).slice(0, -1);
     let batchTail: Buffer;
@@ -770,6 +752,23 @@ export class JsonLinesWriter {
     }
     // the records end before the batch does: the exact path reports it
     return p !== end ? count : -1;
+  }
+
+  /**
+   * A v2 batch's records, staged in wasm memory when they fit so the wasm code can read them: a
+   * compressed payload is decompressed straight into the staging area (this.scratch without wasm),
+   * an uncompressed one copied there. Valid until the next call: every view of it is done with
+   * before the next batch. Throws what v2PayloadInto throws.
+   */
+  private records(b: Batch): { src: Buffer; p: number; end: number; staged: boolean } {
+    const mem = this.mem;
+    const payload = v2PayloadInto(b, (this.scratch ??= mem !== null ? mem.subarray(0, IN_SIZE) : Buffer.allocUnsafe(IN_SIZE)));
+    const { buf, pos, end } = payload;
+    if (mem === null) return { src: buf, p: pos, end, staged: false };
+    if (payload.inScratch) return { src: mem, p: pos, end, staged: true };
+    if (end - pos > IN_SIZE) return { src: buf, p: pos, end, staged: false };
+    buf.copy(mem, 0, pos, end);
+    return { src: mem, p: 0, end: end - pos, staged: true };
   }
 
   /** The record path of ops/dump + render.ts, skipping the first `skip` records. */

@@ -145,6 +145,24 @@ const EMPTY = Buffer.alloc(0);
 
 // ---------------------------------------------------------------- the writer
 
+/** What a batch's record lines share (recordLine): its staged records, decoders and batch part. */
+interface LineParts {
+  src: Buffer;
+  staged: boolean;
+  /** The wasm `rec` can write lines: staged records, its templates set for this batch. */
+  recOk: boolean;
+  d: Decoders;
+  tsType: Buffer;
+  kindK: number;
+  kindV: number;
+  /** The batch part: in wasm memory at tailAt (-1: not there), always in `tail`. */
+  tailAt: number;
+  tail: Buffer;
+  tailLen: number;
+  /** The record walker's header positions (set after each walk). */
+  headers: Int32Array;
+}
+
 interface Slot {
   buf: Buffer;
   /** Address of buf[0] in wasm memory, or -1. */
@@ -473,15 +491,12 @@ export class JsonLinesWriter {
     }
     const kindK = REC_KIND[d.key]!;
     const kindV = REC_KIND[d.value]!;
-    const tsType = TS_TYPE[b.timestampType]!;
     const logAppend = b.timestampType === 'LogAppendTime';
     const { baseOffset, baseTimestamp, maxTimestamp, baseSequence } = b;
-    const dk = d.key;
-    const dv = d.value;
-    const dh = d.header;
     const wasm = this.wasm;
-    if (recOk) wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, from ?? -Infinity, to ?? Infinity, kindK, kindV, this.array ? 1 : 0, tailLen);
     const w = this.walker;
+    const line: LineParts = { src, staged, recOk, d, tsType: TS_TYPE[b.timestampType]!, kindK, kindV, tailAt, tail, tailLen, headers: w.headers };
+    if (recOk) wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, from ?? -Infinity, to ?? Infinity, kindK, kindV, this.array ? 1 : 0, tailLen);
     let i = 0;
     while (i < count) {
       const inWasm = recOk && this.base >= 0;
@@ -510,7 +525,7 @@ export class JsonLinesWriter {
       const recEndA = w.recEnd;
       const headerCountA = w.headerCount;
       const headerIndexA = w.headerIndex;
-      const hdr = w.headers;
+      line.headers = w.headers;
       let recStart = p;
       for (let k = 0; k < got; k++) {
         const length = recEndA[k]! - recStart;
@@ -530,40 +545,7 @@ export class JsonLinesWriter {
         this.ensure(6 * length + 96 * hc + 320 + tailLen);
         this.prefix();
         const seq = baseSequence >= 0 ? lastSequenceFor(baseSequence, offsetDelta) : -1;
-        if (recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
-          // the whole line in one call; -1: a key or value is not valid UTF-8 (the JS path below)
-          const r = this.wasm!.rec(this.base + this.pos, offset, timestamp, kindK, ks, ke, kindV, vs, ve, seq);
-          if (r >= 0) {
-            this.pos = r - this.base;
-            continue;
-          }
-        }
-        this.bytes(HEAD);
-        this.num(offset);
-        this.bytes(TIMESTAMP);
-        this.num(timestamp);
-        this.bytes(tsType);
-        this.field(KEY, src, ks, ke, dk, staged);
-        this.field(VALUE, src, vs, ve, dv, staged);
-        this.bytes(HEADERS_OPEN);
-        for (let h = 0, at = 4 * headerIndexA[k]!; h < hc; h++, at += 4) {
-          if (h > 0) this.buf[this.pos++] = 0x2c;
-          this.bytes(HEADER_KEY);
-          this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
-          if (dh !== 'none') {
-            this.bytes(VALUE);
-            this.value(src, hdr[at + 2]!, hdr[at + 3]!, dh, staged);
-          }
-          this.buf[this.pos++] = 0x7d;
-        }
-        this.buf[this.pos++] = 0x5d;
-        if (seq >= 0) {
-          this.bytes(SEQUENCE);
-          this.num(seq);
-        }
-        if (tailAt >= 0 && this.base >= 0) this.wasm!.copy(this.base + this.pos, tailAt, tailLen);
-        else tail.copy(this.buf, this.pos);
-        this.pos += tailLen;
+        this.recordLine(line, offset, timestamp, ks, ke, vs, ve, hc, headerIndexA[k]!, seq);
       }
       i += got;
       p = w.next;
@@ -610,17 +592,18 @@ export class JsonLinesWriter {
       tailLen = mem.readUInt32LE(T_TAIL);
       batchTail = mem.subarray(tailAt, tailAt + tailLen);
       // (the value template was made for the writer's own decoders)
-      recOk =
-        staged &&
-        (dv === 'none') === (this.d.value === 'none') &&
-        this.template(T_TS_TYPE_KEY, TS_TYPE[b.timestampType]!.toString('latin1') + (dk === 'none' ? '' : ',"key":'), 124);
+      recOk = staged && (dv === 'none') === (this.d.value === 'none') && this.sameTemplate(T_TS_TYPE_KEY, TS_TYPE_KEY[b.timestampType]![dk === 'none' ? 1 : 0], 124);
     } else {
       batchTail = enc(tailStr);
       tailLen = batchTail.length;
     }
-    const [kindK, kindV, tsType, logAppend] = [REC_KIND[dk]!, REC_KIND[dv]!, TS_TYPE[b.timestampType]!, b.timestampType === 'LogAppendTime'];
+    const kindK = REC_KIND[dk]!;
+    const kindV = REC_KIND[dv]!;
+    const logAppend = b.timestampType === 'LogAppendTime';
     const { baseOffset, baseTimestamp, maxTimestamp, baseSequence } = b;
     const wasm = this.wasm;
+    const w = this.walker;
+    const line: LineParts = { src, staged, recOk, d, tsType: TS_TYPE[b.timestampType]!, kindK, kindV, tailAt, tail: batchTail, tailLen, headers: w.headers };
     // the decoded member in wasm when the records are staged (positions are addresses of its memory)
     let table = -1;
     if (decoder !== undefined && staged && wasm !== null) {
@@ -632,7 +615,6 @@ export class JsonLinesWriter {
       wasm!.setup(baseOffset, baseTimestamp, maxTimestamp, logAppend ? 1 : 0, baseSequence, from ?? -Infinity, to ?? Infinity, kindK, kindV, this.array ? 1 : 0, tailLen);
       if (table >= 0) wasm!.dsetup(table, framed);
     }
-    const w = this.walker;
     // the records before `start` were written by an earlier call: find where record `start` begins
     let i = 0;
     if (start > 0) {
@@ -662,7 +644,7 @@ export class JsonLinesWriter {
       const n = inWasm ? 1 : count - i;
       w.walkFast(src, p, end, n, baseTimestamp, WALK_HEADERS);
       const got = w.count;
-      const hdr = w.headers;
+      line.headers = w.headers;
       let recStart = p;
       for (let k = 0; k < got; k++) {
         const length = w.recEnd[k]! - recStart;
@@ -686,39 +668,7 @@ export class JsonLinesWriter {
           const lineStart = this.pos;
           const first = this.first;
           this.prefix();
-          let r = -1;
-          if (recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
-            r = wasm!.rec(this.base + this.pos, offset, timestamp, kindK, ks, ke, kindV, vs, ve, seq);
-            if (r >= 0) this.pos = r - this.base;
-          }
-          if (r < 0) {
-            this.bytes(HEAD);
-            this.num(offset);
-            this.bytes(TIMESTAMP);
-            this.num(timestamp);
-            this.bytes(tsType);
-            this.field(KEY, src, ks, ke, dk, staged);
-            this.field(VALUE, src, vs, ve, dv, staged);
-            this.bytes(HEADERS_OPEN);
-            for (let h = 0, at = 4 * w.headerIndex[k]!; h < hc; h++, at += 4) {
-              if (h > 0) this.buf[this.pos++] = 0x2c;
-              this.bytes(HEADER_KEY);
-              this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
-              if (dh !== 'none') {
-                this.bytes(VALUE);
-                this.value(src, hdr[at + 2]!, hdr[at + 3]!, dh, staged);
-              }
-              this.buf[this.pos++] = 0x7d;
-            }
-            this.buf[this.pos++] = 0x5d;
-            if (seq >= 0) {
-              this.bytes(SEQUENCE);
-              this.num(seq);
-            }
-            if (tailAt >= 0 && this.base >= 0) wasm!.copy(this.base + this.pos, tailAt, tailLen);
-            else batchTail.copy(this.buf, this.pos);
-            this.pos += tailLen;
-          }
+          this.recordLine(line, offset, timestamp, ks, ke, vs, ve, hc, w.headerIndex[k]!, seq);
           let e = -1;
           if (table >= 0 && this.base >= 0) {
             const at = this.base + this.pos;
@@ -752,6 +702,49 @@ export class JsonLinesWriter {
     }
     // the records end before the batch does: the exact path reports it
     return p !== end ? count : -1;
+  }
+
+  /**
+   * One record's line after its --json punctuation, ending with the batch part: in one wasm call
+   * when it can be (no headers, safe-integer offset and timestamp, staged records; the call gives -1
+   * for a key or value that is not valid UTF-8), else here.
+   */
+  private recordLine(x: LineParts, offset: number, timestamp: number, ks: number, ke: number, vs: number, ve: number, hc: number, headerIndex: number, seq: number): void {
+    if (x.recOk && hc === 0 && this.base >= 0 && offset <= MAX_SAFE && offset >= -MAX_SAFE && timestamp <= MAX_SAFE && timestamp >= -MAX_SAFE) {
+      const r = this.wasm!.rec(this.base + this.pos, offset, timestamp, x.kindK, ks, ke, x.kindV, vs, ve, seq);
+      if (r >= 0) {
+        this.pos = r - this.base;
+        return;
+      }
+    }
+    const { src, staged, d } = x;
+    this.bytes(HEAD);
+    this.num(offset);
+    this.bytes(TIMESTAMP);
+    this.num(timestamp);
+    this.bytes(x.tsType);
+    this.field(KEY, src, ks, ke, d.key, staged);
+    this.field(VALUE, src, vs, ve, d.value, staged);
+    this.bytes(HEADERS_OPEN);
+    const hdr = x.headers;
+    for (let h = 0, at = 4 * headerIndex; h < hc; h++, at += 4) {
+      if (h > 0) this.buf[this.pos++] = 0x2c;
+      this.bytes(HEADER_KEY);
+      this.utf8String(src, hdr[at]!, hdr[at + 1]!, staged);
+      if (d.header !== 'none') {
+        this.bytes(VALUE);
+        this.value(src, hdr[at + 2]!, hdr[at + 3]!, d.header, staged);
+      }
+      this.buf[this.pos++] = 0x7d;
+    }
+    this.buf[this.pos++] = 0x5d;
+    if (seq >= 0) {
+      this.bytes(SEQUENCE);
+      this.num(seq);
+    }
+    if (x.tailAt >= 0 && this.base >= 0) this.wasm!.copy(this.base + this.pos, x.tailAt, x.tailLen);
+    else x.tail.copy(this.buf, this.pos);
+    this.pos += x.tailLen;
   }
 
   /**

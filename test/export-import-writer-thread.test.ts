@@ -74,7 +74,16 @@ describe('kseg export --format parquet: the writer thread writes what the in-thr
   });
 });
 
-describe('kseg export --format parquet: a write that fails in the writer thread', () => {
+describe('kseg export --format parquet: a failure in the writer thread', () => {
+  it('zstd pages without the native zstd module (KSEG_NO_NATIVE=1): a usage error (exit 2), not an I/O error, and no file', () => {
+    const root = tmpDir();
+    const target = path.join(root, 'x.parquet');
+    const r = kseg(['export', path.join(FIXTURES, 'v2-none', 'topic-0'), '-o', target, '--compression', 'zstd'], { env: { KSEG_NO_NATIVE: '1' } });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--compression zstd needs the optional native module zstd-napi/);
+    expect(fs.readdirSync(root)).toEqual([]);
+  });
+
   // RLIMIT_FSIZE with SIGXFSZ ignored: a write past the limit fails with EFBIG (in the thread: the
   // file passes the limit in a row group's pages, well before the footer).
   const HAVE_SH = spawnSync('sh', ['-c', 'ulimit -f 64 && trap "" XFSZ'], { encoding: 'utf8' }).status === 0;

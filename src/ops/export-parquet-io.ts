@@ -111,8 +111,8 @@ class ThreadSink implements PageSink {
 
 class InThreadSink implements PageSink {
   constructor(private readonly pages: ParquetPages) {}
-  async write(g: GroupData): Promise<void> {
-    this.pages.writeGroup(g);
+  write(g: GroupData): Promise<void> {
+    return this.pages.writeGroup(g);
   }
   finish(): Promise<void> {
     return this.pages.finish();

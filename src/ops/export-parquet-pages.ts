@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { snappyCompressBlock, zstdCompressSyncImpl } from '../format/codecs.js';
+import { snappyCompressBlock, snappyCompressBlockAsync, zstdCompressSyncImpl } from '../format/codecs.js';
 import { KsegError, UsageError } from '../format/errors.js';
 
 /**
@@ -82,7 +82,19 @@ interface HyparquetParts {
   writeMetadata: (w: ByteWriterLike, m: unknown) => void;
 }
 
-type Compress = (d: Uint8Array) => Uint8Array;
+type Compress = (d: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+/** A page planned: levels encoded, values plain (a view of the column's memory until written), compression started. */
+interface Page {
+  levels: Uint8Array;
+  plain: Uint8Array;
+  data: Uint8Array | Promise<Uint8Array>;
+  numValues: number;
+  numNulls: number;
+  numRows: number;
+  defLen: number;
+  repLen: number;
+}
 
 const PAGE_BYTES = 1 << 20;
 /** Write-back is started every this many bytes written (see writeGroup). */
@@ -110,10 +122,11 @@ async function compressorOf(compression: ParquetCompression): Promise<Compress |
     if (!z) throw new UsageError('--compression zstd needs the optional native module zstd-napi, which is not loaded here (see kseg --version --verbose); use snappy');
     return z;
   }
-  // Parquet's SNAPPY is the raw block format: the native module when it loads, else hyparquet-writer's JS one.
+  // Parquet's SNAPPY is the raw block format: the native module when it loads (on the thread pool:
+  // a row group's pages are compressed side by side), else hyparquet-writer's JS one.
   try {
     snappyCompressBlock(new Uint8Array(1));
-    return snappyCompressBlock;
+    return snappyCompressBlockAsync;
   } catch {
     return (await import('hyparquet-writer/src/snappy.js')).snappyCompress;
   }
@@ -173,8 +186,26 @@ export class ParquetPages {
     q.length = 0;
   }
 
-  /** Write one row group's column chunks, in column order, and keep its RowGroup for the footer. */
-  writeGroup(g: GroupData): void {
+  /** The last writeGroup: groups are written one after the other, in the order given. */
+  private last: Promise<void> = Promise.resolve();
+
+  /** Write one row group's column chunks, in column order, after the groups given before it; keep its RowGroup for the footer. */
+  writeGroup(g: GroupData): Promise<void> {
+    const next = this.last.then(() => {
+      if (this.failed !== null) throw this.failed;
+      return this.writeGroupNow(g);
+    });
+    // (a failure is the caller's, through `next`; every later group fails with it, unwritten)
+    this.last = next.catch((e: unknown) => {
+      this.failed ??= e;
+    });
+    return next;
+  }
+  private failed: unknown = null;
+
+  private async writeGroupNow(g: GroupData): Promise<void> {
+    const chunks = g.cols.map((col, ci) => this.plan(this.opts.columns[ci]!, col));
+    const datas = await Promise.all(chunks.map((pages) => Promise.all(pages.map((p) => p.data))));
     const start = this.offset;
     const columns: unknown[] = [];
     let total = 0n;
@@ -183,32 +214,8 @@ export class ParquetPages {
       const col = g.cols[ci]!;
       const chunkStart = this.offset;
       let uncompressed = 0;
-      let level = 0;
-      let value = 0;
-      while (level < col.levels) {
-        let levelEnd = col.levels;
-        let valueEnd = col.count;
-        if (spec.type === 'BYTE_ARRAY' && !spec.repeated) {
-          // a page ends after the value that takes it to PAGE_BYTES
-          const ends = col.ends!;
-          const startByte = value === 0 ? 0 : ends[value - 1]!;
-          const def = col.def;
-          const maxDef = spec.maxDef;
-          let v = value;
-          let l = level;
-          while (l < col.levels) {
-            const defined = maxDef === 0 || def![l] === maxDef;
-            if (defined) v++;
-            l++;
-            if (defined && ends[v - 1]! - startByte >= PAGE_BYTES) break;
-          }
-          levelEnd = l;
-          valueEnd = v;
-        }
-        uncompressed += this.page(spec, col, level, levelEnd, value, valueEnd);
-        level = levelEnd;
-        value = valueEnd;
-      }
+      const pages = chunks[ci]!;
+      for (let pi = 0; pi < pages.length; pi++) uncompressed += this.queuePage(pages[pi]!, datas[ci]![pi]!);
       const meta: Record<string, unknown> = {
         type: spec.type,
         encodings: ['PLAIN', 'RLE'],
@@ -241,8 +248,39 @@ export class ParquetPages {
     this.numRows += g.rows;
   }
 
-  /** Queue one DATA_PAGE_V2 of levels [l0, l1) and values [v0, v1); returns its uncompressed size with header. */
-  private page(spec: ColumnSpec, col: ColumnData, l0: number, l1: number, v0: number, v1: number): number {
+  /** A column chunk's pages: BYTE_ARRAY columns of flat rows cut after the value that takes a page to PAGE_BYTES, the others one page. */
+  private plan(spec: ColumnSpec, col: ColumnData): Page[] {
+    const pages: Page[] = [];
+    let level = 0;
+    let value = 0;
+    while (level < col.levels) {
+      let levelEnd = col.levels;
+      let valueEnd = col.count;
+      if (spec.type === 'BYTE_ARRAY' && !spec.repeated) {
+        const ends = col.ends!;
+        const startByte = value === 0 ? 0 : ends[value - 1]!;
+        const def = col.def;
+        const maxDef = spec.maxDef;
+        let v = value;
+        let l = level;
+        while (l < col.levels) {
+          const defined = maxDef === 0 || def![l] === maxDef;
+          if (defined) v++;
+          l++;
+          if (defined && ends[v - 1]! - startByte >= PAGE_BYTES) break;
+        }
+        levelEnd = l;
+        valueEnd = v;
+      }
+      pages.push(this.page(spec, col, level, levelEnd, value, valueEnd));
+      level = levelEnd;
+      value = valueEnd;
+    }
+    return pages;
+  }
+
+  /** One DATA_PAGE_V2 of levels [l0, l1) and values [v0, v1): levels encoded, compression started. */
+  private page(spec: ColumnSpec, col: ColumnData, l0: number, l1: number, v0: number, v1: number): Page {
     const hp = this.hp;
     const levels = new hp.ByteWriter(64);
     let repLen = 0;
@@ -268,33 +306,46 @@ export class ParquetPages {
       const to = v1 === 0 ? 0 : ends[v1 - 1]!;
       plain = (vals as Uint8Array).subarray(from, to);
     }
-    const lv = new Uint8Array(levels.buffer, 0, levels.index);
-    const data = this.compress ? this.compress(plain) : plain;
-    const header = new hp.ByteWriter(64);
-    hp.writePageHeader(header, {
+    return {
+      levels: new Uint8Array(levels.buffer, 0, levels.index),
+      plain,
+      data: this.compress ? this.compress(plain) : plain,
+      numValues: l1 - l0,
+      numNulls: l1 - l0 - (v1 - v0),
+      numRows,
+      defLen,
+      repLen,
+    };
+  }
+
+  /** Queue a page's header, levels and (compressed) values; returns its uncompressed size with header. */
+  private queuePage(p: Page, data: Uint8Array): number {
+    const header = new this.hp.ByteWriter(64);
+    this.hp.writePageHeader(header, {
       type: 'DATA_PAGE_V2',
-      uncompressed_page_size: lv.length + plain.length,
-      compressed_page_size: lv.length + data.length,
+      uncompressed_page_size: p.levels.length + p.plain.length,
+      compressed_page_size: p.levels.length + data.length,
       data_page_header_v2: {
-        num_values: l1 - l0,
-        num_nulls: l1 - l0 - (v1 - v0),
-        num_rows: numRows,
+        num_values: p.numValues,
+        num_nulls: p.numNulls,
+        num_rows: p.numRows,
         encoding: 'PLAIN',
-        definition_levels_byte_length: defLen,
-        repetition_levels_byte_length: repLen,
+        definition_levels_byte_length: p.defLen,
+        repetition_levels_byte_length: p.repLen,
         is_compressed: this.compress !== null,
       },
     });
     const headerBytes = new Uint8Array(header.buffer, 0, header.index);
     this.queue(headerBytes);
-    this.queue(lv);
-    // (uncompressed values are the column's memory: written before the arrays go back to be refilled)
+    this.queue(p.levels);
+    // (uncompressed values are the column's memory: written before the group is filled again)
     this.queue(data);
-    return headerBytes.length + lv.length + plain.length;
+    return headerBytes.length + p.levels.length + p.plain.length;
   }
 
   /** The footer (FileMetaData) and the closing magic, once the early write-back has settled. */
   async finish(): Promise<void> {
+    await this.last;
     if (this.syncing) await this.syncing;
     const w = new this.hp.ByteWriter(1 << 16);
     this.hp.writeMetadata(w, {
@@ -316,6 +367,7 @@ export class ParquetPages {
 
   /** Wait for the early write-back (before the caller closes the descriptor). */
   async settle(): Promise<void> {
+    await this.last;
     if (this.syncing) await this.syncing;
   }
 }

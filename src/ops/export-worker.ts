@@ -31,8 +31,8 @@ if (parentPort) {
         await pages;
         port.postMessage({ id: m.id } satisfies WriterReply);
       } catch (e) {
-        f.failed = writerError(e);
-        port.postMessage({ id: m.id, error: f.failed } satisfies WriterReply);
+        files.delete(m.file);
+        port.postMessage({ id: m.id, error: writerError(e) } satisfies WriterReply);
       }
       return;
     }
@@ -50,7 +50,7 @@ if (parentPort) {
     }
     try {
       const pages = await f.pages;
-      if (m.op === 'group') pages.writeGroup(m.group);
+      if (m.op === 'group') await pages.writeGroup(m.group);
       else await pages.finish();
     } catch (e) {
       f.failed = writerError(e);

@@ -13,11 +13,11 @@ export type { ParquetCompression, SchemaElement } from './export-parquet-pages.j
  * row or per value. Each row group keeps, per leaf column, its values already in Parquet's PLAIN
  * layout (INT32 / INT64 little-endian in an Int32Array, BYTE_ARRAY as 4-byte length + bytes in one
  * growing buffer, BOOLEAN one byte per value until the page packs them) and its definition /
- * repetition levels in byte arrays. A page is then a view of that memory: its levels go through
- * hyparquet-writer's RLE/bit-packed hybrid encoder, its bytes through the page compressor (the
- * native snappy or zstd modules kseg loads for batches), its header and the file footer through
- * hyparquet-writer's thrift writers (writePageHeader, writeMetadata). Pages are DATA_PAGE_V2,
- * PLAIN; key and value are cut into ~1 MiB pages at row boundaries. Memory holds one row group.
+ * repetition levels in byte arrays (shared memory). A full row group goes to the page writer
+ * (export-parquet-pages.ts, in export's writer thread: export-parquet-io.ts), which makes the
+ * pages as views of that memory, compresses and writes them, while this thread fills the next
+ * group; at most MAX_IN_FLIGHT groups are with the writer. Pages are DATA_PAGE_V2, PLAIN; key and
+ * value are cut into ~1 MiB pages at row boundaries.
  * (hyparquet-writer's own column writer takes one JS value per cell and was 10x slower: README.)
  */
 

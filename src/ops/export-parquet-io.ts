@@ -34,7 +34,9 @@ class WriterThread {
   private dead: Error | null = null;
 
   constructor(url: URL) {
-    this.worker = new Worker(url);
+    // (the thread runs a module file: a parent started as `node --input-type=module -e …` would
+    // pass it an option that fails for a file)
+    this.worker = new Worker(url, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
     this.worker.unref();
     this.worker.on('message', (m: WriterReply) => {
       const w = this.waiting.get(m.id);

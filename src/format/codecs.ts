@@ -47,7 +47,7 @@ function uvarint32(data: Uint8Array, pos: number): number | null {
 // ---------------------------------------------------------------- snappy
 interface SnappyModule {
   uncompressSync(data: Uint8Array, opts: { asBuffer: true; copyOutputData?: boolean }): Buffer;
-  compressSync(data: Uint8Array, opts?: { copyOutputData?: boolean }): Buffer;
+  compressSync(data: Uint8Array): Buffer;
   compress(data: Uint8Array, opts?: { copyOutputData?: boolean }): Promise<Buffer>;
 }
 let snappyMod: SnappyModule | null = null;
@@ -100,21 +100,10 @@ export function snappyDecompress(data: Uint8Array, limit = maxDecompressedBytes(
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-/**
- * One raw snappy block in memory V8 accounts for (copyOutputData), so the collector runs as such
- * blocks pile up: export's writer thread makes few objects of its own, and external napi buffers
- * it made without them held 700 MB before a collection.
- */
-export function snappyCompressBlock(data: Uint8Array): Buffer {
-  return snappy().compressSync(data, { copyOutputData: true });
-}
-
-/**
- * snappyCompressBlock on the libuv thread pool (the native module's async task). `data` must stay
- * unchanged until the promise settles. Measured: handing it 256 MiB in 1 MiB blocks cost the
- * calling thread 380 ms from a Buffer (the module copies it) and 20 ms from shared memory.
- */
-export function snappyCompressBlockAsync(data: Uint8Array): Promise<Buffer> {
+/** Raw snappy on the libuv thread pool (the native module's async task): callers overlap it with their own work. */
+export function snappyCompressAsync(data: Uint8Array): Promise<Buffer> {
+  // copyOutputData: the block in memory V8 accounts for, so the collector runs as blocks pile up
+  // (export's writer thread, which makes few objects of its own, held 730 MiB of external ones)
   return snappy().compress(data, { copyOutputData: true });
 }
 

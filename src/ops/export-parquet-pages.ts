@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { snappyCompressBlock, snappyCompressBlockAsync, zstdCompressSyncImpl } from '../format/codecs.js';
+import { snappyCompress, snappyCompressAsync, zstdCompressSyncImpl } from '../format/codecs.js';
 import { KsegError, UsageError } from '../format/errors.js';
 
 /**
@@ -125,8 +125,8 @@ async function compressorOf(compression: ParquetCompression): Promise<Compress |
   // Parquet's SNAPPY is the raw block format: the native module when it loads (on the thread pool:
   // a row group's pages are compressed side by side), else hyparquet-writer's JS one.
   try {
-    snappyCompressBlock(new Uint8Array(1));
-    return snappyCompressBlockAsync;
+    snappyCompress(new Uint8Array(1), false);
+    return snappyCompressAsync;
   } catch {
     return (await import('hyparquet-writer/src/snappy.js')).snappyCompress;
   }

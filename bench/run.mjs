@@ -598,21 +598,35 @@ function groupRead(pass, state) {
   const dumpText = path.join(path.dirname(set.dir), 'dump.ndjson');
   const ddFile = path.join(path.dirname(set.dir), 'dd.bin');
   if (want.includes('export')) {
-    fns.export = () => kseg(['export', set.dir, '-o', exportFile, '--force'], pass.env);
-    fns.exportNdjson = () => kseg(['export', set.dir, '--format', 'ndjson', '-o', exportText, '--force'], pass.env);
-    fns.exportCsv = () => kseg(['export', set.dir, '--format', 'csv', '-o', exportCsv, '--force'], pass.env);
+    // Before each measurement that writes a file (untimed): the previous run's output removed and
+    // `sync`, so neither the write-back of the row before (2 GiB for the NDJSON export) nor freeing
+    // the blocks of the file it overwrites (~0.3 s for 340 MiB) lands on the next row's time.
+    const fresh = (file) => {
+      fs.rmSync(file, { force: true });
+      check(run('sync', []), 'sync');
+    };
+    fns.export = () => (fresh(exportFile), kseg(['export', set.dir, '-o', exportFile, '--force'], pass.env));
+    fns.exportNdjson = () => (fresh(exportText), kseg(['export', set.dir, '--format', 'ndjson', '-o', exportText, '--force'], pass.env));
+    fns.exportCsv = () => (fresh(exportCsv), kseg(['export', set.dir, '--format', 'csv', '-o', exportCsv, '--force'], pass.env));
     // The text exports write ~2x the partition to disk and fsync it (dump writes to /dev/null):
-    // dump into a file on the same disk, and the disk's own time for the NDJSON export's bytes
-    // written and fsynced (dd conv=fsync), show how much of their time is the write itself.
-    fns.dumpFile = () => check(run('sh', ['-c', 'exec "$0" "$1" dump "$2" --ndjson > "$3"', NODE, KSEG, set.dir, dumpText], { env: pass.env }), 'dump --ndjson > file');
+    // dump into a file on the same disk, without and with an fsync of that file (`sync FILE`: the
+    // same bytes written durably, as export does), and the disk's own time for the NDJSON export's
+    // bytes written and fsynced (dd conv=fsync), show how much of their time is the write itself.
+    const dumpTo = (fsync) => () => {
+      fresh(dumpText);
+      const sh = `"$0" "$1" dump "$2" --ndjson > "$3"${fsync ? ' && exec sync "$3"' : ''}`;
+      return check(run('sh', ['-c', fsync ? sh : `exec ${sh}`, NODE, KSEG, set.dir, dumpText], { env: pass.env }), `dump --ndjson > file${fsync ? ' + fsync' : ''}`);
+    };
+    fns.dumpFile = dumpTo(false);
+    fns.dumpFileSync = dumpTo(true);
     fns.writeLimit = () => {
       const mib = fs.existsSync(exportText) ? Math.ceil(fs.statSync(exportText).size / MiB) : Math.ceil((2 * bytes) / MiB);
+      fresh(ddFile);
       const r = check(run('dd', ['if=/dev/zero', `of=${ddFile}`, 'bs=1M', `count=${mib}`, 'conv=fsync', 'status=none']), 'dd');
       return { ...r, mib };
     };
   }
   const s = rounds(pass, fns);
-  for (const f of [exportFile, exportText, exportCsv, dumpText, ddFile]) fs.rmSync(f, { force: true });
   const lim = limitMed(s.limit);
   const limName = 'verify limit';
   if (lim != null)
@@ -660,13 +674,35 @@ function groupRead(pass, state) {
   pass.dumpA = cmd('dump', 'dump --ndjson', { min: 0.5 }); // issue 17: half the verify limit
   cmd('dumpBatches', 'dump --batches');
   cmd('info', 'info');
+  // Output sizes (read before the files are removed below) and the disk's time for them: the dd
+  // of the NDJSON export's bytes with fsync, scaled to each output's size. A text export is bound
+  // by the disk when writing its bytes durably takes 80 % of its time or more.
+  const outBytes = {};
+  for (const [key, f] of [
+    ['export', exportFile],
+    ['exportNdjson', exportText],
+    ['exportCsv', exportCsv],
+  ])
+    if (fs.existsSync(f)) outBytes[key] = fs.statSync(f).size;
+  for (const f of [exportFile, exportText, exportCsv, dumpText, ddFile]) fs.rmSync(f, { force: true });
+  const ddT = s.writeLimit?.length ? wallMed(s.writeLimit) : null;
+  const ddMiB = s.writeLimit?.[0]?.mib ?? null;
+  const diskNote = (key) => {
+    if (ddT == null || !outBytes[key] || !s[key]?.length) return '';
+    const diskT = (ddT * outBytes[key]) / (ddMiB * MiB);
+    const t = net(pass, s[key]);
+    const share = Math.round((diskT / t) * 100);
+    return diskT >= 0.8 * t
+      ? ` (disk-bound: dd of its ${Math.round(outBytes[key] / MiB)} MiB with fsync takes ${diskT.toFixed(1)} s, ${share} % of its time)`
+      : ` (dd of its ${Math.round(outBytes[key] / MiB)} MiB with fsync: ${diskT.toFixed(1)} s, ${share} % of its time)`;
+  };
   const exportRow = (key, what) => {
     if (!s[key]?.length) return;
     const t = net(pass, s[key]);
     const dumpT = pass.dumpA?.t ?? null;
     row(pass, {
       set: 'a',
-      what,
+      what: what + (key === 'export' ? '' : diskNote(key)),
       t,
       bytes,
       rssMiB: rssMax(s[key]),
@@ -681,15 +717,18 @@ function groupRead(pass, state) {
   exportRow('exportCsv', 'export --format csv');
   // the same rows against dump writing its NDJSON into a file on the same disk (no target: context)
   const dumpFileRow = cmd('dumpFile', 'dump --ndjson > file on the same disk');
+  const dumpFileSyncRow = cmd('dumpFileSync', 'dump --ndjson > file + fsync of it (sync FILE) on the same disk');
   if (s.writeLimit?.length)
     row(pass, { set: 'a', what: `write limit: dd ${s.writeLimit[0].mib} MiB (the NDJSON export's size) with conv=fsync`, t: wallMed(s.writeLimit), bytes, kind: 'limit' });
-  for (const [key, what] of [
-    ['exportNdjson', 'export --format ndjson vs dump --ndjson > file'],
-    ['exportCsv', 'export --format csv vs dump --ndjson > file'],
+  for (const [key, what, base, of] of [
+    ['exportNdjson', 'export --format ndjson vs dump --ndjson > file', dumpFileRow, 'dump --ndjson > file'],
+    ['exportCsv', 'export --format csv vs dump --ndjson > file', dumpFileRow, 'dump --ndjson > file'],
+    ['exportNdjson', 'export --format ndjson vs dump --ndjson > file + fsync', dumpFileSyncRow, 'dump --ndjson > file + fsync'],
+    ['exportCsv', 'export --format csv vs dump --ndjson > file + fsync', dumpFileSyncRow, 'dump --ndjson > file + fsync'],
   ]) {
-    if (!s[key]?.length || !dumpFileRow) continue;
+    if (!s[key]?.length || !base) continue;
     const t = net(pass, s[key]);
-    row(pass, { set: 'a', what, t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: { value: dumpFileRow.t / t, of: 'dump --ndjson > file' } });
+    row(pass, { set: 'a', what: what + (of.endsWith('fsync') ? diskNote(key) : ''), t, bytes, rssMiB: rssMax(s[key]), cpu: cpuMed(s[key]), ratio: { value: base.t / t, of } });
   }
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { IoError } from '../format/errors.js';
+import { IoError, KsegError } from '../format/errors.js';
 import { fsyncDir, TEMP_SUFFIX } from '../storage/atomic.js';
 import { EXPORT_COLUMNS, type BatchFields, type ExportRow, type RowRecord } from './export-row.js';
 import { ParquetFileWriter } from './export-parquet.js';
@@ -38,6 +38,11 @@ const TMP = TEMP_SUFFIX;
 function ioErr(e: unknown, file: string): IoError {
   const err = e as NodeJS.ErrnoException;
   return new IoError(err.code ?? 'EIO', err.message, { file });
+}
+
+/** A system error (it has an errno code) as the IoError naming `file`; kseg's own errors as they are. */
+function asIoErr(e: unknown, file: string): unknown {
+  return !(e instanceof KsegError) && (e as NodeJS.ErrnoException).code ? ioErr(e, file) : e;
 }
 
 function finishFile(target: string): void {
@@ -130,8 +135,7 @@ class ParquetSink implements RowSink {
     } catch (e) {
       fs.closeSync(fd);
       removeTmp(target);
-      if ((e as NodeJS.ErrnoException).code) throw ioErr(e, target);
-      throw e;
+      throw asIoErr(e, target);
     }
   }
 
@@ -139,7 +143,7 @@ class ParquetSink implements RowSink {
     const w = this.w.addBatch(b, records);
     if (!w) return;
     return w.catch((e: unknown) => {
-      throw (e as NodeJS.ErrnoException).code ? ioErr(e, this.target) : e;
+      throw asIoErr(e, this.target);
     });
   }
 
@@ -147,7 +151,7 @@ class ParquetSink implements RowSink {
     const w = this.w.addWalked(b, r);
     if (!w) return;
     return w.catch((e: unknown) => {
-      throw (e as NodeJS.ErrnoException).code ? ioErr(e, this.target) : e;
+      throw asIoErr(e, this.target);
     });
   }
 
@@ -156,8 +160,7 @@ class ParquetSink implements RowSink {
       await this.w.finish();
       fs.closeSync(this.fd);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code) throw ioErr(e, this.target);
-      throw e;
+      throw asIoErr(e, this.target);
     }
     finishFile(this.target);
   }

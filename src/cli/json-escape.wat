@@ -6,8 +6,8 @@
 ;;   node scripts/build-wasm.mjs   (needs `npx wat2wasm`, from the `wabt` package; not a dependency)
 ;; Memory is one fixed block that never grows (a growing memory would detach the views handed to
 ;; stdout.write): the JS side lays out input, constants and output slots in it.
-;; module sha256: a61a0f00e8935fc856b5c26c1d6b95f03f3415a9f875dcc5774f5416bec91a5e
-;; source sha256: 4139a336d2e013dbd60d4b14bbfbf71f54b87b571a630873dc74f0cacb2ca80f
+;; module sha256: 05d6327e0f7acb2bcff3a3c733a25354ee2fbc1f347ed7ca92c6931d7c744fdf
+;; source sha256: bf14b9020fba653a742ca8ab5ea721f4e451dab6d4f142baec160474edb60c0a
 (module
   (memory (export "mem") 192)
 
@@ -234,16 +234,10 @@
         (br $groups)))
     (local.get $d))
 
+  ;; base64 characters, in the 64 bytes before the URL-safe ones at the end of the memory
+  (data (i32.const 12582784) "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
   (func $b64c (param $i i32) (result i32)
-    (if (result i32) (i32.lt_u (local.get $i) (i32.const 26))
-      (then (i32.add (local.get $i) (i32.const 65)))
-      (else
-        (if (result i32) (i32.lt_u (local.get $i) (i32.const 52))
-          (then (i32.add (local.get $i) (i32.const 71)))
-          (else
-            (if (result i32) (i32.lt_u (local.get $i) (i32.const 62))
-              (then (i32.sub (local.get $i) (i32.const 4)))
-              (else (select (i32.const 43) (i32.const 47) (i32.eq (local.get $i) (i32.const 62))))))))))
+    (i32.load8_u offset=12582784 (local.get $i)))
 
   ;; ---------------------------------------------------------------- whole record lines
   ;; Templates and the digit-pair table live at fixed addresses of the constants area, which the JS
@@ -640,7 +634,7 @@
         (local.set $d (call $pad8 (local.get $d) (i32.wrap_i64 (i64.rem_u (local.get $hi) (i64.const 100000000)))))))
     (call $pad8 (local.get $d) (i32.wrap_i64 (i64.sub (local.get $v) (i64.mul (local.get $hi) (i64.const 100000000))))))
 
-  ;; URL-safe base64 characters, in the last 64 bytes of the memory (the JS side keeps clear of them)
+  ;; URL-safe base64 characters, in the last 64 bytes of the memory (the JS side keeps clear of the last 128)
   (data (i32.const 12582848) "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
   (func $b64u (param $i i32) (result i32)
     (i32.load8_u offset=12582848 (local.get $i)))

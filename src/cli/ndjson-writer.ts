@@ -77,7 +77,7 @@ const T_TAIL = CONST_AT + 1024;
 const TAIL_MAX = CONST_SIZE - 1024 - 4;
 const SLOTS_AT = IN_SIZE + (64 << 10);
 const WASM_SLOTS = 5;
-/** After the slots: the decoded writer's record programs (decoded-wasm.ts), up to the wasm's own table in the last 64 bytes. */
+/** After the slots: the decoded writer's record programs (decoded-wasm.ts), up to the wasm's own base64 tables in the last 128 bytes. */
 const PROGRAMS_AT = SLOTS_AT + WASM_SLOTS * SLOT;
 
 let wasmCode: unknown;

@@ -1,5 +1,5 @@
 import { batchRecords, v2PayloadInto, type Batch } from '../format/batch.js';
-import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31 } from '../format/json-bytes.js';
+import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31, writeUint8Digits } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { outputFailed } from './output.js';
@@ -127,18 +127,6 @@ function hexJs(src: Uint8Array, s: number, e: number, dst: Uint8Array, d: number
     dst[d++] = HEX_DIGITS[c & 15]!;
   }
   return d;
-}
-
-/** Exactly 8 digits (zero-padded) of 0 <= v < 1e8. */
-function writeUint8Digits(dst: Uint8Array, d: number, v: number): number {
-  for (let p = d + 8; p > d;) {
-    const q = (v / 100) | 0;
-    const r = (v - q * 100) << 1;
-    dst[--p] = DIGIT_PAIRS[r + 1]!;
-    dst[--p] = DIGIT_PAIRS[r]!;
-    v = q;
-  }
-  return d + 8;
 }
 
 const EMPTY = Buffer.alloc(0);

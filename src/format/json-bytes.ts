@@ -64,6 +64,18 @@ export function escapeJsonBody(src: Uint8Array, s: number, e: number, dst: Uint8
   return d;
 }
 
+/** Exactly 8 digits (zero-padded) of 0 <= v < 1e8 at dst[d]; returns the new end. */
+export function writeUint8Digits(dst: Uint8Array, d: number, v: number): number {
+  for (let p = d + 8; p > d;) {
+    const q = (v / 100) | 0;
+    const r = (v - q * 100) << 1;
+    dst[--p] = DIGIT_PAIRS[r + 1]!;
+    dst[--p] = DIGIT_PAIRS[r]!;
+    v = q;
+  }
+  return d + 8;
+}
+
 /** Digits of a non-negative integer below 2^31 at dst[d]; returns the new end. */
 export function writeUint31(dst: Uint8Array, d: number, v: number): number {
   let n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;

@@ -1,4 +1,4 @@
-import { DIGIT_PAIRS, escapeJsonBody, writeUint31 } from '../json-bytes.js';
+import { escapeJsonBody, writeUint31, writeUint8Digits } from '../json-bytes.js';
 import type { MessageSchema } from './schema.js';
 import { FRAME_VERSION, type InternalDecoder } from './internal.js';
 import {
@@ -95,16 +95,7 @@ function int(dst: Uint8Array, d: number, v: number): number {
   }
   if (v <= 0xffffffff) return writeUint31(dst, d, v);
   const hi = Math.floor(v / 1e8);
-  d = writeUint31(dst, d, hi);
-  let lo = v - hi * 1e8;
-  for (let p = d + 8; p > d;) {
-    const q = (lo / 100) | 0;
-    const r = (lo - q * 100) << 1;
-    dst[--p] = DIGIT_PAIRS[r + 1]!;
-    dst[--p] = DIGIT_PAIRS[r]!;
-    lo = q;
-  }
-  return d + 8;
+  return writeUint8Digits(dst, writeUint31(dst, d, hi), v - hi * 1e8);
 }
 
 /** An int64 at src[p]: digits, exact beyond 2^53. */
@@ -351,6 +342,17 @@ function writeTaggedStruct(st: StructOp, src: Uint8Array, p: number, end: number
 }
 
 /**
+ * An array member's element count at src[p]: a flexible version's unsigned varint + 1, else an
+ * int32; -1 for null; below -1 when it does not read or is no count (an int32 below -1). P: after it.
+ */
+function arrayCount(f: FieldOp, src: Uint8Array, p: number, end: number): number {
+  if (f.flexible) return flexLength(src, p, end);
+  if (p + 4 > end) return -2;
+  P = p + 4;
+  return (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
+}
+
+/**
  * The position after a member's bytes at src[p, end), or -1 when they do not fit (the checks that
  * do not move the position, such as UTF-8 and presence markers, are writeField's: it reads the same
  * bytes again).
@@ -358,15 +360,9 @@ function writeTaggedStruct(st: StructOp, src: Uint8Array, p: number, end: number
 function skipField(f: FieldOp, src: Uint8Array, p: number, end: number): number {
   let n = 1;
   if (f.array) {
-    if (f.flexible) {
-      n = flexLength(src, p, end);
-      if (n < -1) return -1;
-      p = P;
-    } else {
-      if (p + 4 > end) return -1;
-      n = (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
-      p += 4;
-    }
+    n = arrayCount(f, src, p, end);
+    if (n < -1) return -1;
+    p = P;
     if (n > end - p && (f.kind !== STRUCT || f.flexible || n > 1 << 20)) return -1;
   }
   const kind = f.kind;
@@ -419,18 +415,11 @@ function same(dst: Uint8Array, s: number, e: number, b: Uint8Array): boolean {
 /** A member's value (an array, or one value); `tagged`: read from its tagged-field bytes. */
 function writeField(f: FieldOp, tagged: boolean, src: Uint8Array, p: number, end: number, dst: Uint8Array, d: number, cap: number): number {
   if (!f.array) return writeValue(f, f.nullable, false, tagged, src, p, end, dst, d, cap);
-  let n: number;
-  if (f.flexible) {
-    n = flexLength(src, p, end);
-    if (n < -1) return -1;
-    p = P;
-  } else {
-    if (p + 4 > end) return -1;
-    n = (src[p]! << 24) | (src[p + 1]! << 16) | (src[p + 2]! << 8) | src[p + 3]!;
-    p += 4;
-  }
+  const n = arrayCount(f, src, p, end);
+  if (n < -1) return -1;
+  p = P;
   if (n < 0) {
-    if (!f.nullable || n < -1 || d + 4 > cap) return -1;
+    if (!f.nullable || d + 4 > cap) return -1;
     P = p;
     return nul(dst, d);
   }

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { escapeJsonBody, writeUint31 } from '../format/json-bytes.js';
+import { escapeJsonBody, writeUint31, writeUint8Digits } from '../format/json-bytes.js';
 import { IoError } from '../format/errors.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
@@ -107,14 +107,7 @@ export function writeNumber(dst: Buffer, d: number, v: number): number {
   }
   // below 2^53: up to 8 digits above 1e8, then exactly 8
   const hi = Math.floor(v / 1e8);
-  d = writeUint31(dst, d, hi);
-  let lo = v - hi * 1e8;
-  for (let p = d + 8; p > d;) {
-    const q = (lo / 10) | 0;
-    dst[--p] = 0x30 + lo - q * 10;
-    lo = q;
-  }
-  return d + 8;
+  return writeUint8Digits(dst, writeUint31(dst, d, hi), v - hi * 1e8);
 }
 
 /** base64 of src[s, e) at dst[d] (Node's native encoder: measured faster than a JS table loop here). */

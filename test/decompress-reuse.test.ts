@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compress, decompress, decompressInto, lz4Compress, snappyCompress } from '../src/format/codecs.js';
+import { codecImplementations, compress, decompress, decompressInto, lz4Compress, snappyCompress, zstdCompress, zstdFramesDeclaredSize } from '../src/format/codecs.js';
 import { compressionId, type CompressionWriteName } from '../src/format/compression.js';
 import { batchRecords, decodeBatch, scanBatchRecords, v2Payload, v2PayloadInto, type Batch } from '../src/format/batch.js';
 import { encodeV2Batch } from '../src/format/encode.js';
@@ -15,6 +15,10 @@ import type { Decoders } from '../src/cli/decoders.js';
 // records handed out by batchRecords (the library API) never do.
 
 const CODECS: CompressionWriteName[] = ['gzip', 'snappy', 'snappy-xerial', 'lz4', 'zstd'];
+/** zstd decodes into a given buffer only through the native zstd-napi (fzstd, its fallback when a
+ *  user's install skipped native builds, allocates its own): the rest of the contract is the same. */
+const ZSTD_INTO = codecImplementations().zstd === 'zstd-napi';
+const intoCapable = (codec: CompressionWriteName): boolean => codec !== 'gzip' && codec !== 'none' && (codec !== 'zstd' || ZSTD_INTO);
 
 /** Bytes that compress (repeats) with stretches that do not (random: lz4 stored blocks). */
 function payload(n: number, seed: number): Buffer {
@@ -58,7 +62,7 @@ describe('decompressInto = decompress (KafkaLZ4BlockInputStream, SnappyInputStre
         const want = decompress(id, c, 2);
         expect(want.equals(data)).toBe(true);
         const r = decompressInto(id, c, 2, dst);
-        if (n <= dst.length && codec !== 'gzip') {
+        if (n <= dst.length && intoCapable(codec)) {
           // into dst, not a buffer of its own
           expect(r).toBe(n);
           expect(dst.subarray(0, n).equals(data)).toBe(true);
@@ -126,6 +130,85 @@ describe('decompressInto = decompress (KafkaLZ4BlockInputStream, SnappyInputStre
   });
 });
 
+// ---------------------------------------------------------------- zstd frame headers without the native module
+
+/** A zstd frame header (RFC 8878 3.1.1) followed by one raw block of `raw` bytes. */
+function zstdFrame(o: { fcsFlag: number; single: boolean; dictBytes: 0 | 1 | 2 | 4; fcs: bigint; raw: number; checksum: boolean }): Buffer {
+  const dictFlag = [0, 1, 2, -1, 3][o.dictBytes]!;
+  const fcsBytes = o.fcsFlag === 0 ? (o.single ? 1 : 0) : [0, 2, 4, 8][o.fcsFlag]!;
+  const parts: number[] = [0x28, 0xb5, 0x2f, 0xfd, (o.fcsFlag << 6) | (o.single ? 0x20 : 0) | (o.checksum ? 4 : 0) | dictFlag];
+  if (!o.single) parts.push(0x58); // window descriptor
+  for (let i = 0; i < o.dictBytes; i++) parts.push(i + 1);
+  const v = fcsBytes === 2 ? o.fcs - 256n : o.fcs;
+  for (let i = 0; i < fcsBytes; i++) parts.push(Number((v >> BigInt(8 * i)) & 0xffn));
+  const h = 1 | (o.raw << 3); // last block, raw
+  parts.push(h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff);
+  for (let i = 0; i < o.raw; i++) parts.push(i & 0xff);
+  if (o.checksum) parts.push(1, 2, 3, 4);
+  return Buffer.from(parts);
+}
+
+describe('zstdFramesDeclaredSize: the declared size read from frame headers (ZstdInputStreamNoFinalizer has none; zstd-napi getFrameContentSize)', () => {
+  it('every header layout, skippable frames, and what declares nothing or is cut', () => {
+    const big = 1 << 30;
+    expect(zstdFramesDeclaredSize(zstdFrame({ fcsFlag: 0, single: true, dictBytes: 0, fcs: 200n, raw: 10, checksum: false }), big)).toBe(200);
+    expect(zstdFramesDeclaredSize(zstdFrame({ fcsFlag: 1, single: false, dictBytes: 2, fcs: 300n, raw: 0, checksum: true }), big)).toBe(300);
+    expect(zstdFramesDeclaredSize(zstdFrame({ fcsFlag: 2, single: false, dictBytes: 4, fcs: 70000n, raw: 5, checksum: false }), big)).toBe(70000);
+    expect(zstdFramesDeclaredSize(zstdFrame({ fcsFlag: 3, single: true, dictBytes: 1, fcs: 1n << 40n, raw: 1, checksum: true }), big)).toBe(2 ** 40);
+    // no Frame_Content_Size: unknown
+    expect(zstdFramesDeclaredSize(zstdFrame({ fcsFlag: 0, single: false, dictBytes: 0, fcs: 0n, raw: 3, checksum: false }), big)).toBeNull();
+    const a = zstdFrame({ fcsFlag: 1, single: false, dictBytes: 0, fcs: 1000n, raw: 4, checksum: true });
+    const b = zstdFrame({ fcsFlag: 2, single: true, dictBytes: 0, fcs: 5000n, raw: 2, checksum: false });
+    const skip = Buffer.from([0x5a, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 9, 9, 9]);
+    expect(zstdFramesDeclaredSize(Buffer.concat([a, skip, b]), big)).toBe(6000);
+    // the count stops once past the limit, the rest unread
+    expect(zstdFramesDeclaredSize(Buffer.concat([a, b, Buffer.from('junk')]), 2000)).toBe(6000);
+    for (let cut = 0; cut < a.length; cut++) expect(zstdFramesDeclaredSize(Buffer.concat([b, a.subarray(0, cut)]), big), `cut ${cut}`).toBe(cut === 0 ? 5000 : null);
+    expect(zstdFramesDeclaredSize(Buffer.from('not zstd at all'), big)).toBeNull();
+    const reserved = Buffer.from(a);
+    reserved[4]! |= 8;
+    expect(zstdFramesDeclaredSize(reserved, big)).toBeNull();
+  });
+
+  it('over concatenated frames of every valid header layout: the sizes written, and the decoders agree (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ raw: fc.nat(70_000), enc: fc.nat(3), single: fc.boolean(), declare: fc.boolean() }), { minLength: 1, maxLength: 4 }), (specs) => {
+        let want: number | null = 0;
+        const parts = specs.map(({ raw, enc, single, declare }) => {
+          if (!declare) {
+            want = null;
+            return zstdFrame({ fcsFlag: 0, single: false, dictBytes: 0, fcs: 0n, raw, checksum: false });
+          }
+          // the field sizes that can hold `raw`: 1 byte (single segment only), 2 (256..65791), 4, 8
+          const flags = [raw < 256 ? 0 : -1, raw >= 256 && raw < 65792 ? 1 : -1, 2, 3].filter((f) => f >= 0);
+          const fcsFlag = flags[enc % flags.length]!;
+          if (want !== null) want += raw;
+          // (no checksum here: the decoders check it against the content; the first test covers its 4 bytes)
+          return zstdFrame({ fcsFlag, single: fcsFlag === 0 || single, dictBytes: 0, fcs: BigInt(raw), raw, checksum: false });
+        });
+        const data = Buffer.concat(parts);
+        expect(zstdFramesDeclaredSize(data, 1 << 30)).toBe(want);
+        // the frames are real: fzstd or zstd-napi decodes them to their raw blocks
+        const content = Buffer.concat(specs.map(({ raw }) => Buffer.from(Array.from({ length: raw }, (_, i) => i & 0xff))));
+        expect(decompress(4, data, 2).equals(content)).toBe(true);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it.runIf(ZSTD_INTO)('equals the sizes zstd-napi writes and reads (getFrameContentSize) over concatenated frames', async () => {
+    const frames = await Promise.all([0, 1, 255, 256, 65535, 65791, 200_000].map(async (n) => ({ n, c: await zstdCompress(payload(n, n + 1)) })));
+    fc.assert(
+      fc.property(fc.array(fc.nat(frames.length - 1), { minLength: 1, maxLength: 5 }), (picks) => {
+        const data = Buffer.concat(picks.map((i) => frames[i]!.c));
+        const want = picks.reduce((t, i) => t + frames[i]!.n, 0);
+        expect(zstdFramesDeclaredSize(data, 1 << 30)).toBe(want);
+        expect(decompress(4, data, 2).length).toBe(want);
+      }),
+    );
+  });
+});
+
 // ---------------------------------------------------------------- batches and the lifetime rule
 
 async function batchOf(codec: CompressionWriteName, baseOffset: number, tag: string, timestampType: 'CreateTime' | 'LogAppendTime' = 'CreateTime'): Promise<Batch> {
@@ -147,13 +230,13 @@ describe('v2PayloadInto: reuse with an explicit lifetime', () => {
       const want = v2Payload(b);
       const got = v2PayloadInto(b, Buffer.alloc(1 << 20));
       expect(got.buf.subarray(got.pos, got.end).equals(want.buf.subarray(want.pos, want.end))).toBe(true);
-      expect(got.inScratch).toBe(codec !== 'none' && codec !== 'gzip');
+      expect(got.inScratch).toBe(intoCapable(codec));
     });
   }
 
   it('a view into scratch is dead after the next call (the reuse is real), batchRecords views are not', async () => {
     const scratch = Buffer.alloc(1 << 20);
-    for (const codec of ['snappy', 'snappy-xerial', 'lz4', 'zstd'] as CompressionWriteName[]) {
+    for (const codec of (['snappy', 'snappy-xerial', 'lz4', 'zstd'] as CompressionWriteName[]).filter(intoCapable)) {
       const a = await batchOf(codec, 0, 'a');
       const b = await batchOf(codec, 50, 'b');
       const pa = v2PayloadInto(a, scratch);

@@ -6,6 +6,7 @@ import { exportPartitions } from '../src/ops/export.js';
 import { importPartition } from '../src/ops/import.js';
 import { generate } from '../src/ops/generate.js';
 import { FIXTURES, ROOT, kseg, tmpDir } from './helpers.js';
+import { zstdCompressSyncImpl } from '../src/format/codecs.js';
 
 /**
  * export --format parquet hands each finished row group to a writer thread (ops/export-worker.ts)
@@ -49,7 +50,10 @@ describe('kseg export --format parquet: the writer thread writes what the in-thr
       ['t-2', 3],
     ] as const)
       await gen(path.join(logs, p), { records: 600, seed, valueSize: { min: 1, max: 64 * 1024 }, headers: 2, tombstoneRatio: 0.1, compression: ['none', 'gzip'] });
-    for (const codec of ['snappy', 'zstd', 'none'] as const) {
+    // zstd pages need the native zstd module (without it export refuses them: the test below)
+    const codecs = zstdCompressSyncImpl() ? (['snappy', 'zstd', 'none'] as const) : (['snappy', 'none'] as const);
+    if (codecs.length === 2) console.warn('note: zstd-napi is not loaded here: the zstd pages of this test are skipped');
+    for (const codec of codecs) {
       const out = path.join(root, `out-${codec}`);
       const r = kseg(['export', logs, '-o', out, '--compression', codec, '--row-group-rows', '40', '--json']);
       expect(r.status, r.stderr).toBe(0);

@@ -910,7 +910,8 @@ describe('verify --jobs: the same findings, in the same order, as one thread', (
       expect({ c, status: two.status, out: two.stdout }).toEqual({ c, status: one.status, out: one.stdout });
       expect(JSON.parse(two.stdout).summary.batches).toBeGreaterThan(0);
     }
-  });
+    // two CLI runs per fixture: ~15 s idle, over 60 s on a loaded 2-core machine
+  }, 240_000);
 
   it('CLI with worker threads: generated corrupt partitions; --jobs auto; several partitions at once', async () => {
     const root = tmpDir();

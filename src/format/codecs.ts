@@ -348,6 +348,57 @@ function zstdDeclaredSize(b: ZstdBinding, data: Uint8Array, limit: number): numb
   return total;
 }
 
+const ZSTD_MAGIC = 0xfd2fb528;
+const FCS_FIELD_BYTES = [0, 2, 4, 8];
+const DICT_ID_BYTES = [0, 1, 2, 4];
+
+/**
+ * zstdDeclaredSize without the native module: the frames' Frame_Content_Size fields summed (RFC
+ * 8878 section 3.1.1), walking each frame's block headers to find the next frame; skippable frames
+ * count 0. Counting stops once the sum passes `limit`. null when a frame declares no size, is
+ * truncated or is not a zstd frame: the decoder then reports it (or stops at the limit).
+ */
+export function zstdFramesDeclaredSize(data: Uint8Array, limit: number): number | null {
+  const len = data.length;
+  const u32 = (at: number): number => (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
+  let total = 0;
+  let p = 0;
+  while (p < len) {
+    if (p + 8 > len) return null;
+    const magic = u32(p);
+    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+      p += 8 + u32(p + 4);
+      if (p > len) return null;
+      continue;
+    }
+    if (magic !== ZSTD_MAGIC) return null;
+    const fhd = data[p + 4]!;
+    if (fhd & 0x08) return null; // the reserved bit
+    const single = (fhd >> 5) & 1;
+    const fcsFlag = fhd >> 6;
+    const fcsBytes = fcsFlag === 0 ? single : FCS_FIELD_BYTES[fcsFlag]!;
+    if (fcsBytes === 0) return null;
+    let q = p + 5 + (single ? 0 : 1) + DICT_ID_BYTES[fhd & 3]!;
+    if (q + fcsBytes > len) return null;
+    const size = fcsBytes === 1 ? data[q]! : fcsBytes === 2 ? (data[q]! | (data[q + 1]! << 8)) + 256 : fcsBytes === 4 ? u32(q) : u32(q) + u32(q + 4) * 2 ** 32;
+    total += size;
+    if (total > limit) return total;
+    q += fcsBytes;
+    for (;;) {
+      if (q + 3 > len) return null;
+      const h = data[q]! | (data[q + 1]! << 8) | (data[q + 2]! << 16);
+      const type = (h >> 1) & 3;
+      if (type === 3) return null;
+      q += 3 + (type === 1 ? 1 : h >>> 3);
+      if (h & 1) break;
+    }
+    if (fhd & 0x04) q += 4; // Content_Checksum
+    if (q > len) return null;
+    p = q;
+  }
+  return total;
+}
+
 /** Streaming decompression into chunks no larger than what is left under the limit. */
 function zstdStream(b: ZstdBinding, data: Uint8Array, limit: number): Buffer {
   const dctx = new b.DCtx();
@@ -381,6 +432,10 @@ export function zstdDecompress(data: Uint8Array, limit = maxDecompressedBytes())
       if (n !== declared) throw new CorruptDataError('DECOMPRESSION_ERROR', `zstd: frame declares ${declared} bytes but holds ${n}`);
       return out;
     }
+    // Without the native module: the same refusal of frames that declare too much, read from the
+    // frame headers here, before fzstd allocates anything.
+    const declared = zstdFramesDeclaredSize(data, limit);
+    if (declared !== null && declared > limit) throw tooLarge('zstd', `the frame headers declare ${declared} decompressed bytes, above`, limit);
     const f = requireModule<{ Decompress: new (ondata: (d: Uint8Array) => void) => { push(d: Uint8Array, final?: boolean): void } }>('fzstd');
     const parts: Buffer[] = [];
     let total = 0;

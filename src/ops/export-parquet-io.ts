@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InternalError, UsageError } from '../format/errors.js';
-import { ParquetPages, type GroupData, type PagesOptions, type WriterError, type WriterReply, type WriterRequest } from './export-parquet-pages.js';
+import { ParquetPages, type PagesOptions, type SentGroup, type WriterError, type WriterReply, type WriterRequest } from './export-parquet-pages.js';
 
 /**
  * Where `kseg export --format parquet` sends its finished row groups: to export's writer thread
@@ -12,7 +12,7 @@ import { ParquetPages, type GroupData, type PagesOptions, type WriterError, type
  */
 export interface PageSink {
   /** Write a row group (in the order given); once this resolves its arrays may be filled again. */
-  write(g: GroupData): Promise<void>;
+  write(g: SentGroup): Promise<void>;
   /** The footer, after every group sent. */
   finish(): Promise<void>;
   /** Nothing more is written to the descriptor once this resolves (after an error or Ctrl-C: groups sent before are written or dropped). */
@@ -94,7 +94,7 @@ class ThreadSink implements PageSink {
     return new ThreadSink(t, file);
   }
 
-  async write(g: GroupData): Promise<void> {
+  async write(g: SentGroup): Promise<void> {
     await this.t.request({ op: 'group', id: this.t.id(), file: this.file, group: g });
   }
 
@@ -113,7 +113,7 @@ class ThreadSink implements PageSink {
 
 class InThreadSink implements PageSink {
   constructor(private readonly pages: ParquetPages) {}
-  write(g: GroupData): Promise<void> {
+  write(g: SentGroup): Promise<void> {
     return this.pages.writeGroup(g);
   }
   finish(): Promise<void> {

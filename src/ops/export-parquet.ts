@@ -4,7 +4,7 @@ import { UsageError } from '../format/errors.js';
 import { nativeDisabled } from '../format/native.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
 import type { WalkedRecords } from './export-walk.js';
-import type { ColumnData, ColumnSpec, GroupData, ParquetCompression, SchemaElement } from './export-parquet-pages.js';
+import type { ColumnSpec, ParquetCompression, SchemaElement, SentColumn } from './export-parquet-pages.js';
 import { openPageSink, type PageSink } from './export-parquet-io.js';
 export type { ParquetCompression, SchemaElement } from './export-parquet-pages.js';
 
@@ -163,20 +163,29 @@ class Column {
     return { type: this.type, maxDef: this.maxDef, repeated: this.repeated, stats: this.stats, path: this.path.slice(1).map((p) => p.name) };
   }
   /** The column's cells for the page writer (its arrays, in shared memory: see grow). */
-  take(): ColumnData {
+  take(): SentColumn {
     this.flush();
     const t = this.type;
-    return {
+    const def = this.maxDef > 0 ? this.def : null;
+    const rep = this.repeated ? this.rep : null;
+    const values = t === 'BOOLEAN' ? this.u8 : t === 'BYTE_ARRAY' ? this.bytes : this.i32;
+    const ends = t === 'BYTE_ARRAY' ? this.ends : null;
+    const s = this.sent;
+    const col: SentColumn = {
       levels: this.levels,
       count: this.count,
       min: this.min,
       max: this.max,
-      def: this.maxDef > 0 ? this.def : null,
-      rep: this.repeated ? this.rep : null,
-      values: t === 'BOOLEAN' ? this.u8 : t === 'BYTE_ARRAY' ? this.bytes : this.i32,
-      ends: t === 'BYTE_ARRAY' ? this.ends : null,
+      def: s !== null && s[0] === def ? undefined : def,
+      rep: s !== null && s[1] === rep ? undefined : rep,
+      values: s !== null && s[2] === values ? undefined : values,
+      ends: s !== null && s[3] === ends ? undefined : ends,
     };
+    this.sent = [def, rep, values, ends];
+    return col;
   }
+  /** The arrays given to the page writer last time (SentGroup: only new ones are sent again). */
+  private sent: [Uint8Array | null, Uint8Array | null, Int32Array | Uint8Array, Int32Array | null] | null = null;
   /** `n` rows of one value (a batch field); null: n nulls. */
   fill(v: number | boolean | string | null, n: number): void {
     if (this.maxDef > 0) {
@@ -389,7 +398,12 @@ class Group {
   readonly tail: Column[];
   readonly c: Record<'offset' | 'timestamp' | 'timestampType' | 'recordAttributes' | 'offsetDelta' | 'timestampDelta' | 'recordMagic' | 'key' | 'value' | 'hk' | 'hv', Column>;
   rows = 0;
-  constructor(s: SchemaElement[], bytesCap: number) {
+  constructor(
+    s: SchemaElement[],
+    bytesCap: number,
+    /** Which of the writer's groups this is (SentGroup). */
+    readonly slot = 0,
+  ) {
     const root = s[0]!;
     const h = s.findIndex((e) => e.name === 'headers');
     for (let i = 1; i < s.length; i++) {
@@ -553,14 +567,16 @@ export class ParquetFileWriter {
     const g = this.group;
     if (g.rows === 0) return;
     while (this.inFlight.length >= MAX_IN_FLIGHT) this.free.push(await this.inFlight.shift()!);
-    const sent = this.sink.write({ rows: g.rows, cols: g.cols.map((c) => c.take()) }).then(() => {
+    const sent = this.sink.write({ slot: g.slot, rows: g.rows, cols: g.cols.map((c) => c.take()) }).then(() => {
       g.reset();
       return g;
     });
     sent.catch(() => {}); // seen where it is awaited
     this.inFlight.push(sent);
-    this.group = this.free.pop() ?? new Group(this.schema, this.opts.rowGroupBytes + PAGE_BYTES);
+    this.group = this.free.pop() ?? new Group(this.schema, this.opts.rowGroupBytes + PAGE_BYTES, this.groups++);
   }
+  /** Groups made so far (each one's slot). */
+  private groups = 1;
 
   /** The last row group, then the footer (FileMetaData) and the closing magic. */
   async finish(): Promise<void> {

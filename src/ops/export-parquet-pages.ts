@@ -70,6 +70,8 @@ export interface SentGroup {
   slot: number;
   rows: number;
   cols: SentColumn[];
+  /** The BYTE_ARRAY columns' buffers (ordinary memory): the writer thread takes them and gives them back in its reply. */
+  moved: ArrayBuffer[];
 }
 
 /** ColumnData with `undefined` for an array that is the one of the slot's last group. */
@@ -439,7 +441,7 @@ export interface WriterError {
   code?: string;
 }
 
-export type WriterReply = { id: number; error?: WriterError };
+export type WriterReply = { id: number; error?: WriterError; moved?: ArrayBuffer[] };
 
 /** What a failure becomes on the way to the main thread: KsegErrors keep their class name, system errors their code. */
 export function writerError(e: unknown): WriterError {

@@ -4,7 +4,7 @@ import { UsageError } from '../format/errors.js';
 import { nativeDisabled } from '../format/native.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
 import type { WalkedRecords } from './export-walk.js';
-import type { ColumnSpec, ParquetCompression, SchemaElement, SentColumn } from './export-parquet-pages.js';
+import type { ColumnSpec, ParquetCompression, SchemaElement, SentColumn, SentGroup } from './export-parquet-pages.js';
 import { openPageSink, type PageSink } from './export-parquet-io.js';
 export type { ParquetCompression, SchemaElement } from './export-parquet-pages.js';
 
@@ -96,22 +96,25 @@ function utf8Key(b: Uint8Array): Buffer {
   return Buffer.from(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'), 'utf8');
 }
 const PAGE_BYTES = 1 << 20;
-/** Size of a column's stage (see Column.stage): a few values of a batch at a time, in the core's cache. */
-const STAGE_BYTES = 256 << 10;
 /** Row groups handed to the page writer and not yet given back (each ~3 MiB of values: RSS stays flat). */
 const MAX_IN_FLIGHT = 2;
 
 /**
- * `a` with room for `need` entries: doubled, but not past `cap` when `need` fits under it. In
- * shared memory: the writer thread reads a finished group's arrays where they are (a transfer
- * there and back detached ~50 buffers per group, ~2 ms each time in the writer thread).
+ * `a` with room for `need` entries: doubled, but not past `cap` when `need` fits under it. Levels,
+ * numbers and value ends in shared memory: the writer thread reads a finished group's arrays where
+ * they are (a transfer there and back detached ~50 buffers per group, ~2 ms each time in the
+ * writer thread). BYTE_ARRAY bytes (`shared` false) in ordinary memory, moved to the writer and
+ * back with the group (a few buffers): V8 copies a value into shared memory with relaxed atomics,
+ * byte by byte when source and target are not equally aligned (a value anywhere in a batch), ~2 us
+ * per 1 KB value against ~0.3 us into ordinary memory (the main thread's largest item, 2.1 of ~7 s).
  */
-function grow<T extends Int32Array | Uint8Array>(a: T, need: number, cap = Infinity): T {
+function grow<T extends Int32Array | Uint8Array>(a: T, need: number, cap = Infinity, shared = true): T {
   if (need <= a.length) return a;
   let n = Math.max(a.length * 2, 1024);
   while (n < need) n *= 2;
   if (need <= cap) n = Math.min(n, cap);
-  const b = new (a.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(n * a.BYTES_PER_ELEMENT));
+  const size = n * a.BYTES_PER_ELEMENT;
+  const b = new (a.constructor as new (buffer: ArrayBufferLike) => T)(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   b.set(a);
   return b;
 }
@@ -130,15 +133,6 @@ class Column {
   u8: Uint8Array = new Uint8Array(0);
   bytes: Uint8Array = new Uint8Array(0);
   byteLength = 0;
-  /**
-   * The tail of `bytes` not yet copied there, [stagedFrom, byteLength), at stage[stagedFrom & 7 ...]:
-   * values are copied into this ordinary memory and moved into `bytes` (shared memory) STAGE_BYTES
-   * at a time. V8 copies into shared memory with relaxed atomics, byte by byte when source and
-   * target are not equally aligned (a value anywhere in a batch): ~2 us per 1 KB value, against
-   * ~0.3 us into ordinary memory, and one aligned copy of the stage word by word.
-   */
-  private stage: Uint8Array = new Uint8Array(0);
-  private stagedFrom = 0;
   ends: Int32Array = new Int32Array(0);
   min = Infinity;
   max = -Infinity;
@@ -155,7 +149,7 @@ class Column {
     this.maxDef = path.filter((p) => p.repetition_type === 'OPTIONAL' || p.repetition_type === 'REPEATED').length;
   }
   reset(): void {
-    this.levels = this.count = this.byteLength = this.stagedFrom = 0;
+    this.levels = this.count = this.byteLength = 0;
     this.min = Infinity;
     this.max = -Infinity;
   }
@@ -164,7 +158,6 @@ class Column {
   }
   /** The column's cells for the page writer (its arrays, in shared memory: see grow). */
   take(): SentColumn {
-    this.flush();
     const t = this.type;
     const def = this.maxDef > 0 ? this.def : null;
     const rep = this.repeated ? this.rep : null;
@@ -178,7 +171,8 @@ class Column {
       max: this.max,
       def: s !== null && s[0] === def ? undefined : def,
       rep: s !== null && s[1] === rep ? undefined : rep,
-      values: s !== null && s[2] === values ? undefined : values,
+      // (BYTE_ARRAY bytes are moved to the writer thread with every group: see grow)
+      values: s !== null && s[2] === values && t !== 'BYTE_ARRAY' ? undefined : values,
       ends: s !== null && s[3] === ends ? undefined : ends,
     };
     this.sent = [def, rep, values, ends];
@@ -210,11 +204,10 @@ class Column {
   /** `n` copies of one BYTE_ARRAY value: written once, then doubled with copyWithin. */
   private repeatBin(b: Uint8Array, n: number): void {
     if (n <= 0) return;
-    this.flush();
     const at = this.byteLength;
     const one = 4 + b.length;
     const end = at + n * one;
-    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap, false);
     const x = this.bytes;
     const len = b.length;
     x[at] = len & 0xff;
@@ -294,81 +287,35 @@ class Column {
     this.def[this.levels++] = def;
     if (s >= 0) this.binRange(src, s, e);
   }
-  /** Move the staged bytes into `bytes` (one copy, source and target equally aligned). */
-  flush(): void {
-    const from = this.stagedFrom;
-    const len = this.byteLength - from;
-    if (len === 0) return;
-    if (this.byteLength > this.bytes.length) this.bytes = grow(this.bytes, this.byteLength, this.bytesCap);
-    const o = from & 7;
-    this.bytes.set(this.stage.subarray(o, o + len), from);
-    this.stagedFrom = this.byteLength;
-  }
-  /**
-   * Where in the stage a value of `n` bytes goes (after its 4-byte length), flushing first when it
-   * does not fit; -1 for a value larger than the stage, which is written into `bytes` directly.
-   */
-  private stageAt(n: number): number {
-    let p = this.byteLength - this.stagedFrom + (this.stagedFrom & 7);
-    if (p + 4 + n <= this.stage.length) return p;
-    this.flush();
-    p = this.byteLength & 7;
-    if (p + 4 + n > STAGE_BYTES) return -1;
-    if (this.stage.length < STAGE_BYTES) this.stage = new Uint8Array(STAGE_BYTES);
-    return p;
-  }
   private binRange(src: Buffer, s: number, e: number): void {
-    const n = e - s;
-    const p = this.stageAt(n);
-    if (p < 0) {
-      this.direct(src.subarray(s, e));
-      return;
-    }
-    const x = this.stage;
-    x[p] = n & 0xff;
-    x[p + 1] = (n >>> 8) & 0xff;
-    x[p + 2] = (n >>> 16) & 0xff;
-    x[p + 3] = n >>> 24;
-    // (no view per value: a native copy, or a loop for the short ones)
-    if (n > 32) src.copy(x, p + 4, s, e);
-    else for (let i = 0; i < n; i++) x[p + 4 + i] = src[s + i]!;
-    this.added(n);
-  }
-  private bin(b: Uint8Array): void {
-    const n = b.length;
-    const p = this.stageAt(n);
-    if (p < 0) {
-      this.direct(b);
-      return;
-    }
-    const x = this.stage;
-    x[p] = n & 0xff;
-    x[p + 1] = (n >>> 8) & 0xff;
-    x[p + 2] = (n >>> 16) & 0xff;
-    x[p + 3] = n >>> 24;
-    x.set(b, p + 4);
-    this.added(n);
-  }
-  /** A staged value of `n` bytes: its end. */
-  private added(n: number): void {
-    const end = this.byteLength + 4 + n;
-    this.byteLength = end;
-    if (this.count >= this.ends.length) this.ends = grow(this.ends, this.count + 1);
-    this.ends[this.count++] = end;
-  }
-  /** A value larger than the stage, into `bytes` itself (the stage is empty: stageAt flushed it). */
-  private direct(b: Uint8Array): void {
     const at = this.byteLength;
-    const n = b.length;
+    const n = e - s;
     const end = at + 4 + n;
-    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap, false);
     const x = this.bytes;
     x[at] = n & 0xff;
     x[at + 1] = (n >>> 8) & 0xff;
     x[at + 2] = (n >>> 16) & 0xff;
     x[at + 3] = n >>> 24;
+    // (no view per value: a native copy, or a loop for the short ones)
+    if (n > 32) src.copy(x, at + 4, s, e);
+    else for (let i = 0; i < n; i++) x[at + 4 + i] = src[s + i]!;
+    this.byteLength = end;
+    if (this.count >= this.ends.length) this.ends = grow(this.ends, this.count + 1);
+    this.ends[this.count++] = end;
+  }
+  private bin(b: Uint8Array): void {
+    const at = this.byteLength;
+    const end = at + 4 + b.length;
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap, false);
+    const x = this.bytes;
+    const n = b.length;
+    x[at] = n & 0xff;
+    x[at + 1] = (n >>> 8) & 0xff;
+    x[at + 2] = (n >>> 16) & 0xff;
+    x[at + 3] = n >>> 24;
     x.set(b, at + 4);
-    this.byteLength = this.stagedFrom = end;
+    this.byteLength = end;
     if (this.count >= this.ends.length) this.ends = grow(this.ends, this.count + 1);
     this.ends[this.count++] = end;
   }
@@ -395,6 +342,8 @@ class Group {
   readonly cols: Column[] = [];
   readonly byName = new Map<string, Column>();
   readonly head: Column[];
+  /** The BYTE_ARRAY columns. */
+  readonly binary: Column[];
   readonly tail: Column[];
   readonly c: Record<'offset' | 'timestamp' | 'timestampType' | 'recordAttributes' | 'offsetDelta' | 'timestampDelta' | 'recordMagic' | 'key' | 'value' | 'hk' | 'hv', Column>;
   rows = 0;
@@ -416,6 +365,7 @@ class Group {
       this.cols.push(col);
       this.byName.set(name, col);
     }
+    this.binary = this.cols.filter((c) => c.type === 'BYTE_ARRAY');
     const at = (n: string) => this.byName.get(n)!;
     this.head = EXPORT_COLUMNS.slice(0, EXPORT_COLUMNS.indexOf('offset')).map(at);
     this.tail = EXPORT_COLUMNS.slice(EXPORT_COLUMNS.indexOf('headers') + 1).map(at);
@@ -436,6 +386,14 @@ class Group {
   reset(): void {
     this.rows = 0;
     for (const col of this.cols) col.reset();
+  }
+  /** The group for the page writer; `moved`: its BYTE_ARRAY columns' bytes, which the writer thread takes and gives back (see grow). */
+  take(): SentGroup {
+    return { slot: this.slot, rows: this.rows, cols: this.cols.map((c) => c.take()), moved: this.binary.map((c) => c.bytes.buffer as ArrayBuffer) };
+  }
+  /** The bytes the writer thread gave back (`moved` of take, in order). */
+  takeBack(moved: ArrayBuffer[]): void {
+    for (let i = 0; i < this.binary.length; i++) this.binary[i]!.bytes = new Uint8Array(moved[i]!);
   }
 }
 
@@ -567,7 +525,8 @@ export class ParquetFileWriter {
     const g = this.group;
     if (g.rows === 0) return;
     while (this.inFlight.length >= MAX_IN_FLIGHT) this.free.push(await this.inFlight.shift()!);
-    const sent = this.sink.write({ slot: g.slot, rows: g.rows, cols: g.cols.map((c) => c.take()) }).then(() => {
+    const sent = this.sink.write(g.take()).then((moved) => {
+      if (moved) g.takeBack(moved);
       g.reset();
       return g;
     });

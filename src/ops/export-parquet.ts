@@ -277,6 +277,62 @@ class Column {
     this.def[this.levels++] = n < 0 ? 0 : 1;
     if (n >= 0) this.binRange(src, s, s + n);
   }
+  /**
+   * Rows k0..k1-1 of a walked batch: the value of row k is src[starts[k], starts[k] + lens[k]), a
+   * null when lens[k] < 0; the values in ascending positions. The bytes from the first value to the
+   * end of the last are copied once, then each value is moved left into place behind its 4-byte
+   * length (memmove within the buffer): no view and no native call per value from the mapped
+   * bytes. A value never lies closer than 4 bytes behind the previous one's end in a v2 batch (the
+   * next record's length, attributes, deltas, key length and value length come between:
+   * DefaultRecord); where one would, it is copied from `src` instead.
+   */
+  binaryRun(src: Buffer, starts: Int32Array, lens: Int32Array, k0: number, k1: number): void {
+    if (this.levels + (k1 - k0) > this.def.length) this.def = grow(this.def, this.levels + (k1 - k0));
+    if (this.count + (k1 - k0) > this.ends.length) this.ends = grow(this.ends, this.count + (k1 - k0));
+    let first = -1;
+    let last = -1;
+    for (let k = k0; k < k1; k++) {
+      if (lens[k]! < 0) continue;
+      if (first < 0) first = k;
+      last = k;
+    }
+    const def = this.def;
+    if (first < 0) {
+      def.fill(0, this.levels, this.levels + (k1 - k0));
+      this.levels += k1 - k0;
+      return;
+    }
+    const s0 = starts[first]!;
+    const region = starts[last]! + lens[last]! - s0;
+    const base = this.byteLength + 4;
+    if (base + region > this.bytes.length) this.bytes = grow(this.bytes, base + region, this.bytesCap, false);
+    const x = this.bytes;
+    src.copy(x, base, s0, s0 + region);
+    const ends = this.ends;
+    let out = this.byteLength;
+    let levels = this.levels;
+    let count = this.count;
+    for (let k = k0; k < k1; k++) {
+      const n = lens[k]!;
+      if (n < 0) {
+        def[levels++] = 0;
+        continue;
+      }
+      def[levels++] = 1;
+      const from = base + starts[k]! - s0;
+      x[out] = n & 0xff;
+      x[out + 1] = (n >>> 8) & 0xff;
+      x[out + 2] = (n >>> 16) & 0xff;
+      x[out + 3] = n >>> 24;
+      if (from < out + 4) src.copy(x, out + 4, starts[k]!, starts[k]! + n);
+      else if (from !== out + 4) x.copyWithin(out + 4, from, from + n);
+      out += 4 + n;
+      ends[count++] = out;
+    }
+    this.byteLength = out;
+    this.levels = levels;
+    this.count = count;
+  }
   /** A slot of a headers leaf with its value src[s, e) when s >= 0. */
   slotAt(rep: number, def: number, src: Buffer, s: number, e: number): void {
     if (this.levels >= this.def.length) {
@@ -492,6 +548,7 @@ export class ParquetFileWriter {
     c.recordMagic.fill(r.magic, n);
     const { src, w, baseOffset, logAppend, maxTimestamp } = r;
     const hdr = w.headers;
+    c.value.binaryRun(src, w.valueStart, w.valueLen, 0, n);
     for (let k = 0; k < n; k++) {
       const od = w.offsetDelta[k]!;
       c.offset.int64(baseOffset + od);
@@ -500,7 +557,6 @@ export class ParquetFileWriter {
       c.offsetDelta.int32(od);
       c.timestampDelta.int64(w.timestampDelta[k]!);
       c.key.binaryAt(src, w.keyStart[k]!, w.keyLen[k]!);
-      c.value.binaryAt(src, w.valueStart[k]!, w.valueLen[k]!);
       const hc = w.headerCount[k]!;
       if (hc === 0) {
         c.hk.slot(0, 0, null);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InternalError, UsageError } from '../format/errors.js';
-import { ParquetPages, type GroupData, type PagesOptions, type WriterError, type WriterReply, type WriterRequest } from './export-parquet-pages.js';
+import { ParquetPages, type PagesOptions, type SentGroup, type WriterError, type WriterReply, type WriterRequest } from './export-parquet-pages.js';
 
 /**
  * Where `kseg export --format parquet` sends its finished row groups: to export's writer thread
@@ -11,8 +11,11 @@ import { ParquetPages, type GroupData, type PagesOptions, type WriterError, type
  * in this thread. Either way a group's arrays are filled again only once it is written.
  */
 export interface PageSink {
-  /** Write a row group (in the order given); once this resolves its arrays may be filled again. */
-  write(g: GroupData): Promise<void>;
+  /**
+   * Write a row group (in the order given); once this resolves its arrays may be filled again,
+   * with its `moved` buffers as given back (null: they never left this thread).
+   */
+  write(g: SentGroup): Promise<ArrayBuffer[] | null>;
   /** The footer, after every group sent. */
   finish(): Promise<void>;
   /** Nothing more is written to the descriptor once this resolves (after an error or Ctrl-C: groups sent before are written or dropped). */
@@ -56,12 +59,12 @@ class WriterThread {
     this.worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
   }
 
-  request(m: WriterRequest): Promise<WriterReply> {
+  request(m: WriterRequest, transfer: ArrayBuffer[] = []): Promise<WriterReply> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise((resolve, reject) => {
       if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(m.id, { resolve, reject });
-      this.worker.postMessage(m);
+      this.worker.postMessage(m, transfer);
     });
   }
 
@@ -94,8 +97,10 @@ class ThreadSink implements PageSink {
     return new ThreadSink(t, file);
   }
 
-  async write(g: GroupData): Promise<void> {
-    await this.t.request({ op: 'group', id: this.t.id(), file: this.file, group: g });
+  async write(g: SentGroup): Promise<ArrayBuffer[] | null> {
+    const reply = await this.t.request({ op: 'group', id: this.t.id(), file: this.file, group: g }, g.moved);
+    if (reply.moved?.length !== g.moved.length) throw new InternalError("export's Parquet writer thread did not give a row group's bytes back");
+    return reply.moved;
   }
 
   async finish(): Promise<void> {
@@ -113,8 +118,9 @@ class ThreadSink implements PageSink {
 
 class InThreadSink implements PageSink {
   constructor(private readonly pages: ParquetPages) {}
-  write(g: GroupData): Promise<void> {
-    return this.pages.writeGroup(g);
+  async write(g: SentGroup): Promise<ArrayBuffer[] | null> {
+    await this.pages.writeGroup(g);
+    return null;
   }
   finish(): Promise<void> {
     return this.pages.finish();

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { snappyCompress, snappyCompressAsync, zstdCompressSyncImpl } from '../format/codecs.js';
-import { KsegError, UsageError } from '../format/errors.js';
+import { InternalError, KsegError, UsageError } from '../format/errors.js';
 
 /**
  * The second half of `kseg export --format parquet`: a finished row group's columns (plain arrays,
@@ -58,6 +58,29 @@ export interface GroupData {
   rows: number;
   cols: ColumnData[];
 }
+
+/**
+ * A row group as sent to the page writer: its columns' arrays only where they are not the ones
+ * sent last time with the same `slot` (the main thread's group object, filled again once written).
+ * Each shared array in a message costs both threads: ~100 of them per group made postMessage the
+ * main thread's largest item (1.2 of ~8 s); once the arrays have grown to their working size a
+ * group is sent as numbers only.
+ */
+export interface SentGroup {
+  slot: number;
+  rows: number;
+  cols: SentColumn[];
+  /** The BYTE_ARRAY columns' buffers (ordinary memory): the writer thread takes them and gives them back in its reply. */
+  moved: ArrayBuffer[];
+}
+
+/** ColumnData with `undefined` for an array that is the one of the slot's last group. */
+export type SentColumn = Omit<ColumnData, 'def' | 'rep' | 'values' | 'ends'> & {
+  def: Uint8Array | null | undefined;
+  rep: Uint8Array | null | undefined;
+  values: Int32Array | Uint8Array | undefined;
+  ends: Int32Array | null | undefined;
+};
 
 /** How a file's pages are written: sent once per file (export-worker.ts gets it as a message). */
 export interface PagesOptions {
@@ -189,8 +212,41 @@ export class ParquetPages {
   /** The last writeGroup: groups are written one after the other, in the order given. */
   private last: Promise<void> = Promise.resolve();
 
+  /** The arrays last sent with each slot (see SentGroup). */
+  private readonly slots = new Map<number, ColumnData[]>();
+
+  /** A sent group with its arrays, taken from the slot's previous group where left out (in the order sent). */
+  private resolve(sent: SentGroup): GroupData {
+    const prev = this.slots.get(sent.slot);
+    const cols = sent.cols.map((c, i): ColumnData => {
+      const p = prev?.[i];
+      const values = c.values ?? p?.values;
+      if (values === undefined || (c.def === undefined && !p) || (c.rep === undefined && !p) || (c.ends === undefined && !p)) {
+        throw new InternalError(`export writer: row group slot ${sent.slot} column ${i} left out an array it never sent`);
+      }
+      return {
+        levels: c.levels,
+        count: c.count,
+        min: c.min,
+        max: c.max,
+        def: c.def !== undefined ? c.def : p!.def,
+        rep: c.rep !== undefined ? c.rep : p!.rep,
+        values,
+        ends: c.ends !== undefined ? c.ends : p!.ends,
+      };
+    });
+    this.slots.set(sent.slot, cols);
+    return { rows: sent.rows, cols };
+  }
+
   /** Write one row group's column chunks, in column order, after the groups given before it; keep its RowGroup for the footer. */
-  writeGroup(g: GroupData): Promise<void> {
+  writeGroup(sent: SentGroup): Promise<void> {
+    let g: GroupData;
+    try {
+      g = this.resolve(sent);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const next = this.last.then(() => {
       if (this.failed !== null) throw this.failed;
       return this.writeGroupNow(g);
@@ -375,7 +431,7 @@ export class ParquetPages {
 /** The messages of export's writer thread (export-worker.ts): one request, one reply with the same id. */
 export type WriterRequest =
   | { op: 'open'; id: number; file: number; fd: number; opts: PagesOptions }
-  | { op: 'group'; id: number; file: number; group: GroupData }
+  | { op: 'group'; id: number; file: number; group: SentGroup }
   | { op: 'finish'; id: number; file: number }
   | { op: 'close'; id: number; file: number };
 
@@ -385,7 +441,7 @@ export interface WriterError {
   code?: string;
 }
 
-export type WriterReply = { id: number; error?: WriterError };
+export type WriterReply = { id: number; error?: WriterError; moved?: ArrayBuffer[] };
 
 /** What a failure becomes on the way to the main thread: KsegErrors keep their class name, system errors their code. */
 export function writerError(e: unknown): WriterError {

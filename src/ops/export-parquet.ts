@@ -4,7 +4,7 @@ import { UsageError } from '../format/errors.js';
 import { nativeDisabled } from '../format/native.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
 import type { WalkedRecords } from './export-walk.js';
-import type { ColumnData, ColumnSpec, GroupData, ParquetCompression, SchemaElement } from './export-parquet-pages.js';
+import type { ColumnSpec, ParquetCompression, SchemaElement, SentColumn, SentGroup } from './export-parquet-pages.js';
 import { openPageSink, type PageSink } from './export-parquet-io.js';
 export type { ParquetCompression, SchemaElement } from './export-parquet-pages.js';
 
@@ -100,16 +100,21 @@ const PAGE_BYTES = 1 << 20;
 const MAX_IN_FLIGHT = 2;
 
 /**
- * `a` with room for `need` entries: doubled, but not past `cap` when `need` fits under it. In
- * shared memory: the writer thread reads a finished group's arrays where they are (a transfer
- * there and back detached ~50 buffers per group, ~2 ms each time in the writer thread).
+ * `a` with room for `need` entries: doubled, but not past `cap` when `need` fits under it. Levels,
+ * numbers and value ends in shared memory: the writer thread reads a finished group's arrays where
+ * they are (a transfer there and back detached ~50 buffers per group, ~2 ms each time in the
+ * writer thread). BYTE_ARRAY bytes (`shared` false) in ordinary memory, moved to the writer and
+ * back with the group (a few buffers): V8 copies a value into shared memory with relaxed atomics,
+ * byte by byte when source and target are not equally aligned (a value anywhere in a batch), ~2 us
+ * per 1 KB value against ~0.3 us into ordinary memory (the main thread's largest item, 2.1 of ~7 s).
  */
-function grow<T extends Int32Array | Uint8Array>(a: T, need: number, cap = Infinity): T {
+function grow<T extends Int32Array | Uint8Array>(a: T, need: number, cap = Infinity, shared = true): T {
   if (need <= a.length) return a;
   let n = Math.max(a.length * 2, 1024);
   while (n < need) n *= 2;
   if (need <= cap) n = Math.min(n, cap);
-  const b = new (a.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(n * a.BYTES_PER_ELEMENT));
+  const size = n * a.BYTES_PER_ELEMENT;
+  const b = new (a.constructor as new (buffer: ArrayBufferLike) => T)(shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   b.set(a);
   return b;
 }
@@ -152,19 +157,29 @@ class Column {
     return { type: this.type, maxDef: this.maxDef, repeated: this.repeated, stats: this.stats, path: this.path.slice(1).map((p) => p.name) };
   }
   /** The column's cells for the page writer (its arrays, in shared memory: see grow). */
-  take(): ColumnData {
+  take(): SentColumn {
     const t = this.type;
-    return {
+    const def = this.maxDef > 0 ? this.def : null;
+    const rep = this.repeated ? this.rep : null;
+    const values = t === 'BOOLEAN' ? this.u8 : t === 'BYTE_ARRAY' ? this.bytes : this.i32;
+    const ends = t === 'BYTE_ARRAY' ? this.ends : null;
+    const s = this.sent;
+    const col: SentColumn = {
       levels: this.levels,
       count: this.count,
       min: this.min,
       max: this.max,
-      def: this.maxDef > 0 ? this.def : null,
-      rep: this.repeated ? this.rep : null,
-      values: t === 'BOOLEAN' ? this.u8 : t === 'BYTE_ARRAY' ? this.bytes : this.i32,
-      ends: t === 'BYTE_ARRAY' ? this.ends : null,
+      def: s !== null && s[0] === def ? undefined : def,
+      rep: s !== null && s[1] === rep ? undefined : rep,
+      // (BYTE_ARRAY bytes are moved to the writer thread with every group: see grow)
+      values: s !== null && s[2] === values && t !== 'BYTE_ARRAY' ? undefined : values,
+      ends: s !== null && s[3] === ends ? undefined : ends,
     };
+    this.sent = [def, rep, values, ends];
+    return col;
   }
+  /** The arrays given to the page writer last time (SentGroup: only new ones are sent again). */
+  private sent: [Uint8Array | null, Uint8Array | null, Int32Array | Uint8Array, Int32Array | null] | null = null;
   /** `n` rows of one value (a batch field); null: n nulls. */
   fill(v: number | boolean | string | null, n: number): void {
     if (this.maxDef > 0) {
@@ -192,7 +207,7 @@ class Column {
     const at = this.byteLength;
     const one = 4 + b.length;
     const end = at + n * one;
-    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap, false);
     const x = this.bytes;
     const len = b.length;
     x[at] = len & 0xff;
@@ -262,6 +277,62 @@ class Column {
     this.def[this.levels++] = n < 0 ? 0 : 1;
     if (n >= 0) this.binRange(src, s, s + n);
   }
+  /**
+   * Rows k0..k1-1 of a walked batch: the value of row k is src[starts[k], starts[k] + lens[k]), a
+   * null when lens[k] < 0; the values in ascending positions. The bytes from the first value to the
+   * end of the last are copied once, then each value is moved left into place behind its 4-byte
+   * length (memmove within the buffer): no view and no native call per value from the mapped
+   * bytes. A value never lies closer than 4 bytes behind the previous one's end in a v2 batch (the
+   * next record's length, attributes, deltas, key length and value length come between:
+   * DefaultRecord); where one would, it is copied from `src` instead.
+   */
+  binaryRun(src: Buffer, starts: Int32Array, lens: Int32Array, k0: number, k1: number): void {
+    if (this.levels + (k1 - k0) > this.def.length) this.def = grow(this.def, this.levels + (k1 - k0));
+    if (this.count + (k1 - k0) > this.ends.length) this.ends = grow(this.ends, this.count + (k1 - k0));
+    let first = -1;
+    let last = -1;
+    for (let k = k0; k < k1; k++) {
+      if (lens[k]! < 0) continue;
+      if (first < 0) first = k;
+      last = k;
+    }
+    const def = this.def;
+    if (first < 0) {
+      def.fill(0, this.levels, this.levels + (k1 - k0));
+      this.levels += k1 - k0;
+      return;
+    }
+    const s0 = starts[first]!;
+    const region = starts[last]! + lens[last]! - s0;
+    const base = this.byteLength + 4;
+    if (base + region > this.bytes.length) this.bytes = grow(this.bytes, base + region, this.bytesCap, false);
+    const x = this.bytes;
+    src.copy(x, base, s0, s0 + region);
+    const ends = this.ends;
+    let out = this.byteLength;
+    let levels = this.levels;
+    let count = this.count;
+    for (let k = k0; k < k1; k++) {
+      const n = lens[k]!;
+      if (n < 0) {
+        def[levels++] = 0;
+        continue;
+      }
+      def[levels++] = 1;
+      const from = base + starts[k]! - s0;
+      x[out] = n & 0xff;
+      x[out + 1] = (n >>> 8) & 0xff;
+      x[out + 2] = (n >>> 16) & 0xff;
+      x[out + 3] = n >>> 24;
+      if (from < out + 4) src.copy(x, out + 4, starts[k]!, starts[k]! + n);
+      else if (from !== out + 4) x.copyWithin(out + 4, from, from + n);
+      out += 4 + n;
+      ends[count++] = out;
+    }
+    this.byteLength = out;
+    this.levels = levels;
+    this.count = count;
+  }
   /** A slot of a headers leaf with its value src[s, e) when s >= 0. */
   slotAt(rep: number, def: number, src: Buffer, s: number, e: number): void {
     if (this.levels >= this.def.length) {
@@ -276,7 +347,7 @@ class Column {
     const at = this.byteLength;
     const n = e - s;
     const end = at + 4 + n;
-    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap, false);
     const x = this.bytes;
     x[at] = n & 0xff;
     x[at + 1] = (n >>> 8) & 0xff;
@@ -292,7 +363,7 @@ class Column {
   private bin(b: Uint8Array): void {
     const at = this.byteLength;
     const end = at + 4 + b.length;
-    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap);
+    if (end > this.bytes.length) this.bytes = grow(this.bytes, end, this.bytesCap, false);
     const x = this.bytes;
     const n = b.length;
     x[at] = n & 0xff;
@@ -327,10 +398,17 @@ class Group {
   readonly cols: Column[] = [];
   readonly byName = new Map<string, Column>();
   readonly head: Column[];
+  /** The BYTE_ARRAY columns. */
+  readonly binary: Column[];
   readonly tail: Column[];
   readonly c: Record<'offset' | 'timestamp' | 'timestampType' | 'recordAttributes' | 'offsetDelta' | 'timestampDelta' | 'recordMagic' | 'key' | 'value' | 'hk' | 'hv', Column>;
   rows = 0;
-  constructor(s: SchemaElement[], bytesCap: number) {
+  constructor(
+    s: SchemaElement[],
+    bytesCap: number,
+    /** Which of the writer's groups this is (SentGroup). */
+    readonly slot = 0,
+  ) {
     const root = s[0]!;
     const h = s.findIndex((e) => e.name === 'headers');
     for (let i = 1; i < s.length; i++) {
@@ -343,6 +421,7 @@ class Group {
       this.cols.push(col);
       this.byName.set(name, col);
     }
+    this.binary = this.cols.filter((c) => c.type === 'BYTE_ARRAY');
     const at = (n: string) => this.byName.get(n)!;
     this.head = EXPORT_COLUMNS.slice(0, EXPORT_COLUMNS.indexOf('offset')).map(at);
     this.tail = EXPORT_COLUMNS.slice(EXPORT_COLUMNS.indexOf('headers') + 1).map(at);
@@ -363,6 +442,14 @@ class Group {
   reset(): void {
     this.rows = 0;
     for (const col of this.cols) col.reset();
+  }
+  /** The group for the page writer; `moved`: its BYTE_ARRAY columns' bytes, which the writer thread takes and gives back (see grow). */
+  take(): SentGroup {
+    return { slot: this.slot, rows: this.rows, cols: this.cols.map((c) => c.take()), moved: this.binary.map((c) => c.bytes.buffer as ArrayBuffer) };
+  }
+  /** The bytes the writer thread gave back (`moved` of take, in order). */
+  takeBack(moved: ArrayBuffer[]): void {
+    for (let i = 0; i < this.binary.length; i++) this.binary[i]!.bytes = new Uint8Array(moved[i]!);
   }
 }
 
@@ -461,6 +548,7 @@ export class ParquetFileWriter {
     c.recordMagic.fill(r.magic, n);
     const { src, w, baseOffset, logAppend, maxTimestamp } = r;
     const hdr = w.headers;
+    c.value.binaryRun(src, w.valueStart, w.valueLen, 0, n);
     for (let k = 0; k < n; k++) {
       const od = w.offsetDelta[k]!;
       c.offset.int64(baseOffset + od);
@@ -469,7 +557,6 @@ export class ParquetFileWriter {
       c.offsetDelta.int32(od);
       c.timestampDelta.int64(w.timestampDelta[k]!);
       c.key.binaryAt(src, w.keyStart[k]!, w.keyLen[k]!);
-      c.value.binaryAt(src, w.valueStart[k]!, w.valueLen[k]!);
       const hc = w.headerCount[k]!;
       if (hc === 0) {
         c.hk.slot(0, 0, null);
@@ -494,14 +581,17 @@ export class ParquetFileWriter {
     const g = this.group;
     if (g.rows === 0) return;
     while (this.inFlight.length >= MAX_IN_FLIGHT) this.free.push(await this.inFlight.shift()!);
-    const sent = this.sink.write({ rows: g.rows, cols: g.cols.map((c) => c.take()) }).then(() => {
+    const sent = this.sink.write(g.take()).then((moved) => {
+      if (moved) g.takeBack(moved);
       g.reset();
       return g;
     });
     sent.catch(() => {}); // seen where it is awaited
     this.inFlight.push(sent);
-    this.group = this.free.pop() ?? new Group(this.schema, this.opts.rowGroupBytes + PAGE_BYTES);
+    this.group = this.free.pop() ?? new Group(this.schema, this.opts.rowGroupBytes + PAGE_BYTES, this.groups++);
   }
+  /** Groups made so far (each one's slot). */
+  private groups = 1;
 
   /** The last row group, then the footer (FileMetaData) and the closing magic. */
   async finish(): Promise<void> {

@@ -55,6 +55,8 @@ if (parentPort) {
     } catch (e) {
       f.failed = writerError(e);
     }
-    port.postMessage({ id: m.id, error: f.failed ?? undefined } satisfies WriterReply);
+    // a written group's bytes go back to the main thread to be filled again (SentGroup.moved)
+    const moved = m.op === 'group' && !f.failed ? m.group.moved : undefined;
+    port.postMessage({ id: m.id, error: f.failed ?? undefined, moved } satisfies WriterReply, moved ?? []);
   };
 }

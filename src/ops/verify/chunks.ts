@@ -11,8 +11,9 @@ import { batchClean } from './record-rules.js';
  * byte range (record-rules.ts batchClean), and a worker's loop.
  *
  * A range [from, to) of a segment is checked by whoever claims it, from its own first batch: the
- * one that starts at `from` (range 0: byte 0), else the index's first position in the range when
- * a valid entry starts there (the hint), else the first position in the range where one does
+ * first entry at or after `from` framed forward from the offset index's largest position at or
+ * before `from` (the hint, Kafka's lookup) when a valid entry starts there, else the first
+ * position in the range where a valid entry starts
  * (storage/log-reader.ts resyncWithin, as Kafka-style recovery scans: framing, magic, offset
  * bounds, CRC). From there it frames entries exactly as the main thread's walk does
  * (format/batch.ts frameEntry) until the first one that starts at or after `to`, so its last
@@ -73,6 +74,8 @@ export function claim(ctrl: Int32Array): number {
 
 /** Positional reads of whole batches into one reused buffer that fits a core's L2 cache (grown for a larger batch). */
 const READ_BUFFER = 512 * 1024;
+/** A hint further than this before its range's start is not framed forward from (a sparse or damaged index). */
+const MAX_HINT_SCAN = 1024 * 1024;
 /** Headers kept per range for the main thread's walk, at most this many bytes (beyond: it reads them itself). */
 const HEADER_CAP = 4 * 1024 * 1024;
 
@@ -87,12 +90,25 @@ export class ChunkReader {
 
   constructor(private readonly path: string) {}
 
-  /** The first batch of range [from, to): `from` itself for range 0, the hint when an entry starts there, else found by a scan. */
+  /**
+   * The first batch of range [from, to): byte 0 for range 0; else framed forward from the hint
+   * (the index's largest position at or before `from`) when a valid entry starts there and the
+   * framing reaches `from` (the first entry at or after it); else the first position in the range
+   * where a valid entry starts. -1: none.
+   */
   private startOf(from: number, to: number, hint: number, job: Pick<SegmentJob, 'file' | 'minOffset' | 'maxOffset'>): number {
     if (from === 0) return 0;
     const src = (this.src ??= headerSource(this.path));
     const opts = { minOffset: job.minOffset, maxOffset: job.maxOffset, file: job.file };
-    if (hint >= from && hint < to && checkEntryAt(src, hint, opts).ok) return hint;
+    if (hint >= 0 && hint <= from && from - hint <= MAX_HINT_SCAN && checkEntryAt(src, hint, opts).ok) {
+      let pos = hint;
+      while (pos < from) {
+        const f = frameEntry(src.read(pos, Math.min(LOG_OVERHEAD, src.size - pos)), 0, pos, src.size);
+        if (f.kind !== 'entry') break;
+        pos += f.size;
+      }
+      if (pos >= from && pos < to) return pos;
+    }
     return resyncWithin(src, from, to, opts)?.position ?? -1;
   }
 

@@ -202,25 +202,21 @@ export class VerifyPool {
 /**
  * The ranges of a segment of `size` bytes as Float64 triples (from, to, hint): `chunk` bytes each
  * (unless `fixed`, shrinking to an eighth of what is left near the end, at least MIN_CHUNK); the
- * hint is the first position of the offset index inside the range, or -1.
+ * hint is the offset index's largest position at or before the range's start, or -1.
  */
 export function rangesFor(size: number, chunk: number, fixed: boolean, index?: Buffer): number[] {
   const out: number[] = [];
   const entries = index ? Math.floor(index.length / OFFSET_INDEX_ENTRY_SIZE) : 0;
   let e = 0;
+  let hint = -1;
   for (let from = 0; from < size;) {
     const len = fixed ? chunk : Math.max(MIN_CHUNK, Math.min(chunk, Math.ceil((size - from) / 8)));
     const to = size - from - len < MIN_CHUNK / 2 && !fixed ? size : Math.min(size, from + len);
-    // Index positions only grow in a sound index; one that does not only loses its hints.
-    let hint = -1;
-    while (e < entries) {
-      const p = readInt32(index!, e * OFFSET_INDEX_ENTRY_SIZE + 4);
-      if (p >= to) break;
+    // The largest index position at or before `from` (Kafka's lookup: the entry, then a forward
+    // scan). Positions only grow in a sound index; one that does not only loses its hints.
+    while (e < entries && readInt32(index!, e * OFFSET_INDEX_ENTRY_SIZE + 4) <= from) {
+      hint = readInt32(index!, e * OFFSET_INDEX_ENTRY_SIZE + 4);
       e++;
-      if (p >= from) {
-        hint = p;
-        break;
-      }
     }
     out.push(from, to, hint);
     from = to;

@@ -663,6 +663,16 @@ function groupRead(pass, state) {
       ratio: lim != null ? { value: lim / lim2, of: limName } : undefined,
     });
   const jobsRow = cmd('verifyJobs', 'verify --jobs 2', { min: 1.5 });
+  if (jobsRow && pass.verifyA) {
+    // issue 17's scaling curve: 1 -> 2 threads measured, more on paper (Amdahl, as scan's note)
+    const s2 = pass.verifyA.t / jobsRow.t;
+    const f = Math.min(1, Math.max(0, 2 / s2 - 1));
+    const at = (n) => 1 / (f + (1 - f) / n);
+    note(
+      pass,
+      `verify scaling: 1 -> 2 threads ${s2.toFixed(2)}× (CPU ${cpuMed(s.verify)?.toFixed(2)} s -> ${cpuMed(s.verifyJobs)?.toFixed(2)} s); serial fraction ${(f * 100).toFixed(0)} %, so on paper 4 threads ${at(4).toFixed(2)}×, 8 threads ${at(8).toFixed(2)}×`,
+    );
+  }
   if (jobsRow && lim2 != null)
     row(pass, {
       set: 'a',

@@ -183,7 +183,15 @@ const RESYNC_WINDOW = 1 << 20;
  * found there, or null when none starts before the end of the file.
  */
 export function resyncFrom(src: ByteSource, from: number, opts: EntryCheckOptions): Batch | null {
-  const last = src.size - HEADER_SIZE_UP_TO_MAGIC; // last position where a header fits
+  return resyncWithin(src, from, src.size, opts);
+}
+
+/**
+ * resyncFrom for entries that start before `to`: the first position in [from, to) where
+ * `checkEntryAt` accepts an entry (which may run past `to`), or null.
+ */
+export function resyncWithin(src: ByteSource, from: number, to: number, opts: EntryCheckOptions): Batch | null {
+  const last = Math.min(src.size - HEADER_SIZE_UP_TO_MAGIC, to - 1); // last position to try
   for (let winStart = from; winStart <= last; winStart += RESYNC_WINDOW) {
     const winEnd = Math.min(last, winStart + RESYNC_WINDOW - 1);
     const buf = src.read(winStart, winEnd - winStart + HEADER_SIZE_UP_TO_MAGIC);

@@ -79,7 +79,12 @@ export function* scanSegment(
 
   // With verify --jobs and a segment worth splitting, worker threads check batch bodies and this
   // walk reads headers through positional reads (see verify/pool.ts).
-  const split = opts.pool?.segment(view.pathOf(seg.log), seg.log, fileSize(view.pathOf(seg.log))) ?? null;
+  const split =
+    opts.pool?.segment(view.pathOf(seg.log), seg.log, fileSize(view.pathOf(seg.log)), {
+      index: disk.index,
+      minOffset: seg.baseOffset,
+      maxOffset: nextBase !== null ? nextBase - 1 : seg.baseOffset + INT32_MAX,
+    }) ?? null;
   const src = split?.src ?? openSource(view.pathOf(seg.log), { pattern: 'sequential' });
   const progress = opts.progress ?? null;
   const pre: SegmentChecks | null = split?.checks ?? null;

@@ -264,7 +264,7 @@ export function* walkLog(
     }
 
     const entrySize = frame.size;
-    const clean = pre !== null && pos < pre.end && pre.clean(pos);
+    const clean = pre !== null && pos < pre.end && pre.clean(pos, entrySize);
     // A clean batch's body is not looked at again: its header is all the walk reads.
     const bytes = clean ? (pre!.header() ?? src.read(pos, RECORD_BATCH_OVERHEAD)) : src.read(pos, entrySize);
     let b: Batch;

@@ -2,34 +2,43 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { frameEntry, HEADER_SIZE_UP_TO_MAGIC, RECORD_BATCH_OVERHEAD } from '../../format/batch.js';
+import { OFFSET_INDEX_ENTRY_SIZE } from '../../format/indexes.js';
+import { readInt32 } from '../../format/int64.js';
 import type { ByteSource } from '../../storage/source.js';
-import { ALL_SELF, ChunkReader, claim, CTRL_WORDS, DONE, FRAMED, NEXT, PUBLISHED, type ChunkResult, type SegmentJob } from './chunks.js';
+import { ChunkReader, claim, CTRL_WORDS, DONE, FRAMED, NEXT, NO_RANGE, PUBLISHED, rangeOf, type ChunkResult, type RangeResult, type SegmentJob } from './chunks.js';
 import { headerSource } from '../../storage/positional-reader.js';
 import { workerSpecs } from '../../storage/vfs.js';
 
 /**
  * `verify --jobs N`: the expensive part of verifying a batch — its CRC and the walk over its
- * records — depends on nothing but the batch. So the main thread frames a segment (reading each
- * batch's 61-byte header with positional reads, kept for its walk), cuts it into chunks of whole batches, and N-1 worker threads plus the main thread itself
- * check those chunks. A chunk's result is the list of batches that are not plainly clean (bad
- * CRC, control batch, any record finding, anything unusual). The main thread then runs the normal,
- * sequential walk of the segment: a clean batch's CRC and record walk are skipped, every other
- * batch is checked exactly as with one thread. Findings are therefore identical by construction;
- * the workers only ever say "nothing to see here".
+ * records — depends on nothing but the batch's bytes. So a segment is cut into byte ranges, and
+ * N-1 worker threads plus the main thread itself each claim ranges and frame and judge their
+ * batches (chunks.ts: a range's walk starts at its first batch, found from the offset index or by
+ * resynchronising, and ends at the first entry at or after the range's end). A range's result is
+ * where its walk started and ended, the batches that are not plainly clean (bad CRC, control
+ * batch, any record finding, anything unusual) and the batch headers. The main thread then runs
+ * the normal, sequential walk of the segment: a batch that a range's walk framed at the same
+ * position and found clean skips its CRC and record walk (its header comes from the result);
+ * every other batch is checked exactly as with one thread. Findings are therefore identical by
+ * construction; the ranges only ever say "nothing to see here" about bytes they framed the same way.
  *
- * The main thread stays synchronous: chunks are claimed through a SharedArrayBuffer counter,
+ * Nothing is framed before the threads start: the ranges are published at once, so the only
+ * serial work left is the main thread's walk over headers and the index checks.
+ *
+ * The main thread stays synchronous: ranges are claimed through a SharedArrayBuffer counter,
  * results come back on MessagePorts read with receiveMessageOnPort, and the main thread waits with
- * Atomics.wait — or, while the chunk it needs next is not done, checks the next unclaimed chunk
+ * Atomics.wait — or, while the range it needs next is not done, checks the next unclaimed range
  * itself (so it never idles and a slow-starting worker costs nothing).
  */
 
 /**
- * Chunk size: at most 64 MiB, about 16 chunks per segment (at least 4 MiB each): enough chunks to
- * balance the threads (claimed one at a time, so a slow thread takes fewer), few enough that the
- * per-chunk costs (a claim, a message) are negligible.
+ * Range size: at most 64 MiB, about 16 ranges per segment (at least 4 MiB each), shrinking towards
+ * the end (an eighth of what is left) so the threads finish together: enough ranges to balance
+ * the threads (claimed one at a time, so a slow thread takes fewer), few enough that the
+ * per-range costs (a claim, finding its first batch, a message) are negligible.
  *
- * Chunks are read with positional reads into one reused buffer per thread rather than mapped:
- * measured on 1 GiB with two threads, mapping chunks costs as much CPU or more (in a threaded
+ * Ranges are read with positional reads into one reused buffer per thread rather than mapped:
+ * measured on 1 GiB with two threads, mapping costs as much CPU or more (in a threaded
  * process every unmap or MADV_DONTNEED interrupts the other threads' CPUs to flush their TLBs) and
  * holds 90-200 MB resident against 77 MB; the copy lands in a buffer that stays in the L2 cache,
  * where the CRC and the record walk then run. On one thread the two cost the same CPU (1 GiB of
@@ -37,8 +46,6 @@ import { workerSpecs } from '../../storage/vfs.js';
  * views over mapped memory.
  */
 const DEFAULT_CHUNK = 64 * 1024 * 1024;
-/** Batch headers (61 bytes each) kept from framing for the walk, at most this many bytes. */
-const HEADER_CACHE = 8 * 1024 * 1024;
 
 /**
  * Tests: KSEG_VERIFY_CHUNK_BYTES makes small fixtures split; KSEG_VERIFY_MAIN_CHECKS=0 keeps the
@@ -153,40 +160,34 @@ export class VerifyPool {
 
   /**
    * Begin a segment of `size` bytes: returns null when it is not worth splitting; otherwise the
-   * chunk checks (framed and published) and the header reader the main thread's walk should use.
+   * range checks (published) and the header reader the main thread's walk should use. `index`:
+   * the segment's .index bytes (their positions are where ranges look for their first batch
+   * first); `minOffset`/`maxOffset`: the offsets its batches may start at.
    */
-  segment(path: string, file: string, size: number): { checks: SegmentChecks; src: ByteSource } | null {
+  segment(path: string, file: string, size: number, where: { index?: Buffer; minOffset: number; maxOffset: number }): { checks: SegmentChecks; src: ByteSource } | null {
     if (!this.splits(path, size)) return null;
-    const chunk = chunkFor(size, this.fixedChunk);
     const src = headerSource(path);
     if (!this.started) this.start();
-    const maxChunks = Math.ceil(src.size / Math.min(chunk, this.fixedChunk ?? MIN_CHUNK)) + 1;
+    const ranges = rangesFor(src.size, chunkFor(src.size, this.fixedChunk), this.fixedChunk !== null, where.index);
     const ctrlBuf = new SharedArrayBuffer(CTRL_WORDS * 4);
-    const boundsBuf = new SharedArrayBuffer(maxChunks * 2 * 8);
+    const boundsBuf = new SharedArrayBuffer(Math.max(1, ranges.length) * 8);
+    new Float64Array(boundsBuf).set(ranges);
+    const ctrl = new Int32Array(ctrlBuf);
+    Atomics.store(ctrl, PUBLISHED, ranges.length / 3);
+    Atomics.store(ctrl, FRAMED, 1);
     const gen = ++this.gen;
-    const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf };
+    const job: SegmentJob = { gen, path, file, ctrl: ctrlBuf, bounds: boundsBuf, minOffset: where.minOffset, maxOffset: where.maxOffset };
     for (const w of this.workers) w.worker.postMessage(job);
-    try {
-      return {
-        checks: new SegmentChecks(
-          this,
-          gen,
-          job,
-          src,
-          this.workers.map((w) => w.port),
-          chunk,
-        ),
-        src,
-      };
-    } catch (e) {
-      // Framing failed (an I/O error): release the workers waiting for this segment's chunks.
-      const ctrl = new Int32Array(ctrlBuf);
-      Atomics.store(ctrl, NEXT, 1 << 30);
-      Atomics.store(ctrl, FRAMED, 1);
-      Atomics.notify(ctrl, PUBLISHED);
-      src.close();
-      throw e;
-    }
+    return {
+      checks: new SegmentChecks(
+        this,
+        gen,
+        job,
+        src.size,
+        this.workers.map((w) => w.port),
+      ),
+      src,
+    };
   }
 
   close(): void {
@@ -198,81 +199,63 @@ export class VerifyPool {
   }
 }
 
-/** Chunk results of one segment, consumed in file order by the main thread's walk. */
+/**
+ * The ranges of a segment of `size` bytes as Float64 triples (from, to, hint): `chunk` bytes each
+ * (unless `fixed`, shrinking to an eighth of what is left near the end, at least MIN_CHUNK); the
+ * hint is the offset index's largest position at or before the range's start, or -1.
+ */
+export function rangesFor(size: number, chunk: number, fixed: boolean, index?: Buffer): number[] {
+  const out: number[] = [];
+  const entries = index ? Math.floor(index.length / OFFSET_INDEX_ENTRY_SIZE) : 0;
+  let e = 0;
+  let hint = -1;
+  for (let from = 0; from < size;) {
+    const len = fixed ? chunk : Math.max(MIN_CHUNK, Math.min(chunk, Math.ceil((size - from) / 8)));
+    const to = size - from - len < MIN_CHUNK / 2 && !fixed ? size : Math.min(size, from + len);
+    // The largest index position at or before `from` (Kafka's lookup: the entry, then a forward
+    // scan). Positions only grow in a sound index; one that does not only loses its hints.
+    while (e < entries && readInt32(index!, e * OFFSET_INDEX_ENTRY_SIZE + 4) <= from) {
+      hint = readInt32(index!, e * OFFSET_INDEX_ENTRY_SIZE + 4);
+      e++;
+    }
+    out.push(from, to, hint);
+    from = to;
+  }
+  return out;
+}
+
+/**
+ * Range results of one segment, consumed in file order by the main thread's walk. The walk is "in
+ * step" with range k from the moment it reaches that range's first batch until it leaves the
+ * range's walk (a jump after an unframeable entry, or the range's end); in step, every batch it
+ * meets is one the range framed at the same position.
+ */
 export class SegmentChecks {
   private readonly ctrl: Int32Array;
   private readonly bounds: Float64Array;
-  private readonly results: (number[] | null | undefined)[] = [];
-  /** Where the framed range ends: batches from here on are not covered. */
-  end = 0;
-  private chunks = 0;
-  private k = 0; // current chunk
+  private readonly results: (RangeResult | undefined)[] = [];
+  /** The walk asks about batches before this position (the whole segment). */
+  readonly end: number;
+  private readonly count: number;
+  private k = 0; // current range
+  private cur: RangeResult | null = null;
+  private inStep = false;
+  private expect = -1; // the position the walk reaches next while in step
   private selfIdx = 0;
-  private cur: number[] | null = null;
+  private batch = -1; // index in the current range of the batch last passed to clean(), or -1
   private own: ChunkReader | null = null;
-  /** The first `headerCount` batch headers (61 bytes each), read while framing. */
-  private headers: Buffer = Buffer.alloc(0);
-  private headerCount = 0;
-  private batch = -1; // index of the batch last passed to clean()
 
   constructor(
     private readonly pool: VerifyPool,
     private readonly gen: number,
     private readonly job: SegmentJob,
-    src: ByteSource,
+    size: number,
     private readonly ports: MessagePort[],
-    private readonly chunk: number,
   ) {
     this.ctrl = new Int32Array(job.ctrl);
     this.bounds = new Float64Array(job.bounds);
-    this.frame(src);
-  }
-
-  /** Walk the size fields like walkLog does; stop at the first position that is not a whole entry. */
-  private frame(src: ByteSource): void {
-    const size = src.size;
-    const chunk = this.chunk;
-    const fixed = this.pool.fixedChunk !== null;
-    let pos = 0;
-    let chunkStart = 0;
-    let cache = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD * 1024);
-    let n = 0;
-    let caching = true;
-    while (pos < size) {
-      if (size - pos <= HEADER_SIZE_UP_TO_MAGIC) break;
-      const hdr = src.read(pos, Math.min(RECORD_BATCH_OVERHEAD, size - pos));
-      const f = frameEntry(hdr, 0, pos, size);
-      if (f.kind !== 'entry') break;
-      if (caching) {
-        // Keep the headers for the walk (it then reads nothing again), up to HEADER_CACHE bytes.
-        if ((n + 1) * RECORD_BATCH_OVERHEAD > cache.length) {
-          if (cache.length * 2 > HEADER_CACHE) caching = false;
-          else cache = Buffer.concat([cache, Buffer.allocUnsafe(cache.length)]);
-        }
-        if (caching) hdr.copy(cache, n++ * RECORD_BATCH_OVERHEAD);
-      }
-      pos += f.size;
-      // Chunks shrink towards the end (an eighth of what is left, at least MIN_CHUNK), so the
-      // threads finish together instead of one waiting for another's last large chunk.
-      if (pos - chunkStart >= (fixed ? chunk : Math.max(MIN_CHUNK, Math.min(chunk, (size - chunkStart) / 8)))) {
-        this.publish(chunkStart, pos);
-        chunkStart = pos;
-      }
-    }
-    if (pos > chunkStart) this.publish(chunkStart, pos);
-    this.end = pos;
-    this.headers = cache;
-    this.headerCount = n;
-    Atomics.store(this.ctrl, FRAMED, 1);
-    Atomics.notify(this.ctrl, PUBLISHED);
-  }
-
-  private publish(start: number, end: number): void {
-    const k = this.chunks++;
-    this.bounds[2 * k] = start;
-    this.bounds[2 * k + 1] = end;
-    Atomics.store(this.ctrl, PUBLISHED, this.chunks);
-    Atomics.notify(this.ctrl, PUBLISHED);
+    this.count = Atomics.load(this.ctrl, PUBLISHED);
+    this.end = size;
   }
 
   private drain(): void {
@@ -281,8 +264,8 @@ export class SegmentChecks {
         const m = receiveMessageOnPort(p) as { message: ChunkResult } | undefined;
         if (!m) break;
         const r = m.message;
-        if (r.gen === this.gen && this.results[r.chunk] === undefined) {
-          this.results[r.chunk] = r.self;
+        if (r.gen === this.gen && r.chunk >= this.k && this.results[r.chunk] === undefined) {
+          this.results[r.chunk] = r.result;
           stats.workers++;
           if (stats.firstWorkerMs < 0) stats.firstWorkerMs = Math.round(performance.now() - stats.t0);
         }
@@ -294,17 +277,18 @@ export class SegmentChecks {
     stats.own++;
     const t = performance.now();
     this.own ??= new ChunkReader(this.job.path);
-    let r: number[] | null;
+    let r: RangeResult;
     try {
-      r = this.own.check(this.bounds[2 * j]!, this.bounds[2 * j + 1]!, this.job.file);
+      const [from, to, hint] = rangeOf(this.bounds, j);
+      r = this.own.check(from, to, hint, this.job);
     } catch {
-      r = null;
+      r = NO_RANGE;
     }
     if (this.results[j] === undefined) this.results[j] = r;
     stats.ownMs += performance.now() - t;
   }
 
-  private await(k: number): void {
+  private await(k: number): RangeResult {
     let waited = 0;
     while (this.results[k] === undefined) {
       const seen = Atomics.load(this.ctrl, DONE);
@@ -315,49 +299,73 @@ export class SegmentChecks {
         this.checkOwn(j);
         continue;
       }
-      // Chunk k is being checked by a worker.
+      // Range k is being checked by a worker.
       stats.waits++;
       const tw = performance.now();
       const w = Atomics.wait(this.ctrl, DONE, seen, 50);
       stats.waitMs += performance.now() - tw;
       if (w === 'timed-out') {
         waited += 50;
-        // A worker that died or hangs: check the chunk here (its late result is ignored).
+        // A worker that died or hangs: check the range here (its late result is ignored).
         if (waited >= 20_000) this.checkOwn(k);
       }
     }
+    return this.results[k]!;
+  }
+
+  /** Move to range k + 1 (dropping range k's result). */
+  private advance(): void {
+    this.results[this.k] = undefined;
+    this.k++;
+    this.cur = null;
+    this.inStep = false;
   }
 
   /**
-   * Whether the batch at `pos` (called for every batch before `end`, in order) was found clean:
-   * its CRC is valid and its records give no finding.
+   * Whether the batch of `size` bytes at `pos` (called for every entry the walk frames, in file
+   * order) was framed at `pos` by a range and found clean: its CRC is valid and its records give
+   * no finding.
    */
-  clean(pos: number): boolean {
-    this.batch++;
-    while (pos >= this.bounds[2 * this.k + 1]!) {
-      this.results[this.k] = undefined;
-      this.k++;
-      this.cur = null;
+  clean(pos: number, size: number): boolean {
+    this.batch = -1;
+    for (;;) {
+      if (this.k >= this.count) return false;
+      const r = (this.cur ??= this.await(this.k));
+      // A range with no batch of its own, or one the walk has passed: the next range.
+      if (r.start < 0 || pos >= r.end) {
+        this.advance();
+        continue;
+      }
+      if (pos < r.start) return false; // before the range's first batch: not framed by any range
+      if (pos === r.start) {
+        this.inStep = true;
+        this.selfIdx = 0;
+        this.batch = 0;
+      } else if (this.inStep && pos === this.expect) {
+        this.batch = this.batchNext;
+      } else {
+        this.inStep = false;
+        return false;
+      }
+      this.batchNext = this.batch + 1;
+      this.expect = pos + size;
+      const c = r.self;
+      while (this.selfIdx < c.length && c[this.selfIdx]! < pos) this.selfIdx++;
+      return !(this.selfIdx < c.length && c[this.selfIdx] === pos);
     }
-    if (this.cur === null) {
-      this.await(this.k);
-      const r = this.results[this.k]!;
-      this.cur = r === null ? [ALL_SELF] : r;
-      this.selfIdx = 0;
-    }
-    const c = this.cur;
-    if (c[0] === ALL_SELF) return false;
-    while (this.selfIdx < c.length && c[this.selfIdx]! < pos) this.selfIdx++;
-    return !(this.selfIdx < c.length && c[this.selfIdx] === pos);
   }
 
-  /** The header of the batch last passed to clean(), when framing kept it (a clean batch has all 61 bytes). */
+  private batchNext = 0;
+
+  /** The header of the batch last passed to clean() when it was clean and its range kept headers. */
   header(): Buffer | null {
+    const h = this.cur?.headers;
     const i = this.batch;
-    return i < this.headerCount ? this.headers.subarray(i * RECORD_BATCH_OVERHEAD, (i + 1) * RECORD_BATCH_OVERHEAD) : null;
+    if (!h || i < 0 || (i + 1) * RECORD_BATCH_OVERHEAD > h.length) return null;
+    return Buffer.from(h.buffer, h.byteOffset + i * RECORD_BATCH_OVERHEAD, RECORD_BATCH_OVERHEAD);
   }
 
-  /** The segment is done (or abandoned): stop handing out chunks, release the second mapping. */
+  /** The segment is done (or abandoned): stop handing out ranges, release the reader. */
   finish(): void {
     Atomics.store(this.ctrl, NEXT, 1 << 30);
     Atomics.store(this.ctrl, FRAMED, 1);
@@ -365,7 +373,6 @@ export class SegmentChecks {
     this.own?.close();
     this.own = null;
     this.results.length = 0;
-    this.headers = Buffer.alloc(0);
-    this.headerCount = 0;
+    this.cur = null;
   }
 }

@@ -1,0 +1,279 @@
+import { isUtf8 } from 'node:buffer';
+import { v2PayloadInto, type Batch } from '../format/batch.js';
+import { writeUint31, writeUint8Digits } from '../format/json-bytes.js';
+import { RecordWalker, WALK_HEADERS, WALK_OK } from '../format/record-walk.js';
+import { batchRecordEvents, OffsetGaps, type DumpEvent } from '../ops/dump.js';
+import type { InternalDecoder } from '../format/kafka-messages/internal.js';
+import { outputFailed } from './output.js';
+
+/**
+ * The output of `kseg dump --format kafka|kafka4` (kafka-dump-log.sh's text): lines are encoded
+ * into a byte buffer that is handed to the stream when it fills, with backpressure. The record
+ * lines of plain v2 batches (`| offset: … headerKeys: [...]`, with ` key: … payload: …` under
+ * --print-data-log) are written straight from the batch's bytes (format/record-walk.ts finds the
+ * parts), with no record objects or strings: the same bytes as render.ts's kafkaRecordLine, which
+ * stays the path for everything else (legacy and control batches, internal topics, other decoders,
+ * --skip-record-metadata, a batch whose records do not walk) and the oracle of
+ * test/kafka-text-writer.test.ts. DumpLogSegments prints these lines in dumpLog / printRecordMetadata.
+ */
+
+const SIZE = 1 << 20;
+/** Room after `cap` that a line's fixed parts may use (checked once per record, not per part). */
+const SLACK = 64;
+/** Where an uncompressed copy is not needed: compressed payloads are decompressed here (valid until the next batch). */
+const SCRATCH = 4 << 20;
+
+const enc = (s: string): Buffer => Buffer.from(s, 'latin1');
+const OFFSET = enc('| offset: ');
+const KEY_SIZE = enc(' keySize: ');
+const VALUE_SIZE = enc(' valueSize: ');
+const SEQUENCE = enc(' sequence: ');
+const HEADER_KEYS = enc(' headerKeys: [');
+const KEY = enc(' key: ');
+const PAYLOAD = enc(' payload: ');
+/** ` CreateTime: ` etc., by the batch's timestamp type. */
+const TS_TYPE = new Map<string, Buffer>();
+
+/** Options of the fast record lines; anything else is left to kafkaRecordLine. */
+export interface KafkaLineOptions {
+  /** --print-data-log with UTF-8 key and payload (the tool's StringDecoder). */
+  printData: boolean;
+}
+
+export class KafkaTextWriter {
+  private buf: Buffer;
+  private pos = 0;
+  private cap = 0;
+  private mustDrain = false;
+  /** Buffers of SIZE the stream is done with (reused: a fresh 1 MiB per write costs page faults). */
+  private readonly free: Buffer[] = [];
+  private readonly walker = new RecordWalker();
+  private scratch: Buffer | null = null;
+
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
+    stream.on('error', outputFailed);
+    this.buf = this.take(0);
+  }
+
+  /** Whether the caller should `await flush()` now (between events). */
+  get full(): boolean {
+    return this.pos >= this.cap - (this.cap >> 2) || this.mustDrain;
+  }
+
+  line(s: string): void {
+    this.ensure(s.length * 3 + 1);
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+    this.buf[this.pos++] = 0x0a;
+  }
+
+  /** Hand the collected bytes to the stream; resolves when it can take more. */
+  async flush(): Promise<void> {
+    this.writeOut(0);
+    if (this.mustDrain) {
+      this.mustDrain = false;
+      // (a stream that fails or closes never drains)
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+        this.stream.on('close', done);
+      });
+    }
+  }
+
+  /** A buffer with room for `min` bytes (and SLACK) after its start. */
+  private take(min: number): Buffer {
+    const b = min <= SIZE ? (this.free.pop() ?? Buffer.allocUnsafeSlow(SIZE + SLACK)) : Buffer.allocUnsafeSlow(min + SLACK);
+    this.cap = b.length - SLACK;
+    this.pos = 0;
+    return b;
+  }
+
+  /** Hand what the buffer holds to the stream (it comes back when written) and go on in one with room for `min`. */
+  private writeOut(min: number): void {
+    if (this.pos === 0 && min <= this.cap) return;
+    const b = this.buf;
+    if (this.pos > 0) {
+      const free = this.free;
+      const back = b.length === SIZE + SLACK ? (): void => void free.push(b) : undefined;
+      if (!this.stream.write(b.subarray(0, this.pos), back)) this.mustDrain = true;
+    } else if (b.length === SIZE + SLACK) this.free.push(b);
+    this.buf = this.take(min);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n > this.cap) this.writeOut(n);
+  }
+
+  private bytes(b: Buffer): void {
+    const buf = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < b.length; i++) buf[p++] = b[i]!;
+    this.pos = p;
+  }
+
+  /** A Java long as Long.toString prints it (what `${v}` gives for a JS number beyond 2^53, as kafkaRecordLine does). */
+  private long(v: number): void {
+    const buf = this.buf;
+    if (v >= 0 && v <= 0x7fffffff) {
+      this.pos = writeUint31(buf, this.pos, v);
+      return;
+    }
+    if (!Number.isSafeInteger(v)) {
+      this.pos += buf.write(String(v), this.pos, 'latin1');
+      return;
+    }
+    if (v < 0) {
+      buf[this.pos++] = 0x2d;
+      v = -v;
+    }
+    if (v <= 0x7fffffff) this.pos = writeUint31(buf, this.pos, v);
+    else {
+      const hi = Math.floor(v / 1e8);
+      this.pos = writeUint31(buf, this.pos, hi);
+      this.pos = writeUint8Digits(buf, this.pos, v - hi * 1e8);
+    }
+  }
+
+  /** An int (-1 for none). */
+  private int(v: number): void {
+    if (v < 0) {
+      this.buf[this.pos++] = 0x2d;
+      v = -v;
+    }
+    this.pos = writeUint31(this.buf, this.pos, v);
+  }
+
+  /** src[s, e) as Buffer.toString('utf8') gives it: the bytes themselves when they are valid UTF-8. */
+  private utf8(src: Buffer, s: number, e: number): void {
+    const buf = this.buf;
+    let p = this.pos;
+    if (e - s < 128) {
+      while (s < e) {
+        const c = src[s]!;
+        if (c >= 0x80) break;
+        buf[p++] = c;
+        s++;
+      }
+      this.pos = p;
+      if (s === e) return;
+    }
+    if (isUtf8(src.subarray(s, e))) this.pos = p + src.copy(buf, p, s, e);
+    else this.pos = p + buf.write(src.toString('utf8', s, e), p, 'utf8');
+  }
+
+  /**
+   * The record lines of a v2 data batch within [from, to], their offsets added to `gaps`; false
+   * (nothing written) for a batch left to the record events: legacy or control, a negative count,
+   * a payload that does not decompress, records that do not walk or end before the batch does.
+   */
+  records(b: Batch, from: number | undefined, to: number | undefined, gaps: OffsetGaps | null, opts: KafkaLineOptions): boolean {
+    if (b.magic < 2 || b.isControl) return false;
+    const count = b.recordCount;
+    if (count <= 0) return count === 0;
+    let src: Buffer, p: number, end: number;
+    try {
+      ({ buf: src, pos: p, end } = v2PayloadInto(b, (this.scratch ??= Buffer.allocUnsafe(SCRATCH))));
+    } catch {
+      return false;
+    }
+    const w = this.walker;
+    if (w.walkFast(src, p, end, count, b.baseTimestamp, WALK_HEADERS) !== WALK_OK || w.count !== count || w.next !== end) return false;
+    let tsType = TS_TYPE.get(b.timestampType);
+    if (tsType === undefined) TS_TYPE.set(b.timestampType, (tsType = enc(` ${b.timestampType}: `)));
+    const printData = opts.printData;
+    const logAppend = b.timestampType === 'LogAppendTime';
+    const { baseOffset, maxTimestamp, baseSequence } = b;
+    const offsetDeltaA = w.offsetDelta;
+    const timestampA = w.timestamp;
+    const keyStartA = w.keyStart;
+    const keyLenA = w.keyLen;
+    const valueStartA = w.valueStart;
+    const valueLenA = w.valueLen;
+    const headerCountA = w.headerCount;
+    const headerIndexA = w.headerIndex;
+    const hdr = w.headers;
+    let recStart = p;
+    for (let k = 0; k < count; k++) {
+      const length = w.recEnd[k]! - recStart;
+      recStart = w.recEnd[k]!;
+      const offsetDelta = offsetDeltaA[k]!;
+      const offset = baseOffset + offsetDelta;
+      if (from !== undefined && offset < from) continue;
+      if (to !== undefined && offset > to) break;
+      if (gaps !== null) gaps.add(offset);
+      const kl = keyLenA[k]!;
+      const vl = valueLenA[k]!;
+      const hc = headerCountA[k]!;
+      // (3 bytes per byte: invalid UTF-8 becomes U+FFFD)
+      this.ensure(3 * length + 24 * hc + 200);
+      this.bytes(OFFSET);
+      this.long(offset);
+      this.bytes(tsType);
+      this.long(logAppend ? maxTimestamp : timestampA[k]!);
+      this.bytes(KEY_SIZE);
+      this.int(kl);
+      this.bytes(VALUE_SIZE);
+      this.int(vl);
+      this.bytes(SEQUENCE);
+      this.int(baseSequence < 0 ? -1 : lastSequenceFor(baseSequence, offsetDelta));
+      this.bytes(HEADER_KEYS);
+      for (let h = 0, at = 4 * headerIndexA[k]!; h < hc; h++, at += 4) {
+        if (h > 0) this.buf[this.pos++] = 0x2c;
+        this.utf8(src, hdr[at]!, hdr[at + 1]!);
+      }
+      this.buf[this.pos++] = 0x5d;
+      if (printData) {
+        if (kl >= 0) {
+          this.bytes(KEY);
+          this.utf8(src, keyStartA[k]!, keyStartA[k]! + kl);
+        }
+        if (vl >= 0) {
+          this.bytes(PAYLOAD);
+          this.utf8(src, valueStartA[k]!, valueStartA[k]! + vl);
+        }
+      }
+      this.buf[this.pos++] = 0x0a;
+    }
+    return true;
+  }
+}
+
+// batch.ts's lastSequenceFor (DefaultRecordBatch.incrementSequence)
+function lastSequenceFor(baseSequence: number, delta: number): number {
+  if (baseSequence > 0x7fffffff - delta) return delta - (0x7fffffff - baseSequence) - 1;
+  return baseSequence + delta;
+}
+
+/**
+ * The events of `dump(paths, { ...opts, records: false })` with the records put back the way
+ * `records: true` gives them (ops/dump's batchRecordEvents, offset-gaps before each log-end), except
+ * for the batches `writer` writes itself: after such a batch's event has been handled (its line
+ * written), its record lines are written here, and no record events follow.
+ */
+export function* kafkaRecordEvents(
+  events: Iterable<DumpEvent>,
+  writer: KafkaTextWriter,
+  from: number | undefined,
+  to: number | undefined,
+  lineOpts: KafkaLineOptions | null,
+): Generator<DumpEvent> {
+  let gaps = new OffsetGaps();
+  let internal: InternalDecoder | undefined;
+  let name = '';
+  for (const ev of events) {
+    if (ev.type === 'file') {
+      gaps = new OffsetGaps();
+      internal = ev.internal;
+      name = ev.name;
+    } else if (ev.type === 'log-end') yield gaps.event(ev.path, ev.name);
+    yield ev;
+    if (ev.type === 'batch' && (internal !== undefined || lineOpts === null || !writer.records(ev.batch, from, to, gaps, lineOpts)))
+      yield* batchRecordEvents(ev.batch, name, internal, from, to, gaps);
+  }
+}

@@ -57,7 +57,7 @@ async function writer(paths: string[], opts: DumpOptions, o: KafkaLineOptions, e
   const w = new KafkaTextWriter(stream);
   const r: Result = { out: '', errors: [], gaps: [] };
   for (const ev of kafkaRecordEvents(dump(paths, { ...opts, records: false, offsetGaps: true }), w, opts.fromOffset, opts.toOffset, o)) {
-    if (ev.type === 'batch') w.line(kafkaBatchLine(ev.batch));
+    if (ev.type === 'batch') w.batchLine(ev.batch);
     else if (ev.type === 'record') {
       if (events) events.records++;
       w.line(kafkaRecordLine(ev.record, ev.batch, textOpts(o)));
@@ -139,6 +139,11 @@ const batchArb = fc.record({
   baseOffset: fc.oneof(fc.nat(1e6), fc.constantFrom(2 ** 31 - 2, 2 ** 32 + 5, 2 ** 53 - 3, 2 ** 53 + 8, 2 ** 60)),
   baseTimestamp: fc.oneof(fc.constantFrom(1700000000000, -1, 0, 2 ** 53 - 10, -(2 ** 40)), fc.integer()),
   baseSequence: fc.constantFrom(-1, 0, 17, 2 ** 31 - 3),
+  producerId: fc.constantFrom(-1, 7, 2 ** 40, 2 ** 53 + 2, -(2 ** 60)),
+  producerEpoch: fc.constantFrom(-1, 0, 32767, -32768),
+  partitionLeaderEpoch: fc.constantFrom(-1, 0, 2 ** 31 - 1, -(2 ** 31)),
+  isTransactional: fc.boolean(),
+  deleteHorizonMs: fc.option(fc.constantFrom(0, 1700000000000, 2 ** 53 + 4, -5), { freq: 3 }),
   compression: fc.constantFrom('none', 'none', 'none', 'gzip', 'lz4', 'snappy', 'zstd') as fc.Arbitrary<'none' | 'gzip' | 'lz4' | 'snappy' | 'zstd'>,
   timestampType: fc.constantFrom('CreateTime', 'LogAppendTime') as fc.Arbitrary<'CreateTime' | 'LogAppendTime'>,
   records: fc.array(recordArb, { minLength: 1, maxLength: 6 }),
@@ -161,6 +166,11 @@ async function encode(b: fc.RecordValue<typeof batchArb>): Promise<Buffer> {
     timestampType: b.timestampType,
     maxTimestamp: b.baseTimestamp + 5,
     baseSequence: b.baseSequence,
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    partitionLeaderEpoch: b.partitionLeaderEpoch,
+    isTransactional: b.isTransactional,
+    deleteHorizonMs: b.deleteHorizonMs,
   });
   if (b.damage && b.compression === 'none') {
     const [at, byte, count] = b.damage;
@@ -170,9 +180,9 @@ async function encode(b: fc.RecordValue<typeof batchArb>): Promise<Buffer> {
   return buf;
 }
 
-/** ops/dump's record loop for one batch, rendered by kafkaRecordLine. */
+/** The batch line, then ops/dump's record loop for the batch, rendered by kafkaRecordLine. */
 function oracleBatch(b: Batch, o: KafkaLineOptions, from?: number, to?: number): Result & { fast: boolean } {
-  const r = { out: '', errors: [] as string[], gaps: [] as string[], fast: false };
+  const r = { out: kafkaBatchLine(b) + '\n', errors: [] as string[], gaps: [] as string[], fast: false };
   const g = new OffsetGaps();
   try {
     for (const rec of batchRecords(b)) {
@@ -193,10 +203,15 @@ async function writerBatch(b: Batch, o: KafkaLineOptions, from?: number, to?: nu
   const { stream, text } = sink();
   const w = new KafkaTextWriter(stream);
   const g = new OffsetGaps();
+  w.batchLine(b);
   const fast = w.records(b, from, to, g, o);
   await w.flush();
   await new Promise<void>((resolve) => stream.end(resolve));
-  if (!fast) return { ...oracleBatch(b, o, from, to), fast };
+  if (!fast) {
+    const want = oracleBatch(b, o, from, to);
+    const line = want.out.slice(0, want.out.indexOf('\n') + 1);
+    return { ...want, out: text() + want.out.slice(line.length), fast };
+  }
   return { out: text(), errors: [], gaps: [`${g.firstOffset} ${g.prevOffset} ${g.gaps.join(',')}`], fast };
 }
 

@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { v2PayloadInto, type Batch } from '../format/batch.js';
+import { batchLastSequence, v2PayloadInto, type Batch } from '../format/batch.js';
 import { writeUint31, writeUint8Digits } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS, WALK_OK } from '../format/record-walk.js';
 import { batchRecordEvents, OffsetGaps, type DumpEvent } from '../ops/dump.js';
 import type { InternalDecoder } from '../format/kafka-messages/internal.js';
 import { outputFailed } from './output.js';
+import { kafkaBatchLine } from './render.js';
 
 /**
  * The output of `kseg dump --format kafka|kafka4` (kafka-dump-log.sh's text): lines are encoded
@@ -33,6 +34,30 @@ const KEY = enc(' key: ');
 const PAYLOAD = enc(' payload: ');
 /** ` CreateTime: ` etc., by the batch's timestamp type. */
 const TS_TYPE = new Map<string, Buffer>();
+/** ` compresscodec: none crc: ` etc., by the batch's codec. */
+const CODEC = new Map<string, Buffer>();
+const tsTypeBytes = (t: string): Buffer => {
+  let b = TS_TYPE.get(t);
+  if (b === undefined) TS_TYPE.set(t, (b = enc(` ${t}: `)));
+  return b;
+};
+// kafkaBatchLine's v2 line (DumpLogSegments.dumpLog's batch line), in parts
+const B_BASE = enc('baseOffset: ');
+const B_LAST = enc(' lastOffset: ');
+const B_COUNT = enc(' count: ');
+const B_BASE_SEQ = enc(' baseSequence: ');
+const B_LAST_SEQ = enc(' lastSequence: ');
+const B_PID = enc(' producerId: ');
+const B_EPOCH = enc(' producerEpoch: ');
+const B_PLE = enc(' partitionLeaderEpoch: ');
+const B_TXN: Buffer[] = [enc(' isTransactional: false isControl: '), enc(' isTransactional: true isControl: ')];
+const B_HORIZON: Buffer[] = [enc('false deleteHorizonMs: '), enc('true deleteHorizonMs: ')];
+const B_EMPTY = enc('OptionalLong.empty');
+const B_OPTIONAL = enc('OptionalLong[');
+const B_POSITION = enc(' position: ');
+const B_SIZE = enc(' size: ');
+const B_MAGIC = enc(' magic: ');
+const B_VALID: Buffer[] = [enc(' isvalid: false'), enc(' isvalid: true')];
 
 /** Options of the fast record lines; anything else is left to kafkaRecordLine. */
 export interface KafkaLineOptions {
@@ -140,9 +165,13 @@ export class KafkaTextWriter {
     }
   }
 
-  /** An int (-1 for none). */
+  /** A Java int (or short, byte). */
   private int(v: number): void {
     if (v < 0) {
+      if (v < -0x7fffffff) {
+        this.long(v);
+        return;
+      }
       this.buf[this.pos++] = 0x2d;
       v = -v;
     }
@@ -167,6 +196,53 @@ export class KafkaTextWriter {
     else this.pos = p + buf.write(src.toString('utf8', s, e), p, 'utf8');
   }
 
+  /** kafkaBatchLine(b) and a newline: v2 batches written here, legacy entries through the string. */
+  batchLine(b: Batch): void {
+    if (b.magic < 2) {
+      this.line(kafkaBatchLine(b));
+      return;
+    }
+    let codec = CODEC.get(b.compression);
+    if (codec === undefined) CODEC.set(b.compression, (codec = enc(` compresscodec: ${b.compression} crc: `)));
+    this.ensure(640);
+    this.bytes(B_BASE);
+    this.long(b.baseOffset);
+    this.bytes(B_LAST);
+    this.long(b.lastOffset);
+    this.bytes(B_COUNT);
+    this.int(b.recordCount);
+    this.bytes(B_BASE_SEQ);
+    this.int(b.baseSequence);
+    this.bytes(B_LAST_SEQ);
+    this.int(batchLastSequence(b));
+    this.bytes(B_PID);
+    this.long(b.producerId);
+    this.bytes(B_EPOCH);
+    this.int(b.producerEpoch);
+    this.bytes(B_PLE);
+    this.int(b.partitionLeaderEpoch);
+    this.bytes(B_TXN[b.isTransactional ? 1 : 0]!);
+    this.bytes(B_HORIZON[b.isControl ? 1 : 0]!);
+    if (b.deleteHorizonMs === null) this.bytes(B_EMPTY);
+    else {
+      this.bytes(B_OPTIONAL);
+      this.long(b.deleteHorizonMs);
+      this.buf[this.pos++] = 0x5d;
+    }
+    this.bytes(B_POSITION);
+    this.long(b.position);
+    this.bytes(tsTypeBytes(b.timestampType));
+    this.long(b.maxTimestamp);
+    this.bytes(B_SIZE);
+    this.long(b.size);
+    this.bytes(B_MAGIC);
+    this.long(b.magic);
+    this.bytes(codec);
+    this.long(b.crc);
+    this.bytes(B_VALID[b.crcValid ? 1 : 0]!);
+    this.buf[this.pos++] = 0x0a;
+  }
+
   /**
    * The record lines of a v2 data batch within [from, to], their offsets added to `gaps`; false
    * (nothing written) for a batch left to the record events: legacy or control, a negative count,
@@ -184,8 +260,7 @@ export class KafkaTextWriter {
     }
     const w = this.walker;
     if (w.walkFast(src, p, end, count, b.baseTimestamp, WALK_HEADERS) !== WALK_OK || w.count !== count || w.next !== end) return false;
-    let tsType = TS_TYPE.get(b.timestampType);
-    if (tsType === undefined) TS_TYPE.set(b.timestampType, (tsType = enc(` ${b.timestampType}: `)));
+    const tsType = tsTypeBytes(b.timestampType);
     const printData = opts.printData;
     const logAppend = b.timestampType === 'LogAppendTime';
     const { baseOffset, maxTimestamp, baseSequence } = b;

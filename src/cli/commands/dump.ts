@@ -10,7 +10,7 @@ import { KsegError, UsageError } from '../../format/errors.js';
 import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter, type DecodedTail } from '../ndjson-writer.js';
-import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
+import { batchJson, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
 import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions, s3Options } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { reportError } from '../report-error.js';
@@ -248,7 +248,7 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
   let errors = 0;
   const report = kafka ? new KafkaReport(format) : null;
   const toolErrors = { count: 0 };
-  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts, report!, decoders, toolErrors);
+  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(kafkaOut!, format, flags, opts, report!, decoders, toolErrors);
   // The kafka formats write the records of plain v2 batches from their bytes (kafka-text-writer.ts).
   const events =
     kafkaOut !== null && opts.records
@@ -553,7 +553,15 @@ function kafkaLineOptions(flags: DumpFlags, d: Decoders): KafkaLineOptions | nul
 }
 
 /** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */
-function kafkaRenderer(out: Lines, format: Format, flags: DumpFlags, opts: DumpOptions, report: KafkaReport, d: Decoders, toolErrors: { count: number }): (ev: DumpEvent) => void {
+function kafkaRenderer(
+  out: KafkaTextWriter,
+  format: Format,
+  flags: DumpFlags,
+  opts: DumpOptions,
+  report: KafkaReport,
+  d: Decoders,
+  toolErrors: { count: number },
+): (ev: DumpEvent) => void {
   // Where the tool's decoder throws (IntegerDecoder on 3 bytes) it stops; kseg leaves that part out, says so and goes on.
   let current: { r: KafkaRecord; b: Batch } | undefined;
   const onDecodeError = (part: 'key' | 'payload', e: Error): void => {
@@ -592,7 +600,7 @@ function kafkaRenderer(out: Lines, format: Format, flags: DumpFlags, opts: DumpO
         out.line(`${javaFilePath(ev.path)} passed sanity check.`);
         break;
       case 'batch':
-        out.line(kafkaBatchLine(ev.batch));
+        out.batchLine(ev.batch);
         break;
       case 'record': {
         const dec = ev.decoding;

@@ -7,7 +7,8 @@ import { batchRecords, decodeBatch, type Batch } from '../src/format/batch.js';
 import { encodeV2Batch } from '../src/format/encode.js';
 import { KsegError } from '../src/format/errors.js';
 import { dump, OffsetGaps, type DumpEvent, type DumpOptions } from '../src/ops/dump.js';
-import { kafkaBatchLine, kafkaRecordLine, type KafkaTextOptions } from '../src/cli/render.js';
+import { batchPartString, kafkaBatchLine, kafkaRecordLine, type KafkaTextOptions } from '../src/cli/render.js';
+import { writeBatchPart } from '../src/cli/batch-part.js';
 import { KafkaTextWriter, kafkaRecordEvents, type KafkaLineOptions } from '../src/cli/kafka-text-writer.js';
 import { FIXTURES, HAVE_REAL, REAL, fixtureCases } from './helpers.js';
 
@@ -254,5 +255,34 @@ describe('random batches: writer = kafkaRecordLine per record', () => {
         expect(got).toEqual({ ...oracleBatch(b, o), fast: true });
       }
     }
+  });
+});
+
+describe("batch-part.ts: the NDJSON record line's batch part as bytes = batchPartString", () => {
+  it('random batches and file names; longs beyond 2^53 and no room left to the string', async () => {
+    const files = fc.constantFrom<string | undefined>(undefined, '00000000000000000000.log', 'a "quoted"\\ name\n.log', 'tópico-ü/日本.log', 'x'.repeat(500));
+    let written = 0;
+    await fc.assert(
+      fc.asyncProperty(batchArb, files, fc.nat(40), async (input, file, position) => {
+        const buf = await encode({ ...input, damage: null });
+        const b = decodeBatch(buf, 0, buf.length, position * 1e12, file as string);
+        b.file = file;
+        const dst = Buffer.alloc(2048, 0xee);
+        const e = writeBatchPart(dst, 3, dst.length, b, 0x2c, 0x0a);
+        const safe = [b.position, b.baseOffset, b.lastOffset, b.producerId].every((v) => Number.isSafeInteger(v));
+        if (!safe) expect(e).toBe(-1);
+        else {
+          written++;
+          expect(dst.toString('utf8', 3, e)).toBe(',' + batchPartString(b) + '\n');
+          expect(dst[e]).toBe(0xee);
+        }
+        // too little room: nothing written
+        const small = Buffer.alloc(64, 0xee);
+        expect(writeBatchPart(small, 0, small.length, b, 0, 0)).toBe(-1);
+        expect(small.every((x) => x === 0xee)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    expect(written).toBeGreaterThan(100);
   });
 });

@@ -30,6 +30,8 @@ const KEY_SIZE = enc(' keySize: ');
 const VALUE_SIZE = enc(' valueSize: ');
 const SEQUENCE = enc(' sequence: ');
 const HEADER_KEYS = enc(' headerKeys: [');
+/** SEQUENCE, -1 and HEADER_KEYS: records of a batch without producer sequences. */
+const NO_SEQUENCE = enc(' sequence: -1 headerKeys: [');
 const KEY = enc(' key: ');
 const PAYLOAD = enc(' payload: ');
 /** ` CreateTime: ` etc., by the batch's timestamp type. */
@@ -295,9 +297,12 @@ export class KafkaTextWriter {
       this.int(kl);
       this.bytes(VALUE_SIZE);
       this.int(vl);
-      this.bytes(SEQUENCE);
-      this.int(baseSequence < 0 ? -1 : lastSequenceFor(baseSequence, offsetDelta));
-      this.bytes(HEADER_KEYS);
+      if (baseSequence < 0) this.bytes(NO_SEQUENCE);
+      else {
+        this.bytes(SEQUENCE);
+        this.int(lastSequenceFor(baseSequence, offsetDelta));
+        this.bytes(HEADER_KEYS);
+      }
       for (let h = 0, at = 4 * headerIndexA[k]!; h < hc; h++, at += 4) {
         if (h > 0) this.buf[this.pos++] = 0x2c;
         this.utf8(src, hdr[at]!, hdr[at + 1]!);

@@ -286,3 +286,26 @@ describe("batch-part.ts: the NDJSON record line's batch part as bytes = batchPar
     expect(written).toBeGreaterThan(100);
   });
 });
+
+describe('KafkaTextWriter buffers', () => {
+  it('a stream that calls back on the next tick (stdout to a file) gets the same few buffers back, not a new one per MiB', async () => {
+    const seen = new Set<ArrayBuffer>();
+    let bytes = 0;
+    const stream = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        seen.add(chunk.buffer as ArrayBuffer);
+        bytes += chunk.length;
+        cb(); // synchronous, as fs.SyncWriteStream: the writer's callback runs on the next tick
+      },
+    });
+    const w = new KafkaTextWriter(stream);
+    const line = 'x'.repeat(999);
+    for (let i = 0; i < 64 * 1024; i++) {
+      w.line(line);
+      if (w.full) await w.flush();
+    }
+    await w.flush();
+    expect(bytes).toBe(64 * 1024 * 1000);
+    expect(seen.size).toBeLessThanOrEqual(8);
+  });
+});

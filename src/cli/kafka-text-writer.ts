@@ -19,6 +19,8 @@ import { kafkaBatchLine } from './render.js';
  */
 
 const SIZE = 1 << 20;
+/** Buffers in flight before flush() waits for their writes to call back. */
+const MAX_INFLIGHT = 4;
 /** Room after `cap` that a line's fixed parts may use (checked once per record, not per part). */
 const SLACK = 64;
 /** Where an uncompressed copy is not needed: compressed payloads are decompressed here (valid until the next batch). */
@@ -72,6 +74,8 @@ export class KafkaTextWriter {
   private pos = 0;
   private cap = 0;
   private mustDrain = false;
+  /** Buffers handed to the stream whose write has not called back yet. */
+  private inflight = 0;
   /** Buffers of SIZE the stream is done with (reused: a fresh 1 MiB per write costs page faults). */
   private readonly free: Buffer[] = [];
   private readonly walker = new RecordWalker();
@@ -111,6 +115,9 @@ export class KafkaTextWriter {
         this.stream.on('close', done);
       });
     }
+    // A synchronous stream (stdout to a file) calls back on the next tick, which never comes while
+    // the caller's awaits resolve at once: give the callbacks a turn, so buffers come back to `free`.
+    while (this.inflight >= MAX_INFLIGHT) await new Promise<void>((resolve) => setImmediate(resolve));
   }
 
   /** A buffer with room for `min` bytes (and SLACK) after its start. */
@@ -126,9 +133,13 @@ export class KafkaTextWriter {
     if (this.pos === 0 && min <= this.cap) return;
     const b = this.buf;
     if (this.pos > 0) {
-      const free = this.free;
-      const back = b.length === SIZE + SLACK ? (): void => void free.push(b) : undefined;
-      if (!this.stream.write(b.subarray(0, this.pos), back)) this.mustDrain = true;
+      const pooled = b.length === SIZE + SLACK;
+      this.inflight++;
+      const ok = this.stream.write(b.subarray(0, this.pos), () => {
+        this.inflight--;
+        if (pooled) this.free.push(b);
+      });
+      if (!ok) this.mustDrain = true;
     } else if (b.length === SIZE + SLACK) this.free.push(b);
     this.buf = this.take(min);
   }

@@ -4,6 +4,7 @@ import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { outputFailed } from './output.js';
 import { batchPartString, recordNdjson } from './render.js';
+import { writeBatchPart } from './batch-part.js';
 import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
 import { DecodedPrograms, isFramed } from './decoded-wasm.js';
 import type { InternalDecoder } from '../format/kafka-messages/internal.js';
@@ -463,18 +464,19 @@ export class JsonLinesWriter {
     const { src, end, staged } = staging;
     let p = staging.p;
     // The batch part (plus the newline) once per batch, in wasm memory when it fits.
-    const tailStr = ',' + batchPartString(b) + '\n';
     let tail: Buffer;
     let tailAt = -1;
     let tailLen: number;
     let recOk = false;
-    if (mem !== null && this.template(T_TAIL, tailStr, TAIL_MAX)) {
+    const partEnd = mem !== null ? writeBatchPart(mem, T_TAIL + 4, T_TAIL + 4 + TAIL_MAX, b, 0x2c, 0x0a) : -1;
+    if (partEnd >= 0 || (mem !== null && this.template(T_TAIL, ',' + batchPartString(b) + '\n', TAIL_MAX))) {
+      if (partEnd >= 0) mem!.writeUInt32LE(partEnd - T_TAIL - 4, T_TAIL);
       tailAt = T_TAIL + 4;
-      tailLen = mem.readUInt32LE(T_TAIL);
-      tail = mem.subarray(tailAt, tailAt + tailLen);
+      tailLen = mem!.readUInt32LE(T_TAIL);
+      tail = mem!.subarray(tailAt, tailAt + tailLen);
       recOk = staged && REC_KIND[d.key]! >= 0 && REC_KIND[d.value]! >= 0 && this.sameTemplate(T_TS_TYPE_KEY, TS_TYPE_KEY[b.timestampType]![d.key === 'none' ? 1 : 0], 124);
     } else {
-      tail = enc(tailStr);
+      tail = enc(',' + batchPartString(b) + '\n');
       tailLen = tail.length;
     }
     const kindK = REC_KIND[d.key]!;

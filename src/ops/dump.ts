@@ -527,6 +527,53 @@ function validPrefix(buf: Buffer, count: number, logSize: number): number {
   return count;
 }
 
+/**
+ * DumpLogSegments' non-consecutive report for one .log: the offset of its first record (null when
+ * none) and each pair (a, b) of consecutive records where b != a + 1, in file order.
+ */
+export class OffsetGaps {
+  firstOffset: number | null = null;
+  prevOffset = 0;
+  gaps: number[] = [];
+
+  add(offset: number): void {
+    if (this.firstOffset === null) this.firstOffset = offset;
+    else if (offset !== this.prevOffset + 1) this.gaps.push(this.prevOffset, offset);
+    this.prevOffset = offset;
+  }
+
+  event(path: string, name: string): DumpEvent {
+    return { type: 'offset-gaps', path, name, firstOffset: this.firstOffset, gaps: this.gaps };
+  }
+}
+
+/**
+ * The record events of one batch within [fromOffset, toOffset] (`internal`: with their decoding),
+ * their offsets added to `gaps`; a record that does not decode ends the batch with an error event
+ * naming the batch. dump() yields these after each batch event with `records`; a caller that takes
+ * `records: false` and writes records its own way uses it for the batches it leaves.
+ */
+export function* batchRecordEvents(
+  batch: Batch,
+  name: string,
+  internal: InternalDecoder | undefined,
+  fromOffset: number | undefined,
+  toOffset: number | undefined,
+  gaps: OffsetGaps | null,
+): Generator<DumpEvent> {
+  try {
+    for (const record of batchRecords(batch)) {
+      if (fromOffset !== undefined && record.offset < fromOffset) continue;
+      if (toOffset !== undefined && record.offset > toOffset) break;
+      if (gaps !== null) gaps.add(record.offset);
+      yield internal ? { type: 'record', record, batch, decoding: decodeRecord(internal, record, batch) } : { type: 'record', record, batch };
+    }
+  } catch (e) {
+    if (!(e instanceof KsegError)) throw e;
+    yield { type: 'error', error: e.at({ file: name, position: batch.position }) };
+  }
+}
+
 function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts: DumpOptions, kraftSnapshot?: KraftSnapshotName): Generator<DumpEvent> {
   const src = openSource(p, { pattern: 'sequential' });
   try {
@@ -538,10 +585,8 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
     const { fromOffset, toOffset } = opts;
     // DumpLogSegments' non-consecutive report: pairs (a, b) of consecutive records with b != a + 1.
     const trackGaps = opts.offsetGaps === true && opts.records;
-    let firstOffset: number | null = null;
-    let prevOffset = 0;
-    const gaps: number[] = [];
-    const gapsEvent = (): DumpEvent => ({ type: 'offset-gaps', path: p, name, firstOffset, gaps });
+    const gaps = new OffsetGaps();
+    const gapsEvent = (): DumpEvent => gaps.event(p, name);
     for (;;) {
       const n = gen.next();
       if (n.done) {
@@ -584,21 +629,7 @@ function* dumpLog(p: string, name: string, nameOffset: number | undefined, opts:
       opts.progressMeter?.at(batch.position);
       yield { type: 'batch', batch };
       if (!opts.records) continue;
-      try {
-        for (const record of batchRecords(batch)) {
-          if (fromOffset !== undefined && record.offset < fromOffset) continue;
-          if (toOffset !== undefined && record.offset > toOffset) break;
-          if (trackGaps) {
-            if (firstOffset === null) firstOffset = record.offset;
-            else if (record.offset !== prevOffset + 1) gaps.push(prevOffset, record.offset);
-            prevOffset = record.offset;
-          }
-          yield internal ? { type: 'record', record, batch, decoding: decodeRecord(internal, record, batch) } : { type: 'record', record, batch };
-        }
-      } catch (e) {
-        if (!(e instanceof KsegError)) throw e;
-        yield { type: 'error', error: e.at({ file: name, position: batch.position }) };
-      }
+      yield* batchRecordEvents(batch, name, internal, fromOffset, toOffset, trackGaps ? gaps : null);
     }
   } finally {
     src.close();

@@ -5,11 +5,12 @@ import { startProgress, type Progress } from '../progress.js';
 import { onInterrupt } from '../interrupt.js';
 import { dump, javaFilePath, type DirPart, type DumpEvent, type DumpOptions } from '../../ops/dump.js';
 import { KafkaReport } from '../kafka-report.js';
+import { KafkaTextWriter, kafkaRecordEvents, type KafkaLineOptions } from '../kafka-text-writer.js';
 import { KsegError, UsageError } from '../../format/errors.js';
 import { decodeStats, kafkaToolText, resolveDecoders, type Decoders } from '../decoders.js';
 import { Output, toJson } from '../output.js';
 import { JsonLinesWriter, type DecodedTail } from '../ndjson-writer.js';
-import { batchJson, kafkaBatchLine, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
+import { batchJson, kafkaContents, kafkaRecordLine, kafkaSnapshotLine, type KafkaTextOptions } from '../render.js';
 import { assertOneJsonFormat, decoderOptions, DECODER_HELP, jsonOptions, nonNegative, offsetRangeOptions, s3Options } from '../options.js';
 import { humanBatchLine, humanRecordLine, humanFileHeader } from '../human.js';
 import { reportError } from '../report-error.js';
@@ -242,14 +243,20 @@ async function runDump(given: string[], flags: DumpFlags, progress?: Progress): 
   const rawDecoders: Decoders =
     flags.decoder === undefined && flags.keyDecoder === undefined && flags.valueDecoder === undefined ? { ...decoders, key: 'base64', value: 'base64' } : decoders;
   if (json) return runJsonDump(paths, opts, format === 'json', decoders, notes, flags.expandConsumerProtocol === true, rawDecoders);
-  const out = new Output();
+  const kafkaOut = kafka ? new KafkaTextWriter() : null;
+  const out: Lines = kafkaOut ?? new Output();
   let errors = 0;
   const report = kafka ? new KafkaReport(format) : null;
   const toolErrors = { count: 0 };
-  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(out, format, flags, opts, report!, decoders, toolErrors);
+  const renderer = format === 'text' ? textRenderer(out, decoders) : kafkaRenderer(kafkaOut!, format, flags, opts, report!, decoders, toolErrors);
+  // The kafka formats write the records of plain v2 batches from their bytes (kafka-text-writer.ts).
+  const events =
+    kafkaOut !== null && opts.records
+      ? kafkaRecordEvents(dump(paths, { ...opts, records: false }), kafkaOut, opts.fromOffset, opts.toOffset, kafkaLineOptions(flags, decoders))
+      : dump(paths, opts);
   let fileName = '';
   try {
-    for (const ev of dump(paths, opts)) {
+    for (const ev of events) {
       if (ev.type === 'note') {
         process.stderr.write(`kseg: note: ${ev.message}\n`);
         continue;
@@ -477,7 +484,7 @@ function jsonRenderer(emit: (o: unknown) => void, opts: DumpOptions): (ev: DumpE
   };
 }
 
-function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
+function textRenderer(out: Lines, d: Decoders): (ev: DumpEvent) => void {
   return (ev) => {
     switch (ev.type) {
       case 'file':
@@ -534,8 +541,27 @@ function textRenderer(out: Output, d: Decoders): (ev: DumpEvent) => void {
   };
 }
 
+/** Where runDump writes lines: Output (text) or KafkaTextWriter (the kafka formats). */
+type Lines = Pick<Output, 'line' | 'flush' | 'full'>;
+
+/** The record lines KafkaTextWriter writes itself: all but --skip-record-metadata and data through other decoders than UTF-8. */
+function kafkaLineOptions(flags: DumpFlags, d: Decoders): KafkaLineOptions | null {
+  if (flags.skipRecordMetadata) return null;
+  const printData = flags.printData !== false;
+  if (printData && (d.key !== 'utf8' || d.value !== 'utf8')) return null;
+  return { printData };
+}
+
 /** kafka-dump-log.sh --files X --print-data-log --deep-iteration (format doc section 5). */
-function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: DumpOptions, report: KafkaReport, d: Decoders, toolErrors: { count: number }): (ev: DumpEvent) => void {
+function kafkaRenderer(
+  out: KafkaTextWriter,
+  format: Format,
+  flags: DumpFlags,
+  opts: DumpOptions,
+  report: KafkaReport,
+  d: Decoders,
+  toolErrors: { count: number },
+): (ev: DumpEvent) => void {
   // Where the tool's decoder throws (IntegerDecoder on 3 bytes) it stops; kseg leaves that part out, says so and goes on.
   let current: { r: KafkaRecord; b: Batch } | undefined;
   const onDecodeError = (part: 'key' | 'payload', e: Error): void => {
@@ -574,7 +600,7 @@ function kafkaRenderer(out: Output, format: Format, flags: DumpFlags, opts: Dump
         out.line(`${javaFilePath(ev.path)} passed sanity check.`);
         break;
       case 'batch':
-        out.line(kafkaBatchLine(ev.batch));
+        out.batchLine(ev.batch);
         break;
       case 'record': {
         const dec = ev.decoding;

@@ -71,3 +71,17 @@ export function ndjsonLines(s: string): any[] {
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l));
 }
+
+/** Run `fn` with environment variables set (restored afterwards). */
+export function withEnv<T>(env: Record<string, string>, fn: () => T): T {
+  const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(old)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { rangesFor } from '../src/ops/verify/pool.js';
 import { ChunkReader } from '../src/ops/verify/chunks.js';
 import { generate } from '../src/ops/generate.js';
 import { KsegError } from '../src/format/errors.js';
-import { kseg, tmpDir } from './helpers.js';
+import { kseg, tmpDir, withEnv } from './helpers.js';
 
 /**
  * verify --jobs splits each segment into byte ranges whose owners find their own first batch
@@ -16,19 +16,6 @@ import { kseg, tmpDir } from './helpers.js';
  * (LogSegment.recover's order, ops/verify/log-walk.ts): every report, finding and its order equal
  * --jobs 1 however the ranges fall, with corruption anywhere, and most of all at range edges.
  */
-
-function withEnv<T>(env: Record<string, string>, fn: () => T): T {
-  const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 const seg0 = (dir: string, ext: string): string => path.join(dir, `${'0'.repeat(20)}.${ext}`);
 

@@ -11,7 +11,7 @@ import { encodeAbortedTxn } from '../src/format/indexes.js';
 import { KsegError } from '../src/format/errors.js';
 import { batchRecords, decodeBatch } from '../src/format/batch.js';
 import { RecordWalker, WALK_CHECK, WALK_OK } from '../src/format/record-walk.js';
-import { copyPartition, corruptCases, FIXTURES, fixtureCases, HAVE_REAL, healthyCases, kseg, readNdjson, REAL, tmpDir } from './helpers.js';
+import { copyPartition, corruptCases, fixtureCases, FIXTURES, HAVE_REAL, healthyCases, kseg, readNdjson, REAL, tmpDir, withEnv } from './helpers.js';
 
 // ------------------------------------------------------------------ helpers
 
@@ -809,20 +809,6 @@ describe('kseg verify (CLI)', () => {
 });
 
 // ------------------------------------------------------------------ verify --jobs
-
-/** Run `fn` with environment variables set (restored afterwards). */
-function withEnv<T>(env: Record<string, string>, fn: () => T): T {
-  const old = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  try {
-    return fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
 
 /** Tiny chunks, so that fixtures of a few KiB are split into many. */
 const SPLIT = { KSEG_VERIFY_CHUNK_BYTES: '700' };

@@ -4,7 +4,7 @@ import { writeUint31, writeUint8Digits } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS, WALK_OK } from '../format/record-walk.js';
 import { batchRecordEvents, OffsetGaps, type DumpEvent } from '../ops/dump.js';
 import type { InternalDecoder } from '../format/kafka-messages/internal.js';
-import { outputFailed } from './output.js';
+import { drained, outputFailed } from './output.js';
 import { kafkaBatchLine } from './render.js';
 
 /**
@@ -102,18 +102,7 @@ export class KafkaTextWriter {
     this.writeOut(0);
     if (this.mustDrain) {
       this.mustDrain = false;
-      // (a stream that fails or closes never drains)
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.off('drain', done);
-          this.stream.off('error', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('error', done);
-        this.stream.on('close', done);
-      });
+      await drained(this.stream);
     }
     // A synchronous stream (stdout to a file) calls back on the next tick, which never comes while
     // the caller's awaits resolve at once: give the callbacks a turn, so buffers come back to `free`.

@@ -2,7 +2,7 @@ import { batchRecords, v2PayloadInto, type Batch } from '../format/batch.js';
 import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31, writeUint8Digits } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
-import { outputFailed } from './output.js';
+import { drained, outputFailed } from './output.js';
 import { batchPartString, recordNdjson } from './render.js';
 import { writeBatchPart } from './batch-part.js';
 import { JSON_ESCAPE_WASM } from './json-escape-wasm.js';
@@ -282,18 +282,7 @@ export class JsonLinesWriter {
     this.writeOut();
     if (this.mustDrain) {
       this.mustDrain = false;
-      // (a stream that fails or closes never drains)
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.stream.off('drain', done);
-          this.stream.off('error', done);
-          this.stream.off('close', done);
-          resolve();
-        };
-        this.stream.on('drain', done);
-        this.stream.on('error', done);
-        this.stream.on('close', done);
-      });
+      await drained(this.stream);
     }
     // Write callbacks run on the next tick; give them a turn when every slot is in flight.
     while (this.free.length === 0 && this.inflight > 0 && this.slots.length >= WASM_SLOTS) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -572,19 +561,22 @@ export class JsonLinesWriter {
     const { src, end, staged } = staging;
     let p = staging.p;
     // the batch part without the record's closing brace: the decoded member and `}\n` follow it
-    const tailStr = ',' + batchPartString(b).slice(0, -1);
+    // (as bytes, batch-part.ts, unless it does not fit or holds an unsafe integer: then the string)
+    const tailStr = (): string => ',' + batchPartString(b).slice(0, -1);
     let batchTail: Buffer;
     let tailAt = -1;
     let tailLen: number;
     let recOk = false;
-    if (mem !== null && this.template(T_TAIL, tailStr, TAIL_MAX)) {
+    const partEnd = mem !== null ? writeBatchPart(mem, T_TAIL + 4, T_TAIL + 4 + TAIL_MAX, b, 0x2c, 0) : -1;
+    if (partEnd >= 0 || (mem !== null && this.template(T_TAIL, tailStr(), TAIL_MAX))) {
+      if (partEnd >= 0) mem!.writeUInt32LE(partEnd - 1 - T_TAIL - 4, T_TAIL);
       tailAt = T_TAIL + 4;
-      tailLen = mem.readUInt32LE(T_TAIL);
-      batchTail = mem.subarray(tailAt, tailAt + tailLen);
+      tailLen = mem!.readUInt32LE(T_TAIL);
+      batchTail = mem!.subarray(tailAt, tailAt + tailLen);
       // (the value template was made for the writer's own decoders)
       recOk = staged && (dv === 'none') === (this.d.value === 'none') && this.sameTemplate(T_TS_TYPE_KEY, TS_TYPE_KEY[b.timestampType]![dk === 'none' ? 1 : 0], 124);
     } else {
-      batchTail = enc(tailStr);
+      batchTail = enc(tailStr());
       tailLen = batchTail.length;
     }
     const kindK = REC_KIND[dk]!;

@@ -34,14 +34,27 @@ export class Output {
     const chunk = this.parts.join('');
     this.parts = [];
     this.pending = 0;
-    if (!this.stream.write(chunk)) {
-      await new Promise<void>((resolve) => this.stream.once('drain', resolve));
-    }
+    if (!this.stream.write(chunk)) await drained(this.stream);
   }
 
   async flushIfFull(): Promise<void> {
     if (this.pending >= this.threshold) await this.flush();
   }
+}
+
+/** Resolves when `stream` drains, or fails or closes (which it then never does). */
+export function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
 }
 
 /**

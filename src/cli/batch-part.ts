@@ -1,5 +1,5 @@
 import type { Batch } from '../format/batch.js';
-import { writeUint31, writeUint8Digits } from '../format/json-bytes.js';
+import { writeSafeInt } from '../format/json-bytes.js';
 
 /**
  * render.ts's batchPartString — `"batch":{…}}`, the end of every NDJSON record line of a batch — as
@@ -47,17 +47,17 @@ const restScratch = new Uint8Array(256);
 function restBytes(b: Batch, codec: Buffer): void {
   const dst = restScratch;
   let d = put(dst, 0, MAGIC);
-  d = safe(dst, d, b.magic);
+  d = writeSafeInt(dst, d, b.magic);
   d = put(dst, d, codec);
   d = put(dst, d, TXN[b.isTransactional ? 1 : 0]!);
   d = put(dst, d, PRODUCER_ID[b.isControl ? 1 : 0]!);
-  d = safe(dst, d, b.producerId);
+  d = writeSafeInt(dst, d, b.producerId);
   d = put(dst, d, EPOCH);
-  d = safe(dst, d, b.producerEpoch);
+  d = writeSafeInt(dst, d, b.producerEpoch);
   d = put(dst, d, BASE_SEQUENCE);
-  d = safe(dst, d, b.baseSequence);
+  d = writeSafeInt(dst, d, b.baseSequence);
   d = put(dst, d, LEADER_EPOCH);
-  d = safe(dst, d, b.partitionLeaderEpoch);
+  d = writeSafeInt(dst, d, b.partitionLeaderEpoch);
   d = put(dst, d, VALID[b.crcValid ? 1 : 0]!);
   rest.bytes = dst.slice(0, d);
   rest.magic = b.magic;
@@ -69,17 +69,6 @@ function restBytes(b: Batch, codec: Buffer): void {
   rest.baseSequence = b.baseSequence;
   rest.partitionLeaderEpoch = b.partitionLeaderEpoch;
   rest.crcValid = b.crcValid;
-}
-
-/** An integer of at most 2^53 - 1 in magnitude (the caller checks). */
-function safe(dst: Uint8Array, d: number, v: number): number {
-  if (v < 0) {
-    dst[d++] = 0x2d;
-    v = -v;
-  }
-  if (v <= 0x7fffffff) return writeUint31(dst, d, v);
-  const hi = Math.floor(v / 1e8);
-  return writeUint8Digits(dst, writeUint31(dst, d, hi), v - hi * 1e8);
 }
 
 /**
@@ -99,11 +88,11 @@ export function writeBatchPart(dst: Uint8Array, d: number, cap: number, b: Batch
   if (prefix !== 0) dst[d++] = prefix;
   // (constant runs by TypedArray.set: one copy instead of a loop per byte)
   dst.set(fileHead, d);
-  d = safe(dst, d + fileHead.length, position);
+  d = writeSafeInt(dst, d + fileHead.length, position);
   d = put(dst, d, BASE_OFFSET);
-  d = safe(dst, d, baseOffset);
+  d = writeSafeInt(dst, d, baseOffset);
   d = put(dst, d, LAST_OFFSET);
-  d = safe(dst, d, lastOffset);
+  d = writeSafeInt(dst, d, lastOffset);
   // the rest, from `,"magic":` on, is mostly the previous batch's: its bytes are kept
   if (
     b.magic !== rest.magic ||

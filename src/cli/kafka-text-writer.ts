@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { batchLastSequence, v2PayloadInto, type Batch } from '../format/batch.js';
-import { writeUint31, writeUint8Digits } from '../format/json-bytes.js';
+import { writeSafeInt, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS, WALK_OK } from '../format/record-walk.js';
 import { batchRecordEvents, OffsetGaps, type DumpEvent } from '../ops/dump.js';
 import type { InternalDecoder } from '../format/kafka-messages/internal.js';
@@ -151,20 +151,7 @@ export class KafkaTextWriter {
       this.pos = writeUint31(buf, this.pos, v);
       return;
     }
-    if (!Number.isSafeInteger(v)) {
-      this.pos += buf.write(String(v), this.pos, 'latin1');
-      return;
-    }
-    if (v < 0) {
-      buf[this.pos++] = 0x2d;
-      v = -v;
-    }
-    if (v <= 0x7fffffff) this.pos = writeUint31(buf, this.pos, v);
-    else {
-      const hi = Math.floor(v / 1e8);
-      this.pos = writeUint31(buf, this.pos, hi);
-      this.pos = writeUint8Digits(buf, this.pos, v - hi * 1e8);
-    }
+    this.pos = Number.isSafeInteger(v) ? writeSafeInt(buf, this.pos, v) : this.pos + buf.write(String(v), this.pos, 'latin1');
   }
 
   /** A Java int (or short, byte). */

@@ -1,5 +1,5 @@
 import { batchRecords, v2PayloadInto, type Batch } from '../format/batch.js';
-import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeUint31, writeUint8Digits } from '../format/json-bytes.js';
+import { DIGIT_PAIRS, escapeJsonBody, HEX_DIGITS, writeSafeInt, writeUint31 } from '../format/json-bytes.js';
 import { RecordWalker, WALK_HEADERS } from '../format/record-walk.js';
 import { decodeStats, type Decoders } from './decoders.js';
 import { drained, outputFailed } from './output.js';
@@ -359,16 +359,7 @@ export class JsonLinesWriter {
     if (v >= 0 && v <= 0x7fffffff) {
       this.pos = writeUint31(this.buf, this.pos, v);
     } else if (Number.isSafeInteger(v)) {
-      if (v < 0) {
-        this.buf[this.pos++] = 0x2d;
-        v = -v;
-      }
-      if (v <= 0x7fffffff) this.pos = writeUint31(this.buf, this.pos, v);
-      else {
-        const hi = Math.floor(v / 1e8);
-        this.pos = writeUint31(this.buf, this.pos, hi);
-        this.pos = writeUint8Digits(this.buf, this.pos, v - hi * 1e8);
-      }
+      this.pos = writeSafeInt(this.buf, this.pos, v);
     } else {
       this.pos += this.buf.write(`"${BigInt(v)}"`, this.pos, 'latin1');
     }

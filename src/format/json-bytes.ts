@@ -76,7 +76,21 @@ export function writeUint8Digits(dst: Uint8Array, d: number, v: number): number 
   return d + 8;
 }
 
-/** Digits of a non-negative integer below 2^31 at dst[d]; returns the new end. */
+/**
+ * Digits of a safe integer (|v| <= 2^53 - 1) as String(v) writes them, at dst[d]; returns the new
+ * end. Above 2^32: the digits above 1e8 (at most 8), then exactly 8.
+ */
+export function writeSafeInt(dst: Uint8Array, d: number, v: number): number {
+  if (v < 0) {
+    dst[d++] = 0x2d;
+    v = -v;
+  }
+  if (v <= 0xffffffff) return writeUint31(dst, d, v);
+  const hi = Math.floor(v / 1e8);
+  return writeUint8Digits(dst, writeUint31(dst, d, hi), v - hi * 1e8);
+}
+
+/** Digits of a non-negative integer below 2^32 (10 digits at most) at dst[d]; returns the new end. */
 export function writeUint31(dst: Uint8Array, d: number, v: number): number {
   let n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
   const end = d + n;

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { escapeJsonBody, writeUint31, writeUint8Digits } from '../format/json-bytes.js';
+import { escapeJsonBody, writeSafeInt, writeUint31 } from '../format/json-bytes.js';
 import { IoError } from '../format/errors.js';
 import { TEMP_SUFFIX } from '../storage/atomic.js';
 import { EXPORT_COLUMNS, type BatchFields, type RowRecord } from './export-row.js';
@@ -100,14 +100,7 @@ const TWO_31 = 0x80000000;
 export function writeNumber(dst: Buffer, d: number, v: number): number {
   if (v >= 0 && v < TWO_31) return writeUint31(dst, d, v);
   if (!Number.isSafeInteger(v)) return d + dst.write(String(v), d, 'latin1');
-  if (v < 0) {
-    dst[d++] = 0x2d;
-    v = -v;
-    if (v < TWO_31) return writeUint31(dst, d, v);
-  }
-  // below 2^53: up to 8 digits above 1e8, then exactly 8
-  const hi = Math.floor(v / 1e8);
-  return writeUint8Digits(dst, writeUint31(dst, d, hi), v - hi * 1e8);
+  return writeSafeInt(dst, d, v);
 }
 
 /** base64 of src[s, e) at dst[d] (Node's native encoder: measured faster than a JS table loop here). */

@@ -1,4 +1,4 @@
-import { escapeJsonBody, writeUint31, writeUint8Digits } from '../json-bytes.js';
+import { escapeJsonBody, writeSafeInt, writeUint31 } from '../json-bytes.js';
 import type { MessageSchema } from './schema.js';
 import { FRAME_VERSION, type InternalDecoder } from './internal.js';
 import {
@@ -88,15 +88,7 @@ function i32(dst: Uint8Array, d: number, v: number): number {
 }
 
 /** Digits of a safe integer (String(v)). */
-function int(dst: Uint8Array, d: number, v: number): number {
-  if (v < 0) {
-    dst[d++] = 0x2d;
-    v = -v;
-  }
-  if (v <= 0xffffffff) return writeUint31(dst, d, v);
-  const hi = Math.floor(v / 1e8);
-  return writeUint8Digits(dst, writeUint31(dst, d, hi), v - hi * 1e8);
-}
+const int = writeSafeInt;
 
 /** An int64 at src[p]: digits, exact beyond 2^53. */
 function int64(dst: Uint8Array, d: number, src: Uint8Array, p: number): number {

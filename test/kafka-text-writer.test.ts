@@ -11,6 +11,7 @@ import { batchPartString, kafkaBatchLine, kafkaRecordLine, type KafkaTextOptions
 import { writeBatchPart } from '../src/cli/batch-part.js';
 import { KafkaTextWriter, kafkaRecordEvents, type KafkaLineOptions } from '../src/cli/kafka-text-writer.js';
 import { FIXTURES, HAVE_REAL, REAL, fixtureCases } from './helpers.js';
+import { encodeV2BatchInput, v2BatchArb } from './v2-batch-arbs.js';
 
 // The byte writer of `dump --format kafka|kafka4` record lines (DumpLogSegments.dumpLog's
 // printRecordMetadata + key/payload) against the string path it replaced: kafkaRecordLine per
@@ -128,58 +129,8 @@ const bytesArb = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => Buffer.from(s, 'utf8')),
   fc.array(fc.integer({ min: 0x20, max: 0x7e }), { minLength: 100, maxLength: 300 }).map((a) => Buffer.from(a)),
 );
-const nullable = fc.option(bytesArb, { freq: 6 });
-const recordArb = fc.record({
-  offsetDelta: fc.nat(5),
-  tsDelta: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(2 ** 27, -(2 ** 27), 2 ** 40, -(2 ** 45))),
-  key: nullable,
-  value: nullable,
-  headers: fc.array(fc.record({ key: bytesArb, value: nullable }), { maxLength: 3 }),
-});
-const batchArb = fc.record({
-  baseOffset: fc.oneof(fc.nat(1e6), fc.constantFrom(2 ** 31 - 2, 2 ** 32 + 5, 2 ** 53 - 3, 2 ** 53 + 8, 2 ** 60)),
-  baseTimestamp: fc.oneof(fc.constantFrom(1700000000000, -1, 0, 2 ** 53 - 10, -(2 ** 40)), fc.integer()),
-  baseSequence: fc.constantFrom(-1, 0, 17, 2 ** 31 - 3),
-  producerId: fc.constantFrom(-1, 7, 2 ** 40, 2 ** 53 + 2, -(2 ** 60)),
-  producerEpoch: fc.constantFrom(-1, 0, 32767, -32768),
-  partitionLeaderEpoch: fc.constantFrom(-1, 0, 2 ** 31 - 1, -(2 ** 31)),
-  isTransactional: fc.boolean(),
-  deleteHorizonMs: fc.option(fc.constantFrom(0, 1700000000000, 2 ** 53 + 4, -5), { freq: 3 }),
-  compression: fc.constantFrom('none', 'none', 'none', 'gzip', 'lz4', 'snappy', 'zstd') as fc.Arbitrary<'none' | 'gzip' | 'lz4' | 'snappy' | 'zstd'>,
-  timestampType: fc.constantFrom('CreateTime', 'LogAppendTime') as fc.Arbitrary<'CreateTime' | 'LogAppendTime'>,
-  records: fc.array(recordArb, { minLength: 1, maxLength: 6 }),
-  range: fc.option(fc.tuple(fc.nat(12), fc.nat(12)), { freq: 3 }),
-  // corruption of an uncompressed batch: [position in the records area, new byte, or the count]
-  damage: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean()), { freq: 3 }),
-});
-
-async function encode(b: fc.RecordValue<typeof batchArb>): Promise<Buffer> {
-  let off = 0;
-  const records = b.records.map((r) => {
-    off += r.offsetDelta;
-    return { offsetDelta: off, timestamp: b.baseTimestamp + r.tsDelta, timestampDelta: r.tsDelta, key: r.key, value: r.value, headers: r.headers };
-  });
-  const buf = await encodeV2Batch({
-    baseOffset: b.baseOffset,
-    baseTimestamp: b.baseTimestamp,
-    records,
-    compression: b.compression,
-    timestampType: b.timestampType,
-    maxTimestamp: b.baseTimestamp + 5,
-    baseSequence: b.baseSequence,
-    producerId: b.producerId,
-    producerEpoch: b.producerEpoch,
-    partitionLeaderEpoch: b.partitionLeaderEpoch,
-    isTransactional: b.isTransactional,
-    deleteHorizonMs: b.deleteHorizonMs,
-  });
-  if (b.damage && b.compression === 'none') {
-    const [at, byte, count] = b.damage;
-    if (count) buf.writeInt32BE(byte - 3, 57);
-    else buf[61 + (at % (buf.length - 61))] = byte;
-  }
-  return buf;
-}
+const batchArb = v2BatchArb(bytesArb);
+const encode = encodeV2BatchInput;
 
 /** The batch line, then ops/dump's record loop for the batch, rendered by kafkaRecordLine. */
 function oracleBatch(b: Batch, o: KafkaLineOptions, from?: number, to?: number): Result & { fast: boolean } {

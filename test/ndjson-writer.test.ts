@@ -12,6 +12,7 @@ import { toJson } from '../src/cli/output.js';
 import { recordNdjson } from '../src/cli/render.js';
 import { JsonLinesWriter } from '../src/cli/ndjson-writer.js';
 import { FIXTURES, HAVE_REAL, REAL, fixtureCases } from './helpers.js';
+import { encodeV2BatchInput, v2BatchArb } from './v2-batch-arbs.js';
 
 // The byte-level writer of `dump --ndjson` / `--json` against the string path it replaced (one
 // recordNdjson string per 'record' event of ops/dump), byte for byte, errors and the invalid-UTF-8
@@ -180,49 +181,8 @@ const bytesArb = fc.oneof(
     .tuple(fc.string({ unit: 'grapheme-ascii', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 3 }), fc.nat(40))
     .map(([a, b, n]) => Buffer.from(a.slice(0, n) + b + a.slice(n), 'utf8')),
 );
-const nullable = fc.option(bytesArb, { freq: 6 });
-const recordArb = fc.record({
-  offsetDelta: fc.nat(5),
-  tsDelta: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(2 ** 27, -(2 ** 27), 2 ** 40, -(2 ** 45))),
-  key: nullable,
-  value: nullable,
-  headers: fc.array(fc.record({ key: bytesArb, value: nullable }), { maxLength: 3 }),
-});
-const batchArb = fc.record({
-  baseOffset: fc.oneof(fc.nat(1e6), fc.constantFrom(2 ** 31 - 2, 2 ** 53 - 3, 2 ** 53 + 8, 2 ** 60)),
-  baseTimestamp: fc.oneof(fc.constantFrom(1700000000000, -1, 0, 2 ** 53 - 10, -(2 ** 40)), fc.integer()),
-  baseSequence: fc.constantFrom(-1, 0, 17, 2 ** 31 - 3),
-  producerId: fc.constantFrom(-1, 7, 2 ** 53 + 2),
-  compression: fc.constantFrom('none', 'none', 'none', 'gzip', 'lz4', 'snappy', 'zstd') as fc.Arbitrary<'none' | 'gzip' | 'lz4' | 'snappy' | 'zstd'>,
-  timestampType: fc.constantFrom('CreateTime', 'LogAppendTime') as fc.Arbitrary<'CreateTime' | 'LogAppendTime'>,
-  records: fc.array(recordArb, { minLength: 1, maxLength: 6 }),
-  // corruption of an uncompressed batch: [position in the records area, new byte]
-  damage: fc.option(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.boolean()), { freq: 3 }),
-});
-
-async function encode(b: fc.RecordValue<typeof batchArb>): Promise<Buffer> {
-  let off = 0;
-  const records = b.records.map((r) => {
-    off += r.offsetDelta;
-    return { offsetDelta: off, timestamp: b.baseTimestamp + r.tsDelta, timestampDelta: r.tsDelta, key: r.key, value: r.value, headers: r.headers };
-  });
-  const buf = await encodeV2Batch({
-    baseOffset: b.baseOffset,
-    baseTimestamp: b.baseTimestamp,
-    records,
-    compression: b.compression,
-    timestampType: b.timestampType,
-    maxTimestamp: b.baseTimestamp + 5,
-    baseSequence: b.baseSequence,
-    producerId: b.producerId,
-  });
-  if (b.damage && b.compression === 'none') {
-    const [at, byte, count] = b.damage;
-    if (count) buf.writeInt32BE(byte - 3, 57);
-    else buf[61 + (at % (buf.length - 61))] = byte;
-  }
-  return buf;
-}
+const batchArb = v2BatchArb(bytesArb);
+const encode = encodeV2BatchInput;
 
 function oracleBatch(b: Batch, d: Decoders): Result {
   decodeStats.invalidUtf8 = 0;
